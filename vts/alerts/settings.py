@@ -1,0 +1,14 @@
+"""`alerts:` section of the config: lifecycle and storage of alerts."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AlertSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    store: str | None = Field("vts-alerts.sqlite3", description="SQLite file for alerts (None: in memory)")
+    min_messages: int = Field(5, ge=0, description="no alert on a target with fewer messages (identity alerts excepted)")
+    cooldown_minutes: float = Field(10.0, ge=0, description="per vessel and type, after a clear or an event")
+    snooze_minutes: float = Field(60.0, ge=0, description="after an acknowledgement, per vessel and type")

@@ -1,0 +1,77 @@
+"""The `vts` command: one entry point, one module per subcommand.
+
+Each subcommand lives in its own module, which exposes two functions:
+
+* ``configure_parser(parser: argparse.ArgumentParser) -> None`` adds the subcommand's flags;
+* ``main(args: argparse.Namespace) -> int`` runs it and returns the exit code.
+
+Modules are imported lazily, so ``vts check-config`` does not pay for aiohttp or folium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from vts import __version__
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("vts.daemon", "run the VTS daemon (feeds, alerts, MQTT, live map)"),
+    "replay": ("vts.replay", "replay recorded AIS logs through the same core as live feeds"),
+    "check-config": ("vts.check_config", "validate a configuration file and summarise it"),
+    "simulate": ("vts.simulate.command", "write simulated, labelled Callao traffic"),
+    "evaluate": ("vts.evaluate", "score alerts against a simulator truth file"),
+    "alerts": ("vts.alerts.command", "list alerts stored in the alert database"),
+    "subscribe": ("vts.mqtt.subscribe", "print alerts arriving over MQTT"),
+    "learn": ("vts.learn", "learn the normal-traffic model from recorded logs"),
+}
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vts", description="Vessel Traffic Service for the bay of Callao")
+    parser.add_argument("--version", action="version", version=f"vts {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    wanted = _wanted_command(argv)
+    for name, (module_name, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if wanted is None or wanted == name:
+            module = importlib.import_module(module_name)
+            module.configure_parser(p)
+            p.set_defaults(_module=module_name)
+    return parser
+
+
+def _wanted_command(argv: Sequence[str] | None) -> str | None:
+    """The subcommand named on the command line, so only its module is imported."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    for a in args:
+        if a in COMMANDS:
+            return a
+        if not a.startswith("-"):
+            return None
+    return ""  # no subcommand given: import nothing
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    setup_logging(args.verbose, args.quiet)
+    module = importlib.import_module(args._module)
+    try:
+        return int(module.main(args) or 0)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,120 @@
+"""The core: sentences -> decoded reports -> vessel tracks -> zones -> rules -> alerts.
+
+Pure and synchronous, driven by event time only. The asyncio shell (feed readers, the MQTT
+publisher, the web server) and `vts replay` both drive one `Core`, so anything seen live can be
+reproduced exactly from its log.
+
+    core = Core(load_config())
+    core.add_alert_listener(print)
+    for line in open("replay/callao_day.nmea"):
+        core.feed_line(line, source="file")
+    core.finish()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from vts.alerts.engine import AlertEngine
+from vts.alerts.model import Alert
+from vts.config import Config
+from vts.ingest import Ingest
+from vts.reports import PositionReport, Report
+from vts.spatial import VesselGrid
+from vts.tracker import Tracker, VesselState
+from vts.zones import ZoneEngine, ZoneEvent
+
+if TYPE_CHECKING:
+    from vts.alerts.store import AlertStore
+
+AlertListener = Callable[[Alert], None]
+PRUNE_EVERY_S = 60.0
+
+
+class Core:
+    def __init__(self, config: Config, *, store: AlertStore | None = None) -> None:
+        self.config = config
+        self.ingest = Ingest()
+        self.tracker = Tracker(config.tracker)
+        self.zones = ZoneEngine.from_config(config)
+        self.grid = VesselGrid()
+        self.engine = AlertEngine(config, self.tracker, self.zones, self.grid, store=store)
+        self.now: float | None = None
+        """Event time: the latest time seen in the data."""
+        self._next_prune: float | None = None
+        self._alert_listeners: list[AlertListener] = []
+        self._report_listeners: list[Callable[[Report, VesselState | None], None]] = []
+
+    # -- listeners -------------------------------------------------------------------------------
+    def add_alert_listener(self, listener: AlertListener) -> None:
+        """Called with every alert step (raised, updated, cleared), in order."""
+        self._alert_listeners.append(listener)
+
+    def add_report_listener(self, listener: Callable[[Report, VesselState | None], None]) -> None:
+        """Called after each report has been merged (for vessel-state fan-out)."""
+        self._report_listeners.append(listener)
+
+    # -- input -----------------------------------------------------------------------------------
+    def feed_line(self, line: str | bytes, source: str = "input", received: float | None = None) -> list[Alert]:
+        """One raw line from a feed. `received` is the receive time for lines that carry none."""
+        alerts: list[Alert] = []
+        for report in self.ingest.feed(line, source, received):
+            alerts.extend(self.process(report))
+        return alerts
+
+    def process(self, report: Report) -> list[Alert]:
+        """One decoded report through tracker, zones and rules."""
+        self._advance_clock(report.time)
+        vessel = self.tracker.update(report)
+        zone_events: list[ZoneEvent] = []
+        if vessel is not None and isinstance(report, PositionReport) and report.has_position:
+            assert report.lat is not None and report.lon is not None
+            self.grid.update(vessel.mmsi, report.lat, report.lon)
+            zone_events = self.zones.update(vessel.mmsi, report.time, report.lon, report.lat)
+        self.engine.on_report(vessel, report, zone_events, self._now())
+        for listener in self._report_listeners:
+            listener(report, vessel)
+        return self._emit()
+
+    def advance(self, now: float) -> list[Alert]:
+        """Move event time forward with no report (a quiet feed): time-outs, gaps, pruning."""
+        self._advance_clock(now)
+        return self._emit()
+
+    def finish(self) -> list[Alert]:
+        """End of input (end of a replay): flush what the time-outs have decided so far."""
+        self.ingest.flush()
+        return self._emit()
+
+    def reload(self, config: Config) -> None:
+        """Swap zones and rules (SIGHUP) without losing vessel state or active alerts."""
+        self.config = config
+        self.zones = self.zones.reloaded(config)
+        self.engine.reload(config, self.zones)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _now(self) -> float:
+        assert self.now is not None
+        return self.now
+
+    def _advance_clock(self, t: float) -> None:
+        if self.now is not None and t <= self.now:
+            return
+        self.now = t
+        self.engine.tick(t)
+        if self._next_prune is None:
+            self._next_prune = t + PRUNE_EVERY_S
+        elif t >= self._next_prune:
+            self._next_prune = t + PRUNE_EVERY_S
+            for mmsi in self.tracker.prune(t):
+                self.grid.remove(mmsi)
+                self.zones.forget(mmsi)
+                self.engine.forget(mmsi)
+
+    def _emit(self) -> list[Alert]:
+        alerts = self.engine.drain()
+        for alert in alerts:
+            for listener in self._alert_listeners:
+                listener(alert)
+        return alerts

@@ -1,0 +1,130 @@
+"""Decoded AIS reports: small typed records, one per AIS message, in event time.
+
+These are the only thing the core sees of AIS: the sentence layer (`vts.nmea`) turns lines into
+`Sentence`/fragments, `vts.decode` turns assembled messages into these reports, and the tracker,
+zones and rules work on them. "Not available" values (lat 91, lon 181, SOG 102.3, COG 360,
+heading 511) are already `None` here, never a number.
+
+`time` is always event time: UNIX seconds (UTC) from the data itself (tag block `c:`, Gatehouse
+`$PGHP`, USCG trailing epoch, a log-line timestamp) or, failing that, the time the line was received.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+AisClass = Literal["A", "B"]
+
+
+@dataclass(slots=True, frozen=True)
+class ReportBase:
+    time: float
+    """Event time, UNIX seconds UTC."""
+    mmsi: int
+    msg_type: int
+    source: str
+    """Name of the feed the message came from (config source name, file name, ...)."""
+    own_ship: bool = False
+    """True for AIVDO sentences (the receiver's own vessel)."""
+    station: str | None = None
+    """Receiving station, from the tag block `s:` or the metadata, when known."""
+    channel: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class PositionReport(ReportBase):
+    """Types 1, 2, 3 (Class A), 18, 19 (Class B) and 27 (long range)."""
+
+    ais_class: AisClass = "A"
+    lat: float | None = None
+    lon: float | None = None
+    sog: float | None = None
+    """Speed over ground, knots."""
+    cog: float | None = None
+    """Course over ground, degrees true [0, 360)."""
+    heading: int | None = None
+    """True heading, degrees [0, 359]."""
+    nav_status: int | None = None
+    """Navigational status 0-15 (Class A, type 27); None when not given (Class B) or 15 (undefined)."""
+    rot: float | None = None
+    """Rate of turn, degrees per minute (sign: + to starboard), None when not available."""
+    accuracy: bool = False
+    raim: bool = False
+    second: int | None = None
+    """UTC second of the fix (0-59) or None (60-63)."""
+
+    @property
+    def has_position(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+@dataclass(slots=True, frozen=True)
+class StaticReport(ReportBase):
+    """Static and voyage data: type 5 (Class A), type 19's static part, type 24 parts A and B.
+
+    Fields a message does not carry are None (type 24 part A has only the name, part B only the rest).
+    """
+
+    ais_class: AisClass = "A"
+    part: Literal["A", "B"] | None = None
+    name: str | None = None
+    callsign: str | None = None
+    imo: int | None = None
+    ship_type: int | None = None
+    to_bow: int | None = None
+    to_stern: int | None = None
+    to_port: int | None = None
+    to_starboard: int | None = None
+    draught: float | None = None
+    destination: str | None = None
+    eta: str | None = None
+    """ETA as 'MM-DDTHH:MM' (month, day, hour, minute UTC; no year in AIS), None when not available."""
+    mothership_mmsi: int | None = None
+    """Type 24 part B of an auxiliary craft (98MIDxxxx) names its parent ship here."""
+
+
+@dataclass(slots=True, frozen=True)
+class BaseStationReport(ReportBase):
+    """Types 4 and 11."""
+
+    lat: float | None = None
+    lon: float | None = None
+    utc: float | None = None
+    """The station's own UTC time, UNIX seconds, when valid."""
+
+
+@dataclass(slots=True, frozen=True)
+class AidToNavReport(ReportBase):
+    """Type 21."""
+
+    name: str | None = None
+    aid_type: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    virtual: bool = False
+    off_position: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class SarAircraftReport(ReportBase):
+    """Type 9."""
+
+    lat: float | None = None
+    lon: float | None = None
+    altitude: int | None = None
+    sog: float | None = None
+    cog: float | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class SafetyReport(ReportBase):
+    """Types 12 and 14: safety-related text (AIS-SART sends 'SART ACTIVE' or 'SART TEST')."""
+
+    text: str = ""
+    dest_mmsi: int | None = None
+
+
+Report: TypeAlias = (
+    PositionReport | StaticReport | BaseStationReport | AidToNavReport | SarAircraftReport | SafetyReport
+)

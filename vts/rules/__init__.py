@@ -1,0 +1,1 @@
+"""Alert rules: one module per rule, each exposing ``RULE`` (a `vts.rules.base.Rule` subclass)."""

@@ -1,0 +1,137 @@
+"""What every rule is: a small class with typed parameters, fed by the alert engine.
+
+A rule module (``vts/rules/<type>.py``) defines one subclass of `Rule` and exposes it as the module
+attribute ``RULE``. The registry (`vts.rules.registry`) discovers them; the config's ``rules:``
+section maps a rule id to its parameters (validated by the rule's ``Params`` model, unknown keys
+refused), and ``enabled: false`` switches a rule off.
+
+Rules see vessels, zones and event time only (never the wall clock, never random numbers), so a
+replayed log always gives the same alerts. They report conditions to the engine through
+``ctx.alerts`` (an `AlertSink`); the engine owns the lifecycle (raise / update / clear), cooldowns,
+snoozes, the minimum-message rule and storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from vts.alerts.model import Severity
+from vts.reports import PositionReport, Report, StaticReport
+
+if TYPE_CHECKING:
+    from vts.config import Allowlists, Config
+    from vts.spatial import VesselGrid
+    from vts.tracker import Tracker, VesselState
+    from vts.zones import ZoneEngine, ZoneEvent
+
+
+class RuleParams(BaseModel):
+    """Base of every rule's parameters. Subclasses add their thresholds with defaults and descriptions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+
+
+class AlertSink(Protocol):
+    """How rules talk to the alert engine. Keys are (type, mmsi, other_mmsi, zone)."""
+
+    def hold(
+        self,
+        *,
+        type: str,
+        mmsi: int,
+        severity: Severity,
+        message: str,
+        lat: float | None,
+        lon: float | None,
+        details: dict[str, Any],
+        other_mmsi: int | None = None,
+        zone: str | None = None,
+    ) -> None:
+        """A state condition holds now: raised the first time, updated afterwards."""
+
+    def clear(
+        self,
+        *,
+        type: str,
+        mmsi: int,
+        other_mmsi: int | None = None,
+        zone: str | None = None,
+        details: dict[str, Any] | None = None,
+        message: str | None = None,
+    ) -> None:
+        """The state condition has ended (no-op when it is not active)."""
+
+    def event(
+        self,
+        *,
+        type: str,
+        mmsi: int,
+        severity: Severity,
+        message: str,
+        lat: float | None,
+        lon: float | None,
+        details: dict[str, Any],
+        other_mmsi: int | None = None,
+        zone: str | None = None,
+    ) -> None:
+        """A one-off event alert (entry, jump, identity change ...)."""
+
+    def is_active(self, type: str, mmsi: int, other_mmsi: int | None = None, zone: str | None = None) -> bool: ...
+
+    def active_keys(self, type: str) -> Iterable[tuple[int, int | None, str | None]]:
+        """(mmsi, other_mmsi, zone) of every active alert of this type."""
+        ...
+
+
+@dataclass(slots=True)
+class RuleContext:
+    """Everything a rule may look at. `now` is the current event time (UNIX seconds)."""
+
+    config: Config
+    tracker: Tracker
+    zones: ZoneEngine
+    grid: VesselGrid
+    allowlists: Allowlists
+    alerts: AlertSink
+    now: float
+
+
+class Rule:
+    """Base class. Override only the hooks the rule needs; all default to doing nothing."""
+
+    id: ClassVar[str]
+    """Rule id = the config key under ``rules:`` and, by default, the alert ``type`` it raises."""
+    Params: ClassVar[type[RuleParams]] = RuleParams
+    tick_seconds: ClassVar[float] = 10.0
+    """How often (event time) `on_tick` wants to be called."""
+
+    def __init__(self, params: RuleParams) -> None:
+        self.params = params
+
+    def rule_info(self) -> dict[str, Any]:
+        """The `rule` field of the alerts this rule raises: its id and the parameters it used."""
+        return {"id": self.id, "params": self.params.model_dump(exclude={"enabled"})}
+
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        """A position report with a valid position has been merged into `vessel`."""
+
+    def on_static(self, vessel: VesselState, report: StaticReport, ctx: RuleContext) -> None:
+        """Static/voyage data has been merged into `vessel`."""
+
+    def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
+        """Any report at all, before the position/static hooks (identity and distress rules)."""
+
+    def on_zone_event(self, vessel: VesselState, event: ZoneEvent, ctx: RuleContext) -> None:
+        """A confirmed zone entry or exit."""
+
+    def on_tick(self, ctx: RuleContext) -> None:
+        """Called every `tick_seconds` of event time: time-outs, gaps, sweeps over all vessels."""
+
+    def on_forget(self, mmsi: int) -> None:
+        """The tracker forgot this vessel: drop any per-vessel state."""
