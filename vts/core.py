@@ -56,10 +56,13 @@ class Core:
         self._report_listeners.append(listener)
 
     # -- input -----------------------------------------------------------------------------------
-    def feed_line(self, line: str | bytes, source: str = "input", received: float | None = None) -> list[Alert]:
-        """One raw line from a feed. `received` is the receive time for lines that carry none."""
+    def feed_line(
+        self, line: str | bytes, source: str = "input", received: float | None = None, time_offset: float = 0.0
+    ) -> list[Alert]:
+        """One raw line from a feed. `received` is the receive time for lines that carry none;
+        `time_offset` shifts event time (a demo log replayed in a loop)."""
         alerts: list[Alert] = []
-        for report in self.ingest.feed(line, source, received):
+        for report in self.ingest.feed(line, source, received, time_offset):
             alerts.extend(self.process(report))
         return alerts
 
