@@ -1,0 +1,477 @@
+"""Decode an assembled AIS message into a `vts.reports` record.
+
+The payload is de-armoured into one integer with pyais' bit vector (`pyais.bit_vector`), then the
+fields vessel tracking needs are read straight from the bits: no second sentence parse, no
+intermediate pyais message object. Field layouts follow ITU-R M.1371-5 (as documented at
+https://gpsd.gitlab.io/gpsd/AIVDM.html); conformance tests check them against gpsd and libais.
+
+* "Not available" and out-of-range values become None (lat 91 / lon 181 and anything outside
+  +-90 / +-180, SOG 102.3, COG 360 and above, heading 511 and above 359, status 15, ROT -128).
+* Text loses its '@' padding on both sides and stops at the first '@' after the text (gpsd cuts
+  at the first '@'; a leading '@@' is padding, not the end of the string).
+* Messages shorter than their type requires are dropped (`bad_length`); longer ones are read
+  (extra bits ignored). Type 24 part numbers 2 and 3 are dropped (`type24_bad_part`).
+
+`decode_message` returns a list of reports (two for type 19: position + static) or a drop reason.
+It never raises.
+"""
+
+from __future__ import annotations
+
+from calendar import timegm
+
+from pyais.bit_vector import int_bit_vector
+
+from vts.nmea import (
+    BAD_LENGTH,
+    EMPTY_PAYLOAD,
+    INVALID_MMSI,
+    TYPE24_BAD_PART,
+    UNDECODABLE,
+    UNSUPPORTED_TYPE,
+)
+from vts.reports import (
+    AidToNavReport,
+    BaseStationReport,
+    PositionReport,
+    Report,
+    SafetyReport,
+    SarAircraftReport,
+    StaticReport,
+)
+
+_SIX = tuple(chr(v + 64) if v < 32 else chr(v) for v in range(64))
+
+# (minimum bits accepted, nominal size); messages between the two are zero-padded to the size.
+_SIZES: dict[int, tuple[int, int]] = {
+    1: (168, 168),
+    2: (168, 168),
+    3: (168, 168),
+    4: (168, 168),
+    11: (168, 168),
+    5: (420, 424),
+    9: (168, 168),
+    18: (168, 168),
+    19: (312, 312),
+    27: (96, 96),
+    24: (160, 168),
+}
+VESSEL_TYPES = frozenset((1, 2, 3, 5, 18, 19, 24, 27))
+
+
+def clean_text(text: str) -> str | None:
+    """Strip AIS '@' padding on both sides, stop at the next '@', strip spaces; None when empty."""
+    text = text.lstrip("@ ")
+    at = text.find("@")
+    if at >= 0:
+        text = text[:at]
+    text = text.strip()
+    return text or None
+
+
+def _text(v: int, size: int, start: int, nchars: int) -> str | None:
+    chunk = (v >> (size - start - 6 * nchars)) & ((1 << (6 * nchars)) - 1)
+    six = _SIX
+    chars = [six[(chunk >> (6 * i)) & 63] for i in range(nchars - 1, -1, -1)]
+    return clean_text("".join(chars))
+
+
+def _signed(value: int, bits: int) -> int:
+    return value - (1 << bits) if value & (1 << (bits - 1)) else value
+
+
+def _latlon(lat_raw: int, lon_raw: int, scale: float) -> tuple[float | None, float | None]:
+    lon = lon_raw / scale
+    lat = lat_raw / scale
+    if -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0:
+        return lat, lon
+    return None, None
+
+
+def _sog(raw: int) -> float | None:
+    return None if raw == 1023 else raw / 10.0
+
+
+def _cog(raw: int) -> float | None:
+    return None if raw >= 3600 else raw / 10.0
+
+
+def _heading(raw: int) -> int | None:
+    return None if raw > 359 else raw
+
+
+def _rot(raw: int) -> float | None:
+    if raw in (-128, 127, -127):
+        return None
+    rate = (raw / 4.733) ** 2
+    return round(-rate if raw < 0 else rate, 1)
+
+
+def _dim(raw: int) -> int | None:
+    return raw if raw else None
+
+
+def decode_message(
+    payload: bytes,
+    fill: int,
+    time: float,
+    source: str,
+    own_ship: bool = False,
+    station: str | None = None,
+    channel: str | None = None,
+) -> list[Report] | str:
+    """Decode one assembled message. Returns its reports, or a drop reason (never raises)."""
+    if not payload:
+        return EMPTY_PAYLOAD
+    try:
+        bv = int_bit_vector(payload, fill)
+        length = bv._length
+        if length < 38:
+            return BAD_LENGTH
+        v = bv._value
+        msg_type = v >> (length - 6)
+        handler = _HANDLERS.get(msg_type)
+        if handler is None:
+            return UNSUPPORTED_TYPE if 1 <= msg_type <= 27 else UNDECODABLE
+        sizes = _SIZES.get(msg_type)
+        if sizes is not None:
+            minimum, size = sizes
+            if length < minimum:
+                return BAD_LENGTH
+            if length > size:
+                v >>= length - size
+            elif length < size:
+                v <<= size - length
+            length = size
+        mmsi = (v >> (length - 38)) & 0x3FFFFFFF
+        if mmsi == 0:
+            return INVALID_MMSI
+        return handler(v, length, msg_type, mmsi, time, source, own_ship, station, channel or None)
+    except Exception:
+        return UNDECODABLE
+
+
+def _class_a(
+    v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
+) -> list[Report] | str:
+    lat, lon = _latlon(_signed((v >> 52) & 0x7FFFFFF, 27), _signed((v >> 79) & 0xFFFFFFF, 28), 600000.0)
+    status = (v >> 126) & 15
+    second = (v >> 25) & 63
+    return [
+        PositionReport(
+            time=time,
+            mmsi=mmsi,
+            msg_type=t,
+            source=src,
+            own_ship=own,
+            station=st,
+            channel=ch,
+            ais_class="A",
+            lat=lat,
+            lon=lon,
+            sog=_sog((v >> 108) & 1023),
+            cog=_cog((v >> 40) & 4095),
+            heading=_heading((v >> 31) & 511),
+            nav_status=None if status == 15 else status,
+            rot=_rot(_signed((v >> 118) & 255, 8)),
+            accuracy=bool((v >> 107) & 1),
+            raim=bool((v >> 19) & 1),
+            second=second if second < 60 else None,
+        )
+    ]
+
+
+def _class_b(
+    v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
+) -> list[Report] | str:
+    # Types 18 and 19 share the layout up to the second (bit 138).
+    s = n - 168  # type 19 is longer: shift everything by its extra bits
+    lat, lon = _latlon(
+        _signed((v >> (s + 56)) & 0x7FFFFFF, 27), _signed((v >> (s + 83)) & 0xFFFFFFF, 28), 600000.0
+    )
+    second = (v >> (s + 29)) & 63
+    raim = bool((v >> 20) & 1) if t == 18 else bool((v >> 6) & 1)
+    position = PositionReport(
+        time=time,
+        mmsi=mmsi,
+        msg_type=t,
+        source=src,
+        own_ship=own,
+        station=st,
+        channel=ch,
+        ais_class="B",
+        lat=lat,
+        lon=lon,
+        sog=_sog((v >> (s + 112)) & 1023),
+        cog=_cog((v >> (s + 44)) & 4095),
+        heading=_heading((v >> (s + 35)) & 511),
+        nav_status=None,
+        rot=None,
+        accuracy=bool((v >> (s + 111)) & 1),
+        raim=raim,
+        second=second if second < 60 else None,
+    )
+    if t == 18:
+        return [position]
+    # type 19 (312 bits): name 143-262, ship type 263-270, dimensions 271-300
+    static = StaticReport(
+        time=time,
+        mmsi=mmsi,
+        msg_type=t,
+        source=src,
+        own_ship=own,
+        station=st,
+        channel=ch,
+        ais_class="B",
+        name=_text(v, n, 143, 20),
+        ship_type=((v >> 41) & 255) or None,
+        to_bow=_dim((v >> 32) & 511),
+        to_stern=_dim((v >> 23) & 511),
+        to_port=_dim((v >> 17) & 63),
+        to_starboard=_dim((v >> 11) & 63),
+    )
+    return [position, static]
+
+
+def _long_range(
+    v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
+) -> list[Report] | str:
+    lat, lon = _latlon(_signed((v >> 17) & 0x1FFFF, 17), _signed((v >> 34) & 0x3FFFF, 18), 600.0)
+    status = (v >> 52) & 15
+    sog = (v >> 11) & 63
+    cog = (v >> 2) & 511
+    return [
+        PositionReport(
+            time=time,
+            mmsi=mmsi,
+            msg_type=t,
+            source=src,
+            own_ship=own,
+            station=st,
+            channel=ch,
+            ais_class="A",
+            lat=lat,
+            lon=lon,
+            sog=None if sog == 63 else float(sog),
+            cog=None if cog >= 360 else float(cog),
+            heading=None,
+            nav_status=None if status == 15 else status,
+            accuracy=bool((v >> 57) & 1),
+            raim=bool((v >> 56) & 1),
+        )
+    ]
+
+
+def _static_a(
+    v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
+) -> list[Report] | str:
+    imo = (v >> 354) & 0x3FFFFFFF
+    month = (v >> 146) & 15
+    day = (v >> 141) & 31
+    hour = (v >> 136) & 31
+    minute = (v >> 130) & 63
+    eta = None
+    if 1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60:
+        eta = f"{month:02d}-{day:02d}T{hour:02d}:{minute:02d}"
+    draught = (v >> 122) & 255
+    return [
+        StaticReport(
+            time=time,
+            mmsi=mmsi,
+            msg_type=t,
+            source=src,
+            own_ship=own,
+            station=st,
+            channel=ch,
+            ais_class="A",
+            imo=imo or None,
+            callsign=_text(v, n, 70, 7),
+            name=_text(v, n, 112, 20),
+            ship_type=((v >> 184) & 255) or None,
+            to_bow=_dim((v >> 175) & 511),
+            to_stern=_dim((v >> 166) & 511),
+            to_port=_dim((v >> 160) & 63),
+            to_starboard=_dim((v >> 154) & 63),
+            draught=draught / 10.0 if draught else None,
+            destination=_text(v, n, 302, 20),
+            eta=eta,
+        )
+    ]
+
+
+def _static_24(
+    v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
+) -> list[Report] | str:
+    part = (v >> 128) & 3
+    if part == 0:
+        return [
+            StaticReport(
+                time=time,
+                mmsi=mmsi,
+                msg_type=t,
+                source=src,
+                own_ship=own,
+                station=st,
+                channel=ch,
+                ais_class="B",
+                part="A",
+                name=_text(v, n, 40, 20),
+            )
+        ]
+    if part != 1:
+        return TYPE24_BAD_PART
+    auxiliary = mmsi // 10_000_000 == 98
+    mothership = (v >> 6) & 0x3FFFFFFF if auxiliary else None
+    return [
+        StaticReport(
+            time=time,
+            mmsi=mmsi,
+            msg_type=t,
+            source=src,
+            own_ship=own,
+            station=st,
+            channel=ch,
+            ais_class="B",
+            part="B",
+            ship_type=((v >> 120) & 255) or None,
+            callsign=_text(v, n, 90, 7),
+            to_bow=None if auxiliary else _dim((v >> 27) & 511),
+            to_stern=None if auxiliary else _dim((v >> 18) & 511),
+            to_port=None if auxiliary else _dim((v >> 12) & 63),
+            to_starboard=None if auxiliary else _dim((v >> 6) & 63),
+            mothership_mmsi=mothership or None,
+        )
+    ]
+
+
+def _base_station(
+    v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
+) -> list[Report] | str:
+    lat, lon = _latlon(_signed((v >> 34) & 0x7FFFFFF, 27), _signed((v >> 61) & 0xFFFFFFF, 28), 600000.0)
+    year = (v >> 116) & 0x3FFF
+    month = (v >> 112) & 15
+    day = (v >> 107) & 31
+    hour = (v >> 102) & 31
+    minute = (v >> 96) & 63
+    second = (v >> 90) & 63
+    utc = None
+    if (
+        1970 <= year <= 2100
+        and 1 <= month <= 12
+        and 1 <= day <= 31
+        and hour < 24
+        and minute < 60
+        and second < 60
+    ):
+        utc = float(timegm((year, month, day, hour, minute, second, 0, 0, 0)))
+    return [
+        BaseStationReport(
+            time=time,
+            mmsi=mmsi,
+            msg_type=t,
+            source=src,
+            own_ship=own,
+            station=st,
+            channel=ch,
+            lat=lat,
+            lon=lon,
+            utc=utc,
+        )
+    ]
+
+
+def _sar(
+    v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
+) -> list[Report] | str:
+    lat, lon = _latlon(_signed((v >> 52) & 0x7FFFFFF, 27), _signed((v >> 79) & 0xFFFFFFF, 28), 600000.0)
+    altitude = (v >> 118) & 4095
+    sog = (v >> 108) & 1023
+    return [
+        SarAircraftReport(
+            time=time,
+            mmsi=mmsi,
+            msg_type=t,
+            source=src,
+            own_ship=own,
+            station=st,
+            channel=ch,
+            lat=lat,
+            lon=lon,
+            altitude=None if altitude == 4095 else altitude,
+            sog=None if sog == 1023 else float(sog),
+            cog=_cog((v >> 40) & 4095),
+        )
+    ]
+
+
+def _aid(
+    v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
+) -> list[Report] | str:
+    if n < 272:
+        return BAD_LENGTH
+    lat, lon = _latlon(
+        _signed((v >> (n - 219)) & 0x7FFFFFF, 27), _signed((v >> (n - 192)) & 0xFFFFFFF, 28), 600000.0
+    )
+    name = _text(v, n, 43, 20) or ""
+    ext_chars = (n - 272) // 6
+    if ext_chars and len(name) == 20:
+        name += _text(v, n, 272, ext_chars) or ""
+    return [
+        AidToNavReport(
+            time=time,
+            mmsi=mmsi,
+            msg_type=t,
+            source=src,
+            own_ship=own,
+            station=st,
+            channel=ch,
+            name=name or None,
+            aid_type=((v >> (n - 43)) & 31) or None,
+            lat=lat,
+            lon=lon,
+            off_position=bool((v >> (n - 260)) & 1),
+            virtual=bool((v >> (n - 270)) & 1),
+        )
+    ]
+
+
+def _safety(
+    v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
+) -> list[Report] | str:
+    start = 72 if t == 12 else 40
+    if n < start:
+        return BAD_LENGTH
+    nchars = (n - start) // 6
+    text = (_text(v, n, start, nchars) or "") if nchars else ""
+    dest = (v >> (n - 70)) & 0x3FFFFFFF if t == 12 else None
+    return [
+        SafetyReport(
+            time=time,
+            mmsi=mmsi,
+            msg_type=t,
+            source=src,
+            own_ship=own,
+            station=st,
+            channel=ch,
+            text=text,
+            dest_mmsi=dest or None,
+        )
+    ]
+
+
+_HANDLERS = {
+    1: _class_a,
+    2: _class_a,
+    3: _class_a,
+    4: _base_station,
+    5: _static_a,
+    9: _sar,
+    11: _base_station,
+    12: _safety,
+    14: _safety,
+    18: _class_b,
+    19: _class_b,
+    21: _aid,
+    24: _static_24,
+    27: _long_range,
+}

@@ -1,0 +1,505 @@
+"""The sentence layer: one raw line in, AIS sentences with their metadata out. Pure, no I/O.
+
+What a line may hold, all understood here:
+
+* a plain sentence ``!AIVDM,1,1,,B,<payload>,0*hh`` (any two-character talker; ``VDO`` = own ship);
+* NMEA 4.0 tag blocks before it, ``\\c:<time>,s:<station>,g:<n>-<total>-<id>*hh\\`` (``c:`` in
+  seconds or milliseconds; the older ``\\1G2:0125,...\\`` group form too);
+* Gatehouse ``$PGHP`` lines, which give the time of the sentence(s) that follow;
+* USCG / exactEarth metadata after the checksum: ``*hh,b003669794,1272412827`` or
+  ``*hh,d-109,S2105,t...,T...,r003669946,<epoch>,<epoch>`` or ``*hh,<unix ms>``;
+* a log-line prefix with an ISO-8601 or UNIX timestamp (``2024-05-01T12:00:00Z !AIVDM...``);
+* two or more sentences concatenated on one line, trailing junk after the checksum (``*73'``).
+
+`parse_line` never raises: a line is turned into a `ParsedLine` that lists its AIS sentences and,
+for every piece it could not use, an outcome (a drop reason, or an "ignored" kind for lines that are
+not AIS and not errors: blank lines, comments, other NMEA sentences). `FragmentAssembler`
+reassembles multi-sentence messages by (source, channel, sequence id, count) or by tag-block group,
+ordered by fragment number, and expires incomplete groups after `FRAGMENT_TTL_S` of EVENT time.
+"""
+
+from __future__ import annotations
+
+import re
+from calendar import timegm
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import reduce
+from operator import xor
+
+# -- outcomes ------------------------------------------------------------------------------------
+# Drop reasons (lines or sentences that carried AIS, or tried to, and could not be used).
+BAD_CHECKSUM = "bad_checksum"
+MALFORMED = "malformed"
+ORPHAN_FRAGMENT = "orphan_fragment"
+EXPIRED_FRAGMENT = "expired_fragment"
+UNDECODABLE = "undecodable"
+UNSUPPORTED_TYPE = "unsupported_type"
+EMPTY_PAYLOAD = "empty_payload"
+BAD_LENGTH = "bad_length"
+TYPE24_BAD_PART = "type24_bad_part"
+INVALID_MMSI = "invalid_mmsi"
+TOO_LONG = "too_long"
+NON_ASCII = "non_ascii"
+DROP_REASONS = (
+    BAD_CHECKSUM,
+    MALFORMED,
+    ORPHAN_FRAGMENT,
+    EXPIRED_FRAGMENT,
+    UNDECODABLE,
+    UNSUPPORTED_TYPE,
+    EMPTY_PAYLOAD,
+    BAD_LENGTH,
+    TYPE24_BAD_PART,
+    INVALID_MMSI,
+    TOO_LONG,
+    NON_ASCII,
+)
+
+# Ignored kinds (not AIS, not an error).
+BLANK = "blank"
+COMMENT = "comment"
+OTHER_NMEA = "other_nmea"
+NOT_NMEA = "not_nmea"
+METADATA = "metadata"
+"""A line that only carries metadata for the next sentence ($PGHP, a lone tag block)."""
+
+MAX_LINE_BYTES = 4096
+"""Longer lines are dropped whole (`too_long`): no real AIS line comes near this."""
+FRAGMENT_TTL_S = 10.0
+"""Incomplete multi-sentence groups expire after this much event time."""
+MAX_PENDING_GROUPS = 1000
+"""Per source: beyond this many incomplete groups the oldest is expired (bounded memory)."""
+MIN_EPOCH = 315532800.0  # 1980-01-01
+MAX_EPOCH = 4102444800.0  # 2100-01-01
+
+_HEX: dict[bytes, int] = {}
+for _i in range(256):
+    _h = b"%02X" % _i
+    for _a in (_h[:1], _h[:1].lower()):
+        for _b in (_h[1:], _h[1:].lower()):
+            _HEX[_a + _b] = _i
+_SMALL_INT: dict[bytes, int] = {str(i).encode(): i for i in range(10)}
+_FILL: dict[bytes, int] = {str(i).encode(): i for i in range(6)}
+# The 64 characters of AIS payload armour: '0'..'W' and '`'..'w'.
+_ARMOUR = bytes(range(48, 88)) + bytes(range(96, 120))
+_WS = b" \t\r\n\x00"
+_LOG_TIME = re.compile(
+    rb"^\s*(?:(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)"
+    rb"|(?P<epoch>\d{9,13}(?:\.\d{1,9})?))[\s,;|]+(?:-\s+)?"
+)
+_OLD_GROUP = re.compile(rb"^(\d+)G(\d+):(\w+)$")
+
+
+@dataclass(slots=True)
+class Sentence:
+    """One checked AIS sentence (`!xxVDM` / `!xxVDO`) with the metadata found around it."""
+
+    own_ship: bool
+    count: int
+    number: int
+    seq_id: bytes
+    channel: str
+    payload: bytes
+    fill: int
+    time: float | None = None
+    """Event time from the data (tag block, trailing epoch, log prefix), None when the line had none."""
+    station: str | None = None
+    group: bytes | None = None
+    """Tag-block group id (`g:` or `nGm:id`), when fragments are grouped that way."""
+
+
+@dataclass(slots=True)
+class ParsedLine:
+    """What one line held. Every piece of the line is either a sentence or an outcome."""
+
+    sentences: list[Sentence] = field(default_factory=list)
+    drops: list[str] = field(default_factory=list)
+    """Drop reasons, one per unusable piece (a line with two bad sentences has two)."""
+    ignored: str | None = None
+    """Set when the line carried no AIS at all and that is not an error (blank, comment, ...)."""
+    gatehouse_time: float | None = None
+    """A $PGHP line: the time of the AIS sentence that follows."""
+
+    @property
+    def items(self) -> int:
+        """How many outcomes this line accounts for (a line with two sentences counts two)."""
+        return len(self.sentences) + len(self.drops) + (1 if self.ignored else 0)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def nmea_checksum(body: bytes) -> int:
+    """XOR of the bytes between the start delimiter and '*'."""
+    return reduce(xor, body, 0)
+
+
+def _epoch(value: bytes) -> float | None:
+    """A UNIX time in seconds or milliseconds (13 digits), None when not plausible."""
+    try:
+        t = float(value)
+    except ValueError:
+        return None
+    if t > 1e11:
+        t /= 1000.0
+    if MIN_EPOCH <= t <= MAX_EPOCH:
+        return t
+    return None
+
+
+def _iso(value: bytes) -> float | None:
+    text = value.decode("ascii").replace(" ", "T").replace(",", ".")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        return float(timegm(dt.timetuple())) + dt.microsecond / 1e6
+    return dt.timestamp()
+
+
+def _parse_tag_block(block: bytes, out: dict[str, object]) -> None:
+    """Fill `out` with time/station/group from a tag block body (between the backslashes).
+
+    A tag block whose checksum is present and wrong is not trusted (its fields are ignored); ``*00``
+    is taken as "no checksum" (the AMSA feed writes it).
+    """
+    star = block.rfind(b"*")
+    if star >= 0:
+        given = _HEX.get(block[star + 1 : star + 3])
+        content = block[:star]
+        if given is None or (given != 0 and given != nmea_checksum(content)):
+            out["tag_bad"] = True
+            return
+    else:
+        content = block
+    for part in content.split(b","):
+        key, sep, value = part.partition(b":")
+        if not sep:
+            continue
+        if key == b"c":
+            t = _epoch(value)
+            if t is not None:
+                out["time"] = t
+        elif key == b"s":
+            out["station"] = value.decode("ascii", "replace")
+        elif key == b"g":
+            bits = value.split(b"-", 2)
+            if len(bits) == 3 and bits[2]:
+                out["group"] = bits[2]
+        else:
+            m = _OLD_GROUP.match(part)
+            if m:
+                out["group"] = m.group(3)
+
+
+def _parse_trailer(trailer: bytes, out: dict[str, object]) -> None:
+    """USCG / exactEarth metadata after the checksum: station ids and a UNIX time (s or ms)."""
+    for f in trailer.split(b","):
+        if not f:
+            continue
+        if f.isdigit() or (f[:1].isdigit() and f.replace(b".", b"", 1).isdigit()):
+            if "time" not in out:
+                t = _epoch(f)
+                if t is not None:
+                    out["time"] = t
+        elif f[:1] in (b"r", b"b") and f[1:].isdigit() and "station" not in out:
+            out["station"] = f.decode("ascii")
+
+
+def _gatehouse_time(fields: list[bytes]) -> float | None:
+    """$PGHP,1,<year>,<month>,<day>,<hour>,<minute>,<second>,<ms>,..."""
+    try:
+        if fields[1] != b"1":
+            return None
+        y, mo, d, h, mi, s, ms = (int(x) for x in fields[2:9])
+        t = float(timegm((y, mo, d, h, mi, s, 0, 0, 0))) + ms / 1000.0
+    except (ValueError, IndexError, OverflowError):
+        return None
+    if not (1 <= mo <= 12 and 1 <= d <= 31 and 0 <= h <= 23 and 0 <= mi <= 59 and 0 <= s <= 60):
+        return None
+    return t if MIN_EPOCH <= t <= MAX_EPOCH else None
+
+
+# -- the parser ----------------------------------------------------------------------------------
+def parse_line(line: bytes | str) -> ParsedLine:
+    """Split one raw line into checked AIS sentences and outcomes. Never raises."""
+    try:
+        return _parse_line(line)
+    except Exception:  # a bug must not stop a feed: count the line as malformed
+        return ParsedLine(drops=[MALFORMED])
+
+
+def _parse_line(line: bytes | str) -> ParsedLine:
+    if isinstance(line, str):
+        try:
+            raw = line.encode("ascii")
+        except UnicodeEncodeError:
+            return ParsedLine(drops=[NON_ASCII]) if line.strip() else ParsedLine(ignored=BLANK)
+    else:
+        raw = line
+    raw = raw.strip(_WS)
+    if not raw:
+        return ParsedLine(ignored=BLANK)
+    if len(raw) > MAX_LINE_BYTES:
+        return ParsedLine(drops=[TOO_LONG])
+    first = raw[0]
+    if first == 33 and raw[6:7] == b"," and raw[3:6] in (b"VDM", b"VDO"):  # fast path: '!xxVDM,'
+        star = raw.find(b"*")
+        if star > 0 and len(raw) == star + 3:
+            result = ParsedLine()
+            _one_sentence(raw, star, None, result, None, None)
+            return result
+    if first == 35:  # '#'
+        return ParsedLine(ignored=COMMENT)
+    if not raw.isascii() and b"!" not in raw and b"$" not in raw:
+        return ParsedLine(drops=[NON_ASCII])  # binary junk or mojibake with no sentence in it
+    result = ParsedLine()
+    log_time: float | None = None
+    pos = 0
+    if first not in (33, 36, 92):  # not '!', '$', '\'
+        m = _LOG_TIME.match(raw)
+        if m:
+            log_time = _iso(m.group("iso")) if m.group("iso") else _epoch(m.group("epoch"))
+            pos = m.end()
+        else:
+            starts = [i for i in (raw.find(b"!"), raw.find(b"\\"), raw.find(b"$")) if i >= 0]
+            if not starts:
+                return ParsedLine(ignored=NOT_NMEA) if raw.isascii() else ParsedLine(drops=[NON_ASCII])
+            pos = min(starts)
+    _scan(raw, pos, log_time, result)
+    if not result.items:
+        result.ignored = METADATA
+    return result
+
+
+def _scan(raw: bytes, pos: int, log_time: float | None, result: ParsedLine) -> None:
+    """Parse the sentence groups of a line from `pos`: [tag block] sentence [trailer], repeated."""
+    n = len(raw)
+    while pos < n:
+        meta: dict[str, object] = {}
+        # tag block(s)
+        while pos < n and raw[pos] == 92:  # '\'
+            end = raw.find(b"\\", pos + 1)
+            if end < 0:
+                result.drops.append(MALFORMED)
+                return
+            _parse_tag_block(raw[pos + 1 : end], meta)
+            pos = end + 1
+        if pos >= n:
+            if meta and not result.sentences and not result.drops:
+                result.ignored = METADATA
+            return
+        start_char = raw[pos]
+        if start_char not in (33, 36):  # neither '!' nor '$': skip junk up to the next sentence
+            nxt = _next_start(raw, pos + 1)
+            if nxt < 0:
+                if not result.sentences and not result.drops:
+                    result.drops.append(MALFORMED)
+                return
+            pos = nxt
+            continue
+        star = raw.find(b"*", pos)
+        nxt_start = _next_start(raw, pos + 1)
+        if star < 0 or (0 <= nxt_start < star):
+            # no checksum before the next sentence begins: this one is cut short
+            if raw[pos] == 33 or raw.startswith(b"$PGHP", pos):
+                result.drops.append(MALFORMED)
+            elif not result.sentences and not result.drops:
+                result.ignored = OTHER_NMEA
+            if nxt_start < 0:
+                return
+            pos = nxt_start
+            continue
+        end = star + 3
+        trailer_end = _next_start(raw, end)
+        trailer = raw[end : trailer_end if trailer_end >= 0 else n]
+        if trailer.startswith(b","):
+            _parse_trailer(trailer[1:], meta)
+        if "time" not in meta and log_time is not None:
+            meta["time"] = log_time
+        sentence = raw[pos:end]
+        if start_char == 36:  # '$'
+            if sentence.startswith(b"$PGHP"):
+                fields = sentence[1 : len(sentence) - 3].split(b",")
+                if _HEX.get(sentence[-2:]) != nmea_checksum(sentence[1:-3]):
+                    result.drops.append(BAD_CHECKSUM)
+                else:
+                    t = _gatehouse_time(fields)
+                    if t is None:
+                        result.drops.append(MALFORMED)
+                    else:
+                        result.gatehouse_time = t
+            elif not result.sentences and not result.drops and result.ignored is None:
+                result.ignored = OTHER_NMEA
+        elif sentence[3:6] in (b"VDM", b"VDO") and sentence[6:7] == b",":
+            _one_sentence(
+                sentence,
+                star - pos,
+                meta.get("time"),  # type: ignore[arg-type]
+                result,
+                meta.get("station"),  # type: ignore[arg-type]
+                meta.get("group"),  # type: ignore[arg-type]
+            )
+        elif not result.sentences and not result.drops and result.ignored is None:
+            result.ignored = OTHER_NMEA
+        if trailer_end < 0:
+            return
+        pos = trailer_end
+
+
+def _next_start(raw: bytes, pos: int) -> int:
+    """Index of the next '!', '$' or '\\' at or after pos, -1 when none."""
+    best = -1
+    for ch in (b"!", b"\\", b"$"):
+        i = raw.find(ch, pos)
+        if i >= 0 and (best < 0 or i < best):
+            best = i
+    return best
+
+
+def _one_sentence(
+    sentence: bytes,
+    star: int,
+    time: float | None,
+    result: ParsedLine,
+    station: str | None,
+    group: bytes | None,
+) -> None:
+    """Check one `!xxVDM...*hh` sentence (star = index of '*') and append it or a drop reason."""
+    fields = sentence[1:star].split(b",")
+    if len(fields) != 7:
+        result.drops.append(MALFORMED)
+        return
+    given = _HEX.get(sentence[star + 1 : star + 3])
+    if given is None:
+        result.drops.append(MALFORMED)
+        return
+    if given != reduce(xor, sentence[1:star], 0):
+        result.drops.append(BAD_CHECKSUM)
+        return
+    _tag, count_f, number_f, seq_id, channel, payload, fill_f = fields
+    count = _SMALL_INT.get(count_f)
+    number = _SMALL_INT.get(number_f)
+    fill = _FILL.get(fill_f)
+    if count is None or number is None or fill is None or not 1 <= number <= count or count == 0:
+        result.drops.append(MALFORMED)
+        return
+    if payload.translate(None, _ARMOUR):
+        result.drops.append(MALFORMED)
+        return
+    result.sentences.append(
+        Sentence(
+            sentence[5] == 79,  # 'O' of VDO
+            count,
+            number,
+            seq_id,
+            channel.decode("ascii"),
+            payload,
+            fill,
+            time,
+            station,
+            group,
+        )
+    )
+
+
+# -- multi-sentence reassembly -------------------------------------------------------------------
+@dataclass(slots=True)
+class Message:
+    """An assembled AIS message: the payload of all its sentences in fragment order."""
+
+    own_ship: bool
+    channel: str
+    payload: bytes
+    fill: int
+    time: float
+    station: str | None
+    sentences: int
+    """How many sentences it was made of (for line accounting)."""
+
+
+@dataclass(slots=True)
+class _Group:
+    count: int
+    parts: dict[int, Sentence]
+    time: float
+    explicit: bool
+    started: float
+
+
+class FragmentAssembler:
+    """Reassembles the multi-sentence messages of ONE source.
+
+    Fragments are keyed by tag-block group when there is one, else by (channel, sequence id,
+    count), and joined in fragment-number order whatever order they arrived in. A group still
+    incomplete `ttl` seconds of event time after its first fragment expires; a fragment number
+    seen twice in a group means the first copy can never complete (its fragments are orphans).
+    Outcomes are reported in sentences: `add` returns (message or None, [(reason, n_sentences)]).
+    """
+
+    def __init__(self, ttl: float = FRAGMENT_TTL_S, max_groups: int = MAX_PENDING_GROUPS) -> None:
+        self.ttl = ttl
+        self.max_groups = max_groups
+        self._groups: dict[tuple[bytes | str, bytes, int], _Group] = {}
+
+    @property
+    def pending_sentences(self) -> int:
+        return sum(len(g.parts) for g in self._groups.values())
+
+    def __len__(self) -> int:
+        return len(self._groups)
+
+    def add(self, s: Sentence, time: float, explicit: bool) -> tuple[Message | None, list[tuple[str, int]]]:
+        """One sentence of a multi-sentence message (count > 1), at event time `time`."""
+        drops: list[tuple[str, int]] = []
+        key = (b"g", s.group, s.count) if s.group is not None else (s.channel, s.seq_id, s.count)
+        group = self._groups.get(key)
+        if group is not None and s.number in group.parts:
+            del self._groups[key]
+            drops.append((ORPHAN_FRAGMENT, len(group.parts)))
+            group = None
+        if group is None:
+            if len(self._groups) >= self.max_groups:
+                oldest = next(iter(self._groups))
+                drops.append((EXPIRED_FRAGMENT, len(self._groups.pop(oldest).parts)))
+            group = _Group(s.count, {}, time, explicit, time)
+            self._groups[key] = group  # type: ignore[index]
+        elif explicit and not group.explicit:
+            group.time = time
+            group.explicit = True
+        group.parts[s.number] = s
+        if len(group.parts) < group.count:
+            return None, drops
+        del self._groups[key]  # type: ignore[arg-type]
+        parts = [group.parts[i] for i in range(1, group.count + 1)]
+        station = next((p.station for p in parts if p.station), None)
+        message = Message(
+            parts[0].own_ship,
+            parts[0].channel,
+            b"".join(p.payload for p in parts),
+            parts[-1].fill,
+            group.time,
+            station,
+            group.count,
+        )
+        return message, drops
+
+    def expire(self, now: float) -> int:
+        """Drop groups older than the TTL at event time `now`; returns the sentences expired."""
+        expired = 0
+        groups = self._groups
+        limit = now - self.ttl
+        while groups:
+            key = next(iter(groups))
+            if groups[key].started >= limit:
+                break
+            expired += len(groups.pop(key).parts)
+        return expired
+
+    def flush(self) -> int:
+        """End of input: every incomplete group is an orphan; returns the sentences dropped."""
+        n = self.pending_sentences
+        self._groups.clear()
+        return n
