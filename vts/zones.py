@@ -1,0 +1,353 @@
+"""The zone engine: which zones each vessel is in, with hysteresis, driven by event time only.
+
+    engine = ZoneEngine.from_config(config)
+    for event in engine.update(mmsi, t, lon, lat):   # confirmed entries and exits
+        ...
+    engine.zones_of(mmsi)             # ids of the zones the vessel is confirmed in
+    engine.dwell(mmsi, "anchorage_main", now)
+    engine.zones_at(lon, lat)         # instant lookup, no hysteresis
+    engine.is_on_land(lon, lat); engine.distance_to("restricted_san_lorenzo", lon, lat)
+
+Lookups go through a Shapely 2 STRtree over prepared geometries (about logarithmic in the number
+of zones); distances are in metres, in a local equirectangular projection centred on each zone.
+
+Hysteresis, per vessel and zone:
+
+* **Entry**: confirmed by two fixes inside the zone at least ``entry_confirm_s`` (10 s) apart, with
+  no fix outside in between. The event carries the first fix inside (the crossing as observed)
+  and the confirming fix.
+* **Exit**: only once the vessel is more than ``exit_margin_m`` (50 m) outside the zone, so GPS
+  noise on a border never flaps. The event carries the first fix seen outside the zone (the crossing)
+  and the fix that confirmed it.
+* **Reception gap** longer than ``gap_reset_s`` (10 min): pending entries and exits are dropped
+  (two fixes either side of a gap never confirm anything, and no crossing time is interpolated).
+  A zone the vessel is still in after the gap stays confirmed; a zone it is now well outside
+  gives an exit marked ``gap=True`` at the first fix after the gap, with ``last_inside_time`` the
+  last fix seen inside (the real crossing happened somewhere between the two).
+
+Fixes older than (or as old as) the vessel's latest fix are ignored; invalid coordinates too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import shapely
+from shapely import STRtree
+from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from vts.geo import LocalProjection
+
+if TYPE_CHECKING:
+    from vts.config import Config, ZoneSettings
+
+ENTRY_CONFIRM_S = 10.0
+EXIT_MARGIN_M = 50.0
+GAP_RESET_S = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneEvent:
+    """A confirmed zone entry or exit.
+
+    ``time``, ``lat``, ``lon``: the crossing as observed (entry: the first fix inside; exit: the
+    first fix outside). ``confirmed_time`` / ``confirmed_lat`` / ``confirmed_lon``: the fix that
+    confirmed it (the current fix when the event is emitted).
+    """
+
+    kind: Literal["entry", "exit"]
+    mmsi: int
+    zone_id: str
+    time: float
+    lat: float
+    lon: float
+    confirmed_time: float | None = None
+    confirmed_lat: float | None = None
+    confirmed_lon: float | None = None
+    gap: bool = False
+    """Exit only: noticed after a reception gap; it happened between `last_inside_time` and `time`."""
+    last_inside_time: float | None = None
+    """Exit only: the last fix seen inside the zone."""
+    entered_time: float | None = None
+    """Exit only: when the vessel had entered (so dwell = time - entered_time)."""
+
+
+@dataclass(eq=False, slots=True)
+class Zone:
+    """One configured zone. ``geometry`` is in (lon, lat); ``geometry_xy`` in metres around ``projection``."""
+
+    id: str
+    name: str
+    kind: str
+    settings: ZoneSettings
+    geometry: Polygon | MultiPolygon
+    projection: LocalProjection
+    geometry_xy: BaseGeometry
+    exit_geometry: BaseGeometry
+    """The zone grown by the exit margin, (lon, lat): a member vessel stays in while inside this."""
+
+    @property
+    def area_m2(self) -> float:
+        return float(self.geometry_xy.area)
+
+    def contains(self, lon: float, lat: float) -> bool:
+        """Instant test, boundary included."""
+        return bool(shapely.intersects_xy(self.geometry, lon, lat))
+
+    def distance_m(self, lon: float, lat: float) -> float:
+        """Metres from the point to the zone (0 inside)."""
+        if self.contains(lon, lat):
+            return 0.0
+        x, y = self.projection.to_xy(lat, lon)
+        return float(self.geometry_xy.distance(Point(x, y)))
+
+
+@dataclass(slots=True)
+class _Fix:
+    time: float
+    lon: float
+    lat: float
+
+
+@dataclass(slots=True)
+class _Membership:
+    entered: _Fix
+    confirmed: _Fix
+    last_inside: _Fix
+    outside_since: _Fix | None = None
+
+
+@dataclass(slots=True)
+class _VesselZones:
+    last: _Fix | None = None
+    inside: dict[str, _Membership] = field(default_factory=dict)
+    pending: dict[str, _Fix] = field(default_factory=dict)
+
+
+def build_zone(settings: ZoneSettings, exit_margin_m: float = EXIT_MARGIN_M) -> Zone:
+    """A `Zone` from its settings: lon/lat geometry, metric geometry and exit (grown) geometry."""
+    geometry = settings.geometry()
+    c = geometry.centroid
+    projection = LocalProjection(c.y, c.x)
+    geometry_xy = shapely.transform(geometry, projection.lonlat_to_xy_coords)
+    grown_xy = geometry_xy.buffer(exit_margin_m, quad_segs=4) if exit_margin_m > 0 else geometry_xy
+    exit_geometry = shapely.transform(grown_xy, projection.xy_to_lonlat_coords)
+    shapely.prepare(geometry)
+    shapely.prepare(exit_geometry)
+    return Zone(
+        id=settings.id,
+        name=settings.name,
+        kind=settings.kind,
+        settings=settings,
+        geometry=geometry,
+        projection=projection,
+        geometry_xy=geometry_xy,
+        exit_geometry=exit_geometry,
+    )
+
+
+class ZoneEngine:
+    """Zones of one configuration and every vessel's confirmed memberships."""
+
+    def __init__(
+        self,
+        zones: Sequence[ZoneSettings],
+        land: Iterable[Polygon] = (),
+        *,
+        entry_confirm_s: float = ENTRY_CONFIRM_S,
+        exit_margin_m: float = EXIT_MARGIN_M,
+        gap_reset_s: float = GAP_RESET_S,
+    ) -> None:
+        self.entry_confirm_s = entry_confirm_s
+        self.exit_margin_m = exit_margin_m
+        self.gap_reset_s = gap_reset_s
+        self._zones: list[Zone] = [build_zone(z, exit_margin_m) for z in zones]
+        self._by_id: dict[str, Zone] = {}
+        for z in self._zones:
+            if z.id in self._by_id:
+                raise ValueError(f"duplicate zone id {z.id!r}")
+            self._by_id[z.id] = z
+        self._geoms = np.array([z.geometry for z in self._zones], dtype=object)
+        self._tree = STRtree(self._geoms)
+        land_parts: list[Polygon] = []
+        for g in land:
+            land_parts.extend(p for p in getattr(g, "geoms", [g]) if not p.is_empty)
+        self._land = np.array(land_parts, dtype=object)
+        shapely.prepare(self._land)
+        self._land_tree = STRtree(self._land)
+        self._vessels: dict[int, _VesselZones] = {}
+
+    @classmethod
+    def from_config(cls, config: Config) -> ZoneEngine:
+        return cls(config.zones, config.land_polygons())
+
+    # -- zones -------------------------------------------------------------------------------------
+    @property
+    def zones(self) -> list[Zone]:
+        """Every zone, in configuration order."""
+        return list(self._zones)
+
+    def zone(self, zone_id: str) -> Zone:
+        try:
+            return self._by_id[zone_id]
+        except KeyError:
+            raise KeyError(f"no zone {zone_id!r} in the configuration") from None
+
+    def has_zone(self, zone_id: str) -> bool:
+        return zone_id in self._by_id
+
+    def zones_at(self, lon: float, lat: float) -> list[Zone]:
+        """Zones containing the point now (boundary included), in configuration order; no hysteresis."""
+        return [self._zones[i] for i in self._indices_at(lon, lat)]
+
+    def _indices_at(self, lon: float, lat: float) -> list[int]:
+        if not _valid(lon, lat) or not self._zones:
+            return []
+        candidates = self._tree.query(shapely.points(lon, lat))
+        if len(candidates) == 0:
+            return []
+        candidates.sort()
+        hits = shapely.intersects_xy(self._geoms[candidates], lon, lat)
+        return [int(i) for i in candidates[hits]]
+
+    def is_on_land(self, lon: float, lat: float) -> bool:
+        """Whether the position falls on a land polygon of the configuration."""
+        if not _valid(lon, lat) or len(self._land) == 0:
+            return False
+        candidates = self._land_tree.query(shapely.points(lon, lat))
+        return bool(len(candidates)) and bool(shapely.intersects_xy(self._land[candidates], lon, lat).any())
+
+    def distance_to(self, zone_id: str, lon: float, lat: float) -> float:
+        """Metres from the position to the zone (0 inside)."""
+        return self.zone(zone_id).distance_m(lon, lat)
+
+    # -- vessels -----------------------------------------------------------------------------------
+    def update(self, mmsi: int, t: float, lon: float, lat: float) -> list[ZoneEvent]:
+        """One position fix of a vessel: the zone entries and exits it confirms (exits first)."""
+        if not _valid(lon, lat) or not math.isfinite(t):
+            return []
+        state = self._vessels.get(mmsi)
+        if state is None:
+            state = self._vessels[mmsi] = _VesselZones()
+        if state.last is not None and t <= state.last.time:
+            return []
+        fix = _Fix(t, lon, lat)
+        if state.last is not None and t - state.last.time > self.gap_reset_s:
+            state.pending.clear()
+            for m in state.inside.values():
+                m.outside_since = None
+        state.last = fix
+        here_ordered = [self._zones[i].id for i in self._indices_at(lon, lat)]
+        here = set(here_ordered)
+        exits: list[ZoneEvent] = []
+        for zone_id in list(state.inside):
+            m = state.inside[zone_id]
+            if zone_id in here:
+                m.last_inside = fix
+                m.outside_since = None
+                continue
+            zone = self._by_id.get(zone_id)
+            if zone is not None and shapely.intersects_xy(zone.exit_geometry, lon, lat):
+                if m.outside_since is None:
+                    m.outside_since = fix
+                continue
+            crossing = m.outside_since or fix
+            del state.inside[zone_id]
+            exits.append(
+                ZoneEvent(
+                    "exit",
+                    mmsi,
+                    zone_id,
+                    crossing.time,
+                    crossing.lat,
+                    crossing.lon,
+                    confirmed_time=t,
+                    confirmed_lat=lat,
+                    confirmed_lon=lon,
+                    gap=crossing.time - m.last_inside.time > self.gap_reset_s,
+                    last_inside_time=m.last_inside.time,
+                    entered_time=m.entered.time,
+                )
+            )
+        for zone_id in list(state.pending):
+            if zone_id not in here:
+                del state.pending[zone_id]
+        entries: list[ZoneEvent] = []
+        for zone_id in [z for z in here_ordered if z not in state.inside]:
+            first = state.pending.get(zone_id)
+            if first is None:
+                if self.entry_confirm_s > 0:
+                    state.pending[zone_id] = fix
+                    continue
+                first = fix
+            elif t - first.time < self.entry_confirm_s:
+                continue
+            state.pending.pop(zone_id, None)
+            state.inside[zone_id] = _Membership(entered=first, confirmed=fix, last_inside=fix)
+            entries.append(
+                ZoneEvent(
+                    "entry",
+                    mmsi,
+                    zone_id,
+                    first.time,
+                    first.lat,
+                    first.lon,
+                    confirmed_time=t,
+                    confirmed_lat=lat,
+                    confirmed_lon=lon,
+                )
+            )
+        return exits + entries
+
+    def zones_of(self, mmsi: int) -> set[str]:
+        """Ids of the zones the vessel is confirmed in."""
+        state = self._vessels.get(mmsi)
+        return set(state.inside) if state is not None else set()
+
+    def entered_at(self, mmsi: int, zone_id: str) -> float | None:
+        """Event time of the vessel's (confirmed) entry into the zone, None when not inside."""
+        state = self._vessels.get(mmsi)
+        m = state.inside.get(zone_id) if state is not None else None
+        return None if m is None else m.entered.time
+
+    def dwell(self, mmsi: int, zone_id: str, now: float) -> float | None:
+        """Seconds since the vessel entered the zone (from the first fix inside); None when not inside."""
+        entered = self.entered_at(mmsi, zone_id)
+        return None if entered is None else max(0.0, now - entered)
+
+    def forget(self, mmsi: int) -> None:
+        self._vessels.pop(mmsi, None)
+
+    def vessels(self) -> list[int]:
+        """MMSIs with zone state."""
+        return list(self._vessels)
+
+    def reloaded(self, config: Config) -> ZoneEngine:
+        """A new engine for the new configuration, keeping every vessel's memberships (and pending
+        entries) in zones whose id still exists. Their geometry is re-checked at the next fix."""
+        new = type(self)(
+            config.zones,
+            config.land_polygons(),
+            entry_confirm_s=self.entry_confirm_s,
+            exit_margin_m=self.exit_margin_m,
+            gap_reset_s=self.gap_reset_s,
+        )
+        for mmsi, state in self._vessels.items():
+            new._vessels[mmsi] = _VesselZones(
+                last=state.last,
+                inside={z: m for z, m in state.inside.items() if z in new._by_id},
+                pending={z: f for z, f in state.pending.items() if z in new._by_id},
+            )
+        return new
+
+
+def _valid(lon: float, lat: float) -> bool:
+    try:
+        return math.isfinite(lon) and math.isfinite(lat) and -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0
+    except TypeError:
+        return False
