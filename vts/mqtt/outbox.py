@@ -1,0 +1,72 @@
+"""The outbox the publisher drains: alerts waiting for the broker's acknowledgement.
+
+The durable outbox is the SQLite alert store (`vts.alerts.store.AlertStore`): the alert engine
+writes every lifecycle step there, and the publisher marks each one delivered only after the broker
+acknowledged it (PUBACK), so neither a broker outage nor a daemon restart loses an alert.
+
+`MemoryOutbox` has the same interface for a daemon run without a store; it survives broker outages
+but not a restart of the process.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Protocol, runtime_checkable
+
+from vts.alerts.model import Alert
+
+
+@runtime_checkable
+class Outbox(Protocol):
+    def pending_delivery(self, limit: int) -> list[tuple[int, Alert]]:
+        """Up to `limit` undelivered alert steps, oldest first, as (sequence number, alert)."""
+        ...
+
+    def mark_delivered(self, seq: int) -> None:
+        """The broker has acknowledged this step."""
+        ...
+
+
+class MemoryOutbox:
+    """An in-process outbox (lost when the process ends)."""
+
+    def __init__(self, max_items: int = 100_000) -> None:
+        self._items: OrderedDict[int, Alert] = OrderedDict()
+        self._next_seq = 1
+        self.max_items = max_items
+        self.dropped = 0
+        """Oldest undelivered steps dropped because the outbox was full."""
+
+    def add(self, alert: Alert) -> int:
+        seq = self._next_seq
+        self._next_seq += 1
+        self._items[seq] = alert
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+            self.dropped += 1
+        return seq
+
+    def pending_delivery(self, limit: int) -> list[tuple[int, Alert]]:
+        out: list[tuple[int, Alert]] = []
+        for seq, alert in self._items.items():
+            if len(out) >= limit:
+                break
+            out.append((seq, alert))
+        return out
+
+    def mark_delivered(self, seq: int) -> None:
+        self._items.pop(seq, None)
+
+    def pending_count(self) -> int:
+        return len(self._items)
+
+
+def pending_count(outbox: Outbox) -> int | None:
+    """How many steps wait for delivery, when the outbox can tell cheaply."""
+    counter = getattr(outbox, "pending_count", None)
+    if callable(counter):
+        try:
+            return int(counter())
+        except Exception:  # a store that cannot count does not stop the publisher
+            return None
+    return None

@@ -1,0 +1,565 @@
+"""The MQTT publisher: alerts (at least once, in order), alert state, vessel state and status.
+
+    async with MqttPublisher(settings, core, store) as publisher:
+        ... feed the core ...
+    # leaving the block delivers what is pending (up to settings.flush_timeout_s) and says offline
+
+* Alerts are taken from the outbox (the SQLite alert store, or an in-memory one without a store) and
+  marked delivered only after the broker's PUBACK for both the alert message and its retained
+  ``alert-state`` message. Up to ``publish_window`` alerts are in flight at once, sent in outbox
+  order on one connection, so they arrive in order; after a failure, the unacknowledged ones are
+  sent again (consumers drop duplicates by alert id).
+* A broker that is down or unreachable never stops the daemon: the publisher retries with back-off
+  (``retry_initial_s`` doubling to ``retry_max_s``), logging one warning per outage. A broker that
+  refuses the credentials gives one clear error, then a slow retry (``auth_retry_s``).
+* MQTT 5 where the broker speaks it (content type, user properties, message expiry), MQTT 3.1.1
+  otherwise (``protocol: auto``).
+* Passwords never reach a log: only `vts.mqtt.urls.describe` is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+import threading
+import time
+from dataclasses import asdict, dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import aiomqtt
+from aiomqtt import MqttCodeError, MqttError, ProtocolVersion
+from aiomqtt.exceptions import MqttConnectError
+
+from vts.alerts.model import Alert
+from vts.mqtt import payloads
+from vts.mqtt.client_log import QuietClientLogger
+from vts.mqtt.outbox import MemoryOutbox, Outbox, pending_count
+from vts.mqtt.settings import MqttSettings
+from vts.mqtt.topics import Topics
+from vts.mqtt.urls import describe
+
+if TYPE_CHECKING:
+    from vts.core import Core
+    from vts.reports import Report
+    from vts.tracker import VesselState
+
+log = logging.getLogger(__name__)
+
+REFUSED_CREDENTIALS = {4, 5, 134, 135}
+"""CONNACK codes: bad user name or password / not authorised (3.1.1 and 5)."""
+UNSUPPORTED_PROTOCOL = {1, 132}
+MAX_VESSELS_PER_ROUND = 500
+
+
+class MqttConfigurationError(Exception):
+    """The settings cannot work as they are (a missing certificate file ...)."""
+
+
+@dataclass
+class PublisherStats:
+    connected: bool = False
+    protocol: str | None = None
+    alerts_delivered: int = 0
+    messages_published: int = 0
+    vessel_messages: int = 0
+    connections: int = 0
+    failed_connections: int = 0
+    last_error: str | None = None
+
+
+def reason_code_value(error: MqttCodeError) -> int | None:
+    rc = error.rc
+    if rc is None:
+        return None
+    value = getattr(rc, "value", rc)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def is_tls_failure(error: MqttError) -> bool:
+    """aiomqtt turns the ssl errors of the connection into MqttError(str(exc))."""
+    text = str(error)
+    return "CERTIFICATE" in text or "SSL" in text or "TLS" in text
+
+
+def make_tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
+    if not (settings.tls or settings.ca_file or settings.cert_file):
+        return None
+    try:
+        context = ssl.create_default_context(cafile=settings.ca_file)
+        if settings.cert_file:
+            context.load_cert_chain(settings.cert_file, settings.key_file)
+    except (OSError, ssl.SSLError) as e:
+        raise MqttConfigurationError(f"TLS files unusable ({e})") from None
+    if settings.tls_insecure:
+        context.check_hostname = False
+    return context
+
+
+class MqttPublisher:
+    """Async context manager publishing a core's alerts and vessels to a broker.
+
+    `core` may be None (only the outbox is drained; call `notify()` after adding to it). `store` is
+    the durable outbox (`pending_delivery(limit)`, `mark_delivered(seq)`); without one, alerts the
+    core raises go to a `MemoryOutbox`. With settings that name no broker, this does nothing.
+    """
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        core: Core | None = None,
+        store: Outbox | None = None,
+        *,
+        clock: Any = time.time,
+    ) -> None:
+        self.settings = settings
+        self.core = core
+        self.topics = Topics(settings.prefix)
+        self.stats = PublisherStats()
+        self._clock = clock
+        self._memory_outbox: MemoryOutbox | None = None
+        if store is not None and isinstance(store, Outbox):
+            self.outbox: Outbox = store
+        else:
+            self._memory_outbox = MemoryOutbox()
+            self.outbox = self._memory_outbox
+        self._wake: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._started_at = self._clock()
+        self._protocol: ProtocolVersion | None = None
+        self._protocol_confirmed = False
+        self._vessel_pending: dict[int, bytes] = {}
+        self._vessel_last: dict[int, float] = {}
+        self._outage_logged = False
+        self._auth_logged = False
+        self._refused = False
+        """The last attempt failed in a way only an operator can fix (credentials, TLS files)."""
+        self._next_status = 0.0
+        self._resync_needed = True
+        self._client_log = QuietClientLogger()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        return self.settings.enabled
+
+    async def __aenter__(self) -> MqttPublisher:
+        if not self.enabled:
+            return self
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        if self.core is not None:
+            self.core.add_alert_listener(self._on_alert)
+            if self.settings.vessels:
+                self.core.add_report_listener(self._on_report)
+        self._task = asyncio.create_task(self._run(), name="mqtt-publisher")
+        log.info("MQTT: publishing to %s under %s/", describe(self.settings), self.topics.prefix)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self, flush_timeout: float | None = None) -> None:
+        """Deliver what is pending (for up to `flush_timeout` s), say offline and disconnect."""
+        if self._task is None:
+            return
+        timeout = self.settings.flush_timeout_s if flush_timeout is None else flush_timeout
+        if not await self.flush(timeout):
+            left = pending_count(self.outbox)
+            durable = not isinstance(self.outbox, MemoryOutbox)
+            where = "kept in the alert store for the next start" if durable else "lost with this process"
+            log.warning("MQTT: %s alert step(s) not delivered at shutdown (%s)", left or "some", where)
+        assert self._stop is not None
+        self._stop.set()
+        self.notify()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=5.0)
+        except (TimeoutError, asyncio.CancelledError):
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        self._task = None
+
+    async def flush(self, timeout: float) -> bool:
+        """Wait until the outbox is empty; False when `timeout` seconds passed first."""
+        if not self.enabled:
+            return True
+        deadline = time.monotonic() + timeout
+        while self.outbox.pending_delivery(1):
+            if self._refused or time.monotonic() >= deadline or self._task is None or self._task.done():
+                return False
+            self.notify()
+            await asyncio.sleep(0.01)
+        return True
+
+    def notify(self) -> None:
+        """New alerts are in the outbox (safe from any thread)."""
+        if self._wake is None or self._loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._wake.set()
+        else:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    # -- listeners on the core -------------------------------------------------------------------
+    def _on_alert(self, alert: Alert) -> None:
+        if self._memory_outbox is not None:
+            self._memory_outbox.add(alert)
+        self.notify()
+
+    def _on_report(self, report: Report, vessel: VesselState | None) -> None:
+        if vessel is None or vessel.is_shadow or vessel.lat is None or vessel.lon is None:
+            return
+        last = self._vessel_last.get(vessel.mmsi)
+        if last is not None and 0 <= report.time - last < self.settings.vessel_interval_s:
+            return
+        if len(self._vessel_last) > 200_000:
+            self._vessel_last.clear()
+        self._vessel_last[vessel.mmsi] = report.time
+        try:
+            self._vessel_pending[vessel.mmsi] = payloads.vessel_payload(vessel)
+        except Exception as e:  # bad data in a vessel never stops the feed
+            log.debug("MQTT: vessel %s not published: %s", vessel.mmsi, e)
+            return
+        self.notify()
+
+    # -- connection loop -------------------------------------------------------------------------
+    def _protocol_to_try(self) -> ProtocolVersion:
+        if self.settings.protocol == "5":
+            return ProtocolVersion.V5
+        if self.settings.protocol == "3.1.1":
+            return ProtocolVersion.V311
+        return self._protocol or ProtocolVersion.V5
+
+    def _make_client(self, protocol: ProtocolVersion, tls_context: ssl.SSLContext | None) -> aiomqtt.Client:
+        s = self.settings
+        v5 = protocol == ProtocolVersion.V5
+        will = aiomqtt.Will(
+            self.topics.status,
+            payloads.status_payload(False),
+            qos=1,
+            retain=True,
+            properties=payloads.will_properties() if v5 else None,
+        )
+        client = aiomqtt.Client(
+            s.host or "localhost",
+            s.port or (8883 if tls_context is not None else 1883),
+            username=s.username,
+            password=s.password.get_secret_value() if s.password is not None else None,
+            identifier=s.client_id,
+            protocol=protocol,
+            will=will,
+            keepalive=s.keepalive_s,
+            timeout=s.publish_timeout_s,
+            tls_context=tls_context,
+            max_inflight_messages=max(20, 2 * s.publish_window),
+            logger=self._client_log,  # type: ignore[arg-type]
+        )
+        client.pending_calls_threshold = 2 * s.publish_window + MAX_VESSELS_PER_ROUND + 10
+        return client
+
+    async def _run(self) -> None:
+        assert self._stop is not None
+        delay = self.settings.retry_initial_s
+        while not self._stop.is_set():
+            wait = delay
+            try:
+                tls_context = make_tls_context(self.settings)
+                protocol = self._protocol_to_try()
+                client = self._make_client(protocol, tls_context)
+                client.timeout = self.settings.connect_timeout_s
+                self._client_log.take_last_error()
+                async with client:
+                    client.timeout = self.settings.publish_timeout_s
+                    self._connected(protocol)
+                    delay = self.settings.retry_initial_s
+                    await self._supervised_session(client)
+                return
+            except MqttConnectError as e:
+                code = reason_code_value(e)
+                self._disconnected(str(e))
+                if code in UNSUPPORTED_PROTOCOL and self._switch_protocol():
+                    continue
+                if code in REFUSED_CREDENTIALS:
+                    who = (
+                        f"user {self.settings.username!r}"
+                        if self.settings.username
+                        else "an anonymous client"
+                    )
+                    self._log_refused(
+                        f"refused the credentials of {who} ({e}); check the MQTT URL or the config"
+                    )
+                    wait = self.settings.auth_retry_s
+                else:
+                    self._log_outage(e, delay)
+            except MqttConfigurationError as e:
+                self._disconnected(str(e))
+                self._log_refused(f"cannot be used: {e}")
+                wait = self.settings.auth_retry_s
+            except MqttError as e:
+                cause = self._client_log.take_last_error()
+                if cause and cause not in str(e):
+                    e = MqttError(f"{e}; {cause}")
+                self._disconnected(str(e))
+                if is_tls_failure(e):
+                    self._log_refused(
+                        f"failed the TLS check ({e}); check mqtt.ca_file / cert_file / key_file"
+                    )
+                    wait = self.settings.auth_retry_s
+                else:
+                    self._log_outage(e, delay)
+                    if "timed out" in str(e):  # connected, but no CONNACK came back
+                        self._maybe_alternate_protocol()
+            except Exception as e:  # a bug must not stop the daemon: log it and keep trying
+                self._disconnected(repr(e))
+                log.error(
+                    "MQTT: unexpected error in the publisher (%r); retrying in %.0f s",
+                    e,
+                    delay,
+                    exc_info=not self._outage_logged,
+                )
+                self._outage_logged = True
+            if wait == delay:
+                delay = min(delay * 2, self.settings.retry_max_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=wait)
+
+    def _connected(self, protocol: ProtocolVersion) -> None:
+        self._protocol = protocol
+        self._protocol_confirmed = True
+        self.stats.connected = True
+        self.stats.connections += 1
+        self.stats.protocol = "5" if protocol == ProtocolVersion.V5 else "3.1.1"
+        pending = pending_count(self.outbox)
+        backlog = f"; delivering {pending} pending alert step(s)" if pending else ""
+        if self._outage_logged or self._auth_logged:
+            log.warning(
+                "MQTT: connected again to %s (MQTT %s)%s",
+                describe(self.settings),
+                self.stats.protocol,
+                backlog,
+            )
+        else:
+            log.info(
+                "MQTT: connected to %s (MQTT %s)%s", describe(self.settings), self.stats.protocol, backlog
+            )
+        self._outage_logged = False
+        self._auth_logged = False
+        self._refused = False
+        self._resync_needed = True
+        self._next_status = 0.0
+
+    def _disconnected(self, error: str) -> None:
+        if not self.stats.connected:
+            self.stats.failed_connections += 1
+        self.stats.connected = False
+        self.stats.last_error = error
+
+    def _switch_protocol(self) -> bool:
+        """After "unsupported protocol version": fall back from MQTT 5 to 3.1.1 (auto mode only)."""
+        if self.settings.protocol != "auto" or self._protocol == ProtocolVersion.V311:
+            return False
+        log.info("MQTT: %s does not speak MQTT 5; using MQTT 3.1.1", describe(self.settings))
+        self._protocol = ProtocolVersion.V311
+        self._protocol_confirmed = True
+        return True
+
+    def _maybe_alternate_protocol(self) -> None:
+        """Some 3.1.1 brokers just hang up on an MQTT 5 CONNECT: until a connection succeeds, alternate."""
+        if self.settings.protocol != "auto" or self._protocol_confirmed:
+            return
+        self._protocol = (
+            ProtocolVersion.V311 if self._protocol_to_try() == ProtocolVersion.V5 else ProtocolVersion.V5
+        )
+
+    def _log_outage(self, error: Exception, delay: float) -> None:
+        if self._outage_logged:
+            log.debug("MQTT: still cannot reach %s: %s", describe(self.settings), error)
+            return
+        log.warning(
+            "MQTT: cannot reach %s (%s); alerts wait in the outbox; retry in %.0f s (back-off up to %.0f s)",
+            describe(self.settings),
+            error,
+            delay,
+            self.settings.retry_max_s,
+        )
+        self._outage_logged = True
+
+    def _log_refused(self, problem: str) -> None:
+        """A problem that retrying soon will not fix: one clear error, then quiet slow retries."""
+        self._refused = True
+        if self._auth_logged:
+            log.debug("MQTT: broker %s still %s", describe(self.settings), problem)
+            return
+        log.error(
+            "MQTT: broker %s %s. Alerts wait in the outbox; retrying every %g s",
+            describe(self.settings),
+            problem,
+            self.settings.auth_retry_s,
+        )
+        self._auth_logged = True
+
+    # -- one connected session -------------------------------------------------------------------
+    async def _supervised_session(self, client: aiomqtt.Client) -> None:
+        """Run the session until it ends (stop) or the connection drops (in-flight publishes do not
+        notice a lost connection until their timeout; the watchdog does at once)."""
+        session = asyncio.create_task(self._session(client), name="mqtt-session")
+        watchdog = asyncio.create_task(self._watch_connection(client), name="mqtt-watchdog")
+        try:
+            await asyncio.wait({session, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (session, watchdog):
+                if not task.done():
+                    task.cancel()
+            results = await asyncio.gather(session, watchdog, return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+
+    @staticmethod
+    async def _watch_connection(client: aiomqtt.Client) -> None:
+        """Raises MqttError when the connection drops (no subscriptions: no messages arrive)."""
+        async for _ in client.messages:
+            pass
+
+    async def _session(self, client: aiomqtt.Client) -> None:
+        assert self._stop is not None and self._wake is not None
+        while True:
+            if self._stop.is_set():
+                await self._publish_status(client, online=False)
+                return
+            self._wake.clear()
+            delivered = await self._deliver_alerts(client)
+            await self._publish_vessels(client)
+            if not delivered and self._resync_needed:
+                await self._resync_alert_states(client)
+            now = time.monotonic()
+            if now >= self._next_status:
+                await self._publish_status(client, online=True)
+                self._next_status = now + self.settings.status_interval_s
+            if delivered or self._stop.is_set():
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wake.wait(), timeout=max(0.05, self._next_status - time.monotonic())
+                )
+
+    @property
+    def _v5(self) -> bool:
+        return self._protocol == ProtocolVersion.V5
+
+    async def _deliver_alerts(self, client: aiomqtt.Client) -> int:
+        """Publish one window of the outbox; returns how many steps were delivered."""
+        batch = self.outbox.pending_delivery(self.settings.publish_window)
+        if not batch:
+            return 0
+        sends: list[tuple[int, asyncio.Task[None], asyncio.Task[None]]] = []
+        for seq, alert in batch:
+            sends.append((seq, *self._send_alert(client, alert)))
+        try:
+            for seq, event_sent, state_sent in sends:
+                await event_sent
+                await state_sent
+                self.outbox.mark_delivered(seq)
+                self.stats.alerts_delivered += 1
+                self.stats.messages_published += 2
+        finally:
+            unfinished = [t for _, a, b in sends for t in (a, b) if not t.done()]
+            for task in unfinished:
+                task.cancel()
+            # collect every outcome, so no "exception was never retrieved" noise
+            await asyncio.gather(*(t for _, a, b in sends for t in (a, b)), return_exceptions=True)
+        return len(batch)
+
+    def _send_alert(
+        self, client: aiomqtt.Client, alert: Alert
+    ) -> tuple[asyncio.Task[None], asyncio.Task[None]]:
+        """Start both publishes of one alert step; tasks start in creation order, so wire order is kept."""
+        body = payloads.alert_payload(alert)
+        props = payloads.alert_properties(alert) if self._v5 else None
+        event = asyncio.create_task(client.publish(self.topics.alert(alert), body, qos=1, properties=props))
+        state_body = b"" if alert.state == "cleared" else body
+        state = asyncio.create_task(
+            client.publish(
+                self.topics.alert_state(alert.id),
+                state_body,
+                qos=1,
+                retain=True,
+                properties=props if state_body else None,
+            )
+        )
+        return event, state
+
+    async def _resync_alert_states(self, client: aiomqtt.Client) -> None:
+        """Once the backlog is out, re-publish the retained state of every active alert (a broker
+        restarted without persistence has forgotten it)."""
+        self._resync_needed = False
+        if self.core is None:
+            return
+        try:
+            active = list(self.core.engine.active())
+        except Exception as e:  # an engine that cannot list its alerts does not stop the publisher
+            log.debug("MQTT: no active alerts to re-publish: %s", e)
+            return
+        for alert in active:
+            props = payloads.alert_properties(alert) if self._v5 else None
+            await client.publish(
+                self.topics.alert_state(alert.id),
+                payloads.alert_payload(alert),
+                qos=1,
+                retain=True,
+                properties=props,
+            )
+
+    async def _publish_vessels(self, client: aiomqtt.Client) -> None:
+        if not self._vessel_pending:
+            return
+        retain = self.settings.vessel_retain and self._v5
+        props = payloads.vessel_properties(self.settings.vessel_expiry_s) if self._v5 else None
+        sends: list[asyncio.Task[None]] = []
+        while self._vessel_pending and len(sends) < MAX_VESSELS_PER_ROUND:
+            mmsi = next(iter(self._vessel_pending))
+            body = self._vessel_pending.pop(mmsi)
+            sends.append(
+                asyncio.create_task(
+                    client.publish(self.topics.vessel(mmsi), body, qos=0, retain=retain, properties=props)
+                )
+            )
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        self.stats.vessel_messages += sum(1 for r in results if r is None)
+        self.stats.messages_published += sum(1 for r in results if r is None)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r  # QoS 0: the lost vessel messages are superseded by the next ones
+
+    def counters(self) -> dict[str, Any]:
+        counters: dict[str, Any] = {k: v for k, v in asdict(self.stats).items() if isinstance(v, int)}
+        pending = pending_count(self.outbox)
+        if pending is not None:
+            counters["alerts_pending"] = pending
+        if self.core is not None:
+            with contextlib.suppress(Exception):
+                counters["lines"] = int(self.core.ingest.stats.lines)
+                counters["ais_messages"] = int(self.core.ingest.stats.messages)
+            with contextlib.suppress(Exception):
+                counters["vessels"] = len(self.core.tracker)
+            with contextlib.suppress(Exception):
+                counters["active_alerts"] = len(self.core.engine.active())
+        return counters
+
+    async def _publish_status(self, client: aiomqtt.Client, *, online: bool) -> None:
+        body = payloads.status_payload(online, self.counters(), since=self._started_at)
+        props = payloads.status_properties() if self._v5 else None
+        await client.publish(self.topics.status, body, qos=1, retain=True, properties=props)
