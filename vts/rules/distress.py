@@ -1,0 +1,119 @@
+"""distress: an autonomous distress device is transmitting (AIS-SART 970, MOB 972, EPIRB-AIS 974).
+
+Severity `emergency`. A device in test mode is `caution`: an AIS-SART test transmits navigational
+status 15 ("undefined", which the decoder turns into None) instead of 14 ("AIS-SART active"), and
+safety text "SART TEST" instead of "SART ACTIVE"; MOB and EPIRB devices send "MOB TEST" /
+"EPIRB TEST" likewise.
+
+Event alert: one per activation. The same device raises again only when it goes from test to active,
+or after it has been silent for `rearm_minutes` (a new activation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from vts.mid import DISTRESS_KINDS, classify_mmsi
+from vts.reports import PositionReport, Report, SafetyReport
+from vts.rules.base import Rule, RuleContext, RuleParams
+
+if TYPE_CHECKING:
+    from vts.tracker import VesselState
+
+Mode = Literal["active", "test"]
+NAV_STATUS_SART_ACTIVE = 14
+DEVICE_NAMES = {"sart": "AIS-SART", "mob": "MOB device", "epirb": "EPIRB-AIS"}
+
+
+class DistressParams(RuleParams):
+    rearm_minutes: float = Field(30.0, gt=0, description="silence after which the same device raises again")
+
+
+@dataclass(slots=True)
+class _Device:
+    mode: Mode
+    last_seen: float
+
+
+class DistressRule(Rule):
+    id = "distress"
+    Params = DistressParams
+
+    def __init__(self, params: RuleParams) -> None:
+        super().__init__(params)
+        self.p: DistressParams = params  # type: ignore[assignment]
+        self._devices: dict[int, _Device] = {}
+
+    def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
+        kind = classify_mmsi(report.mmsi).kind
+        if kind not in DISTRESS_KINDS or report.own_ship:
+            return
+        mode = _mode_of(report)
+        if mode is None:
+            return
+        known = self._devices.get(report.mmsi)
+        rearmed = known is None or report.time - known.last_seen > self.p.rearm_minutes * 60.0
+        escalated = known is not None and known.mode == "test" and mode == "active"
+        if known is not None and not rearmed:
+            known.last_seen = report.time
+            if mode == "active":
+                known.mode = "active"
+        else:
+            self._devices[report.mmsi] = _Device(mode, report.time)
+        if not (rearmed or escalated):
+            return
+        lat, lon = _position(vessel, report)
+        device = DEVICE_NAMES[kind]
+        text = report.text.strip() if isinstance(report, SafetyReport) else None
+        ctx.alerts.event(
+            type=self.id,
+            mmsi=report.mmsi,
+            severity="emergency" if mode == "active" else "caution",
+            message=f"{device} {report.mmsi:09d} {'ACTIVE' if mode == 'active' else 'in test mode'}"
+            + ("" if lat is not None else " (no position yet)"),
+            lat=lat,
+            lon=lon,
+            details={
+                "device": kind,
+                "mode": mode,
+                "text": text,
+                "nav_status": report.nav_status if isinstance(report, PositionReport) else None,
+            },
+        )
+
+    def on_tick(self, ctx: RuleContext) -> None:
+        horizon = ctx.now - self.p.rearm_minutes * 60.0
+        for mmsi in [m for m, d in self._devices.items() if d.last_seen < horizon]:
+            del self._devices[mmsi]
+
+
+def _mode_of(report: Report) -> Mode | None:
+    """Active or test from what the report says; None when it says neither (static data ...)."""
+    if isinstance(report, SafetyReport):
+        text = report.text.upper()
+        if "TEST" in text:
+            return "test"
+        if "ACTIVE" in text:
+            return "active"
+        return None
+    if isinstance(report, PositionReport):
+        if report.nav_status == NAV_STATUS_SART_ACTIVE:
+            return "active"
+        if report.msg_type in (1, 2, 3) and report.nav_status is None:
+            return "test"  # status 15 "undefined": what a device in test mode sends
+        return "active"  # any other status from a distress device: treat as live, never suppress
+    return None
+
+
+def _position(vessel: VesselState | None, report: Report) -> tuple[float | None, float | None]:
+    if isinstance(report, PositionReport) and report.has_position:
+        return report.lat, report.lon
+    if vessel is not None:
+        return vessel.lat, vessel.lon
+    return None, None
+
+
+RULE = DistressRule

@@ -1,0 +1,161 @@
+"""drifting: a vessel moving sideways or backwards through the water, or not under command.
+
+Fires (state alert, `warning`) when
+
+* speed over ground is between 0.25 and 20 kn and heading and course over ground differ by 45
+  degrees or more on every fix for at least 3 minutes (heading known, at least 3 fixes), and the
+  vessel really moved that way: its net displacement over those minutes is at least
+  `min_displacement_m` and its bearing is also 45 degrees or more off the heading (so the random
+  course over ground of GPS noise at very low speed never counts); or
+* navigational status is 2 ("not under command").
+
+Left out: ships at anchor or moored by status (swinging at anchor is anchor_drag's business), tugs
+(they push and tow sideways) and allow-listed tugs and pilots. Cleared when two consecutive fixes
+no longer meet the condition, or the status leaves "not under command".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from vts.geo import angle_diff_deg, bearing_deg, distance_m
+from vts.reports import PositionReport
+from vts.rules.base import Rule, RuleContext, RuleParams
+
+if TYPE_CHECKING:
+    from vts.tracker import VesselState
+
+NOT_UNDER_COMMAND = 2
+AT_ANCHOR_OR_MOORED = (1, 5)
+
+
+class DriftingParams(RuleParams):
+    min_sog_kn: float = Field(0.25, ge=0, description="lowest speed over ground that counts")
+    max_sog_kn: float = Field(20.0, gt=0, description="highest speed over ground that counts")
+    min_angle_deg: float = Field(45.0, gt=0, le=180, description="heading vs course over ground")
+    min_minutes: float = Field(3.0, gt=0, description="how long the condition must hold")
+    min_fixes: int = Field(3, ge=2, description="fixes needed over that time")
+    min_displacement_m: float = Field(30.0, ge=0, description="net movement needed over that time")
+    not_under_command: bool = Field(True, description="also alert on navigational status 2")
+    exempt_categories: list[str] = Field(default_factory=lambda: ["tug"])
+
+
+@dataclass(slots=True)
+class _Fix:
+    time: float
+    lat: float
+    lon: float
+    heading: float
+
+
+@dataclass(slots=True)
+class _Drift:
+    run: deque[_Fix] = field(default_factory=deque)
+    misses: int = 0
+    kind: str | None = None
+
+
+class DriftingRule(Rule):
+    id = "drifting"
+    Params = DriftingParams
+
+    def __init__(self, params: RuleParams) -> None:
+        super().__init__(params)
+        self.p: DriftingParams = params  # type: ignore[assignment]
+        self._state: dict[int, _Drift] = {}
+
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        if vessel.is_shadow or report.lat is None or report.lon is None:
+            return
+        p = self.p
+        st = self._state.setdefault(vessel.mmsi, _Drift())
+        exempt = vessel.category in p.exempt_categories or ctx.allowlists.is_allowed(
+            vessel.mmsi, "tug", "pilot"
+        )
+        if p.not_under_command and report.nav_status == NOT_UNDER_COMMAND and not exempt:
+            st.run.clear()
+            st.misses = 0
+            self._hold(ctx, vessel, report, "not_under_command", {"nav_status": NOT_UNDER_COMMAND})
+            return
+        crabbing = (
+            not exempt
+            and report.nav_status not in AT_ANCHOR_OR_MOORED
+            and report.heading is not None
+            and report.cog is not None
+            and report.sog is not None
+            and p.min_sog_kn <= report.sog <= p.max_sog_kn
+            and angle_diff_deg(report.cog, report.heading) >= p.min_angle_deg
+        )
+        if not crabbing:
+            st.run.clear()
+            st.misses += 1
+            if st.kind == "not_under_command" or (st.kind is not None and st.misses >= 2):
+                self._clear(ctx, vessel, st)
+            return
+        assert report.heading is not None and report.cog is not None
+        st.misses = 0
+        st.run.append(_Fix(report.time, report.lat, report.lon, float(report.heading)))
+        while len(st.run) > 2 and report.time - st.run[1].time >= p.min_minutes * 60.0:
+            st.run.popleft()  # keep the shortest window that still spans min_minutes
+        first = st.run[0]
+        span = report.time - first.time
+        if span < p.min_minutes * 60.0 or len(st.run) < p.min_fixes:
+            return
+        moved = distance_m(first.lat, first.lon, report.lat, report.lon)
+        if moved < p.min_displacement_m:
+            return
+        track = bearing_deg(first.lat, first.lon, report.lat, report.lon)
+        heading = _mean_direction([f.heading for f in st.run])
+        off = angle_diff_deg(track, heading)
+        if off < p.min_angle_deg:
+            return
+        details = {
+            "sog_kn": report.sog,
+            "cog_deg": report.cog,
+            "heading_deg": report.heading,
+            "cog_heading_diff_deg": round(angle_diff_deg(report.cog, report.heading), 1),
+            "track_heading_diff_deg": round(off, 1),
+            "duration_s": round(span, 1),
+            "displacement_m": round(moved, 1),
+        }
+        self._hold(ctx, vessel, report, "drift", details)
+
+    def _hold(
+        self, ctx: RuleContext, vessel: VesselState, report: PositionReport, kind: str, details: dict
+    ) -> None:
+        if self._state[vessel.mmsi].kind not in (None, kind):
+            self._clear(ctx, vessel, self._state[vessel.mmsi])
+        self._state[vessel.mmsi].kind = kind
+        what = "not under command" if kind == "not_under_command" else "drifting (heading and course differ)"
+        ctx.alerts.hold(
+            type=self.id,
+            mmsi=vessel.mmsi,
+            severity="warning",
+            message=f"{vessel.name or vessel.mmsi} {what}",
+            lat=report.lat,
+            lon=report.lon,
+            details={"kind": kind, **details},
+        )
+
+    def _clear(self, ctx: RuleContext, vessel: VesselState, st: _Drift) -> None:
+        st.kind = None
+        ctx.alerts.clear(
+            type=self.id, mmsi=vessel.mmsi, message=f"{vessel.name or vessel.mmsi} no longer drifting"
+        )
+
+    def on_forget(self, mmsi: int) -> None:
+        self._state.pop(mmsi, None)
+
+
+def _mean_direction(degrees: list[float]) -> float:
+    s = sum(math.sin(math.radians(d)) for d in degrees)
+    c = sum(math.cos(math.radians(d)) for d in degrees)
+    return math.degrees(math.atan2(s, c)) % 360.0
+
+
+RULE = DriftingRule

@@ -1,0 +1,202 @@
+"""identity_change: the identity a vessel broadcasts changes under one MMSI, or its IMO number is false.
+
+Watched fields: name, call sign, IMO number, ship type, and dimensions (overall length and beam:
+the antenna offsets alone may move when a ship switches GPS source, so only the hull size counts).
+A field is compared only when the new report carries it (type 24 part A has only the name, part B
+only the rest), "not available" values (None, IMO 0, type 0, dimensions 0) never count, and names
+are compared after trimming and collapsing spaces. One event per static report, listing every
+changed field; a change back to an earlier value (two ships alternating under one MMSI) is not
+reported again for the same pair of values.
+
+An IMO number whose check digit fails (or that is not seven digits) is reported once per value.
+The same IMO number claimed by a second MMSI while the first is still known is reported too.
+
+Severity: `warning` for name, call sign and IMO changes and for a shared IMO; `caution` for ship
+type or dimension changes alone and for an IMO number that fails its check digit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from vts.alerts.model import Severity
+from vts.reports import StaticReport
+from vts.rules.base import Rule, RuleContext, RuleParams
+
+if TYPE_CHECKING:
+    from vts.tracker import VesselState
+
+STRONG_FIELDS = ("name", "callsign", "imo")
+
+
+class IdentityChangeParams(RuleParams):
+    dimension_tolerance_m: float = Field(2.0, ge=0, description="length/beam changes up to this are ignored")
+    check_imo: bool = Field(True, description="report IMO numbers that fail the check digit")
+    shared_imo: bool = Field(True, description="report an IMO number claimed by two MMSIs")
+    shared_imo_days: float = Field(30.0, gt=0, description="how long an IMO claim is remembered")
+
+
+def imo_is_valid(imo: int) -> bool:
+    """True for a seven-digit IMO number whose last digit is its check digit.
+
+    The check digit is the sum of the first six digits weighted 7, 6, 5, 4, 3, 2, modulo 10
+    (IMO 9074729: 9*7 + 0*6 + 7*5 + 4*4 + 7*3 + 2*2 = 139 -> 9).
+    """
+    if not 1_000_000 <= imo <= 9_999_999:
+        return False
+    digits = [int(c) for c in str(imo)]
+    return sum(d * w for d, w in zip(digits[:6], range(7, 1, -1), strict=True)) % 10 == digits[6]
+
+
+def normalise_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = re.sub(r"\s+", " ", value.replace("@", " ")).strip().upper()
+    return text or None
+
+
+@dataclass(slots=True)
+class _Identity:
+    values: dict[str, Any] = field(default_factory=dict)
+    reported_pairs: set[tuple[str, Any, Any]] = field(default_factory=set)
+    bad_imos: set[int] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _ImoClaim:
+    mmsi: int
+    time: float
+
+
+class IdentityChangeRule(Rule):
+    id = "identity_change"
+    Params = IdentityChangeParams
+    tick_seconds = 3600.0
+
+    def __init__(self, params: RuleParams) -> None:
+        super().__init__(params)
+        self.p: IdentityChangeParams = params  # type: ignore[assignment]
+        self._known: dict[int, _Identity] = {}
+        self._imo_claims: dict[int, _ImoClaim] = {}
+        self._shared_reported: set[tuple[int, int, int]] = set()
+
+    def on_static(self, vessel: VesselState, report: StaticReport, ctx: RuleContext) -> None:
+        if vessel.is_shadow or report.own_ship:
+            return
+        ident = self._known.setdefault(vessel.mmsi, _Identity())
+        new = self._observed(report)
+        changes: list[dict[str, Any]] = []
+        for name, value in new.items():
+            old = ident.values.get(name)
+            ident.values[name] = value
+            if old is None or self._same(name, old, value):
+                continue
+            pair = (name, *sorted((old, value), key=repr))
+            if pair in ident.reported_pairs:
+                continue
+            ident.reported_pairs.add(pair)  # type: ignore[arg-type]
+            changes.append({"field": name, "old": old, "new": value})
+        if changes:
+            strong = any(c["field"] in STRONG_FIELDS for c in changes)
+            fields = ", ".join(f"{c['field']} {c['old']!r} -> {c['new']!r}" for c in changes)
+            self._emit(
+                ctx,
+                vessel,
+                "warning" if strong else "caution",
+                f"Identity change for MMSI {vessel.mmsi}: {fields}",
+                {"kind": "change", "changes": changes},
+            )
+        imo = new.get("imo")
+        if isinstance(imo, int):
+            if self.p.check_imo and not imo_is_valid(imo) and imo not in ident.bad_imos:
+                ident.bad_imos.add(imo)
+                self._emit(
+                    ctx,
+                    vessel,
+                    "caution",
+                    f"IMO number {imo} of MMSI {vessel.mmsi} fails its check digit",
+                    {"kind": "invalid_imo", "imo": imo},
+                )
+            elif imo_is_valid(imo) and self.p.shared_imo:
+                self._check_shared_imo(ctx, vessel, imo, report.time)
+
+    def _check_shared_imo(self, ctx: RuleContext, vessel: VesselState, imo: int, t: float) -> None:
+        claim = self._imo_claims.get(imo)
+        self._imo_claims[imo] = _ImoClaim(vessel.mmsi, t)
+        if claim is None or claim.mmsi == vessel.mmsi or t - claim.time > self.p.shared_imo_days * 86400:
+            return
+        key = (imo, *sorted((claim.mmsi, vessel.mmsi)))
+        if key in self._shared_reported:
+            return
+        self._shared_reported.add(key)  # type: ignore[arg-type]
+        self._emit(
+            ctx,
+            vessel,
+            "warning",
+            f"IMO {imo} is broadcast by MMSI {vessel.mmsi} and by MMSI {claim.mmsi}",
+            {"kind": "shared_imo", "imo": imo, "other_mmsi": claim.mmsi, "other_seen": claim.time},
+            other_mmsi=claim.mmsi,
+        )
+
+    def _emit(
+        self,
+        ctx: RuleContext,
+        vessel: VesselState,
+        severity: Severity,
+        message: str,
+        details: dict[str, Any],
+        other_mmsi: int | None = None,
+    ) -> None:
+        ctx.alerts.event(
+            type=self.id,
+            mmsi=vessel.mmsi,
+            severity=severity,
+            message=message,
+            lat=vessel.lat,
+            lon=vessel.lon,
+            details=details,
+            other_mmsi=other_mmsi,
+        )
+
+    def _observed(self, report: StaticReport) -> dict[str, Any]:
+        """The identity fields this report carries, "not available" values left out."""
+        values: dict[str, Any] = {}
+        name = normalise_text(report.name)
+        if name:
+            values["name"] = name
+        callsign = normalise_text(report.callsign)
+        if callsign:
+            values["callsign"] = callsign
+        if report.imo:
+            values["imo"] = int(report.imo)
+        if report.ship_type:
+            values["ship_type"] = int(report.ship_type)
+        if report.to_bow is not None and report.to_stern is not None and report.to_bow + report.to_stern > 0:
+            values["length_m"] = float(report.to_bow + report.to_stern)
+        if (
+            report.to_port is not None
+            and report.to_starboard is not None
+            and report.to_port + report.to_starboard > 0
+        ):
+            values["beam_m"] = float(report.to_port + report.to_starboard)
+        return values
+
+    def _same(self, name: str, old: Any, new: Any) -> bool:
+        if name in ("length_m", "beam_m"):
+            return abs(float(old) - float(new)) <= self.p.dimension_tolerance_m
+        return bool(old == new)
+
+    def on_tick(self, ctx: RuleContext) -> None:
+        horizon = ctx.now - self.p.shared_imo_days * 86400
+        for imo in [i for i, c in self._imo_claims.items() if c.time < horizon]:
+            del self._imo_claims[imo]
+
+    def on_forget(self, mmsi: int) -> None:
+        self._known.pop(mmsi, None)
+
+
+RULE = IdentityChangeRule

@@ -1,0 +1,240 @@
+"""position_jump: impossible kinematics, positions on land or at (0, 0), and GNSS interference.
+
+Per vessel (event alerts, `caution`; `warning` once a vessel has jumped `repeat_count` (3) times in
+an hour):
+
+* **jump**: the implied speed between two consecutive fixes is over max(`min_speed_kn` 40 kn,
+  2 x SOG + 10 kn). GPS jitter and receiver time-stamping cannot make a jump: the distance must be
+  at least `min_distance_m`, and `time_slack_s` is added to the elapsed time;
+* **on_land**: a fix on land (the configured land polygons), outside berths, terminals, fishing
+  docks and moorings, where a ship alongside a quay may legitimately plot over the coastline; reported
+  once until the vessel is back at sea;
+* **null_island**: a fix at (0, 0), the classic default of a receiver with no GNSS fix; it is
+  never used as the reference for the next jump.
+
+**GNSS interference**: when `cluster_vessels` (3) or more vessels jump to within `cluster_radius_m`
+of one another within `cluster_window_s`, it is ONE alert (details.kind ``gnss_interference``,
+listing the vessels), not a flood: individual jumps are held back for `cluster_window_s` of event
+time so that they can join a cluster, and later jumps into the same area join it silently until it
+has been quiet for `cluster_quiet_minutes`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from vts.alerts.model import Severity
+from vts.geo import distance_m
+from vts.reports import PositionReport
+from vts.rules.base import Rule, RuleContext, RuleParams
+
+if TYPE_CHECKING:
+    from vts.tracker import VesselState
+
+KNOT_MS = 1852.0 / 3600.0
+QUAY_ZONE_KINDS = frozenset({"berth", "terminal", "fishing_dock"})
+
+
+class PositionJumpParams(RuleParams):
+    min_speed_kn: float = Field(40.0, gt=0, description="implied speed always allowed below this")
+    sog_factor: float = Field(2.0, gt=0, description="implied speed allowed up to factor x SOG + offset")
+    sog_offset_kn: float = Field(10.0, ge=0)
+    min_distance_m: float = Field(300.0, ge=0, description="shorter jumps are GPS jitter")
+    time_slack_s: float = Field(2.0, ge=0, description="added to the elapsed time (time-stamp rounding)")
+    max_gap_minutes: float = Field(60.0, gt=0, description="fixes further apart than this are not compared")
+    on_land: bool = Field(True, description="report fixes on land")
+    null_island: bool = Field(True, description="report fixes at (0, 0)")
+    repeat_count: int = Field(3, ge=1, description="jumps in an hour that make it a warning")
+    cluster_vessels: int = Field(3, ge=2, description="vessels jumping together = GNSS interference")
+    cluster_radius_m: float = Field(2000.0, gt=0)
+    cluster_window_s: float = Field(60.0, gt=0, description="individual jumps are held this long")
+    cluster_quiet_minutes: float = Field(10.0, gt=0)
+
+
+@dataclass(slots=True)
+class _Last:
+    time: float
+    lat: float
+    lon: float
+    sog: float | None
+
+
+@dataclass(slots=True)
+class _Jump:
+    time: float
+    mmsi: int
+    name: str | None
+    lat: float
+    lon: float
+    details: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Cluster:
+    started: float
+    last: float
+    lat: float
+    lon: float
+    mmsis: list[int] = field(default_factory=list)
+
+
+class PositionJumpRule(Rule):
+    id = "position_jump"
+    Params = PositionJumpParams
+    tick_seconds = 10.0
+
+    def __init__(self, params: RuleParams) -> None:
+        super().__init__(params)
+        self.p: PositionJumpParams = params  # type: ignore[assignment]
+        self._last: dict[int, _Last] = {}
+        self._history: dict[int, deque[float]] = {}
+        self._on_land: set[int] = set()
+        self._pending: list[_Jump] = []
+        self._clusters: list[_Cluster] = []
+
+    # -- per fix -----------------------------------------------------------------------------------
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        if vessel.is_shadow or report.lat is None or report.lon is None:
+            return
+        p = self.p
+        lat, lon = report.lat, report.lon
+        if abs(lat) < 1e-6 and abs(lon) < 1e-6:
+            if p.null_island:
+                self._emit(ctx, vessel.mmsi, vessel.name, lat, lon, {"kind": "null_island"}, report.time)
+            return
+        last = self._last.get(vessel.mmsi)
+        self._last[vessel.mmsi] = _Last(report.time, lat, lon, report.sog)
+        if p.on_land:
+            self._check_land(ctx, vessel, report)
+        if last is None or report.time < last.time or report.time - last.time > p.max_gap_minutes * 60.0:
+            return
+        dist = distance_m(last.lat, last.lon, lat, lon)
+        if dist < p.min_distance_m:
+            return
+        dt = report.time - last.time
+        implied = dist / (dt + p.time_slack_s) / KNOT_MS
+        sog = max(report.sog or 0.0, last.sog or 0.0)
+        allowed = max(p.min_speed_kn, p.sog_factor * sog + p.sog_offset_kn)
+        if implied <= allowed:
+            return
+        details = {
+            "kind": "jump",
+            "distance_m": round(dist, 1),
+            "elapsed_s": round(dt, 3),
+            "implied_speed_kn": round(implied, 1),
+            "allowed_speed_kn": round(allowed, 1),
+            "sog_kn": report.sog,
+            "from_lat": round(last.lat, 6),
+            "from_lon": round(last.lon, 6),
+        }
+        jump = _Jump(report.time, vessel.mmsi, vessel.name, lat, lon, details)
+        cluster = self._cluster_for(jump)
+        if cluster is not None:
+            if jump.mmsi not in cluster.mmsis:
+                cluster.mmsis.append(jump.mmsi)
+            cluster.last = jump.time
+            return
+        self._pending.append(jump)
+        self._try_form_cluster(ctx, jump)
+
+    def _check_land(self, ctx: RuleContext, vessel: VesselState, report: PositionReport) -> None:
+        assert report.lat is not None and report.lon is not None
+        lat, lon = report.lat, report.lon
+        if not ctx.zones.is_on_land(lon, lat):
+            self._on_land.discard(vessel.mmsi)
+            return
+        if vessel.mmsi in self._on_land:
+            return
+        if any(
+            z.kind in QUAY_ZONE_KINDS or z.id.startswith("moorings") for z in ctx.zones.zones_at(lon, lat)
+        ):
+            return
+        self._on_land.add(vessel.mmsi)
+        self._emit(
+            ctx, vessel.mmsi, vessel.name, lat, lon, {"kind": "on_land", "sog_kn": report.sog}, report.time
+        )
+
+    # -- GNSS interference -------------------------------------------------------------------------
+    def _cluster_for(self, jump: _Jump) -> _Cluster | None:
+        for c in self._clusters:
+            if distance_m(c.lat, c.lon, jump.lat, jump.lon) <= self.p.cluster_radius_m:
+                return c
+        return None
+
+    def _try_form_cluster(self, ctx: RuleContext, jump: _Jump) -> None:
+        near = [
+            j
+            for j in self._pending
+            if jump.time - j.time <= self.p.cluster_window_s
+            and distance_m(j.lat, j.lon, jump.lat, jump.lon) <= self.p.cluster_radius_m
+        ]
+        mmsis = sorted({j.mmsi for j in near})
+        if len(mmsis) < self.p.cluster_vessels:
+            return
+        members = {id(j) for j in near}
+        self._pending = [j for j in self._pending if id(j) not in members]
+        first = min(near, key=lambda j: (j.time, j.mmsi))
+        cluster = _Cluster(first.time, jump.time, jump.lat, jump.lon, mmsis)
+        self._clusters.append(cluster)
+        ctx.alerts.event(
+            type=self.id,
+            mmsi=first.mmsi,
+            severity="warning",
+            message=f"Possible GNSS interference: {len(mmsis)} vessels jumped to the same place at once",
+            lat=jump.lat,
+            lon=jump.lon,
+            details={
+                "kind": "gnss_interference",
+                "mmsis": mmsis,
+                "vessels": len(mmsis),
+                "radius_m": self.p.cluster_radius_m,
+                "window_s": self.p.cluster_window_s,
+            },
+        )
+
+    def on_tick(self, ctx: RuleContext) -> None:
+        due = [j for j in self._pending if ctx.now - j.time >= self.p.cluster_window_s]
+        if due:
+            self._pending = [j for j in self._pending if ctx.now - j.time < self.p.cluster_window_s]
+            for j in sorted(due, key=lambda j: (j.time, j.mmsi)):
+                self._emit(ctx, j.mmsi, j.name, j.lat, j.lon, j.details, j.time)
+        quiet = self.p.cluster_quiet_minutes * 60.0
+        self._clusters = [c for c in self._clusters if ctx.now - c.last < quiet]
+
+    # -- output -------------------------------------------------------------------------------------
+    def _emit(
+        self, ctx: RuleContext, mmsi: int, name: str | None, lat: float, lon: float, details: dict, t: float
+    ) -> None:
+        history = self._history.setdefault(mmsi, deque())
+        history.append(t)
+        while history and t - history[0] > 3600.0:
+            history.popleft()
+        severity: Severity = "warning" if len(history) >= self.p.repeat_count else "caution"
+        kind = details["kind"]
+        what = {
+            "jump": f"jumped {details.get('distance_m', 0):.0f} m"
+            f" (implied {details.get('implied_speed_kn', 0):.0f} kn)",
+            "on_land": "reports a position on land",
+            "null_island": "reports position (0, 0)",
+        }[kind]
+        ctx.alerts.event(
+            type=self.id,
+            mmsi=mmsi,
+            severity=severity,
+            message=f"{name or mmsi} {what}",
+            lat=lat,
+            lon=lon,
+            details={**details, "jumps_last_hour": len(history)},
+        )
+
+    def on_forget(self, mmsi: int) -> None:
+        self._last.pop(mmsi, None)
+        self._history.pop(mmsi, None)
+        self._on_land.discard(mmsi)
+
+
+RULE = PositionJumpRule

@@ -1,0 +1,123 @@
+"""speeding: over a zone's speed limit for at least 60 seconds and at least 2 reports.
+
+Limits are per zone in the configuration (``speed_limit_kn``; the Callao defaults, stated as
+operator policy, are 12 kn in the approach and port area and 8 kn in the anchorages and the inner
+harbour). Where zones overlap the lowest limit applies. Only confirmed zone memberships count (the
+zone engine's hysteresis), so a ship on a zone border does not flap.
+
+State alert (`warning`, zone = the limiting zone) while the vessel stays over the limit; cleared
+once a fix is at or under the limit minus `clear_margin_kn`, or the vessel leaves the zone.
+Allow-listed coastguard vessels and law-enforcement / SAR vessels on duty are exempt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from vts.reports import PositionReport
+from vts.rules.base import Rule, RuleContext, RuleParams
+
+if TYPE_CHECKING:
+    from vts.tracker import VesselState
+
+
+class SpeedingParams(RuleParams):
+    min_seconds: float = Field(60.0, ge=0, description="time over the limit before alerting")
+    min_reports: int = Field(2, ge=1, description="reports over the limit before alerting")
+    tolerance_kn: float = Field(0.0, ge=0, description="speed over the limit that is still tolerated")
+    clear_margin_kn: float = Field(0.5, ge=0, description="clear only below limit minus this")
+    exempt_categories: list[str] = Field(default_factory=lambda: ["law_enforcement", "sar"])
+
+
+@dataclass(slots=True)
+class _Over:
+    zone: str
+    since: float
+    reports: int
+    max_sog: float
+    active: bool = False
+
+
+class SpeedingRule(Rule):
+    id = "speeding"
+    Params = SpeedingParams
+
+    def __init__(self, params: RuleParams) -> None:
+        super().__init__(params)
+        self.p: SpeedingParams = params  # type: ignore[assignment]
+        self._over: dict[int, _Over] = {}
+
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        if vessel.is_shadow:
+            return
+        if vessel.category in self.p.exempt_categories or ctx.allowlists.is_allowed(
+            vessel.mmsi, "coastguard"
+        ):
+            return
+        limit_zone = self._limiting_zone(vessel.mmsi, ctx)
+        over = self._over.get(vessel.mmsi)
+        if over is not None and (limit_zone is None or limit_zone[0] != over.zone):
+            self._end(ctx, vessel, over, "left the zone")
+            over = None
+        if limit_zone is None or report.sog is None:
+            return
+        zone_id, limit = limit_zone
+        sog = report.sog
+        if sog > limit + self.p.tolerance_kn:
+            if over is None:
+                over = self._over[vessel.mmsi] = _Over(zone_id, report.time, 0, sog)
+            over.reports += 1
+            over.max_sog = max(over.max_sog, sog)
+            duration = report.time - over.since
+            if duration >= self.p.min_seconds and over.reports >= self.p.min_reports:
+                over.active = True
+                ctx.alerts.hold(
+                    type=self.id,
+                    mmsi=vessel.mmsi,
+                    zone=zone_id,
+                    severity="warning",
+                    message=f"{vessel.name or vessel.mmsi} at {sog:.1f} kn in {zone_id} (limit {limit:g} kn)",
+                    lat=report.lat,
+                    lon=report.lon,
+                    details={
+                        "sog_kn": sog,
+                        "limit_kn": limit,
+                        "max_sog_kn": over.max_sog,
+                        "duration_s": round(duration, 1),
+                        "reports": over.reports,
+                    },
+                )
+        elif over is not None and (not over.active or sog <= limit - self.p.clear_margin_kn):
+            self._end(ctx, vessel, over, f"back to {sog:.1f} kn")
+
+    def _end(self, ctx: RuleContext, vessel: VesselState, over: _Over, why: str) -> None:
+        del self._over[vessel.mmsi]
+        if over.active:
+            ctx.alerts.clear(
+                type=self.id,
+                mmsi=vessel.mmsi,
+                zone=over.zone,
+                message=f"{vessel.name or vessel.mmsi} no longer speeding in {over.zone}: {why}",
+                details={"max_sog_kn": over.max_sog},
+            )
+
+    @staticmethod
+    def _limiting_zone(mmsi: int, ctx: RuleContext) -> tuple[str, float] | None:
+        best: tuple[str, float] | None = None
+        for zone_id in sorted(ctx.zones.zones_of(mmsi)):
+            try:
+                limit = ctx.zones.zone(zone_id).settings.speed_limit_kn
+            except KeyError:
+                continue
+            if limit is not None and (best is None or limit < best[1]):
+                best = (zone_id, float(limit))
+        return best
+
+    def on_forget(self, mmsi: int) -> None:
+        self._over.pop(mmsi, None)
+
+
+RULE = SpeedingRule
