@@ -388,8 +388,9 @@ def _check_zone_ids(zones: object, where: str, zone_files: dict[str, Path]) -> N
             raise ConfigError(f"{where}: zones[{i}]: id must be a text, got {zid!r}")
         if zid in seen:
             raise ConfigError(
-                f"{_zone_where(where, zone_files, zid)}: duplicate zone id (zones[{seen[zid]}] and zones[{i}]);"
-                " zone ids must be unique (to override an included zone, use the id in the including file)"
+                f"{_zone_where(where, zone_files, zid)}: duplicate zone id"
+                f" (zones[{seen[zid]}] and zones[{i}]); zone ids must be unique"
+                " (to override an included zone, use its id in the including file)"
             )
         seen[zid] = i
 
@@ -475,8 +476,8 @@ def _check_zone_geometry(
         _, miny, _, maxy = geom.bounds
         if maxy < ANTARCTIC_LAT:
             raise ConfigError(
-                f"{at}: polygon lies in Antarctica (latitudes {miny:.3f}..{maxy:.3f}): are lon and lat swapped?"
-                " Points are written [lon, lat]"
+                f"{at}: polygon lies in Antarctica (latitudes {miny:.3f}..{maxy:.3f}):"
+                " are lon and lat swapped? Points are written [lon, lat]"
             )
         if land is not None and land.contains(geom):
             raise ConfigError(
@@ -563,10 +564,10 @@ def _format_error(err: Any, prefix: str) -> str:
     if etype == "extra_forbidden":
         key = loc[-1]
         parent = _loc_text(loc[:-1])
-        head = " ".join(x for x in (prefix, parent) if x)
+        head = ": ".join(x for x in (prefix, parent) if x)
         hint = _did_you_mean(str(key), err)
         return f"{head + ': ' if head else ''}unknown key {key!r}{hint}"
-    path = " ".join(x for x in (prefix, _loc_text(loc)) if x) or "(top level)"
+    path = ": ".join(x for x in (prefix, _loc_text(loc)) if x) or "(top level)"
     if etype == "missing":
         return f"{path}: missing required field"
     if etype in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
