@@ -10,32 +10,60 @@ CONTRACT (owned by the ingest/tracker work; other modules rely on these names):
 * ``Tracker.prune(now: float) -> list[int]``: forget vessels silent for longer than
   ``settings.forget_after_s`` of event time; returns the forgotten MMSIs.
 * ``VesselState.is_stale(now)`` after about six expected reporting intervals (IEC 62388 table).
+
+Also: ``Tracker.shadow(mmsi)`` (second ship under one MMSI, see below), ``Tracker.stations``
+(base stations, types 4/11), ``Tracker.aids`` (aids to navigation, type 21) and
+``Tracker.aircraft`` (SAR aircraft, type 9): latest report per MMSI, pruned like vessels.
+
+Duplicate MMSIs (two ships transmitting one identity) are split in the manner of Global Fishing
+Watch's gpsdio-segment: a new fix is consistent with a track when its distance from the track's
+dead-reckoned position is at most ``(10 min + elapsed) x 25 kn``. A fix inconsistent with the
+vessel's track is recorded in ``vessel.dr_conflicts`` and goes to the shadow track (created on
+the first such fix, ``is_shadow=True``), which `update` returns instead. A later fix consistent with
+the primary goes to the primary, so a single outlier never takes the primary track away; a lone
+outlier shadow is forgotten after ``SHADOW_OUTLIER_FORGET_S``. When the primary's only fix was
+the outlier (the shadow collects two consistent fixes while the primary never got a second one),
+the shadow becomes the primary.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vts.reports import AisClass, Report
+from vts.categories import VesselCategory, category_of, is_anchored_or_moored
+from vts.reports import (
+    AidToNavReport,
+    AisClass,
+    BaseStationReport,
+    PositionReport,
+    Report,
+    SafetyReport,
+    SarAircraftReport,
+    StaticReport,
+)
 
-VesselCategory = Literal[
-    "cargo",
-    "tanker",
-    "passenger",
-    "fishing",
-    "tug",
-    "pilot",
-    "law_enforcement",
-    "sar",
-    "pleasure",
-    "sailing",
-    "other",
-    "unknown",
-]
+__all__ = ["Fix", "Tracker", "TrackerSettings", "VesselCategory", "VesselState"]
+
+MESSAGE_WINDOW_S = 1800.0
+"""`VesselState.message_times` keeps this much event time ..."""
+MAX_MESSAGE_TIMES = 2000
+"""... and at most this many entries."""
+DR_CONFLICT_WINDOW_S = 600.0
+MAX_DR_CONFLICTS = 200
+DR_BUFFER_S = 600.0
+"""gpsdio-segment's 10-minute buffer in the dead-reckoning test."""
+DR_MAX_SPEED_KN = 25.0
+SHADOW_OUTLIER_FORGET_S = 600.0
+"""A shadow track holding a single fix is forgotten after this much silence."""
+STALE_FACTOR = 6.0
+"""Stale after this many nominal reporting intervals."""
+_M_PER_NM = 1852.0
+_M_PER_DEG = 111_320.0
 
 
 class TrackerSettings(BaseModel):
@@ -129,16 +157,289 @@ class VesselState:
         return self.lat is not None and self.lon is not None
 
     def expected_interval(self) -> float:
-        """Nominal reporting interval in seconds for the current class, speed and status."""
-        raise NotImplementedError
+        """Nominal reporting interval in seconds for the current class, speed and status.
+
+        IEC 62388 lost-target table divided by six: Class A at anchor or moored (and not faster than
+        3 kn) 180 s, else 10 s up to 14 kn, 6 s up to 23 kn, 5 s above; Class B 180 s up to 2 kn,
+        then 30 s / 15 s / 5 s at the same speed bands. Unknown speed counts as slow.
+        """
+        sog = self.sog
+        if self.ais_class == "B":
+            if sog is None or sog <= 2.0:
+                return 180.0
+            if sog <= 14.0:
+                return 30.0
+            return 15.0 if sog <= 23.0 else 5.0
+        if is_anchored_or_moored(self.nav_status) and (sog is None or sog <= 3.0):
+            return 180.0
+        if sog is None or sog <= 14.0:
+            return 10.0
+        return 6.0 if sog <= 23.0 else 5.0
+
+    def stale_after(self) -> float:
+        """Seconds of silence after which the target is stale (lost): 6 nominal intervals."""
+        return STALE_FACTOR * self.expected_interval()
 
     def is_stale(self, now: float) -> bool:
-        raise NotImplementedError
+        """No position for more than `stale_after()` seconds of event time (no message at all
+        when the vessel never sent a position)."""
+        last = self.position_time if self.position_time is not None else self.last_seen
+        return now - last > self.stale_after()
+
+    def recent_message_count(self, now: float, window_s: float = MESSAGE_WINDOW_S) -> int:
+        """Messages in the last `window_s` seconds (at most 30 minutes are kept)."""
+        limit = now - window_s
+        return sum(1 for t in self.message_times if t >= limit)
+
+    def recent_dr_conflicts(self, now: float, window_s: float = DR_CONFLICT_WINDOW_S) -> int:
+        limit = now - window_s
+        return sum(1 for t in self.dr_conflicts if t >= limit)
 
 
 class Tracker:
-    def __init__(self, settings: TrackerSettings | None = None) -> None:
-        raise NotImplementedError
+    """All vessels by MMSI, plus base stations, aids to navigation and SAR aircraft."""
 
+    def __init__(self, settings: TrackerSettings | None = None) -> None:
+        self.settings = settings or TrackerSettings()
+        self._vessels: dict[int, VesselState] = {}
+        self._shadows: dict[int, VesselState] = {}
+        self.stations: dict[int, BaseStationReport] = {}
+        self.aids: dict[int, AidToNavReport] = {}
+        self.aircraft: dict[int, SarAircraftReport] = {}
+
+    # -- queries ---------------------------------------------------------------------------------
+    def get(self, mmsi: int) -> VesselState | None:
+        return self._vessels.get(mmsi)
+
+    def shadow(self, mmsi: int) -> VesselState | None:
+        """The second ship seen under `mmsi` (positions that failed the dead-reckoning test)."""
+        return self._shadows.get(mmsi)
+
+    def shadows(self) -> list[VesselState]:
+        return list(self._shadows.values())
+
+    def vessels(self) -> list[VesselState]:
+        return list(self._vessels.values())
+
+    def __len__(self) -> int:
+        return len(self._vessels)
+
+    def __iter__(self) -> Iterator[VesselState]:
+        return iter(list(self._vessels.values()))
+
+    def __contains__(self, mmsi: object) -> bool:
+        return mmsi in self._vessels
+
+    # -- updates ---------------------------------------------------------------------------------
     def update(self, report: Report) -> VesselState | None:
-        raise NotImplementedError
+        """Merge one report. Returns the vessel (or its shadow) it updated; None for base
+        stations, aids to navigation and SAR aircraft (kept in their own dicts)."""
+        if isinstance(report, PositionReport):
+            return self._position(report)
+        if isinstance(report, StaticReport):
+            vessel = self._touch(report)
+            self._merge_static(vessel, report)
+            return vessel
+        if isinstance(report, BaseStationReport):
+            self.stations[report.mmsi] = report
+            return None
+        if isinstance(report, AidToNavReport):
+            self.aids[report.mmsi] = report
+            return None
+        if isinstance(report, SarAircraftReport):
+            self.aircraft[report.mmsi] = report
+            return None
+        if isinstance(report, SafetyReport):
+            if report.mmsi in self.stations or report.mmsi in self.aids:
+                return None
+            return self._touch(report)
+        return None
+
+    def _new_state(self, mmsi: int, t: float, is_shadow: bool = False) -> VesselState:
+        return VesselState(
+            mmsi=mmsi,
+            first_seen=t,
+            last_seen=t,
+            is_shadow=is_shadow,
+            message_times=deque(maxlen=MAX_MESSAGE_TIMES),
+            dr_conflicts=deque(maxlen=MAX_DR_CONFLICTS),
+        )
+
+    def _touch(self, report: Report) -> VesselState:
+        """Find or create the vessel and count the message."""
+        vessel = self._vessels.get(report.mmsi)
+        t = report.time
+        if vessel is None:
+            vessel = self._new_state(report.mmsi, t)
+            self._vessels[report.mmsi] = vessel
+        self._count(vessel, t)
+        if report.own_ship:
+            vessel.own_ship = True
+        ais_class = getattr(report, "ais_class", None)
+        if ais_class is not None and report.msg_type != 27:
+            vessel.ais_class = ais_class
+        return vessel
+
+    def _count(self, vessel: VesselState, t: float) -> None:
+        vessel.message_count += 1
+        if t > vessel.last_seen:
+            vessel.last_seen = t
+        elif t < vessel.first_seen:
+            vessel.first_seen = t
+        times = vessel.message_times
+        times.append(t)
+        limit = t - MESSAGE_WINDOW_S
+        while times and times[0] < limit:
+            times.popleft()
+
+    def _merge_static(self, vessel: VesselState, r: StaticReport) -> None:
+        changed = False
+        for name in (
+            "name",
+            "callsign",
+            "imo",
+            "ship_type",
+            "to_bow",
+            "to_stern",
+            "to_port",
+            "to_starboard",
+            "draught",
+            "destination",
+            "eta",
+        ):
+            value = getattr(r, name)
+            if value is not None and getattr(vessel, name) != value:
+                setattr(vessel, name, value)
+                changed = True
+        if r.msg_type == 5:  # type 5 is the whole voyage record: absent voyage fields are cleared
+            for name in ("destination", "eta", "draught"):
+                if getattr(r, name) is None and getattr(vessel, name) is not None:
+                    setattr(vessel, name, None)
+        if vessel.static_time is None or r.time > vessel.static_time:
+            vessel.static_time = r.time
+        if changed:
+            vessel.category = category_of(vessel.ship_type)
+
+    def _position(self, r: PositionReport) -> VesselState:
+        vessel = self._touch(r)
+        if r.lat is None or r.lon is None:
+            self._kinematics(vessel, r, with_position=False)
+            return vessel
+        if vessel.lat is None or vessel.position_time is None:
+            self._kinematics(vessel, r, with_position=True)
+            return vessel
+        if _consistent(vessel, r):
+            self._kinematics(vessel, r, with_position=True)
+            return vessel
+        # Inconsistent with the track: another ship under this MMSI, or an outlier.
+        t = r.time
+        conflicts = vessel.dr_conflicts
+        conflicts.append(t)
+        while conflicts and conflicts[0] < t - DR_CONFLICT_WINDOW_S:
+            conflicts.popleft()
+        shadow = self._shadows.get(r.mmsi)
+        if shadow is None or shadow.lat is None or not _consistent(shadow, r):
+            shadow = self._new_state(r.mmsi, t, is_shadow=True)
+            self._copy_static(vessel, shadow)
+            self._shadows[r.mmsi] = shadow
+        self._count(shadow, t)
+        self._kinematics(shadow, r, with_position=True)
+        if vessel.position_count == 1 and shadow.position_count >= 2:
+            # The primary's only fix was the outlier: the shadow is the real track.
+            self._promote(vessel, shadow)
+            return vessel
+        return shadow
+
+    def _kinematics(self, v: VesselState, r: PositionReport, with_position: bool) -> None:
+        t = r.time
+        if v.position_time is not None and t < v.position_time:
+            return  # late report (older than what we have): counted, not applied
+        v.sog = r.sog
+        v.cog = r.cog
+        v.heading = r.heading
+        if r.msg_type != 27 or r.nav_status is not None:
+            v.nav_status = r.nav_status
+        v.rot = r.rot
+        if not with_position:
+            return
+        assert r.lat is not None and r.lon is not None
+        v.position_time = t
+        v.lat = r.lat
+        v.lon = r.lon
+        v.position_count += 1
+        trail = v.trail
+        trail.append(Fix(t, r.lat, r.lon, r.sog, r.cog, r.heading))
+        limit = t - self.settings.trail_s
+        cap = self.settings.trail_max_points
+        while trail and (len(trail) > cap or trail[0].time < limit):
+            trail.popleft()
+
+    @staticmethod
+    def _copy_static(src: VesselState, dst: VesselState) -> None:
+        for name in (
+            "ais_class",
+            "category",
+            "own_ship",
+            "static_time",
+            "name",
+            "callsign",
+            "imo",
+            "ship_type",
+        ):
+            setattr(dst, name, getattr(src, name))
+        for name in ("to_bow", "to_stern", "to_port", "to_starboard", "draught", "destination", "eta"):
+            setattr(dst, name, getattr(src, name))
+
+    def _promote(self, vessel: VesselState, shadow: VesselState) -> None:
+        for name in ("position_time", "lat", "lon", "sog", "cog", "heading", "nav_status", "rot"):
+            setattr(vessel, name, getattr(shadow, name))
+        vessel.trail = deque(shadow.trail)
+        vessel.position_count = shadow.position_count
+        vessel.dr_conflicts.clear()
+        del self._shadows[vessel.mmsi]
+
+    # -- forgetting ------------------------------------------------------------------------------
+    def prune(self, now: float) -> list[int]:
+        """Forget vessels (and stations, aids, aircraft) silent for more than forget_after_s of
+        event time; returns the MMSIs of the forgotten vessels."""
+        limit = now - self.settings.forget_after_s
+        gone = [mmsi for mmsi, v in self._vessels.items() if v.last_seen < limit]
+        for mmsi in gone:
+            del self._vessels[mmsi]
+            self._shadows.pop(mmsi, None)
+        outlier_limit = now - min(SHADOW_OUTLIER_FORGET_S, self.settings.forget_after_s)
+        for mmsi in [
+            m
+            for m, s in self._shadows.items()
+            if s.last_seen < limit or (s.position_count <= 1 and s.last_seen < outlier_limit)
+        ]:
+            del self._shadows[mmsi]
+        for table in (self.stations, self.aids, self.aircraft):
+            for mmsi in [m for m, rep in table.items() if rep.time < limit]:  # type: ignore[attr-defined]
+                del table[mmsi]
+        return gone
+
+
+def _consistent(track: VesselState, r: PositionReport) -> bool:
+    """gpsdio-segment test: distance from the dead-reckoned position <= (10 min + dt) x 25 kn."""
+    assert track.lat is not None and track.lon is not None and track.position_time is not None
+    assert r.lat is not None and r.lon is not None
+    dt = abs(r.time - track.position_time)
+    lat0, lon0 = track.lat, track.lon
+    if track.sog is not None and track.cog is not None and dt > 0:
+        run = track.sog * _M_PER_NM * dt / 3600.0
+        rad = math.radians(track.cog)
+        lat0 += run * math.cos(rad) / _M_PER_DEG
+        lon0 += run * math.sin(rad) / (_M_PER_DEG * max(math.cos(math.radians(track.lat)), 0.01))
+    allowed = (DR_BUFFER_S + dt) / 3600.0 * DR_MAX_SPEED_KN * _M_PER_NM
+    return _distance_m(lat0, lon0, r.lat, r.lon) <= allowed
+
+
+def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), metres."""
+    p1 = math.radians(lat1)
+    p2 = math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000.0 * math.asin(min(1.0, math.sqrt(a)))
