@@ -4,13 +4,31 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
 
 class WebSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
-    host: str = "127.0.0.1"
+    host: str = Field("127.0.0.1", description="address to bind; anything but loopback must be asked for")
     port: int = Field(8080, ge=0, le=65535)
     token: str | None = Field(None, description="operator token required for write actions (acknowledge)")
     tiles_url: str | None = Field(None, description="optional local tile server URL template")
+    tiles_attribution: str = Field("", description="attribution shown for tiles_url / mbtiles")
+    tiles_max_zoom: int = Field(
+        18, ge=1, le=22, description="highest native zoom of the tiles (overzoom beyond)"
+    )
     mbtiles: str | None = Field(None, description="optional MBTiles file served at /tiles/{z}/{x}/{y}")
+    update_ms: int = Field(1000, ge=500, le=10000, description="how often the map polls /api/vessels")
+    predictor_minutes: float = Field(3.0, ge=0, le=30, description="length of the course-predictor line")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="extra Host names accepted (DNS-rebinding guard); the bound host and loopback always are",
+    )
+    center: tuple[float, float] = Field((-12.06, -77.18), description="initial map centre (lat, lon)")
+    zoom: int = Field(12, ge=1, le=20)
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")

@@ -1,0 +1,398 @@
+"""The HTTP API of the map server (aiohttp handlers) and the application that routes them.
+
+GET  /                      the live map page (Folium, every asset local)
+GET  /static/...            vendored Leaflet + plugins, vts.js, vts.css
+GET  /api/vessels           compact GeoJSON (keys in vts.web.geojson.VESSEL_KEYS);
+                            filters: q, category, zone, alerting=1, limit
+GET  /api/vessels/{mmsi}    one vessel's details, zones, active alerts and trail
+GET  /api/alerts            state=active (default) | all, severity=a,b, min_severity, type, mmsi,
+                            zone, since (ISO time), limit; newest first
+POST /api/alerts/{id}/ack   JSON {"note": ..., "who": ...}; operator token when configured
+GET  /api/zones             zones as GeoJSON (id, name, kind, direction_deg)
+GET  /api/stats             feed health, counts, replay clock
+GET  /api/events            server-sent events: `alert` and `ack`
+GET  /healthz               liveness
+GET  /metrics               Prometheus text format
+GET  /tiles/{z}/{x}/{y}.png MBTiles, when configured
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from vts import __version__
+from vts.alerts.model import SEVERITIES, Alert, iso_time, parse_iso_time, severity_rank
+from vts.web import geojson, metrics, page
+from vts.web.security import make_guard, token_ok
+from vts.web.state import Acknowledgement, WebState, to_plain
+from vts.web.tiles import MbTiles
+
+log = logging.getLogger(__name__)
+
+STATE = web.AppKey("vts_state", WebState)
+CLOSING = web.AppKey("vts_closing", asyncio.Event)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_NOTE = 2000
+MAX_LIMIT = 10_000
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def json_response(value: Any, status: int = 200, compress: bool = False) -> web.Response:
+    response = web.Response(text=dumps(value), status=status, content_type="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    if compress:
+        response.enable_compression()
+    return response
+
+
+def error(status: int, message: str) -> web.Response:
+    return json_response({"error": message}, status=status)
+
+
+# -- page ------------------------------------------------------------------------------------------
+async def map_page(request: web.Request) -> web.StreamResponse:
+    html = page.cached_map_page(request.app[STATE])
+    response = web.Response(text=html, content_type="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- vessels ---------------------------------------------------------------------------------------
+class VesselsCache:
+    """The unfiltered payload, re-encoded only when the picture changed (reports, alerts, clock)."""
+
+    def __init__(self) -> None:
+        self.key: tuple[Any, ...] | None = None
+        self.body = b""
+
+
+VESSELS_CACHE = web.AppKey("vts_vessels_cache", VesselsCache)
+
+
+def _filter_of(request: web.Request) -> geojson.VesselFilter | None:
+    q = request.query
+    limit = q.get("limit")
+    flt = geojson.VesselFilter(
+        q=q.get("q", "")[:100],
+        category=q.get("category", ""),
+        zone=q.get("zone", ""),
+        alerting=q.get("alerting", "") in ("1", "true", "yes"),
+        limit=None if not limit or not limit.isdigit() else min(int(limit), MAX_LIMIT),
+    )
+    return flt if flt.active or flt.limit is not None else None
+
+
+async def vessels(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    core = state.core
+    flt = _filter_of(request)
+    active = state.active_alerts()
+    if flt is None:
+        cache = request.app[VESSELS_CACHE]
+        key = (state.reports_seen, core.now, state.hub.published, len(active))
+        if cache.key != key:
+            index = geojson.AlertIndex.of(active)
+            body = geojson.vessels_collection(core.tracker.vessels(), core.now, index)
+            cache.body, cache.key = dumps(body).encode(), key
+        response = web.Response(body=cache.body, content_type="application/json")
+        response.headers["Cache-Control"] = "no-store"
+        response.enable_compression()
+        return response
+    index = geojson.AlertIndex.of(active)
+    body = geojson.vessels_collection(core.tracker.vessels(), core.now, index, core.zones.zones_of, flt)
+    return json_response(body, compress=True)
+
+
+def zone_names(state: WebState, mmsi: int) -> list[dict[str, str]]:
+    try:
+        ids = sorted(state.core.zones.zones_of(mmsi))
+    except Exception:
+        log.debug("zones_of(%s) failed", mmsi, exc_info=True)
+        return []
+    names = {z.id: (z.name, z.kind) for z in state.config.zones}
+    return [{"id": i, "name": names.get(i, (i, ""))[0], "kind": names.get(i, (i, ""))[1]} for i in ids]
+
+
+async def vessel(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    try:
+        mmsi = int(request.match_info["mmsi"])
+    except ValueError:
+        return error(400, "MMSI must be a number")
+    found = state.core.tracker.get(mmsi)
+    if found is None:
+        return error(404, f"no vessel {mmsi} is tracked")
+    index = geojson.AlertIndex.of(state.active_alerts())
+    details = geojson.vessel_details(found, state.core.now, index, zone_names(state, mmsi))
+    details["alerts"] = [
+        state.alert_dict(a) for a in sorted(index.by_mmsi.get(mmsi, []), key=lambda a: -a.time)
+    ]
+    return json_response(details)
+
+
+# -- alerts ----------------------------------------------------------------------------------------
+def _alert_filter(request: web.Request) -> Callable[[Alert], bool]:
+    q = request.query
+    severities = {s for s in q.get("severity", "").split(",") if s}
+    unknown = severities - set(SEVERITIES)
+    if unknown:
+        raise web.HTTPBadRequest(
+            text=dumps({"error": f"unknown severity {sorted(unknown)}"}), content_type="application/json"
+        )
+    min_sev = q.get("min_severity")
+    if min_sev is not None and min_sev not in SEVERITIES:
+        raise web.HTTPBadRequest(
+            text=dumps({"error": f"unknown severity {min_sev!r}"}), content_type="application/json"
+        )
+    types = {t for t in q.get("type", "").split(",") if t}
+    zone = q.get("zone")
+    try:
+        mmsi = int(q["mmsi"]) if q.get("mmsi") else None
+        since = parse_iso_time(q["since"]) if q.get("since") else None
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=dumps({"error": str(exc)}), content_type="application/json") from None
+
+    def keep(a: Alert) -> bool:
+        if severities and a.severity not in severities:
+            return False
+        if min_sev is not None and severity_rank(a.severity) > severity_rank(min_sev):  # type: ignore[arg-type]
+            return False
+        if types and a.type not in types:
+            return False
+        if zone and a.zone != zone:
+            return False
+        if mmsi is not None and mmsi not in (a.mmsi, a.other_mmsi):
+            return False
+        return since is None or a.time >= since
+
+    return keep
+
+
+async def alerts(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    which = request.query.get("state", "active")
+    if which not in ("active", "all"):
+        return error(400, "state must be 'active' or 'all'")
+    keep = _alert_filter(request)
+    if which == "active":
+        chosen = state.active_alerts()
+    else:
+        merged = {a.id: a for a in state.history.values()}
+        merged.update({a.id: a for a in state.active_alerts()})
+        chosen = list(merged.values())
+    limit_text = request.query.get("limit", "")
+    limit = min(int(limit_text), MAX_LIMIT) if limit_text.isdigit() else MAX_LIMIT
+    picked = sorted((a for a in chosen if keep(a)), key=lambda a: (a.started, a.time), reverse=True)[:limit]
+    return json_response(
+        {
+            "alerts": [state.alert_dict(a) for a in picked],
+            "counts": geojson.severity_counts(state.active_alerts()),
+        }
+    )
+
+
+def _find_alert(state: WebState, alert_id: str) -> Alert | None:
+    for alert in state.active_alerts():
+        if alert.id == alert_id:
+            return alert
+    return state.history.get(alert_id)
+
+
+async def acknowledge(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    if not token_ok(request, state.settings.token):
+        return error(401, "operator token required (X-VTS-Token header)")
+    alert_id = request.match_info["alert_id"]
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return error(400, "body is not valid JSON")
+    if not isinstance(body, dict):
+        return error(400, "body must be a JSON object")
+    note, who = body.get("note", ""), body.get("who", "operator")
+    if not isinstance(note, str) or not isinstance(who, str):
+        return error(400, "note and who must be strings")
+    note, who = note.strip()[:MAX_NOTE], (who.strip() or "operator")[:100]
+    alert = _find_alert(state, alert_id)
+    if alert is None:
+        return error(404, f"no alert {alert_id}")
+    now = state.core.now if state.core.now is not None else alert.time
+    try:
+        result = state.core.engine.acknowledge(alert_id, who, note, now)
+    except KeyError:
+        return error(404, f"no alert {alert_id}")
+    except ValueError as exc:
+        return error(409, str(exc))
+    if result is False:
+        return error(409, f"alert {alert_id} cannot be acknowledged")
+    ack = Acknowledgement(who=who, note=note, time=now, wall=time.time())
+    state.acks[alert_id] = ack
+    data = {"id": alert_id, "ack": ack.to_dict()}
+    state.hub.publish("ack", data)
+    return json_response({"ok": True, "alert": state.alert_dict(alert)})
+
+
+# -- zones, stats ----------------------------------------------------------------------------------
+async def zones(request: web.Request) -> web.StreamResponse:
+    return json_response(page.zones_geojson(request.app[STATE].config))
+
+
+def stats_of(state: WebState) -> dict[str, Any]:
+    core = state.core
+    active = state.active_alerts()
+    vessels_all = core.tracker.vessels()
+    ingest = to_plain(getattr(core.ingest, "stats", None))
+    unacked = [a for a in active if a.id not in state.acks]
+    last = max(state.rates.last_time.values(), default=None)
+    return {
+        "version": __version__,
+        "event_time": None if core.now is None else iso_time(core.now),
+        "last_message_time": None if last is None else iso_time(last),
+        "vessels": len(vessels_all),
+        "vessels_positioned": sum(1 for v in vessels_all if v.lat is not None and not v.is_shadow),
+        "sources": {
+            s: {
+                "msgs_per_s": rate,
+                "reports": state.rates.counts.get(s, 0),
+                "last_time": iso_time(state.rates.last_time[s]) if s in state.rates.last_time else None,
+            }
+            for s, rate in sorted(state.rates.rates().items())
+        },
+        "alerts": geojson.severity_counts(active),
+        "unacknowledged": geojson.severity_counts(unacked),
+        "ingest": ingest,
+        "feed": state.feed_info(),
+        "token_required": bool(state.settings.token),
+        "sse_clients": state.hub.clients,
+        "uptime_s": round(time.time() - state.started_wall, 1),
+    }
+
+
+async def stats(request: web.Request) -> web.StreamResponse:
+    return json_response(stats_of(request.app[STATE]))
+
+
+async def healthz(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    return json_response(
+        {"status": "ok", "event_time": None if state.core.now is None else iso_time(state.core.now)}
+    )
+
+
+async def prometheus(request: web.Request) -> web.StreamResponse:
+    text = metrics.render(request.app[STATE])
+    return web.Response(
+        text=text, content_type="text/plain", charset="utf-8", headers={"Cache-Control": "no-store"}
+    )
+
+
+# -- server-sent events ----------------------------------------------------------------------------
+async def events(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    closing = request.app[CLOSING]
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
+    response.headers.update(_security_headers(state))
+    await response.prepare(request)
+    last_id = request.headers.get("Last-Event-ID", "")
+    with state.hub.subscribe() as queue:
+        await response.write(b": vts alert stream\nretry: 2000\n\n")
+        if last_id.isdigit():
+            for event in state.hub.since(int(last_id)):
+                await response.write(event.encode())
+        while not closing.is_set():
+            getter = asyncio.ensure_future(queue.get())
+            stopper = asyncio.ensure_future(closing.wait())
+            done, _ = await asyncio.wait({getter, stopper}, timeout=15.0, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                stopper.cancel()
+                if closing.is_set():
+                    break
+                await response.write(b": keep-alive\n\n")
+                continue
+            stopper.cancel()
+            await response.write(getter.result().encode())
+    return response
+
+
+def _security_headers(state: WebState) -> dict[str, str]:
+    from vts.web.security import content_security_policy, security_headers
+
+    return security_headers(content_security_policy(state.settings))
+
+
+# -- application -----------------------------------------------------------------------------------
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def count_and_catch(request: web.Request, handler: Handler) -> web.StreamResponse:
+    state = request.app[STATE]
+    route = request.match_info.route.resource
+    name = route.canonical if route is not None else "unmatched"
+    state.requests[name] = state.requests.get(name, 0) + 1
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        state.errors += 1
+        log.exception("error serving %s %s", request.method, request.path)
+        return error(500, "internal error (see the daemon log)")
+
+
+def build_app(state: WebState) -> web.Application:
+    app = web.Application(
+        middlewares=[make_guard(state.settings), count_and_catch], client_max_size=64 * 1024
+    )
+    app[STATE] = state
+    app[CLOSING] = asyncio.Event()
+    app[VESSELS_CACHE] = VesselsCache()
+    r = app.router
+    r.add_get("/", map_page)
+    r.add_static("/static/", STATIC_DIR, follow_symlinks=False, show_index=False)
+    r.add_get("/api/vessels", vessels)
+    r.add_get("/api/vessels/{mmsi}", vessel)
+    r.add_get("/api/alerts", alerts)
+    r.add_post("/api/alerts/{alert_id}/ack", acknowledge)
+    r.add_get("/api/zones", zones)
+    r.add_get("/api/stats", stats)
+    r.add_get("/api/events", events)
+    r.add_get("/healthz", healthz)
+    r.add_get("/metrics", prometheus)
+    if state.settings.mbtiles:
+        tiles = MbTiles(_resolve(state, state.settings.mbtiles))
+        r.add_get("/tiles/{z}/{x}/{y}.png", tiles.handle)
+
+        async def _close_tiles(app: web.Application) -> None:
+            tiles.close()
+
+        app.on_cleanup.append(_close_tiles)
+
+    async def _close_streams(app: web.Application) -> None:
+        app[CLOSING].set()
+
+    app.on_shutdown.append(_close_streams)
+    return app
+
+
+def _resolve(state: WebState, name: str) -> Path:
+    path = Path(name)
+    if not path.is_absolute() and state.config.path is not None:
+        path = Path(state.config.path).parent / path
+    return path

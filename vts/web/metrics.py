@@ -1,0 +1,147 @@
+"""`/metrics` in the Prometheus text exposition format (version 0.0.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from vts.alerts.model import SEVERITIES
+
+if TYPE_CHECKING:
+    from vts.web.state import WebState
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _fmt(value: float) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    return repr(float(value))
+
+
+class Exposition:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def metric(
+        self, name: str, kind: str, help_text: str, samples: Iterable[tuple[dict[str, str], float]]
+    ) -> None:
+        self.lines.append(f"# HELP {name} {help_text}")
+        self.lines.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            if labels:
+                inner = ",".join(f'{k}="{_label(v)}"' for k, v in labels.items())
+                self.lines.append(f"{name}{{{inner}}} {_fmt(value)}")
+            else:
+                self.lines.append(f"{name} {_fmt(value)}")
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def _ingest_numbers(stats: Any) -> tuple[int | None, int | None, dict[str, int]]:
+    if stats is None:
+        return None, None, {}
+    lines = getattr(stats, "lines", None)
+    messages = getattr(stats, "messages", None)
+    drops = getattr(stats, "drops", None) or {}
+    flat: dict[str, int] = {}
+    if isinstance(drops, dict):
+        for reason, count in drops.items():
+            if isinstance(count, int | float):
+                flat[str(reason)] = int(count)
+    return (
+        lines if isinstance(lines, int) else None,
+        messages if isinstance(messages, int) else None,
+        flat,
+    )
+
+
+def render(state: WebState) -> str:
+    core = state.core
+    out = Exposition()
+    vessels = core.tracker.vessels()
+    out.metric("vts_vessels_tracked", "gauge", "Vessels the tracker holds.", [({}, len(vessels))])
+    out.metric(
+        "vts_reports_total",
+        "counter",
+        "Decoded reports processed since the web server started, by source.",
+        [({"source": s}, n) for s, n in sorted(state.rates.counts.items())],
+    )
+    out.metric(
+        "vts_source_messages_per_second",
+        "gauge",
+        "Reports per second over the last few seconds, by source.",
+        [({"source": s}, r) for s, r in sorted(state.rates.rates().items())],
+    )
+    lines, messages, drops = _ingest_numbers(getattr(core.ingest, "stats", None))
+    if lines is not None:
+        out.metric("vts_ingest_lines_total", "counter", "Raw lines read.", [({}, lines)])
+    if messages is not None:
+        out.metric("vts_ingest_messages_total", "counter", "AIS messages decoded.", [({}, messages)])
+    if drops:
+        out.metric(
+            "vts_ingest_drops_total",
+            "counter",
+            "Lines or messages dropped, by reason.",
+            [({"reason": r}, n) for r, n in sorted(drops.items())],
+        )
+    active = state.active_alerts()
+    by_sev = dict.fromkeys(SEVERITIES, 0)
+    for alert in active:
+        by_sev[alert.severity] += 1
+    out.metric(
+        "vts_alerts_active",
+        "gauge",
+        "Active alerts by severity.",
+        [({"severity": s}, n) for s, n in by_sev.items()],
+    )
+    unacked = dict.fromkeys(SEVERITIES, 0)
+    for alert in active:
+        if alert.id not in state.acks:
+            unacked[alert.severity] += 1
+    out.metric(
+        "vts_alerts_unacknowledged",
+        "gauge",
+        "Active alerts nobody has acknowledged, by severity.",
+        [({"severity": s}, n) for s, n in unacked.items()],
+    )
+    out.metric(
+        "vts_alert_events_total",
+        "counter",
+        "Alert lifecycle steps and acks pushed.",
+        [({}, state.hub.published)],
+    )
+    out.metric(
+        "vts_acknowledgements_total", "counter", "Acknowledgements made here.", [({}, len(state.acks))]
+    )
+    if core.now is not None:
+        out.metric(
+            "vts_event_time_seconds",
+            "gauge",
+            "Latest event time seen in the data (UNIX s).",
+            [({}, core.now)],
+        )
+    out.metric(
+        "vts_web_sse_clients", "gauge", "Browsers connected to /api/events.", [({}, state.hub.clients)]
+    )
+    out.metric(
+        "vts_web_sse_dropped_total", "counter", "Events dropped for slow browsers.", [({}, state.hub.dropped)]
+    )
+    out.metric(
+        "vts_web_requests_total",
+        "counter",
+        "HTTP requests by route.",
+        [({"route": r}, n) for r, n in sorted(state.requests.items())],
+    )
+    out.metric(
+        "vts_web_errors_total",
+        "counter",
+        "Requests that failed with an internal error.",
+        [({}, state.errors)],
+    )
+    return out.text()

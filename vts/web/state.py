@@ -1,0 +1,217 @@
+"""What the web server knows: the core it shows, recent alert steps, acknowledgements, feed rates.
+
+The core runs in the same event loop as the server, so everything here is read and written from
+one thread: no locks. Listeners registered on the core keep the alert history and the per-source
+message counts; a one-second task turns counts into messages per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from vts.alerts.model import Alert, iso_time
+from vts.reports import Report
+from vts.tracker import VesselState
+from vts.web.hub import AlertHub
+from vts.web.settings import WebSettings
+
+if TYPE_CHECKING:
+    from vts.config import Config
+    from vts.core import Core
+
+log = logging.getLogger(__name__)
+
+HISTORY = 10_000
+RATE_WINDOW_S = 5.0
+
+
+@dataclass(slots=True)
+class Acknowledgement:
+    who: str
+    note: str
+    time: float
+    """Event time of the acknowledgement (the core's clock)."""
+    wall: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"who": self.who, "note": self.note, "time": iso_time(self.time), "wall": iso_time(self.wall)}
+
+
+@dataclass(slots=True)
+class SourceRates:
+    """Messages per second per source over the last few seconds of wall time."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    last_time: dict[str, float] = field(default_factory=dict)
+    """Event time of the latest report per source."""
+    samples: deque[tuple[float, dict[str, int]]] = field(default_factory=lambda: deque(maxlen=16))
+
+    def count(self, source: str, t: float) -> None:
+        self.counts[source] = self.counts.get(source, 0) + 1
+        self.last_time[source] = t
+
+    def sample(self, wall: float) -> None:
+        self.samples.append((wall, dict(self.counts)))
+        while len(self.samples) > 2 and wall - self.samples[1][0] >= RATE_WINDOW_S:
+            self.samples.popleft()
+
+    def rates(self) -> dict[str, float]:
+        if len(self.samples) < 2:
+            return dict.fromkeys(self.counts, 0.0)
+        (t0, c0), (t1, c1) = self.samples[0], self.samples[-1]
+        span = max(t1 - t0, 1e-6)
+        return {s: round((c1.get(s, 0) - c0.get(s, 0)) / span, 2) for s in c1}
+
+
+ClockInfo = Callable[[], Any] | Any
+
+
+class WebState:
+    def __init__(
+        self,
+        config: Config,
+        core: Core,
+        store: Any = None,
+        clock_info: ClockInfo = None,
+        settings: WebSettings | None = None,
+    ) -> None:
+        self.core = core
+        self.store = store
+        self.clock_info = clock_info
+        self.settings = settings or config.web
+        self.hub = AlertHub()
+        self.history: OrderedDict[str, Alert] = OrderedDict()
+        """Latest lifecycle step of each alert seen while serving (bounded)."""
+        self.acks: dict[str, Acknowledgement] = {}
+        self.rates = SourceRates()
+        self.reports_seen = 0
+        self.started_wall = time.time()
+        self.requests: dict[str, int] = {}
+        self.errors = 0
+        self._ticker: asyncio.Task[None] | None = None
+        self._listening = False
+        self.page_cache: tuple[Any, str] | None = None
+        """(config the page was built for, its HTML)."""
+
+    @property
+    def config(self) -> Config:
+        return self.core.config
+
+    # -- listeners on the core ---------------------------------------------------------------------
+    def attach(self) -> None:
+        if self._listening:
+            return
+        self._listening = True
+        self.core.add_alert_listener(self.on_alert)
+        self.core.add_report_listener(self.on_report)
+        try:
+            for alert in self.core.engine.active():
+                self.history[alert.id] = alert
+        except (AttributeError, NotImplementedError):
+            pass
+
+    def on_alert(self, alert: Alert) -> None:
+        self.history[alert.id] = alert
+        self.history.move_to_end(alert.id)
+        while len(self.history) > HISTORY:
+            self.history.popitem(last=False)
+        self.hub.publish("alert", self.alert_dict(alert))
+
+    def on_report(self, report: Report, vessel: VesselState | None) -> None:
+        self.reports_seen += 1
+        self.rates.count(report.source, report.time)
+
+    async def run_ticker(self) -> None:
+        while True:
+            self.rates.sample(time.monotonic())
+            await asyncio.sleep(1.0)
+
+    def start(self) -> None:
+        self.attach()
+        self.rates.sample(time.monotonic())
+        self._ticker = asyncio.get_running_loop().create_task(self.run_ticker(), name="vts-web-rates")
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except asyncio.CancelledError:
+                pass
+            self._ticker = None
+
+    # -- alerts ------------------------------------------------------------------------------------
+    def active_alerts(self) -> list[Alert]:
+        """Active alerts, from the engine when it can say, else from the history seen here."""
+        try:
+            return list(self.core.engine.active())
+        except (AttributeError, NotImplementedError):
+            return [a for a in self.history.values() if a.state != "cleared"]
+
+    def alert_dict(self, alert: Alert) -> dict[str, Any]:
+        d = alert.to_dict()
+        ack = self.acks.get(alert.id) or self._stored_ack(alert.id)
+        d["ack"] = None if ack is None else ack.to_dict()
+        return d
+
+    def _stored_ack(self, alert_id: str) -> Acknowledgement | None:
+        """An acknowledgement made before this server started, when the store can say."""
+        getter = getattr(self.store, "acknowledgement", None)
+        if getter is None:
+            return None
+        try:
+            raw = getter(alert_id)
+        except Exception:
+            log.debug("store.acknowledgement(%s) failed", alert_id, exc_info=True)
+            return None
+        if raw is None:
+            return None
+        if isinstance(raw, dict):
+            return Acknowledgement(
+                str(raw.get("who", "")), str(raw.get("note", "")), float(raw.get("time", 0)), 0.0
+            )
+        return Acknowledgement(
+            str(getattr(raw, "who", "")), str(getattr(raw, "note", "")), float(getattr(raw, "time", 0)), 0.0
+        )
+
+    # -- feed health -------------------------------------------------------------------------------
+    def feed_info(self) -> dict[str, Any]:
+        """The daemon's / replay's own description of its feeds and clock, made JSON-safe."""
+        info = self.clock_info
+        if info is None:
+            return {}
+        try:
+            value = info() if callable(info) else info
+        except Exception:
+            log.warning("clock_info failed", exc_info=True)
+            return {"error": "clock_info failed"}
+        plain = to_plain(value)
+        return plain if isinstance(plain, dict) else {"value": plain}
+
+
+def to_plain(value: Any, depth: int = 0) -> Any:
+    """Dataclasses, pydantic models and mappings to JSON-safe values (bounded depth)."""
+    if depth > 6:
+        return None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    elif hasattr(value, "model_dump"):
+        value = value.model_dump()
+    elif hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if isinstance(value, dict):
+        return {str(k): to_plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | deque):
+        return [to_plain(v, depth + 1) for v in value]
+    return str(value)
