@@ -1,0 +1,574 @@
+"""The alert engine: runs every enabled rule and owns the alert lifecycle.
+
+Rules report conditions through the `AlertSink` methods (`hold`, `clear`, `event`); the engine turns
+them into `Alert` steps:
+
+* a **state** alert (``hold``) is *raised* the first time, then *updated* while it holds: at once
+  when its severity or a categorical piece of evidence changes (a flag, a side, a zone), otherwise at
+  most every ``alerts.update_minutes`` of event time; ``clear`` ends it (*cleared*);
+* an **event** alert (``event``) is raised once.
+
+Around that: a per-alert cooldown (``alerts.cooldown_minutes``) after a clear or an event, so one
+condition flapping at a threshold does not fire again and again; a snooze per vessel and type after
+an operator acknowledges (``alerts.snooze_minutes``); no alert on a target with fewer than
+``alerts.min_messages`` messages unless the alert is about identity itself (`IDENTITY_TYPES`).
+
+Everything runs on event time, rules run in a fixed (sorted) order, and nothing depends on the wall
+clock or on set/dict ordering, so a replayed log always gives the same alert stream. Every step goes to
+the `AlertStore` (if any): active alerts are reloaded at start and, if no rule confirms them within
+``alerts.restore_grace_minutes`` of event time, cleared.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from vts.alerts.model import Alert, Severity, iso_time, make_alert_id
+from vts.reports import PositionReport, Report, StaticReport
+from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.registry import rule_classes
+
+if TYPE_CHECKING:
+    from vts.alerts.store import AlertStore
+    from vts.config import Config
+    from vts.spatial import VesselGrid
+    from vts.tracker import Tracker, VesselState
+    from vts.zones import ZoneEngine, ZoneEvent
+
+log = logging.getLogger(__name__)
+
+IDENTITY_TYPES: frozenset[str] = frozenset(
+    {"invalid_mmsi", "identity_change", "duplicate_mmsi", "distress", "gnss_interference"}
+)
+"""Alert types about the identity or the distress of a target itself: exempt from `min_messages`."""
+
+NO_COOLDOWN_TYPES: frozenset[str] = frozenset({"zone_entry", "zone_exit"})
+"""Record-keeping events (port visits) that must never be swallowed by a cooldown."""
+
+KEEP_ON_FORGET_TYPES: frozenset[str] = frozenset({"ais_gap"})
+"""Alerts that stay active when the tracker forgets the silent vessel (their rule ends them)."""
+
+EXTERNAL_ACK_POLL_S = 10.0
+HOUSEKEEPING_S = 600.0
+RECENT_EVENTS_KEPT = 2000
+
+Key = tuple[str, int, int | None, str | None]
+
+
+@dataclass(slots=True)
+class EngineStats:
+    raised: int = 0
+    updated: int = 0
+    cleared: int = 0
+    events: int = 0
+    suppressed: dict[str, int] = field(default_factory=dict)
+    """Conditions not turned into alerts, by reason (min_messages, cooldown, snooze)."""
+    rule_errors: dict[str, int] = field(default_factory=dict)
+    """Exceptions raised by rules (logged and counted; the engine keeps running)."""
+
+
+@dataclass(slots=True)
+class _Active:
+    alert: Alert
+    """Current form (the last published step, plus any newer evidence not yet published)."""
+    rule_id: str
+    last_published: float
+    published_severity: Severity
+    published_flags: dict[str, Any]
+    ack: dict[str, Any] | None = None
+    restored: bool = False
+    """Reloaded from the store (or kept over a rule reload): cleared unless a rule confirms it."""
+
+
+def _flags(details: dict[str, Any]) -> dict[str, Any]:
+    """The categorical part of the evidence (booleans, strings): a change is material."""
+    return {k: v for k, v in details.items() if isinstance(v, bool | str) or v is None}
+
+
+def engine_rule_params(config: Config) -> dict[str, RuleParams]:
+    """Parameters of every known rule: the config's where given, the rule's defaults elsewhere."""
+    out: dict[str, RuleParams] = {}
+    for rid, cls in rule_classes().items():
+        p: Any = config.rules.get(rid)
+        if p is None:
+            p = cls.Params()
+        elif not isinstance(p, cls.Params):
+            raw = p.model_dump() if isinstance(p, BaseModel) else p
+            p = cls.Params.model_validate(raw)
+        out[rid] = p
+    return out
+
+
+def _overrides(rule: Rule, hook: str) -> bool:
+    return getattr(type(rule), hook) is not getattr(Rule, hook)
+
+
+class AlertEngine:
+    def __init__(
+        self,
+        config: Config,
+        tracker: Tracker,
+        zones: ZoneEngine,
+        grid: VesselGrid,
+        store: AlertStore | None = None,
+    ) -> None:
+        self.config = config
+        self.tracker = tracker
+        self.zones = zones
+        self.grid = grid
+        self.store = store
+        self.stats = EngineStats()
+        self.ctx = RuleContext(
+            config=config,
+            tracker=tracker,
+            zones=zones,
+            grid=grid,
+            allowlists=config.allowlists,
+            alerts=self,
+            now=0.0,
+        )
+        self.rules: list[Rule] = []
+        self._set_rules(
+            [cls_params_rule(rid, p) for rid, p in engine_rule_params(config).items() if p.enabled]
+        )
+        self._active: dict[Key, _Active] = {}
+        self._by_id: dict[str, Key] = {}
+        self._cooldown: dict[Key, float] = {}
+        self._snooze: dict[tuple[str, int], float] = {}
+        self._recent_events: OrderedDict[str, Alert] = OrderedDict()
+        self._pending: list[Alert] = []
+        self._next_tick: dict[str, float] = {}
+        self._current_rule: Rule | None = None
+        self._now: float | None = None
+        self._restore_deadline: float | None = None
+        self._next_ack_poll = -math.inf
+        self._next_housekeeping: float | None = None
+        self._ack_seq = 0
+        if store is not None:
+            self._restore(store)
+
+    # -- rules ---------------------------------------------------------------------------------------
+    def _set_rules(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self._on_report = [r for r in rules if _overrides(r, "on_report")]
+        self._on_position = [r for r in rules if _overrides(r, "on_position")]
+        self._on_static = [r for r in rules if _overrides(r, "on_static")]
+        self._on_zone = [r for r in rules if _overrides(r, "on_zone_event")]
+        self._on_tick = [r for r in rules if _overrides(r, "on_tick")]
+        self._rule_by_id = {r.id: r for r in rules}
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return self._rule_by_id.get(rule_id)
+
+    def _run(self, rule: Rule, hook: str, *args: Any) -> None:
+        self._current_rule = rule
+        try:
+            getattr(rule, hook)(*args)
+        except Exception:
+            self.stats.rule_errors[rule.id] = self.stats.rule_errors.get(rule.id, 0) + 1
+            log.exception("rule %s failed in %s (counted, engine keeps running)", rule.id, hook)
+        finally:
+            self._current_rule = None
+
+    # -- inputs from the core --------------------------------------------------------------------------
+    def on_report(
+        self, vessel: VesselState | None, report: Report, zone_events: list[ZoneEvent], now: float
+    ) -> None:
+        ctx = self.ctx
+        ctx.now = now
+        self._first_time(now)
+        for rule in self._on_report:
+            self._run(rule, "on_report", vessel, report, ctx)
+        if vessel is None or vessel.is_shadow:
+            return
+        if isinstance(report, PositionReport):
+            if report.lat is not None and report.lon is not None:
+                for rule in self._on_position:
+                    self._run(rule, "on_position", vessel, report, ctx)
+        elif isinstance(report, StaticReport):
+            for rule in self._on_static:
+                self._run(rule, "on_static", vessel, report, ctx)
+        if zone_events:
+            for event in zone_events:
+                for rule in self._on_zone:
+                    self._run(rule, "on_zone_event", vessel, event, ctx)
+
+    def tick(self, now: float) -> None:
+        """Event time has moved to `now`: run the rules whose tick is due, time-outs, housekeeping."""
+        ctx = self.ctx
+        ctx.now = now
+        self._first_time(now)
+        for rule in self._on_tick:
+            due = self._next_tick.get(rule.id)
+            if due is None or now >= due:
+                step = max(float(rule.tick_seconds), 1e-3)
+                self._next_tick[rule.id] = (math.floor(now / step) + 1) * step
+                if due is not None:
+                    self._run(rule, "on_tick", ctx)
+        if self._restore_deadline is not None and now >= self._restore_deadline:
+            self._restore_deadline = None
+            self._expire_restored(now)
+        if self.store is not None and now >= self._next_ack_poll:
+            self._next_ack_poll = now + EXTERNAL_ACK_POLL_S
+            self._poll_external_acks(now)
+        if self._next_housekeeping is None or now >= self._next_housekeeping:
+            self._next_housekeeping = now + HOUSEKEEPING_S
+            self._cooldown = {k: v for k, v in self._cooldown.items() if v > now}
+            self._snooze = {k: v for k, v in self._snooze.items() if v > now}
+
+    def drain(self) -> list[Alert]:
+        """The alert steps produced since the last drain, in order (and committed to the store)."""
+        if self.store is not None:
+            self.store.commit()
+        out, self._pending = self._pending, []
+        return out
+
+    def forget(self, mmsi: int) -> None:
+        """The tracker forgot this vessel: rules drop its state; its alerts end (bar KEEP_ON_FORGET_TYPES)."""
+        for rule in self.rules:
+            self._run(rule, "on_forget", mmsi)
+        now = self._now if self._now is not None else 0.0
+        mine = [k for k in self._active if mmsi in (k[1], k[2]) and k[0] not in KEEP_ON_FORGET_TYPES]
+        for key in sorted(mine, key=_key_order):
+            self._clear_key(key, now, {"reason": "target lost (no longer tracked)"}, None)
+
+    def reload(self, config: Config, zones: ZoneEngine) -> None:
+        """New zones and rule parameters; unchanged rules keep their state, active alerts are kept."""
+        self.config = config
+        self.zones = zones
+        self.ctx.config = config
+        self.ctx.zones = zones
+        self.ctx.allowlists = config.allowlists
+        old = {r.id: r for r in self.rules}
+        new_rules: list[Rule] = []
+        for rid, p in engine_rule_params(config).items():
+            if not p.enabled:
+                continue
+            prev = old.get(rid)
+            new_rules.append(prev if prev is not None and prev.params == p else cls_params_rule(rid, p))
+        kept = {id(r) for r in new_rules}
+        changed = {rid for rid, r in old.items() if id(r) not in kept}
+        self._set_rules(new_rules)
+        now = self._now if self._now is not None else 0.0
+        for key in sorted(self._active, key=_key_order):
+            entry = self._active[key]
+            if entry.rule_id not in self._rule_by_id:
+                self._clear_key(key, now, {"reason": f"rule {entry.rule_id} switched off"}, None)
+            elif entry.rule_id in changed:
+                entry.restored = True
+        if changed:
+            self._restore_deadline = now + self.config.alerts.restore_grace_minutes * 60.0
+
+    def acknowledge(self, alert_id: str, who: str, note: str, now: float) -> bool:
+        """An operator acknowledges an alert: recorded, and its vessel and type are snoozed.
+
+        Returns False for an unknown alert id."""
+        key = self._by_id.get(alert_id)
+        alert: Alert | None = None
+        if key is not None:
+            alert = self._active[key].alert
+        elif alert_id in self._recent_events:
+            alert = self._recent_events[alert_id]
+        elif self.store is not None:
+            alert = self.store.get(alert_id)
+        if alert is None:
+            return False
+        if self.store is not None:
+            self.store.acknowledge(alert_id, who, note, now, origin="engine")
+            self._ack_seq = max(self._ack_seq, self.store.last_ack_seq())
+        self._apply_ack(alert, who, note, now)
+        return True
+
+    def active(self) -> list[Alert]:
+        """Alerts holding now, oldest first (copies)."""
+        items = sorted(self._active.values(), key=lambda e: (e.alert.started, e.alert.id))
+        return [replace(e.alert, details=dict(e.alert.details)) for e in items]
+
+    # -- AlertSink (what rules call) -------------------------------------------------------------------
+    def hold(
+        self,
+        *,
+        type: str,
+        mmsi: int,
+        severity: Severity,
+        message: str,
+        lat: float | None,
+        lon: float | None,
+        details: dict[str, Any],
+        other_mmsi: int | None = None,
+        zone: str | None = None,
+    ) -> None:
+        now = self.ctx.now
+        key: Key = (type, mmsi, other_mmsi, zone)
+        entry = self._active.get(key)
+        if entry is not None:
+            a = entry.alert
+            a.severity = severity
+            a.message = message
+            a.time = now
+            if lat is not None and lon is not None:
+                a.lat, a.lon = lat, lon
+            a.details = dict(details)
+            a.name = self._name(mmsi) or a.name
+            entry.restored = False
+            flags = _flags(a.details)
+            interval = self.config.alerts.update_minutes * 60.0
+            if (
+                severity != entry.published_severity
+                or flags != entry.published_flags
+                or now - entry.last_published >= interval
+            ):
+                a.state = "updated"
+                self._publish_active(entry, now)
+            return
+        if not self._may_alert(type, mmsi, other_mmsi, key, now):
+            return
+        alert = Alert(
+            id=make_alert_id(type, mmsi, other_mmsi, zone, now),
+            type=type,
+            severity=severity,
+            state="raised",
+            mmsi=mmsi,
+            time=now,
+            started=now,
+            message=message,
+            lat=lat,
+            lon=lon,
+            other_mmsi=other_mmsi,
+            zone=zone,
+            name=self._name(mmsi),
+            details=dict(details),
+            rule=self._rule_info(),
+        )
+        entry = _Active(
+            alert=alert,
+            rule_id=self._current_rule.id if self._current_rule is not None else type,
+            last_published=now,
+            published_severity=severity,
+            published_flags={},
+        )
+        self._active[key] = entry
+        self._by_id[alert.id] = key
+        self.stats.raised += 1
+        self._publish_active(entry, now)
+
+    def clear(
+        self,
+        *,
+        type: str,
+        mmsi: int,
+        other_mmsi: int | None = None,
+        zone: str | None = None,
+        details: dict[str, Any] | None = None,
+        message: str | None = None,
+    ) -> None:
+        key: Key = (type, mmsi, other_mmsi, zone)
+        if key in self._active:
+            self._clear_key(key, self.ctx.now, details, message)
+
+    def event(
+        self,
+        *,
+        type: str,
+        mmsi: int,
+        severity: Severity,
+        message: str,
+        lat: float | None,
+        lon: float | None,
+        details: dict[str, Any],
+        other_mmsi: int | None = None,
+        zone: str | None = None,
+    ) -> None:
+        now = self.ctx.now
+        key: Key = (type, mmsi, other_mmsi, zone)
+        if not self._may_alert(type, mmsi, other_mmsi, key, now):
+            return
+        alert = Alert(
+            id=make_alert_id(type, mmsi, other_mmsi, zone, now),
+            type=type,
+            severity=severity,
+            state="raised",
+            mmsi=mmsi,
+            time=now,
+            started=now,
+            message=message,
+            lat=lat,
+            lon=lon,
+            other_mmsi=other_mmsi,
+            zone=zone,
+            name=self._name(mmsi),
+            details=dict(details),
+            rule=self._rule_info(),
+        )
+        if type not in NO_COOLDOWN_TYPES:
+            self._cooldown[key] = now + self.config.alerts.cooldown_minutes * 60.0
+        self.stats.events += 1
+        self._recent_events[alert.id] = alert
+        while len(self._recent_events) > RECENT_EVENTS_KEPT:
+            self._recent_events.popitem(last=False)
+        self._emit(replace(alert, details=dict(alert.details)), active=False)
+
+    def is_active(self, type: str, mmsi: int, other_mmsi: int | None = None, zone: str | None = None) -> bool:
+        return (type, mmsi, other_mmsi, zone) in self._active
+
+    def active_keys(self, type: str) -> list[tuple[int, int | None, str | None]]:
+        return sorted(
+            ((k[1], k[2], k[3]) for k in self._active if k[0] == type),
+            key=lambda k: (k[0], -1 if k[1] is None else k[1], k[2] or ""),
+        )
+
+    def active_alert(
+        self, type: str, mmsi: int, other_mmsi: int | None = None, zone: str | None = None
+    ) -> Alert | None:
+        entry = self._active.get((type, mmsi, other_mmsi, zone))
+        return None if entry is None else entry.alert
+
+    # -- internals ------------------------------------------------------------------------------------
+    def _first_time(self, now: float) -> None:
+        if self._now is None:
+            self._now = now
+            if any(e.restored for e in self._active.values()):
+                self._drop_restored_from_other_timeline(now)
+                self._restore_deadline = now + self.config.alerts.restore_grace_minutes * 60.0
+        elif now > self._now:
+            self._now = now
+
+    def _name(self, mmsi: int) -> str | None:
+        v = self.tracker.get(mmsi)
+        return None if v is None else v.name
+
+    def _rule_info(self) -> dict[str, Any]:
+        return self._current_rule.rule_info() if self._current_rule is not None else {}
+
+    def _suppress(self, reason: str) -> bool:
+        self.stats.suppressed[reason] = self.stats.suppressed.get(reason, 0) + 1
+        return False
+
+    def _may_alert(self, type: str, mmsi: int, other_mmsi: int | None, key: Key, now: float) -> bool:
+        if type not in IDENTITY_TYPES:
+            need = self.config.alerts.min_messages
+            for m in (mmsi, other_mmsi):
+                if m is None:
+                    continue
+                v = self.tracker.get(m)
+                if v is None or v.message_count < need:
+                    return self._suppress("min_messages")
+        until = self._cooldown.get(key)
+        if until is not None and now < until:
+            return self._suppress("cooldown")
+        snooze = self._snooze.get((type, mmsi))
+        if snooze is not None and now < snooze:
+            return self._suppress("snooze")
+        return True
+
+    def _publish_active(self, entry: _Active, now: float) -> None:
+        a = entry.alert
+        entry.last_published = now
+        entry.published_severity = a.severity
+        entry.published_flags = _flags(a.details)
+        details = dict(a.details)
+        if entry.ack is not None:
+            details["acknowledged"] = dict(entry.ack)
+        self._emit(replace(a, details=details), active=True)
+
+    def _emit(self, alert: Alert, *, active: bool) -> None:
+        if alert.state == "updated":
+            self.stats.updated += 1
+        self._pending.append(alert)
+        if self.store is not None:
+            self.store.record(alert, active=active)
+
+    def _clear_key(self, key: Key, now: float, details: dict[str, Any] | None, message: str | None) -> None:
+        entry = self._active.pop(key)
+        self._by_id.pop(entry.alert.id, None)
+        a = entry.alert
+        a.state = "cleared"
+        a.time = max(now, a.time)
+        if details:
+            a.details = {**a.details, **details}
+        a.message = message or f"ended: {a.message}"
+        v = self.tracker.get(a.mmsi)
+        if v is not None and v.lat is not None and v.lon is not None:
+            a.lat, a.lon = v.lat, v.lon
+        if a.type not in NO_COOLDOWN_TYPES:
+            self._cooldown[key] = a.time + self.config.alerts.cooldown_minutes * 60.0
+        self.stats.cleared += 1
+        out = replace(a, details=dict(a.details))
+        if entry.ack is not None:
+            out.details["acknowledged"] = dict(entry.ack)
+        self._emit(out, active=False)
+
+    def _apply_ack(self, alert: Alert, who: str, note: str, at: float) -> None:
+        self._snooze[(alert.type, alert.mmsi)] = at + self.config.alerts.snooze_minutes * 60.0
+        key = self._by_id.get(alert.id)
+        if key is None:
+            return
+        entry = self._active[key]
+        entry.ack = {"by": who, "time": iso_time(at), "note": note}
+        entry.alert.state = "updated"
+        entry.alert.time = max(entry.alert.time, at)
+        self._publish_active(entry, max(entry.alert.time, at))
+
+    def _poll_external_acks(self, now: float) -> None:
+        assert self.store is not None
+        for ack in self.store.acks(after_seq=self._ack_seq):
+            self._ack_seq = ack.seq
+            if ack.origin == "engine":
+                continue
+            alert = self.store.get(ack.alert_id)
+            if alert is not None:
+                # acknowledged from the shell (wall clock): applied at the current event time
+                self._apply_ack(alert, ack.by, ack.note, now)
+
+    def _restore(self, store: AlertStore) -> None:
+        for alert in store.active_alerts():
+            key: Key = (alert.type, alert.mmsi, alert.other_mmsi, alert.zone)
+            rule_id = str(alert.rule.get("id", alert.type)) if alert.rule else alert.type
+            entry = _Active(
+                alert=alert,
+                rule_id=rule_id,
+                last_published=alert.time,
+                published_severity=alert.severity,
+                published_flags=_flags(alert.details),
+                restored=True,
+            )
+            self._active[key] = entry
+            self._by_id[alert.id] = key
+        for ack in store.acks():
+            self._snooze[(ack.type, ack.mmsi)] = max(
+                self._snooze.get((ack.type, ack.mmsi), -math.inf),
+                ack.at + self.config.alerts.snooze_minutes * 60.0,
+            )
+            key = self._by_id.get(ack.alert_id)
+            if key is not None:
+                self._active[key].ack = {"by": ack.by, "time": iso_time(ack.at), "note": ack.note}
+        self._ack_seq = store.last_ack_seq()
+
+    def _drop_restored_from_other_timeline(self, now: float) -> None:
+        """Alerts restored from a later time than the data now read (a replay of an older log):
+        they belong to another timeline; they are closed in the store without a step."""
+        for key in sorted(self._active, key=_key_order):
+            entry = self._active[key]
+            if entry.restored and entry.alert.time > now:
+                del self._active[key]
+                self._by_id.pop(entry.alert.id, None)
+                if self.store is not None:
+                    self.store.deactivate(entry.alert.id)
+
+    def _expire_restored(self, now: float) -> None:
+        for key in sorted((k for k, e in self._active.items() if e.restored), key=_key_order):
+            self._clear_key(key, now, {"reason": "not confirmed after restart or rule change"}, None)
+
+
+def _key_order(key: Key) -> tuple[str, int, int, str]:
+    return (key[0], key[1], -1 if key[2] is None else key[2], key[3] or "")
+
+
+def cls_params_rule(rule_id: str, params: RuleParams) -> Rule:
+    return rule_classes()[rule_id](params)
