@@ -287,6 +287,10 @@ def _read_merged(
         cycle = " -> ".join(str(p) for p in (*chain, resolved))
         raise ConfigError(f"{path}: include cycle: {cycle}")
     data = _read_yaml(path, included_from)
+    land = data.get("land")
+    if included_from is not None and isinstance(land, dict) and isinstance(land.get("file"), str):
+        # relative to the file that names it, not to the including file
+        land["file"] = str(path.parent / Path(land["file"]).expanduser())
     includes = data.pop("include", None) or []
     if isinstance(includes, str):
         includes = [includes]
