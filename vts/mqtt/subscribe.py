@@ -1,0 +1,269 @@
+"""`vts subscribe`: print the alerts arriving over MQTT, starting with the ones active now.
+
+    vts subscribe [--broker URL] [--severity warning] [--type alongside,loitering] [--zone ID]
+                  [--mmsi N] [--json] [--count N]
+
+The active alerts come first, from the retained ``alert-state/+`` messages (marked ``ACTIVE``), then
+every alert step as it arrives on ``alert/#``. ``--severity`` means "this severity or worse".
+``--json`` prints each alert exactly as published (one JSON object per line, the `--alerts-out`
+format); otherwise a readable line, coloured on a terminal (``NO_COLOR`` turns colour off).
+Duplicates (QoS 1 is at least once) are dropped by alert id, state and time. The broker is
+``--broker``, else ``$VTS_MQTT_URL``, else the config's ``mqtt`` section, else mqtt://localhost:1883.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import aiomqtt
+from aiomqtt import MqttError, ProtocolVersion
+from aiomqtt.exceptions import MqttConnectError
+
+from vts.alerts.model import SEVERITIES, Severity, severity_rank
+from vts.mqtt.client_log import QuietClientLogger
+from vts.mqtt.publisher import REFUSED_CREDENTIALS, UNSUPPORTED_PROTOCOL, make_tls_context, reason_code_value
+from vts.mqtt.settings import MqttSettings
+from vts.mqtt.topics import Topics
+from vts.mqtt.urls import ENV_VAR, MqttUrlError, describe, resolve_settings, settings_from_url
+
+log = logging.getLogger(__name__)
+DEFAULT_BROKER = "mqtt://localhost:1883"
+COLOURS: dict[str, str] = {
+    "emergency": "\033[1;97;41m",
+    "alarm": "\033[1;91m",
+    "warning": "\033[93m",
+    "caution": "\033[96m",
+    "info": "\033[37m",
+}
+RESET = "\033[0m"
+
+
+@dataclass
+class AlertFilter:
+    max_rank: int = len(SEVERITIES) - 1
+    types: set[str] = field(default_factory=set)
+    zones: set[str] = field(default_factory=set)
+    mmsis: set[int] = field(default_factory=set)
+
+    def accepts(self, alert: dict[str, Any]) -> bool:
+        severity = alert.get("severity")
+        if severity not in SEVERITIES or severity_rank(severity) > self.max_rank:
+            return False
+        if self.types and alert.get("type") not in self.types:
+            return False
+        if self.zones and alert.get("zone") not in self.zones:
+            return False
+        return not (self.mmsis and alert.get("mmsi") not in self.mmsis)
+
+
+class AlertPrinter:
+    def __init__(self, out: TextIO, *, as_json: bool, colour: bool) -> None:
+        self.out = out
+        self.as_json = as_json
+        self.colour = colour
+
+    def print(self, raw: str, alert: dict[str, Any], *, active: bool) -> None:
+        if self.as_json:
+            self.out.write(raw + "\n")
+        else:
+            self.out.write(self.readable(alert, active=active) + "\n")
+        self.out.flush()
+
+    def readable(self, alert: dict[str, Any], *, active: bool) -> str:
+        severity = str(alert.get("severity", "?"))
+        time = str(alert.get("time", "")).replace("T", " ")
+        label = "ACTIVE" if active else str(alert.get("state", "?"))
+        who = str(alert.get("mmsi", "?"))
+        if alert.get("name"):
+            who += f" {alert['name']}"
+        if alert.get("other_mmsi"):
+            who += f" / {alert['other_mmsi']}"
+        where = f" [{alert['zone']}]" if alert.get("zone") else ""
+        sev = f"{severity.upper():<9}"
+        if self.colour:
+            sev = f"{COLOURS.get(severity, '')}{sev}{RESET}"
+        return f"{time}  {sev} {label:<8} {alert.get('type', '?')}  {who}{where}: {alert.get('message', '')}"
+
+
+class Dedup:
+    """Remembers the last alert steps seen (QoS 1 may deliver one twice)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._size = size
+
+    def first_time(self, alert: dict[str, Any]) -> bool:
+        key = (str(alert.get("id")), str(alert.get("state")), str(alert.get("time")))
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+        return True
+
+
+class FatalSubscribeError(Exception):
+    """Retrying will not help (refused credentials, bad TLS files)."""
+
+
+async def run_subscriber(
+    settings: MqttSettings,
+    alert_filter: AlertFilter,
+    printer: AlertPrinter,
+    *,
+    count: int | None = None,
+    show_active: bool = True,
+    ready: asyncio.Event | None = None,
+) -> int:
+    """Print alerts until `count` were printed (forever when None). Returns how many were printed."""
+    topics = Topics(settings.prefix)
+    dedup = Dedup()
+    printed = 0
+    delay = 0.5
+    protocol = ProtocolVersion.V311 if settings.protocol == "3.1.1" else ProtocolVersion.V5
+    quiet = QuietClientLogger()
+    while True:
+        try:
+            tls = make_tls_context(settings)
+        except Exception as e:
+            raise FatalSubscribeError(f"{describe(settings)}: {e}") from None
+        client = aiomqtt.Client(
+            settings.host or "localhost",
+            settings.port or (8883 if tls is not None else 1883),
+            username=settings.username,
+            password=settings.password.get_secret_value() if settings.password is not None else None,
+            protocol=protocol,
+            tls_context=tls,
+            keepalive=settings.keepalive_s,
+            timeout=settings.connect_timeout_s,
+            logger=quiet,  # type: ignore[arg-type]
+        )
+        try:
+            async with client:
+                delay = 0.5
+                if show_active:
+                    await client.subscribe(topics.all_alert_states, qos=1)
+                await client.subscribe(topics.all_alerts, qos=1)
+                log.info("subscribed to %s under %s/", describe(settings), topics.prefix)
+                if ready is not None:
+                    ready.set()
+                async for message in client.messages:
+                    is_state = message.topic.matches(topics.all_alert_states)
+                    if is_state and not message.retain:
+                        continue  # live state changes also arrive on alert/#
+                    raw = bytes(message.payload).decode("utf-8", "replace")  # type: ignore[arg-type]
+                    if not raw:
+                        continue
+                    try:
+                        alert = json.loads(raw)
+                    except ValueError:
+                        log.warning("ignored a message on %s that is not JSON", message.topic)
+                        continue
+                    if (
+                        not isinstance(alert, dict)
+                        or not alert_filter.accepts(alert)
+                        or not dedup.first_time(alert)
+                    ):
+                        continue
+                    printer.print(raw, alert, active=is_state)
+                    printed += 1
+                    if count is not None and printed >= count:
+                        return printed
+        except MqttConnectError as e:
+            code = reason_code_value(e)
+            if (
+                code in UNSUPPORTED_PROTOCOL
+                and protocol == ProtocolVersion.V5
+                and settings.protocol == "auto"
+            ):
+                protocol = ProtocolVersion.V311
+                continue
+            if code in REFUSED_CREDENTIALS:
+                raise FatalSubscribeError(
+                    f"broker {describe(settings)} refused the credentials ({e})"
+                ) from None
+            log.warning("broker %s: %s; retrying in %.0f s", describe(settings), e, delay)
+        except MqttError as e:
+            cause = quiet.take_last_error()
+            text = f"{e}; {cause}" if cause else str(e)
+            if "CERTIFICATE" in text or "SSL" in text:
+                raise FatalSubscribeError(
+                    f"broker {describe(settings)} failed the TLS check ({text})"
+                ) from None
+            log.warning("broker %s: %s; retrying in %.0f s", describe(settings), text, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 30.0)
+
+
+def configure_parser(p: argparse.ArgumentParser) -> None:
+    default = f"${ENV_VAR}, then the config's mqtt section, then {DEFAULT_BROKER}"
+    p.add_argument(
+        "--broker", metavar="URL", help=f"mqtt://user:pass@host:port or mqtts://... (default: {default})"
+    )
+    p.add_argument("--config", metavar="FILE", help="config file whose mqtt section names the broker")
+    p.add_argument("--prefix", help="topic prefix (default: the broker URL's or config's, vts/callao/v1)")
+    p.add_argument(
+        "--severity", choices=SEVERITIES, default="info", help="this severity or worse (default: all)"
+    )
+    p.add_argument("--type", default="", help="comma-separated alert types, e.g. alongside,loitering")
+    p.add_argument("--zone", action="append", default=[], help="only alerts in this zone (repeatable)")
+    p.add_argument(
+        "--mmsi", action="append", type=int, default=[], help="only alerts about this MMSI (repeatable)"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON lines, exactly as published")
+    p.add_argument("--no-active", action="store_true", help="do not start with the active alerts")
+    p.add_argument("--count", type=int, default=None, help="exit after printing this many alerts")
+    p.add_argument("--colour", "--color", choices=("auto", "always", "never"), default="auto")
+
+
+def _settings(args: argparse.Namespace) -> MqttSettings:
+    config_settings: MqttSettings | None = None
+    if args.config or not (args.broker or os.environ.get(ENV_VAR)):
+        try:
+            from vts.config import load_config
+
+            config_settings = load_config(args.config).mqtt
+        except Exception as e:  # no usable config: fall back to the default broker
+            if args.config:
+                raise MqttUrlError(f"cannot read the config {args.config}: {e}") from None
+    settings = resolve_settings(config_settings, args.broker)
+    if not settings.enabled:
+        settings = settings_from_url(DEFAULT_BROKER, settings)
+    if args.prefix:
+        settings = settings.model_copy(update={"prefix": args.prefix.strip("/")})
+    return settings
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings(args)
+    except MqttUrlError as e:
+        print(f"vts subscribe: {e}", file=sys.stderr)
+        return 2
+    severity: Severity = args.severity
+    alert_filter = AlertFilter(
+        max_rank=severity_rank(severity),
+        types={t.strip() for t in args.type.split(",") if t.strip()},
+        zones=set(args.zone),
+        mmsis=set(args.mmsi),
+    )
+    colour = args.colour == "always" or (
+        args.colour == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    )
+    printer = AlertPrinter(sys.stdout, as_json=args.json, colour=colour)
+    try:
+        asyncio.run(
+            run_subscriber(settings, alert_filter, printer, count=args.count, show_active=not args.no_active)
+        )
+    except FatalSubscribeError as e:
+        print(f"vts subscribe: {e}", file=sys.stderr)
+        return 1
+    return 0
