@@ -100,6 +100,10 @@ def _heading(raw: int) -> int | None:
     return None if raw > 359 else raw
 
 
+_ROT_NA = frozenset((128, 127, 129))
+"""Raw (unsigned) ROT values -128, +127, -127: no turn information."""
+
+
 def _rot(raw: int) -> float | None:
     if raw in (-128, 127, -127):
         return None
@@ -154,29 +158,38 @@ def decode_message(
 def _class_a(
     v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
 ) -> list[Report] | str:
-    lat, lon = _latlon(_signed((v >> 52) & 0x7FFFFFF, 27), _signed((v >> 79) & 0xFFFFFFF, 28), 600000.0)
+    # Hot path: positional arguments in PositionReport field order (a frozen dataclass is slow
+    # to build with keywords); tests check every field against gpsd and libais.
+    lon = _signed((v >> 79) & 0xFFFFFFF, 28) / 600000.0
+    lat = _signed((v >> 52) & 0x7FFFFFF, 27) / 600000.0
+    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+        lat = lon = None  # type: ignore[assignment]
     status = (v >> 126) & 15
+    sog = (v >> 108) & 1023
+    cog = (v >> 40) & 4095
+    heading = (v >> 31) & 511
     second = (v >> 25) & 63
+    rot = (v >> 118) & 255
     return [
         PositionReport(
-            time=time,
-            mmsi=mmsi,
-            msg_type=t,
-            source=src,
-            own_ship=own,
-            station=st,
-            channel=ch,
-            ais_class="A",
-            lat=lat,
-            lon=lon,
-            sog=_sog((v >> 108) & 1023),
-            cog=_cog((v >> 40) & 4095),
-            heading=_heading((v >> 31) & 511),
-            nav_status=None if status == 15 else status,
-            rot=_rot(_signed((v >> 118) & 255, 8)),
-            accuracy=bool((v >> 107) & 1),
-            raim=bool((v >> 19) & 1),
-            second=second if second < 60 else None,
+            time,
+            mmsi,
+            t,
+            src,
+            own,
+            st,
+            ch,
+            "A",
+            lat,
+            lon,
+            None if sog == 1023 else sog / 10.0,
+            None if cog >= 3600 else cog / 10.0,
+            None if heading > 359 else heading,
+            None if status == 15 else status,
+            None if rot in _ROT_NA else _rot(rot - 256 if rot > 127 else rot),
+            bool((v >> 107) & 1),
+            bool((v >> 19) & 1),
+            second if second < 60 else None,
         )
     ]
 

@@ -64,6 +64,8 @@ STALE_FACTOR = 6.0
 """Stale after this many nominal reporting intervals."""
 _M_PER_NM = 1852.0
 _M_PER_DEG = 111_320.0
+_NEAR_DEG = 0.045
+"""Latitude and longitude difference (~5 km each, ~7.1 km together) under the 10-minute buffer."""
 
 
 class TrackerSettings(BaseModel):
@@ -426,6 +428,15 @@ def _consistent(track: VesselState, r: PositionReport) -> bool:
     assert r.lat is not None and r.lon is not None
     dt = abs(r.time - track.position_time)
     lat0, lon0 = track.lat, track.lon
+    sog = track.sog
+    if (
+        (sog is None or sog <= DR_MAX_SPEED_KN)
+        and abs(r.lat - lat0) < _NEAR_DEG
+        and abs(r.lon - lon0) < _NEAR_DEG
+    ):
+        # Within ~7 km of the last fix and not faster than the limit: always consistent, since
+        # |observed - predicted| <= distance + sog x dt < (10 min + dt) x 25 kn.
+        return True
     if track.sog is not None and track.cog is not None and dt > 0:
         run = track.sog * _M_PER_NM * dt / 3600.0
         rad = math.radians(track.cog)
