@@ -114,7 +114,7 @@ class AnchorDragRule(Rule):
                     "anchor_lon": round(st.centre[1], 6),
                     "sog_kn": sog,
                     "fixes_outside": st.outside,
-                    "making_way_s": None if st.fast_since is None else round(report.time - st.fast_since, 1),
+                    "making_way_s": 0.0 if st.fast_since is None else round(report.time - st.fast_since, 1),
                 },
             )
         elif st.active and st.inside >= p.consecutive_fixes and st.fast_since is None:

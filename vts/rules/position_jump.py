@@ -29,7 +29,7 @@ from pydantic import Field
 
 from vts.alerts.model import Severity
 from vts.geo import distance_m
-from vts.reports import PositionReport
+from vts.reports import PositionReport, Report
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -97,9 +97,25 @@ class PositionJumpRule(Rule):
         self._clusters: list[_Cluster] = []
 
     # -- per fix -----------------------------------------------------------------------------------
+    def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
+        """A fix the tracker put on a shadow track (it failed the dead-reckoning test): a jump of
+        several miles from the vessel's own track. Reported once when the shadow appears; a second
+        ship that keeps transmitting is the duplicate_mmsi rule's business."""
+        if vessel is None or not vessel.is_shadow or not isinstance(report, PositionReport):
+            return
+        if report.lat is None or report.lon is None or vessel.position_count > 1:
+            return
+        self._check_fix(ctx, vessel, report, update_last=False)
+
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.is_shadow or report.lat is None or report.lon is None:
             return
+        self._check_fix(ctx, vessel, report, update_last=True)
+
+    def _check_fix(
+        self, ctx: RuleContext, vessel: VesselState, report: PositionReport, update_last: bool
+    ) -> None:
+        assert report.lat is not None and report.lon is not None
         p = self.p
         lat, lon = report.lat, report.lon
         if abs(lat) < 1e-6 and abs(lon) < 1e-6:
@@ -107,9 +123,10 @@ class PositionJumpRule(Rule):
                 self._emit(ctx, vessel.mmsi, vessel.name, lat, lon, {"kind": "null_island"}, report.time)
             return
         last = self._last.get(vessel.mmsi)
-        self._last[vessel.mmsi] = _Last(report.time, lat, lon, report.sog)
-        if p.on_land:
-            self._check_land(ctx, vessel, report)
+        if update_last:
+            self._last[vessel.mmsi] = _Last(report.time, lat, lon, report.sog)
+            if p.on_land:
+                self._check_land(ctx, vessel, report)
         if last is None or report.time < last.time or report.time - last.time > p.max_gap_minutes * 60.0:
             return
         dist = distance_m(last.lat, last.lon, lat, lon)

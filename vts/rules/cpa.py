@@ -1,0 +1,223 @@
+"""cpa: two vessels on course for a close-quarters situation (closest point of approach).
+
+Candidate pairs: both vessels over `min_sog_kn` (1 kn) with a known course, within `range_nm`
+(3 NM) of each other, neither at anchor or moored, and not an assist pair (a tug or pilot, by
+allow-list or by its declared type, with the ship it serves). Candidates come from the spatial grid
+(`VesselGrid.near`), one query per moving vessel; CPA and TCPA are then computed with numpy for all
+candidate pairs at once, never in a Python double loop. Positions are dead-reckoned to the current
+event time from each vessel's last fix (at most `max_fix_age_s` old).
+
+Severity `warning` when CPA < 0.3 NM within 10 minutes, `alarm` when CPA < 0.1 NM within 5 minutes
+(0 < TCPA). Pairs whose relative speed is under `min_relative_kn` (vessels in company, a tow) have
+no meaningful CPA and are left out. State alert per pair (mmsi = the lower MMSI); it is updated
+while the situation holds (severity may rise or fall) and cleared once the ships have passed (TCPA
+below zero) or the predicted CPA opens beyond `clear_factor` x the warning distance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import Field
+
+from vts.alerts.model import Severity
+from vts.geo import KNOTS_TO_MS, METRES_PER_NM
+from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.vessel_class import is_moored_or_anchored
+
+if TYPE_CHECKING:
+    from vts.tracker import VesselState
+
+ASSIST_CATEGORIES = frozenset({"tug", "pilot"})
+GRID_SLACK_M = 1000.0
+"""Grid positions are last fixes, not dead-reckoned: search this much wider than the range."""
+
+
+class CpaParams(RuleParams):
+    range_nm: float = Field(3.0, gt=0, description="pairs further apart than this are not evaluated")
+    min_sog_kn: float = Field(1.0, ge=0, description="both vessels must be faster than this")
+    warning_cpa_nm: float = Field(0.3, gt=0)
+    warning_tcpa_min: float = Field(10.0, gt=0)
+    alarm_cpa_nm: float = Field(0.1, gt=0)
+    alarm_tcpa_min: float = Field(5.0, gt=0)
+    min_relative_kn: float = Field(0.5, ge=0, description="slower relative motion has no meaningful CPA")
+    max_fix_age_s: float = Field(180.0, gt=0, description="vessels with an older last fix are left out")
+    clear_factor: float = Field(1.2, ge=1.0, description="hysteresis on the warning CPA before clearing")
+    skip_assist_categories: bool = Field(
+        True, description="treat declared tugs and pilot boats as assist craft"
+    )
+
+
+@dataclass(slots=True)
+class PairCpa:
+    """CPA result for one pair (arrays of these come out of `compute_cpa`)."""
+
+    range_m: float
+    cpa_m: float
+    tcpa_s: float
+
+
+def compute_cpa(
+    x: np.ndarray,
+    y: np.ndarray,
+    vx: np.ndarray,
+    vy: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    min_rel_ms: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Range, CPA (metres) and TCPA (seconds) for pairs (i[k], j[k]), all at once.
+
+    Positions in metres, velocities in m/s. Pairs whose relative speed is under `min_rel_ms` get
+    TCPA = +inf and CPA = the current range.
+    """
+    dx = x[j] - x[i]
+    dy = y[j] - y[i]
+    dvx = vx[j] - vx[i]
+    dvy = vy[j] - vy[i]
+    rng = np.hypot(dx, dy)
+    dv2 = dvx * dvx + dvy * dvy
+    moving = dv2 >= min_rel_ms * min_rel_ms
+    safe = np.where(moving, dv2, 1.0)
+    tcpa = np.where(moving, -(dx * dvx + dy * dvy) / safe, np.inf)
+    t = np.where(moving, tcpa, 0.0)
+    cpa = np.hypot(dx + dvx * t, dy + dvy * t)
+    return rng, cpa, tcpa
+
+
+class CpaRule(Rule):
+    id = "cpa"
+    Params = CpaParams
+    tick_seconds = 10.0
+
+    def __init__(self, params: RuleParams) -> None:
+        super().__init__(params)
+        self.p: CpaParams = params  # type: ignore[assignment]
+        self._active: set[tuple[int, int]] = set()
+
+    def _movers(self, ctx: RuleContext) -> list[VesselState]:
+        p = self.p
+        out: list[VesselState] = []
+        for v in ctx.tracker.vessels():
+            if (
+                v.is_shadow
+                or v.lat is None
+                or v.lon is None
+                or v.sog is None
+                or v.cog is None
+                or v.sog <= p.min_sog_kn
+                or v.position_time is None
+                or ctx.now - v.position_time > p.max_fix_age_s
+                or is_moored_or_anchored(v, ctx.now)
+            ):
+                continue
+            out.append(v)
+        out.sort(key=lambda v: v.mmsi)
+        return out
+
+    def _is_assist(self, v: VesselState, ctx: RuleContext) -> bool:
+        if ctx.allowlists.is_allowed(v.mmsi, "tug", "pilot"):
+            return True
+        return self.p.skip_assist_categories and v.category in ASSIST_CATEGORIES
+
+    def on_tick(self, ctx: RuleContext) -> None:
+        p = self.p
+        movers = self._movers(ctx)
+        index = {v.mmsi: k for k, v in enumerate(movers)}
+        assist = np.array([self._is_assist(v, ctx) for v in movers], dtype=bool)
+        search_m = p.range_nm * METRES_PER_NM + GRID_SLACK_M
+        pi: list[int] = []
+        pj: list[int] = []
+        for k, v in enumerate(movers):
+            assert v.lat is not None and v.lon is not None
+            for other in ctx.grid.near(v.lat, v.lon, search_m):
+                kk = index.get(other)
+                if kk is not None and kk > k:
+                    pi.append(k)
+                    pj.append(kk)
+        seen: dict[tuple[int, int], tuple[Severity, dict[str, Any], VesselState, VesselState]] = {}
+        if pi:
+            i = np.asarray(pi, dtype=np.intp)
+            j = np.asarray(pj, dtype=np.intp)
+            keep = ~(assist[i] | assist[j])
+            i, j = i[keep], j[keep]
+            x, y, vx, vy = self._kinematics(movers, ctx.now)
+            rng, cpa, tcpa = compute_cpa(x, y, vx, vy, i, j, p.min_relative_kn * KNOTS_TO_MS)
+            clear_cpa = p.warning_cpa_nm * p.clear_factor * METRES_PER_NM
+            candidate = (
+                (rng <= p.range_nm * METRES_PER_NM) & (tcpa > 0) & np.isfinite(tcpa) & (cpa < clear_cpa)
+            )
+            for k in np.nonzero(candidate)[0]:
+                a, b = movers[int(i[k])], movers[int(j[k])]
+                key = (a.mmsi, b.mmsi)
+                severity = self._severity(float(cpa[k]), float(tcpa[k]))
+                if severity is None and key not in self._active:
+                    continue
+                if severity is None:
+                    if float(tcpa[k]) > p.warning_tcpa_min * 60 * p.clear_factor:
+                        continue  # situation opened up in time: let it clear
+                    severity = "warning"  # inside the hysteresis band: keep the alert
+                seen[key] = (
+                    severity,
+                    {
+                        "cpa_nm": round(float(cpa[k]) / METRES_PER_NM, 3),
+                        "tcpa_min": round(float(tcpa[k]) / 60.0, 2),
+                        "range_nm": round(float(rng[k]) / METRES_PER_NM, 3),
+                        "sog_kn": a.sog,
+                        "other_sog_kn": b.sog,
+                        "cog_deg": a.cog,
+                        "other_cog_deg": b.cog,
+                    },
+                    a,
+                    b,
+                )
+        for key, (severity, details, a, b) in sorted(seen.items()):
+            self._active.add(key)
+            ctx.alerts.hold(
+                type=self.id,
+                mmsi=key[0],
+                other_mmsi=key[1],
+                severity=severity,
+                message=f"Close quarters: {a.name or a.mmsi} and {b.name or b.mmsi}, "
+                f"CPA {details['cpa_nm']:.2f} NM in {details['tcpa_min']:.1f} min",
+                lat=a.lat,
+                lon=a.lon,
+                details=details,
+            )
+        for key in sorted(self._active - set(seen)):
+            self._active.discard(key)
+            ctx.alerts.clear(
+                type=self.id, mmsi=key[0], other_mmsi=key[1], message="Close-quarters situation over"
+            )
+
+    def _severity(self, cpa_m: float, tcpa_s: float) -> Severity | None:
+        p = self.p
+        if cpa_m < p.alarm_cpa_nm * METRES_PER_NM and 0 < tcpa_s <= p.alarm_tcpa_min * 60:
+            return "alarm"
+        if cpa_m < p.warning_cpa_nm * METRES_PER_NM and 0 < tcpa_s <= p.warning_tcpa_min * 60:
+            return "warning"
+        return None
+
+    @staticmethod
+    def _kinematics(movers: list[VesselState], now: float) -> tuple[np.ndarray, ...]:
+        lat = np.array([v.lat for v in movers], dtype=float)
+        lon = np.array([v.lon for v in movers], dtype=float)
+        sog = np.array([v.sog for v in movers], dtype=float) * KNOTS_TO_MS
+        cog = np.radians(np.array([v.cog for v in movers], dtype=float))
+        age = np.clip(now - np.array([v.position_time for v in movers], dtype=float), 0.0, None)
+        lat0 = float(np.mean(lat))
+        ky = 6_371_008.8 * math.pi / 180.0
+        kx = ky * math.cos(math.radians(lat0))
+        vx, vy = sog * np.sin(cog), sog * np.cos(cog)
+        x = lon * kx + vx * age
+        y = lat * ky + vy * age
+        return x, y, vx, vy
+
+    def on_forget(self, mmsi: int) -> None:
+        self._active = {k for k in self._active if mmsi not in k}
+
+
+RULE = CpaRule
