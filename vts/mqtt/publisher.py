@@ -465,42 +465,48 @@ class MqttPublisher:
         batch = self.outbox.pending_delivery(self.settings.publish_window)
         if not batch:
             return 0
-        sends: list[tuple[int, asyncio.Task[None], asyncio.Task[None]]] = []
-        for seq, alert in batch:
-            sends.append((seq, *self._send_alert(client, alert)))
+        sends = [(seq, self._send_alert(client, alert)) for seq, alert in batch]
         try:
-            for seq, event_sent, state_sent in sends:
-                await event_sent
-                await state_sent
+            for seq, tasks in sends:
+                for task in tasks:
+                    await task
                 self.outbox.mark_delivered(seq)
                 self.stats.alerts_delivered += 1
-                self.stats.messages_published += 2
+                self.stats.messages_published += len(tasks)
         finally:
-            unfinished = [t for _, a, b in sends for t in (a, b) if not t.done()]
-            for task in unfinished:
-                task.cancel()
+            every = [task for _, tasks in sends for task in tasks]
+            for task in every:
+                if not task.done():
+                    task.cancel()
             # collect every outcome, so no "exception was never retrieved" noise
-            await asyncio.gather(*(t for _, a, b in sends for t in (a, b)), return_exceptions=True)
+            await asyncio.gather(*every, return_exceptions=True)
         return len(batch)
 
-    def _send_alert(
-        self, client: aiomqtt.Client, alert: Alert
-    ) -> tuple[asyncio.Task[None], asyncio.Task[None]]:
-        """Start both publishes of one alert step; tasks start in creation order, so wire order is kept."""
+    def _send_alert(self, client: aiomqtt.Client, alert: Alert) -> list[asyncio.Task[None]]:
+        """Start the publishes of one alert step; tasks start in creation order, so wire order is kept."""
         body = payloads.alert_payload(alert)
         props = payloads.alert_properties(alert) if self._v5 else None
-        event = asyncio.create_task(client.publish(self.topics.alert(alert), body, qos=1, properties=props))
-        state_body = b"" if alert.state == "cleared" else body
-        state = asyncio.create_task(
-            client.publish(
-                self.topics.alert_state(alert.id),
-                state_body,
-                qos=1,
-                retain=True,
-                properties=props if state_body else None,
+        sends = [asyncio.create_task(client.publish(self.topics.alert(alert), body, qos=1, properties=props))]
+        state_topic = self.topics.alert_state(alert.id)
+        if alert.state == "cleared":
+            sends.append(asyncio.create_task(client.publish(state_topic, b"", qos=1, retain=True)))
+        elif self._holds_state(alert):
+            sends.append(
+                asyncio.create_task(client.publish(state_topic, body, qos=1, retain=True, properties=props))
             )
-        )
-        return event, state
+        return sends
+
+    def _holds_state(self, alert: Alert) -> bool:
+        """Whether a raised/updated step becomes the retained ``alert-state``: only for a state alert
+        the engine still holds (an event alert is raised once and never active; a state alert
+        cleared since has its cleared step coming next in the outbox)."""
+        if self.core is None:
+            return True
+        try:
+            current = self.core.engine.active_alert(alert.type, alert.mmsi, alert.other_mmsi, alert.zone)
+        except Exception:  # an engine that cannot tell: keep the state (a later clear empties it)
+            return True
+        return current is not None and current.id == alert.id
 
     async def _resync_alert_states(self, client: aiomqtt.Client) -> None:
         """Once the backlog is out, re-publish the retained state of every active alert (a broker
