@@ -235,7 +235,7 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
     except ValueError as exc:
         return error(409, str(exc))
     if result is False:
-        return error(409, f"alert {alert_id} cannot be acknowledged")
+        return error(404, f"no alert {alert_id}")
     ack = Acknowledgement(who=who, note=note, time=now, wall=time.time())
     state.acks[alert_id] = ack
     data = {"id": alert_id, "ack": ack.to_dict()}
@@ -253,7 +253,7 @@ def stats_of(state: WebState) -> dict[str, Any]:
     active = state.active_alerts()
     vessels_all = core.tracker.vessels()
     ingest = to_plain(getattr(core.ingest, "stats", None))
-    unacked = [a for a in active if a.id not in state.acks]
+    unacked = [a for a in active if state.ack_of(a) is None]
     last = max(state.rates.last_time.values(), default=None)
     return {
         "version": __version__,

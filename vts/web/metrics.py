@@ -102,7 +102,7 @@ def render(state: WebState) -> str:
     )
     unacked = dict.fromkeys(SEVERITIES, 0)
     for alert in active:
-        if alert.id not in state.acks:
+        if state.ack_of(alert) is None:
             unacked[alert.severity] += 1
     out.metric(
         "vts_alerts_unacknowledged",

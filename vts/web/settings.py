@@ -22,6 +22,9 @@ class WebSettings(BaseModel):
     mbtiles: str | None = Field(None, description="optional MBTiles file served at /tiles/{z}/{x}/{y}")
     update_ms: int = Field(1000, ge=500, le=10000, description="how often the map polls /api/vessels")
     predictor_minutes: float = Field(3.0, ge=0, le=30, description="length of the course-predictor line")
+    event_alert_minutes: float = Field(
+        120.0, gt=0, description="one-off event alerts stay in the alert panel this long unless acknowledged"
+    )
     allowed_hosts: list[str] = Field(
         default_factory=list,
         description="extra Host names accepted (DNS-rebinding guard); the bound host and loopback always are",

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vts.alerts.model import Alert, iso_time
+from vts.alerts.model import Alert, iso_time, parse_iso_time
 from vts.reports import Report
 from vts.tracker import VesselState
 from vts.web.hub import AlertHub
@@ -38,10 +38,16 @@ class Acknowledgement:
     note: str
     time: float
     """Event time of the acknowledgement (the core's clock)."""
-    wall: float
+    wall: float | None
+    """Wall-clock time it was made here (None when learnt from the engine or the store)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"who": self.who, "note": self.note, "time": iso_time(self.time), "wall": iso_time(self.wall)}
+        return {
+            "who": self.who,
+            "note": self.note,
+            "time": iso_time(self.time),
+            "wall": None if self.wall is None else iso_time(self.wall),
+        }
 
 
 @dataclass(slots=True)
@@ -149,37 +155,61 @@ class WebState:
 
     # -- alerts ------------------------------------------------------------------------------------
     def active_alerts(self) -> list[Alert]:
-        """Active alerts, from the engine when it can say, else from the history seen here."""
+        """What the operator must see: alerts holding now (from the engine) plus one-off event alerts
+        (entry, distress, jump ...) not yet acknowledged and younger than `event_alert_minutes`."""
         try:
-            return list(self.core.engine.active())
+            holding = list(self.core.engine.active())
         except (AttributeError, NotImplementedError):
             return [a for a in self.history.values() if a.state != "cleared"]
+        ids = {a.id for a in holding}
+        now = self.core.now
+        keep_s = self.settings.event_alert_minutes * 60.0
+        events = [
+            a
+            for a in self.history.values()
+            if a.id not in ids
+            and a.state == "raised"
+            and a.time == a.started
+            and (now is None or now - a.time <= keep_s)
+            and self.ack_of(a) is None
+        ]
+        return holding + events
 
     def alert_dict(self, alert: Alert) -> dict[str, Any]:
+        """The alert's JSON form plus `ack` (who, note, when) when someone acknowledged it."""
         d = alert.to_dict()
-        ack = self.acks.get(alert.id) or self._stored_ack(alert.id)
+        ack = self.ack_of(alert)
         d["ack"] = None if ack is None else ack.to_dict()
         return d
 
+    def ack_of(self, alert: Alert) -> Acknowledgement | None:
+        """Made here; else carried by the latest step the engine emitted; else kept in the store."""
+        ack = self.acks.get(alert.id)
+        if ack is not None:
+            return ack
+        for step in (alert, self.history.get(alert.id)):
+            carried = None if step is None else step.details.get("acknowledged")
+            if isinstance(carried, dict):
+                try:
+                    at = parse_iso_time(str(carried.get("time")))
+                except ValueError:
+                    at = step.time if step is not None else 0.0
+                return Acknowledgement(str(carried.get("by", "")), str(carried.get("note", "")), at, None)
+        return self._stored_ack(alert.id)
+
     def _stored_ack(self, alert_id: str) -> Acknowledgement | None:
-        """An acknowledgement made before this server started, when the store can say."""
-        getter = getattr(self.store, "acknowledgement", None)
+        getter = getattr(self.store, "acks", None)
         if getter is None:
             return None
         try:
-            raw = getter(alert_id)
+            acks = getter(alert_id)
         except Exception:
-            log.debug("store.acknowledgement(%s) failed", alert_id, exc_info=True)
+            log.debug("store.acks(%s) failed", alert_id, exc_info=True)
             return None
-        if raw is None:
+        if not acks:
             return None
-        if isinstance(raw, dict):
-            return Acknowledgement(
-                str(raw.get("who", "")), str(raw.get("note", "")), float(raw.get("time", 0)), 0.0
-            )
-        return Acknowledgement(
-            str(getattr(raw, "who", "")), str(getattr(raw, "note", "")), float(getattr(raw, "time", 0)), 0.0
-        )
+        last = acks[-1]
+        return Acknowledgement(str(last.by), str(last.note), float(last.at), None)
 
     # -- feed health -------------------------------------------------------------------------------
     def feed_info(self) -> dict[str, Any]:

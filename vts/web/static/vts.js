@@ -309,7 +309,7 @@
     if (a.zone) node.appendChild(el('div', { cls: 'msg', text: 'zone: ' + zoneName(a.zone) }));
     node.appendChild(el('div', { cls: 'msg', text: a.message }));
     if (a.ack) {
-      node.appendChild(el('div', { cls: 'ackd', text: 'ACK ' + a.ack.who + ' ' + fmtTime(a.ack.wall) + (a.ack.note ? ': ' + a.ack.note : '') }));
+      node.appendChild(el('div', { cls: 'ackd', text: 'ACK ' + a.ack.who + ' ' + fmtTime(a.ack.time) + (a.ack.note ? ': ' + a.ack.note : '') }));
     } else if (withForm) {
       var note = el('input', { type: 'text', placeholder: 'note', maxlength: '500', 'aria-label': 'acknowledgement note' });
       var btn = el('button', { type: 'submit', text: 'Ack', cls: 'vts-ack-btn' });
@@ -449,7 +449,7 @@
     VTS.muted = m;
     localStorage.setItem('vts-muted', m ? '1' : '0');
     var b = document.getElementById('vts-mute');
-    b.textContent = m ? '🔇 muted' : '🔊 sound';
+    b.textContent = m ? 'sound off' : 'sound on';
     b.setAttribute('aria-pressed', m ? 'true' : 'false');
   }
 
@@ -532,13 +532,16 @@
     options: { position: 'topleft' },
     onAdd: function (map) {
       var btn = L.DomUtil.create('div', 'leaflet-bar vts-measure-btn');
-      btn.textContent = '📏';
+      btn.textContent = '↔';
       btn.title = 'Measure distance and bearing (click points, click the button again to stop)';
       btn.setAttribute('role', 'button');
       btn.id = 'vts-measure';
       this._btn = btn;
       this._layer = L.layerGroup().addTo(map);
       this._points = [];
+      this._result = el('span', { id: 'vts-measure-result', text: '' });
+      this._label = L.tooltip({ permanent: true, direction: 'right', className: 'vts-measure-label', offset: [6, 0] })
+        .setContent(this._result);
       L.DomEvent.disableClickPropagation(btn);
       L.DomEvent.on(btn, 'click', this.toggle, this);
       this._map = map;
@@ -557,6 +560,7 @@
         this._map.off('click', this._click, this);
         this._map.doubleClickZoom.enable();
         this._layer.clearLayers();
+        this._label.remove();
       }
     },
     _click: function (e) {
@@ -567,8 +571,8 @@
       L.polyline(pts, { color: '#111', weight: 2, dashArray: '6 4', interactive: false }).addTo(this._layer);
       pts.forEach(function (p) { L.circleMarker(p, { radius: 3, color: '#111', fillColor: '#fff', fillOpacity: 1, interactive: false }).addTo(this._layer); }, this);
       var text = pts.length < 2 ? 'start' : formatDistance(total) + ' · ' + bearing(pts[pts.length - 2], pts[pts.length - 1]).toFixed(0) + '°T';
-      L.tooltip({ permanent: true, direction: 'right', className: 'vts-measure-label', offset: [6, 0] })
-        .setLatLng(e.latlng).setContent(el('span', { id: 'vts-measure-result', text: text })).addTo(this._layer);
+      this._result.textContent = text;
+      this._label.setLatLng(e.latlng).addTo(this._map);
       VTS.measured = total;
     }
   });

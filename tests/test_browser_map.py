@@ -1,0 +1,166 @@
+"""The live map in real headless Chromium, during a replay, with every non-loopback request blocked.
+
+A Core is driven in-process by a synthetic log (tests/web_scenario.py) while the WebServer serves
+it: the page must show the vessels, see them move between polls, get the AIS-SART emergency the
+replay raises, acknowledge it (stored in the alert store), show markup in AIS names as text, and
+never try to leave loopback. A screenshot is written to tests/artifacts/map_replay.png.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.web_scenario import MARKUP_NAME, SART_MMSI, XSS_NAME, scene
+from vts.alerts.store import AlertStore
+from vts.config import load_config
+from vts.core import Core
+from vts.web.server import WebServer
+
+pytestmark = pytest.mark.browser
+
+MOVER = 636_019_825
+MARKUP_MMSI = 760_000_111
+XSS_MMSI = 760_000_222
+
+
+class Replay:
+    """Feeds the scene into the core: a first part before the page opens, the rest while it watches."""
+
+    def __init__(self, core: Core, wall_step: float = 0.25) -> None:
+        self.core = core
+        self.wall_step = wall_step
+        self.chunks = list(scene(seconds=1200.0, step=10.0, sart_from=300.0))
+        self.done = asyncio.Event()
+
+    def feed(self, lines: list[str]) -> None:
+        for line in lines:
+            self.core.feed_line(line, source="replay")
+
+    def prime(self, n: int) -> None:
+        for _, lines in self.chunks[:n]:
+            self.feed(lines)
+        self.chunks = self.chunks[n:]
+
+    async def run(self) -> None:
+        for _, lines in self.chunks:
+            self.feed(lines)
+            await asyncio.sleep(self.wall_step)
+        self.core.finish()
+        self.done.set()
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[WebServer, Core, AlertStore, Replay]]:
+    config = load_config()
+    config.web.update_ms = 500
+    store = AlertStore(tmp_path / "alerts.sqlite3")
+    core = Core(config, store=store)
+    replay = Replay(core)
+    replay.prime(6)
+    clock = {"mode": "replay", "speed": 40}
+    async with WebServer(config, core, store, lambda: clock, port=0) as web:
+        task = asyncio.create_task(replay.run())
+        try:
+            yield web, core, store, replay
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    store.close()
+
+
+async def vessel_position(page, mmsi: int) -> list[float] | None:  # type: ignore[no-untyped-def]
+    return await page.evaluate(
+        "(m) => { const l = VTS.layer && VTS.layer.getLayer(m); if (!l) return null;"
+        " const p = l.getLatLng(); return [p.lat, p.lng]; }",
+        mmsi,
+    )
+
+
+async def test_live_map_during_replay(served, chromium_page) -> None:  # type: ignore[no-untyped-def]
+    web, core, store, _replay = served
+    session = chromium_page
+    page = session.page
+    await page.goto(web.url)
+
+    # the vessels are drawn (canvas layers in the Realtime layer) and listed
+    await page.wait_for_function("() => Number(document.body.dataset.vessels || 0) >= 4", timeout=15000)
+    tracked = {v.mmsi for v in core.tracker.vessels() if v.lat is not None}
+    on_map = set(await page.evaluate("() => Object.keys(VTS.layer._features).map(Number)"))
+    assert on_map == tracked
+    assert await page.locator("#vts-list .vts-row").count() >= 4
+
+    # they move between polls
+    first = await vessel_position(page, MOVER)
+    updates = await page.evaluate("() => VTS.updates")
+    await page.wait_for_function("(n) => VTS.updates >= n + 2", arg=updates, timeout=10000)
+    second = await vessel_position(page, MOVER)
+    assert first is not None and second is not None and first != second
+    vessel = core.tracker.get(MOVER)
+    assert vessel is not None
+
+    # the replay raises the AIS-SART emergency while the page is open: it arrives in the panel
+    alert_box = page.locator(".vts-alert.sev-emergency").first
+    await alert_box.wait_for(timeout=20000)
+    assert str(SART_MMSI) in await alert_box.inner_text()
+    assert "EMERG" in await page.title()
+    assert await page.evaluate("() => VTS.beeps || 0") >= 1
+    alert_id = await alert_box.get_attribute("data-alert-id")
+    assert alert_id
+
+    # acknowledge it with a note: shown as acknowledged, and stored with the alert
+    await page.fill(".vts-operator, #vts-operator", "watch officer")
+    await page.dispatch_event("#vts-operator", "change")
+    await alert_box.locator("input").fill("SART seen, calling the vessel")
+    await alert_box.locator("button.vts-ack-btn").click()
+    acked = page.locator(f'.vts-alert[data-alert-id="{alert_id}"] .ackd')
+    await acked.wait_for(timeout=5000)
+    assert "SART seen, calling the vessel" in await acked.inner_text()
+    acks = store.acks(alert_id)
+    assert [(a.by, a.note) for a in acks] == [("watch officer", "SART seen, calling the vessel")]
+
+    # markup in AIS names is text: in the list, in the details, and in the tooltip
+    target = core.tracker.get(XSS_MMSI)
+    assert target is not None
+    target.name = XSS_NAME  # longer than AIS allows: as if a decoder had let it through
+    await page.fill("#vts-q", "BOLD")
+    row = page.locator(f'#vts-list .vts-row[data-mmsi="{MARKUP_MMSI}"]')
+    await row.wait_for(timeout=5000)
+    assert await row.locator(".nm").inner_text() == MARKUP_NAME
+    await row.click()
+    await page.wait_for_function(
+        "(n) => document.getElementById('vts-details-name')?.textContent === n", arg=MARKUP_NAME, timeout=5000
+    )
+    await page.evaluate(f"() => VTS.select({XSS_MMSI}, true)")
+    await page.wait_for_function(
+        "(n) => document.getElementById('vts-details-name')?.textContent === n", arg=XSS_NAME, timeout=5000
+    )
+    await page.fill("#vts-q", "")
+    await page.wait_for_timeout(1500)  # a list refresh and a poll with the hostile name in place
+    assert await page.locator("#vts-right b, #vts-left b, #vts-right i, #vts-left i").count() == 0
+    assert await page.locator('img[src="x"]').count() == 0
+    assert session.dialogs == []
+
+    # trail of the selected vessel is drawn
+    assert await page.evaluate("() => VTS.trail.getLayers().length") == 1
+
+    # measuring: two clicks on the map give a distance
+    await page.click("#vts-measure")
+    box = await page.locator(".folium-map").bounding_box()
+    assert box is not None
+    await page.mouse.click(box["x"] + 200, box["y"] + 300)
+    await page.mouse.click(box["x"] + 500, box["y"] + 300)
+    assert "NM" in await page.locator("#vts-measure-result").inner_text()
+    await page.click("#vts-measure")
+
+    # header shows feed health
+    assert "replay" in await page.locator("#vts-feed").inner_text()
+    assert "replay" in await page.locator("#vts-sources").inner_text()
+
+    path = await session.screenshot("map_replay.png")
+    assert path.stat().st_size > 10_000
+    assert session.outside == [], f"requests tried to leave loopback: {session.outside}"
+    assert session.page_errors == []
