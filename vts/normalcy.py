@@ -219,6 +219,11 @@ class NormalcyBuilder:
         self.fixes += 1
         return True
 
+    @property
+    def vessels(self) -> int:
+        """Distinct vessels with at least one fix learned."""
+        return len(self._sog)
+
     def mark_large(self, mmsi: int) -> None:
         self.large.add(mmsi)
 
