@@ -206,6 +206,29 @@ def test_include_relative_to_including_file(tmp_path: Path) -> None:
     assert [z.id for z in load_config(main).zones] == ["extra"]
 
 
+def test_a_disabled_zone_of_the_same_file_is_not_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "own.yaml"
+    ring = "[[-77.25, -12.00], [-77.24, -12.00], [-77.24, -12.01], [-77.25, -12.00]]"
+    path.write_text(
+        f"zones:\n  - {{id: a, name: A, kind: waiting_area, polygon: {ring}}}\n"
+        f"  - {{id: b, name: B, kind: waiting_area, disable: true, polygon: {ring}}}\n"
+    )
+    config = load_config(path)
+    assert [z.id for z in config.zones] == ["a"]
+    assert config.include == []
+
+
+def test_zone_engine_settings(tmp_path: Path) -> None:
+    path = _operator_file(tmp_path, "zone_engine:\n  exit_margin_m: 0\n  entry_confirm_s: 30\n")
+    config = load_config(path)
+    assert config.include == [str(default_config_path())]
+    assert config.zone_engine.exit_margin_m == 0 and config.zone_engine.entry_confirm_s == 30
+    assert load_config().zone_engine.gap_reset_s == 600
+    path.write_text("zone_engine:\n  exit_margin: 10\n")
+    with pytest.raises(ConfigError, match="did you mean 'exit_margin_m'"):
+        load_config(path)
+
+
 def test_error_in_included_zone_names_the_included_file(tmp_path: Path) -> None:
     path = _operator_file(tmp_path, "zones:\n  - id: port_area\n    speed_limit_kn: fast\n")
     with pytest.raises(ConfigError) as e:

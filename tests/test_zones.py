@@ -282,6 +282,24 @@ def test_reload_keeps_memberships_of_zones_that_still_exist(engine: ZoneEngine, 
     assert "anchorage_main" in entries  # the pending entry survived the reload too
 
 
+def test_hysteresis_settings_come_from_the_config(config: Config) -> None:
+    from vts.config import ZoneEngineSettings
+
+    immediate = config.model_copy(
+        update={"zone_engine": ZoneEngineSettings(entry_confirm_s=0, exit_margin_m=0, gap_reset_s=60)}
+    )
+    engine = ZoneEngine.from_config(immediate)
+    assert [
+        e.kind for e in engine.update(MMSI, 0.0, *NAVAL_INSIDE) if e.zone_id == "security_naval_base"
+    ] == ["entry"]
+    border = border_point(engine, "security_naval_base", NAVAL_OUTSIDE, NAVAL_INSIDE)
+    lat, lon = destination(border[1], border[0], _bearing(NAVAL_INSIDE, NAVAL_OUTSIDE), 5)
+    assert [e.kind for e in engine.update(MMSI, 1.0, lon, lat) if e.zone_id == "security_naval_base"] == [
+        "exit"
+    ]
+    assert engine.reloaded(immediate).exit_margin_m == 0
+
+
 def test_random_zones_consistency() -> None:
     rng = random.Random(5)
     zones = []

@@ -35,7 +35,10 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print_summary(config, engine, sys.stdout, list_zones=not getattr(args, "brief", False))
+    try:
+        print_summary(config, engine, sys.stdout, list_zones=not getattr(args, "brief", False))
+    except BrokenPipeError:  # `vts check-config | head`
+        pass
     return 0
 
 
@@ -58,6 +61,11 @@ def print_summary(config: Config, engine: ZoneEngine, out: TextIO, *, list_zones
         for z in engine.zones:
             conf = z.settings.confidence or "-"
             w(f"  {z.id:<28} {z.kind:<16} {z.area_m2 / 1e6:>8.3f}  {conf:<6} {zone_rules_text(z.settings)}\n")
+    h = config.zone_engine
+    w(
+        f"  hysteresis: entry after 2 fixes {h.entry_confirm_s:g} s apart,"
+        f" exit {h.exit_margin_m:g} m outside, reset after a {h.gap_reset_s:g} s reception gap\n"
+    )
     outside = _zones_outside_area_of_interest(engine)
     if outside:
         w("  warning: outside every area_of_interest zone: " + ", ".join(outside) + "\n")

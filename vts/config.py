@@ -139,6 +139,16 @@ class LandSettings(BaseModel):
     attribution: str = "© OpenStreetMap contributors (ODbL)"
 
 
+class ZoneEngineSettings(BaseModel):
+    """`zone_engine:` section: the hysteresis of zone entries and exits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entry_confirm_s: float = Field(10.0, ge=0, description="an entry needs two fixes inside this far apart")
+    exit_margin_m: float = Field(50.0, ge=0, description="an exit needs the vessel this far outside")
+    gap_reset_s: float = Field(600.0, gt=0, description="a reception gap this long resets pending crossings")
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
@@ -146,6 +156,7 @@ class Config(BaseModel):
     sources: list[SourceSettings] = Field(default_factory=list)
     tracker: TrackerSettings = Field(default_factory=TrackerSettings)
     zones: list[ZoneSettings] = Field(default_factory=list)
+    zone_engine: ZoneEngineSettings = Field(default_factory=ZoneEngineSettings)
     land: LandSettings = Field(default_factory=LandSettings)
     allowlists: Allowlists = Field(default_factory=Allowlists)
     rules: dict[str, RuleParams] = Field(default_factory=dict)
@@ -199,6 +210,7 @@ def load_config(path: str | Path | None = None) -> Config:
     raw, zone_files = _read_merged(top, files, chain=())
     config = config_from_dict(raw, top, zone_files=zone_files)
     config._files = files
+    config.include = [str(f) for f in files[:-1]]
     return config
 
 
@@ -599,7 +611,7 @@ def _did_you_mean(key: str, err: Any) -> str:
         TrackerSettings,
     ):
         candidates += list(model.model_fields)
-    for model in (AlertSettings, MqttSettings, WebSettings):
+    for model in (AlertSettings, MqttSettings, WebSettings, ZoneEngineSettings):
         candidates += list(model.model_fields)
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.75)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -184,7 +184,14 @@ class ZoneEngine:
 
     @classmethod
     def from_config(cls, config: Config) -> ZoneEngine:
-        return cls(config.zones, config.land_polygons())
+        h = config.zone_engine
+        return cls(
+            config.zones,
+            config.land_polygons(),
+            entry_confirm_s=h.entry_confirm_s,
+            exit_margin_m=h.exit_margin_m,
+            gap_reset_s=h.gap_reset_s,
+        )
 
     # -- zones -------------------------------------------------------------------------------------
     @property
@@ -229,7 +236,7 @@ class ZoneEngine:
     # -- vessels -----------------------------------------------------------------------------------
     def update(self, mmsi: int, t: float, lon: float, lat: float) -> list[ZoneEvent]:
         """One position fix of a vessel: the zone entries and exits it confirms (exits first)."""
-        if not _valid(lon, lat) or not math.isfinite(t):
+        if not _valid(lon, lat) or not _finite(t):
             return []
         state = self._vessels.get(mmsi)
         if state is None:
@@ -330,13 +337,7 @@ class ZoneEngine:
     def reloaded(self, config: Config) -> ZoneEngine:
         """A new engine for the new configuration, keeping every vessel's memberships (and pending
         entries) in zones whose id still exists. Their geometry is re-checked at the next fix."""
-        new = type(self)(
-            config.zones,
-            config.land_polygons(),
-            entry_confirm_s=self.entry_confirm_s,
-            exit_margin_m=self.exit_margin_m,
-            gap_reset_s=self.gap_reset_s,
-        )
+        new = type(self).from_config(config)
         for mmsi, state in self._vessels.items():
             new._vessels[mmsi] = _VesselZones(
                 last=state.last,
@@ -344,6 +345,13 @@ class ZoneEngine:
                 pending={z: f for z, f in state.pending.items() if z in new._by_id},
             )
         return new
+
+
+def _finite(t: float) -> bool:
+    try:
+        return math.isfinite(t)
+    except TypeError:
+        return False
 
 
 def _valid(lon: float, lat: float) -> bool:
