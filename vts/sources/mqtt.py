@@ -1,0 +1,176 @@
+"""AIS in over MQTT: subscribe to a topic of raw NMEA lines (remote receivers feeding the daemon).
+
+    sources:
+      - name: north-receiver
+        kind: mqtt
+        url: mqtts://vts:secret@broker.callao.example?ca=/etc/vts/ca.pem   # or host: / port:
+        topic: ais/north/nmea          # wildcards allowed: ais/+/nmea
+
+Each message carries one or more NMEA lines (newline separated; tag blocks kept as they are). A
+JSON message with an ``nmea`` list of sentences (AIS-catcher's MQTT output) is also understood.
+The source reconnects for ever with back-off and jitter; each change of state is logged once, and
+a broker that refuses the credentials gives one clear error (then slow retries). Passwords never
+reach a log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from typing import Any
+
+import aiomqtt
+from aiomqtt import MqttError, ProtocolVersion
+from aiomqtt.exceptions import MqttConnectError
+
+from vts.mqtt.client_log import QuietClientLogger
+from vts.mqtt.publisher import (
+    REFUSED_CREDENTIALS,
+    UNSUPPORTED_PROTOCOL,
+    MqttConfigurationError,
+    is_tls_failure,
+    make_tls_context,
+    reason_code_value,
+)
+from vts.mqtt.settings import MqttSettings
+from vts.mqtt.urls import describe, settings_from_url
+from vts.sources.base import MAX_LINE_BYTES, OVERLONG_LINE, Backoff, LineSink, Source
+from vts.sources.settings import SourceSettings
+
+NOT_NMEA = "mqtt_not_nmea"
+"""Drop reason: a JSON message without an ``nmea`` list of strings."""
+
+
+def broker_settings(settings: SourceSettings) -> MqttSettings:
+    """The broker of an mqtt source: its ``url`` when the settings have one, else host and port."""
+    url = getattr(settings, "url", None)
+    if url:
+        return settings_from_url(url)
+    return MqttSettings(host=settings.host or "localhost", port=settings.port or 1883)
+
+
+def lines_of(payload: bytes) -> tuple[list[bytes], int]:
+    """NMEA lines in one message, and how many pieces were junk."""
+    text = payload.strip()
+    if text.startswith(b"{"):
+        try:
+            body: Any = json.loads(text)
+        except ValueError:
+            return [], 1
+        nmea = body.get("nmea") if isinstance(body, dict) else None
+        if isinstance(nmea, str):
+            nmea = [nmea]
+        if not isinstance(nmea, list) or not all(isinstance(s, str) for s in nmea):
+            return [], 1
+        return [s.strip().encode() for s in nmea if s.strip()], 0
+    return [line for line in text.replace(b"\r", b"\n").split(b"\n") if line.strip()], 0
+
+
+class MqttSource(Source):
+    kind = "mqtt"
+
+    def __init__(self, settings: SourceSettings, *, backoff: Backoff | None = None) -> None:
+        super().__init__(settings)
+        if not settings.topic:
+            raise ValueError(f"mqtt source {settings.name!r} needs a topic")
+        self.topic = settings.topic
+        self.broker = broker_settings(settings)
+        initial = getattr(settings, "reconnect_initial_s", 1.0)
+        maximum = getattr(settings, "reconnect_max_s", 60.0)
+        self.backoff = backoff or Backoff(initial, maximum)
+        self._client_log = QuietClientLogger(f"vts.sources.mqtt.client.{settings.name}")
+        self._protocol = ProtocolVersion.V311 if self.broker.protocol == "3.1.1" else ProtocolVersion.V5
+
+    def describe(self) -> str:
+        return f"mqtt source {self.name!r} ({describe(self.broker)} topic {self.topic})"
+
+    def _client(self) -> aiomqtt.Client:
+        b = self.broker
+        tls = make_tls_context(b)
+        return aiomqtt.Client(
+            b.host or "localhost",
+            b.port or (8883 if tls is not None else 1883),
+            username=b.username,
+            password=b.password.get_secret_value() if b.password is not None else None,
+            identifier=f"vts-source-{self.name}-{os.getpid()}",
+            protocol=self._protocol,
+            tls_context=tls,
+            keepalive=b.keepalive_s,
+            timeout=b.connect_timeout_s,
+            logger=self._client_log,  # type: ignore[arg-type]
+        )
+
+    async def run(self, sink: LineSink) -> None:
+        while True:
+            self.set_state("connecting", level=logging.DEBUG)
+            slow = False
+            try:
+                async with self._client() as client:
+                    await client.subscribe(self.topic, qos=1)
+                    self.status.connects += 1
+                    self.set_state("connected", f"subscribed to {self.topic}")
+                    got_line = False
+                    async for message in client.messages:
+                        got_line = self._handle(sink, bytes(message.payload)) or got_line  # type: ignore[arg-type]
+                        if got_line:
+                            self.backoff.reset()
+                        await asyncio.sleep(0)  # a busy feed must not starve the other sources
+            except MqttConnectError as e:
+                self.status.failures += 1
+                code = reason_code_value(e)
+                if code in UNSUPPORTED_PROTOCOL and self._protocol == ProtocolVersion.V5:
+                    self._protocol = ProtocolVersion.V311
+                    continue
+                if code in REFUSED_CREDENTIALS:
+                    slow = True
+                    self.set_state(
+                        "failed",
+                        f"the broker refused the credentials ({e}); retrying slowly",
+                        level=logging.ERROR,
+                        key="refused",
+                    )
+                else:
+                    self._retrying(str(e), "refused-connack")
+            except MqttConfigurationError as e:
+                self.status.failures += 1
+                slow = True
+                self.set_state("failed", f"{e}; retrying slowly", level=logging.ERROR, key="config")
+            except MqttError as e:
+                cause = self._client_log.take_last_error()
+                text = f"{e}; {cause}" if cause and cause not in str(e) else str(e)
+                if self.status.state == "connected":
+                    self.status.disconnects += 1
+                else:
+                    self.status.failures += 1
+                if is_tls_failure(MqttError(text)):
+                    slow = True
+                    self.set_state(
+                        "failed",
+                        f"TLS check failed ({text}); retrying slowly",
+                        level=logging.ERROR,
+                        key="tls",
+                    )
+                else:
+                    self._retrying(
+                        text, type(e).__name__ if self.status.state != "connected" else "disconnected"
+                    )
+            delay = self.backoff.maximum if slow else self.backoff.next_delay()
+            await asyncio.sleep(delay)
+
+    def _retrying(self, reason: str, key: str) -> None:
+        self.set_state("retrying", f"{reason}; retrying with back-off", level=logging.WARNING, key=key)
+
+    def _handle(self, sink: LineSink, payload: bytes) -> bool:
+        received = time.time()
+        lines, junk = lines_of(payload)
+        if junk:
+            self.status.drops[NOT_NMEA] += junk
+        for line in lines:
+            if len(line) > MAX_LINE_BYTES:
+                self.status.drops[OVERLONG_LINE] += 1
+                continue
+            self.emit(sink, line, received)
+        return bool(lines)
