@@ -146,6 +146,10 @@ def test_zone_geometry_includes_holes_and_parts() -> None:
     assert geom.is_valid and len(geom.interiors) == len(palomino.holes)  # type: ignore[union-attr]
     terminals = config.zone("security_pampilla_terminals")
     assert terminals.parts and terminals.geometry().geom_type == "MultiPolygon"
+    gj = terminals.geojson_geometry()
+    assert gj["type"] == "MultiPolygon" and len(gj["coordinates"]) == 1 + len(terminals.parts)
+    gj = palomino.geojson_geometry()
+    assert gj["type"] == "Polygon" and len(gj["coordinates"]) == 1 + len(palomino.holes)
 
 
 def test_night_hours_wrap_midnight() -> None:

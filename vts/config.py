@@ -106,6 +106,11 @@ class ZoneSettings(BaseModel):
         polys += [Polygon(p.polygon, p.holes) for p in self.parts]
         return polys[0] if len(polys) == 1 else MultiPolygon(polys)
 
+    def geojson_geometry(self) -> dict[str, Any]:
+        """The zone's geometry as a GeoJSON mapping (Polygon with holes, or MultiPolygon with parts)."""
+        geom: dict[str, Any] = json.loads(shapely.to_geojson(self.geometry()))
+        return geom
+
     def is_night(self, t: float, utc_offset_hours: float) -> bool:
         """Whether event time `t` (UNIX seconds) falls in this zone's night hours, local time."""
         hour = ((t / 3600.0) + utc_offset_hours) % 24.0
@@ -302,7 +307,7 @@ def _read_merged(
     land = data.get("land")
     if included_from is not None and isinstance(land, dict) and isinstance(land.get("file"), str):
         # relative to the file that names it, not to the including file
-        land["file"] = str(path.parent / Path(land["file"]).expanduser())
+        land["file"] = str((path.parent / Path(land["file"]).expanduser()).resolve())
     includes = data.pop("include", None) or []
     if isinstance(includes, str):
         includes = [includes]
