@@ -43,10 +43,11 @@ from vts.reports import (
 _SIX = tuple(chr(v + 64) if v < 32 else chr(v) for v in range(64))
 
 # (minimum bits accepted, nominal size); messages between the two are zero-padded to the size.
+# Types 1-3 of 163 bits are common in the wild (only the radio status is cut); gpsd accepts them.
 _SIZES: dict[int, tuple[int, int]] = {
-    1: (168, 168),
-    2: (168, 168),
-    3: (168, 168),
+    1: (163, 168),
+    2: (163, 168),
+    3: (163, 168),
     4: (168, 168),
     11: (168, 168),
     5: (420, 424),
@@ -69,11 +70,14 @@ def clean_text(text: str) -> str | None:
     return text or None
 
 
-def _text(v: int, size: int, start: int, nchars: int) -> str | None:
+def _raw_text(v: int, size: int, start: int, nchars: int) -> str:
     chunk = (v >> (size - start - 6 * nchars)) & ((1 << (6 * nchars)) - 1)
     six = _SIX
-    chars = [six[(chunk >> (6 * i)) & 63] for i in range(nchars - 1, -1, -1)]
-    return clean_text("".join(chars))
+    return "".join([six[(chunk >> (6 * i)) & 63] for i in range(nchars - 1, -1, -1)])
+
+
+def _text(v: int, size: int, start: int, nchars: int) -> str | None:
+    return clean_text(_raw_text(v, size, start, nchars))
 
 
 def _signed(value: int, bits: int) -> int:
@@ -425,10 +429,10 @@ def _aid(
     lat, lon = _latlon(
         _signed((v >> (n - 219)) & 0x7FFFFFF, 27), _signed((v >> (n - 192)) & 0xFFFFFFF, 28), 600000.0
     )
-    name = _text(v, n, 43, 20) or ""
+    name = _raw_text(v, n, 43, 20)
     ext_chars = (n - 272) // 6
-    if ext_chars and len(name) == 20:
-        name += _text(v, n, 272, ext_chars) or ""
+    if ext_chars and not name.endswith("@"):  # a full name continues in the extension field
+        name += _raw_text(v, n, 272, ext_chars)
     return [
         AidToNavReport(
             time=time,
@@ -438,7 +442,7 @@ def _aid(
             own_ship=own,
             station=st,
             channel=ch,
-            name=name or None,
+            name=clean_text(name),
             aid_type=((v >> (n - 43)) & 31) or None,
             lat=lat,
             lon=lon,
