@@ -164,6 +164,7 @@ def test_naval_base_crossing_with_gps_noise_on_the_border(engine: ZoneEngine) ->
     assert [e.kind for e in events] == ["entry", "exit"]
     entry, exit_ = events
     assert entry.confirmed_time is not None and entry.confirmed_time - entry.time >= 10
+    assert not entry.initial  # seen crossing in, not found inside
     assert zone.contains(entry.lon, entry.lat)
     assert not zone.contains(exit_.lon, exit_.lat)
     assert exit_.confirmed_lon is not None and exit_.confirmed_lat is not None
@@ -225,6 +226,7 @@ def test_reception_gap_resets_pending_entries(engine: ZoneEngine) -> None:
     assert "security_naval_base" not in engine.zones_of(MMSI)
     events = [e for e in engine.update(MMSI, 910.0, *NAVAL_INSIDE) if e.zone_id == "security_naval_base"]
     assert [(e.kind, e.time) for e in events] == [("entry", 900.0)]  # no crossing time invented
+    assert events[0].initial  # found inside after the gap
 
 
 def test_reception_gap_exit_is_marked_and_not_interpolated(engine: ZoneEngine) -> None:

@@ -25,7 +25,9 @@ Hysteresis, per vessel and zone:
   gives an exit marked ``gap=True`` at the first fix after the gap, with ``last_inside_time`` the
   last fix seen inside (the real crossing happened somewhere between the two).
 
-Fixes older than (or as old as) the vessel's latest fix are ignored; invalid coordinates too.
+An entry whose first fix inside was the vessel's first fix (or its first after a gap) is marked
+``initial=True``: the vessel was found inside, not seen crossing in (ships at anchor when the daemon
+starts). Fixes older than (or as old as) the vessel's latest fix are ignored; invalid coordinates too.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class ZoneEvent:
     """Exit only: the last fix seen inside the zone."""
     entered_time: float | None = None
     """Exit only: when the vessel had entered (so dwell = time - entered_time)."""
+    initial: bool = False
+    """Entry only: the vessel was already inside at its first fix (or first after a reception gap),
+    so it was found there rather than seen crossing in (e.g. ships at anchor when the daemon starts)."""
 
 
 @dataclass(eq=False, slots=True)
@@ -112,6 +117,8 @@ class _Fix:
     time: float
     lon: float
     lat: float
+    initial: bool = False
+    """The vessel's first fix seen, or its first after a reception gap."""
 
 
 @dataclass(slots=True)
@@ -243,8 +250,9 @@ class ZoneEngine:
             state = self._vessels[mmsi] = _VesselZones()
         if state.last is not None and t <= state.last.time:
             return []
-        fix = _Fix(t, lon, lat)
-        if state.last is not None and t - state.last.time > self.gap_reset_s:
+        gap = state.last is not None and t - state.last.time > self.gap_reset_s
+        fix = _Fix(t, lon, lat, initial=state.last is None or gap)
+        if gap:
             state.pending.clear()
             for m in state.inside.values():
                 m.outside_since = None
@@ -307,6 +315,7 @@ class ZoneEngine:
                     confirmed_time=t,
                     confirmed_lat=lat,
                     confirmed_lon=lon,
+                    initial=first.initial,
                 )
             )
         return exits + entries
