@@ -4,18 +4,46 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class SourceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="unique name, used in logs, stats and reports")
-    kind: Literal["tcp", "udp", "file", "stdin", "mqtt"]
+    kind: Literal["tcp", "udp", "file", "stdin", "mqtt", "simulate"]
     host: str | None = None
-    port: int | None = Field(None, ge=1, le=65535)
+    port: int | None = Field(None, ge=0, le=65535, description="udp: 0 binds any free port")
     path: str | None = Field(None, description="file to read (plain or .gz) for kind 'file'")
     loop: bool = Field(False, description="file: start again at the end (demo mode)")
-    speed: float | None = Field(None, gt=0, description="file: pace by event time at this speed (None = as fast as possible)")
+    speed: float | None = Field(
+        None, gt=0, description="file/simulate: pace by event time at this speed (None: as fast as possible)"
+    )
+    seed: int | None = Field(None, description="simulate: random seed of the simulated traffic")
     topic: str | None = Field(None, description="mqtt: topic carrying raw NMEA lines")
+    url: str | None = Field(None, description="mqtt: broker URL, mqtt://user:pass@host:port or mqtts://...")
+    reconnect_initial_s: float = Field(1.0, gt=0, description="tcp/mqtt: first reconnection delay (doubles)")
+    reconnect_max_s: float = Field(60.0, gt=0, description="tcp/mqtt: longest reconnection delay")
+    connect_timeout_s: float = Field(10.0, gt=0, description="tcp: give up a connection attempt after this")
+    idle_timeout_s: float | None = Field(
+        None, gt=0, description="tcp: reconnect when nothing arrives for this long (None: never)"
+    )
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _needed_fields(self) -> SourceSettings:
+        needed = {"tcp": ("host", "port"), "udp": ("port",), "file": ("path",)}
+        missing = [f for f in needed.get(self.kind, ()) if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} source needs {' and '.join(missing)}")
+        return self
+
+    def describe(self) -> str:
+        """Where the lines come from, for logs."""
+        if self.kind in ("tcp", "udp"):
+            return f"{self.kind}://{self.host or '127.0.0.1'}:{self.port}"
+        if self.kind == "file":
+            return str(self.path)
+        if self.kind == "mqtt":
+            return f"mqtt topic {self.topic}"
+        return self.kind

@@ -1,0 +1,247 @@
+"""Recorded logs (plain or gzip, detected by content) and standard input.
+
+Lines of a file carry their own time (tag block, $PGHP, trailing epoch...): they are fed with
+``received=None``. With ``speed`` set, the reader paces itself by that event time (``speed: 10`` is
+ten times real time); without it, it reads as fast as the core takes the lines, yielding to the
+event loop every few thousand lines so the other sources, the map and MQTT keep running.
+
+Loop mode (the demo) reads the file again and again; every pass adds the log's event-time span
+(plus one second) to the time of its lines, so event time keeps moving forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import logging
+import os
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from vts.sources.base import OVERLONG_LINE, LineSink, LineSplitter, Source
+from vts.sources.settings import SourceSettings
+
+YIELD_EVERY = 2_000
+"""Lines between two yields to the event loop when reading as fast as possible."""
+MIN_SLEEP_S = 0.005
+"""Pacing sleeps shorter than this are saved up (lines are fed in small bursts instead)."""
+MAX_PACED_WAIT_S = 30.0
+"""A gap in the data that would take longer than this (wall clock) to wait out is skipped."""
+LOOP_GAP_S = 1.0
+"""Event time between the end of one pass over a looped log and the start of the next."""
+GZIP_MAGIC = b"\x1f\x8b"
+
+log = logging.getLogger("vts.sources.file")
+
+
+class Pacer:
+    """Waits so that event time advances at `speed` times the wall clock."""
+
+    def __init__(self, speed: float) -> None:
+        self.speed = speed
+        self._anchor: tuple[float, float] | None = None
+        """(event time, monotonic wall time) the schedule is counted from."""
+        self.skipped_gaps = 0
+        self.lag_s = 0.0
+        """How far behind the schedule the reader is (it cannot keep up), seconds of wall time."""
+
+    def reset(self) -> None:
+        self._anchor = None
+
+    async def wait_for(self, event_time: float | None) -> None:
+        if event_time is None:
+            return
+        now = time.monotonic()
+        if self._anchor is None or event_time < self._anchor[0]:
+            self._anchor = (event_time, now)
+            return
+        t0, w0 = self._anchor
+        delay = w0 + (event_time - t0) / self.speed - now
+        if delay > MAX_PACED_WAIT_S:
+            self.skipped_gaps += 1
+            log.info("skipping a gap of %.0f s in the data (pacing at %gx)", delay * self.speed, self.speed)
+            self._anchor = (event_time, now)
+        elif delay >= MIN_SLEEP_S:
+            self.lag_s = 0.0
+            await asyncio.sleep(delay)
+        elif delay < -1.0:  # far behind schedule: start counting again rather than rush to catch up
+            self.lag_s = -delay
+            self._anchor = (event_time, now)
+
+
+def open_log(path: str | Path) -> tuple[BinaryIO, IO[bytes]]:
+    """(line reader, raw file) of a plain or gzip log; the raw file's position gives the progress."""
+    raw = open(path, "rb")
+    try:
+        magic = raw.read(2)
+        raw.seek(0)
+    except OSError:
+        raw.close()
+        raise
+    if magic == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+    return raw, raw
+
+
+class FileSource(Source):
+    """One recorded log, read once or in a loop."""
+
+    kind = "file"
+
+    def __init__(self, settings: SourceSettings) -> None:
+        super().__init__(settings)
+        assert settings.path is not None
+        self.path = Path(settings.path).expanduser()
+        self.pacer = Pacer(settings.speed) if settings.speed else None
+        self.time_offset = 0.0
+        self.size = 0
+        self.position = 0
+        """Bytes of the (compressed) file read in the current pass, for progress bars."""
+
+    @property
+    def live(self) -> bool:
+        return False
+
+    def describe(self) -> str:
+        return f"file source {self.name!r} ({self.path})"
+
+    def progress(self) -> float:
+        """Fraction of the current pass read, 0..1."""
+        return min(1.0, self.position / self.size) if self.size else 0.0
+
+    async def run(self, sink: LineSink) -> None:
+        step: float | None = None
+        while True:
+            if not await self._read_pass(sink):
+                return
+            self.status.passes += 1
+            if not self.settings.loop:
+                self.set_state("finished", f"{self.status.lines} lines")
+                return
+            if step is None:
+                first, last = sink.event_span(self.name)
+                step = (last - first if first is not None and last is not None else 0.0) + LOOP_GAP_S
+            self.time_offset += step
+            if self.pacer is not None:
+                self.pacer.reset()
+            self.set_state("reading", f"looping: pass {self.status.passes + 1}", level=logging.DEBUG)
+            await asyncio.sleep(0)
+
+    async def _read_pass(self, sink: LineSink) -> bool:
+        """One pass over the file; False when it could not be read at all."""
+        try:
+            reader, raw = open_log(self.path)
+            self.size = os.fstat(raw.fileno()).st_size
+        except OSError as e:
+            self.set_state("failed", f"cannot open: {e.strerror or e}", level=logging.ERROR)
+            return False
+        self.position = 0
+        self.set_state("reading", level=logging.INFO if self.status.passes == 0 else logging.DEBUG)
+        try:
+            with reader, raw:
+                await self._feed(sink, self._lines(reader), raw)
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as e:
+            # a truncated or damaged gzip, or a read error: what was read counts, the rest is lost
+            self.set_state("damaged", f"read error after {self.status.lines} lines: {e}", level=logging.ERROR)
+            return self.status.lines > 0
+        return True
+
+    @staticmethod
+    def _lines(reader: BinaryIO) -> Iterator[bytes]:
+        for line in reader:
+            yield line.rstrip(b"\r\n")
+
+    async def _feed(self, sink: LineSink, lines: Iterator[bytes], raw: IO[bytes]) -> None:
+        pacer = self.pacer
+        offset = self.time_offset
+        n = 0
+        for line in lines:
+            self.emit(sink, line, None, offset)
+            n += 1
+            if pacer is not None:
+                await pacer.wait_for(sink.event_time(self.name))
+                if n % 256 == 0:
+                    self.position = raw.tell()
+            elif n % YIELD_EVERY == 0:
+                self.position = raw.tell()
+                await asyncio.sleep(0)
+        self.position = self.size
+
+
+class StdinSource(Source):
+    """Standard input (``vts replay -`` or a pipe into ``vts run``).
+
+    `live` decides the time of lines without their own: the receive time (a live pipe such as
+    ``nc receiver 10110 | vts run``) or the last event time seen (a recorded log piped in).
+    A thread does the blocking reads, so the event loop never waits on the pipe.
+    """
+
+    kind = "stdin"
+
+    def __init__(
+        self, settings: SourceSettings, *, live: bool = True, stream: BinaryIO | None = None
+    ) -> None:
+        super().__init__(settings)
+        self._live = live
+        self.stream = stream
+        self.pacer = Pacer(settings.speed) if settings.speed else None
+
+    @property
+    def live(self) -> bool:
+        return self._live
+
+    def describe(self) -> str:
+        return f"stdin source {self.name!r}"
+
+    async def run(self, sink: LineSink) -> None:
+        stream = self.stream if self.stream is not None else sys.stdin.buffer
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
+        thread = threading.Thread(
+            target=_pump, args=(stream, queue, loop), name=f"stdin-{self.name}", daemon=True
+        )
+        thread.start()
+        self.set_state("reading")
+        splitter = LineSplitter()
+        while True:
+            chunk = await queue.get()
+            if chunk is None:
+                break
+            received = time.time() if self._live else None
+            for line in splitter.feed(chunk):
+                self.emit(sink, line, received)
+                if self.pacer is not None:
+                    await self.pacer.wait_for(sink.event_time(self.name))
+            overlong = splitter.take_overlong()
+            if overlong:
+                self.status.drops[OVERLONG_LINE] += overlong
+            await asyncio.sleep(0)
+        tail = splitter.partial
+        if tail and len(tail) <= splitter.max_line:  # the last line may lack its line end
+            self.emit(sink, tail, time.time() if self._live else None)
+        self.set_state("finished", f"{self.status.lines} lines")
+
+
+def _pump(stream: BinaryIO, queue: asyncio.Queue[bytes | None], loop: asyncio.AbstractEventLoop) -> None:
+    """Thread: blocking reads of `stream` into `queue` (None at the end)."""
+    read = getattr(stream, "read1", stream.read)
+    try:
+        while True:
+            try:
+                chunk = read(65_536)
+            except (OSError, ValueError):
+                chunk = b""
+            if not chunk:
+                break
+            asyncio.run_coroutine_threadsafe(queue.put(chunk), loop).result()
+    except RuntimeError:  # the loop closed while we were blocked in read
+        return
+    finally:
+        with contextlib.suppress(RuntimeError):
+            asyncio.run_coroutine_threadsafe(queue.put(None), loop)

@@ -1,0 +1,224 @@
+"""Running several sources at once into one core, and describing how the feeds are doing.
+
+* `make_source(settings)`: the reader for a `sources:` entry (kind ``mqtt`` is imported lazily
+  from `vts.sources.mqtt`, kind ``simulate`` from `vts.sources.simulated`).
+* `CoreFeed(core)`: the `LineSink` in front of a `Core`; a bug further down (a rule raising) is
+  logged once per kind and counted, never allowed to stop a feed.
+* `SourceRunner(sources, sink)`: one task per source, each supervised: a source that crashes is
+  restarted with back-off, a source that ends (a file) just ends; the others never notice.
+* `FeedHealth(core, sources, ...)`: the ``clock_info`` given to the web server. Calling it returns
+  a JSON-ready mapping::
+
+      {"mode": "live" | "replay" | "demo" | "simulated", "speed": 10.0 | None,
+       "event_time": 1276256798.1, "event_time_iso": "2010-06-11T11:46:38.100Z",
+       "progress": 0.42 | None,                      # replay: fraction of the input read
+       "sources": [{"name", "kind", "state", "detail", "lines", "messages", "drops" (sentence
+                    layer, by reason), "reader_drops" (partial/overlong lines), "msgs_per_s",
+                    "last_message_time", "last_message_iso", "connects", "failures",
+                    "disconnects", "passes", ...}]}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from vts.alerts.model import iso_time
+from vts.sources.base import Backoff, LineSink, Source
+from vts.sources.settings import SourceSettings
+
+if TYPE_CHECKING:
+    from vts.core import Core
+
+log = logging.getLogger("vts.sources")
+
+RATE_WINDOW_S = 10.0
+"""Messages per second are measured over this much wall-clock time."""
+
+
+class SourceUnavailable(Exception):
+    """A source whose implementation cannot be loaded (an optional module missing)."""
+
+
+def make_source(settings: SourceSettings, *, stdin_live: bool = True) -> Source:
+    """The reader for one `sources:` entry."""
+    kind = settings.kind
+    if kind == "tcp":
+        from vts.sources.tcp import TcpSource
+
+        return TcpSource(settings)
+    if kind == "udp":
+        from vts.sources.udp import UdpSource
+
+        return UdpSource(settings)
+    if kind == "file":
+        from vts.sources.files import FileSource
+
+        return FileSource(settings)
+    if kind == "stdin":
+        from vts.sources.files import StdinSource
+
+        return StdinSource(settings, live=stdin_live)
+    module_name, class_name = {
+        "mqtt": ("vts.sources.mqtt", "MqttSource"),
+        "simulate": ("vts.sources.simulated", "SimulatedSource"),
+    }[kind]
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as e:
+        raise SourceUnavailable(f"source {settings.name!r}: kind {kind!r} is not available here ({e})") from e
+    source: Source = cls(settings)
+    return source
+
+
+class CoreFeed:
+    """`LineSink` feeding a `Core`."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.errors: Counter[str] = Counter()
+        """Lines whose processing raised, by exception type (a bug: logged once per type)."""
+
+    def feed_line(self, line: bytes, source: str, received: float | None, time_offset: float = 0.0) -> None:
+        try:
+            self.core.feed_line(line, source, received, time_offset)
+        except Exception as e:  # a bug past the sentence layer (which never raises): the feed goes on
+            key = type(e).__name__
+            if not self.errors[key]:
+                log.exception(
+                    "processing a line from %r failed (further %s errors counted, not logged)", source, key
+                )
+            self.errors[key] += 1
+
+    def event_time(self, source: str) -> float | None:
+        stats = self.core.ingest.stats.by_source.get(source)
+        return None if stats is None else stats.last_time
+
+    def event_span(self, source: str) -> tuple[float | None, float | None]:
+        stats = self.core.ingest.stats.by_source.get(source)
+        return (None, None) if stats is None else (stats.first_time, stats.last_time)
+
+
+class SourceRunner:
+    """Runs sources concurrently, each supervised so that one failing never stops the others."""
+
+    def __init__(self, sources: Sequence[Source], sink: LineSink, *, restart_max_s: float = 60.0) -> None:
+        self.sources = list(sources)
+        self.sink = sink
+        self.restart_max_s = restart_max_s
+        self.crashes: Counter[str] = Counter()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        for source in self.sources:
+            self._tasks.append(asyncio.create_task(self._supervise(source), name=f"source-{source.name}"))
+
+    async def wait(self) -> None:
+        """Until every source has ended (files); network sources never end by themselves."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def run(self) -> None:
+        self.start()
+        try:
+            await self.wait()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for source in self.sources:
+            if source.status.state not in ("finished", "failed"):
+                source.status.state = "stopped"
+
+    async def _supervise(self, source: Source) -> None:
+        backoff = Backoff(1.0, self.restart_max_s)
+        while True:
+            try:
+                await source.run(self.sink)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self.crashes[source.name] += 1
+                delay = backoff.next_delay()
+                log.exception("%s crashed (%s); restarting in %.1f s", source.describe(), e, delay)
+                source.status.state = "failed"
+                source.status.detail = f"crashed: {e}"
+                await asyncio.sleep(delay)
+
+
+class FeedHealth:
+    """The feeds' health and the replay clock, as the web server's ``clock_info`` (call it)."""
+
+    def __init__(
+        self,
+        core: Core,
+        sources: Sequence[Source],
+        *,
+        mode: str = "live",
+        speed: float | None = None,
+        progress: Callable[[], float | None] | None = None,
+    ) -> None:
+        self.core = core
+        self.sources = list(sources)
+        self.mode = mode
+        self.speed = speed
+        self.progress = progress
+        self._samples: deque[tuple[float, dict[str, int]]] = deque()
+        self._rates: dict[str, float] = {}
+
+    def _messages(self) -> dict[str, int]:
+        by_source = self.core.ingest.stats.by_source
+        return {s.name: (by_source[s.name].messages if s.name in by_source else 0) for s in self.sources}
+
+    def sample(self, now: float | None = None) -> dict[str, float]:
+        """Take a sample of message counts (call about once a second); returns messages/s per source."""
+        now = time.monotonic() if now is None else now
+        counts = self._messages()
+        if not self._samples or now - self._samples[-1][0] >= 0.5:
+            self._samples.append((now, counts))
+        while len(self._samples) > 2 and now - self._samples[1][0] >= RATE_WINDOW_S:
+            self._samples.popleft()
+        t0, c0 = self._samples[0]
+        if now - t0 >= 0.5:
+            self._rates = {name: max(0.0, (n - c0.get(name, 0)) / (now - t0)) for name, n in counts.items()}
+        return dict(self._rates)
+
+    def __call__(self) -> dict[str, Any]:
+        rates = self.sample()
+        by_source = self.core.ingest.stats.by_source
+        sources: list[dict[str, Any]] = []
+        for source in self.sources:
+            entry = source.status.as_dict()
+            stats = by_source.get(source.name)
+            last = None if stats is None else stats.last_time
+            entry.update(
+                messages=0 if stats is None else stats.messages,
+                drops={} if stats is None else dict(sorted(stats.drops.items())),
+                msgs_per_s=round(rates.get(source.name, 0.0), 2),
+                last_message_time=last,
+                last_message_iso=None if last is None else iso_time(last),
+                live=source.live,
+            )
+            sources.append(entry)
+        now = self.core.now
+        progress = self.progress() if self.progress is not None else None
+        return {
+            "mode": self.mode,
+            "speed": self.speed,
+            "event_time": now,
+            "event_time_iso": None if now is None else iso_time(now),
+            "progress": None if progress is None else round(progress, 4),
+            "sources": sources,
+        }

@@ -1,0 +1,110 @@
+"""TCP client to an AIS feed (AIS-catcher, rtl-ais, a receiver or an aggregator).
+
+Lines may arrive split across reads in any way. On a refusal or a disconnect it reconnects for
+ever with exponential back-off and jitter (`Backoff`, reset once a connection delivers a line, so
+a server that accepts and hangs up at once is not hammered). Each change of state is logged once;
+the unterminated tail of a stream cut by a disconnect is counted as a ``partial_line`` drop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import time
+
+from vts.sources.base import OVERLONG_LINE, PARTIAL_LINE, Backoff, LineSink, LineSplitter, Source
+from vts.sources.settings import SourceSettings
+
+READ_SIZE = 65_536
+
+
+def describe_error(e: BaseException) -> tuple[str, str]:
+    """(message for the log, key that says which kind of failure it is)."""
+    if isinstance(e, TimeoutError):
+        return "timed out", "timeout"
+    if isinstance(e, ConnectionRefusedError):
+        return "connection refused", "refused"
+    if isinstance(e, OSError):
+        name = errno.errorcode.get(e.errno or 0, type(e).__name__)
+        return (e.strerror or str(e) or name), name
+    return str(e) or type(e).__name__, type(e).__name__
+
+
+class TcpSource(Source):
+    kind = "tcp"
+
+    def __init__(self, settings: SourceSettings, *, backoff: Backoff | None = None) -> None:
+        super().__init__(settings)
+        assert settings.host is not None and settings.port is not None
+        self.host = settings.host
+        self.port = settings.port
+        self.backoff = backoff or Backoff(settings.reconnect_initial_s, settings.reconnect_max_s)
+
+    def describe(self) -> str:
+        return f"tcp source {self.name!r} ({self.host}:{self.port})"
+
+    async def run(self, sink: LineSink) -> None:
+        while True:
+            self.set_state("connecting", level=logging.DEBUG)
+            try:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(self.host, self.port), self.settings.connect_timeout_s
+                )
+            except (OSError, TimeoutError) as e:
+                self.status.failures += 1
+                message, key = describe_error(e)
+                delay = self.backoff.next_delay()
+                self.set_state(
+                    "retrying", f"{message}; retrying with back-off, next in {delay:.1f} s",
+                    level=logging.WARNING, key=key,
+                )  # fmt: skip
+                await asyncio.sleep(delay)
+                continue
+            self.status.connects += 1
+            self.set_state("connected")
+            reason = await self._read(reader, sink)
+            writer.close()
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                await asyncio.wait_for(writer.wait_closed(), 1.0)
+            self.status.disconnects += 1
+            delay = self.backoff.next_delay()
+            self.set_state("disconnected", f"{reason}; reconnecting in {delay:.1f} s", level=logging.WARNING,
+                           key=reason)  # fmt: skip
+            await asyncio.sleep(delay)
+
+    async def _read(self, reader: asyncio.StreamReader, sink: LineSink) -> str:
+        """Read lines until the connection ends; returns why it ended."""
+        splitter = LineSplitter()
+        idle = self.settings.idle_timeout_s
+        got_line = False
+        reason = "closed by the server"
+        try:
+            while True:
+                if idle is None:
+                    data = await reader.read(READ_SIZE)
+                else:
+                    try:
+                        data = await asyncio.wait_for(reader.read(READ_SIZE), idle)
+                    except TimeoutError:
+                        reason = f"nothing received for {idle:g} s"
+                        break
+                if not data:
+                    break
+                received = time.time()
+                lines = splitter.feed(data)
+                for line in lines:
+                    self.emit(sink, line, received)
+                overlong = splitter.take_overlong()
+                if overlong:
+                    self.status.drops[OVERLONG_LINE] += overlong
+                if lines and not got_line:
+                    got_line = True
+                    self.backoff.reset()
+                await asyncio.sleep(0)  # a busy feed must not starve the other sources
+        except OSError as e:
+            reason = describe_error(e)[0]
+        if splitter.reset():
+            self.status.drops[PARTIAL_LINE] += 1
+        return reason
