@@ -1,0 +1,262 @@
+"""The offline replay report of `vts replay LOG --map-out report.html`.
+
+    recorder = ReplayRecorder(core)      # before the first line is fed
+    ... feed the log ...
+    core.finish()
+    recorder.write("report.html")
+
+`ReplayRecorder` listens to the core: each vessel's track (thinned: a point when it moved
+`min_move_m` or `max_gap_s` passed, capped per vessel), its latest name and category, and every
+alert's lifecycle. `write()` makes ONE self-contained HTML file: Leaflet, its CSS (images as data
+URIs), the report's own JS/CSS and the data are inlined; no CDN, no web fonts (system font stacks),
+no tile server. It shows the coastline and zones, tracks coloured by category, every alert as a
+marker with its details, an alert list, and a time slider (with play) that moves the vessels.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import folium
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from vts.alerts.model import Alert, iso_time
+from vts.reports import PositionReport, Report
+from vts.tracker import VesselState
+from vts.web.page import CATEGORIES, LAND_STYLE, add_zones, land_geojson, safe_json, walk
+
+if TYPE_CHECKING:
+    from vts.config import Config
+    from vts.core import Core
+
+STATIC = Path(__file__).resolve().parent / "static"
+LEAFLET_JS = STATIC / "vendor" / "leaflet" / "leaflet.js"
+LEAFLET_CSS = STATIC / "vendor" / "leaflet" / "leaflet.css"
+REPORT_JS = STATIC / "report.js"
+REPORT_CSS = STATIC / "report.css"
+
+
+@dataclass(slots=True)
+class Track:
+    mmsi: int
+    name: str | None = None
+    category: str = "unknown"
+    times: list[float] = field(default_factory=list)
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+    def add(self, t: float, lat: float, lon: float, min_move_m: float, max_gap_s: float, cap: int) -> None:
+        if self.points:
+            last_t = self.times[-1]
+            if t < last_t:
+                return
+            plat, plon = self.points[-1]
+            moved = _flat_distance_m(plat, plon, lat, lon)
+            if moved < min_move_m and t - last_t < max_gap_s:
+                return
+        self.times.append(t)
+        self.points.append((lat, lon))
+        if len(self.points) > cap:  # keep the whole span at half the resolution
+            self.times = self.times[::2]
+            self.points = self.points[::2]
+
+
+def _flat_distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    dy = (lat2 - lat1) * 111_320.0
+    dx = (lon2 - lon1) * 111_320.0 * math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot(dx, dy)
+
+
+@dataclass(slots=True)
+class AlertRecord:
+    first: Alert
+    last: Alert
+    steps: int = 1
+
+
+class ReplayRecorder:
+    """Collects what the report shows while a replay runs through `core`."""
+
+    def __init__(
+        self,
+        core: Core | None = None,
+        *,
+        min_move_m: float = 40.0,
+        max_gap_s: float = 120.0,
+        max_points_per_vessel: int = 4000,
+    ) -> None:
+        self.core = core
+        self.config: Config | None = None if core is None else core.config
+        self.min_move_m = min_move_m
+        self.max_gap_s = max_gap_s
+        self.cap = max_points_per_vessel
+        self.tracks: dict[int, Track] = {}
+        self.alerts: dict[str, AlertRecord] = {}
+        self.first_time: float | None = None
+        self.last_time: float | None = None
+        self.reports = 0
+        if core is not None:
+            core.add_report_listener(self.on_report)
+            core.add_alert_listener(self.on_alert)
+
+    def on_report(self, report: Report, vessel: VesselState | None) -> None:
+        self.reports += 1
+        t = report.time
+        self.first_time = t if self.first_time is None else min(self.first_time, t)
+        self.last_time = t if self.last_time is None else max(self.last_time, t)
+        if vessel is None or vessel.is_shadow:
+            return
+        track = self.tracks.get(vessel.mmsi)
+        if track is None:
+            track = self.tracks[vessel.mmsi] = Track(vessel.mmsi)
+        if vessel.name:
+            track.name = vessel.name
+        track.category = vessel.category
+        if isinstance(report, PositionReport) and report.lat is not None and report.lon is not None:
+            track.add(t, report.lat, report.lon, self.min_move_m, self.max_gap_s, self.cap)
+
+    def on_alert(self, alert: Alert) -> None:
+        record = self.alerts.get(alert.id)
+        if record is None:
+            self.alerts[alert.id] = AlertRecord(first=alert, last=alert)
+        else:
+            record.last = alert
+            record.steps += 1
+
+    # -- output --------------------------------------------------------------------------------------
+    def data(self) -> dict[str, Any]:
+        """The report's data (what the page's JS reads)."""
+        vessels = []
+        for track in sorted(self.tracks.values(), key=lambda tr: tr.mmsi):
+            if not track.points:
+                continue
+            vessels.append(
+                {
+                    "m": track.mmsi,
+                    "n": track.name,
+                    "c": track.category,
+                    "t": [round(t, 1) for t in track.times],
+                    "p": [[round(lat, 5), round(lon, 5)] for lat, lon in track.points],
+                }
+            )
+        alerts = []
+        for record in sorted(self.alerts.values(), key=lambda r: (r.first.started, r.first.id)):
+            first, last = record.first, record.last
+            lat = first.lat if first.lat is not None else last.lat
+            lon = first.lon if first.lon is not None else last.lon
+            d = last.to_dict()
+            d["lat"], d["lon"] = lat, lon
+            d["started_t"] = first.started
+            d["end_t"] = last.time if last.state == "cleared" else None
+            d["steps"] = record.steps
+            alerts.append(d)
+        return {
+            "t0": self.first_time,
+            "t1": self.last_time,
+            "t0_iso": None if self.first_time is None else iso_time(self.first_time),
+            "t1_iso": None if self.last_time is None else iso_time(self.last_time),
+            "reports": self.reports,
+            "vessels": vessels,
+            "alerts": alerts,
+            "categories": CATEGORIES,
+        }
+
+    def render(self, title: str = "VTS Callao replay report", source: str | None = None) -> str:
+        if self.config is None:
+            raise ValueError("ReplayRecorder needs the core (or set .config) to draw zones and coastline")
+        return render_report(self.config, self.data(), title=title, source=source)
+
+    def write(self, path: str | Path, *, title: str | None = None, source: str | None = None) -> Path:
+        """Write the self-contained HTML report; returns the path."""
+        out = Path(path)
+        if out.parent and not out.parent.exists():
+            out.parent.mkdir(parents=True, exist_ok=True)
+        text = self.render(title or "VTS Callao replay report", source=source)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+        return out
+
+
+class ReportInit(MacroElement):
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            VTSReport.init({{ this._parent.get_name() }},
+                           JSON.parse(document.getElementById('vts-report-data').textContent));
+        {% endmacro %}
+        """
+    )
+
+
+def _inline_css(css: str, base: Path) -> str:
+    """url(images/x.png) -> data: URIs, so the CSS needs no file beside it."""
+
+    def repl(match: re.Match[str]) -> str:
+        ref = match.group(1).strip("'\"")
+        if ref.startswith(("data:", "#")):
+            return match.group(0)
+        target = (base / ref).resolve()
+        if not target.is_file():
+            return "url()"
+        mime = "image/png" if target.suffix == ".png" else "image/svg+xml"
+        return f"url(data:{mime};base64,{base64.b64encode(target.read_bytes()).decode()})"
+
+    return re.sub(r"url\(([^)]*)\)", repl, css)
+
+
+def _script(text: str) -> str:
+    return "<script>" + text.replace("</script", "<\\/script") + "</script>"
+
+
+def render_report(config: Config, data: dict[str, Any], *, title: str, source: str | None = None) -> str:
+    m = folium.Map(
+        location=list(config.web.center),
+        zoom_start=config.web.zoom,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        max_zoom=19,
+    )
+    land = land_geojson(config)
+    if land is not None:
+        folium.GeoJson(
+            land, name="Coastline (OSM)", style_function=lambda _f: LAND_STYLE, interactive=False
+        ).add_to(m)
+    add_zones(m, config)
+    ReportInit().add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    for element in walk(m):  # no links at all: everything is inlined below
+        if hasattr(element, "default_js"):
+            element.default_js = []
+            element.default_css = []
+    root = m.get_root()
+    leaflet_css = _inline_css(LEAFLET_CSS.read_text(encoding="utf-8"), LEAFLET_CSS.parent)
+    head = "\n".join(
+        [
+            f"<title>{html.escape(title)}</title>",
+            "<style>" + leaflet_css + "</style>",
+            "<style>" + REPORT_CSS.read_text(encoding="utf-8") + "</style>",
+            _script(LEAFLET_JS.read_text(encoding="utf-8")),
+            _script(REPORT_JS.read_text(encoding="utf-8")),
+            '<script type="application/json" id="vts-report-data">' + safe_json(data) + "</script>",
+            '<script type="application/json" id="vts-report-meta">'
+            + safe_json(
+                {
+                    "title": title,
+                    "source": source,
+                    "attribution": config.land.attribution if land is not None else "",
+                    "zones": [{"id": z.id, "name": z.name} for z in config.zones],
+                }
+            )
+            + "</script>",
+        ]
+    )
+    root.header.add_child(Element(head), name="vts_report_assets")
+    return root.render()
