@@ -48,7 +48,8 @@ ARCHITECTURE_ZONE_IDS = {
 
 # file -> pieces the message must contain (besides the file name)
 BAD_CONFIGS: dict[str, tuple[str, ...]] = {
-    "unknown_key.yaml": ("test_anchorage", "unknown key 'speed_limit'", "speed_limit_kn"),
+    "unknown_key.yaml": ("test_anchorage", "(line 3)", "unknown key 'speed_limit'", "speed_limit_kn"),
+    "bad_zone_id.yaml": ("naval base/north", "only letters, digits"),
     "unknown_top_key.yaml": ("unknown key 'zonez'", "did you mean 'zones'"),
     "missing_field.yaml": ("test_anchorage", "kind", "missing required field"),
     "unclosed_polygon.yaml": ("open_ring", "not closed"),
@@ -58,7 +59,7 @@ BAD_CONFIGS: dict[str, tuple[str, ...]] = {
     "lat_out_of_range.yaml": ("too_north", "latitude 95.0 outside -90..90"),
     "swapped_antarctica.yaml": ("swapped", "Antarctica", "lon and lat swapped"),
     "on_land.yaml": ("inland", "entirely on land", "swapped"),
-    "duplicate_ids.yaml": ("test_anchorage", "duplicate zone id"),
+    "duplicate_ids.yaml": ("test_anchorage", "duplicate zone id", "lines 3, 7"),
     "speed_with_unit.yaml": ("slow_zone", "speed_limit_kn", "expected a number", "'12 kn'"),
     "negative_speed.yaml": ("slow_zone", "speed_limit_kn", "greater than 0", "-5"),
     "broken_yaml.yaml": ("YAML syntax error", "line 7"),

@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -80,7 +81,10 @@ class PolygonPart(BaseModel):
 class ZoneSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1)
+    id: str = Field(
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+        description="letters, digits, _ . - (it appears in MQTT topics and URLs)",
+    )
     name: str
     kind: ZoneKind
     polygon: Ring = Field(description="closed ring of (lon, lat) points, WGS84")
@@ -387,8 +391,24 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 def _zone_where(where: str, zone_files: dict[str, Path], zone_id: object, index: int | None = None) -> str:
     file = str(zone_files[zone_id]) if isinstance(zone_id, str) and zone_id in zone_files else where
     if isinstance(zone_id, str):
-        return f"{file}: zone {zone_id!r}"
+        line = _line_of_zone(Path(file), zone_id)
+        return f"{file}: zone {zone_id!r}" + (f" (line {line})" if line else "")
     return f"{file}: zones[{index}]"
+
+
+def _line_of_zone(path: Path, zone_id: str) -> int | None:
+    """The line where the zone's ``id:`` is written, for the message (None when not found)."""
+    lines = _lines_of_zone(path, zone_id)
+    return lines[0] if lines else None
+
+
+def _lines_of_zone(path: Path, zone_id: str) -> list[int]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    pattern = re.compile(r"""(?:^|[\s{,-])id:\s*["']?""" + re.escape(zone_id) + r"""["']?\s*(?:[,}#]|$)""")
+    return [n for n, line in enumerate(text.splitlines(), 1) if pattern.search(line)]
 
 
 def _check_zone_ids(zones: object, where: str, zone_files: dict[str, Path]) -> None:
@@ -408,10 +428,12 @@ def _check_zone_ids(zones: object, where: str, zone_files: dict[str, Path]) -> N
         if not isinstance(zid, str):
             raise ConfigError(f"{where}: zones[{i}]: id must be a text, got {zid!r}")
         if zid in seen:
+            file = zone_files.get(zid, Path(where))
+            lines = _lines_of_zone(file, zid)
+            at = f" (lines {', '.join(map(str, lines))})" if len(lines) > 1 else ""
             raise ConfigError(
-                f"{_zone_where(where, zone_files, zid)}: duplicate zone id"
-                f" (zones[{seen[zid]}] and zones[{i}]); zone ids must be unique"
-                " (to override an included zone, use its id in the including file)"
+                f"{file}: zone {zid!r}: duplicate zone id{at} (zones[{seen[zid]}] and zones[{i}]);"
+                " zone ids must be unique (to override an included zone, use its id in the including file)"
             )
         seen[zid] = i
 
@@ -599,6 +621,8 @@ def _format_error(err: Any, prefix: str) -> str:
         return f"{path}: expected {kind}, got {value!r}{unit}"
     if etype in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         return f"{path}: {err['msg'].replace('Input should be', 'must be')}, got {value!r}"
+    if etype == "string_pattern_mismatch" and loc and loc[-1] == "id":
+        return f"{path}: use only letters, digits and _ . - (ids appear in MQTT topics), got {value!r}"
     if etype == "too_short" and len(loc) >= 1 and loc[-1] == "polygon":
         return f"{path}: a polygon needs at least three distinct points, got {value!r}"
     return f"{path}: {err['msg']}, got {_short(value)}"
