@@ -48,8 +48,9 @@ IDENTITY_TYPES: frozenset[str] = frozenset(
 )
 """Alert types about the identity or the distress of a target itself: exempt from `min_messages`."""
 
-NO_COOLDOWN_TYPES: frozenset[str] = frozenset({"zone_entry", "zone_exit"})
-"""Record-keeping events (port visits) that must never be swallowed by a cooldown."""
+NO_COOLDOWN_TYPES: frozenset[str] = frozenset({"zone_entry", "zone_exit", "distress"})
+"""Events that must never be swallowed by a cooldown: port-visit records, and distress (its rule
+raises once per activation and again when a test turns live)."""
 
 KEEP_ON_FORGET_TYPES: frozenset[str] = frozenset({"ais_gap"})
 """Alerts that stay active when the tracker forgets the silent vessel (their rule ends them)."""

@@ -6,7 +6,7 @@ an hour):
 * **jump**: the implied speed between two consecutive fixes is over max(`min_speed_kn` 40 kn,
   2 x SOG + 10 kn). GPS jitter and receiver time-stamping cannot make a jump: the distance must be
   at least `min_distance_m`, and `time_slack_s` is added to the elapsed time;
-* **on_land**: a fix on land (the configured land polygons), outside berths, terminals, fishing
+* **on_land**: two fixes in a row on land (the configured land polygons), outside berths, terminals, fishing
   docks and moorings, where a ship alongside a quay may legitimately plot over the coastline; reported
   once until the vessel is back at sea;
 * **null_island**: a fix at (0, 0), the classic default of a receiver with no GNSS fix; it is
@@ -92,7 +92,8 @@ class PositionJumpRule(Rule):
         self.p: PositionJumpParams = params  # type: ignore[assignment]
         self._last: dict[int, _Last] = {}
         self._history: dict[int, deque[float]] = {}
-        self._on_land: set[int] = set()
+        self._on_land: dict[int, int] = {}
+        """Consecutive fixes on land per vessel; -1 once reported."""
         self._pending: list[_Jump] = []
         self._clusters: list[_Cluster] = []
 
@@ -159,18 +160,22 @@ class PositionJumpRule(Rule):
         self._try_form_cluster(ctx, jump)
 
     def _check_land(self, ctx: RuleContext, vessel: VesselState, report: PositionReport) -> None:
+        """Two fixes in a row on land (one is a glitch), reported once until the vessel is at sea again."""
         assert report.lat is not None and report.lon is not None
         lat, lon = report.lat, report.lon
-        if not ctx.zones.is_on_land(lon, lat):
-            self._on_land.discard(vessel.mmsi)
-            return
-        if vessel.mmsi in self._on_land:
-            return
-        if any(
+        if not ctx.zones.is_on_land(lon, lat) or any(
             z.kind in QUAY_ZONE_KINDS or z.id.startswith("moorings") for z in ctx.zones.zones_at(lon, lat)
         ):
+            self._on_land.pop(vessel.mmsi, None)
             return
-        self._on_land.add(vessel.mmsi)
+        count = self._on_land.get(vessel.mmsi, 0)
+        if count < 0:
+            return  # already reported
+        count += 1
+        self._on_land[vessel.mmsi] = count
+        if count < 2 or vessel.message_count < ctx.config.alerts.min_messages:
+            return
+        self._on_land[vessel.mmsi] = -1
         self._emit(
             ctx, vessel.mmsi, vessel.name, lat, lon, {"kind": "on_land", "sog_kn": report.sog}, report.time
         )
@@ -251,7 +256,7 @@ class PositionJumpRule(Rule):
     def on_forget(self, mmsi: int) -> None:
         self._last.pop(mmsi, None)
         self._history.pop(mmsi, None)
-        self._on_land.discard(mmsi)
+        self._on_land.pop(mmsi, None)
 
 
 RULE = PositionJumpRule
