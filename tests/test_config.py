@@ -200,6 +200,14 @@ allowlists:
     assert config.files == [default_config_path(), path]
 
 
+def test_operator_example_file() -> None:
+    config = load_config(ROOT / "config" / "operator_zones.example.yaml")
+    ids = [z.id for z in config.zones]
+    assert "pilot_boarding_area" in ids and "moorings_la_punta" not in ids
+    assert config.zone("port_area").speed_limit_kn == 6
+    assert len(config.allowlists.pilot) == 3 and config.allowlists.tug  # tug list kept from the defaults
+
+
 def test_include_relative_to_including_file(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "extra.yaml").write_text(
