@@ -135,7 +135,7 @@ class AlertEngine:
             now=0.0,
         )
         self.rules: list[Rule] = []
-        self._set_rules(
+        self.set_rules(
             [cls_params_rule(rid, p) for rid, p in engine_rule_params(config).items() if p.enabled]
         )
         self._active: dict[Key, _Active] = {}
@@ -155,7 +155,8 @@ class AlertEngine:
             self._restore(store)
 
     # -- rules ---------------------------------------------------------------------------------------
-    def _set_rules(self, rules: list[Rule]) -> None:
+    def set_rules(self, rules: list[Rule]) -> None:
+        """Replace the running rules (reload, tests, tools); their hooks are dispatched in list order."""
         self.rules = rules
         self._on_report = [r for r in rules if _overrides(r, "on_report")]
         self._on_position = [r for r in rules if _overrides(r, "on_position")]
@@ -255,7 +256,7 @@ class AlertEngine:
             new_rules.append(prev if prev is not None and prev.params == p else cls_params_rule(rid, p))
         kept = {id(r) for r in new_rules}
         changed = {rid for rid, r in old.items() if id(r) not in kept}
-        self._set_rules(new_rules)
+        self.set_rules(new_rules)
         now = self._now if self._now is not None else 0.0
         for key in sorted(self._active, key=_key_order):
             entry = self._active[key]

@@ -1,0 +1,244 @@
+"""Helpers for rule tests: hand-made tracks fed through a real `Core` (tracker, zones, engine).
+
+    core = make_core()
+    reports = merge(
+        static(SHIP, T0, name="BIG SHIP", ship_type=70, length=200),
+        stationary(SHIP, T0, minutes=30, at=ANCHORAGE, nav_status=1, every_s=180),
+    )
+    alerts = run(core, reports)            # every alert step, in order
+    assert types(alerts) == [...]
+
+Positions are (lat, lon) tuples. `offset(point, north_m, east_m)` moves a point by metres. Times are
+UNIX seconds; `T0` is a day-time instant in Callao (12:00 local, UTC-5) and `NIGHT` a night one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from vts.alerts.model import Alert
+from vts.config import Config, load_config
+from vts.core import Core
+from vts.reports import PositionReport, Report, StaticReport
+
+Point = tuple[float, float]
+
+T0 = 1_768_496_400.0
+"""2026-01-15 17:00:00 UTC = 12:00 in Callao (day)."""
+NIGHT = 1_768_528_800.0
+"""2026-01-16 02:00:00 UTC = 21:00 in Callao (night)."""
+
+OPEN_WATER: Point = (-12.040, -77.220)
+"""Inside the VTS area, outside every other zone (west of the traffic lanes)."""
+ANCHORAGE: Point = (-12.0113, -77.2030)
+"""Inside anchorage_main."""
+BERTH_DPWORLD: Point = (-12.0521, -77.1507)
+"""Inside berth_dpworld_south (and its security zone)."""
+SAN_LORENZO_WATERS: Point = (-12.0665, -77.2258)
+"""Inside restricted_san_lorenzo (water, off the island)."""
+
+M_PER_DEG = 111_195.0
+
+
+def offset(p: Point, north_m: float = 0.0, east_m: float = 0.0) -> Point:
+    """The point `north_m` north and `east_m` east of `p`."""
+    lat, lon = p
+    return (lat + north_m / M_PER_DEG, lon + east_m / (M_PER_DEG * math.cos(math.radians(lat))))
+
+
+def make_config(**alerts: Any) -> Config:
+    """The default Callao configuration, with an in-memory store and any `alerts:` overrides."""
+    config = load_config()
+    config.alerts = config.alerts.model_copy(update={"store": None, **alerts})
+    return config
+
+
+def set_rule(config: Config, rule_id: str, **params: Any) -> Config:
+    """Override some parameters of one rule (validated by the rule's Params)."""
+    current = config.rules[rule_id]
+    config.rules[rule_id] = type(current).model_validate({**current.model_dump(), **params})
+    return config
+
+
+def make_core(config: Config | None = None, **alerts: Any) -> Core:
+    return Core(config if config is not None else make_config(**alerts))
+
+
+def position(
+    mmsi: int,
+    t: float,
+    at: Point,
+    *,
+    sog: float | None = 0.0,
+    cog: float | None = 0.0,
+    heading: int | None = None,
+    nav_status: int | None = None,
+    ais_class: str = "A",
+) -> PositionReport:
+    lat, lon = at
+    return PositionReport(
+        time=t,
+        mmsi=mmsi,
+        msg_type=1 if ais_class == "A" else 18,
+        source="test",
+        ais_class="A" if ais_class == "A" else "B",
+        lat=lat,
+        lon=lon,
+        sog=sog,
+        cog=cog,
+        heading=heading,
+        nav_status=nav_status if ais_class == "A" else None,
+    )
+
+
+def static(
+    mmsi: int,
+    t: float,
+    *,
+    name: str | None = None,
+    ship_type: int | None = None,
+    length: int | None = None,
+    beam: int | None = None,
+    antenna_from_bow: int | None = None,
+    ais_class: str = "A",
+) -> StaticReport:
+    """Static data; the antenna is amidships unless `antenna_from_bow` is given."""
+    to_bow = to_stern = to_port = to_starboard = None
+    if length is not None:
+        to_bow = antenna_from_bow if antenna_from_bow is not None else length // 2
+        to_stern = length - to_bow
+    if beam is not None or length is not None:
+        b = beam if beam is not None else max(4, (length or 20) // 7)
+        to_port = b // 2
+        to_starboard = b - to_port
+    return StaticReport(
+        time=t,
+        mmsi=mmsi,
+        msg_type=5 if ais_class == "A" else 24,
+        source="test",
+        ais_class="A" if ais_class == "A" else "B",
+        name=name,
+        ship_type=ship_type,
+        to_bow=to_bow,
+        to_stern=to_stern,
+        to_port=to_port,
+        to_starboard=to_starboard,
+    )
+
+
+def stationary(
+    mmsi: int,
+    t0: float,
+    *,
+    minutes: float,
+    at: Point,
+    every_s: float = 10.0,
+    sog: float = 0.0,
+    **kw: Any,
+) -> list[PositionReport]:
+    """Reports every `every_s` seconds for `minutes` minutes at one place (t0 included)."""
+    n = int(minutes * 60.0 / every_s) + 1
+    return [position(mmsi, t0 + i * every_s, at, sog=sog, **kw) for i in range(n)]
+
+
+def moving(
+    mmsi: int,
+    t0: float,
+    *,
+    minutes: float,
+    start: Point,
+    cog: float,
+    sog: float,
+    every_s: float = 10.0,
+    **kw: Any,
+) -> list[PositionReport]:
+    """A straight track at constant course and speed (knots)."""
+    n = int(minutes * 60.0 / every_s) + 1
+    out = []
+    speed_ms = sog * 1852.0 / 3600.0
+    for i in range(n):
+        d = speed_ms * i * every_s
+        p = offset(start, d * math.cos(math.radians(cog)), d * math.sin(math.radians(cog)))
+        out.append(position(mmsi, t0 + i * every_s, p, sog=sog, cog=cog, **kw))
+    return out
+
+
+def circling(
+    mmsi: int,
+    t0: float,
+    *,
+    minutes: float,
+    centre: Point,
+    radius_m: float,
+    sog: float,
+    every_s: float = 10.0,
+    **kw: Any,
+) -> list[PositionReport]:
+    """Clockwise circles of `radius_m` around `centre` at `sog` knots."""
+    n = int(minutes * 60.0 / every_s) + 1
+    omega = (sog * 1852.0 / 3600.0) / radius_m  # rad/s
+    out = []
+    for i in range(n):
+        a = omega * i * every_s  # angle from north, clockwise
+        p = offset(centre, radius_m * math.cos(a), radius_m * math.sin(a))
+        cog = (math.degrees(a) + 90.0) % 360.0
+        out.append(position(mmsi, t0 + i * every_s, p, sog=sog, cog=cog, **kw))
+    return out
+
+
+def path(
+    mmsi: int,
+    t0: float,
+    points: Sequence[Point],
+    *,
+    every_s: float = 10.0,
+    sog: float | None = None,
+    **kw: Any,
+) -> list[PositionReport]:
+    """One report per point, `every_s` apart; SOG from the spacing unless given."""
+    out = []
+    for i, p in enumerate(points):
+        speed = sog
+        if speed is None and i > 0:
+            (la, lo), (lb, lb2) = points[i - 1], p
+            d = math.hypot((lb - la) * M_PER_DEG, (lb2 - lo) * M_PER_DEG * math.cos(math.radians(la)))
+            speed = d / every_s * 3600.0 / 1852.0
+        out.append(position(mmsi, t0 + i * every_s, p, sog=speed if speed is not None else 0.0, **kw))
+    return out
+
+
+def merge(*streams: Iterable[Report] | Report) -> list[Report]:
+    """All reports in time order (stable: ties keep argument order)."""
+    flat: list[Report] = []
+    for s in streams:
+        if isinstance(s, PositionReport | StaticReport):
+            flat.append(s)
+        else:
+            flat.extend(s)  # type: ignore[arg-type]
+    return sorted(flat, key=lambda r: r.time)
+
+
+def run(core: Core, reports: Iterable[Report], *, until: float | None = None) -> list[Alert]:
+    """Feed reports through the core; then advance event time to `until` if given."""
+    alerts: list[Alert] = []
+    for r in reports:
+        alerts.extend(core.process(r))
+    if until is not None:
+        alerts.extend(core.advance(until))
+    alerts.extend(core.finish())
+    return alerts
+
+
+def of_type(alerts: Iterable[Alert], type_: str) -> list[Alert]:
+    return [a for a in alerts if a.type == type_]
+
+
+def states(alerts: Iterable[Alert], type_: str | None = None) -> list[str]:
+    """The lifecycle states of the alerts (of one type), in order."""
+    return [a.state for a in alerts if type_ is None or a.type == type_]
+
+
+def types(alerts: Iterable[Alert]) -> list[str]:
+    return [a.type for a in alerts]

@@ -1,0 +1,128 @@
+"""`vts alerts`: list the alerts stored in the alert database, or acknowledge one from the shell.
+
+    vts alerts                              # every alert, current state, oldest first
+    vts alerts --since 2h --type alongside --type rendezvous
+    vts alerts --active --json              # JSON lines (the --alerts-out / MQTT format)
+    vts alerts --history ID                 # every lifecycle step of one alert
+    vts alerts --ack ID --by "Op. Quispe" --note "patrol boat sent"
+
+The database is ``alerts.store`` of the configuration (``--config``), or ``--db PATH``.
+``--since`` takes an ISO 8601 time (UTC unless it says otherwise), a date, or a duration back from
+now (``90s``, ``30m``, ``2h``, ``1d``). An acknowledgement from the shell is recorded with the wall
+clock time; a running daemon reads it within seconds and snoozes that vessel and alert type.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import re
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from vts.alerts.model import Alert, iso_time
+from vts.alerts.store import AlertStore
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def configure_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="PATH", help="alert database (default: alerts.store of the config)")
+    p.add_argument("--config", metavar="PATH", help="configuration file (default: the Callao configuration)")
+    p.add_argument("--since", metavar="WHEN", help="ISO time, date, or duration back from now (30m, 2h, 1d)")
+    p.add_argument(
+        "--type", action="append", dest="types", metavar="TYPE", help="only this type (repeatable)"
+    )
+    p.add_argument("--active", action="store_true", help="only alerts still holding")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N alerts (the most recent)")
+    p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    p.add_argument("--history", metavar="ID", help="every lifecycle step and acknowledgement of one alert")
+    p.add_argument("--ack", metavar="ID", help="acknowledge this alert")
+    p.add_argument("--by", metavar="NAME", help="who acknowledges (default: the login name)")
+    p.add_argument("--note", metavar="TEXT", default="", help="acknowledgement note")
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """UNIX seconds from an ISO time, a date or a duration back from `now` (ValueError if none)."""
+    m = _DURATION.match(text)
+    if m:
+        return (time.time() if now is None else now) - float(m.group(1)) * _UNITS[m.group(2)]
+    s = text.strip().replace("Z", "+00:00")
+    dt = datetime.fromisoformat(s)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()
+
+
+def _db_path(args: argparse.Namespace) -> Path | None:
+    if args.db:
+        return Path(args.db).expanduser()
+    from vts.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as e:
+        print(f"vts alerts: {e}", file=sys.stderr)
+        return None
+    if config.alerts.store is None:
+        print("vts alerts: the configuration keeps alerts in memory (alerts.store is null)", file=sys.stderr)
+        return None
+    return Path(config.alerts.store).expanduser()
+
+
+def _row(a: Alert) -> str:
+    other = f"+{a.other_mmsi}" if a.other_mmsi is not None else ""
+    name = f" {a.name}" if a.name else ""
+    zone = f" [{a.zone}]" if a.zone else ""
+    return (
+        f"{iso_time(a.time)}  {a.state:<7}  {a.severity:<9}  {a.type:<22}  {a.mmsi}{other}{name}{zone}  "
+        f"{a.message}  (id {a.id})"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    path = _db_path(args)
+    if path is None:
+        return 2
+    if not path.exists():
+        print(f"vts alerts: no alert database at {path}", file=sys.stderr)
+        return 1
+    store = AlertStore(path)
+    try:
+        if args.ack:
+            who = args.by or getpass.getuser()
+            alert = store.acknowledge(args.ack, who, args.note or "", time.time(), origin="shell")
+            if alert is None:
+                print(f"vts alerts: no alert with id {args.ack}", file=sys.stderr)
+                return 1
+            print(f"acknowledged {alert.id} ({alert.type}, {alert.mmsi}) by {who}")
+            return 0
+        if args.history:
+            steps = store.history(args.history)
+            if not steps:
+                print(f"vts alerts: no alert with id {args.history}", file=sys.stderr)
+                return 1
+            for a in steps:
+                print(a.to_json() if args.json else _row(a))
+            if not args.json:
+                for ack in store.acks(args.history):
+                    print(f"{iso_time(ack.at)}  acknowledged by {ack.by} ({ack.origin}): {ack.note}")
+            return 0
+        try:
+            since = parse_since(args.since) if args.since else None
+        except ValueError:
+            print(f"vts alerts: --since {args.since!r}: not a time, date or duration", file=sys.stderr)
+            return 2
+        alerts = store.alerts(since=since, types=args.types, active_only=args.active)
+        if args.limit is not None:
+            alerts = alerts[-args.limit :] if args.limit > 0 else []
+        for a in alerts:
+            print(a.to_json() if args.json else _row(a))
+        if not args.json:
+            print(f"{len(alerts)} alert(s)", file=sys.stderr)
+        return 0
+    finally:
+        store.close()

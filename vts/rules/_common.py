@@ -1,0 +1,83 @@
+"""Small helpers shared by the security rules: zone kinds, the watched area, names, allow-lists."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vts.alerts.model import Severity
+from vts.config import Allowlists
+
+if TYPE_CHECKING:
+    from vts.tracker import VesselState
+    from vts.zones import ZoneEngine
+
+AREA_KINDS = ("area_of_interest", "coverage")
+"""Zone kinds that delimit the watched area (and the receiver coverage)."""
+ALL_ROLES = ("coastguard", "pilot", "tug", "other")
+
+_kind_cache: dict[tuple[int, tuple[str, ...]], frozenset[str]] = {}
+
+
+def zone_ids_of_kinds(zones: ZoneEngine, kinds: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """Ids of the configured zones of these kinds (cached per zone engine)."""
+    key = (id(zones), tuple(kinds))
+    ids = _kind_cache.get(key)
+    if ids is None:
+        wanted = set(kinds)
+        ids = frozenset(z.id for z in zones.zones if z.kind in wanted)
+        if len(_kind_cache) > 256:
+            _kind_cache.clear()
+        _kind_cache[key] = ids
+    return ids
+
+
+def zone_ids_at(zones: ZoneEngine, lat: float, lon: float) -> set[str]:
+    """Ids of the zones containing the point now (no hysteresis)."""
+    return {z.id for z in zones.zones_at(lon, lat)}
+
+
+def in_kinds(zones: ZoneEngine, mmsi: int, kinds: tuple[str, ...] | list[str]) -> list[str]:
+    """Sorted ids of the zones of these kinds the vessel is confirmed in."""
+    ids = zone_ids_of_kinds(zones, kinds)
+    if not ids:
+        return []
+    return sorted(zones.zones_of(mmsi) & ids)
+
+
+def at_kinds(zones: ZoneEngine, lat: float, lon: float, kinds: tuple[str, ...] | list[str]) -> list[str]:
+    """Sorted ids of the zones of these kinds containing the point (instant)."""
+    ids = zone_ids_of_kinds(zones, kinds)
+    if not ids:
+        return []
+    return sorted(z.id for z in zones.zones_at(lon, lat) if z.id in ids)
+
+
+def in_watched_area(zones: ZoneEngine, lat: float, lon: float) -> bool:
+    """Inside the area of interest / coverage zones; everywhere when none is configured."""
+    ids = zone_ids_of_kinds(zones, AREA_KINDS)
+    if not ids:
+        return True
+    return any(z.id in ids for z in zones.zones_at(lon, lat))
+
+
+def is_allowlisted(allowlists: Allowlists, mmsi: int, roles: tuple[str, ...] | list[str]) -> bool:
+    return bool(roles) and allowlists.is_allowed(mmsi, *roles)
+
+
+def label(vessel: VesselState | None, mmsi: int) -> str:
+    """How a vessel is named in a message: its name and MMSI, or the MMSI alone."""
+    if vessel is not None and vessel.name:
+        return f"{vessel.name} ({mmsi})"
+    return str(mmsi)
+
+
+def zone_name(zones: ZoneEngine, zone_id: str) -> str:
+    try:
+        return zones.zone(zone_id).name
+    except KeyError:
+        return zone_id
+
+
+def most_severe(*severities: Severity) -> Severity:
+    order: tuple[Severity, ...] = ("emergency", "alarm", "warning", "caution", "info")
+    return min(severities, key=order.index)

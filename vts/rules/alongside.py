@@ -1,0 +1,255 @@
+"""alongside: a small craft lying next to a large ship at anchor or moored (possible hull
+attachment by divers, or a rip-on / rip-off at the berth: the Callao and Paita cases).
+
+Fires (state alert) when
+
+* a small craft (Class B; fishing, pleasure and other 30-37 types; small service types; unknown
+  type; no static data; or under 20 m long) and
+* a large vessel (Class A with type 60-89, or at least 50 m long) that is at anchor or moored (nav
+  status 1/5, or under 0.5 kn for 10 min),
+* are within `distance_m` (150 m) of each other, both under `max_speed_kn` (3 kn),
+* for at least `min_minutes` (3).
+
+The distance is measured to the ship's hull when its heading and dimensions are known (the AIS
+antenna of a 300 m ship may be 250 m from its bow); to its antenna otherwise. The spell is observed
+on the reports of either vessel and is not bridged across a silence of more than `max_gap_minutes`.
+
+Severity is alarm at night (`night_start_hour`-`night_end_hour` local, 18:00-06:00), when either
+vessel is inside a security zone, or when the small craft has no static data; warning otherwise.
+Evidence: closest and current distance, duration, and where on the ship (bow/stern,
+port/starboard; "unknown" without a heading). Allow-listed craft (tugs, pilots, coastguard) and the
+service ship types whose work is alongside ships (`exempt_ship_types`: pilot 50, SAR 51, tug 52,
+port tender 53, law enforcement 55) are exempt. The alert clears when the craft moves more than
+`distance_m` + `clear_margin_m` away, either vessel gets under way, or the pair is not observed
+close for `lost_minutes`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from vts.rules._common import ALL_ROLES, in_kinds, is_allowlisted, label
+from vts.rules._pairs import PairKey, PairWatch, Proximity
+from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.spatial import local_offset_m
+from vts.vessel_class import has_no_static, is_large_vessel, is_moored_or_anchored, is_night, is_small_craft
+
+if TYPE_CHECKING:
+    from vts.reports import PositionReport
+    from vts.tracker import VesselState
+
+TYPE = "alongside"
+MAX_SHIP_EXTENT_M = 400.0
+"""Search radius margin: the farthest a hull end can be from the ship's AIS antenna."""
+
+
+class AlongsideParams(RuleParams):
+    distance_m: float = Field(150.0, gt=0, description="craft within this of the ship (hull when known)")
+    min_minutes: float = Field(3.0, ge=0, description="close for at least this long")
+    max_speed_kn: float = Field(3.0, gt=0, description="both vessels under this SOG")
+    clear_margin_m: float = Field(50.0, ge=0, description="hysteresis: clears beyond distance_m + this")
+    max_gap_minutes: float = Field(6.0, gt=0, description="a longer silence of the pair restarts the spell")
+    lost_minutes: float = Field(10.0, gt=0, description="an alert clears when the pair is not seen this long")
+    night_start_hour: float = Field(18.0, ge=0, lt=24, description="local hour night begins (alarm)")
+    night_end_hour: float = Field(6.0, ge=0, lt=24, description="local hour night ends")
+    security_zone_kinds: list[str] = Field(
+        default_factory=lambda: ["security_zone"], description="either vessel inside one: alarm"
+    )
+    exempt_roles: list[str] = Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
+    exempt_ship_types: list[int] = Field(
+        default_factory=lambda: [50, 51, 52, 53, 55],
+        description="AIS ship types whose normal work is alongside ships (pilot, SAR, tug, tender, police)",
+    )
+    exempt_zone_kinds: list[str] = Field(
+        default_factory=lambda: ["fishing_dock"], description="craft moored in these zones are exempt"
+    )
+
+
+def hull_geometry(ship: VesselState, lat: float, lon: float) -> tuple[float, str | None, str | None]:
+    """(distance in m from the point to the ship's hull, end "bow"/"stern", side "port"/"starboard").
+
+    Without a heading (or COG when making way) the hull cannot be placed: the distance is to the
+    antenna and end/side are None. Without dimensions the hull is the antenna point itself.
+    """
+    assert ship.lat is not None and ship.lon is not None
+    east, north = local_offset_m(ship.lat, ship.lon, lat, lon)
+    heading: float | None = ship.heading
+    if heading is None and ship.cog is not None and ship.sog is not None and ship.sog >= 1.0:
+        heading = ship.cog
+    if heading is None:
+        return math.hypot(east, north), None, None
+    h = math.radians(heading)
+    along = north * math.cos(h) + east * math.sin(h)  # + towards the bow
+    across = east * math.cos(h) - north * math.sin(h)  # + to starboard
+    bow, stern = float(ship.to_bow or 0), float(ship.to_stern or 0)
+    port, stbd = float(ship.to_port or 0), float(ship.to_starboard or 0)
+    dx = max(-stern - along, 0.0, along - bow)
+    dy = max(-port - across, 0.0, across - stbd)
+    end = "bow" if along >= (bow - stern) / 2.0 else "stern"
+    side = "starboard" if across >= (stbd - port) / 2.0 else "port"
+    return math.hypot(dx, dy), end, side
+
+
+class AlongsideRule(Rule):
+    id = TYPE
+    Params = AlongsideParams
+    tick_seconds = 30.0
+
+    def __init__(self, params: RuleParams) -> None:
+        super().__init__(params)
+        self.p: AlongsideParams = params  # type: ignore[assignment]
+        self._pairs = PairWatch(self.p.max_gap_minutes * 60.0)
+        self._moored_cache: dict[int, tuple[float, bool]] = {}
+
+    # -- hooks -----------------------------------------------------------------------------------
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        if vessel.own_ship or report.lat is None or report.lon is None:
+            return
+        p = self.p
+        sog = report.sog
+        slow = sog is None or sog < p.max_speed_kn
+        if not slow:
+            for key in self._pairs.pairs_of(vessel.mmsi):
+                self._end(key, ctx, f"{vessel.mmsi} under way ({sog:.1f} kn)")
+            return
+        if is_large_vessel(vessel):
+            if not self._moored(vessel, ctx.now):
+                for key in self._pairs.pairs_of(vessel.mmsi):
+                    self._end(key, ctx, "ship no longer at anchor or moored")
+                return
+            radius = p.distance_m + p.clear_margin_m + (vessel.length or 0.0)
+            for other in ctx.grid.near(report.lat, report.lon, radius):
+                ov = ctx.tracker.get(other)
+                if ov is not None and other != vessel.mmsi and self._craft_ok(ov, ctx):
+                    self._observe(ov, vessel, ctx)
+        elif is_small_craft(vessel):
+            if not self._craft_ok(vessel, ctx):
+                for key in self._pairs.pairs_of(vessel.mmsi):
+                    self._end(key, ctx, "craft exempt or under way")
+                return
+            radius = p.distance_m + p.clear_margin_m + MAX_SHIP_EXTENT_M
+            for other in ctx.grid.near(report.lat, report.lon, radius):
+                ov = ctx.tracker.get(other)
+                if ov is None or other == vessel.mmsi or not is_large_vessel(ov):
+                    continue
+                if (ov.sog is None or ov.sog < p.max_speed_kn) and self._moored(ov, ctx.now):
+                    self._observe(vessel, ov, ctx)
+
+    def on_tick(self, ctx: RuleContext) -> None:
+        for key in self._pairs.stale(ctx.now, self.p.lost_minutes * 60.0):
+            self._end(key, ctx, "pair not observed close any more")
+        if len(self._moored_cache) > 10_000:
+            self._moored_cache.clear()
+
+    def on_forget(self, mmsi: int) -> None:
+        self._moored_cache.pop(mmsi, None)
+        for key in self._pairs.pairs_of(mmsi):
+            self._pairs.end(key)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _moored(self, ship: VesselState, now: float) -> bool:
+        cached = self._moored_cache.get(ship.mmsi)
+        if cached is not None and cached[0] == ship.last_seen:
+            return cached[1]
+        result = is_moored_or_anchored(ship, ship.last_seen)
+        self._moored_cache[ship.mmsi] = (ship.last_seen, result)
+        return result
+
+    def _craft_ok(self, craft: VesselState, ctx: RuleContext) -> bool:
+        """A small craft this rule watches, slow enough, with a position."""
+        p = self.p
+        if craft.lat is None or craft.lon is None or craft.own_ship or craft.is_shadow:
+            return False
+        if craft.sog is not None and craft.sog >= p.max_speed_kn:
+            return False
+        if not is_small_craft(craft):
+            return False
+        if craft.ship_type is not None and craft.ship_type in p.exempt_ship_types:
+            return False
+        if is_allowlisted(ctx.allowlists, craft.mmsi, p.exempt_roles):
+            return False
+        return not in_kinds(ctx.zones, craft.mmsi, p.exempt_zone_kinds)
+
+    def _observe(self, craft: VesselState, ship: VesselState, ctx: RuleContext) -> None:
+        p = self.p
+        assert craft.lat is not None and craft.lon is not None
+        key: PairKey = (craft.mmsi, ship.mmsi)
+        dist, end, side = hull_geometry(ship, craft.lat, craft.lon)
+        prox = self._pairs.get(key)
+        if dist > p.distance_m:
+            if prox is not None and dist > p.distance_m + p.clear_margin_m:
+                self._end(key, ctx, f"craft {dist:.0f} m away")
+            return
+        prox = self._pairs.observe_close(key, ctx.now, dist)
+        if end is not None:
+            prox.extra["end"], prox.extra["side"] = end, side
+        if prox.duration() >= p.min_minutes * 60.0:
+            self._hold(craft, ship, prox, ctx)
+
+    def _hold(self, craft: VesselState, ship: VesselState, prox: Proximity, ctx: RuleContext) -> None:
+        p = self.p
+        night = is_night(ctx.now, ctx.config.utc_offset_hours, p.night_start_hour, p.night_end_hour)
+        secure = in_kinds(ctx.zones, craft.mmsi, p.security_zone_kinds) or in_kinds(
+            ctx.zones, ship.mmsi, p.security_zone_kinds
+        )
+        anonymous = has_no_static(craft)
+        reasons = [
+            r
+            for r, on in (("night", night), ("security zone", bool(secure)), ("no static data", anonymous))
+            if on
+        ]
+        end = prox.extra.get("end")
+        side = prox.extra.get("side")
+        where = f" at the {side} {end}" if end is not None else ""
+        ctx.alerts.hold(
+            type=TYPE,
+            mmsi=craft.mmsi,
+            other_mmsi=ship.mmsi,
+            severity="alarm" if reasons else "warning",
+            message=(
+                f"small craft {label(craft, craft.mmsi)} alongside {label(ship, ship.mmsi)}{where}, "
+                f"{prox.closest_m:.0f} m, {prox.duration() / 60:.0f} min"
+            ),
+            lat=craft.lat,
+            lon=craft.lon,
+            details={
+                "closest_m": round(prox.closest_m, 1),
+                "distance_m": round(prox.last_m, 1),
+                "duration_s": round(prox.duration(), 1),
+                "end": end or "unknown",
+                "side": side or "unknown",
+                "ship_status": "at anchor"
+                if ship.nav_status == 1
+                else "moored"
+                if ship.nav_status == 5
+                else "stopped",
+                "security_zone": secure[0] if secure else None,
+                "night": night,
+                "craft_has_static": not anonymous,
+                "craft_class": craft.ais_class,
+                "craft_category": craft.category,
+                "alarm_because": ", ".join(reasons) if reasons else None,
+            },
+        )
+
+    def _end(self, key: PairKey, ctx: RuleContext, reason: str) -> None:
+        prox = self._pairs.end(key)
+        if prox is None:
+            return
+        if ctx.alerts.is_active(TYPE, key[0], key[1]):
+            ctx.alerts.clear(
+                type=TYPE,
+                mmsi=key[0],
+                other_mmsi=key[1],
+                details={
+                    "reason": reason,
+                    "duration_s": round(prox.duration(), 1),
+                    "closest_m": round(prox.closest_m, 1),
+                },
+            )
+
+
+RULE = AlongsideRule

@@ -1,0 +1,164 @@
+"""rendezvous: two vessels meeting — within `distance_m` (200 m) of each other, both under
+`max_speed_kn` (3 kn), for at least `min_minutes` (10), anywhere outside berths.
+
+The spell is observed on the reports of either vessel (each report looks up its neighbours in the
+spatial grid, so the cost does not grow with the size of the picture) and is not bridged across a
+silence of more than `max_gap_minutes` (5), as Global Fishing Watch does not interpolate encounters
+across gaps. Left out: allow-listed tugs, pilots and coastguard (`exempt_roles`, their work is
+meeting ships); a vessel inside a berth, terminal or fishing dock (`exempt_zone_kinds`: ships
+moored at the same berth are neighbours, not a rendezvous); and a pair already reported as
+alongside (the more specific alert). The alert (key: the lower MMSI, the other as `other_mmsi`)
+clears when the two are more than `distance_m` + `clear_margin_m` apart, one gets under way, or the
+pair is not observed close for `lost_minutes`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from vts.rules._common import in_kinds, is_allowlisted, label
+from vts.rules._pairs import PairKey, PairWatch, Proximity
+from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.spatial import approx_distance_m
+
+if TYPE_CHECKING:
+    from vts.reports import PositionReport
+    from vts.tracker import VesselState
+
+TYPE = "rendezvous"
+
+
+class RendezvousParams(RuleParams):
+    distance_m: float = Field(200.0, gt=0, description="the two vessels within this distance")
+    min_minutes: float = Field(10.0, ge=0, description="for at least this long")
+    max_speed_kn: float = Field(3.0, gt=0, description="both under this SOG")
+    clear_margin_m: float = Field(50.0, ge=0, description="hysteresis: clears beyond distance_m + this")
+    max_gap_minutes: float = Field(5.0, gt=0, description="a longer silence of the pair restarts the spell")
+    lost_minutes: float = Field(10.0, gt=0, description="an alert clears when the pair is not seen this long")
+    stale_position_minutes: float = Field(5.0, gt=0, description="ignore a neighbour whose last fix is older")
+    exempt_roles: list[str] = Field(
+        default_factory=lambda: ["tug", "pilot", "coastguard"], description="allow-lists exempt"
+    )
+    exempt_zone_kinds: list[str] = Field(
+        default_factory=lambda: ["berth", "terminal", "fishing_dock"],
+        description="a vessel inside one of these is not in a rendezvous",
+    )
+    severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
+
+
+class RendezvousRule(Rule):
+    id = TYPE
+    Params = RendezvousParams
+    tick_seconds = 30.0
+
+    def __init__(self, params: RuleParams) -> None:
+        super().__init__(params)
+        self.p: RendezvousParams = params  # type: ignore[assignment]
+        self._pairs = PairWatch(self.p.max_gap_minutes * 60.0)
+
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        if report.lat is None or report.lon is None:
+            return
+        p = self.p
+        sog = report.sog
+        if not self._eligible(vessel, ctx):
+            for key in self._pairs.pairs_of(vessel.mmsi):
+                self._end(
+                    key, ctx, "under way or exempt" if sog is None or sog >= p.max_speed_kn else "exempt"
+                )
+            return
+        stale = ctx.now - p.stale_position_minutes * 60.0
+        seen: set[PairKey] = set()
+        for dist, other in ctx.grid.near_with_distance(
+            report.lat, report.lon, p.distance_m + p.clear_margin_m
+        ):
+            if other == vessel.mmsi:
+                continue
+            ov = ctx.tracker.get(other)
+            if (
+                ov is None
+                or ov.position_time is None
+                or ov.position_time < stale
+                or not self._eligible(ov, ctx)
+            ):
+                continue
+            key: PairKey = (min(vessel.mmsi, other), max(vessel.mmsi, other))
+            seen.add(key)
+            if dist > p.distance_m:
+                continue
+            if ctx.alerts.is_active("alongside", vessel.mmsi, other) or ctx.alerts.is_active(
+                "alongside", other, vessel.mmsi
+            ):
+                self._end(key, ctx, "reported as alongside")
+                continue
+            prox = self._pairs.observe_close(key, ctx.now, dist)
+            if prox.duration() >= p.min_minutes * 60.0:
+                self._hold(key, prox, ctx)
+        for key in self._pairs.pairs_of(vessel.mmsi):
+            if key not in seen:
+                self._end(key, ctx, "vessels apart")
+
+    def on_tick(self, ctx: RuleContext) -> None:
+        for key in self._pairs.stale(ctx.now, self.p.lost_minutes * 60.0):
+            self._end(key, ctx, "pair not observed close any more")
+
+    def on_forget(self, mmsi: int) -> None:
+        for key in self._pairs.pairs_of(mmsi):
+            self._pairs.end(key)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _eligible(self, v: VesselState, ctx: RuleContext) -> bool:
+        p = self.p
+        if v.own_ship or v.is_shadow or v.lat is None or v.lon is None:
+            return False
+        if v.sog is not None and v.sog >= p.max_speed_kn:
+            return False
+        if is_allowlisted(ctx.allowlists, v.mmsi, p.exempt_roles):
+            return False
+        return not in_kinds(ctx.zones, v.mmsi, p.exempt_zone_kinds)
+
+    def _hold(self, key: PairKey, prox: Proximity, ctx: RuleContext) -> None:
+        a = ctx.tracker.get(key[0])
+        b = ctx.tracker.get(key[1])
+        if a is None or b is None or a.lat is None or a.lon is None or b.lat is None or b.lon is None:
+            return
+        ctx.alerts.hold(
+            type=TYPE,
+            mmsi=key[0],
+            other_mmsi=key[1],
+            severity=self.p.severity,
+            message=(
+                f"{label(a, key[0])} and {label(b, key[1])} together for {prox.duration() / 60:.0f} min, "
+                f"{prox.closest_m:.0f} m apart at closest"
+            ),
+            lat=(a.lat + b.lat) / 2.0,
+            lon=(a.lon + b.lon) / 2.0,
+            details={
+                "closest_m": round(prox.closest_m, 1),
+                "distance_m": round(approx_distance_m(a.lat, a.lon, b.lat, b.lon), 1),
+                "duration_s": round(prox.duration(), 1),
+                "sog_kn": [a.sog, b.sog],
+                "categories": [a.category, b.category],
+            },
+        )
+
+    def _end(self, key: PairKey, ctx: RuleContext, reason: str) -> None:
+        prox = self._pairs.end(key)
+        if prox is None:
+            return
+        if ctx.alerts.is_active(TYPE, key[0], key[1]):
+            ctx.alerts.clear(
+                type=TYPE,
+                mmsi=key[0],
+                other_mmsi=key[1],
+                details={
+                    "reason": reason,
+                    "duration_s": round(prox.duration(), 1),
+                    "closest_m": round(prox.closest_m, 1),
+                },
+            )
+
+
+RULE = RendezvousRule

@@ -1,0 +1,132 @@
+"""restricted_area: a vessel not allowed by the zone's rules is inside a restricted, protected or
+security zone.
+
+State alert per vessel and zone: raised on the zone engine's confirmed entry (two fixes inside at
+least 10 s apart), updated while the vessel stays inside, cleared on the confirmed exit (50 m
+outside). A vessel is allowed in when it is on an allow-list (`exempt_roles`) or its category is in
+the zone's ``allowed_categories``; a zone marked ``night_only`` is watched only during its night
+hours. Severity comes from the zone (``severity``), else `default_severity`. Conditions that
+start while a vessel is already inside (night falls, its static data shows it is not allowed, it
+reaches the minimum message count) are picked up on its next position; a vessel that becomes
+allowed is cleared.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from vts.alerts.model import iso_time
+from vts.rules._common import ALL_ROLES, is_allowlisted, label, zone_ids_of_kinds
+from vts.rules.base import Rule, RuleContext, RuleParams
+
+if TYPE_CHECKING:
+    from vts.reports import PositionReport
+    from vts.tracker import VesselState
+    from vts.zones import Zone, ZoneEvent
+
+TYPE = "restricted_area"
+
+
+class RestrictedAreaParams(RuleParams):
+    zone_kinds: list[str] = Field(
+        default_factory=lambda: ["restricted", "protected", "security_zone"],
+        description="kinds of zone watched by this rule",
+    )
+    exempt_roles: list[str] = Field(
+        default_factory=lambda: list(ALL_ROLES),
+        description="allow-lists whose vessels may enter any of these zones",
+    )
+    default_severity: Literal["emergency", "alarm", "warning", "caution", "info"] = Field(
+        "warning", description="severity when the zone sets none"
+    )
+
+
+class RestrictedAreaRule(Rule):
+    id = TYPE
+    Params = RestrictedAreaParams
+
+    def __init__(self, params: RuleParams) -> None:
+        super().__init__(params)
+        self.p: RestrictedAreaParams = params  # type: ignore[assignment]
+        self._inside: dict[int, set[str]] = {}
+        """Zones in which each vessel has an alert held by this rule."""
+
+    def on_zone_event(self, vessel: VesselState, event: ZoneEvent, ctx: RuleContext) -> None:
+        if event.zone_id not in zone_ids_of_kinds(ctx.zones, self.p.zone_kinds):
+            return
+        if event.kind == "exit":
+            self._clear(vessel.mmsi, event.zone_id, ctx, "left the zone")
+        else:
+            self._check(vessel, event.zone_id, ctx)
+
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        watched = zone_ids_of_kinds(ctx.zones, self.p.zone_kinds)
+        inside = ctx.zones.zones_of(vessel.mmsi) & watched if watched else set()
+        held = self._inside.get(vessel.mmsi)
+        if held:
+            for zid in sorted(held - inside):
+                self._clear(vessel.mmsi, zid, ctx, "left the zone")
+        for zid in sorted(inside):
+            self._check(vessel, zid, ctx)
+
+    def on_forget(self, mmsi: int) -> None:
+        self._inside.pop(mmsi, None)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _allowed(self, vessel: VesselState, zone: Zone, ctx: RuleContext) -> str | None:
+        """Why the vessel may be there (None: it may not)."""
+        if is_allowlisted(ctx.allowlists, vessel.mmsi, self.p.exempt_roles):
+            return "allow-listed"
+        allowed = zone.settings.allowed_categories
+        if allowed is not None and vessel.category in allowed:
+            return f"category {vessel.category} allowed"
+        if zone.settings.night_only and not zone.settings.is_night(ctx.now, ctx.config.utc_offset_hours):
+            return "zone watched at night only"
+        return None
+
+    def _check(self, vessel: VesselState, zone_id: str, ctx: RuleContext) -> None:
+        try:
+            zone = ctx.zones.zone(zone_id)
+        except KeyError:
+            return
+        why = self._allowed(vessel, zone, ctx)
+        if why is not None:
+            self._clear(vessel.mmsi, zone_id, ctx, why)
+            return
+        entered = ctx.zones.entered_at(vessel.mmsi, zone_id)
+        details: dict[str, object] = {
+            "zone_kind": zone.kind,
+            "category": vessel.category,
+            "ais_class": vessel.ais_class,
+            "allowed_categories": list(zone.settings.allowed_categories or []),
+            "entered": None if entered is None else iso_time(entered),
+            "dwell_s": None if entered is None else round(ctx.now - entered, 1),
+            "sog": vessel.sog,
+            "night_only": zone.settings.night_only,
+        }
+        ctx.alerts.hold(
+            type=TYPE,
+            mmsi=vessel.mmsi,
+            severity=zone.settings.severity or self.p.default_severity,
+            message=f"{label(vessel, vessel.mmsi)} ({vessel.category}) inside {zone.name}",
+            lat=vessel.lat,
+            lon=vessel.lon,
+            details=details,
+            zone=zone_id,
+        )
+        if ctx.alerts.is_active(TYPE, vessel.mmsi, None, zone_id):
+            self._inside.setdefault(vessel.mmsi, set()).add(zone_id)
+
+    def _clear(self, mmsi: int, zone_id: str, ctx: RuleContext, reason: str) -> None:
+        held = self._inside.get(mmsi)
+        if held is not None:
+            held.discard(zone_id)
+            if not held:
+                del self._inside[mmsi]
+        if ctx.alerts.is_active(TYPE, mmsi, None, zone_id):
+            ctx.alerts.clear(type=TYPE, mmsi=mmsi, zone=zone_id, details={"reason": reason})
+
+
+RULE = RestrictedAreaRule
