@@ -158,17 +158,17 @@ class Ingest:
                 t = state.last_time
                 explicit = False
             state.last_time = t
+            assembler = state.assembler
+            if len(assembler):
+                expired = assembler.expire(t)
+                if expired:
+                    self._drop(sstats, EXPIRED_FRAGMENT, expired)
+                    self._pending(sstats, -expired)
             if s.count == 1:
                 state.gatehouse_time = None
                 result = decode_message(s.payload, s.fill, t, source, s.own_ship, s.station, s.channel)
                 pieces = 1
             else:
-                assembler = state.assembler
-                if len(assembler):
-                    expired = assembler.expire(t)
-                    if expired:
-                        self._drop(sstats, EXPIRED_FRAGMENT, expired)
-                        self._pending(sstats, -expired)
                 message, drops = assembler.add(s, t, explicit)
                 self._pending(sstats, 1)
                 for reason, n in drops:

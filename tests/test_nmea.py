@@ -1,0 +1,276 @@
+"""Sentence layer: line formats, checksums, reassembly, and the pyais traps it guards against."""
+
+from __future__ import annotations
+
+import pyais
+import pytest
+
+from vts.ingest import Ingest
+from vts.nmea import (
+    BAD_CHECKSUM,
+    BLANK,
+    COMMENT,
+    EXPIRED_FRAGMENT,
+    FRAGMENT_TTL_S,
+    MALFORMED,
+    METADATA,
+    NOT_NMEA,
+    ORPHAN_FRAGMENT,
+    OTHER_NMEA,
+    TOO_LONG,
+    FragmentAssembler,
+    nmea_checksum,
+    parse_line,
+)
+from vts.reports import PositionReport, StaticReport
+
+POS = "!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C"  # type 1, MMSI 366053209, 37.802N 122.342W
+TYPE5 = [
+    "!AIVDM,2,1,9,B,55R3Vn82=ILTQ3KKS>1<D60Dq@E918U<F222221J1`?164vc03S1CCAD,0*2A",
+    "!AIVDM,2,2,9,B,`88888888888880,2*76",
+]  # gpsd ais-nmea.log: MMSI 371255000 "SEA ENTERPRISE", callsign HP6683
+
+
+def with_checksum(body: str, start: str = "!") -> str:
+    return f"{start}{body}*{nmea_checksum(body.encode()):02X}"
+
+
+def tag(fields: str) -> str:
+    return f"\\{fields}*{nmea_checksum(fields.encode()):02X}\\"
+
+
+def test_plain_sentence() -> None:
+    parsed = parse_line(POS)
+    assert not parsed.drops and parsed.ignored is None
+    (s,) = parsed.sentences
+    assert (s.count, s.number, s.channel, s.fill, s.own_ship) == (1, 1, "B", 0, False)
+    assert s.time is None
+
+
+def test_bytes_and_str_and_line_endings_are_the_same() -> None:
+    a = parse_line(POS).sentences[0]
+    b = parse_line((POS + "\r\n").encode()).sentences[0]
+    assert a == b
+
+
+def test_checksum_is_verified() -> None:
+    bad = POS[:-2] + "00"
+    assert parse_line(bad).drops == [BAD_CHECKSUM]
+    # pyais decodes the same line without complaint (its default): we must not.
+    assert pyais.decode(bad).mmsi == 366053209
+
+
+def test_aivdo_is_own_ship() -> None:
+    line = with_checksum("AIVDO,1,1,,,B>qc:003wk?8mP=18D3Q3wgTiT;T,0")
+    (s,) = parse_line(line).sentences
+    assert s.own_ship
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        (tag("c:1700000000,s:CALLAO1"), 1700000000.0),
+        (tag("s:CALLAO1,c:1700000000123"), 1700000000.123),  # milliseconds
+        ("2023-11-14T22:13:20Z ", 1700000000.0),
+        ("2023-11-14 22:13:20.500;", 1700000000.5),
+        ("2023-11-14T17:13:20-05:00 ", 1700000000.0),
+        ("1700000000.25 ", 1700000000.25),
+        ("1700000000250,", 1700000000.25),
+    ],
+)
+def test_line_time_sources(prefix: str, expected: float) -> None:
+    (s,) = parse_line(prefix + POS).sentences
+    assert s.time == pytest.approx(expected)
+
+
+def test_tag_block_station_and_group() -> None:
+    (s,) = parse_line(tag("g:1-2-77,s:rEV02,c:1334337317") + TYPE5[0]).sentences
+    assert s.station == "rEV02" and s.group == b"77" and s.time == 1334337317.0
+
+
+def test_tag_block_with_wrong_checksum_is_not_trusted_but_sentence_kept() -> None:
+    (s,) = parse_line("\\c:1700000000*11\\" + POS).sentences
+    assert s.time is None
+    (s,) = parse_line("\\c:1700000000*00\\" + POS).sentences  # '*00' = not computed (AMSA)
+    assert s.time == 1700000000.0
+
+
+def test_uscg_metadata_after_checksum() -> None:
+    (s,) = parse_line(POS + ",b003669794,1272412827").sentences
+    assert s.station == "b003669794" and s.time == 1272412827.0
+    long_form = POS + ",d-109,S2105,t050056.00,T56.13718694,r003669946,1325394060,1325394001"
+    (s,) = parse_line(long_form).sentences
+    assert s.station == "r003669946" and s.time == 1325394060.0
+    (s,) = parse_line(POS + ",1327992119173").sentences  # exactEarth: unix milliseconds
+    assert s.time == pytest.approx(1327992119.173)
+
+
+def test_trailing_junk_after_checksum_is_ignored() -> None:
+    (s,) = parse_line(POS + "'").sentences
+    assert s.payload.startswith(b"15M67")
+
+
+def test_two_sentences_concatenated_on_one_line() -> None:
+    parsed = parse_line(TYPE5[0] + TYPE5[1])
+    assert [s.number for s in parsed.sentences] == [1, 2]
+    parsed = parse_line(tag("c:1") + POS + tag("c:1700000000") + POS)
+    assert len(parsed.sentences) == 2 and parsed.sentences[1].time == 1700000000.0
+
+
+def test_gatehouse_line_gives_time_to_next_sentence() -> None:
+    pghp = with_checksum("PGHP,1,2010,6,11,11,46,11,929,244,0,,1,72", start="$")
+    parsed = parse_line(pghp)
+    assert parsed.ignored == METADATA and parsed.gatehouse_time == pytest.approx(1276256771.929)
+    ingest = Ingest()
+    ingest.feed(pghp, "gh", received=5.0)
+    (report,) = ingest.feed(POS, "gh", received=5.0)
+    assert report.time == pytest.approx(1276256771.929)
+    (report,) = ingest.feed(POS, "gh", received=5.0)  # the PGHP time was for one sentence only
+    assert report.time == 5.0
+
+
+@pytest.mark.parametrize(
+    ("line", "outcome"),
+    [
+        ("", BLANK),
+        ("   \r\n", BLANK),
+        ("# a comment", COMMENT),
+        ("$GPGGA,114702.00,3351.0151,S,15117.2160,E,1,06,1.69,00093,M,021,M,,*76", OTHER_NMEA),
+        ("Virtual AIS Receiver Stream Broadcast v1.1.0 <DEMO>", NOT_NMEA),
+    ],
+)
+def test_lines_that_are_not_ais_are_ignored_not_dropped(line: str, outcome: str) -> None:
+    parsed = parse_line(line)
+    assert parsed.ignored == outcome and not parsed.drops and not parsed.sentences
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "!AIVDM,o=cf0Knevo00`4W,0*20",  # aisparser SAR.log corrupted line
+        "!AIVDM,1,1$PSHI,004,SL161R,2.3.9,Dec 22 2004 16:02:05,20041217-005-bcl*66",
+        with_checksum("AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,7"),  # fill bits > 5
+        with_checksum("AIVDM,1,2,,B,15M67FC000G?ufbE`FepT@3n00Sa,0")[:-3],  # no checksum
+        with_checksum("AIVDM,2,3,,B,15M67FC000G?ufbE`FepT@3n00Sa,0"),  # fragment 3 of 2
+        with_checksum("AIVDM,1,1,,B,15M67FC000G?ufbE`Fe~T@3n00Sa,0"),  # '~' is not payload armour
+        "\\c:1700000000,s:x*00",  # unterminated tag block
+    ],
+)
+def test_malformed_lines(line: str) -> None:
+    assert parse_line(line).drops == [MALFORMED]
+
+
+def test_huge_line_is_dropped_whole() -> None:
+    assert parse_line("!" + "A" * 100_000).drops == [TOO_LONG]
+
+
+def test_never_raises_on_non_utf8_bytes() -> None:
+    parsed = parse_line(b"\xff\xfe!AIVDM\x00\x80,1,1")
+    assert parsed.items >= 1
+
+
+# -- reassembly ----------------------------------------------------------------------------------
+def test_out_of_order_fragments_are_ordered_by_fragment_number() -> None:
+    """pyais trap: decode(p2, p1) silently uses the wrong fill bits. We order by fragment number."""
+    forward = Ingest()
+    forward_reports = [r for line in TYPE5 for r in forward.feed(line, "a", 1.0)]
+    backward = Ingest()
+    backward_reports = [r for line in reversed(TYPE5) for r in backward.feed(line, "a", 1.0)]
+    assert forward_reports == backward_reports
+    (report,) = backward_reports
+    assert isinstance(report, StaticReport)
+    assert (report.mmsi, report.name, report.callsign) == (371255000, "SEA ENTERPRISE", "HP6683")
+
+
+def test_fragments_expire_after_event_time_not_wall_clock() -> None:
+    """pyais trap: NMEAQueue keeps an incomplete fragment forever. Ours expire by EVENT time."""
+    ingest = Ingest()
+    ingest.feed(TYPE5[0], "a", 1000.0)
+    ingest.feed(POS, "a", 1000.0 + FRAGMENT_TTL_S / 2)
+    assert ingest.stats.pending == 1
+    assert ingest.feed(TYPE5[1], "a", 1000.0 + FRAGMENT_TTL_S + 1) == []  # fragment 1 expired first
+    assert ingest.stats.drops[EXPIRED_FRAGMENT] == 1
+    assert ingest.stats.pending == 1  # the late fragment 2 now waits alone
+    ingest.flush()
+    assert ingest.stats.drops[ORPHAN_FRAGMENT] == 1 and ingest.stats.pending == 0
+
+
+def test_fragments_are_kept_apart_by_source_and_channel() -> None:
+    ingest = Ingest()
+    assert ingest.feed(TYPE5[0], "north", 1.0) == []
+    assert ingest.feed(TYPE5[1], "south", 1.0) == []  # another receiver: not the same message
+    assert ingest.feed(TYPE5[1], "north", 1.0) != []
+    other_channel = with_checksum("AIVDM,2,2,9,A,`88888888888880,2")
+    ingest.feed(TYPE5[0], "x", 1.0)
+    assert ingest.feed(other_channel, "x", 1.0) == []
+
+
+def test_repeated_fragment_number_orphans_the_incomplete_group() -> None:
+    ingest = Ingest()
+    ingest.feed(TYPE5[0], "a", 1.0)
+    ingest.feed(TYPE5[0], "a", 2.0)  # a new message with the same sequence id
+    assert ingest.stats.drops[ORPHAN_FRAGMENT] == 1
+    assert len(ingest.feed(TYPE5[1], "a", 3.0)) == 1
+
+
+def test_tag_block_groups_join_fragments_whatever_their_sequence_ids() -> None:
+    first = tag("g:1-2-4242,s:sat,c:1700000000") + TYPE5[0]
+    second = tag("g:2-2-4242") + TYPE5[1].replace(",9,B,", ",9,B,")
+    ingest = Ingest()
+    assert ingest.feed(first, "sat", None) == []
+    (report,) = ingest.feed(second, "sat", None)
+    assert report.time == 1700000000.0 and report.station == "sat"
+
+
+def test_assembler_bounds_pending_groups() -> None:
+    assembler = FragmentAssembler(ttl=1e9, max_groups=3)
+    ingest_lines = [with_checksum(f"AIVDM,2,1,{i},A,55R3Vn82=ILTQ3KKS,0") for i in range(5)]
+    dropped = 0
+    for i, line in enumerate(ingest_lines):
+        (s,) = parse_line(line).sentences
+        _, drops = assembler.add(s, float(i), True)
+        dropped += sum(n for _, n in drops)
+    assert len(assembler) == 3 and dropped == 2
+
+
+def test_untimed_lines_take_received_then_last_event_time() -> None:
+    ingest = Ingest()
+    (a,) = ingest.feed(tag("c:1700000000") + POS, "f", None)
+    (b,) = ingest.feed(POS, "f", None)  # no time, no receive time: last event time of the source
+    (c,) = ingest.feed(POS, "other", None)  # another source with no time yet: 0.0
+    (d,) = ingest.feed(POS, "f", 1700000100.0)
+    assert (a.time, b.time, c.time, d.time) == (1700000000.0, 1700000000.0, 0.0, 1700000100.0)
+
+
+def test_time_offset_is_added_to_every_event_time() -> None:
+    ingest = Ingest()
+    (a,) = ingest.feed(tag("c:1700000000") + POS, "demo", None, time_offset=3600.0)
+    (b,) = ingest.feed(POS, "demo", None, time_offset=3600.0)
+    (c,) = ingest.feed(POS, "live", 50.0, time_offset=10.0)
+    assert (a.time, b.time, c.time) == (1700003600.0, 1700003600.0, 60.0)
+
+
+def test_stats_per_source_and_totals() -> None:
+    ingest = Ingest()
+    ingest.feed(POS, "a", 1.0)
+    ingest.feed(POS[:-2] + "00", "b", 1.0)
+    ingest.feed("# hello", "b", 1.0)
+    s = ingest.stats
+    assert (s.lines, s.messages, s.drops[BAD_CHECKSUM], s.ignored[COMMENT]) == (3, 1, 1, 1)
+    assert s.by_source["a"].messages == 1 and s.by_source["b"].drops[BAD_CHECKSUM] == 1
+    assert s.as_dict()["by_source"]["b"]["lines"] == 2  # type: ignore[index]
+    assert "bad_checksum=1" in s.summary()
+
+
+def test_report_fields_for_a_known_sentence() -> None:
+    (r,) = Ingest().feed(POS, "a", 1.0)
+    assert isinstance(r, PositionReport)
+    assert r.mmsi == 366053209 and r.channel == "B" and r.source == "a"
+    assert r.lat == pytest.approx(37.802118, abs=1e-6) and r.lon == pytest.approx(-122.341618, abs=1e-6)
+
+
+def test_fragments_expire_on_single_sentence_traffic_too() -> None:
+    ingest = Ingest()
+    ingest.feed(TYPE5[0], "a", 1000.0)
+    ingest.feed(POS, "a", 1000.0 + FRAGMENT_TTL_S + 0.5)
+    assert ingest.stats.drops[EXPIRED_FRAGMENT] == 1 and ingest.stats.pending == 0
