@@ -11,6 +11,7 @@ from vts.nmea import (
     BLANK,
     COMMENT,
     EXPIRED_FRAGMENT,
+    FRAGMENT_MIN_ARRIVALS,
     FRAGMENT_TTL_S,
     MALFORMED,
     METADATA,
@@ -186,7 +187,8 @@ def test_fragments_expire_after_event_time_not_wall_clock() -> None:
     """pyais trap: NMEAQueue keeps an incomplete fragment forever. Ours expire by EVENT time."""
     ingest = Ingest()
     ingest.feed(TYPE5[0], "a", 1000.0)
-    ingest.feed(POS, "a", 1000.0 + FRAGMENT_TTL_S / 2)
+    for _ in range(FRAGMENT_MIN_ARRIVALS):
+        ingest.feed(POS, "a", 1000.0 + FRAGMENT_TTL_S / 2)
     assert ingest.stats.pending == 1
     assert ingest.feed(TYPE5[1], "a", 1000.0 + FRAGMENT_TTL_S + 1) == []  # fragment 1 expired first
     assert ingest.stats.drops[EXPIRED_FRAGMENT] == 1
@@ -272,5 +274,17 @@ def test_report_fields_for_a_known_sentence() -> None:
 def test_fragments_expire_on_single_sentence_traffic_too() -> None:
     ingest = Ingest()
     ingest.feed(TYPE5[0], "a", 1000.0)
-    ingest.feed(POS, "a", 1000.0 + FRAGMENT_TTL_S + 0.5)
+    for i in range(FRAGMENT_MIN_ARRIVALS):
+        assert ingest.stats.pending == 1
+        ingest.feed(POS, "a", 1000.0 + FRAGMENT_TTL_S + 0.5 + i)
     assert ingest.stats.drops[EXPIRED_FRAGMENT] == 1 and ingest.stats.pending == 0
+
+
+def test_out_of_time_order_satellite_feed_keeps_adjacent_fragments() -> None:
+    """A neighbour stamped much later (satellite feeds are not in time order) does not expire a
+    group whose next fragment comes right after it."""
+    ingest = Ingest()
+    ingest.feed(tag("c:1418169601") + TYPE5[0], "sat", None)
+    ingest.feed(tag("c:1418172113") + POS, "sat", None)
+    (report,) = ingest.feed(tag("c:1418169601") + TYPE5[1], "sat", None)
+    assert report.time == 1418169601.0

@@ -67,7 +67,11 @@ METADATA = "metadata"
 MAX_LINE_BYTES = 4096
 """Longer lines are dropped whole (`too_long`): no real AIS line comes near this."""
 FRAGMENT_TTL_S = 10.0
-"""Incomplete multi-sentence groups expire after this much event time."""
+"""Incomplete multi-sentence groups expire after this much event time ..."""
+FRAGMENT_MIN_ARRIVALS = 4
+"""... once at least this many later sentences of the source have arrived. Satellite feeds are not
+in time order (a fragment's neighbour may be stamped minutes later); the fragments of one message
+still arrive next to each other."""
 MAX_PENDING_GROUPS = 1000
 """Per source: beyond this many incomplete groups the oldest is expired (bounded memory)."""
 MIN_EPOCH = 315532800.0  # 1980-01-01
@@ -427,6 +431,7 @@ class _Group:
     time: float
     explicit: bool
     started: float
+    arrival: int
 
 
 class FragmentAssembler:
@@ -439,10 +444,18 @@ class FragmentAssembler:
     Outcomes are reported in sentences: `add` returns (message or None, [(reason, n_sentences)]).
     """
 
-    def __init__(self, ttl: float = FRAGMENT_TTL_S, max_groups: int = MAX_PENDING_GROUPS) -> None:
+    def __init__(
+        self,
+        ttl: float = FRAGMENT_TTL_S,
+        max_groups: int = MAX_PENDING_GROUPS,
+        min_arrivals: int = FRAGMENT_MIN_ARRIVALS,
+    ) -> None:
         self.ttl = ttl
         self.max_groups = max_groups
+        self.min_arrivals = min_arrivals
         self._groups: dict[tuple[bytes | str, bytes, int], _Group] = {}
+        self._arrivals = 0
+        """Sentences seen while groups were pending (expire() is called once per sentence)."""
 
     @property
     def pending_sentences(self) -> int:
@@ -464,7 +477,7 @@ class FragmentAssembler:
             if len(self._groups) >= self.max_groups:
                 oldest = next(iter(self._groups))
                 drops.append((EXPIRED_FRAGMENT, len(self._groups.pop(oldest).parts)))
-            group = _Group(s.count, {}, time, explicit, time)
+            group = _Group(s.count, {}, time, explicit, time, self._arrivals)
             self._groups[key] = group  # type: ignore[index]
         elif explicit and not group.explicit:
             group.time = time
@@ -487,13 +500,18 @@ class FragmentAssembler:
         return message, drops
 
     def expire(self, now: float) -> int:
-        """Drop groups older than the TTL at event time `now`; returns the sentences expired."""
+        """Call once per sentence of the source, at its event time `now`: drops the groups that
+        started more than the TTL ago (and have waited through `min_arrivals` sentences);
+        returns the number of sentences expired."""
+        self._arrivals += 1
         expired = 0
         groups = self._groups
         limit = now - self.ttl
+        arrivals = self._arrivals - self.min_arrivals
         while groups:
             key = next(iter(groups))
-            if groups[key].started >= limit:
+            group = groups[key]
+            if group.started >= limit or group.arrival > arrivals:
                 break
             expired += len(groups.pop(key).parts)
         return expired
