@@ -19,8 +19,8 @@ from tests.rule_helpers import (
 from vts.reports import SafetyReport, StaticReport
 from vts.rules.identity_change import imo_is_valid
 
-SHIP = 760000101
-OTHER = 760000102
+SHIP = 725000101
+OTHER = 725000102
 ON_LAND = (-12.08, -77.22)  # San Lorenzo island
 
 
@@ -264,7 +264,7 @@ def test_position_at_zero_zero_and_on_land() -> None:
 
 
 def test_many_vessels_jumping_to_one_place_is_one_interference_alert() -> None:
-    fleet = [760000200 + k for k in range(6)]
+    fleet = [725000200 + k for k in range(6)]
     spoofed = offset(OPEN_WATER, north_m=4000, east_m=1000)
     streams = []
     for k, m in enumerate(fleet):

@@ -1,0 +1,239 @@
+"""Navigation-safety rules: cpa, anchor_drag, speeding, drifting. Hand-made tracks through a real Core."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tests.rule_helpers import (
+    ANCHORAGE,
+    OPEN_WATER,
+    T0,
+    make_config,
+    make_core,
+    merge,
+    moving,
+    of_type,
+    offset,
+    path,
+    position,
+    run,
+    static,
+    stationary,
+)
+from vts.rules.cpa import compute_cpa
+
+A = 725000301
+B = 725000302
+NM = 1852.0
+
+
+# -- cpa ------------------------------------------------------------------------------------------------
+
+
+def test_compute_cpa_vectorised() -> None:
+    x = np.array([0.0, 1000.0, 0.0])
+    y = np.array([0.0, 0.0, 500.0])
+    vx = np.array([5.0, -5.0, 5.0])
+    vy = np.zeros(3)
+    rng, cpa, tcpa = compute_cpa(x, y, vx, vy, np.array([0, 0]), np.array([1, 2]), 0.25)
+    assert np.allclose(rng, [1000.0, 500.0])
+    assert math.isclose(cpa[0], 0.0, abs_tol=1e-9) and math.isclose(tcpa[0], 100.0)
+    assert math.isinf(tcpa[1]) and math.isclose(cpa[1], 500.0)  # same velocity: no CPA
+
+
+def _head_on(offset_m: float, start_gap_m: float = 3000.0, sog: float = 10.0, minutes: float = 10.0) -> list:
+    west = OPEN_WATER
+    east = offset(OPEN_WATER, north_m=offset_m, east_m=start_gap_m)
+    return merge(
+        moving(A, T0, minutes=minutes, start=west, cog=90, sog=sog),
+        moving(B, T0, minutes=minutes, start=east, cog=270, sog=sog),
+    )
+
+
+def test_head_on_is_an_alarm_then_cleared_after_passing() -> None:
+    alerts = of_type(run(make_core(), _head_on(50)), "cpa")
+    assert alerts[0].state == "raised" and alerts[0].severity == "alarm"
+    assert (alerts[0].mmsi, alerts[0].other_mmsi) == (A, B)
+    assert alerts[0].details["cpa_nm"] < 0.1 and 0 < alerts[0].details["tcpa_min"] <= 5
+    assert alerts[-1].state == "cleared"
+    assert len([a for a in alerts if a.state == "raised"]) == 1
+
+
+def test_passing_at_a_quarter_mile_is_a_warning_not_an_alarm() -> None:
+    alerts = of_type(run(make_core(), _head_on(0.25 * NM)), "cpa")
+    assert alerts and {a.severity for a in alerts if a.state != "cleared"} == {"warning"}
+
+
+def test_cpa_near_misses_stay_silent() -> None:
+    # passing 0.35 NM apart
+    assert of_type(run(make_core(), _head_on(0.35 * NM)), "cpa") == []
+    # one of them under 1 kn
+    slow = merge(
+        moving(A, T0, minutes=10, start=OPEN_WATER, cog=90, sog=10),
+        moving(B, T0, minutes=10, start=offset(OPEN_WATER, east_m=2000), cog=270, sog=0.9),
+    )
+    assert of_type(run(make_core(), slow), "cpa") == []
+    # in company: same course and speed, 150 m apart (no relative motion, no CPA)
+    company = merge(
+        moving(A, T0, minutes=10, start=OPEN_WATER, cog=45, sog=8),
+        moving(B, T0, minutes=10, start=offset(OPEN_WATER, north_m=150), cog=45, sog=8),
+    )
+    assert of_type(run(make_core(), company), "cpa") == []
+
+
+def test_cpa_only_within_range_and_time_horizon() -> None:
+    # 5 NM apart closing at 40 kn: TCPA 7.5 min, but the pair is beyond 3 NM at first
+    alerts = of_type(run(make_core(), _head_on(0, start_gap_m=5 * NM, sog=20, minutes=8)), "cpa")
+    assert alerts and alerts[0].details["range_nm"] <= 3.0
+    # 3 NM apart closing at 12 kn: CPA 0 but TCPA 15 min: first alert only once TCPA <= 10 min
+    alerts = of_type(run(make_core(), _head_on(0.2 * NM, start_gap_m=3 * NM - 100, sog=6, minutes=14)), "cpa")
+    assert alerts and alerts[0].details["tcpa_min"] <= 10.0
+    assert alerts[0].time >= T0 + 4 * 60
+
+
+def test_assist_pairs_and_anchored_ships_are_left_out() -> None:
+    tug = merge(static(B, T0, name="TUG", ship_type=52, length=30), _head_on(30))
+    assert of_type(run(make_core(), tug), "cpa") == []
+    config = make_config()
+    config.allowlists.pilot.append(B)
+    assert of_type(run(make_core(config), _head_on(30)), "cpa") == []
+    anchored = merge(
+        moving(A, T0, minutes=10, start=OPEN_WATER, cog=90, sog=10),
+        moving(B, T0, minutes=10, start=offset(OPEN_WATER, east_m=3000), cog=270, sog=1.5, nav_status=1),
+    )
+    assert of_type(run(make_core(), anchored), "cpa") == []
+
+
+# -- anchor_drag ----------------------------------------------------------------------------------------
+
+
+def _anchored(minutes: float, at: tuple[float, float] = ANCHORAGE, **kw: object) -> list:
+    return stationary(A, T0, minutes=minutes, at=at, every_s=60, nav_status=1, **kw)
+
+
+def test_drag_beyond_the_swing_circle_for_three_fixes() -> None:
+    settle = _anchored(15)
+    t = settle[-1].time
+    drift = moving(A, t + 60, minutes=20, start=ANCHORAGE, cog=120, sog=0.8, every_s=60, nav_status=1)
+    reports = merge(static(A, T0, name="BULKER", ship_type=70, length=200), settle, drift)
+    alerts = of_type(run(make_core(), reports), "anchor_drag")
+    assert alerts and alerts[0].severity == "alarm" and alerts[0].state == "raised"
+    d = alerts[0].details
+    assert d["swing_radius_m"] == 350.0 and d["distance_m"] > 350.0 and d["fixes_outside"] >= 3
+
+
+def test_swinging_inside_the_circle_is_silent() -> None:
+    settle = _anchored(15)
+    t = settle[-1].time
+    points = [
+        offset(ANCHORAGE, north_m=300 * math.sin(k / 5), east_m=300 * math.cos(k / 5)) for k in range(40)
+    ]
+    swing = path(A, t + 60, points, every_s=60, sog=0.4, nav_status=1)
+    reports = merge(static(A, T0, name="BULKER", ship_type=70, length=200), settle, swing)
+    assert of_type(run(make_core(), reports), "anchor_drag") == []
+
+
+def test_making_way_at_anchor_for_two_minutes() -> None:
+    settle = _anchored(15)
+    t = settle[-1].time + 60
+    fast = stationary(A, t, minutes=3, at=ANCHORAGE, every_s=20, sog=1.3, nav_status=1)
+    alerts = of_type(run(make_core(), merge(settle, fast)), "anchor_drag")
+    assert alerts and alerts[0].details["making_way_s"] >= 120
+    brief = stationary(A, t, minutes=1.5, at=ANCHORAGE, every_s=20, sog=1.3, nav_status=1)
+    rest = stationary(A, t + 100, minutes=5, at=ANCHORAGE, every_s=60, sog=0.2, nav_status=1)
+    assert of_type(run(make_core(), merge(settle, brief, rest)), "anchor_drag") == []
+
+
+def test_leaving_with_a_stale_at_anchor_status_is_not_a_drag() -> None:
+    settle = _anchored(15)
+    leave = moving(
+        A, settle[-1].time + 60, minutes=10, start=ANCHORAGE, cog=250, sog=9, every_s=10, nav_status=1
+    )
+    assert of_type(run(make_core(), merge(settle, leave)), "anchor_drag") == []
+
+
+# -- speeding -----------------------------------------------------------------------------------------
+
+PORT_START = (-12.052, -77.150)
+
+
+def _in_port(sogs: list[float], every_s: float = 10.0) -> list:
+    out = []
+    lat, lon = PORT_START
+    for k, sog in enumerate(sogs):
+        out.append(position(A, T0 + k * every_s, (lat, lon), sog=sog, cog=0.0))
+        lat += sog * 1852 / 3600 * every_s / 111_195.0
+    return out
+
+
+def test_speeding_in_the_port_area() -> None:
+    core = make_core()
+    assert "port_area" in {z.id for z in core.zones.zones_at(PORT_START[1], PORT_START[0])}
+    reports = _in_port([7.0] * 3 + [9.5] * 12 + [6.0] * 3)
+    alerts = of_type(run(core, reports), "speeding")
+    assert alerts[0].state == "raised" and alerts[-1].state == "cleared"
+    raised = alerts[0]
+    assert raised.zone == "port_area" and raised.details["limit_kn"] == 8.0
+    assert raised.details["duration_s"] >= 60 and raised.details["reports"] >= 2
+
+
+def test_speeding_near_misses() -> None:
+    assert of_type(run(make_core(), _in_port([7.0] * 3 + [9.5] * 6 + [6.0] * 6)), "speeding") == []  # 50 s
+    assert of_type(run(make_core(), _in_port([8.0] * 20)), "speeding") == []  # at the limit
+    # one report over the limit and the next one 70 s later already under it
+    assert of_type(run(make_core(), _in_port([7.0] * 3 + [9.5, 7.5, 7.5], every_s=70)), "speeding") == []
+    # open water outside any limited zone other than the 12 kn VTS area
+    fast = moving(A, T0, minutes=5, start=OPEN_WATER, cog=200, sog=11.5)
+    assert of_type(run(make_core(), fast), "speeding") == []
+
+
+# -- drifting -----------------------------------------------------------------------------------------
+
+
+def _crabbing(minutes: float, heading: int, cog: float, sog: float = 2.0, **kw: object) -> list:
+    return moving(
+        A, T0, minutes=minutes, start=OPEN_WATER, cog=cog, sog=sog, every_s=10, heading=heading, **kw
+    )
+
+
+def test_drifting_sideways_for_three_minutes() -> None:
+    alerts = of_type(run(make_core(), _crabbing(5, heading=0, cog=90)), "drifting")
+    assert alerts and alerts[0].state == "raised" and alerts[0].severity == "warning"
+    assert alerts[0].details["kind"] == "drift" and alerts[0].details["duration_s"] >= 180
+    assert alerts[0].time >= T0 + 180
+
+
+def test_drifting_near_misses() -> None:
+    assert of_type(run(make_core(), _crabbing(6, heading=0, cog=40)), "drifting") == []  # 40 degrees off
+    assert of_type(run(make_core(), _crabbing(2.5, heading=0, cog=90)), "drifting") == []  # 2.5 minutes
+    assert of_type(run(make_core(), _crabbing(6, heading=0, cog=90, sog=0.2)), "drifting") == []  # < 0.25 kn
+    assert (
+        of_type(run(make_core(), _crabbing(6, heading=0, cog=90, nav_status=1)), "drifting") == []
+    )  # at anchor
+    tug = merge(static(A, T0, name="TUG", ship_type=52), _crabbing(6, heading=0, cog=90))
+    assert of_type(run(make_core(), tug), "drifting") == []
+
+
+def test_gps_noise_at_very_low_speed_is_not_drift() -> None:
+    rng = np.random.default_rng(7)
+    reports = [
+        position(
+            A,
+            T0 + 10 * k,
+            offset(OPEN_WATER, north_m=float(rng.normal(0, 5)), east_m=float(rng.normal(0, 5))),
+            sog=0.4,
+            cog=float(rng.uniform(0, 360)),
+            heading=10,
+        )
+        for k in range(60)
+    ]
+    assert of_type(run(make_core(), reports), "drifting") == []
+
+
+def test_not_under_command_status_and_its_end() -> None:
+    nuc = moving(A, T0, minutes=3, start=OPEN_WATER, cog=0, sog=1.0, nav_status=2)
+    ok = moving(A, T0 + 190, minutes=2, start=OPEN_WATER, cog=0, sog=6.0, nav_status=0, heading=0)
+    alerts = of_type(run(make_core(), merge(nuc, ok)), "drifting")
+    assert alerts[0].details["kind"] == "not_under_command" and alerts[-1].state == "cleared"
