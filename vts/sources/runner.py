@@ -34,6 +34,7 @@ from vts.sources.base import Backoff, LineSink, Source
 from vts.sources.settings import SourceSettings
 
 if TYPE_CHECKING:
+    from vts.config import Config
     from vts.core import Core
 
 log = logging.getLogger("vts.sources")
@@ -46,8 +47,8 @@ class SourceUnavailable(Exception):
     """A source whose implementation cannot be loaded (an optional module missing)."""
 
 
-def make_source(settings: SourceSettings, *, stdin_live: bool = True) -> Source:
-    """The reader for one `sources:` entry."""
+def make_source(settings: SourceSettings, *, stdin_live: bool = True, config: Config | None = None) -> Source:
+    """The reader for one `sources:` entry. Raises `SourceUnavailable` when its module is missing."""
     kind = settings.kind
     if kind == "tcp":
         from vts.sources.tcp import TcpSource
@@ -65,12 +66,15 @@ def make_source(settings: SourceSettings, *, stdin_live: bool = True) -> Source:
         from vts.sources.files import StdinSource
 
         return StdinSource(settings, live=stdin_live)
-    module_name, class_name = {
-        "mqtt": ("vts.sources.mqtt", "MqttSource"),
-        "simulate": ("vts.sources.simulated", "SimulatedSource"),
-    }[kind]
+    if kind == "simulate":
+        from vts.sources.simulated import SimulatedSource, SimulatorUnavailable
+
+        try:
+            return SimulatedSource(settings, config)
+        except SimulatorUnavailable as e:
+            raise SourceUnavailable(f"source {settings.name!r}: {e}") from e
     try:
-        cls = getattr(importlib.import_module(module_name), class_name)
+        cls = importlib.import_module("vts.sources.mqtt").MqttSource
     except (ImportError, AttributeError) as e:
         raise SourceUnavailable(f"source {settings.name!r}: kind {kind!r} is not available here ({e})") from e
     source: Source = cls(settings)

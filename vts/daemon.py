@@ -1,0 +1,281 @@
+"""`vts run`: the VTS daemon. Feeds in, one core, alerts out (store, MQTT, live map).
+
+    vts run                                   # default config: no live feed, so the demo loop
+    vts run --config /etc/vts/callao.yaml     # the sources named in the config
+    vts run --simulate --speed 5              # simulated Callao traffic
+
+* Sources: every enabled entry of the config's ``sources:``; with none, the bundled sample log
+  (`vts.samples.SAMPLE_LOG`) is replayed in a loop at 10x, so a newcomer sees it working with no
+  receiver. ``--simulate`` replaces them with the live simulator.
+* Signals: SIGINT / SIGTERM stop it (sources cancelled first, then the map and MQTT are closed);
+  a second one exits at once. SIGHUP reloads the configuration: zones and rules are swapped,
+  vessel state and active alerts are kept; a broken file is reported and the running
+  configuration stays. Sources are not restarted on reload (a change to them needs a restart).
+* Quiet live feeds: when every source is live, event time is carried forward with the wall clock
+  while no message arrives, so time-outs (a vessel going dark) still fire.
+* The alert database is ``alerts.store`` of the config (a relative path is taken from the current
+  directory); ``--store`` overrides it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vts.config import Config
+    from vts.core import Core
+    from vts.sources.base import Source
+    from vts.sources.runner import FeedHealth
+
+log = logging.getLogger("vts.daemon")
+
+HOUSEKEEPING_S = 1.0
+"""How often feed rates are sampled and a quiet live feed's event time is carried forward."""
+QUIET_AFTER_S = 2.0
+"""A live feed with no message for this long (wall clock) has its event time carried forward."""
+
+
+def configure_parser(p: argparse.ArgumentParser) -> None:
+    from vts.replay import positive_float
+
+    p.add_argument("--config", metavar="PATH", help="configuration file (default: the Callao configuration)")
+    p.add_argument("--store", metavar="PATH", help="alert database (default: alerts.store of the config)")
+    p.add_argument(
+        "--mqtt",
+        metavar="URL",
+        default=None,
+        help="publish alerts to this broker: mqtt://user:pass@host:port or mqtts://... "
+        "(default: $VTS_MQTT_URL, then the config's mqtt section; none: no MQTT)",
+    )
+    p.add_argument("--host", help="map server address (default: config web.host, 127.0.0.1)")
+    p.add_argument(
+        "--port", type=int, help="map server port (default: config web.port, 8080; 0: any free port)"
+    )
+    p.add_argument("--no-web", action="store_true", help="do not serve the map")
+    p.add_argument(
+        "--simulate", action="store_true", help="feed simulated Callao traffic instead of the sources"
+    )
+    p.add_argument("--seed", type=int, default=1, help="random seed of --simulate (default 1)")
+    p.add_argument(
+        "--speed",
+        type=positive_float,
+        metavar="X",
+        help="pacing of --simulate and of the demo loop (default: 1 for --simulate, 10 for the demo)",
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    from vts.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as e:
+        print(f"vts run: {e}", file=sys.stderr)
+        return 2
+    daemon = Daemon(config, args)
+    try:
+        return asyncio.run(daemon.run())
+    except DaemonError as e:
+        print(f"vts run: {e}", file=sys.stderr)
+        return 2
+
+
+class DaemonError(Exception):
+    """Something that prevents the daemon from starting at all."""
+
+
+class Daemon:
+    def __init__(self, config: Config, args: argparse.Namespace) -> None:
+        self.config = config
+        self.args = args
+        self.config_path: Path | None = Path(args.config) if args.config else None
+        self.mode = "live"
+        self.stop_event: asyncio.Event | None = None
+        self.reloads = 0
+        self.failed_reloads = 0
+        self._signals = 0
+
+    # -- the run ---------------------------------------------------------------------------------
+    async def run(self) -> int:
+        from vts.alerts.store import AlertStore
+        from vts.core import Core
+        from vts.sources.runner import CoreFeed, FeedHealth, SourceRunner
+
+        store_path = self.args.store or self.config.alerts.store
+        try:
+            store = AlertStore(store_path)
+        except Exception as e:  # sqlite3 / OSError: a database that cannot be opened
+            raise DaemonError(f"cannot open the alert database {store_path}: {e}") from None
+        core = Core(self.config, store=store)
+        sources = self._sources()
+        speed = sources[0].settings.speed if self.mode in ("demo", "simulated") else None
+        health = FeedHealth(core, sources, mode=self.mode, speed=speed)
+        self.stop_event = asyncio.Event()
+        self._install_signals(core)
+        runner = SourceRunner(sources, CoreFeed(core))
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                await self._enter_web(stack, core, store, health)
+                await self._enter_mqtt(stack, core, store)
+                runner.start()
+                housekeeping = asyncio.create_task(self._housekeeping(core, sources, health))
+                log.info(
+                    "vts running: %s (%s); alerts to %s; stop with Ctrl-C or SIGTERM, reload with SIGHUP",
+                    self.mode,
+                    ", ".join(s.describe() for s in sources),
+                    store_path or "memory",
+                )
+                await self.stop_event.wait()
+                log.info("stopping")
+                housekeeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await housekeeping
+                await runner.stop()
+        finally:
+            store.close()
+        log.info("stopped")
+        return 0
+
+    def _sources(self) -> list[Source]:
+        from vts.samples import DEMO_SPEED, SAMPLE_LOG
+        from vts.sources.runner import SourceUnavailable, make_source
+        from vts.sources.settings import SourceSettings
+
+        if self.args.simulate:
+            self.mode = "simulated"
+            settings = [
+                SourceSettings(
+                    name="simulator", kind="simulate", speed=self.args.speed or 1.0, seed=self.args.seed
+                )
+            ]
+        else:
+            settings = [s for s in self.config.sources if s.enabled]
+            if not settings:
+                self.mode = "demo"
+                if not SAMPLE_LOG.is_file():
+                    raise DaemonError(f"no source configured and the sample log {SAMPLE_LOG} is missing")
+                log.info("no live feed configured: replaying the sample log %s in a loop (demo)", SAMPLE_LOG)
+                speed = self.args.speed or DEMO_SPEED
+                settings = [
+                    SourceSettings(name="demo", kind="file", path=str(SAMPLE_LOG), loop=True, speed=speed)
+                ]
+        sources: list[Source] = []
+        for s in settings:
+            try:
+                sources.append(make_source(s, config=self.config))
+            except SourceUnavailable as e:
+                if self.args.simulate:
+                    raise DaemonError(str(e)) from None
+                log.error("%s; the other sources run without it", e)
+        if not sources:
+            raise DaemonError("none of the configured sources can run")
+        if self.mode == "live" and any(not s.live for s in sources) and any(s.live for s in sources):
+            log.warning("recorded files and live feeds are mixed: event time will jump between them")
+        return sources
+
+    # -- optional services -----------------------------------------------------------------------
+    async def _enter_web(
+        self, stack: contextlib.AsyncExitStack, core: Core, store: Any, health: FeedHealth
+    ) -> None:
+        if self.args.no_web or not self.config.web.enabled:
+            return
+        try:
+            from vts.web.server import WebServer
+        except ImportError as e:
+            log.warning("no live map: the web module is not available (%s)", e)
+            return
+        web = WebServer(self.config, core, store, health, host=self.args.host, port=self.args.port)
+        try:
+            await stack.enter_async_context(web)
+        except OSError as e:
+            log.error("no live map: cannot listen on %s:%s (%s)", web.host, web.port, e.strerror or e)
+            return
+        log.info("live map at %s", web.url)
+
+    async def _enter_mqtt(self, stack: contextlib.AsyncExitStack, core: Core, store: Any) -> None:
+        url = self.args.mqtt or os.environ.get("VTS_MQTT_URL")
+        if not url and not (self.config.mqtt.url or self.config.mqtt.host):
+            return
+        try:
+            from vts.mqtt.publisher import MqttPublisher
+            from vts.mqtt.urls import MqttUrlError, resolve_settings
+        except ImportError as e:
+            raise DaemonError(f"MQTT is configured but the MQTT module is not available: {e}") from None
+        try:
+            settings = resolve_settings(self.config.mqtt, self.args.mqtt)
+        except MqttUrlError as e:
+            raise DaemonError(str(e)) from None
+        if settings.enabled:
+            await stack.enter_async_context(MqttPublisher(settings, core, store))
+
+    # -- signals and reload ------------------------------------------------------------------------
+    def _install_signals(self, core: Core) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_stop_signal, sig)
+        if hasattr(signal, "SIGHUP"):
+            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload(core)))
+
+    def _on_stop_signal(self, sig: int) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            log.warning("second %s: exiting at once", signal.Signals(sig).name)
+            os._exit(130)
+        log.info("%s received", signal.Signals(sig).name)
+        assert self.stop_event is not None
+        self.stop_event.set()
+
+    async def reload(self, core: Core) -> bool:
+        """Read the configuration again and swap zones and rules; keep the running one on error."""
+        from vts.config import ConfigError, load_config
+
+        path = self.config_path
+        where = str(path) if path is not None else "the default configuration"
+        log.info("SIGHUP: reloading %s", where)
+        try:
+            config = await asyncio.to_thread(load_config, path)
+            core.reload(config)
+        except ConfigError as e:
+            self.failed_reloads += 1
+            log.error("configuration reload FAILED, keeping the running configuration: %s", e)
+            return False
+        except Exception as e:  # a bug in a reload path must not take the daemon down
+            self.failed_reloads += 1
+            log.exception("configuration reload FAILED (%s), keeping the running configuration", e)
+            return False
+        if [s.model_dump() for s in config.sources] != [s.model_dump() for s in self.config.sources]:
+            log.warning("the sources changed in %s: restart vts to use them (the running ones stay)", where)
+        self.config = config
+        self.reloads += 1
+        log.info(
+            "configuration reloaded: %d zones, %d rules configured", len(config.zones), len(config.rules)
+        )
+        return True
+
+    # -- housekeeping ----------------------------------------------------------------------------
+    async def _housekeeping(self, core: Core, sources: list[Source], health: FeedHealth) -> None:
+        all_live = all(s.live for s in sources)
+        seen_time: float | None = None
+        seen_wall = time.monotonic()
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_S)
+            health.sample()
+            if not all_live or core.now is None:
+                continue
+            wall = time.monotonic()
+            if seen_time is None or core.now > seen_time:
+                seen_time, seen_wall = core.now, wall
+            elif wall - seen_wall >= QUIET_AFTER_S:
+                try:
+                    core.advance(seen_time + (wall - seen_wall))
+                except Exception:
+                    log.exception("advancing event time on a quiet feed failed")
