@@ -293,6 +293,7 @@ def feed_file(path: Path, received: float | None = None) -> tuple[Ingest, list[R
     s = ingest.stats
     assert s.lines == len(data.splitlines())
     assert s.lines + s.extra_pieces == s.accounted() and s.pending == 0
+    assert "internal_error" not in s.drops
     return ingest, reports
 
 

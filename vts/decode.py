@@ -18,6 +18,7 @@ It never raises.
 
 from __future__ import annotations
 
+import logging
 from calendar import timegm
 
 from pyais.bit_vector import int_bit_vector
@@ -25,6 +26,7 @@ from pyais.bit_vector import int_bit_vector
 from vts.nmea import (
     BAD_LENGTH,
     EMPTY_PAYLOAD,
+    INTERNAL_ERROR,
     INVALID_MMSI,
     TYPE24_BAD_PART,
     UNDECODABLE,
@@ -40,6 +42,7 @@ from vts.reports import (
     StaticReport,
 )
 
+log = logging.getLogger(__name__)
 _SIX = tuple(chr(v + 64) if v < 32 else chr(v) for v in range(64))
 
 # (minimum bits accepted, nominal size); messages between the two are zero-padded to the size.
@@ -155,8 +158,9 @@ def decode_message(
         if mmsi == 0:
             return INVALID_MMSI
         return handler(v, length, msg_type, mmsi, time, source, own_ship, station, channel or None)
-    except Exception:
-        return UNDECODABLE
+    except Exception:  # a bug must not stop a feed: log it, count the message
+        log.exception("decoder failed on payload %r fill %d", payload[:200], fill)
+        return INTERNAL_ERROR
 
 
 def _class_a(

@@ -21,12 +21,22 @@ so ``lines + extra_pieces == assembled + sum(ignored) + sum(drops) + pending`` a
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
 from vts.decode import decode_message
-from vts.nmea import EXPIRED_FRAGMENT, ORPHAN_FRAGMENT, FragmentAssembler, ParsedLine, parse_line
+from vts.nmea import (
+    EXPIRED_FRAGMENT,
+    INTERNAL_ERROR,
+    ORPHAN_FRAGMENT,
+    FragmentAssembler,
+    ParsedLine,
+    parse_line,
+)
 from vts.reports import Report
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -134,8 +144,9 @@ class Ingest:
             return []
         try:
             return self._sentences(parsed, state, source, received, time_offset)
-        except Exception:  # a bug must not stop a feed; the line's sentences count as undecodable
-            self._drop(sstats, "undecodable", len(parsed.sentences))
+        except Exception:  # a bug must not stop a feed: log it, count the line's sentences
+            log.exception("ingest failed on %r from %s", line[:300], source)
+            self._drop(sstats, INTERNAL_ERROR, len(parsed.sentences))
             return []
 
     def _sentences(

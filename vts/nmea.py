@@ -20,6 +20,7 @@ ordered by fragment number, and expires incomplete groups after `FRAGMENT_TTL_S`
 
 from __future__ import annotations
 
+import logging
 import re
 from calendar import timegm
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ TYPE24_BAD_PART = "type24_bad_part"
 INVALID_MMSI = "invalid_mmsi"
 TOO_LONG = "too_long"
 NON_ASCII = "non_ascii"
+INTERNAL_ERROR = "internal_error"
+"""A bug in this code met an input it did not expect: logged with the line, counted, never raised."""
 DROP_REASONS = (
     BAD_CHECKSUM,
     MALFORMED,
@@ -54,6 +57,7 @@ DROP_REASONS = (
     INVALID_MMSI,
     TOO_LONG,
     NON_ASCII,
+    INTERNAL_ERROR,
 )
 
 # Ignored kinds (not AIS, not an error).
@@ -88,6 +92,7 @@ _FILL: dict[bytes, int] = {str(i).encode(): i for i in range(6)}
 # The 64 characters of AIS payload armour: '0'..'W' and '`'..'w'.
 _ARMOUR = bytes(range(48, 88)) + bytes(range(96, 120))
 _WS = b" \t\r\n\x00"
+log = logging.getLogger(__name__)
 _LOG_TIME = re.compile(
     rb"^\s*(?:(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)"
     rb"|(?P<epoch>\d{9,13}(?:\.\d{1,9})?))[\s,;|]+(?:-\s+)?"
@@ -231,8 +236,9 @@ def parse_line(line: bytes | str) -> ParsedLine:
     """Split one raw line into checked AIS sentences and outcomes. Never raises."""
     try:
         return _parse_line(line)
-    except Exception:  # a bug must not stop a feed: count the line as malformed
-        return ParsedLine(drops=[MALFORMED])
+    except Exception:  # a bug must not stop a feed: log it, count the line
+        log.exception("sentence layer failed on %r", line[:300])
+        return ParsedLine(drops=[INTERNAL_ERROR])
 
 
 def _parse_line(line: bytes | str) -> ParsedLine:
