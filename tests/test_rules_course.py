@@ -1,0 +1,223 @@
+"""course_anomaly, each kind: wrong_way, erratic, stop_after_departure, off_route."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from tests.rule_helpers import (
+    ANCHORAGE,
+    OPEN_WATER,
+    T0,
+    make_config,
+    make_core,
+    merge,
+    moving,
+    of_type,
+    offset,
+    position,
+    run,
+    set_rule,
+    static,
+    stationary,
+)
+from vts.normalcy import NormalcyBuilder
+from vts.reports import PositionReport
+
+SHIP = 725000401
+M_PER_DEG = 111_195.0
+
+
+def legs(
+    mmsi: int,
+    t0: float,
+    start: tuple[float, float],
+    plan: list[tuple[float, float]],
+    sog: float,
+    every_s: float = 10.0,
+) -> list[PositionReport]:
+    """Straight legs: (course, seconds) each, at constant speed."""
+    out: list[PositionReport] = []
+    lat, lon = start
+    t = t0
+    step = sog * 1852 / 3600 * every_s
+    for cog, seconds in plan:
+        for _ in range(int(seconds / every_s)):
+            out.append(position(mmsi, t, (lat, lon), sog=sog, cog=cog))
+            lat += step * math.cos(math.radians(cog)) / M_PER_DEG
+            lon += step * math.sin(math.radians(cog)) / (M_PER_DEG * math.cos(math.radians(lat)))
+            t += every_s
+    return out
+
+
+def kinds(alerts: list, kind: str) -> list:
+    return [a for a in of_type(alerts, "course_anomaly") if a.details.get("kind") == kind]
+
+
+# -- wrong_way -----------------------------------------------------------------------------------------
+
+IN_LANE_EAST = (-12.0441, -77.1870)  # tss_inbound, direction 99
+IN_LANE_WEST = (-12.0437, -77.1930)
+
+
+def test_wrong_way_in_the_inbound_lane() -> None:
+    track = legs(SHIP, T0, IN_LANE_EAST, [(279.0, 240), (189.0, 150)], sog=5)
+    alerts = kinds(run(make_core(), track), "wrong_way")
+    assert alerts and alerts[0].zone == "tss_inbound" and alerts[0].severity == "warning"
+    assert alerts[0].details["angle_off_deg"] > 90 and alerts[0].details["duration_s"] >= 120
+    assert alerts[-1].state == "cleared"  # it turned out of the lane
+    assert alerts[0].time >= T0 + 120
+
+
+def test_wrong_way_near_misses() -> None:
+    right = legs(SHIP, T0, IN_LANE_WEST, [(99.0, 240)], sog=5)
+    assert kinds(run(make_core(), right), "wrong_way") == []
+    brief = legs(SHIP, T0, IN_LANE_EAST, [(279.0, 90), (99.0, 150)], sog=5)
+    assert kinds(run(make_core(), brief), "wrong_way") == []
+    crossing = legs(SHIP, T0, (-12.0450, -77.1900), [(9.0, 240)], sog=2.5)  # exactly 90 degrees off
+    assert kinds(run(make_core(), crossing), "wrong_way") == []
+    drifting_back = legs(SHIP, T0, IN_LANE_EAST, [(279.0, 240)], sog=1.5)  # too slow for a course
+    assert kinds(run(make_core(), drifting_back), "wrong_way") == []
+
+
+# -- erratic -------------------------------------------------------------------------------------------
+
+
+def test_zigzag_is_erratic() -> None:
+    track = legs(SHIP, T0, OPEN_WATER, [(0.0, 90), (90.0, 90), (0.0, 90), (90.0, 90), (0.0, 90)], sog=8)
+    alerts = kinds(run(make_core(), track), "erratic")
+    assert len(alerts) == 1 and alerts[0].severity == "warning" and alerts[0].details["turns"] == 3
+
+
+def test_erratic_near_misses() -> None:
+    two_turns = legs(SHIP, T0, OPEN_WATER, [(0.0, 240), (90.0, 240), (0.0, 240)], sog=8)
+    assert kinds(run(make_core(), two_turns), "erratic") == []
+    gentle = legs(SHIP, T0, OPEN_WATER, [(0.0, 90), (50.0, 90), (0.0, 90), (50.0, 90), (0.0, 90)], sog=8)
+    assert kinds(run(make_core(), gentle), "erratic") == []
+    # three turns, but spread over more than 10 minutes
+    slow_turns = legs(SHIP, T0, OPEN_WATER, [(0.0, 320), (90.0, 320), (0.0, 320), (90.0, 320)], sog=8)
+    assert kinds(run(make_core(), slow_turns), "erratic") == []
+    fisher = merge(
+        static(SHIP, T0, name="PESCADOR", ship_type=30),
+        legs(SHIP, T0, OPEN_WATER, [(0.0, 90), (90.0, 90), (0.0, 90), (90.0, 90), (0.0, 90)], sog=8),
+    )
+    assert kinds(run(make_core(), fisher), "erratic") == []
+    # single bad course-over-ground values are not turns
+    straight = legs(SHIP, T0, OPEN_WATER, [(0.0, 600)], sog=8)
+    glitched = [
+        position(SHIP, r.time, (r.lat, r.lon), sog=r.sog, cog=180.0 if k % 9 == 4 else r.cog)  # type: ignore[arg-type]
+        for k, r in enumerate(straight)
+    ]
+    assert kinds(run(make_core(), glitched), "erratic") == []
+
+
+# -- stop_after_departure --------------------------------------------------------------------------------
+
+
+def _departure(after: list[tuple[float, float, float]], *, ship_type: int = 70, length: int = 190) -> list:
+    """Anchored 20 min, then west at 10 kn out of the anchorage (13 min), then `after` legs
+    of (course, seconds, sog)."""
+    anchored = stationary(SHIP, T0, minutes=20, at=ANCHORAGE, every_s=60, nav_status=1)
+    t = T0 + 21 * 60
+    out = legs(SHIP, t, ANCHORAGE, [(270.0, 780)], sog=10)
+    t = out[-1].time + 10
+    last = out[-1]
+    for cog, seconds, sog in after:
+        more = legs(SHIP, t, (last.lat, last.lon), [(cog, seconds)], sog=sog)  # type: ignore[arg-type]
+        out += more
+        t, last = more[-1].time + 10, more[-1]
+    return merge(static(SHIP, T0, name="BULK CARRIER", ship_type=ship_type, length=length), anchored, out)
+
+
+def test_stop_after_leaving_the_anchorage() -> None:
+    alerts = kinds(run(make_core(), _departure([(270.0, 240, 0.8)])), "stop_after_departure")
+    assert len(alerts) == 1
+    a = alerts[0]
+    assert a.zone == "anchorage_main" and a.details["pattern"] == "stop" and a.details["slow_s"] >= 180
+
+
+def test_turning_back_after_departure() -> None:
+    alerts = kinds(
+        run(make_core(), _departure([(270.0, 600, 10.0), (90.0, 400, 10.0)])), "stop_after_departure"
+    )
+    assert len(alerts) == 1 and alerts[0].details["pattern"] == "turn_back"
+
+
+def test_stop_after_departure_near_misses() -> None:
+    # a two-minute slow-down
+    assert (
+        kinds(run(make_core(), _departure([(270.0, 120, 0.8), (270.0, 300, 10)])), "stop_after_departure")
+        == []
+    )
+    # a small vessel (fishing type, no length) doing the same
+    assert (
+        kinds(
+            run(make_core(), _departure([(270.0, 240, 0.8)], ship_type=30, length=15)), "stop_after_departure"
+        )
+        == []
+    )
+    # beyond 10 NM from where it left
+    far = [(270.0, 3600, 12.0), (270.0, 300, 0.5)]
+    assert kinds(run(make_core(), _departure(far)), "stop_after_departure") == []
+
+
+# -- off_route -----------------------------------------------------------------------------------------
+
+LANE_START = offset(OPEN_WATER, north_m=-3000, east_m=-4000)
+
+
+def _model(tmp_path: Path) -> Path:
+    """Thirty large ships that all ran east along one line through open water."""
+    builder = NormalcyBuilder(cell_m=500)
+    for k in range(30):
+        mmsi = 725100000 + k
+        builder.mark_large(mmsi)
+        for r in moving(mmsi, T0, minutes=30, start=offset(LANE_START, north_m=(k % 5) * 40), cog=90, sog=10):
+            builder.add(mmsi, r.lat, r.lon, r.sog, r.cog)  # type: ignore[arg-type]
+    out = tmp_path / "model.npz"
+    builder.build().save(out)
+    return out
+
+
+def _core_with_model(model: Path):  # type: ignore[no-untyped-def]
+    return make_core(set_rule(make_config(), "course_anomaly", model_path=str(model)))
+
+
+def test_off_route_away_from_where_ships_go(tmp_path: Path) -> None:
+    core = _core_with_model(_model(tmp_path))
+    away = merge(
+        static(SHIP, T0, name="CARGO", ship_type=70, length=180),
+        moving(SHIP, T0, minutes=10, start=offset(LANE_START, north_m=-4000), cog=90, sog=10),
+    )
+    alerts = kinds(run(core, away), "off_route")
+    assert alerts and alerts[0].severity == "caution" and alerts[0].details["anomaly"] >= 0.6
+    assert alerts[0].time >= T0 + 300
+
+
+def test_off_route_near_misses(tmp_path: Path) -> None:
+    model = _model(tmp_path)
+    on_lane = merge(
+        static(SHIP, T0, name="CARGO", ship_type=70, length=180),
+        moving(SHIP, T0, minutes=10, start=offset(LANE_START, east_m=2000), cog=90, sog=10),
+    )
+    assert kinds(run(_core_with_model(model), on_lane), "off_route") == []
+    small = moving(
+        SHIP, T0, minutes=10, start=offset(LANE_START, north_m=-4000), cog=90, sog=10, ais_class="B"
+    )
+    assert kinds(run(_core_with_model(model), small), "off_route") == []
+    brief = merge(
+        static(SHIP, T0, name="CARGO", ship_type=70, length=180),
+        moving(SHIP, T0, minutes=3, start=offset(LANE_START, north_m=-4000), cog=90, sog=10),
+    )
+    assert kinds(run(_core_with_model(model), brief), "off_route") == []
+
+
+def test_off_route_is_off_without_a_model_or_with_a_broken_one(tmp_path: Path) -> None:
+    away = merge(
+        static(SHIP, T0, name="CARGO", ship_type=70, length=180),
+        moving(SHIP, T0, minutes=10, start=offset(LANE_START, north_m=-4000), cog=90, sog=10),
+    )
+    assert kinds(run(make_core(), away), "off_route") == []
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a model")
+    assert kinds(run(_core_with_model(broken), away), "off_route") == []
