@@ -14,6 +14,7 @@ UNIX seconds; `T0` is a day-time instant in Callao (12:00 local, UTC-5) and `NIG
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -48,9 +49,14 @@ def offset(p: Point, north_m: float = 0.0, east_m: float = 0.0) -> Point:
     return (lat + north_m / M_PER_DEG, lon + east_m / (M_PER_DEG * math.cos(math.radians(lat))))
 
 
+@functools.lru_cache(maxsize=1)
+def _callao_config() -> Config:
+    return load_config()
+
+
 def make_config(**alerts: Any) -> Config:
-    """The default Callao configuration, with an in-memory store and any `alerts:` overrides."""
-    config = load_config()
+    """A fresh copy of the Callao configuration, with an in-memory store and any `alerts:` overrides."""
+    config = _callao_config().model_copy(deep=True)
     config.alerts = config.alerts.model_copy(update={"store": None, **alerts})
     return config
 

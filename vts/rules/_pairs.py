@@ -40,6 +40,8 @@ class PairWatch:
 
     def observe_close(self, key: PairKey, now: float, distance_m: float) -> Proximity:
         prox = self._pairs.get(key)
+        if prox is not None and now < prox.first:
+            return prox  # older evidence than the spell itself: nothing new
         if prox is None or now - prox.last > self.max_gap_s:
             prox = Proximity(first=now, last=now, closest_m=distance_m, last_m=distance_m)
             self._pairs[key] = prox

@@ -183,7 +183,9 @@ class AlongsideRule(Rule):
             if prox is not None and dist > p.distance_m + p.clear_margin_m:
                 self._end(key, ctx, f"craft {dist:.0f} m away")
             return
-        prox = self._pairs.observe_close(key, ctx.now, dist)
+        # the ship lies still: the evidence of the craft being close dates from the craft's own fix
+        seen = craft.position_time if craft.position_time is not None else ctx.now
+        prox = self._pairs.observe_close(key, seen, dist)
         if end is not None:
             prox.extra["end"], prox.extra["side"] = end, side
         if prox.duration() >= p.min_minutes * 60.0:

@@ -1,0 +1,183 @@
+"""alongside: small craft next to a large ship at anchor or moored."""
+
+from __future__ import annotations
+
+from tests.rule_helpers import (
+    ANCHORAGE,
+    BERTH_DPWORLD,
+    NIGHT,
+    T0,
+    make_config,
+    make_core,
+    merge,
+    moving,
+    of_type,
+    offset,
+    run,
+    states,
+    static,
+    stationary,
+)
+from vts.reports import Report
+from vts.rules.alongside import hull_geometry
+from vts.tracker import VesselState
+
+SHIP = 760000501
+CRAFT = 760000601
+TUG_ALLOWLISTED = 760000301  # on the Callao config's tug allow-list
+
+
+def anchored_ship(
+    t0: float, *, at: tuple[float, float] = ANCHORAGE, minutes: float = 60, **kw: object
+) -> list[Report]:
+    """A 200 m cargo ship at anchor, heading east, antenna amidships, reporting every 3 min."""
+    return merge(
+        static(SHIP, t0, name="PACIFIC TRADER", ship_type=70, length=200, beam=30),
+        stationary(SHIP, t0, minutes=minutes, at=at, every_s=180, nav_status=1, heading=90, **kw),  # type: ignore[arg-type]
+    )
+
+
+def craft_visit(
+    t0: float,
+    *,
+    minutes: float,
+    at: tuple[float, float],
+    mmsi: int = CRAFT,
+    with_static: bool = False,
+    **kw: object,
+) -> list[Report]:
+    """A Class B craft that comes to `at`, stays `minutes` (reporting every 30 s), then leaves at 8 kn."""
+    out: list[Report] = []
+    if with_static:
+        out.append(static(mmsi, t0 - 60, name="DON LUCHO", ship_type=37, length=9, ais_class="B"))
+    out += stationary(mmsi, t0, minutes=minutes, at=at, every_s=30, sog=0.4, ais_class="B", **kw)  # type: ignore[arg-type]
+    out += moving(
+        mmsi, t0 + minutes * 60 + 30, minutes=3, start=at, cog=0, sog=8.0, every_s=30, ais_class="B"
+    )
+    return out
+
+
+def test_fires_once_updates_and_clears() -> None:
+    core = make_core()
+    spot = offset(ANCHORAGE, north_m=40, east_m=60)  # off the port bow (ship heads east)
+    alerts = run(core, merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=12, at=spot)))
+    steps = of_type(alerts, "alongside")
+    assert states(steps) == ["raised", "updated", "cleared"]
+    raised = steps[0]
+    assert raised.mmsi == CRAFT and raised.other_mmsi == SHIP
+    assert raised.time - T0 >= 180  # at least 3 minutes alongside
+    assert raised.severity == "alarm"  # the craft sent no static data
+    assert raised.details["end"] == "bow" and raised.details["side"] == "port"
+    assert raised.details["closest_m"] < 30  # to the hull, not to the antenna 72 m away
+    assert steps[-1].details["reason"].startswith(f"{CRAFT} under way")
+    assert len({a.id for a in steps}) == 1
+
+
+def test_warning_by_day_alarm_at_night_for_identified_craft() -> None:
+    spot = offset(ANCHORAGE, north_m=-40, east_m=-60)  # starboard quarter
+    day = of_type(
+        run(
+            make_core(), merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=5, at=spot, with_static=True))
+        ),
+        "alongside",
+    )
+    assert day and day[0].severity == "warning"
+    assert day[0].details["end"] == "stern" and day[0].details["side"] == "starboard"
+    night = of_type(
+        run(
+            make_core(),
+            merge(anchored_ship(NIGHT - 900), craft_visit(NIGHT, minutes=5, at=spot, with_static=True)),
+        ),
+        "alongside",
+    )
+    assert night and night[0].severity == "alarm" and night[0].details["night"] is True
+
+
+def test_two_and_a_half_minutes_alongside_is_silent() -> None:
+    spot = offset(ANCHORAGE, north_m=40, east_m=0)
+    alerts = run(make_core(), merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=2.5, at=spot)))
+    assert of_type(alerts, "alongside") == []
+
+
+def test_allowlisted_tug_and_tug_type_are_silent() -> None:
+    spot = offset(ANCHORAGE, north_m=30, east_m=0)
+    alerts = run(
+        make_core(),
+        merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=10, at=spot, mmsi=TUG_ALLOWLISTED)),
+    )
+    assert of_type(alerts, "alongside") == []
+    tug = 760000777
+    reports = merge(
+        anchored_ship(T0 - 900),
+        static(tug, T0 - 60, name="TUG", ship_type=52, length=18, ais_class="B"),
+        craft_visit(T0, minutes=10, at=spot, mmsi=tug),
+    )
+    assert of_type(run(make_core(), reports), "alongside") == []
+
+
+def test_craft_200_m_off_the_hull_is_silent() -> None:
+    spot = offset(ANCHORAGE, north_m=215, east_m=0)  # beam 30 m: 200 m from the port side
+    alerts = run(make_core(), merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=10, at=spot)))
+    assert of_type(alerts, "alongside") == []
+
+
+def test_ship_under_way_is_not_a_target() -> None:
+    reports = merge(
+        static(SHIP, T0 - 900, name="PACIFIC TRADER", ship_type=70, length=200, beam=30),
+        moving(
+            SHIP, T0 - 900, minutes=25, start=offset(ANCHORAGE, east_m=-3000), cog=90, sog=4.0, heading=90
+        ),
+    )
+    # a craft keeping station 50 m off a ship making 4 kn is escorting, not alongside a moored ship
+    escort = moving(
+        CRAFT,
+        T0 - 900,
+        minutes=25,
+        start=offset(ANCHORAGE, north_m=50, east_m=-3000),
+        cog=90,
+        sog=4.0,
+        ais_class="B",
+    )
+    alerts = run(make_core(), merge(reports, escort))
+    assert of_type(alerts, "alongside") == []
+
+
+def test_moored_ship_with_antenna_aft_distance_is_to_the_bow() -> None:
+    # 300 m ship moored at DP World (status 5) heading 315, antenna 250 m from the bow;
+    # a craft 30 m off its bow is 270+ m from the antenna
+    ship_at = BERTH_DPWORLD
+    bow_tip = offset(ship_at, north_m=250 * 0.7071, east_m=-250 * 0.7071)
+    spot = offset(bow_tip, north_m=20, east_m=20)  # ~28 m to starboard of the bow tip
+    reports = merge(
+        static(
+            SHIP, T0 - 900, name="SANTOS EXPRESS", ship_type=71, length=300, beam=40, antenna_from_bow=250
+        ),
+        stationary(SHIP, T0 - 900, minutes=40, at=ship_at, every_s=180, nav_status=5, heading=315),
+        craft_visit(T0, minutes=6, at=spot, with_static=True),
+    )
+    steps = of_type(run(make_core(), reports), "alongside")
+    assert steps and steps[0].state == "raised"
+    assert steps[0].details["end"] == "bow"
+    assert steps[0].details["closest_m"] < 60
+    assert steps[0].details["security_zone"] == "security_dpworld"
+    assert steps[0].severity == "alarm"  # inside a port security zone
+
+
+def test_hull_geometry_without_heading_uses_the_antenna() -> None:
+    ship = VesselState(
+        mmsi=SHIP, first_seen=0, last_seen=0, lat=ANCHORAGE[0], lon=ANCHORAGE[1], to_bow=100, to_stern=100
+    )
+    p = offset(ANCHORAGE, north_m=120)
+    d, end, side = hull_geometry(ship, *p)
+    assert abs(d - 120) < 1 and end is None and side is None
+    ship.heading = 0
+    d, end, side = hull_geometry(ship, *p)
+    assert abs(d - 20) < 1 and end == "bow" and side == "starboard"
+
+
+def test_rule_can_be_switched_off() -> None:
+    config = make_config()
+    config.rules["alongside"] = config.rules["alongside"].model_copy(update={"enabled": False})
+    spot = offset(ANCHORAGE, north_m=40, east_m=0)
+    alerts = run(make_core(config), merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=10, at=spot)))
+    assert of_type(alerts, "alongside") == []

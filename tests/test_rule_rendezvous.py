@@ -1,0 +1,85 @@
+"""rendezvous: two vessels together, slow, for 10 minutes, outside berths."""
+
+from __future__ import annotations
+
+from tests.rule_helpers import (
+    BERTH_DPWORLD,
+    OPEN_WATER,
+    T0,
+    make_core,
+    merge,
+    moving,
+    of_type,
+    offset,
+    run,
+    states,
+    static,
+    stationary,
+)
+from vts.reports import Report
+
+A = 760000511
+B = 760000522
+PILOT_ALLOWLISTED = 760000201
+
+
+def meeting(
+    minutes: float, *, gap_m: float = 100.0, a: int = A, b: int = B, at: tuple[float, float] = OPEN_WATER
+) -> list[Report]:
+    """Two fishing vessels drifting side by side `gap_m` apart for `minutes`, then parting at 8 kn."""
+    pa, pb = at, offset(at, east_m=gap_m)
+    return merge(
+        static(a, T0 - 120, name="ALFA", ship_type=30, length=25),
+        static(b, T0 - 120, name="BRAVO", ship_type=30, length=28),
+        stationary(a, T0, minutes=minutes, at=pa, every_s=10, sog=0.5),
+        stationary(b, T0 + 5, minutes=minutes, at=pb, every_s=10, sog=0.6),
+        moving(a, T0 + minutes * 60 + 10, minutes=3, start=pa, cog=270, sog=8.0),
+        moving(b, T0 + minutes * 60 + 15, minutes=3, start=pb, cog=90, sog=8.0),
+    )
+
+
+def test_fires_after_ten_minutes_updates_and_clears() -> None:
+    steps = of_type(run(make_core(), meeting(15)), "rendezvous")
+    assert states(steps) == ["raised", "updated", "cleared"]
+    raised = steps[0]
+    assert (raised.mmsi, raised.other_mmsi) == (A, B)
+    assert 600 <= raised.time - T0 <= 620
+    assert raised.severity == "warning"
+    assert 95 <= raised.details["closest_m"] <= 105
+    assert "apart" in steps[-1].details["reason"] or "under way" in steps[-1].details["reason"]
+
+
+def test_nine_minutes_is_silent() -> None:
+    assert of_type(run(make_core(), meeting(9)), "rendezvous") == []
+
+
+def test_250_m_apart_is_silent() -> None:
+    assert of_type(run(make_core(), meeting(15, gap_m=250)), "rendezvous") == []
+
+
+def test_allowlisted_pilot_is_silent() -> None:
+    assert of_type(run(make_core(), meeting(15, b=PILOT_ALLOWLISTED)), "rendezvous") == []
+
+
+def test_ships_at_the_same_berth_are_silent() -> None:
+    assert of_type(run(make_core(), meeting(15, gap_m=120, at=BERTH_DPWORLD)), "rendezvous") == []
+
+
+def test_gap_in_reception_restarts_the_spell() -> None:
+    # 6 min together, 6 min of silence from both, 6 min together: never 10 observed minutes
+    first = meeting(6)
+    first = [r for r in first if r.time <= T0 + 6 * 60 + 5]
+    later = [
+        r.__class__(
+            **{
+                **{
+                    s: getattr(r, s)
+                    for s in ("mmsi", "msg_type", "source", "lat", "lon", "sog", "cog", "ais_class")
+                },
+                "time": r.time + 720,
+            }
+        )  # type: ignore[attr-defined]
+        for r in first
+        if hasattr(r, "sog")
+    ]
+    assert of_type(run(make_core(), merge(first, later)), "rendezvous") == []

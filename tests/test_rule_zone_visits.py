@@ -1,0 +1,43 @@
+"""zone_visits: zone_entry / zone_exit records for the zones that keep them."""
+
+from __future__ import annotations
+
+from tests.rule_helpers import (
+    ANCHORAGE,
+    T0,
+    make_core,
+    merge,
+    moving,
+    of_type,
+    offset,
+    run,
+    static,
+    stationary,
+)
+
+SHIP = 760000571
+
+
+def test_anchorage_visit_gives_entry_and_exit_with_dwell() -> None:
+    start = offset(ANCHORAGE, north_m=-3000)  # south of the anchorage, outside it
+    inbound = moving(SHIP, T0, minutes=10, start=start, cog=0, sog=10.0, every_s=10)
+    stay = stationary(
+        SHIP, inbound[-1].time + 10, minutes=30, at=offset(ANCHORAGE, north_m=84), every_s=60, nav_status=1
+    )
+    outbound = moving(
+        SHIP, stay[-1].time + 10, minutes=12, start=offset(ANCHORAGE, north_m=84), cog=180, sog=10.0
+    )
+    alerts = run(
+        make_core(),
+        merge(static(SHIP, T0 - 60, name="VISITOR", ship_type=70, length=150), inbound, stay, outbound),
+    )
+    entries = [a for a in of_type(alerts, "zone_entry") if a.zone == "anchorage_main"]
+    exits = [a for a in of_type(alerts, "zone_exit") if a.zone == "anchorage_main"]
+    assert len(entries) == 1 and len(exits) == 1
+    assert entries[0].severity == "info" and entries[0].state == "raised"
+    assert exits[0].time > entries[0].time
+    assert 35 * 60 <= exits[0].details["dwell_s"] <= 50 * 60
+    assert exits[0].details["gap"] is False
+    # lanes and the plain VTS area keep no visit records
+    assert all(a.zone in {"anchorage_main", "port_area", "anchorage_inner"} for a in entries + exits)
+    assert not [a for a in alerts if a.type.startswith("zone_") and a.zone == "vts_area"]
