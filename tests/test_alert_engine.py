@@ -1,0 +1,257 @@
+"""The alert engine: lifecycle, cooldown, snooze, minimum messages, hooks, ticks, determinism, restore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tests.rule_helpers import (
+    ANCHORAGE,
+    OPEN_WATER,
+    T0,
+    make_config,
+    make_core,
+    merge,
+    moving,
+    offset,
+    position,
+    run,
+    static,
+    stationary,
+)
+from vts.alerts.engine import AlertEngine
+from vts.alerts.model import Alert
+from vts.alerts.store import AlertStore
+from vts.core import Core
+from vts.reports import PositionReport, Report
+from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.tracker import VesselState
+
+V = 760000581
+OTHER = 760000582
+
+
+def ready_core(messages: int = 6, **alerts: Any) -> Core:
+    """A core whose tracker knows vessel V (and OTHER) with `messages` messages each."""
+    core = make_core(**alerts)
+    run(
+        core,
+        merge(
+            stationary(V, T0, minutes=(messages - 1) * 10 / 60, at=OPEN_WATER, every_s=10, sog=5.0),
+            stationary(
+                OTHER,
+                T0 + 1,
+                minutes=(messages - 1) * 10 / 60,
+                at=offset(OPEN_WATER, north_m=900),
+                every_s=10,
+                sog=5.0,
+            ),
+        ),
+    )
+    return core
+
+
+def at(engine: AlertEngine, t: float) -> AlertEngine:
+    engine.tick(t)
+    return engine
+
+
+def hold(engine: AlertEngine, t: float, severity: str = "warning", **kw: Any) -> list[Alert]:
+    args: dict[str, Any] = {
+        "type": "loitering",
+        "mmsi": V,
+        "severity": severity,
+        "message": "m",
+        "lat": -12.0,
+        "lon": -77.2,
+        "details": {"d": t},
+    }
+    args.update(kw)
+    at(engine, t).hold(**args)
+    return engine.drain()
+
+
+def test_state_alert_raised_updated_cleared() -> None:
+    e = ready_core().engine
+    t = T0 + 100
+    first = hold(e, t)
+    assert [a.state for a in first] == ["raised"]
+    assert hold(e, t + 60) == []  # still holding: nothing new to publish
+    assert [a.state for a in hold(e, t + 120, severity="alarm")] == ["updated"]  # severity: at once
+    assert hold(e, t + 180, severity="alarm") == []
+    periodic = hold(e, t + 120 + 300, severity="alarm")  # update interval (5 min) elapsed
+    assert [a.state for a in periodic] == ["updated"] and periodic[0].details == {"d": t + 420}
+    at(e, t + 500).clear(type="loitering", mmsi=V, details={"reason": "gone"})
+    cleared = e.drain()
+    assert [a.state for a in cleared] == ["cleared"] and cleared[0].details["reason"] == "gone"
+    assert {a.id for a in first + cleared} == {first[0].id}
+    assert cleared[0].started == t and cleared[0].time == t + 500
+    at(e, t + 510).clear(type="loitering", mmsi=V)
+    assert e.drain() == [] and e.active() == []
+
+
+def test_categorical_evidence_change_is_published_at_once() -> None:
+    e = ready_core().engine
+    hold(e, T0 + 100, details={"circling": False, "mean": 1.0})
+    assert hold(e, T0 + 130, details={"circling": False, "mean": 1.5}) == []
+    changed = hold(e, T0 + 160, details={"circling": True, "mean": 1.5})
+    assert [a.state for a in changed] == ["updated"] and changed[0].details["circling"] is True
+
+
+def event(engine: AlertEngine, t: float, type_: str = "position_jump", mmsi: int = V) -> list[Alert]:
+    at(engine, t).event(
+        type=type_, mmsi=mmsi, severity="caution", message="e", lat=None, lon=None, details={}
+    )
+    return engine.drain()
+
+
+def test_event_raised_once_then_cooldown() -> None:
+    e = ready_core().engine
+    assert [a.state for a in event(e, T0 + 100)] == ["raised"]
+    assert event(e, T0 + 300) == []  # within the 10 min cooldown
+    assert event(e, T0 + 300, mmsi=OTHER) != []  # per vessel
+    assert len(event(e, T0 + 100 + 601)) == 1
+    assert e.stats.suppressed["cooldown"] == 1
+
+
+def test_state_cooldown_after_clear() -> None:
+    e = ready_core().engine
+    hold(e, T0 + 100)
+    at(e, T0 + 200).clear(type="loitering", mmsi=V)
+    e.drain()
+    assert hold(e, T0 + 300) == []  # flapping at a threshold: not raised again
+    again = hold(e, T0 + 200 + 601)
+    assert [a.state for a in again] == ["raised"]
+
+
+def test_acknowledge_snoozes_vessel_and_type() -> None:
+    e = ready_core().engine
+    raised = hold(e, T0 + 100)[0]
+    assert e.acknowledge(raised.id, "op1", "seen, patrol sent", T0 + 150)
+    acked = e.drain()
+    assert [a.state for a in acked] == ["updated"]
+    assert acked[0].details["acknowledged"]["by"] == "op1"
+    assert acked[0].details["acknowledged"]["note"] == "seen, patrol sent"
+    at(e, T0 + 200).clear(type="loitering", mmsi=V)
+    assert e.drain()[0].details["acknowledged"]["by"] == "op1"
+    assert hold(e, T0 + 150 + 1800) == []  # cooldown over, snooze (60 min) not
+    assert [a.state for a in hold(e, T0 + 150 + 3601)] == ["raised"]
+    assert not e.acknowledge("no-such-id", "op1", "", T0 + 4000)
+
+
+def test_min_messages_except_identity_types() -> None:
+    e = ready_core(messages=3).engine
+    assert hold(e, T0 + 100) == []
+    assert e.stats.suppressed["min_messages"] == 1
+    assert [a.type for a in event(e, T0 + 100, "invalid_mmsi")] == ["invalid_mmsi"]
+    e2 = ready_core(messages=5).engine
+    assert [a.state for a in hold(e2, T0 + 100)] == ["raised"]
+
+
+class Recorder(Rule):
+    """Records which hooks the engine calls."""
+
+    id = "recorder"
+    tick_seconds = 60.0
+    calls: ClassVar[list[tuple[str, int | None, bool, float]]] = []
+
+    def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
+        self.calls.append(("report", report.mmsi, bool(vessel and vessel.is_shadow), ctx.now))
+
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        self.calls.append(("position", vessel.mmsi, vessel.is_shadow, ctx.now))
+
+    def on_tick(self, ctx: RuleContext) -> None:
+        self.calls.append(("tick", None, False, ctx.now))
+
+
+class Exploding(Rule):
+    id = "exploding"
+
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        raise ValueError("bug in a rule")
+
+
+def test_hooks_ticks_shadows_and_rule_errors() -> None:
+    core = make_core()
+    Recorder.calls = []
+    core.engine.set_rules([Exploding(RuleParams()), Recorder(RuleParams())])
+    own = [position(V, T0 + i * 10, offset(OPEN_WATER, north_m=i * 30), sog=6.0, cog=0) for i in range(40)]
+    far = [position(V, T0 + 5 + i * 10, offset(OPEN_WATER, north_m=40_000), sog=6.0, cog=0) for i in range(3)]
+    run(core, merge(own, far))
+    assert core.engine.stats.rule_errors["exploding"] >= 40  # counted, and the core kept going
+    shadow_reports = [c for c in Recorder.calls if c[0] == "report" and c[2]]
+    shadow_positions = [c for c in Recorder.calls if c[0] == "position" and c[2]]
+    assert shadow_reports and not shadow_positions  # shadows only get on_report
+    assert len([c for c in Recorder.calls if c[0] == "position"]) == 40
+    ticks = [c[3] for c in Recorder.calls if c[0] == "tick"]
+    assert len(ticks) == 6  # 390 s of event time, a tick per started minute after the first
+    minutes = [int(t // 60) for t in ticks]
+    assert minutes == sorted(set(minutes))  # at most one tick per minute of event time, in order
+
+
+def busy_scenario() -> list[Report]:
+    ship, craft, a, b = 760000591, 760000592, 760000593, 760000594
+    spot = offset(ANCHORAGE, north_m=40)
+    return merge(
+        static(ship, T0 - 900, name="BIG", ship_type=70, length=200),
+        stationary(ship, T0 - 900, minutes=60, at=ANCHORAGE, every_s=180, nav_status=1, heading=90),
+        stationary(craft, T0, minutes=12, at=spot, every_s=30, sog=0.4, ais_class="B"),
+        moving(craft, T0 + 750, minutes=35, start=spot, cog=225, sog=1.0, every_s=30, ais_class="B"),
+        stationary(a, T0, minutes=15, at=OPEN_WATER, every_s=10, sog=0.5),
+        stationary(b, T0 + 3, minutes=15, at=offset(OPEN_WATER, east_m=90), every_s=10, sog=0.5),
+    )
+
+
+def test_replaying_twice_gives_identical_alerts() -> None:
+    first = [a.to_json() for a in run(make_core(), busy_scenario())]
+    second = [a.to_json() for a in run(make_core(), busy_scenario())]
+    assert first == second
+    assert {"alongside", "rendezvous"} <= {Alert.from_json(j).type for j in first}
+
+
+def test_restart_restores_active_alerts_and_expires_unconfirmed(tmp_path: Path) -> None:
+    db = tmp_path / "alerts.sqlite3"
+    core = Core(make_config(), store=AlertStore(db))
+    run(core, stationary(V, T0, minutes=1, at=OPEN_WATER, every_s=10, sog=5.0))
+    kept = hold(core.engine, T0 + 100, type="custom_state")[0]
+    gone = hold(core.engine, T0 + 100, type="restricted_area", zone="security_apm")
+    assert core.engine.store is not None
+    core.engine.store.close()
+
+    core2 = Core(make_config(), store=AlertStore(db))
+    assert {a.id for a in core2.engine.active()} == {kept.id, gone[0].id}
+    run(core2, stationary(V, T0 + 200, minutes=1, at=OPEN_WATER, every_s=10, sog=5.0))
+    confirmed = hold(core2.engine, T0 + 400, type="custom_state")  # a rule confirms it: no re-raise
+    assert [(a.id, a.state) for a in confirmed] == [(kept.id, "updated")]  # not raised again
+    expired = core2.advance(T0 + 200 + 16 * 60)
+    assert [(a.id, a.state) for a in expired] == [(gone[0].id, "cleared")]
+    assert expired[0].details["reason"].startswith("not confirmed")
+    assert [a.id for a in core2.engine.active()] == [kept.id]
+
+
+def test_switching_a_rule_off_clears_its_alerts() -> None:
+    core = ready_core()
+    e = core.engine
+    e.tick(T0 + 100)
+    loitering = e.rule("loitering")
+    assert loitering is not None
+    e._current_rule = loitering  # as if raised by the rule
+    hold(e, T0 + 100)
+    e._current_rule = None
+    config = make_config()
+    config.rules["loitering"] = config.rules["loitering"].model_copy(update={"enabled": False})
+    core.reload(config)
+    out = core.engine.drain()
+    assert [(a.type, a.state) for a in out] == [("loitering", "cleared")]
+    assert e.rule("loitering") is None and e.rule("alongside") is not None
+
+
+def test_forget_ends_alerts_but_keeps_going_dark() -> None:
+    e = ready_core().engine
+    hold(e, T0 + 100, type="loitering")
+    hold(e, T0 + 100, type="ais_gap")
+    e.forget(V)
+    out = e.drain()
+    assert [(a.type, a.state) for a in out] == [("loitering", "cleared")]
+    assert [a.type for a in e.active()] == ["ais_gap"]

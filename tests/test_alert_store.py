@@ -1,0 +1,143 @@
+"""The SQLite alert store (lifecycle, acknowledgements, MQTT outbox) and the `vts alerts` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.rule_helpers import OPEN_WATER, T0, make_config, run, stationary
+from vts.alerts.command import parse_since
+from vts.alerts.model import Alert, make_alert_id
+from vts.alerts.store import AlertStore
+from vts.cli import main as cli_main
+from vts.core import Core
+
+
+def step(type_: str, mmsi: int, state: str, t: float, started: float, **kw: object) -> Alert:
+    return Alert(
+        id=make_alert_id(type_, mmsi, None, None, started),
+        type=type_,
+        severity="warning",
+        state=state,  # type: ignore[arg-type]
+        mmsi=mmsi,
+        time=t,
+        started=started,
+        message=f"{type_} {state}",
+        details={"t": t},
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def fill(store: AlertStore) -> list[Alert]:
+    steps = [
+        step("loitering", 760000001, "raised", T0, T0),
+        step("rendezvous", 760000002, "raised", T0 + 10, T0 + 10),
+        step("loitering", 760000001, "updated", T0 + 300, T0),
+        step("loitering", 760000001, "cleared", T0 + 600, T0),
+        step("position_jump", 760000003, "raised", T0 + 700, T0 + 700),
+    ]
+    for a in steps:
+        store.record(a, active=None if a.type != "position_jump" else False)
+    store.commit()
+    return steps
+
+
+def test_lifecycle_survives_reopen(tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite3"
+    store = AlertStore(db)
+    steps = fill(store)
+    store.acknowledge(steps[1].id, "op2", "watching", T0 + 20)
+    store.close()
+
+    again = AlertStore(db)
+    assert [a.type for a in again.active_alerts()] == ["rendezvous"]
+    history = again.history(steps[0].id)
+    assert [a.state for a in history] == ["raised", "updated", "cleared"]
+    assert history[-1].to_json() == steps[3].to_json()
+    current = again.alerts()
+    assert [(a.type, a.state) for a in current] == [
+        ("loitering", "cleared"),
+        ("rendezvous", "raised"),
+        ("position_jump", "raised"),
+    ]
+    assert [a.type for a in again.alerts(types=["loitering"])] == ["loitering"]
+    assert [a.type for a in again.alerts(since=T0 + 650)] == ["position_jump"]
+    acks = again.acks(steps[1].id)
+    assert [(k.by, k.note, k.at, k.origin) for k in acks] == [("op2", "watching", T0 + 20, "engine")]
+    assert again.acknowledge("unknown", "x", "", T0) is None
+
+
+def test_outbox_in_order_and_undelivered_survive_restart(tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite3"
+    store = AlertStore(db)
+    steps = fill(store)
+    pending = store.pending_delivery(limit=10)
+    assert [a.to_json() for _, a in pending] == [a.to_json() for a in steps]
+    seqs = [s for s, _ in pending]
+    assert seqs == sorted(seqs)
+    store.mark_delivered(seqs[0])
+    store.mark_delivered(seqs[1:3])
+    assert [s for s, _ in store.pending_delivery(limit=1)] == [seqs[3]]
+    store.close()
+    again = AlertStore(db)
+    assert [s for s, _ in again.pending_delivery()] == seqs[3:]
+    assert again.pending_count() == 2
+
+
+def test_in_memory_store() -> None:
+    store = AlertStore(None)
+    fill(store)
+    assert store.pending_count() == 5
+    assert store.path is None
+
+
+def test_engine_writes_every_step_and_reads_shell_acks(tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite3"
+    core = Core(make_config(), store=AlertStore(db))
+    v = 760000581
+    run(core, stationary(v, T0, minutes=1, at=OPEN_WATER, every_s=10, sog=5.0))
+    e = core.engine
+    e.tick(T0 + 100)
+    e.hold(type="loitering", mmsi=v, severity="warning", message="m", lat=None, lon=None, details={})
+    raised = e.drain()[0]
+    # an operator acknowledges from the shell, through another connection
+    shell = AlertStore(db)
+    assert shell.acknowledge(raised.id, "op3", "from the shell", 1.0, origin="shell") is not None
+    shell.close()
+    out = core.advance(T0 + 130)
+    assert [a.state for a in out] == ["updated"] and out[0].details["acknowledged"]["by"] == "op3"
+    assert e.store is not None
+    assert [a.state for a in e.store.history(raised.id)] == ["raised", "updated"]
+
+
+def test_parse_since() -> None:
+    assert parse_since("2h", now=10_000.0) == 10_000.0 - 7200
+    assert parse_since("30m", now=10_000.0) == 10_000.0 - 1800
+    assert parse_since("2026-01-15T17:00:00Z") == T0
+    assert parse_since("2026-01-15T12:00:00-05:00") == T0
+    with pytest.raises(ValueError):
+        parse_since("yesterday-ish")
+
+
+def test_alerts_command_lists_filters_and_acknowledges(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "a.sqlite3"
+    store = AlertStore(db)
+    steps = fill(store)
+    store.close()
+    assert cli_main(["alerts", "--db", str(db), "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["type"] for line in lines] == ["loitering", "rendezvous", "position_jump"]
+    assert cli_main(["alerts", "--db", str(db), "--type", "rendezvous", "--active"]) == 0
+    out = capsys.readouterr().out
+    assert "rendezvous" in out and "loitering" not in out and steps[1].id in out
+    assert cli_main(["alerts", "--db", str(db), "--ack", steps[1].id, "--by", "op4", "--note", "ok"]) == 0
+    assert "acknowledged" in capsys.readouterr().out
+    assert [k.by for k in AlertStore(db).acks(steps[1].id)] == ["op4"]
+    assert cli_main(["alerts", "--db", str(db), "--ack", "nope", "--by", "x"]) == 1
+    assert cli_main(["alerts", "--db", str(db), "--history", steps[0].id]) == 0
+    assert capsys.readouterr().out.count(steps[0].id) == 3
+    assert cli_main(["alerts", "--db", str(tmp_path / "missing.sqlite3")]) == 1
