@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+"""Small MQTT packets go out at once (Nagle's algorithm would hold them back for an ACK)."""
 REFUSED_CREDENTIALS = {4, 5, 134, 135}
 """CONNACK codes: bad user name or password / not authorised (3.1.1 and 5)."""
 UNSUPPORTED_PROTOCOL = {1, 132}
@@ -266,6 +269,7 @@ class MqttPublisher:
             tls_context=tls_context,
             max_inflight_messages=max(20, 2 * s.publish_window),
             logger=self._client_log,  # type: ignore[arg-type]
+            socket_options=NO_DELAY,
         )
         client.pending_calls_threshold = 2 * s.publish_window + MAX_VESSELS_PER_ROUND + 10
         return client

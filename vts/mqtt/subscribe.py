@@ -29,7 +29,13 @@ from aiomqtt.exceptions import MqttConnectError
 
 from vts.alerts.model import SEVERITIES, Severity, severity_rank
 from vts.mqtt.client_log import QuietClientLogger
-from vts.mqtt.publisher import REFUSED_CREDENTIALS, UNSUPPORTED_PROTOCOL, make_tls_context, reason_code_value
+from vts.mqtt.publisher import (
+    NO_DELAY,
+    REFUSED_CREDENTIALS,
+    UNSUPPORTED_PROTOCOL,
+    make_tls_context,
+    reason_code_value,
+)
 from vts.mqtt.settings import MqttSettings
 from vts.mqtt.topics import Topics
 from vts.mqtt.urls import ENV_VAR, MqttUrlError, describe, resolve_settings, settings_from_url
@@ -145,6 +151,7 @@ async def run_subscriber(
             keepalive=settings.keepalive_s,
             timeout=settings.connect_timeout_s,
             logger=quiet,  # type: ignore[arg-type]
+            socket_options=NO_DELAY,
         )
         try:
             async with client:

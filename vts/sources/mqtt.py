@@ -28,6 +28,7 @@ from aiomqtt.exceptions import MqttConnectError
 
 from vts.mqtt.client_log import QuietClientLogger
 from vts.mqtt.publisher import (
+    NO_DELAY,
     REFUSED_CREDENTIALS,
     UNSUPPORTED_PROTOCOL,
     MqttConfigurationError,
@@ -101,6 +102,7 @@ class MqttSource(Source):
             keepalive=b.keepalive_s,
             timeout=b.connect_timeout_s,
             logger=self._client_log,  # type: ignore[arg-type]
+            socket_options=NO_DELAY,
         )
 
     async def run(self, sink: LineSink) -> None:
