@@ -275,3 +275,21 @@ def test_many_vessels_jumping_to_one_place_is_one_interference_alert() -> None:
     assert len(alerts) == 1
     assert alerts[0].details["kind"] == "gnss_interference"
     assert sorted(alerts[0].details["mmsis"]) == fleet
+
+
+def test_arrival_stamped_feeds_are_judged_by_the_fixes_own_seconds() -> None:
+    """Satellite AIS stamps the downlink, not the transmission: two fixes three minutes apart may
+    arrive one second apart. Their UTC-second fields tell; a jump is then judged on those."""
+    from dataclasses import replace
+
+    base = stationary(SHIP, T0, minutes=2, at=OPEN_WATER, every_s=10, sog=12, cog=90)
+    base = [replace(r, second=int(r.time) % 60) for r in base]
+    t = base[-1].time + 1
+    far = offset(OPEN_WATER, east_m=1100)  # 3 min at 12 kn, 1 s later by the feed's clock
+    late = [
+        replace(position(SHIP, t + k, far, sog=12, cog=90), second=(int(t) + 170 + k) % 60) for k in range(3)
+    ]
+    assert of_type(run(make_core(), merge(base, late), until=T0 + 900), "position_jump") == []
+    honest = [replace(r, second=int(r.time) % 60) for r in late]  # seconds agree: a real jump
+    alerts = of_type(run(make_core(), merge(base, honest), until=T0 + 900), "position_jump")
+    assert len(alerts) == 1 and alerts[0].details["timing"] == "event_time"

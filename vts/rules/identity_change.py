@@ -12,7 +12,9 @@ An IMO number whose check digit fails (or that is not seven digits) is reported 
 The same IMO number claimed by a second MMSI while the first is still known is reported too.
 
 Severity: `warning` for name, call sign and IMO changes and for a shared IMO; `caution` for ship
-type or dimension changes alone and for an IMO number that fails its check digit.
+type or dimension changes alone and for a large vessel's IMO number that fails its check digit;
+`info` for the same on other craft (fishing boats and small domestic craft often carry a made-up
+IMO number, which the IMO scheme does not require of them).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pydantic import Field
 from vts.alerts.model import Severity
 from vts.reports import StaticReport
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.vessel_class import is_large_vessel
 
 if TYPE_CHECKING:
     from vts.tracker import VesselState
@@ -117,7 +120,7 @@ class IdentityChangeRule(Rule):
                 self._emit(
                     ctx,
                     vessel,
-                    "caution",
+                    "caution" if is_large_vessel(vessel) else "info",
                     f"IMO number {imo} of MMSI {vessel.mmsi} fails its check digit",
                     {"kind": "invalid_imo", "imo": imo},
                 )

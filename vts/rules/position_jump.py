@@ -5,7 +5,10 @@ an hour):
 
 * **jump**: the implied speed between two consecutive fixes is over max(`min_speed_kn` 40 kn,
   2 x SOG + 10 kn). GPS jitter and receiver time-stamping cannot make a jump: the distance must be
-  at least `min_distance_m`, and `time_slack_s` is added to the elapsed time;
+  at least `min_distance_m`, and `time_slack_s` is added to the elapsed time. When the fixes' own
+  UTC seconds (the AIS time stamp) contradict the event times, the feed stamps arrival rather than
+  transmission (satellite AIS, store-and-forward, logs with a coarse clock): the elapsed time is
+  then at least the difference of those seconds, plus `unreliable_time_slack_s`;
 * **on_land**: two fixes in a row on land (the configured land polygons), outside berths, terminals, fishing
   docks and moorings, where a ship alongside a quay may legitimately plot over the coastline; reported
   once until the vessel is back at sea;
@@ -45,6 +48,9 @@ class PositionJumpParams(RuleParams):
     sog_offset_kn: float = Field(10.0, ge=0)
     min_distance_m: float = Field(300.0, ge=0, description="shorter jumps are GPS jitter")
     time_slack_s: float = Field(2.0, ge=0, description="added to the elapsed time (time-stamp rounding)")
+    unreliable_time_slack_s: float = Field(
+        300.0, ge=0, description="added instead when the fixes' UTC seconds contradict the event times"
+    )
     max_gap_minutes: float = Field(60.0, gt=0, description="fixes further apart than this are not compared")
     on_land: bool = Field(True, description="report fixes on land")
     null_island: bool = Field(True, description="report fixes at (0, 0)")
@@ -61,6 +67,7 @@ class _Last:
     lat: float
     lon: float
     sog: float | None
+    second: int | None
 
 
 @dataclass(slots=True)
@@ -125,7 +132,7 @@ class PositionJumpRule(Rule):
             return
         last = self._last.get(vessel.mmsi)
         if update_last:
-            self._last[vessel.mmsi] = _Last(report.time, lat, lon, report.sog)
+            self._last[vessel.mmsi] = _Last(report.time, lat, lon, report.sog, report.second)
             if p.on_land:
                 self._check_land(ctx, vessel, report)
         if last is None or report.time < last.time or report.time - last.time > p.max_gap_minutes * 60.0:
@@ -134,7 +141,18 @@ class PositionJumpRule(Rule):
         if dist < p.min_distance_m:
             return
         dt = report.time - last.time
-        implied = dist / (dt + p.time_slack_s) / KNOT_MS
+        slack = p.time_slack_s
+        timing = "event_time"
+        if last.second is not None and report.second is not None:
+            ds = (report.second - last.second) % 60
+            if _circular_diff(dt % 60.0, ds) > p.time_slack_s + 1.0:
+                # The fixes' own UTC seconds disagree with the event times: the feed stamps arrival,
+                # not transmission (satellite, store-and-forward, a coarse clock). Judge by the
+                # fixes' seconds, with a wide allowance for the whole minutes they cannot show.
+                dt = max(dt, float(ds))
+                slack = p.unreliable_time_slack_s
+                timing = "fix_seconds"
+        implied = dist / (dt + slack) / KNOT_MS
         sog = max(report.sog or 0.0, last.sog or 0.0)
         allowed = max(p.min_speed_kn, p.sog_factor * sog + p.sog_offset_kn)
         if implied <= allowed:
@@ -143,6 +161,7 @@ class PositionJumpRule(Rule):
             "kind": "jump",
             "distance_m": round(dist, 1),
             "elapsed_s": round(dt, 3),
+            "timing": timing,
             "implied_speed_kn": round(implied, 1),
             "allowed_speed_kn": round(allowed, 1),
             "sog_kn": report.sog,
@@ -257,6 +276,12 @@ class PositionJumpRule(Rule):
         self._last.pop(mmsi, None)
         self._history.pop(mmsi, None)
         self._on_land.pop(mmsi, None)
+
+
+def _circular_diff(a: float, b: float) -> float:
+    """Difference of two second-of-minute values, modulo 60."""
+    d = abs(a - b) % 60.0
+    return min(d, 60.0 - d)
 
 
 RULE = PositionJumpRule
