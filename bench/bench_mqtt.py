@@ -11,7 +11,7 @@ Starts its own Mosquitto (Debian's /usr/sbin/mosquitto) on a free port on 127.0.
 2. Latency: simulated traffic (ships speeding in Callao's main anchorage) fed line by line at
    `--rate` lines per second into the real core with the store and the publisher, as the daemon
    does. For every alert step: the time from the start of feeding the NMEA line that caused it to its
-   arrival at a subscriber (in another thread). Reports median, p90, p99 and max.
+   arrival at a subscriber (in another process). Reports median, p90, p99 and max.
 """
 
 from __future__ import annotations
