@@ -13,7 +13,7 @@ from shapely.ops import nearest_points
 
 from vts.config import Config, ZoneSettings, load_config
 from vts.geo import destination, distance_m
-from vts.zones import ZoneEngine, ZoneEvent
+from vts.zones import GeometryIndex, ZoneEngine, ZoneEvent
 
 MMSI = 760123456
 Track = list[tuple[float, tuple[float, float]]]
@@ -300,6 +300,19 @@ def test_hysteresis_settings_come_from_the_config(config: Config) -> None:
         "exit"
     ]
     assert engine.reloaded(immediate).exit_margin_m == 0
+
+
+def test_lookup_on_cell_edges_and_corners(engine: ZoneEngine, config: Config) -> None:
+    """Points exactly on the cache's cell edges agree with a brute-force test of every zone."""
+    step = GeometryIndex.CELL_DEG
+    land = shapely.union_all(config.land_polygons())
+    for i in range(-15460, -15420, 3):
+        for j in range(-2440, -2376, 3):
+            x, y = i * step, j * step
+            for lon, lat in ((x, y), (x + step / 2, y), (x, y + 1e-12)):
+                brute = [z.id for z in engine.zones if z.geometry.intersects(Point(lon, lat))]
+                assert [z.id for z in engine.zones_at(lon, lat)] == brute, (lon, lat)
+                assert engine.is_on_land(lon, lat) == land.intersects(Point(lon, lat)), (lon, lat)
 
 
 def test_random_zones_consistency() -> None:

@@ -8,8 +8,9 @@
     engine.zones_at(lon, lat)         # instant lookup, no hysteresis
     engine.is_on_land(lon, lat); engine.distance_to("restricted_san_lorenzo", lon, lat)
 
-Lookups go through a Shapely 2 STRtree over prepared geometries (about logarithmic in the number
-of zones); distances are in metres, in a local equirectangular projection centred on each zone.
+Lookups go through a Shapely 2 STRtree over prepared geometries, whose answers are cached per
+small grid cell (`GeometryIndex`), so a check costs about the same with 20 or 500 zones; distances
+are in metres, in a local equirectangular projection centred on each zone. Land uses the same index.
 
 Hysteresis, per vessel and zone:
 
@@ -136,6 +137,65 @@ class _VesselZones:
     pending: dict[str, _Fix] = field(default_factory=dict)
 
 
+class GeometryIndex:
+    """Which of a set of (prepared, lon/lat) geometries contain a point.
+
+    An STRtree finds the geometries whose boxes meet a small grid cell around the point; that
+    answer is cached per cell, split into geometries that cover the whole cell (no further test)
+    and those that only meet it (exact point-in-polygon on the prepared geometry). A lookup is then
+    a dict access and a few exact tests, whatever the number of geometries.
+    """
+
+    CELL_DEG = 0.005
+    """About 550 m: small enough that most cells are inside or outside every zone."""
+    MAX_CELLS = 200_000
+
+    def __init__(self, geometries: Sequence[BaseGeometry]) -> None:
+        self.geometries = np.array(geometries, dtype=object)
+        shapely.prepare(self.geometries)
+        self.tree = STRtree(self.geometries)
+        self._cells: dict[tuple[int, int], tuple[list[int], np.ndarray, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+    def indices_at(self, lon: float, lat: float) -> list[int]:
+        """Indices of the geometries containing the point (boundary included), ascending."""
+        cell = self._cell(lon, lat)
+        full, partial, partial_geoms = cell
+        if len(partial) == 0:
+            return full
+        hits = partial[shapely.intersects_xy(partial_geoms, lon, lat)]
+        if not full:
+            return [int(i) for i in hits]
+        return sorted(full + [int(i) for i in hits])
+
+    def any_at(self, lon: float, lat: float) -> bool:
+        full, partial, partial_geoms = self._cell(lon, lat)
+        return bool(full) or (len(partial) > 0 and bool(shapely.intersects_xy(partial_geoms, lon, lat).any()))
+
+    def _cell(self, lon: float, lat: float) -> tuple[list[int], np.ndarray, np.ndarray]:
+        key = (math.floor(lon / self.CELL_DEG), math.floor(lat / self.CELL_DEG))
+        cell = self._cells.get(key)
+        if cell is None:
+            if len(self._cells) >= self.MAX_CELLS:
+                self._cells.clear()
+            cell = self._cells[key] = self._fill(key)
+        return cell
+
+    def _fill(self, key: tuple[int, int]) -> tuple[list[int], np.ndarray, np.ndarray]:
+        x0, y0 = key[0] * self.CELL_DEG, key[1] * self.CELL_DEG
+        pad = 1e-9  # float rounding of the cell key must never leave a point outside its cell's box
+        box = shapely.box(x0 - pad, y0 - pad, x0 + self.CELL_DEG + pad, y0 + self.CELL_DEG + pad)
+        candidates = np.sort(self.tree.query(box))
+        if len(candidates) == 0:
+            return [], candidates, self.geometries[candidates]
+        covers = shapely.contains_properly(self.geometries[candidates], box)
+        full = [int(i) for i in candidates[covers]]
+        partial = candidates[~covers]
+        return full, partial, self.geometries[partial]
+
+
 def build_zone(settings: ZoneSettings, exit_margin_m: float = EXIT_MARGIN_M) -> Zone:
     """A `Zone` from its settings: lon/lat geometry, metric geometry and exit (grown) geometry."""
     geometry = settings.geometry()
@@ -179,14 +239,11 @@ class ZoneEngine:
             if z.id in self._by_id:
                 raise ValueError(f"duplicate zone id {z.id!r}")
             self._by_id[z.id] = z
-        self._geoms = np.array([z.geometry for z in self._zones], dtype=object)
-        self._tree = STRtree(self._geoms)
+        self._index = GeometryIndex([z.geometry for z in self._zones])
         land_parts: list[Polygon] = []
         for g in land:
             land_parts.extend(p for p in getattr(g, "geoms", [g]) if not p.is_empty)
-        self._land = np.array(land_parts, dtype=object)
-        shapely.prepare(self._land)
-        self._land_tree = STRtree(self._land)
+        self._land = GeometryIndex(land_parts)
         self._vessels: dict[int, _VesselZones] = {}
 
     @classmethod
@@ -222,19 +279,13 @@ class ZoneEngine:
     def _indices_at(self, lon: float, lat: float) -> list[int]:
         if not _valid(lon, lat) or not self._zones:
             return []
-        candidates = self._tree.query(shapely.points(lon, lat))
-        if len(candidates) == 0:
-            return []
-        candidates.sort()
-        hits = shapely.intersects_xy(self._geoms[candidates], lon, lat)
-        return [int(i) for i in candidates[hits]]
+        return self._index.indices_at(lon, lat)
 
     def is_on_land(self, lon: float, lat: float) -> bool:
         """Whether the position falls on a land polygon of the configuration."""
         if not _valid(lon, lat) or len(self._land) == 0:
             return False
-        candidates = self._land_tree.query(shapely.points(lon, lat))
-        return bool(len(candidates)) and bool(shapely.intersects_xy(self._land[candidates], lon, lat).any())
+        return self._land.any_at(lon, lat)
 
     def distance_to(self, zone_id: str, lon: float, lat: float) -> float:
         """Metres from the position to the zone (0 inside)."""
