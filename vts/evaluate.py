@@ -1,0 +1,465 @@
+"""`vts evaluate`: score alerts against the simulator's truth.
+
+    vts evaluate run/truth.json alerts.jsonl             # alerts from `vts replay --alerts-out`
+    vts evaluate --hours 6 --seeds 1-5 [--config PATH]   # simulate, replay through the core, score
+
+Matching rule: an alert matches an incident when its type is the incident's type (for
+`course_anomaly`, the alert's `details.kind`, when it has one, must be the incident's kind), its
+`mmsi` or `other_mmsi` is one of the incident's vessels, and it was raised between the incident's
+start less a minute and its end plus a tolerance (default 10 minutes). Only `raised` steps count
+(updates and clears do not). An alert of a scored type that matches no incident is a false alarm,
+unless the same vessels are in an incident that lists the type as `related` (an episode that
+legitimately raises it too: a boat alongside an anchored ship for 15 minutes is also a
+rendezvous): those are reported apart and counted neither way. Alerts on the normal traffic are
+false alarms. `zone_entry` / `zone_exit` (info) and other unscored types are not scored.
+
+Per type: incidents, detected, recall, alerts raised, false alarms, precision, median detection
+delay (first matching alert's time less the incident's start); then overall figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vts.alerts.model import Alert, parse_iso_time
+
+SCORED_TYPES: tuple[str, ...] = (
+    "alongside",
+    "rendezvous",
+    "loitering",
+    "ais_gap",
+    "restricted_area",
+    "unauthorised_anchoring",
+    "course_anomaly",
+    "drifting",
+    "cpa",
+    "anchor_drag",
+    "speeding",
+    "position_jump",
+    "duplicate_mmsi",
+    "invalid_mmsi",
+    "identity_change",
+    "distress",
+)
+COURSE_KINDS = ("wrong_way", "erratic", "stop_after_departure", "off_route")
+EARLY_S = 60.0
+DEFAULT_TOLERANCE_S = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class TruthIncident:
+    id: str
+    type: str
+    kind: str | None
+    vessels: frozenset[int]
+    start: float
+    end: float
+    related: frozenset[str]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TruthIncident:
+        vessels = {int(d["mmsi"])}
+        if d.get("other_mmsi") is not None:
+            vessels.add(int(d["other_mmsi"]))
+        return cls(
+            id=str(d.get("id", "")),
+            type=str(d["type"]),
+            kind=d.get("kind"),
+            vessels=frozenset(vessels),
+            start=parse_iso_time(d["start"]),
+            end=parse_iso_time(d["end"]),
+            related=frozenset(d.get("related") or []),
+        )
+
+
+def row_key(type_: str, kind: str | None) -> str:
+    return f"{type_}/{kind}" if kind else type_
+
+
+@dataclass(slots=True)
+class Row:
+    incidents: int = 0
+    detected: int = 0
+    alerts: int = 0
+    matched_alerts: int = 0
+    false_alarms: int = 0
+    related_alerts: int = 0
+    delays: list[float] = field(default_factory=list)
+
+    def add(self, other: Row) -> None:
+        self.incidents += other.incidents
+        self.detected += other.detected
+        self.alerts += other.alerts
+        self.matched_alerts += other.matched_alerts
+        self.false_alarms += other.false_alarms
+        self.related_alerts += other.related_alerts
+        self.delays.extend(other.delays)
+
+    @property
+    def recall(self) -> float | None:
+        return self.detected / self.incidents if self.incidents else None
+
+    @property
+    def precision(self) -> float | None:
+        judged = self.matched_alerts + self.false_alarms
+        return self.matched_alerts / judged if judged else None
+
+    @property
+    def median_delay(self) -> float | None:
+        return statistics.median(self.delays) if self.delays else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "incidents": self.incidents,
+            "detected": self.detected,
+            "recall": _round(self.recall),
+            "alerts": self.alerts,
+            "matched_alerts": self.matched_alerts,
+            "false_alarms": self.false_alarms,
+            "related_alerts": self.related_alerts,
+            "precision": _round(self.precision),
+            "median_delay_s": _round(self.median_delay, 1),
+        }
+
+
+@dataclass(slots=True)
+class Score:
+    rows: dict[str, Row] = field(default_factory=dict)
+    false_alarms_by_role: Counter[str] = field(default_factory=Counter)
+    missed: list[str] = field(default_factory=list)
+    false_alarm_examples: list[dict[str, Any]] = field(default_factory=list)
+    unscored: Counter[str] = field(default_factory=Counter)
+
+    def row(self, key: str) -> Row:
+        if key not in self.rows:
+            self.rows[key] = Row()
+        return self.rows[key]
+
+    def merge(self, other: Score) -> None:
+        for k, r in other.rows.items():
+            self.row(k).add(r)
+        self.false_alarms_by_role.update(other.false_alarms_by_role)
+        self.missed.extend(other.missed)
+        self.false_alarm_examples.extend(other.false_alarm_examples)
+        self.unscored.update(other.unscored)
+
+    def overall(self) -> Row:
+        total = Row()
+        for k, r in self.rows.items():
+            if "/" not in k:
+                total.add(r)
+        return total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "types": {k: self.rows[k].to_dict() for k in _ordered(self.rows)},
+            "overall": self.overall().to_dict(),
+            "false_alarms_by_role": dict(self.false_alarms_by_role.most_common()),
+            "missed": self.missed,
+            "false_alarm_examples": self.false_alarm_examples[:50],
+            "unscored_alerts": dict(self.unscored),
+        }
+
+
+def score(truth: dict[str, Any], alerts: Iterable[Alert], tolerance_s: float = DEFAULT_TOLERANCE_S) -> Score:
+    """Score one run's raised alerts against its truth."""
+    incidents = [TruthIncident.from_dict(d) for d in truth.get("incidents", [])]
+    roles = {int(v["mmsi"]): str(v.get("role") or "unknown") for v in truth.get("vessels", [])}
+    s = Score()
+    for t in SCORED_TYPES:
+        s.row(t)
+    for inc in incidents:
+        s.row(inc.type).incidents += 1
+        if inc.kind:
+            s.row(row_key(inc.type, inc.kind)).incidents += 1
+    first_hit: dict[str, float] = {}
+    for alert in alerts:
+        if alert.state != "raised":
+            continue
+        if alert.type not in SCORED_TYPES:
+            s.unscored[alert.type] += 1
+            continue
+        kind = alert.details.get("kind") if alert.type == "course_anomaly" else None
+        kind = kind if isinstance(kind, str) else None
+        s.row(alert.type).alerts += 1
+        if kind:
+            s.row(row_key(alert.type, kind)).alerts += 1
+        vessels = {alert.mmsi} | ({alert.other_mmsi} if alert.other_mmsi is not None else set())
+        t = alert.started if alert.state == "raised" else alert.time
+        hits = [inc for inc in incidents if _matches(inc, alert.type, kind, vessels, t, tolerance_s)]
+        if hits:
+            s.row(alert.type).matched_alerts += 1
+            if kind:
+                s.row(row_key(alert.type, kind)).matched_alerts += 1
+            for inc in hits:
+                if inc.id not in first_hit or t < first_hit[inc.id]:
+                    first_hit[inc.id] = t
+            continue
+        related = any(
+            alert.type in inc.related
+            and vessels & inc.vessels
+            and inc.start - EARLY_S <= t <= inc.end + tolerance_s
+            for inc in incidents
+        )
+        if related:
+            s.row(alert.type).related_alerts += 1
+            if kind:
+                s.row(row_key(alert.type, kind)).related_alerts += 1
+            continue
+        s.row(alert.type).false_alarms += 1
+        if kind:
+            s.row(row_key(alert.type, kind)).false_alarms += 1
+        s.false_alarms_by_role[roles.get(alert.mmsi, "unknown vessel")] += 1
+        s.false_alarm_examples.append(
+            {
+                "type": alert.type,
+                "kind": kind,
+                "mmsi": alert.mmsi,
+                "other_mmsi": alert.other_mmsi,
+                "time": alert.to_dict()["started"],
+                "role": roles.get(alert.mmsi),
+                "message": alert.message,
+            }
+        )
+    for inc in incidents:
+        if inc.id in first_hit:
+            delay = first_hit[inc.id] - inc.start
+            for key in {inc.type, row_key(inc.type, inc.kind)}:
+                s.row(key).detected += 1
+                s.row(key).delays.append(delay)
+        else:
+            s.missed.append(f"{truth.get('seed', '?')}:{inc.id}")
+    return s
+
+
+def _matches(
+    inc: TruthIncident, type_: str, kind: str | None, vessels: set[int], t: float, tolerance_s: float
+) -> bool:
+    if inc.type != type_:
+        return False
+    if kind and inc.kind and kind != inc.kind:
+        return False
+    if not vessels & inc.vessels:
+        return False
+    return inc.start - EARLY_S <= t <= inc.end + tolerance_s
+
+
+# -- running the pipeline ---------------------------------------------------------------------------
+def run_core(config: Any, lines: Iterable[str]) -> list[Alert]:
+    """Replay lines through a fresh `Core` (no alert database) and return every alert step."""
+    from vts.core import Core
+
+    core = Core(config)
+    alerts: list[Alert] = []
+    core.add_alert_listener(alerts.append)
+    for line in lines:
+        core.feed_line(line, source="simulator")
+    core.finish()
+    return alerts
+
+
+def evaluate_seeds(
+    config: Any,
+    seeds: Sequence[int],
+    hours: float,
+    *,
+    incident_types: list[str] | None = None,
+    tolerance_s: float = DEFAULT_TOLERANCE_S,
+    keep: Path | None = None,
+    log: Any = None,
+) -> Score:
+    from vts.simulate.scenario import simulate
+    from vts.simulate.truth import truth_dict
+
+    total = Score()
+    for seed in seeds:
+        t0 = time.perf_counter()
+        sim = simulate(config, seed=seed, hours=hours, incident_types=incident_types)
+        lines = list(sim.nmea_lines())
+        truth = truth_dict(sim)
+        alerts = run_core(config, lines)
+        if keep is not None:
+            d = keep / f"seed{seed}"
+            d.mkdir(parents=True, exist_ok=True)
+            (d / "traffic.nmea").write_text("\n".join(lines) + "\n", encoding="ascii")
+            (d / "truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
+            (d / "alerts.jsonl").write_text("".join(a.to_json() + "\n" for a in alerts), encoding="utf-8")
+        total.merge(score(truth, alerts, tolerance_s))
+        if log is not None:
+            log(
+                f"seed {seed}: {len(lines)} lines, {len(truth['incidents'])} incidents, "
+                f"{sum(1 for a in alerts if a.state == 'raised')} alerts raised ({time.perf_counter() - t0:.1f} s)"
+            )
+    return total
+
+
+# -- output -------------------------------------------------------------------------------------------
+def format_table(s: Score) -> str:
+    head = (
+        f"{'type':<36}{'incidents':>10}{'detected':>9}{'recall':>8}{'alerts':>8}{'false':>7}{'precision':>10}"
+    )
+    head += f"{'median delay':>14}"
+    lines = [head, "-" * len(head)]
+    for key in _ordered(s.rows):
+        lines.append(_format_row("  " + key if "/" in key else key, s.rows[key]))
+    lines.append("-" * len(head))
+    lines.append(_format_row("overall", s.overall()))
+    related = sum(r.related_alerts for k, r in s.rows.items() if "/" not in k)
+    if related:
+        lines.append(f"({related} further alerts matched a related type of an incident and were not scored)")
+    if s.false_alarms_by_role:
+        roles = ", ".join(f"{role} {n}" for role, n in s.false_alarms_by_role.most_common(8))
+        lines.append(f"false alarms by vessel role: {roles}")
+    if s.unscored:
+        lines.append("not scored: " + ", ".join(f"{k} {n}" for k, n in sorted(s.unscored.items())))
+    return "\n".join(lines)
+
+
+def _format_row(name: str, r: Row) -> str:
+    def f(x: float | None) -> str:
+        return "-" if x is None else f"{x:.2f}"
+
+    delay = "-" if r.median_delay is None else _duration(r.median_delay)
+    return (
+        f"{name:<36}{r.incidents:>10}{r.detected:>9}{f(r.recall):>8}{r.alerts:>8}{r.false_alarms:>7}"
+        f"{f(r.precision):>10}{delay:>14}"
+    )
+
+
+def _duration(s: float) -> str:
+    sign = "-" if s < 0 else ""
+    s = abs(s)
+    return f"{sign}{int(s // 60)}m{int(s % 60):02d}s"
+
+
+def _ordered(rows: dict[str, Row]) -> list[str]:
+    order = {t: i for i, t in enumerate(SCORED_TYPES)}
+    return sorted(rows, key=lambda k: (order.get(k.split("/")[0], 99), k.split("/")[0], "/" in k, k))
+
+
+def _round(x: float | None, n: int = 3) -> float | None:
+    return None if x is None else round(x, n)
+
+
+# -- command line -----------------------------------------------------------------------------------
+def parse_seeds(text: str) -> list[int]:
+    """'1-5', '1,3,7' or '2'."""
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "-" in part:
+            a, b = part.split("-", 1)
+            lo, hi = int(a), int(b)
+            if hi < lo:
+                raise ValueError(f"empty seed range {part!r}")
+            out.extend(range(lo, hi + 1))
+        else:
+            out.append(int(part))
+    if not out:
+        raise ValueError("no seeds given")
+    return out
+
+
+def read_alerts(path: Path) -> tuple[list[Alert], int]:
+    """Alerts of a JSON-lines file; returns (alerts, lines that were not alerts)."""
+    alerts: list[Alert] = []
+    bad = 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            try:
+                alerts.append(Alert.from_json(line))
+            except (ValueError, KeyError, TypeError):
+                bad += 1
+    return alerts, bad
+
+
+def configure_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("truth", nargs="?", type=Path, help="truth.json written by `vts simulate`")
+    p.add_argument(
+        "alerts", nargs="?", type=Path, help="alerts, one JSON object per line (`vts replay --alerts-out`)"
+    )
+    p.add_argument(
+        "--hours", type=float, default=None, help="simulate this many hours per seed, replay and score"
+    )
+    p.add_argument("--seeds", default="1-5", help="seeds to simulate: '1-5' (default), '1,3,7'")
+    p.add_argument("--config", type=Path, default=None, help="configuration file (default: Callao)")
+    p.add_argument(
+        "--incidents", default="all", help="incident types to inject (as `vts simulate --incidents`)"
+    )
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=DEFAULT_TOLERANCE_S,
+        help=f"seconds after an incident's end an alert still matches (default {DEFAULT_TOLERANCE_S:.0f})",
+    )
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.add_argument(
+        "--keep", type=Path, default=None, help="with --hours: keep each seed's log, truth and alerts here"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    from vts.config import ConfigError, load_config
+
+    if args.hours is not None:
+        if args.truth is not None:
+            print("vts evaluate: give either TRUTH ALERTS or --hours, not both", file=sys.stderr)
+            return 2
+        try:
+            from vts.simulate.incidents import expand_types
+
+            config = load_config(args.config)
+            seeds = parse_seeds(args.seeds)
+            types = expand_types(args.incidents)
+        except (ConfigError, ValueError) as e:
+            print(f"vts evaluate: {e}", file=sys.stderr)
+            return 2
+
+        def progress(msg: str) -> None:
+            print(msg, file=sys.stderr)
+
+        s = evaluate_seeds(
+            config,
+            seeds,
+            args.hours,
+            incident_types=types,
+            tolerance_s=args.tolerance,
+            keep=args.keep,
+            log=progress,
+        )
+        header = f"vts evaluate: {len(seeds)} seed(s) ({args.seeds}), {args.hours:g} h each"
+    else:
+        if args.truth is None or args.alerts is None:
+            print("vts evaluate: give TRUTH and ALERTS files, or --hours H [--seeds 1-5]", file=sys.stderr)
+            return 2
+        try:
+            from vts.simulate.truth import read_truth
+
+            truth = read_truth(args.truth)
+            alerts, bad = read_alerts(args.alerts)
+        except (OSError, ValueError) as e:
+            print(f"vts evaluate: {e}", file=sys.stderr)
+            return 2
+        if bad:
+            print(f"vts evaluate: {bad} line(s) of {args.alerts} are not alerts (skipped)", file=sys.stderr)
+        s = score(truth, alerts, args.tolerance)
+        header = f"vts evaluate: {args.truth} against {args.alerts}"
+    if args.json:
+        print(json.dumps(s.to_dict(), indent=1))
+    else:
+        print(header)
+        print(format_table(s))
+    return 0
