@@ -153,7 +153,6 @@ def test_lines_that_are_not_ais_are_ignored_not_dropped(line: str, outcome: str)
         with_checksum("AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,7"),  # fill bits > 5
         with_checksum("AIVDM,1,2,,B,15M67FC000G?ufbE`FepT@3n00Sa,0")[:-3],  # no checksum
         with_checksum("AIVDM,2,3,,B,15M67FC000G?ufbE`FepT@3n00Sa,0"),  # fragment 3 of 2
-        with_checksum("AIVDM,1,1,,B,15M67FC000G?ufbE`Fe~T@3n00Sa,0"),  # '~' is not payload armour
         "\\c:1700000000,s:x*00",  # unterminated tag block
     ],
 )
@@ -288,3 +287,17 @@ def test_out_of_time_order_satellite_feed_keeps_adjacent_fragments() -> None:
     ingest.feed(tag("c:1418172113") + POS, "sat", None)
     (report,) = ingest.feed(tag("c:1418169601") + TYPE5[1], "sat", None)
     assert report.time == 1418169601.0
+
+
+def test_invalid_payload_character_is_malformed() -> None:
+    ingest = Ingest()
+    assert ingest.feed(with_checksum("AIVDM,1,1,,B,15M67FC000G?ufbE`Fe~T@3n00Sa,0"), "a", 1.0) == []
+    assert ingest.stats.drops[MALFORMED] == 1
+
+
+def test_other_nmea_before_a_sentence_on_one_line_counts_both() -> None:
+    gga = "$GPGGA,114702.00,3351.0151,S,15117.2160,E,1,06,1.69,00093,M,021,M,,*76"
+    ingest = Ingest()
+    assert len(ingest.feed(gga + POS, "a", 1.0)) == 1
+    s = ingest.stats
+    assert s.ignored[OTHER_NMEA] == 1 and s.extra_pieces == 1 and s.lines + s.extra_pieces == s.accounted()

@@ -1,8 +1,8 @@
 """Decode an assembled AIS message into a `vts.reports` record.
 
-The payload is de-armoured into one integer with pyais' bit vector (`pyais.bit_vector`), then the
-fields vessel tracking needs are read straight from the bits: no second sentence parse, no
-intermediate pyais message object. Field layouts follow ITU-R M.1371-5 (as documented at
+The payload is de-armoured into one integer (the base64 re-mapping pyais' bit vector uses, done in
+C by binascii), then the fields vessel tracking needs are read straight from the bits: no second
+sentence parse, no intermediate pyais message object. Field layouts follow ITU-R M.1371-5 (as documented at
 https://gpsd.gitlab.io/gpsd/AIVDM.html); conformance tests check them against gpsd and libais.
 
 * "Not available" and out-of-range values become None (lat 91 / lon 181 and anything outside
@@ -19,15 +19,16 @@ It never raises.
 from __future__ import annotations
 
 import logging
+from binascii import Error as Base64Error
+from binascii import a2b_base64
 from calendar import timegm
-
-from pyais.bit_vector import int_bit_vector
 
 from vts.nmea import (
     BAD_LENGTH,
     EMPTY_PAYLOAD,
     INTERNAL_ERROR,
     INVALID_MMSI,
+    MALFORMED,
     TYPE24_BAD_PART,
     UNDECODABLE,
     UNSUPPORTED_TYPE,
@@ -43,6 +44,32 @@ from vts.reports import (
 )
 
 log = logging.getLogger(__name__)
+
+# AIS payload armour ('0'-'W', '`'-'w' = 6-bit values 0-63) re-mapped onto the base64 alphabet, so
+# binascii does the 6-to-8 bit repacking in C (the same trick as pyais' bit vector). Any other byte
+# maps to '!', which strict base64 decoding rejects: an invalid payload character is an error,
+# never silently skipped.
+_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_ARMOUR_TO_B64 = bytes(
+    _B64[c - 48] if 48 <= c <= 87 else _B64[c - 56] if 96 <= c <= 119 else 33 for c in range(256)
+)
+_B64_PAD = (b"", b"AAA", b"AA", b"A")
+
+
+def payload_bits(payload: bytes, fill: int) -> tuple[int, int]:
+    """(value, bit length) of an armoured payload; raises ValueError on a non-armour character."""
+    rest = len(payload) & 3
+    try:
+        raw = a2b_base64(payload.translate(_ARMOUR_TO_B64) + _B64_PAD[rest], strict_mode=True)
+    except Base64Error as err:
+        raise ValueError("invalid payload character") from err
+    value = int.from_bytes(raw, "big")
+    length = len(payload) * 6
+    if rest:
+        value >>= 6 * (4 - rest)
+    return value >> fill, length - fill
+
+
 _SIX = tuple(chr(v + 64) if v < 32 else chr(v) for v in range(64))
 
 # (minimum bits accepted, nominal size); messages between the two are zero-padded to the size.
@@ -135,11 +162,12 @@ def decode_message(
     if not payload:
         return EMPTY_PAYLOAD
     try:
-        bv = int_bit_vector(payload, fill)
-        length = bv._length
+        try:
+            v, length = payload_bits(payload, fill)
+        except ValueError:
+            return MALFORMED
         if length < 38:
             return BAD_LENGTH
-        v = bv._value
         msg_type = v >> (length - 6)
         handler = _HANDLERS.get(msg_type)
         if handler is None:

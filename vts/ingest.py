@@ -33,6 +33,7 @@ from vts.nmea import (
     FragmentAssembler,
     ParsedLine,
     parse_line,
+    parse_plain,
 )
 from vts.reports import Report
 
@@ -128,8 +129,32 @@ class Ingest:
         sstats = state.stats
         total.lines += 1
         sstats.lines += 1
+        if state.gatehouse_time is None and not len(state.assembler):
+            plain = parse_plain(line)
+            if plain is not None:
+                return self._single(plain, None, None, state, source, received, time_offset)
         parsed = parse_line(line)
-        extra = parsed.items - 1
+        sentences = parsed.sentences
+        if (
+            len(sentences) == 1
+            and not parsed.drops
+            and parsed.ignored is None
+            and parsed.gatehouse_time is None
+            and state.gatehouse_time is None
+            and sentences[0].count == 1
+            and not len(state.assembler)
+        ):
+            s = sentences[0]
+            return self._single(
+                (s.own_ship, s.payload, s.fill, s.channel),
+                s.time,
+                s.station,
+                state,
+                source,
+                received,
+                time_offset,
+            )
+        extra = len(sentences) + len(parsed.drops) + (1 if parsed.ignored else 0) - 1
         if extra > 0:
             total.extra_pieces += extra
             sstats.extra_pieces += extra
@@ -148,6 +173,43 @@ class Ingest:
             log.exception("ingest failed on %r from %s", line[:300], source)
             self._drop(sstats, INTERNAL_ERROR, len(parsed.sentences))
             return []
+
+    def _single(
+        self,
+        plain: tuple[bool, bytes, int, str],
+        time: float | None,
+        station: str | None,
+        state: _SourceState,
+        source: str,
+        received: float | None,
+        offset: float,
+    ) -> list[Report]:
+        """The common case, kept short: one single-sentence message, nothing pending."""
+        if time is not None:
+            t = time + offset
+        elif received is not None:
+            t = received + offset
+        else:
+            t = state.last_time
+        state.last_time = t
+        own_ship, payload, fill, channel = plain
+        result = decode_message(payload, fill, t, source, own_ship, station, channel)
+        sstats = state.stats
+        if result.__class__ is str:
+            self._drop(sstats, result, 1)  # type: ignore[arg-type]
+            return []
+        total = self.stats
+        total.assembled += 1
+        sstats.assembled += 1
+        n = len(result)
+        total.messages += n
+        sstats.messages += n
+        for st in (total, sstats):
+            if st.first_time is None or t < st.first_time:
+                st.first_time = t
+            if st.last_time is None or t > st.last_time:
+                st.last_time = t
+        return result  # type: ignore[return-value]
 
     def _sentences(
         self, parsed: ParsedLine, state: _SourceState, source: str, received: float | None, offset: float

@@ -89,8 +89,6 @@ for _i in range(256):
             _HEX[_a + _b] = _i
 _SMALL_INT: dict[bytes, int] = {str(i).encode(): i for i in range(10)}
 _FILL: dict[bytes, int] = {str(i).encode(): i for i in range(6)}
-# The 64 characters of AIS payload armour: '0'..'W' and '`'..'w'.
-_ARMOUR = bytes(range(48, 88)) + bytes(range(96, 120))
 _WS = b" \t\r\n\x00"
 log = logging.getLogger(__name__)
 _LOG_TIME = re.compile(
@@ -232,6 +230,36 @@ def _gatehouse_time(fields: list[bytes]) -> float | None:
 
 
 # -- the parser ----------------------------------------------------------------------------------
+def parse_plain(line: bytes | str) -> tuple[bool, bytes, int, str] | None:
+    """Fast path for the commonest line: one plain single-sentence message, checksum valid.
+
+    Returns (own_ship, payload, fill bits, channel), or None when the line is anything else (then
+    `parse_line` handles it, including a bad checksum). Never raises.
+    """
+    if line.__class__ is str:
+        if not line.isascii():  # type: ignore[union-attr]
+            return None
+        raw: bytes = line.encode()  # type: ignore[union-attr]
+    else:
+        raw = line  # type: ignore[assignment]
+    if raw[-1:] in (b"\n", b"\r"):
+        raw = raw.rstrip(b"\r\n")
+    n = len(raw)
+    if n < 20 or raw[0] != 33 or raw[n - 3] != 42 or raw[6] != 44 or raw[7:11] != b"1,1,":  # '!' '*' ','
+        return None
+    fields = raw[11 : n - 3].split(b",")
+    if len(fields) != 4 or raw[3:6] not in (b"VDM", b"VDO"):
+        return None
+    fill = _FILL.get(fields[3])
+    if fill is None or _HEX.get(raw[n - 2 :]) != reduce(xor, raw[1 : n - 3], 0):
+        return None
+    channel = fields[1]
+    return raw[5] == 79, fields[2], fill, _CHANNELS.get(channel) or channel.decode("ascii", "replace")
+
+
+_CHANNELS = {b"A": "A", b"B": "B", b"1": "1", b"2": "2", b"": "", b"C": "C", b"D": "D"}
+
+
 def parse_line(line: bytes | str) -> ParsedLine:
     """Split one raw line into checked AIS sentences and outcomes. Never raises."""
     try:
@@ -396,16 +424,13 @@ def _one_sentence(
     if count is None or number is None or fill is None or not 1 <= number <= count or count == 0:
         result.drops.append(MALFORMED)
         return
-    if payload.translate(None, _ARMOUR):
-        result.drops.append(MALFORMED)
-        return
     result.sentences.append(
         Sentence(
             sentence[5] == 79,  # 'O' of VDO
             count,
             number,
             seq_id,
-            channel.decode("ascii"),
+            channel.decode("ascii", "replace"),
             payload,
             fill,
             time,

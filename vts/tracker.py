@@ -86,9 +86,10 @@ class TrackerSettings(BaseModel):
         return self.forget_after_minutes * 60.0
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Fix:
-    """One position of a vessel's trail."""
+    """One position of a vessel's trail. Treat as read-only (not frozen only because a frozen
+    dataclass is four times slower to build, and one is built per position report)."""
 
     time: float
     lat: float
