@@ -82,8 +82,18 @@ def test_middle_of_san_lorenzo_is_land_in_the_restricted_zone(engine: ZoneEngine
     assert engine.is_on_land(*SAN_LORENZO_MIDDLE)
     assert "restricted_san_lorenzo" in ids_at(engine, SAN_LORENZO_MIDDLE)
     assert engine.distance_to("restricted_san_lorenzo", *SAN_LORENZO_MIDDLE) == 0.0
-    # the restricted ring reaches 300 m beyond the shore: 200 m off the west coast is inside it
     assert "anchorage_main" not in ids_at(engine, SAN_LORENZO_MIDDLE)
+
+
+def test_san_lorenzo_keep_off_ring_is_300_m_wide(engine: ZoneEngine, config: Config) -> None:
+    island = next(p for p in config.land_polygons() if p.contains(Point(*SAN_LORENZO_MIDDLE)))
+    west_lon, west_lat = min(island.exterior.coords)  # the westernmost point of the island
+    for offshore_m, inside in ((150, True), (250, True), (450, False), (1000, False)):
+        lat, lon = destination(west_lat, west_lon, 270.0, offshore_m)
+        assert not engine.is_on_land(lon, lat)
+        assert ("restricted_san_lorenzo" in ids_at(engine, (lon, lat))) is inside, offshore_m
+    lat, lon = destination(west_lat, west_lon, 270.0, 1000)
+    assert engine.distance_to("restricted_san_lorenzo", lon, lat) == pytest.approx(700, abs=80)
 
 
 def test_open_sea_west_of_the_bay(engine: ZoneEngine) -> None:

@@ -148,7 +148,8 @@ class GeometryIndex:
 
     CELL_DEG = 0.005
     """About 550 m: small enough that most cells are inside or outside every zone."""
-    MAX_CELLS = 200_000
+    MAX_CELLS = 50_000
+    """Cache bound (the Callao VTS area is about 1,500 cells); the cache restarts empty when full."""
 
     def __init__(self, geometries: Sequence[BaseGeometry]) -> None:
         self.geometries = np.array(geometries, dtype=object)
