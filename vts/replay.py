@@ -189,6 +189,7 @@ class Replay:
             else:
                 settings = SourceSettings(name=name, kind="file", path=f, speed=self.args.speed)
                 sources.append(FileSource(settings))
+            sources[-1].routine_level = logging.DEBUG  # the summary says it all
         return sources
 
     def _show_progress(self) -> bool:

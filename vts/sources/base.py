@@ -90,6 +90,8 @@ class Source(ABC):
     """A named feed of raw lines."""
 
     kind: str = "?"
+    routine_level: int = logging.INFO
+    """Log level of routine changes (a file started or finished); `vts replay` lowers it to debug."""
 
     def __init__(self, settings: SourceSettings) -> None:
         self.settings = settings

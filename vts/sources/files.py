@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -43,8 +43,16 @@ log = logging.getLogger("vts.sources.file")
 class Pacer:
     """Waits so that event time advances at `speed` times the wall clock."""
 
-    def __init__(self, speed: float) -> None:
+    def __init__(
+        self,
+        speed: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.speed = speed
+        self._clock = clock
+        self._sleep = sleep
         self._anchor: tuple[float, float] | None = None
         """(event time, monotonic wall time) the schedule is counted from."""
         self.skipped_gaps = 0
@@ -57,7 +65,7 @@ class Pacer:
     async def wait_for(self, event_time: float | None) -> None:
         if event_time is None:
             return
-        now = time.monotonic()
+        now = self._clock()
         if self._anchor is None or event_time < self._anchor[0]:
             self._anchor = (event_time, now)
             return
@@ -69,7 +77,7 @@ class Pacer:
             self._anchor = (event_time, now)
         elif delay >= MIN_SLEEP_S:
             self.lag_s = 0.0
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
         elif delay < -1.0:  # far behind schedule: start counting again rather than rush to catch up
             self.lag_s = -delay
             self._anchor = (event_time, now)
@@ -122,7 +130,9 @@ class FileSource(Source):
                 return
             self.status.passes += 1
             if not self.settings.loop:
-                self.set_state("finished", f"{self.status.lines} lines")
+                if self.status.state == "damaged":  # the error was logged; what was read counts
+                    return
+                self.set_state("finished", f"{self.status.lines} lines", level=self.routine_level)
                 return
             if step is None:
                 first, last = sink.event_span(self.name)
@@ -142,7 +152,7 @@ class FileSource(Source):
             self.set_state("failed", f"cannot open: {e.strerror or e}", level=logging.ERROR)
             return False
         self.position = 0
-        self.set_state("reading", level=logging.INFO if self.status.passes == 0 else logging.DEBUG)
+        self.set_state("reading", level=self.routine_level if self.status.passes == 0 else logging.DEBUG)
         try:
             with reader, raw:
                 await self._feed(sink, self._lines(reader), raw)
@@ -207,7 +217,7 @@ class StdinSource(Source):
             target=_pump, args=(stream, queue, loop), name=f"stdin-{self.name}", daemon=True
         )
         thread.start()
-        self.set_state("reading")
+        self.set_state("reading", level=self.routine_level)
         splitter = LineSplitter()
         while True:
             chunk = await queue.get()
@@ -225,7 +235,7 @@ class StdinSource(Source):
         tail = splitter.partial
         if tail and len(tail) <= splitter.max_line:  # the last line may lack its line end
             self.emit(sink, tail, time.time() if self._live else None)
-        self.set_state("finished", f"{self.status.lines} lines")
+        self.set_state("finished", f"{self.status.lines} lines", level=self.routine_level)
 
 
 def _pump(stream: BinaryIO, queue: asyncio.Queue[bytes | None], loop: asyncio.AbstractEventLoop) -> None:

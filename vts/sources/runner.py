@@ -112,9 +112,17 @@ class CoreFeed:
 class SourceRunner:
     """Runs sources concurrently, each supervised so that one failing never stops the others."""
 
-    def __init__(self, sources: Sequence[Source], sink: LineSink, *, restart_max_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        sink: LineSink,
+        *,
+        restart_initial_s: float = 1.0,
+        restart_max_s: float = 60.0,
+    ) -> None:
         self.sources = list(sources)
         self.sink = sink
+        self.restart_initial_s = restart_initial_s
         self.restart_max_s = restart_max_s
         self.crashes: Counter[str] = Counter()
         self._tasks: list[asyncio.Task[None]] = []
@@ -146,7 +154,7 @@ class SourceRunner:
                 source.status.state = "stopped"
 
     async def _supervise(self, source: Source) -> None:
-        backoff = Backoff(1.0, self.restart_max_s)
+        backoff = Backoff(self.restart_initial_s, self.restart_max_s)
         while True:
             try:
                 await source.run(self.sink)

@@ -64,9 +64,11 @@ class TcpSource(Source):
                 continue
             self.status.connects += 1
             self.set_state("connected")
-            reason = await self._read(reader, sink)
-            writer.close()
-            with contextlib.suppress(OSError, asyncio.CancelledError):
+            try:
+                reason = await self._read(reader, sink)
+            finally:  # also when cancelled: the server sees the connection end
+                writer.close()
+            with contextlib.suppress(OSError, TimeoutError):
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
             self.status.disconnects += 1
             delay = self.backoff.next_delay()
