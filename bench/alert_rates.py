@@ -151,6 +151,10 @@ def run_log(path: Path, config_path: str | None) -> dict:
     }
 
 
+def _is_satellite(log: str) -> bool:
+    return "exact-earth" in log
+
+
 def main() -> int:
     logging.getLogger("vts.alerts.engine").setLevel(logging.CRITICAL)  # rule errors are counted below
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -170,17 +174,25 @@ def main() -> int:
         clock = "own" if r["clock"] == "own" else "type4"
         shown = {t: n for t, n in sorted(r["raised"].items()) if t in types or args.types == "all"}
         print(f"{r['log']:42} {clock:8} {r['vessels']:7d} {r['vessel_hours']:8.1f}  {shown}")
-    hours = sum(r["vessel_hours"] for r in results)
-    total: Counter[str] = Counter()
-    for r in results:
-        total.update(r["raised"])
-    print(f"\ntotal: {sum(r['vessels'] for r in results)} vessel tracks, {hours:.1f} vessel-hours")
-    print(f"{'type':18} {'raised':>6} {'per 1,000 vessel-hours':>24}")
-    for t in types:
-        rate = 1000.0 * total[t] / hours if hours > 0 else float("nan")
-        print(f"{t:18} {total[t]:6d} {rate:24.1f}")
-    mine = sum(total[t] for t in types)
-    print(f"{'(these types)':18} {mine:6d} {1000.0 * mine / hours if hours else float('nan'):24.1f}")
+    groups = {
+        "terrestrial receivers": [r for r in results if not _is_satellite(r["log"])],
+        "satellite (exactEarth)": [r for r in results if _is_satellite(r["log"])],
+        "all": results,
+    }
+    for title, group in groups.items():
+        if not group:
+            continue
+        hours = sum(r["vessel_hours"] for r in group)
+        total: Counter[str] = Counter()
+        for r in group:
+            total.update(r["raised"])
+        print(f"\n{title}: {sum(r['vessels'] for r in group)} vessel tracks, {hours:.1f} vessel-hours")
+        print(f"{'type':18} {'raised':>6} {'per 1,000 vessel-hours':>24}")
+        for t in types:
+            rate = 1000.0 * total[t] / hours if hours > 0 else float("nan")
+            print(f"{t:18} {total[t]:6d} {rate:24.1f}")
+        mine = sum(total[t] for t in types)
+        print(f"{'(these types)':18} {mine:6d} {1000.0 * mine / hours if hours else float('nan'):24.1f}")
     kinds: Counter[str] = Counter()
     for r in results:
         kinds.update(r["kinds"])

@@ -290,6 +290,10 @@ def test_arrival_stamped_feeds_are_judged_by_the_fixes_own_seconds() -> None:
         replace(position(SHIP, t + k, far, sog=12, cog=90), second=(int(t) + 170 + k) % 60) for k in range(3)
     ]
     assert of_type(run(make_core(), merge(base, late), until=T0 + 900), "position_jump") == []
-    honest = [replace(r, second=int(r.time) % 60) for r in late]  # seconds agree: a real jump
+    # the same distance sideways, seconds agreeing with the feed's clock: a real jump
+    aside = offset(OPEN_WATER, north_m=1100)
+    honest = [
+        replace(position(SHIP, t + k, aside, sog=12, cog=90), second=(int(t) + k) % 60) for k in range(3)
+    ]
     alerts = of_type(run(make_core(), merge(base, honest), until=T0 + 900), "position_jump")
     assert len(alerts) == 1 and alerts[0].details["timing"] == "event_time"

@@ -8,7 +8,9 @@ an hour):
   at least `min_distance_m`, and `time_slack_s` is added to the elapsed time. When the fixes' own
   UTC seconds (the AIS time stamp) contradict the event times, the feed stamps arrival rather than
   transmission (satellite AIS, store-and-forward, logs with a coarse clock): the elapsed time is
-  then at least the difference of those seconds, plus `unreliable_time_slack_s`;
+  then at least the difference of those seconds, plus `unreliable_time_slack_s`. A move along the
+  ship's own course that its speed explains in a time agreeing with those seconds (modulo whole
+  minutes) is the same ship seen late, not a jump;
 * **on_land**: two fixes in a row on land (the configured land polygons), outside berths, terminals, fishing
   docks and moorings, where a ship alongside a quay may legitimately plot over the coastline; reported
   once until the vessel is back at sea;
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from vts.alerts.model import Severity
-from vts.geo import distance_m
+from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
 from vts.rules.base import Rule, RuleContext, RuleParams
 
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from vts.tracker import VesselState
 
 KNOT_MS = 1852.0 / 3600.0
+ALONG_TRACK_DEG = 20.0
+LATE_FIX_MAX_S = 900.0
 QUAY_ZONE_KINDS = frozenset({"berth", "terminal", "fishing_dock"})
 
 
@@ -68,6 +72,7 @@ class _Last:
     lon: float
     sog: float | None
     second: int | None
+    cog: float | None = None
 
 
 @dataclass(slots=True)
@@ -132,7 +137,7 @@ class PositionJumpRule(Rule):
             return
         last = self._last.get(vessel.mmsi)
         if update_last:
-            self._last[vessel.mmsi] = _Last(report.time, lat, lon, report.sog, report.second)
+            self._last[vessel.mmsi] = _Last(report.time, lat, lon, report.sog, report.second, report.cog)
             if p.on_land:
                 self._check_land(ctx, vessel, report)
         if last is None or report.time < last.time or report.time - last.time > p.max_gap_minutes * 60.0:
@@ -153,6 +158,8 @@ class PositionJumpRule(Rule):
                 slack = p.unreliable_time_slack_s
                 timing = "fix_seconds"
         implied = dist / (dt + slack) / KNOT_MS
+        if timing == "event_time" and _same_ship_seen_late(last, report, dist):
+            return
         sog = max(report.sog or 0.0, last.sog or 0.0)
         allowed = max(p.min_speed_kn, p.sog_factor * sog + p.sog_offset_kn)
         if implied <= allowed:
@@ -276,6 +283,32 @@ class PositionJumpRule(Rule):
         self._last.pop(mmsi, None)
         self._history.pop(mmsi, None)
         self._on_land.pop(mmsi, None)
+
+
+def _same_ship_seen_late(last: _Last, report: PositionReport, dist: float) -> bool:
+    """True when the "jump" is the ship's own track seen at another time: the move is along its
+    course (either way: a late fix, or one arriving out of order), as long as its speed needs, and
+    that time agrees with the fixes' UTC seconds modulo a whole number of minutes. Satellite AIS
+    stamps the downlink, so fixes minutes apart arrive seconds apart; a displaced position
+    (spoofing, a GNSS fault) practically never lines up on all three counts."""
+    if last.second is None or report.second is None or report.lat is None or report.lon is None:
+        return False
+    sogs = [s for s in (last.sog, report.sog) if s is not None]
+    cog = report.cog if report.cog is not None else last.cog
+    if not sogs or cog is None or min(sogs) < 1.0:
+        return False
+    heading = bearing_deg(last.lat, last.lon, report.lat, report.lon)
+    if angle_diff_deg(heading, cog) <= ALONG_TRACK_DEG:
+        ds = (report.second - last.second) % 60
+    elif angle_diff_deg(heading, (cog + 180.0) % 360.0) <= ALONG_TRACK_DEG:
+        ds = (last.second - report.second) % 60
+    else:
+        return False
+    needed = dist / (sum(sogs) / len(sogs) * KNOT_MS)
+    if needed > LATE_FIX_MAX_S:
+        return False
+    minutes = round((needed - ds) / 60.0)
+    return minutes >= 0 and abs(needed - (ds + 60 * minutes)) <= max(8.0, 0.1 * needed)
 
 
 def _circular_diff(a: float, b: float) -> float:
