@@ -256,6 +256,12 @@ def test_disabling_an_unknown_zone_is_an_error(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_overriding_a_misspelt_zone_id_is_an_error(tmp_path: Path) -> None:
+    path = _operator_file(tmp_path, "zones:\n  - id: port_aera\n    speed_limit_kn: 6\n")
+    with pytest.raises(ConfigError, match="did you mean 'port_area'"):
+        load_config(path)
+
+
 def test_include_cycle_is_reported(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("include: [b.yaml]\n")
     (tmp_path / "b.yaml").write_text("include: [a.yaml]\n")

@@ -352,7 +352,8 @@ def _merge_zones(base: list[Any], over: list[Any], over_path: Path, zone_files: 
     """Zones of `over` merged by id into `base`; zones with ``disable: true`` are dropped."""
     result = [z for z in base if isinstance(z, dict)]
     index = {z.get("id"): i for i, z in enumerate(result)}
-    for i, z in enumerate(over):
+    base_ids = {str(k) for k in index}
+    for z in over:
         if not isinstance(z, dict):
             result.append(z)
             continue
@@ -368,9 +369,13 @@ def _merge_zones(base: list[Any], over: list[Any], over_path: Path, zone_files: 
         if zid in index:
             j = index[zid]
             result[j] = {"id": zid, "disable": True} if disable else {**result[j], **own}
-        elif disable and "polygon" not in z:
+        elif "polygon" not in z and (disable or base_ids):
+            close = difflib.get_close_matches(str(zid), sorted(base_ids), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            what = "disable: true" if disable else "this override"
             raise ConfigError(
-                f"{over_path}: zones[{i}] ({zid!r}): disable: true names no zone of the included files"
+                f"{over_path}: zone {zid!r}: {what} names no zone of the included files{hint};"
+                " a new zone needs name, kind and polygon"
             )
         else:
             index[zid] = len(result)
