@@ -80,8 +80,8 @@ def test_aivdo_is_own_ship() -> None:
     ],
 )
 def test_line_time_sources(prefix: str, expected: float) -> None:
-    (s,) = parse_line(prefix + POS).sentences
-    assert s.time == pytest.approx(expected)
+    (report,) = Ingest().feed(prefix + POS, "t", received=5.0)
+    assert report.time == pytest.approx(expected)
 
 
 def test_tag_block_station_and_group() -> None:
@@ -98,12 +98,23 @@ def test_tag_block_with_wrong_checksum_is_not_trusted_but_sentence_kept() -> Non
 
 def test_uscg_metadata_after_checksum() -> None:
     (s,) = parse_line(POS + ",b003669794,1272412827").sentences
-    assert s.station == "b003669794" and s.time == 1272412827.0
+    assert s.station == "b003669794" and s.late_time == 1272412827.0
     long_form = POS + ",d-109,S2105,t050056.00,T56.13718694,r003669946,1325394060,1325394001"
     (s,) = parse_line(long_form).sentences
-    assert s.station == "r003669946" and s.time == 1325394060.0
+    assert s.station == "r003669946" and s.late_time == 1325394060.0
     (s,) = parse_line(POS + ",1327992119173").sentences  # exactEarth: unix milliseconds
-    assert s.time == pytest.approx(1327992119.173)
+    assert s.late_time == pytest.approx(1327992119.173)
+
+
+def test_time_precedence_tag_block_then_pghp_then_trailer() -> None:
+    pghp = with_checksum("PGHP,1,2012,1,31,5,7,2,151,316,2,316000002,1AIS_S,51", start="$")
+    ingest = Ingest()
+    ingest.feed(pghp + ",1327992119157", "ee", None)
+    (r,) = ingest.feed(POS + ",1327992119173", "ee", None)
+    assert r.time == pytest.approx(1327986422.151)  # the satellite reception time, not forwarding
+    ingest.feed(pghp, "ee", None)
+    (r,) = ingest.feed(tag("c:1327986000") + POS + ",1327992119173", "ee", None)
+    assert r.time == 1327986000.0
 
 
 def test_trailing_junk_after_checksum_is_ignored() -> None:

@@ -7,9 +7,10 @@
     ingest.flush()
     print(ingest.stats.summary())
 
-Time of a line: its own (tag block `c:`, trailing USCG/exactEarth epoch, log-line timestamp, a
-preceding `$PGHP`), else `received`, else the last event time seen on that source (0.0 before
-any); `time_offset` is then added (a looped demo log moves forward on every pass).
+Time of a line, the first found of: its tag block `c:`, a preceding `$PGHP`, the USCG/exactEarth
+epoch after the checksum, a log-line timestamp prefix; else `received`, else the last event time
+seen on that source (0.0 before any). `time_offset` is then added (a looped demo log moves
+forward on every pass).
 
 Accounting: every line ends in exactly one outcome per piece it holds (a sentence, or the line
 itself when it holds none): a sentence that became part of a report (`assembled`), an ignored
@@ -147,7 +148,7 @@ class Ingest:
             s = sentences[0]
             return self._single(
                 (s.own_ship, s.payload, s.fill, s.channel),
-                s.time,
+                s.time if s.time is not None else s.late_time,
                 s.station,
                 state,
                 source,
@@ -223,6 +224,9 @@ class Ingest:
                 explicit = True
             elif state.gatehouse_time is not None:
                 t = state.gatehouse_time
+                explicit = True
+            elif s.late_time is not None:
+                t = s.late_time + offset
                 explicit = True
             elif received is not None:
                 t = received + offset

@@ -110,10 +110,13 @@ class Sentence:
     payload: bytes
     fill: int
     time: float | None = None
-    """Event time from the data (tag block, trailing epoch, log prefix), None when the line had none."""
+    """Event time from the sentence's tag block `c:`, None when it had none."""
     station: str | None = None
     group: bytes | None = None
     """Tag-block group id (`g:` or `nGm:id`), when fragments are grouped that way."""
+    late_time: float | None = None
+    """Time from the metadata after the checksum (USCG, exactEarth) or a log-line prefix: a
+    receive/forwarding time, so a preceding $PGHP time (the original reception) comes first."""
 
 
 @dataclass(slots=True)
@@ -207,10 +210,10 @@ def _parse_trailer(trailer: bytes, out: dict[str, object]) -> None:
         if not f:
             continue
         if f.isdigit() or (f[:1].isdigit() and f.replace(b".", b"", 1).isdigit()):
-            if "time" not in out:
+            if "late_time" not in out:
                 t = _epoch(f)
                 if t is not None:
-                    out["time"] = t
+                    out["late_time"] = t
         elif f[:1] in (b"r", b"b") and f[1:].isdigit() and "station" not in out:
             out["station"] = f.decode("ascii")
 
@@ -355,8 +358,8 @@ def _scan(raw: bytes, pos: int, log_time: float | None, result: ParsedLine) -> N
         trailer = raw[end : trailer_end if trailer_end >= 0 else n]
         if trailer.startswith(b","):
             _parse_trailer(trailer[1:], meta)
-        if "time" not in meta and log_time is not None:
-            meta["time"] = log_time
+        if "late_time" not in meta and log_time is not None:
+            meta["late_time"] = log_time
         sentence = raw[pos:end]
         if start_char == 36:  # '$'
             if sentence.startswith(b"$PGHP"):
@@ -379,6 +382,7 @@ def _scan(raw: bytes, pos: int, log_time: float | None, result: ParsedLine) -> N
                 result,
                 meta.get("station"),  # type: ignore[arg-type]
                 meta.get("group"),  # type: ignore[arg-type]
+                meta.get("late_time"),  # type: ignore[arg-type]
             )
         elif not result.sentences and not result.drops and result.ignored is None:
             result.ignored = OTHER_NMEA
@@ -404,6 +408,7 @@ def _one_sentence(
     result: ParsedLine,
     station: str | None,
     group: bytes | None,
+    late_time: float | None = None,
 ) -> None:
     """Check one `!xxVDM...*hh` sentence (star = index of '*') and append it or a drop reason."""
     fields = sentence[1:star].split(b",")
@@ -436,6 +441,7 @@ def _one_sentence(
             time,
             station,
             group,
+            late_time,
         )
     )
 
