@@ -504,54 +504,64 @@ def _check_zone_geometry(
     config: Config, land: BaseGeometry | None, where: str, zone_files: dict[str, Path]
 ) -> None:
     for i, z in enumerate(config.zones):
-        at = _zone_where(where, zone_files, z.id, i)
-        rings: list[tuple[str, Ring]] = [("polygon", z.polygon)]
-        rings += [(f"holes[{k}]", h) for k, h in enumerate(z.holes)]
-        for k, p in enumerate(z.parts):
-            rings.append((f"parts[{k}].polygon", p.polygon))
-            rings += [(f"parts[{k}].holes[{j}]", h) for j, h in enumerate(p.holes)]
-        for key, ring in rings:
-            _check_ring(ring, f"{at}: {key}")
-        if z.kind == "lane" and z.direction_deg is None:
-            raise ConfigError(f"{at}: a lane needs direction_deg (its direction of travel, degrees true)")
-        for h in z.night_hours:
-            if not 0 <= h <= 24:
-                raise ConfigError(f"{at}: night_hours: hours must be within 0..24, got {list(z.night_hours)}")
-        geom = z.geometry()
-        if not geom.is_valid:
-            reason = shapely.is_valid_reason(geom)
-            raise ConfigError(f"{at}: polygon is invalid: {_explain_invalid(reason)}")
-        _, miny, _, maxy = geom.bounds
-        if maxy < ANTARCTIC_LAT:
-            raise ConfigError(
-                f"{at}: polygon lies in Antarctica (latitudes {miny:.3f}..{maxy:.3f}):"
-                " are lon and lat swapped? Points are written [lon, lat]"
-            )
-        if land is not None and land.contains(geom):
-            raise ConfigError(
-                f"{at}: polygon lies entirely on land (per {config.land.file}): are lon and lat swapped,"
-                " or the coordinates wrong? Points are written [lon, lat]"
-            )
+        try:
+            _check_one_zone(z, land, config.land.file)
+        except _ZoneProblem as problem:
+            raise ConfigError(f"{_zone_where(where, zone_files, z.id, i)}: {problem}") from None
+
+
+class _ZoneProblem(Exception):
+    """A mistake in one zone; the caller adds the file, zone id and line."""
+
+
+def _check_one_zone(z: ZoneSettings, land: BaseGeometry | None, land_file: str | None) -> None:
+    rings: list[tuple[str, Ring]] = [("polygon", z.polygon)]
+    rings += [(f"holes[{k}]", h) for k, h in enumerate(z.holes)]
+    for k, p in enumerate(z.parts):
+        rings.append((f"parts[{k}].polygon", p.polygon))
+        rings += [(f"parts[{k}].holes[{j}]", h) for j, h in enumerate(p.holes)]
+    for key, ring in rings:
+        _check_ring(ring, key)
+    if z.kind == "lane" and z.direction_deg is None:
+        raise _ZoneProblem("a lane needs direction_deg (its direction of travel, degrees true)")
+    for h in z.night_hours:
+        if not 0 <= h <= 24:
+            raise _ZoneProblem(f"night_hours: hours must be within 0..24, got {list(z.night_hours)}")
+    geom = z.geometry()
+    if not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        raise _ZoneProblem(f"polygon is invalid: {_explain_invalid(reason)}")
+    _, miny, _, maxy = geom.bounds
+    if maxy < ANTARCTIC_LAT:
+        raise _ZoneProblem(
+            f"polygon lies in Antarctica (latitudes {miny:.3f}..{maxy:.3f}):"
+            " are lon and lat swapped? Points are written [lon, lat]"
+        )
+    if land is not None and land.contains(geom):
+        raise _ZoneProblem(
+            f"polygon lies entirely on land (per {land_file}): are lon and lat swapped,"
+            " or the coordinates wrong? Points are written [lon, lat]"
+        )
 
 
 def _check_ring(ring: Ring, at: str) -> None:
     for k, (lon, lat) in enumerate(ring):
         if not (math.isfinite(lon) and math.isfinite(lat)):
-            raise ConfigError(f"{at}: point #{k + 1} [{lon}, {lat}] is not a finite number")
+            raise _ZoneProblem(f"{at}: point #{k + 1} [{lon}, {lat}] is not a finite number")
         if not -180.0 <= lon <= 180.0:
-            raise ConfigError(f"{at}: point #{k + 1} [{lon}, {lat}]: longitude {lon} outside -180..180")
+            raise _ZoneProblem(f"{at}: point #{k + 1} [{lon}, {lat}]: longitude {lon} outside -180..180")
         if not -90.0 <= lat <= 90.0:
             hint = " (are lon and lat swapped? points are written [lon, lat])" if abs(lon) <= 90 else ""
-            raise ConfigError(f"{at}: point #{k + 1} [{lon}, {lat}]: latitude {lat} outside -90..90{hint}")
+            raise _ZoneProblem(f"{at}: point #{k + 1} [{lon}, {lat}]: latitude {lat} outside -90..90{hint}")
     distinct = {tuple(p) for p in ring}
     if len(distinct) < 3:
-        raise ConfigError(f"{at}: a polygon needs at least three distinct points, got {len(distinct)}")
+        raise _ZoneProblem(f"{at}: a polygon needs at least three distinct points, got {len(distinct)}")
     if tuple(ring[0]) != tuple(ring[-1]):
-        raise ConfigError(
+        raise _ZoneProblem(
             f"{at}: ring is not closed: the last point {list(ring[-1])} must repeat the first {list(ring[0])}"
         )
     if len(ring) < 4:
-        raise ConfigError(
+        raise _ZoneProblem(
             f"{at}: a closed polygon needs at least four points (three corners and the first again)"
         )
 
