@@ -206,7 +206,11 @@ class Config(BaseModel):
 
 
 def default_config_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "config" / "callao_bay.yaml"
+    """`config/callao_bay.yaml` of the source tree, or the copy packaged in `vts/defaults/` (wheel)."""
+    here = Path(__file__).resolve().parent
+    in_tree = here.parent / "config" / "callao_bay.yaml"
+    packaged = here / "defaults" / "callao_bay.yaml"
+    return packaged if not in_tree.exists() and packaged.exists() else in_tree
 
 
 # -- loading -------------------------------------------------------------------------------------
