@@ -1,0 +1,256 @@
+"""`vts replay` end to end: summary, vessel table, alert file determinism, inputs and outputs."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyais
+import pytest
+
+from vts.alerts.model import Alert, parse_iso_time
+from vts.cli import main as vts_main
+from vts.samples import SAMPLE_LOG
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_LINES = SAMPLE_LOG.read_bytes().splitlines()
+
+
+def replay(*args: str | Path) -> int:
+    return vts_main(["-q", "replay", *map(str, args)])
+
+
+def pghp_times(lines: list[bytes]) -> list[float]:
+    """Event times given by the log's own $PGHP lines (Gatehouse: year, month, day, h, m, s, ms)."""
+    out = []
+    for line in lines:
+        if line.startswith(b"$PGHP,1,"):
+            f = line.decode().split(",")
+            y, mo, d, h, mi, s, ms = (int(x) for x in f[2:9])
+            out.append(datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=UTC).timestamp())
+    return out
+
+
+def last_positions_by_pyais(lines: list[bytes]) -> tuple[Counter[int], dict[int, tuple[float, float]]]:
+    counts: Counter[int] = Counter()
+    last: dict[int, tuple[float, float]] = {}
+    for line in lines:
+        if not line.startswith(b"!"):
+            continue
+        try:
+            msg = pyais.decode(line).asdict()
+        except Exception:
+            continue
+        if msg["msg_type"] in (1, 2, 3) and not str(msg["mmsi"]).startswith("99"):
+            counts[msg["mmsi"]] += 1
+            last[msg["mmsi"]] = (msg["lat"], msg["lon"])
+    return counts, last
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("replay")
+    out = {"alerts": d / "alerts.jsonl", "vessels": d / "vessels.json", "summary": d / "summary.json"}
+    rc = replay(
+        SAMPLE_LOG,
+        "--alerts-out",
+        out["alerts"],
+        "--vessels-out",
+        out["vessels"],
+        "--summary-out",
+        out["summary"],
+    )
+    assert rc == 0
+    return out
+
+
+def test_summary_accounts_for_the_whole_log(full_run: dict[str, Path]) -> None:
+    s = json.loads(full_run["summary"].read_text())
+    assert s["lines"] == len(SAMPLE_LINES)
+    assert 0 < s["messages"] <= s["lines"]
+    assert s["dropped"] == sum(s["drops"].values())
+    assert s["interrupted"] is False and not s["processing_errors"]
+    times = pghp_times(SAMPLE_LINES)
+    first, last = parse_iso_time(s["first_time"]), parse_iso_time(s["last_time"])
+    assert min(times) - 0.001 <= first < min(times) + 2 and max(times) - 2 < last <= max(times) + 0.001
+    assert s["span_s"] == pytest.approx(last - first)
+    assert s["messages_per_s"] > 0
+    (source,) = s["sources"]
+    assert source["name"] == SAMPLE_LOG.name and source["lines"] == len(SAMPLE_LINES)
+
+
+def test_summary_is_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert replay(SAMPLE_LOG) == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"^  lines\s+{len(SAMPLE_LINES)}$", out, re.M)
+    for label in ("messages", "dropped", "vessels", "time span", "alerts", "wall time"):
+        assert re.search(rf"^  {label}\s", out, re.M), label
+    assert "messages/s" in out and "2010-06-11T11:46" in out
+
+
+def test_vessels_out_is_the_final_vessel_table(full_run: dict[str, Path]) -> None:
+    table = json.loads(full_run["vessels"].read_text())
+    summary = json.loads(full_run["summary"].read_text())
+    vessels = table["vessels"]
+    assert table["count"] == len(vessels) == summary["vessels"] > 0
+    mmsis = [v["mmsi"] for v in vessels]
+    assert mmsis == sorted(set(mmsis))
+    assert table["time"] == summary["last_time"]
+    # the last position of the busiest ships, decoded independently with bare pyais
+    counts, last = last_positions_by_pyais(SAMPLE_LINES)
+    by_mmsi = {v["mmsi"]: v for v in vessels}
+    for mmsi, _ in counts.most_common(5):
+        v = by_mmsi[mmsi]
+        assert (v["lat"], v["lon"]) == pytest.approx(last[mmsi], abs=1e-6)
+        assert v["positions"] >= 1 and v["messages"] >= v["positions"]
+
+
+def test_alerts_out_is_byte_identical_on_a_second_replay(full_run: dict[str, Path], tmp_path: Path) -> None:
+    again = tmp_path / "again.jsonl"
+    assert replay(SAMPLE_LOG, "--alerts-out", again) == 0
+    first = full_run["alerts"].read_bytes()
+    assert first, "the sample log raises alerts (invalid IMO check digits among real ships)"
+    assert again.read_bytes() == first
+    summary = json.loads(full_run["summary"].read_text())
+    lines = first.decode().splitlines()
+    assert len(lines) == sum(summary["alert_steps"].values())
+    for line in lines:
+        assert Alert.from_json(line).to_json() == line  # exactly Alert.to_json(), one per line
+
+
+def test_paced_replay_gives_the_same_alerts_as_fast(tmp_path: Path) -> None:
+    head = tmp_path / "head.nmea"
+    head.write_bytes(b"\n".join(SAMPLE_LINES[:3000]) + b"\n")
+    fast, paced = tmp_path / "fast.jsonl", tmp_path / "paced.jsonl"
+    assert replay(head, "--fast", "--alerts-out", fast) == 0
+    assert replay(head, "--speed", "500", "--alerts-out", paced) == 0
+    assert paced.read_bytes() == fast.read_bytes()
+
+
+def test_gzip_and_several_files_in_order(tmp_path: Path, full_run: dict[str, Path]) -> None:
+    a = tmp_path / "part1.nmea.gz"
+    a.write_bytes(gzip.compress(b"\n".join(SAMPLE_LINES[:4000]) + b"\n"))
+    b = tmp_path / "part2.nmea"
+    b.write_bytes(b"\n".join(SAMPLE_LINES[4000:]) + b"\n")
+    split = tmp_path / "split.json"
+    assert replay(a, b, "--summary-out", split) == 0
+    s = json.loads(split.read_text())
+    assert [src["name"] for src in s["sources"]] == ["part1.nmea.gz", "part2.nmea"]
+    assert [src["lines"] for src in s["sources"]] == [4000, len(SAMPLE_LINES) - 4000]
+    w = json.loads(full_run["summary"].read_text())
+    assert (
+        s["lines"] == w["lines"] and s["first_time"] == w["first_time"] and s["last_time"] == w["last_time"]
+    )
+
+
+def test_replay_writes_no_alert_database_unless_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = tmp_path / "head.nmea"
+    head.write_bytes(b"\n".join(SAMPLE_LINES[:3000]) + b"\n")
+    monkeypatch.chdir(tmp_path)
+    alerts = tmp_path / "alerts.jsonl"
+    assert replay(head, "--alerts-out", alerts) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alerts.jsonl", "head.nmea"]
+    db = tmp_path / "replay.sqlite3"
+    assert replay(head, "--store", db) == 0
+    from vts.alerts.store import AlertStore
+
+    store = AlertStore(db)
+    try:
+        assert [a.to_json() for _, a in store.steps()] == alerts.read_text().splitlines()
+    finally:
+        store.close()
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert replay(tmp_path / "nope.nmea") == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def run_cli(*args: str, **kw: object) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "vts", *args], env=env, capture_output=True, timeout=60, **kw
+    )  # type: ignore[call-overload, no-any-return]
+
+
+def test_standard_input(tmp_path: Path) -> None:
+    head = b"\n".join(SAMPLE_LINES[:2000]) + b"\n"
+    proc = run_cli("-q", "replay", "-", "--summary-out", str(tmp_path / "s.json"), input=head, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["lines"] == 2000 and s["messages"] > 0 and s["sources"][0]["name"] == "stdin"
+    assert b"\r[" not in proc.stderr  # no progress bar when standard error is not a terminal
+
+
+def test_progress_bar_line() -> None:
+    from vts.config import load_config
+    from vts.core import Core
+    from vts.replay import ProgressBar
+    from vts.sources.files import FileSource
+    from vts.sources.settings import SourceSettings
+
+    source = FileSource(SourceSettings(name="f", kind="file", path=str(SAMPLE_LOG)))
+    source.size = 1000
+    source.position = 500
+    source.status.state = "reading"
+    stream = io.StringIO()
+    bar = ProgressBar([source], Core(load_config()), stream=stream)
+    bar.draw()
+    bar.close()
+    text = stream.getvalue()
+    assert text.startswith("\r[" + "#" * 15 + "." * 15 + "]  50%")
+    assert text.endswith("\n")
+
+
+def test_map_out_writes_the_offline_report(tmp_path: Path) -> None:
+    pytest.importorskip("vts.web.report")
+    head = tmp_path / "head.nmea"
+    head.write_bytes(b"\n".join(SAMPLE_LINES[:2000]) + b"\n")
+    report = tmp_path / "report.html"
+    assert replay(head, "--map-out", report) == 0
+    html = report.read_text(encoding="utf-8")
+    assert "<html" in html.lower() and len(html) > 10_000
+
+
+def test_serve_keeps_serving_after_the_end_until_interrupted(tmp_path: Path) -> None:
+    pytest.importorskip("vts.web.server")
+    head = tmp_path / "head.nmea"
+    head.write_bytes(b"\n".join(SAMPLE_LINES[:1000]) + b"\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "vts", "replay", str(head), "--serve", "--host", "127.0.0.1", "--port", "0"]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        url = None
+        for raw in proc.stderr:
+            m = re.search(r"map at (http://\S+)", raw.decode())
+            if m:
+                url = m.group(1)
+                break
+        assert url, "the map URL is announced"
+        summary = b""
+        while b"wall time" not in summary:
+            line = proc.stdout.readline()
+            assert line, "summary printed before serving on"
+            summary += line
+        assert proc.poll() is None  # the log is over, the map is still served
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert resp.status == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
