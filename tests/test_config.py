@@ -63,6 +63,7 @@ BAD_CONFIGS: dict[str, tuple[str, ...]] = {
     "speed_with_unit.yaml": ("slow_zone", "speed_limit_kn", "expected a number", "'12 kn'"),
     "negative_speed.yaml": ("slow_zone", "speed_limit_kn", "greater than 0", "-5"),
     "broken_yaml.yaml": ("YAML syntax error", "line 7"),
+    "duplicate_key.yaml": ("duplicate key 'speed_limit_kn'", "line 8", "first given at line 6"),
     "unknown_rule.yaml": ("rules", "no_such_rule"),
     "missing_include.yaml": ("operator_zones_missing.yaml", "not found", "included from"),
     "lane_without_direction.yaml": ("lane_x", "direction_deg"),

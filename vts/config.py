@@ -62,7 +62,28 @@ Ring = list[tuple[float, float]]
 ANTARCTIC_LAT = -60.0
 """A zone whose every point lies south of this latitude has almost surely swapped lon and lat."""
 
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML loading (the C parser when available) that refuses a key given twice in a mapping."""
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        try:
+            first = seen.get(key)
+        except TypeError:  # an unhashable key: the constructor below reports it
+            continue
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first given at line {first})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node)  # type: ignore[no-untyped-call]
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_duplicates)
 
 
 class ConfigError(Exception):
@@ -293,7 +314,8 @@ def _read_yaml(path: Path, included_from: Path | None) -> dict[str, Any]:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e)
-        raise ConfigError(f"{path}: YAML syntax error{at}: {problem}{origin}") from None
+        what = "YAML error" if isinstance(e, yaml.constructor.ConstructorError) else "YAML syntax error"
+        raise ConfigError(f"{path}: {what}{at}: {problem}{origin}") from None
     if data is None:
         raise ConfigError(f"{path}: the file is empty (expected a mapping of settings){origin}")
     if not isinstance(data, dict):
