@@ -339,3 +339,20 @@ def test_memory_per_vessel_is_bounded() -> None:
         tracker.update(pos(T0 + i, lat=CALLAO[0] + 1e-6 * math.sin(i)))
     v = tracker.get(MMSI)
     assert v is not None and len(v.trail) <= 100 and len(v.message_times) <= MAX_MESSAGE_TIMES
+
+
+def test_ship_back_from_a_long_gap_far_away_keeps_its_identity() -> None:
+    """After hours out of coverage the ship reappears where dead reckoning cannot follow: the
+    first fix waits in the shadow, the second (consistent with it) moves the primary there."""
+    tracker = Tracker()
+    for i in range(5):
+        primary = tracker.update(pos(T0 + 10 * i, lat=north(CALLAO[0], 51.4 * i), sog=10.0, cog=180.0))
+    back = T0 + 3600  # dead reckoning: 10 nm south; the ship is ~55 nm north-west (> 29 nm allowed)
+    elsewhere = (-11.30, -77.60)
+    first = tracker.update(pos(back, *elsewhere, sog=10.0, cog=0.0))
+    assert first is tracker.shadow(MMSI) and first is not None and first.is_shadow
+    second = tracker.update(
+        pos(back + 10, lat=north(elsewhere[0], 51.4), lon=elsewhere[1], sog=10.0, cog=0.0)
+    )
+    assert second is primary and primary is not None and tracker.shadow(MMSI) is None
+    assert primary.lat == north(elsewhere[0], 51.4) and primary.position_time == back + 10

@@ -21,9 +21,9 @@ dead-reckoned position is at most ``(10 min + elapsed) x 25 kn``. A fix inconsis
 vessel's track is recorded in ``vessel.dr_conflicts`` and goes to the shadow track (created on
 the first such fix, ``is_shadow=True``), which `update` returns instead. A later fix consistent with
 the primary goes to the primary, so a single outlier never takes the primary track away; a lone
-outlier shadow is forgotten after ``SHADOW_OUTLIER_FORGET_S``. When the primary's only fix was
-the outlier (the shadow collects two consistent fixes while the primary never got a second one),
-the shadow becomes the primary.
+outlier shadow is forgotten after ``SHADOW_OUTLIER_FORGET_S``. The shadow becomes the primary
+when it has two consistent fixes and the primary either had only one fix (that was the outlier)
+or has been silent (stale) since the shadow appeared (a ship back from a long gap far away).
 """
 
 from __future__ import annotations
@@ -347,8 +347,17 @@ class Tracker:
             self._shadows[r.mmsi] = shadow
         self._count(shadow, t)
         self._kinematics(shadow, r, with_position=True)
-        if vessel.position_count == 1 and shadow.position_count >= 2:
-            # The primary's only fix was the outlier: the shadow is the real track.
+        if shadow.position_count >= 2 and (
+            vessel.position_count == 1
+            or (
+                vessel.position_time is not None
+                and vessel.position_time < shadow.first_seen
+                and t - vessel.position_time > vessel.stale_after()
+            )
+        ):
+            # The primary's only fix was an outlier, or the primary fell silent (stale) and the
+            # shadow carries on consistently: it is the ship now transmitting, e.g. back from a
+            # long gap somewhere dead reckoning could not predict.
             self._promote(vessel, shadow)
             return vessel
         return shadow
