@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TextIO
 
-from vts.config import Config, ConfigError, default_config_path, load_config
+from vts.config import Config, ConfigError, ZoneSettings, default_config_path, load_config
 from vts.zones import ZoneEngine
 
 
@@ -103,10 +103,8 @@ def print_summary(config: Config, engine: ZoneEngine, out: TextIO, *, list_zones
     w(f"\nMQTT: {_hide_password(mqtt)}   Web map: {web}   Local time: UTC{config.utc_offset_hours:+g}\n")
 
 
-def zone_rules_text(z: object) -> str:
-    from vts.config import ZoneSettings
-
-    assert isinstance(z, ZoneSettings)
+def zone_rules_text(z: ZoneSettings) -> str:
+    """The zone's own rule settings in a few words (speed limit, direction, allowed categories ...)."""
     parts: list[str] = []
     if z.speed_limit_kn is not None:
         parts.append(f"≤{z.speed_limit_kn:g} kn")
