@@ -349,3 +349,22 @@ def _bearing(a: tuple[float, float], b: tuple[float, float]) -> float:
     from vts.geo import bearing_deg
 
     return bearing_deg(a[1], a[0], b[1], b[0])
+
+
+def test_core_feeds_the_zone_engine_and_reload_keeps_memberships(config: Config) -> None:
+    """The pipeline glue: positions processed by `Core` reach the zones; `Core.reload` keeps them."""
+    from vts.core import Core
+    from vts.reports import PositionReport
+
+    core = Core(config)
+    for k in range(5):
+        lon, lat = NAVAL_INSIDE
+        report = PositionReport(
+            time=1_767_225_600.0 + 10 * k, mmsi=MMSI, msg_type=1, source="test", lat=lat, lon=lon
+        )
+        core.process(report)
+    assert "security_naval_base" in core.zones.zones_of(MMSI)
+    reduced = config.model_copy(update={"zones": [z for z in config.zones if z.id != "port_area"]})
+    core.reload(reduced)
+    assert core.zones.zones_of(MMSI) == {"vts_area", "security_naval_base"}
+    assert core.zones.dwell(MMSI, "security_naval_base", 1_767_225_700.0) == 100.0
