@@ -312,3 +312,10 @@ def test_other_nmea_before_a_sentence_on_one_line_counts_both() -> None:
     assert len(ingest.feed(gga + POS, "a", 1.0)) == 1
     s = ingest.stats
     assert s.ignored[OTHER_NMEA] == 1 and s.extra_pieces == 1 and s.lines + s.extra_pieces == s.accounted()
+
+
+def test_tag_block_alone_on_its_line_times_the_next_sentence() -> None:
+    ingest = Ingest()
+    assert ingest.feed(tag("c:1354719388"), "dma", None) == []
+    (r,) = ingest.feed(POS, "dma", None)
+    assert r.time == 1354719388.0 and ingest.stats.ignored[METADATA] == 1

@@ -129,7 +129,7 @@ class ParsedLine:
     ignored: str | None = None
     """Set when the line carried no AIS at all and that is not an error (blank, comment, ...)."""
     gatehouse_time: float | None = None
-    """A $PGHP line: the time of the AIS sentence that follows."""
+    """A $PGHP line (or a tag block alone on its line): the time of the AIS sentence that follows."""
 
     @property
     def items(self) -> int:
@@ -331,6 +331,9 @@ def _scan(raw: bytes, pos: int, log_time: float | None, result: ParsedLine) -> N
         if pos >= n:
             if meta and not result.sentences and not result.drops:
                 result.ignored = METADATA
+                t = meta.get("time")
+                if t is not None:  # a tag block on a line of its own times the next sentence
+                    result.gatehouse_time = t  # type: ignore[assignment]
             return
         start_char = raw[pos]
         if start_char not in (33, 36):  # neither '!' nor '$': skip junk up to the next sentence
