@@ -19,6 +19,7 @@ from tests.rule_helpers import (
     path,
     position,
     run,
+    set_rule,
     static,
     stationary,
 )
@@ -237,3 +238,25 @@ def test_not_under_command_status_and_its_end() -> None:
     ok = moving(A, T0 + 190, minutes=2, start=OPEN_WATER, cog=0, sog=6.0, nav_status=0, heading=0)
     alerts = of_type(run(make_core(), merge(nuc, ok)), "drifting")
     assert alerts[0].details["kind"] == "not_under_command" and alerts[-1].state == "cleared"
+
+
+def _jittery_head_on() -> list:
+    """Head-on, with the reported speed of one ship jittering by 0.8 kn (GPS noise)."""
+    from dataclasses import replace
+
+    reports = _head_on(30, start_gap_m=2.5 * NM, sog=8, minutes=12)
+    return [
+        replace(r, sog=r.sog + (0.8 if int(r.time) % 20 else -0.8)) if r.mmsi == B else r for r in reports
+    ]
+
+
+def test_alarm_does_not_flap_back_to_warning_at_the_time_threshold() -> None:
+    alerts = of_type(run(make_core(), _jittery_head_on()), "cpa")
+    severities = [a.severity for a in alerts if a.state != "cleared"]
+    assert "alarm" in severities
+    first_alarm = severities.index("alarm")
+    assert set(severities[first_alarm:]) == {"alarm"}
+    # without the hysteresis the same track flaps
+    flappy = make_core(set_rule(make_config(), "cpa", clear_factor=1.0))
+    steps = [a.severity for a in of_type(run(flappy, _jittery_head_on()), "cpa") if a.state != "cleared"]
+    assert "warning" in steps[steps.index("alarm") :]

@@ -97,6 +97,8 @@ class CpaRule(Rule):
         super().__init__(params)
         self.p: CpaParams = params  # type: ignore[assignment]
         self._active: set[tuple[int, int]] = set()
+        self._alarms: set[tuple[int, int]] = set()
+        """Pairs at alarm level: they stay there inside the hysteresis band (no flapping at 5 min)."""
 
     def _movers(self, ctx: RuleContext) -> list[VesselState]:
         p = self.p
@@ -153,7 +155,7 @@ class CpaRule(Rule):
             for k in np.nonzero(candidate)[0]:
                 a, b = movers[int(i[k])], movers[int(j[k])]
                 key = (a.mmsi, b.mmsi)
-                severity = self._severity(float(cpa[k]), float(tcpa[k]))
+                severity = self._severity(float(cpa[k]), float(tcpa[k]), key in self._alarms)
                 if severity is None and key not in self._active:
                     continue
                 if severity is None:
@@ -176,6 +178,10 @@ class CpaRule(Rule):
                 )
         for key, (severity, details, a, b) in sorted(seen.items()):
             self._active.add(key)
+            if severity == "alarm":
+                self._alarms.add(key)
+            else:
+                self._alarms.discard(key)
             ctx.alerts.hold(
                 type=self.id,
                 mmsi=key[0],
@@ -189,13 +195,15 @@ class CpaRule(Rule):
             )
         for key in sorted(self._active - set(seen)):
             self._active.discard(key)
+            self._alarms.discard(key)
             ctx.alerts.clear(
                 type=self.id, mmsi=key[0], other_mmsi=key[1], message="Close-quarters situation over"
             )
 
-    def _severity(self, cpa_m: float, tcpa_s: float) -> Severity | None:
+    def _severity(self, cpa_m: float, tcpa_s: float, was_alarm: bool = False) -> Severity | None:
         p = self.p
-        if cpa_m < p.alarm_cpa_nm * METRES_PER_NM and 0 < tcpa_s <= p.alarm_tcpa_min * 60:
+        f = p.clear_factor if was_alarm else 1.0
+        if cpa_m < p.alarm_cpa_nm * METRES_PER_NM * f and 0 < tcpa_s <= p.alarm_tcpa_min * 60 * f:
             return "alarm"
         if cpa_m < p.warning_cpa_nm * METRES_PER_NM and 0 < tcpa_s <= p.warning_tcpa_min * 60:
             return "warning"
@@ -218,6 +226,7 @@ class CpaRule(Rule):
 
     def on_forget(self, mmsi: int) -> None:
         self._active = {k for k in self._active if mmsi not in k}
+        self._alarms = {k for k in self._alarms if mmsi not in k}
 
 
 RULE = CpaRule
