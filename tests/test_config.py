@@ -270,6 +270,25 @@ def test_include_cycle_is_reported(tmp_path: Path) -> None:
         load_config(tmp_path / "a.yaml")
 
 
+def test_land_file_problems(tmp_path: Path) -> None:
+    land = tmp_path / "land.geojson"
+    bow_tie = [[[-77.10, -12.00], [-77.00, -12.10], [-77.00, -12.00], [-77.10, -12.10], [-77.10, -12.00]]]
+    land.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},'
+        f' "geometry": {{"type": "Polygon", "coordinates": {bow_tie}}}}}]}}'
+    )
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("land:\n  file: land.geojson\n")
+    polygons = load_config(cfg).land_polygons()
+    assert polygons and all(p.is_valid for p in polygons)  # repaired, not fatal
+    land.write_text("{not json")
+    with pytest.raises(ConfigError, match=r"land\.file: .*cannot read the land GeoJSON"):
+        load_config(cfg)
+    cfg.write_text("land:\n  file: nowhere.geojson\n")
+    with pytest.raises(ConfigError, match=r"nowhere\.geojson: land file not found"):
+        load_config(cfg)
+
+
 def test_config_from_dict_and_bad_allowlist() -> None:
     config = config_from_dict({"zones": []})
     assert config.zones == [] and config.land_polygons() == []

@@ -289,6 +289,8 @@ def load_land_polygons(path: Path) -> list[Polygon]:
             geom = shape(feature["geometry"])
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ConfigError(f"{path}: feature #{i}: not a valid GeoJSON geometry ({e})") from None
+        if not geom.is_valid:  # a broken coastline polygon must not break the land checks
+            geom = shapely.make_valid(geom)
         for part in getattr(geom, "geoms", [geom]):
             if isinstance(part, Polygon) and not part.is_empty:
                 polygons.append(part)
