@@ -1,0 +1,289 @@
+"""`vts run` as a real process: demo mode, live TCP sources, SIGTERM, SIGHUP reload.
+
+Exit checks are liveness checks (a generous timeout), not speed targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vts.config import default_config_path
+from vts.samples import SAMPLE_LOG
+
+REPO = Path(__file__).resolve().parent.parent
+LIVENESS_S = 20.0
+
+
+class Daemon:
+    """`vts run` in a subprocess, its log collected line by line."""
+
+    def __init__(self, *args: str, cwd: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env.pop("VTS_MQTT_URL", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "vts", "run", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._cond:
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_for(self, pattern: str, start: int = 0, timeout: float = LIVENESS_S) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        with self._cond:
+            while True:
+                for line in self.lines[start:]:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
+                    raise AssertionError(f"no log line matching {pattern!r}:\n" + "\n".join(self.lines[-40:]))
+                self._cond.wait(min(left, 0.2))
+
+    def matching(self, pattern: str) -> list[str]:
+        with self._cond:
+            return [line for line in self.lines if re.search(pattern, line)]
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=LIVENESS_S)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Daemon]]:
+    started: list[Daemon] = []
+    yield started
+    for d in started:
+        d.kill()
+
+
+def get_json(url: str) -> dict[str, object]:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        assert resp.status == 200
+        return json.loads(resp.read())  # type: ignore[no-any-return]
+
+
+def write_config(path: Path, sources: list[dict[str, object]], store: Path, extra: str = "") -> None:
+    path.write_text(
+        f"include: [{json.dumps(str(default_config_path()))}]\n"
+        f"sources: {json.dumps(sources)}\n"
+        f"alerts: {{store: {json.dumps(str(store))}}}\n" + extra,
+        encoding="utf-8",
+    )
+
+
+class LineServer:
+    """A TCP feed on 127.0.0.1 in a thread: sends the sample log to whoever connects."""
+
+    def __init__(self, lines: list[bytes]) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        self.lines = lines
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                try:
+                    conn.sendall(b"\r\n".join(self.lines) + b"\r\n")
+                    while not self._stop.is_set() and conn.recv(1024):
+                        pass
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self.sock.close()
+        self._thread.join(5)
+
+
+def test_demo_mode_serves_the_map_and_stops_on_sigterm(tmp_path: Path, daemons: list[Daemon]) -> None:
+    store = tmp_path / "alerts.sqlite3"
+    d = Daemon("--port", "0", "--store", str(store), cwd=tmp_path)
+    daemons.append(d)
+    d.wait_for(r"replaying the sample log .* in a loop \(demo\)")
+    url = d.wait_for(r"live map at (http://127\.0\.0\.1:\d+/)").group(1)
+    d.wait_for(r"vts running: demo")
+    feed: dict[str, object] = {}
+    deadline = time.monotonic() + LIVENESS_S
+    while time.monotonic() < deadline:
+        feed = get_json(url + "api/stats")["feed"]  # type: ignore[assignment]
+        sources = feed["sources"]  # type: ignore[index]
+        if sources[0]["messages"] > 0:  # type: ignore[index]
+            break
+        time.sleep(0.2)
+    assert feed["mode"] == "demo" and feed["speed"] == 10.0
+    (demo,) = feed["sources"]  # type: ignore[misc]
+    assert demo["name"] == "demo" and demo["kind"] == "file" and demo["state"] == "reading"
+    assert demo["messages"] > 0 and demo["last_message_iso"].startswith("2010-06-11")
+    assert d.stop(signal.SIGTERM) == 0
+    assert d.matching(r"SIGTERM received") and d.matching(r"vts\.daemon: stopped")
+    assert store.exists()  # the daemon's own alert database
+
+
+def test_live_tcp_sources_one_refused_and_sigint(tmp_path: Path, daemons: list[Daemon]) -> None:
+    server = LineServer(SAMPLE_LOG.read_bytes().splitlines()[:2000])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    cfg = tmp_path / "vts.yaml"
+    sources = [
+        {"name": "rx", "kind": "tcp", "host": "127.0.0.1", "port": server.port},
+        {"name": "dead", "kind": "tcp", "host": "127.0.0.1", "port": dead_port, "reconnect_initial_s": 0.05},
+    ]
+    write_config(cfg, sources, tmp_path / "alerts.sqlite3")
+    try:
+        d = Daemon("--config", str(cfg), "--port", "0", cwd=tmp_path)
+        daemons.append(d)
+        url = d.wait_for(r"live map at (http://127\.0\.0\.1:\d+/)").group(1)
+        d.wait_for(r"tcp source 'rx' .*: connected")
+        d.wait_for(r"tcp source 'dead' .*: retrying \(connection refused")
+        deadline = time.monotonic() + LIVENESS_S
+        by_name: dict[str, dict[str, object]] = {}
+        while time.monotonic() < deadline:
+            feed = get_json(url + "api/stats")["feed"]
+            by_name = {s["name"]: s for s in feed["sources"]}  # type: ignore[index]
+            if by_name["rx"]["lines"] == 2000 and by_name["dead"]["failures"] >= 3:  # type: ignore[operator]
+                break
+            time.sleep(0.2)
+        assert feed["mode"] == "live"  # type: ignore[index]
+        assert by_name["rx"]["lines"] == 2000 and by_name["rx"]["messages"] > 0  # type: ignore[operator]
+        assert by_name["rx"]["state"] == "connected" and by_name["rx"]["live"] is True
+        assert by_name["dead"]["failures"] >= 3  # type: ignore[operator]
+        assert len(d.matching(r"tcp source 'dead' .*retrying")) == 1  # many refusals, one log line
+        assert server.connections == 1
+        assert d.stop(signal.SIGINT) == 0
+        assert d.matching(r"SIGINT received")
+    finally:
+        server.close()
+
+
+def test_sighup_reloads_and_keeps_the_old_config_when_broken(tmp_path: Path, daemons: list[Daemon]) -> None:
+    cfg = tmp_path / "vts.yaml"
+    sample = {"name": "log", "kind": "file", "path": str(SAMPLE_LOG), "loop": True, "speed": 5}
+    write_config(cfg, [sample], tmp_path / "alerts.sqlite3")
+    d = Daemon("--config", str(cfg), "--no-web", cwd=tmp_path)
+    daemons.append(d)
+    d.wait_for(r"vts running: live")
+    good = cfg.read_text()
+
+    cfg.write_text(good + "zones: [ {id: broken\n", encoding="utf-8")  # not even YAML
+    mark = len(d.lines)
+    d.proc.send_signal(signal.SIGHUP)
+    d.wait_for(r"configuration reload FAILED, keeping the running configuration", start=mark)
+    assert d.proc.poll() is None
+
+    cfg.write_text(good + "utc_offset_hours: -4\n", encoding="utf-8")
+    mark = len(d.lines)
+    d.proc.send_signal(signal.SIGHUP)
+    d.wait_for(r"configuration reloaded: \d+ zones", start=mark)
+    assert d.proc.poll() is None
+    assert d.stop(signal.SIGTERM) == 0
+
+
+def test_a_broken_config_at_start_is_a_clear_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("sources: [{name: x, kind: tcp}]\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "vts", "run", "--config", str(cfg), "--no-web"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "needs host and port" in proc.stderr
+
+
+def test_simulate_without_the_simulator_module_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from vts.config import load_config
+    from vts.daemon import Daemon as VtsDaemon
+    from vts.daemon import DaemonError
+
+    real = importlib.import_module
+
+    def no_simulator(name: str, *a: object) -> object:
+        if name == "vts.simulate.live":
+            raise ImportError("No module named 'vts.simulate.live'")
+        return real(name, *a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib, "import_module", no_simulator)
+    args = argparse.Namespace(simulate=True, speed=None, seed=1, config=None)
+    with pytest.raises(DaemonError, match="simulator"):
+        VtsDaemon(load_config(), args)._sources()
+
+
+async def test_reload_swaps_the_config_and_keeps_vessels(tmp_path: Path) -> None:
+    from vts.config import load_config
+    from vts.core import Core
+    from vts.daemon import Daemon as VtsDaemon
+
+    cfg = tmp_path / "vts.yaml"
+    write_config(cfg, [], tmp_path / "alerts.sqlite3")
+    good = cfg.read_text()
+    config = load_config(cfg)
+    daemon = VtsDaemon(config, argparse.Namespace(config=str(cfg)))
+    core = Core(config)
+    for line in SAMPLE_LOG.read_bytes().splitlines()[:3000]:
+        core.feed_line(line, "log")
+    vessels = {v.mmsi for v in core.tracker}
+    assert vessels
+
+    cfg.write_text(good + "utc_offset_hours: 99\n", encoding="utf-8")  # out of range
+    assert await daemon.reload(core) is False
+    assert core.config is config and daemon.failed_reloads == 1
+
+    cfg.write_text(good + "utc_offset_hours: -4\n", encoding="utf-8")
+    assert await daemon.reload(core) is True
+    assert core.config.utc_offset_hours == -4 and daemon.config is core.config
+    assert {v.mmsi for v in core.tracker} == vessels
