@@ -356,3 +356,10 @@ def test_ship_back_from_a_long_gap_far_away_keeps_its_identity() -> None:
     )
     assert second is primary and primary is not None and tracker.shadow(MMSI) is None
     assert primary.lat == north(elsewhere[0], 51.4) and primary.position_time == back + 10
+
+
+def test_long_range_report_keeps_heading_and_rate_of_turn() -> None:
+    tracker = Tracker()
+    tracker.update(pos(T0, heading=90, rot=2.0, nav_status=0))
+    v = tracker.update(pos(T0 + 60, msg_type=27, sog=11.0, heading=None, rot=None, nav_status=None))
+    assert v is not None and (v.heading, v.rot, v.nav_status, v.sog) == (90, 2.0, 0, 11.0)

@@ -368,10 +368,12 @@ class Tracker:
             return  # late report (older than what we have): counted, not applied
         v.sog = r.sog
         v.cog = r.cog
-        v.heading = r.heading
-        if r.msg_type != 27 or r.nav_status is not None:
+        if r.msg_type != 27:  # long-range reports carry no heading or rate of turn
+            v.heading = r.heading
+            v.rot = r.rot
             v.nav_status = r.nav_status
-        v.rot = r.rot
+        elif r.nav_status is not None:
+            v.nav_status = r.nav_status
         if not with_position:
             return
         assert r.lat is not None and r.lon is not None
