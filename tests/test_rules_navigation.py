@@ -23,7 +23,7 @@ from tests.rule_helpers import (
     static,
     stationary,
 )
-from vts.rules.cpa import compute_cpa
+from vts.rules.cpa import candidate_pairs, compute_cpa
 
 A = 725000301
 B = 725000302
@@ -42,6 +42,18 @@ def test_compute_cpa_vectorised() -> None:
     assert np.allclose(rng, [1000.0, 500.0])
     assert math.isclose(cpa[0], 0.0, abs_tol=1e-9) and math.isclose(tcpa[0], 100.0)
     assert math.isinf(tcpa[1]) and math.isclose(cpa[1], 500.0)  # same velocity: no CPA
+
+
+def test_candidate_pairs_match_brute_force() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-8_400_000, -8_380_000, 400)
+    y = rng.uniform(-1_340_000, -1_320_000, 400)
+    i, j = candidate_pairs(x, y, 1500.0)
+    got = set(zip(i.tolist(), j.tolist(), strict=True))
+    d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    want = {(a, b) for a, b in zip(*np.nonzero(d <= 1500.0), strict=True) if a < b}
+    assert got == want and len(want) > 100
+    assert candidate_pairs(x[:1], y[:1], 1500.0)[0].size == 0
 
 
 def _head_on(offset_m: float, start_gap_m: float = 3000.0, sog: float = 10.0, minutes: float = 10.0) -> list:

@@ -1,10 +1,13 @@
 """cpa: two vessels on course for a close-quarters situation (closest point of approach).
 
 Candidate pairs: both vessels over `min_sog_kn` (1 kn) with a known course, within `range_nm`
-(3 NM) of each other, neither at anchor or moored, and not an assist pair (a tug or pilot, by
-allow-list or by its declared type, with the ship it serves). Candidates come from the spatial grid
-(`VesselGrid.near`), one query per moving vessel; CPA and TCPA are then computed with numpy for all
-candidate pairs at once, never in a Python double loop. Positions are dead-reckoned to the current
+(3 NM) of each other, neither at anchor or moored (by status; a vessel over 1 kn is not moored by
+speed), and not an assist pair (a tug or pilot, by
+allow-list or by its declared type, with the ship it serves). Candidate pairs come from a uniform spatial
+grid built in numpy over the moving vessels (`candidate_pairs`: cells of the range's size, each
+vessel joined with its own and the eight neighbouring cells by sorting and `searchsorted`); CPA and
+TCPA are then computed with numpy for all candidate pairs at once. There is no Python loop over
+vessels or pairs, only over the pairs that alert. Positions are dead-reckoned to the current
 event time from each vessel's last fix (at most `max_fix_age_s` old).
 
 Severity `warning` when CPA < 0.3 NM within 10 minutes, `alarm` when CPA < 0.1 NM within 5 minutes
@@ -26,14 +29,14 @@ from pydantic import Field
 from vts.alerts.model import Severity
 from vts.geo import KNOTS_TO_MS, METRES_PER_NM
 from vts.rules.base import Rule, RuleContext, RuleParams
-from vts.vessel_class import is_moored_or_anchored
 
 if TYPE_CHECKING:
     from vts.tracker import VesselState
 
 ASSIST_CATEGORIES = frozenset({"tug", "pilot"})
-GRID_SLACK_M = 1000.0
-"""Grid positions are last fixes, not dead-reckoned: search this much wider than the range."""
+AT_ANCHOR_OR_MOORED = (1, 5)
+UNDERWAY_DESPITE_STATUS_KN = 3.0
+"""A ship showing "at anchor"/"moored" above this speed forgot its status (as `vts.vessel_class`)."""
 
 
 class CpaParams(RuleParams):
@@ -88,6 +91,44 @@ def compute_cpa(
     return rng, cpa, tcpa
 
 
+def candidate_pairs(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i < j) of points within `radius` metres of each other, found with a uniform
+    grid of `radius`-sized cells: each point is joined with the points of its own and the eight
+    neighbouring cells by sorting and `searchsorted`, all in numpy (no loop over points)."""
+    n = len(x)
+    if n < 2:
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty
+    cx = np.floor((x - x.min()) / radius).astype(np.int64)
+    cy = np.floor((y - y.min()) / radius).astype(np.int64)
+    width = int(cy.max()) + 3
+    key = (cx + 1) * width + (cy + 1)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    out_i: list[np.ndarray] = []
+    out_j: list[np.ndarray] = []
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            target = key + dx * width + dy
+            lo = np.searchsorted(sorted_key, target, side="left")
+            hi = np.searchsorted(sorted_key, target, side="right")
+            counts = hi - lo
+            total = int(counts.sum())
+            if total == 0:
+                continue
+            i = np.repeat(np.arange(n), counts)
+            starts = np.repeat(lo, counts)
+            within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+            j = order[starts + within]
+            keep = i < j
+            out_i.append(i[keep])
+            out_j.append(j[keep])
+    i = np.concatenate(out_i) if out_i else np.empty(0, dtype=np.intp)
+    j = np.concatenate(out_j) if out_j else np.empty(0, dtype=np.intp)
+    close = np.hypot(x[j] - x[i], y[j] - y[i]) <= radius
+    return i[close], j[close]
+
+
 class CpaRule(Rule):
     id = "cpa"
     Params = CpaParams
@@ -113,7 +154,7 @@ class CpaRule(Rule):
                 or v.sog <= p.min_sog_kn
                 or v.position_time is None
                 or ctx.now - v.position_time > p.max_fix_age_s
-                or is_moored_or_anchored(v, ctx.now)
+                or (v.nav_status in AT_ANCHOR_OR_MOORED and v.sog < UNDERWAY_DESPITE_STATUS_KN)
             ):
                 continue
             out.append(v)
@@ -128,25 +169,16 @@ class CpaRule(Rule):
     def on_tick(self, ctx: RuleContext) -> None:
         p = self.p
         movers = self._movers(ctx)
-        index = {v.mmsi: k for k, v in enumerate(movers)}
         assist = np.array([self._is_assist(v, ctx) for v in movers], dtype=bool)
-        search_m = p.range_nm * METRES_PER_NM + GRID_SLACK_M
-        pi: list[int] = []
-        pj: list[int] = []
-        for k, v in enumerate(movers):
-            assert v.lat is not None and v.lon is not None
-            for other in ctx.grid.near(v.lat, v.lon, search_m):
-                kk = index.get(other)
-                if kk is not None and kk > k:
-                    pi.append(k)
-                    pj.append(kk)
-        seen: dict[tuple[int, int], tuple[Severity, dict[str, Any], VesselState, VesselState]] = {}
-        if pi:
-            i = np.asarray(pi, dtype=np.intp)
-            j = np.asarray(pj, dtype=np.intp)
-            keep = ~(assist[i] | assist[j])
-            i, j = i[keep], j[keep]
+        pi: np.ndarray = np.empty(0, dtype=np.intp)
+        pj: np.ndarray = np.empty(0, dtype=np.intp)
+        if len(movers) >= 2:
             x, y, vx, vy = self._kinematics(movers, ctx.now)
+            pi, pj = candidate_pairs(x, y, p.range_nm * METRES_PER_NM)
+        seen: dict[tuple[int, int], tuple[Severity, dict[str, Any], VesselState, VesselState]] = {}
+        if len(pi):
+            keep = ~(assist[pi] | assist[pj])
+            i, j = pi[keep], pj[keep]
             rng, cpa, tcpa = compute_cpa(x, y, vx, vy, i, j, p.min_relative_kn * KNOTS_TO_MS)
             clear_cpa = p.warning_cpa_nm * p.clear_factor * METRES_PER_NM
             candidate = (
