@@ -254,3 +254,34 @@ def test_serve_keeps_serving_after_the_end_until_interrupted(tmp_path: Path) -> 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.mqtt
+async def test_mqtt_flag_publishes_every_replayed_alert(tmp_path: Path, mosquitto: object) -> None:
+    import asyncio
+
+    import aiomqtt
+
+    url = mosquitto.url  # type: ignore[attr-defined]
+    alerts = tmp_path / "alerts.jsonl"
+    received: list[str] = []
+    async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:  # type: ignore[attr-defined]
+        await client.subscribe("vts/callao/v1/alert/#", qos=1)
+        cmd = ["-m", "vts", "-q", "replay", str(SAMPLE_LOG), "--mqtt", url, "--alerts-out", str(alerts)]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *cmd,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        assert await asyncio.wait_for(proc.wait(), 60) == 0
+        expected = alerts.read_text().splitlines()
+        assert expected
+        async with asyncio.timeout(20):
+            async for message in client.messages:
+                received.append(bytes(message.payload).decode())  # type: ignore[arg-type]
+                if len(received) >= len(expected):
+                    break
+    assert received == expected
