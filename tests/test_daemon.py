@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -287,3 +288,38 @@ async def test_reload_swaps_the_config_and_keeps_vessels(tmp_path: Path) -> None
     assert await daemon.reload(core) is True
     assert core.config.utc_offset_hours == -4 and daemon.config is core.config
     assert {v.mmsi for v in core.tracker} == vessels
+
+
+async def test_quiet_live_feed_carries_event_time_forward(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    import vts.daemon as daemon_module
+    from vts.sources.runner import FeedHealth
+    from vts.sources.settings import SourceSettings
+    from vts.sources.tcp import TcpSource
+
+    monkeypatch.setattr(daemon_module, "HOUSEKEEPING_S", 0.01)
+    monkeypatch.setattr(daemon_module, "QUIET_AFTER_S", 0.05)
+
+    class QuietCore:
+        def __init__(self) -> None:
+            self.now: float | None = 1_000_000.0
+            self.advanced: list[float] = []
+            self.ingest = SimpleNamespace(stats=SimpleNamespace(by_source={}))
+
+        def advance(self, t: float) -> list[object]:
+            self.advanced.append(t)
+            self.now = t
+            return []
+
+    core = QuietCore()
+    live = TcpSource(SourceSettings(name="rx", kind="tcp", host="127.0.0.1", port=9))
+    d = daemon_module.Daemon.__new__(daemon_module.Daemon)
+    task = asyncio.create_task(d._housekeeping(core, [live], FeedHealth(core, [live])))  # type: ignore[arg-type]
+    try:
+        async with asyncio.timeout(LIVENESS_S):
+            while len(core.advanced) < 3:
+                await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+    assert core.advanced == sorted(core.advanced) and core.advanced[0] > 1_000_000.0
