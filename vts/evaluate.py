@@ -52,6 +52,8 @@ SCORED_TYPES: tuple[str, ...] = (
 )
 COURSE_KINDS = ("wrong_way", "erratic", "stop_after_departure", "off_route")
 EARLY_S = 60.0
+RELATED_EARLY_S = 20 * 60.0
+"""Related alerts may come from the approach that leads into an incident (two boats converging to meet)."""
 DEFAULT_TOLERANCE_S = 600.0
 
 
@@ -207,7 +209,7 @@ def score(truth: dict[str, Any], alerts: Iterable[Alert], tolerance_s: float = D
         related = any(
             alert.type in inc.related
             and vessels & inc.vessels
-            and inc.start - EARLY_S <= t <= inc.end + tolerance_s
+            and inc.start - RELATED_EARLY_S <= t <= inc.end + tolerance_s
             for inc in incidents
         )
         if related:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 
 from vts.simulate.identities import Identities
 from vts.simulate.motion import (
@@ -60,7 +60,7 @@ INCIDENT_TYPES: tuple[str, ...] = (
 """Every type the simulator can inject (course_anomaly with its kind)."""
 
 INVALID_MMSIS = (123456789, 111111111, 999999999, 100000001, 12345678)
-TRIES = 12
+TRIES = 20
 
 
 def expand_types(spec: str | None) -> list[str]:
@@ -185,11 +185,22 @@ class IncidentMaker:
 
     def _accept(self, group: list[SimVessel], pairs: list[tuple[int, int]] | None = None) -> bool:
         exempt = {frozenset(p) for p in pairs or []}
-        if self.traffic.dc.conflicts(group, exempt):
+        if any(self._touches_land(v) for v in group) or self.traffic.dc.conflicts(group, exempt):
             return False
         self.traffic.dc.accept(group)
         self.vessels.extend(group)
         return True
+
+    def _touches_land(self, v: SimVessel) -> bool:
+        """Incident vessels never cross land either (only a reported position may jump onto it)."""
+        t = max(v.start, self.t0)
+        end = min(v.end, self.t1)
+        while t <= end:
+            k = v.kin(t)
+            if k is not None and self.world.on_land(k.x, k.y):
+                return True
+            t += 10.0
+        return False
 
     def _incident(
         self,
@@ -210,6 +221,9 @@ class IncidentMaker:
         return Incident(
             "", type_, kind, mmsi, other, start, min(end, self.t1), lat, lon, notes, related or []
         )
+
+    def _smooth(self, path: list[XY], radius: float, max_step_deg: float = 12.0) -> list[XY]:
+        return round_corners(path, radius, max_step_deg, obstacle=self.world.land_buffer(5.0))
 
     # -- places ----------------------------------------------------------------------------------
     def _open_water(self, near: XY | None = None, within: float = 6000.0, clear: float = 900.0) -> XY | None:
@@ -259,7 +273,7 @@ class IncidentMaker:
             return None
         cap = self.traffic.cap_small if small else self.traffic.cap_large
         return make_transit(
-            round_corners(r, radius),
+            self._smooth(r, radius),
             t,
             speed,
             cap,
@@ -354,7 +368,7 @@ class IncidentMaker:
             f"small craft ({static}) alongside {ship.static.name} at anchor {night}, "
             f"{abs(follow.starboard_m):.0f} m off, {stay / 60:.0f} min",
             other=ship.mmsi,
-            related=["rendezvous", "loitering"],
+            related=["rendezvous", "loitering", "cpa"],
         )
 
     def rendezvous(self, t: float) -> Incident | None:
@@ -372,8 +386,11 @@ class IncidentMaker:
             if go is None or go.start < self.t0 - 3600.0:
                 return None
             drift = Drift(p, t, t + stay, drift_kn, set_deg, self.rng.uniform(0, 360), STATUS_UNDER_WAY)
-            end_p = drift.at(t + stay)
-            back = self._through((end_p.x, end_p.y), self._gate("W", "SW", "NW"), t + stay, 7.0, small=True)
+            leave = t + stay + i * 240.0
+            drift = Drift(p, t, leave, drift_kn, set_deg, drift.heading, STATUS_UNDER_WAY)
+            end_p = drift.at(leave)
+            gates = ("SW", "W") if i == 0 else ("N", "NW")
+            back = self._through((end_p.x, end_p.y), self._gate(*gates), leave, 7.0, small=True)
             if back is None:
                 return None
             data = self.ids.fishing() if i == 0 else self._small_static(False)
@@ -400,7 +417,7 @@ class IncidentMaker:
             meet,
             f"fishing boat and unidentified craft meet at sea for {stay / 60:.0f} min",
             other=vs[1].mmsi,
-            related=["loitering", "alongside"],
+            related=["loitering", "alongside", "cpa"],
         )
 
     def loitering(self, t: float) -> Incident | None:
@@ -603,7 +620,7 @@ class IncidentMaker:
         tail = self.traffic.large.route(self.places.approach_in, self._gate("W"))
         if head is None or tail is None:
             return None
-        path = round_corners(head + [a, self.places.approach_in] + tail[1:], 150.0)
+        path = self._smooth(head + [a, self.places.approach_in] + tail[1:], 150.0)
         probe = make_transit(path, 0.0, 9.0, self.traffic.cap_large, start_kn=0.0, end_kn=9.0, accel=0.03)
         data = self.ids.merchant("general", "MATARANI", self.traffic.eta)
         v = SimVessel(
@@ -662,7 +679,7 @@ class IncidentMaker:
             zig.append(p)
         if any(self.world.on_land(*q) or not self.world.zone("vts_area").contains(*q) for q in zig):
             return None
-        zig_path = round_corners(zig, 25.0, max_step_deg=30.0)
+        zig_path = self._smooth(zig, 25.0, max_step_deg=30.0)
         gate = self._gate("W", "NW")
         go = self._arrive_at(gate, zig[0], t, 8.0, small=False)
         if go is None or go.start < self.t0 - 3600.0:
@@ -703,7 +720,7 @@ class IncidentMaker:
         route = self.traffic.large.route(anchor, gate)
         if route is None:
             return None
-        path = round_corners(route, 250.0)
+        path = self._smooth(route, 250.0)
         full = make_transit(path, 0.0, 11.0, self.traffic.cap_large, start_kn=0.0, end_kn=11.0, accel=0.015)
         # stop after about 4-7 km, inside the VTS area
         dist_out = self.rng.uniform(4000.0, 7000.0)
@@ -889,18 +906,21 @@ class IncidentMaker:
             return None
         b1 = self.rng.uniform(0, 360)
         b2 = (b1 + self.rng.choice((-1, 1)) * self.rng.uniform(65.0, 115.0)) % 360.0
-        s1, s2 = self.rng.uniform(9.0, 11.0), self.rng.uniform(8.0, 10.0)
-        leg = 9000.0
+        s1, s2 = self.rng.uniform(9.0, 10.4), self.rng.uniform(8.0, 10.0)
+        leg = 5000.0
         p1 = [offset(x, b1 + 180.0, leg), x, offset(x, b1, leg)]
         miss = self.rng.uniform(40.0, 110.0)
-        x2 = offset(x, b1, miss * 0)  # same crossing point; the timing sets the miss distance
-        p2 = [offset(x2, b2 + 180.0, leg), x2, offset(x2, b2, leg)]
-        if any(self.world.land_buffer(300.0).intersects(Point(p)) for p in p1 + p2):
-            return None
+        p2 = [offset(x, b2 + 180.0, leg), x, offset(x, b2, leg)]  # the timing sets the miss distance
+        zones = [z.geometry for z in self.world.zones.values() if z.kind != "area_of_interest"]
+        for pts in (p1, p2):
+            line = LineString(pts)
+            if self.world.land_buffer(300.0).intersects(line) or any(g.intersects(line) for g in zones):
+                return None
         t_lag = miss / (s2 * 0.5144)
-        tr1 = Transit(p1, [s1] * 3, t - leg / (s1 * 0.5144))
-        tr2 = Transit(p2, [s2] * 3, t + t_lag - leg / (s2 * 0.5144))
-        if min(tr1.start, tr2.start) < self.t0 - 600.0:
+        # both come in from the sea and go back out to it: nobody appears or vanishes inside the area
+        tr1 = self._crossing(p1, s1, t)
+        tr2 = self._crossing(p2, s2, t + t_lag)
+        if tr1 is None or tr2 is None or min(tr1.start, tr2.start) < self.t0 - 3600.0:
             return None
         d1 = self.ids.merchant("general", "CALLAO", self.traffic.eta)
         d2 = self.ids.merchant("bulk", "CHANCAY", self.traffic.eta)
@@ -931,12 +951,24 @@ class IncidentMaker:
         return self._incident(
             "cpa",
             v1.mmsi,
-            t - 6 * 60.0,
+            t - 11 * 60.0,
             t + 60.0,
             x,
             f"{d1.name} and {d2.name} cross {abs(angle_diff(b1, b2)):.0f}° apart, passing about {miss:.0f} m",
             other=v2.mmsi,
         )
+
+    def _crossing(self, pts: list[XY], speed: float, t_at_middle: float) -> Transit | None:
+        """A transit from the nearest gate along `pts` and on to another gate, at `pts[1]` at the given time."""
+        gates = sorted(self.places.gates.values(), key=lambda g: distance(g, pts[0]))
+        exits = sorted(self.places.gates.values(), key=lambda g: distance(g, pts[-1]))
+        head = self.traffic.large.route(gates[0], pts[0])
+        tail = self.traffic.large.route(pts[-1], exits[0])
+        if head is None or tail is None:
+            return None
+        path = self._smooth([*head[:-1], *pts, *tail[1:]], 250.0)
+        probe = Transit(path, [speed] * len(path), 0.0)
+        return Transit(path, [speed] * len(path), t_at_middle - _time_near(probe, pts[1]))
 
     def anchor_drag(self, t: float) -> Incident | None:
         spots = self.places.anchor_spots("anchorage_main", self.rng, 1, spacing=600.0, margin=900.0)
@@ -990,7 +1022,7 @@ class IncidentMaker:
         if r is None:
             return None
         fast = self.rng.uniform(19.0, 26.0)
-        path = round_corners(r, 150.0)
+        path = self._smooth(r, 150.0)
         run = make_transit(path, t, fast, lambda p: 40.0, start_kn=7.0, end_kn=7.0, accel=0.25)
         t_over = next((t + s for s in range(0, int(run.end - t), 5) if run.at(t + s).sog > 12.5), None)
         t_under = next((t + s for s in range(int(run.end - t), 0, -5) if run.at(t + s).sog > 12.5), None)
@@ -1077,15 +1109,33 @@ class IncidentMaker:
         )
 
     def duplicate_mmsi(self, t: float) -> Incident | None:
-        targets = [v for v in self._anchored_targets() if not any(i.mmsi == v.mmsi for i in self.incidents)]
+        dur = self.rng.uniform(20.0, 35.0) * 60.0
+        area = self.world.zone("vts_area")
+        taken = {i.mmsi for i in self.incidents}
+
+        def under_way(v: SimVessel) -> bool:
+            ks = [v.kin(t + f * dur) for f in (0.0, 0.5, 1.0)]
+            return all(k is not None and k.sog > 3.0 and area.contains(k.x, k.y) for k in ks)
+
+        # the real owner of the MMSI is heard under way (frequent reports) or, failing that, at anchor
+        service = (
+            set(self.world.allowlists.tug)
+            | set(self.world.allowlists.pilot)
+            | set(self.world.allowlists.coastguard)
+        )
+        moving = [
+            v
+            for v in self.traffic.vessels
+            if v.incident is None and v.mmsi not in taken and v.mmsi not in service and under_way(v)
+        ]
+        targets = moving or [v for v in self._anchored_targets() if v.mmsi not in taken]
         if not targets:
             return None
         real = self.rng.choice(targets)
         spot = self._open_water(clear=500.0)
         real_k = real.kin(t)
-        if spot is None or real_k is None:
+        if spot is None or real_k is None or distance(spot, (real_k.x, real_k.y)) < 4000.0:
             return None
-        dur = self.rng.uniform(20.0, 35.0) * 60.0
         b = self.rng.uniform(0, 360)
         end_pt = offset(spot, b, dur * 8.0 * 0.5144)
         if self.world.land_buffer(300.0).intersects(Point(end_pt)) or not self.world.zone(
@@ -1200,13 +1250,17 @@ class IncidentMaker:
         kind = self.rng.choice(((970, "AIS-SART"), (972, "MOB device"), (974, "EPIRB-AIS")))
         mmsi = kind[0] * 1_000_000 + self.rng.randrange(10000, 999999)
         self.ids.reserve(mmsi)
-        dur = self.rng.uniform(20.0, 40.0) * 60.0
-        drift = Drift(
-            spot, t, t + dur, self.rng.uniform(0.3, 0.9), self.rng.uniform(0, 360), 0.0, STATUS_SART_ACTIVE
-        )
+        dur = self.rng.uniform(30.0, 45.0) * 60.0
+        # the device keeps transmitting (its battery lasts days) until the end of the run, drifting offshore
+        from shapely.ops import nearest_points
+
+        shore = nearest_points(self.world.land, Point(spot))[0]
+        set_deg = bearing((shore.x, shore.y), spot)
+        on_air = max(t + dur, self.t1 + 600.0)
+        drift = Drift(spot, t, on_air, self.rng.uniform(0.2, 0.5), set_deg, 0.0, STATUS_SART_ACTIVE)
         extra = [
             Emission(t + 5.0 + i * 240.0, mmsi, {"type": 14, "mmsi": mmsi, "text": "SART ACTIVE"})
-            for i in range(int(dur // 240.0) + 1)
+            for i in range(int((on_air - t) // 240.0) + 1)
         ]
         v = SimVessel(
             mmsi,
@@ -1216,7 +1270,7 @@ class IncidentMaker:
             None,
             Plan([drift]),
             t,
-            t + dur,
+            on_air,
             sends_heading=False,
             incident="distress",
             extra=extra,
@@ -1224,7 +1278,15 @@ class IncidentMaker:
         )
         if not self._accept([v]):
             return None
-        return self._incident("distress", mmsi, t, t + dur, spot, f"{kind[1]} {mmsi} activated at sea")
+        return self._incident(
+            "distress",
+            mmsi,
+            t,
+            t + dur,
+            spot,
+            f"{kind[1]} {mmsi} activated at sea",
+            related=["ais_gap", "loitering"],
+        )
 
 
 def _time_near(transit: Transit, p: XY) -> float:

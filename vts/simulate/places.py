@@ -164,11 +164,29 @@ def _berth_slots(world: World, entrance: XY) -> list[BerthSlot]:
             near_land = nearest_points(world.land, Point(p))[0]
             away = bearing((near_land.x, near_land.y), p)
             heading = (away + 90.0) % 360.0
-            approach = offset(p, away, 180.0)
-            if world.land_buffer(20.0).intersects(LineString([p, approach])):
-                approach = offset(p, away, 90.0)
+            approach = _berth_approach(world, p, heading, away, entrance)
             slots.append(BerthSlot(zid, p, heading, approach))
     return slots
+
+
+def _berth_approach(world: World, p: XY, heading: float, away: float, entrance: XY) -> XY:
+    """Where a ship starts her final approach: off the berth and astern of it, so that she comes
+    in nearly parallel to the quay (as ships do) rather than head-on at it."""
+    hard = world.land_buffer(25.0)
+    avoid = [z.geometry for z in world.avoided_zones("cargo", 0)]
+    options: list[XY] = []
+    for along in (320.0, 240.0, 160.0):
+        for direction in (heading + 180.0, heading):
+            q = offset(offset(p, direction, along), away, 70.0)
+            line = LineString([p, q])
+            if hard.intersects(line) or any(g.intersects(Point(q)) for g in avoid):
+                continue
+            options.append(q)
+        if options:
+            break
+    if not options:
+        return offset(p, away, 120.0)
+    return min(options, key=lambda q: distance(q, entrance))
 
 
 def _sample_points(geom: BaseGeometry, step: float) -> list[XY]:
@@ -214,7 +232,6 @@ def _tanker_moorings(world: World, rng: random.Random) -> list[tuple[str, XY]]:
     out: list[tuple[str, XY]] = []
     for zid, security in (
         ("terminal_la_pampilla", "security_pampilla_terminals"),
-        ("terminal_la_pampilla", "security_pampilla_spm"),
         ("terminal_ventanilla", None),
     ):
         if not world.has_zone(zid):

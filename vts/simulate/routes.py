@@ -282,8 +282,12 @@ def monotonic(points: Iterable[XY], direction_deg: float) -> list[XY]:
 
 
 # -- smoothing -------------------------------------------------------------------------------------
-def round_corners(path: Sequence[XY], radius_m: float, max_step_deg: float = 12.0) -> list[XY]:
-    """Replace sharp corners with arcs of about `radius_m` so the course changes gradually."""
+def round_corners(
+    path: Sequence[XY], radius_m: float, max_step_deg: float = 12.0, obstacle: BaseGeometry | None = None
+) -> list[XY]:
+    """Replace sharp corners with arcs of about `radius_m` so the course changes gradually.
+
+    With an `obstacle`, a corner whose arc would touch it is left sharp (an arc must not cut a pier)."""
     if len(path) < 3 or radius_m <= 0:
         return list(path)
     out: list[XY] = [path[0]]
@@ -302,11 +306,16 @@ def round_corners(path: Sequence[XY], radius_m: float, max_step_deg: float = 12.
         p0 = offset(v, b_in + 180.0, cut)
         p2 = offset(v, b_out, cut)
         steps = max(2, int(abs(turn) / max_step_deg) + 1)
+        arc: list[XY] = []
         for k in range(steps + 1):
             t = k / steps
             x = (1 - t) ** 2 * p0[0] + 2 * (1 - t) * t * v[0] + t**2 * p2[0]
             y = (1 - t) ** 2 * p0[1] + 2 * (1 - t) * t * v[1] + t**2 * p2[1]
-            out.append((x, y))
+            arc.append((x, y))
+        if obstacle is not None and obstacle.intersects(LineString([a, *arc, b])):
+            out.append(v)
+        else:
+            out.extend(arc)
     out.append(path[-1])
     return _dedupe(out)
 

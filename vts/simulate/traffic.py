@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from shapely.geometry import Point
+
 from vts.simulate.deconflict import Deconflictor
 from vts.simulate.identities import Identities
 from vts.simulate.motion import (
@@ -128,6 +130,9 @@ class Traffic:
         self.anchor_spots: list[XY] = []
         self.eta = _eta(t0)
 
+    def _smooth(self, path: list[XY], radius: float, max_step_deg: float = 12.0) -> list[XY]:
+        return round_corners(path, radius, max_step_deg, obstacle=self.world.land_buffer(5.0))
+
     # -- speed caps ------------------------------------------------------------------------------
     def cap_large(self, p: XY) -> float:
         limit = self.world.speed_limit(*p)
@@ -160,11 +165,11 @@ class Traffic:
         self._tankers()
         self._inner_anchorage(max(1, round(4 * scale)))
         anchored = self._main_anchorage(max(2, round(rng.randint(11, 15) * scale)))
+        self._coastguard()
         self._berthed_and_movements(anchored, hours, scale)
         self._sea_to_anchor(max(0, round(hours / 3.0 * scale)))
         self._fishing(max(1, round(rng.uniform(2.0, 3.0) * hours * scale)))
         self._pleasure()
-        self._coastguard()
         self._finish_service_boats()
         return self.vessels
 
@@ -278,7 +283,7 @@ class Traffic:
         harbour = self.harbour.route(lane[-1], slot.approach)
         if head is None or harbour is None:
             return
-        path = round_corners(head[:-1] + lane + harbour[1:] + [slot.point], 220.0)
+        path = self._smooth(head[:-1] + lane + harbour[1:] + [slot.point], 220.0)
         data = self.ids.merchant(kind, "CALLAO", self.eta)
         cruise = rng.uniform(12.0, 14.0)
         probe = make_transit(path, 0.0, cruise, self.cap_large, start_kn=cruise, end_kn=0.0, accel=0.012)
@@ -311,7 +316,7 @@ class Traffic:
         harbour = self.harbour.route(lane[-1], slot.approach)
         if head is None or harbour is None:
             return
-        path = round_corners(head[:-1] + lane + harbour[1:] + [slot.point], 200.0)
+        path = self._smooth(head[:-1] + lane + harbour[1:] + [slot.point], 200.0)
         probe = make_transit(path, 0.0, 8.0, self.cap_large, start_kn=0.0, end_kn=0.0, accel=0.012)
         t_ent = _time_near(probe, self.places.entrance)
         for attempt in range(MAX_TRIES):
@@ -365,7 +370,7 @@ class Traffic:
         tail = self.large.route(lane[-1], gate)
         if harbour is None or tail is None:
             return
-        path = round_corners(harbour[:-1] + lane + tail[1:], 220.0)
+        path = self._smooth(harbour[:-1] + lane + tail[1:], 220.0)
         cruise = rng.uniform(12.0, 14.0)
         for attempt in range(MAX_TRIES):
             start = t_wanted + attempt * 9 * 60.0
@@ -409,7 +414,7 @@ class Traffic:
             route = self.large.route(gate, spot)
             if route is None:
                 continue
-            path = round_corners(route, 300.0)
+            path = self._smooth(route, 300.0)
             kind = rng.choice(("container", "bulk", "general", "tanker"))
             data = self.ids.merchant(kind, "CALLAO", self.eta)
             cruise = rng.uniform(11.0, 13.5)
@@ -452,10 +457,14 @@ class Traffic:
         free_tugs = [b for b in self.tugs if b.free(t_tug0 - 1800.0, t_tug1 + 1800.0)]
         seaward = bearing(slot.point, slot.approach)
         for i, boat in enumerate(free_tugs[:2]):
-            side = seaward + (35.0 if i == 0 else -35.0)
-            job = self._follow_job(boat, ship, t_tug0, t_tug1, 0.0, 45.0 + 0.15 * length, fixed_bearing=side)
-            if job is not None:
-                out.append((boat, job))
+            sign = 1.0 if i == 0 else -1.0
+            for turn, dist in ((35.0, 45.0 + 0.15 * length), (20.0, 60.0), (10.0, 45.0), (0.0, 40.0)):
+                job = self._follow_job(
+                    boat, ship, t_tug0, t_tug1, 0.0, dist, fixed_bearing=seaward + sign * turn
+                )
+                if job is not None and self._clear_of_land(job):
+                    out.append((boat, job))
+                    break
         free_pilots = [b for b in self.pilots if b.free(t_pilot - 1800.0, t_pilot + 1800.0)]
         if free_pilots:
             job = self._follow_job(free_pilots[0], ship, t_pilot, t_pilot + 240.0, 0.0, 18.0)
@@ -484,7 +493,7 @@ class Traffic:
             return None
         speed = 9.0
         probe = make_transit(
-            round_corners(out_route, 60.0),
+            self._smooth(out_route, 60.0),
             0.0,
             speed,
             self.cap_small,
@@ -493,7 +502,7 @@ class Traffic:
             accel=0.1,
         )
         go = make_transit(
-            round_corners(out_route, 60.0),
+            self._smooth(out_route, 60.0),
             t0 - probe.end,
             speed,
             self.cap_small,
@@ -502,7 +511,7 @@ class Traffic:
             accel=0.1,
         )
         back = make_transit(
-            round_corners(back_route, 60.0),
+            self._smooth(back_route, 60.0),
             t1,
             speed,
             self.cap_small,
@@ -511,6 +520,19 @@ class Traffic:
             accel=0.1,
         )
         return Job([go, follow, back], ship.mmsi)
+
+    def _clear_of_land(self, job: Job) -> bool:
+        """Whether a job's station-keeping stays on the water (a tug off a quay, not on it)."""
+        near_land = self.world.land_buffer(5.0)
+        for leg in job.legs:
+            if isinstance(leg, Follow):
+                t = leg.start
+                while t <= leg.end:
+                    k = leg.at(t)
+                    if near_land.contains(Point(k.x, k.y)):
+                        return False
+                    t += 4.0
+        return True
 
     def _finish_service_boats(self) -> None:
         for boat in self.tugs + self.pilots:
@@ -542,7 +564,7 @@ class Traffic:
             route = self.small.route(dock, gate)
             if route is None:
                 continue
-            path = round_corners(route, 80.0)
+            path = self._smooth(route, 80.0)
             cruise = rng.uniform(6.5, 9.5)
             t_wanted = self.t0 + rng.uniform(0.0, (self.t1 - self.t0) - 1800.0)
             for attempt in range(MAX_TRIES):
@@ -644,7 +666,7 @@ class Traffic:
                     break
                 full += r[1:]
             if ok:
-                return round_corners(full, 250.0)
+                return self._smooth(full, 250.0)
         return None
 
     def _in_avoided(self, p: XY) -> bool:
@@ -681,13 +703,20 @@ class Traffic:
             if r is None:
                 continue
             path += r[1:]
-        path = round_corners(path, 250.0)
+        path = self._smooth(path, 250.0)
         legs: list[Hold | Transit] = []
         t = self.t0 - 3600.0
         start = self.t0 + self.rng.uniform(0.0, 1800.0)
         while start < self.t1:
+            for _ in range(MAX_TRIES):
+                tr = make_transit(path, start, 9.5, self.cap_small, start_kn=0.0, end_kn=0.0, accel=0.1)
+                probe = SimVessel(
+                    mmsi, "A", "coastguard_patrol", "law_enforcement", data, Plan([tr]), tr.start, tr.end
+                )
+                if not self.dc.conflicts([probe]):
+                    break
+                start += 600.0
             legs.append(Hold(base, t, start, STATUS_MOORED))
-            tr = make_transit(path, start, 9.5, self.cap_small, start_kn=0.0, end_kn=0.0, accel=0.1)
             legs.append(tr)
             t = tr.end
             start = t + self.rng.uniform(1800.0, 3600.0)
