@@ -565,3 +565,26 @@ def test_settings_name_what_a_source_needs() -> None:
         SourceSettings(name="t", kind="tcp")
     with pytest.raises(ValueError, match="needs path"):
         SourceSettings(name="f", kind="file")
+
+
+async def test_simulated_source_feeds_the_simulator_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vts.sources.simulated as simulated
+    from vts.config import load_config
+
+    calls: list[tuple[object, int, float]] = []
+
+    def fake_function() -> object:
+        async def lines(config: object, seed: int, speed: float) -> object:
+            calls.append((config, seed, speed))
+            for line in LINES:
+                yield line.decode() + "\r\n"
+
+        return lines
+
+    monkeypatch.setattr(simulated, "simulated_lines_function", fake_function)
+    config = load_config()
+    source = make_source(SourceSettings(name="sim", kind="simulate", speed=5, seed=42), config=config)
+    sink = RecordingSink()
+    await asyncio.wait_for(source.run(sink), 10)
+    assert calls == [(config, 42, 5.0)]
+    assert sink.texts() == LINES and source.status.state == "finished"
