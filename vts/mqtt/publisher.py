@@ -555,7 +555,9 @@ class MqttPublisher:
                 raise r  # QoS 0: the lost vessel messages are superseded by the next ones
 
     def counters(self) -> dict[str, Any]:
-        counters: dict[str, Any] = {k: v for k, v in asdict(self.stats).items() if isinstance(v, int)}
+        counters: dict[str, Any] = {
+            k: v for k, v in asdict(self.stats).items() if isinstance(v, int) and not isinstance(v, bool)
+        }
         pending = pending_count(self.outbox)
         if pending is not None:
             counters["alerts_pending"] = pending

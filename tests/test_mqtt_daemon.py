@@ -1,0 +1,64 @@
+"""`vts run` with MQTT: status and last will, and a broker refusing the credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.mqtt_broker import Broker, Collector, retained
+from tests.test_mqtt_publisher import PREFIX
+
+pytestmark = pytest.mark.mqtt
+
+
+def start_daemon(tmp: Path, url: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, VTS_MQTT_URL=f"{url}?prefix={PREFIX}&client_id=vts-daemon-test")
+    cmd = [sys.executable, "-m", "vts", "run", "--no-web", "--store", str(tmp / "alerts.sqlite3")]
+    return subprocess.Popen(cmd, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+async def test_killed_daemon_status_turns_offline_by_last_will(mosquitto: Broker, tmp_path: Path) -> None:
+    daemon = start_daemon(tmp_path, mosquitto.url)  # the broker comes from $VTS_MQTT_URL
+    try:
+        async with Collector(mosquitto, [f"{PREFIX}/status", f"{PREFIX}/vessel/+"]) as sub:
+            await sub.wait_until(lambda: bool(sub.on(f"{PREFIX}/status")), "the daemon's online status", 30)
+            online = json.loads(bytes(sub.on(f"{PREFIX}/status")[0].payload))
+            assert online["status"] == "online" and "counters" in online
+            await sub.wait_until(
+                lambda: bool(sub.on(f"{PREFIX}/vessel/+")), "vessel state from the demo feed", 30
+            )
+            daemon.send_signal(signal.SIGKILL)
+            daemon.wait(10)
+            await sub.wait_until(lambda: len(sub.on(f"{PREFIX}/status")) >= 2, "the last will")
+        assert json.loads(bytes(sub.on(f"{PREFIX}/status")[-1].payload))["status"] == "offline"
+        state = await retained(mosquitto, f"{PREFIX}/status")
+        assert json.loads(state[f"{PREFIX}/status"])["online"] is False
+    finally:
+        daemon.kill()
+        daemon.communicate(timeout=10)
+
+
+async def test_daemon_keeps_running_when_the_broker_refuses_the_credentials(
+    mosquitto_auth: Broker, tmp_path: Path
+) -> None:
+    url = f"mqtt://vts:Wrong-Secret-42@{mosquitto_auth.host}:{mosquitto_auth.port}"
+    daemon = start_daemon(tmp_path, url)
+    try:
+        await asyncio.sleep(3.0)
+        assert daemon.poll() is None  # still running
+        daemon.send_signal(signal.SIGTERM)
+        _, err = await asyncio.to_thread(daemon.communicate, timeout=30)
+    finally:
+        daemon.kill()
+    assert daemon.returncode == 0, err
+    mqtt_errors = [line for line in err.splitlines() if "ERROR" in line and "vts.mqtt" in line]
+    assert len(mqtt_errors) == 1 and "refused the credentials of user 'vts'" in mqtt_errors[0], err
+    assert "Wrong-Secret-42" not in err
+    assert "reading" in err  # the feed went on
