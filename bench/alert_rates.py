@@ -122,7 +122,7 @@ def run_log(path: Path, config_path: str | None) -> dict:
     core.add_alert_listener(
         lambda a: (
             raised.update([a.type]) if a.state == "raised" else None,
-            kinds.update([f"{a.type}/{a.details.get('kind')}"]) if a.state == "raised" else None,
+            kinds.update([f"{a.type}/{a.details.get('kind')}/{a.severity}"]) if a.state == "raised" else None,
         )
     )
     started = time.perf_counter()
@@ -196,7 +196,10 @@ def main() -> int:
     kinds: Counter[str] = Counter()
     for r in results:
         kinds.update(r["kinds"])
-    print("by kind:", dict(sorted((k, v) for k, v in kinds.items() if k.split("/")[0] in types)))
+    print("\nall logs, by type/kind/severity:")
+    for k, v in sorted(kinds.items()):
+        if k.split("/")[0] in types:
+            print(f"  {k:48} {v:5d}")
     errors: Counter[str] = Counter()
     for r in results:
         errors.update(r["rule_errors"])

@@ -46,7 +46,7 @@ class CpaParams(RuleParams):
     warning_tcpa_min: float = Field(10.0, gt=0)
     alarm_cpa_nm: float = Field(0.1, gt=0)
     alarm_tcpa_min: float = Field(5.0, gt=0)
-    min_relative_kn: float = Field(0.5, ge=0, description="slower relative motion has no meaningful CPA")
+    min_relative_kn: float = Field(1.0, ge=0, description="slower relative motion has no meaningful CPA")
     max_fix_age_s: float = Field(180.0, gt=0, description="vessels with an older last fix are left out")
     clear_factor: float = Field(1.2, ge=1.0, description="hysteresis on the warning CPA before clearing")
     skip_assist_categories: bool = Field(
