@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,8 @@ KEEP_ON_FORGET_TYPES: frozenset[str] = frozenset({"ais_gap"})
 """Alerts that stay active when the tracker forgets the silent vessel (their rule ends them)."""
 
 EXTERNAL_ACK_POLL_S = 10.0
+ERRORS_LOGGED_IN_FULL = 5
+"""A failing rule's first errors are logged with their traceback, then one line per thousand."""
 HOUSEKEEPING_S = 600.0
 RECENT_EVENTS_KEPT = 2000
 
@@ -135,6 +138,8 @@ class AlertEngine:
             now=0.0,
         )
         self.rules: list[Rule] = []
+        self._next_tick: dict[str, float] = {}
+        self._next_any_tick = -math.inf
         self.set_rules(
             [cls_params_rule(rid, p) for rid, p in engine_rule_params(config).items() if p.enabled]
         )
@@ -144,7 +149,6 @@ class AlertEngine:
         self._snooze: dict[tuple[str, int], float] = {}
         self._recent_events: OrderedDict[str, Alert] = OrderedDict()
         self._pending: list[Alert] = []
-        self._next_tick: dict[str, float] = {}
         self._current_rule: Rule | None = None
         self._now: float | None = None
         self._restore_deadline: float | None = None
@@ -158,25 +162,48 @@ class AlertEngine:
     def set_rules(self, rules: list[Rule]) -> None:
         """Replace the running rules (reload, tests, tools); their hooks are dispatched in list order."""
         self.rules = rules
-        self._on_report = [r for r in rules if _overrides(r, "on_report")]
-        self._on_position = [r for r in rules if _overrides(r, "on_position")]
-        self._on_static = [r for r in rules if _overrides(r, "on_static")]
-        self._on_zone = [r for r in rules if _overrides(r, "on_zone_event")]
+
+        def bound(hook: str) -> list[tuple[Rule, Callable[..., None]]]:
+            return [(r, getattr(r, hook)) for r in rules if _overrides(r, hook)]
+
+        self._on_report = bound("on_report")
+        self._on_position = bound("on_position")
+        self._on_static = bound("on_static")
+        self._on_zone = bound("on_zone_event")
         self._on_tick = [r for r in rules if _overrides(r, "on_tick")]
         self._rule_by_id = {r.id: r for r in rules}
+        self._next_tick = {}
+        self._next_any_tick = -math.inf
 
     def rule(self, rule_id: str) -> Rule | None:
         return self._rule_by_id.get(rule_id)
 
     def _run(self, rule: Rule, hook: str, *args: Any) -> None:
-        self._current_rule = rule
-        try:
-            getattr(rule, hook)(*args)
-        except Exception:
-            self.stats.rule_errors[rule.id] = self.stats.rule_errors.get(rule.id, 0) + 1
-            log.exception("rule %s failed in %s (counted, engine keeps running)", rule.id, hook)
-        finally:
-            self._current_rule = None
+        self._dispatch([(rule, getattr(rule, hook))], *args)
+
+    def _dispatch(self, hooks: list[tuple[Rule, Callable[..., None]]], *args: Any) -> None:
+        """Call each hook in order; a rule that raises is logged and counted, the others still run."""
+        i = 0
+        n = len(hooks)
+        while i < n:
+            try:
+                while i < n:
+                    rule, fn = hooks[i]
+                    self._current_rule = rule
+                    fn(*args)
+                    i += 1
+            except Exception:
+                self._rule_failed(hooks[i][0])
+                i += 1
+        self._current_rule = None
+
+    def _rule_failed(self, rule: Rule) -> None:
+        n = self.stats.rule_errors.get(rule.id, 0) + 1
+        self.stats.rule_errors[rule.id] = n
+        if n <= ERRORS_LOGGED_IN_FULL:
+            log.exception("rule %s failed (counted, the engine keeps running)", rule.id)
+        elif n % 1000 == 0:
+            log.error("rule %s has failed %d times", rule.id, n)
 
     # -- inputs from the core --------------------------------------------------------------------------
     def on_report(
@@ -184,35 +211,35 @@ class AlertEngine:
     ) -> None:
         ctx = self.ctx
         ctx.now = now
-        self._first_time(now)
-        for rule in self._on_report:
-            self._run(rule, "on_report", vessel, report, ctx)
+        if self._now is None or now > self._now:
+            self._first_time(now)
+        if self._on_report:
+            self._dispatch(self._on_report, vessel, report, ctx)
         if vessel is None or vessel.is_shadow:
             return
         if isinstance(report, PositionReport):
             if report.lat is not None and report.lon is not None:
-                for rule in self._on_position:
-                    self._run(rule, "on_position", vessel, report, ctx)
+                self._dispatch(self._on_position, vessel, report, ctx)
         elif isinstance(report, StaticReport):
-            for rule in self._on_static:
-                self._run(rule, "on_static", vessel, report, ctx)
+            self._dispatch(self._on_static, vessel, report, ctx)
         if zone_events:
             for event in zone_events:
-                for rule in self._on_zone:
-                    self._run(rule, "on_zone_event", vessel, event, ctx)
+                self._dispatch(self._on_zone, vessel, event, ctx)
 
     def tick(self, now: float) -> None:
         """Event time has moved to `now`: run the rules whose tick is due, time-outs, housekeeping."""
         ctx = self.ctx
         ctx.now = now
         self._first_time(now)
-        for rule in self._on_tick:
-            due = self._next_tick.get(rule.id)
-            if due is None or now >= due:
-                step = max(float(rule.tick_seconds), 1e-3)
-                self._next_tick[rule.id] = (math.floor(now / step) + 1) * step
-                if due is not None:
-                    self._run(rule, "on_tick", ctx)
+        if now >= self._next_any_tick:
+            for rule in self._on_tick:
+                due = self._next_tick.get(rule.id)
+                if due is None or now >= due:
+                    step = max(float(rule.tick_seconds), 1e-3)
+                    self._next_tick[rule.id] = (math.floor(now / step) + 1) * step
+                    if due is not None:
+                        self._run(rule, "on_tick", ctx)
+            self._next_any_tick = min(self._next_tick.values(), default=math.inf)
         if self._restore_deadline is not None and now >= self._restore_deadline:
             self._restore_deadline = None
             self._expire_restored(now)

@@ -60,8 +60,21 @@ def in_watched_area(zones: ZoneEngine, lat: float, lon: float) -> bool:
     return any(z.id in ids for z in zones.zones_at(lon, lat))
 
 
+_allow_cache: dict[tuple[int, tuple[str, ...]], frozenset[int]] = {}
+
+
 def is_allowlisted(allowlists: Allowlists, mmsi: int, roles: tuple[str, ...] | list[str]) -> bool:
-    return bool(roles) and allowlists.is_allowed(mmsi, *roles)
+    """On any of these allow-lists (a set lookup; the lists are cached per Allowlists object)."""
+    if not roles:
+        return False
+    key = (id(allowlists), tuple(roles))
+    members = _allow_cache.get(key)
+    if members is None:
+        members = frozenset(m for role in roles for m in getattr(allowlists, role, ()))
+        if len(_allow_cache) > 256:
+            _allow_cache.clear()
+        _allow_cache[key] = members
+    return mmsi in members
 
 
 def label(vessel: VesselState | None, mmsi: int) -> str:

@@ -174,10 +174,12 @@ class LoiteringRule(Rule):
 
     def _circling(self, samples: deque[_Sample], start: float) -> tuple[float, float | None]:
         """(net turning in degrees, radius of gyration in metres) of the samples after `start`."""
-        pts = [s for s in samples if s.t > start]
-        if not pts or samples[0].t > start:
+        if not samples or samples[0].t > start:
             return 0.0, None
+        pts = [s for s in samples if s.t > start]
         turn = sum(s.turn for s in pts)
+        if abs(turn) < self.p.circling_turn_deg or not pts:
+            return turn, None  # not turning enough: the radius does not matter
         lat0 = sum(s.lat for s in pts) / len(pts)
         lon0 = sum(s.lon for s in pts) / len(pts)
         r2 = 0.0

@@ -94,8 +94,8 @@ class RendezvousRule(Rule):
                 self._end(key, ctx, "reported as alongside")
                 continue
             # evidence of both being there: as old as the older of their two fixes
-            seen = min(ctx.now, ov.position_time)
-            prox = self._pairs.observe_close(key, seen, dist)
+            observed = min(ctx.now, ov.position_time)
+            prox = self._pairs.observe_close(key, observed, dist)
             if prox.duration() >= p.min_minutes * 60.0:
                 self._hold(key, prox, ctx)
         for key in self._pairs.pairs_of(vessel.mmsi):

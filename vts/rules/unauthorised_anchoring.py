@@ -59,6 +59,7 @@ class UnauthorisedAnchoringRule(Rule):
         super().__init__(params)
         self.p: UnauthorisedAnchoringParams = params  # type: ignore[assignment]
         self._next_check: dict[int, float] = {}
+        self._nearest_cache: dict[tuple[int, float, float], tuple[str | None, float | None]] = {}
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.own_ship or report.lat is None or report.lon is None:
@@ -106,10 +107,8 @@ class UnauthorisedAnchoringRule(Rule):
         margin = self.p.zone_margin_m
         if margin <= 0:
             return False
-        for zid in sorted(zone_ids_of_kinds(ctx.zones, self.p.allowed_zone_kinds)):
-            if ctx.zones.distance_to(zid, lon, lat) <= margin:
-                return True
-        return False
+        zid, d = self._nearest_allowed(ctx, lat, lon)
+        return zid is not None and d is not None and d <= margin
 
     def _ended(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> str | None:
         lat, lon = report.lat, report.lon
@@ -149,11 +148,19 @@ class UnauthorisedAnchoringRule(Rule):
         )
 
     def _nearest_allowed(self, ctx: RuleContext, lat: float, lon: float) -> tuple[str | None, float | None]:
+        """The nearest anchorage/berth and its distance (m), cached on a ~10 m grid of positions."""
+        key = (id(ctx.zones), round(lat, 4), round(lon, 4))
+        hit = self._nearest_cache.get(key)
+        if hit is not None:
+            return hit
         best: tuple[str | None, float | None] = (None, None)
         for zid in sorted(zone_ids_of_kinds(ctx.zones, self.p.allowed_zone_kinds)):
             d = ctx.zones.distance_to(zid, lon, lat)
             if best[1] is None or d < best[1]:
                 best = (zid, round(d, 0))
+        if len(self._nearest_cache) > 20_000:
+            self._nearest_cache.clear()
+        self._nearest_cache[key] = best
         return best
 
 

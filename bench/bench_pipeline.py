@@ -1,0 +1,272 @@
+"""Benchmark: the whole pipeline against bare `pyais.decode` over the same real sentences.
+
+    .venv/bin/python bench/bench_pipeline.py                 # >= 200,000 lines, prints figures
+    .venv/bin/python bench/bench_pipeline.py --min-lines 50000 --profile
+
+Input: the AMSA recording ``../shared/data/ais/amsa-risky/ais.txt.gz`` (44,687 lines of real
+Australian terrestrial/satellite AIS, with its non-AIS NMEA and broken sentences), repeated until
+at least ``--min-lines`` lines. So that the Callao zones and rules have work to do, every vessel's
+track is moved, rigidly, to the bay of Callao: per MMSI, the first fix lands on a point drawn from
+the MMSI in the VTS area or its offshore approaches (about 90 x 55 km of sea) and later fixes keep
+their offsets from it, so speeds and courses stay the real ones. On each repetition the vessels get
+new MMSIs (same MID, other last three digits) and new places: the picture holds a few thousand
+vessels at once. The position and static messages are re-encoded with pyais for that (prepared
+before timing); other lines are kept as they are. Lines carry no time of their own, so each gets a
+receive time 50 ms after the previous one (20 lines/s, ~37 minutes of event time per pass).
+
+Timed, in the same run over the same lines:
+
+* baseline: ``pyais.decode`` of every AIS sentence (multi-sentence messages grouped), nothing else;
+* pipeline: `vts.core.Core.feed_line` (sentence layer, decode, tracker, zones, every enabled rule,
+  alert engine) with a SQLite alert store in a temporary file, then ``finish()``.
+
+Both are timed in CPU seconds of this process (`time.process_time`), so other load on the machine
+disturbs the ratio little. Ratio = pipeline throughput / baseline throughput (target >= 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gzip
+import hashlib
+import math
+import pstats
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyais
+from pyais.encode import encode_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from vts.alerts.store import AlertStore  # noqa: E402
+from vts.config import load_config  # noqa: E402
+from vts.core import Core  # noqa: E402
+
+DEFAULT_INPUT = ROOT.parent / "shared" / "data" / "ais" / "amsa-risky" / "ais.txt.gz"
+LINE_INTERVAL_S = 0.05
+T_START = 1_768_496_400.0  # 2026-01-15 17:00 UTC
+# where moved tracks start: the Callao VTS area and its offshore approaches (~90 x 55 km of sea)
+BOX_LAT = (-12.40, -11.60)
+BOX_LON = (-77.70, -77.16)
+POSITION_TYPES = {1, 2, 3, 18, 19, 27}
+STATIC_TYPES = {5, 24}
+
+
+def _unit(key: str) -> float:
+    return int.from_bytes(hashlib.sha1(key.encode()).digest()[:8], "big") / 2**64
+
+
+def read_lines(path: Path) -> list[str]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="ascii", errors="replace") as f:  # type: ignore[operator]
+        return [line.rstrip("\r\n") for line in f]
+
+
+def group_sentences(lines: list[str]) -> list[list[str]]:
+    """Lines grouped into messages: a multi-sentence AIS message is one group, any other line too."""
+    groups: list[list[str]] = []
+    pending: dict[tuple[str, str], list[str]] = {}
+    for line in lines:
+        parts = line.split(",")
+        if not line.startswith("!") or len(parts) < 7 or not parts[1].isdigit() or not parts[2].isdigit():
+            groups.append([line])
+            continue
+        count, num = int(parts[1]), int(parts[2])
+        if count <= 1:
+            groups.append([line])
+            continue
+        key = (parts[3], parts[4])
+        if num == 1:
+            if key in pending:
+                groups.append(pending.pop(key))
+            pending[key] = [line]
+        elif key in pending:
+            pending[key].append(line)
+            if num == count:
+                groups.append(pending.pop(key))
+        else:
+            groups.append([line])
+    groups.extend(pending.values())
+    return groups
+
+
+class Mover:
+    """Moves real tracks into the bay of Callao, one rigid shift per (pass, MMSI)."""
+
+    def __init__(self) -> None:
+        self.origin: dict[int, tuple[float, float, float, float]] = {}
+
+    @staticmethod
+    def new_mmsi(mmsi: int, rep: int) -> int:
+        if rep == 0:
+            return mmsi
+        return mmsi - mmsi % 1000 + (mmsi % 1000 + 137 * rep) % 1000
+
+    def move(self, mmsi: int, lat: float, lon: float) -> tuple[float, float]:
+        o = self.origin.get(mmsi)
+        if o is None:
+            tlat = BOX_LAT[0] + (BOX_LAT[1] - BOX_LAT[0]) * _unit(f"lat{mmsi}")
+            tlon = BOX_LON[0] + (BOX_LON[1] - BOX_LON[0]) * _unit(f"lon{mmsi}")
+            o = self.origin[mmsi] = (lat, lon, tlat, tlon)
+        lat0, lon0, tlat, tlon = o
+        new_lat = tlat + (lat - lat0)
+        # keep east-west metres: scale the longitude difference by the ratio of the cosines
+        dlon = (lon - lon0 + 540.0) % 360.0 - 180.0
+        scale = math.cos(math.radians(lat)) / max(math.cos(math.radians(new_lat)), 1e-6)
+        return new_lat, tlon + dlon * scale
+
+
+def prepare(lines: list[str], min_lines: int, shift: bool) -> list[str]:
+    groups = group_sentences(lines)
+    out: list[str] = []
+    rep = 0
+    while len(out) < min_lines:
+        mover = Mover()
+        for group in groups:
+            if not shift or not group[0].startswith("!") or "VDM" not in group[0][:6]:
+                out.extend(group)
+                continue
+            try:
+                msg = pyais.decode(*group)
+                d = msg.asdict()
+            except Exception:
+                out.extend(group)
+                continue
+            mt = d.get("msg_type")
+            if mt not in POSITION_TYPES and mt not in STATIC_TYPES:
+                out.extend(group)
+                continue
+            mmsi = Mover.new_mmsi(int(d["mmsi"]), rep)
+            d["mmsi"] = mmsi
+            if mt in POSITION_TYPES:
+                lat, lon = d.get("lat"), d.get("lon")
+                if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+                    out.extend(group)
+                    continue
+                d["lat"], d["lon"] = mover.move(mmsi, lat, lon)
+            try:
+                channel = group[0].split(",")[4] or "A"
+                out.extend(encode_dict(d, talker_id="AI", sentence_type="VDM", radio_channel=channel))
+            except Exception:
+                out.extend(group)
+        rep += 1
+    return out
+
+
+def baseline(lines: list[str]) -> tuple[float, int]:
+    """Bare pyais.decode of every AIS message in the lines; (seconds, messages decoded)."""
+    decode = pyais.decode
+    t0 = time.process_time()
+    ok = 0
+    pending: dict[tuple[str, str], list[str]] = {}
+    for line in lines:
+        if not line.startswith("!"):
+            continue
+        parts = line.split(",", 5)
+        if len(parts) < 6:
+            continue
+        if parts[1] not in ("", "1"):
+            key = (parts[3], parts[4])
+            if parts[2] == "1":
+                pending[key] = [line]
+                continue
+            buf = pending.get(key)
+            if buf is None:
+                continue
+            buf.append(line)
+            if parts[2] != parts[1]:
+                continue
+            del pending[key]
+            try:
+                decode(*buf)
+                ok += 1
+            except Exception:
+                pass
+            continue
+        try:
+            decode(line)
+            ok += 1
+        except Exception:
+            pass
+    return time.process_time() - t0, ok
+
+
+def pipeline(lines: list[str], store_path: Path, profile: bool) -> tuple[float, Core, int]:
+    config = load_config()
+    store = AlertStore(store_path)
+    core = Core(config, store=store)
+    n_alerts = 0
+
+    def count(_alert: object) -> None:
+        nonlocal n_alerts
+        n_alerts += 1
+
+    core.add_alert_listener(count)
+    feed = core.feed_line
+    prof = cProfile.Profile() if profile else None
+    t0 = time.process_time()
+    if prof is not None:
+        prof.enable()
+    t = T_START
+    for line in lines:
+        feed(line, "bench", t)
+        t += LINE_INTERVAL_S
+    core.finish()
+    elapsed = time.process_time() - t0
+    if prof is not None:
+        prof.disable()
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+    store.close()
+    return elapsed, core, n_alerts
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--input", type=Path, default=DEFAULT_INPUT)
+    ap.add_argument("--min-lines", type=int, default=200_000)
+    ap.add_argument("--no-shift", action="store_true", help="keep the original positions and MMSIs")
+    ap.add_argument(
+        "--profile", action="store_true", help="cProfile the pipeline (slower; ratio not meaningful)"
+    )
+    args = ap.parse_args()
+
+    raw = read_lines(args.input)
+    t0 = time.perf_counter()
+    lines = prepare(raw, args.min_lines, shift=not args.no_shift)
+    prep_s = time.perf_counter() - t0
+    print(f"input: {args.input} ({len(raw):,} lines) -> {len(lines):,} lines prepared in {prep_s:.1f} s")
+
+    base_s, decoded = baseline(lines)
+    with tempfile.TemporaryDirectory() as tmp:
+        pipe_s, core, n_alerts = pipeline(lines, Path(tmp) / "bench-alerts.sqlite3", args.profile)
+    base_rate = len(lines) / base_s
+    pipe_rate = len(lines) / pipe_s
+    stats = core.ingest.stats
+    print(
+        f"baseline pyais.decode: {base_s:7.2f} s  {base_rate:10,.0f} lines/s  ({decoded:,} messages decoded)"
+    )
+    print(
+        f"pipeline (Core):       {pipe_s:7.2f} s  {pipe_rate:10,.0f} lines/s  ({stats.messages:,} reports, "
+        f"{len(core.tracker):,} vessels tracked at the end, {n_alerts:,} alert steps)"
+    )
+    print(f"ratio pipeline/baseline throughput: {pipe_rate / base_rate:.2f}  (target >= 0.5)")
+    event_span = (core.now or T_START) - T_START
+    print(
+        f"event time covered: {event_span / 3600:.2f} h; rules: {', '.join(r.id for r in core.engine.rules)}"
+    )
+    by_type = Counter(f"{a.type}" for a in core.engine.active())
+    e = core.engine.stats
+    print(f"alerts: raised {e.raised}, updated {e.updated}, cleared {e.cleared}, events {e.events}")
+    print(f"rule errors: {e.rule_errors or 'none'}")
+    print(f"active at the end: {dict(sorted(by_type.items()))}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
