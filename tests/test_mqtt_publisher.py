@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.mqtt_broker import Broker, BrokerFactory, Collector, retained
+from tests.fixtures.mqtt_broker import Broker, BrokerFactory, Collector, mqtt311_only, retained
 from vts.alerts.model import Alert, iso_time, make_alert_id
 from vts.mqtt.outbox import MemoryOutbox
 from vts.mqtt.publisher import MqttPublisher
@@ -355,3 +355,18 @@ async def test_no_broker_configured_means_nothing_happens() -> None:
         assert not publisher.enabled
         hub.emit(make_alert(1))
     assert hub.alert_listeners == [] and publisher._task is None
+
+
+async def test_falls_back_to_mqtt_3_1_1_when_the_broker_does_not_speak_5(mosquitto: Broker) -> None:
+    outbox = MemoryOutbox()
+    async with (
+        Collector(mosquitto, [f"{PREFIX}/alert/#"], protocol=4) as sub,
+        mqtt311_only(mosquitto) as port,
+    ):
+        async with MqttPublisher(fast_settings(f"mqtt://{mosquitto.host}:{port}"), None, outbox) as publisher:
+            outbox.add(make_alert(1))
+            publisher.notify()
+            assert await publisher.flush(10)
+        assert publisher.stats.protocol == "3.1.1" and publisher.stats.failed_connections == 1
+        await sub.wait_until(lambda: bool(sub.messages), "the alert sent over MQTT 3.1.1")
+    assert bytes(sub.messages[0].payload).decode() == make_alert(1).to_json()
