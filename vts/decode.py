@@ -134,15 +134,17 @@ def _heading(raw: int) -> int | None:
     return None if raw > 359 else raw
 
 
-_ROT_NA = frozenset((128, 127, 129))
-"""Raw (unsigned) ROT values -128, +127, -127: no turn information."""
-
-
 def _rot(raw: int) -> float | None:
+    """Rate of turn in degrees per minute from the signed 8-bit ROT_AIS value (ROT = 4.733
+    sqrt(rate)); -128 (not available) and +-127 (turning, no turn indicator) give None."""
     if raw in (-128, 127, -127):
         return None
     rate = (raw / 4.733) ** 2
     return round(-rate if raw < 0 else rate, 1)
+
+
+_ROT_OF_BITS = tuple(_rot(b - 256 if b > 127 else b) for b in range(256))
+"""Rate of turn for each unsigned 8-bit field value."""
 
 
 def _dim(raw: int) -> int | None:
@@ -161,20 +163,25 @@ def decode_message(
     """Decode one assembled message. Returns its reports, or a drop reason (never raises)."""
     if not payload:
         return EMPTY_PAYLOAD
+    rest = len(payload) & 3
+    try:  # payload_bits(), inlined: this runs for every message
+        raw = a2b_base64(payload.translate(_ARMOUR_TO_B64) + _B64_PAD[rest], strict_mode=True)
+    except Base64Error:
+        return MALFORMED
     try:
-        try:
-            v, length = payload_bits(payload, fill)
-        except ValueError:
-            return MALFORMED
+        v = int.from_bytes(raw, "big")
+        if rest:
+            v >>= 6 * (4 - rest)
+        v >>= fill
+        length = len(payload) * 6 - fill
         if length < 38:
             return BAD_LENGTH
         msg_type = v >> (length - 6)
-        handler = _HANDLERS.get(msg_type)
-        if handler is None:
+        spec = _SPECS.get(msg_type)
+        if spec is None:
             return UNSUPPORTED_TYPE if 1 <= msg_type <= 27 else UNDECODABLE
-        sizes = _SIZES.get(msg_type)
-        if sizes is not None:
-            minimum, size = sizes
+        handler, minimum, size = spec
+        if size:
             if length < minimum:
                 return BAD_LENGTH
             if length > size:
@@ -196,16 +203,17 @@ def _class_a(
 ) -> list[Report] | str:
     # Hot path: positional arguments in PositionReport field order (a frozen dataclass is slow
     # to build with keywords); tests check every field against gpsd and libais.
-    lon = _signed((v >> 79) & 0xFFFFFFF, 28) / 600000.0
-    lat = _signed((v >> 52) & 0x7FFFFFF, 27) / 600000.0
-    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-        lat = lon = None  # type: ignore[assignment]
+    x = (v >> 79) & 0xFFFFFFF
+    y = (v >> 52) & 0x7FFFFFF
+    lon: float | None = (x - 0x10000000 if x & 0x8000000 else x) / 600000.0
+    lat: float | None = (y - 0x8000000 if y & 0x4000000 else y) / 600000.0
+    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):  # type: ignore[operator]
+        lat = lon = None
     status = (v >> 126) & 15
     sog = (v >> 108) & 1023
     cog = (v >> 40) & 4095
     heading = (v >> 31) & 511
     second = (v >> 25) & 63
-    rot = (v >> 118) & 255
     return [
         PositionReport(
             time,
@@ -222,7 +230,7 @@ def _class_a(
             None if cog >= 3600 else cog / 10.0,
             None if heading > 359 else heading,
             None if status == 15 else status,
-            None if rot in _ROT_NA else _rot(rot - 256 if rot > 127 else rot),
+            _ROT_OF_BITS[(v >> 118) & 255],
             bool((v >> 107) & 1),
             bool((v >> 19) & 1),
             second if second < 60 else None,
@@ -524,3 +532,6 @@ _HANDLERS = {
     24: _static_24,
     27: _long_range,
 }
+
+_SPECS = {t: (handler, *_SIZES.get(t, (0, 0))) for t, handler in _HANDLERS.items()}
+"""Message type -> (handler, minimum bits, nominal bits; 0 = variable length)."""

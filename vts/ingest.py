@@ -130,7 +130,7 @@ class Ingest:
         sstats = state.stats
         total.lines += 1
         sstats.lines += 1
-        if state.gatehouse_time is None and not len(state.assembler):
+        if state.gatehouse_time is None and not state.assembler.groups:
             plain = parse_plain(line)
             if plain is not None:
                 return self._single(plain, None, None, state, source, received, time_offset)
@@ -143,7 +143,7 @@ class Ingest:
             and parsed.gatehouse_time is None
             and state.gatehouse_time is None
             and sentences[0].count == 1
-            and not len(state.assembler)
+            and not state.assembler.groups
         ):
             s = sentences[0]
             return self._single(
@@ -205,11 +205,14 @@ class Ingest:
         n = len(result)
         total.messages += n
         sstats.messages += n
-        for st in (total, sstats):
-            if st.first_time is None or t < st.first_time:
-                st.first_time = t
-            if st.last_time is None or t > st.last_time:
-                st.last_time = t
+        if sstats.last_time is None or t > sstats.last_time:
+            sstats.last_time = t
+            if total.last_time is None or t > total.last_time:
+                total.last_time = t
+        if sstats.first_time is None or t < sstats.first_time:
+            sstats.first_time = t
+            if total.first_time is None or t < total.first_time:
+                total.first_time = t
         return result  # type: ignore[return-value]
 
     def _sentences(
@@ -236,7 +239,7 @@ class Ingest:
                 explicit = False
             state.last_time = t
             assembler = state.assembler
-            if len(assembler):
+            if assembler.groups:
                 expired = assembler.expire(t)
                 if expired:
                     self._drop(sstats, EXPIRED_FRAGMENT, expired)

@@ -294,6 +294,8 @@ def _parse_line(line: bytes | str) -> ParsedLine:
             return result
     if first == 35:  # '#'
         return ParsedLine(ignored=COMMENT)
+    if first == 36 and raw[1:5] != b"PGHP" and b"!" not in raw and b"\\" not in raw:
+        return ParsedLine(ignored=OTHER_NMEA)  # '$GPGGA...' and friends: common, not AIS
     if not raw.isascii() and b"!" not in raw and b"$" not in raw:
         return ParsedLine(drops=[NON_ASCII])  # binary junk or mojibake with no sentence in it
     result = ParsedLine()
@@ -493,39 +495,40 @@ class FragmentAssembler:
         self.ttl = ttl
         self.max_groups = max_groups
         self.min_arrivals = min_arrivals
-        self._groups: dict[tuple[bytes | str, bytes, int], _Group] = {}
+        self.groups: dict[tuple[bytes | str, bytes, int], _Group] = {}
+        """Incomplete groups by key, oldest first (read-only outside this class)."""
         self._arrivals = 0
         """Sentences seen while groups were pending (expire() is called once per sentence)."""
 
     @property
     def pending_sentences(self) -> int:
-        return sum(len(g.parts) for g in self._groups.values())
+        return sum(len(g.parts) for g in self.groups.values())
 
     def __len__(self) -> int:
-        return len(self._groups)
+        return len(self.groups)
 
     def add(self, s: Sentence, time: float, explicit: bool) -> tuple[Message | None, list[tuple[str, int]]]:
         """One sentence of a multi-sentence message (count > 1), at event time `time`."""
         drops: list[tuple[str, int]] = []
         key = (b"g", s.group, s.count) if s.group is not None else (s.channel, s.seq_id, s.count)
-        group = self._groups.get(key)
+        group = self.groups.get(key)
         if group is not None and s.number in group.parts:
-            del self._groups[key]
+            del self.groups[key]
             drops.append((ORPHAN_FRAGMENT, len(group.parts)))
             group = None
         if group is None:
-            if len(self._groups) >= self.max_groups:
-                oldest = next(iter(self._groups))
-                drops.append((EXPIRED_FRAGMENT, len(self._groups.pop(oldest).parts)))
+            if len(self.groups) >= self.max_groups:
+                oldest = next(iter(self.groups))
+                drops.append((EXPIRED_FRAGMENT, len(self.groups.pop(oldest).parts)))
             group = _Group(s.count, {}, time, explicit, time, self._arrivals)
-            self._groups[key] = group  # type: ignore[index]
+            self.groups[key] = group  # type: ignore[index]
         elif explicit and not group.explicit:
             group.time = time
             group.explicit = True
         group.parts[s.number] = s
         if len(group.parts) < group.count:
             return None, drops
-        del self._groups[key]  # type: ignore[arg-type]
+        del self.groups[key]  # type: ignore[arg-type]
         parts = [group.parts[i] for i in range(1, group.count + 1)]
         station = next((p.station for p in parts if p.station), None)
         message = Message(
@@ -545,7 +548,7 @@ class FragmentAssembler:
         returns the number of sentences expired."""
         self._arrivals += 1
         expired = 0
-        groups = self._groups
+        groups = self.groups
         limit = now - self.ttl
         arrivals = self._arrivals - self.min_arrivals
         while groups:
@@ -559,5 +562,5 @@ class FragmentAssembler:
     def flush(self) -> int:
         """End of input: every incomplete group is an orphan; returns the sentences dropped."""
         n = self.pending_sentences
-        self._groups.clear()
+        self.groups.clear()
         return n
