@@ -319,3 +319,10 @@ def test_tag_block_alone_on_its_line_times_the_next_sentence() -> None:
     assert ingest.feed(tag("c:1354719388"), "dma", None) == []
     (r,) = ingest.feed(POS, "dma", None)
     assert r.time == 1354719388.0 and ingest.stats.ignored[METADATA] == 1
+
+
+def test_huge_plain_sentence_is_too_long_on_every_path() -> None:
+    huge = with_checksum("AIVDM,1,1,,B," + "1" * 5000 + ",0")
+    ingest = Ingest()
+    assert ingest.feed(huge, "a", 1.0) == []
+    assert ingest.stats.drops[TOO_LONG] == 1

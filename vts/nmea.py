@@ -248,7 +248,14 @@ def parse_plain(line: bytes | str) -> tuple[bool, bytes, int, str] | None:
     if raw[-1:] in (b"\n", b"\r"):
         raw = raw.rstrip(b"\r\n")
     n = len(raw)
-    if n < 20 or raw[0] != 33 or raw[n - 3] != 42 or raw[6] != 44 or raw[7:11] != b"1,1,":  # '!' '*' ','
+    if (
+        n < 20
+        or n > MAX_LINE_BYTES
+        or raw[0] != 33
+        or raw[n - 3] != 42
+        or raw[6] != 44
+        or raw[7:11] != b"1,1,"
+    ):  # '!' '*' ','
         return None
     fields = raw[11 : n - 3].split(b",")
     if len(fields) != 4 or raw[3:6] not in (b"VDM", b"VDO"):
