@@ -107,3 +107,10 @@ def test_at_anchor_by_status_is_silent() -> None:
     alerts = run(make_core(), reports)
     assert of_type(alerts, "loitering") == []
     assert of_type(alerts, "unauthorised_anchoring")  # reported as what it is
+
+
+def test_tug_waiting_is_silent() -> None:
+    reports = merge(
+        static(CRAFT, T0 - 60, name="TUG", ship_type=52, length=28), drift_then_leave(CRAFT, 40, cls="A")
+    )
+    assert of_type(run(make_core(), reports), "loitering") == []

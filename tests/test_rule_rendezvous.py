@@ -6,12 +6,14 @@ from tests.rule_helpers import (
     BERTH_DPWORLD,
     OPEN_WATER,
     T0,
+    make_config,
     make_core,
     merge,
     moving,
     of_type,
     offset,
     run,
+    set_rule,
     states,
     static,
     stationary,
@@ -83,3 +85,18 @@ def test_gap_in_reception_restarts_the_spell() -> None:
         if hasattr(r, "sog")
     ]
     assert of_type(run(make_core(), merge(first, later)), "rendezvous") == []
+
+
+def test_boats_moored_side_by_side_in_a_mooring_field_are_silent() -> None:
+    moorings = (-12.0637, -77.1646)  # moorings_la_punta (an anchorage-kind zone)
+    a = stationary(A, T0, minutes=30, at=moorings, every_s=60, sog=0.0, nav_status=5)
+    b = stationary(B, T0 + 5, minutes=30, at=offset(moorings, east_m=40), every_s=60, sog=0.0, nav_status=5)
+    assert of_type(run(make_core(), merge(a, b)), "rendezvous") == []
+    # the same pair where the exemption is switched off
+    config = set_rule(make_config(), "rendezvous", anchored_zone_kinds=[])
+    assert of_type(run(make_core(config), merge(a, b)), "rendezvous")
+
+
+def test_tug_type_meeting_a_ship_is_silent() -> None:
+    reports = merge(meeting(15), static(B, T0 - 60, name="TUG", ship_type=52, length=30))
+    assert of_type(run(make_core(), reports), "rendezvous") == []

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 AREA_KINDS = ("area_of_interest", "coverage")
 """Zone kinds that delimit the watched area (and the receiver coverage)."""
 ALL_ROLES = ("coastguard", "pilot", "tug", "other")
+SERVICE_SHIP_TYPES = (50, 51, 52, 53, 55)
+"""AIS ship types whose normal work is meeting, attending or waiting for ships: pilot vessel 50,
+search and rescue 51, tug 52, port tender 53, law enforcement 55."""
 
 _kind_cache: dict[tuple[int, tuple[str, ...]], frozenset[str]] = {}
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from vts.rules._common import ALL_ROLES, in_kinds, is_allowlisted, label
+from vts.rules._common import ALL_ROLES, SERVICE_SHIP_TYPES, in_kinds, in_watched_area, is_allowlisted, label
 from vts.rules._pairs import PairKey, PairWatch, Proximity
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import local_offset_m
@@ -60,7 +60,7 @@ class AlongsideParams(RuleParams):
     )
     exempt_roles: list[str] = Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
     exempt_ship_types: list[int] = Field(
-        default_factory=lambda: [50, 51, 52, 53, 55],
+        default_factory=lambda: list(SERVICE_SHIP_TYPES),
         description="AIS ship types whose normal work is alongside ships (pilot, SAR, tug, tender, police)",
     )
     exempt_zone_kinds: list[str] = Field(
@@ -189,7 +189,10 @@ class AlongsideRule(Rule):
         if end is not None:
             prox.extra["end"], prox.extra["side"] = end, side
         if prox.duration() >= p.min_minutes * 60.0:
-            self._hold(craft, ship, prox, ctx)
+            if ctx.alerts.is_active(TYPE, craft.mmsi, ship.mmsi) or in_watched_area(
+                ctx.zones, craft.lat, craft.lon
+            ):
+                self._hold(craft, ship, prox, ctx)
 
     def _hold(self, craft: VesselState, ship: VesselState, prox: Proximity, ctx: RuleContext) -> None:
         p = self.p

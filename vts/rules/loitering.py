@@ -1,22 +1,21 @@
 """loitering: a vessel dawdling where it has no business to, with a flag for circling.
 
-Fires (state alert, `severity`) when, over a sliding window of `small_craft_minutes` (30) for
-small craft or `other_minutes` (60) for other vessels, the vessel's mean speed over ground is under
-`max_speed_kn` (2 kn), or it is circling: turning through `circling_turn_deg` (360 degrees) or
-more within `circling_minutes` (30) at 1-6 kn while staying within `circling_radius_m` (300 m,
-radius of gyration) of one spot.
+Fires (state alert, `severity`) when, over a sliding window of `small_craft_minutes` (30) for small
+craft or `other_minutes` (60) for other vessels, the vessel's mean speed over ground is under
+`max_speed_kn` (2 kn), or it is circling: turning through `circling_turn_deg` (360 degrees) or more
+within `circling_minutes` (30) at 1-6 kn while staying within `circling_radius_m` (300 m, radius of
+gyration) of one spot.
 
-Only inside the watched area, outside anchorages, berths, terminals, fishing docks and waiting
-areas (`exempt_zone_kinds`), not while at anchor or moored by status, not for allow-listed
-vessels (pilot boats waiting, tugs, coastguard patrols), and not for a vessel already reported by
-unauthorised_anchoring (one stopped ship, one alert).
+Only inside the watched area, outside anchorages, berths, terminals, fishing docks and waiting areas
+(`exempt_zone_kinds`), not while at anchor or moored by status, not for allow-listed vessels or
+service ship types (pilot boats waiting, tugs, coastguard patrols), and not for a vessel already
+reported by unauthorised_anchoring (one stopped ship, one alert).
 
 Mean speed is the time-weighted mean of reported SOG (GNSS receivers filter it) over fixes sampled
-every `sample_s` seconds, not the sum of distances between fixes, which GPS jitter inflates at
-low speed. A reception gap longer than `max_gap_minutes` restarts the window. The alert clears when
-the vessel makes way (mean SOG over the last `clear_minutes` at least `clear_kn`), enters an
-exempt zone, sets an anchored/moored status, or has been silent for `lost_minutes`.
-"""
+every `sample_s` seconds, not the sum of distances between fixes, which GPS jitter inflates at low
+speed. A reception gap longer than `max_gap_minutes` restarts the window. The alert clears when the
+vessel makes way (mean SOG over the last `clear_minutes` at least `clear_kn`), enters an exempt
+zone, sets an anchored/moored status, or has been silent for `lost_minutes`."""
 
 from __future__ import annotations
 
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from vts.rules._common import ALL_ROLES, at_kinds, in_watched_area, is_allowlisted, label
+from vts.rules._common import ALL_ROLES, SERVICE_SHIP_TYPES, at_kinds, in_watched_area, is_allowlisted, label
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import AT_ANCHOR, MOORED, is_small_craft
@@ -58,6 +57,10 @@ class LoiteringParams(RuleParams):
         description="zone kinds where slow movement is normal",
     )
     exempt_roles: list[str] = Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
+    exempt_ship_types: list[int] = Field(
+        default_factory=lambda: list(SERVICE_SHIP_TYPES),
+        description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)",
+    )
     severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
 
 
@@ -251,6 +254,8 @@ class LoiteringRule(Rule):
             return "at anchor or moored by status"
         if is_allowlisted(ctx.allowlists, vessel.mmsi, p.exempt_roles):
             return "allow-listed"
+        if vessel.ship_type is not None and vessel.ship_type in p.exempt_ship_types:
+            return f"service vessel (type {vessel.ship_type})"
         if ctx.alerts.is_active("unauthorised_anchoring", vessel.mmsi):
             return "reported as unauthorised anchoring"
         zones = at_kinds(ctx.zones, lat, lon, p.exempt_zone_kinds)

@@ -4,13 +4,14 @@
 The spell is observed on the reports of either vessel (each report looks up its neighbours in the
 spatial grid, so the cost does not grow with the size of the picture) and is not bridged across a
 silence of more than `max_gap_minutes` (5), as Global Fishing Watch does not interpolate encounters
-across gaps. Left out: allow-listed tugs, pilots and coastguard (`exempt_roles`, their work is
-meeting ships); a vessel inside a berth, terminal or fishing dock (`exempt_zone_kinds`: ships
-moored at the same berth are neighbours, not a rendezvous); and a pair already reported as
-alongside (the more specific alert). The alert (key: the lower MMSI, the other as `other_mmsi`)
-clears when the two are more than `distance_m` + `clear_margin_m` apart, one gets under way, or the
-pair is not observed close for `lost_minutes`.
-"""
+across gaps. Left out: allow-listed tugs, pilots and coastguard (`exempt_roles`) and the service
+ship types (`exempt_ship_types`: pilot, SAR, tug, port tender, law enforcement), whose work is
+meeting ships; a vessel inside a berth, terminal or fishing dock (`exempt_zone_kinds`: ships moored
+at the same berth are neighbours, not a rendezvous); two vessels both at anchor or moored inside an
+anchorage or mooring field (`anchored_zone_kinds`); a pair outside the watched area; and a pair
+already reported as alongside (the more specific alert). The alert (key: the lower MMSI, the other
+as `other_mmsi`) clears when the two are more than `distance_m` + `clear_margin_m` apart, one gets
+under way, or the pair is not observed close for `lost_minutes`."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from vts.rules._common import in_kinds, is_allowlisted, label
+from vts.rules._common import SERVICE_SHIP_TYPES, in_kinds, in_watched_area, is_allowlisted, label
 from vts.rules._pairs import PairKey, PairWatch, Proximity
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import approx_distance_m
+from vts.vessel_class import is_moored_or_anchored
 
 if TYPE_CHECKING:
     from vts.reports import PositionReport
@@ -40,6 +42,14 @@ class RendezvousParams(RuleParams):
     stale_position_minutes: float = Field(5.0, gt=0, description="ignore a neighbour whose last fix is older")
     exempt_roles: list[str] = Field(
         default_factory=lambda: ["tug", "pilot", "coastguard"], description="allow-lists exempt"
+    )
+    exempt_ship_types: list[int] = Field(
+        default_factory=lambda: list(SERVICE_SHIP_TYPES),
+        description="AIS ship types whose work is meeting ships (pilot, SAR, tug, port tender, police)",
+    )
+    anchored_zone_kinds: list[str] = Field(
+        default_factory=lambda: ["anchorage", "waiting_area"],
+        description="two vessels both at anchor or moored inside these are neighbours, not a rendezvous",
     )
     exempt_zone_kinds: list[str] = Field(
         default_factory=lambda: ["berth", "terminal", "fishing_dock"],
@@ -70,6 +80,7 @@ class RendezvousRule(Rule):
                 )
             return
         stale = ctx.now - p.stale_position_minutes * 60.0
+        report_pos = (report.lat, report.lon)
         seen: set[PairKey] = set()
         for dist, other in ctx.grid.near_with_distance(
             report.lat, report.lon, p.distance_m + p.clear_margin_m
@@ -96,6 +107,9 @@ class RendezvousRule(Rule):
             # evidence of both being there: as old as the older of their two fixes
             observed = min(ctx.now, ov.position_time)
             prox = self._pairs.observe_close(key, observed, dist)
+            if prox.duration() >= p.min_minutes * 60.0 and not ctx.alerts.is_active(TYPE, *key):
+                if self._neighbours_at_anchor(vessel, ov, ctx) or not in_watched_area(ctx.zones, *report_pos):
+                    continue
             if prox.duration() >= p.min_minutes * 60.0:
                 self._hold(key, prox, ctx)
         for key in self._pairs.pairs_of(vessel.mmsi):
@@ -117,9 +131,18 @@ class RendezvousRule(Rule):
             return False
         if v.sog is not None and v.sog >= p.max_speed_kn:
             return False
+        if v.ship_type is not None and v.ship_type in p.exempt_ship_types:
+            return False
         if is_allowlisted(ctx.allowlists, v.mmsi, p.exempt_roles):
             return False
         return not in_kinds(ctx.zones, v.mmsi, p.exempt_zone_kinds)
+
+    def _neighbours_at_anchor(self, a: VesselState, b: VesselState, ctx: RuleContext) -> bool:
+        """Both at anchor or moored inside an anchorage (a mooring field, ships swinging at anchor)."""
+        kinds = self.p.anchored_zone_kinds
+        if not kinds or not in_kinds(ctx.zones, a.mmsi, kinds) or not in_kinds(ctx.zones, b.mmsi, kinds):
+            return False
+        return is_moored_or_anchored(a, ctx.now) and is_moored_or_anchored(b, ctx.now)
 
     def _hold(self, key: PairKey, prox: Proximity, ctx: RuleContext) -> None:
         a = ctx.tracker.get(key[0])

@@ -10,11 +10,11 @@ and is neither inside nor within `zone_margin_m` of a zone of `allowed_zone_kind
 berths, terminals, fishing docks, waiting areas). The margin allows for the AIS antenna of a long
 ship lying off the edge of a polygon drawn around the berth line.
 
-Small craft (Class B, fishing, pleasure, no static data, under 20 m) are left to the loitering
-rule unless `include_small_craft` is set: an idle small boat is loitering, not anchoring.
-Allow-listed vessels (`exempt_roles`) are exempt. The alert clears when the vessel makes way again
-(mean SOG over the last `resume_minutes` at least `resume_kn`) or is inside an allowed zone.
-"""
+Small craft (Class B, fishing, pleasure, no static data, under 20 m) are left to the loitering rule
+unless `include_small_craft` is set: an idle small boat is loitering, not anchoring. Allow-listed
+vessels (`exempt_roles`) and service ship types (`exempt_ship_types`: pilot, SAR, tug, port tender,
+law enforcement: waiting is their work) are exempt. The alert clears when the vessel makes way again
+(mean SOG over the last `resume_minutes` at least `resume_kn`) or is inside an allowed zone."""
 
 from __future__ import annotations
 
@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from vts.rules._common import ALL_ROLES, at_kinds, in_watched_area, is_allowlisted, label, zone_ids_of_kinds
+from vts.rules._common import (
+    ALL_ROLES,
+    SERVICE_SHIP_TYPES,
+    at_kinds,
+    in_watched_area,
+    is_allowlisted,
+    label,
+    zone_ids_of_kinds,
+)
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.vessel_class import AT_ANCHOR, is_small_craft, mean_speed_kn
 
@@ -47,6 +55,10 @@ class UnauthorisedAnchoringParams(RuleParams):
     )
     include_small_craft: bool = Field(False, description="also watch small craft (otherwise: loitering)")
     exempt_roles: list[str] = Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
+    exempt_ship_types: list[int] = Field(
+        default_factory=lambda: list(SERVICE_SHIP_TYPES),
+        description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)",
+    )
     severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
     check_every_s: float = Field(30.0, gt=0, description="re-evaluate a vessel at most this often")
 
@@ -85,6 +97,8 @@ class UnauthorisedAnchoringRule(Rule):
                 self._hold(vessel, ctx, lat, lon)
             return
         if is_allowlisted(ctx.allowlists, mmsi, p.exempt_roles):
+            return
+        if vessel.ship_type is not None and vessel.ship_type in p.exempt_ship_types:
             return
         if not p.include_small_craft and is_small_craft(vessel):
             return
