@@ -222,6 +222,26 @@ async def test_tcp_server_drops_mid_line_and_comes_back(caplog: pytest.LogCaptur
         await server.wait_closed()
 
 
+async def test_tcp_silent_feed_is_dropped_and_reconnected() -> None:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(LINES[0] + b"\r\n")
+        await writer.drain()
+        await reader.read()  # then silence until the client gives up
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    source = TcpSource(tcp_settings(server.sockets[0].getsockname()[1], idle_timeout_s=0.1))
+    sink = RecordingSink()
+    task = await running(source, sink)
+    try:
+        await until(lambda: source.status.connects >= 2)
+        assert source.status.disconnects >= 1
+        assert sink.texts()[:2] == [LINES[0], LINES[0]]
+    finally:
+        await cancel(task)
+        server.close()
+        await server.wait_closed()
+
+
 class CountingBackoff(Backoff):
     def __init__(self) -> None:
         super().__init__(0.01, 0.05, rng=random.Random(1))

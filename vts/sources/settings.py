@@ -26,7 +26,7 @@ class SourceSettings(BaseModel):
     reconnect_max_s: float = Field(60.0, gt=0, description="tcp/mqtt: longest reconnection delay")
     connect_timeout_s: float = Field(10.0, gt=0, description="tcp: give up a connection attempt after this")
     idle_timeout_s: float | None = Field(
-        None, gt=0, description="tcp: reconnect when nothing arrives for this long (None: never)"
+        300.0, gt=0, description="tcp: reconnect when nothing arrives for this long (None: never)"
     )
     enabled: bool = True
 

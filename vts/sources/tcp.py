@@ -1,7 +1,8 @@
 """TCP client to an AIS feed (AIS-catcher, rtl-ais, a receiver or an aggregator).
 
-Lines may arrive split across reads in any way. On a refusal or a disconnect it reconnects for
-ever with exponential back-off and jitter (`Backoff`, reset once a connection delivers a line, so
+Lines may arrive split across reads in any way. On a refusal, a disconnect or a silent feed
+(``idle_timeout_s``, 5 minutes by default; TCP keep-alive is on too) it reconnects for ever with
+exponential back-off and jitter (`Backoff`, reset once a connection delivers a line, so
 a server that accepts and hangs up at once is not hammered). Each change of state is logged once;
 the unterminated tail of a stream cut by a disconnect is counted as a ``partial_line`` drop.
 """
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import socket
 import time
 
 from vts.sources.base import OVERLONG_LINE, PARTIAL_LINE, Backoff, LineSink, LineSplitter, Source
@@ -62,6 +64,10 @@ class TcpSource(Source):
                 )  # fmt: skip
                 await asyncio.sleep(delay)
                 continue
+            sock = writer.get_extra_info("socket")
+            if sock is not None:  # notice a receiver that vanished without closing the connection
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
             self.status.connects += 1
             self.set_state("connected")
             try:
