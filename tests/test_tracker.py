@@ -292,6 +292,11 @@ def test_two_interleaved_ships_are_split_into_primary_and_shadow() -> None:
     assert (primary.lat, primary.lon) == CALLAO and (shadow.lat, shadow.lon) == FAR
     assert primary.position_count == 8 and shadow.position_count == 7
     assert len(primary.dr_conflicts) == 7 and primary.recent_dr_conflicts(T0 + 150) == 7
+    # each ship's messages are counted on its own track: the other ship does not keep it alive
+    assert primary.message_count == 8 and shadow.message_count == 7
+    assert primary.last_seen == T0 + 150 and shadow.last_seen == T0 + 140
+    tracker.update(pos(T0 + 160, *FAR, sog=0.0))
+    assert primary.last_seen == T0 + 150 and shadow.last_seen == T0 + 160
     assert len(tracker) == 1 and tracker.shadows() == [shadow]
 
 
@@ -356,6 +361,8 @@ def test_ship_back_from_a_long_gap_far_away_keeps_its_identity() -> None:
     )
     assert second is primary and primary is not None and tracker.shadow(MMSI) is None
     assert primary.lat == north(elsewhere[0], 51.4) and primary.position_time == back + 10
+    assert primary.last_seen == back + 10 and primary.message_count == 7
+    assert list(primary.message_times) == [back, back + 10]  # the 30-minute window
 
 
 def test_long_range_report_keeps_heading_and_rate_of_turn() -> None:

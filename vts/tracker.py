@@ -268,14 +268,15 @@ class Tracker:
             dr_conflicts=deque(maxlen=MAX_DR_CONFLICTS),
         )
 
-    def _touch(self, report: Report) -> VesselState:
-        """Find or create the vessel and count the message."""
+    def _touch(self, report: Report, count: bool = True) -> VesselState:
+        """Find or create the vessel and (unless told not to) count the message."""
         vessel = self._vessels.get(report.mmsi)
         t = report.time
         if vessel is None:
             vessel = self._new_state(report.mmsi, t)
             self._vessels[report.mmsi] = vessel
-        self._count(vessel, t)
+        if count:
+            self._count(vessel, t)
         if report.own_ship:
             vessel.own_ship = True
         ais_class = getattr(report, "ais_class", None)
@@ -324,18 +325,15 @@ class Tracker:
             vessel.category = category_of(vessel.ship_type)
 
     def _position(self, r: PositionReport) -> VesselState:
-        vessel = self._touch(r)
-        if r.lat is None or r.lon is None:
-            self._kinematics(vessel, r, with_position=False)
-            return vessel
-        if vessel.lat is None or vessel.position_time is None:
-            self._kinematics(vessel, r, with_position=True)
-            return vessel
-        if _consistent(vessel, r):
-            self._kinematics(vessel, r, with_position=True)
+        # Counted on the track the fix goes to: the other ship's messages must not keep the
+        # primary looking alive.
+        vessel = self._touch(r, count=False)
+        t = r.time
+        if r.lat is None or r.lon is None or vessel.lat is None or _consistent(vessel, r):
+            self._count(vessel, t)
+            self._kinematics(vessel, r, with_position=r.lat is not None and r.lon is not None)
             return vessel
         # Inconsistent with the track: another ship under this MMSI, or an outlier.
-        t = r.time
         conflicts = vessel.dr_conflicts
         conflicts.append(t)
         while conflicts and conflicts[0] < t - DR_CONFLICT_WINDOW_S:
@@ -409,6 +407,11 @@ class Tracker:
             setattr(vessel, name, getattr(shadow, name))
         vessel.trail = deque(shadow.trail)
         vessel.position_count = shadow.position_count
+        vessel.message_count += shadow.message_count
+        vessel.last_seen = max(vessel.last_seen, shadow.last_seen)
+        limit = vessel.last_seen - MESSAGE_WINDOW_S
+        merged = sorted(t for t in (*vessel.message_times, *shadow.message_times) if t >= limit)
+        vessel.message_times = deque(merged, maxlen=MAX_MESSAGE_TIMES)
         vessel.dr_conflicts.clear()
         del self._shadows[vessel.mmsi]
 
