@@ -299,7 +299,8 @@ def evaluate_seeds(
         if log is not None:
             log(
                 f"seed {seed}: {len(lines)} lines, {len(truth['incidents'])} incidents, "
-                f"{sum(1 for a in alerts if a.state == 'raised')} alerts raised ({time.perf_counter() - t0:.1f} s)"
+                f"{sum(1 for a in alerts if a.state == 'raised')} alerts raised "
+                f"({time.perf_counter() - t0:.1f} s)"
             )
     return total
 

@@ -620,7 +620,7 @@ class IncidentMaker:
         tail = self.traffic.large.route(self.places.approach_in, self._gate("W"))
         if head is None or tail is None:
             return None
-        path = self._smooth(head + [a, self.places.approach_in] + tail[1:], 150.0)
+        path = self._smooth([*head, a, self.places.approach_in, *tail[1:]], 150.0)
         probe = make_transit(path, 0.0, 9.0, self.traffic.cap_large, start_kn=0.0, end_kn=9.0, accel=0.03)
         data = self.ids.merchant("general", "MATARANI", self.traffic.eta)
         v = SimVessel(
@@ -959,7 +959,7 @@ class IncidentMaker:
         )
 
     def _crossing(self, pts: list[XY], speed: float, t_at_middle: float) -> Transit | None:
-        """A transit from the nearest gate along `pts` and on to another gate, at `pts[1]` at the given time."""
+        """From the nearest gate along `pts` and on to another gate, passing `pts[1]` at the given time."""
         gates = sorted(self.places.gates.values(), key=lambda g: distance(g, pts[0]))
         exits = sorted(self.places.gates.values(), key=lambda g: distance(g, pts[-1]))
         head = self.traffic.large.route(gates[0], pts[0])

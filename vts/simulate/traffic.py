@@ -17,6 +17,7 @@ the `Deconflictor` before it is accepted.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable
@@ -167,7 +168,7 @@ class Traffic:
         anchored = self._main_anchorage(max(2, round(rng.randint(11, 15) * scale)))
         self._coastguard()
         self._berthed_and_movements(anchored, hours, scale)
-        self._sea_to_anchor(max(0, round(hours / 3.0 * scale)))
+        self._sea_to_anchor(max(0, round(hours / 2.0 * scale)))
         self._fishing(max(1, round(rng.uniform(2.0, 3.0) * hours * scale)))
         self._pleasure()
         self._finish_service_boats()
@@ -234,8 +235,8 @@ class Traffic:
         rng = self.rng
         movements: list[tuple[float, str, BerthSlot, SimVessel | None]] = []
         for slot in self.places.berths:
-            if rng.random() < 0.8:
-                dep = self.t0 + rng.uniform(0.3, 30.0) * 3600.0
+            if rng.random() < 0.75:
+                dep = self.t0 + rng.uniform(0.2, 14.0) * 3600.0
                 kind = (
                     "bulk"
                     if slot.zone == "berth_mineral_pier"
@@ -249,7 +250,7 @@ class Traffic:
                 self._add(v)
                 if dep < self.t1 - 1800.0:
                     movements.append((dep, "depart", slot, v))
-                    nxt = dep + rng.uniform(1.0, 3.0) * 3600.0
+                    nxt = dep + rng.uniform(0.7, 2.5) * 3600.0
                     if nxt < self.t1 - 1800.0:
                         movements.append((nxt, "arrive", slot, None))
             else:
@@ -443,7 +444,7 @@ class Traffic:
     def _assist(
         self, ship: SimVessel, t_a: float, t_b: float, *, inbound: bool, slot: BerthSlot
     ) -> list[tuple[ServiceBoat, Job]] | None:
-        """Two tugs from the channel to the berth (or from the berth out), a pilot boat at the boarding point."""
+        """Two tugs from the channel to the berth (or from the berth out); a pilot boat at boarding."""
         out: list[tuple[ServiceBoat, Job]] = []
         length = ship.static.length_m if ship.static else 150
         if inbound:
@@ -698,7 +699,7 @@ class Traffic:
                 waypoints.append(_offset((c.x, c.y), 270.0, 900.0))
         waypoints += [self.places.approach_out, self.places.channel_in[0], self.places.entrance, base]
         path: list[XY] = [base]
-        for a, b in zip(waypoints[:-1], waypoints[1:], strict=True):
+        for a, b in itertools.pairwise(waypoints):
             r = self.service.route(a, b)
             if r is None:
                 continue

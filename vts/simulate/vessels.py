@@ -156,7 +156,7 @@ class SimVessel:
         lon, lat = world.to_lonlat(x, y)
         sog = max(0.0, k.sog + rng.gauss(0.0, 0.08)) if k.sog > 0.05 else 0.0
         cog = (k.cog + rng.gauss(0.0, 1.5 if k.sog > 1.0 else 8.0)) % 360.0
-        heading = int(round(k.heading + rng.gauss(0.0, 0.8))) % 360 if self.sends_heading else 511
+        heading = round(k.heading + rng.gauss(0.0, 0.8)) % 360 if self.sends_heading else 511
         second = int(t) % 60
         common: dict[str, Any] = {
             "mmsi": self.mmsi,
@@ -173,7 +173,7 @@ class SimVessel:
         return {"type": 18, "cs": 1, "display": 0, "dsc": 1, "band": 1, "msg22": 1, **common}
 
     def _static_messages(self, d: StaticData, t: float) -> list[dict[str, Any]]:
-        bow = int(round(d.length_m * 0.85))
+        bow = round(d.length_m * 0.85)
         stern = max(0, d.length_m - bow)
         port = int(d.beam_m // 2)
         starboard = max(0, d.beam_m - port)

@@ -1,0 +1,170 @@
+"""`vts evaluate`: the matching rule on small hand-written truth and alert files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vts.alerts.model import Alert, iso_time
+from vts.evaluate import format_table, parse_seeds, score
+
+T0 = 1772452800.0  # 2026-03-02T12:00:00Z
+
+
+def incident(type_: str, mmsi: int, start: float, end: float, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": kw.pop("id", f"{type_}-{mmsi}"),
+        "type": type_,
+        "kind": kw.pop("kind", None),
+        "mmsi": mmsi,
+        "other_mmsi": kw.pop("other_mmsi", None),
+        "start": iso_time(T0 + start),
+        "end": iso_time(T0 + end),
+        "position": {"lat": -12.0, "lon": -77.2},
+        "notes": "",
+        "related": kw.pop("related", []),
+    }
+
+
+def alert(
+    type_: str,
+    mmsi: int,
+    t: float,
+    *,
+    state: str = "raised",
+    other: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> Alert:
+    return Alert(
+        id=f"{type_}{mmsi}{t}",
+        type=type_,
+        severity="warning",
+        state=state,  # type: ignore[arg-type]
+        mmsi=mmsi,
+        time=T0 + t,
+        started=T0 + t,
+        message="",
+        other_mmsi=other,
+        details=details or {},
+    )
+
+
+TRUTH = {
+    "format": "vts-simulation-truth",
+    "seed": 1,
+    "incidents": [
+        incident("alongside", 111, 600, 1500, other_mmsi=222, related=["rendezvous"]),
+        incident("loitering", 333, 1000, 4000),
+        incident("course_anomaly", 444, 2000, 2600, kind="wrong_way"),
+        incident("distress", 970000001, 3000, 4000),
+    ],
+    "vessels": [
+        {"mmsi": 111, "role": "small_craft_alongside"},
+        {"mmsi": 222, "role": "bulk_at_anchor"},
+        {"mmsi": 555, "role": "container_at_berth"},
+    ],
+}
+
+
+def test_hits_misses_false_alarms_and_delays() -> None:
+    alerts = [
+        alert("alongside", 222, 780, other=111),  # hit through other_mmsi, 180 s after the start
+        alert("alongside", 111, 800, state="updated"),  # updates do not count
+        alert("alongside", 111, 2200),  # 700 s after the end: outside the 600 s tolerance -> false alarm
+        alert("loitering", 333, 1000 - 50),  # 50 s early: still a hit (a minute is allowed)
+        alert("loitering", 333, 1000 + 2000),  # a second hit of the same incident
+        alert("course_anomaly", 444, 2100, details={"kind": "erratic"}),  # wrong kind: false alarm
+        alert("rendezvous", 111, 1400, other=222),  # related type of the alongside: not scored
+        alert("rendezvous", 555, 1400),  # normal traffic: false alarm
+        alert("zone_entry", 555, 100),  # info, not scored
+        alert("speeding", 555, 100, state="cleared"),  # not a raised step
+    ]
+    s = score(TRUTH, alerts, tolerance_s=600.0)
+    r = s.rows
+    assert (r["alongside"].incidents, r["alongside"].detected, r["alongside"].alerts) == (1, 1, 2)
+    assert r["alongside"].false_alarms == 1 and r["alongside"].precision == 0.5
+    assert r["alongside"].delays == [180.0]
+    assert r["loitering"].detected == 1 and r["loitering"].matched_alerts == 2
+    assert r["loitering"].delays == [-50.0] and r["loitering"].false_alarms == 0
+    assert r["course_anomaly"].detected == 0 and r["course_anomaly"].false_alarms == 1
+    assert r["course_anomaly/wrong_way"].incidents == 1 and r["course_anomaly/wrong_way"].recall == 0.0
+    assert r["course_anomaly/erratic"].false_alarms == 1
+    assert r["rendezvous"].related_alerts == 1 and r["rendezvous"].false_alarms == 1
+    assert r["distress"].recall == 0.0 and r["distress"].precision is None
+    assert r["speeding"].alerts == 0
+    assert s.unscored["zone_entry"] == 1
+    assert dict(s.false_alarms_by_role) == {
+        "small_craft_alongside": 1,
+        "container_at_berth": 1,
+        "unknown vessel": 1,
+    }
+    total = s.overall()
+    assert (total.incidents, total.detected) == (4, 2)
+    assert sorted(s.missed) == ["1:course_anomaly-444", "1:distress-970000001"]
+    table = format_table(s)
+    assert "alongside" in table and "overall" in table and "3m00s" in table
+
+
+def test_a_kindless_course_anomaly_alert_matches_any_kind() -> None:
+    s = score(TRUTH, [alert("course_anomaly", 444, 2300)])
+    assert s.rows["course_anomaly"].detected == 1
+    assert s.rows["course_anomaly/wrong_way"].detected == 1
+
+
+def test_tolerance_is_a_parameter() -> None:
+    late = [alert("distress", 970000001, 4000 + 120)]
+    assert score(TRUTH, late, tolerance_s=60.0).rows["distress"].detected == 0
+    assert score(TRUTH, late, tolerance_s=300.0).rows["distress"].detected == 1
+
+
+def test_command_on_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vts.cli import main
+
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps(TRUTH))
+    alerts = tmp_path / "alerts.jsonl"
+    lines = [
+        alert("alongside", 111, 700, other=222).to_json(),
+        alert("loitering", 999, 50).to_json(),
+        "not json",
+    ]
+    alerts.write_text("\n".join(lines) + "\n")
+    assert main(["evaluate", str(truth), str(alerts), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["types"]["alongside"]["detected"] == 1
+    assert out["types"]["loitering"]["false_alarms"] == 1
+    assert out["overall"]["incidents"] == 4
+    assert main(["evaluate", str(truth), str(alerts)]) == 0
+    text = capsys.readouterr()
+    assert "recall" in text.out and "not alerts" in text.err
+
+
+def test_bad_invocations_are_refused(tmp_path: Path) -> None:
+    from vts.cli import main
+
+    assert main(["evaluate"]) == 2
+    assert main(["evaluate", str(tmp_path / "missing.json"), str(tmp_path / "a.jsonl")]) == 2
+    assert main(["evaluate", "--hours", "1", "--seeds", "5-1"]) == 2
+
+
+def test_parse_seeds() -> None:
+    assert parse_seeds("1-5") == [1, 2, 3, 4, 5]
+    assert parse_seeds("1,3, 7") == [1, 3, 7]
+    assert parse_seeds("4") == [4]
+    with pytest.raises(ValueError):
+        parse_seeds("")
+
+
+def test_simulate_replay_and_score_end_to_end() -> None:
+    """A short simulated run through the real core scores its incidents (no assumption on the rules'
+    quality: the scoring must account for every incident and every raised alert)."""
+    from vts.config import load_config
+    from vts.evaluate import evaluate_seeds
+
+    s = evaluate_seeds(load_config(), [3], 0.75, incident_types=["distress", "invalid_mmsi"])
+    total = s.overall()
+    assert total.incidents == 2
+    assert total.alerts == total.matched_alerts + total.false_alarms + total.related_alerts
