@@ -206,12 +206,16 @@ def test_live_tcp_sources_one_refused_and_sigint(tmp_path: Path, daemons: list[D
 
 
 def test_sighup_reloads_and_keeps_the_old_config_when_broken(tmp_path: Path, daemons: list[Daemon]) -> None:
-    cfg = tmp_path / "vts.yaml"
-    sample = {"name": "log", "kind": "file", "path": str(SAMPLE_LOG), "loop": True, "speed": 5}
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "head.nmea").write_bytes(b"\n".join(SAMPLE_LOG.read_bytes().splitlines()[:3000]) + b"\n")
+    cfg = conf / "vts.yaml"
+    sample = {"name": "log", "kind": "file", "path": "head.nmea", "loop": True, "speed": 5}  # relative to cfg
     write_config(cfg, [sample], tmp_path / "alerts.sqlite3")
     d = Daemon("--config", str(cfg), "--no-web", cwd=tmp_path)
     daemons.append(d)
     d.wait_for(r"vts running: live")
+    d.wait_for(r"file source 'log' \(.*/conf/head\.nmea\): reading")
     good = cfg.read_text()
 
     cfg.write_text(good + "zones: [ {id: broken\n", encoding="utf-8")  # not even YAML

@@ -178,6 +178,8 @@ def test_replay_writes_no_alert_database_unless_asked(
 def test_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert replay(tmp_path / "nope.nmea") == 2
     assert "no such file" in capsys.readouterr().err
+    assert replay(SAMPLE_LOG, "--alerts-out", tmp_path / "missing-dir" / "a.jsonl") == 2
+    assert "--alerts-out: no such directory" in capsys.readouterr().err
 
 
 def run_cli(*args: str, **kw: object) -> subprocess.CompletedProcess[bytes]:

@@ -13,6 +13,7 @@
   configuration stays. Sources are not restarted on reload (a change to them needs a restart).
 * Quiet live feeds: when every source is live, event time is carried forward with the wall clock
   while no message arrives, so time-outs (a vessel going dark) still fire.
+* A file source's relative ``path`` is taken from the configuration file's directory.
 * The alert database is ``alerts.store`` of the config (a relative path is taken from the current
   directory); ``--store`` overrides it.
 """
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from vts.core import Core
     from vts.sources.base import Source
     from vts.sources.runner import FeedHealth
+    from vts.sources.settings import SourceSettings
 
 log = logging.getLogger("vts.daemon")
 
@@ -158,7 +160,7 @@ class Daemon:
                 )
             ]
         else:
-            settings = [s for s in self.config.sources if s.enabled]
+            settings = [self._resolved(s) for s in self.config.sources if s.enabled]
             if not settings:
                 self.mode = "demo"
                 if not SAMPLE_LOG.is_file():
@@ -181,6 +183,15 @@ class Daemon:
         if self.mode == "live" and any(not s.live for s in sources) and any(s.live for s in sources):
             log.warning("recorded files and live feeds are mixed: event time will jump between them")
         return sources
+
+    def _resolved(self, settings: SourceSettings) -> SourceSettings:
+        """A file source's relative path is taken from the configuration file's directory."""
+        if settings.kind != "file" or settings.path is None or self.config.path is None:
+            return settings
+        path = Path(settings.path).expanduser()
+        if path.is_absolute():
+            return settings
+        return settings.model_copy(update={"path": str(self.config.path.parent / path)})
 
     # -- optional services -----------------------------------------------------------------------
     async def _enter_web(

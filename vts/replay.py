@@ -86,6 +86,14 @@ def main(args: argparse.Namespace) -> int:
     if args.files.count("-") > 1:
         print("vts replay: standard input ('-') can be named only once", file=sys.stderr)
         return 2
+    for flag in ("alerts_out", "vessels_out", "summary_out", "map_out", "store"):
+        out = getattr(args, flag)
+        if out and not Path(out).resolve().parent.is_dir():
+            print(
+                f"vts replay: --{flag.replace('_', '-')}: no such directory: {Path(out).parent}",
+                file=sys.stderr,
+            )
+            return 2
     try:
         config = load_config(args.config)
     except ConfigError as e:
