@@ -214,7 +214,7 @@ def test_sighup_reloads_and_keeps_the_old_config_when_broken(tmp_path: Path, dae
     write_config(cfg, [sample], tmp_path / "alerts.sqlite3")
     d = Daemon("--config", str(cfg), "--no-web", cwd=tmp_path)
     daemons.append(d)
-    d.wait_for(r"vts running: live")
+    d.wait_for(r"vts running: replay")
     d.wait_for(r"file source 'log' \(.*/conf/head\.nmea\): reading")
     good = cfg.read_text()
 

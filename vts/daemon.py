@@ -119,7 +119,7 @@ class Daemon:
             raise DaemonError(f"cannot open the alert database {store_path}: {e}") from None
         core = Core(self.config, store=store)
         sources = self._sources()
-        speed = sources[0].settings.speed if self.mode in ("demo", "simulated") else None
+        speed = sources[0].settings.speed if self.mode != "live" else None
         health = FeedHealth(core, sources, mode=self.mode, speed=speed)
         self.stop_event = asyncio.Event()
         self._install_signals(core)
@@ -180,7 +180,9 @@ class Daemon:
                 log.error("%s; the other sources run without it", e)
         if not sources:
             raise DaemonError("none of the configured sources can run")
-        if self.mode == "live" and any(not s.live for s in sources) and any(s.live for s in sources):
+        if self.mode == "live" and not any(s.live for s in sources):
+            self.mode = "replay"  # only recorded files (or simulators) in the config
+        elif self.mode == "live" and not all(s.live for s in sources):
             log.warning("recorded files and live feeds are mixed: event time will jump between them")
         return sources
 
