@@ -23,9 +23,10 @@ from types import SimpleNamespace
 import pytest
 
 from vts.config import default_config_path
-from vts.samples import SAMPLE_LOG
+from vts.samples import DEMO_SPEED, SAMPLE_LOG
 
 REPO = Path(__file__).resolve().parent.parent
+DMA_LOG = REPO / "replay" / "dma-stream-example.nmea"
 LIVENESS_S = 20.0
 
 
@@ -148,7 +149,7 @@ def test_demo_mode_serves_the_map_and_stops_on_sigterm(tmp_path: Path, daemons: 
     store = tmp_path / "alerts.sqlite3"
     d = Daemon("--port", "0", "--store", str(store), cwd=tmp_path)
     daemons.append(d)
-    d.wait_for(r"replaying the sample log .* in a loop \(demo\)")
+    d.wait_for(rf"replaying the sample log {re.escape(str(SAMPLE_LOG))} in a loop \(demo\)")
     url = d.wait_for(r"live map at (http://127\.0\.0\.1:\d+/)").group(1)
     d.wait_for(r"vts running: demo")
     feed: dict[str, object] = {}
@@ -159,17 +160,17 @@ def test_demo_mode_serves_the_map_and_stops_on_sigterm(tmp_path: Path, daemons: 
         if sources[0]["messages"] > 0:  # type: ignore[index]
             break
         time.sleep(0.2)
-    assert feed["mode"] == "demo" and feed["speed"] == 10.0
+    assert feed["mode"] == "demo" and feed["speed"] == DEMO_SPEED
     (demo,) = feed["sources"]  # type: ignore[misc]
     assert demo["name"] == "demo" and demo["kind"] == "file" and demo["state"] == "reading"
-    assert demo["messages"] > 0 and demo["last_message_iso"].startswith("2010-06-11")
+    assert demo["messages"] > 0 and demo["last_message_iso"] is not None
     assert d.stop(signal.SIGTERM) == 0
     assert d.matching(r"SIGTERM received") and d.matching(r"vts\.daemon: stopped")
     assert store.exists()  # the daemon's own alert database
 
 
 def test_live_tcp_sources_one_refused_and_sigint(tmp_path: Path, daemons: list[Daemon]) -> None:
-    server = LineServer(SAMPLE_LOG.read_bytes().splitlines()[:2000])
+    server = LineServer(DMA_LOG.read_bytes().splitlines()[:2000])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead_port = s.getsockname()[1]
@@ -208,7 +209,7 @@ def test_live_tcp_sources_one_refused_and_sigint(tmp_path: Path, daemons: list[D
 def test_sighup_reloads_and_keeps_the_old_config_when_broken(tmp_path: Path, daemons: list[Daemon]) -> None:
     conf = tmp_path / "conf"
     conf.mkdir()
-    (conf / "head.nmea").write_bytes(b"\n".join(SAMPLE_LOG.read_bytes().splitlines()[:3000]) + b"\n")
+    (conf / "head.nmea").write_bytes(b"\n".join(DMA_LOG.read_bytes().splitlines()[:3000]) + b"\n")
     cfg = conf / "vts.yaml"
     sample = {"name": "log", "kind": "file", "path": "head.nmea", "loop": True, "speed": 5}  # relative to cfg
     write_config(cfg, [sample], tmp_path / "alerts.sqlite3")
@@ -279,7 +280,7 @@ async def test_reload_swaps_the_config_and_keeps_vessels(tmp_path: Path) -> None
     config = load_config(cfg)
     daemon = VtsDaemon(config, argparse.Namespace(config=str(cfg)))
     core = Core(config)
-    for line in SAMPLE_LOG.read_bytes().splitlines()[:3000]:
+    for line in DMA_LOG.read_bytes().splitlines()[:3000]:
         core.feed_line(line, "log")
     vessels = {v.mmsi for v in core.tracker}
     assert vessels

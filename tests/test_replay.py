@@ -20,9 +20,10 @@ import pytest
 
 from vts.alerts.model import Alert, parse_iso_time
 from vts.cli import main as vts_main
-from vts.samples import SAMPLE_LOG
 
 REPO = Path(__file__).resolve().parent.parent
+SAMPLE_LOG = REPO / "replay" / "dma-stream-example.nmea"
+"""Real DMA data with $PGHP times (see replay/README.md); the tests rely on its content."""
 SAMPLE_LINES = SAMPLE_LOG.read_bytes().splitlines()
 
 
