@@ -32,6 +32,7 @@ class MemoryOutbox:
 
     def __init__(self, max_items: int = 100_000) -> None:
         self._items: OrderedDict[int, Alert] = OrderedDict()
+        self._latest: dict[str, Alert] = {}
         self._next_seq = 1
         self.max_items = max_items
         self.dropped = 0
@@ -41,6 +42,12 @@ class MemoryOutbox:
         seq = self._next_seq
         self._next_seq += 1
         self._items[seq] = alert
+        if alert.state == "cleared":
+            self._latest.pop(alert.id, None)
+        else:
+            self._latest[alert.id] = alert
+            if len(self._latest) > self.max_items:  # event alerts are never cleared: keep it bounded
+                del self._latest[next(iter(self._latest))]
         while len(self._items) > self.max_items:
             self._items.popitem(last=False)
             self.dropped += 1
@@ -59,6 +66,10 @@ class MemoryOutbox:
 
     def pending_count(self) -> int:
         return len(self._items)
+
+    def get(self, alert_id: str) -> Alert | None:
+        """The latest step of an alert not cleared yet (as the alert store's `get`)."""
+        return self._latest.get(alert_id)
 
 
 def pending_count(outbox: Outbox) -> int | None:

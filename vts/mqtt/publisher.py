@@ -181,7 +181,9 @@ class MqttPublisher:
         timeout = self.settings.flush_timeout_s if flush_timeout is None else flush_timeout
         if not await self.flush(timeout):
             left = pending_count(self.outbox)
-            durable = not isinstance(self.outbox, MemoryOutbox)
+            durable = (
+                not isinstance(self.outbox, MemoryOutbox) and getattr(self.outbox, "path", "") is not None
+            )
             where = "kept in the alert store for the next start" if durable else "lost with this process"
             log.warning("MQTT: %s alert step(s) not delivered at shutdown (%s)", left or "some", where)
         assert self._stop is not None
@@ -196,11 +198,16 @@ class MqttPublisher:
         self._task = None
 
     async def flush(self, timeout: float) -> bool:
-        """Wait until the outbox is empty; False when `timeout` seconds passed first."""
+        """Wait until the outbox is empty; False when `timeout` seconds passed without any progress
+        (a long backlog that keeps moving is waited for) or the broker refused us."""
         if not self.enabled:
             return True
         deadline = time.monotonic() + timeout
+        delivered = self.stats.alerts_delivered
         while self.outbox.pending_delivery(1):
+            if self.stats.alerts_delivered != delivered:
+                delivered = self.stats.alerts_delivered
+                deadline = time.monotonic() + timeout
             if self._refused or time.monotonic() >= deadline or self._task is None or self._task.done():
                 return False
             self.notify()
@@ -523,7 +530,13 @@ class MqttPublisher:
         except Exception as e:  # an engine that cannot list its alerts does not stop the publisher
             log.debug("MQTT: no active alerts to re-publish: %s", e)
             return
-        for alert in active:
+        latest_step = getattr(self.outbox, "get", None)
+        for current in active:
+            # the last step published, not the engine's current form (it may hold newer evidence
+            # that has not been published yet); with the outbox empty, the store's latest step is it
+            alert = latest_step(current.id) if callable(latest_step) else None
+            if alert is None or alert.state == "cleared":
+                continue
             props = payloads.alert_properties(alert) if self._v5 else None
             await client.publish(
                 self.topics.alert_state(alert.id),

@@ -44,7 +44,9 @@ class MqttSettings(BaseModel):
     publish_window: int = Field(50, ge=1, le=1000, description="QoS 1 alert messages in flight at once")
     connect_timeout_s: float = Field(10.0, gt=0, description="no CONNACK within this: give up and retry")
     publish_timeout_s: float = Field(10.0, gt=0, description="no PUBACK within this: reconnect and resend")
-    flush_timeout_s: float = Field(10.0, ge=0, description="at shutdown, time allowed to deliver the backlog")
+    flush_timeout_s: float = Field(
+        10.0, ge=0, description="at shutdown, how long to wait for the backlog to move before giving up"
+    )
     vessels: bool = Field(True, description="publish vessel state on vessel/{mmsi}")
     vessel_interval_s: float = Field(
         10.0, ge=0, description="at most one vessel message per vessel per this much event time"
