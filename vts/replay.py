@@ -64,7 +64,12 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vessels-out", metavar="FILE.json", help="write the final vessel table as JSON")
     p.add_argument("--summary-out", metavar="FILE.json", help="write the summary as JSON too")
     p.add_argument("--store", metavar="PATH", help="alert database to write (default: in memory only)")
-    p.add_argument("--mqtt", metavar="URL", help="publish the replayed alerts to this broker (mqtt[s]://...)")
+    p.add_argument(
+        "--mqtt",
+        metavar="URL",
+        help="publish the replayed alerts to this broker (mqtt[s]://...); without it replay publishes "
+        "nothing (neither the config's broker nor $VTS_MQTT_URL is used)",
+    )
     p.add_argument(
         "--map-out", metavar="FILE.html", help="write an offline HTML report (tracks, alerts, slider)"
     )
