@@ -18,19 +18,20 @@ SERVICE_SHIP_TYPES = (50, 51, 52, 53, 55)
 """AIS ship types whose normal work is meeting, attending or waiting for ships: pilot vessel 50,
 search and rescue 51, tug 52, port tender 53, law enforcement 55."""
 
-_kind_cache: dict[tuple[int, tuple[str, ...]], frozenset[str]] = {}
+_kind_cache: dict[tuple[int, tuple[str, ...]], tuple[object, frozenset[str]]] = {}
 
 
 def zone_ids_of_kinds(zones: ZoneEngine, kinds: tuple[str, ...] | list[str]) -> frozenset[str]:
-    """Ids of the configured zones of these kinds (cached per zone engine)."""
+    """Ids of the configured zones of these kinds (cached per zone engine object)."""
     key = (id(zones), tuple(kinds))
-    ids = _kind_cache.get(key)
-    if ids is None:
-        wanted = set(kinds)
-        ids = frozenset(z.id for z in zones.zones if z.kind in wanted)
-        if len(_kind_cache) > 256:
-            _kind_cache.clear()
-        _kind_cache[key] = ids
+    hit = _kind_cache.get(key)
+    if hit is not None and hit[0] is zones:
+        return hit[1]
+    wanted = set(kinds)
+    ids = frozenset(z.id for z in zones.zones if z.kind in wanted)
+    if len(_kind_cache) > 256:
+        _kind_cache.clear()
+    _kind_cache[key] = (zones, ids)
     return ids
 
 
@@ -63,7 +64,7 @@ def in_watched_area(zones: ZoneEngine, lat: float, lon: float) -> bool:
     return any(z.id in ids for z in zones.zones_at(lon, lat))
 
 
-_allow_cache: dict[tuple[int, tuple[str, ...]], frozenset[int]] = {}
+_allow_cache: dict[tuple[int, tuple[str, ...]], tuple[object, frozenset[int]]] = {}
 
 
 def is_allowlisted(allowlists: Allowlists, mmsi: int, roles: tuple[str, ...] | list[str]) -> bool:
@@ -71,13 +72,13 @@ def is_allowlisted(allowlists: Allowlists, mmsi: int, roles: tuple[str, ...] | l
     if not roles:
         return False
     key = (id(allowlists), tuple(roles))
-    members = _allow_cache.get(key)
-    if members is None:
-        members = frozenset(m for role in roles for m in getattr(allowlists, role, ()))
+    hit = _allow_cache.get(key)
+    if hit is None or hit[0] is not allowlists:
+        hit = (allowlists, frozenset(m for role in roles for m in getattr(allowlists, role, ())))
         if len(_allow_cache) > 256:
             _allow_cache.clear()
-        _allow_cache[key] = members
-    return mmsi in members
+        _allow_cache[key] = hit
+    return mmsi in hit[1]
 
 
 def label(vessel: VesselState | None, mmsi: int) -> str:

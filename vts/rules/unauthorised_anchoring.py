@@ -71,7 +71,8 @@ class UnauthorisedAnchoringRule(Rule):
         super().__init__(params)
         self.p: UnauthorisedAnchoringParams = params  # type: ignore[assignment]
         self._next_check: dict[int, float] = {}
-        self._nearest_cache: dict[tuple[int, float, float], tuple[str | None, float | None]] = {}
+        self._nearest_cache: dict[tuple[float, float], tuple[str | None, float | None]] = {}
+        self._cache_zones: object = None
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.own_ship or report.lat is None or report.lon is None:
@@ -163,7 +164,10 @@ class UnauthorisedAnchoringRule(Rule):
 
     def _nearest_allowed(self, ctx: RuleContext, lat: float, lon: float) -> tuple[str | None, float | None]:
         """The nearest anchorage/berth and its distance (m), cached on a ~10 m grid of positions."""
-        key = (id(ctx.zones), round(lat, 4), round(lon, 4))
+        if self._cache_zones is not ctx.zones:  # zones reloaded: start afresh
+            self._cache_zones = ctx.zones
+            self._nearest_cache.clear()
+        key = (round(lat, 4), round(lon, 4))
         hit = self._nearest_cache.get(key)
         if hit is not None:
             return hit
