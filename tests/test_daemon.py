@@ -328,3 +328,27 @@ async def test_quiet_live_feed_carries_event_time_forward(monkeypatch: pytest.Mo
     finally:
         task.cancel()
     assert core.advanced == sorted(core.advanced) and core.advanced[0] > 1_000_000.0
+
+
+@pytest.mark.mqtt
+async def test_run_publishes_alerts_and_stops_even_with_the_broker_gone(
+    tmp_path: Path, daemons: list[Daemon], mosquitto: object
+) -> None:
+    import asyncio
+
+    import aiomqtt
+
+    broker = mosquitto
+    received: list[dict[str, object]] = []
+    async with aiomqtt.Client(broker.host, broker.port) as client:  # type: ignore[attr-defined]
+        await client.subscribe("vts/callao/v1/alert/#", qos=1)
+        d = Daemon("--mqtt", broker.url, "--no-web", "--store", str(tmp_path / "a.sqlite3"), cwd=tmp_path)  # type: ignore[attr-defined]
+        daemons.append(d)
+        await asyncio.to_thread(d.wait_for, r"MQTT: publishing to mqtt://127\.0\.0\.1")
+        async with asyncio.timeout(LIVENESS_S):
+            async for message in client.messages:
+                received.append(json.loads(bytes(message.payload)))  # type: ignore[arg-type]
+                break
+    assert received and {"id", "type", "state", "mmsi"} <= set(received[0])
+    broker.stop()  # type: ignore[attr-defined]
+    assert await asyncio.to_thread(d.stop, signal.SIGTERM) == 0

@@ -44,6 +44,8 @@ HOUSEKEEPING_S = 1.0
 """How often feed rates are sampled and a quiet live feed's event time is carried forward."""
 QUIET_AFTER_S = 2.0
 """A live feed with no message for this long (wall clock) has its event time carried forward."""
+SHUTDOWN_FLUSH_S = 0.5
+"""At shutdown, time given to MQTT to deliver its backlog when the alert store keeps the rest."""
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
@@ -127,7 +129,7 @@ class Daemon:
         try:
             async with contextlib.AsyncExitStack() as stack:
                 await self._enter_web(stack, core, store, health)
-                await self._enter_mqtt(stack, core, store)
+                publisher = await self._enter_mqtt(stack, core, store)
                 runner.start()
                 housekeeping = asyncio.create_task(self._housekeeping(core, sources, health))
                 log.info(
@@ -142,6 +144,9 @@ class Daemon:
                 with contextlib.suppress(asyncio.CancelledError):
                     await housekeeping
                 await runner.stop()
+                if publisher is not None and store_path:
+                    # the durable outbox keeps what is not delivered yet: do not hold the shutdown for it
+                    await publisher.close(flush_timeout=SHUTDOWN_FLUSH_S)
         finally:
             store.close()
         log.info("stopped")
@@ -214,10 +219,11 @@ class Daemon:
             return
         log.info("live map at %s", web.url)
 
-    async def _enter_mqtt(self, stack: contextlib.AsyncExitStack, core: Core, store: Any) -> None:
+    async def _enter_mqtt(self, stack: contextlib.AsyncExitStack, core: Core, store: Any) -> Any:
+        """The MQTT publisher (entered into `stack`), or None when no broker is named."""
         url = self.args.mqtt or os.environ.get("VTS_MQTT_URL")
         if not url and not (self.config.mqtt.url or self.config.mqtt.host):
-            return
+            return None
         try:
             from vts.mqtt.publisher import MqttPublisher
             from vts.mqtt.urls import MqttUrlError, resolve_settings
@@ -227,8 +233,9 @@ class Daemon:
             settings = resolve_settings(self.config.mqtt, self.args.mqtt)
         except MqttUrlError as e:
             raise DaemonError(str(e)) from None
-        if settings.enabled:
-            await stack.enter_async_context(MqttPublisher(settings, core, store))
+        if not settings.enabled:
+            return None
+        return await stack.enter_async_context(MqttPublisher(settings, core, store))
 
     # -- signals and reload ------------------------------------------------------------------------
     def _install_signals(self, core: Core) -> None:
