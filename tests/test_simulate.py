@@ -335,3 +335,18 @@ def test_command_writes_log_truth_and_an_offline_map(tmp_path: Path) -> None:
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", page), (
         "the map must not load from a CDN"
     )
+
+
+async def test_live_drill_lines_are_paced_and_decodable(config: Any) -> None:
+    """`vts run --simulate` gets valid tagged lines, in event-time order, starting at the requested time."""
+    from vts.simulate.live import simulated_lines
+
+    start = 1772452800.0
+    got: list[str] = []
+    async for line in simulated_lines(config, 5, speed=3600.0, start=start, chunks=1, chunk_hours=0.1):
+        got.append(line)
+    times = [int(re.search(r"c:(\d+)", x).group(1)) for x in got]  # type: ignore[union-attr]
+    assert got and times == sorted(times) and start <= times[0] and times[-1] <= start + 0.1 * 3600
+    for line in got[:50]:
+        m = TAG.match(line)
+        assert m and NMEAMessage(m["sentence"].encode()).is_valid

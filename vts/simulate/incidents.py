@@ -1210,7 +1210,7 @@ class IncidentMaker:
             self.ids.used.discard(mmsi)
             return None
         first = max(full.start, self.t0)
-        k = full.at(first)
+        k = full.at(max(t, first))
         return self._incident(
             "invalid_mmsi",
             mmsi,

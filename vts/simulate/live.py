@@ -19,7 +19,13 @@ CHUNK_HOURS = 6.0
 
 
 async def simulated_lines(
-    config: Config, seed: int, speed: float = 1.0, *, start: float | None = None, chunks: int | None = None
+    config: Config,
+    seed: int,
+    speed: float = 1.0,
+    *,
+    start: float | None = None,
+    chunks: int | None = None,
+    chunk_hours: float = CHUNK_HOURS,
 ) -> AsyncIterator[str]:
     """NMEA lines of simulated traffic with incidents, paced at `speed` x real time.
 
@@ -29,13 +35,15 @@ async def simulated_lines(
     sim_start = float(int(time.time())) if start is None else start
     wall_start = time.monotonic()
     n = 0
-    next_sim = asyncio.create_task(_build(config, seed, sim_start))
+    next_sim = asyncio.create_task(_build(config, seed, sim_start, chunk_hours))
     while chunks is None or n < chunks:
         lines = await next_sim
         n += 1
-        chunk_start = sim_start + (n - 1) * CHUNK_HOURS * 3600.0
+        chunk_start = sim_start + (n - 1) * chunk_hours * 3600.0
         if chunks is None or n < chunks:
-            next_sim = asyncio.create_task(_build(config, seed + n, chunk_start + CHUNK_HOURS * 3600.0))
+            next_sim = asyncio.create_task(
+                _build(config, seed + n, chunk_start + chunk_hours * 3600.0, chunk_hours)
+            )
         for t, line in lines:
             due = wall_start + (t - sim_start) / speed
             delay = due - time.monotonic()
@@ -44,12 +52,12 @@ async def simulated_lines(
             yield line
 
 
-async def _build(config: Config, seed: int, start: float) -> list[tuple[float, str]]:
-    return await asyncio.to_thread(_lines, config, seed, start)
+async def _build(config: Config, seed: int, start: float, hours: float) -> list[tuple[float, str]]:
+    return await asyncio.to_thread(_lines, config, seed, start, hours)
 
 
-def _lines(config: Config, seed: int, start: float) -> list[tuple[float, str]]:
-    sim = simulate(config, seed=seed, hours=CHUNK_HOURS, start=start)
+def _lines(config: Config, seed: int, start: float, hours: float) -> list[tuple[float, str]]:
+    sim = simulate(config, seed=seed, hours=hours, start=start)
     out: list[tuple[float, str]] = []
     for line in sim.nmea_lines():
         tag_end = line.index("*")

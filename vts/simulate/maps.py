@@ -71,10 +71,10 @@ def render_map(sim: Simulation, *, centre: tuple[float, float] | None = None, zo
         geo = _to_lonlat_geojson(world, z.geometry)
         folium.GeoJson(
             geo,
-            style_function=lambda _f, c=colour: {
+            style_function=lambda _f, c=colour, k=z.kind: {
                 "color": c,
                 "weight": 1,
-                "fillOpacity": 0.05,
+                "fillOpacity": 0.0 if k == "area_of_interest" else 0.04,
                 "fillColor": c,
             },
             tooltip=f"{z.id} ({z.kind})",
@@ -143,7 +143,9 @@ def render_map(sim: Simulation, *, centre: tuple[float, float] | None = None, zo
             f'font:13px sans-serif;border:1px solid #999">{title}<br>{_legend()}</div>'
         )
     )
-    m.get_root().header.add_child(Element("<style>.leaflet-container{background:#cfe3f3}</style>"))
+    m.get_root().header.add_child(
+        Element("<style>.leaflet-container.leaflet-container{background:#cfe3f3}</style>")
+    )
     folium.LayerControl(collapsed=False).add_to(m)
     _offline(m)
     return m.get_root().render()
@@ -164,9 +166,9 @@ def _land_layer(sim: Simulation) -> folium.FeatureGroup:
         folium.GeoJson(
             {"type": "Feature", "properties": {}, "geometry": mapping(land)},
             style_function=lambda _f: {
-                "color": "#b8a77a",
-                "weight": 0.5,
-                "fillColor": "#e8dcb5",
+                "color": "#9c8a5a",
+                "weight": 0.8,
+                "fillColor": "#dccb98",
                 "fillOpacity": 1.0,
             },
         ).add_to(group)

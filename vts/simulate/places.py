@@ -274,13 +274,20 @@ def _gates(world: World, approach_in: XY, in_dir: float) -> dict[str, XY]:
         world.zone("vts_area").geometry if world.has_zone("vts_area") else Point(approach_in).buffer(15000.0)
     )
     centre = area.centroid
+
+    def centroid_of(zone_id: str) -> XY:
+        if world.has_zone(zone_id):
+            c = world.zone(zone_id).geometry.centroid
+            return (c.x, c.y)
+        return (centre.x, centre.y)
+
     out: dict[str, XY] = {}
     for name, origin, brg in (
         ("W", approach_in, in_dir + 180.0),
-        ("NW", (centre.x, centre.y), 300.0),
-        ("N", (centre.x, centre.y), 345.0),
-        ("SW", (centre.x, centre.y), 235.0),
-        ("WSW", (centre.x, centre.y), 255.0),
+        ("NW", centroid_of("anchorage_main"), 312.0),
+        ("N", centroid_of("terminal_la_pampilla"), 338.0),
+        ("SW", (centre.x, centre.y), 228.0),
+        ("WSW", (centre.x, centre.y), 258.0),
     ):
         p = origin
         for _ in range(200):
