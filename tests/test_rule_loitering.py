@@ -114,3 +114,10 @@ def test_tug_waiting_is_silent() -> None:
         static(CRAFT, T0 - 60, name="TUG", ship_type=52, length=28), drift_then_leave(CRAFT, 40, cls="A")
     )
     assert of_type(run(make_core(), reports), "loitering") == []
+
+
+def test_distress_beacon_drifting_is_not_loitering() -> None:
+    epirb = 974601234  # an EPIRB-AIS: the distress rule reports it, not loitering
+    reports = moving(epirb, T0, minutes=40, start=OPEN_WATER, cog=90, sog=0.4, every_s=60)
+    assert of_type(run(make_core(), reports), "loitering") == []
+    assert of_type(run(make_core(), drift_then_leave(CRAFT, 40)), "loitering")  # a boat doing the same does

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from vts.alerts.model import Severity
 from vts.config import Allowlists
+from vts.mid import mmsi_kind
 
 if TYPE_CHECKING:
     from vts.tracker import VesselState
@@ -17,6 +18,23 @@ ALL_ROLES = ("coastguard", "pilot", "tug", "other")
 SERVICE_SHIP_TYPES = (50, 51, 52, 53, 55)
 """AIS ship types whose normal work is meeting, attending or waiting for ships: pilot vessel 50,
 search and rescue 51, tug 52, port tender 53, law enforcement 55."""
+
+NOT_VESSEL_KINDS = frozenset({"sart", "mob", "epirb", "aton", "coast_station", "sar_aircraft", "group"})
+"""MMSI formats that are not vessels: distress beacons (their own alerts), aids to navigation,
+stations and aircraft. Invalid MMSIs, handheld radios and auxiliary craft count as vessels."""
+_vessel_cache: dict[int, bool] = {}
+
+
+def is_vessel_mmsi(mmsi: int) -> bool:
+    """Whether the behaviour rules (loitering, alongside, going dark ...) apply to this MMSI."""
+    hit = _vessel_cache.get(mmsi)
+    if hit is None:
+        hit = mmsi_kind(mmsi) not in NOT_VESSEL_KINDS
+        if len(_vessel_cache) > 100_000:
+            _vessel_cache.clear()
+        _vessel_cache[mmsi] = hit
+    return hit
+
 
 _kind_cache: dict[tuple[int, tuple[str, ...]], tuple[object, frozenset[str]]] = {}
 

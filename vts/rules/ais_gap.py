@@ -29,7 +29,7 @@ from shapely.geometry import Point
 
 from vts.alerts.model import iso_time
 from vts.reports import PositionReport
-from vts.rules._common import AREA_KINDS, label, zone_ids_of_kinds
+from vts.rules._common import AREA_KINDS, is_vessel_mmsi, label, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import M_PER_DEG_LAT, approx_distance_m
 from vts.vessel_class import AT_ANCHOR, MOORED, STATIONARY_KN
@@ -123,6 +123,8 @@ class AisGapRule(Rule):
         for vessel in ctx.tracker.vessels():
             silent = now - vessel.last_seen
             if silent < shortest or vessel.mmsi in self._dark or vessel.is_shadow or vessel.own_ship:
+                continue
+            if not is_vessel_mmsi(vessel.mmsi):
                 continue
             if self._checked.get(vessel.mmsi) == vessel.last_seen:
                 continue

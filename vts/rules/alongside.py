@@ -31,7 +31,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from vts.rules._common import ALL_ROLES, SERVICE_SHIP_TYPES, in_kinds, in_watched_area, is_allowlisted, label
+from vts.rules._common import (
+    ALL_ROLES,
+    SERVICE_SHIP_TYPES,
+    in_kinds,
+    in_watched_area,
+    is_allowlisted,
+    is_vessel_mmsi,
+    label,
+)
 from vts.rules._pairs import PairKey, PairWatch, Proximity
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import local_offset_m
@@ -106,7 +114,7 @@ class AlongsideRule(Rule):
 
     # -- hooks -----------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if vessel.own_ship or report.lat is None or report.lon is None:
+        if vessel.own_ship or report.lat is None or report.lon is None or not is_vessel_mmsi(vessel.mmsi):
             return
         p = self.p
         sog = report.sog
@@ -162,6 +170,8 @@ class AlongsideRule(Rule):
         """A small craft this rule watches, slow enough, with a position."""
         p = self.p
         if craft.lat is None or craft.lon is None or craft.own_ship or craft.is_shadow:
+            return False
+        if not is_vessel_mmsi(craft.mmsi):
             return False
         if craft.sog is not None and craft.sog >= p.max_speed_kn:
             return False

@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from vts.rules._common import ALL_ROLES, SERVICE_SHIP_TYPES, at_kinds, in_watched_area, is_allowlisted, label
+from vts.rules._common import (
+    ALL_ROLES,
+    SERVICE_SHIP_TYPES,
+    at_kinds,
+    in_watched_area,
+    is_allowlisted,
+    is_vessel_mmsi,
+    label,
+)
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import AT_ANCHOR, MOORED, is_small_craft
@@ -103,7 +111,7 @@ class LoiteringRule(Rule):
         self._keep_s = max(self.p.small_craft_minutes, self.p.other_minutes, self.p.circling_minutes) * 60.0
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if vessel.own_ship or report.lat is None or report.lon is None:
+        if vessel.own_ship or report.lat is None or report.lon is None or not is_vessel_mmsi(vessel.mmsi):
             return
         p = self.p
         t = report.time

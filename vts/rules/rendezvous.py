@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from vts.rules._common import SERVICE_SHIP_TYPES, in_kinds, in_watched_area, is_allowlisted, label
+from vts.rules._common import (
+    SERVICE_SHIP_TYPES,
+    in_kinds,
+    in_watched_area,
+    is_allowlisted,
+    is_vessel_mmsi,
+    label,
+)
 from vts.rules._pairs import PairKey, PairWatch, Proximity
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import approx_distance_m
@@ -127,7 +134,7 @@ class RendezvousRule(Rule):
     # -- internals -------------------------------------------------------------------------------
     def _eligible(self, v: VesselState, ctx: RuleContext) -> bool:
         p = self.p
-        if v.own_ship or v.is_shadow or v.lat is None or v.lon is None:
+        if v.own_ship or v.is_shadow or v.lat is None or v.lon is None or not is_vessel_mmsi(v.mmsi):
             return False
         if v.sog is not None and v.sog >= p.max_speed_kn:
             return False

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from vts.alerts.model import iso_time
-from vts.rules._common import ALL_ROLES, is_allowlisted, label, zone_ids_of_kinds
+from vts.rules._common import ALL_ROLES, is_allowlisted, is_vessel_mmsi, label, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -54,7 +54,9 @@ class RestrictedAreaRule(Rule):
         """Zones in which each vessel has an alert held by this rule."""
 
     def on_zone_event(self, vessel: VesselState, event: ZoneEvent, ctx: RuleContext) -> None:
-        if event.zone_id not in zone_ids_of_kinds(ctx.zones, self.p.zone_kinds):
+        if event.zone_id not in zone_ids_of_kinds(ctx.zones, self.p.zone_kinds) or not is_vessel_mmsi(
+            vessel.mmsi
+        ):
             return
         if event.kind == "exit":
             self._clear(vessel.mmsi, event.zone_id, ctx, "left the zone")
@@ -62,6 +64,8 @@ class RestrictedAreaRule(Rule):
             self._check(vessel, event.zone_id, ctx)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        if not is_vessel_mmsi(vessel.mmsi):
+            return
         watched = zone_ids_of_kinds(ctx.zones, self.p.zone_kinds)
         inside = ctx.zones.zones_of(vessel.mmsi) & watched if watched else set()
         held = self._inside.get(vessel.mmsi)

@@ -28,6 +28,7 @@ from vts.rules._common import (
     at_kinds,
     in_watched_area,
     is_allowlisted,
+    is_vessel_mmsi,
     label,
     zone_ids_of_kinds,
 )
@@ -75,7 +76,7 @@ class UnauthorisedAnchoringRule(Rule):
         self._cache_zones: object = None
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if vessel.own_ship or report.lat is None or report.lon is None:
+        if vessel.own_ship or report.lat is None or report.lon is None or not is_vessel_mmsi(vessel.mmsi):
             return
         p = self.p
         mmsi = vessel.mmsi

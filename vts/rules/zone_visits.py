@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from vts.alerts.model import iso_time
-from vts.rules._common import label
+from vts.rules._common import is_vessel_mmsi, label
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ class ZoneVisitsRule(Rule):
         self.p: ZoneVisitsParams = params  # type: ignore[assignment]
 
     def on_zone_event(self, vessel: VesselState, event: ZoneEvent, ctx: RuleContext) -> None:
+        if not is_vessel_mmsi(vessel.mmsi):
+            return
         try:
             zone = ctx.zones.zone(event.zone_id)
         except KeyError:
