@@ -372,6 +372,18 @@ async def test_plain_and_gzip_files_give_the_same_lines(tmp_path: Path, sample_l
         assert source.progress() == 1.0
 
 
+async def test_overlong_file_lines_are_skipped_and_counted(tmp_path: Path) -> None:
+    from vts.sources.base import MAX_LINE_BYTES, OVERLONG_LINE
+
+    path = tmp_path / "junk.nmea"
+    path.write_bytes(
+        LINES[0] + b"\n" + b"x" * (3 * MAX_LINE_BYTES) + b"\n" + LINES[1] + b"\n" + b"y" * MAX_LINE_BYTES
+    )
+    source, sink = await read_file(path)
+    assert sink.texts() == [LINES[0], LINES[1], b"y" * MAX_LINE_BYTES]  # at the limit is still a line
+    assert source.status.drops[OVERLONG_LINE] == 1
+
+
 async def test_damaged_gzip_keeps_what_was_read(tmp_path: Path, sample_lines: list[bytes]) -> None:
     data = gzip.compress(b"\n".join(sample_lines) + b"\n")
     cut = tmp_path / "cut.gz"

@@ -352,7 +352,8 @@ def format_summary(s: dict[str, Any]) -> str:
         lines.append(f"  time span   {s['first_time']} .. {s['last_time']} ({format_duration(s['span_s'])})")
     else:
         lines.append("  time span   none (no timed message)")
-    lines.append(f"  alerts      {s['alerts']} ({counts(s['alert_steps'])} steps)")
+    steps = f" ({counts(s['alert_steps'])} steps)" if s["alert_steps"] else ""
+    lines.append(f"  alerts      {s['alerts']}{steps}")
     lines.append(
         f"  wall time   {s['wall_s']:.2f} s" + (f", {rate:.0f} messages/s" if rate is not None else "")
     )

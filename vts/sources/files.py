@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from vts.sources.base import OVERLONG_LINE, LineSink, LineSplitter, Source
+from vts.sources.base import MAX_LINE_BYTES, OVERLONG_LINE, LineSink, LineSplitter, Source
 from vts.sources.settings import SourceSettings
 
 YIELD_EVERY = 2_000
@@ -162,9 +162,20 @@ class FileSource(Source):
             return self.status.lines > 0
         return True
 
-    @staticmethod
-    def _lines(reader: BinaryIO) -> Iterator[bytes]:
-        for line in reader:
+    def _lines(self, reader: BinaryIO) -> Iterator[bytes]:
+        """The file's lines; a line longer than `MAX_LINE_BYTES` (binary junk) is skipped and counted,
+        never held in memory whole."""
+        readline = reader.readline
+        limit = MAX_LINE_BYTES + 1
+        while True:
+            line = readline(limit)
+            if not line:
+                return
+            if len(line) == limit and not line.endswith(b"\n"):
+                while line and not line.endswith(b"\n"):
+                    line = readline(65_536)
+                self.status.drops[OVERLONG_LINE] += 1
+                continue
             yield line.rstrip(b"\r\n")
 
     async def _feed(self, sink: LineSink, lines: Iterator[bytes], raw: IO[bytes]) -> None:
