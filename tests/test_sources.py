@@ -425,6 +425,14 @@ async def test_loop_mode_shifts_event_time_by_the_span_on_every_pass(tmp_path: P
     assert source.status.passes >= 2
 
 
+async def test_loop_mode_on_an_empty_file_stops(tmp_path: Path) -> None:
+    path = tmp_path / "empty.nmea"
+    path.write_bytes(b"")
+    source = FileSource(SourceSettings(name="demo", kind="file", path=str(path), loop=True))
+    await asyncio.wait_for(source.run(RecordingSink()), 10)
+    assert source.status.state == "finished" and "empty" in source.status.detail
+
+
 async def test_loop_mode_moves_the_real_core_forward(tmp_path: Path) -> None:
     from vts.config import load_config
     from vts.core import Core

@@ -126,9 +126,13 @@ class FileSource(Source):
     async def run(self, sink: LineSink) -> None:
         step: float | None = None
         while True:
+            lines_before = self.status.lines
             if not await self._read_pass(sink):
                 return
             self.status.passes += 1
+            if self.settings.loop and self.status.lines == lines_before:
+                self.set_state("finished", "empty file: nothing to loop over", level=logging.WARNING)
+                return
             if not self.settings.loop:
                 if self.status.state == "damaged":  # the error was logged; what was read counts
                     return
