@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_shell.py [--lines 200000] [--runs 5]
 
-1. TCP reader: a local server sends N real lines (the sample log repeated) in 64 KiB writes;
+1. File reader: N lines from a plain file into a sink that only counts.
+   TCP reader: a local server sends N real lines (the sample log repeated) in 64 KiB writes;
    `TcpSource` splits them into lines and hands them to a sink that only counts (so this measures
    the reader, not the core). Also the same with the real `Core` behind it (`CoreFeed`).
 2. `vts run` (demo mode, map on a free port): time from SIGTERM to process exit, several runs.
@@ -95,6 +96,23 @@ async def tcp_throughput(n_lines: int, with_core: bool) -> tuple[float, int]:
     return elapsed, count()
 
 
+async def file_throughput(n_lines: int) -> tuple[float, int]:
+    import tempfile
+
+    from vts.sources.files import FileSource
+
+    base = SAMPLE_LOG.read_bytes().splitlines()
+    lines = (base * (n_lines // len(base) + 1))[:n_lines]
+    with tempfile.NamedTemporaryFile(suffix=".nmea") as f:
+        f.write(b"\n".join(lines) + b"\n")
+        f.flush()
+        sink = CountingSink()
+        source = FileSource(SourceSettings(name="bench", kind="file", path=f.name))
+        t0 = time.perf_counter()
+        await source.run(sink)  # type: ignore[arg-type]
+        return time.perf_counter() - t0, sink.n
+
+
 def shutdown_times(runs: int) -> list[float]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     times = []
@@ -129,6 +147,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    elapsed, n = asyncio.run(file_throughput(args.lines))
+    print(f"file reader, counting sink: {n:,} lines in {elapsed:.2f} s = {n / elapsed:,.0f} lines/s")
     elapsed, n = asyncio.run(tcp_throughput(args.lines, with_core=False))
     print(f"TCP reader, counting sink: {n:,} lines in {elapsed:.2f} s = {n / elapsed:,.0f} lines/s")
     elapsed, n = asyncio.run(tcp_throughput(args.lines, with_core=True))
