@@ -114,13 +114,13 @@ class Daemon:
         from vts.core import Core
         from vts.sources.runner import CoreFeed, FeedHealth, SourceRunner
 
+        sources = self._sources()
         store_path = self.args.store or self.config.alerts.store
         try:
             store = AlertStore(store_path)
         except Exception as e:  # sqlite3 / OSError: a database that cannot be opened
             raise DaemonError(f"cannot open the alert database {store_path}: {e}") from None
         core = Core(self.config, store=store)
-        sources = self._sources()
         speed = sources[0].settings.speed if self.mode != "live" else None
         health = FeedHealth(core, sources, mode=self.mode, speed=speed)
         self.stop_event = asyncio.Event()
