@@ -735,6 +735,52 @@ class Traffic:
         self.dc.accept([v])
         self.vessels.append(v)
 
+    def through_traffic(self, n: int) -> list[SimVessel]:
+        """Load-test traffic: about `n` more vessels at once, crossing the offshore waters between gates.
+
+        Not deconflicted (a load test measures throughput, not alert quality)."""
+        rng = self.rng
+        gates = list(self.places.gates.values())
+        routes: list[list[XY]] = []
+        for a in gates:
+            for b in gates:
+                if a != b:
+                    r = self.large.route(a, b)
+                    if r is not None:
+                        routes.append(self._smooth(r, 300.0))
+        if not routes:
+            return []
+        span = self.t1 - self.t0
+        trip_s = 5400.0
+        out: list[SimVessel] = []
+        for _ in range(max(1, int(n * (span + trip_s) / trip_s))):
+            path = rng.choice(routes)
+            dx, dy = rng.uniform(-250.0, 250.0), rng.uniform(-250.0, 250.0)
+            path = [(x + dx, y + dy) for x, y in path]
+            speed = rng.uniform(8.0, 11.0)
+            start = self.t0 + rng.uniform(-trip_s, span)
+            tr = make_transit(path, start, speed, self.cap_large, start_kn=speed, end_kn=speed)
+            small = rng.random() < 0.5
+            data = (
+                self.ids.fishing()
+                if small
+                else self.ids.merchant(rng.choice(("bulk", "container")), "", self.eta)
+            )
+            v = SimVessel(
+                self.ids.mmsi(peru=small),
+                "B" if small else "A",
+                "through_traffic",
+                "fishing" if small else "cargo",
+                data,
+                Plan([tr]),
+                tr.start,
+                tr.end,
+                sends_heading=not small,
+            )
+            out.append(v)
+        self.vessels.extend(out)
+        return out
+
     # -- helpers -------------------------------------------------------------------------------
     def _merchant(self, data: StaticData, role: str, category: str, plan: Plan) -> SimVessel:
         mmsi = self.ids.mmsi()
