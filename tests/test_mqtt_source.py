@@ -15,6 +15,7 @@ from tests.fixtures.mqtt_scenario import speeding_ships
 from vts.config import load_config
 from vts.core import Core
 from vts.sources.mqtt import NOT_NMEA, MqttSource, lines_of
+from vts.sources.runner import SourceUnavailable
 from vts.sources.settings import SourceSettings
 
 
@@ -98,3 +99,15 @@ async def test_mqtt_source_survives_refused_credentials(
         await task
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("vts")]
     assert len(errors) == 1 and "refused the credentials" in errors[0].getMessage()
+
+
+def test_mqtt_source_settings_mistakes_are_one_clear_message() -> None:
+    with pytest.raises(SourceUnavailable, match="needs a topic"):
+        MqttSource(SourceSettings(name="no-topic", kind="mqtt", host="127.0.0.1"))
+    with pytest.raises(SourceUnavailable, match="scheme") as err:
+        MqttSource(SourceSettings(name="bad-url", kind="mqtt", url="http://u:pw-123@h", topic="ais/#"))
+    assert "pw-123" not in str(err.value)
+    source = MqttSource(
+        SourceSettings(name="ok", kind="mqtt", url="mqtts://u:pw-123@h?ca=/ca.pem", topic="a/#")
+    )
+    assert source.broker.tls and source.broker.port == 8883 and "pw-123" not in source.describe()

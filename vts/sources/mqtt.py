@@ -37,8 +37,9 @@ from vts.mqtt.publisher import (
     reason_code_value,
 )
 from vts.mqtt.settings import MqttSettings
-from vts.mqtt.urls import describe, settings_from_url
+from vts.mqtt.urls import MqttUrlError, describe, settings_from_url
 from vts.sources.base import MAX_LINE_BYTES, OVERLONG_LINE, Backoff, LineSink, Source
+from vts.sources.runner import SourceUnavailable
 from vts.sources.settings import SourceSettings
 
 NOT_NMEA = "mqtt_not_nmea"
@@ -47,9 +48,8 @@ NOT_NMEA = "mqtt_not_nmea"
 
 def broker_settings(settings: SourceSettings) -> MqttSettings:
     """The broker of an mqtt source: its ``url`` when the settings have one, else host and port."""
-    url = getattr(settings, "url", None)
-    if url:
-        return settings_from_url(url)
+    if settings.url:
+        return settings_from_url(settings.url)
     return MqttSettings(host=settings.host or "localhost", port=settings.port or 1883)
 
 
@@ -76,12 +76,13 @@ class MqttSource(Source):
     def __init__(self, settings: SourceSettings, *, backoff: Backoff | None = None) -> None:
         super().__init__(settings)
         if not settings.topic:
-            raise ValueError(f"mqtt source {settings.name!r} needs a topic")
+            raise SourceUnavailable(f"source {settings.name!r}: an mqtt source needs a topic")
         self.topic = settings.topic
-        self.broker = broker_settings(settings)
-        initial = getattr(settings, "reconnect_initial_s", 1.0)
-        maximum = getattr(settings, "reconnect_max_s", 60.0)
-        self.backoff = backoff or Backoff(initial, maximum)
+        try:
+            self.broker = broker_settings(settings)
+        except MqttUrlError as e:
+            raise SourceUnavailable(f"source {settings.name!r}: {e}") from None
+        self.backoff = backoff or Backoff(settings.reconnect_initial_s, settings.reconnect_max_s)
         self._client_log = QuietClientLogger(f"vts.sources.mqtt.client.{settings.name}")
         self._protocol = ProtocolVersion.V311 if self.broker.protocol == "3.1.1" else ProtocolVersion.V5
 
