@@ -41,3 +41,25 @@ def test_anchorage_visit_gives_entry_and_exit_with_dwell() -> None:
     # lanes and the plain VTS area keep no visit records
     assert all(a.zone in {"anchorage_main", "port_area", "anchorage_inner"} for a in entries + exits)
     assert not [a for a in alerts if a.type.startswith("zone_") and a.zone == "vts_area"]
+
+
+def test_vessel_first_seen_inside_gets_its_entry_once_it_has_enough_messages() -> None:
+    inside = offset(ANCHORAGE, north_m=84)
+    stay = stationary(SHIP, T0, minutes=10, at=inside, every_s=60, nav_status=1)  # 11 reports, 1 per minute
+    outbound = moving(SHIP, stay[-1].time + 10, minutes=15, start=inside, cog=180, sog=10.0)
+    alerts = [a for a in run(make_core(), merge(stay, outbound)) if a.zone == "anchorage_main"]
+    alerts = [a for a in alerts if a.type.startswith("zone_")]
+    assert [a.type for a in alerts] == ["zone_entry", "zone_exit"]
+    entry = alerts[0]
+    assert entry.details["deferred"] is True
+    assert entry.details["crossing_time"] == "2026-01-15T17:00:00.000Z"  # the first fix inside
+    assert entry.time >= T0 + 4 * 60  # raised once the target had its 5 messages
+
+
+def test_in_and_out_before_five_messages_leaves_no_record() -> None:
+    inside = offset(ANCHORAGE, north_m=84)
+    stay = stationary(SHIP, T0, minutes=2, at=inside, every_s=60, nav_status=1)  # 3 reports
+    # then far away after a gap: the exit is noticed on the 4th message
+    out = stationary(SHIP, T0 + 900, minutes=1, at=offset(ANCHORAGE, north_m=-6000), every_s=30)
+    alerts = [a for a in run(make_core(), merge(stay, out)) if a.zone == "anchorage_main"]
+    assert [a for a in alerts if a.type.startswith("zone_")] == []

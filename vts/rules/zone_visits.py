@@ -6,6 +6,12 @@ the zone engine's confirmed crossings (two fixes inside at least 10 s apart for 
 outside for an exit), so GPS noise on a boundary does not produce a stream of entries and exits.
 The alert time is when the crossing was confirmed; ``details.crossing_time`` is the observed crossing.
 An exit carries the visit's ``dwell_s``; one noticed only after a reception gap is marked ``gap``.
+
+A vessel first seen inside a zone (or crossing into it with its first few messages) has its entry
+confirmed before it has the engine's minimum number of messages, which would keep the entry out of
+the records while the later exit goes in. Such an entry is held back and raised as soon as the
+vessel has enough messages (``details.deferred``, ``crossing_time`` still the observed crossing);
+if the vessel leaves before that, neither entry nor exit is recorded.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from vts.rules._common import is_vessel_mmsi, label
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
+    from vts.reports import PositionReport
     from vts.tracker import VesselState
-    from vts.zones import ZoneEvent
+    from vts.zones import Zone, ZoneEvent
 
 
 class ZoneVisitsParams(RuleParams):
@@ -37,6 +44,23 @@ class ZoneVisitsRule(Rule):
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
         self.p: ZoneVisitsParams = params  # type: ignore[assignment]
+        self._deferred: dict[int, dict[str, ZoneEvent]] = {}
+        """Entries confirmed before the vessel had enough messages, by vessel and zone."""
+
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        pending = self._deferred.get(vessel.mmsi)
+        if pending is None or vessel.message_count < ctx.config.alerts.min_messages:
+            return
+        del self._deferred[vessel.mmsi]
+        for zone_id in sorted(pending):
+            try:
+                zone = ctx.zones.zone(zone_id)
+            except KeyError:
+                continue
+            self._entry(vessel, pending[zone_id], zone, ctx, deferred=True)
+
+    def on_forget(self, mmsi: int) -> None:
+        self._deferred.pop(mmsi, None)
 
     def on_zone_event(self, vessel: VesselState, event: ZoneEvent, ctx: RuleContext) -> None:
         if not is_vessel_mmsi(vessel.mmsi):
@@ -47,25 +71,22 @@ class ZoneVisitsRule(Rule):
             return
         if not (zone.settings.record_visits or zone.kind in self.p.kinds):
             return
-        details: dict[str, object] = {
-            "zone_kind": zone.kind,
-            "crossing_time": iso_time(event.time),
-            "sog": vessel.sog,
-            "category": vessel.category,
-        }
-        who = label(vessel, vessel.mmsi)
+        min_messages = ctx.config.alerts.min_messages
         if event.kind == "entry":
-            ctx.alerts.event(
-                type="zone_entry",
-                mmsi=vessel.mmsi,
-                severity="info",
-                message=f"{who} entered {zone.name}",
-                lat=event.lat,
-                lon=event.lon,
-                details=details,
-                zone=zone.id,
-            )
+            if vessel.message_count < min_messages:
+                self._deferred.setdefault(vessel.mmsi, {})[zone.id] = event
+            else:
+                self._entry(vessel, event, zone, ctx, deferred=False)
             return
+        pending = self._deferred.get(vessel.mmsi)
+        if pending is not None and zone.id in pending:
+            entry = pending.pop(zone.id)
+            if not pending:
+                del self._deferred[vessel.mmsi]
+            if vessel.message_count < min_messages:
+                return  # in and out before the target had its minimum of messages: no record
+            self._entry(vessel, entry, zone, ctx, deferred=True)
+        details = self._details(vessel, event, zone)
         if event.entered_time is not None:
             details["entered"] = iso_time(event.entered_time)
             details["dwell_s"] = round(event.time - event.entered_time, 1)
@@ -74,7 +95,32 @@ class ZoneVisitsRule(Rule):
             type="zone_exit",
             mmsi=vessel.mmsi,
             severity="info",
-            message=f"{who} left {zone.name}",
+            message=f"{label(vessel, vessel.mmsi)} left {zone.name}",
+            lat=event.lat,
+            lon=event.lon,
+            details=details,
+            zone=zone.id,
+        )
+
+    @staticmethod
+    def _details(vessel: VesselState, event: ZoneEvent, zone: Zone) -> dict[str, object]:
+        return {
+            "zone_kind": zone.kind,
+            "crossing_time": iso_time(event.time),
+            "sog": vessel.sog,
+            "category": vessel.category,
+        }
+
+    def _entry(
+        self, vessel: VesselState, event: ZoneEvent, zone: Zone, ctx: RuleContext, *, deferred: bool
+    ) -> None:
+        details = self._details(vessel, event, zone)
+        details["deferred"] = deferred
+        ctx.alerts.event(
+            type="zone_entry",
+            mmsi=vessel.mmsi,
+            severity="info",
+            message=f"{label(vessel, vessel.mmsi)} entered {zone.name}",
             lat=event.lat,
             lon=event.lon,
             details=details,
