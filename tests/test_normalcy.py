@@ -148,3 +148,17 @@ def test_vts_learn_refuses_missing_files_and_empty_logs(tmp_path: Path) -> None:
     empty.write_text("garbage line\n")
     assert vts_main(["learn", str(empty), "--out", str(tmp_path / "m.npz")]) == 1
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_off_route_watch_needs_the_routes_first_and_a_covered_window() -> None:
+    from vts.normalcy import OffRouteWatch
+
+    w = OffRouteWatch(window_s=600, threshold=0.6, normal_below=0.2)
+    steps = [w.feed(t, 0.0) for t in range(0, 660, 60)]  # 11 min on the routes
+    steps += [w.feed(t, 1.0) for t in range(660, 1500, 60)]  # then where nobody goes
+    assert steps.count("raise") == 1 and "clear" not in steps
+    raised_at = 660 + 60 * steps[11:].index("raise")
+    assert raised_at > 660 + 300  # the mean over the 10-minute window had to climb
+    assert [w.feed(t, 0.0) for t in range(1500, 2400, 60)].count("clear") == 1
+    never = OffRouteWatch(window_s=600)
+    assert {never.feed(t, 1.0) for t in range(0, 1800, 60)} == {None}

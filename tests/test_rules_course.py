@@ -183,33 +183,44 @@ def _core_with_model(model: Path):  # type: ignore[no-untyped-def]
     return make_core(set_rule(make_config(), "course_anomaly", model_path=str(model)))
 
 
-def test_off_route_away_from_where_ships_go(tmp_path: Path) -> None:
-    core = _core_with_model(_model(tmp_path))
-    away = merge(
-        static(SHIP, T0, name="CARGO", ship_type=70, length=180),
-        moving(SHIP, T0, minutes=10, start=offset(LANE_START, north_m=-4000), cog=90, sog=10),
-    )
-    alerts = kinds(run(core, away), "off_route")
-    assert alerts and alerts[0].severity == "caution" and alerts[0].details["anomaly"] >= 0.6
-    assert alerts[0].time >= T0 + 300
+def _leaves_the_lane(minutes_away: float, ship_type: int = 70, ais_class: str = "A") -> list:
+    """12 min east along the learned line, 6 min south away from it, then `minutes_away` east."""
+    plan = [(90.0, 720), (180.0, 360), (90.0, minutes_away * 60)]
+    track = legs(SHIP, T0, LANE_START, plan, sog=12)
+    if ais_class == "B":
+        from dataclasses import replace
+
+        track = [replace(r, ais_class="B", msg_type=18) for r in track]
+        return track
+    return merge(static(SHIP, T0, name="CARGO", ship_type=ship_type, length=180), track)
+
+
+def test_off_route_after_leaving_where_ships_go(tmp_path: Path) -> None:
+    alerts = kinds(run(_core_with_model(_model(tmp_path)), _leaves_the_lane(14)), "off_route")
+    assert alerts and alerts[0].state == "raised" and alerts[0].severity == "caution"
+    assert alerts[0].details["anomaly"] >= 0.6 and alerts[0].details["window_s"] >= 600
+    assert alerts[0].time >= T0 + 720 + 300  # some minutes after it left the line
 
 
 def test_off_route_near_misses(tmp_path: Path) -> None:
     model = _model(tmp_path)
     on_lane = merge(
         static(SHIP, T0, name="CARGO", ship_type=70, length=180),
-        moving(SHIP, T0, minutes=10, start=offset(LANE_START, east_m=2000), cog=90, sog=10),
+        moving(SHIP, T0, minutes=30, start=LANE_START, cog=90, sog=10),
     )
     assert kinds(run(_core_with_model(model), on_lane), "off_route") == []
-    small = moving(
-        SHIP, T0, minutes=10, start=offset(LANE_START, north_m=-4000), cog=90, sog=10, ais_class="B"
-    )
-    assert kinds(run(_core_with_model(model), small), "off_route") == []
-    brief = merge(
+    # a short excursion: 2 min out and 2 min back
+    excursion = legs(SHIP, T0, LANE_START, [(90.0, 720), (180.0, 120), (0.0, 120), (90.0, 600)], sog=12)
+    excursion = merge(static(SHIP, T0, name="CARGO", ship_type=70, length=180), excursion)
+    assert kinds(run(_core_with_model(model), excursion), "off_route") == []
+    # a small craft may go anywhere
+    assert kinds(run(_core_with_model(model), _leaves_the_lane(14, ais_class="B")), "off_route") == []
+    # first met off the routes: it never left them
+    never_on = merge(
         static(SHIP, T0, name="CARGO", ship_type=70, length=180),
-        moving(SHIP, T0, minutes=3, start=offset(LANE_START, north_m=-4000), cog=90, sog=10),
+        moving(SHIP, T0, minutes=25, start=offset(LANE_START, north_m=-4000), cog=90, sog=10),
     )
-    assert kinds(run(_core_with_model(model), brief), "off_route") == []
+    assert kinds(run(_core_with_model(model), never_on), "off_route") == []
 
 
 def test_off_route_is_off_without_a_model_or_with_a_broken_one(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ loads it (its ``model_path`` parameter).
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,6 +271,51 @@ def track_score(
         if times[end] - times[0] >= window_s:
             best = max(best, total / (end - start + 1))
     return float(best)
+
+
+class OffRouteWatch:
+    """The off_route decision for one vessel, fed its fixes' anomaly scores in time order.
+
+    Raised when the mean anomaly over the last `window_s` seconds (the window must be covered) is at
+    least `threshold`, but only for a vessel that has first been seen on the usual routes (a covered
+    window with mean anomaly under `normal_below`): the rule is about ships that *leave* the
+    usual approach, not ships first met somewhere the model has no data for. Cleared when the mean
+    falls under 0.75 x threshold.
+    """
+
+    __slots__ = ("active", "normal_below", "seen_on_route", "threshold", "window", "window_s")
+
+    def __init__(self, window_s: float = 600.0, threshold: float = 0.6, normal_below: float = 0.2) -> None:
+        self.window_s = window_s
+        self.threshold = threshold
+        self.normal_below = normal_below
+        self.window: deque[tuple[float, float]] = deque()
+        self.seen_on_route = False
+        self.active = False
+
+    def mean(self) -> float:
+        return sum(s for _, s in self.window) / len(self.window) if self.window else 0.0
+
+    def span(self) -> float:
+        return self.window[-1][0] - self.window[0][0] if self.window else 0.0
+
+    def feed(self, t: float, score: float) -> Literal["raise", "hold", "clear"] | None:
+        """One fix: "raise" (newly off route), "hold" (still off route), "clear" (back), or None."""
+        self.window.append((t, score))
+        while len(self.window) > 1 and t - self.window[1][0] >= self.window_s:
+            self.window.popleft()
+        covered = self.span() >= self.window_s
+        mean = self.mean()
+        if covered and mean < self.normal_below:
+            self.seen_on_route = True
+        if covered and mean >= self.threshold and self.seen_on_route:
+            was = self.active
+            self.active = True
+            return "hold" if was else "raise"
+        if self.active and mean < self.threshold * 0.75:
+            self.active = False
+            return "clear"
+        return "hold" if self.active else None
 
 
 def roc_auc(normal: Sequence[float], anomalous: Sequence[float]) -> float | None:

@@ -15,11 +15,13 @@
   it is `departure_watch_nm` (10 NM) from where it left and before it leaves the VTS area, slows under
   `stop_sog_kn` (2 kn) for `stop_minutes` (3) outside port, berth and anchorage zones, or turns back
   (comes `turn_back_m` (1 km) closer to where it left than it had been): the pick-up pattern.
-* ``off_route`` (state, `caution`): a large vessel under way that, for `off_route_minutes` (5), goes
+* ``off_route`` (state, `caution`): a large vessel under way that, having first been seen on the
+  usual routes, for `off_route_minutes` (10, the anchors' "low-likelihood runs of 10 minutes") goes
   where the learned traffic model (`vts.normalcy`, written by ``vts learn``, loaded from
   `model_path`) says ships do not go: mean anomaly over the window at or above
-  `off_route_threshold`. Only judged inside the VTS area (zones of kind ``area_of_interest``, or
-  anywhere when the configuration has none). Without a model this kind is off.
+  `off_route_threshold` (`vts.normalcy.OffRouteWatch`). Only judged inside the VTS area (zones of
+  kind ``area_of_interest``, or anywhere when the configuration has none). Without a model this
+  kind is off.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from vts.geo import METRES_PER_NM, angle_diff_deg, distance_m
-from vts.normalcy import NormalcyModel
+from vts.normalcy import NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.vessel_class import is_large_vessel
@@ -72,8 +74,9 @@ class CourseAnomalyParams(RuleParams):
     model_layer: str = Field(
         "large", pattern="^(large|all)$", description="which layer of the model to judge by"
     )
-    off_route_minutes: float = Field(5.0, gt=0)
+    off_route_minutes: float = Field(10.0, gt=0, description="window of the mean anomaly")
     off_route_threshold: float = Field(0.6, gt=0, le=1)
+    off_route_normal_below: float = Field(0.2, ge=0, le=1, description="mean that counts as on the routes")
     off_route_min_sog_kn: float = Field(3.0, ge=0)
     exempt_categories: list[str] = Field(
         default_factory=lambda: ["tug", "pilot", "sar", "law_enforcement", "fishing", "sailing"]
@@ -107,12 +110,6 @@ class _Departure:
     slow_since: float | None = None
 
 
-@dataclass(slots=True)
-class _OffRoute:
-    window: deque[tuple[float, float]] = field(default_factory=deque)
-    active: bool = False
-
-
 class CourseAnomalyRule(Rule):
     id = "course_anomaly"
     Params = CourseAnomalyParams
@@ -123,7 +120,7 @@ class CourseAnomalyRule(Rule):
         self._wrong: dict[int, _WrongWay] = {}
         self._turns: dict[int, _Turns] = {}
         self._departures: dict[int, _Departure] = {}
-        self._off: dict[int, _OffRoute] = {}
+        self._off: dict[int, OffRouteWatch] = {}
         self._model: NormalcyModel | None = None
         self._model_tried = False
 
@@ -357,18 +354,15 @@ class CourseAnomalyRule(Rule):
                 self._end_off_route(vessel, st, ctx, "no longer judged (slow, or outside the VTS area)")
             return
         if st is None:
-            st = self._off[vessel.mmsi] = _OffRoute()
+            st = self._off[vessel.mmsi] = OffRouteWatch(
+                p.off_route_minutes * 60.0, p.off_route_threshold, p.off_route_normal_below
+            )
         layer = model.layer_for("large" if p.model_layer == "large" else "all")
         score = model.anomaly(report.lat, report.lon, report.cog, layer)
-        st.window.append((report.time, score))
-        window_s = p.off_route_minutes * 60.0
-        while len(st.window) > 1 and report.time - st.window[1][0] >= window_s:
-            st.window.popleft()
-        span = report.time - st.window[0][0]
-        mean = sum(s for _, s in st.window) / len(st.window)
-        if span >= window_s and mean >= p.off_route_threshold:
-            st.active = True
+        step = st.feed(report.time, score)
+        if step in ("raise", "hold"):
             stats = model.stats(report.lat, report.lon, report.cog, layer)
+            mean = st.mean()
             ctx.alerts.hold(
                 type=self.id,
                 mmsi=vessel.mmsi,
@@ -379,7 +373,7 @@ class CourseAnomalyRule(Rule):
                 details={
                     "kind": "off_route",
                     "anomaly": round(mean, 3),
-                    "window_s": round(span, 1),
+                    "window_s": round(st.span(), 1),
                     "vessels_seen_here": stats.vessels,
                     **(
                         {}
@@ -388,10 +382,14 @@ class CourseAnomalyRule(Rule):
                     ),
                 },
             )
-        elif st.active and mean < p.off_route_threshold * 0.75:
-            self._end_off_route(vessel, st, ctx, "back on the usual routes")
+        elif step == "clear":
+            ctx.alerts.clear(
+                type=self.id,
+                mmsi=vessel.mmsi,
+                message=f"{vessel.name or vessel.mmsi} back on the usual routes",
+            )
 
-    def _end_off_route(self, vessel: VesselState, st: _OffRoute, ctx: RuleContext, why: str) -> None:
+    def _end_off_route(self, vessel: VesselState, st: OffRouteWatch, ctx: RuleContext, why: str) -> None:
         self._off.pop(vessel.mmsi, None)
         if st.active:
             ctx.alerts.clear(type=self.id, mmsi=vessel.mmsi, message=f"{vessel.name or vessel.mmsi} {why}")
