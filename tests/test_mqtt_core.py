@@ -100,3 +100,31 @@ async def test_daemon_restart_still_delivers_undelivered_alerts(
         await sub.wait_until(lambda: len(sub.messages) >= len(first_run), "the alerts of the first run")
     received = dedup([bytes(m.payload).decode() for m in sub.messages])
     assert received == [a.to_json() for a in first_run]
+
+
+async def test_stale_retained_alert_states_are_emptied_at_connection(
+    mosquitto: Broker, config: Config
+) -> None:
+    """A retained alert-state left by an earlier run (its alert ended without a cleared step, or the
+    store was replaced) is emptied; the states of the alerts active now are kept."""
+    import aiomqtt
+
+    stale_topic = f"{PREFIX}/alert-state/00000000deadbeef"
+    async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
+        await client.publish(stale_topic, b'{"id":"00000000deadbeef"}', qos=1, retain=True)
+    assert stale_topic in await retained(mosquitto, f"{PREFIX}/alert-state/+")
+
+    store = AlertStore(None)
+    core = Core(config, store=store)
+    async with MqttPublisher(fast_settings(mosquitto.url), core, store) as publisher:
+        emitted = await feed(core, speeding_ships(2, still_fast=1))
+        assert await publisher.flush(10)
+        active = core.engine.active()
+        assert len(active) == 1
+        for _ in range(200):  # the clean-up runs once the backlog is out
+            if not publisher._resync_needed:
+                break
+            await asyncio.sleep(0.02)
+    last = last_steps(emitted)
+    expected = {f"{PREFIX}/alert-state/{a.id}": last[a.id].to_json().encode() for a in active}
+    assert await retained(mosquitto, f"{PREFIX}/alert-state/+") == expected

@@ -148,6 +148,7 @@ class MqttPublisher:
         self._next_status = 0.0
         self._resync_needed = True
         self._client_log = QuietClientLogger()
+        self._inbox: asyncio.Queue[aiomqtt.Message] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -439,11 +440,12 @@ class MqttPublisher:
             if isinstance(result, Exception):
                 raise result
 
-    @staticmethod
-    async def _watch_connection(client: aiomqtt.Client) -> None:
-        """Raises MqttError when the connection drops (no subscriptions: no messages arrive)."""
-        async for _ in client.messages:
-            pass
+    async def _watch_connection(self, client: aiomqtt.Client) -> None:
+        """Raises MqttError when the connection drops; hands incoming messages (only while
+        `_retained_alert_states` listens) to `_inbox`."""
+        async for message in client.messages:
+            if self._inbox is not None:
+                self._inbox.put_nowait(message)
 
     async def _session(self, client: aiomqtt.Client) -> None:
         assert self._stop is not None and self._wake is not None
@@ -454,12 +456,12 @@ class MqttPublisher:
             self._wake.clear()
             delivered = await self._deliver_alerts(client)
             await self._publish_vessels(client)
-            if not delivered and self._resync_needed:
-                await self._resync_alert_states(client)
             now = time.monotonic()
             if now >= self._next_status:
                 await self._publish_status(client, online=True)
                 self._next_status = now + self.settings.status_interval_s
+            if not delivered and self._resync_needed:
+                await self._resync_alert_states(client)
             if delivered or self._stop.is_set():
                 continue
             with contextlib.suppress(TimeoutError):
@@ -520,8 +522,10 @@ class MqttPublisher:
         return current is not None and current.id == alert.id
 
     async def _resync_alert_states(self, client: aiomqtt.Client) -> None:
-        """Once the backlog is out, re-publish the retained state of every active alert (a broker
-        restarted without persistence has forgotten it)."""
+        """Once the backlog is out, make the retained ``alert-state`` match the active alerts:
+        empty the ones of alerts that are not active (left by an earlier run whose alerts ended
+        without a cleared step), and re-publish the active ones (a broker restarted without
+        persistence has forgotten them)."""
         self._resync_needed = False
         if self.core is None:
             return
@@ -530,6 +534,13 @@ class MqttPublisher:
         except Exception as e:  # an engine that cannot list its alerts does not stop the publisher
             log.debug("MQTT: no active alerts to re-publish: %s", e)
             return
+        stale = await self._retained_alert_states(client) - {a.id for a in active}
+        for alert_id in sorted(stale):
+            await client.publish(self.topics.alert_state(alert_id), b"", qos=1, retain=True)
+        if stale:
+            log.info(
+                "MQTT: emptied %d retained alert-state message(s) of alerts no longer active", len(stale)
+            )
         latest_step = getattr(self.outbox, "get", None)
         for current in active:
             # the last step published, not the engine's current form (it may hold newer evidence
@@ -545,6 +556,30 @@ class MqttPublisher:
                 retain=True,
                 properties=props,
             )
+
+    async def _retained_alert_states(self, client: aiomqtt.Client) -> set[str]:
+        """The alert ids whose ``alert-state`` the broker retains now. The retained status (published
+        at connection) is asked for right after them and marks the end of their delivery."""
+        self._inbox = inbox = asyncio.Queue()
+        ids: set[str] = set()
+        states_filter, marker = self.topics.all_alert_states, self.topics.status
+        try:
+            await client.subscribe(states_filter, qos=1)
+            await client.subscribe(marker, qos=1)
+            async with asyncio.timeout(self.settings.publish_timeout_s):
+                while True:
+                    message = await inbox.get()
+                    if message.topic.matches(marker):
+                        break
+                    if message.retain and message.payload and message.topic.matches(states_filter):
+                        ids.add(str(message.topic).rsplit("/", 1)[-1])
+        except TimeoutError:
+            log.debug("MQTT: the broker did not return its retained alert states; none emptied")
+            ids = set()
+        finally:
+            self._inbox = None
+        await client.unsubscribe([states_filter, marker])
+        return ids
 
     async def _publish_vessels(self, client: aiomqtt.Client) -> None:
         if not self._vessel_pending:
