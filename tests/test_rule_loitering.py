@@ -121,3 +121,16 @@ def test_distress_beacon_drifting_is_not_loitering() -> None:
     reports = moving(epirb, T0, minutes=40, start=OPEN_WATER, cog=90, sog=0.4, every_s=60)
     assert of_type(run(make_core(), reports), "loitering") == []
     assert of_type(run(make_core(), drift_then_leave(CRAFT, 40)), "loitering")  # a boat doing the same does
+
+
+def test_ship_leaving_its_berth_after_an_hour_is_silent() -> None:
+    from tests.rule_helpers import BERTH_DPWORLD
+
+    at_berth = moving(SHIP, T0, minutes=70, start=BERTH_DPWORLD, cog=0, sog=0.0, every_s=30)  # status 0
+    last = at_berth[-1]
+    assert last.lat is not None and last.lon is not None
+    leaving = moving(
+        SHIP, last.time + 30, minutes=15, start=(last.lat, last.lon), cog=300, sog=1.5, every_s=30
+    )
+    reports = merge(static(SHIP, T0 - 60, name="SEASPAN", ship_type=71, length=300), at_berth, leaving)
+    assert of_type(run(make_core(), reports), "loitering") == []

@@ -67,3 +67,9 @@ def test_small_craft_left_to_loitering() -> None:
     craft = 760000562
     reports = stationary(craft, T0, minutes=25, at=OPEN_WATER, every_s=30, sog=0.1, ais_class="B")
     assert of_type(run(make_core(), reports), "unauthorised_anchoring") == []
+
+
+def test_one_glitch_fix_out_of_the_anchorage_is_silent() -> None:
+    anchored = stationary(SHIP, T0, minutes=20, at=ANCHORAGE, every_s=60, nav_status=1)
+    glitch = stationary(SHIP, T0 + 600 + 30, minutes=0, at=OPEN_WATER, nav_status=1)  # one fix 3.5 km off
+    assert of_type(run(make_core(), ship(anchored, glitch)), "unauthorised_anchoring") == []

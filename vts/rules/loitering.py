@@ -30,6 +30,7 @@ from vts.rules._common import (
     ALL_ROLES,
     SERVICE_SHIP_TYPES,
     at_kinds,
+    in_kinds,
     in_watched_area,
     is_allowlisted,
     is_vessel_mmsi,
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
     from vts.tracker import VesselState
 
 TYPE = "loitering"
+EXEMPT_STATUSES = frozenset({AT_ANCHOR, MOORED, 2, 6})
+"""At anchor, moored, not under command, aground: not loitering whatever the speed."""
+MORE_SPECIFIC = ("unauthorised_anchoring", "alongside", "rendezvous", "drifting")
+"""A vessel already reported by one of these is not also reported as loitering."""
 
 
 class LoiteringParams(RuleParams):
@@ -137,6 +142,14 @@ class LoiteringRule(Rule):
             tr.acc_n += 1
         samples = tr.samples
         if samples and t - samples[-1].t < p.sample_s:
+            return
+        place = self._exempt_place(vessel, report, ctx)
+        if place is not None:
+            # time at a berth, in an anchorage or at anchor does not count: the window restarts
+            samples.clear()
+            tr.acc_sog, tr.acc_n, tr.acc_turn = 0.0, 0, 0.0
+            if ctx.alerts.is_active(TYPE, vessel.mmsi):
+                ctx.alerts.clear(type=TYPE, mmsi=vessel.mmsi, details={"reason": place})
             return
         if tr.acc_n:
             mean = tr.acc_sog / tr.acc_n
@@ -254,24 +267,38 @@ class LoiteringRule(Rule):
             },
         )
 
+    def _exempt_place(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> str | None:
+        """Why this fix does not count towards loitering (None: it does)."""
+        if report.nav_status in EXEMPT_STATUSES:
+            return f"navigational status {report.nav_status}"
+        assert report.lat is not None and report.lon is not None
+        kinds = self.p.exempt_zone_kinds
+        zones = in_kinds(ctx.zones, vessel.mmsi, kinds) or at_kinds(ctx.zones, report.lat, report.lon, kinds)
+        if zones:
+            return f"inside {zones[0]}"
+        return None
+
     def _excluded(
         self, vessel: VesselState, report: PositionReport, ctx: RuleContext, lat: float, lon: float
     ) -> str | None:
         p = self.p
-        if report.nav_status in (AT_ANCHOR, MOORED):
-            return "at anchor or moored by status"
         if is_allowlisted(ctx.allowlists, vessel.mmsi, p.exempt_roles):
             return "allow-listed"
         if vessel.ship_type is not None and vessel.ship_type in p.exempt_ship_types:
             return f"service vessel (type {vessel.ship_type})"
-        if ctx.alerts.is_active("unauthorised_anchoring", vessel.mmsi):
-            return "reported as unauthorised anchoring"
-        zones = at_kinds(ctx.zones, lat, lon, p.exempt_zone_kinds)
-        if zones:
-            return f"inside {zones[0]}"
+        for other in MORE_SPECIFIC:
+            if _involved(ctx, other, vessel.mmsi):
+                return f"reported as {other}"
         if not in_watched_area(ctx.zones, lat, lon):
             return "outside the watched area"
         return None
+
+
+def _involved(ctx: RuleContext, type_: str, mmsi: int) -> bool:
+    """Whether the vessel has an active alert of this type (either side of a pair)."""
+    if ctx.alerts.is_active(type_, mmsi):
+        return True
+    return any(mmsi in (m, o) for m, o, _ in ctx.alerts.active_keys(type_))
 
 
 RULE = LoiteringRule

@@ -10,6 +10,10 @@ and is neither inside nor within `zone_margin_m` of a zone of `allowed_zone_kind
 berths, terminals, fishing docks, waiting areas). The margin allows for the AIS antenna of a long
 ship lying off the edge of a polygon drawn around the berth line.
 
+The condition must still hold `confirm_s` (60 s) after it is first seen, and fixes on land are
+ignored, so one GNSS glitch that throws an anchored ship's position out of the anchorage is not an
+anchoring.
+
 Small craft (Class B, fishing, pleasure, no static data, under 20 m) are left to the loitering rule
 unless `include_small_craft` is set: an idle small boat is loitering, not anchoring. Allow-listed
 vessels (`exempt_roles`) and service ship types (`exempt_ship_types`: pilot, SAR, tug, port tender,
@@ -62,6 +66,9 @@ class UnauthorisedAnchoringParams(RuleParams):
     )
     severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
     check_every_s: float = Field(30.0, gt=0, description="re-evaluate a vessel at most this often")
+    confirm_s: float = Field(
+        60.0, ge=0, description="the condition must still hold this much later (ignores one-fix glitches)"
+    )
 
 
 class UnauthorisedAnchoringRule(Rule):
@@ -72,6 +79,8 @@ class UnauthorisedAnchoringRule(Rule):
         super().__init__(params)
         self.p: UnauthorisedAnchoringParams = params  # type: ignore[assignment]
         self._next_check: dict[int, float] = {}
+        self._since: dict[int, float] = {}
+        """When each vessel was first seen meeting the condition (not yet raised)."""
         self._nearest_cache: dict[tuple[float, float], tuple[str | None, float | None]] = {}
         self._cache_zones: object = None
 
@@ -107,14 +116,20 @@ class UnauthorisedAnchoringRule(Rule):
         at_anchor = report.nav_status == AT_ANCHOR and (sog is None or sog < p.resume_kn)
         speed = mean_speed_kn(vessel, now, p.stationary_minutes * 60.0)
         stopped = speed is not None and speed < p.stationary_kn
-        if not (at_anchor or stopped):
+        if not (at_anchor or stopped) or self._in_allowed_zone(ctx, lat, lon):
+            self._since.pop(mmsi, None)
             return
-        if self._in_allowed_zone(ctx, lat, lon) or not in_watched_area(ctx.zones, lat, lon):
-            return
+        if not in_watched_area(ctx.zones, lat, lon) or ctx.zones.is_on_land(lon, lat):
+            return  # not ours to watch, or a GNSS glitch (a fix on land)
+        since = self._since.setdefault(mmsi, now)
+        if now - since < p.confirm_s:
+            return  # a single odd fix (a jump out of the anchorage) is not an anchoring
+        self._since.pop(mmsi, None)
         self._hold(vessel, ctx, lat, lon)
 
     def on_forget(self, mmsi: int) -> None:
         self._next_check.pop(mmsi, None)
+        self._since.pop(mmsi, None)
 
     # -- internals -------------------------------------------------------------------------------
     def _in_allowed_zone(self, ctx: RuleContext, lat: float, lon: float) -> bool:
