@@ -149,6 +149,8 @@ class MqttPublisher:
         self._resync_needed = True
         self._client_log = QuietClientLogger()
         self._inbox: asyncio.Queue[aiomqtt.Message] | None = None
+        self._vessel_tokens = float(settings.vessel_max_rate)
+        self._vessel_refill = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -464,10 +466,11 @@ class MqttPublisher:
                 await self._resync_alert_states(client)
             if delivered or self._stop.is_set():
                 continue
+            wait = max(0.05, self._next_status - time.monotonic())
+            if self._vessel_pending:
+                wait = min(wait, 0.1)  # vessel messages held back by the rate limit
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._wake.wait(), timeout=max(0.05, self._next_status - time.monotonic())
-                )
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     @property
     def _v5(self) -> bool:
@@ -586,8 +589,16 @@ class MqttPublisher:
             return
         retain = self.settings.vessel_retain and self._v5
         props = payloads.vessel_properties(self.settings.vessel_expiry_s) if self._v5 else None
+        # a fast replay must not flood the broker: at most vessel_max_rate messages a second overall
+        # (the pending ones wait, each replaced by its vessel's newer state meanwhile)
+        now = time.monotonic()
+        rate = self.settings.vessel_max_rate
+        self._vessel_tokens = min(rate, self._vessel_tokens + (now - self._vessel_refill) * rate)
+        self._vessel_refill = now
+        budget = min(MAX_VESSELS_PER_ROUND, int(self._vessel_tokens))
+        self._vessel_tokens -= budget
         sends: list[asyncio.Task[None]] = []
-        while self._vessel_pending and len(sends) < MAX_VESSELS_PER_ROUND:
+        while self._vessel_pending and len(sends) < budget:
             mmsi = next(iter(self._vessel_pending))
             body = self._vessel_pending.pop(mmsi)
             sends.append(

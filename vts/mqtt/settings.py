@@ -51,6 +51,9 @@ class MqttSettings(BaseModel):
     vessel_interval_s: float = Field(
         10.0, ge=0, description="at most one vessel message per vessel per this much event time"
     )
+    vessel_max_rate: float = Field(
+        500.0, gt=0, description="at most this many vessel messages a second in all (fast replays)"
+    )
     vessel_expiry_s: int = Field(600, ge=1, description="MQTT 5 message expiry of vessel messages")
     vessel_retain: bool = Field(True, description="retain vessel state (MQTT 5 only, where it expires)")
     status_interval_s: float = Field(30.0, gt=0, description="how often the retained status is refreshed")
