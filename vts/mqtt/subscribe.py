@@ -136,6 +136,7 @@ async def run_subscriber(
     delay = 0.5
     protocol = ProtocolVersion.V311 if settings.protocol == "3.1.1" else ProtocolVersion.V5
     quiet = QuietClientLogger()
+    outage = False
     while True:
         try:
             tls = make_tls_context(settings)
@@ -156,6 +157,9 @@ async def run_subscriber(
         try:
             async with client:
                 delay = 0.5
+                if outage:
+                    log.warning("connected again to %s", describe(settings))
+                    outage = False
                 if show_active:
                     await client.subscribe(topics.all_alert_states, qos=1)
                 await client.subscribe(topics.all_alerts, qos=1)
@@ -197,7 +201,7 @@ async def run_subscriber(
                 raise FatalSubscribeError(
                     f"broker {describe(settings)} refused the credentials ({e})"
                 ) from None
-            log.warning("broker %s: %s; retrying in %.0f s", describe(settings), e, delay)
+            outage = _log_outage(settings, str(e), outage)
         except MqttError as e:
             cause = quiet.take_last_error()
             text = f"{e}; {cause}" if cause else str(e)
@@ -205,9 +209,18 @@ async def run_subscriber(
                 raise FatalSubscribeError(
                     f"broker {describe(settings)} failed the TLS check ({text})"
                 ) from None
-            log.warning("broker %s: %s; retrying in %.0f s", describe(settings), text, delay)
+            outage = _log_outage(settings, text, outage)
         await asyncio.sleep(delay)
         delay = min(delay * 2, 30.0)
+
+
+def _log_outage(settings: MqttSettings, problem: str, already_logged: bool) -> bool:
+    """One warning per outage; the retries go to debug."""
+    if already_logged:
+        log.debug("broker %s still unreachable: %s", describe(settings), problem)
+    else:
+        log.warning("cannot reach broker %s (%s); waiting for it", describe(settings), problem)
+    return True
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
