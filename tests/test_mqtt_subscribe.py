@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.fixtures.mqtt_broker import Broker
+from tests.fixtures.mqtt_broker import Broker, BrokerFactory
 from tests.test_mqtt_publisher import PREFIX, fast_settings, make_alert
 from vts.alerts.model import Alert
 from vts.mqtt.outbox import MemoryOutbox
@@ -111,3 +111,26 @@ async def test_command_line_wrong_credentials_is_one_line(mosquitto_auth: Broker
     assert proc.returncode == 1
     assert "refused the credentials" in proc.stderr and "Traceback" not in proc.stderr
     assert "wrong-password" not in proc.stderr
+
+
+async def test_subscriber_waits_for_a_restarted_broker_without_repeating_active_alerts(
+    mosquitto_factory: BrokerFactory,
+) -> None:
+    broker = mosquitto_factory(persistent=True)
+    await publish(broker, ACTIVE)
+    out = io.StringIO()
+    ready = asyncio.Event()
+    settings = settings_from_url(broker.url).model_copy(update={"prefix": PREFIX})
+    printer = AlertPrinter(out, as_json=True, colour=False)
+    task = asyncio.create_task(run_subscriber(settings, AlertFilter(), printer, count=5, ready=ready))
+    await asyncio.wait_for(ready.wait(), 10)
+    ready.clear()
+    broker.stop()
+    broker.start()
+    await asyncio.wait_for(ready.wait(), 15)  # subscribed again; the retained states come again
+    await publish(broker, LIVE[:2])
+    assert await asyncio.wait_for(task, 10) == 5
+    lines = out.getvalue().splitlines()
+    active_now = [ACTIVE[0], ACTIVE[1], ACTIVE[2]]  # alert 4 was cleared
+    assert sorted(lines[:3]) == sorted(a.to_json() for a in active_now)  # once each, not twice
+    assert lines[3:] == [LIVE[0].to_json(), LIVE[1].to_json()]
