@@ -143,6 +143,7 @@ class MqttPublisher:
         self._vessel_last: dict[int, float] = {}
         self._outage_logged = False
         self._auth_logged = False
+        self._bug_logged = False
         self._refused = False
         """The last attempt failed in a way only an operator can fix (credentials, TLS files)."""
         self._next_status = 0.0
@@ -334,17 +335,19 @@ class MqttPublisher:
                     wait = self.settings.auth_retry_s
                 else:
                     self._log_outage(e, delay)
-                    if "timed out" in str(e):  # connected, but no CONNACK came back
+                    if str(e).startswith("Operation timed out"):  # TCP connected, but no CONNACK came back
                         self._maybe_alternate_protocol()
             except Exception as e:  # a bug must not stop the daemon: log it and keep trying
                 self._disconnected(repr(e))
-                log.error(
-                    "MQTT: unexpected error in the publisher (%r); retrying in %.0f s",
-                    e,
-                    delay,
-                    exc_info=not self._outage_logged,
-                )
-                self._outage_logged = True
+                if self._bug_logged:
+                    log.debug("MQTT: unexpected error in the publisher again (%r)", e)
+                else:
+                    log.error(
+                        "MQTT: unexpected error in the publisher (%r); retrying with back-off",
+                        e,
+                        exc_info=True,
+                    )
+                    self._bug_logged = True
             if wait == delay:
                 delay = min(delay * 2, self.settings.retry_max_s)
             with contextlib.suppress(TimeoutError):
