@@ -35,6 +35,7 @@ def test_anchorage_visit_gives_entry_and_exit_with_dwell() -> None:
     exits = [a for a in of_type(alerts, "zone_exit") if a.zone == "anchorage_main"]
     assert len(entries) == 1 and len(exits) == 1
     assert entries[0].severity == "info" and entries[0].state == "raised"
+    assert entries[0].details["first_seen_inside"] is False and entries[0].details["deferred"] is False
     assert exits[0].time > entries[0].time
     assert 35 * 60 <= exits[0].details["dwell_s"] <= 50 * 60
     assert exits[0].details["gap"] is False
@@ -51,7 +52,7 @@ def test_vessel_first_seen_inside_gets_its_entry_once_it_has_enough_messages() -
     alerts = [a for a in alerts if a.type.startswith("zone_")]
     assert [a.type for a in alerts] == ["zone_entry", "zone_exit"]
     entry = alerts[0]
-    assert entry.details["deferred"] is True
+    assert entry.details["deferred"] is True and entry.details["first_seen_inside"] is True
     assert entry.details["crossing_time"] == "2026-01-15T17:00:00.000Z"  # the first fix inside
     assert entry.time >= T0 + 4 * 60  # raised once the target had its 5 messages
 

@@ -11,7 +11,9 @@ A vessel first seen inside a zone (or crossing into it with its first few messag
 confirmed before it has the engine's minimum number of messages, which would keep the entry out of
 the records while the later exit goes in. Such an entry is held back and raised as soon as the
 vessel has enough messages (``details.deferred``, ``crossing_time`` still the observed crossing);
-if the vessel leaves before that, neither entry nor exit is recorded.
+if the vessel leaves before that, neither entry nor exit is recorded. An entry whose crossing is
+the vessel's very first fix says so (``details.first_seen_inside``: it was there when first heard,
+typically at start-up).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
     from vts.reports import PositionReport
     from vts.tracker import VesselState
     from vts.zones import Zone, ZoneEvent
+
+
+FIRST_FIX_SLACK_S = 1.0
 
 
 class ZoneVisitsParams(RuleParams):
@@ -116,11 +121,14 @@ class ZoneVisitsRule(Rule):
     ) -> None:
         details = self._details(vessel, event, zone)
         details["deferred"] = deferred
+        first_seen_inside = event.time <= vessel.first_seen + FIRST_FIX_SLACK_S
+        details["first_seen_inside"] = first_seen_inside
+        verb = "first seen inside" if first_seen_inside else "entered"
         ctx.alerts.event(
             type="zone_entry",
             mmsi=vessel.mmsi,
             severity="info",
-            message=f"{label(vessel, vessel.mmsi)} entered {zone.name}",
+            message=f"{label(vessel, vessel.mmsi)} {verb} {zone.name}",
             lat=event.lat,
             lon=event.lon,
             details=details,
