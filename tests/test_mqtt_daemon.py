@@ -62,3 +62,47 @@ async def test_daemon_keeps_running_when_the_broker_refuses_the_credentials(
     assert len(mqtt_errors) == 1 and "refused the credentials of user 'vts'" in mqtt_errors[0], err
     assert "Wrong-Secret-42" not in err
     assert "reading" in err  # the feed went on
+
+
+async def test_ais_in_over_mqtt_to_alerts_out_over_mqtt(mosquitto: Broker, tmp_path: Path) -> None:
+    """A remote receiver publishes NMEA lines to the broker; the daemon (an mqtt source in its config)
+    tracks the ships and publishes the alerts they cause."""
+    import threading
+
+    import aiomqtt
+
+    from tests.fixtures.mqtt_scenario import speeding_ships
+    from vts.config import default_config_path
+
+    config = tmp_path / "vts.yaml"
+    where = f"host: {mosquitto.host}, port: {mosquitto.port}"
+    source = f"{{name: remote-north, kind: mqtt, {where}, topic: ais/+/nmea}}"
+    config.write_text(f"include: [{json.dumps(str(default_config_path()))}]\nsources:\n  - {source}\n")
+    env = dict(os.environ, VTS_MQTT_URL=f"{mosquitto.url}?prefix={PREFIX}&client_id=vts-daemon-source-test")
+    cmd = [sys.executable, "-m", "vts", "run", "--no-web", "--config", str(config)]
+    cmd += ["--store", str(tmp_path / "alerts.sqlite3")]
+    daemon = subprocess.Popen(cmd, env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    log_lines: list[str] = []
+    assert daemon.stderr is not None
+    reader = threading.Thread(target=lambda: log_lines.extend(daemon.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    try:
+        for _ in range(600):  # wait (up to 30 s) for the source to subscribe
+            if any("remote-north" in line and "connected" in line for line in log_lines):
+                break
+            assert daemon.poll() is None, "".join(log_lines)
+            await asyncio.sleep(0.05)
+        async with Collector(mosquitto, [f"{PREFIX}/alert/#"]) as sub:
+            async with aiomqtt.Client(mosquitto.host, mosquitto.port) as receiver:
+                for line in speeding_ships(2):
+                    await receiver.publish("ais/north/nmea", line.encode(), qos=1)
+
+            def speeding() -> bool:
+                return any(json.loads(bytes(m.payload))["type"] == "speeding" for m in sub.messages)
+
+            await sub.wait_until(speeding, "a speeding alert from the lines sent over MQTT", 30)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(30)
+        reader.join(5)
+    assert daemon.returncode == 0, "".join(log_lines)
