@@ -310,7 +310,6 @@ class AlertEngine:
             return False
         if self.store is not None:
             self.store.acknowledge(alert_id, who, note, now, origin="engine")
-            self._ack_seq = max(self._ack_seq, self.store.last_ack_seq())
         self._apply_ack(alert, who, note, now)
         return True
 
