@@ -141,3 +141,22 @@ def test_alerts_command_lists_filters_and_acknowledges(
     assert cli_main(["alerts", "--db", str(db), "--history", steps[0].id]) == 0
     assert capsys.readouterr().out.count(steps[0].id) == 3
     assert cli_main(["alerts", "--db", str(tmp_path / "missing.sqlite3")]) == 1
+
+
+def test_shell_ack_not_lost_behind_an_engine_ack(tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite3"
+    core = Core(make_config(), store=AlertStore(db))
+    v = 760000581
+    run(core, stationary(v, T0, minutes=1, at=OPEN_WATER, every_s=10, sog=5.0))
+    e = core.engine
+    e.tick(T0 + 100)
+    e.hold(type="loitering", mmsi=v, severity="warning", message="m", lat=None, lon=None, details={})
+    e.hold(type="rendezvous", mmsi=v, severity="warning", message="m", lat=None, lon=None, details={})
+    first, second = e.drain()
+    shell = AlertStore(db)
+    shell.acknowledge(first.id, "shell-op", "", 1.0, origin="shell")
+    shell.close()
+    assert e.acknowledge(second.id, "map-op", "", T0 + 105)  # before the engine polls the store
+    out = e.drain() + core.advance(T0 + 130)
+    acked = {a.id: a.details["acknowledged"]["by"] for a in out if "acknowledged" in a.details}
+    assert acked == {second.id: "map-op", first.id: "shell-op"}
