@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.fixtures.mqtt_broker import Broker, BrokerFactory
+from tests.fixtures.mqtt_broker import Broker, BrokerFactory, Collector
 from tests.test_mqtt_publisher import PREFIX, fast_settings, make_alert
 from vts.alerts.model import Alert
 from vts.mqtt.outbox import MemoryOutbox
@@ -134,3 +134,17 @@ async def test_subscriber_waits_for_a_restarted_broker_without_repeating_active_
     active_now = [ACTIVE[0], ACTIVE[1], ACTIVE[2]]  # alert 4 was cleared
     assert sorted(lines[:3]) == sorted(a.to_json() for a in active_now)  # once each, not twice
     assert lines[3:] == [LIVE[0].to_json(), LIVE[1].to_json()]
+
+
+async def test_shared_subscription_splits_alerts_between_consumers(mosquitto: Broker) -> None:
+    """The `$share/` example of docs/mqtt.md: each alert goes to one worker of the group."""
+    share = f"$share/sms-gateway/{PREFIX}/alert/#"
+    alerts = [alert(n, "warning", "speeding", "anchorage_main") for n in range(20)]
+    async with Collector(mosquitto, [share]) as one, Collector(mosquitto, [share]) as two:
+        await publish(mosquitto, alerts)
+        await one.wait_until(lambda: len(one.messages) + len(two.messages) >= 20, "all 20 alerts")
+        await asyncio.sleep(0.2)  # nothing more may come
+    got_one = [json.loads(bytes(m.payload))["id"] for m in one.messages]
+    got_two = [json.loads(bytes(m.payload))["id"] for m in two.messages]
+    assert got_one and got_two
+    assert sorted(got_one + got_two) == sorted(a.id for a in alerts)
