@@ -122,7 +122,8 @@ def test_same_seed_same_bytes_other_seed_other_bytes(config: Any) -> None:
 def test_truth_holds_every_incident_type_and_the_normal_roles(sim: Simulation) -> None:
     truth = truth_dict(sim)
     got = {i["type"] + (":" + i["kind"] if i["kind"] else "") for i in truth["incidents"]}
-    assert len(got) >= len(INCIDENT_TYPES) - 3, sorted(set(INCIDENT_TYPES) - got)
+    # a 1.5-hour window cannot hold every episode (loitering needs most of an hour); 6 hours do
+    assert len(got) >= len(INCIDENT_TYPES) - 6, sorted(set(INCIDENT_TYPES) - got)
     for inc in truth["incidents"]:
         assert set(inc) >= {"type", "mmsi", "other_mmsi", "start", "end", "position", "notes"}
         assert inc["start"] <= inc["end"]
@@ -233,10 +234,15 @@ def test_reporting_intervals_follow_the_ais_rules(sim: Simulation) -> None:
     assert sum(175.0 <= dt <= 185.0 for dt in b_slow) >= 0.95 * len(b_slow)
 
 
-def test_static_data_every_six_minutes(decoded: list[tuple[float, dict[str, Any], str]]) -> None:
+def test_static_data_every_six_minutes(
+    sim: Simulation, decoded: list[tuple[float, dict[str, Any], str]]
+) -> None:
+    shared = {v.mmsi for v in sim.vessels if v.incident == "duplicate_mmsi"}  # two transmitters, one MMSI
     t5: dict[int, list[float]] = defaultdict(list)
     t24: dict[tuple[int, int], list[float]] = defaultdict(list)
     for t, msg, _ in decoded:
+        if msg["mmsi"] in shared:
+            continue
         if msg["msg_type"] == 5:
             t5[msg["mmsi"]].append(t)
         elif msg["msg_type"] == 24:

@@ -5,7 +5,7 @@ other, boats do not sit next to each other at sea. The simulator adds vessel mov
 time; each candidate is sampled against everything already accepted and refused (then retried
 later) when it would bring two vessels into a situation the detectors rightly flag:
 
-* a close-quarters situation: both over 0.8 kn, closest point of approach under 0.38 NM within 12
+* a close-quarters situation: both over 0.8 kn, closest point of approach under 0.5 NM within 15
   minutes (the `cpa` rule warns at 0.3 NM within 10 minutes);
 * two vessels within 260 m of each other, both under 3.5 kn, for 2 minutes or more, unless both
   are at berths or one is an allow-listed tug, pilot or coastguard vessel (`alongside`,
@@ -27,8 +27,8 @@ from vts.simulate.vessels import SimVessel
 from vts.simulate.world import World
 
 STEP_S = 15.0
-CPA_LIMIT_M = 0.38 * 1852.0
-TCPA_LIMIT_S = 12 * 60.0
+CPA_LIMIT_M = 0.5 * 1852.0
+TCPA_LIMIT_S = 15 * 60.0
 CPA_RANGE_M = 3.0 * 1852.0
 CPA_MIN_SOG = 0.8
 CLOSE_M = 260.0

@@ -60,7 +60,7 @@ INCIDENT_TYPES: tuple[str, ...] = (
 """Every type the simulator can inject (course_anomaly with its kind)."""
 
 INVALID_MMSIS = (123456789, 111111111, 999999999, 100000001, 12345678)
-TRIES = 20
+TRIES = 45
 
 
 def expand_types(spec: str | None) -> list[str]:
@@ -170,7 +170,7 @@ class IncidentMaker:
                 t = (
                     self.t0
                     + 600.0
-                    + ((base - self.t0 - 600.0) + attempt * 23 * 60.0) % max(600.0, span - 1200.0)
+                    + ((base - self.t0 - 600.0) + attempt * 17 * 60.0) % max(600.0, span - 1200.0)
                 )
                 made = maker(t)
                 if made is not None:
@@ -223,7 +223,7 @@ class IncidentMaker:
         )
 
     def _smooth(self, path: list[XY], radius: float, max_step_deg: float = 12.0) -> list[XY]:
-        return round_corners(path, radius, max_step_deg, obstacle=self.world.land_buffer(5.0))
+        return round_corners(path, radius, max_step_deg, obstacle=self.traffic.smoothing_obstacle)
 
     # -- places ----------------------------------------------------------------------------------
     def _open_water(self, near: XY | None = None, within: float = 6000.0, clear: float = 900.0) -> XY | None:
@@ -380,17 +380,20 @@ class IncidentMaker:
         drift_kn = self.rng.uniform(0.3, 0.8)
         b_point = offset(meet, self.rng.uniform(0, 360), self.rng.uniform(50.0, 120.0))
         vs: list[SimVessel] = []
+        exits = sorted(self.places.gates.values(), key=lambda g: distance(g, meet))
         for i, p in enumerate((meet, b_point)):
-            gate = self._gate(*(("W", "NW") if i == 0 else ("NW", "N")))
-            go = self._arrive_at(gate, p, t, self.rng.uniform(6.0, 8.0))
+            # each boat switches its transponder on a few kilometres out, and leaves by a different gate
+            origin = self._open_water(p, 6000.0, clear=300.0)
+            if origin is None or distance(origin, p) < 2000.0:
+                return None
+            go = self._arrive_at(origin, p, t, self.rng.uniform(6.0, 8.0))
             if go is None or go.start < self.t0 - 3600.0:
                 return None
             drift = Drift(p, t, t + stay, drift_kn, set_deg, self.rng.uniform(0, 360), STATUS_UNDER_WAY)
             leave = t + stay + i * 240.0
             drift = Drift(p, t, leave, drift_kn, set_deg, drift.heading, STATUS_UNDER_WAY)
             end_p = drift.at(leave)
-            gates = ("SW", "W") if i == 0 else ("N", "NW")
-            back = self._through((end_p.x, end_p.y), self._gate(*gates), leave, 7.0, small=True)
+            back = self._through((end_p.x, end_p.y), exits[min(i, len(exits) - 1)], leave, 7.0, small=True)
             if back is None:
                 return None
             data = self.ids.fishing() if i == 0 else self._small_static(False)
@@ -433,11 +436,15 @@ class IncidentMaker:
         circle = [offset(spot, a, radius) for a in range(0, 361, 15)]
         laps = max(1, int(dur * speed * 0.5144 / (2 * math.pi * radius)) + 1)
         path = [p for _ in range(laps) for p in circle]
-        go = self._arrive_at(self.places.fishing_dock, path[0], t, 6.0)
+        origin = self._open_water(spot, 5000.0, clear=300.0)
+        if origin is None or distance(origin, spot) < 2000.0:
+            return None
+        go = self._arrive_at(origin, path[0], t, 6.0)
         if go is None or go.start < self.t0 - 3600.0:
             return None
         slow = Transit(path, [speed] * len(path), t)
-        back = self._through(path[-1], self._gate("NW", "W"), slow.end, 6.0, small=True)
+        exit_gate = min(self.places.gates.values(), key=lambda g: distance(g, spot))
+        back = self._through(path[-1], exit_gate, slow.end, 6.0, small=True)
         if back is None:
             return None
         v = SimVessel(

@@ -24,7 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import shapely
 from shapely.geometry import Point
+from shapely.ops import unary_union
 
 from vts.simulate.deconflict import Deconflictor
 from vts.simulate.identities import Identities
@@ -120,6 +122,11 @@ class Traffic:
         self.harbour = Router(world, Profile("harbour", 35.0, cargo_avoid))
         self.small = Router(world, Profile("small", 120.0, small_avoid + traffic))
         self.service = Router(world, Profile("service", 60.0, service_avoid))
+        keep_out = [
+            z.geometry for z in world.zones.values() if z.kind in ("anchorage", "restricted", "protected")
+        ]
+        self.smoothing_obstacle = unary_union([world.land_buffer(5.0), *keep_out])
+        shapely.prepare(self.smoothing_obstacle)
         self.tugs = [
             ServiceBoat(self._service_vessel("tug", m, i), places.tug_base)
             for i, m in enumerate(world.allowlists.tug)
@@ -132,7 +139,9 @@ class Traffic:
         self.eta = _eta(t0)
 
     def _smooth(self, path: list[XY], radius: float, max_step_deg: float = 12.0) -> list[XY]:
-        return round_corners(path, radius, max_step_deg, obstacle=self.world.land_buffer(5.0))
+        """Round a route's corners, except where an arc would touch land or cut into an anchorage
+        or a restricted / protected zone the straight legs kept out of."""
+        return round_corners(path, radius, max_step_deg, obstacle=self.smoothing_obstacle)
 
     # -- speed caps ------------------------------------------------------------------------------
     def cap_large(self, p: XY) -> float:
@@ -140,7 +149,7 @@ class Traffic:
         cap = 14.0 if limit is None else 0.88 * limit
         for z in self.world.zones_at(*p):
             if z.kind == "channel":
-                cap = min(cap, 9.0)
+                cap = min(cap, 7.5)
             elif z.kind == "entrance":
                 cap = min(cap, 5.0)
             elif z.kind == "port_area":
@@ -258,7 +267,7 @@ class Traffic:
                     (self.t0 + rng.uniform(0.0, max(0.5, hours - 0.7)) * 3600.0, "arrive", slot, None)
                 )
         movements.sort(key=lambda m: m[0])
-        anchored_pool = list(anchored)
+        anchored_pool = [v for v in anchored if v.category == "cargo"]
         rng.shuffle(anchored_pool)
         for t, what, slot, v in movements:
             if what == "depart" and v is not None:
