@@ -204,6 +204,30 @@ def test_two_ships_under_one_mmsi() -> None:
     assert len(jumps) <= 1  # the shadow's appearance at most, never a flood
 
 
+def test_two_ships_a_few_km_apart_interleave_on_one_track() -> None:
+    """4 km apart: inside the (10 min + dt) x 25 kn allowance, so the tracker keeps one track; the
+    alternation between two places is still two ships."""
+    first = moving(SHIP, T0, minutes=20, start=OPEN_WATER, cog=90, sog=8, every_s=10)
+    fisher = moving(
+        SHIP, T0 + 305, minutes=10, start=offset(OPEN_WATER, north_m=4000), cog=0, sog=5, every_s=30
+    )
+    alerts = run(make_core(), merge(first, fisher), until=T0 + 1800)
+    dup = of_type(alerts, "duplicate_mmsi")
+    assert dup and dup[0].state == "raised" and dup[0].details["kind"] == "interleaved"
+    assert 3500 < dup[0].details["separation_m"] < 5000
+    assert len(of_type(alerts, "position_jump")) <= 1
+
+
+def test_a_position_that_jumps_once_and_stays_is_no_duplicate() -> None:
+    before = moving(SHIP, T0, minutes=6, start=OPEN_WATER, cog=90, sog=8, every_s=10)
+    after = moving(
+        SHIP, T0 + 370, minutes=10, start=offset(OPEN_WATER, north_m=3000), cog=90, sog=8, every_s=10
+    )
+    alerts = run(make_core(), merge(before, after), until=T0 + 1800)
+    assert of_type(alerts, "duplicate_mmsi") == []
+    assert len(of_type(alerts, "position_jump")) == 1
+
+
 def test_single_outlier_is_no_duplicate_but_a_jump() -> None:
     track = moving(SHIP, T0, minutes=15, start=OPEN_WATER, cog=90, sog=8, every_s=20)
     outlier = position(SHIP, T0 + 305, FAR, sog=8, cog=90)

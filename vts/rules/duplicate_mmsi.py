@@ -9,11 +9,22 @@ the shadow) and the distance between them, is updated as conflicts keep coming, 
 no conflict has been seen for `clear_minutes`. A "second ship" that sails on the first one's course
 line, on a similar course and speed, is the same ship seen at another time (satellite AIS stamps the
 downlink; late-delivered fixes) and raises nothing (`ignore_same_track`).
+
+That test allows (10 min + elapsed) x 25 kn, over 4 NM: two ships a few kilometres apart in one
+harbour pass it, and their fixes interleave on one track. With a terrestrial receiver's timing a
+tighter test applies (`interleave`): the rule keeps two track heads per MMSI; a fix that one head
+cannot reach (implied speed over max(40 kn, 2 x SOG + 10 kn) and more than 300 m away, the
+position_jump limits) but the other can, while the first head keeps receiving fixes too, is an
+alternation. `min_conflicts` alternations within `window_minutes` raise the same alert
+(details.kind ``interleaved``). A single outlier, or a ship whose position jumps once and stays
+there, never alternates.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pydantic import Field
@@ -26,14 +37,37 @@ if TYPE_CHECKING:
     from vts.tracker import VesselState
 
 
+KNOT_MS = 1852.0 / 3600.0
+STALE_HEAD_S = 180.0
+"""A head with no fix for this long while the other keeps getting them: the ship is at the other."""
 SAME_TRACK_COURSE_DEG = 30.0
 SAME_TRACK_CROSS_M = 1000.0
+
+
+@dataclass(slots=True)
+class _Head:
+    time: float
+    lat: float
+    lon: float
+    sog: float | None
+    cog: float | None
+
+
+@dataclass(slots=True)
+class _Heads:
+    a: _Head | None = None
+    b: _Head | None = None
+    a_fixes_since_b: int = 0
+    alternations: deque[float] = field(default_factory=deque)
 
 
 class DuplicateMmsiParams(RuleParams):
     min_conflicts: int = Field(3, ge=1, description="dead-reckoning conflicts needed ...")
     window_minutes: float = Field(10.0, gt=0, description="... within this window")
     clear_minutes: float = Field(30.0, gt=0, description="clear after this long without a conflict")
+    interleave: bool = Field(True, description="also detect two interleaved tracks a few km apart")
+    interleave_min_speed_kn: float = Field(40.0, gt=0)
+    interleave_min_distance_m: float = Field(300.0, ge=0)
     ignore_same_track: bool = Field(
         True, description="no alert when the 'second ship' sails the first one's course line (late fixes)"
     )
@@ -48,6 +82,7 @@ class DuplicateMmsiRule(Rule):
         super().__init__(params)
         self.p: DuplicateMmsiParams = params  # type: ignore[assignment]
         self._last_conflict: dict[int, float] = {}
+        self._heads: dict[int, _Heads] = {}
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if vessel is None or not isinstance(report, PositionReport) or not report.has_position:
@@ -88,6 +123,62 @@ class DuplicateMmsiRule(Rule):
             details=details,
         )
 
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        if not self.p.interleave or report.lat is None or report.lon is None:
+            return
+        heads = self._heads.setdefault(vessel.mmsi, _Heads())
+        fix = _Head(report.time, report.lat, report.lon, report.sog, report.cog)
+        window = self.p.window_minutes * 60.0
+        if heads.a is None or self._reachable(heads.a, fix):
+            heads.a = fix
+            heads.a_fixes_since_b += 1
+            return
+        if heads.b is not None and self._reachable(heads.b, fix):
+            if heads.a_fixes_since_b > 0:
+                heads.alternations.append(fix.time)
+            heads.a_fixes_since_b = 0
+            heads.b = fix
+        else:
+            heads.b = fix
+            heads.a_fixes_since_b = 0
+        while heads.alternations and fix.time - heads.alternations[0] > window:
+            heads.alternations.popleft()
+        if heads.b is not None and fix.time - heads.a.time > STALE_HEAD_S:
+            heads.a, heads.b = heads.b, None  # the first head fell silent: the ship moved (one ship)
+            heads.alternations.clear()
+            return
+        if len(heads.alternations) < self.p.min_conflicts:
+            return
+        self._last_conflict[vessel.mmsi] = fix.time
+        a, b = heads.a, heads.b
+        sep = distance_m(a.lat, a.lon, b.lat, b.lon)
+        ctx.alerts.hold(
+            type=self.id,
+            mmsi=vessel.mmsi,
+            severity="warning",
+            message=f"Two ships transmit as MMSI {vessel.mmsi} ({sep / 1852.0:.1f} NM apart, interleaved)",
+            lat=a.lat,
+            lon=a.lon,
+            details={
+                "kind": "interleaved",
+                "conflicts": len(heads.alternations),
+                "window_min": self.p.window_minutes,
+                "other_lat": round(b.lat, 6),
+                "other_lon": round(b.lon, 6),
+                "separation_m": round(sep, 1),
+            },
+        )
+
+    def _reachable(self, head: _Head, fix: _Head) -> bool:
+        """Could the ship at `head` be at `fix`? The position_jump test, with terrestrial timing."""
+        dist = distance_m(head.lat, head.lon, fix.lat, fix.lon)
+        if dist <= self.p.interleave_min_distance_m:
+            return True
+        dt = abs(fix.time - head.time) + 2.0
+        sog = max(head.sog or 0.0, fix.sog or 0.0)
+        allowed_kn = max(self.p.interleave_min_speed_kn, 2.0 * sog + 10.0)
+        return dist <= allowed_kn * KNOT_MS * dt
+
     def on_tick(self, ctx: RuleContext) -> None:
         horizon = ctx.now - self.p.clear_minutes * 60.0
         for mmsi in sorted(m for m, t in self._last_conflict.items() if t < horizon):
@@ -100,6 +191,7 @@ class DuplicateMmsiRule(Rule):
 
     def on_forget(self, mmsi: int) -> None:
         self._last_conflict.pop(mmsi, None)
+        self._heads.pop(mmsi, None)
 
 
 def _same_track(primary: VesselState, shadow: VesselState) -> bool:

@@ -257,6 +257,8 @@ class PositionJumpRule(Rule):
     def _emit(
         self, ctx: RuleContext, mmsi: int, name: str | None, lat: float, lon: float, details: dict, t: float
     ) -> None:
+        if details["kind"] == "jump" and ctx.alerts.is_active("duplicate_mmsi", mmsi):
+            return  # two ships under one MMSI: their alternation is the duplicate_mmsi alert
         history = self._history.setdefault(mmsi, deque())
         history.append(t)
         while history and t - history[0] > 3600.0:
