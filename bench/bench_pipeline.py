@@ -226,11 +226,50 @@ def pipeline(lines: list[str], store_path: Path, profile: bool) -> tuple[float, 
     return elapsed, core, n_alerts
 
 
+def breakdown(lines: list[str], repeats: int = 3) -> None:
+    """CPU cost per report of each stage: ingest, the core with no rule, then each rule alone."""
+    from vts.ingest import Ingest
+    from vts.rules.registry import rule_classes
+
+    ingest = Ingest()
+    reports = []
+    t = T_START
+    t0 = time.process_time()
+    for line in lines:
+        reports.extend(ingest.feed(line, "bench", t))
+        t += LINE_INTERVAL_S
+    ingest_s = time.process_time() - t0
+    n = max(len(reports), 1)
+    print(f"breakdown over {len(reports):,} reports (CPU, best of {repeats}):")
+    print(f"  ingest (sentences + decode)     {ingest_s / len(lines) * 1e6:6.1f} us/line")
+    base = load_config()
+
+    def run_with(only: str | None) -> float:
+        best = math.inf
+        for _ in range(repeats):
+            cfg = base.model_copy(deep=True)
+            for rid in list(cfg.rules):
+                cfg.rules[rid] = cfg.rules[rid].model_copy(update={"enabled": rid == only})
+            core = Core(cfg)
+            t0 = time.process_time()
+            for r in reports:
+                core.process(r)
+            best = min(best, time.process_time() - t0)
+        return best
+
+    none = run_with(None)
+    print(f"  core, no rule (tracker, zones)  {none / n * 1e6:6.1f} us/report")
+    for rid in rule_classes():
+        extra = run_with(rid) - none
+        print(f"  + {rid:<28} {extra / n * 1e6:6.1f} us/report")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--input", type=Path, default=DEFAULT_INPUT)
     ap.add_argument("--min-lines", type=int, default=200_000)
     ap.add_argument("--no-shift", action="store_true", help="keep the original positions and MMSIs")
+    ap.add_argument("--breakdown", action="store_true", help="also the CPU cost of each stage and each rule")
     ap.add_argument(
         "--profile", action="store_true", help="cProfile the pipeline (slower; ratio not meaningful)"
     )
@@ -265,6 +304,8 @@ def main() -> int:
     print(f"alerts: raised {e.raised}, updated {e.updated}, cleared {e.cleared}, events {e.events}")
     print(f"rule errors: {e.rule_errors or 'none'}")
     print(f"active at the end: {dict(sorted(by_type.items()))}")
+    if args.breakdown:
+        breakdown(lines)
     return 0
 
 

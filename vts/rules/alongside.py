@@ -61,6 +61,9 @@ class AlongsideParams(RuleParams):
     clear_margin_m: float = Field(50.0, ge=0, description="hysteresis: clears beyond distance_m + this")
     max_gap_minutes: float = Field(6.0, gt=0, description="a longer silence of the pair restarts the spell")
     lost_minutes: float = Field(10.0, gt=0, description="an alert clears when the pair is not seen this long")
+    check_every_s: float = Field(
+        10.0, ge=0, description="look at a slow vessel's neighbourhood at most this often (event time)"
+    )
     night_start_hour: float = Field(18.0, ge=0, lt=24, description="local hour night begins (alarm)")
     night_end_hour: float = Field(6.0, ge=0, lt=24, description="local hour night ends")
     security_zone_kinds: list[str] = Field(
@@ -111,6 +114,7 @@ class AlongsideRule(Rule):
         self.p: AlongsideParams = params  # type: ignore[assignment]
         self._pairs = PairWatch(self.p.max_gap_minutes * 60.0)
         self._moored_cache: dict[int, tuple[float, bool]] = {}
+        self._next_check: dict[int, float] = {}
 
     # -- hooks -----------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -123,6 +127,10 @@ class AlongsideRule(Rule):
             for key in self._pairs.pairs_of(vessel.mmsi):
                 self._end(key, ctx, f"{vessel.mmsi} under way ({sog:.1f} kn)")
             return
+        due = self._next_check.get(vessel.mmsi)
+        if due is not None and ctx.now < due:
+            return  # looked at this vessel's neighbourhood moments ago
+        self._next_check[vessel.mmsi] = ctx.now + p.check_every_s
         if is_large_vessel(vessel):
             if not self._moored(vessel, ctx.now):
                 for key in self._pairs.pairs_of(vessel.mmsi):
@@ -154,6 +162,7 @@ class AlongsideRule(Rule):
 
     def on_forget(self, mmsi: int) -> None:
         self._moored_cache.pop(mmsi, None)
+        self._next_check.pop(mmsi, None)
         for key in self._pairs.pairs_of(mmsi):
             self._pairs.end(key)
 

@@ -143,7 +143,8 @@ class LoiteringRule(Rule):
         samples = tr.samples
         if samples and t - samples[-1].t < p.sample_s:
             return
-        place = self._exempt_place(vessel, report, ctx)
+        fast = tr.acc_n > 0 and tr.acc_sog / tr.acc_n > p.circling_max_kn
+        place = None if fast else self._exempt_place(vessel, report, ctx)
         if place is not None:
             # time at a berth, in an anchorage or at anchor does not count: the window restarts
             samples.clear()

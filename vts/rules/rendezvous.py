@@ -46,6 +46,9 @@ class RendezvousParams(RuleParams):
     clear_margin_m: float = Field(50.0, ge=0, description="hysteresis: clears beyond distance_m + this")
     max_gap_minutes: float = Field(5.0, gt=0, description="a longer silence of the pair restarts the spell")
     lost_minutes: float = Field(10.0, gt=0, description="an alert clears when the pair is not seen this long")
+    check_every_s: float = Field(
+        10.0, ge=0, description="look at a slow vessel's neighbourhood at most this often (event time)"
+    )
     stale_position_minutes: float = Field(5.0, gt=0, description="ignore a neighbour whose last fix is older")
     exempt_roles: list[str] = Field(
         default_factory=lambda: ["tug", "pilot", "coastguard"], description="allow-lists exempt"
@@ -74,12 +77,18 @@ class RendezvousRule(Rule):
         super().__init__(params)
         self.p: RendezvousParams = params  # type: ignore[assignment]
         self._pairs = PairWatch(self.p.max_gap_minutes * 60.0)
+        self._next_check: dict[int, float] = {}
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if report.lat is None or report.lon is None:
             return
         p = self.p
         sog = report.sog
+        if sog is None or sog < p.max_speed_kn:
+            due = self._next_check.get(vessel.mmsi)
+            if due is not None and ctx.now < due:
+                return  # looked at this vessel's neighbourhood moments ago
+            self._next_check[vessel.mmsi] = ctx.now + p.check_every_s
         if not self._eligible(vessel, ctx):
             for key in self._pairs.pairs_of(vessel.mmsi):
                 self._end(
@@ -128,6 +137,7 @@ class RendezvousRule(Rule):
             self._end(key, ctx, "pair not observed close any more")
 
     def on_forget(self, mmsi: int) -> None:
+        self._next_check.pop(mmsi, None)
         for key in self._pairs.pairs_of(mmsi):
             self._pairs.end(key)
 

@@ -65,7 +65,7 @@ class UnauthorisedAnchoringParams(RuleParams):
         description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)",
     )
     severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
-    check_every_s: float = Field(30.0, gt=0, description="re-evaluate a vessel at most this often")
+    check_every_s: float = Field(60.0, gt=0, description="re-evaluate a vessel at most this often")
     confirm_s: float = Field(
         60.0, ge=0, description="the condition must still hold this much later (ignores one-fix glitches)"
     )
