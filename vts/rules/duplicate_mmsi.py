@@ -14,7 +14,8 @@ That test allows (10 min + elapsed) x 25 kn, over 4 NM: two ships a few kilometr
 harbour pass it, and their fixes interleave on one track. With a terrestrial receiver's timing a
 tighter test applies (`interleave`): the rule keeps two track heads per MMSI; a fix that one head
 cannot reach (implied speed over max(40 kn, 2 x SOG + 10 kn) and more than 300 m away, the
-position_jump limits) but the other can, while the first head keeps receiving fixes too, is an
+position_jump limits, with its allowance for feeds whose time stamps contradict the fixes' own UTC
+seconds) but the other can, while the first head keeps receiving fixes too, is an
 alternation. `min_conflicts` alternations within `window_minutes` raise the same alert
 (details.kind ``interleaved``). A single outlier, or a ship whose position jumps once and stays
 there, never alternates.
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
 
 KNOT_MS = 1852.0 / 3600.0
+UNRELIABLE_TIME_SLACK_S = 300.0
+"""As position_jump: when the fixes' UTC seconds contradict the event times, allow this much more."""
 STALE_HEAD_S = 180.0
 """A head with no fix for this long while the other keeps getting them: the ship is at the other."""
 SAME_TRACK_COURSE_DEG = 30.0
@@ -51,6 +54,7 @@ class _Head:
     lon: float
     sog: float | None
     cog: float | None
+    second: int | None = None
 
 
 @dataclass(slots=True)
@@ -127,7 +131,7 @@ class DuplicateMmsiRule(Rule):
         if not self.p.interleave or report.lat is None or report.lon is None:
             return
         heads = self._heads.setdefault(vessel.mmsi, _Heads())
-        fix = _Head(report.time, report.lat, report.lon, report.sog, report.cog)
+        fix = _Head(report.time, report.lat, report.lon, report.sog, report.cog, report.second)
         window = self.p.window_minutes * 60.0
         if heads.a is None or self._reachable(heads.a, fix):
             heads.a = fix
@@ -175,6 +179,11 @@ class DuplicateMmsiRule(Rule):
         if dist <= self.p.interleave_min_distance_m:
             return True
         dt = abs(fix.time - head.time) + 2.0
+        if head.second is not None and fix.second is not None:
+            ds = (fix.second - head.second) % 60
+            off = abs((fix.time - head.time) % 60.0 - ds) % 60.0
+            if min(off, 60.0 - off) > 3.0:
+                dt = max(dt, float(ds)) + UNRELIABLE_TIME_SLACK_S  # the feed stamps arrival, not the fix
         sog = max(head.sog or 0.0, fix.sog or 0.0)
         allowed_kn = max(self.p.interleave_min_speed_kn, 2.0 * sog + 10.0)
         return dist <= allowed_kn * KNOT_MS * dt
