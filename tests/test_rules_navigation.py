@@ -272,3 +272,9 @@ def test_alarm_does_not_flap_back_to_warning_at_the_time_threshold() -> None:
     flappy = make_core(set_rule(make_config(), "cpa", clear_factor=1.0))
     steps = [a.severity for a in of_type(run(flappy, _jittery_head_on()), "cpa") if a.state != "cleared"]
     assert "warning" in steps[steps.index("alarm") :]
+
+
+def test_allow_listed_craft_are_not_speeding() -> None:
+    config = make_config()
+    config.allowlists.tug.append(A)
+    assert of_type(run(make_core(config), _in_port([7.0] * 3 + [9.5] * 12)), "speeding") == []

@@ -22,6 +22,9 @@
   `off_route_threshold` (`vts.normalcy.OffRouteWatch`). Only judged inside the VTS area (zones of
   kind ``area_of_interest``, or anywhere when the configuration has none). Without a model this
   kind is off.
+
+Nothing is judged while a duplicate_mmsi alert is active for the vessel: two ships' fixes interleaved
+on one track make turns and turn-backs that neither ship sailed.
 """
 
 from __future__ import annotations
@@ -128,6 +131,8 @@ class CourseAnomalyRule(Rule):
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.is_shadow or report.lat is None or report.lon is None:
             return
+        if ctx.alerts.is_active("duplicate_mmsi", vessel.mmsi):
+            return  # two ships' fixes interleaved on one track: no course of either can be judged
         exempt = vessel.category in self.p.exempt_categories or ctx.allowlists.is_allowed(
             vessel.mmsi, "coastguard", "pilot", "tug"
         )

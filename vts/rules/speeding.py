@@ -7,7 +7,8 @@ zone engine's hysteresis), so a ship on a zone border does not flap.
 
 State alert (`warning`, zone = the limiting zone) while the vessel stays over the limit; cleared
 once a fix is at or under the limit minus `clear_margin_kn`, or the vessel leaves the zone.
-Allow-listed coastguard vessels and law-enforcement / SAR vessels on duty are exempt.
+Allow-listed vessels (coastguard, pilots, tugs: answering a call is their work) and law-enforcement
+and SAR vessels by type are exempt.
 """
 
 from __future__ import annotations
