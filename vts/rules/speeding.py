@@ -54,9 +54,7 @@ class SpeedingRule(Rule):
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.is_shadow:
             return
-        if vessel.category in self.p.exempt_categories or ctx.allowlists.is_allowed(
-            vessel.mmsi, "coastguard"
-        ):
+        if vessel.category in self.p.exempt_categories or ctx.allowlists.is_allowed(vessel.mmsi):
             return
         limit_zone = self._limiting_zone(vessel.mmsi, ctx)
         over = self._over.get(vessel.mmsi)
