@@ -216,6 +216,8 @@ class Daemon:
             await stack.enter_async_context(web)
         except OSError as e:
             log.error("no live map: cannot listen on %s:%s (%s)", web.host, web.port, e.strerror or e)
+            with contextlib.suppress(Exception):
+                await web.stop()  # what was set up before the bind failed
             return
         log.info("live map at %s", web.url)
 
