@@ -77,11 +77,16 @@ class AisGapRule(Rule):
         self.p: AisGapParams = params  # type: ignore[assignment]
         self._dark: dict[int, _Dark] = {}
         self._checked: dict[int, float] = {}
+        self._heard: dict[int, None] = {}
+        """Vessels in the order they were last heard (an insertion-ordered dict used as a queue)."""
         """last_seen of vessels already examined and found not dark (not re-examined until heard)."""
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if vessel is None or vessel.is_shadow:
             return
+        heard = self._heard
+        heard.pop(vessel.mmsi, None)
+        heard[vessel.mmsi] = None  # most recently heard last
         dark = self._dark.pop(report.mmsi, None)
         if dark is None:
             return
@@ -120,9 +125,20 @@ class AisGapRule(Rule):
             else:
                 self._hold(ctx, mmsi, d)
         shortest = min(p.underway_minutes, p.moored_minutes) * 60.0
-        for vessel in ctx.tracker.vessels():
-            silent = now - vessel.last_seen
-            if silent < shortest or vessel.mmsi in self._dark or vessel.is_shadow or vessel.own_ship:
+        silent_ones: list[VesselState] = []
+        gone: list[int] = []
+        for mmsi in self._heard:  # least recently heard first: stop at the first one heard lately
+            v = ctx.tracker.get(mmsi)
+            if v is None:
+                gone.append(mmsi)
+                continue
+            if now - v.last_seen < shortest:
+                break
+            silent_ones.append(v)
+        for mmsi in gone:
+            del self._heard[mmsi]
+        for vessel in silent_ones:
+            if vessel.mmsi in self._dark or vessel.is_shadow or vessel.own_ship:
                 continue
             if not is_vessel_mmsi(vessel.mmsi):
                 continue
@@ -139,11 +155,12 @@ class AisGapRule(Rule):
             d = _Dark(vessel.last_seen, vessel.lat, vessel.lon, vessel.name, zone)
             self._dark[vessel.mmsi] = d
             self._hold(ctx, vessel.mmsi, d)
-        if len(self._checked) > 4 * max(len(ctx.tracker), 1000):
+        if len(self._checked) > 4 * max(len(self._heard), 1000):
             self._checked.clear()
 
     def on_forget(self, mmsi: int) -> None:
         self._checked.pop(mmsi, None)
+        self._heard.pop(mmsi, None)
         # a dark vessel stays in self._dark (and its alert active) until heard again or given up
 
     # -- internals -------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 TYPE = "loitering"
 EXEMPT_STATUSES = frozenset({AT_ANCHOR, MOORED, 2, 6})
 """At anchor, moored, not under command, aground: not loitering whatever the speed."""
+PRUNE_EVERY_S = 600.0
 MORE_SPECIFIC = ("unauthorised_anchoring", "alongside", "rendezvous", "drifting")
 """A vessel already reported by one of these is not also reported as loitering."""
 
@@ -113,6 +114,7 @@ class LoiteringRule(Rule):
         super().__init__(params)
         self.p: LoiteringParams = params  # type: ignore[assignment]
         self._tracks: dict[int, _Track] = {}
+        self._next_prune = -math.inf
         self._keep_s = max(self.p.small_craft_minutes, self.p.other_minutes, self.p.circling_minutes) * 60.0
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -173,9 +175,10 @@ class LoiteringRule(Rule):
             tr = self._tracks.get(mmsi)
             if tr is None or ctx.now - tr.last_t >= lost:
                 ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": "target silent"})
-        # drop the state of vessels long silent (bounded memory)
-        for mmsi in [m for m, tr in self._tracks.items() if ctx.now - tr.last_t > self._keep_s]:
-            del self._tracks[mmsi]
+        if ctx.now >= self._next_prune:  # drop the state of vessels long silent (bounded memory)
+            self._next_prune = ctx.now + PRUNE_EVERY_S
+            for mmsi in [m for m, tr in self._tracks.items() if ctx.now - tr.last_t > self._keep_s]:
+                del self._tracks[mmsi]
 
     def on_forget(self, mmsi: int) -> None:
         self._tracks.pop(mmsi, None)
