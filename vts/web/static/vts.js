@@ -361,17 +361,29 @@
     });
   }
 
+  var MAX_ALERT_ROWS = 250;
+
+  // Coalesced: a burst of SSE events re-renders the panel (and the title) once per 100 ms.
   function renderAlerts() {
+    if (VTS._renderPending) return;
+    VTS._renderPending = true;
+    setTimeout(function () { VTS._renderPending = false; renderAlertsNow(); }, 100);
+  }
+
+  function renderAlertsNow() {
     var box = document.getElementById('vts-alerts');
     var list = sortedAlerts();
     var fresh = VTS._freshIds || new Set();
     clear(box);
     if (list.length === 0) box.appendChild(el('div', { cls: 'vts-empty', text: 'No active alerts.' }));
-    list.forEach(function (a) {
+    list.slice(0, MAX_ALERT_ROWS).forEach(function (a) {
       var node = alertNode(a, true);
       if (fresh.has(a.id)) node.classList.add('new');
       box.appendChild(node);
     });
+    if (list.length > MAX_ALERT_ROWS) {
+      box.appendChild(el('div', { cls: 'vts-empty', text: (list.length - MAX_ALERT_ROWS) + ' older alerts not listed (see /api/alerts)' }));
+    }
     VTS._freshIds = new Set();
     var counts = { emergency: 0, alarm: 0, warning: 0, caution: 0, info: 0 };
     list.forEach(function (a) { counts[a.severity] = (counts[a.severity] || 0) + 1; });
