@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import time
@@ -269,6 +270,41 @@ def run_core(config: Any, lines: Iterable[str]) -> list[Alert]:
     return alerts
 
 
+def learn_normal_traffic(config: Any, seeds: Sequence[int], hours: float, workdir: Path) -> Path:
+    """A normalcy model (`vts learn`) of simulated normal traffic (no incidents) for `course_anomaly`'s
+    off-route check, learnt on seeds other than the ones scored. Returns the model file."""
+    from vts.learn import learn
+    from vts.simulate.scenario import simulate
+
+    logs: list[Path] = []
+    for seed in seeds:
+        sim = simulate(config, seed=seed, hours=hours, incident_types=[])
+        path = workdir / f"normal-{seed}.nmea"
+        path.write_text("".join(line + "\n" for line in sim.nmea_lines()), encoding="ascii")
+        logs.append(path)
+    model, _summary = learn(logs, config_path=str(config.path) if config.path else None)
+    out = workdir / "normal-traffic.npz"
+    model.save(out)
+    return out
+
+
+def with_model(config: Any, model: Path) -> Any:
+    """A copy of the config whose `course_anomaly` rule uses this normalcy model."""
+    rules = dict(config.rules)
+    params = rules.get("course_anomaly")
+    if params is None or not hasattr(params, "model_path"):
+        return config
+    rules["course_anomaly"] = params.model_copy(update={"model_path": str(model.resolve())})
+    return config.model_copy(update={"rules": rules})
+
+
+def needs_model(config: Any) -> bool:
+    params = config.rules.get("course_anomaly")
+    return (
+        params is not None and getattr(params, "enabled", False) and not getattr(params, "model_path", None)
+    )
+
+
 def evaluate_seeds(
     config: Any,
     seeds: Sequence[int],
@@ -278,9 +314,36 @@ def evaluate_seeds(
     tolerance_s: float = DEFAULT_TOLERANCE_S,
     keep: Path | None = None,
     log: Any = None,
+    learn_seeds: Sequence[int] = (),
 ) -> Score:
+    """Simulate each seed, replay it through the core, score it; sum the scores. With `learn_seeds`
+    and no normalcy model in the config, one is learnt from normal traffic on those seeds first."""
     from vts.simulate.scenario import simulate
     from vts.simulate.truth import truth_dict
+
+    if learn_seeds and needs_model(config):
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="vts-evaluate-") as tmp:
+            t0 = time.perf_counter()
+            model = learn_normal_traffic(config, learn_seeds, hours, Path(tmp))
+            if keep is not None:
+                keep.mkdir(parents=True, exist_ok=True)
+                model = Path(shutil.copy(model, keep / model.name))
+            if log is not None:
+                log(
+                    f"learnt the normal-traffic model from seeds {', '.join(map(str, learn_seeds))} "
+                    f"({time.perf_counter() - t0:.1f} s)"
+                )
+            return evaluate_seeds(
+                with_model(config, model),
+                seeds,
+                hours,
+                incident_types=incident_types,
+                tolerance_s=tolerance_s,
+                keep=keep,
+                log=log,
+            )
 
     total = Score()
     for seed in seeds:
@@ -412,6 +475,12 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--keep", type=Path, default=None, help="with --hours: keep each seed's log, truth and alerts here"
     )
+    p.add_argument(
+        "--learn-seeds",
+        default="1001-1008",
+        help="with --hours: when the config gives course_anomaly no normalcy model, learn one from simulated "
+        "normal traffic on these seeds first (default 1001-1008; 'none' to skip)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -426,6 +495,7 @@ def main(args: argparse.Namespace) -> int:
 
             config = load_config(args.config)
             seeds = parse_seeds(args.seeds)
+            learn_seeds = [] if args.learn_seeds.strip().lower() == "none" else parse_seeds(args.learn_seeds)
             types = expand_types(args.incidents)
         except (ConfigError, ValueError) as e:
             print(f"vts evaluate: {e}", file=sys.stderr)
@@ -442,6 +512,7 @@ def main(args: argparse.Namespace) -> int:
             tolerance_s=args.tolerance,
             keep=args.keep,
             log=progress,
+            learn_seeds=learn_seeds,
         )
         header = f"vts evaluate: {len(seeds)} seed(s) ({args.seeds}), {args.hours:g} h each"
     else:

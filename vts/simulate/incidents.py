@@ -807,40 +807,61 @@ class IncidentMaker:
         )
 
     def off_route(self, t: float) -> Incident | None:
+        """A ship bound for Callao comes in by the usual approach, then at the lane entrance heads off
+        for waters between the lanes and the islands where no ship goes, wanders there and goes
+        back out to sea the same unusual way."""
         gate = self._gate("W")
-        # somewhere no ship goes: south of the lanes, off San Lorenzo and La Punta, outside every zone
-        target = self._south_of_lanes()
-        if target is None:
+        approach = self.places.inbound_lane_points()[0]
+        first = self._south_of_lanes()
+        second = self._south_of_lanes()
+        if first is None or second is None or distance(first, second) < 2000.0:
             return None
-        go = self._through(gate, target, 0.0, 10.0, end_kn=7.0, radius=300.0)
-        if go is None:
+        legs = [
+            self.traffic.large.route(gate, approach),
+            self.traffic.small.route(approach, first),
+            self.traffic.small.route(first, second),
+            self.traffic.small.route(second, gate),
+        ]
+        if any(leg is None for leg in legs):
             return None
-        back = self._through(target, gate, 0.0, 10.0, radius=300.0)
-        if back is None:
+        path: list[XY] = [gate]
+        for leg in legs:
+            path += leg[1:]  # type: ignore[index]
+        path = self._smooth(path, 300.0)
+        probe = make_transit(path, 0.0, 10.0, self.traffic.cap_large, start_kn=10.0, end_kn=10.0, accel=0.015)
+        t_dev = _time_near(probe, approach)
+        tr = make_transit(
+            path, t - t_dev, 10.0, self.traffic.cap_large, start_kn=10.0, end_kn=10.0, accel=0.015
+        )
+        if tr.start < self.t0 - 3600.0 or _time_near(tr, second) > self.t1:
             return None
-        path = go.points + back.points[1:]
-        speeds = go.speeds + back.speeds[1:]
-        probe = Transit(path, speeds, 0.0)
         data = self.ids.merchant(self.rng.choice(("container", "bulk")), "CALLAO", self.traffic.eta)
-        v = SimVessel(self.ids.mmsi(), "A", "off_route", "cargo", data, Plan([probe]), 0.0, probe.end)
-        # the anomaly starts where it leaves the lines the traffic uses (3 km before the turn)
-        t_dev = _time_near(probe, offset(target, bearing(target, gate), 3000.0))
-        tr = Transit(path, speeds, t - t_dev)
-        if tr.start < self.t0 - 3600.0 or tr.end < t:
-            return None
         v = SimVessel(
-            v.mmsi, "A", "off_route", "cargo", data, Plan([tr]), tr.start, tr.end, incident="course_anomaly"
+            self.ids.mmsi(),
+            "A",
+            "off_route",
+            "cargo",
+            data,
+            Plan([tr]),
+            tr.start,
+            tr.end,
+            incident="course_anomaly",
         )
         if not self._accept([v]):
             return None
-        t_turn = _time_near(tr, target)
+        # the anomaly lasts until she is back out west of the lane entrance
+        back_west = next(
+            (tt for tt in range(int(_time_near(tr, second)), int(tr.end), 10) if tr.at(tt).x < approach[0]),
+            int(tr.end),
+        )
         return self._incident(
             "course_anomaly:off_route",
             v.mmsi,
             t,
-            t_turn + 900.0,
-            target,
-            f"{data.name}, bound for Callao, leaves the approach for waters no traffic uses",
+            float(back_west),
+            first,
+            f"{data.name}, bound for Callao, turns off the approach at the lane entrance for waters no "
+            "traffic uses, and goes back out to sea",
         )
 
     def _south_of_lanes(self) -> XY | None:
