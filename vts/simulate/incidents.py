@@ -159,29 +159,33 @@ class IncidentMaker:
 
     # -- driver ----------------------------------------------------------------------------------
     def make(self, types: list[str]) -> list[Incident]:
+        """Place one incident of each type, spread over the window; a type that finds no time and
+        place free of conflicts on the first pass gets a second pass at other times."""
         order = list(types)
         self.rng.shuffle(order)
         span = self.t1 - self.t0
+        failed: list[str] = []
         for i, name in enumerate(order):
             base = self.t0 + span * (i + self.rng.uniform(0.15, 0.85)) / max(1, len(order))
-            maker = self._makers[name]
-            made = None
-            for attempt in range(TRIES):
-                t = (
-                    self.t0
-                    + 600.0
-                    + ((base - self.t0 - 600.0) + attempt * 17 * 60.0) % max(600.0, span - 1200.0)
-                )
-                made = maker(t)
-                if made is not None:
-                    break
-            if made is not None:
-                made.id = f"{len(self.incidents) + 1:03d}-{made.type}" + (
-                    f"-{made.kind}" if made.kind else ""
-                )
-                self.incidents.append(made)
+            if not self._place(name, base, 17 * 60.0):
+                failed.append(name)
+        for name in failed:
+            self._place(name, self.t0 + self.rng.uniform(0.0, span), 11 * 60.0)
         self.incidents.sort(key=lambda inc: inc.start)
+        for n, inc in enumerate(self.incidents, start=1):
+            inc.id = f"{n:03d}-{inc.type}" + (f"-{inc.kind}" if inc.kind else "")
         return self.incidents
+
+    def _place(self, name: str, base: float, step_s: float) -> bool:
+        span = self.t1 - self.t0
+        maker = self._makers[name]
+        for attempt in range(TRIES):
+            t = self.t0 + 600.0 + ((base - self.t0 - 600.0) + attempt * step_s) % max(600.0, span - 1200.0)
+            made = maker(t)
+            if made is not None:
+                self.incidents.append(made)
+                return True
+        return False
 
     def _accept(self, group: list[SimVessel], pairs: list[tuple[int, int]] | None = None) -> bool:
         exempt = {frozenset(p) for p in pairs or []}
@@ -620,7 +624,10 @@ class IncidentMaker:
         lane = self.world.zone("tss_inbound")
         a, b = self.places.lane_in
         start_pt = offset(b, bearing(a, b), 300.0)
-        origin = self.places.anchor_spots("anchorage_inner", self.rng, 1, spacing=100.0, margin=150.0)
+        # she weighs anchor at a free spot of the inner anchorage (well clear of the ships there)
+        occupied = [(k.x, k.y) for v in self.traffic.vessels if (k := v.kin(self.t0)) is not None]
+        spots = self.places.anchor_spots("anchorage_inner", self.rng, 12, spacing=100.0, margin=150.0)
+        origin = [p for p in spots if all(distance(p, q) > 500.0 for q in occupied)][:1]
         if not origin:
             return None
         head = self.traffic.service.route(origin[0], start_pt)
@@ -929,38 +936,62 @@ class IncidentMaker:
         )
 
     def cpa(self, t: float) -> Incident | None:
-        x = self._open_water(clear=1500.0)
-        if x is None:
+        """Where two usual routes cross: a ship from the west bound for the anchorage and a coaster
+        on the coastal route meet on collision courses and pass within a cable or so."""
+        spot = self._pick_anchor_spot()
+        northbound = self.rng.random() < 0.5
+        r1 = self.traffic.large.route(self._gate("W", "NW"), spot) if spot is not None else None
+        r2 = self.traffic.coastal_route(northbound)
+        if r1 is None or r2 is None or spot is None:
             return None
-        b1 = self.rng.uniform(0, 360)
-        b2 = (b1 + self.rng.choice((-1, 1)) * self.rng.uniform(65.0, 115.0)) % 360.0
-        s1, s2 = self.rng.uniform(9.0, 10.4), self.rng.uniform(8.0, 10.0)
-        leg = 5000.0
-        p1 = [offset(x, b1 + 180.0, leg), x, offset(x, b1, leg)]
+        s1, s2 = self.rng.uniform(9.0, 10.4), self.rng.uniform(9.0, 10.4)
+        probe1 = make_transit(
+            self._smooth(r1, 300.0), 0.0, s1, self.traffic.cap_large, start_kn=s1, end_kn=0.0, accel=0.012
+        )
+        probe2 = make_transit(r2, 0.0, s2, self.traffic.cap_large, start_kn=s2, end_kn=s2)
+        crossing = LineString(probe1.points).intersection(LineString(probe2.points))
+        if crossing.is_empty or crossing.geom_type not in ("Point", "MultiPoint"):
+            return None
+        pt = crossing if crossing.geom_type == "Point" else crossing.geoms[0]
+        x = (pt.x, pt.y)
+        k1, k2 = probe1.at(_time_near(probe1, x)), probe2.at(_time_near(probe2, x))
+        angle = abs(angle_diff(k1.cog, k2.cog))
+        if not 45.0 <= angle <= 135.0 or k1.sog < 6.0 or not self.world.zone("vts_area").contains(*x):
+            return None
         miss = self.rng.uniform(40.0, 110.0)
-        p2 = [offset(x, b2 + 180.0, leg), x, offset(x, b2, leg)]  # the timing sets the miss distance
-        zones = [z.geometry for z in self.world.zones.values() if z.kind != "area_of_interest"]
-        for pts in (p1, p2):
-            line = LineString(pts)
-            if self.world.land_buffer(300.0).intersects(line) or any(g.intersects(line) for g in zones):
-                return None
-        t_lag = miss / (s2 * 0.5144)
-        # both come in from the sea and go back out to it: nobody appears or vanishes inside the area
-        tr1 = self._crossing(p1, s1, t)
-        tr2 = self._crossing(p2, s2, t + t_lag)
-        if tr1 is None or tr2 is None or min(tr1.start, tr2.start) < self.t0 - 3600.0:
+        t_lag = miss / (k2.sog * 0.5144)
+        tr1 = make_transit(
+            probe1.points,
+            t - _time_near(probe1, x),
+            s1,
+            self.traffic.cap_large,
+            start_kn=s1,
+            end_kn=0.0,
+            accel=0.012,
+        )
+        tr2 = make_transit(
+            probe2.points,
+            t + t_lag - _time_near(probe2, x),
+            s2,
+            self.traffic.cap_large,
+            start_kn=s2,
+            end_kn=s2,
+        )
+        if min(tr1.start, tr2.start) < self.t0 - 3600.0:
             return None
+        hold = self.traffic._anchor_hold(spot, tr1.end, self.t1 + 3600.0, 190)
+        b1, b2 = k1.cog, k2.cog
         d1 = self.ids.merchant("general", "CALLAO", self.traffic.eta)
-        d2 = self.ids.merchant("bulk", "CHANCAY", self.traffic.eta)
+        d2 = self.ids.merchant("bulk", "CHANCAY" if northbound else "PISCO", self.traffic.eta)
         v1 = SimVessel(
             self.ids.mmsi(),
             "A",
             "close_quarters",
             "cargo",
             d1,
-            Plan([tr1]),
+            Plan([tr1, hold]),
             tr1.start,
-            tr1.end,
+            hold.end,
             incident="cpa",
         )
         v2 = SimVessel(

@@ -178,6 +178,7 @@ class Traffic:
         self._coastguard()
         self._berthed_and_movements(anchored, hours, scale)
         self._sea_to_anchor(max(0, round(hours / 2.0 * scale)))
+        self._coastal(max(1, round(hours / 1.5 * scale)))
         self._fishing(max(1, round(rng.uniform(2.0, 3.0) * hours * scale)))
         self._pleasure()
         self._finish_service_boats()
@@ -411,6 +412,36 @@ class Traffic:
                 self.channel_busy.append((start, t_out + 300.0))
                 return
             self.dc.accept([ship])
+
+    def coastal_route(self, northbound: bool) -> list[XY] | None:
+        """The coastal route past Callao (ships between Chancay and the south), outside the port's zones."""
+        a, b = self.places.gates.get("N"), self.places.gates.get("SW")
+        if a is None or b is None:
+            return None
+        route = self.large.route(b, a) if northbound else self.large.route(a, b)
+        return None if route is None else self._smooth(route, 400.0)
+
+    def _coastal(self, n: int) -> None:
+        """Coastal traffic passing the bay offshore, north- and southbound."""
+        rng = self.rng
+        for _ in range(n):
+            northbound = rng.random() < 0.5
+            path = self.coastal_route(northbound)
+            if path is None:
+                return
+            kind = rng.choice(("bulk", "container", "general", "tanker"))
+            data = self.ids.merchant(kind, "CHANCAY" if northbound else "PISCO", self.eta)
+            speed = rng.uniform(10.0, 13.0)
+            t_wanted = self.t0 + rng.uniform(-1.5, (self.t1 - self.t0) / 3600.0 - 0.5) * 3600.0
+            for attempt in range(MAX_TRIES):
+                tr = make_transit(
+                    path, t_wanted + attempt * 6 * 60.0, speed, self.cap_large, start_kn=speed, end_kn=speed
+                )
+                v = self._merchant(
+                    data, f"{kind}_passing", "tanker" if kind == "tanker" else "cargo", Plan([tr])
+                )
+                if self._try_accept([v], [], v.mmsi):
+                    break
 
     def _sea_to_anchor(self, n: int) -> None:
         rng = self.rng
