@@ -13,6 +13,7 @@ from tests.rule_helpers import (
     moving,
     of_type,
     offset,
+    position,
     run,
     states,
     static,
@@ -51,9 +52,8 @@ def craft_visit(
     if with_static:
         out.append(static(mmsi, t0 - 60, name="DON LUCHO", ship_type=37, length=9, ais_class="B"))
     out += stationary(mmsi, t0, minutes=minutes, at=at, every_s=30, sog=0.4, ais_class="B", **kw)  # type: ignore[arg-type]
-    out += moving(
-        mmsi, t0 + minutes * 60 + 30, minutes=3, start=at, cog=0, sog=8.0, every_s=30, ais_class="B"
-    )
+    # leaving: the first fix after the stay is already 30 s (120 m) under way
+    out += moving(mmsi, t0 + minutes * 60, minutes=3, start=at, cog=0, sog=8.0, every_s=30, ais_class="B")[1:]
     return out
 
 
@@ -181,3 +181,30 @@ def test_rule_can_be_switched_off() -> None:
     spot = offset(ANCHORAGE, north_m=40, east_m=0)
     alerts = run(make_core(config), merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=10, at=spot)))
     assert of_type(alerts, "alongside") == []
+
+
+def test_slow_class_b_reporting_every_3_minutes_is_bridged() -> None:
+    # a slow Class B craft reports every 3 minutes: it arrives (fix at 0 s, still at 5 kn, 80 m off),
+    # lies alongside (fixes at 212 s and 390 s), leaves at 570 s; alongside for ~8 minutes in truth
+    spot = offset(ANCHORAGE, north_m=80)
+    craft = [
+        position(CRAFT, T0, spot, sog=5.0, ais_class="B"),
+        position(CRAFT, T0 + 212, offset(spot, east_m=3), sog=0.0, ais_class="B"),
+        position(CRAFT, T0 + 390, offset(spot, east_m=5), sog=0.0, ais_class="B"),
+        position(CRAFT, T0 + 570, offset(spot, north_m=400), sog=6.7, ais_class="B"),
+    ]
+    history = moving(
+        CRAFT,
+        T0 - 600,
+        minutes=9,
+        start=offset(spot, north_m=-2800),
+        cog=0,
+        sog=5.0,
+        every_s=30,
+        ais_class="B",
+    )
+    steps = of_type(run(make_core(), merge(anchored_ship(T0 - 900), history, craft)), "alongside")
+    assert (
+        states(steps)[0] == "raised" and states(steps)[-1] == "cleared" and states(steps).count("raised") == 1
+    )
+    assert steps[0].time == T0 + 212 and steps[0].details["duration_s"] == 212.0

@@ -12,6 +12,7 @@ from tests.rule_helpers import (
     moving,
     of_type,
     offset,
+    position,
     run,
     set_rule,
     states,
@@ -100,3 +101,30 @@ def test_boats_moored_side_by_side_in_a_mooring_field_are_silent() -> None:
 def test_tug_type_meeting_a_ship_is_silent() -> None:
     reports = merge(meeting(15), static(B, T0 - 60, name="TUG", ship_type=52, length=30))
     assert of_type(run(make_core(), reports), "rendezvous") == []
+
+
+def test_slow_class_b_pair_reporting_every_3_minutes_is_bridged() -> None:
+    # two slow Class B boats (a report every 3 min each) lie 60-100 m apart from 0 s to ~12 min;
+    # the fixes that show them both slow and close span only 9 minutes, the meeting 12
+    here = offset(OPEN_WATER, north_m=1000)
+    a = [position(A, T0 + i * 180, offset(here, east_m=i), sog=0.7, ais_class="B") for i in range(4)]
+    b = [position(B, T0 + 2 + i * 180, offset(here, east_m=80 + i), sog=0.6, ais_class="B") for i in range(4)]
+    arrive_a = moving(
+        A, T0 - 600, minutes=9.5, start=offset(here, north_m=-2200), cog=0, sog=7.0, every_s=30, ais_class="B"
+    )
+    arrive_b = moving(
+        B,
+        T0 - 598,
+        minutes=9.5,
+        start=offset(here, north_m=2200, east_m=80),
+        cog=180,
+        sog=7.0,
+        every_s=30,
+        ais_class="B",
+    )
+    leave_a = moving(
+        A, T0 + 720, minutes=4, start=offset(here, east_m=4), cog=270, sog=7.0, every_s=30, ais_class="B"
+    )
+    steps = of_type(run(make_core(), merge(arrive_a, arrive_b, a, b, leave_a)), "rendezvous")
+    assert steps and steps[0].state == "raised"
+    assert steps[0].details["duration_s"] >= 600

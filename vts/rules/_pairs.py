@@ -1,10 +1,22 @@
 """Bookkeeping for pairwise proximity rules (alongside, rendezvous): how long two vessels have
-been close, observed on the reports of either, with no interpolation across reception gaps."""
+been close, observed on the reports of either, with no interpolation across reception gaps.
+
+Slow Class B craft report only every 3 minutes, so a spell is seen on few fixes. When a spell
+starts, the rule may date it back to the vessels' previous fixes (`previous_fix`, `since`) if they
+were already close there and moved slowly in between (the interval is then bridged, as Global
+Fishing Watch interpolates tracks between fixes) — never across more than `max_gap_s`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from vts.spatial import approx_distance_m
+
+if TYPE_CHECKING:
+    from vts.tracker import Fix, VesselState
+
+KNOT_MS = 1852.0 / 3600.0
 
 PairKey = tuple[int, int]
 
@@ -38,12 +50,22 @@ class PairWatch:
     def get(self, key: PairKey) -> Proximity | None:
         return self._pairs.get(key)
 
-    def observe_close(self, key: PairKey, now: float, distance_m: float) -> Proximity:
+    def starts_spell(self, key: PairKey, now: float) -> bool:
+        """Whether a close observation at `now` would start a new spell (none, or after a gap)."""
+        prox = self._pairs.get(key)
+        return prox is None or now - prox.last > self.max_gap_s
+
+    def observe_close(
+        self, key: PairKey, now: float, distance_m: float, *, since: float | None = None
+    ) -> Proximity:
+        """A close observation at `now`. `since`: when a new spell starts, the earlier time the
+        evidence shows it began (the previous fixes were already close, with slow movement between)."""
         prox = self._pairs.get(key)
         if prox is not None and now < prox.first:
             return prox  # older evidence than the spell itself: nothing new
         if prox is None or now - prox.last > self.max_gap_s:
-            prox = Proximity(first=now, last=now, closest_m=distance_m, last_m=distance_m)
+            first = now if since is None or not 0.0 <= now - since <= self.max_gap_s else since
+            prox = Proximity(first=first, last=now, closest_m=distance_m, last_m=distance_m)
             self._pairs[key] = prox
             for m in key:
                 self._by_vessel.setdefault(m, set()).add(key)
@@ -70,3 +92,17 @@ class PairWatch:
     def stale(self, now: float, older_than_s: float) -> list[PairKey]:
         """Pairs not observed close for more than `older_than_s`, sorted."""
         return sorted(k for k, p in self._pairs.items() if now - p.last > older_than_s)
+
+
+def previous_fix(vessel: VesselState, max_speed_kn: float, max_gap_s: float) -> Fix | None:
+    """The fix before the vessel's latest one, when the vessel moved from it to the latest at under
+    `max_speed_kn` (implied speed) within `max_gap_s`; else None."""
+    trail = vessel.trail
+    if len(trail) < 2:
+        return None
+    prev, cur = trail[-2], trail[-1]
+    dt = cur.time - prev.time
+    if dt <= 0 or dt > max_gap_s:
+        return None
+    implied_kn = approx_distance_m(prev.lat, prev.lon, cur.lat, cur.lon) / dt / KNOT_MS
+    return prev if implied_kn < max_speed_kn else None

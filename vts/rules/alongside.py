@@ -40,7 +40,7 @@ from vts.rules._common import (
     is_vessel_mmsi,
     label,
 )
-from vts.rules._pairs import PairKey, PairWatch, Proximity
+from vts.rules._pairs import PairKey, PairWatch, Proximity, previous_fix
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import has_no_static, is_large_vessel, is_moored_or_anchored, is_night, is_small_craft
@@ -125,6 +125,8 @@ class AlongsideRule(Rule):
         slow = sog is None or sog < p.max_speed_kn
         if not slow:
             for key in self._pairs.pairs_of(vessel.mmsi):
+                if key[0] == vessel.mmsi:
+                    self._last_evidence(key, vessel, ctx)
                 self._end(key, ctx, f"{vessel.mmsi} under way ({sog:.1f} kn)")
             return
         due = self._next_check.get(vessel.mmsi)
@@ -204,13 +206,33 @@ class AlongsideRule(Rule):
             return
         # the ship lies still: the evidence of the craft being close dates from the craft's own fix
         seen = craft.position_time if craft.position_time is not None else ctx.now
-        prox = self._pairs.observe_close(key, seen, dist)
+        since = None
+        if self._pairs.starts_spell(key, seen):
+            prev = previous_fix(craft, p.max_speed_kn, p.max_gap_minutes * 60.0)
+            if prev is not None and hull_geometry(ship, prev.lat, prev.lon)[0] <= p.distance_m:
+                since = prev.time  # already close at its previous fix, and slow since
+        prox = self._pairs.observe_close(key, seen, dist, since=since)
         if end is not None:
             prox.extra["end"], prox.extra["side"] = end, side
         if prox.duration() >= p.min_minutes * 60.0:
             if ctx.alerts.is_active(TYPE, craft.mmsi, ship.mmsi) or in_watched_area(
                 ctx.zones, craft.lat, craft.lon
             ):
+                self._hold(craft, ship, prox, ctx)
+
+    def _last_evidence(self, key: PairKey, craft: VesselState, ctx: RuleContext) -> None:
+        """The craft reports speed again: if it is still close and has hardly moved since its
+        previous fix, it lay alongside until this fix (it is only now getting under way)."""
+        p = self.p
+        ship = ctx.tracker.get(key[1])
+        if ship is None or ship.lat is None or craft.lat is None or craft.lon is None:
+            return
+        if previous_fix(craft, p.max_speed_kn, p.max_gap_minutes * 60.0) is None:
+            return
+        dist = hull_geometry(ship, craft.lat, craft.lon)[0]
+        if dist <= p.distance_m and craft.position_time is not None:
+            prox = self._pairs.observe_close(key, craft.position_time, dist)
+            if prox.duration() >= p.min_minutes * 60.0:
                 self._hold(craft, ship, prox, ctx)
 
     def _hold(self, craft: VesselState, ship: VesselState, prox: Proximity, ctx: RuleContext) -> None:

@@ -27,7 +27,7 @@ from vts.rules._common import (
     is_vessel_mmsi,
     label,
 )
-from vts.rules._pairs import PairKey, PairWatch, Proximity
+from vts.rules._pairs import PairKey, PairWatch, Proximity, previous_fix
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import approx_distance_m
 from vts.vessel_class import is_moored_or_anchored
@@ -91,6 +91,7 @@ class RendezvousRule(Rule):
             self._next_check[vessel.mmsi] = ctx.now + p.check_every_s
         if not self._eligible(vessel, ctx):
             for key in self._pairs.pairs_of(vessel.mmsi):
+                self._last_evidence(key, vessel, ctx)
                 self._end(
                     key, ctx, "under way or exempt" if sog is None or sog >= p.max_speed_kn else "exempt"
                 )
@@ -122,7 +123,10 @@ class RendezvousRule(Rule):
                 continue
             # evidence of both being there: as old as the older of their two fixes
             observed = min(ctx.now, ov.position_time)
-            prox = self._pairs.observe_close(key, observed, dist)
+            since = None
+            if self._pairs.starts_spell(key, observed):
+                since = self._close_since(vessel, ov)
+            prox = self._pairs.observe_close(key, observed, dist, since=since)
             if prox.duration() >= p.min_minutes * 60.0 and not ctx.alerts.is_active(TYPE, *key):
                 if self._neighbours_at_anchor(vessel, ov, ctx) or not in_watched_area(ctx.zones, *report_pos):
                     continue
@@ -153,6 +157,42 @@ class RendezvousRule(Rule):
         if is_allowlisted(ctx.allowlists, v.mmsi, p.exempt_roles):
             return False
         return not in_kinds(ctx.zones, v.mmsi, p.exempt_zone_kinds)
+
+    def _last_evidence(self, key: PairKey, vessel: VesselState, ctx: RuleContext) -> None:
+        """The vessel reports speed again: if it is still close to the other and has hardly moved
+        since its previous fix, the meeting lasted until this fix (it is only now getting under way)."""
+        p = self.p
+        other = ctx.tracker.get(key[0] if key[1] == vessel.mmsi else key[1])
+        if (
+            other is None
+            or other.lat is None
+            or other.lon is None
+            or vessel.lat is None
+            or vessel.lon is None
+        ):
+            return
+        if (
+            vessel.position_time is None
+            or previous_fix(vessel, p.max_speed_kn, p.max_gap_minutes * 60.0) is None
+        ):
+            return
+        dist = approx_distance_m(vessel.lat, vessel.lon, other.lat, other.lon)
+        if dist <= p.distance_m:
+            prox = self._pairs.observe_close(key, vessel.position_time, dist)
+            if prox.duration() >= p.min_minutes * 60.0:
+                self._hold(key, prox, ctx)
+
+    def _close_since(self, a: VesselState, b: VesselState) -> float | None:
+        """When both were already close at their previous fixes, moving slowly since: the later of
+        those two fix times (the spell is dated back to it); else None."""
+        gap = self.p.max_gap_minutes * 60.0
+        pa = previous_fix(a, self.p.max_speed_kn, gap)
+        pb = previous_fix(b, self.p.max_speed_kn, gap)
+        if pa is None or pb is None:
+            return None
+        if approx_distance_m(pa.lat, pa.lon, pb.lat, pb.lon) > self.p.distance_m:
+            return None
+        return max(pa.time, pb.time)
 
     def _neighbours_at_anchor(self, a: VesselState, b: VesselState, ctx: RuleContext) -> bool:
         """Both at anchor or moored inside an anchorage (a mooring field, ships swinging at anchor)."""
