@@ -19,9 +19,10 @@
   usual routes, for `off_route_minutes` (10, the anchors' "low-likelihood runs of 10 minutes") goes
   where the learned traffic model (`vts.normalcy`, written by ``vts learn``, loaded from
   `model_path`) says ships do not go: mean anomaly over the window at or above
-  `off_route_threshold` (`vts.normalcy.OffRouteWatch`). Only judged inside the VTS area (zones of
-  kind ``area_of_interest``, or anywhere when the configuration has none). Without a model this
-  kind is off.
+  `off_route_threshold` (`vts.normalcy.OffRouteWatch`); not raised for a vessel already reported
+  erratic or stopping after departure in the last `off_route_after_event_minutes` (30). Only
+  judged inside the VTS area (zones of kind ``area_of_interest``, or anywhere when the
+  configuration has none). Without a model this kind is off.
 
 Nothing is judged while a duplicate_mmsi alert is active for the vessel: two ships' fixes interleaved
 on one track make turns and turn-backs that neither ship sailed.
@@ -81,6 +82,9 @@ class CourseAnomalyParams(RuleParams):
     off_route_threshold: float = Field(0.6, gt=0, le=1)
     off_route_normal_below: float = Field(0.2, ge=0, le=1, description="mean that counts as on the routes")
     off_route_min_sog_kn: float = Field(3.0, ge=0)
+    off_route_after_event_minutes: float = Field(
+        30.0, ge=0, description="no off_route for a vessel reported erratic or stopping this recently"
+    )
     exempt_categories: list[str] = Field(
         default_factory=lambda: ["tug", "pilot", "sar", "law_enforcement", "fishing", "sailing"]
     )
@@ -124,6 +128,8 @@ class CourseAnomalyRule(Rule):
         self._turns: dict[int, _Turns] = {}
         self._departures: dict[int, _Departure] = {}
         self._off: dict[int, OffRouteWatch] = {}
+        self._last_event: dict[int, float] = {}
+        """Time of each vessel's last erratic / stop_after_departure event."""
         self._model: NormalcyModel | None = None
         self._model_tried = False
 
@@ -161,6 +167,7 @@ class CourseAnomalyRule(Rule):
         self._turns.pop(mmsi, None)
         self._departures.pop(mmsi, None)
         self._off.pop(mmsi, None)
+        self._last_event.pop(mmsi, None)
 
     # -- wrong way -----------------------------------------------------------------------------------
     def _check_wrong_way(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -255,6 +262,7 @@ class CourseAnomalyRule(Rule):
             return
         span = report.time - st.turns[0]
         st.turns.clear()
+        self._last_event[vessel.mmsi] = report.time
         ctx.alerts.event(
             type=self.id,
             mmsi=vessel.mmsi,
@@ -305,6 +313,7 @@ class CourseAnomalyRule(Rule):
         if what is None:
             return
         del self._departures[vessel.mmsi]
+        self._last_event[vessel.mmsi] = report.time
         ctx.alerts.event(
             type=self.id,
             mmsi=vessel.mmsi,
@@ -365,6 +374,14 @@ class CourseAnomalyRule(Rule):
         layer = model.layer_for("large" if p.model_layer == "large" else "all")
         score = model.anomaly(report.lat, report.lon, report.cog, layer)
         step = st.feed(report.time, score)
+        recent = self._last_event.get(vessel.mmsi)
+        if (
+            step == "raise"
+            and recent is not None
+            and report.time - recent < p.off_route_after_event_minutes * 60
+        ):
+            st.active = False  # already reported as erratic / stop after departure: one story, one alert
+            return
         if step in ("raise", "hold"):
             stats = model.stats(report.lat, report.lon, report.cog, layer)
             mean = st.mean()
