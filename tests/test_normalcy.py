@@ -162,3 +162,10 @@ def test_off_route_watch_needs_the_routes_first_and_a_covered_window() -> None:
     assert [w.feed(t, 0.0) for t in range(1500, 2400, 60)].count("clear") == 1
     never = OffRouteWatch(window_s=600)
     assert {never.feed(t, 1.0) for t in range(0, 1800, 60)} == {None}
+
+
+def test_vts_learn_reports_an_unwritable_output(tmp_path: Path) -> None:
+    log = tmp_path / "one.nmea"
+    msg = {"type": 1, "mmsi": 725000601, "lat": LAT0, "lon": LON0, "speed": 10, "course": 90}
+    log.write_text(_tagged(1_768_496_400, encode_dict(msg, talker_id="AI", sentence_type="VDM")[0]) + "\n")
+    assert vts_main(["learn", str(log), "--out", str(tmp_path / "no" / "such" / "dir" / "m.npz")]) == 1

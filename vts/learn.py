@@ -13,6 +13,7 @@ import argparse
 import gzip
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from vts.config import ConfigError, load_config
@@ -34,12 +35,13 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-sog", type=float, default=1.0, help="fixes slower than this (kn) are not learned")
 
 
-def _open(path: Path) -> list[bytes]:
+def _lines(path: Path) -> Iterator[bytes]:
+    """The lines of a plain or gzip log, streamed (a month of traffic need not fit in memory)."""
     with open(path, "rb") as f:
         head = f.read(2)
     opener = gzip.open if head == b"\x1f\x8b" else open
     with opener(path, "rb") as f:  # type: ignore[operator]
-        return f.read().splitlines()  # type: ignore[no-any-return]
+        yield from f
 
 
 def learn(
@@ -53,7 +55,7 @@ def learn(
         ingest = Ingest()
         tracker = Tracker(config.tracker)
         next_prune: float | None = None
-        for line in _open(path):
+        for line in _lines(path):
             lines += 1
             reports: list[Report] = ingest.feed(line, path.name, None)
             for report in reports:
@@ -100,11 +102,18 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"vts learn: {exc}", file=sys.stderr)
         return 2
+    except (OSError, EOFError) as exc:
+        print(f"vts learn: cannot read the logs: {exc}", file=sys.stderr)
+        return 1
     if summary["fixes_used"] == 0:
         print("vts learn: no fix under way in the logs; nothing to learn", file=sys.stderr)
         return 1
     out = Path(args.out)
-    model.save(out)
+    try:
+        model.save(out)
+    except OSError as exc:
+        print(f"vts learn: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(
         f"learned {summary['fixes_used']} fixes of {summary['vessels']} vessels "
         f"({summary['large_vessels']} large) from {summary['lines']} lines: "
