@@ -3,15 +3,16 @@
 
 The spell is observed on the reports of either vessel (each report looks up its neighbours in the
 spatial grid, so the cost does not grow with the size of the picture) and is not bridged across a
-silence of more than `max_gap_minutes` (5), as Global Fishing Watch does not interpolate encounters
-across gaps. Left out: allow-listed tugs, pilots and coastguard (`exempt_roles`) and the service
-ship types (`exempt_ship_types`: pilot, SAR, tug, port tender, law enforcement), whose work is
-meeting ships; a vessel inside a berth, terminal or fishing dock (`exempt_zone_kinds`: ships moored
-at the same berth are neighbours, not a rendezvous); two vessels both at anchor or moored inside an
-anchorage or mooring field (`anchored_zone_kinds`); a pair outside the watched area; and a pair
-already reported as alongside (the more specific alert). The alert (key: the lower MMSI, the other
-as `other_mmsi`) clears when the two are more than `distance_m` + `clear_margin_m` apart, one gets
-under way, or the pair is not observed close for `lost_minutes`."""
+silence of more than `max_gap_minutes` (7: one lost 3-minute report of a slow Class B boat is not a
+gap), as Global Fishing Watch does not interpolate encounters across gaps. Left out: allow-listed
+tugs, pilots and coastguard (`exempt_roles`) and the service ship types (`exempt_ship_types`: pilot,
+SAR, tug, port tender, law enforcement), whose work is meeting ships; a vessel inside a berth,
+terminal or fishing dock (`exempt_zone_kinds`: ships moored at the same berth are neighbours, not a
+rendezvous); two vessels both at anchor or moored inside an anchorage or mooring field
+(`anchored_zone_kinds`); a pair outside the watched area; and a pair already reported as alongside
+(the more specific alert). The alert (key: the lower MMSI, the other as `other_mmsi`) clears when
+the two are more than `distance_m` + `clear_margin_m` apart, one gets under way, or the pair is not
+observed close for `lost_minutes`."""
 
 from __future__ import annotations
 
@@ -44,12 +45,17 @@ class RendezvousParams(RuleParams):
     min_minutes: float = Field(10.0, ge=0, description="for at least this long")
     max_speed_kn: float = Field(3.0, gt=0, description="both under this SOG")
     clear_margin_m: float = Field(50.0, ge=0, description="hysteresis: clears beyond distance_m + this")
-    max_gap_minutes: float = Field(5.0, gt=0, description="a longer silence of the pair restarts the spell")
+    max_gap_minutes: float = Field(
+        7.0,
+        gt=0,
+        description="a longer silence of the pair restarts the spell (two 3-minute slow Class B "
+        "intervals and slack: one lost message does not break it)",
+    )
     lost_minutes: float = Field(10.0, gt=0, description="an alert clears when the pair is not seen this long")
     check_every_s: float = Field(
         10.0, ge=0, description="look at a slow vessel's neighbourhood at most this often (event time)"
     )
-    stale_position_minutes: float = Field(5.0, gt=0, description="ignore a neighbour whose last fix is older")
+    stale_position_minutes: float = Field(7.0, gt=0, description="ignore a neighbour whose last fix is older")
     exempt_roles: list[str] = Field(
         default_factory=lambda: ["tug", "pilot", "coastguard"], description="allow-lists exempt"
     )
@@ -104,6 +110,8 @@ class RendezvousRule(Rule):
         ):
             if other == vessel.mmsi:
                 continue
+            key: PairKey = (min(vessel.mmsi, other), max(vessel.mmsi, other))
+            seen.add(key)  # still near: a silent or stale partner is not "apart"
             ov = ctx.tracker.get(other)
             if (
                 ov is None
@@ -112,8 +120,6 @@ class RendezvousRule(Rule):
                 or not self._eligible(ov, ctx)
             ):
                 continue
-            key: PairKey = (min(vessel.mmsi, other), max(vessel.mmsi, other))
-            seen.add(key)
             if dist > p.distance_m:
                 continue
             if ctx.alerts.is_active("alongside", vessel.mmsi, other) or ctx.alerts.is_active(
