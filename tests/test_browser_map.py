@@ -9,6 +9,9 @@ never try to leave loopback. A screenshot is written to tests/artifacts/map_repl
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -61,7 +64,12 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[WebServer, Core, AlertSt
     core = Core(config, store=store)
     replay = Replay(core)
     replay.prime(6)
-    clock = {"mode": "replay", "speed": 40}
+    clock = {
+        "mode": "replay",
+        "speed": 40,
+        "event_time_iso": None,
+        "sources": [],  # shape of vts.sources.runner.FeedHealth; per-source rates then come from the server
+    }
     async with WebServer(config, core, store, lambda: clock, port=0) as web:
         task = asyncio.create_task(replay.run())
         try:
@@ -144,6 +152,39 @@ async def test_live_map_during_replay(served, chromium_page) -> None:  # type: i
     assert await page.locator('img[src="x"]').count() == 0
     assert session.dialogs == []
 
+    # a click on the ship symbol (canvas hit-testing) opens its details; hovering shows a text tooltip
+    async def point_of(mmsi: int) -> dict[str, float]:
+        await page.evaluate(
+            f"() => {{ VTS.map.setView(VTS.layer.getLayer({mmsi}).getLatLng(), 13, {{animate: false}}); }}"
+        )
+        await page.wait_for_timeout(300)
+        xy = await page.evaluate(
+            f"() => {{ const p = VTS.map.latLngToContainerPoint(VTS.layer.getLayer({mmsi}).getLatLng());"
+            " const r = VTS.map.getContainer().getBoundingClientRect();"
+            " return {x: r.left + p.x, y: r.top + p.y}; }"
+        )
+        return xy
+
+    await page.evaluate("() => { VTS.layer.stop(); }")  # hold the picture still while aiming
+    xy = await point_of(MOVER)
+    await page.mouse.click(xy["x"], xy["y"])
+    await page.wait_for_function(
+        "() => document.getElementById('vts-details-name')?.textContent === 'PACIFIC TRADER'", timeout=5000
+    )
+    xy = await point_of(MARKUP_MMSI)
+    await page.mouse.move(xy["x"], xy["y"])
+    tooltip = page.locator(".leaflet-tooltip", has_text=str(MARKUP_MMSI))
+    await tooltip.wait_for(timeout=5000)
+    assert MARKUP_NAME in await tooltip.inner_text()
+    assert await tooltip.locator("b").count() == 1 and await tooltip.locator("i").count() == 0
+    await page.evaluate("() => { VTS.layer.start(); }")
+    await page.evaluate(f"() => {{ VTS.select({XSS_MMSI}, true); }}")
+
+    # zone kinds are layers that can be toggled
+    overlays = await page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    for kind_layer in ("Anchorages", "Security zones", "Lanes and channels", "Vessels"):
+        assert any(kind_layer in o for o in overlays), overlays
+
     # trail of the selected vessel is drawn
     assert await page.evaluate("() => VTS.trail.getLayers().length") == 1
 
@@ -164,3 +205,66 @@ async def test_live_map_during_replay(served, chromium_page) -> None:  # type: i
     assert path.stat().st_size > 10_000
     assert session.outside == [], f"requests tried to leave loopback: {session.outside}"
     assert session.page_errors == []
+
+
+async def test_vts_replay_serve_and_map_out(tmp_path: Path, chromium_page) -> None:  # type: ignore[no-untyped-def]
+    """The real command: `vts replay LOG --speed X --serve --port 0 --map-out FILE --store DB`."""
+    log = tmp_path / "scene.nmea"
+    with log.open("w", encoding="ascii") as f:
+        for _, lines in scene(seconds=600.0, step=10.0, sart_from=120.0):
+            f.writelines(line + "\n" for line in lines)
+    report = tmp_path / "report.html"
+    cmd = [
+        sys.executable, "-m", "vts", "replay", str(log), "--speed", "60", "--serve", "--port", "0",
+        "--map-out", str(report), "--store", str(tmp_path / "alerts.sqlite3"), "--no-progress",
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=str(Path(__file__).parent.parent),
+    )
+    try:
+        url = None
+        assert proc.stderr is not None
+        while url is None:
+            line = (await asyncio.wait_for(proc.stderr.readline(), timeout=30)).decode()
+            assert line, "vts replay ended before serving"
+            match = re.search(r"map at (http://127\.0\.0\.1:\d+/)", line)
+            url = match.group(1) if match else None
+        page = chromium_page.page
+        await page.goto(url)
+        await page.wait_for_function("() => Number(document.body.dataset.vessels || 0) >= 4", timeout=15000)
+        first = await vessel_position(page, MOVER)
+        await page.wait_for_function(
+            "([m, p]) => { const l = VTS.layer.getLayer(m); const q = l && l.getLatLng();"
+            " return q && (q.lat !== p[0] || q.lng !== p[1]); }",
+            arg=[MOVER, first],
+            timeout=15000,
+        )
+        await page.locator(".vts-alert.sev-emergency").first.wait_for(timeout=20000)
+        assert "replay" in await page.locator("#vts-feed").inner_text()
+        assert "scene.nmea" in await page.locator("#vts-sources").inner_text()
+        # the log ends (600 s at x60): the report is written and the map keeps serving
+        for _ in range(100):
+            if report.exists():
+                break
+            await asyncio.sleep(0.2)
+        assert report.exists()
+        await page.reload()
+        await page.wait_for_function("() => Number(document.body.dataset.vessels || 0) >= 4", timeout=15000)
+        await page.locator(".vts-alert.sev-emergency").first.wait_for(
+            timeout=10000
+        )  # still there after the end
+        assert "100%" in await page.locator("#vts-feed").inner_text()
+        await chromium_page.screenshot("replay_serve.png")
+        assert chromium_page.outside == []
+        assert chromium_page.page_errors == []
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=15)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+    assert "VTSReport.init" in report.read_text(encoding="utf-8")

@@ -499,21 +499,47 @@
   // -- feed health ---------------------------------------------------------------------------------
   function setConn(ok) {
     var c = document.getElementById('vts-conn');
-    c.textContent = ok ? 'live' : 'NO CONNECTION';
+    c.textContent = ok ? 'connected' : 'NO CONNECTION';
     c.className = ok ? '' : 'vts-conn-bad';
   }
 
-  function feedText(feed) {
-    // `feed` is the daemon's / replay's clock_info: show the clock and speed when given.
+  // `feed` is the daemon's / replay's clock_info (vts.sources.runner.FeedHealth): mode, speed,
+  // event_time_iso (the replay clock), progress, and per source: state, msgs_per_s, last message.
+  var BAD_STATES = { retrying: 1, failed: 1, stopped: 1, connecting: 1, waiting: 1 };
+
+  function feedClock(feed) {
     var parts = [];
-    if (!feed) return parts;
-    var clock = feed.replay_clock || feed.clock || feed.replay_time;
-    var speed = feed.speed !== undefined ? feed.speed : feed.replay_speed;
-    if (feed.mode) parts.push(String(feed.mode));
-    if (clock) parts.push('clock ' + (typeof clock === 'number' ? fmtDateTime(new Date(clock * 1000).toISOString()) : fmtDateTime(clock)));
-    if (speed !== undefined && speed !== null) parts.push('×' + speed);
-    if (feed.finished || feed.done) parts.push('(log ended)');
-    return parts;
+    if (!feed || !feed.mode) return 'live';
+    parts.push(String(feed.mode));
+    if (feed.mode !== 'live' && feed.event_time_iso) parts.push(fmtDateTime(feed.event_time_iso));
+    if (feed.speed !== undefined && feed.speed !== null) parts.push('×' + feed.speed);
+    if (feed.progress !== undefined && feed.progress !== null) parts.push(Math.round(feed.progress * 100) + '%');
+    return parts.join(' ');
+  }
+
+  function renderSources(s) {
+    var box = document.getElementById('vts-sources');
+    clear(box);
+    var feedSources = s.feed && Array.isArray(s.feed.sources) && s.feed.sources.length ? s.feed.sources : null;
+    var items = feedSources
+      ? feedSources.map(function (x) { return { name: x.name, rate: x.msgs_per_s || 0, state: x.state }; })
+      : Object.keys(s.sources).map(function (k) { return { name: k, rate: s.sources[k].msgs_per_s, state: null }; });
+    if (items.length === 0) { box.textContent = 'no feed yet'; return; }
+    items.forEach(function (x, i) {
+      if (i) box.appendChild(document.createTextNode(' · '));
+      var bad = x.state && BAD_STATES[x.state];
+      var span = el('span', { text: x.name + ' ' + Number(x.rate).toFixed(1) + '/s' + (bad ? ' (' + x.state + ')' : ''), title: x.state || '' });
+      if (bad) span.className = 'vts-conn-bad';
+      box.appendChild(span);
+    });
+  }
+
+  function lastMessage(s) {
+    var last = s.last_message_time;
+    if (s.feed && Array.isArray(s.feed.sources)) {
+      s.feed.sources.forEach(function (x) { if (x.last_message_iso && (!last || x.last_message_iso > last)) last = x.last_message_iso; });
+    }
+    return last || s.event_time;
   }
 
   VTS.refreshStats = function () {
@@ -521,11 +547,9 @@
       VTS.stats = s;
       setConn(true);
       document.getElementById('vts-vessels').textContent = s.vessels_positioned + ' / ' + s.vessels;
-      document.getElementById('vts-last').textContent = fmtDateTime(s.last_message_time || s.event_time);
-      var src = Object.keys(s.sources).map(function (k) { return k + ' ' + s.sources[k].msgs_per_s.toFixed(1) + '/s'; });
-      document.getElementById('vts-sources').textContent = src.length ? src.join(' · ') : 'no reports yet';
-      var feed = feedText(s.feed);
-      document.getElementById('vts-feed').textContent = feed.length ? feed.join(' ') : 'live';
+      document.getElementById('vts-last').textContent = fmtDateTime(lastMessage(s));
+      renderSources(s);
+      document.getElementById('vts-feed').textContent = feedClock(s.feed);
     }).catch(function () { setConn(false); });
   };
 
@@ -616,7 +640,7 @@
     operator.addEventListener('change', function () { localStorage.setItem('vts-operator', operator.value.trim()); });
     var header = el('div', { id: 'vts-header' },
       el('span', { cls: 'vts-brand', text: 'VTS CALLAO' }),
-      headerCell('feed', 'vts-conn', 'connecting'),
+      headerCell('server', 'vts-conn', 'connecting'),
       headerCell('messages / s', 'vts-sources'),
       headerCell('vessels (pos / all)', 'vts-vessels'),
       headerCell('last message', 'vts-last'),
