@@ -169,6 +169,25 @@ async def test_acknowledge_is_stored_and_pushed(make_client: Factory) -> None:
     assert resp.status == 404
 
 
+async def test_acknowledgement_from_the_shell_is_shown(make_client: Factory) -> None:
+    client, state = await make_client()
+    holding = next(a for a in state.core.engine.active())
+    state.store.acknowledge(holding.id, "shift lead", "known, tug assisting", START + 1000.0, origin="shell")
+    await asyncio.sleep(0.6)  # the server looks at the store at most twice a second
+    body = await get_json(client, f"/api/alerts?state=all&mmsi={holding.mmsi}")
+    shown = next(a for a in body["alerts"] if a["id"] == holding.id)
+    assert shown["ack"]["who"] == "shift lead" and shown["ack"]["note"] == "known, tug assisting"
+
+
+async def test_static_files_and_no_escape(make_client: Factory) -> None:
+    client, _ = await make_client(fed=False)
+    js = await client.get("/static/vts.js")
+    assert js.status == 200 and "javascript" in js.content_type
+    assert (await client.get("/static/../api.py")).status in (403, 404)
+    assert (await client.get("/static/%2e%2e/api.py")).status in (403, 404)
+    assert (await client.get("/static/")).status in (403, 404)
+
+
 async def test_write_guards(make_client: Factory) -> None:
     config = load_config()
     config.web.token = "s3cret"

@@ -103,6 +103,9 @@ class WebState:
         self.errors = 0
         self._ticker: asyncio.Task[None] | None = None
         self._listening = False
+        self.store_acks: dict[str, Acknowledgement] = {}
+        self._store_ack_seq = 0
+        self._store_ack_synced = -1.0
         self.page_cache: tuple[Any, str] | None = None
         """(config the page was built for, its HTML)."""
 
@@ -198,18 +201,25 @@ class WebState:
         return self._stored_ack(alert.id)
 
     def _stored_ack(self, alert_id: str) -> Acknowledgement | None:
+        self._sync_store_acks()
+        return self.store_acks.get(alert_id)
+
+    def _sync_store_acks(self) -> None:
+        """Read acknowledgements added to the store since the last look (the shell's `vts alerts
+        --ack`, or this daemon's engine): one incremental query, not one per alert."""
         getter = getattr(self.store, "acks", None)
-        if getter is None:
-            return None
+        wall = time.monotonic()
+        if getter is None or wall - self._store_ack_synced < 0.5:
+            return
+        self._store_ack_synced = wall
         try:
-            acks = getter(alert_id)
+            new = getter(after_seq=self._store_ack_seq)
         except Exception:
-            log.debug("store.acks(%s) failed", alert_id, exc_info=True)
-            return None
-        if not acks:
-            return None
-        last = acks[-1]
-        return Acknowledgement(str(last.by), str(last.note), float(last.at), None)
+            log.debug("store.acks failed", exc_info=True)
+            return
+        for ack in new:
+            self._store_ack_seq = max(self._store_ack_seq, int(ack.seq))
+            self.store_acks[ack.alert_id] = Acknowledgement(str(ack.by), str(ack.note), float(ack.at), None)
 
     # -- feed health -------------------------------------------------------------------------------
     def feed_info(self) -> dict[str, Any]:
