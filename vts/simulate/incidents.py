@@ -680,10 +680,22 @@ class IncidentMaker:
         )
 
     def erratic(self, t: float) -> Incident | None:
-        spot = self._open_water(clear=700.0)
-        if spot is None:
+        """A ship on the usual way in from the west (bound for the anchorage) starts zig-zagging on
+        the approach (steering failure, or a ship trying to shake off surveillance), then carries on."""
+        spot_anchor = self._pick_anchor_spot()
+        gate = self._gate("W", "NW")
+        usual = self.traffic.large.route(gate, spot_anchor) if spot_anchor is not None else None
+        if usual is None or spot_anchor is None:
             return None
-        brg = self.rng.uniform(0, 360)
+        line = LineString(usual)
+        area = self.world.zone("vts_area").geometry
+        inside = line.intersection(area)
+        if inside.is_empty or inside.length < 4000.0:
+            return None
+        along = self.rng.uniform(0.3, 0.6)
+        mid = inside.interpolate(along, normalized=True)
+        spot = (mid.x, mid.y)
+        brg = bearing(usual[0], usual[-1]) + self.rng.choice((-1, 1)) * 45.0
         zig = [spot]
         p = spot
         turns = self.rng.randint(5, 7)
@@ -694,14 +706,14 @@ class IncidentMaker:
         if any(self.world.on_land(*q) or not self.world.zone("vts_area").contains(*q) for q in zig):
             return None
         zig_path = self._smooth(zig, 25.0, max_step_deg=30.0)
-        gate = self._gate("W", "NW")
         go = self._arrive_at(gate, zig[0], t, 8.0, small=False)
         if go is None or go.start < self.t0 - 3600.0:
             return None
         zz = Transit(zig_path, [7.0] * len(zig_path), t)
-        back = self._through(zig[-1], self._gate("NW", "W", "N"), zz.end, 8.0)
+        back = self._through(zig[-1], spot_anchor, zz.end, 8.0, end_kn=0.0)
         if back is None:
             return None
+        rest = self.traffic._anchor_hold(spot_anchor, back.end, self.t1 + 3600.0, 120)
         data = self.ids.merchant("general", "CALLAO", self.traffic.eta)
         v = SimVessel(
             self.ids.mmsi(),
@@ -709,9 +721,9 @@ class IncidentMaker:
             "erratic_steering",
             "cargo",
             data,
-            Plan([go, zz, back]),
+            Plan([go, zz, back, rest]),
             go.start,
-            back.end,
+            rest.end,
             incident="course_anomaly",
         )
         if not self._accept([v]):
