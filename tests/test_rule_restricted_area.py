@@ -82,3 +82,20 @@ def test_security_zone_allows_cargo_not_pleasure_craft() -> None:
     )
     steps = of_type(run(make_core(), boat), "restricted_area")
     assert steps and steps[0].zone == "security_dpworld" and steps[0].severity == "warning"
+
+
+CAMOTAL = (-12.09, -77.17)  # restricted_el_camotal: fishing and pleasure craft allowed
+
+
+def test_newly_heard_vessel_gets_time_for_its_static_data() -> None:
+    # first heard inside; its static data (a fishing boat, allowed) comes 3 minutes later
+    fishing = merge(
+        stationary(BOAT, T0, minutes=15, at=CAMOTAL, every_s=20, sog=1.0),
+        [static(BOAT, T0 + 180, name="PESCADOR", ship_type=30, length=14)],
+    )
+    assert of_type(run(make_core(), fishing), "restricted_area") == []
+    # a target that never identifies itself is judged once the grace is over
+    anonymous = stationary(BOAT, T0, minutes=15, at=CAMOTAL, every_s=20, sog=1.0)
+    steps = of_type(run(make_core(), anonymous), "restricted_area")
+    assert steps and steps[0].zone == "restricted_el_camotal" and steps[0].details["category"] == "unknown"
+    assert steps[0].time - T0 >= 6 * 60

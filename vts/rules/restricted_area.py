@@ -5,7 +5,9 @@ State alert per vessel and zone: raised on the zone engine's confirmed entry (tw
 least 10 s apart), updated while the vessel stays inside, cleared on the confirmed exit (50 m
 outside). A vessel is allowed in when it is on an allow-list (`exempt_roles`) or its category is in
 the zone's ``allowed_categories``; a zone marked ``night_only`` is watched only during its night
-hours. Severity comes from the zone (``severity``), else `default_severity`. Conditions that
+hours. A vessel heard for less than `static_grace_minutes` (6) that has sent no static data yet is
+not judged on its unknown category until then (at start-up every target is in that state).
+Severity comes from the zone (``severity``), else `default_severity`. Conditions that
 start while a vessel is already inside (night falls, its static data shows it is not allowed, it
 reaches the minimum message count) are picked up on its next position; a vessel that becomes
 allowed is cleared.
@@ -37,6 +39,12 @@ class RestrictedAreaParams(RuleParams):
     exempt_roles: list[str] = Field(
         default_factory=lambda: list(ALL_ROLES),
         description="allow-lists whose vessels may enter any of these zones",
+    )
+    static_grace_minutes: float = Field(
+        6.0,
+        ge=0,
+        description="a newly heard vessel with no static data yet is given this long (static data comes "
+        "every 6 min) before its unknown category is judged",
     )
     default_severity: Literal["emergency", "alarm", "warning", "caution", "info"] = Field(
         "warning", description="severity when the zone sets none"
@@ -99,6 +107,13 @@ class RestrictedAreaRule(Rule):
         if why is not None:
             self._clear(vessel.mmsi, zone_id, ctx, why)
             return
+        if (
+            not vessel.has_static
+            and zone.settings.allowed_categories
+            and ctx.now - vessel.first_seen < self.p.static_grace_minutes * 60.0
+            and not ctx.alerts.is_active(TYPE, vessel.mmsi, None, zone_id)
+        ):
+            return  # newly heard, type not known yet: its static data may show it is allowed
         entered = ctx.zones.entered_at(vessel.mmsi, zone_id)
         details: dict[str, object] = {
             "zone_kind": zone.kind,
