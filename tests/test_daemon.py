@@ -342,7 +342,10 @@ async def test_run_publishes_alerts_and_stops_even_with_the_broker_gone(
     received: list[dict[str, object]] = []
     async with aiomqtt.Client(broker.host, broker.port) as client:  # type: ignore[attr-defined]
         await client.subscribe("vts/callao/v1/alert/#", qos=1)
-        d = Daemon("--mqtt", broker.url, "--no-web", "--store", str(tmp_path / "a.sqlite3"), cwd=tmp_path)  # type: ignore[attr-defined]
+        cfg = tmp_path / "vts.yaml"
+        dma = {"name": "dma", "kind": "file", "path": str(DMA_LOG), "loop": True, "speed": 10}
+        write_config(cfg, [dma], tmp_path / "a.sqlite3")
+        d = Daemon("--config", str(cfg), "--mqtt", broker.url, "--no-web", cwd=tmp_path)  # type: ignore[attr-defined]
         daemons.append(d)
         await asyncio.to_thread(d.wait_for, r"MQTT: publishing to mqtt://127\.0\.0\.1")
         async with asyncio.timeout(LIVENESS_S):

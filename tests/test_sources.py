@@ -585,6 +585,15 @@ def test_make_source_kinds() -> None:
     assert mqtt.kind == "mqtt" and mqtt.name == "m"
 
 
+def test_looped_file_from_the_config_leaves_the_forget_time_between_passes() -> None:
+    from vts.config import load_config
+
+    config = load_config()
+    source = make_source(SourceSettings(name="f", kind="file", path="x", loop=True), config=config)
+    assert isinstance(source, FileSource)
+    assert source.loop_gap_s > config.tracker.forget_after_s
+
+
 def test_make_source_missing_simulator_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 

@@ -12,8 +12,12 @@ from pathlib import Path
 REPLAY_DIR = Path(__file__).resolve().parent.parent / "replay"
 """Where the bundled recordings are."""
 
-SAMPLE_LOG = REPLAY_DIR / "dma-stream-example.nmea"
-"""The demo log: 29 s of the Danish national AIS network (DMA, Apache-2.0), $PGHP-timestamped."""
+SAMPLE_LOG = REPLAY_DIR / "callao_day.nmea"
+"""The demo log: six hours of simulated Callao traffic with one incident of every alert type
+(``vts simulate``; see ``replay/README.md``)."""
+
+REAL_SAMPLE_LOG = REPLAY_DIR / "dma-stream-example.nmea"
+"""A real recording: 29 s of the Danish national AIS network (DMA, Apache-2.0), $PGHP-timestamped."""
 
 DEMO_SPEED = 10.0
 """Event-time pacing of the demo loop (10x real time)."""

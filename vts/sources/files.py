@@ -6,7 +6,7 @@ ten times real time); without it, it reads as fast as the core takes the lines, 
 event loop every few thousand lines so the other sources, the map and MQTT keep running.
 
 Loop mode (the demo) reads the file again and again; every pass adds the log's event-time span
-(plus one second) to the time of its lines, so event time keeps moving forward.
+plus a gap (`loop_gap_s`) to the time of its lines, so event time keeps moving forward.
 """
 
 from __future__ import annotations
@@ -34,7 +34,10 @@ MIN_SLEEP_S = 0.005
 MAX_PACED_WAIT_S = 30.0
 """A gap in the data that would take longer than this (wall clock) to wait out is skipped."""
 LOOP_GAP_S = 1.0
-"""Event time between the end of one pass over a looped log and the start of the next."""
+"""Event time between the end of one pass over a looped log and the start of the next (default).
+The daemon uses the tracker's forget time plus a minute instead (see `loop_gap_for`), so the
+vessels of one pass are forgotten before the next begins, rather than seen jumping back to where
+they started."""
 GZIP_MAGIC = b"\x1f\x8b"
 
 log = logging.getLogger("vts.sources.file")
@@ -83,6 +86,11 @@ class Pacer:
             self._anchor = (event_time, now)
 
 
+def loop_gap_for(forget_after_s: float) -> float:
+    """The gap between passes of a looped log for a tracker that forgets vessels after `forget_after_s`."""
+    return forget_after_s + 60.0
+
+
 def open_log(path: str | Path) -> tuple[BinaryIO, IO[bytes]]:
     """(line reader, raw file) of a plain or gzip log; the raw file's position gives the progress."""
     raw = open(path, "rb")
@@ -102,10 +110,11 @@ class FileSource(Source):
 
     kind = "file"
 
-    def __init__(self, settings: SourceSettings) -> None:
+    def __init__(self, settings: SourceSettings, *, loop_gap_s: float = LOOP_GAP_S) -> None:
         super().__init__(settings)
         assert settings.path is not None
         self.path = Path(settings.path).expanduser()
+        self.loop_gap_s = loop_gap_s
         self.pacer = Pacer(settings.speed) if settings.speed else None
         self.time_offset = 0.0
         self.size = 0
@@ -140,7 +149,7 @@ class FileSource(Source):
                 return
             if step is None:
                 first, last = sink.event_span(self.name)
-                step = (last - first if first is not None and last is not None else 0.0) + LOOP_GAP_S
+                step = (last - first if first is not None and last is not None else 0.0) + self.loop_gap_s
             self.time_offset += step
             if self.pacer is not None:
                 self.pacer.reset()

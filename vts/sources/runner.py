@@ -48,7 +48,9 @@ class SourceUnavailable(Exception):
 
 
 def make_source(settings: SourceSettings, *, stdin_live: bool = True, config: Config | None = None) -> Source:
-    """The reader for one `sources:` entry. Raises `SourceUnavailable` when its module is missing."""
+    """The reader for one `sources:` entry. Raises `SourceUnavailable` when its module is missing.
+
+    With the `config`, a looped file leaves the tracker's forget time between passes."""
     kind = settings.kind
     if kind == "tcp":
         from vts.sources.tcp import TcpSource
@@ -59,9 +61,10 @@ def make_source(settings: SourceSettings, *, stdin_live: bool = True, config: Co
 
         return UdpSource(settings)
     if kind == "file":
-        from vts.sources.files import FileSource
+        from vts.sources.files import LOOP_GAP_S, FileSource, loop_gap_for
 
-        return FileSource(settings)
+        gap = LOOP_GAP_S if config is None else loop_gap_for(config.tracker.forget_after_s)
+        return FileSource(settings, loop_gap_s=gap)
     if kind == "stdin":
         from vts.sources.files import StdinSource
 
