@@ -290,3 +290,16 @@ async def test_mqtt_flag_publishes_every_replayed_alert(tmp_path: Path, mosquitt
                 if len(received) >= len(expected):
                     break
     assert received == expected
+
+
+def test_simulated_callao_log_replays_byte_identically(tmp_path: Path) -> None:
+    """The bundled Callao log has alerts of every lifecycle step: a stronger determinism check."""
+    log = REPO / "replay" / "callao_day.nmea"
+    head = tmp_path / "callao_head.nmea"
+    head.write_bytes(b"\n".join(log.read_bytes().splitlines()[:12000]) + b"\n")
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert replay(head, "--alerts-out", one) == 0
+    assert replay(head, "--alerts-out", two) == 0
+    steps = Counter(json.loads(line)["state"] for line in one.read_text().splitlines())
+    assert steps["raised"] > 0 and steps["updated"] + steps["cleared"] > 0
+    assert one.read_bytes() == two.read_bytes()
