@@ -97,19 +97,18 @@ async def vessels(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     core = state.core
     flt = _filter_of(request)
-    active = state.active_alerts()
     if flt is None:
         cache = request.app[VESSELS_CACHE]
-        key = (state.reports_seen, core.now, state.hub.published, len(active))
+        key = (state.reports_seen, core.now, state.hub.published, len(state.acks), len(state.store_acks))
         if cache.key != key:
-            index = geojson.AlertIndex.of(active)
+            index = geojson.AlertIndex.of(state.active_alerts())
             body = geojson.vessels_collection(core.tracker.vessels(), core.now, index)
             cache.body, cache.key = dumps(body).encode(), key
         response = web.Response(body=cache.body, content_type="application/json")
         response.headers["Cache-Control"] = "no-store"
         response.enable_compression()
         return response
-    index = geojson.AlertIndex.of(active)
+    index = geojson.AlertIndex.of(state.active_alerts())
     body = geojson.vessels_collection(core.tracker.vessels(), core.now, index, core.zones.zones_of, flt)
     return json_response(body, compress=True)
 
