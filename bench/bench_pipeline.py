@@ -197,8 +197,13 @@ def baseline(lines: list[str]) -> tuple[float, int]:
     return time.process_time() - t0, ok
 
 
-def pipeline(lines: list[str], store_path: Path, profile: bool) -> tuple[float, Core, int]:
+def pipeline(
+    lines: list[str], store_path: Path, profile: bool, only: set[str] | None = None
+) -> tuple[float, Core, int]:
     config = load_config()
+    if only is not None:
+        for rid in list(config.rules):
+            config.rules[rid] = config.rules[rid].model_copy(update={"enabled": rid in only})
     store = AlertStore(store_path)
     core = Core(config, store=store)
     n_alerts = 0
@@ -269,6 +274,7 @@ def main() -> int:
     ap.add_argument("--input", type=Path, default=DEFAULT_INPUT)
     ap.add_argument("--min-lines", type=int, default=200_000)
     ap.add_argument("--no-shift", action="store_true", help="keep the original positions and MMSIs")
+    ap.add_argument("--rules", metavar="ID,ID", help="enable only these rules (default: every rule)")
     ap.add_argument("--breakdown", action="store_true", help="also the CPU cost of each stage and each rule")
     ap.add_argument(
         "--profile", action="store_true", help="cProfile the pipeline (slower; ratio not meaningful)"
@@ -283,7 +289,8 @@ def main() -> int:
 
     base_s, decoded = baseline(lines)
     with tempfile.TemporaryDirectory() as tmp:
-        pipe_s, core, n_alerts = pipeline(lines, Path(tmp) / "bench-alerts.sqlite3", args.profile)
+        only = set(args.rules.split(",")) if args.rules else None
+        pipe_s, core, n_alerts = pipeline(lines, Path(tmp) / "bench-alerts.sqlite3", args.profile, only)
     base_rate = len(lines) / base_s
     pipe_rate = len(lines) / pipe_s
     stats = core.ingest.stats

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from vts.tracker import VesselState
 
 TYPE = "ais_gap"
+RETRY_S = 60.0
+"""A vessel not yet judged dark (silent too briefly, nobody near heard yet) is looked at again after this."""
 
 
 class AisGapParams(RuleParams):
@@ -78,6 +80,7 @@ class AisGapRule(Rule):
         self._dark: dict[int, _Dark] = {}
         self._checked: dict[int, float] = {}
         self._heard: dict[int, None] = {}
+        self._retry: dict[int, float] = {}
         """Vessels in the order they were last heard (an insertion-ordered dict used as a queue)."""
         """last_seen of vessels already examined and found not dark (not re-examined until heard)."""
 
@@ -144,9 +147,14 @@ class AisGapRule(Rule):
                 continue
             if self._checked.get(vessel.mmsi) == vessel.last_seen:
                 continue
+            retry = self._retry.get(vessel.mmsi)
+            if retry is not None and now < retry:
+                continue
             verdict = self._goes_dark(vessel, ctx)
             if verdict is None:
-                continue  # not yet: look again next tick
+                self._retry[vessel.mmsi] = now + RETRY_S  # not yet: look again a little later
+                continue
+            self._retry.pop(vessel.mmsi, None)
             if verdict is False:
                 self._checked[vessel.mmsi] = vessel.last_seen
                 continue
@@ -160,6 +168,7 @@ class AisGapRule(Rule):
 
     def on_forget(self, mmsi: int) -> None:
         self._checked.pop(mmsi, None)
+        self._retry.pop(mmsi, None)
         self._heard.pop(mmsi, None)
         # a dark vessel stays in self._dark (and its alert active) until heard again or given up
 
@@ -203,12 +212,18 @@ class AisGapRule(Rule):
         if need <= 0:
             return 0
         heard = 0
-        recent = ctx.now - self.p.underway_minutes * 60.0
-        for other in ctx.grid.near(vessel.lat, vessel.lon, self.p.neighbour_radius_m):
-            if other == vessel.mmsi:
-                continue
+        recent = max(ctx.now - self.p.underway_minutes * 60.0, vessel.last_seen)
+        radius = self.p.neighbour_radius_m
+        # the most recently heard first; stop at the first one heard before `recent`
+        for other in reversed(self._heard):
             ov = ctx.tracker.get(other)
-            if ov is not None and ov.last_seen > vessel.last_seen and ov.last_seen >= recent:
+            if ov is None or other == vessel.mmsi:
+                continue
+            if ov.last_seen <= recent:
+                break
+            if ov.lat is None or ov.lon is None or ov.is_shadow:
+                continue
+            if approx_distance_m(vessel.lat, vessel.lon, ov.lat, ov.lon) <= radius:
                 heard += 1
                 if heard >= need:
                     break
