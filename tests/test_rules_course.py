@@ -89,6 +89,14 @@ def test_zigzag_is_erratic() -> None:
     assert len(alerts) == 1 and alerts[0].severity == "warning" and alerts[0].details["turns"] == 3
 
 
+def test_zigzag_about_a_base_course_is_erratic() -> None:
+    """Legs alternating 50 degrees either side of the mean course: no leg is 60 degrees off the mean,
+    but every change of leg is a 100-degree turn."""
+    plan = [(87.0, 120)] + [(35.0 if k % 2 == 0 else 138.0, 120) for k in range(6)]
+    alerts = kinds(run(make_core(), legs(SHIP, T0, OPEN_WATER, plan, sog=7)), "erratic")
+    assert len(alerts) == 1
+
+
 def test_erratic_near_misses() -> None:
     two_turns = legs(SHIP, T0, OPEN_WATER, [(0.0, 240), (90.0, 240), (0.0, 240)], sog=8)
     assert kinds(run(make_core(), two_turns), "erratic") == []

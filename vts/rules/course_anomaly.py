@@ -7,8 +7,9 @@
   the lane or steers within the angle again (for two fixes).
 * ``erratic`` (event, `warning`): `erratic_turns` (3) turns of `erratic_turn_deg` (60) or more
   within `erratic_minutes` (10) while under way (`erratic_min_sog_kn`, 3 kn). A turn is counted when
-  the course has moved that far from the course held after the previous turn, on two fixes in a row
-  (one bad course over ground is not a turn). Tugs, pilots, SAR, law enforcement, fishing and
+  the course differs that much from any course held since the previous turn in the last 3 minutes,
+  on two fixes in a row (one bad course over ground is not a turn); the new leg is then the
+  reference. Tugs, pilots, SAR, law enforcement, fishing and
   sailing vessels turn for a living and are left out (`exempt_categories`).
 * ``stop_after_departure`` (event, `warning`, zone = the berth or anchorage left): a large vessel
   that left a berth, terminal or anchorage and got under way (`departure_sog_kn`, 4 kn) then, before
@@ -24,8 +25,9 @@
   judged inside the VTS area (zones of kind ``area_of_interest``, or anywhere when the
   configuration has none). Without a model this kind is off.
 
-Nothing is judged while a duplicate_mmsi alert is active for the vessel: two ships' fixes interleaved
-on one track make turns and turn-backs that neither ship sailed.
+Nothing is judged while a duplicate_mmsi alert is active for the vessel, nor on a fix out of reach
+of the previous one: two ships' fixes interleaved on one track, or a position jump, make turns and
+turn-backs that no ship sailed.
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ log = logging.getLogger(__name__)
 DEPARTURE_ZONE_KINDS = frozenset({"berth", "terminal", "anchorage"})
 QUIET_ZONE_KINDS = frozenset({"berth", "terminal", "anchorage", "waiting_area", "fishing_dock", "port_area"})
 VTS_AREA_KINDS = frozenset({"area_of_interest"})
+TURN_WINDOW_S = 180.0
+"""A turn is a course change of erratic_turn_deg against any course held in the last 3 minutes
+(ships turn at 10-30 degrees a minute, so a 60-degree turn completes within that)."""
+KNOT_MS = 1852.0 / 3600.0
 
 
 class CourseAnomalyParams(RuleParams):
@@ -101,8 +107,9 @@ class _WrongWay:
 
 @dataclass(slots=True)
 class _Turns:
-    reference: float | None = None
-    candidate: int = 0
+    history: deque[tuple[float, float]] = field(default_factory=deque)
+    """(time, course) of the fixes since the last turn, within TURN_WINDOW_S."""
+    pending: tuple[float, float] | None = None
     turns: deque[float] = field(default_factory=deque)
 
 
@@ -137,8 +144,8 @@ class CourseAnomalyRule(Rule):
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.is_shadow or report.lat is None or report.lon is None:
             return
-        if ctx.alerts.is_active("duplicate_mmsi", vessel.mmsi):
-            return  # two ships' fixes interleaved on one track: no course of either can be judged
+        if ctx.alerts.is_active("duplicate_mmsi", vessel.mmsi) or _jumped(vessel, report):
+            return  # two ships' fixes interleaved, or a position jump: no manoeuvre to judge
         exempt = vessel.category in self.p.exempt_categories or ctx.allowlists.is_allowed(
             vessel.mmsi, "coastguard", "pilot", "tug"
         )
@@ -242,27 +249,31 @@ class CourseAnomalyRule(Rule):
         p = self.p
         st = self._turns.setdefault(vessel.mmsi, _Turns())
         if report.cog is None or report.sog is None or report.sog < p.erratic_min_sog_kn:
-            st.candidate = 0
+            st.pending = None
             return
-        if st.reference is None:
-            st.reference = report.cog
+        t, cog = report.time, report.cog
+        while st.history and t - st.history[0][0] > TURN_WINDOW_S:
+            st.history.popleft()
+        deviation = max((angle_diff_deg(cog, c) for _, c in st.history), default=0.0)
+        if deviation < p.erratic_turn_deg:
+            st.pending = None
+            st.history.append((t, cog))
             return
-        if angle_diff_deg(report.cog, st.reference) < p.erratic_turn_deg:
-            st.candidate = 0
+        if st.pending is None or angle_diff_deg(cog, st.pending[1]) >= p.erratic_turn_deg:
+            st.pending = (t, cog)  # first fix of a possible turn (one bad course is not a turn)
             return
-        st.candidate += 1
-        if st.candidate < 2:
-            return
-        st.reference = report.cog
-        st.candidate = 0
-        st.turns.append(report.time)
-        while st.turns and report.time - st.turns[0] > p.erratic_minutes * 60.0:
+        # a turn: confirmed by two fixes in a row; the new leg is the reference from now on
+        st.history.clear()
+        st.history.extend((st.pending, (t, cog)))
+        st.pending = None
+        st.turns.append(t)
+        while st.turns and t - st.turns[0] > p.erratic_minutes * 60.0:
             st.turns.popleft()
         if len(st.turns) < p.erratic_turns:
             return
-        span = report.time - st.turns[0]
+        span = t - st.turns[0]
         st.turns.clear()
-        self._last_event[vessel.mmsi] = report.time
+        self._last_event[vessel.mmsi] = t
         ctx.alerts.event(
             type=self.id,
             mmsi=vessel.mmsi,
@@ -421,6 +432,21 @@ class CourseAnomalyRule(Rule):
         assert report.lat is not None and report.lon is not None
         areas = [z for z in ctx.zones.zones if z.kind in VTS_AREA_KINDS]
         return not areas or any(z.contains(report.lon, report.lat) for z in areas)
+
+
+def _jumped(vessel: VesselState, report: PositionReport) -> bool:
+    """The fix is out of reach of the previous one (the position_jump limits): a glitch, a spoof or a
+    second ship under the MMSI, not a manoeuvre."""
+    trail = vessel.trail
+    if len(trail) < 2 or report.lat is None or report.lon is None:
+        return False
+    prev = trail[-2]
+    dist = distance_m(prev.lat, prev.lon, report.lat, report.lon)
+    if dist <= 300.0:
+        return False
+    sog = max(prev.sog or 0.0, report.sog or 0.0)
+    allowed_kn = max(40.0, 2.0 * sog + 10.0)
+    return dist > allowed_kn * KNOT_MS * (abs(report.time - prev.time) + 2.0)
 
 
 def _zone(zone_id: str, ctx: RuleContext) -> Any:
