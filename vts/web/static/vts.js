@@ -435,7 +435,9 @@
   // -- audible cue (generated, no audio file) -----------------------------------------------------
   VTS.beep = function (severity) {
     VTS.beeps = (VTS.beeps || 0) + 1;
-    if (VTS.muted) return;
+    var now = Date.now();
+    if (VTS.muted || now - (VTS._lastBeep || 0) < 2000) return;  // one cue per burst of alerts
+    VTS._lastBeep = now;
     try {
       var Ctx = window.AudioContext || window.webkitAudioContext;
       if (!Ctx) return;
