@@ -268,3 +268,45 @@ async def test_vts_replay_serve_and_map_out(tmp_path: Path, chromium_page) -> No
             proc.kill()
             await proc.wait()
     assert "VTSReport.init" in report.read_text(encoding="utf-8")
+
+
+async def test_token_required_and_stale_targets_greyed(tmp_path: Path, chromium_page) -> None:  # type: ignore[no-untyped-def]
+    config = load_config()
+    config.web.update_ms = 500
+    config.web.token = "night-watch-7"
+    store = AlertStore(tmp_path / "alerts.sqlite3")
+    core = Core(config, store=store)
+    replay = Replay(core)
+    async with WebServer(config, core, store, None, port=0) as web:
+        replay.prime(40)  # through the SART activation at 300 s
+        page = chromium_page.page
+        await page.goto(web.url)
+        alert_box = page.locator(".vts-alert.sev-emergency").first
+        await alert_box.wait_for(timeout=15000)
+        alert_id = await alert_box.get_attribute("data-alert-id")
+        # without the token the server refuses, and the operator is told why
+        await alert_box.locator("button.vts-ack-btn").click()
+        for _ in range(50):
+            if chromium_page.dialogs:
+                break
+            await asyncio.sleep(0.1)
+        assert chromium_page.dialogs and "token" in chromium_page.dialogs[0]
+        assert store.acks(alert_id) == []
+        # with it, the acknowledgement is stored
+        await page.fill("#vts-token", "night-watch-7")
+        await page.dispatch_event("#vts-token", "change")
+        await alert_box.locator("input").fill("ok")
+        await alert_box.locator("button.vts-ack-btn").click()
+        await page.locator(f'.vts-alert[data-alert-id="{alert_id}"] .ackd').wait_for(timeout=5000)
+        assert [a.note for a in store.acks(alert_id)] == ["ok"]
+        # ten quiet minutes of event time: every target is stale and drawn grey
+        assert core.now is not None
+        core.advance(core.now + 600.0)
+        await page.wait_for_function(
+            "() => { const ls = Object.values(VTS.layer._featureLayers); return ls.length > 0 && ls"
+            ".every(l => l.feature.properties.x === 1 && l.options.fillColor === '#b8b8b8'); }",
+            timeout=10000,
+        )
+        await chromium_page.screenshot("map_stale.png")
+    store.close()
+    assert chromium_page.outside == []
