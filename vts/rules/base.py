@@ -82,7 +82,9 @@ class AlertSink(Protocol):
     ) -> None:
         """A one-off event alert (entry, jump, identity change ...)."""
 
-    def is_active(self, type: str, mmsi: int, other_mmsi: int | None = None, zone: str | None = None) -> bool: ...
+    def is_active(
+        self, type: str, mmsi: int, other_mmsi: int | None = None, zone: str | None = None
+    ) -> bool: ...
 
     def active_keys(self, type: str) -> Iterable[tuple[int, int | None, str | None]]:
         """(mmsi, other_mmsi, zone) of every active alert of this type."""
