@@ -341,7 +341,8 @@ def test_gfw_bad_tagblock_group_still_assembles() -> None:
 def test_aisparser_logs_with_corrupted_lines(name: str) -> None:
     ingest, reports = feed_file(DATA / "aisparser" / name)
     assert len(reports) > 0.8 * ingest.stats.lines
-    assert all(r.mmsi > 0 for r in reports)
+    # MMSI 0 (unconfigured transponders) is decoded for the invalid_mmsi rule; it stays rare in real data
+    assert sum(r.mmsi == 0 for r in reports) < 0.05 * len(reports)
 
 
 def test_aisparser_corrupted_lines_have_the_right_reasons() -> None:

@@ -272,11 +272,15 @@ def test_long_range_type27() -> None:
         (b"15M67FC000G?uf", 0, "bad_length"),  # type 1 cut in half
         (b"85MwpKAKf=3RcAa02O=aOtauB;H", 0, "unsupported_type"),  # type 8
         (b"Lpuo<p0<CpgaHa@euMlc", 0, "undecodable"),  # type 28 does not exist
-        (b"100000?000G9MgfJL480001j08RB", 0, "invalid_mmsi"),  # MMSI 0
     ],
 )
 def test_drop_reasons(payload: bytes, fill: int, reason: str) -> None:
     assert decode_message(payload, fill, 1.0, "t") == reason
+
+
+def test_mmsi_zero_is_decoded_for_the_invalid_mmsi_rule() -> None:
+    (r,) = decode(type=1, mmsi=0, lon=-77.15, lat=-12.05, speed=3, course=90)
+    assert isinstance(r, PositionReport) and r.mmsi == 0
 
 
 def test_empty_payload_line_is_counted() -> None:

@@ -35,6 +35,23 @@ def safety(mmsi: int, t: float, text: str) -> SafetyReport:
 # -- invalid_mmsi -----------------------------------------------------------------------------------
 
 
+def test_mmsi_zero_sentence_raises_invalid_mmsi_end_to_end() -> None:
+    """A transponder sending MMSI 000000000 is decoded, tracked and reported, not silently dropped."""
+    from pyais.encode import encode_dict
+
+    core = make_core()
+    lat, lon = OPEN_WATER
+    alerts = []
+    for i in range(3):
+        (sentence,) = encode_dict(
+            {"type": 1, "mmsi": 0, "lat": lat, "lon": lon, "speed": 4, "course": 90}, sentence_type="VDM"
+        )
+        t = int(T0) + 10 * i
+        alerts += core.feed_line(sentence, "test", received=float(t))
+    hits = of_type(alerts, "invalid_mmsi")
+    assert len(hits) == 1 and hits[0].mmsi == 0
+
+
 def test_invalid_mmsi_fires_once_on_the_first_report() -> None:
     bad = 217000001  # MID 217 belongs to no country
     alerts = of_type(

@@ -57,7 +57,11 @@ class Core:
 
     # -- input -----------------------------------------------------------------------------------
     def feed_line(
-        self, line: str | bytes, source: str = "input", received: float | None = None, time_offset: float = 0.0
+        self,
+        line: str | bytes,
+        source: str = "input",
+        received: float | None = None,
+        time_offset: float = 0.0,
     ) -> list[Alert]:
         """One raw line from a feed. `received` is the receive time for lines that carry none;
         `time_offset` shifts event time (a demo log replayed in a loop)."""

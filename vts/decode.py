@@ -27,7 +27,6 @@ from vts.nmea import (
     BAD_LENGTH,
     EMPTY_PAYLOAD,
     INTERNAL_ERROR,
-    INVALID_MMSI,
     MALFORMED,
     TYPE24_BAD_PART,
     UNDECODABLE,
@@ -190,8 +189,8 @@ def decode_message(
                 v <<= size - length
             length = size
         mmsi = (v >> (length - 38)) & 0x3FFFFFFF
-        if mmsi == 0:
-            return INVALID_MMSI
+        # MMSI 0 is decoded like any other: a transmitter with no identity in the bay is exactly
+        # what the invalid_mmsi rule reports (000000000 is a known dummy).
         return handler(v, length, msg_type, mmsi, time, source, own_ship, station, channel or None)
     except Exception:  # a bug must not stop a feed: log it, count the message
         log.exception("decoder failed on payload %r fill %d", payload[:200], fill)
