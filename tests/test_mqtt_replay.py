@@ -103,3 +103,31 @@ async def test_broker_restart_during_a_replay_loses_nothing(
     store = AlertStore(tmp_path / "alerts.sqlite3")
     assert store.pending_count() == 0
     store.close()
+
+
+async def test_replay_takes_the_broker_from_the_environment_under_its_own_prefix(
+    mosquitto: Broker, tmp_path: Path
+) -> None:
+    """$VTS_MQTT_URL works for replays too; without an explicit prefix a replay publishes under
+    .../replay, so it never mixes with (or empties the retained state of) a live daemon's topics."""
+    import os
+
+    log = tmp_path / "callao.nmea"
+    log.write_text("\n".join(speeding_ships(3, still_fast=1)) + "\n")
+    live_prefix = "vts/callao/v1"
+    cmd = [sys.executable, "-m", "vts", "replay", str(log), "--no-progress"]
+    cmd += ["--alerts-out", str(tmp_path / "alerts.jsonl")]
+    env = {**os.environ, "VTS_MQTT_URL": mosquitto.url}
+    async with Collector(mosquitto, [f"{live_prefix}/#"]) as sub:
+        done = await asyncio.to_thread(
+            subprocess.run, cmd, capture_output=True, text=True, timeout=60, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        alerts_out = (tmp_path / "alerts.jsonl").read_text().splitlines()
+        assert alerts_out
+        await sub.wait_until(
+            lambda: sum("/alert/" in str(m.topic) for m in sub.messages) >= len(alerts_out), "the alerts"
+        )
+    alert_topics = [str(m.topic) for m in sub.messages if "/alert/" in str(m.topic)]
+    assert all(t.startswith(f"{live_prefix}/replay/alert/") for t in alert_topics)
+    assert not any(str(m.topic) == f"{live_prefix}/status" for m in sub.messages)

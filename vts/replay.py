@@ -67,8 +67,8 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--mqtt",
         metavar="URL",
-        help="publish the replayed alerts to this broker (mqtt[s]://...); without it replay publishes "
-        "nothing (neither the config's broker nor $VTS_MQTT_URL is used)",
+        help="publish the replayed alerts to this broker (mqtt[s]://...; default: $VTS_MQTT_URL); "
+        "without either, replay publishes nothing (the config's broker is never used by a replay)",
     )
     p.add_argument(
         "--map-out", metavar="FILE.html", help="write an offline HTML report (tracks, alerts, slider)"
@@ -143,7 +143,7 @@ class Replay:
                 recorder = self._recorder(core) if args.map_out else None
                 if args.serve:
                     await self._enter_web(stack, core, store, health)
-                if args.mqtt:
+                if self._mqtt_url():
                     await self._enter_mqtt(stack, core, store)
                 bar = ProgressBar(sources, core) if self._show_progress() else None
                 sink = CoreFeed(core)
@@ -246,14 +246,33 @@ class Replay:
     async def _enter_mqtt(self, stack: contextlib.AsyncExitStack, core: Core, store: Any) -> None:
         try:
             from vts.mqtt.publisher import MqttPublisher
-            from vts.mqtt.urls import MqttUrlError, settings_from_url
+            from vts.mqtt.urls import MqttUrlError, describe, parse_mqtt_url, settings_from_url
         except ImportError as e:
             raise SystemExit(f"vts replay: --mqtt needs the MQTT module (vts.mqtt.publisher): {e}") from None
+        url = self._mqtt_url()
+        assert url is not None
         try:
-            settings = settings_from_url(self.args.mqtt, self.config.mqtt)
+            settings = settings_from_url(url, self.config.mqtt)
         except MqttUrlError as e:
             raise SystemExit(f"vts replay: {e}") from None
+        given = parse_mqtt_url(url)
+        update: dict[str, Any] = {}
+        if "client_id" not in given:
+            # a replay must not take over the live daemon's session on a shared broker
+            update["client_id"] = f"{settings.client_id}-replay-{os.getpid()}"
+        if "prefix" not in given:
+            # nor its topics: replayed alerts (and their retained state) go under .../replay
+            update["prefix"] = f"{settings.prefix}/replay"
+        if update:
+            settings = settings.model_copy(update=update)
+        log.info("replay publishes to %s under %s", describe(settings), settings.prefix)
         await stack.enter_async_context(MqttPublisher(settings, core, store))
+
+    def _mqtt_url(self) -> str | None:
+        """--mqtt, else $VTS_MQTT_URL; a replay never falls back to the config's broker."""
+        from vts.mqtt.urls import ENV_VAR
+
+        return self.args.mqtt or os.environ.get(ENV_VAR) or None
 
     # -- results ---------------------------------------------------------------------------------
     def _write_outputs(self, core: Core, recorder: Any) -> None:
