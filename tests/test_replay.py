@@ -271,7 +271,7 @@ async def test_mqtt_flag_publishes_every_replayed_alert(tmp_path: Path, mosquitt
     alerts = tmp_path / "alerts.jsonl"
     received: list[str] = []
     async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:  # type: ignore[attr-defined]
-        await client.subscribe("vts/callao/v1/alert/#", qos=1)
+        await client.subscribe("vts/callao/v1/replay/alert/#", qos=1)  # a replay publishes under .../replay
         cmd = ["-m", "vts", "-q", "replay", str(SAMPLE_LOG), "--mqtt", url, "--alerts-out", str(alerts)]
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
