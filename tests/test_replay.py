@@ -101,6 +101,21 @@ def test_summary_is_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "messages/s" in out and "2010-06-11T11:46" in out
 
 
+def test_summary_warns_about_a_log_without_timestamps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    untimed = tmp_path / "untimed.nmea"
+    untimed.write_bytes(b"\n".join(line for line in SAMPLE_LINES[:400] if line.startswith(b"!")) + b"\n")
+    assert replay(untimed, "--summary-out", tmp_path / "s.json") == 0
+    assert "NOTE" in capsys.readouterr().out
+    assert json.loads((tmp_path / "s.json").read_text())["untimed"] is True
+    timed = tmp_path / "timed.nmea"
+    timed.write_bytes(b"\n".join(SAMPLE_LINES[:400]) + b"\n")
+    assert replay(timed, "--summary-out", tmp_path / "t.json") == 0
+    assert "NOTE" not in capsys.readouterr().out
+    assert json.loads((tmp_path / "t.json").read_text())["untimed"] is False
+
+
 def test_vessels_out_is_the_final_vessel_table(full_run: dict[str, Path]) -> None:
     table = json.loads(full_run["vessels"].read_text())
     summary = json.loads(full_run["summary"].read_text())

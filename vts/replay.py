@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from vts.tracker import VesselState
 
 log = logging.getLogger("vts.replay")
+UNTIMED_BEFORE = 86_400.0 * 365
+"""Event times before 1971: the log had no time of its own (untimed lines start at 0.0)."""
 
 PROGRESS_EVERY_S = 0.25
 
@@ -313,6 +315,7 @@ class Replay:
             "first_time": None if stats.first_time is None else iso_time(stats.first_time),
             "last_time": None if stats.last_time is None else iso_time(stats.last_time),
             "span_s": span,
+            "untimed": stats.first_time is not None and stats.first_time < UNTIMED_BEFORE,
             "wall_s": round(self.wall_s, 3),
             "messages_per_s": round(stats.messages / self.wall_s, 1) if self.wall_s > 0 else None,
             "alert_steps": dict(sorted(self.alert_states.items())),
@@ -371,6 +374,12 @@ def format_summary(s: dict[str, Any]) -> str:
         lines.append(f"  time span   {s['first_time']} .. {s['last_time']} ({format_duration(s['span_s'])})")
     else:
         lines.append("  time span   none (no timed message)")
+    if s.get("untimed"):
+        lines.append(
+            "  NOTE        part of this log carries no timestamps (no tag block c:, $PGHP, metadata or"
+            " time prefix): its messages share the last known time (1970 if none), so time-based rules"
+            " (gaps, dwell, speeds between fixes) cannot judge them"
+        )
     steps = f" ({counts(s['alert_steps'])} steps)" if s["alert_steps"] else ""
     lines.append(f"  alerts      {s['alerts']}{steps}")
     lines.append(
