@@ -183,18 +183,12 @@ class AlertEngine:
 
     def _dispatch(self, hooks: list[tuple[Rule, Callable[..., None]]], *args: Any) -> None:
         """Call each hook in order; a rule that raises is logged and counted, the others still run."""
-        i = 0
-        n = len(hooks)
-        while i < n:
+        for rule, fn in hooks:
+            self._current_rule = rule
             try:
-                while i < n:
-                    rule, fn = hooks[i]
-                    self._current_rule = rule
-                    fn(*args)
-                    i += 1
+                fn(*args)
             except Exception:
-                self._rule_failed(hooks[i][0])
-                i += 1
+                self._rule_failed(rule)
         self._current_rule = None
 
     def _rule_failed(self, rule: Rule) -> None:

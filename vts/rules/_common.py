@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from vts.alerts.model import Severity
 from vts.config import Allowlists
-from vts.mid import mmsi_kind
+from vts.mid import MmsiInfo, classify_mmsi, mmsi_kind
 
 if TYPE_CHECKING:
     from vts.tracker import VesselState
@@ -23,6 +23,18 @@ NOT_VESSEL_KINDS = frozenset({"sart", "mob", "epirb", "aton", "coast_station", "
 """MMSI formats that are not vessels: distress beacons (their own alerts), aids to navigation,
 stations and aircraft. Invalid MMSIs, handheld radios and auxiliary craft count as vessels."""
 _vessel_cache: dict[int, bool] = {}
+_info_cache: dict[int, MmsiInfo] = {}
+
+
+def mmsi_info(mmsi: int) -> MmsiInfo:
+    """`classify_mmsi`, cached per MMSI (the rules ask it on every report; the answer never changes)."""
+    hit = _info_cache.get(mmsi)
+    if hit is None:
+        hit = classify_mmsi(mmsi)
+        if len(_info_cache) > 100_000:
+            _info_cache.clear()
+        _info_cache[mmsi] = hit
+    return hit
 
 
 def is_vessel_mmsi(mmsi: int) -> bool:

@@ -43,6 +43,7 @@ from pydantic import Field
 from vts.geo import METRES_PER_NM, angle_diff_deg, distance_m
 from vts.normalcy import NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport
+from vts.rules._common import is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.vessel_class import is_large_vessel
 
@@ -146,8 +147,8 @@ class CourseAnomalyRule(Rule):
             return
         if ctx.alerts.is_active("duplicate_mmsi", vessel.mmsi) or _jumped(vessel, report):
             return  # two ships' fixes interleaved, or a position jump: no manoeuvre to judge
-        exempt = vessel.category in self.p.exempt_categories or ctx.allowlists.is_allowed(
-            vessel.mmsi, "coastguard", "pilot", "tug"
+        exempt = vessel.category in self.p.exempt_categories or is_allowlisted(
+            ctx.allowlists, vessel.mmsi, ("coastguard", "pilot", "tug")
         )
         if self.p.wrong_way and not exempt:
             self._check_wrong_way(vessel, report, ctx)

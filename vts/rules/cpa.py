@@ -28,6 +28,7 @@ from pydantic import Field
 
 from vts.alerts.model import Severity
 from vts.geo import KNOTS_TO_MS, METRES_PER_NM
+from vts.rules._common import is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -144,16 +145,17 @@ class CpaRule(Rule):
     def _movers(self, ctx: RuleContext) -> list[VesselState]:
         p = self.p
         out: list[VesselState] = []
+        now, max_age = ctx.now, p.max_fix_age_s
         for v in ctx.tracker.vessels():
             if (
-                v.is_shadow
+                v.position_time is None
+                or now - v.position_time > max_age
+                or v.is_shadow
                 or v.lat is None
                 or v.lon is None
                 or v.sog is None
                 or v.cog is None
                 or v.sog <= p.min_sog_kn
-                or v.position_time is None
-                or ctx.now - v.position_time > p.max_fix_age_s
                 or (v.nav_status in AT_ANCHOR_OR_MOORED and v.sog < UNDERWAY_DESPITE_STATUS_KN)
             ):
                 continue
@@ -162,7 +164,7 @@ class CpaRule(Rule):
         return out
 
     def _is_assist(self, v: VesselState, ctx: RuleContext) -> bool:
-        if ctx.allowlists.is_allowed(v.mmsi, "tug", "pilot"):
+        if is_allowlisted(ctx.allowlists, v.mmsi, ("tug", "pilot")):
             return True
         return self.p.skip_assist_categories and v.category in ASSIST_CATEGORIES
 

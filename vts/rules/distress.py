@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from vts.mid import DISTRESS_KINDS, classify_mmsi
+from vts.mid import DISTRESS_KINDS
 from vts.reports import PositionReport, Report, SafetyReport
+from vts.rules._common import mmsi_info
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class DistressRule(Rule):
         self._devices: dict[int, _Device] = {}
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
-        kind = classify_mmsi(report.mmsi).kind
+        kind = mmsi_info(report.mmsi).kind
         if kind not in DISTRESS_KINDS or report.own_ship:
             return
         mode = _mode_of(report)

@@ -25,6 +25,7 @@ from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport
+from vts.rules._common import is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -74,8 +75,8 @@ class DriftingRule(Rule):
             return
         p = self.p
         st = self._state.setdefault(vessel.mmsi, _Drift())
-        exempt = vessel.category in p.exempt_categories or ctx.allowlists.is_allowed(
-            vessel.mmsi, "tug", "pilot"
+        exempt = vessel.category in p.exempt_categories or is_allowlisted(
+            ctx.allowlists, vessel.mmsi, ("tug", "pilot")
         )
         if p.not_under_command and report.nav_status == NOT_UNDER_COMMAND and not exempt:
             st.run.clear()

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from vts.mid import classify_mmsi
 from vts.reports import Report
+from vts.rules._common import mmsi_info
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class InvalidMmsiRule(Rule):
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if vessel is None or report.own_ship or vessel.is_shadow or vessel.mmsi in self._flagged:
             return
-        info = classify_mmsi(vessel.mmsi)
+        info = mmsi_info(vessel.mmsi)
         if info.problem is None:
             return
         self._flagged.add(vessel.mmsi)
@@ -80,7 +80,7 @@ class InvalidMmsiRule(Rule):
         if kind not in SENSITIVE_ZONE_KINDS:
             return
         self._escalated.add(vessel.mmsi)
-        problem = classify_mmsi(vessel.mmsi).problem
+        problem = mmsi_info(vessel.mmsi).problem
         ctx.alerts.event(
             type=self.id,
             mmsi=vessel.mmsi,

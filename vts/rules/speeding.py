@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from vts.reports import PositionReport
+from vts.rules._common import ALL_ROLES, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -54,7 +55,9 @@ class SpeedingRule(Rule):
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.is_shadow:
             return
-        if vessel.category in self.p.exempt_categories or ctx.allowlists.is_allowed(vessel.mmsi):
+        if vessel.category in self.p.exempt_categories or is_allowlisted(
+            ctx.allowlists, vessel.mmsi, ALL_ROLES
+        ):
             return
         limit_zone = self._limiting_zone(vessel.mmsi, ctx)
         over = self._over.get(vessel.mmsi)
