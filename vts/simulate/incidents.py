@@ -17,6 +17,7 @@ from typing import Any
 
 from shapely.geometry import LineString, Point
 
+from vts.evaluate import COURSE_KINDS, SCORED_TYPES
 from vts.simulate.identities import Identities
 from vts.simulate.motion import (
     STATUS_AT_ANCHOR,
@@ -36,26 +37,10 @@ from vts.simulate.traffic import Traffic
 from vts.simulate.vessels import Emission, SimVessel, StaticData, renamed
 from vts.simulate.world import World
 
-INCIDENT_TYPES: tuple[str, ...] = (
-    "alongside",
-    "rendezvous",
-    "loitering",
-    "ais_gap",
-    "restricted_area",
-    "unauthorised_anchoring",
-    "course_anomaly:wrong_way",
-    "course_anomaly:erratic",
-    "course_anomaly:stop_after_departure",
-    "course_anomaly:off_route",
-    "drifting",
-    "cpa",
-    "anchor_drag",
-    "speeding",
-    "position_jump",
-    "duplicate_mmsi",
-    "invalid_mmsi",
-    "identity_change",
-    "distress",
+INCIDENT_TYPES: tuple[str, ...] = tuple(
+    kind_type
+    for t in SCORED_TYPES
+    for kind_type in ([f"{t}:{k}" for k in COURSE_KINDS] if t == "course_anomaly" else [t])
 )
 """Every type the simulator can inject (course_anomaly with its kind)."""
 

@@ -17,7 +17,7 @@ import logging
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 import folium
 from branca.element import Element, MacroElement
@@ -27,6 +27,7 @@ from folium.template import Template
 from folium.utilities import JsCode
 
 from vts.alerts.model import SEVERITIES
+from vts.categories import VesselCategory
 from vts.geo import destination
 
 if TYPE_CHECKING:
@@ -81,20 +82,7 @@ LAYER_ORDER = [
     "Restricted and protected",
     "Security zones",
 ]
-CATEGORIES = [
-    "cargo",
-    "tanker",
-    "passenger",
-    "fishing",
-    "tug",
-    "pilot",
-    "law_enforcement",
-    "sar",
-    "pleasure",
-    "sailing",
-    "other",
-    "unknown",
-]
+CATEGORIES: list[str] = list(get_args(VesselCategory))
 LAND_STYLE = {"color": "#a39a82", "weight": 1, "fillColor": "#efe9d9", "fillOpacity": 1.0}
 
 
