@@ -245,11 +245,12 @@ class CpaRule(Rule):
 
     @staticmethod
     def _kinematics(movers: list[VesselState], now: float) -> tuple[np.ndarray, ...]:
-        lat = np.array([v.lat for v in movers], dtype=float)
-        lon = np.array([v.lon for v in movers], dtype=float)
-        sog = np.array([v.sog for v in movers], dtype=float) * KNOTS_TO_MS
-        cog = np.radians(np.array([v.cog for v in movers], dtype=float))
-        age = np.clip(now - np.array([v.position_time for v in movers], dtype=float), 0.0, None)
+        # one pass over the vessels; each column copied out contiguous (same sums as separate arrays)
+        cols = np.array([(v.lat, v.lon, v.sog, v.cog, v.position_time) for v in movers], dtype=float).T.copy()
+        lat, lon = cols[0], cols[1]
+        sog = cols[2] * KNOTS_TO_MS
+        cog = np.radians(cols[3])
+        age = np.clip(now - cols[4], 0.0, None)
         lat0 = float(np.mean(lat))
         ky = 6_371_008.8 * math.pi / 180.0
         kx = ky * math.cos(math.radians(lat0))
