@@ -86,6 +86,9 @@ class PairWatch:
                         del self._by_vessel[m]
         return prox
 
+    def has_pairs(self, mmsi: int) -> bool:
+        return mmsi in self._by_vessel
+
     def pairs_of(self, mmsi: int) -> list[PairKey]:
         return sorted(self._by_vessel.get(mmsi, ()))
 

@@ -92,8 +92,8 @@ class DuplicateMmsiRule(Rule):
         if vessel is None or not isinstance(report, PositionReport) or not report.has_position:
             return
         primary = ctx.tracker.get(vessel.mmsi) if vessel.is_shadow else vessel
-        if primary is None:
-            return
+        if primary is None or len(primary.dr_conflicts) < self.p.min_conflicts:
+            return  # too few conflicts in all (the window can only hold fewer): the common case
         conflicts = [t for t in primary.dr_conflicts if report.time - t <= self.p.window_minutes * 60.0]
         if len(conflicts) < self.p.min_conflicts:
             return

@@ -90,6 +90,14 @@ class RendezvousRule(Rule):
             return
         p = self.p
         sog = report.sog
+        if (
+            sog is not None
+            and sog >= p.max_speed_kn
+            and vessel.sog is not None
+            and vessel.sog >= p.max_speed_kn
+            and not self._pairs.has_pairs(vessel.mmsi)
+        ):
+            return  # under way (not eligible) and in no pair: nothing to end, the common case
         if sog is None or sog < p.max_speed_kn:
             due = self._next_check.get(vessel.mmsi)
             if due is not None and ctx.now < due:
