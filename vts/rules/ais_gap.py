@@ -79,10 +79,14 @@ class AisGapRule(Rule):
         self.p: AisGapParams = params  # type: ignore[assignment]
         self._dark: dict[int, _Dark] = {}
         self._checked: dict[int, float] = {}
-        self._heard: dict[int, None] = {}
-        self._retry: dict[int, float] = {}
-        """Vessels in the order they were last heard (an insertion-ordered dict used as a queue)."""
         """last_seen of vessels already examined and found not dark (not re-examined until heard)."""
+        self._heard: dict[int, None] = {}
+        """Vessels in the order they were last heard (an insertion-ordered dict used as a queue)."""
+        self._retry: dict[int, float] = {}
+        self._undecided: dict[int, None] = {}
+        """The vessels of `_heard`, in the same order, less those already decided for their current
+        silence (dark, or examined and found not dark): the tick scans only these. A decided vessel
+        is never recently heard, so the scan stops where a scan of `_heard` would."""
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if vessel is None or vessel.is_shadow:
@@ -90,6 +94,9 @@ class AisGapRule(Rule):
         heard = self._heard
         heard.pop(vessel.mmsi, None)
         heard[vessel.mmsi] = None  # most recently heard last
+        undecided = self._undecided
+        undecided.pop(vessel.mmsi, None)
+        undecided[vessel.mmsi] = None
         dark = self._dark.pop(report.mmsi, None)
         if dark is None:
             return
@@ -120,17 +127,22 @@ class AisGapRule(Rule):
     def on_tick(self, ctx: RuleContext) -> None:
         p = self.p
         now = ctx.now
+        given_up: set[int] = set()
         for mmsi in sorted(self._dark):
             d = self._dark[mmsi]
             if now - d.last_seen > p.max_dark_hours * 3600.0:
                 del self._dark[mmsi]
+                given_up.add(mmsi)
                 ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": "not heard again"})
             else:
                 self._hold(ctx, mmsi, d)
+        if given_up:  # examined again if still tracked
+            self._undecided = {m: None for m in self._heard if m in self._undecided or m in given_up}
+        undecided = self._undecided
         shortest = min(p.underway_minutes, p.moored_minutes) * 60.0
         silent_ones: list[VesselState] = []
         gone: list[int] = []
-        for mmsi in self._heard:  # least recently heard first: stop at the first one heard lately
+        for mmsi in undecided:  # least recently heard first: stop at the first one heard lately
             v = ctx.tracker.get(mmsi)
             if v is None:
                 gone.append(mmsi)
@@ -140,12 +152,16 @@ class AisGapRule(Rule):
             silent_ones.append(v)
         for mmsi in gone:
             del self._heard[mmsi]
+            del undecided[mmsi]
         for vessel in silent_ones:
-            if vessel.mmsi in self._dark or vessel.is_shadow or vessel.own_ship:
-                continue
-            if not is_vessel_mmsi(vessel.mmsi):
-                continue
-            if self._checked.get(vessel.mmsi) == vessel.last_seen:
+            if (
+                vessel.mmsi in self._dark
+                or vessel.is_shadow
+                or vessel.own_ship
+                or not is_vessel_mmsi(vessel.mmsi)
+                or self._checked.get(vessel.mmsi) == vessel.last_seen
+            ):
+                del undecided[vessel.mmsi]  # decided until heard again
                 continue
             retry = self._retry.get(vessel.mmsi)
             if retry is not None and now < retry:
@@ -157,19 +173,23 @@ class AisGapRule(Rule):
             self._retry.pop(vessel.mmsi, None)
             if verdict is False:
                 self._checked[vessel.mmsi] = vessel.last_seen
+                del undecided[vessel.mmsi]
                 continue
             assert vessel.lat is not None and vessel.lon is not None
             zone = self._severe_zone(ctx, vessel.lat, vessel.lon)
             d = _Dark(vessel.last_seen, vessel.lat, vessel.lon, vessel.name, zone)
             self._dark[vessel.mmsi] = d
+            del undecided[vessel.mmsi]
             self._hold(ctx, vessel.mmsi, d)
         if len(self._checked) > 4 * max(len(self._heard), 1000):
             self._checked.clear()
+            self._undecided = {m: None for m in self._heard if m not in self._dark}  # examined again
 
     def on_forget(self, mmsi: int) -> None:
         self._checked.pop(mmsi, None)
         self._retry.pop(mmsi, None)
         self._heard.pop(mmsi, None)
+        self._undecided.pop(mmsi, None)
         # a dark vessel stays in self._dark (and its alert active) until heard again or given up
 
     # -- internals -------------------------------------------------------------------------------
