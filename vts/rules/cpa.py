@@ -32,6 +32,7 @@ from vts.rules._common import is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
+    from vts.reports import PositionReport
     from vts.tracker import VesselState
 
 ASSIST_CATEGORIES = frozenset({"tug", "pilot"})
@@ -141,16 +142,30 @@ class CpaRule(Rule):
         self._active: set[tuple[int, int]] = set()
         self._alarms: set[tuple[int, int]] = set()
         """Pairs at alarm level: they stay there inside the hysteresis band (no flapping at 5 min)."""
+        self._fresh: dict[int, None] | None = None
+        """Vessels that may have a fix under `max_fix_age_s` old: every vessel given a fix since it
+        was last found stale (a stale fix only gets older). The tick looks at these only."""
+
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        fresh = self._fresh
+        if fresh is not None:
+            fresh[vessel.mmsi] = None
 
     def _movers(self, ctx: RuleContext) -> list[VesselState]:
         p = self.p
         out: list[VesselState] = []
         now, max_age = ctx.now, p.max_fix_age_s
-        for v in ctx.tracker.vessels():
+        fresh = self._fresh
+        if fresh is None:  # first tick (or a new rule instance): every tracked vessel
+            fresh = self._fresh = {v.mmsi: None for v in ctx.tracker.vessels()}
+        tracker = ctx.tracker
+        for mmsi in list(fresh):
+            v = tracker.get(mmsi)
+            if v is None or v.position_time is None or now - v.position_time > max_age:
+                del fresh[mmsi]
+                continue
             if (
-                v.position_time is None
-                or now - v.position_time > max_age
-                or v.is_shadow
+                v.is_shadow
                 or v.lat is None
                 or v.lon is None
                 or v.sog is None
@@ -260,6 +275,8 @@ class CpaRule(Rule):
         return x, y, vx, vy
 
     def on_forget(self, mmsi: int) -> None:
+        if self._fresh is not None:
+            self._fresh.pop(mmsi, None)
         self._active = {k for k in self._active if mmsi not in k}
         self._alarms = {k for k in self._alarms if mmsi not in k}
 
