@@ -255,7 +255,15 @@ class CourseAnomalyRule(Rule):
         t, cog = report.time, report.cog
         while st.history and t - st.history[0][0] > TURN_WINDOW_S:
             st.history.popleft()
-        deviation = max((angle_diff_deg(cog, c) for _, c in st.history), default=0.0)
+        deviation = 0.0  # the largest angle_diff_deg(cog, c) over the history (as max(), inlined)
+        first = True
+        for _, c in st.history:
+            d = abs(cog - c) % 360.0
+            if d > 180.0:
+                d = 360.0 - d
+            if first or d > deviation:
+                deviation = d
+                first = False
         if deviation < p.erratic_turn_deg:
             st.pending = None
             st.history.append((t, cog))
