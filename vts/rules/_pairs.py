@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from vts.spatial import approx_distance_m
 
 if TYPE_CHECKING:
+    from vts.rules.base import RuleContext
     from vts.tracker import Fix, VesselState
 
 KNOT_MS = 1852.0 / 3600.0
@@ -85,6 +86,22 @@ class PairWatch:
                     if not keys:
                         del self._by_vessel[m]
         return prox
+
+    def end_and_clear(self, key: PairKey, alert_type: str, ctx: RuleContext, reason: str) -> None:
+        """End the pair's spell and clear its alert (when one is active), with the spell's evidence."""
+        prox = self.end(key)
+        if prox is None or not ctx.alerts.is_active(alert_type, key[0], key[1]):
+            return
+        ctx.alerts.clear(
+            type=alert_type,
+            mmsi=key[0],
+            other_mmsi=key[1],
+            details={
+                "reason": reason,
+                "duration_s": round(prox.duration(), 1),
+                "closest_m": round(prox.closest_m, 1),
+            },
+        )
 
     def has_pairs(self, mmsi: int) -> bool:
         return mmsi in self._by_vessel

@@ -241,20 +241,7 @@ class RendezvousRule(Rule):
         )
 
     def _end(self, key: PairKey, ctx: RuleContext, reason: str) -> None:
-        prox = self._pairs.end(key)
-        if prox is None:
-            return
-        if ctx.alerts.is_active(TYPE, key[0], key[1]):
-            ctx.alerts.clear(
-                type=TYPE,
-                mmsi=key[0],
-                other_mmsi=key[1],
-                details={
-                    "reason": reason,
-                    "duration_s": round(prox.duration(), 1),
-                    "closest_m": round(prox.closest_m, 1),
-                },
-            )
+        self._pairs.end_and_clear(key, TYPE, ctx, reason)
 
 
 RULE = RendezvousRule
