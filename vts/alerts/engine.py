@@ -351,7 +351,34 @@ class AlertEngine:
             return
         if not self._may_alert(type, mmsi, other_mmsi, key, now):
             return
-        alert = Alert(
+        alert = self._new_alert(type, mmsi, other_mmsi, zone, severity, message, lat, lon, details, now)
+        entry = _Active(
+            alert=alert,
+            rule_id=self._current_rule.id if self._current_rule is not None else type,
+            last_published=now,
+            published_severity=severity,
+            published_flags={},
+        )
+        self._active[key] = entry
+        self._by_id[alert.id] = key
+        self.stats.raised += 1
+        self._publish_active(entry, now)
+
+    def _new_alert(
+        self,
+        type: str,
+        mmsi: int,
+        other_mmsi: int | None,
+        zone: str | None,
+        severity: Severity,
+        message: str,
+        lat: float | None,
+        lon: float | None,
+        details: dict[str, Any],
+        now: float,
+    ) -> Alert:
+        """A freshly raised alert, for `hold` and `event` alike."""
+        return Alert(
             id=make_alert_id(type, mmsi, other_mmsi, zone, now),
             type=type,
             severity=severity,
@@ -368,17 +395,6 @@ class AlertEngine:
             details=dict(details),
             rule=self._rule_info(),
         )
-        entry = _Active(
-            alert=alert,
-            rule_id=self._current_rule.id if self._current_rule is not None else type,
-            last_published=now,
-            published_severity=severity,
-            published_flags={},
-        )
-        self._active[key] = entry
-        self._by_id[alert.id] = key
-        self.stats.raised += 1
-        self._publish_active(entry, now)
 
     def clear(
         self,
@@ -411,23 +427,7 @@ class AlertEngine:
         key: Key = (type, mmsi, other_mmsi, zone)
         if not self._may_alert(type, mmsi, other_mmsi, key, now):
             return
-        alert = Alert(
-            id=make_alert_id(type, mmsi, other_mmsi, zone, now),
-            type=type,
-            severity=severity,
-            state="raised",
-            mmsi=mmsi,
-            time=now,
-            started=now,
-            message=message,
-            lat=lat,
-            lon=lon,
-            other_mmsi=other_mmsi,
-            zone=zone,
-            name=self._name(mmsi),
-            details=dict(details),
-            rule=self._rule_info(),
-        )
+        alert = self._new_alert(type, mmsi, other_mmsi, zone, severity, message, lat, lon, details, now)
         if type not in NO_COOLDOWN_TYPES:
             self._cooldown[key] = now + self.config.alerts.cooldown_minutes * 60.0
         self.stats.events += 1
