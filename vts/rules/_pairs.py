@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
+from vts.rules.base import RuleParams
 from vts.spatial import approx_distance_m
 
 if TYPE_CHECKING:
@@ -20,6 +23,25 @@ if TYPE_CHECKING:
 KNOT_MS = 1852.0 / 3600.0
 
 PairKey = tuple[int, int]
+
+
+class PairParams(RuleParams):
+    """Parameters shared by the pairwise proximity rules (each sets its own distance and duration)."""
+
+    distance_m: float = Field(150.0, gt=0, description="the two vessels within this distance")
+    min_minutes: float = Field(3.0, ge=0, description="close for at least this long")
+    max_speed_kn: float = Field(3.0, gt=0, description="both vessels under this SOG")
+    clear_margin_m: float = Field(50.0, ge=0, description="hysteresis: clears beyond distance_m + this")
+    max_gap_minutes: float = Field(
+        7.0,
+        gt=0,
+        description="a longer silence of the pair restarts the spell (two 3-minute slow Class B "
+        "intervals and slack: one lost message does not break it)",
+    )
+    lost_minutes: float = Field(10.0, gt=0, description="an alert clears when the pair is not seen this long")
+    check_every_s: float = Field(
+        10.0, ge=0, description="look at a slow vessel's neighbourhood at most this often (event time)"
+    )
 
 
 @dataclass(slots=True)

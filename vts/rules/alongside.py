@@ -40,7 +40,7 @@ from vts.rules._common import (
     is_vessel_mmsi,
     label,
 )
-from vts.rules._pairs import PairKey, PairWatch, Proximity, previous_fix
+from vts.rules._pairs import PairKey, PairParams, PairWatch, Proximity, previous_fix
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import has_no_static, is_large_vessel, is_moored_or_anchored, is_night, is_small_craft
@@ -54,21 +54,9 @@ MAX_SHIP_EXTENT_M = 400.0
 """Search radius margin: the farthest a hull end can be from the ship's AIS antenna."""
 
 
-class AlongsideParams(RuleParams):
+class AlongsideParams(PairParams):
     distance_m: float = Field(150.0, gt=0, description="craft within this of the ship (hull when known)")
     min_minutes: float = Field(3.0, ge=0, description="close for at least this long")
-    max_speed_kn: float = Field(3.0, gt=0, description="both vessels under this SOG")
-    clear_margin_m: float = Field(50.0, ge=0, description="hysteresis: clears beyond distance_m + this")
-    max_gap_minutes: float = Field(
-        7.0,
-        gt=0,
-        description="a longer silence of the pair restarts the spell (two 3-minute slow Class B "
-        "intervals and slack: one lost message does not break it)",
-    )
-    lost_minutes: float = Field(10.0, gt=0, description="an alert clears when the pair is not seen this long")
-    check_every_s: float = Field(
-        10.0, ge=0, description="look at a slow vessel's neighbourhood at most this often (event time)"
-    )
     night_start_hour: float = Field(18.0, ge=0, lt=24, description="local hour night begins (alarm)")
     night_end_hour: float = Field(6.0, ge=0, lt=24, description="local hour night ends")
     security_zone_kinds: list[str] = Field(

@@ -28,7 +28,7 @@ from vts.rules._common import (
     is_vessel_mmsi,
     label,
 )
-from vts.rules._pairs import PairKey, PairWatch, Proximity, previous_fix
+from vts.rules._pairs import PairKey, PairParams, PairWatch, Proximity, previous_fix
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import approx_distance_m
 from vts.vessel_class import is_moored_or_anchored
@@ -40,21 +40,9 @@ if TYPE_CHECKING:
 TYPE = "rendezvous"
 
 
-class RendezvousParams(RuleParams):
+class RendezvousParams(PairParams):
     distance_m: float = Field(200.0, gt=0, description="the two vessels within this distance")
     min_minutes: float = Field(10.0, ge=0, description="for at least this long")
-    max_speed_kn: float = Field(3.0, gt=0, description="both under this SOG")
-    clear_margin_m: float = Field(50.0, ge=0, description="hysteresis: clears beyond distance_m + this")
-    max_gap_minutes: float = Field(
-        7.0,
-        gt=0,
-        description="a longer silence of the pair restarts the spell (two 3-minute slow Class B "
-        "intervals and slack: one lost message does not break it)",
-    )
-    lost_minutes: float = Field(10.0, gt=0, description="an alert clears when the pair is not seen this long")
-    check_every_s: float = Field(
-        10.0, ge=0, description="look at a slow vessel's neighbourhood at most this often (event time)"
-    )
     stale_position_minutes: float = Field(7.0, gt=0, description="ignore a neighbour whose last fix is older")
     exempt_roles: list[str] = Field(
         default_factory=lambda: ["tug", "pilot", "coastguard"], description="allow-lists exempt"
