@@ -226,14 +226,33 @@ def merge(*streams: Iterable[Report] | Report) -> list[Report]:
     return sorted(flat, key=lambda r: r.time)
 
 
-def run(core: Core, reports: Iterable[Report], *, until: float | None = None) -> list[Alert]:
-    """Feed reports through the core; then advance event time to `until` if given."""
+def run(
+    core: Core, reports: Iterable[Report], *, until: float | None = None, check_batch: bool = True
+) -> list[Alert]:
+    """Feed reports through the core one by one; then advance event time to `until` if given.
+
+    With `check_batch` (the default), the same reports also go, as one batch, through a twin core
+    built from the same configuration (`Core.process_many`, where each rule skips the reports its
+    `interest` leaves out), and the two alert streams must be identical: every rule test is then
+    also a test of that rule's interest mask."""
+    reports = list(reports)
+    twin = Core(core.config) if check_batch and core.now is None else None
+    if twin is not None:
+        twin.engine.set_rules([type(r)(r.params) for r in core.engine.rules])
     alerts: list[Alert] = []
     for r in reports:
         alerts.extend(core.process(r))
     if until is not None:
         alerts.extend(core.advance(until))
     alerts.extend(core.finish())
+    if twin is not None:
+        batched = twin.process_many(reports)
+        if until is not None:
+            batched.extend(twin.advance(until))
+        batched.extend(twin.finish())
+        assert [a.to_dict() for a in batched] == [a.to_dict() for a in alerts], (
+            "batched processing (Rule.interest masks) changed the alert stream"
+        )
     return alerts
 
 

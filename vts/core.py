@@ -13,7 +13,7 @@ reproduced exactly from its log.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from vts.alerts.engine import AlertEngine
@@ -70,8 +70,47 @@ class Core:
             alerts.extend(self.process(report))
         return alerts
 
+    def feed_lines(
+        self,
+        lines: Iterable[str | bytes],
+        source: str = "input",
+        received: Iterable[float | None] | None = None,
+        time_offset: float = 0.0,
+    ) -> list[Alert]:
+        """Many raw lines at once (a chunk of a file or a feed): decoded, then processed as one batch
+        (`process_many`). `received` gives each line's receive time (lines that carry none). Same
+        alerts, in the same order, as `feed_line` on each line."""
+        reports: list[Report] = []
+        feed = self.ingest.feed
+        if received is None:
+            for line in lines:
+                reports.extend(feed(line, source, None, time_offset))
+        else:
+            for line, at in zip(lines, received, strict=True):
+                reports.extend(feed(line, source, at, time_offset))
+        return self.process_many(reports)
+
+    def process_many(self, reports: Sequence[Report]) -> list[Alert]:
+        """A run of decoded reports, in order, through tracker, zones and rules.
+
+        The result is exactly that of `process` on each report in turn (the batch-equivalence tests
+        hold it to that); what differs is the cost: each rule first says, vectorised over the whole
+        batch, which reports it must see (`Rule.interest`), and the others skip it."""
+        bits = self.engine.interest_bits(reports)
+        if bits is None:
+            for report in reports:
+                self._process(report, None)
+        else:
+            for report, b in zip(reports, bits, strict=True):
+                self._process(report, b)
+        return self._emit()
+
     def process(self, report: Report) -> list[Alert]:
         """One decoded report through tracker, zones and rules."""
+        self._process(report, None)
+        return self._emit()
+
+    def _process(self, report: Report, bits: int | None) -> None:
         self._advance_clock(report.time)
         vessel = self.tracker.update(report)
         zone_events: list[ZoneEvent] = []
@@ -79,10 +118,9 @@ class Core:
             assert report.lat is not None and report.lon is not None
             self.grid.update(vessel.mmsi, report.lat, report.lon)
             zone_events = self.zones.update(vessel.mmsi, report.time, report.lon, report.lat)
-        self.engine.on_report(vessel, report, zone_events, self._now())
+        self.engine.on_report(vessel, report, zone_events, self._now(), bits)
         for listener in self._report_listeners:
             listener(report, vessel)
-        return self._emit()
 
     def advance(self, now: float) -> list[Alert]:
         """Move event time forward with no report (a quiet feed): time-outs, gaps, pruning."""

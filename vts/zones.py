@@ -288,6 +288,10 @@ class ZoneEngine:
             return False
         return self._land.any_at(lon, lat)
 
+    def land_geometries(self) -> list[BaseGeometry]:
+        """The land polygons of the configuration (lon/lat)."""
+        return list(self._land.geometries)
+
     def distance_to(self, zone_id: str, lon: float, lat: float) -> float:
         """Metres from the position to the zone (0 inside)."""
         return self.zone(zone_id).distance_m(lon, lat)

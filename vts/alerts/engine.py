@@ -24,10 +24,11 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydantic import BaseModel
 
 from vts.alerts.model import Alert, Severity, iso_time, make_alert_id
@@ -162,13 +163,33 @@ class AlertEngine:
     def set_rules(self, rules: list[Rule]) -> None:
         """Replace the running rules (reload, tests, tools); their hooks are dispatched in list order."""
         self.rules = rules
+        order = {rid: i for i, rid in enumerate(rule_classes())}
+        spare = len(order)
+        for r in rules:
+            index = order.get(r.id)
+            if index is None:
+                index, spare = spare, spare + 1
+            r.bit = 1 << index
 
         def bound(hook: str) -> list[tuple[Rule, Callable[..., None]]]:
             return [(r, getattr(r, hook)) for r in rules if _overrides(r, hook)]
 
+        def with_bits(
+            hooks: list[tuple[Rule, Callable[..., None]]],
+        ) -> list[tuple[int, Rule, Callable[..., None]]]:
+            return [(r.bit, r, fn) for r, fn in hooks]
+
         self._on_report = bound("on_report")
         self._on_position = bound("on_position")
         self._on_static = bound("on_static")
+        self._on_report_bits = with_bits(self._on_report)
+        self._on_position_bits = with_bits(self._on_position)
+        self._on_static_bits = with_bits(self._on_static)
+        self._interested = [r for r in rules if _overrides(r, "interest")]
+        self._always_bits = 0
+        for r in rules:
+            if not _overrides(r, "interest"):
+                self._always_bits |= r.bit
         self._on_zone = bound("on_zone_event")
         self._on_tick = [r for r in rules if _overrides(r, "on_tick")]
         self._rule_by_id = {r.id: r for r in rules}
@@ -191,6 +212,43 @@ class AlertEngine:
                 self._rule_failed(rule)
         self._current_rule = None
 
+    def _dispatch_bits(
+        self, hooks: list[tuple[int, Rule, Callable[..., None]]], bits: int, *args: Any
+    ) -> None:
+        """`_dispatch` restricted to the rules whose bit is set."""
+        for bit, rule, fn in hooks:
+            if bits & bit:
+                self._current_rule = rule
+                try:
+                    fn(*args)
+                except Exception:
+                    self._rule_failed(rule)
+        self._current_rule = None
+
+    def interest_bits(self, reports: Sequence[Report]) -> list[int] | None:
+        """Per report, the bits of the rules that must see it (see `Rule.interest`); None when no
+        rule narrows its interest (every rule sees every report)."""
+        if not self._interested or not reports:
+            return None
+        from vts.batch import ReportBatch  # numpy and shapely work only when batching
+
+        batch = ReportBatch(reports)
+        bits = np.full(len(reports), self._always_bits, dtype=np.int64)
+        ctx = self.ctx
+        for rule in self._interested:
+            self._current_rule = rule
+            try:
+                mask = rule.interest(batch, ctx)
+            except Exception:
+                self._rule_failed(rule)
+                mask = None
+            if mask is None:
+                bits |= rule.bit
+            else:
+                bits[mask] |= rule.bit
+        self._current_rule = None
+        return bits.tolist()
+
     def _rule_failed(self, rule: Rule) -> None:
         n = self.stats.rule_errors.get(rule.id, 0) + 1
         self.stats.rule_errors[rule.id] = n
@@ -201,12 +259,22 @@ class AlertEngine:
 
     # -- inputs from the core --------------------------------------------------------------------------
     def on_report(
-        self, vessel: VesselState | None, report: Report, zone_events: list[ZoneEvent], now: float
+        self,
+        vessel: VesselState | None,
+        report: Report,
+        zone_events: list[ZoneEvent],
+        now: float,
+        bits: int | None = None,
     ) -> None:
+        """One merged report. `bits` (from `interest_bits`) limits the per-report hooks to the rules
+        interested in this row or watching its vessel; None calls every rule."""
         ctx = self.ctx
         ctx.now = now
         if self._now is None or now > self._now:
             self._first_time(now)
+        if bits is not None:
+            self._on_report_masked(vessel, report, zone_events, bits | ctx.watching.get(report.mmsi, 0))
+            return
         if self._on_report:
             self._dispatch(self._on_report, vessel, report, ctx)
         if vessel is None or vessel.is_shadow:
@@ -216,6 +284,24 @@ class AlertEngine:
                 self._dispatch(self._on_position, vessel, report, ctx)
         elif isinstance(report, StaticReport):
             self._dispatch(self._on_static, vessel, report, ctx)
+        if zone_events:
+            for event in zone_events:
+                self._dispatch(self._on_zone, vessel, event, ctx)
+
+    def _on_report_masked(
+        self, vessel: VesselState | None, report: Report, zone_events: list[ZoneEvent], bits: int
+    ) -> None:
+        ctx = self.ctx
+        if bits and self._on_report_bits:
+            self._dispatch_bits(self._on_report_bits, bits, vessel, report, ctx)
+        if vessel is None or vessel.is_shadow:
+            return
+        if bits:
+            if isinstance(report, PositionReport):
+                if report.lat is not None and report.lon is not None:
+                    self._dispatch_bits(self._on_position_bits, bits, vessel, report, ctx)
+            elif isinstance(report, StaticReport):
+                self._dispatch_bits(self._on_static_bits, bits, vessel, report, ctx)
         if zone_events:
             for event in zone_events:
                 self._dispatch(self._on_zone, vessel, event, ctx)
@@ -278,6 +364,17 @@ class AlertEngine:
         kept = {id(r) for r in new_rules}
         changed = {rid for rid, r in old.items() if id(r) not in kept}
         self.set_rules(new_rules)
+        stale = 0
+        for rid in changed:
+            stale |= old[rid].bit
+        if stale:  # replaced rules start with no state: they watch nothing yet
+            watching = self.ctx.watching
+            for mmsi in list(watching):
+                bits = watching[mmsi] & ~stale
+                if bits:
+                    watching[mmsi] = bits
+                else:
+                    del watching[mmsi]
         now = self._now if self._now is not None else 0.0
         for key in sorted(self._active, key=_key_order):
             entry = self._active[key]

@@ -14,15 +14,17 @@ snoozes, the minimum-message rule and storage.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from vts.alerts.model import Severity
 from vts.reports import PositionReport, Report, StaticReport
 
 if TYPE_CHECKING:
+    from vts.batch import ReportBatch
     from vts.config import Allowlists, Config
     from vts.spatial import VesselGrid
     from vts.tracker import Tracker, VesselState
@@ -102,6 +104,8 @@ class RuleContext:
     allowlists: Allowlists
     alerts: AlertSink
     now: float
+    watching: dict[int, int] = field(default_factory=dict)
+    """MMSI -> bit mask of the rules watching that vessel (see `Rule.watch`)."""
 
 
 class Rule:
@@ -112,9 +116,42 @@ class Rule:
     Params: ClassVar[type[RuleParams]] = RuleParams
     tick_seconds: ClassVar[float] = 10.0
     """How often (event time) `on_tick` wants to be called."""
+    bit: int = 0
+    """This rule's bit in `RuleContext.watching` (set by the engine, stable across reloads)."""
 
     def __init__(self, params: RuleParams) -> None:
         self.params = params
+
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray | None:
+        """Which rows of a batch of reports this rule must see (a boolean array), or None for all.
+
+        The contract: for a row outside the mask whose vessel this rule does not watch, calling
+        `on_report`, `on_position` and `on_static` would have done nothing at all (no alert, no change
+        of state). Rows outside the mask are then skipped, which is what makes a batch cheap. Zone
+        events and ticks always reach the rule. `tests/test_batch_equivalence.py` replays logs with
+        and without the masks and requires identical alert streams.
+        """
+        return None
+
+    def watch(self, ctx: RuleContext, mmsi: int) -> None:
+        """From now on this rule sees every report of the vessel, whatever its `interest` says
+        (call it when the rule starts keeping state for the vessel)."""
+        w = ctx.watching
+        w[mmsi] = w.get(mmsi, 0) | self.bit
+
+    def unwatch(self, ctx: RuleContext, mmsi: int) -> None:
+        """The rule keeps no more state for the vessel: its `interest` decides again."""
+        w = ctx.watching
+        bits = w.get(mmsi)
+        if bits is not None:
+            bits &= ~self.bit
+            if bits:
+                w[mmsi] = bits
+            else:
+                del w[mmsi]
+
+    def watches(self, ctx: RuleContext, mmsi: int) -> bool:
+        return bool(ctx.watching.get(mmsi, 0) & self.bit)
 
     def rule_info(self) -> dict[str, Any]:
         """The `rule` field of the alerts this rule raises: its id and the parameters it used."""

@@ -1,0 +1,166 @@
+"""A batch of decoded reports as numpy columns, for the rules' vectorised interest tests.
+
+`Core.process_many` hands the alert engine a run of reports at once. Before they go through the
+tracker one by one, each rule that defines `Rule.interest` says, with a few numpy operations over
+the whole batch, which rows it must see; every other rule hook call is skipped for the rows outside
+its mask (unless the rule watches that vessel: `Rule.watch`). A report in open sea at 14 kn then
+costs the loitering, alongside or anchoring rules nothing at all, which per-report Python hooks
+never could.
+
+Columns are built once per batch from the report objects (`None` becomes NaN, or -1 for the
+navigational status); zone and land tests are vectorised with shapely and cached per zone engine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from operator import attrgetter
+from typing import TYPE_CHECKING
+
+import numpy as np
+import shapely
+
+from vts.reports import PositionReport, Report
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+    from vts.zones import ZoneEngine
+
+_POSITION_FIELDS = attrgetter("time", "lat", "lon", "sog", "cog", "heading", "nav_status")
+KNOT_MPS = 1852.0 / 3600.0
+M_PER_DEG_LAT = 111_195.0
+
+
+class ReportBatch:
+    """Column view of a run of reports (row i = reports[i]).
+
+    Columns (numpy, one value per row): ``mmsi``, ``is_position`` (a position report with a valid
+    position), ``time``, ``lat``, ``lon``, ``sog``, ``cog``, ``heading`` (NaN when not given or not
+    a position report) and ``nav_status`` (-1 when not given).
+    """
+
+    __slots__ = (
+        "_cache",
+        "cog",
+        "heading",
+        "is_position",
+        "lat",
+        "lon",
+        "mmsi",
+        "nav_status",
+        "reports",
+        "sog",
+        "time",
+    )
+
+    def __init__(self, reports: Sequence[Report]) -> None:
+        self.reports = reports
+        n = len(reports)
+        self.mmsi = np.fromiter((r.mmsi for r in reports), dtype=np.int64, count=n)
+        rows = [
+            i
+            for i, r in enumerate(reports)
+            if type(r) is PositionReport and r.lat is not None and r.lon is not None
+        ]
+        is_position = np.zeros(n, dtype=bool)
+        is_position[rows] = True
+        self.is_position = is_position
+        cols = np.full((n, 7), np.nan)
+        if rows:
+            cols[rows] = np.array([_POSITION_FIELDS(reports[i]) for i in rows], dtype=float)
+        self.time = cols[:, 0]
+        self.lat = cols[:, 1]
+        self.lon = cols[:, 2]
+        self.sog = cols[:, 3]
+        self.cog = cols[:, 4]
+        self.heading = cols[:, 5]
+        status = cols[:, 6]
+        self.nav_status = np.where(np.isnan(status), -1, status).astype(np.int64)
+        self._cache: dict[object, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    # -- geometry ------------------------------------------------------------------------------------
+    def within(self, geometry: BaseGeometry | None, key: object) -> np.ndarray:
+        """Rows whose position lies in `geometry` (boundary included); False for non-position rows.
+        `key` names the geometry for the per-batch cache."""
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        out = np.zeros(len(self.reports), dtype=bool)
+        if geometry is not None and not geometry.is_empty:
+            rows = np.flatnonzero(self.is_position)
+            if len(rows):
+                out[rows] = shapely.intersects_xy(geometry, self.lon[rows], self.lat[rows])
+        self._cache[key] = out
+        return out
+
+    def in_zone_kinds(self, zones: ZoneEngine, kinds: Sequence[str]) -> np.ndarray:
+        """Rows inside any configured zone of these kinds (instantaneous, no hysteresis)."""
+        key = ("kinds", id(zones), tuple(kinds))
+        if key in self._cache:
+            return self._cache[key]
+        return self.within(zone_union(zones, kinds), key)
+
+    def near_zone_kinds(self, zones: ZoneEngine, kinds: Sequence[str], margin_m: float) -> np.ndarray:
+        """Rows within `margin_m` metres of any zone of these kinds (inside included)."""
+        key = ("near", id(zones), tuple(kinds), margin_m)
+        if key in self._cache:
+            return self._cache[key]
+        return self.within(zone_union(zones, kinds, margin_m), key)
+
+    def in_any_zone(self, zones: ZoneEngine, margin_m: float = 0.0) -> np.ndarray:
+        """Rows within `margin_m` metres of any configured zone."""
+        key = ("any", id(zones), margin_m)
+        if key in self._cache:
+            return self._cache[key]
+        return self.within(zone_union(zones, None, margin_m), key)
+
+    def on_land(self, zones: ZoneEngine) -> np.ndarray:
+        key = ("land", id(zones))
+        if key in self._cache:
+            return self._cache[key]
+        return self.within(land_union(zones), key)
+
+
+_union_cache: dict[tuple[object, ...], tuple[object, BaseGeometry | None]] = {}
+
+
+def zone_union(zones: ZoneEngine, kinds: Sequence[str] | None, margin_m: float = 0.0) -> BaseGeometry | None:
+    """Union of the zones of these kinds (None: all zones), grown by `margin_m`; None when empty.
+    Cached per zone engine (a reload builds a new engine)."""
+    key = (id(zones), None if kinds is None else tuple(kinds), margin_m)
+    hit = _union_cache.get(key)
+    if hit is not None and hit[0] is zones:
+        return hit[1]
+    wanted = None if kinds is None else set(kinds)
+    parts = [z.geometry for z in zones.zones if wanted is None or z.kind in wanted]
+    geometry: BaseGeometry | None = None
+    if parts:
+        geometry = shapely.union_all(parts)
+        if margin_m > 0:
+            # degrees of latitude and (at this latitude) longitude: grown in both by the larger
+            lat = geometry.centroid.y
+            deg = margin_m / (M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.05))
+            geometry = geometry.buffer(deg, quad_segs=4)
+        shapely.prepare(geometry)
+    if len(_union_cache) > 256:
+        _union_cache.clear()
+    _union_cache[key] = (zones, geometry)
+    return geometry
+
+
+def land_union(zones: ZoneEngine) -> BaseGeometry | None:
+    key = (id(zones), "land")
+    hit = _union_cache.get(key)
+    if hit is not None and hit[0] is zones:
+        return hit[1]
+    parts = list(zones.land_geometries())
+    geometry = shapely.union_all(parts) if parts else None
+    if geometry is not None:
+        shapely.prepare(geometry)
+    _union_cache[key] = (zones, geometry)
+    return geometry
