@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from tests.rule_helpers import (
     ANCHORAGE,
     OPEN_WATER,
@@ -22,12 +24,14 @@ from tests.rule_helpers import (
 from vts.alerts.engine import AlertEngine
 from vts.alerts.model import Alert
 from vts.alerts.store import AlertStore
+from vts.batch import ReportBatch
 from vts.core import Core
 from vts.reports import PositionReport, Report
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.tracker import VesselState
 
 V = 760000581
+V2 = 760000582
 OTHER = 760000582
 
 
@@ -178,7 +182,7 @@ def test_hooks_ticks_shadows_and_rule_errors() -> None:
     core.engine.set_rules([Exploding(RuleParams()), Recorder(RuleParams())])
     own = [position(V, T0 + i * 10, offset(OPEN_WATER, north_m=i * 30), sog=6.0, cog=0) for i in range(40)]
     far = [position(V, T0 + 5 + i * 10, offset(OPEN_WATER, north_m=40_000), sog=6.0, cog=0) for i in range(3)]
-    run(core, merge(own, far))
+    run(core, merge(own, far), check_batch=False)  # (a twin core would record into the same list)
     assert core.engine.stats.rule_errors["exploding"] >= 40  # counted, and the core kept going
     shadow_reports = [c for c in Recorder.calls if c[0] == "report" and c[2]]
     shadow_positions = [c for c in Recorder.calls if c[0] == "position" and c[2]]
@@ -255,3 +259,39 @@ def test_forget_ends_alerts_but_keeps_going_dark() -> None:
     out = e.drain()
     assert [(a.type, a.state) for a in out] == [("loitering", "cleared")]
     assert [a.type for a in e.active()] == ["ais_gap"]
+
+
+class Masked(Rule):
+    """Sees only reports over 5 kn, and every report of a vessel once it has seen one over 8 kn."""
+
+    id = "masked"
+    calls: ClassVar[list[tuple[int, float]]] = []
+
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        return batch.sog > 5.0
+
+    def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        self.calls.append((vessel.mmsi, report.time))
+        if report.sog is not None and report.sog > 8.0:
+            self.watch(ctx, vessel.mmsi)
+
+
+def test_batches_reach_a_rule_only_where_its_interest_or_its_watch_says() -> None:
+    core = make_core()
+    Masked.calls = []
+    core.engine.set_rules([Masked(RuleParams())])
+    speeds = [1.0, 6.0, 2.0, 9.0, 1.0, 0.5]  # in knots; the 9-kn report starts the watch
+    reports = [
+        position(V, T0 + i * 10, offset(OPEN_WATER, north_m=i * 30), sog=v, cog=0)
+        for i, v in enumerate(speeds)
+    ]
+    reports.append(position(V2, T0 + 100, OPEN_WATER, sog=1.0, cog=0))
+    core.process_many(reports)
+    # 6 and 9 kn by interest; then every later report of V by watch (1.0, 0.5); V2 never
+    assert Masked.calls == [(V, T0 + 10), (V, T0 + 30), (V, T0 + 40), (V, T0 + 50)]
+    Masked.calls = []
+    fresh = make_core()  # one by one: every rule sees every report
+    fresh.engine.set_rules([Masked(RuleParams())])
+    for r in reports:
+        fresh.process(r)
+    assert len(Masked.calls) == len(reports)

@@ -111,16 +111,27 @@ class Core:
         return self._emit()
 
     def _process(self, report: Report, bits: int | None) -> None:
-        self._advance_clock(report.time)
+        t = report.time
+        now = self.now
+        if now is None or t > now:
+            self._advance_clock(t)
+            now = t
         vessel = self.tracker.update(report)
-        zone_events: list[ZoneEvent] = []
-        if vessel is not None and isinstance(report, PositionReport) and report.has_position:
-            assert report.lat is not None and report.lon is not None
+        zone_events: list[ZoneEvent]
+        if (
+            vessel is not None
+            and isinstance(report, PositionReport)
+            and report.lat is not None
+            and report.lon is not None
+        ):
             self.grid.update(vessel.mmsi, report.lat, report.lon)
-            zone_events = self.zones.update(vessel.mmsi, report.time, report.lon, report.lat)
-        self.engine.on_report(vessel, report, zone_events, self._now(), bits)
-        for listener in self._report_listeners:
-            listener(report, vessel)
+            zone_events = self.zones.update(vessel.mmsi, t, report.lon, report.lat)
+        else:
+            zone_events = []
+        self.engine.on_report(vessel, report, zone_events, now, bits)
+        if self._report_listeners:
+            for listener in self._report_listeners:
+                listener(report, vessel)
 
     def advance(self, now: float) -> list[Alert]:
         """Move event time forward with no report (a quiet feed): time-outs, gaps, pruning."""
@@ -139,10 +150,6 @@ class Core:
         self.engine.reload(config, self.zones)
 
     # -- internals -------------------------------------------------------------------------------
-    def _now(self) -> float:
-        assert self.now is not None
-        return self.now
-
     def _advance_clock(self, t: float) -> None:
         if self.now is not None and t <= self.now:
             return

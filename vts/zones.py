@@ -313,6 +313,12 @@ class ZoneEngine:
             for m in state.inside.values():
                 m.outside_since = None
         state.last = fix
+        if not state.inside and not state.pending:
+            if not self._zones:
+                return []
+            full, partial, _ = self._index._cell(lon, lat)
+            if not full and len(partial) == 0:
+                return []  # the common case: no zone near, none to leave, none pending
         here_ordered = [self._zones[i].id for i in self._indices_at(lon, lat)]
         here = set(here_ordered)
         exits: list[ZoneEvent] = []

@@ -141,6 +141,8 @@ class AlertEngine:
         self.rules: list[Rule] = []
         self._next_tick: dict[str, float] = {}
         self._next_any_tick = -math.inf
+        self._next_due = -math.inf
+        """Earliest event time at which `tick` has anything to do (rule ticks, time-outs, polls)."""
         self.set_rules(
             [cls_params_rule(rid, p) for rid, p in engine_rule_params(config).items() if p.enabled]
         )
@@ -195,6 +197,7 @@ class AlertEngine:
         self._rule_by_id = {r.id: r for r in rules}
         self._next_tick = {}
         self._next_any_tick = -math.inf
+        self._next_due = -math.inf
 
     def rule(self, rule_id: str) -> Rule | None:
         return self._rule_by_id.get(rule_id)
@@ -311,6 +314,8 @@ class AlertEngine:
         ctx = self.ctx
         ctx.now = now
         self._first_time(now)
+        if now < self._next_due:
+            return
         if now >= self._next_any_tick:
             for rule in self._on_tick:
                 due = self._next_tick.get(rule.id)
@@ -330,6 +335,12 @@ class AlertEngine:
             self._next_housekeeping = now + HOUSEKEEPING_S
             self._cooldown = {k: v for k, v in self._cooldown.items() if v > now}
             self._snooze = {k: v for k, v in self._snooze.items() if v > now}
+        self._next_due = min(
+            self._next_any_tick,
+            math.inf if self._restore_deadline is None else self._restore_deadline,
+            self._next_ack_poll if self.store is not None else math.inf,
+            self._next_housekeeping,
+        )
 
     def drain(self) -> list[Alert]:
         """The alert steps produced since the last drain, in order (and committed to the store)."""
@@ -384,6 +395,7 @@ class AlertEngine:
                 entry.restored = True
         if changed:
             self._restore_deadline = now + self.config.alerts.restore_grace_minutes * 60.0
+            self._next_due = -math.inf
 
     def acknowledge(self, alert_id: str, who: str, note: str, now: float) -> bool:
         """An operator acknowledges an alert: recorded, and its vessel and type are snoozed.
@@ -555,6 +567,7 @@ class AlertEngine:
             if any(e.restored for e in self._active.values()):
                 self._drop_restored_from_other_timeline(now)
                 self._restore_deadline = now + self.config.alerts.restore_grace_minutes * 60.0
+                self._next_due = -math.inf
         elif now > self._now:
             self._now = now
 
