@@ -129,3 +129,57 @@ def test_never_raises_and_accounts_for_every_line(lines: list[tuple[bytes | str,
 def test_parse_line_accounts_for_at_least_the_line(line: bytes | str) -> None:
     parsed = parse_line(line)
     assert parsed.items >= 1 and "internal_error" not in parsed.drops
+
+
+def _one_by_one(
+    lines: list[bytes | str], received: list[float | None]
+) -> tuple[list[object], dict[str, object]]:
+    ingest = Ingest()
+    out: list[object] = []
+    for line, at in zip(lines, received, strict=True):
+        out.extend(ingest.feed(line, "src", at))
+    out.extend(ingest.flush())
+    return out, ingest.stats.as_dict()
+
+
+def _chunked(
+    lines: list[bytes | str], received: list[float | None], size: int
+) -> tuple[list[object], dict[str, object]]:
+    ingest = Ingest()
+    out: list[object] = []
+    for i in range(0, len(lines), size):
+        out.extend(ingest.feed_many(lines[i : i + size], "src", received[i : i + size]))
+    out.extend(ingest.flush())
+    return out, ingest.stats.as_dict()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(st.tuples(any_line, st.none() | st.floats(0, 2e9)), max_size=30),
+    size=st.integers(1, 12),
+)
+def test_feed_many_is_feed_line_by_line(lines: list[tuple[bytes | str, float | None]], size: int) -> None:
+    """The chunked path (vectorised checksums, inlined plain decode) gives the same reports and the
+    same statistics as `feed` on each line, whatever the lines."""
+    text = [line for line, _ in lines]
+    received = [at for _, at in lines]
+    assert _chunked(text, received, size) == _one_by_one(text, received)
+
+
+def test_feed_many_on_real_logs_with_line_endings_and_lowercase_checksums() -> None:
+    raw = (DATA / "dma" / "stream_example.txt").read_bytes().splitlines()[:3000]
+    raw += (DATA / "amsa" / "exact-earth-with-tag-block.txt").read_bytes().splitlines()
+    lines: list[bytes | str] = []
+    for i, line in enumerate(raw):
+        if i % 5 == 1:
+            line = line + b"\r\n"
+        elif i % 5 == 2 and b"*" in line:  # a lowercase checksum is valid NMEA
+            line = line[:-2] + line[-2:].lower()
+        elif i % 5 == 3:
+            lines.append(line.decode("ascii", "replace"))
+            continue
+        lines.append(line)
+    received: list[float | None] = [1.7e9 + i for i in range(len(lines))]
+    reports, stats = _one_by_one(lines, received)
+    assert len(reports) > 1000
+    assert _chunked(lines, received, 500) == (reports, stats)

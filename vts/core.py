@@ -80,14 +80,9 @@ class Core:
         """Many raw lines at once (a chunk of a file or a feed): decoded, then processed as one batch
         (`process_many`). `received` gives each line's receive time (lines that carry none). Same
         alerts, in the same order, as `feed_line` on each line."""
-        reports: list[Report] = []
-        feed = self.ingest.feed
-        if received is None:
-            for line in lines:
-                reports.extend(feed(line, source, None, time_offset))
-        else:
-            for line, at in zip(lines, received, strict=True):
-                reports.extend(feed(line, source, at, time_offset))
+        lines = lines if isinstance(lines, list) else list(lines)
+        times = None if received is None else received if isinstance(received, list) else list(received)
+        reports = self.ingest.feed_many(lines, source, times, time_offset)
         return self.process_many(reports)
 
     def process_many(self, reports: Sequence[Report]) -> list[Alert]:
