@@ -13,7 +13,10 @@ reproduced exactly from its log.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from vts.alerts.engine import AlertEngine
@@ -28,6 +31,7 @@ from vts.zones import ZoneEngine, ZoneEvent
 if TYPE_CHECKING:
     from vts.alerts.store import AlertStore
 
+log = logging.getLogger(__name__)
 AlertListener = Callable[[Alert], None]
 PRUNE_EVERY_S = 60.0
 
@@ -45,6 +49,8 @@ class Core:
         self._next_prune: float | None = None
         self._alert_listeners: list[AlertListener] = []
         self._report_listeners: list[Callable[[Report, VesselState | None], None]] = []
+        self.errors: Counter[str] = Counter()
+        """Reports or lines whose processing raised, by exception type (a bug: logged once per type)."""
 
     # -- listeners -------------------------------------------------------------------------------
     def add_alert_listener(self, listener: AlertListener) -> None:
@@ -92,12 +98,15 @@ class Core:
         hold it to that); what differs is the cost: each rule first says, vectorised over the whole
         batch, which reports it must see (`Rule.interest`), and the others skip it."""
         bits = self.engine.interest_bits(reports)
-        if bits is None:
-            for report in reports:
-                self._process(report, None)
-        else:
-            for report, b in zip(reports, bits, strict=True):
+        row_bits: Iterable[int | None] = repeat(None) if bits is None else bits
+        for report, b in zip(reports, row_bits, strict=False):
+            try:
                 self._process(report, b)
+            except Exception as e:  # a bug past the rules' own guard: count it, go on with the batch
+                key = type(e).__name__
+                if not self.errors[key]:
+                    log.exception("processing a report failed (further %s errors counted, not logged)", key)
+                self.errors[key] += 1
         return self._emit()
 
     def process(self, report: Report) -> list[Alert]:

@@ -34,7 +34,10 @@ OVERLONG_LINE = "overlong_line"
 
 
 class LineSink(Protocol):
-    """Where sources put their lines (the core, through `vts.sources.runner.CoreFeed`)."""
+    """Where sources put their lines (the core, through `vts.sources.runner.CoreFeed`).
+
+    A sink may also offer ``feed_lines(lines, source, received, time_offset)``, the same as
+    `feed_line` on each line but cheaper per line (`Source.emit_many` uses it when it is there)."""
 
     def feed_line(self, line: bytes, source: str, received: float | None, time_offset: float = 0.0) -> None:
         """One raw line; `received` is the wall-clock receive time (None: the line's own time)."""
@@ -137,6 +140,21 @@ class Source(ABC):
         st.bytes += len(line) + 1
         st.last_line_wall = time.time()
         sink.feed_line(line, self.name, received, time_offset)
+
+    def emit_many(
+        self, sink: LineSink, lines: list[bytes], received: float | None, time_offset: float = 0.0
+    ) -> None:
+        """Count a chunk of lines and hand them to the sink at once (a replay's fast path)."""
+        st = self.status
+        st.lines += len(lines)
+        st.bytes += sum(map(len, lines)) + len(lines)
+        st.last_line_wall = time.time()
+        feed_lines = getattr(sink, "feed_lines", None)
+        if feed_lines is not None:
+            feed_lines(lines, self.name, received, time_offset)
+        else:
+            for line in lines:
+                sink.feed_line(line, self.name, received, time_offset)
 
 
 class LineSplitter:

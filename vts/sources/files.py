@@ -21,6 +21,7 @@ import threading
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -28,6 +29,8 @@ from vts.sources.base import MAX_LINE_BYTES, OVERLONG_LINE, LineSink, LineSplitt
 from vts.sources.settings import SourceSettings
 
 YIELD_EVERY = 2_000
+CHUNK_LINES = 1_000
+"""Lines handed to the core at once when a log is read as fast as possible."""
 """Lines between two yields to the event loop when reading as fast as possible."""
 MIN_SLEEP_S = 0.005
 """Pacing sleeps shorter than this are saved up (lines are fed in small bursts instead)."""
@@ -194,6 +197,20 @@ class FileSource(Source):
     async def _feed(self, sink: LineSink, lines: Iterator[bytes], raw: IO[bytes]) -> None:
         pacer = self.pacer
         offset = self.time_offset
+        if pacer is None:  # as fast as possible: whole chunks to the core (`Core.feed_lines`)
+            while True:
+                chunk: list[bytes] = []
+                try:
+                    chunk.extend(islice(lines, CHUNK_LINES))
+                finally:  # a read error mid-chunk: the lines read before it still count
+                    if chunk:
+                        self.emit_many(sink, chunk, None, offset)
+                if not chunk:
+                    break
+                self.position = raw.tell()
+                await asyncio.sleep(0)
+            self.position = self.size
+            return
         n = 0
         for line in lines:
             self.emit(sink, line, None, offset)

@@ -89,8 +89,9 @@ class CoreFeed:
 
     def __init__(self, core: Core) -> None:
         self.core = core
-        self.errors: Counter[str] = Counter()
-        """Lines whose processing raised, by exception type (a bug: logged once per type)."""
+        self.errors: Counter[str] = core.errors
+        """Lines whose processing raised, by exception type (a bug: logged once per type); the
+        core's own counter, which also counts the reports of a batch that raised."""
 
     def feed_line(self, line: bytes, source: str, received: float | None, time_offset: float = 0.0) -> None:
         try:
@@ -101,6 +102,18 @@ class CoreFeed:
                 log.exception(
                     "processing a line from %r failed (further %s errors counted, not logged)", source, key
                 )
+            self.errors[key] += 1
+
+    def feed_lines(
+        self, lines: list[bytes], source: str, received: float | None, time_offset: float = 0.0
+    ) -> None:
+        times = None if received is None else [received] * len(lines)
+        try:
+            self.core.feed_lines(lines, source, times, time_offset)
+        except Exception as e:  # the core counts a failing report and goes on: this is a bug before it
+            key = type(e).__name__
+            if not self.errors[key]:
+                log.exception("lines from %r failed (further %s errors counted, not logged)", source, key)
             self.errors[key] += 1
 
     def event_time(self, source: str) -> float | None:
