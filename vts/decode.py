@@ -200,7 +200,7 @@ def decode_message(
 def _class_a(
     v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
 ) -> list[Report] | str:
-    # Hot path: positional arguments in PositionReport field order (a frozen dataclass is slow
+    # Hot path: positional arguments in PositionReport field order (a dataclass is slower
     # to build with keywords); tests check every field against gpsd and libais.
     x = (v >> 79) & 0xFFFFFFF
     y = (v >> 52) & 0x7FFFFFF
