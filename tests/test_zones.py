@@ -368,3 +368,24 @@ def test_core_feeds_the_zone_engine_and_reload_keeps_memberships(config: Config)
     core.reload(reduced)
     assert core.zones.zones_of(MMSI) == {"vts_area", "security_naval_base"}
     assert core.zones.dwell(MMSI, "security_naval_base", 1_767_225_700.0) == 100.0
+
+
+def test_prefilled_cells_answer_exactly_as_cells_filled_one_by_one(engine: ZoneEngine) -> None:
+    """`prefill` (one vectorised query for a batch of positions) must cache the same answers as the
+    lazy per-cell fill, for zones and for land, including cells on zone and coast edges."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    lon = rng.uniform(-77.75, -77.10, 5000)
+    lat = rng.uniform(-12.45, -11.55, 5000)
+    lazy = ZoneEngine([z.settings for z in engine.zones], engine.land_geometries())
+    engine.prefill(lon, lat)
+    edge_cells = 0
+    for x, y in zip(lon.tolist(), lat.tolist(), strict=True):
+        assert [z.id for z in engine.zones_at(x, y)] == [z.id for z in lazy.zones_at(x, y)]
+        assert engine.is_on_land(x, y) == lazy.is_on_land(x, y)
+        full, partial, _ = engine._index._cell(x, y)
+        lazy_full, lazy_partial, _ = lazy._index._cell(x, y)
+        assert (full, partial.tolist()) == (lazy_full, lazy_partial.tolist())
+        edge_cells += len(partial) > 0
+    assert edge_cells > 100  # the sample does cross zone edges

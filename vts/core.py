@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from vts.alerts.engine import AlertEngine
 from vts.alerts.model import Alert
+from vts.batch import ReportBatch
 from vts.config import Config
 from vts.ingest import Ingest
 from vts.reports import PositionReport, Report
@@ -97,7 +98,12 @@ class Core:
         The result is exactly that of `process` on each report in turn (the batch-equivalence tests
         hold it to that); what differs is the cost: each rule first says, vectorised over the whole
         batch, which reports it must see (`Rule.interest`), and the others skip it."""
-        bits = self.engine.interest_bits(reports)
+        if not reports:
+            return self._emit()
+        batch = ReportBatch(reports)
+        rows = batch.is_position
+        self.zones.prefill(batch.lon[rows], batch.lat[rows])
+        bits = self.engine.interest_bits(batch)
         row_bits: Iterable[int | None] = repeat(None) if bits is None else bits
         for report, b in zip(reports, row_bits, strict=False):
             try:

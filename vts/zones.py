@@ -175,6 +175,41 @@ class GeometryIndex:
         full, partial, partial_geoms = self._cell(lon, lat)
         return bool(full) or (len(partial) > 0 and bool(shapely.intersects_xy(partial_geoms, lon, lat).any()))
 
+    def prefill(self, lon: np.ndarray, lat: np.ndarray) -> None:
+        """Fill the cache for the cells of many points at once (a batch of reports): one vectorised
+        STRtree query and one vectorised cover test instead of one of each per new cell."""
+        if len(self.geometries) == 0 or len(lon) == 0:
+            return
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        kx = np.floor(lon[ok] / self.CELL_DEG).astype(np.int64)
+        ky = np.floor(lat[ok] / self.CELL_DEG).astype(np.int64)
+        cells = self._cells
+        keys = [k for k in dict.fromkeys(zip(kx.tolist(), ky.tolist(), strict=True)) if k not in cells]
+        if not keys:
+            return
+        if len(cells) + len(keys) > self.MAX_CELLS:
+            cells.clear()
+        x0 = np.array([k[0] for k in keys], dtype=float) * self.CELL_DEG
+        y0 = np.array([k[1] for k in keys], dtype=float) * self.CELL_DEG
+        pad = 1e-9  # as in `_fill`
+        boxes = shapely.box(x0 - pad, y0 - pad, x0 + self.CELL_DEG + pad, y0 + self.CELL_DEG + pad)
+        box_i, geom_i = self.tree.query(boxes)
+        covers = shapely.contains_properly(self.geometries[geom_i], boxes[box_i]) if len(box_i) else box_i
+        found: dict[int, list[tuple[int, bool]]] = {}
+        for b, g, c in zip(
+            box_i.tolist(), geom_i.tolist(), np.asarray(covers, dtype=bool).tolist(), strict=True
+        ):
+            found.setdefault(b, []).append((g, c))
+        empty = np.zeros(0, dtype=np.int64)
+        for b, key in enumerate(keys):
+            hits = found.get(b)
+            if hits is None:
+                cells[key] = ([], empty, self.geometries[empty])
+                continue
+            hits.sort()
+            partial = np.array([g for g, c in hits if not c], dtype=np.int64)
+            cells[key] = ([g for g, c in hits if c], partial, self.geometries[partial])
+
     def _cell(self, lon: float, lat: float) -> tuple[list[int], np.ndarray, np.ndarray]:
         key = (math.floor(lon / self.CELL_DEG), math.floor(lat / self.CELL_DEG))
         cell = self._cells.get(key)
@@ -287,6 +322,11 @@ class ZoneEngine:
         if not _valid(lon, lat) or len(self._land) == 0:
             return False
         return self._land.any_at(lon, lat)
+
+    def prefill(self, lon: np.ndarray, lat: np.ndarray) -> None:
+        """Prepare the zone and land lookups of many positions at once (`GeometryIndex.prefill`)."""
+        self._index.prefill(lon, lat)
+        self._land.prefill(lon, lat)
 
     def land_geometries(self) -> list[BaseGeometry]:
         """The land polygons of the configuration (lon/lat)."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ from vts.rules.registry import rule_classes
 
 if TYPE_CHECKING:
     from vts.alerts.store import AlertStore
+    from vts.batch import ReportBatch
     from vts.config import Config
     from vts.spatial import VesselGrid
     from vts.tracker import Tracker, VesselState
@@ -228,15 +229,12 @@ class AlertEngine:
                     self._rule_failed(rule)
         self._current_rule = None
 
-    def interest_bits(self, reports: Sequence[Report]) -> list[int] | None:
-        """Per report, the bits of the rules that must see it (see `Rule.interest`); None when no
-        rule narrows its interest (every rule sees every report)."""
-        if not self._interested or not reports:
+    def interest_bits(self, batch: ReportBatch) -> list[int] | None:
+        """Per report of the batch, the bits of the rules that must see it (see `Rule.interest`);
+        None when no rule narrows its interest (every rule sees every report)."""
+        if not self._interested or not len(batch):
             return None
-        from vts.batch import ReportBatch  # numpy and shapely work only when batching
-
-        batch = ReportBatch(reports)
-        bits = np.full(len(reports), self._always_bits, dtype=np.int64)
+        bits = np.full(len(batch), self._always_bits, dtype=np.int64)
         ctx = self.ctx
         for rule in self._interested:
             self._current_rule = rule
