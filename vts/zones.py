@@ -353,12 +353,19 @@ class ZoneEngine:
             for m in state.inside.values():
                 m.outside_since = None
         state.last = fix
-        if not state.inside and not state.pending:
+        inside = state.inside
+        if not state.pending:
             if not self._zones:
                 return []
             full, partial, _ = self._index._cell(lon, lat)
-            if not full and len(partial) == 0:
-                return []  # the common case: no zone near, none to leave, none pending
+            if len(partial) == 0:  # the cell is wholly inside or outside each zone
+                if not full and not inside:
+                    return []  # the common case: no zone near, none to leave, none pending
+                if len(full) == len(inside) and all(self._zones[i].id in inside for i in full):
+                    for m in inside.values():  # still inside the same zones, and only those
+                        m.last_inside = fix
+                        m.outside_since = None
+                    return []
         here_ordered = [self._zones[i].id for i in self._indices_at(lon, lat)]
         here = set(here_ordered)
         exits: list[ZoneEvent] = []
