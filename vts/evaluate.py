@@ -264,8 +264,13 @@ def run_core(config: Any, lines: Iterable[str]) -> list[Alert]:
     core = Core(config)
     alerts: list[Alert] = []
     core.add_alert_listener(alerts.append)
-    for line in lines:
-        core.feed_line(line, source="simulator")
+    chunk: list[str] = []
+    for line in lines:  # in chunks, as `vts replay` reads a file (same alerts as line by line)
+        chunk.append(line)
+        if len(chunk) == 1000:
+            core.feed_lines(chunk, source="simulator")
+            chunk = []
+    core.feed_lines(chunk, source="simulator")
     core.finish()
     return alerts
 
