@@ -370,3 +370,22 @@ def test_long_range_report_keeps_heading_and_rate_of_turn() -> None:
     tracker.update(pos(T0, heading=90, rot=2.0, nav_status=0))
     v = tracker.update(pos(T0 + 60, msg_type=27, sog=11.0, heading=None, rot=None, nav_status=None))
     assert v is not None and (v.heading, v.rot, v.nav_status, v.sog) == (90, 2.0, 0, 11.0)
+
+
+def test_last_and_previous_fix_follow_each_track_late_reports_included() -> None:
+    tracker = Tracker()
+    first, second = pos(T0, *CALLAO, sog=0.0), pos(T0 + 20, *CALLAO, sog=0.0)
+    late = pos(T0 + 10, *CALLAO, sog=0.0)  # arrives after T0 + 20: not applied, but the last one seen
+    far = pos(T0 + 30, *FAR, sog=0.0)  # another ship under this MMSI: the shadow's
+    primary = tracker.update(first)
+    assert primary is not None and primary.last_fix is first and primary.previous_fix is None
+    tracker.update(second)
+    tracker.update(late)
+    assert primary.last_fix is late and primary.previous_fix is second
+    assert (primary.lat, primary.position_time) == (CALLAO[0], T0 + 20)
+    shadow = tracker.update(far)
+    assert shadow is not None and shadow.is_shadow and shadow.last_fix is far
+    assert primary.last_fix is late  # the primary's own track is untouched
+    no_fix = pos(T0 + 40, lat=None, lon=None)
+    tracker.update(no_fix)
+    assert primary.last_fix is late

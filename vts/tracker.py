@@ -138,6 +138,11 @@ class VesselState:
     """True for the second ship found transmitting under the same MMSI (see `Tracker.shadow`)."""
     dr_conflicts: deque[float] = field(default_factory=deque)
     """Event times (last 10 min) of fixes that failed the dead-reckoning test against this track."""
+    last_fix: PositionReport | None = None
+    """The latest position report (with a position) merged into this track, late ones included: the
+    report the rules' `on_position` hook sees, in the order they see them."""
+    previous_fix: PositionReport | None = None
+    """The `last_fix` before it (for rules that compare each fix with the one before on its track)."""
 
     @property
     def length(self) -> float | None:
@@ -238,7 +243,11 @@ class Tracker:
         """Merge one report. Returns the vessel (or its shadow) it updated; None for base
         stations, aids to navigation and SAR aircraft (kept in their own dicts)."""
         if report.__class__ is PositionReport or isinstance(report, PositionReport):
-            return self._position(report)
+            vessel = self._position(report)
+            if report.lat is not None and report.lon is not None:
+                vessel.previous_fix = vessel.last_fix
+                vessel.last_fix = report
+            return vessel
         if isinstance(report, StaticReport):
             vessel = self._touch(report)
             self._merge_static(vessel, report)
