@@ -24,21 +24,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import Field
 from shapely.geometry import Point
 
 from vts.alerts.model import iso_time
-from vts.reports import PositionReport
+from vts.reports import PositionReport, SafetyReport, StaticReport
 from vts.rules._common import AREA_KINDS, is_vessel_mmsi, label, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import M_PER_DEG_LAT, approx_distance_m
 from vts.vessel_class import AT_ANCHOR, MOORED, STATIONARY_KN
 
 if TYPE_CHECKING:
+    from vts.batch import ReportBatch
     from vts.reports import Report
     from vts.tracker import VesselState
 
 TYPE = "ais_gap"
+_VESSEL_REPORTS = (PositionReport, StaticReport, SafetyReport)
+"""The reports the tracker can merge into a vessel (`Tracker.update`); any other gives no vessel."""
 RETRY_S = 60.0
 """A vessel not yet judged dark (silent too briefly, nobody near heard yet) is looked at again after this."""
 
@@ -87,6 +91,18 @@ class AisGapRule(Rule):
         """The vessels of `_heard`, in the same order, less those already decided for their current
         silence (dark, or examined and found not dark): the tick scans only these. A decided vessel
         is never recently heard, so the scan stops where a scan of `_heard` would."""
+
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """Reports about a vessel: position, static and safety reports. The tracker gives no vessel
+        for any other report (base stations, aids to navigation, SAR aircraft), and `on_report`
+        returns at once without one. (Every vessel report still counts: it moves the vessel to the
+        end of the heard order, and whether it lands on a shadow track is only known later.)"""
+        mask = batch.is_position.copy()
+        reports = batch.reports
+        rows = np.flatnonzero(~mask).tolist()
+        if rows:
+            mask[[i for i in rows if isinstance(reports[i], _VESSEL_REPORTS)]] = True
+        return mask
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if vessel is None or vessel.is_shadow:

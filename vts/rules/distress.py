@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 from pydantic import Field
 
 from vts.mid import DISTRESS_KINDS
@@ -22,6 +23,7 @@ from vts.rules._common import mmsi_info
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
+    from vts.batch import ReportBatch
     from vts.tracker import VesselState
 
 Mode = Literal["active", "test"]
@@ -47,6 +49,18 @@ class DistressRule(Rule):
         super().__init__(params)
         self.p: DistressParams = params  # type: ignore[assignment]
         self._devices: dict[int, _Device] = {}
+
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """Only distress devices' reports: `on_report` returns at once for any other MMSI (its kind
+        is not a distress kind), and its state (`_devices`) holds distress MMSIs only. The device
+        kinds are exactly the nine-digit numbers 970xxxxxx, 972xxxxxx and 974xxxxxx (no placeholder
+        MMSI falls in those ranges), so one integer division decides."""
+        mmsi = batch.mmsi
+        near = (mmsi >= 970_000_000) & (mmsi < 975_000_000)
+        if not near.any():
+            return near  # the usual batch: no device at all
+        prefix = mmsi // 1_000_000
+        return near & ((prefix == 970) | (prefix == 972) | (prefix == 974))
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         kind = mmsi_info(report.mmsi).kind
@@ -86,6 +100,8 @@ class DistressRule(Rule):
         )
 
     def on_tick(self, ctx: RuleContext) -> None:
+        if not self._devices:
+            return
         horizon = ctx.now - self.p.rearm_minutes * 60.0
         for mmsi in [m for m, d in self._devices.items() if d.last_seen < horizon]:
             del self._devices[mmsi]

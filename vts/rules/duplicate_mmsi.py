@@ -28,6 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
@@ -35,6 +36,7 @@ from vts.reports import PositionReport, Report
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
+    from vts.batch import ReportBatch
     from vts.tracker import VesselState
 
 
@@ -87,6 +89,12 @@ class DuplicateMmsiRule(Rule):
         self.p: DuplicateMmsiParams = params  # type: ignore[assignment]
         self._last_conflict: dict[int, float] = {}
         self._heads: dict[int, _Heads] = {}
+
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """Position reports with a valid fix: `on_report` returns at once for any other report and
+        `on_position` is only called for those. (Every fix still counts: the interleave test keeps
+        the vessel's track heads up to date with each one.)"""
+        return batch.is_position
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if vessel is None or not isinstance(report, PositionReport) or not report.has_position:

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydantic import Field
 
 from vts.alerts.model import Severity
@@ -31,9 +33,15 @@ from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.vessel_class import is_large_vessel
 
 if TYPE_CHECKING:
+    from vts.batch import ReportBatch
     from vts.tracker import VesselState
 
 STRONG_FIELDS = ("name", "callsign", "imo")
+_RAW_FIELDS = attrgetter(
+    "name", "callsign", "imo", "ship_type", "to_bow", "to_stern", "to_port", "to_starboard"
+)
+"""The report fields `IdentityChangeRule._observed` reads: equal tuples give equal observations."""
+MEMO_MAX = 100_000
 
 
 class IdentityChangeParams(RuleParams):
@@ -53,6 +61,19 @@ def imo_is_valid(imo: int) -> bool:
         return False
     digits = [int(c) for c in str(imo)]
     return sum(d * w for d, w in zip(digits[:6], range(7, 1, -1), strict=True)) % 10 == digits[6]
+
+
+_imo_valid_memo: dict[int, bool] = {}
+
+
+def _imo_valid(imo: int) -> bool:
+    """`imo_is_valid`, remembered per number (a ship repeats its IMO number in every static report)."""
+    hit = _imo_valid_memo.get(imo)
+    if hit is None:
+        if len(_imo_valid_memo) >= MEMO_MAX:
+            _imo_valid_memo.clear()
+        hit = _imo_valid_memo[imo] = imo_is_valid(imo)
+    return hit
 
 
 def normalise_text(value: str | None) -> str | None:
@@ -86,23 +107,39 @@ class IdentityChangeRule(Rule):
         self._known: dict[int, _Identity] = {}
         self._imo_claims: dict[int, _ImoClaim] = {}
         self._shared_reported: set[tuple[int, int, int]] = set()
+        self._observed_memo: dict[tuple[Any, ...], dict[str, Any]] = {}
+        """`_observed` per raw field tuple: a vessel repeats its static data all day long."""
+
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """Static reports only (not the own ship's): the rule has no other per-report hook, and
+        `on_static` returns at once for the own ship. Only the rows that are not position fixes are
+        looked at in Python (a position report is never static data)."""
+        mask = np.zeros(len(batch), dtype=bool)
+        reports = batch.reports
+        rows = [
+            i
+            for i in np.flatnonzero(~batch.is_position).tolist()
+            if isinstance(reports[i], StaticReport) and not reports[i].own_ship
+        ]
+        mask[rows] = True
+        return mask
 
     def on_static(self, vessel: VesselState, report: StaticReport, ctx: RuleContext) -> None:
         if vessel.is_shadow or report.own_ship:
             return
-        ident = self._known.setdefault(vessel.mmsi, _Identity())
-        new = self._observed(report)
-        changes: list[dict[str, Any]] = []
-        for name, value in new.items():
-            old = ident.values.get(name)
-            ident.values[name] = value
-            if old is None or self._same(name, old, value):
-                continue
-            pair = (name, *sorted((old, value), key=repr))
-            if pair in ident.reported_pairs:
-                continue
-            ident.reported_pairs.add(pair)  # type: ignore[arg-type]
-            changes.append({"field": name, "old": old, "new": value})
+        ident = self._known.get(vessel.mmsi)
+        if ident is None:
+            ident = self._known[vessel.mmsi] = _Identity()
+        raw = _RAW_FIELDS(report)
+        new = self._observed_memo.get(raw)
+        if new is None:
+            if len(self._observed_memo) >= MEMO_MAX:
+                self._observed_memo.clear()
+            new = self._observed_memo[raw] = self._observed(report)
+        # The usual static report repeats what is known: every field equal to the known value
+        # (a subset test of the dicts' items, in C). The comparison loop would then store the same
+        # values again and report nothing, so it is skipped; the IMO checks below still run.
+        changes = [] if new.items() <= ident.values.items() else self._changes(ident, new)
         if changes:
             strong = any(c["field"] in STRONG_FIELDS for c in changes)
             fields = ", ".join(f"{c['field']} {c['old']!r} -> {c['new']!r}" for c in changes)
@@ -115,7 +152,8 @@ class IdentityChangeRule(Rule):
             )
         imo = new.get("imo")
         if isinstance(imo, int):
-            if self.p.check_imo and not imo_is_valid(imo) and imo not in ident.bad_imos:
+            valid = _imo_valid(imo)
+            if self.p.check_imo and not valid and imo not in ident.bad_imos:
                 ident.bad_imos.add(imo)
                 self._emit(
                     ctx,
@@ -124,13 +162,31 @@ class IdentityChangeRule(Rule):
                     f"IMO number {imo} of MMSI {vessel.mmsi} fails its check digit",
                     {"kind": "invalid_imo", "imo": imo},
                 )
-            elif imo_is_valid(imo) and self.p.shared_imo:
+            elif valid and self.p.shared_imo:
                 self._check_shared_imo(ctx, vessel, imo, report.time)
+
+    def _changes(self, ident: _Identity, new: dict[str, Any]) -> list[dict[str, Any]]:
+        """Store the observed values; the changes not reported before for the same pair of values."""
+        changes: list[dict[str, Any]] = []
+        for name, value in new.items():
+            old = ident.values.get(name)
+            ident.values[name] = value
+            if old is None or self._same(name, old, value):
+                continue
+            pair = (name, *sorted((old, value), key=repr))
+            if pair in ident.reported_pairs:
+                continue
+            ident.reported_pairs.add(pair)  # type: ignore[arg-type]
+            changes.append({"field": name, "old": old, "new": value})
+        return changes
 
     def _check_shared_imo(self, ctx: RuleContext, vessel: VesselState, imo: int, t: float) -> None:
         claim = self._imo_claims.get(imo)
+        if claim is not None and claim.mmsi == vessel.mmsi:
+            claim.time = t  # the same ship repeating its claim (nothing else holds the record)
+            return
         self._imo_claims[imo] = _ImoClaim(vessel.mmsi, t)
-        if claim is None or claim.mmsi == vessel.mmsi or t - claim.time > self.p.shared_imo_days * 86400:
+        if claim is None or t - claim.time > self.p.shared_imo_days * 86400:
             return
         key = (imo, *sorted((claim.mmsi, vessel.mmsi)))
         if key in self._shared_reported:

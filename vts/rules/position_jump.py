@@ -30,6 +30,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydantic import Field
 
 from vts.alerts.model import Severity
@@ -38,6 +39,7 @@ from vts.reports import PositionReport, Report
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
+    from vts.batch import ReportBatch
     from vts.tracker import VesselState
 
 KNOT_MS = 1852.0 / 3600.0
@@ -110,6 +112,13 @@ class PositionJumpRule(Rule):
         self._clusters: list[_Cluster] = []
 
     # -- per fix -----------------------------------------------------------------------------------
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """Position reports with a valid fix: `on_report` returns at once for any other report
+        and `on_position` is only called for those. (Every fix still counts: it becomes the
+        reference of the vessel's next jump test, and whether it lands on the vessel's track or
+        on a shadow track is only known once the tracker has seen it.)"""
+        return batch.is_position
+
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         """A fix the tracker put on a shadow track (it failed the dead-reckoning test): a jump of
         several miles from the vessel's own track. Reported once when the shadow appears; a second
