@@ -208,3 +208,34 @@ def test_slow_class_b_reporting_every_3_minutes_is_bridged() -> None:
         states(steps)[0] == "raised" and states(steps)[-1] == "cleared" and states(steps).count("raised") == 1
     )
     assert steps[0].time == T0 + 212 and steps[0].details["duration_s"] == 212.0
+
+
+def test_pair_members_are_watched_while_the_pair_lasts() -> None:
+    """Batched processing asks only for slow reports; the craft's first fast report, which ends the
+    spell ("under way"), still reaches the rule because both vessels of a pair are watched from the
+    moment the pair forms (here in the middle of a batch) until it ends."""
+    spot = offset(ANCHORAGE, north_m=40, east_m=60)
+    reports = merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=12, at=spot))
+    core = make_core()
+    rule = core.engine.rule("alongside")
+    assert rule is not None
+    ctx = core.engine.ctx
+    stay_end = T0 + 12 * 60
+    first = core.process_many([r for r in reports if r.time < stay_end])
+    assert states(of_type(first, "alongside"))[0] == "raised"
+    assert rule.watches(ctx, CRAFT) and rule.watches(ctx, SHIP)
+    rest = core.process_many([r for r in reports if r.time >= stay_end])
+    cleared = of_type(rest, "alongside")[-1]
+    assert cleared.state == "cleared" and cleared.details["reason"].startswith(f"{CRAFT} under way")
+    assert cleared.time == stay_end + 30  # the first fast fix, not a later time-out
+    assert not rule.watches(ctx, CRAFT) and not rule.watches(ctx, SHIP)
+    run(make_core(), reports)  # and one by one vs one batch: the same alerts
+
+
+def test_alongside_outside_the_watched_area_is_silent() -> None:
+    outside = (-12.05, -77.9)  # at sea, some 40 km west of the VTS area
+    spot = offset(outside, north_m=40, east_m=60)
+    visit = merge(anchored_ship(T0 - 900, at=outside), craft_visit(T0, minutes=12, at=spot))
+    assert of_type(run(make_core(), visit), "alongside") == []
+    inside = merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=12, at=offset(ANCHORAGE, 40, 60)))
+    assert of_type(run(make_core(), inside), "alongside")  # the same visit inside does fire

@@ -143,3 +143,34 @@ def test_one_lost_report_does_not_break_the_spell() -> None:
     ]
     steps = of_type(run(make_core(), merge(a, b)), "rendezvous")
     assert steps and steps[0].state == "raised" and steps[0].details["duration_s"] >= 600
+
+
+def test_late_fast_fixes_of_a_slow_vessel_are_seen_in_a_batch() -> None:
+    """A fix older than its vessel's latest is counted but not applied: the vessel keeps its slow
+    SOG, so even a fast late fix goes through the pair check. Here B's latest fix is already stale
+    when A arrives (A's own reports never see B), so the meeting is observed only on B's late fixes:
+    the first of them starts the spell, and the batch mask must include it although its SOG is high
+    (B is in no pair yet, so it is not watched)."""
+    b_fix = T0 + 1000
+    a_start = b_fix + 500  # B's fix is 7 min old by then: stale for A's checks
+    pa, pb = OPEN_WATER, offset(OPEN_WATER, east_m=100)
+    reports: list[Report] = [
+        static(A, T0, name="ALFA", ship_type=30, length=25),
+        static(B, T0, name="BRAVO", ship_type=30, length=28),
+        position(B, b_fix, pb, sog=0.5),  # B's latest fix: every later one of B is older
+    ]
+    for k in range(80):
+        reports.append(position(A, a_start + 10 * k, pa, sog=0.5))
+        reports.append(position(B, T0 + 10 * k, pb, sog=8.0))  # late, fast
+    steps = of_type(run(make_core(), reports), "rendezvous")
+    assert steps and steps[0].state == "raised"
+    assert steps[0].time >= a_start + 600  # the spell started with A's arrival
+    assert steps[0].details["duration_s"] >= 600
+
+
+OUTSIDE_THE_WATCHED_AREA = (-12.05, -77.9)
+"""At sea, some 40 km west of the VTS area."""
+
+
+def test_a_meeting_outside_the_watched_area_is_silent() -> None:
+    assert of_type(run(make_core(), meeting(15, at=OUTSIDE_THE_WATCHED_AREA)), "rendezvous") == []

@@ -11,11 +11,15 @@ from tests.rule_helpers import (
     merge,
     moving,
     of_type,
+    offset,
+    position,
     run,
     states,
     static,
     stationary,
 )
+from vts.batch import ReportBatch
+from vts.core import Core
 
 BOAT = 760000551
 COASTGUARD_ALLOWLISTED = 760000101
@@ -99,3 +103,60 @@ def test_newly_heard_vessel_gets_time_for_its_static_data() -> None:
     steps = of_type(run(make_core(), anonymous), "restricted_area")
     assert steps and steps[0].zone == "restricted_el_camotal" and steps[0].details["category"] == "unknown"
     assert steps[0].time - T0 >= 6 * 60
+
+
+# -- batched processing: the rule's interest mask (tests.rule_helpers.run checks batch equivalence) --
+
+
+def _band_point(core: Core, zone_id: str, inside: tuple[float, float]) -> tuple[float, float]:
+    """A point east of `inside`, 20-30 m outside the zone: in its exit band (50 m), so a vessel
+    confirmed inside stays confirmed there although the point is not in the zone."""
+    zone = core.zones.zone(zone_id)
+    p = inside
+    while zone.distance_m(p[1], p[0]) < 20.0:
+        p = offset(p, east_m=5.0)
+    assert zone.distance_m(p[1], p[0]) <= 30.0
+    assert not {z.id for z in core.zones.zones_at(p[1], p[0])} & {"restricted_el_camotal"}
+    return p
+
+
+def test_condition_starting_in_the_exit_band_is_seen() -> None:
+    """The static-data grace ends while the anonymous boat lies just outside the zone, still
+    confirmed inside (exit band): the alert is raised there, on a report outside the zone's polygon,
+    which the batch mask must therefore include."""
+    core = make_core()
+    band = _band_point(core, "restricted_el_camotal", CAMOTAL)
+    reports = merge(
+        stationary(BOAT, T0, minutes=2, at=CAMOTAL, every_s=20, sog=1.0),
+        stationary(BOAT, T0 + 140, minutes=8, at=band, every_s=20, sog=0.5),
+        moving(BOAT, T0 + 640, minutes=5, start=band, cog=90, sog=8.0, every_s=20),
+    )
+    steps = of_type(run(core, reports), "restricted_area")
+    assert states(steps)[0] == "raised" and states(steps)[-1] == "cleared"
+    raised = steps[0]
+    assert 6 * 60 <= raised.time - T0 <= 6 * 60 + 20  # at the end of the grace, in the band
+    assert (raised.lat, raised.lon) == band
+
+
+def test_interest_mask_near_zones_and_ignored_fixes() -> None:
+    """Far reports are left out; reports near a watched zone are in; a fix the zone engine ignores
+    (not newer than the vessel's latest) is in only for a vessel that may be confirmed inside."""
+    core = make_core()
+    other = BOAT + 1
+    core.process_many(stationary(BOAT, T0, minutes=1, at=SAN_LORENZO_WATERS, every_s=20))  # confirmed
+    rule = core.engine.rule("restricted_area")
+    assert rule is not None and "restricted_san_lorenzo" in core.zones.zones_of(BOAT)
+    far = (-11.80, -77.60)
+    t = T0 + 100
+    batch = ReportBatch(
+        [
+            position(other, t, far),  # far, new: out
+            position(other, t + 1, SAN_LORENZO_WATERS),  # in the zone: in
+            position(BOAT, T0 + 30, far),  # older than BOAT's latest fix, BOAT is inside: in
+            position(other, t - 50, far),  # older, but `other` was never near a zone before: ...
+            position(BOAT + 2, T0 + 10, far),  # older, a vessel never near a zone: out
+        ]
+    )
+    mask = rule.interest(batch, core.engine.ctx)
+    # `other` has a report near a zone in this batch, so its ignored fix is kept too (conservative)
+    assert mask.tolist() == [False, True, True, True, False]

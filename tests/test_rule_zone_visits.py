@@ -64,3 +64,23 @@ def test_in_and_out_before_five_messages_leaves_no_record() -> None:
     out = stationary(SHIP, T0 + 900, minutes=1, at=offset(ANCHORAGE, north_m=-6000), every_s=30)
     alerts = [a for a in run(make_core(), merge(stay, out)) if a.zone == "anchorage_main"]
     assert [a for a in alerts if a.type.startswith("zone_")] == []
+
+
+def test_held_back_entry_is_watched_in_a_batch_and_released() -> None:
+    """The rule asks for no report at all: the vessel whose entry is held back is watched from the
+    zone event on (in the middle of a batch), so its fifth message still raises the entry, and it is
+    no longer watched afterwards."""
+    inside = offset(ANCHORAGE, north_m=84)
+    stay = stationary(SHIP, T0, minutes=10, at=inside, every_s=60, nav_status=1)
+    core = make_core()
+    rule = core.engine.rule("zone_visits")
+    assert rule is not None
+    first = core.process_many(stay[:3])  # entry confirmed at the 2nd fix, held back (< 5 messages)
+    assert [a for a in first if a.type == "zone_entry"] == []
+    assert rule.watches(core.engine.ctx, SHIP)
+    rest = core.process_many(stay[3:])
+    entries = [a for a in rest if a.type == "zone_entry" and a.zone == "anchorage_main"]
+    assert len(entries) == 1 and entries[0].details["deferred"] is True
+    assert not rule.watches(core.engine.ctx, SHIP)
+    # the same reports one by one and as one batch give the same alerts
+    run(make_core(), stay)

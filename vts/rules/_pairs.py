@@ -4,20 +4,29 @@ been close, observed on the reports of either, with no interpolation across rece
 Slow Class B craft report only every 3 minutes, so a spell is seen on few fixes. When a spell
 starts, the rule may date it back to the vessels' previous fixes (`previous_fix`, `since`) if they
 were already close there and moved slowly in between (the interval is then bridged, as Global
-Fishing Watch interpolates tracks between fixes) — never across more than `max_gap_s`."""
+Fishing Watch interpolates tracks between fixes) — never across more than `max_gap_s`.
+
+Batched processing (`Rule.interest`): a vessel's report does something for a pair rule only when the
+vessel is slow (it may then start a spell) or already in a pair (a fast report ends its spells). So
+the rules ask for the slow reports (`slow_rows`) and watch every vessel while it is in a pair:
+`PairWatch` calls its `on_member` hook when a vessel gets its first pair and when it loses its last."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydantic import Field
 
+from vts.rules._common import AREA_KINDS, zone_ids_of_kinds
 from vts.rules.base import RuleParams
 from vts.spatial import approx_distance_m
 
 if TYPE_CHECKING:
-    from vts.rules.base import RuleContext
+    from vts.batch import ReportBatch
+    from vts.rules.base import Rule, RuleContext
     from vts.tracker import Fix, VesselState
 
 KNOT_MS = 1852.0 / 3600.0
@@ -60,10 +69,14 @@ class Proximity:
 
 class PairWatch:
     """Close spells of vessel pairs. `observe_close` extends (or starts) a spell; a spell whose
-    last close observation is older than `max_gap_s` restarts rather than bridging the gap."""
+    last close observation is older than `max_gap_s` restarts rather than bridging the gap.
 
-    def __init__(self, max_gap_s: float) -> None:
+    `on_member(mmsi, True)` is called when a vessel gets its first pair, `on_member(mmsi, False)`
+    when it loses its last (the rules watch the vessel in between: `PairMembers`)."""
+
+    def __init__(self, max_gap_s: float, on_member: Callable[[int, bool], None] | None = None) -> None:
         self.max_gap_s = max_gap_s
+        self.on_member = on_member
         self._pairs: dict[PairKey, Proximity] = {}
         self._by_vessel: dict[int, set[PairKey]] = {}
 
@@ -89,9 +102,17 @@ class PairWatch:
         if prox is None or now - prox.last > self.max_gap_s:
             first = now if since is None or not 0.0 <= now - since <= self.max_gap_s else since
             prox = Proximity(first=first, last=now, closest_m=distance_m, last_m=distance_m)
+            known = key in self._pairs
             self._pairs[key] = prox
-            for m in key:
-                self._by_vessel.setdefault(m, set()).add(key)
+            if not known:
+                for m in key:
+                    keys = self._by_vessel.get(m)
+                    if keys is None:
+                        self._by_vessel[m] = {key}
+                        if self.on_member is not None:
+                            self.on_member(m, True)
+                    else:
+                        keys.add(key)
             return prox
         prox.last = max(prox.last, now)
         prox.last_m = distance_m
@@ -107,6 +128,8 @@ class PairWatch:
                     keys.discard(key)
                     if not keys:
                         del self._by_vessel[m]
+                        if self.on_member is not None:
+                            self.on_member(m, False)
         return prox
 
     def end_and_clear(self, key: PairKey, alert_type: str, ctx: RuleContext, reason: str) -> None:
@@ -132,8 +155,58 @@ class PairWatch:
         return sorted(self._by_vessel.get(mmsi, ()))
 
     def stale(self, now: float, older_than_s: float) -> list[PairKey]:
-        """Pairs not observed close for more than `older_than_s`, sorted."""
+        """Pairs not observed close for more than `older_than_s`, sorted (a sweep over the tracked
+        pairs only: a handful, whatever the size of the picture)."""
+        if not self._pairs:
+            return []
         return sorted(k for k, p in self._pairs.items() if now - p.last > older_than_s)
+
+
+class PairMembers:
+    """Keeps a pair rule watching (`Rule.watch`) exactly the vessels that are in one of its pairs,
+    as `PairWatch.on_member`. The engine's context is remembered from the rule's hooks (`bind`):
+    `on_forget`, which ends a forgotten vessel's pairs, gets none."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.ctx: RuleContext | None = None
+
+    def bind(self, ctx: RuleContext) -> None:
+        self.ctx = ctx
+
+    def __call__(self, mmsi: int, member: bool) -> None:
+        ctx = self.ctx
+        if ctx is None:
+            return  # no hook has run yet, so no batch either: nothing to watch for
+        if member:
+            self.rule.watch(ctx, mmsi)
+        else:
+            self.rule.unwatch(ctx, mmsi)
+
+
+def slow_rows(batch: ReportBatch, max_speed_kn: float) -> np.ndarray:
+    """Position reports whose SOG is not given or under `max_speed_kn` (NaN compares false)."""
+    return batch.is_position & ~(batch.sog >= max_speed_kn)
+
+
+def in_watched_rows(batch: ReportBatch, ctx: RuleContext) -> np.ndarray | bool:
+    """Rows within 20 m of the watched area (a superset of `in_watched_area`, whose polygons the
+    union may shift by a rounding error); True when no area is configured (watched everywhere)."""
+    if not zone_ids_of_kinds(ctx.zones, AREA_KINDS):
+        return True
+    return batch.near_zone_kinds(ctx.zones, AREA_KINDS, 20.0)
+
+
+def late_rows(batch: ReportBatch, now: float) -> np.ndarray:
+    """Position reports whose time is before that of an earlier position report (of the batch, or
+    `now`, the clock when the batch starts): a superset of the fixes older than their vessel's latest
+    one, which the tracker counts without applying (the vessel keeps its previous SOG)."""
+    t = batch.time
+    if not len(t):
+        return np.zeros(0, dtype=bool)
+    before = np.fmax.accumulate(t)
+    earlier = np.fmax(np.concatenate(([now], before[:-1])), now)
+    return batch.is_position & (t < earlier)
 
 
 def previous_fix(vessel: VesselState, max_speed_kn: float, max_gap_s: float) -> Fix | None:

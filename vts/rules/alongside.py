@@ -22,6 +22,10 @@ service ship types whose work is alongside ships (`exempt_ship_types`: pilot 50,
 port tender 53, law enforcement 55) are exempt. The alert clears when the craft moves more than
 `distance_m` + `clear_margin_m` away, either vessel gets under way, or the pair is not observed
 close for `lost_minutes`.
+
+Batched processing: only a slow report can start a spell, and a fast one only ends the spells of
+its vessel, so the rule asks for the slow reports and watches the vessels that are in a pair
+(`vts.rules._pairs`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import Field
 
 from vts.rules._common import (
@@ -40,12 +45,22 @@ from vts.rules._common import (
     is_vessel_mmsi,
     label,
 )
-from vts.rules._pairs import PairKey, PairParams, PairWatch, Proximity, previous_fix
+from vts.rules._pairs import (
+    PairKey,
+    PairMembers,
+    PairParams,
+    PairWatch,
+    Proximity,
+    in_watched_rows,
+    previous_fix,
+    slow_rows,
+)
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import has_no_static, is_large_vessel, is_moored_or_anchored, is_night, is_small_craft
 
 if TYPE_CHECKING:
+    from vts.batch import ReportBatch
     from vts.reports import PositionReport
     from vts.tracker import VesselState
 
@@ -105,14 +120,24 @@ class AlongsideRule(Rule):
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
         self.p: AlongsideParams = params  # type: ignore[assignment]
-        self._pairs = PairWatch(self.p.max_gap_minutes * 60.0)
+        self._members = PairMembers(self)
+        self._pairs = PairWatch(self.p.max_gap_minutes * 60.0, self._members)
         self._moored_cache: dict[int, tuple[float, bool]] = {}
         self._next_check: dict[int, float] = {}
 
     # -- hooks -----------------------------------------------------------------------------------
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """The slow position reports. A fast one of a vessel in no pair returns at once (it has no
+        spell to end), and the vessels in a pair are watched, so their fast reports still come."""
+        self._members.bind(ctx)
+        return slow_rows(batch, self.p.max_speed_kn) & in_watched_rows(batch, ctx)
+
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        self._members.bind(ctx)
         if vessel.own_ship or report.lat is None or report.lon is None or not is_vessel_mmsi(vessel.mmsi):
             return
+        if not self._pairs.has_pairs(vessel.mmsi) and not in_watched_area(ctx.zones, report.lat, report.lon):
+            return  # outside the watched area, a vessel in no pair starts no spell (and is not throttled)
         p = self.p
         sog = report.sog
         slow = sog is None or sog < p.max_speed_kn

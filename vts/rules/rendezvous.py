@@ -12,12 +12,18 @@ rendezvous); two vessels both at anchor or moored inside an anchorage or mooring
 (`anchored_zone_kinds`); a pair outside the watched area; and a pair already reported as alongside
 (the more specific alert). The alert (key: the lower MMSI, the other as `other_mmsi`) clears when
 the two are more than `distance_m` + `clear_margin_m` apart, one gets under way, or the pair is not
-observed close for `lost_minutes`."""
+observed close for `lost_minutes`.
+
+Batched processing: a report does something only when its vessel may be slow (it may then start a
+spell) or is already in a pair, so the rule asks for the slow reports and for those older than an
+earlier one (the tracker does not apply them: the vessel keeps its previous, perhaps slow, SOG), and
+watches the vessels that are in a pair (`vts.rules._pairs`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 from pydantic import Field
 
 from vts.rules._common import (
@@ -28,12 +34,23 @@ from vts.rules._common import (
     is_vessel_mmsi,
     label,
 )
-from vts.rules._pairs import PairKey, PairParams, PairWatch, Proximity, previous_fix
+from vts.rules._pairs import (
+    PairKey,
+    PairMembers,
+    PairParams,
+    PairWatch,
+    Proximity,
+    in_watched_rows,
+    late_rows,
+    previous_fix,
+    slow_rows,
+)
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import approx_distance_m
 from vts.vessel_class import is_moored_or_anchored
 
 if TYPE_CHECKING:
+    from vts.batch import ReportBatch
     from vts.reports import PositionReport
     from vts.tracker import VesselState
 
@@ -70,12 +87,26 @@ class RendezvousRule(Rule):
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
         self.p: RendezvousParams = params  # type: ignore[assignment]
-        self._pairs = PairWatch(self.p.max_gap_minutes * 60.0)
+        self._members = PairMembers(self)
+        self._pairs = PairWatch(self.p.max_gap_minutes * 60.0, self._members)
         self._next_check: dict[int, float] = {}
 
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """The slow position reports, and those older than an earlier one. A report with a SOG at or
+        above `max_speed_kn` leaves its vessel with that SOG (so `on_position` returns at once when
+        the vessel is in no pair) unless the tracker does not apply it, which only happens to a fix
+        older than the vessel's latest. The vessels in a pair are watched."""
+        self._members.bind(ctx)
+        return (slow_rows(batch, self.p.max_speed_kn) | late_rows(batch, ctx.now)) & in_watched_rows(
+            batch, ctx
+        )
+
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        self._members.bind(ctx)
         if report.lat is None or report.lon is None:
             return
+        if not self._pairs.has_pairs(vessel.mmsi) and not in_watched_area(ctx.zones, report.lat, report.lon):
+            return  # outside the watched area, a vessel in no pair starts no spell (and is not throttled)
         p = self.p
         sog = report.sog
         if (
@@ -108,6 +139,8 @@ class RendezvousRule(Rule):
                 continue
             key: PairKey = (min(vessel.mmsi, other), max(vessel.mmsi, other))
             seen.add(key)  # still near: a silent or stale partner is not "apart"
+            if dist > p.distance_m:
+                continue  # (before the partner checks, which have no side effects: cheaper)
             ov = ctx.tracker.get(other)
             if (
                 ov is None
@@ -115,8 +148,6 @@ class RendezvousRule(Rule):
                 or ov.position_time < stale
                 or not self._eligible(ov, ctx)
             ):
-                continue
-            if dist > p.distance_m:
                 continue
             if ctx.alerts.is_active("alongside", vessel.mmsi, other) or ctx.alerts.is_active(
                 "alongside", other, vessel.mmsi

@@ -11,24 +11,41 @@ Severity comes from the zone (``severity``), else `default_severity`. Conditions
 start while a vessel is already inside (night falls, its static data shows it is not allowed, it
 reaches the minimum message count) are picked up on its next position; a vessel that becomes
 allowed is cleared.
+
+Cost: `on_position` has work only for a vessel confirmed inside a watched zone or holding one of
+this rule's alerts. Confirmed membership needs a fix inside the zone's exit band (the zone grown by
+the zone engine's exit margin) or a fix the zone engine ignores (not newer than the vessel's last,
+or invalid), so the rule's `interest` is the reports near its zones plus those; a vessel holding an
+alert is watched.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
+import shapely
 from pydantic import Field
 
 from vts.alerts.model import iso_time
+from vts.batch import zone_union
 from vts.rules._common import ALL_ROLES, is_allowlisted, is_vessel_mmsi, label, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+    from vts.batch import ReportBatch
     from vts.reports import PositionReport
     from vts.tracker import VesselState
-    from vts.zones import Zone, ZoneEvent
+    from vts.zones import Zone, ZoneEngine, ZoneEvent
 
 TYPE = "restricted_area"
+Bounds = tuple[float, float, float, float]
+BAND_FACTOR = 1.5
+BAND_SLACK_M = 10.0
+"""The mask's band around the zones: this times the zone engine's exit margin, plus this slack (the
+exit band and the mask's band are both polygons approximating a buffer, in different projections)."""
 
 
 class RestrictedAreaParams(RuleParams):
@@ -59,7 +76,64 @@ class RestrictedAreaRule(Rule):
         super().__init__(params)
         self.p: RestrictedAreaParams = params  # type: ignore[assignment]
         self._inside: dict[int, set[str]] = {}
-        """Zones in which each vessel has an alert held by this rule."""
+        """Zones in which each vessel has an alert held by this rule (each such vessel is watched)."""
+        self._ctx: RuleContext | None = None
+        """The engine's context, kept so that `on_forget` (which gets none) can unwatch."""
+        self._band_cache: tuple[ZoneEngine, BaseGeometry | None, Bounds] | None = None
+        """The mask's band for one zone engine (a reload builds a new engine) and its bounds."""
+
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """Position reports that can leave their vessel confirmed inside a watched zone.
+
+        After the zone engine has taken a fix, a vessel is confirmed in a zone only while the fix lies
+        within the zone's exit band (further out, the same fix confirms the exit). A fix the engine
+        ignores leaves the membership as it was, wherever it lies: one with invalid coordinates or
+        time, or one not newer than the vessel's latest. Those are taken when their time is not past
+        every earlier time (of the batch, or the engine's clock at its start) and the vessel may be in
+        a zone: confirmed in one at the start of the batch, or with a fix near one in the batch (the
+        shadow track of an MMSI shares its zone state, and its entries reach no rule). Vessels holding
+        an alert of this rule are watched, so their reports come whatever the mask says."""
+        self._ctx = ctx
+        n = len(batch)
+        watched = zone_ids_of_kinds(ctx.zones, self.p.zone_kinds)
+        if not watched:
+            return np.zeros(n, dtype=bool)
+        pos = batch.is_position
+        lat, lon, t = batch.lat, batch.lon, batch.time
+        band, (x0, y0, x1, y1) = self._band(ctx)
+        mask = np.zeros(n, dtype=bool)
+        if band is not None:
+            # a bounding-box test first: most reports are nowhere near the zones
+            rows = np.flatnonzero((lat >= y0) & (lat <= y1) & (lon >= x0) & (lon <= x1))
+            if len(rows):
+                mask[rows] = shapely.intersects_xy(band, lon[rows], lat[rows])
+        # NaN (no position) fails every comparison; an invalid position is ignored by the zone engine
+        mask |= pos & ~((lat >= -90.0) & (lat <= 90.0) & (lon >= -180.0) & (lon <= 180.0))
+        # so is a fix not newer than its vessel's latest: only possible for a time not past every
+        # earlier one (of the batch, or the engine's clock when it starts); NaN included
+        before = np.fmax.accumulate(t)
+        earlier = np.fmax(np.concatenate(([ctx.now], before[:-1])), ctx.now) if n else before
+        rows = np.flatnonzero(pos & ~(t > earlier) & ~mask)
+        if len(rows):
+            mmsi = batch.mmsi
+            near_vessels = set(np.unique(mmsi[mask]).tolist())
+            zones_of = ctx.zones.zones_of
+            for i in rows.tolist():
+                m = int(mmsi[i])
+                if m in near_vessels or zones_of(m) & watched:
+                    mask[i] = True
+        return mask
+
+    def _band(self, ctx: RuleContext) -> tuple[BaseGeometry | None, Bounds]:
+        """The watched zones grown into the mask's band, and its bounds (kept per zone engine)."""
+        cached = self._band_cache
+        if cached is not None and cached[0] is ctx.zones:
+            return cached[1], cached[2]
+        margin = ctx.zones.exit_margin_m * BAND_FACTOR + BAND_SLACK_M
+        band = zone_union(ctx.zones, self.p.zone_kinds, margin)
+        bounds = band.bounds if band is not None else (0.0, 0.0, 0.0, 0.0)
+        self._band_cache = (ctx.zones, band, bounds)
+        return band, bounds
 
     def on_zone_event(self, vessel: VesselState, event: ZoneEvent, ctx: RuleContext) -> None:
         if event.zone_id not in zone_ids_of_kinds(ctx.zones, self.p.zone_kinds) or not is_vessel_mmsi(
@@ -84,7 +158,8 @@ class RestrictedAreaRule(Rule):
             self._check(vessel, zid, ctx)
 
     def on_forget(self, mmsi: int) -> None:
-        self._inside.pop(mmsi, None)
+        if self._inside.pop(mmsi, None) is not None and self._ctx is not None:
+            self.unwatch(self._ctx, mmsi)
 
     # -- internals -------------------------------------------------------------------------------
     def _allowed(self, vessel: VesselState, zone: Zone, ctx: RuleContext) -> str | None:
@@ -137,6 +212,8 @@ class RestrictedAreaRule(Rule):
         )
         if ctx.alerts.is_active(TYPE, vessel.mmsi, None, zone_id):
             self._inside.setdefault(vessel.mmsi, set()).add(zone_id)
+            self._ctx = ctx
+            self.watch(ctx, vessel.mmsi)
 
     def _clear(self, mmsi: int, zone_id: str, ctx: RuleContext, reason: str) -> None:
         held = self._inside.get(mmsi)
@@ -144,6 +221,7 @@ class RestrictedAreaRule(Rule):
             held.discard(zone_id)
             if not held:
                 del self._inside[mmsi]
+                self.unwatch(ctx, mmsi)
         if ctx.alerts.is_active(TYPE, mmsi, None, zone_id):
             ctx.alerts.clear(type=TYPE, mmsi=mmsi, zone=zone_id, details={"reason": reason})
 

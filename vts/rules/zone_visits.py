@@ -14,12 +14,17 @@ vessel has enough messages (``details.deferred``, ``crossing_time`` still the ob
 if the vessel leaves before that, neither entry nor exit is recorded. An entry whose crossing is
 the vessel's very first fix says so (``details.first_seen_inside``: it was there when first heard,
 typically at start-up).
+
+Cost: the only per-report work is raising a held-back entry, so the rule asks for no report at all
+(`interest` is empty) and watches just the vessels with an entry held back (`Rule.watch`); zone
+events reach it regardless.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import Field
 
 from vts.alerts.model import iso_time
@@ -27,6 +32,7 @@ from vts.rules._common import is_vessel_mmsi, label
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
+    from vts.batch import ReportBatch
     from vts.reports import PositionReport
     from vts.tracker import VesselState
     from vts.zones import Zone, ZoneEvent
@@ -50,13 +56,24 @@ class ZoneVisitsRule(Rule):
         super().__init__(params)
         self.p: ZoneVisitsParams = params  # type: ignore[assignment]
         self._deferred: dict[int, dict[str, ZoneEvent]] = {}
-        """Entries confirmed before the vessel had enough messages, by vessel and zone."""
+        """Entries confirmed before the vessel had enough messages, by vessel and zone. Every vessel
+        in it is watched (`Rule.watch`), and only those."""
+        self._ctx: RuleContext | None = None
+        """The engine's context, kept so that `on_forget` (which gets none) can unwatch."""
+
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """No report: `on_position` acts only on a vessel with an entry held back, and such a vessel
+        is watched from the zone event that held it back (which reaches the rule in any case, after
+        the position hooks of its own report, when nothing is held back yet)."""
+        self._ctx = ctx
+        return np.zeros(len(batch), dtype=bool)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         pending = self._deferred.get(vessel.mmsi)
         if pending is None or vessel.message_count < ctx.config.alerts.min_messages:
             return
         del self._deferred[vessel.mmsi]
+        self.unwatch(ctx, vessel.mmsi)
         for zone_id in sorted(pending):
             try:
                 zone = ctx.zones.zone(zone_id)
@@ -65,7 +82,8 @@ class ZoneVisitsRule(Rule):
             self._entry(vessel, pending[zone_id], zone, ctx, deferred=True)
 
     def on_forget(self, mmsi: int) -> None:
-        self._deferred.pop(mmsi, None)
+        if self._deferred.pop(mmsi, None) is not None and self._ctx is not None:
+            self.unwatch(self._ctx, mmsi)
 
     def on_zone_event(self, vessel: VesselState, event: ZoneEvent, ctx: RuleContext) -> None:
         if not is_vessel_mmsi(vessel.mmsi):
@@ -80,6 +98,8 @@ class ZoneVisitsRule(Rule):
         if event.kind == "entry":
             if vessel.message_count < min_messages:
                 self._deferred.setdefault(vessel.mmsi, {})[zone.id] = event
+                self._ctx = ctx
+                self.watch(ctx, vessel.mmsi)
             else:
                 self._entry(vessel, event, zone, ctx, deferred=False)
             return
@@ -88,6 +108,7 @@ class ZoneVisitsRule(Rule):
             entry = pending.pop(zone.id)
             if not pending:
                 del self._deferred[vessel.mmsi]
+                self.unwatch(ctx, vessel.mmsi)
             if vessel.message_count < min_messages:
                 return  # in and out before the target had its minimum of messages: no record
             self._entry(vessel, entry, zone, ctx, deferred=True)
