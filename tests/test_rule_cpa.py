@@ -5,10 +5,23 @@ run helper replays every scenario one by one and as one batch and requires the s
 from __future__ import annotations
 
 import numpy as np
+from pytest import MonkeyPatch
 
-from tests.rule_helpers import OPEN_WATER, T0, make_core, merge, moving, of_type, offset, run, stationary
+import vts.rules.cpa as cpa_module
+from tests.rule_helpers import (
+    OPEN_WATER,
+    T0,
+    make_core,
+    merge,
+    moving,
+    of_type,
+    offset,
+    run,
+    static,
+    stationary,
+)
 from vts.reports import PositionReport
-from vts.rules.cpa import candidate_pairs
+from vts.rules.cpa import candidate_pairs, compute_cpa, cpa_of_pairs, pairs_within
 
 A = 725000501
 B = 725000502
@@ -75,3 +88,82 @@ def test_candidate_pairs_on_a_dense_crowd_and_at_the_radius() -> None:
     d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
     want = {(a, b) for a, b in zip(*np.nonzero(d <= 1500.0), strict=True) if a < b}
     assert got == want and (300, 301) in got and (300, 302) not in got
+
+
+def test_the_sweep_in_a_crowd_builds_the_same_pairs_without_its_grid(monkeypatch: MonkeyPatch) -> None:
+    """`sweep_x` lays the pairs out in a grid as wide as the longest run in x; in a crowd it builds
+    them another way. Both give exactly the pairs within the radius (brute force)."""
+    rng = np.random.default_rng(11)
+    x = np.concatenate((rng.uniform(0, 3000, 250), rng.uniform(50_000, 90_000, 50)))
+    y = rng.uniform(0, 3000, 300)
+    d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    want = {(a, b) for a, b in zip(*np.nonzero(d <= 1200.0), strict=True) if a < b}
+    for grid_max in (1 << 20, 10):
+        monkeypatch.setattr(cpa_module, "_GRID_MAX", grid_max)
+        a, b, off, length = pairs_within(np.stack((x, y)), 1200.0)
+        assert set(zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), strict=True)) == want
+        assert np.array_equal(off, np.stack((x[b] - x[a], y[b] - y[a])))
+        assert np.array_equal(length, np.hypot(off[0], off[1]))
+
+
+def test_cpa_of_pairs_gives_the_numbers_of_compute_cpa_bit_for_bit() -> None:
+    """The tick's arithmetic (`cpa_of_pairs`, pairs in either orientation) against the reference
+    `compute_cpa`: the same floats, zeros, infinities and signs included."""
+    rng = np.random.default_rng(12)
+    n = 400
+    x, y = rng.uniform(-8.4e6, -8.39e6, n), rng.uniform(-1.33e6, -1.32e6, n)
+    vx, vy = rng.normal(0, 5, n), rng.normal(0, 5, n)
+    vx[::5], vy[::7] = 0.0, -0.0
+    vx[1::9], vy[1::9] = vx[2::9], vy[2::9]  # same velocity as the next vessel: no CPA
+    x[3:390:11] = x[4:391:11]  # and the same x
+    i, j = rng.integers(0, n, 3000), rng.integers(0, n, 3000)
+    for min_rel in (0.0, 0.5144):  # with no minimum, equal velocities give 0 / 0 (NaN) both ways
+        with np.errstate(invalid="ignore"):
+            rng_ref, cpa_ref, tcpa_ref = compute_cpa(x, y, vx, vy, i, j, min_rel)
+        for a, b in ((i, j), (j, i)):  # either orientation
+            d = np.stack((x[b] - x[a], y[b] - y[a]))
+            dv = np.stack((vx[b] - vx[a], vy[b] - vy[a]))
+            with np.errstate(invalid="ignore"):
+                cpa, tcpa = cpa_of_pairs(d, dv, min_rel)
+            assert np.array_equal(np.hypot(d[0], d[1]), rng_ref)
+            assert np.array_equal(cpa, cpa_ref, equal_nan=True)
+            assert np.array_equal(tcpa, tcpa_ref, equal_nan=True)
+            assert np.array_equal(np.signbit(tcpa), np.signbit(tcpa_ref))
+            assert np.isinf(tcpa).any() == (min_rel > 0)  # slow relative motion: no CPA
+
+
+def test_a_mover_declared_a_tug_mid_way_leaves_its_pair() -> None:
+    """A head-on pair alerts; then B's static report says it is a tug (an assist craft): the pair
+    is left out from the next tick and its alert clears."""
+    east = offset(OPEN_WATER, north_m=30, east_m=3000)
+    reports = merge(
+        moving(A, T0, minutes=6, start=OPEN_WATER, cog=90, sog=9),
+        moving(B, T0, minutes=6, start=east, cog=270, sog=9),
+        [static(B, T0 + 150, name="TUG", ship_type=52, length=30)],
+    )
+    alerts = of_type(run(make_core(), reports), "cpa")
+    assert [a.state for a in alerts if a.state != "updated"] == ["raised", "cleared"]
+    assert alerts[0].time < T0 + 150 <= alerts[-1].time < T0 + 170
+
+
+def test_new_allow_lists_take_the_pair_out_batched_or_not() -> None:
+    """A reload with B on the pilot allow-list (the rule keeps its state): the pair's alert
+    clears at the next tick, the same way whether the reports came in a batch or one by one."""
+    east = offset(OPEN_WATER, north_m=30, east_m=3000)
+    reports = merge(
+        moving(A, T0, minutes=6, start=OPEN_WATER, cog=90, sog=9),
+        moving(B, T0, minutes=6, start=east, cog=270, sog=9),
+    )
+    first = [r for r in reports if r.time < T0 + 150]
+    rest = [r for r in reports if r.time >= T0 + 150]
+    streams = []
+    for batched in (True, False):
+        core = make_core()
+        out = core.process_many(first) if batched else [a for r in first for a in core.process(r)]
+        config = core.config.model_copy(deep=True)
+        config.allowlists.pilot.append(B)
+        core.reload(config)
+        out += core.process_many(rest) if batched else [a for r in rest for a in core.process(r)]
+        streams.append([a.to_dict() for a in out if a.type == "cpa"])
+    assert streams[0] == streams[1]
+    assert [s["state"] for s in streams[0] if s["state"] != "updated"] == ["raised", "cleared"]

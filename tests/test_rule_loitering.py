@@ -7,15 +7,22 @@ from tests.rule_helpers import (
     OPEN_WATER,
     T0,
     circling,
+    make_config,
     make_core,
     merge,
     moving,
     of_type,
     offset,
+    path,
     run,
+    set_rule,
     states,
     static,
 )
+from vts.alerts.model import Alert
+from vts.reports import PositionReport, Report
+from vts.rules._common import in_watched_area
+from vts.rules.loitering import LoiteringRule
 
 CRAFT = 760000601
 SHIP = 760000501
@@ -134,3 +141,101 @@ def test_ship_leaving_its_berth_after_an_hour_is_silent() -> None:
     )
     reports = merge(static(SHIP, T0 - 60, name="SEASPAN", ship_type=71, length=300), at_berth, leaving)
     assert of_type(run(make_core(), reports), "loitering") == []
+
+
+# -- batched processing: why every fix counts, and the incremental tick ---------------------------------
+
+
+def _inside(core_zones: object, fix: PositionReport) -> bool:
+    assert fix.lat is not None and fix.lon is not None
+    return in_watched_area(core_zones, fix.lat, fix.lon)  # type: ignore[arg-type]
+
+
+def test_the_window_filled_outside_the_area_counts_once_inside() -> None:
+    """A small craft drifting at 1 kn across the edge of the watched area: the 23 minutes of
+    samples taken outside count towards its 30-minute window, so the alert comes 7 minutes after it
+    crosses in, not 30. (The rule has no interest mask for that reason; `run` replays it batched.)"""
+    core = make_core()
+    drift = moving(
+        CRAFT, T0, minutes=40, start=(-12.040, -77.2905), cog=90, sog=1.0, every_s=30, ais_class="B"
+    )
+    entry = next(f for f in drift if _inside(core.zones, f))
+    assert 20 * 60 <= entry.time - T0 <= 25 * 60
+    steps = of_type(run(core, drift), "loitering")
+    assert steps and steps[0].state == "raised"
+    assert 30 * 60 <= steps[0].time - T0 <= 31 * 60
+    assert steps[0].time - entry.time < 10 * 60
+
+
+def test_a_fix_far_outside_the_area_an_hour_earlier_changes_the_alert() -> None:
+    """Samples are taken at least `sample_s` apart counting from the previous sample, so one fix far
+    out at sea, 90 minutes before the alert, shifts every later sample: the alert inside the area
+    comes at another moment. No fix can be left out of the rule, however far or fast."""
+
+    def alerts(extra: bool) -> list[Alert]:
+        sea = moving(SHIP, T0, minutes=34, start=(-12.040, -77.400), cog=90, sog=12.0, every_s=20)
+        last = sea[-1]
+        assert last.lat is not None and last.lon is not None
+        slow = moving(
+            SHIP, last.time + 20, minutes=70, start=(last.lat, last.lon), cog=90, sog=1.0, every_s=20
+        )
+        reports: list[Report] = [
+            static(SHIP, T0 - 60, name="SLOWCOACH", ship_type=70, length=180),
+            *sea,
+            *slow,
+        ]
+        if extra:  # one more fix 10 s after the second, on the same track
+            first = sea[1]
+            assert first.lat is not None and first.lon is not None
+            reports.append(
+                path(SHIP, first.time + 10, [(first.lat, first.lon + 0.0006)], sog=12.0, cog=90)[0]
+            )
+        return of_type(run(make_core(), merge(reports)), "loitering")
+
+    core = make_core()
+    far = moving(SHIP, T0, minutes=1, start=(-12.040, -77.400), cog=90, sog=12.0, every_s=20)
+    assert not any(_inside(core.zones, f) for f in far)  # about 12 km outside the area
+    plain, shifted = alerts(extra=False), alerts(extra=True)
+    assert plain and shifted and plain[0].state == shifted[0].state == "raised"
+    assert plain[0].time - T0 > 80 * 60
+    assert plain[0].time != shifted[0].time
+
+
+def test_an_alert_kept_over_a_rule_reload_is_cleared_at_the_first_tick() -> None:
+    """New loitering parameters replace the rule: the alert stays active, the new rule has no track
+    for it and clears it at its first tick ('target silent'), as it always did. The tick only looks
+    at the vessels it has raised alerts for, plus (first tick) those already active then."""
+
+    def replay(batched: bool) -> list[Alert]:
+        core = make_core()
+        reports = drift_then_leave(CRAFT, 35)[:71]  # 35 min drifting, raised, not yet under way
+        out = core.process_many(reports) if batched else [a for r in reports for a in core.process(r)]
+        core.reload(set_rule(make_config(), "loitering", lost_minutes=16.0))
+        for k in range(1, 7):  # three minutes of a quiet feed
+            out += core.advance(reports[-1].time + 30 * k)
+        return out
+
+    one_by_one = replay(batched=False)
+    assert [a.to_dict() for a in replay(batched=True)] == [a.to_dict() for a in one_by_one]
+    steps = of_type(one_by_one, "loitering")
+    assert states(steps)[0] == "raised" and states(steps)[-1] == "cleared"
+    assert steps[-1].details["reason"] == "target silent"
+
+
+def test_tracks_silent_for_an_hour_are_dropped_others_kept() -> None:
+    """The pruning pops the tracks that may have gone silent from a heap instead of scanning them
+    all: a vessel whose fixes stopped (its static reports keep it in the tracker) loses its track,
+    one still reporting keeps it."""
+    core = make_core()
+    rule = core.engine.rule("loitering")
+    assert isinstance(rule, LoiteringRule)
+    quiet = moving(CRAFT, T0, minutes=5, start=OPEN_WATER, cog=90, sog=8.0, every_s=30, ais_class="B")
+    names = [static(CRAFT, T0 + 360 + 300 * i, name="QUIET", ais_class="B") for i in range(16)]
+    busy = moving(SHIP, T0, minutes=80, start=offset(OPEN_WATER, north_m=2000), cog=0, sog=8.0, every_s=60)
+    reports = merge(quiet, names, busy)
+    core.process_many([r for r in reports if r.time < T0 + 600])
+    track = rule._tracks[SHIP]
+    core.process_many([r for r in reports if r.time >= T0 + 600])
+    assert core.tracker.get(CRAFT) is not None  # still tracked ...
+    assert CRAFT not in rule._tracks  # ... but its loitering track is gone
+    assert rule._tracks[SHIP] is track  # kept all along

@@ -21,6 +21,7 @@ when that speed exceeds `implied_speed_flag_kn` (25 kn) or the vessel reappears 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,10 +30,12 @@ from pydantic import Field
 from shapely.geometry import Point
 
 from vts.alerts.model import iso_time
-from vts.reports import PositionReport, SafetyReport, StaticReport
+from vts.reports import PositionReport
 from vts.rules._common import AREA_KINDS, is_vessel_mmsi, label, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.cpa import NO_FIX, SAFETY, STATIC, batch_rows
 from vts.spatial import M_PER_DEG_LAT, approx_distance_m
+from vts.tracker import SHADOW_OUTLIER_FORGET_S
 from vts.vessel_class import AT_ANCHOR, MOORED, STATIONARY_KN
 
 if TYPE_CHECKING:
@@ -41,8 +44,6 @@ if TYPE_CHECKING:
     from vts.tracker import VesselState
 
 TYPE = "ais_gap"
-_VESSEL_REPORTS = (PositionReport, StaticReport, SafetyReport)
-"""The reports the tracker can merge into a vessel (`Tracker.update`); any other gives no vessel."""
 RETRY_S = 60.0
 """A vessel not yet judged dark (silent too briefly, nobody near heard yet) is looked at again after this."""
 
@@ -73,7 +74,61 @@ class _Dark:
     zone: str | None
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A batch whose rows have not all been applied to the heard order yet (see `AisGapRule`)."""
+
+    batch: ReportBatch
+    clock: np.ndarray
+    """Event time after each row (the running maximum of the report times, from the clock at the
+    start of the batch): a time step to `now` happens just before the first row bringing it there."""
+    heard: np.ndarray
+    """Rows that make their vessel heard unless their fix went to a shadow track: position and
+    static reports. A safety report is marked here by `on_report` when it reached a vessel (the
+    tracker gives none for a base station or an aid to navigation)."""
+    start: int = 0
+    """Rows before this one have been applied."""
+    final: bool = False
+    """Every row has been processed (a later batch began, or a report came one by one)."""
+    rows_of: dict[int, int] | None = None
+    """id(report) -> row, built when a row first reaches `on_report`."""
+
+    def processed(self, now: float) -> int:
+        """Rows processed when the clock reached `now` (every row before the first whose running
+        maximum reaches it; all of them once the batch is over)."""
+        if self.final:
+            return len(self.batch)
+        return int(np.searchsorted(self.clock, now, side="left"))
+
+    def row_of(self, report: Report) -> int:
+        """The row of `report` if it is a row of this batch not yet applied, else -1."""
+        rows_of = self.rows_of
+        if rows_of is None:
+            rows_of = self.rows_of = {id(r): i for i, r in enumerate(self.batch.reports)}
+        i = rows_of.get(id(report), -1)
+        return i if i >= self.start else -1
+
+
 class AisGapRule(Rule):
+    """Going dark.
+
+    The tick scans the vessels in the order they were last heard (`_heard`, `_undecided`), least
+    recently heard first. One by one, each report moves its vessel to the end of that order. In a
+    batch that per-report work is done in bulk instead: `interest` keeps the batch, and before a tick
+    (or anything else reading the order) the rows processed since are applied at once, each vessel
+    moved once, in the order of its last report (the result of moving it on every report). A row
+    leaves its vessel in place when it is not about a vessel or its fix went to a shadow track (a
+    second ship under the MMSI): a vessel whose last row is a fix and which has a shadow track now
+    (or whose last fix is so late that a shadow made of it may have been pruned already) is checked
+    against the tracker (`VesselState.last_fix`). Only safety reports (whether they reach a vessel
+    depends on the tracker) and the reports of dark vessels (watched: their reappearance is an
+    alert) reach `on_report`.
+
+    Vessels not dark yet because they have not been silent long enough wait in `_waiting` and are
+    passed over by the tick until their retry time, and re-armed without a look at the vessel while
+    their silence is still shorter than their limit: neither can change until they are heard.
+    """
+
     id = TYPE
     Params = AisGapParams
     tick_seconds = 30.0
@@ -91,31 +146,134 @@ class AisGapRule(Rule):
         """The vessels of `_heard`, in the same order, less those already decided for their current
         silence (dark, or examined and found not dark): the tick scans only these. A decided vessel
         is never recently heard, so the scan stops where a scan of `_heard` would."""
+        self._waiting: dict[int, tuple[float, float, float]] = {}
+        """Vessels examined and not dark yet, not heard since (nor touched by a shadow track's
+        report): (retry time, last_seen, silence limit). Nothing the tick tests about them can have
+        changed but the time."""
+        self._pending: list[_Pending] = []
+        self._ctx: RuleContext | None = None
+        self._caught_up = math.nan
+        """The clock at the last `_catch_up` (nothing new to apply until it moves)."""
 
+    # -- the heard order -------------------------------------------------------------------------
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
-        """Reports about a vessel: position, static and safety reports. The tracker gives no vessel
-        for any other report (base stations, aids to navigation, SAR aircraft), and `on_report`
-        returns at once without one. (Every vessel report still counts: it moves the vessel to the
-        end of the heard order, and whether it lands on a shadow track is only known later.)"""
-        mask = batch.is_position.copy()
+        """Safety reports only (and, through `watch`, the reports of dark vessels): the batch is
+        kept, and its rows are applied to the heard order in bulk (see the class docstring)."""
+        self._ctx = ctx
+        self._caught_up = math.nan
+        for pend in self._pending:
+            pend.final = True
+        if not len(batch):
+            return np.zeros(0, dtype=bool)
+        rows = batch_rows(batch, ctx.now)
+        kind = rows.kind
+        self._pending.append(
+            _Pending(batch, rows.clock, batch.is_position | (kind == NO_FIX) | (kind == STATIC))
+        )
+        return kind == SAFETY
+
+    def _catch_up(self, ctx: RuleContext) -> None:
+        """Apply the batch rows processed so far to the heard order. (The core processes rows
+        between two steps of its clock only: at the same `now` there is nothing new to apply.)"""
+        now = ctx.now
+        if now == self._caught_up:
+            return
+        for pend in self._pending:
+            end = pend.processed(now)
+            if end > pend.start:
+                self._apply(ctx, pend, end)
+        self._pending = [pend for pend in self._pending if pend.start < len(pend.batch)]
+        self._caught_up = now if self._pending else math.nan
+
+    def _apply(self, ctx: RuleContext, pend: _Pending, end: int) -> None:
+        """Move the vessels heard in rows [pend.start, end) to the end of the order, in the order
+        of their last such row: what moving them on each row would have done."""
+        start, pend.start = pend.start, end
+        rows = np.flatnonzero(pend.heard[start:end])
+        if not len(rows):
+            return
+        rows += start
+        batch = pend.batch
+        mmsi = batch.mmsi[rows].tolist()
+        latest = dict.fromkeys(reversed(mmsi))  # the vessels, the most recently heard first
+        # A fix may have gone to a shadow track. Then the vessel has a shadow track now, unless the
+        # prune dropped it: only a shadow older than the outlier time-out (or the forget time) is.
+        tracker = ctx.tracker
+        limit = ctx.now - min(SHADOW_OUTLIER_FORGET_S, tracker.settings.forget_after_s)
+        late = batch.time[rows] < limit  # NaN (no fix) is not
+        suspects = {s.mmsi for s in tracker.shadows() if s.mmsi in latest}
+        if late.any():
+            suspects.update(batch.mmsi[rows[late]].tolist())
+        moved = list(reversed(latest))
+        if suspects:
+            last = dict(zip(mmsi, rows.tolist(), strict=True))  # the last row of each vessel
+            changed = False
+            for m in suspects:
+                heard = self._last_heard(ctx, pend, rows[batch.mmsi[rows] == m])
+                if heard != last[m]:
+                    changed = True
+                    if heard < 0:  # not heard: touched by a shadow track's reports only
+                        del last[m]
+                        self._waiting.pop(m, None)
+                    else:
+                        last[m] = heard
+            if changed:
+                moved = sorted(last, key=last.__getitem__)
+        moving = dict.fromkeys(moved)
+        for order in (self._heard, self._undecided):
+            pop = order.pop
+            for m in moved:
+                pop(m, None)
+            order.update(moving)
+        waiting = self._waiting
+        if waiting:
+            pop = waiting.pop
+            for m in moved:
+                pop(m, None)
+
+    @staticmethod
+    def _last_heard(ctx: RuleContext, pend: _Pending, rows: np.ndarray) -> int:
+        """The last of these rows (one vessel's) that reached the vessel's own track, or -1."""
+        batch = pend.batch
+        v = ctx.tracker.get(int(batch.mmsi[rows[0]]))
+        if v is None:
+            return -1
+        is_fix = batch.is_position
         reports = batch.reports
-        rows = np.flatnonzero(~mask).tolist()
-        if rows:
-            mask[[i for i in rows if isinstance(reports[i], _VESSEL_REPORTS)]] = True
-        return mask
+        for i in reversed(rows.tolist()):
+            if not is_fix[i] or reports[i] is v.last_fix:
+                return i  # a report without a fix always reaches the vessel itself
+        return -1
+
+    def _batched_row(self, report: Report) -> int:
+        """The row of `report` in the batch being processed, or -1 (a report fed one by one)."""
+        pend = self._pending[-1]
+        return -1 if pend.final else pend.row_of(report)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if vessel is None or vessel.is_shadow:
             return
-        heard = self._heard
-        heard.pop(vessel.mmsi, None)
-        heard[vessel.mmsi] = None  # most recently heard last
-        undecided = self._undecided
-        undecided.pop(vessel.mmsi, None)
-        undecided[vessel.mmsi] = None
+        mmsi = vessel.mmsi
+        row = self._batched_row(report) if self._pending else -1
+        if row >= 0:
+            self._pending[-1].heard[row] = True  # moved when the batch rows are applied
+        else:
+            if self._pending:  # a report fed one by one: the batches before it are over
+                for pend in self._pending:
+                    pend.final = True
+                self._caught_up = math.nan
+                self._catch_up(ctx)
+            heard = self._heard
+            heard.pop(mmsi, None)
+            heard[mmsi] = None  # most recently heard last
+            undecided = self._undecided
+            undecided.pop(mmsi, None)
+            undecided[mmsi] = None
+            self._waiting.pop(mmsi, None)
         dark = self._dark.pop(report.mmsi, None)
         if dark is None:
             return
+        self.unwatch(ctx, report.mmsi)
         gap = report.time - dark.last_seen
         details: dict[str, object] = {
             "reason": "reappeared",
@@ -140,7 +298,10 @@ class AisGapRule(Rule):
             message=f"{label(vessel, report.mmsi)} heard again after {gap / 60:.0f} min silent",
         )
 
+    # -- the tick --------------------------------------------------------------------------------
     def on_tick(self, ctx: RuleContext) -> None:
+        if self._pending:
+            self._catch_up(ctx)
         p = self.p
         now = ctx.now
         given_up: set[int] = set()
@@ -148,6 +309,7 @@ class AisGapRule(Rule):
             d = self._dark[mmsi]
             if now - d.last_seen > p.max_dark_hours * 3600.0:
                 del self._dark[mmsi]
+                self.unwatch(ctx, mmsi)
                 given_up.add(mmsi)
                 ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": "not heard again"})
             else:
@@ -155,11 +317,17 @@ class AisGapRule(Rule):
         if given_up:  # examined again if still tracked
             self._undecided = {m: None for m in self._heard if m in self._undecided or m in given_up}
         undecided = self._undecided
+        waiting = self._waiting
         shortest = min(p.underway_minutes, p.moored_minutes) * 60.0
         silent_ones: list[VesselState] = []
         gone: list[int] = []
+        get = ctx.tracker.get
+        waiting_get = waiting.get
         for mmsi in undecided:  # least recently heard first: stop at the first one heard lately
-            v = ctx.tracker.get(mmsi)
+            w = waiting_get(mmsi)
+            if w is not None and now < w[0]:
+                continue  # silent, not due: it would be passed over
+            v = get(mmsi)
             if v is None:
                 gone.append(mmsi)
                 continue
@@ -169,44 +337,61 @@ class AisGapRule(Rule):
         for mmsi in gone:
             del self._heard[mmsi]
             del undecided[mmsi]
+            waiting.pop(mmsi, None)
         for vessel in silent_ones:
+            mmsi = vessel.mmsi
+            w = waiting_get(mmsi)
+            if w is not None and now - w[1] < w[2]:
+                # still silent for less than its limit: `_goes_dark` would say not yet again
+                retry = now + RETRY_S
+                self._retry[mmsi] = retry
+                waiting[mmsi] = (retry, w[1], w[2])
+                continue
             if (
-                vessel.mmsi in self._dark
+                mmsi in self._dark
                 or vessel.is_shadow
                 or vessel.own_ship
-                or not is_vessel_mmsi(vessel.mmsi)
-                or self._checked.get(vessel.mmsi) == vessel.last_seen
+                or not is_vessel_mmsi(mmsi)
+                or self._checked.get(mmsi) == vessel.last_seen
             ):
-                del undecided[vessel.mmsi]  # decided until heard again
+                del undecided[mmsi]  # decided until heard again
                 continue
-            retry = self._retry.get(vessel.mmsi)
+            retry = self._retry.get(mmsi)
             if retry is not None and now < retry:
                 continue
             verdict = self._goes_dark(vessel, ctx)
             if verdict is None:
-                self._retry[vessel.mmsi] = now + RETRY_S  # not yet: look again a little later
+                retry = now + RETRY_S  # not yet: look again a little later
+                self._retry[mmsi] = retry
+                waiting[mmsi] = (retry, vessel.last_seen, self._limit(vessel))
                 continue
-            self._retry.pop(vessel.mmsi, None)
+            self._retry.pop(mmsi, None)
+            waiting.pop(mmsi, None)
             if verdict is False:
-                self._checked[vessel.mmsi] = vessel.last_seen
-                del undecided[vessel.mmsi]
+                self._checked[mmsi] = vessel.last_seen
+                del undecided[mmsi]
                 continue
             assert vessel.lat is not None and vessel.lon is not None
             zone = self._severe_zone(ctx, vessel.lat, vessel.lon)
             d = _Dark(vessel.last_seen, vessel.lat, vessel.lon, vessel.name, zone)
-            self._dark[vessel.mmsi] = d
-            del undecided[vessel.mmsi]
-            self._hold(ctx, vessel.mmsi, d)
+            self._dark[mmsi] = d
+            self.watch(ctx, mmsi)
+            del undecided[mmsi]
+            self._hold(ctx, mmsi, d)
         if len(self._checked) > 4 * max(len(self._heard), 1000):
             self._checked.clear()
             self._undecided = {m: None for m in self._heard if m not in self._dark}  # examined again
 
     def on_forget(self, mmsi: int) -> None:
+        if self._pending and self._ctx is not None:  # the rows before the prune first
+            self._catch_up(self._ctx)
         self._checked.pop(mmsi, None)
         self._retry.pop(mmsi, None)
         self._heard.pop(mmsi, None)
         self._undecided.pop(mmsi, None)
-        # a dark vessel stays in self._dark (and its alert active) until heard again or given up
+        self._waiting.pop(mmsi, None)
+        # a dark vessel stays in self._dark (and its alert active, and watched) until heard again
+        # or given up
 
     # -- internals -------------------------------------------------------------------------------
     def _goes_dark(self, vessel: VesselState, ctx: RuleContext) -> bool | None:
@@ -214,21 +399,39 @@ class AisGapRule(Rule):
         p = self.p
         if vessel.lat is None or vessel.lon is None:
             return False
-        moored = vessel.nav_status in (AT_ANCHOR, MOORED) or (
-            vessel.sog is not None and vessel.sog < STATIONARY_KN
-        )
-        limit = (p.moored_minutes if moored else p.underway_minutes) * 60.0
-        limit = max(limit, vessel.stale_after())
         silent = ctx.now - vessel.last_seen
-        if silent < limit:
+        if silent < self._limit(vessel):
             return None
-        if vessel.recent_message_count(vessel.last_seen, p.history_minutes * 60.0) < p.min_messages:
+        if not self._enough_messages(vessel):
             return False
         if not self._well_inside(ctx, vessel.lat, vessel.lon):
             return False
         if self._neighbours_heard(ctx, vessel) < p.min_neighbours:
             return None  # maybe the receiver is down: look again later
         return True
+
+    def _limit(self, vessel: VesselState) -> float:
+        """The silence after which this vessel counts as dark (it changes only with its reports)."""
+        p = self.p
+        moored = vessel.nav_status in (AT_ANCHOR, MOORED) or (
+            vessel.sog is not None and vessel.sog < STATIONARY_KN
+        )
+        limit = (p.moored_minutes if moored else p.underway_minutes) * 60.0
+        return max(limit, vessel.stale_after())
+
+    def _enough_messages(self, vessel: VesselState) -> bool:
+        """At least `min_messages` in the `history_minutes` before the last one (counted from the
+        newest, and no further than needed: a fast reporter keeps hundreds of message times)."""
+        p = self.p
+        need = p.min_messages
+        since = vessel.last_seen - p.history_minutes * 60.0
+        n = 0
+        for t in reversed(vessel.message_times):
+            if t >= since:
+                n += 1
+                if n >= need:
+                    return True
+        return False
 
     def _well_inside(self, ctx: RuleContext, lat: float, lon: float) -> bool:
         ids = zone_ids_of_kinds(ctx.zones, AREA_KINDS)

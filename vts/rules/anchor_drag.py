@@ -10,6 +10,11 @@ A ship that forgot to change its status and is plainly under way (above `underwa
 faster than any anchor drags) has weighed anchor: its anchoring is forgotten and any alert
 cleared, as when its status changes. The alert clears when the ship is back inside its circle and
 slow for 3 fixes, or leaves the anchored state.
+
+Batched processing (`Rule.interest`): the rule only has something to do with a fix reporting status
+1 at no more than `underway_sog_kn`, or with a ship it already follows (its anchoring is on record).
+Any other fix of a ship it does not follow ends in the first `return` of `on_position`, so the mask
+is those fixes, and a ship is watched (`Rule.watch`) exactly while its anchoring is on record.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import Field
 
 from vts.geo import distance_m
@@ -25,6 +31,7 @@ from vts.reports import PositionReport
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
+    from vts.batch import ReportBatch
     from vts.tracker import VesselState
 
 AT_ANCHOR = 1
@@ -62,6 +69,14 @@ class AnchorDragRule(Rule):
         super().__init__(params)
         self.p: AnchorDragParams = params  # type: ignore[assignment]
         self._anchored: dict[int, _Anchoring] = {}
+        self._ctx: RuleContext | None = None
+        """The context the watches were made in (`on_forget` gets none, yet must unwatch)."""
+
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """Fixes at anchor by status and not plainly under way (see the module docstring). A missing
+        SOG (NaN) compares False, so such fixes stay in, as `on_position` treats them."""
+        self._ctx = ctx
+        return batch.is_position & (batch.nav_status == AT_ANCHOR) & ~(batch.sog > self.p.underway_sog_kn)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.is_shadow or report.lat is None or report.lon is None:
@@ -75,6 +90,8 @@ class AnchorDragRule(Rule):
             return
         if st is None:
             st = self._anchored[vessel.mmsi] = _Anchoring(report.time)
+            self._ctx = ctx
+            self.watch(ctx, vessel.mmsi)  # its fixes matter now, whatever its status (see interest)
         if st.centre is None:
             st.settle_lats.append(report.lat)
             st.settle_lons.append(report.lon)
@@ -127,11 +144,13 @@ class AnchorDragRule(Rule):
 
     def _end(self, ctx: RuleContext, vessel: VesselState, st: _Anchoring, why: str) -> None:
         del self._anchored[vessel.mmsi]
+        self.unwatch(ctx, vessel.mmsi)
         if st.active:
             ctx.alerts.clear(type=self.id, mmsi=vessel.mmsi, message=f"{vessel.name or vessel.mmsi} {why}")
 
     def on_forget(self, mmsi: int) -> None:
-        self._anchored.pop(mmsi, None)
+        if self._anchored.pop(mmsi, None) is not None and self._ctx is not None:
+            self.unwatch(self._ctx, mmsi)
 
 
 RULE = AnchorDragRule

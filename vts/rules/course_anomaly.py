@@ -28,28 +28,46 @@
 Nothing is judged while a duplicate_mmsi alert is active for the vessel, nor on a fix out of reach
 of the previous one: two ships' fixes interleaved on one track, or a position jump, make turns and
 turn-backs that no ship sailed.
+
+Batched (`CourseAnomalyRule.interest`), a fix is skipped only when judging it would change nothing,
+or nothing but the erratic kind's course history, in a way the rule can apply later from the
+vessel's trail. Every fix under way enters that history, so a fix that cannot be a turn still cannot
+simply be skipped; instead the fixes skipped since the rule last saw a vessel are taken from its
+trail when it next sees it (`_catch_up`), which is exact when each of them would have gone into the
+history: on the vessel's own track (no second ship, no late or jumping fix), no duplicate_mmsi alert,
+not exempt. The mask holds every fix for which that, or "not a turn", cannot be shown from the batch
+columns and what the rule kept of earlier batches (`_Table`); the exemption, which changes only with
+static data, is followed through `on_static`. See `interest` for the details.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import shapely
 from pydantic import Field
 
 from vts.geo import METRES_PER_NM, angle_diff_deg, distance_m
 from vts.normalcy import NormalcyModel, OffRouteWatch
-from vts.reports import PositionReport
+from vts.reports import PositionReport, StaticReport
 from vts.rules._common import is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.tracker import DR_BUFFER_S, DR_MAX_SPEED_KN
 from vts.vessel_class import is_large_vessel
 
 if TYPE_CHECKING:
-    from vts.tracker import VesselState
-    from vts.zones import ZoneEvent
+    from shapely.geometry.base import BaseGeometry
+
+    from vts.batch import ReportBatch
+    from vts.config import Allowlists
+    from vts.tracker import Fix, VesselState
+    from vts.zones import ZoneEngine, ZoneEvent
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +78,30 @@ TURN_WINDOW_S = 180.0
 """A turn is a course change of erratic_turn_deg against any course held in the last 3 minutes
 (ships turn at 10-30 degrees a minute, so a 60-degree turn completes within that)."""
 KNOT_MS = 1852.0 / 3600.0
+EXEMPT_ROLES = ("coastguard", "pilot", "tug")
+
+# The batch masks (see `CourseAnomalyRule.interest`)
+JUMP_MIN_M = 300.0
+JUMP_MIN_KN = 40.0
+"""`_jumped`'s limits: a fix nearer than this, or reachable at this speed, is never a jump."""
+SURELY_ON_TRACK_M = 0.98 * DR_BUFFER_S * DR_MAX_SPEED_KN * KNOT_MS
+"""The tracker puts a fix on the vessel's own track when it lies within (10 min + elapsed) x 25 kn of
+the dead-reckoned position; from a track going 25 kn or slower (or of unknown speed), any fix this
+near the last one does (2 % spare for the projections and float rounding)."""
+TROUBLE_S = 600.0
+"""After a fix that may not be on the vessel's track (late, jumped, another ship's), every fix of the
+vessel is judged one by one this long (at least duplicate_mmsi's window): whether the duplicate_mmsi
+alert is raised in that time depends on what the tracker and that rule made of it."""
+DUP_TICK_SLACK_S = 300.0
+"""duplicate_mmsi clears on its ticks (every minute of event time): a few minutes' spare."""
+SLACK = 1e-6
+"""Thresholds of the masks are loosened this much (relative, or in degrees): rounding can only add rows."""
+
+
+_ZoneGeometry = tuple[
+    "ZoneEngine", list[tuple[float, "BaseGeometry"]], tuple[float, float, float, float], "BaseGeometry | None"
+]
+"""The zone engine, its directed lanes (direction, grown geometry), their bounds, the VTS area."""
 
 
 class CourseAnomalyParams(RuleParams):
@@ -140,16 +182,31 @@ class CourseAnomalyRule(Rule):
         """Time of each vessel's last erratic / stop_after_departure event."""
         self._model: NormalcyModel | None = None
         self._model_tried = False
+        # batching (see `interest`)
+        self._ctx: RuleContext | None = None
+        """The engine's context, kept to unwatch a forgotten vessel (`on_forget` gets none)."""
+        self._table: _Table | None = None
+        self._seen: dict[int, tuple[deque[Fix], Fix | None]] = {}
+        """Per vessel, its trail and the last fix of it the erratic history has taken (None: none)."""
+        self._status: dict[int, bool] = {}
+        """Per vessel, whether it was exempt when the rule last looked (exemption follows static data)."""
+        self._allowlists: Allowlists | None = None
+        self._gone: list[int] = []
+        """Vessels forgotten since the last batch (their `_Table` rows start afresh)."""
+        self._newcomers: list[int] = []
+        """Vessels new in the last batch whose trail the rule has not learnt yet."""
+        self._geometry: _ZoneGeometry | None = None
 
     # -- hooks -------------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.is_shadow or report.lat is None or report.lon is None:
             return
+        exempt = self._exempt(vessel, ctx.allowlists)
+        if self.p.erratic:
+            self._status[vessel.mmsi] = exempt
+            self._catch_up(vessel, exempt, applied=vessel.position_time == report.time)
         if ctx.alerts.is_active("duplicate_mmsi", vessel.mmsi) or _jumped(vessel, report):
             return  # two ships' fixes interleaved, or a position jump: no manoeuvre to judge
-        exempt = vessel.category in self.p.exempt_categories or is_allowlisted(
-            ctx.allowlists, vessel.mmsi, ("coastguard", "pilot", "tug")
-        )
         if self.p.wrong_way and not exempt:
             self._check_wrong_way(vessel, report, ctx)
         if self.p.erratic and not exempt:
@@ -158,6 +215,450 @@ class CourseAnomalyRule(Rule):
             self._check_departure(vessel, report, ctx)
         if self.p.off_route and not exempt:
             self._check_off_route(vessel, report, ctx)
+        self._settle(ctx, vessel.mmsi)
+
+    def on_static(self, vessel: VesselState, report: StaticReport, ctx: RuleContext) -> None:
+        """Follows the exemption (it depends on the ship type): when static data changes it, the fixes
+        skipped before are first caught up with the exemption they had."""
+        if not self.p.erratic or vessel.is_shadow:
+            return
+        now = self._exempt(vessel, ctx.allowlists)
+        before = self._status.get(vessel.mmsi, now)
+        if before != now:
+            self._catch_up(vessel, before, applied=False)
+        self._status[vessel.mmsi] = now
+
+    # -- batches -------------------------------------------------------------------------------------
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """The rows that must be judged one by one (see the module docstring):
+
+        * every fix not surely on the vessel's own track and in order ("odd"): not newer than the
+          track's last fix, out of the tracker's dead-reckoning reach or `_jumped`'s reach of it,
+          after a position report without a position (the track's speed is then unknown), or with an
+          invalid position or time; then every later fix of the vessel in the batch (the reference
+          is lost) and every fix of it for `_trouble_span` (duplicate_mmsi may raise); and every fix
+          of a vessel whose duplicate_mmsi alert may be active (`_dup_span` after an odd fix). A fix
+          is judged against the previous fix of the vessel in the batch or, for the first, the track
+          as the tracker has it (asked for new vessels, and after odd fixes, only);
+        * erratic: every fix under way that may be a turn (`_possible_turns`); the first fix of a new
+          vessel when an odd fix follows it (its trail is learnt then, as odd fixes may swap it);
+          the fixes that keep the skipped ones in the trail until the catch-up (`_keep_trail`);
+          static reports (`on_static` follows the exemption);
+        * wrong_way: a fix fast enough with a course more than the angle off a directed lane whose
+          zone, grown by the exit margin, holds it (zone memberships hold only there, except for
+          the fixes the zone engine ignores: not newer than the vessel's latest, or invalid: odd);
+        * off_route (with a model): a fix fast enough inside the VTS area.
+
+        Departures, wrong-way runs, off-route windows and pending turns are watched (`_settle`)."""
+        self._ctx = ctx
+        p = self.p
+        mask = np.zeros(len(batch), dtype=bool)
+        if self._table is None:
+            self._start(ctx)
+        table = self._table
+        assert table is not None
+        if ctx.allowlists is not self._allowlists:
+            self._allowlists_changed(ctx)
+        if self._gone:
+            self._renew(ctx)
+        tracker = ctx.tracker
+        if self._newcomers:
+            for m in self._newcomers:
+                v = tracker.get(m)
+                if v is not None and m not in self._seen:
+                    self._seen[m] = (v.trail, None)  # all its fixes so far were skipped
+            self._newcomers = []
+        erratic = p.erratic
+        pos = batch.is_position
+        if erratic or p.wrong_way:
+            with np.errstate(invalid="ignore"):
+                self._track_rows(batch, ctx, table, pos, mask)
+        return self._zone_rows(batch, ctx, pos, mask)
+
+    def _track_rows(
+        self, batch: ReportBatch, ctx: RuleContext, table: _Table, pos: np.ndarray, mask: np.ndarray
+    ) -> None:
+        """Marks in `mask` the fixes judged for what they say about the vessel's track, and the
+        erratic kind's (see `interest`); keeps the table up to date."""
+        erratic = self.p.erratic
+        tracker = ctx.tracker
+        # -- rows that are not fixes: static data (exemption) and positionless position reports
+        other = (~pos).nonzero()[0]
+        blind: list[int] = []
+        if len(other):
+            if erratic:
+                mask[other] = True  # only a static report reaches a hook (on_static)
+            reports, status, allowlists = batch.reports, self._status, ctx.allowlists
+            for i in other.tolist():
+                r = reports[i]
+                kind = r.__class__
+                if kind is PositionReport:
+                    blind.append(i)
+                elif erratic and kind is StaticReport and r.mmsi not in status:
+                    v = tracker.get(r.mmsi)
+                    if v is not None:  # the exemption before this static report
+                        status[r.mmsi] = self._exempt(v, allowlists)
+        rows = pos.nonzero()[0]
+        if len(rows) == 0:
+            return
+        if blind:
+            rows = np.concatenate((rows, np.array(blind, dtype=rows.dtype)))
+            rows.sort()
+        # -- each vessel's rows in order (grouped by MMSI)
+        rows = rows[batch.mmsi[rows].argsort(kind="stable")]
+        mmsi = batch.mmsi[rows]
+        k = len(rows)
+        first = np.empty(k, dtype=bool)
+        first[0] = True
+        np.not_equal(mmsi[1:], mmsi[:-1], out=first[1:])
+        starts = first.nonzero()[0]
+        ends = np.empty(len(starts), dtype=np.intp)
+        ends[:-1] = starts[1:] - 1
+        ends[-1] = k - 1
+        group = np.add.accumulate(first, dtype=np.intp) - 1
+        uniq = mmsi[starts]
+        t, lat, lon = batch.time[rows], batch.lat[rows], batch.lon[rows]
+        sog, cog = batch.sog[rows], batch.cog[rows]
+        # -- what is known of each vessel: the table, or the tracker
+        idx, found, rec = table.lookup(uniq)
+        fresh = rec[_KNOWN] < 0  # new to the masks, or forgotten since: a new track
+        uniq_list: list[int] = uniq.tolist()
+        for g in (rec[_KNOWN] < 1).nonzero()[0].tolist():
+            v = tracker.get(uniq_list[g])
+            if v is None or v.lat is None or v.lon is None or v.position_time is None:
+                rec[_T, g] = -np.inf  # no fix yet: its first fix goes on its track
+                rec[_LAT, g], rec[_LON, g], rec[_SOG, g] = lat[starts[g]], lon[starts[g]], np.nan
+            else:
+                rec[_T, g], rec[_LAT, g], rec[_LON, g] = v.position_time, v.lat, v.lon
+                rec[_SOG, g] = np.nan if v.sog is None else v.sog
+        # -- each fix against the previous one (NaN after a positionless report: odd)
+        prev = np.empty((4, k))
+        prev[0, 1:], prev[1, 1:], prev[2, 1:], prev[3, 1:] = t[:-1], lat[:-1], lon[:-1], sog[:-1]
+        prev[:, starts] = rec[_T : _SOG + 1]
+        prev_t, prev_lat, prev_lon, prev_sog = prev
+        jump_m, jump_kn = self._jump_limits(ctx)
+        dy = lat - prev_lat
+        dx = (lon - prev_lon) * np.cos(lat * (math.pi / 180.0))
+        d2 = (dy * dy + dx * dx) * (_M_PER_DEG * _M_PER_DEG)  # squared, equirectangular
+        dt = np.abs(t - prev_t)
+        reach = (_SURE * jump_kn * KNOT_MS) * (dt + 2.0)
+        reach *= reach
+        np.maximum(reach, (_SURE * jump_m) ** 2, out=reach)
+        sure = d2 <= np.minimum(reach, (_SURE * SURELY_ON_TRACK_M) ** 2)
+        fast_track = prev_sog > DR_MAX_SPEED_KN
+        if np.logical_or.reduce(fast_track):  # the tracker dead-reckons a fast track: allow for its run
+            excess = (prev_sog[fast_track] - DR_MAX_SPEED_KN) * KNOT_MS * dt[fast_track]
+            sure[fast_track] &= np.sqrt(d2[fast_track]) + excess <= _SURE * SURELY_ON_TRACK_M
+        sure &= (t > prev_t) | ((t == prev_t) & (d2 == 0.0))  # an exact repeat changes nothing
+        sure &= t < np.inf
+        sure &= np.abs(lat) <= 90.0
+        sure &= np.abs(lon) <= 180.0
+        odd = ~sure
+        any_odd = np.zeros(len(starts), dtype=bool)
+        if np.logical_or.reduce(odd):
+            odd = _carry(odd, group, len(starts))
+            any_odd[group[odd]] = True
+        troubled = odd | (t <= rec[_TROUBLE][group])
+        dup_check = (rec[_DUPW] >= t[starts]).nonzero()[0]
+        if len(dup_check):
+            is_active = ctx.alerts.is_active
+            for g in dup_check.tolist():
+                if is_active("duplicate_mmsi", uniq_list[g]):
+                    troubled[starts[g] : ends[g] + 1] = True
+                elif rec[_DUPW, g] == np.inf:
+                    rec[_DUPW, g] = -np.inf  # restored at start, cleared since
+        chosen = troubled
+        if erratic:
+            force = self._possible_turns(rec, group, starts, ends, odd, t, sog, cog)
+            early = fresh & any_odd
+            force[starts[early]] = True  # (a positionless first row makes its fixes odd anyway)
+            self._newcomers = uniq[fresh & ~early].tolist()
+            self._keep_trail(ctx, rec, uniq, group, starts, ends, t, force, pos[rows] if blind else None)
+            chosen = troubled | force
+            # the oldest fix skipped after the last fix judged surely on its own track
+            judged = _last_in_group(chosen & ~odd, group, len(starts))
+            skipped = ~chosen
+            skipped &= np.arange(k) > judged[group]
+            after = _first_in_group(skipped, group, len(starts))
+            after_t = t[after]
+            after_t[after < 0] = np.nan
+            oldest = np.fmin(rec[_OLDEST], after_t)
+            oldest[judged >= 0] = after_t[judged >= 0]
+            rec[_OLDEST] = oldest
+        if blind:
+            chosen &= pos[rows]
+        mask[rows[chosen]] = True
+        # -- what the next batch must know
+        rec[_T], rec[_LAT], rec[_LON], rec[_SOG] = t[ends], lat[ends], lon[ends], sog[ends]
+        rec[_KNOWN] = 1.0
+        if np.logical_or.reduce(any_odd):
+            rec[_KNOWN, any_odd] = 0.0
+            newest = np.fmax.reduceat(t, starts)[any_odd]
+            rec[_TROUBLE, any_odd] = np.fmax(rec[_TROUBLE, any_odd], newest + self._trouble_span(ctx))
+            rec[_DUPW, any_odd] = np.fmax(rec[_DUPW, any_odd], newest + self._dup_span(ctx))
+        rec[_COUNT] += ends - starts + 1
+        table.store(uniq, idx, found, rec)
+
+    def _possible_turns(
+        self,
+        rec: np.ndarray,
+        group: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        odd: np.ndarray,
+        t: np.ndarray,
+        sog: np.ndarray,
+        cog: np.ndarray,
+    ) -> np.ndarray:
+        """The fixes under way that may be turns (see `interest`); brings the table's course buckets
+        up to date.
+
+        Per vessel the table keeps the span [lo, hi] of its courses under way, in degrees from a
+        reference course (not wrapped: |r1 - r2| is never less than the angle between the courses),
+        in two buckets of `TURN_WINDOW_S` (the older merged into the newer when a third starts: a
+        wider, longer-lived span, a superset). A fix under way whose course is less than the turn
+        angle from both ends of the span of the buckets alive at the vessel's first fix of the
+        batch and of its earlier fixes in the batch is less than the turn angle from every course in
+        the erratic history, which only holds courses of the last three minutes' fixes: no turn,
+        whatever the history holds. Odd fixes are judged anyway; as the history keeps a late fix
+        until the fixes before it leave, every fix under way is judged up to three minutes past the
+        vessel's newest fix after one (`_HOT`)."""
+        p = self.p
+        n_groups = len(starts)
+        under_way = sog >= p.erratic_min_sog_kn
+        under_way &= cog == cog
+        if not np.logical_or.reduce(under_way):
+            return np.zeros(len(t), dtype=bool)
+        if not np.logical_and.reduce((cog >= 0.0) & (cog < 360.0) | ~under_way):
+            cog = cog % 360.0  # as angle_diff_deg sees it
+        ref = rec[_REF]
+        unset = np.isnan(ref)
+        if np.logical_or.reduce(unset):
+            first_uw = _first_in_group(under_way, group, n_groups)
+            unset &= first_uw >= 0
+            ref[unset] = cog[first_uw[unset]]
+        r = cog - ref[group]
+        r[r >= 180.0] -= 360.0
+        r[r < -180.0] += 360.0
+        # the buckets alive at each vessel's first fix of the batch
+        q_min = np.floor((t[starts] - TURN_WINDOW_S) * (1.0 / TURN_WINDOW_S))
+        lo = np.fmin(rec[_LO0] + _dead(rec[_Q0] < q_min), rec[_LO1] + _dead(rec[_Q1] < q_min))
+        hi = np.fmax(rec[_HI0] - _dead(rec[_Q0] < q_min), rec[_HI1] - _dead(rec[_Q1] < q_min))
+        # and the vessel's fixes so far in the batch (running extremes, kept apart per vessel)
+        shift = _SPREAD * group
+        off = np.where(under_way, 0.0, np.inf)
+        run_lo = np.fmin.accumulate(r + off - shift) + shift
+        run_hi = np.fmax.accumulate(r - off + shift) - shift
+        far = np.fmax(r - np.fmin(lo[group], run_lo), np.fmax(hi[group], run_hi) - r)
+        turn = far >= p.erratic_turn_deg - SLACK
+        turn |= t <= rec[_HOT][group]
+        turn |= odd
+        turn &= under_way
+        # this batch's bucket, every span then in degrees from the vessel's last course under way
+        b_lo, b_hi = run_lo[ends], run_hi[ends]
+        has = b_lo <= b_hi
+        new_ref = ref.copy()
+        last_uw = _last_in_group(under_way, group, n_groups)
+        new_ref[has] = cog[last_uw[has]]
+        move = (ref - new_ref + 180.0) % 360.0 - 180.0
+        move[~has] = 0.0
+        uw_t = t.copy()
+        uw_t[~under_way] = np.nan
+        b_q = np.floor(np.fmax.reduceat(uw_t, starts) * (1.0 / TURN_WINDOW_S))
+        roll = has & (rec[_Q1] < b_q)  # a new bucket: the two old ones merge under the newer label
+        keep = ~roll
+        lo0 = np.fmin(rec[_LO0], rec[_LO1])
+        hi0 = np.fmax(rec[_HI0], rec[_HI1])
+        q0 = np.fmax(rec[_Q0], rec[_Q1])
+        lo0[keep], hi0[keep], q0[keep] = rec[_LO0, keep], rec[_HI0, keep], rec[_Q0, keep]
+        lo1 = np.fmin(rec[_LO1], b_lo)
+        hi1 = np.fmax(rec[_HI1], b_hi)
+        q1 = rec[_Q1].copy()
+        lo1[roll], hi1[roll], q1[roll] = b_lo[roll], b_hi[roll], b_q[roll]
+        rec[_LO0], rec[_HI0], rec[_Q0] = lo0 + move, hi0 + move, q0
+        rec[_LO1], rec[_HI1], rec[_Q1] = lo1 + move, hi1 + move, q1
+        rec[_REF] = new_ref
+        late = odd & under_way
+        if np.logical_or.reduce(late):
+            hot = np.zeros(n_groups, dtype=bool)
+            hot[group[late]] = True
+            newest = np.fmax(np.fmax.reduceat(t, starts)[hot], rec[_T, hot])
+            rec[_HOT, hot] = np.fmax(rec[_HOT, hot], newest + TURN_WINDOW_S + 1.0)
+        return turn
+
+    def _keep_trail(
+        self,
+        ctx: RuleContext,
+        rec: np.ndarray,
+        uniq: np.ndarray,
+        group: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        t: np.ndarray,
+        force: np.ndarray,
+        is_fix: np.ndarray | None,
+    ) -> None:
+        """Marks the fixes that keep the fixes the rule skips inside the vessel's trail until it
+        catches up (see `interest`): the trail drops fixes older than its span, so before a fix that
+        would push out the oldest fix skipped since the vessel's last judged one, the fix before it
+        is judged (or, when that came in an earlier batch, the catch-up runs now). The oldest is
+        taken as the table's, or the batch's first fix up to the first such push (a superset). And
+        one fix per `_refresh_count` fixes: the trail holds that many points."""
+        span = ctx.tracker.settings.trail_s * (1.0 - SLACK) - 1.0
+        push_first = (t[starts] - span > rec[_OLDEST]).nonzero()[0]
+        push = t - span > np.fmin(rec[_OLDEST], t[starts])[group]
+        push[starts] = False
+        if np.logical_or.reduce(push):
+            first_push = _first_in_group(push, group, len(starts))
+            since = t[first_push]
+            since[first_push < 0] = -np.inf
+            push &= (np.arange(len(t)) <= first_push[group]) | (t - span > since[group])
+            for i in push.nonzero()[0].tolist():  # judge the fix before (the same vessel's)
+                j = i - 1
+                while is_fix is not None and not is_fix[j] and group[j] == group[i] and j > 0:
+                    j -= 1  # a positionless report is not a fix: the one before it
+                if group[j] == group[i]:
+                    force[j] = True
+        if len(push_first):
+            tracker = ctx.tracker
+            for g in push_first.tolist():
+                v = tracker.get(int(uniq[g]))
+                if v is not None:
+                    self._catch_up(v, self._exempt(v, ctx.allowlists), applied=False)
+                rec[_OLDEST, g] = np.nan
+        count = self._refresh_count(ctx)
+        c0 = rec[_COUNT]
+        c1 = c0 + (ends - starts + 1)
+        cross = (np.floor(c1 / count) > np.floor(c0 / count)).nonzero()[0]
+        if len(cross):  # the fix that makes a multiple of `count`
+            force[starts[cross] + (count - c0[cross] % count - 1).astype(np.intp)] = True
+
+    def _zone_rows(
+        self, batch: ReportBatch, ctx: RuleContext, pos: np.ndarray, mask: np.ndarray
+    ) -> np.ndarray:
+        """Adds the wrong_way and off_route rows to the mask (see `interest`)."""
+        p = self.p
+        wrong_way = p.wrong_way
+        off_route = p.off_route and self._model_for(ctx) is not None
+        if not (wrong_way or off_route):
+            return mask
+        lanes, box, area = self._zone_geometry(ctx.zones)
+        sog, lat, lon = batch.sog, batch.lat, batch.lon
+        with np.errstate(invalid="ignore"):
+            if wrong_way and lanes:
+                near = (lat >= box[1]) & (lat <= box[3]) & (lon >= box[0]) & (lon <= box[2])
+                near &= sog >= p.wrong_way_min_sog_kn
+                near &= ~mask
+                rows = near.nonzero()[0]
+                if len(rows):
+                    cog = batch.cog[rows]
+                    for direction, geometry in lanes:
+                        d = np.abs(cog - direction) % 360.0
+                        d = np.minimum(d, 360.0 - d)
+                        wrong = rows[d > p.wrong_way_angle_deg - SLACK]  # NaN (no course) compares False
+                        if len(wrong):
+                            mask[wrong] |= shapely.intersects_xy(geometry, lon[wrong], lat[wrong])
+            if off_route:
+                rows = (pos & (sog >= p.off_route_min_sog_kn) & ~mask).nonzero()[0]
+                if len(rows):
+                    mask[rows] = True if area is None else shapely.intersects_xy(area, lon[rows], lat[rows])
+        return mask
+
+    def _zone_geometry(
+        self, zones: ZoneEngine
+    ) -> tuple[list[tuple[float, BaseGeometry]], tuple[float, float, float, float], BaseGeometry | None]:
+        """The directed lanes, each grown by the exit margin (a vessel stays confirmed in a zone only
+        within that), their bounds, and the VTS area (None: none configured, judged anywhere); a
+        little larger for float rounding. Cached per zone engine (a reload builds a new one)."""
+        if self._geometry is not None and self._geometry[0] is zones:
+            return self._geometry[1], self._geometry[2], self._geometry[3]
+        lanes: list[tuple[float, BaseGeometry]] = []
+        for z in zones.zones:
+            if z.kind == "lane" and z.settings.direction_deg is not None:
+                grown = z.exit_geometry.buffer(SLACK, quad_segs=2)
+                shapely.prepare(grown)
+                lanes.append((float(z.settings.direction_deg), grown))
+        box = (0.0, 0.0, 0.0, 0.0)
+        if lanes:
+            b = shapely.total_bounds([g for _, g in lanes])
+            box = (float(b[0]) - SLACK, float(b[1]) - SLACK, float(b[2]) + SLACK, float(b[3]) + SLACK)
+        areas = [z.geometry for z in zones.zones if z.kind in VTS_AREA_KINDS]
+        area: BaseGeometry | None = None
+        if areas:
+            area = shapely.union_all(areas).buffer(SLACK, quad_segs=2)
+            shapely.prepare(area)
+        self._geometry = (zones, lanes, box, area)
+        return lanes, box, area
+
+    def _start(self, ctx: RuleContext) -> None:
+        """First batch of this rule instance: the vessels' trails so far are not its history, and the
+        duplicate_mmsi alerts already active (restored, or kept over a reload) are checked."""
+        self._table = _Table()
+        self._allowlists = ctx.allowlists
+        if self.p.erratic:
+            for v in ctx.tracker.vessels():
+                self._seen[v.mmsi] = (v.trail, v.trail[-1] if v.trail else None)
+        active = np.unique(np.array([k[0] for k in ctx.alerts.active_keys("duplicate_mmsi")], dtype=np.int64))
+        if len(active):
+            idx, found, rec = self._table.lookup(active)
+            rec[_DUPW] = np.inf
+            self._table.store(active, idx, found, rec)
+
+    def _allowlists_changed(self, ctx: RuleContext) -> None:
+        """A reload changed the allow-lists: the skipped fixes are caught up under the old ones."""
+        old = self._allowlists
+        self._allowlists = ctx.allowlists
+        if old is None or not self.p.erratic:
+            return
+        for mmsi in list(self._seen):
+            v = ctx.tracker.get(mmsi)
+            if v is not None:
+                self._catch_up(v, self._exempt(v, old), applied=False)
+        self._status.clear()
+
+    def _renew(self, ctx: RuleContext) -> None:
+        """The vessels forgotten since the last batch start afresh (a new track, judged from its first
+        fix); the watch set when they were forgotten ends, unless state came back."""
+        table = self._table
+        assert table is not None
+        gone = np.unique(np.array(self._gone, dtype=np.int64))
+        self._gone.clear()
+        table.reset(gone)
+        for m in gone.tolist():
+            self._settle(ctx, m)
+
+    @staticmethod
+    def _jump_limits(ctx: RuleContext) -> tuple[float, float]:
+        """Distance and speed under which a fix is surely neither `_jumped` nor, for duplicate_mmsi's
+        interleave test, out of reach."""
+        dup: Any = ctx.config.rules.get("duplicate_mmsi")
+        metres, knots = JUMP_MIN_M, JUMP_MIN_KN
+        if dup is not None and getattr(dup, "interleave", False):
+            metres = min(metres, float(dup.interleave_min_distance_m))
+            knots = min(knots, float(dup.interleave_min_speed_kn))
+        return metres, knots
+
+    @staticmethod
+    def _trouble_span(ctx: RuleContext) -> float:
+        """How long after an odd fix every fix of the vessel is judged: `TROUBLE_S`, at least
+        duplicate_mmsi's window (its conflicts and alternations stop counting then)."""
+        dup: Any = ctx.config.rules.get("duplicate_mmsi")
+        window = 0.0 if dup is None else float(getattr(dup, "window_minutes", 0.0)) * 60.0
+        return max(TROUBLE_S, window) + 1.0
+
+    @staticmethod
+    def _dup_span(ctx: RuleContext) -> float:
+        """How long after an odd fix a duplicate_mmsi alert may be active: raised within its window of
+        the conflicts, cleared at the first of its ticks (a minute apart) `clear_minutes` after."""
+        dup: Any = ctx.config.rules.get("duplicate_mmsi")
+        if dup is None:
+            return 0.0
+        minutes = float(getattr(dup, "window_minutes", 0.0)) + float(getattr(dup, "clear_minutes", 0.0))
+        return minutes * 60.0 + DUP_TICK_SLACK_S
+
+    @staticmethod
+    def _refresh_count(ctx: RuleContext) -> int:
+        return max(1, int(ctx.tracker.settings.trail_max_points) // 4)
 
     def on_zone_event(self, vessel: VesselState, event: ZoneEvent, ctx: RuleContext) -> None:
         if not self.p.stop_after_departure:
@@ -169,6 +670,7 @@ class CourseAnomalyRule(Rule):
             self._departures.pop(vessel.mmsi, None)  # arrived somewhere: a shift, not a departure
         elif event.kind == "exit" and kind in VTS_AREA_KINDS:
             self._departures.pop(vessel.mmsi, None)
+        self._settle(ctx, vessel.mmsi)
 
     def on_forget(self, mmsi: int) -> None:
         self._wrong.pop(mmsi, None)
@@ -176,6 +678,72 @@ class CourseAnomalyRule(Rule):
         self._departures.pop(mmsi, None)
         self._off.pop(mmsi, None)
         self._last_event.pop(mmsi, None)
+        self._seen.pop(mmsi, None)
+        self._status.pop(mmsi, None)
+        if self._ctx is not None and self._table is not None:
+            # a fix of the vessel later in this batch starts a new track: judge it (and so learn its
+            # trail before anything can replace it); the next batches see it as a new vessel
+            self.watch(self._ctx, mmsi)
+            self._gone.append(mmsi)
+
+    def _settle(self, ctx: RuleContext, mmsi: int) -> None:
+        """Watch the vessel exactly while a fix the mask leaves out could change its state: a wrong-way
+        run, a departure, an off-route window, or the first fix of a possible turn."""
+        turns = self._turns.get(mmsi)
+        if (
+            mmsi in self._wrong
+            or mmsi in self._departures
+            or mmsi in self._off
+            or (turns is not None and turns.pending is not None)
+        ):
+            self.watch(ctx, mmsi)
+        else:
+            self.unwatch(ctx, mmsi)
+
+    def _exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:
+        return vessel.category in self.p.exempt_categories or is_allowlisted(
+            allowlists, vessel.mmsi, EXEMPT_ROLES
+        )
+
+    def _catch_up(self, vessel: VesselState, exempt: bool, *, applied: bool) -> None:
+        """Put into the erratic history the fixes of the vessel's trail the rule skipped since it last
+        took one (`applied`: the newest fix of the trail is the report being judged, not one of them).
+
+        Each of them would have been judged not a turn (the mask guarantees it) with no turn pending
+        (the vessel is watched while one is): the history drops what is more than three minutes older
+        than the fix and takes it. They are newer than anything in the history, so the ones more than
+        three minutes older than the last of them under way would be dropped by it again, along with
+        all that came before: only the others are taken."""
+        trail = vessel.trail
+        seen = self._seen.get(vessel.mmsi)
+        source, last = (trail, None) if seen is None else seen
+        self._seen[vessel.mmsi] = (trail, trail[-1] if trail else None)
+        if exempt or not source or source[-1] is last:
+            return
+        min_sog = self.p.erratic_min_sog_kn
+        taken: list[tuple[float, float]] = []  # newest first
+        horizon = -math.inf
+        skip = applied and source is trail  # after a track swap the report's fix is in the new trail
+        for fix in reversed(source):  # in time order: skipped fixes are never late
+            if skip:
+                skip = False
+                continue
+            if fix is last or fix.time < horizon:
+                break
+            if fix.cog is not None and fix.sog is not None and fix.sog >= min_sog:
+                if not taken:
+                    horizon = fix.time - TURN_WINDOW_S
+                taken.append((fix.time, fix.cog))
+        if not taken:
+            return
+        st = self._turns.get(vessel.mmsi)
+        if st is None:
+            st = self._turns[vessel.mmsi] = _Turns()
+        history = st.history
+        for t, cog in reversed(taken):
+            while history and t - history[0][0] > TURN_WINDOW_S:
+                history.popleft()
+            history.append((t, cog))
 
     # -- wrong way -----------------------------------------------------------------------------------
     def _check_wrong_way(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -441,6 +1009,108 @@ class CourseAnomalyRule(Rule):
         assert report.lat is not None and report.lon is not None
         areas = [z for z in ctx.zones.zones if z.kind in VTS_AREA_KINDS]
         return not areas or any(z.contains(report.lon, report.lat) for z in areas)
+
+
+def _carry(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group of consecutive rows, True from the group's first True row on."""
+    first = _first_in_group(flags, group, n_groups)
+    first[first < 0] = len(flags)
+    return np.arange(len(flags)) >= first[group]
+
+
+def _dead(flags: np.ndarray) -> np.ndarray:
+    """+inf where True, 0 elsewhere: added to a low end (subtracted from a high one) it drops out of
+    an fmin (fmax)."""
+    out = np.zeros(len(flags))
+    out[flags] = np.inf
+    return out
+
+
+def _first_in_group(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group (rows grouped consecutively), the index of its first True row, -1 when none."""
+    out = np.empty(n_groups, dtype=np.intp)
+    out.fill(-1)
+    idx = flags.nonzero()[0]
+    if len(idx):
+        g = group[idx]
+        head = np.empty(len(idx), dtype=bool)
+        head[0] = True
+        np.not_equal(g[1:], g[:-1], out=head[1:])
+        out[g[head]] = idx[head]
+    return out
+
+
+def _last_in_group(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group (rows grouped consecutively), the index of its last True row, -1 when none."""
+    out = np.empty(n_groups, dtype=np.intp)
+    out.fill(-1)
+    idx = flags.nonzero()[0]
+    if len(idx):
+        g = group[idx]
+        tail = np.empty(len(idx), dtype=bool)
+        tail[-1] = True
+        np.not_equal(g[1:], g[:-1], out=tail[:-1])
+        out[g[tail]] = idx[tail]
+    return out
+
+
+_T, _LAT, _LON, _SOG, _KNOWN, _TROUBLE, _DUPW, _COUNT, _OLDEST, _REF, _HOT = range(11)
+_Q0, _LO0, _HI0, _Q1, _LO1, _HI1 = range(11, 17)
+_FIELDS = 17
+_DEFAULT = np.array(
+    [np.nan, np.nan, np.nan, np.nan, -1.0, -np.inf, -np.inf, 0.0, np.nan, np.nan, -np.inf]
+    + [-np.inf, np.inf, -np.inf] * 2
+)[:, None]
+_M_PER_DEG = 111_320.0
+_SURE = 0.97
+"""The masks' distance tests (equirectangular, against haversine limits) keep this much spare."""
+_SPREAD = 10_000.0
+"""Offset between vessels for running extremes of courses (degrees, within +-540)."""
+
+
+class _Table:
+    """Per-MMSI columns of floats (MMSIs sorted), kept on the batch columns between batches.
+
+    Rows of `cols`: ``_T``, ``_LAT``, ``_LON`` the vessel's latest fix applied to its track (NaN:
+    none); ``_SOG`` the track's speed (NaN: none); ``_KNOWN`` 1 when those are the tracker's, 0 when
+    the tracker must be asked, -1 for a new vessel (or one forgotten since); ``_TROUBLE`` every fix
+    up to this time is judged; ``_DUPW`` up to this time a duplicate_mmsi alert may be active;
+    ``_COUNT`` fixes so far; ``_OLDEST`` the oldest fix skipped since the last judged one (NaN:
+    none); ``_REF`` a reference course (NaN: none yet); ``_HOT`` up to this time every fix under way
+    is judged; ``_Q0`` ... ``_HI1`` two course buckets (`CourseAnomalyRule._possible_turns`)."""
+
+    def __init__(self) -> None:
+        self.mmsi = np.zeros(0, dtype=np.int64)
+        self.cols = np.zeros((_FIELDS, 0))
+
+    def lookup(self, uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(insertion index, found, columns: a copy, defaults where not found) for sorted MMSIs."""
+        idx = np.searchsorted(self.mmsi, uniq)
+        if len(self.mmsi) == 0:
+            return idx, np.zeros(len(uniq), dtype=bool), np.repeat(_DEFAULT, len(uniq), axis=1)
+        at = np.minimum(idx, len(self.mmsi) - 1)
+        found = self.mmsi[at] == uniq
+        rec = self.cols[:, at]
+        if not found.all():
+            rec[:, ~found] = _DEFAULT
+        return idx, found, rec
+
+    def store(self, uniq: np.ndarray, idx: np.ndarray, found: np.ndarray, rec: np.ndarray) -> None:
+        if found.all():
+            self.cols[:, idx] = rec
+            return
+        self.cols[:, idx[found]] = rec[:, found]
+        new = ~found
+        self.mmsi = np.insert(self.mmsi, idx[new], uniq[new])
+        self.cols = np.insert(self.cols, idx[new], rec[:, new], axis=1)
+
+    def reset(self, mmsis: np.ndarray) -> None:
+        """These vessels start afresh (the tracker forgot them)."""
+        idx, found, _ = self.lookup(mmsis)
+        self.cols[:, idx[found]] = _DEFAULT
+        if len(self.mmsi) > 4096 and (self.cols[_KNOWN] < 0).sum() > len(self.mmsi) // 4:
+            keep = self.cols[_KNOWN] >= 0  # a missing row means the same: a new vessel
+            self.mmsi, self.cols = self.mmsi[keep], self.cols[:, keep]
 
 
 def _jumped(vessel: VesselState, report: PositionReport) -> bool:

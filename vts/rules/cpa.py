@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,8 +28,7 @@ from pydantic import Field
 
 from vts.alerts.model import Severity
 from vts.geo import KNOTS_TO_MS, METRES_PER_NM
-from vts.reports import PositionReport
-from vts.rules._common import is_allowlisted
+from vts.reports import PositionReport, SafetyReport, StaticReport
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -42,11 +40,7 @@ ASSIST_CATEGORIES = frozenset({"tug", "pilot"})
 AT_ANCHOR_OR_MOORED = (1, 5)
 UNDERWAY_DESPITE_STATUS_KN = 3.0
 """A ship showing "at anchor"/"moored" above this speed forgot its status (as `vts.vessel_class`)."""
-_MOVER_FIELDS = attrgetter("lat", "lon", "sog", "cog", "position_time")
 _NO_ROWS = np.empty(0, dtype=np.int64)
-_KEY_FACTOR = 1 << 31
-"""A pair of MMSIs as one integer, a x factor + b, for vectorised look-ups (an MMSI is a 30-bit
-field; larger numbers, which no AIS message carries, skip the look-up)."""
 
 
 class CpaParams(RuleParams):
@@ -101,50 +95,104 @@ def compute_cpa(
     return rng, cpa, tcpa
 
 
-def candidate_pairs(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs (i < j) of points within `radius` metres of each other (``hypot <= radius``).
+_GRID_MAX = 1 << 20
+"""`pairs_within` lays the candidate pairs out in a grid up to this size."""
+_RANGE = np.arange(1024)
+"""0, 1, 2 ... (sliced rather than built on every tick)."""
 
-    A sweep along x in numpy, with no loop over points: the points sorted by x, each one is paired
-    with the points after it whose x is at most `radius` further (one `searchsorted`), those pairs
-    are kept when |dy| <= radius too, and then only those truly within `radius`. A dozen numpy
-    calls whatever the number of points (a grid of cells took nine times as many)."""
+
+def _arange(stop: int) -> np.ndarray:
+    global _RANGE
+    if stop > len(_RANGE):
+        _RANGE = np.arange(2 * stop)
+    return _RANGE[:stop]
+
+
+def sweep_x(x: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (a, b) of points whose x are at most `radius` apart (a hair more): a superset
+    of the pairs within `radius`, each pair once, in no particular orientation.
+
+    A sweep along x: the points sorted by x, each one is paired with the points after it whose x is
+    at most `radius` further (one `searchsorted`; the pairs laid out in a grid as wide as the
+    longest such run). A dozen numpy calls whatever the number of points."""
     n = len(x)
-    empty = np.empty(0, dtype=np.intp)
     if n < 2:
-        return empty, empty
+        return _NO_ROWS, _NO_ROWS
     order = np.argsort(x, kind="stable")
     xs = x[order]
     # a hair wider than the radius: x_i + r rounds differently from x_j - x_i (the last test is exact)
     hi = np.searchsorted(xs, xs + (radius * (1.0 + 1e-9) + 1e-6), side="right")
-    counts = hi - np.arange(1, n + 1)  # the points after each one, within radius in x
-    total = int(counts.sum())
-    if total <= 0:
-        return empty, empty
-    a = np.repeat(np.arange(n), counts)
-    b = a + 1 + (np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts))
-    a, b = order[a], order[b]
-    near = np.abs(y[b] - y[a]) <= radius
-    a, b = a[near], b[near]
-    i, j = np.minimum(a, b), np.maximum(a, b)
-    close = np.hypot(x[j] - x[i], y[j] - y[i]) <= radius
-    return i[close], j[close]
+    counts = hi - _arange(n + 1)[1:]  # the points after each one, within radius in x
+    width = int(counts.max())
+    if width <= 0:
+        return _NO_ROWS, _NO_ROWS
+    first = np.repeat(_arange(n), counts)
+    if n * width <= _GRID_MAX:  # the points k + 1 ... k + width after each, those in range
+        after = _arange(n)[:, None] + _arange(width + 1)[1:]
+        second = after[after < hi[:, None]]
+    else:  # a crowd: the same pairs, built without the grid
+        starts = np.cumsum(counts) - counts
+        second = first + 1 + (_arange(len(first)) - np.repeat(starts, counts))
+    return order[first], order[second]
 
 
-def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """`np.isin` for a sorted, non-empty `sorted_set` (one `searchsorted`, no sort)."""
-    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    return sorted_set[at] == values  # type: ignore[no-any-return]
+def pairs_within(xy: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of points (rows x and y of `xy`) at most `radius` apart (``hypot <= radius``):
+    index arrays `a` and `b`, the offsets ``xy[:, b] - xy[:, a]`` and their lengths. Each pair
+    comes once, in no particular orientation: swapped, the offsets are exactly the negatives and
+    the lengths the same."""
+    a, b = sweep_x(xy[0], radius)
+    d = xy[:, b] - xy[:, a]
+    rng = np.hypot(d[0], d[1])
+    near = np.flatnonzero(rng <= radius)
+    return a[near], b[near], d[:, near], rng[near]
+
+
+def candidate_pairs(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i < j) of points within `radius` metres of each other (``hypot <= radius``)."""
+    a, b, _, _ = pairs_within(np.stack((np.asarray(x, dtype=float), np.asarray(y, dtype=float))), radius)
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def cpa_of_pairs(d: np.ndarray, dv: np.ndarray, min_rel_ms: float) -> tuple[np.ndarray, np.ndarray]:
+    """CPA (metres) and TCPA (seconds) of pairs with relative positions `d` and velocities `dv`
+    (2 x pairs): the arithmetic of `compute_cpa`, operation for operation (the same numbers),
+    in half the numpy calls."""
+    # dvx * dvx + dvy * dvy: the sum of two rows is their one addition (squares are never -0.0)
+    dv2 = (dv * dv).sum(axis=0)
+    moving = dv2 >= min_rel_ms * min_rel_ms
+    dot = d[0] * dv[0] + d[1] * dv[1]  # written out: a sum would turn -0.0 + -0.0 into 0.0
+    tcpa = np.where(moving, -dot / np.where(moving, dv2, 1.0), np.inf)
+    closest = d + dv * np.where(moving, tcpa, 0.0)
+    return np.hypot(closest[0], closest[1]), tcpa
+
+
+NO_FIX, STATIC, SAFETY = 1, 2, 3
+"""`BatchRows.kind` of a position report without a valid position, a static report, a safety
+report (0: a position fix, or any other report)."""
+_KIND_OF: dict[type, int] = {PositionReport: NO_FIX, StaticReport: STATIC, SafetyReport: SAFETY}
+
+
+def _kind_of(cls: type) -> int:
+    """The kind of a report class (its first match, as the tracker's `isinstance` tests)."""
+    kind = _KIND_OF.get(cls)
+    if kind is None:
+        kind = next((k for c, k in list(_KIND_OF.items()) if k and issubclass(cls, c)), 0)
+        _KIND_OF[cls] = kind
+    return kind
 
 
 @dataclass(slots=True)
 class BatchRows:
     """What the batch columns leave out, for the rows that are not position fixes: their event
-    time (every report moves the clock) and which of them are position reports without a valid
-    position (they still set the vessel's speed, course and status). One Python pass over the
-    non-fix rows."""
+    time (every report moves the clock) and their kind (a position report without a valid
+    position still sets the vessel's speed, course and status). One Python pass over the non-fix
+    rows, shared by the rules that need it (`batch_rows`)."""
 
     time: np.ndarray
     """Event time of every row."""
+    kind: np.ndarray
+    """`NO_FIX`, `STATIC`, `SAFETY` or 0, per row."""
     no_fix: np.ndarray
     """Position reports without a valid position."""
     start_now: float
@@ -161,32 +209,57 @@ class BatchRows:
         return int(np.searchsorted(self.clock, now, side="left"))
 
 
+_last_rows: list[tuple[ReportBatch, float, BatchRows]] = []
+"""The last `batch_rows` answer (the rules' masks ask for the same batch one after another)."""
+
+
 def batch_rows(batch: ReportBatch, now: float) -> BatchRows:
     """The `BatchRows` of a batch about to be processed from event time `now`."""
+    if _last_rows:
+        last_batch, last_now, rows = _last_rows[0]
+        if last_batch is batch and last_now == now:
+            return rows
     times = batch.time.copy()
-    no_fix = np.zeros(len(batch), dtype=bool)
+    kind = np.zeros(len(batch), dtype=np.int8)
     reports = batch.reports
-    rows = np.flatnonzero(~batch.is_position).tolist()
-    if rows:
-        times[rows] = [reports[i].time for i in rows]
-        no_fix[[i for i in rows if isinstance(reports[i], PositionReport)]] = True
+    at = np.flatnonzero(~batch.is_position).tolist()
+    if at:
+        others = [reports[i] for i in at]
+        times[at] = [r.time for r in others]
+        kind_of = _KIND_OF.get
+        kinds = [kind_of(r.__class__, -1) for r in others]
+        if -1 in kinds:  # a report class not met yet
+            kinds = [_kind_of(r.__class__) for r in others]
+        kind[at] = kinds
+    no_fix = kind == NO_FIX
     if not len(times):
-        return BatchRows(times, no_fix, now, times, no_fix)
-    clock = np.fmax.accumulate(np.fmax(times, now))
-    before = np.concatenate(([now], clock[:-1]))
-    return BatchRows(times, no_fix, now, clock, ~(times >= before))
+        rows = BatchRows(times, kind, no_fix, now, times, no_fix)
+    else:
+        clock = np.fmax.accumulate(np.fmax(times, now))
+        before = np.concatenate(([now], clock[:-1]))
+        rows = BatchRows(times, kind, no_fix, now, clock, ~(times >= before))
+    _last_rows[:] = [(batch, now, rows)]
+    return rows
 
 
 @dataclass(slots=True)
 class _Pending:
     """A batch whose rows have not all been looked at by the mover table yet."""
 
-    batch: ReportBatch
-    rows: BatchRows
+    mmsi: np.ndarray
+    clock: np.ndarray
+    """As `BatchRows.clock`."""
+    maybe: np.ndarray
+    """Rows that may make their vessel a mover: a position report over `min_sog_kn`, a position
+    report without a fix, a report older than the clock."""
     start: int = 0
     """Rows before this one have been looked at."""
     final: bool = False
     """A later batch has begun: every row has been processed."""
+
+
+# rows of the mover table (`CpaRule._table`)
+_LON, _LAT, _VX, _VY, _SOG, _COG, _TIME, _ASSIST = range(8)
 
 
 class CpaRule(Rule):
@@ -201,6 +274,12 @@ class CpaRule(Rule):
     its own reports, so one that sent nothing stays a mover until its fix is too old (checked in
     numpy), and a non-mover stays one. The reports are read off the batches (`interest` keeps no
     row: there is no per-report work); reports processed one by one reach `on_report` instead.
+
+    The table also holds each mover's velocity (computed when its row is read) and its assist
+    flag. The sweep (`pairs_within`) and the CPA arithmetic (`cpa_of_pairs`) are the computations of
+    `candidate_pairs` and `compute_cpa`, number for number, in fewer numpy calls (a tick's cost is
+    the number of its numpy calls, not their size); the few pairs that may alert (within range,
+    CPA inside the clearing distance, ahead in time) are then looked at in Python.
     """
 
     id = "cpa"
@@ -219,12 +298,14 @@ class CpaRule(Rule):
         self._touched: set[int] = set()
         """Vessels with a report outside any batch, or forgotten, since the last tick."""
         self._mmsi = np.empty(0, dtype=np.int64)
-        self._cols = np.empty((0, 5))
-        """Per mover: lat, lon, sog, cog, position_time, as the tracker had them when last read."""
-        self._assist = np.empty(0, dtype=bool)
-        self._vessels = np.empty(0, dtype=object)
+        self._table = np.empty((8, 0))
+        """Per mover (columns, in MMSI order): lon, lat, vx, vy (m/s), sog, cog, position_time as
+        the tracker had them when last read, and 1.0 for an assist craft."""
+        self._vessels: list[VesselState] = []
+        self._in_table: set[int] = set()
         self._assist_of: object = None
         """The allow-lists the assist flags were computed with (a reload brings new ones)."""
+        self._assist_mmsi: frozenset[int] = frozenset()
 
     # -- the mover table -------------------------------------------------------------------------------
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
@@ -232,38 +313,120 @@ class CpaRule(Rule):
         for pend in self._pending:
             pend.final = True
         if len(batch):
-            self._pending.append(_Pending(batch, batch_rows(batch, ctx.now)))
+            rows = batch_rows(batch, ctx.now)
+            maybe = (batch.sog > self.p.min_sog_kn) | rows.no_fix | rows.late
+            self._pending.append(_Pending(batch.mmsi, rows.clock, maybe))
         return np.zeros(len(batch), dtype=bool)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         """Reached only by reports processed one by one (in a batch no row reaches the rule)."""
         self._touched.add(report.mmsi)
 
-    def _to_read(self, now: float) -> np.ndarray:
-        """Sorted MMSIs of the vessels whose mover status may have changed since the last tick."""
-        parts: list[np.ndarray] = []
-        table = self._mmsi
+    def _to_read(self, now: float) -> set[int]:
+        """MMSIs of the vessels whose mover status may have changed since the last tick."""
+        read = self._touched
+        self._touched = set()
+        in_table = self._in_table
         for pend in self._pending:
-            b, rows = pend.batch, pend.rows
-            end = len(b) if pend.final else rows.processed(now)
+            end = len(pend.mmsi) if pend.final else int(np.searchsorted(pend.clock, now, side="left"))
             if end > pend.start:
-                sl = slice(pend.start, end)
-                mmsi = b.mmsi[sl]
-                maybe = (b.sog[sl] > self.p.min_sog_kn) | rows.no_fix[sl] | rows.late[sl]
-                if len(table):
-                    maybe |= _member(mmsi, table)
-                parts.append(mmsi[maybe])
+                mmsi = pend.mmsi[pend.start : end]
+                read.update(mmsi[pend.maybe[pend.start : end]].tolist())
+                if in_table:
+                    read.update(in_table.intersection(mmsi.tolist()))
                 pend.start = end
-        self._pending = [pend for pend in self._pending if pend.start < len(pend.batch)]
-        if self._touched:
-            parts.append(np.fromiter(self._touched, dtype=np.int64, count=len(self._touched)))
-            self._touched.clear()
-        if not parts:
-            return _NO_ROWS
-        return np.unique(np.concatenate(parts))
+        if self._pending and self._pending[0].start >= len(self._pending[0].mmsi):
+            self._pending = [pend for pend in self._pending if pend.start < len(pend.mmsi)]
+        return read
+
+    def _sync(self, ctx: RuleContext) -> None:
+        """Bring the mover table to the state of the tracker now (see the class docstring)."""
+        p = self.p
+        now = ctx.now
+        read = self._to_read(now)
+        if not self._synced:  # first tick of this rule: every tracked vessel
+            self._synced = True
+            read.update(v.mmsi for v in ctx.tracker.vessels())
+        in_table = self._in_table
+        if ctx.allowlists is not self._assist_of:  # new allow-lists: every flag again
+            self._assist_of = ctx.allowlists
+            self._assist_mmsi = frozenset(
+                m for role in ("tug", "pilot") for m in getattr(ctx.allowlists, role, ())
+            )
+            read.update(in_table)
+        table = self._table
+        max_age = p.max_fix_age_s
+        keep = now - table[_TIME] <= max_age
+        if not read:
+            if not keep.all():
+                self._set_table(self._mmsi[keep], table[:, keep], self._vessels, keep)
+            return
+        # the movers among them (a mover: see `_is_mover`)
+        get = ctx.tracker.get
+        min_sog = p.min_sog_kn
+        assist_mmsi = self._assist_mmsi
+        by_category = p.skip_assist_categories
+        movers: list[VesselState] = []
+        rows: list[float] = []
+        for mmsi in read:
+            v = get(mmsi)
+            t = None if v is None or v.is_shadow else v.position_time
+            if (
+                v is None
+                or t is None
+                or now - t > max_age
+                or v.lat is None
+                or v.lon is None
+                or v.sog is None
+                or v.cog is None
+                or v.sog <= min_sog
+                or (v.nav_status in AT_ANCHOR_OR_MOORED and v.sog < UNDERWAY_DESPITE_STATUS_KN)
+            ):
+                continue
+            movers.append(v)
+            assist = mmsi in assist_mmsi or (by_category and v.category in ASSIST_CATEGORIES)
+            rows += (v.lon, v.lat, v.sog, v.cog, t, 1.0 if assist else 0.0)
+        again = in_table.intersection(read)  # read again: their old rows go, movers come back
+        if again:
+            keep[np.searchsorted(self._mmsi, np.fromiter(again, np.int64, len(again)))] = False
+        if not movers:
+            if not keep.all():
+                self._set_table(self._mmsi[keep], table[:, keep], self._vessels, keep)
+            return
+        cols = np.fromiter(rows, float, len(rows)).reshape(len(movers), 6).T
+        fresh = np.empty((8, len(movers)))
+        fresh[[_LON, _LAT, _SOG, _COG, _TIME, _ASSIST]] = cols
+        # velocities as `compute_cpa` was given them: sog (m/s) x sine and cosine of the course
+        sog_ms = cols[2] * KNOTS_TO_MS
+        course = np.radians(cols[3])
+        fresh[_VX] = sog_ms * np.sin(course)
+        fresh[_VY] = sog_ms * np.cos(course)
+        mmsi = np.concatenate(
+            (self._mmsi[keep], np.fromiter((v.mmsi for v in movers), np.int64, len(movers)))
+        )
+        order = np.argsort(mmsi, kind="stable")
+        kept = [v for v, k in zip(self._vessels, keep.tolist(), strict=True) if k]
+        vessels = kept + movers
+        self._set_table(
+            mmsi[order],
+            np.concatenate((table[:, keep], fresh), axis=1)[:, order],
+            [vessels[i] for i in order.tolist()],
+        )
+
+    def _set_table(
+        self, mmsi: np.ndarray, table: np.ndarray, vessels: list[VesselState], keep: np.ndarray | None = None
+    ) -> None:
+        """The new table (`vessels` filtered by `keep` when given)."""
+        self._mmsi = mmsi
+        self._table = table
+        if keep is not None:
+            vessels = [v for v, k in zip(vessels, keep.tolist(), strict=True) if k]
+        self._vessels = vessels
+        self._in_table = set(mmsi.tolist())
 
     def _is_mover(self, v: VesselState | None, now: float) -> bool:
-        """Moving, with a fresh fix (under `max_fix_age_s`), a course, and not at anchor or moored."""
+        """Moving, with a fresh fix (under `max_fix_age_s`), a course, and not at anchor or moored
+        (what `_sync` tests, inline, for every vessel it reads)."""
         p = self.p
         if v is None or v.position_time is None or now - v.position_time > p.max_fix_age_s:
             return False
@@ -277,100 +440,12 @@ class CpaRule(Rule):
             or (v.nav_status in AT_ANCHOR_OR_MOORED and v.sog < UNDERWAY_DESPITE_STATUS_KN)
         )
 
-    def _sync(self, ctx: RuleContext) -> None:
-        """Bring the mover table to the state of the tracker now (see the class docstring)."""
-        now = ctx.now
-        read = self._to_read(now)
-        if not self._synced:  # first tick of this rule: every tracked vessel
-            self._synced = True
-            every = np.array([v.mmsi for v in ctx.tracker.vessels()], dtype=np.int64)
-            read = np.unique(np.concatenate((read, every)))
-        tracker = ctx.tracker
-        new: list[VesselState] = []
-        if len(read):
-            for v in map(tracker.get, read.tolist()):
-                if self._is_mover(v, now):
-                    new.append(v)  # type: ignore[arg-type]
-        keep = now - self._cols[:, 4] <= self.p.max_fix_age_s
-        if len(read) and len(self._mmsi):
-            keep &= ~_member(self._mmsi, read)
-        if ctx.allowlists is not self._assist_of:  # new allow-lists: every flag again
-            self._assist_of = ctx.allowlists
-            self._assist = np.array([self._is_assist(v, ctx) for v in self._vessels], dtype=bool)
-        if not new and keep.all():
-            return
-        mmsi = np.array([v.mmsi for v in new], dtype=np.int64)
-        cols = np.array([_MOVER_FIELDS(v) for v in new], dtype=float).reshape(len(new), 5)
-        assist = np.array([self._is_assist(v, ctx) for v in new], dtype=bool)
-        vessels = np.empty(len(new), dtype=object)
-        vessels[:] = new
-        mmsi = np.concatenate((self._mmsi[keep], mmsi))
-        order = np.argsort(mmsi, kind="stable")
-        self._mmsi = mmsi[order]
-        self._cols = np.concatenate((self._cols[keep], cols))[order]
-        self._assist = np.concatenate((self._assist[keep], assist))[order]
-        self._vessels = np.concatenate((self._vessels[keep], vessels))[order]
-
-    def _is_assist(self, v: VesselState, ctx: RuleContext) -> bool:
-        if is_allowlisted(ctx.allowlists, v.mmsi, ("tug", "pilot")):
-            return True
-        return self.p.skip_assist_categories and v.category in ASSIST_CATEGORIES
-
+    # -- the tick ---------------------------------------------------------------------------------------
     def on_tick(self, ctx: RuleContext) -> None:
-        p = self.p
         self._sync(ctx)
-        movers = self._vessels
-        assist = self._assist
-        pi: np.ndarray = np.empty(0, dtype=np.intp)
-        pj: np.ndarray = np.empty(0, dtype=np.intp)
-        if len(movers) >= 2:
-            x, y, vx, vy = self._kinematics(self._cols, ctx.now)
-            pi, pj = candidate_pairs(x, y, p.range_nm * METRES_PER_NM)
         seen: dict[tuple[int, int], tuple[Severity, dict[str, Any], VesselState, VesselState]] = {}
-        if len(pi):
-            keep = ~(assist[pi] | assist[pj])
-            i, j = pi[keep], pj[keep]
-            rng, cpa, tcpa = compute_cpa(x, y, vx, vy, i, j, p.min_relative_kn * KNOTS_TO_MS)
-            clear_cpa = p.warning_cpa_nm * p.clear_factor * METRES_PER_NM
-            candidate = (
-                (rng <= p.range_nm * METRES_PER_NM) & (tcpa > 0) & np.isfinite(tcpa) & (cpa < clear_cpa)
-            )
-            # Only pairs that may be at warning or alarm level (the loosest of `_severity`'s
-            # thresholds), or already active, can reach `seen`: the others are left out in numpy.
-            f = max(p.clear_factor, 1.0)
-            close = (cpa < max(p.alarm_cpa_nm * f, p.warning_cpa_nm) * METRES_PER_NM) & (
-                tcpa <= max(p.alarm_tcpa_min * f, p.warning_tcpa_min) * 60
-            )
-            if self._active and (self._mmsi[-1] >= _KEY_FACTOR or self._mmsi[0] < 0):
-                close[:] = True
-            elif self._active:
-                pair_key = self._mmsi[i] * _KEY_FACTOR + self._mmsi[j]
-                active = np.array(sorted(a * _KEY_FACTOR + b for a, b in self._active), dtype=np.int64)
-                close |= _member(pair_key, active)
-            for k in np.nonzero(candidate & close)[0]:
-                a, b = movers[int(i[k])], movers[int(j[k])]
-                key = (a.mmsi, b.mmsi)
-                severity = self._severity(float(cpa[k]), float(tcpa[k]), key in self._alarms)
-                if severity is None and key not in self._active:
-                    continue
-                if severity is None:
-                    if float(tcpa[k]) > p.warning_tcpa_min * 60 * p.clear_factor:
-                        continue  # situation opened up in time: let it clear
-                    severity = "warning"  # inside the hysteresis band: keep the alert
-                seen[key] = (
-                    severity,
-                    {
-                        "cpa_nm": round(float(cpa[k]) / METRES_PER_NM, 3),
-                        "tcpa_min": round(float(tcpa[k]) / 60.0, 2),
-                        "range_nm": round(float(rng[k]) / METRES_PER_NM, 3),
-                        "sog_kn": a.sog,
-                        "other_sog_kn": b.sog,
-                        "cog_deg": a.cog,
-                        "other_cog_deg": b.cog,
-                    },
-                    a,
-                    b,
-                )
+        if len(self._mmsi) >= 2:
+            self._pairs(ctx.now, seen)
         for key, (severity, details, a, b) in sorted(seen.items()):
             self._active.add(key)
             if severity == "alarm":
@@ -395,6 +470,79 @@ class CpaRule(Rule):
                 type=self.id, mmsi=key[0], other_mmsi=key[1], message="Close-quarters situation over"
             )
 
+    def _pairs(
+        self,
+        now: float,
+        seen: dict[tuple[int, int], tuple[Severity, dict[str, Any], VesselState, VesselState]],
+    ) -> None:
+        """The pairs at warning or alarm level now (or held inside the hysteresis band), into `seen`."""
+        p = self.p
+        table = self._table
+        # Positions dead-reckoned to now, in metres, and velocities: rows x, y, vx, vy. The numbers of
+        # the per-column code (x = lon * kx + vx * age), with the mean latitude of all movers.
+        age = np.clip(now - table[_TIME], 0.0, None)
+        lat0 = float(np.mean(table[_LAT]))
+        ky = 6_371_008.8 * math.pi / 180.0
+        kx = ky * math.cos(math.radians(lat0))
+        state = table[: _VY + 1] * np.array([[kx], [ky], [1.0], [1.0]])
+        state[:2] += table[_VX : _VY + 1] * age
+        radius = p.range_nm * METRES_PER_NM
+        a, b = sweep_x(state[0], radius)
+        if not len(a):
+            return
+        diff = state[:, b] - state[:, a]
+        d, dv = diff[:2], diff[2:]
+        rng = np.hypot(d[0], d[1])
+        cpa, tcpa = cpa_of_pairs(d, dv, p.min_relative_kn * KNOTS_TO_MS)
+        # A pair reaches `seen` only if it is within range, its CPA inside the clearing distance and
+        # ahead in time (and finite); then it must be at warning or alarm level (the loosest of
+        # `_severity`'s thresholds) or already active. Few pairs pass the first tests: the rest is
+        # done in Python.
+        clear_cpa = p.warning_cpa_nm * p.clear_factor * METRES_PER_NM
+        ahead = np.flatnonzero((rng <= radius) & (cpa < clear_cpa) & (tcpa > 0))
+        if not len(ahead):
+            return
+        f = max(p.clear_factor, 1.0)
+        close_cpa = max(p.alarm_cpa_nm * f, p.warning_cpa_nm) * METRES_PER_NM
+        close_tcpa = max(p.alarm_tcpa_min * f, p.warning_tcpa_min) * 60
+        assist = table[_ASSIST]
+        mmsi = self._mmsi
+        movers = self._vessels
+        active = self._active
+        for k in ahead.tolist():
+            tc = tcpa.item(k)
+            ia, ib = a.item(k), b.item(k)
+            if tc == math.inf or assist.item(ia) or assist.item(ib):
+                continue
+            if ia > ib:
+                ia, ib = ib, ia  # the lower MMSI first
+            c = cpa.item(k)
+            key = (mmsi.item(ia), mmsi.item(ib))
+            if not ((c < close_cpa and tc <= close_tcpa) or key in active):
+                continue
+            severity = self._severity(c, tc, key in self._alarms)
+            if severity is None and key not in active:
+                continue
+            if severity is None:
+                if tc > p.warning_tcpa_min * 60 * p.clear_factor:
+                    continue  # situation opened up in time: let it clear
+                severity = "warning"  # inside the hysteresis band: keep the alert
+            va, vb = movers[ia], movers[ib]
+            seen[key] = (
+                severity,
+                {
+                    "cpa_nm": round(c / METRES_PER_NM, 3),
+                    "tcpa_min": round(tc / 60.0, 2),
+                    "range_nm": round(rng.item(k) / METRES_PER_NM, 3),
+                    "sog_kn": va.sog,
+                    "other_sog_kn": vb.sog,
+                    "cog_deg": va.cog,
+                    "other_cog_deg": vb.cog,
+                },
+                va,
+                vb,
+            )
+
     def _severity(self, cpa_m: float, tcpa_s: float, was_alarm: bool = False) -> Severity | None:
         p = self.p
         f = p.clear_factor if was_alarm else 1.0
@@ -403,22 +551,6 @@ class CpaRule(Rule):
         if cpa_m < p.warning_cpa_nm * METRES_PER_NM and 0 < tcpa_s <= p.warning_tcpa_min * 60:
             return "warning"
         return None
-
-    @staticmethod
-    def _kinematics(table: np.ndarray, now: float) -> tuple[np.ndarray, ...]:
-        # each column copied out contiguous (same sums as separate arrays)
-        cols = table.T.copy()
-        lat, lon = cols[0], cols[1]
-        sog = cols[2] * KNOTS_TO_MS
-        cog = np.radians(cols[3])
-        age = np.clip(now - cols[4], 0.0, None)
-        lat0 = float(np.mean(lat))
-        ky = 6_371_008.8 * math.pi / 180.0
-        kx = ky * math.cos(math.radians(lat0))
-        vx, vy = sog * np.sin(cog), sog * np.cos(cog)
-        x = lon * kx + vx * age
-        y = lat * ky + vy * age
-        return x, y, vx, vy
 
     def on_forget(self, mmsi: int) -> None:
         self._touched.add(mmsi)  # read again at the next tick (gone, or a new vessel by then)

@@ -12,6 +12,13 @@ Fires (state alert, `warning`) when
 Left out: ships at anchor or moored by status (swinging at anchor is anchor_drag's business), tugs
 (they push and tow sideways) and allow-listed tugs and pilots. Cleared when two consecutive fixes
 no longer meet the condition, or the status leaves "not under command".
+
+Batched (`interest`): a vessel with no run of crabbing fixes and no active alert is "clean", and a
+fix can only change that when it is crabbing by the report's own fields or reports status 2; every
+other fix of a clean vessel leaves it clean (the miss count only matters once a run or an alert
+exists, and both reset it). So the mask is those fixes, computed on the batch columns (exemption,
+which needs the tracker's category, is left to `on_position`: a superset), and a vessel is watched
+exactly while its state is not clean.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
@@ -29,10 +37,13 @@ from vts.rules._common import is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
+    from vts.batch import ReportBatch
     from vts.tracker import VesselState
 
 NOT_UNDER_COMMAND = 2
 AT_ANCHOR_OR_MOORED = (1, 5)
+ANGLE_SLACK_DEG = 1e-6
+"""The mask takes fixes this much under the angle too: float rounding can only add rows to it."""
 
 
 class DriftingParams(RuleParams):
@@ -69,12 +80,40 @@ class DriftingRule(Rule):
         super().__init__(params)
         self.p: DriftingParams = params  # type: ignore[assignment]
         self._state: dict[int, _Drift] = {}
+        self._ctx: RuleContext | None = None
+        """The engine's context, kept to unwatch a forgotten vessel (`on_forget` gets none)."""
+
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """Fixes that are crabbing by their own fields (speed, course, heading, status), or report
+        "not under command": the only ones that can change a clean vessel's state (see the module
+        docstring). Vessels with a run or an alert are watched."""
+        self._ctx = ctx
+        p = self.p
+        sog, cog, heading, status = batch.sog, batch.cog, batch.heading, batch.nav_status
+        with np.errstate(invalid="ignore"):
+            d = np.abs(cog - heading) % 360.0
+            d = np.where(d > 180.0, 360.0 - d, d)
+            mask = (
+                (sog >= p.min_sog_kn)
+                & (sog <= p.max_sog_kn)
+                & (d >= p.min_angle_deg - ANGLE_SLACK_DEG)
+                & (status != AT_ANCHOR_OR_MOORED[0])
+                & (status != AT_ANCHOR_OR_MOORED[1])
+            )  # NaN (no heading, course or speed) compares False
+        if p.not_under_command:
+            mask |= status == NOT_UNDER_COMMAND
+        mask &= batch.is_position
+        return mask
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.is_shadow or report.lat is None or report.lon is None:
             return
         p = self.p
-        st = self._state.setdefault(vessel.mmsi, _Drift())
+        self._ctx = ctx
+        st = self._state.get(vessel.mmsi)
+        if st is None:
+            st = self._state[vessel.mmsi] = _Drift()
+            self.watch(ctx, vessel.mmsi)
         exempt = vessel.category in p.exempt_categories or is_allowlisted(
             ctx.allowlists, vessel.mmsi, ("tug", "pilot")
         )
@@ -97,6 +136,9 @@ class DriftingRule(Rule):
             st.misses += 1
             if st.kind == "not_under_command" or (st.kind is not None and st.misses >= 2):
                 self._clear(ctx, vessel, st)
+            if st.kind is None:  # clean again (no run, no alert): forget it, as if never seen
+                del self._state[vessel.mmsi]
+                self.unwatch(ctx, vessel.mmsi)
             return
         assert report.heading is not None and report.cog is not None
         st.misses = 0
@@ -150,7 +192,8 @@ class DriftingRule(Rule):
         )
 
     def on_forget(self, mmsi: int) -> None:
-        self._state.pop(mmsi, None)
+        if self._state.pop(mmsi, None) is not None and self._ctx is not None:
+            self.unwatch(self._ctx, mmsi)
 
 
 def _mean_direction(degrees: list[float]) -> float:

@@ -33,11 +33,12 @@ from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
+from vts.rules._fix_stream import fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
-    from vts.tracker import VesselState
+    from vts.tracker import Tracker, VesselState
 
 
 KNOT_MS = 1852.0 / 3600.0
@@ -61,8 +62,17 @@ class _Head:
 
 @dataclass(slots=True)
 class _Heads:
-    a: _Head | None = None
-    b: _Head | None = None
+    """The two track heads of an MMSI whose fixes have split (`b` is never None here).
+
+    While there is a single head (`b` None) it is always the latest fix on the vessel's track, which
+    the tracker keeps (`VesselState.previous_fix` when the next fix comes): a fix that head can
+    reach, or one that comes after the head has been silent for `STALE_HEAD_S`, simply becomes the
+    head, and the count of fixes at it only matters once a second head exists (it restarts at 0
+    then). So no state is kept for those vessels: only a split creates a `_Heads`, and the vessel is
+    watched until the heads merge again."""
+
+    a: _Head
+    b: _Head
     a_fixes_since_b: int = 0
     alternations: deque[float] = field(default_factory=deque)
 
@@ -89,14 +99,52 @@ class DuplicateMmsiRule(Rule):
         self.p: DuplicateMmsiParams = params  # type: ignore[assignment]
         self._last_conflict: dict[int, float] = {}
         self._heads: dict[int, _Heads] = {}
+        """Split track heads (see `_Heads`); those vessels are watched."""
+        self._unseen: dict[int, PositionReport] | None = None
+        """The last fix of each vessel the tracker knew when this rule first saw the engine (None
+        until then): a rule made later (a reload) never saw it, so it is no head."""
+        self._ctx: RuleContext | None = None
+        """The engine's context, kept to unwatch a forgotten vessel (`on_forget` gets none)."""
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
-        """Position reports with a valid fix: `on_report` returns at once for any other report and
-        `on_position` is only called for those. (Every fix still counts: the interleave test keeps
-        the vessel's track heads up to date with each one.)"""
-        return batch.is_position
+        """The fixes where this rule could do anything:
+
+        * `on_report` acts only on an MMSI whose primary track has `min_conflicts` dead-reckoning
+          conflicts: tracks with that many at batch start, or complex in the batch (a fix that
+          might fail the dead-reckoning test: see `vts.rules._fix_stream`); only such a fix adds
+          a conflict;
+        * `on_position` (interleave) acts only where the track splits into two heads (those
+          vessels are watched) or might split: a fix that its predecessor on the stream might not
+          reach within `STALE_HEAD_S` (a superset of `_reachable`: an upper bound of the distance,
+          and the elapsed time it uses can only grow), or any fix of a complex MMSI."""
+        if self._unseen is None:
+            self._first_contact(ctx, None, None)
+        p = self.p
+        s = fix_stream(batch, ctx.tracker)
+        keep = (s.complex | (s.conflicts >= p.min_conflicts))[s.group]
+        if p.interleave:
+            allowed = np.maximum(p.interleave_min_speed_kn, 2.0 * np.maximum(s.sog, s.pred_sog) + 10.0)
+            dist = s.dist
+            keep |= (
+                (dist > p.interleave_min_distance_m)
+                & (dist > allowed * KNOT_MS * (np.abs(s.dt) + 2.0))
+                & (s.dt <= STALE_HEAD_S)
+            )
+        mask = np.zeros(len(batch), dtype=bool)
+        mask[s.rows[keep]] = True
+        mask[s.extra_rows] = True
+        return mask
+
+    def _first_contact(self, ctx: RuleContext, vessel: VesselState | None, report: Report | None) -> None:
+        """Record what the tracker knew before this rule saw anything (see `_unseen`). Called from
+        the first hook to run: `interest` comes before the tracker merges the batch, `on_report` and
+        `on_position` after the current report has been merged."""
+        self._ctx = ctx
+        self._unseen = _last_fixes(ctx.tracker, vessel, report)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
+        if self._unseen is None:
+            self._first_contact(ctx, vessel, report)
         if vessel is None or not isinstance(report, PositionReport) or not report.has_position:
             return
         primary = ctx.tracker.get(vessel.mmsi) if vessel.is_shadow else vessel
@@ -136,16 +184,27 @@ class DuplicateMmsiRule(Rule):
         )
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        if self._unseen is None:
+            self._first_contact(ctx, vessel, report)
         if not self.p.interleave or report.lat is None or report.lon is None:
             return
-        heads = self._heads.setdefault(vessel.mmsi, _Heads())
+        mmsi = vessel.mmsi
         fix = _Head(report.time, report.lat, report.lon, report.sog, report.cog, report.second)
+        heads = self._heads.get(mmsi)
+        if heads is None:
+            # One head: the previous fix on the track (see `_Heads`).
+            a = self._single_head(mmsi, vessel.previous_fix)
+            if a is None or self._reachable(a, fix) or fix.time - a.time > STALE_HEAD_S:
+                return  # the fix is the head now
+            self._heads[mmsi] = _Heads(a, fix)  # no alternation yet: nothing more to do
+            self.watch(ctx, mmsi)
+            return
         window = self.p.window_minutes * 60.0
-        if heads.a is None or self._reachable(heads.a, fix):
+        if self._reachable(heads.a, fix):
             heads.a = fix
             heads.a_fixes_since_b += 1
             return
-        if heads.b is not None and self._reachable(heads.b, fix):
+        if self._reachable(heads.b, fix):
             if heads.a_fixes_since_b > 0:
                 heads.alternations.append(fix.time)
             heads.a_fixes_since_b = 0
@@ -155,9 +214,10 @@ class DuplicateMmsiRule(Rule):
             heads.a_fixes_since_b = 0
         while heads.alternations and fix.time - heads.alternations[0] > window:
             heads.alternations.popleft()
-        if heads.b is not None and fix.time - heads.a.time > STALE_HEAD_S:
-            heads.a, heads.b = heads.b, None  # the first head fell silent: the ship moved (one ship)
-            heads.alternations.clear()
+        if fix.time - heads.a.time > STALE_HEAD_S:
+            # the first head fell silent: the ship moved (one ship), and this fix is its head
+            del self._heads[mmsi]
+            self.unwatch(ctx, mmsi)
             return
         if len(heads.alternations) < self.p.min_conflicts:
             return
@@ -180,6 +240,15 @@ class DuplicateMmsiRule(Rule):
                 "separation_m": round(sep, 1),
             },
         )
+
+    def _single_head(self, mmsi: int, fix: PositionReport | None) -> _Head | None:
+        """The single head of a vessel with no split heads, from the previous fix on its track (none
+        when this rule has never seen that fix: it was made after)."""
+        if fix is None or fix.lat is None or fix.lon is None:
+            return None
+        if self._unseen and self._unseen.pop(mmsi, None) is fix:
+            return None
+        return _Head(fix.time, fix.lat, fix.lon, fix.sog, fix.cog, fix.second)
 
     def _reachable(self, head: _Head, fix: _Head) -> bool:
         """Could the ship at `head` be at `fix`? The position_jump test, with terrestrial timing."""
@@ -208,7 +277,27 @@ class DuplicateMmsiRule(Rule):
 
     def on_forget(self, mmsi: int) -> None:
         self._last_conflict.pop(mmsi, None)
-        self._heads.pop(mmsi, None)
+        if self._unseen:
+            self._unseen.pop(mmsi, None)
+        if self._heads.pop(mmsi, None) is not None and self._ctx is not None:
+            self.unwatch(self._ctx, mmsi)
+
+
+def _last_fixes(
+    tracker: Tracker, vessel: VesselState | None, report: Report | None
+) -> dict[int, PositionReport]:
+    """The latest fix on each primary track, as it stood before `report` (already merged into
+    `vessel`, when given) was: what a rule made now has never seen."""
+    out: dict[int, PositionReport] = {}
+    for v in tracker:
+        if v.last_fix is not None:
+            out[v.mmsi] = v.last_fix
+    if vessel is not None and not vessel.is_shadow and report is not None and report is vessel.last_fix:
+        if vessel.previous_fix is None:
+            out.pop(vessel.mmsi, None)
+        else:
+            out[vessel.mmsi] = vessel.previous_fix
+    return out
 
 
 def _same_track(primary: VesselState, shadow: VesselState) -> bool:

@@ -15,10 +15,24 @@ Mean speed is the time-weighted mean of reported SOG (GNSS receivers filter it) 
 every `sample_s` seconds, not the sum of distances between fixes, which GPS jitter inflates at low
 speed. A reception gap longer than `max_gap_minutes` restarts the window. The alert clears when the
 vessel makes way (mean SOG over the last `clear_minutes` at least `clear_kn`), enters an exempt
-zone, sets an anchored/moored status, or has been silent for `lost_minutes`."""
+zone, sets an anchored/moored status, or has been silent for `lost_minutes`.
+
+Batched processing: the rule has no `Rule.interest` mask, it must see every fix of every vessel.
+What a fix does to a track (the window, the sampling rhythm) can matter for an alert much later and
+far away: the samples are taken at least `sample_s` apart counting from the previous sample, so the
+rhythm set by fixes hours before (only a `max_gap_minutes` reception gap or an exempt place restarts
+it) decides which fixes are sampled when the vessel slows down inside the watched area, hence the
+mean speed and the moment the alert is raised; and the samples of the last hour, taken anywhere,
+count towards the window. No fix, however far or fast, can be left out without changing an alert
+somewhere. What the rule does instead is cheap per fix: the common fix (not due for a sample) costs a
+few attribute updates, and the zone, area and window computations are only done at samples, and
+only when their answer can change something (a vessel that is under way, or is not active and is
+outside the watched area, is decided without them)."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -28,13 +42,14 @@ from pydantic import Field
 
 from vts.rules._common import (
     ALL_ROLES,
+    AREA_KINDS,
     SERVICE_SHIP_TYPES,
     at_kinds,
-    in_kinds,
     in_watched_area,
     is_allowlisted,
     is_vessel_mmsi,
     label,
+    zone_ids_of_kinds,
 )
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import local_offset_m
@@ -43,6 +58,7 @@ from vts.vessel_class import AT_ANCHOR, MOORED, is_small_craft
 if TYPE_CHECKING:
     from vts.reports import PositionReport
     from vts.tracker import VesselState
+    from vts.zones import ZoneEngine
 
 TYPE = "loitering"
 EXEMPT_STATUSES = frozenset({AT_ANCHOR, MOORED, 2, 6})
@@ -78,19 +94,16 @@ class LoiteringParams(RuleParams):
     severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
 
 
-@dataclass(slots=True)
-class _Sample:
-    t: float
-    sog: float
-    """Mean reported SOG since the previous sample."""
-    lat: float
-    lon: float
-    turn: float
-    """Signed turning (degrees, + clockwise) at 1-6 kn since the previous sample."""
+_Sample = tuple[float, float, float, float, float]
+"""(t, sog, lat, lon, turn): time; mean reported SOG since the previous sample; position; signed
+turning (degrees, + clockwise) at 1-6 kn since the previous sample. A plain tuple: one is made per
+sample of every vessel, and the garbage collector stops tracking a tuple of floats."""
 
 
 @dataclass(slots=True)
 class _Track:
+    seq: int
+    """Tells this track from an earlier one of the same vessel (see `LoiteringRule._expiry`)."""
     samples: deque[_Sample] = field(default_factory=deque)
     last_t: float = -math.inf
     last_cog: float | None = None
@@ -105,6 +118,65 @@ def _turn(a: float, b: float) -> float:
     return d - 360.0 if d > 180.0 else d
 
 
+Box = tuple[float, float, float, float]
+"""(min lon, min lat, max lon, max lat)."""
+
+
+class ZoneKinds:
+    """The configured zones of some kinds, for the zone engine last seen (reloads are noticed), with
+    their bounding box: most fixes are nowhere near them, and a box test answers those without the
+    zone index. Every answer is the one the `vts.rules._common` helper named in each method gives."""
+
+    __slots__ = ("box", "ids", "kinds", "zones")
+
+    def __init__(self, kinds: tuple[str, ...] | list[str]) -> None:
+        self.kinds = tuple(kinds)
+        self.zones: object = None
+        """The zone engine the ids and box are of."""
+        self.ids: frozenset[str] = frozenset()
+        self.box: Box | None = None
+        """None when there is no such zone (or only empty ones)."""
+
+    def load(self, zones: ZoneEngine) -> ZoneKinds:
+        if zones is not self.zones:
+            self.ids = zone_ids_of_kinds(zones, self.kinds)
+            bounds = [z.geometry.bounds for z in zones.zones if z.id in self.ids and not z.geometry.is_empty]
+            self.box = None
+            if bounds:
+                self.box = (
+                    min(b[0] for b in bounds),
+                    min(b[1] for b in bounds),
+                    max(b[2] for b in bounds),
+                    max(b[3] for b in bounds),
+                )
+            self.zones = zones
+        return self
+
+    def near(self, lat: float, lon: float) -> bool:
+        """In the bounding box (a point outside it is in none of the zones)."""
+        box = self.box
+        return box is not None and box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
+
+    def contains(self, zones: ZoneEngine, lat: float, lon: float) -> bool:
+        """`in_watched_area` for the area kinds: in one of the zones, or True when none exists."""
+        self.load(zones)
+        if not self.ids:
+            return True
+        return self.near(lat, lon) and in_watched_area(zones, lat, lon)
+
+    def at(self, zones: ZoneEngine, lat: float, lon: float) -> list[str]:
+        """`at_kinds`: sorted ids of the zones containing the point."""
+        self.load(zones)
+        return at_kinds(zones, lat, lon, self.kinds) if self.near(lat, lon) else []
+
+    def member(self, zones: ZoneEngine, mmsi: int) -> list[str]:
+        """`in_kinds`: sorted ids of the zones the vessel is confirmed in."""
+        self.load(zones)
+        if not self.ids:
+            return []
+        return sorted(zones.zones_of(mmsi) & self.ids)
+
+
 class LoiteringRule(Rule):
     id = TYPE
     Params = LoiteringParams
@@ -116,69 +188,141 @@ class LoiteringRule(Rule):
         self._tracks: dict[int, _Track] = {}
         self._next_prune = -math.inf
         self._keep_s = max(self.p.small_craft_minutes, self.p.other_minutes, self.p.circling_minutes) * 60.0
+        # the parameters read on every fix, as plain floats (the same values the expressions give)
+        self._gap_s = self.p.max_gap_minutes * 60.0
+        self._sample_s = self.p.sample_s
+        self._circ_min = self.p.circling_min_kn
+        self._circ_max = self.p.circling_max_kn
+        self._area = ZoneKinds(AREA_KINDS)
+        self._exempt = ZoneKinds(self.p.exempt_zone_kinds)
+        self._seq = itertools.count()
+        self._expiry: list[tuple[float, int, int]] = []
+        """Heap of (lower bound of a track's last_t, its seq, MMSI): the pruning looks at the tracks
+        that may have gone silent, not at every track."""
+        self._held: set[int] = set()
+        """Every vessel this rule has raised or updated an alert for since it last found the alert
+        gone, plus (from the first tick on) those whose alert was already active then (restored
+        from the store): a superset of the active alerts of this type, for `on_tick`."""
+        self._swept = False
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if vessel.own_ship or report.lat is None or report.lon is None or not is_vessel_mmsi(vessel.mmsi):
-            return
-        p = self.p
-        t = report.time
-        tr = self._tracks.get(vessel.mmsi)
+        """Every fix: track upkeep (kept short: it runs for every vessel), then a sample when due."""
+        mmsi = vessel.mmsi
+        tr = self._tracks.get(mmsi)
         if tr is None:
-            tr = self._tracks[vessel.mmsi] = _Track()
-        if t <= tr.last_t:
+            if vessel.own_ship or report.lat is None or report.lon is None or not is_vessel_mmsi(mmsi):
+                return
+            seq = next(self._seq)
+            tr = self._tracks[mmsi] = _Track(seq)
+            t = report.time  # the track's last_t once this fix is taken just below (NaN aside)
+            heapq.heappush(self._expiry, (t if t == t else -math.inf, seq, mmsi))
+        elif vessel.own_ship or report.lat is None or report.lon is None:
+            return  # (a track exists only for a vessel MMSI: no need to ask again)
+        t = report.time
+        last = tr.last_t
+        if t <= last:
             return
-        if t - tr.last_t > p.max_gap_minutes * 60.0:
+        if t - last > self._gap_s:
             tr.samples.clear()
             tr.last_cog, tr.acc_sog, tr.acc_n, tr.acc_turn = None, 0.0, 0, 0.0
         tr.last_t = t
         sog = report.sog
-        cog = report.cog
-        if sog is not None and cog is not None and p.circling_min_kn <= sog <= p.circling_max_kn:
-            if tr.last_cog is not None:
-                tr.acc_turn += _turn(tr.last_cog, cog)
-            tr.last_cog = cog
-        else:
-            tr.last_cog = None
         if sog is not None:
+            cog = report.cog
+            if cog is not None and self._circ_min <= sog <= self._circ_max:
+                if tr.last_cog is not None:
+                    tr.acc_turn += _turn(tr.last_cog, cog)
+                tr.last_cog = cog
+            else:
+                tr.last_cog = None
             tr.acc_sog += sog
             tr.acc_n += 1
+        else:
+            tr.last_cog = None
         samples = tr.samples
-        if samples and t - samples[-1].t < p.sample_s:
+        if samples and t - samples[-1][0] < self._sample_s:
             return
-        fast = tr.acc_n > 0 and tr.acc_sog / tr.acc_n > p.circling_max_kn
-        place = None if fast else self._exempt_place(vessel, report, ctx)
-        if place is not None:
-            # time at a berth, in an anchorage or at anchor does not count: the window restarts
-            samples.clear()
-            tr.acc_sog, tr.acc_n, tr.acc_turn = 0.0, 0, 0.0
-            if ctx.alerts.is_active(TYPE, vessel.mmsi):
-                ctx.alerts.clear(type=TYPE, mmsi=vessel.mmsi, details={"reason": place})
-            return
+        self._sample(vessel, report, tr, ctx)
+
+    def _sample(self, vessel: VesselState, report: PositionReport, tr: _Track, ctx: RuleContext) -> None:
+        """A fix due for a sample: the window restarts at an exempt place, else the sample is taken
+        and the vessel evaluated. About half the fixes of real traffic come here (many vessels
+        report less often than `sample_s`), so the common outcomes are decided inline."""
+        t = report.time
+        mmsi = vessel.mmsi
+        samples = tr.samples
+        fast = tr.acc_n > 0 and tr.acc_sog / tr.acc_n > self._circ_max
+        if not fast:
+            place = self._exempt_place(vessel, report, ctx)
+            if place is not None:
+                # time at a berth, in an anchorage or at anchor does not count: the window restarts
+                samples.clear()
+                tr.acc_sog, tr.acc_n, tr.acc_turn = 0.0, 0, 0.0
+                if ctx.alerts.is_active(TYPE, mmsi):
+                    ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": place})
+                return
+        lat, lon = report.lat, report.lon
+        assert lat is not None and lon is not None
         if tr.acc_n:
             mean = tr.acc_sog / tr.acc_n
         elif samples:  # no SOG at all: implied speed since the previous sample
-            prev = samples[-1]
-            e, n = local_offset_m(prev.lat, prev.lon, report.lat, report.lon)
-            mean = math.hypot(e, n) / (t - prev.t) * 3600.0 / 1852.0
+            prev_t, _, prev_lat, prev_lon, _ = samples[-1]
+            e, n = local_offset_m(prev_lat, prev_lon, lat, lon)
+            mean = math.hypot(e, n) / (t - prev_t) * 3600.0 / 1852.0
         else:
             mean = 0.0
-        samples.append(_Sample(t, mean, report.lat, report.lon, tr.acc_turn))
+        samples.append((t, mean, lat, lon, tr.acc_turn))
         tr.acc_sog, tr.acc_n, tr.acc_turn = 0.0, 0, 0.0
         limit = t - self._keep_s
-        while len(samples) > 2 and samples[1].t <= limit:
+        while len(samples) > 2 and samples[1][0] <= limit:
             samples.popleft()
-        self._evaluate(vessel, report, tr, ctx)
+        # `is_active`; after the first tick (see `_held`) a vessel never held is known to have none
+        active = (not self._swept or mmsi in self._held) and ctx.alerts.is_active(TYPE, mmsi)
+        if not active:
+            if mean > self._circ_max:
+                return  # under way: the common case, decided cheaply
+            area = self._area
+            if ctx.zones is not area.zones:
+                area.load(ctx.zones)
+            if area.ids and not (area.near(lat, lon) and in_watched_area(ctx.zones, lat, lon)):
+                return  # `_excluded` would say so whatever the window holds: skip the window
+        self._evaluate(vessel, report, tr, ctx, active)
 
     def on_tick(self, ctx: RuleContext) -> None:
+        """Clears the alerts of silent vessels and drops long-silent tracks, touching only the
+        vessels with an alert (`_held`) and the tracks that may be silent (`_expiry`)."""
         lost = self.p.lost_minutes * 60.0
-        for mmsi, _, _ in list(ctx.alerts.active_keys(TYPE)):
+        now = ctx.now
+        held = self._held
+        if not self._swept:  # alerts restored before this rule existed are active without it
+            self._swept = True
+            held.update(m for m, _, _ in ctx.alerts.active_keys(TYPE))
+        # in MMSI order, as `active_keys` would give them (the alert stream depends on the order)
+        for mmsi in sorted(held):
+            if not ctx.alerts.is_active(TYPE, mmsi):
+                held.discard(mmsi)
+                continue
             tr = self._tracks.get(mmsi)
-            if tr is None or ctx.now - tr.last_t >= lost:
+            if tr is None or now - tr.last_t >= lost:
                 ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": "target silent"})
-        if ctx.now >= self._next_prune:  # drop the state of vessels long silent (bounded memory)
-            self._next_prune = ctx.now + PRUNE_EVERY_S
-            for mmsi in [m for m, tr in self._tracks.items() if ctx.now - tr.last_t > self._keep_s]:
-                del self._tracks[mmsi]
+        if now >= self._next_prune:  # drop the state of vessels long silent (bounded memory)
+            self._next_prune = now + PRUNE_EVERY_S
+            keep = self._keep_s
+            expiry = self._expiry
+            tracks = self._tracks
+            # a key never exceeds its track's last_t: once `now - key <= keep`, no later one is due
+            due: list[tuple[float, int, int]] = []
+            while expiry and now - expiry[0][0] > keep:
+                due.append(heapq.heappop(expiry))
+            for _, seq, mmsi in due:
+                tr = tracks.get(mmsi)
+                if tr is None or tr.seq != seq:
+                    continue  # the track was forgotten (or replaced) meanwhile
+                if now - tr.last_t > keep:
+                    del tracks[mmsi]
+                else:  # still reporting: due again one `keep` after its last fix
+                    last = tr.last_t
+                    heapq.heappush(expiry, (last if last == last else -math.inf, seq, mmsi))
 
     def on_forget(self, mmsi: int) -> None:
         self._tracks.pop(mmsi, None)
@@ -187,45 +331,50 @@ class LoiteringRule(Rule):
     @staticmethod
     def _mean_sog(samples: deque[_Sample], start: float) -> float | None:
         """Time-weighted mean SOG after `start`; None when the samples do not reach back to it."""
-        if not samples or samples[0].t > start:
+        if not samples or samples[0][0] > start:
             return None
         total = 0.0
         weight = 0.0
         prev_t: float | None = None
-        for s in samples:
-            if prev_t is not None and s.t > start:
-                span = s.t - max(prev_t, start)
-                total += s.sog * span
+        for t, sog, _, _, _ in samples:
+            if prev_t is not None and t > start:
+                span = t - max(prev_t, start)
+                total += sog * span
                 weight += span
-            prev_t = s.t
+            prev_t = t
         return total / weight if weight > 0 else None
 
     def _circling(self, samples: deque[_Sample], start: float) -> tuple[float, float | None]:
         """(net turning in degrees, radius of gyration in metres) of the samples after `start`."""
-        if not samples or samples[0].t > start:
+        if not samples or samples[0][0] > start:
             return 0.0, None
-        pts = [s for s in samples if s.t > start]
-        turn = sum(s.turn for s in pts)
+        pts = [s for s in samples if s[0] > start]
+        turn = sum(s[4] for s in pts)
         if abs(turn) < self.p.circling_turn_deg or not pts:
             return turn, None  # not turning enough: the radius does not matter
-        lat0 = sum(s.lat for s in pts) / len(pts)
-        lon0 = sum(s.lon for s in pts) / len(pts)
+        lat0 = sum(s[2] for s in pts) / len(pts)
+        lon0 = sum(s[3] for s in pts) / len(pts)
         r2 = 0.0
-        for s in pts:
-            e, n = local_offset_m(lat0, lon0, s.lat, s.lon)
+        for _, _, lat, lon, _ in pts:
+            e, n = local_offset_m(lat0, lon0, lat, lon)
             r2 += e * e + n * n
         return turn, math.sqrt(r2 / len(pts))
 
-    def _evaluate(self, vessel: VesselState, report: PositionReport, tr: _Track, ctx: RuleContext) -> None:
+    def _evaluate(
+        self, vessel: VesselState, report: PositionReport, tr: _Track, ctx: RuleContext, active: bool
+    ) -> None:
+        """The window of a vessel with an alert, or slow (or turning) in the watched area."""
         p = self.p
         now = report.time
         mmsi = vessel.mmsi
-        active = ctx.alerts.is_active(TYPE, mmsi)
-        current = tr.samples[-1].sog
-        if not active and current > p.circling_max_kn:
-            return  # under way: the common case, decided cheaply
+        current = tr.samples[-1][1]
         assert report.lat is not None and report.lon is not None
         lat, lon = report.lat, report.lon
+        if not active and (
+            is_allowlisted(ctx.allowlists, mmsi, p.exempt_roles)
+            or (vessel.ship_type is not None and vessel.ship_type in p.exempt_ship_types)
+        ):
+            return  # `_excluded` would say so below whatever the window holds: skip the window
         small = is_small_craft(vessel)
         window = (p.small_craft_minutes if small else p.other_minutes) * 60.0
         mean = self._mean_sog(tr.samples, now - window)
@@ -253,6 +402,7 @@ class LoiteringRule(Rule):
             if mean is not None
             else "loitering"
         )
+        self._held.add(mmsi)
         ctx.alerts.hold(
             type=TYPE,
             mmsi=mmsi,
@@ -272,14 +422,28 @@ class LoiteringRule(Rule):
         )
 
     def _exempt_place(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> str | None:
-        """Why this fix does not count towards loitering (None: it does)."""
+        """Why this fix does not count towards loitering (None: it does): an exempt status, or in
+        an exempt zone, the vessel being confirmed in one (`in_kinds`) or the fix inside one
+        (`at_kinds`, after the box test)."""
         if report.nav_status in EXEMPT_STATUSES:
             return f"navigational status {report.nav_status}"
-        assert report.lat is not None and report.lon is not None
-        kinds = self.p.exempt_zone_kinds
-        zones = in_kinds(ctx.zones, vessel.mmsi, kinds) or at_kinds(ctx.zones, report.lat, report.lon, kinds)
-        if zones:
-            return f"inside {zones[0]}"
+        lat, lon = report.lat, report.lon
+        assert lat is not None and lon is not None
+        zones = ctx.zones
+        exempt = self._exempt
+        if zones is not exempt.zones:
+            exempt.load(zones)
+        if not exempt.ids:
+            return None
+        member = zones.zones_of(vessel.mmsi)
+        if member:
+            inside = member & exempt.ids
+            if inside:
+                return f"inside {min(inside)}"  # the first of them sorted, as `in_kinds` gives them
+        if exempt.near(lat, lon):
+            at = at_kinds(zones, lat, lon, exempt.kinds)
+            if at:
+                return f"inside {at[0]}"
         return None
 
     def _excluded(
@@ -293,7 +457,7 @@ class LoiteringRule(Rule):
         for other in MORE_SPECIFIC:
             if _involved(ctx, other, vessel.mmsi):
                 return f"reported as {other}"
-        if not in_watched_area(ctx.zones, lat, lon):
+        if not self._area.contains(ctx.zones, lat, lon):
             return "outside the watched area"
         return None
 

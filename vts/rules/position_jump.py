@@ -31,16 +31,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shapely
 from pydantic import Field
 
 from vts.alerts.model import Severity
+from vts.batch import land_union
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
+from vts.rules._fix_stream import NULL_DEG, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
-    from vts.tracker import VesselState
+    from vts.tracker import Tracker, VesselState
+    from vts.zones import ZoneEngine
 
 KNOT_MS = 1852.0 / 3600.0
 ALONG_TRACK_DEG = 20.0
@@ -65,16 +69,6 @@ class PositionJumpParams(RuleParams):
     cluster_radius_m: float = Field(2000.0, gt=0)
     cluster_window_s: float = Field(60.0, gt=0, description="individual jumps are held this long")
     cluster_quiet_minutes: float = Field(10.0, gt=0)
-
-
-@dataclass(slots=True)
-class _Last:
-    time: float
-    lat: float
-    lon: float
-    sog: float | None
-    second: int | None
-    cog: float | None = None
 
 
 @dataclass(slots=True)
@@ -104,53 +98,122 @@ class PositionJumpRule(Rule):
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
         self.p: PositionJumpParams = params  # type: ignore[assignment]
-        self._last: dict[int, _Last] = {}
         self._history: dict[int, deque[float]] = {}
         self._on_land: dict[int, int] = {}
-        """Consecutive fixes on land per vessel; -1 once reported."""
+        """Consecutive fixes on land per vessel; -1 once reported (the vessel is watched meanwhile)."""
+        self._null_ref: dict[int, PositionReport | None] = {}
+        """Per vessel, the reference fix that stood when its latest (0, 0) fix on its track came
+        (a (0, 0) fix is never the reference of the next jump test: see `_reference`)."""
+        self._unseen: dict[int, PositionReport] | None = None
+        """The last fix of each vessel the tracker knew when this rule first saw the engine (None
+        until then): a rule made later (a reload) never saw it, so it is no reference."""
+        self._ctx: RuleContext | None = None
+        """The engine's context, kept to unwatch a forgotten vessel (`on_forget` gets none)."""
         self._pending: list[_Jump] = []
         self._clusters: list[_Cluster] = []
 
     # -- per fix -----------------------------------------------------------------------------------
+    # The reference of a fix's jump test is the fix before it on the vessel's track, which the
+    # tracker keeps (`VesselState.previous_fix`), bar (0, 0) fixes and fixes from before this rule
+    # existed (`_reference`). The rule keeps no per-fix state of its own, so it may skip every fix
+    # where nothing can happen, which `interest` finds for a whole batch at once.
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
-        """Position reports with a valid fix: `on_report` returns at once for any other report
-        and `on_position` is only called for those. (Every fix still counts: it becomes the
-        reference of the vessel's next jump test, and whether it lands on the vessel's track or
-        on a shadow track is only known once the tracker has seen it.)"""
-        return batch.is_position
+        """The fixes where this rule could do anything: on land (the land test), every fix of an
+        MMSI whose fixes might not all land on its primary track in stream order (a shadow, a late
+        or far fix, a fix at (0, 0) or after one: see `vts.rules._fix_stream`), and every fix that
+        could be a jump from the one before it on the stream: a superset of the jump test (an upper
+        bound of the distance; the elapsed time the test uses can only grow, by the fix-seconds
+        logic and the slack, and the same-ship-seen-late test only holds a jump back). Vessels with
+        a land count are watched (a fix at sea resets it)."""
+        if self._unseen is None:
+            self._first_contact(ctx, None, None)
+        p = self.p
+        s = fix_stream(batch, ctx.tracker)
+        allowed = np.maximum(p.min_speed_kn, p.sog_factor * np.maximum(s.sog, s.pred_sog) + p.sog_offset_kn)
+        span = s.dt + min(p.time_slack_s, p.unreliable_time_slack_s)
+        dist = s.dist
+        keep = (
+            (s.dt >= 0.0)
+            & (s.dt <= p.max_gap_minutes * 60.0)
+            & (dist >= p.min_distance_m)
+            & ((dist > allowed * KNOT_MS * span) | (span <= 0.0))
+        )
+        keep |= s.complex[s.group]
+        mask = np.zeros(len(batch), dtype=bool)
+        mask[s.rows[keep]] = True
+        mask[s.extra_rows] = True
+        if p.on_land:
+            mask |= _on_land_rows(batch, ctx.zones)
+        return mask
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         """A fix the tracker put on a shadow track (it failed the dead-reckoning test): a jump of
         several miles from the vessel's own track. Reported once when the shadow appears; a second
         ship that keeps transmitting is the duplicate_mmsi rule's business."""
+        if self._unseen is None:
+            self._first_contact(ctx, vessel, report)
         if vessel is None or not vessel.is_shadow or not isinstance(report, PositionReport):
             return
         if report.lat is None or report.lon is None or vessel.position_count > 1:
             return
-        self._check_fix(ctx, vessel, report, update_last=False)
+        primary = ctx.tracker.get(vessel.mmsi)
+        last = None if primary is None else self._reference(vessel.mmsi, primary.last_fix, keep=True)
+        self._check_fix(ctx, vessel, report, last, update_last=False)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        if self._unseen is None:
+            self._first_contact(ctx, vessel, report)
         if vessel.is_shadow or report.lat is None or report.lon is None:
             return
-        self._check_fix(ctx, vessel, report, update_last=True)
+        last = self._reference(vessel.mmsi, vessel.previous_fix, keep=False)
+        self._check_fix(ctx, vessel, report, last, update_last=True)
+
+    def _reference(self, mmsi: int, fix: PositionReport | None, keep: bool) -> PositionReport | None:
+        """The fix a new fix of the vessel is compared with, given the latest fix on its track
+        before it: that fix, unless it is at (0, 0) (then the reference that stood before it) or
+        from before this rule existed (then none). `keep=False` once the vessel's track has moved
+        past `fix` for good (its next fix is being checked)."""
+        if fix is None:
+            return None
+        unseen = self._unseen
+        if unseen:
+            before = unseen.get(mmsi) if keep else unseen.pop(mmsi, None)
+            if before is fix:
+                return None
+        assert fix.lat is not None and fix.lon is not None
+        if abs(fix.lat) < NULL_DEG and abs(fix.lon) < NULL_DEG:
+            return self._null_ref.get(mmsi)
+        return fix
+
+    def _first_contact(self, ctx: RuleContext, vessel: VesselState | None, report: Report | None) -> None:
+        """Record what the tracker knew before this rule saw anything (see `_unseen`). Called from
+        the first hook to run: `interest` comes before the tracker merges the batch, `on_report` and
+        `on_position` after the current report has been merged."""
+        self._ctx = ctx
+        self._unseen = _last_fixes(ctx.tracker, vessel, report)
 
     def _check_fix(
-        self, ctx: RuleContext, vessel: VesselState, report: PositionReport, update_last: bool
+        self,
+        ctx: RuleContext,
+        vessel: VesselState,
+        report: PositionReport,
+        last: PositionReport | None,
+        update_last: bool,
     ) -> None:
         assert report.lat is not None and report.lon is not None
         p = self.p
         lat, lon = report.lat, report.lon
-        if abs(lat) < 1e-6 and abs(lon) < 1e-6:
+        if abs(lat) < NULL_DEG and abs(lon) < NULL_DEG:
+            if update_last:
+                self._null_ref[vessel.mmsi] = last  # the reference stays what it was
             if p.null_island:
                 self._emit(ctx, vessel.mmsi, vessel.name, lat, lon, {"kind": "null_island"}, report.time)
             return
-        last = self._last.get(vessel.mmsi)
-        if update_last:
-            self._last[vessel.mmsi] = _Last(report.time, lat, lon, report.sog, report.second, report.cog)
-            if p.on_land:
-                self._check_land(ctx, vessel, report)
+        if update_last and p.on_land:
+            self._check_land(ctx, vessel, report)
         if last is None or report.time < last.time or report.time - last.time > p.max_gap_minutes * 60.0:
             return
+        assert last.lat is not None and last.lon is not None
         dist = distance_m(last.lat, last.lon, lat, lon)
         if dist < p.min_distance_m:
             return
@@ -201,11 +264,14 @@ class PositionJumpRule(Rule):
         if not ctx.zones.is_on_land(lon, lat) or any(
             z.kind in QUAY_ZONE_KINDS or z.id.startswith("moorings") for z in ctx.zones.zones_at(lon, lat)
         ):
-            self._on_land.pop(vessel.mmsi, None)
+            if self._on_land.pop(vessel.mmsi, None) is not None:
+                self.unwatch(ctx, vessel.mmsi)
             return
         count = self._on_land.get(vessel.mmsi, 0)
         if count < 0:
             return  # already reported
+        if count == 0:
+            self.watch(ctx, vessel.mmsi)  # its next fix at sea ends the count: the mask cannot tell
         count += 1
         self._on_land[vessel.mmsi] = count
         if count < 2 or vessel.message_count < ctx.config.alerts.min_messages:
@@ -291,18 +357,60 @@ class PositionJumpRule(Rule):
         )
 
     def on_forget(self, mmsi: int) -> None:
-        self._last.pop(mmsi, None)
         self._history.pop(mmsi, None)
-        self._on_land.pop(mmsi, None)
+        self._null_ref.pop(mmsi, None)
+        if self._unseen:
+            self._unseen.pop(mmsi, None)
+        if self._on_land.pop(mmsi, None) is not None and self._ctx is not None:
+            self.unwatch(self._ctx, mmsi)
 
 
-def _same_ship_seen_late(last: _Last, report: PositionReport, dist: float) -> bool:
+def _last_fixes(
+    tracker: Tracker, vessel: VesselState | None, report: Report | None
+) -> dict[int, PositionReport]:
+    """The latest fix on each primary track, as it stood before `report` (already merged into
+    `vessel`, when given) was: what a rule made now has never seen."""
+    out = {v.mmsi: v.last_fix for v in tracker if v.last_fix is not None}
+    if vessel is not None and not vessel.is_shadow and report is not None and report is vessel.last_fix:
+        before = vessel.previous_fix
+        if before is None:
+            out.pop(vessel.mmsi, None)
+        else:
+            out[vessel.mmsi] = before
+    return out  # type: ignore[return-value]
+
+
+_land_cover: list[object] = [None, None]
+
+
+def _on_land_rows(batch: ReportBatch, zones: ZoneEngine) -> np.ndarray:
+    """Rows on land by `ReportBatch.on_land` (the union of the land polygons), plus rows in any land
+    polygon the union does not cover: checked once per zone engine, so that the mask is a proven
+    superset of `ZoneEngine.is_on_land` (any land polygon) whatever the union's noding did."""
+    rows = batch.on_land(zones)
+    if _land_cover[0] is not zones:
+        union = land_union(zones)
+        parts = zones.land_geometries()
+        loose = [g for g in parts if union is None or not union.covers(g)]
+        _land_cover[:] = [zones, loose]
+    loose = _land_cover[1]
+    if loose:
+        rows = rows.copy()
+        sel = np.flatnonzero(batch.is_position)
+        for g in loose:  # type: ignore[attr-defined]
+            rows[sel] |= shapely.intersects_xy(g, batch.lon[sel], batch.lat[sel])
+    return rows
+
+
+def _same_ship_seen_late(last: PositionReport, report: PositionReport, dist: float) -> bool:
     """True when the "jump" is the ship's own track seen at another time: the move is along its
     course (either way: a late fix, or one arriving out of order), as long as its speed needs, and
     that time agrees with the fixes' UTC seconds modulo a whole number of minutes. Satellite AIS
     stamps the downlink, so fixes minutes apart arrive seconds apart; a displaced position
     (spoofing, a GNSS fault) practically never lines up on all three counts."""
     if last.second is None or report.second is None or report.lat is None or report.lon is None:
+        return False
+    if last.lat is None or last.lon is None:
         return False
     sogs = [s for s in (last.sog, report.sog) if s is not None]
     cog = report.cog if report.cog is not None else last.cog

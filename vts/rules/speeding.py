@@ -9,6 +9,13 @@ State alert (`warning`, zone = the limiting zone) while the vessel stays over th
 once a fix is at or under the limit minus `clear_margin_kn`, or the vessel leaves the zone.
 Allow-listed vessels (coastguard, pilots, tugs: answering a call is their work) and law-enforcement
 and SAR vessels by type are exempt.
+
+Batched (`interest`): a vessel with no over-the-limit record is only acted on by a fix faster than
+the limit of a zone it is confirmed in. The zone engine keeps a vessel in a zone only while its
+fixes stay within the zone grown by the exit margin, so the mask is, per limit, the fixes faster
+than it inside the grown zones with that limit. A fix the zone engine ignores (as old as the
+vessel's latest, or an invalid position) keeps the memberships of an earlier fix wherever it lies:
+those count too when fast (`ignored_by_zones`). A vessel is watched while it has a record.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+import shapely
 from pydantic import Field
 
 from vts.reports import PositionReport
@@ -23,7 +32,14 @@ from vts.rules._common import ALL_ROLES, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+    from vts.batch import ReportBatch
     from vts.tracker import VesselState
+    from vts.zones import ZoneEngine
+
+GROWN_SLACK_DEG = 1e-6
+"""The grown zones are grown this much more (about 0.1 m): float rounding can only add rows."""
 
 
 class SpeedingParams(RuleParams):
@@ -51,7 +67,52 @@ class SpeedingRule(Rule):
         super().__init__(params)
         self.p: SpeedingParams = params  # type: ignore[assignment]
         self._over: dict[int, _Over] = {}
+        self._ctx: RuleContext | None = None
+        """The engine's context, kept to unwatch a forgotten vessel (`on_forget` gets none)."""
+        self._limits: tuple[ZoneEngine, list[tuple[float, BaseGeometry]]] | None = None
 
+    # -- batches -------------------------------------------------------------------------------------
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """Fixes faster than the limit of a grown zone they lie in; and the fast fixes the zone engine
+        may ignore (see the module docstring). Vessels with a record are watched."""
+        self._ctx = ctx
+        limits = self._limit_geometries(ctx.zones)
+        mask = np.zeros(len(batch), dtype=bool)
+        if not limits:
+            return mask
+        sog, lat, lon = batch.sog, batch.lat, batch.lon
+        tol = self.p.tolerance_kn
+        with np.errstate(invalid="ignore"):
+            fast = sog > limits[0][0] + tol  # NaN (no speed, or not a fix) compares False
+            if not fast.any():
+                return mask
+            for limit, geometry in limits:  # lowest limit first: each one's candidates are fewer
+                rows = np.flatnonzero(sog > limit + tol)
+                if len(rows) == 0:
+                    break
+                mask[rows] |= shapely.intersects_xy(geometry, lon[rows], lat[rows])
+            mask |= fast & ignored_by_zones(batch, ctx.now)
+        return mask
+
+    def _limit_geometries(self, zones: ZoneEngine) -> list[tuple[float, BaseGeometry]]:
+        """Per speed limit (ascending), the union of the zones with that limit grown by the exit
+        margin (the zone engine's exit geometry, a little more for float rounding). Cached per zone
+        engine (a reload builds a new one)."""
+        if self._limits is not None and self._limits[0] is zones:
+            return self._limits[1]
+        by_limit: dict[float, list[BaseGeometry]] = {}
+        for z in zones.zones:
+            if z.settings.speed_limit_kn is not None:
+                by_limit.setdefault(float(z.settings.speed_limit_kn), []).append(z.exit_geometry)
+        out: list[tuple[float, BaseGeometry]] = []
+        for limit in sorted(by_limit):
+            geometry = shapely.union_all(by_limit[limit]).buffer(GROWN_SLACK_DEG, quad_segs=2)
+            shapely.prepare(geometry)
+            out.append((limit, geometry))
+        self._limits = (zones, out)
+        return out
+
+    # -- reports -------------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.is_shadow:
             return
@@ -71,6 +132,8 @@ class SpeedingRule(Rule):
         if sog > limit + self.p.tolerance_kn:
             if over is None:
                 over = self._over[vessel.mmsi] = _Over(zone_id, report.time, 0, sog)
+                self._ctx = ctx
+                self.watch(ctx, vessel.mmsi)
             over.reports += 1
             over.max_sog = max(over.max_sog, sog)
             duration = report.time - over.since
@@ -97,6 +160,7 @@ class SpeedingRule(Rule):
 
     def _end(self, ctx: RuleContext, vessel: VesselState, over: _Over, why: str) -> None:
         del self._over[vessel.mmsi]
+        self.unwatch(ctx, vessel.mmsi)
         if over.active:
             ctx.alerts.clear(
                 type=self.id,
@@ -119,7 +183,25 @@ class SpeedingRule(Rule):
         return best
 
     def on_forget(self, mmsi: int) -> None:
-        self._over.pop(mmsi, None)
+        if self._over.pop(mmsi, None) is not None and self._ctx is not None:
+            self.unwatch(self._ctx, mmsi)
+
+
+def ignored_by_zones(batch: ReportBatch, now: float) -> np.ndarray:
+    """Fixes the zone engine may ignore, keeping the vessel's memberships of an earlier fix: an
+    invalid position or time, or a time not newer than the vessel's latest fix taken. That latest fix
+    is never newer than the clock, so a superset is every fix not newer than the clock before it
+    (`now` before the batch, then the newest fix of the batch so far): with the receive times of a
+    feed or a replay, the fixes that repeat or go back in time."""
+    t = batch.time
+    before = np.empty(len(t))
+    if len(t):
+        before[0] = now
+        before[1:] = np.fmax.accumulate(t)[:-1]  # fixes only (others are NaN)
+        np.fmax(before, now, out=before)
+    with np.errstate(invalid="ignore"):
+        fresh = (t > before) & (t < np.inf) & (np.abs(batch.lat) <= 90.0) & (np.abs(batch.lon) <= 180.0)
+    return batch.is_position & ~fresh
 
 
 RULE = SpeedingRule

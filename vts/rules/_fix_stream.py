@@ -1,0 +1,187 @@
+"""Each position fix of a batch with the fix before it on its vessel's track, for the interest masks
+of position_jump and duplicate_mmsi.
+
+Both rules compare every fix of a vessel with the one before it on its (primary) track, which the
+tracker keeps (`VesselState.last_fix` / `previous_fix`). Their masks must find, before the tracker
+has seen the batch, every fix where that comparison could matter; this module works out once per
+batch what both need:
+
+* the *stream predecessor* of each fix: the MMSI's previous fix in the batch or, for its first one,
+  the tracker's `last_fix` at batch start;
+* whether the MMSI is *complex* in this batch: some fix of it might not land on the primary track
+  (then the stream predecessor need not be the track predecessor). An MMSI is simple when it has no
+  shadow track at batch start, its track's last fix was applied (not late), its fixes come in
+  non-decreasing time from there, no SOG of the track exceeds the tracker's dead-reckoning limit,
+  and each fix lies within the tracker's "always consistent" box (`_NEAR_DEG` in latitude and
+  longitude) of the one before. The tracker's `_consistent` then accepts every fix of it on the
+  primary without a dead-reckoning computation: no conflict, no shadow, no promotion, all in
+  stream order. (A vessel the tracker forgets in the middle of the batch starts a new track whose
+  first fix has no predecessor: both rules then do less than against the stream predecessor, so a
+  mask built on the stream stays a superset.)
+
+The result is cached for the last batch seen (both rules ask for the same batch in a row).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vts.geo import EARTH_RADIUS_M
+from vts.reports import PositionReport
+from vts.tracker import _NEAR_DEG, DR_MAX_SPEED_KN
+
+if TYPE_CHECKING:
+    from vts.batch import ReportBatch
+    from vts.tracker import Tracker
+
+NEAR_SAFE_DEG = _NEAR_DEG * (1.0 - 1e-9)
+"""The tracker's always-consistent box, a hair smaller (a fix inside it surely passes)."""
+NULL_DEG = 1e-6
+"""position_jump's (0, 0) test: |lat| and |lon| under this."""
+_M_PER_DEG_BOUND = EARTH_RADIUS_M * math.pi / 180.0 * 1.001
+"""Metres per degree of great circle, 0.1 % over (see `FixStream.dist`)."""
+
+
+@dataclass(slots=True)
+class FixStream:
+    """Per position fix of a batch (entries grouped by MMSI, batch order within each MMSI).
+
+    A fix without a stream predecessor (a vessel new to the tracker, or one with no fix yet) is
+    given itself as predecessor: no distance, no time, so no jump and nothing unreachable, which
+    is what both rules make of a fix with no predecessor."""
+
+    rows: np.ndarray
+    """Batch row of each entry."""
+    group: np.ndarray
+    """Index of the entry's MMSI in the per-MMSI arrays below."""
+    dist: np.ndarray
+    """An upper bound (0.1 % over) of the metres from the stream predecessor, valid wherever the
+    MMSI is not complex (both fixes within a few km)."""
+    dt: np.ndarray
+    """Seconds since the stream predecessor."""
+    sog: np.ndarray
+    """The fix's SOG, 0 when not given (as the rules' ``sog or 0.0``)."""
+    pred_sog: np.ndarray
+    """The predecessor's SOG, 0 when not given; for an MMSI's first fix in the batch, its own
+    (rather than the tracker's last fix's): a lower bound would do (the rules allow more speed
+    with more SOG), and this one is close."""
+    complex: np.ndarray
+    """Per MMSI: complex in this batch (see the module docstring). A fix at (0, 0), or following
+    one, makes its MMSI complex too (any |lat| under `NULL_DEG` does)."""
+    conflicts: np.ndarray
+    """Per MMSI: dead-reckoning conflicts of its primary track at batch start."""
+    extra_rows: np.ndarray
+    """Rows the batch does not count as fixes but the tracker does (PositionReport subclasses with
+    a position): never seen in practice, always handed to the rules."""
+
+
+_cache: list[object] = [None, None, None]
+
+
+def fix_stream(batch: ReportBatch, tracker: Tracker) -> FixStream:
+    """The fix stream of `batch` against `tracker` as it stands (cached for the last batch)."""
+    if _cache[0] is batch and _cache[1] is tracker:
+        return _cache[2]  # type: ignore[return-value]
+    stream = _build(batch, tracker)
+    _cache[:] = [batch, tracker, stream]
+    return stream
+
+
+def _build(batch: ReportBatch, tracker: Tracker) -> FixStream:
+    pos = np.flatnonzero(batch.is_position)
+    mm = batch.mmsi[pos]
+    order = np.argsort(mm, kind="stable")
+    rows = pos[order]
+    ms = mm[order]
+    n = len(rows)
+    first = np.ones(n, dtype=bool)
+    np.not_equal(ms[1:], ms[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    uniq = ms[starts]
+    g = len(starts)
+
+    # Fixes (time, lat, lon) as rows of one array, and their stream predecessors.
+    fix = np.stack((batch.time[rows], batch.lat[rows], batch.lon[rows]))
+    pred = np.empty_like(fix)
+    pred[:, 1:] = fix[:, :-1]
+    sog = np.fmax(batch.sog[rows], 0.0)  # NaN (not given) -> 0, as the rules' `sog or 0.0`
+    pred_sog = np.empty_like(sog)
+    pred_sog[1:] = sog[:-1]
+    pred_sog[starts] = sog[starts]  # the last fix's SOG is not looked up: 0 would do as well
+
+    # The primary track of each MMSI at batch start: its last fix, and whether its SOG is over the
+    # dead-reckoning limit or its last fix came late (not its applied position). One plain loop:
+    # cheaper than a numpy conversion per attribute.
+    flat: list[float] = []
+    extend = flat.extend
+    odd: list[int] = []
+    conflicted: list[tuple[int, int]] = []
+    nan = math.nan
+    limit = DR_MAX_SPEED_KN
+    for k, v in enumerate(map(tracker.get, uniq.tolist())):
+        if v is None or (f := v.last_fix) is None:
+            extend((0.0, nan, nan))
+            continue
+        extend((f.time, f.lat, f.lon))  # type: ignore[arg-type]
+        s = v.sog
+        if v.position_time != f.time or (s is not None and s > limit):
+            odd.append(k)
+        if v.dr_conflicts:
+            conflicted.append((k, len(v.dr_conflicts)))
+    last = np.fromiter(flat, float, 3 * g).reshape(g, 3).T
+    head = np.where(np.isnan(last[1]), fix[:, starts], last)  # untracked: its own predecessor
+    pred[:, starts] = head
+    bad_g = np.abs(last[1]) < NULL_DEG
+    bad_g[odd] = True
+    conflicts = np.zeros(g, dtype=np.int64)
+    if conflicted:
+        at, count = zip(*conflicted, strict=True)
+        conflicts[list(at)] = count
+
+    delta = fix - pred
+    dt = delta[0]
+    step = np.abs(delta[1:])
+    bad = (dt < 0) | (sog > DR_MAX_SPEED_KN) | (np.abs(fix[1]) < NULL_DEG)
+    bad |= (step >= NEAR_SAFE_DEG).any(axis=0)
+    if n:
+        bad_g |= np.logical_or.reduceat(bad, starts)
+    _mark(bad_g, uniq, [s.mmsi for s in tracker.shadows()])
+    extra: list[int] = []
+    odd: list[int] = []
+    reports = batch.reports
+    for i in np.flatnonzero(~batch.is_position).tolist():
+        r = reports[i]
+        if isinstance(r, PositionReport):
+            if r.lat is not None and r.lon is not None:
+                extra.append(i)
+                odd.append(r.mmsi)
+            elif r.sog is not None and r.sog > DR_MAX_SPEED_KN:
+                odd.append(r.mmsi)  # no position, but its SOG becomes the track's
+    _mark(bad_g, uniq, odd)
+
+    # Haversine distance <= R x sqrt(dlat^2 + dlon^2) (radians; sin x <= x, cos <= 1, and asin x
+    # <= 1.0001 x for the x < 0.01 of fixes a few km apart, as in every simple MMSI).
+    return FixStream(
+        rows=rows,
+        group=np.cumsum(first) - 1,
+        dist=np.sqrt((step * step).sum(axis=0)) * _M_PER_DEG_BOUND,
+        dt=dt,
+        sog=sog,
+        pred_sog=pred_sog,
+        complex=bad_g,
+        conflicts=conflicts,
+        extra_rows=np.asarray(extra, dtype=np.int64),
+    )
+
+
+def _mark(flags: np.ndarray, uniq: np.ndarray, mmsis: list[int]) -> None:
+    """Set `flags` (per MMSI of the sorted `uniq`) for these MMSIs, where present."""
+    if not mmsis or not len(uniq):
+        return
+    wanted = np.asarray(mmsis, dtype=uniq.dtype)
+    at = np.minimum(np.searchsorted(uniq, wanted), len(uniq) - 1)
+    flags[at[uniq[at] == wanted]] = True
