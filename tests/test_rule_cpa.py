@@ -21,7 +21,7 @@ from tests.rule_helpers import (
     stationary,
 )
 from vts.reports import PositionReport
-from vts.rules.cpa import candidate_pairs, compute_cpa, cpa_of_pairs, pairs_within
+from vts.rules.cpa import CpaParams, CpaRule, candidate_pairs, compute_cpa, cpa_of_pairs, pairs_within
 
 A = 725000501
 B = 725000502
@@ -167,3 +167,20 @@ def test_new_allow_lists_take_the_pair_out_batched_or_not() -> None:
         streams.append([a.to_dict() for a in out if a.type == "cpa"])
     assert streams[0] == streams[1]
     assert [s["state"] for s in streams[0] if s["state"] != "updated"] == ["raised", "cleared"]
+
+
+def test_a_few_pairs_worked_out_in_python_give_the_numbers_of_numpy() -> None:
+    """A tick works out a few pairs in Python, more in numpy: the same candidates, the same floats."""
+    rule = CpaRule(CpaParams(warning_cpa_nm=3.0))  # a wide clearing distance: many candidates
+    rng = np.random.default_rng(13)
+    for _ in range(20):
+        m = int(rng.integers(1, 64))
+        diff = np.stack(
+            (rng.normal(0, 2000, m), rng.normal(0, 2000, m), rng.normal(0, 6, m), rng.normal(0, 6, m))
+        )
+        diff[2:, ::4] = 0.0  # no relative motion
+        a, b = rng.integers(0, 500, m), rng.integers(0, 500, m)
+        length = np.hypot(diff[0], diff[1])
+        few = rule._few_pairs(np.concatenate((diff, length[None], a[None], b[None])).tolist(), 0.5144)
+        many = rule._many_pairs(a, b, diff, length, 0.5144)
+        assert few == many and len(many) > 0

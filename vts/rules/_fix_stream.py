@@ -9,15 +9,16 @@ batch what both need:
 * the *stream predecessor* of each fix: the MMSI's previous fix in the batch or, for its first one,
   the tracker's `last_fix` at batch start;
 * whether the MMSI is *complex* in this batch: some fix of it might not land on the primary track
-  (then the stream predecessor need not be the track predecessor). An MMSI is simple when it has no
-  shadow track at batch start, its track's last fix was applied (not late), its fixes come in
-  non-decreasing time from there, no SOG of the track exceeds the tracker's dead-reckoning limit,
-  and each fix lies within the tracker's "always consistent" box (`_NEAR_DEG` in latitude and
-  longitude) of the one before. The tracker's `_consistent` then accepts every fix of it on the
-  primary without a dead-reckoning computation: no conflict, no shadow, no promotion, all in
-  stream order. (A vessel the tracker forgets in the middle of the batch starts a new track whose
-  first fix has no predecessor: both rules then do less than against the stream predecessor, so a
-  mask built on the stream stays a superset.)
+  (then the stream predecessor need not be the track predecessor). An MMSI is simple when its
+  track's last fix was applied (not late), its fixes come in non-decreasing time from there, no
+  SOG of the track exceeds the tracker's dead-reckoning limit, none is at (0, 0) (position_jump
+  never takes one as a reference), and each fix lies within the tracker's "always consistent" box
+  (`_NEAR_DEG` in latitude and longitude) of the one before. `Tracker._position` then puts every
+  fix of it on the primary track, in stream order, whether or not the MMSI has a shadow track (a
+  shadow only takes fixes the primary rejects): no conflict, no new shadow, no promotion. (A vessel
+  the tracker forgets in the middle of the batch starts a new track whose first fix has no
+  predecessor: both rules then do less than against the stream predecessor, so a mask built on
+  the stream stays a superset.)
 
 The result is cached for the last batch seen (both rules ask for the same batch in a row).
 """
@@ -146,10 +147,9 @@ def _build(batch: ReportBatch, tracker: Tracker) -> FixStream:
     dt = delta[0]
     step = np.abs(delta[1:])
     bad = (dt < 0) | (sog > DR_MAX_SPEED_KN) | (np.abs(fix[1]) < NULL_DEG)
-    bad |= (step >= NEAR_SAFE_DEG).any(axis=0)
+    bad |= (step >= NEAR_SAFE_DEG).any(axis=0)  # (before `step` is scaled below)
     if n:
         bad_g |= np.logical_or.reduceat(bad, starts)
-    _mark(bad_g, uniq, [s.mmsi for s in tracker.shadows()])
     extra: list[int] = []
     odd: list[int] = []
     reports = batch.reports
@@ -163,8 +163,15 @@ def _build(batch: ReportBatch, tracker: Tracker) -> FixStream:
                 odd.append(r.mmsi)  # no position, but its SOG becomes the track's
     _mark(bad_g, uniq, odd)
 
-    # Haversine distance <= R x sqrt(dlat^2 + dlon^2) (radians; sin x <= x, cos <= 1, and asin x
-    # <= 1.0001 x for the x < 0.01 of fixes a few km apart, as in every simple MMSI).
+    # Haversine distance <= R x sqrt(dlat^2 + (c x dlon)^2) (radians; sin x <= x, the product of
+    # the two cosines of latitude <= c^2 with c that of the batch's smallest |latitude|, and
+    # asin x <= 1.0001 x for the x < 0.01 of fixes a few km apart, as in every simple MMSI).
+    if n:
+        lats = np.abs(fix[1])
+        heads = np.abs(head[1])  # (with `lats`, every predecessor's latitude)
+        if max(lats.max(), heads.max()) <= 90.0:
+            c = math.cos(math.radians(min(lats.min(), heads.min())))
+            step[1] *= min(1.0, c * (1.0 + 1e-9))
     return FixStream(
         rows=rows,
         group=np.cumsum(first) - 1,

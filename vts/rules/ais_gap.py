@@ -22,7 +22,11 @@ when that speed exceeds `implied_speed_flag_kn` (25 kn) or the vessel reappears 
 from __future__ import annotations
 
 import math
+from collections import deque
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
+from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -109,24 +113,41 @@ class _Pending:
         return i if i >= self.start else -1
 
 
+@dataclass(slots=True)
+class _Chunk:
+    """A run of the heard order: vessels and the sequence numbers of their last heard report,
+    ascending. An entry is live while its vessel's number is still that one (heard since: a newer
+    entry, further on) and the vessel is not decided for it."""
+
+    mmsi: list[int]
+    seq: list[int]
+
+
 class AisGapRule(Rule):
     """Going dark.
 
-    The tick scans the vessels in the order they were last heard (`_heard`, `_undecided`), least
-    recently heard first. One by one, each report moves its vessel to the end of that order. In a
-    batch that per-report work is done in bulk instead: `interest` keeps the batch, and before a tick
-    (or anything else reading the order) the rows processed since are applied at once, each vessel
-    moved once, in the order of its last report (the result of moving it on every report). A row
-    leaves its vessel in place when it is not about a vessel or its fix went to a shadow track (a
-    second ship under the MMSI): a vessel whose last row is a fix and which has a shadow track now
-    (or whose last fix is so late that a shadow made of it may have been pruned already) is checked
-    against the tracker (`VesselState.last_fix`). Only safety reports (whether they reach a vessel
-    depends on the tracker) and the reports of dark vessels (watched: their reappearance is an
-    alert) reach `on_report`.
+    The tick scans the vessels in the order they were last heard, least recently heard first, and
+    stops at the first one heard lately. That order is kept as sequence numbers: each vessel has the
+    number of its last report (`_seq`: the order is theirs), and the vessels not yet decided for
+    their current silence sit in `_chunks`, runs in ascending order, where an entry stays until
+    the scan passes it no longer live (the vessel heard since, or decided). Hearing a vessel then
+    costs one number and one entry, and nothing moves.
 
-    Vessels not dark yet because they have not been silent long enough wait in `_waiting` and are
-    passed over by the tick until their retry time, and re-armed without a look at the vessel while
-    their silence is still shorter than their limit: neither can change until they are heard.
+    Reports fed one by one number their vessel on the spot. In a batch that work is done in bulk:
+    `interest` keeps the batch, and before a tick (or anything else reading the order) the rows
+    processed since are numbered at once, each vessel once, in the order of its last row (what
+    numbering it on every row would have given). A row leaves its vessel's number alone when it is
+    not about a vessel or its fix went to a shadow track (a second ship under the MMSI): a vessel
+    whose last row is a fix and which has a shadow track now (or whose last fix is so late that a
+    shadow made of it may have been pruned already) is checked against the tracker
+    (`VesselState.last_fix`). Only safety reports (whether they reach a vessel depends on the
+    tracker) and the reports of dark vessels (watched: their reappearance is an alert) reach
+    `on_report`.
+
+    Vessels not dark yet because they have not been silent long enough wait in `_waiting`: the
+    tick passes them over until their retry time, and re-arms them without a look at the vessel
+    while their silence is still shorter than their limit (neither can change unless they are heard,
+    which gives them a new number).
     """
 
     id = TYPE
@@ -139,17 +160,23 @@ class AisGapRule(Rule):
         self._dark: dict[int, _Dark] = {}
         self._checked: dict[int, float] = {}
         """last_seen of vessels already examined and found not dark (not re-examined until heard)."""
-        self._heard: dict[int, None] = {}
-        """Vessels in the order they were last heard (an insertion-ordered dict used as a queue)."""
         self._retry: dict[int, float] = {}
-        self._undecided: dict[int, None] = {}
-        """The vessels of `_heard`, in the same order, less those already decided for their current
-        silence (dark, or examined and found not dark): the tick scans only these. A decided vessel
-        is never recently heard, so the scan stops where a scan of `_heard` would."""
-        self._waiting: dict[int, tuple[float, float, float]] = {}
-        """Vessels examined and not dark yet, not heard since (nor touched by a shadow track's
-        report): (retry time, last_seen, silence limit). Nothing the tick tests about them can have
-        changed but the time."""
+        self._seq: dict[int, int] = {}
+        """Every vessel heard (and not forgotten since) -> the number of its last heard report."""
+        self._next_seq = 0
+        self._chunks: deque[_Chunk] = deque()
+        """The vessels not decided yet for their current silence, in the order they were last heard
+        (among stale entries: see `_Chunk`). The tick scans these."""
+        self._decided: dict[int, int] = {}
+        """Vessels decided for their current silence (dark, or examined and found not dark, or never
+        to be) -> their number then: decided until heard again."""
+        self._decided_heap: list[tuple[int, int]] = []
+        """(-number, MMSI) of the decided vessels (and stale ones): the heard order of those, from the
+        most recently heard, for `_neighbours_heard`."""
+        self._waiting: dict[int, tuple[float, float, float, int]] = {}
+        """Vessels examined and not dark yet: (retry time, last_seen, silence limit, number). While
+        the vessel keeps that number (not heard since, nor touched by a shadow track's report),
+        nothing the tick tests about it can have changed but the time."""
         self._pending: list[_Pending] = []
         self._ctx: RuleContext | None = None
         self._caught_up = math.nan
@@ -172,6 +199,14 @@ class AisGapRule(Rule):
         )
         return kind == SAFETY
 
+    def _hear(self, vessels: list[int]) -> None:
+        """These vessels were heard, in this order (after every vessel heard before)."""
+        base = self._next_seq
+        self._next_seq = base + len(vessels)
+        numbers = range(base, self._next_seq)
+        self._seq.update(zip(vessels, numbers, strict=True))
+        self._chunks.append(_Chunk(vessels, list(numbers)))
+
     def _catch_up(self, ctx: RuleContext) -> None:
         """Apply the batch rows processed so far to the heard order. (The core processes rows
         between two steps of its clock only: at the same `now` there is nothing new to apply.)"""
@@ -186,8 +221,8 @@ class AisGapRule(Rule):
         self._caught_up = now if self._pending else math.nan
 
     def _apply(self, ctx: RuleContext, pend: _Pending, end: int) -> None:
-        """Move the vessels heard in rows [pend.start, end) to the end of the order, in the order
-        of their last such row: what moving them on each row would have done."""
+        """Number the vessels heard in rows [pend.start, end), in the order of their last such
+        row: what numbering them on each row would have given."""
         start, pend.start = pend.start, end
         rows = np.flatnonzero(pend.heard[start:end])
         if not len(rows):
@@ -196,50 +231,43 @@ class AisGapRule(Rule):
         batch = pend.batch
         mmsi = batch.mmsi[rows].tolist()
         latest = dict.fromkeys(reversed(mmsi))  # the vessels, the most recently heard first
+        heard = list(reversed(latest))
         # A fix may have gone to a shadow track. Then the vessel has a shadow track now, unless the
         # prune dropped it: only a shadow older than the outlier time-out (or the forget time) is.
         tracker = ctx.tracker
-        limit = ctx.now - min(SHADOW_OUTLIER_FORGET_S, tracker.settings.forget_after_s)
-        late = batch.time[rows] < limit  # NaN (no fix) is not
         suspects = {s.mmsi for s in tracker.shadows() if s.mmsi in latest}
+        late = batch.time[rows] < ctx.now - min(SHADOW_OUTLIER_FORGET_S, tracker.settings.forget_after_s)
         if late.any():
             suspects.update(batch.mmsi[rows[late]].tolist())
-        moved = list(reversed(latest))
         if suspects:
             last = dict(zip(mmsi, rows.tolist(), strict=True))  # the last row of each vessel
+            reports = batch.reports
             changed = False
             for m in suspects:
-                heard = self._last_heard(ctx, pend, rows[batch.mmsi[rows] == m])
-                if heard != last[m]:
-                    changed = True
-                    if heard < 0:  # not heard: touched by a shadow track's reports only
-                        del last[m]
-                        self._waiting.pop(m, None)
-                    else:
-                        last[m] = heard
+                row = last[m]
+                if not batch.is_position[row]:
+                    continue  # a report without a fix reaches the vessel itself
+                v = tracker.get(m)
+                if v is not None and v.last_fix is reports[row]:
+                    continue  # its last fix reached the vessel itself
+                found = self._last_heard(v, pend, rows[batch.mmsi[rows] == m])
+                changed = True
+                if found < 0:  # not heard: touched by a shadow track's reports only
+                    del last[m]
+                    self._waiting.pop(m, None)
+                else:
+                    last[m] = found
             if changed:
-                moved = sorted(last, key=last.__getitem__)
-        moving = dict.fromkeys(moved)
-        for order in (self._heard, self._undecided):
-            pop = order.pop
-            for m in moved:
-                pop(m, None)
-            order.update(moving)
-        waiting = self._waiting
-        if waiting:
-            pop = waiting.pop
-            for m in moved:
-                pop(m, None)
+                heard = sorted(last, key=last.__getitem__)
+        self._hear(heard)
 
     @staticmethod
-    def _last_heard(ctx: RuleContext, pend: _Pending, rows: np.ndarray) -> int:
+    def _last_heard(v: VesselState | None, pend: _Pending, rows: np.ndarray) -> int:
         """The last of these rows (one vessel's) that reached the vessel's own track, or -1."""
-        batch = pend.batch
-        v = ctx.tracker.get(int(batch.mmsi[rows[0]]))
         if v is None:
             return -1
-        is_fix = batch.is_position
-        reports = batch.reports
+        is_fix = pend.batch.is_position
+        reports = pend.batch.reports
         for i in reversed(rows.tolist()):
             if not is_fix[i] or reports[i] is v.last_fix:
                 return i  # a report without a fix always reaches the vessel itself
@@ -250,26 +278,42 @@ class AisGapRule(Rule):
         pend = self._pending[-1]
         return -1 if pend.final else pend.row_of(report)
 
+    def _decide(self, mmsi: int) -> None:
+        """Decided for its current silence (until heard again)."""
+        number = self._seq[mmsi]
+        self._decided[mmsi] = number
+        heappush(self._decided_heap, (-number, mmsi))
+
+    def _rebuild(self) -> None:
+        """The undecided runs and the decided heap again from `_seq` and `_decided` (after vessels
+        were made undecided again, at their old places)."""
+        seq, decided = self._seq, self._decided
+        entries = sorted((n, m) for m, n in seq.items() if decided.get(m) != n)
+        self._chunks = deque([_Chunk([m for _, m in entries], [n for n, _ in entries])])
+        self._decided_heap = [(-n, m) for m, n in decided.items() if seq.get(m) == n]
+        heapify(self._decided_heap)
+
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if vessel is None or vessel.is_shadow:
             return
         mmsi = vessel.mmsi
         row = self._batched_row(report) if self._pending else -1
         if row >= 0:
-            self._pending[-1].heard[row] = True  # moved when the batch rows are applied
+            self._pending[-1].heard[row] = True  # numbered when the batch rows are applied
         else:
             if self._pending:  # a report fed one by one: the batches before it are over
                 for pend in self._pending:
                     pend.final = True
                 self._caught_up = math.nan
                 self._catch_up(ctx)
-            heard = self._heard
-            heard.pop(mmsi, None)
-            heard[mmsi] = None  # most recently heard last
-            undecided = self._undecided
-            undecided.pop(mmsi, None)
-            undecided[mmsi] = None
-            self._waiting.pop(mmsi, None)
+            number = self._next_seq  # most recently heard
+            self._next_seq = number + 1
+            self._seq[mmsi] = number
+            if not self._chunks:
+                self._chunks.append(_Chunk([], []))
+            chunk = self._chunks[-1]
+            chunk.mmsi.append(mmsi)
+            chunk.seq.append(number)
         dark = self._dark.pop(report.mmsi, None)
         if dark is None:
             return
@@ -315,37 +359,23 @@ class AisGapRule(Rule):
             else:
                 self._hold(ctx, mmsi, d)
         if given_up:  # examined again if still tracked
-            self._undecided = {m: None for m in self._heard if m in self._undecided or m in given_up}
-        undecided = self._undecided
+            for mmsi in given_up:
+                self._decided.pop(mmsi, None)
+            self._rebuild()
         waiting = self._waiting
-        shortest = min(p.underway_minutes, p.moored_minutes) * 60.0
-        silent_ones: list[VesselState] = []
-        gone: list[int] = []
-        get = ctx.tracker.get
-        waiting_get = waiting.get
-        for mmsi in undecided:  # least recently heard first: stop at the first one heard lately
-            w = waiting_get(mmsi)
-            if w is not None and now < w[0]:
-                continue  # silent, not due: it would be passed over
-            v = get(mmsi)
-            if v is None:
-                gone.append(mmsi)
-                continue
-            if now - v.last_seen < shortest:
-                break
-            silent_ones.append(v)
+        silent_ones, gone = self._silent_ones(ctx, min(p.underway_minutes, p.moored_minutes) * 60.0)
         for mmsi in gone:
-            del self._heard[mmsi]
-            del undecided[mmsi]
+            del self._seq[mmsi]
+            self._decided.pop(mmsi, None)
             waiting.pop(mmsi, None)
         for vessel in silent_ones:
             mmsi = vessel.mmsi
-            w = waiting_get(mmsi)
-            if w is not None and now - w[1] < w[2]:
+            w = waiting.get(mmsi)
+            if w is not None and w[3] == self._seq[mmsi] and now - w[1] < w[2]:
                 # still silent for less than its limit: `_goes_dark` would say not yet again
                 retry = now + RETRY_S
                 self._retry[mmsi] = retry
-                waiting[mmsi] = (retry, w[1], w[2])
+                waiting[mmsi] = (retry, w[1], w[2], w[3])
                 continue
             if (
                 mmsi in self._dark
@@ -354,7 +384,7 @@ class AisGapRule(Rule):
                 or not is_vessel_mmsi(mmsi)
                 or self._checked.get(mmsi) == vessel.last_seen
             ):
-                del undecided[mmsi]  # decided until heard again
+                self._decide(mmsi)  # decided until heard again
                 continue
             retry = self._retry.get(mmsi)
             if retry is not None and now < retry:
@@ -363,32 +393,80 @@ class AisGapRule(Rule):
             if verdict is None:
                 retry = now + RETRY_S  # not yet: look again a little later
                 self._retry[mmsi] = retry
-                waiting[mmsi] = (retry, vessel.last_seen, self._limit(vessel))
+                waiting[mmsi] = (retry, vessel.last_seen, self._limit(vessel), self._seq[mmsi])
                 continue
             self._retry.pop(mmsi, None)
             waiting.pop(mmsi, None)
             if verdict is False:
                 self._checked[mmsi] = vessel.last_seen
-                del undecided[mmsi]
+                self._decide(mmsi)
                 continue
             assert vessel.lat is not None and vessel.lon is not None
             zone = self._severe_zone(ctx, vessel.lat, vessel.lon)
             d = _Dark(vessel.last_seen, vessel.lat, vessel.lon, vessel.name, zone)
             self._dark[mmsi] = d
             self.watch(ctx, mmsi)
-            del undecided[mmsi]
+            self._decide(mmsi)
             self._hold(ctx, mmsi, d)
-        if len(self._checked) > 4 * max(len(self._heard), 1000):
+        if len(self._checked) > 4 * max(len(self._seq), 1000):
             self._checked.clear()
-            self._undecided = {m: None for m in self._heard if m not in self._dark}  # examined again
+            dark = self._dark  # examined again
+            self._decided = {m: n for m, n in self._decided.items() if m in dark}
+            self._rebuild()
+        elif len(self._decided_heap) > 2 * len(self._decided) + 1000:
+            self._rebuild()  # drop the stale entries of the heap
+
+    def _silent_ones(self, ctx: RuleContext, shortest: float) -> tuple[list[VesselState], list[int]]:
+        """The undecided vessels, least recently heard first, up to the first heard within
+        `shortest` (those waiting for their retry left out: nothing would be done with them), and
+        the vessels met that the tracker no longer has. The runs passed are compacted: entries no
+        longer live are dropped."""
+        now = ctx.now
+        get = ctx.tracker.get
+        seq_get = self._seq.get
+        decided_get = self._decided.get
+        waiting_get = self._waiting.get
+        silent_ones: list[VesselState] = []
+        gone: list[int] = []
+        chunks = self._chunks
+        for chunk in chunks:  # least recently heard first: stop at the first one heard lately
+            mm, numbers = chunk.mmsi, chunk.seq
+            keep_mm: list[int] = []
+            keep_numbers: list[int] = []
+            stop = -1
+            for i, mmsi in enumerate(mm):
+                number = numbers[i]
+                if seq_get(mmsi) != number or decided_get(mmsi) == number:
+                    continue  # heard since (a later entry), or decided: dropped
+                w = waiting_get(mmsi)
+                if w is None or now >= w[0] or w[3] != number:
+                    v = get(mmsi)
+                    if v is None:
+                        gone.append(mmsi)
+                        continue
+                    if now - v.last_seen < shortest:
+                        stop = i
+                        break
+                    silent_ones.append(v)
+                # (else: silent, not due: it would be passed over)
+                keep_mm.append(mmsi)
+                keep_numbers.append(number)
+            if stop >= 0:
+                chunk.mmsi = keep_mm + mm[stop:]
+                chunk.seq = keep_numbers + numbers[stop:]
+                break
+            chunk.mmsi, chunk.seq = keep_mm, keep_numbers
+        while chunks and not chunks[0].mmsi:
+            chunks.popleft()
+        return silent_ones, gone
 
     def on_forget(self, mmsi: int) -> None:
         if self._pending and self._ctx is not None:  # the rows before the prune first
             self._catch_up(self._ctx)
         self._checked.pop(mmsi, None)
         self._retry.pop(mmsi, None)
-        self._heard.pop(mmsi, None)
-        self._undecided.pop(mmsi, None)
+        self._seq.pop(mmsi, None)
+        self._decided.pop(mmsi, None)
         self._waiting.pop(mmsi, None)
         # a dark vessel stays in self._dark (and its alert active, and watched) until heard again
         # or given up
@@ -454,19 +532,59 @@ class AisGapRule(Rule):
         recent = max(ctx.now - self.p.underway_minutes * 60.0, vessel.last_seen)
         radius = self.p.neighbour_radius_m
         # the most recently heard first; stop at the first one heard before `recent`
-        for other in reversed(self._heard):
-            ov = ctx.tracker.get(other)
-            if ov is None or other == vessel.mmsi:
-                continue
-            if ov.last_seen <= recent:
-                break
-            if ov.lat is None or ov.lon is None or ov.is_shadow:
-                continue
-            if approx_distance_m(vessel.lat, vessel.lon, ov.lat, ov.lon) <= radius:
-                heard += 1
-                if heard >= need:
+        with closing(self._newest_first()) as others:
+            for other in others:
+                ov = ctx.tracker.get(other)
+                if ov is None or other == vessel.mmsi:
+                    continue
+                if ov.last_seen <= recent:
                     break
+                if ov.lat is None or ov.lon is None or ov.is_shadow:
+                    continue
+                if approx_distance_m(vessel.lat, vessel.lon, ov.lat, ov.lon) <= radius:
+                    heard += 1
+                    if heard >= need:
+                        break
         return heard
+
+    def _newest_first(self) -> Iterator[int]:
+        """Every vessel heard, the most recently heard first: the undecided ones from the runs
+        (backwards), the decided ones from their heap, merged by number. (The heap entries taken
+        go back when the iteration ends.)"""
+        seq_get = self._seq.get
+        decided_get = self._decided.get
+        heap = self._decided_heap
+        taken: list[tuple[int, int]] = []
+
+        def top() -> tuple[int, int]:
+            """The most recently heard vessel still decided (number, MMSI); (-1, 0) for none."""
+            while heap:
+                n, m = heap[0]
+                if seq_get(m) == -n and decided_get(m) == -n:
+                    return -n, m
+                heappop(heap)  # stale: dropped for good
+            return -1, 0
+
+        try:
+            number, mmsi = top()
+            for chunk in reversed(self._chunks):
+                mm, numbers = chunk.mmsi, chunk.seq
+                for i in range(len(mm) - 1, -1, -1):
+                    m, n = mm[i], numbers[i]
+                    if seq_get(m) != n or decided_get(m) == n:
+                        continue
+                    while number > n:
+                        yield mmsi
+                        taken.append(heappop(heap))
+                        number, mmsi = top()
+                    yield m
+            while number >= 0:
+                yield mmsi
+                taken.append(heappop(heap))
+                number, mmsi = top()
+        finally:
+            for item in taken:
+                heappush(heap, item)
 
     def _severe_zone(self, ctx: RuleContext, lat: float, lon: float) -> str | None:
         ids = zone_ids_of_kinds(ctx.zones, self.p.severe_zone_kinds)

@@ -305,20 +305,23 @@ class CourseAnomalyRule(Rule):
             rows = np.concatenate((rows, np.array(blind, dtype=rows.dtype)))
             rows.sort()
         # -- each vessel's rows in order (grouped by MMSI)
-        rows = rows[batch.mmsi[rows].argsort(kind="stable")]
         mmsi = batch.mmsi[rows]
+        order = mmsi.argsort(kind="stable")
+        rows, mmsi = rows[order], mmsi[order]
         k = len(rows)
         first = np.empty(k, dtype=bool)
         first[0] = True
         np.not_equal(mmsi[1:], mmsi[:-1], out=first[1:])
         starts = first.nonzero()[0]
-        ends = np.empty(len(starts), dtype=np.intp)
-        ends[:-1] = starts[1:] - 1
-        ends[-1] = k - 1
-        group = np.add.accumulate(first, dtype=np.intp) - 1
+        n_groups = len(starts)
+        ends = np.empty(n_groups, dtype=np.intp)
+        ends[:-1] = starts[1:]
+        ends[-1] = k
+        ends -= 1
+        group = np.add.accumulate(first, dtype=np.intp)
+        group -= 1
         uniq = mmsi[starts]
-        t, lat, lon = batch.time[rows], batch.lat[rows], batch.lon[rows]
-        sog, cog = batch.sog[rows], batch.cog[rows]
+        t, lat, lon, sog = batch.time[rows], batch.lat[rows], batch.lon[rows], batch.sog[rows]
         # -- what is known of each vessel: the table, or the tracker
         idx, found, rec = table.lookup(uniq)
         fresh = rec[_KNOWN] < 0  # new to the masks, or forgotten since: a new track
@@ -332,33 +335,49 @@ class CourseAnomalyRule(Rule):
                 rec[_T, g], rec[_LAT, g], rec[_LON, g] = v.position_time, v.lat, v.lon
                 rec[_SOG, g] = np.nan if v.sog is None else v.sog
         # -- each fix against the previous one (NaN after a positionless report: odd)
-        prev = np.empty((4, k))
-        prev[0, 1:], prev[1, 1:], prev[2, 1:], prev[3, 1:] = t[:-1], lat[:-1], lon[:-1], sog[:-1]
-        prev[:, starts] = rec[_T : _SOG + 1]
-        prev_t, prev_lat, prev_lon, prev_sog = prev
+        prev_t = np.empty(k)
+        prev_t[1:] = t[:-1]
+        prev_t[starts] = rec[_T]
+        dy = np.empty(k)
+        dy[1:] = lat[:-1]
+        dy[starts] = rec[_LAT]
+        dy -= lat
+        dx = np.empty(k)
+        dx[1:] = lon[:-1]
+        dx[starts] = rec[_LON]
+        dx -= lon
+        d2 = dy * dy
+        dx *= dx
+        d2 += dx  # squared degrees: the cosine of the latitude left out makes it a bound
+        dt = t - prev_t
         jump_m, jump_kn = self._jump_limits(ctx)
-        dy = lat - prev_lat
-        dx = (lon - prev_lon) * np.cos(lat * (math.pi / 180.0))
-        d2 = (dy * dy + dx * dx) * (_M_PER_DEG * _M_PER_DEG)  # squared, equirectangular
-        dt = np.abs(t - prev_t)
-        reach = (_SURE * jump_kn * KNOT_MS) * (dt + 2.0)
-        reach *= reach
-        np.maximum(reach, (_SURE * jump_m) ** 2, out=reach)
-        sure = d2 <= np.minimum(reach, (_SURE * SURELY_ON_TRACK_M) ** 2)
-        fast_track = prev_sog > DR_MAX_SPEED_KN
-        if np.logical_or.reduce(fast_track):  # the tracker dead-reckons a fast track: allow for its run
-            excess = (prev_sog[fast_track] - DR_MAX_SPEED_KN) * KNOT_MS * dt[fast_track]
-            sure[fast_track] &= np.sqrt(d2[fast_track]) + excess <= _SURE * SURELY_ON_TRACK_M
-        sure &= (t > prev_t) | ((t == prev_t) & (d2 == 0.0))  # an exact repeat changes nothing
-        sure &= t < np.inf
-        sure &= np.abs(lat) <= 90.0
-        sure &= np.abs(lon) <= 180.0
+        limit = np.abs(dt)
+        limit += 2.0
+        limit *= _SURE * jump_kn * KNOT_MS / _M_PER_DEG
+        limit *= limit
+        np.maximum(limit, (_SURE * jump_m / _M_PER_DEG) ** 2, out=limit)
+        np.minimum(limit, (_SURE * SURELY_ON_TRACK_M / _M_PER_DEG) ** 2, out=limit)
+        sure = d2 <= limit
+        sure &= (dt > 0.0) | ((dt == 0.0) & (d2 == 0.0))  # an exact repeat changes nothing
+        prev_sog = np.empty(k)
+        prev_sog[1:] = sog[:-1]
+        prev_sog[starts] = rec[_SOG]
+        fast_track = (prev_sog > DR_MAX_SPEED_KN).nonzero()[0]
+        if len(fast_track):  # the tracker dead-reckons a fast track: allow for its run
+            run = (prev_sog[fast_track] - DR_MAX_SPEED_KN) * KNOT_MS * dt[fast_track]
+            near = np.sqrt(d2[fast_track]) * _M_PER_DEG + np.abs(run) <= _SURE * SURELY_ON_TRACK_M
+            sure[fast_track] &= near
+        if not (t.max() < np.inf and -90.0 <= lat.min() and lat.max() <= 90.0):
+            sure &= (t < np.inf) & (np.abs(lat) <= 90.0)
+        if not (-180.0 <= lon.min() and lon.max() <= 180.0):
+            sure &= np.abs(lon) <= 180.0
         odd = ~sure
-        any_odd = np.zeros(len(starts), dtype=bool)
-        if np.logical_or.reduce(odd):
-            odd = _carry(odd, group, len(starts))
+        any_odd = np.zeros(n_groups, dtype=bool)
+        if odd.any():
+            odd = _carry(odd, group, n_groups)
             any_odd[group[odd]] = True
-        troubled = odd | (t <= rec[_TROUBLE][group])
+        troubled = t <= rec[_TROUBLE][group]
+        troubled |= odd
         dup_check = (rec[_DUPW] >= t[starts]).nonzero()[0]
         if len(dup_check):
             is_active = ctx.alerts.is_active
@@ -369,34 +388,24 @@ class CourseAnomalyRule(Rule):
                     rec[_DUPW, g] = -np.inf  # restored at start, cleared since
         chosen = troubled
         if erratic:
-            force = self._possible_turns(rec, group, starts, ends, odd, t, sog, cog)
+            chosen = chosen | self._possible_turns(rec, group, starts, ends, odd, t, sog, batch.cog[rows])
             early = fresh & any_odd
-            force[starts[early]] = True  # (a positionless first row makes its fixes odd anyway)
+            chosen[starts[early]] = True  # (a positionless first row makes its fixes odd anyway)
             self._newcomers = uniq[fresh & ~early].tolist()
-            self._keep_trail(ctx, rec, uniq, group, starts, ends, t, force, pos[rows] if blind else None)
-            chosen = troubled | force
-            # the oldest fix skipped after the last fix judged surely on its own track
-            judged = _last_in_group(chosen & ~odd, group, len(starts))
-            skipped = ~chosen
-            skipped &= np.arange(k) > judged[group]
-            after = _first_in_group(skipped, group, len(starts))
-            after_t = t[after]
-            after_t[after < 0] = np.nan
-            oldest = np.fmin(rec[_OLDEST], after_t)
-            oldest[judged >= 0] = after_t[judged >= 0]
-            rec[_OLDEST] = oldest
+            self._keep_trail(ctx, rec, uniq_list, starts, ends, t, chosen, odd, pos[rows] if blind else None)
         if blind:
             chosen &= pos[rows]
         mask[rows[chosen]] = True
         # -- what the next batch must know
         rec[_T], rec[_LAT], rec[_LON], rec[_SOG] = t[ends], lat[ends], lon[ends], sog[ends]
         rec[_KNOWN] = 1.0
-        if np.logical_or.reduce(any_odd):
+        if any_odd.any():
             rec[_KNOWN, any_odd] = 0.0
             newest = np.fmax.reduceat(t, starts)[any_odd]
             rec[_TROUBLE, any_odd] = np.fmax(rec[_TROUBLE, any_odd], newest + self._trouble_span(ctx))
             rec[_DUPW, any_odd] = np.fmax(rec[_DUPW, any_odd], newest + self._dup_span(ctx))
-        rec[_COUNT] += ends - starts + 1
+        rec[_COUNT] += ends
+        rec[_COUNT] -= starts - 1
         table.store(uniq, idx, found, rec)
 
     def _possible_turns(
@@ -417,121 +426,139 @@ class CourseAnomalyRule(Rule):
         reference course (not wrapped: |r1 - r2| is never less than the angle between the courses),
         in two buckets of `TURN_WINDOW_S` (the older merged into the newer when a third starts: a
         wider, longer-lived span, a superset). A fix under way whose course is less than the turn
-        angle from both ends of the span of the buckets alive at the vessel's first fix of the
-        batch and of its earlier fixes in the batch is less than the turn angle from every course in
-        the erratic history, which only holds courses of the last three minutes' fixes: no turn,
-        whatever the history holds. Odd fixes are judged anyway; as the history keeps a late fix
-        until the fixes before it leave, every fix under way is judged up to three minutes past the
-        vessel's newest fix after one (`_HOT`)."""
+        angle from both ends of the span made of the buckets alive at the vessel's first fix of the
+        batch and of all its fixes under way in the batch is less than the turn angle from every
+        course in the erratic history, which only holds courses of the last three minutes' fixes: no
+        turn, whatever the history holds. Odd fixes are judged anyway; as the history keeps a late
+        fix until the fixes before it leave, every fix under way is judged up to three minutes past
+        the vessel's newest fix after one (`_HOT`)."""
         p = self.p
         n_groups = len(starts)
         under_way = sog >= p.erratic_min_sog_kn
         under_way &= cog == cog
-        if not np.logical_or.reduce(under_way):
+        if not under_way.any():
             return np.zeros(len(t), dtype=bool)
-        if not np.logical_and.reduce((cog >= 0.0) & (cog < 360.0) | ~under_way):
+        if cog.min() < 0.0 or cog.max() >= 360.0:
             cog = cog % 360.0  # as angle_diff_deg sees it
         ref = rec[_REF]
         unset = np.isnan(ref)
-        if np.logical_or.reduce(unset):
+        if unset.any():
             first_uw = _first_in_group(under_way, group, n_groups)
             unset &= first_uw >= 0
             ref[unset] = cog[first_uw[unset]]
         r = cog - ref[group]
         r[r >= 180.0] -= 360.0
         r[r < -180.0] += 360.0
-        # the buckets alive at each vessel's first fix of the batch
+        r_lo = np.where(under_way, r, np.inf)
+        r_hi = np.where(under_way, r, -np.inf)
+        b_lo = np.minimum.reduceat(r_lo, starts)  # this batch's span
+        b_hi = np.maximum.reduceat(r_hi, starts)
+        # with the buckets alive at each vessel's first fix of the batch
         q_min = np.floor((t[starts] - TURN_WINDOW_S) * (1.0 / TURN_WINDOW_S))
-        lo = np.fmin(rec[_LO0] + _dead(rec[_Q0] < q_min), rec[_LO1] + _dead(rec[_Q1] < q_min))
-        hi = np.fmax(rec[_HI0] - _dead(rec[_Q0] < q_min), rec[_HI1] - _dead(rec[_Q1] < q_min))
-        # and the vessel's fixes so far in the batch (running extremes, kept apart per vessel)
-        shift = _SPREAD * group
-        off = np.where(under_way, 0.0, np.inf)
-        run_lo = np.fmin.accumulate(r + off - shift) + shift
-        run_hi = np.fmax.accumulate(r - off + shift) - shift
-        far = np.fmax(r - np.fmin(lo[group], run_lo), np.fmax(hi[group], run_hi) - r)
-        turn = far >= p.erratic_turn_deg - SLACK
-        turn |= t <= rec[_HOT][group]
-        turn |= odd
-        turn &= under_way
-        # this batch's bucket, every span then in degrees from the vessel's last course under way
-        b_lo, b_hi = run_lo[ends], run_hi[ends]
+        lo = np.fmin(b_lo, np.fmin(rec[_LO0] + _dead(rec[_Q0] < q_min), rec[_LO1] + _dead(rec[_Q1] < q_min)))
+        hi = np.fmax(b_hi, np.fmax(rec[_HI0] - _dead(rec[_Q0] < q_min), rec[_HI1] - _dead(rec[_Q1] < q_min)))
+        turning = hi - lo >= p.erratic_turn_deg - SLACK  # some fix may be that far from a course
+        hot = rec[_HOT]
+        turn = odd & under_way
+        if turning.any() or (hot >= t[starts]).any():
+            far = r - lo[group]
+            np.maximum(far, hi[group] - r, out=far)
+            turn |= (far >= p.erratic_turn_deg - SLACK) & under_way
+            turn |= (t <= hot[group]) & under_way
+        # this batch's bucket; every span then in degrees from the vessel's last course under way
         has = b_lo <= b_hi
-        new_ref = ref.copy()
         last_uw = _last_in_group(under_way, group, n_groups)
+        new_ref = ref.copy()
         new_ref[has] = cog[last_uw[has]]
-        move = (ref - new_ref + 180.0) % 360.0 - 180.0
+        move = ref - new_ref
+        move[move >= 180.0] -= 360.0
+        move[move < -180.0] += 360.0
         move[~has] = 0.0
-        uw_t = t.copy()
-        uw_t[~under_way] = np.nan
-        b_q = np.floor(np.fmax.reduceat(uw_t, starts) * (1.0 / TURN_WINDOW_S))
+        uw_t = np.where(under_way, t, -np.inf)
+        b_q = np.floor(np.maximum.reduceat(uw_t, starts) * (1.0 / TURN_WINDOW_S))
         roll = has & (rec[_Q1] < b_q)  # a new bucket: the two old ones merge under the newer label
-        keep = ~roll
-        lo0 = np.fmin(rec[_LO0], rec[_LO1])
-        hi0 = np.fmax(rec[_HI0], rec[_HI1])
-        q0 = np.fmax(rec[_Q0], rec[_Q1])
-        lo0[keep], hi0[keep], q0[keep] = rec[_LO0, keep], rec[_HI0, keep], rec[_Q0, keep]
-        lo1 = np.fmin(rec[_LO1], b_lo)
-        hi1 = np.fmax(rec[_HI1], b_hi)
-        q1 = rec[_Q1].copy()
-        lo1[roll], hi1[roll], q1[roll] = b_lo[roll], b_hi[roll], b_q[roll]
-        rec[_LO0], rec[_HI0], rec[_Q0] = lo0 + move, hi0 + move, q0
-        rec[_LO1], rec[_HI1], rec[_Q1] = lo1 + move, hi1 + move, q1
+        if roll.any():
+            rec[_LO0, roll] = np.fmin(rec[_LO0, roll], rec[_LO1, roll])
+            rec[_HI0, roll] = np.fmax(rec[_HI0, roll], rec[_HI1, roll])
+            rec[_Q0, roll] = np.fmax(rec[_Q0, roll], rec[_Q1, roll])
+            rec[_LO1, roll], rec[_HI1, roll], rec[_Q1, roll] = np.inf, -np.inf, b_q[roll]
+        rec[_LO1] = np.fmin(rec[_LO1], b_lo)
+        rec[_HI1] = np.fmax(rec[_HI1], b_hi)
+        rec[_LO0] += move
+        rec[_HI0] += move
+        rec[_LO1] += move
+        rec[_HI1] += move
         rec[_REF] = new_ref
-        late = odd & under_way
-        if np.logical_or.reduce(late):
-            hot = np.zeros(n_groups, dtype=bool)
-            hot[group[late]] = True
-            newest = np.fmax(np.fmax.reduceat(t, starts)[hot], rec[_T, hot])
-            rec[_HOT, hot] = np.fmax(rec[_HOT, hot], newest + TURN_WINDOW_S + 1.0)
+        late = turn & odd
+        if late.any():
+            marked = np.zeros(n_groups, dtype=bool)
+            marked[group[late]] = True
+            newest = np.fmax(np.fmax.reduceat(t, starts)[marked], rec[_T, marked])
+            rec[_HOT, marked] = np.fmax(rec[_HOT, marked], newest + TURN_WINDOW_S + 1.0)
         return turn
 
     def _keep_trail(
         self,
         ctx: RuleContext,
         rec: np.ndarray,
-        uniq: np.ndarray,
-        group: np.ndarray,
+        uniq: list[int],
         starts: np.ndarray,
         ends: np.ndarray,
         t: np.ndarray,
-        force: np.ndarray,
+        chosen: np.ndarray,
+        odd: np.ndarray,
         is_fix: np.ndarray | None,
     ) -> None:
         """Marks the fixes that keep the fixes the rule skips inside the vessel's trail until it
-        catches up (see `interest`): the trail drops fixes older than its span, so before a fix that
-        would push out the oldest fix skipped since the vessel's last judged one, the fix before it
-        is judged (or, when that came in an earlier batch, the catch-up runs now). The oldest is
-        taken as the table's, or the batch's first fix up to the first such push (a superset). And
-        one fix per `_refresh_count` fixes: the trail holds that many points."""
-        span = ctx.tracker.settings.trail_s * (1.0 - SLACK) - 1.0
-        push_first = (t[starts] - span > rec[_OLDEST]).nonzero()[0]
-        push = t - span > np.fmin(rec[_OLDEST], t[starts])[group]
-        push[starts] = False
-        if np.logical_or.reduce(push):
-            first_push = _first_in_group(push, group, len(starts))
-            since = t[first_push]
-            since[first_push < 0] = -np.inf
-            push &= (np.arange(len(t)) <= first_push[group]) | (t - span > since[group])
-            for i in push.nonzero()[0].tolist():  # judge the fix before (the same vessel's)
-                j = i - 1
-                while is_fix is not None and not is_fix[j] and group[j] == group[i] and j > 0:
-                    j -= 1  # a positionless report is not a fix: the one before it
-                if group[j] == group[i]:
-                    force[j] = True
-        if len(push_first):
-            tracker = ctx.tracker
-            for g in push_first.tolist():
-                v = tracker.get(int(uniq[g]))
-                if v is not None:
-                    self._catch_up(v, self._exempt(v, ctx.allowlists), applied=False)
-                rec[_OLDEST, g] = np.nan
+        catches up (see `interest`): one fix per `_refresh_count` fixes, as the trail holds that many
+        points; and, as it drops fixes older than its span, before a fix that would push out the
+        oldest fix skipped since the vessel's last judged one (`_OLDEST`) the last fix surely on the
+        vessel's track is judged, or, when that came in an earlier batch, the catch-up runs now."""
         count = self._refresh_count(ctx)
         c0 = rec[_COUNT]
         c1 = c0 + (ends - starts + 1)
-        cross = (np.floor(c1 / count) > np.floor(c0 / count)).nonzero()[0]
+        cross = (c1 // count > c0 // count).nonzero()[0]
         if len(cross):  # the fix that makes a multiple of `count`
-            force[starts[cross] + (count - c0[cross] % count - 1).astype(np.intp)] = True
+            chosen[starts[cross] + (count - 1 - c0[cross] % count).astype(np.intp)] = True
+        span = ctx.tracker.settings.trail_s * (1.0 - SLACK) - 1.0
+        oldest = rec[_OLDEST].copy()
+        first_t = t[starts]
+        # the oldest fix skipped after the last one judged surely on its track: none when the last
+        # fix is; else, as a bound, no later than the batch's first fix (exact below where it matters)
+        rec[_OLDEST] = np.fmin(oldest, first_t)
+        rec[_OLDEST, chosen[ends] & ~odd[ends]] = np.nan
+        with np.errstate(invalid="ignore"):
+            near_span = (t.max() - span > np.fmin(oldest, first_t)).nonzero()[0]
+        for g in near_span.tolist():  # fix by fix, as the trail would drop them
+            o = oldest[g]
+            caught = False
+            if first_t[g] - span > o:  # its previous fix came in an earlier batch: catch up now
+                self._catch_up_now(ctx, uniq[g])
+                o, caught = np.nan, True
+            sure = -1  # the vessel's last fix in the batch surely on its track
+            for i in range(int(starts[g]), int(ends[g]) + 1):
+                if is_fix is not None and not is_fix[i]:
+                    continue
+                if t[i] - span > o:
+                    if sure >= 0:
+                        chosen[sure] = True  # judged: what was skipped is taken before fix i comes
+                    elif not caught:
+                        self._catch_up_now(ctx, uniq[g])  # all skipped fixes came before the batch
+                        caught = True
+                    o = np.nan
+                if not odd[i]:
+                    sure = i
+                    if chosen[i]:
+                        o = np.nan
+                    elif not o <= t[i]:
+                        o = t[i]
+            rec[_OLDEST, g] = o
+
+    def _catch_up_now(self, ctx: RuleContext, mmsi: int) -> None:
+        """The catch-up of `_catch_up`, from `interest`, before the batch's fixes enter the trail."""
+        v = ctx.tracker.get(mmsi)
+        if v is not None:
+            self._catch_up(v, self._exempt(v, ctx.allowlists), applied=False)
 
     def _zone_rows(
         self, batch: ReportBatch, ctx: RuleContext, pos: np.ndarray, mask: np.ndarray

@@ -20,6 +20,7 @@ below zero) or the predicted CPA opens beyond `clear_factor` x the warning dista
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -244,22 +245,30 @@ def batch_rows(batch: ReportBatch, now: float) -> BatchRows:
 
 @dataclass(slots=True)
 class _Pending:
-    """A batch whose rows have not all been looked at by the mover table yet."""
+    """A batch whose rows have not all been looked at by the mover table yet (as Python lists:
+    a tick takes slices of them, which costs no numpy call)."""
 
-    mmsi: np.ndarray
-    clock: np.ndarray
+    mmsi: list[int]
+    clock: list[float]
     """As `BatchRows.clock`."""
-    maybe: np.ndarray
+    maybe_at: list[int]
     """Rows that may make their vessel a mover: a position report over `min_sog_kn`, a position
     report without a fix, a report older than the clock."""
+    maybe_mmsi: list[int]
+    """Their MMSIs."""
     start: int = 0
     """Rows before this one have been looked at."""
     final: bool = False
     """A later batch has begun: every row has been processed."""
 
 
-# rows of the mover table (`CpaRule._table`)
-_LON, _LAT, _VX, _VY, _SOG, _COG, _TIME, _ASSIST = range(8)
+# the columns of the mover table built for a tick (`CpaRule._columns`)
+_LON, _LAT, _SOG, _COG, _TIME, _ASSIST = range(6)
+_SMALL = 64
+"""Up to this many pairs in range, their CPA is worked out in Python (one numpy call instead of a
+dozen); beyond, in numpy."""
+_CROWD = 1024
+"""Beyond this many pairs close in x, those far apart in y are left out before any square root."""
 
 
 class CpaRule(Rule):
@@ -267,19 +276,19 @@ class CpaRule(Rule):
 
     The tick needs every mover (`_is_mover`) with its kinematics. Rather than go over every
     tracked vessel on each tick (a Python loop over thousands of vessels), the rule keeps a table
-    of the movers, as numpy columns sorted by MMSI, and on each tick reads from the tracker only the
-    vessels that sent a report since the previous tick and may have changed: those in the table,
-    and those whose report could make them movers (a position report over `min_sog_kn`, a position
-    report without a fix, a report older than the clock). A vessel's kinematics change only with
-    its own reports, so one that sent nothing stays a mover until its fix is too old (checked in
-    numpy), and a non-mover stays one. The reports are read off the batches (`interest` keeps no
-    row: there is no per-report work); reports processed one by one reach `on_report` instead.
+    of the movers (MMSI -> lon, lat, sog, cog, position time, assist flag), and on each tick reads
+    from the tracker only the vessels that sent a report since the previous tick and may have
+    changed: those in the table, and those whose report could make them movers (a position report
+    over `min_sog_kn`, a position report without a fix, a report older than the clock). A vessel's
+    kinematics change only with its own reports, so one that sent nothing stays a mover until its
+    fix is too old, and a non-mover stays one. The reports are read off the batches (`interest`
+    keeps no row: there is no per-report work); reports processed one by one reach `on_report`.
 
-    The table also holds each mover's velocity (computed when its row is read) and its assist
-    flag. The sweep (`pairs_within`) and the CPA arithmetic (`cpa_of_pairs`) are the computations of
-    `candidate_pairs` and `compute_cpa`, number for number, in fewer numpy calls (a tick's cost is
-    the number of its numpy calls, not their size); the few pairs that may alert (within range,
-    CPA inside the clearing distance, ahead in time) are then looked at in Python.
+    A tick costs about as many microseconds as it makes numpy calls, whatever their size: the table
+    is a Python dict, made into numpy columns (in MMSI order, as the numbers depend on it) once per
+    tick; the sweep (`sweep_x`) and the CPA arithmetic are those of `candidate_pairs` and
+    `compute_cpa`, number for number, in fewer calls, and the few pairs in range (in a port, a few
+    dozen) are worked out in Python with the same floating-point operations.
     """
 
     id = "cpa"
@@ -297,12 +306,12 @@ class CpaRule(Rule):
         self._pending: list[_Pending] = []
         self._touched: set[int] = set()
         """Vessels with a report outside any batch, or forgotten, since the last tick."""
-        self._mmsi = np.empty(0, dtype=np.int64)
-        self._table = np.empty((8, 0))
-        """Per mover (columns, in MMSI order): lon, lat, vx, vy (m/s), sog, cog, position_time as
-        the tracker had them when last read, and 1.0 for an assist craft."""
-        self._vessels: list[VesselState] = []
-        self._in_table: set[int] = set()
+        self._rows: dict[int, tuple[float, float, float, float, float, float]] = {}
+        """Per mover: lon, lat, sog, cog, position_time as the tracker had them when last read, and
+        1.0 for an assist craft."""
+        self._movers: dict[int, VesselState] = {}
+        self._order: list[int] = []
+        """The movers' MMSIs, sorted (when `_rows` has other keys, sorted again)."""
         self._assist_of: object = None
         """The allow-lists the assist flags were computed with (a reload brings new ones)."""
         self._assist_mmsi: frozenset[int] = frozenset()
@@ -314,8 +323,10 @@ class CpaRule(Rule):
             pend.final = True
         if len(batch):
             rows = batch_rows(batch, ctx.now)
-            maybe = (batch.sog > self.p.min_sog_kn) | rows.no_fix | rows.late
-            self._pending.append(_Pending(batch.mmsi, rows.clock, maybe))
+            at = np.flatnonzero((batch.sog > self.p.min_sog_kn) | rows.no_fix | rows.late)
+            self._pending.append(
+                _Pending(batch.mmsi.tolist(), rows.clock.tolist(), at.tolist(), batch.mmsi[at].tolist())
+            )
         return np.zeros(len(batch), dtype=bool)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
@@ -326,14 +337,15 @@ class CpaRule(Rule):
         """MMSIs of the vessels whose mover status may have changed since the last tick."""
         read = self._touched
         self._touched = set()
-        in_table = self._in_table
+        table = self._rows.keys()
         for pend in self._pending:
-            end = len(pend.mmsi) if pend.final else int(np.searchsorted(pend.clock, now, side="left"))
-            if end > pend.start:
-                mmsi = pend.mmsi[pend.start : end]
-                read.update(mmsi[pend.maybe[pend.start : end]].tolist())
-                if in_table:
-                    read.update(in_table.intersection(mmsi.tolist()))
+            start = pend.start
+            # the rows processed when the clock reached `now` (`BatchRows.processed`)
+            end = len(pend.mmsi) if pend.final else bisect_left(pend.clock, now)
+            if end > start:
+                at = pend.maybe_at
+                read.update(pend.maybe_mmsi[bisect_left(at, start) : bisect_left(at, end)])
+                read.update(table & pend.mmsi[start:end])
                 pend.start = end
         if self._pending and self._pending[0].start >= len(self._pending[0].mmsi):
             self._pending = [pend for pend in self._pending if pend.start < len(pend.mmsi)]
@@ -347,31 +359,24 @@ class CpaRule(Rule):
         if not self._synced:  # first tick of this rule: every tracked vessel
             self._synced = True
             read.update(v.mmsi for v in ctx.tracker.vessels())
-        in_table = self._in_table
+        table = self._rows
+        movers = self._movers
         if ctx.allowlists is not self._assist_of:  # new allow-lists: every flag again
             self._assist_of = ctx.allowlists
             self._assist_mmsi = frozenset(
                 m for role in ("tug", "pilot") for m in getattr(ctx.allowlists, role, ())
             )
-            read.update(in_table)
-        table = self._table
-        max_age = p.max_fix_age_s
-        keep = now - table[_TIME] <= max_age
-        if not read:
-            if not keep.all():
-                self._set_table(self._mmsi[keep], table[:, keep], self._vessels, keep)
-            return
-        # the movers among them (a mover: see `_is_mover`)
+            read.update(table)
         get = ctx.tracker.get
+        max_age = p.max_fix_age_s
         min_sog = p.min_sog_kn
         assist_mmsi = self._assist_mmsi
         by_category = p.skip_assist_categories
-        movers: list[VesselState] = []
-        rows: list[float] = []
+        size = len(table)
         for mmsi in read:
             v = get(mmsi)
             t = None if v is None or v.is_shadow else v.position_time
-            if (
+            if (  # not a mover (`_is_mover`, inline)
                 v is None
                 or t is None
                 or now - t > max_age
@@ -382,47 +387,26 @@ class CpaRule(Rule):
                 or v.sog <= min_sog
                 or (v.nav_status in AT_ANCHOR_OR_MOORED and v.sog < UNDERWAY_DESPITE_STATUS_KN)
             ):
+                if table.pop(mmsi, None) is not None:
+                    del movers[mmsi]
+                    size = -1
                 continue
-            movers.append(v)
+            if mmsi not in table:
+                size = -1
             assist = mmsi in assist_mmsi or (by_category and v.category in ASSIST_CATEGORIES)
-            rows += (v.lon, v.lat, v.sog, v.cog, t, 1.0 if assist else 0.0)
-        again = in_table.intersection(read)  # read again: their old rows go, movers come back
-        if again:
-            keep[np.searchsorted(self._mmsi, np.fromiter(again, np.int64, len(again)))] = False
-        if not movers:
-            if not keep.all():
-                self._set_table(self._mmsi[keep], table[:, keep], self._vessels, keep)
-            return
-        cols = np.fromiter(rows, float, len(rows)).reshape(len(movers), 6).T
-        fresh = np.empty((8, len(movers)))
-        fresh[[_LON, _LAT, _SOG, _COG, _TIME, _ASSIST]] = cols
-        # velocities as `compute_cpa` was given them: sog (m/s) x sine and cosine of the course
-        sog_ms = cols[2] * KNOTS_TO_MS
-        course = np.radians(cols[3])
-        fresh[_VX] = sog_ms * np.sin(course)
-        fresh[_VY] = sog_ms * np.cos(course)
-        mmsi = np.concatenate(
-            (self._mmsi[keep], np.fromiter((v.mmsi for v in movers), np.int64, len(movers)))
-        )
-        order = np.argsort(mmsi, kind="stable")
-        kept = [v for v, k in zip(self._vessels, keep.tolist(), strict=True) if k]
-        vessels = kept + movers
-        self._set_table(
-            mmsi[order],
-            np.concatenate((table[:, keep], fresh), axis=1)[:, order],
-            [vessels[i] for i in order.tolist()],
-        )
+            table[mmsi] = (v.lon, v.lat, v.sog, v.cog, t, 1.0 if assist else 0.0)
+            movers[mmsi] = v
+        # fixes grown too old (the same test as the tracker's would give, in the same float arithmetic)
+        stale = [m for m, row in table.items() if now - row[_TIME] > max_age]
+        for mmsi in stale:
+            del table[mmsi], movers[mmsi]
+        if stale or size != len(table):
+            self._order = sorted(table)
 
-    def _set_table(
-        self, mmsi: np.ndarray, table: np.ndarray, vessels: list[VesselState], keep: np.ndarray | None = None
-    ) -> None:
-        """The new table (`vessels` filtered by `keep` when given)."""
-        self._mmsi = mmsi
-        self._table = table
-        if keep is not None:
-            vessels = [v for v, k in zip(vessels, keep.tolist(), strict=True) if k]
-        self._vessels = vessels
-        self._in_table = set(mmsi.tolist())
+    def _columns(self) -> np.ndarray:
+        """The table as numpy rows lon, lat, sog, cog, position_time, assist, in MMSI order."""
+        table = self._rows
+        return np.array(list(zip(*[table[m] for m in self._order], strict=True)))
 
     def _is_mover(self, v: VesselState | None, now: float) -> bool:
         """Moving, with a fresh fix (under `max_fix_age_s`), a course, and not at anchor or moored
@@ -444,7 +428,7 @@ class CpaRule(Rule):
     def on_tick(self, ctx: RuleContext) -> None:
         self._sync(ctx)
         seen: dict[tuple[int, int], tuple[Severity, dict[str, Any], VesselState, VesselState]] = {}
-        if len(self._mmsi) >= 2:
+        if len(self._order) >= 2:
             self._pairs(ctx.now, seen)
         for key, (severity, details, a, b) in sorted(seen.items()):
             self._active.add(key)
@@ -477,47 +461,49 @@ class CpaRule(Rule):
     ) -> None:
         """The pairs at warning or alarm level now (or held inside the hysteresis band), into `seen`."""
         p = self.p
-        table = self._table
-        # Positions dead-reckoned to now, in metres, and velocities: rows x, y, vx, vy. The numbers of
-        # the per-column code (x = lon * kx + vx * age), with the mean latitude of all movers.
-        age = np.clip(now - table[_TIME], 0.0, None)
-        lat0 = float(np.mean(table[_LAT]))
+        cols = self._columns()
+        # Positions dead-reckoned to now, in metres, and velocities (rows x, y, vx, vy): the numbers
+        # of the per-column code, x = lon * kx + vx * age, with the mean latitude of all movers.
+        sog_ms = cols[_SOG] * KNOTS_TO_MS
+        course = np.radians(cols[_COG])
+        velocity = sog_ms * np.stack((np.sin(course), np.cos(course)))
+        age = np.clip(now - cols[_TIME], 0.0, None)
+        lat0 = float(np.mean(cols[_LAT]))
         ky = 6_371_008.8 * math.pi / 180.0
         kx = ky * math.cos(math.radians(lat0))
-        state = table[: _VY + 1] * np.array([[kx], [ky], [1.0], [1.0]])
-        state[:2] += table[_VX : _VY + 1] * age
+        state = np.concatenate((cols[_LON : _LAT + 1] * np.array([[kx], [ky]]) + velocity * age, velocity))
         radius = p.range_nm * METRES_PER_NM
         a, b = sweep_x(state[0], radius)
         if not len(a):
             return
         diff = state[:, b] - state[:, a]
-        d, dv = diff[:2], diff[2:]
-        rng = np.hypot(d[0], d[1])
-        cpa, tcpa = cpa_of_pairs(d, dv, p.min_relative_kn * KNOTS_TO_MS)
-        # A pair reaches `seen` only if it is within range, its CPA inside the clearing distance and
-        # ahead in time (and finite); then it must be at warning or alarm level (the loosest of
-        # `_severity`'s thresholds) or already active. Few pairs pass the first tests: the rest is
-        # done in Python.
-        clear_cpa = p.warning_cpa_nm * p.clear_factor * METRES_PER_NM
-        ahead = np.flatnonzero((rng <= radius) & (cpa < clear_cpa) & (tcpa > 0))
-        if not len(ahead):
+        if len(a) > _CROWD:  # many pairs close in x: first those not far apart (a superset, no root)
+            near = np.flatnonzero(diff[0] * diff[0] + diff[1] * diff[1] <= (radius * (1.0 + 1e-9)) ** 2)
+            a, b, diff = a[near], b[near], diff[:, near]
+        rng = np.hypot(diff[0], diff[1])
+        near = np.flatnonzero(rng <= radius)
+        if not len(near):
             return
+        min_rel = p.min_relative_kn * KNOTS_TO_MS
+        if len(near) <= _SMALL and min_rel * min_rel > 0.0:
+            found = self._few_pairs(
+                np.concatenate((diff, rng[None], a[None], b[None]))[:, near].tolist(), min_rel
+            )
+        else:
+            found = self._many_pairs(a[near], b[near], diff[:, near], rng[near], min_rel)
+        assist = cols[_ASSIST]
+        order = self._order
+        movers = self._movers
+        active = self._active
         f = max(p.clear_factor, 1.0)
         close_cpa = max(p.alarm_cpa_nm * f, p.warning_cpa_nm) * METRES_PER_NM
         close_tcpa = max(p.alarm_tcpa_min * f, p.warning_tcpa_min) * 60
-        assist = table[_ASSIST]
-        mmsi = self._mmsi
-        movers = self._vessels
-        active = self._active
-        for k in ahead.tolist():
-            tc = tcpa.item(k)
-            ia, ib = a.item(k), b.item(k)
-            if tc == math.inf or assist.item(ia) or assist.item(ib):
+        for ia, ib, c, tc, r in found:
+            if assist.item(ia) or assist.item(ib):
                 continue
             if ia > ib:
                 ia, ib = ib, ia  # the lower MMSI first
-            c = cpa.item(k)
-            key = (mmsi.item(ia), mmsi.item(ib))
+            key = (order[ia], order[ib])
             if not ((c < close_cpa and tc <= close_tcpa) or key in active):
                 continue
             severity = self._severity(c, tc, key in self._alarms)
@@ -527,13 +513,13 @@ class CpaRule(Rule):
                 if tc > p.warning_tcpa_min * 60 * p.clear_factor:
                     continue  # situation opened up in time: let it clear
                 severity = "warning"  # inside the hysteresis band: keep the alert
-            va, vb = movers[ia], movers[ib]
+            va, vb = movers[key[0]], movers[key[1]]
             seen[key] = (
                 severity,
                 {
                     "cpa_nm": round(c / METRES_PER_NM, 3),
                     "tcpa_min": round(tc / 60.0, 2),
-                    "range_nm": round(rng.item(k) / METRES_PER_NM, 3),
+                    "range_nm": round(r / METRES_PER_NM, 3),
                     "sog_kn": va.sog,
                     "other_sog_kn": vb.sog,
                     "cog_deg": va.cog,
@@ -542,6 +528,55 @@ class CpaRule(Rule):
                 va,
                 vb,
             )
+
+    def _clear_cpa(self) -> float:
+        """The CPA beyond which a pair is never a candidate (`compute_cpa`'s `candidate` mask)."""
+        p = self.p
+        return p.warning_cpa_nm * p.clear_factor * METRES_PER_NM
+
+    def _few_pairs(
+        self, cols: list[list[float]], min_rel: float
+    ) -> list[tuple[int, int, float, float, float]]:
+        """`_many_pairs` in Python, for a few pairs (columns dx, dy, dvx, dvy, range, a, b): the
+        arithmetic of `cpa_of_pairs`, one float operation for one, with only the square roots in
+        numpy. (`min_rel` > 0: a pair moving relative to the other never divides by zero.)"""
+        min_rel2 = min_rel * min_rel
+        ahead: list[tuple[int, int, float, float, float]] = []
+        cx: list[float] = []
+        cy: list[float] = []
+        for dx, dy, dvx, dvy, r, a, b in zip(*cols, strict=True):
+            dv2 = dvx * dvx + dvy * dvy
+            if dv2 >= min_rel2:
+                tcpa = -(dx * dvx + dy * dvy) / dv2
+                if tcpa > 0:  # (not moving: TCPA infinite, never a candidate)
+                    ahead.append((int(a), int(b), 0.0, tcpa, r))
+                    cx.append(dx + dvx * tcpa)
+                    cy.append(dy + dvy * tcpa)
+        if not ahead:
+            return []
+        clear_cpa = self._clear_cpa()
+        cpa = np.hypot(cx, cy).tolist()
+        return [(a, b, c, tc, r) for (a, b, _, tc, r), c in zip(ahead, cpa, strict=True) if c < clear_cpa]
+
+    def _many_pairs(
+        self, a: np.ndarray, b: np.ndarray, diff: np.ndarray, rng: np.ndarray, min_rel: float
+    ) -> list[tuple[int, int, float, float, float]]:
+        """The candidates: pairs whose CPA is inside the clearing distance, ahead in time (a finite
+        TCPA over 0), as (a, b, CPA, TCPA, range); no other pair can reach `seen`."""
+        cpa, tcpa = cpa_of_pairs(diff[:2], diff[2:], min_rel)
+        ahead = np.flatnonzero((cpa < self._clear_cpa()) & (tcpa > 0) & (tcpa < np.inf))
+        if not len(ahead):
+            return []
+        return list(
+            zip(
+                a[ahead].tolist(),
+                b[ahead].tolist(),
+                cpa[ahead].tolist(),
+                tcpa[ahead].tolist(),
+                rng[ahead].tolist(),
+                strict=True,
+            )
+        )
 
     def _severity(self, cpa_m: float, tcpa_s: float, was_alarm: bool = False) -> Severity | None:
         p = self.p

@@ -64,17 +64,22 @@ class _Head:
 class _Heads:
     """The two track heads of an MMSI whose fixes have split (`b` is never None here).
 
-    While there is a single head (`b` None) it is always the latest fix on the vessel's track, which
-    the tracker keeps (`VesselState.previous_fix` when the next fix comes): a fix that head can
-    reach, or one that comes after the head has been silent for `STALE_HEAD_S`, simply becomes the
-    head, and the count of fixes at it only matters once a second head exists (it restarts at 0
-    then). So no state is kept for those vessels: only a split creates a `_Heads`, and the vessel is
-    watched until the heads merge again."""
+    While there is a single head it is always the latest fix on the vessel's track, which the
+    tracker keeps (`VesselState.previous_fix` when the next fix comes): a fix that head can reach,
+    or one that comes after the head has been silent for `STALE_HEAD_S`, simply becomes the head,
+    and the count of fixes at it only matters once a second head exists (it restarts at 0 then).
+    So no state is kept for those vessels: only a split creates a `_Heads`.
+
+    Likewise, once a fix has gone to head `a` (`a_is_last`), every following fix that `a` can reach
+    just becomes `a` (the count is then over 0 and only its sign matters): `a` is then the track's
+    previous fix, taken from the tracker when the next fix that matters comes. The vessel is
+    watched only while the last fix went to `b` (`a_is_last` false)."""
 
     a: _Head
     b: _Head
     a_fixes_since_b: int = 0
     alternations: deque[float] = field(default_factory=deque)
+    a_is_last: bool = False
 
 
 class DuplicateMmsiParams(RuleParams):
@@ -99,7 +104,7 @@ class DuplicateMmsiRule(Rule):
         self.p: DuplicateMmsiParams = params  # type: ignore[assignment]
         self._last_conflict: dict[int, float] = {}
         self._heads: dict[int, _Heads] = {}
-        """Split track heads (see `_Heads`); those vessels are watched."""
+        """Split track heads (see `_Heads`)."""
         self._unseen: dict[int, PositionReport] | None = None
         """The last fix of each vessel the tracker knew when this rule first saw the engine (None
         until then): a rule made later (a reload) never saw it, so it is no head."""
@@ -113,10 +118,11 @@ class DuplicateMmsiRule(Rule):
           conflicts: tracks with that many at batch start, or complex in the batch (a fix that
           might fail the dead-reckoning test: see `vts.rules._fix_stream`); only such a fix adds
           a conflict;
-        * `on_position` (interleave) acts only where the track splits into two heads (those
-          vessels are watched) or might split: a fix that its predecessor on the stream might not
-          reach within `STALE_HEAD_S` (a superset of `_reachable`: an upper bound of the distance,
-          and the elapsed time it uses can only grow), or any fix of a complex MMSI."""
+        * `on_position` (interleave) acts only on a fix that the fix before it on the track might
+          not reach (a superset of `_reachable` against the stream predecessor: an upper bound of
+          the distance, and the elapsed time it uses can only grow), or any fix of a complex MMSI,
+          or while the last fix of a split track went to its second head (watched): a fix that
+          the previous one reaches only moves the head it is at (see `_Heads`)."""
         if self._unseen is None:
             self._first_contact(ctx, None, None)
         p = self.p
@@ -125,11 +131,7 @@ class DuplicateMmsiRule(Rule):
         if p.interleave:
             allowed = np.maximum(p.interleave_min_speed_kn, 2.0 * np.maximum(s.sog, s.pred_sog) + 10.0)
             dist = s.dist
-            keep |= (
-                (dist > p.interleave_min_distance_m)
-                & (dist > allowed * KNOT_MS * (np.abs(s.dt) + 2.0))
-                & (s.dt <= STALE_HEAD_S)
-            )
+            keep |= (dist > p.interleave_min_distance_m) & (dist > allowed * KNOT_MS * (np.abs(s.dt) + 2.0))
         mask = np.zeros(len(batch), dtype=bool)
         mask[s.rows[keep]] = True
         mask[s.extra_rows] = True
@@ -199,11 +201,23 @@ class DuplicateMmsiRule(Rule):
             self._heads[mmsi] = _Heads(a, fix)  # no alternation yet: nothing more to do
             self.watch(ctx, mmsi)
             return
+        if heads.a_is_last:
+            previous = vessel.previous_fix  # (fixes `a` could reach may have been skipped)
+            assert previous is not None and previous.lat is not None and previous.lon is not None
+            heads.a = _Head(
+                previous.time, previous.lat, previous.lon, previous.sog, previous.cog, previous.second
+            )
         window = self.p.window_minutes * 60.0
         if self._reachable(heads.a, fix):
             heads.a = fix
             heads.a_fixes_since_b += 1
+            if not heads.a_is_last:
+                heads.a_is_last = True
+                self.unwatch(ctx, mmsi)
             return
+        if heads.a_is_last:
+            heads.a_is_last = False
+            self.watch(ctx, mmsi)
         if self._reachable(heads.b, fix):
             if heads.a_fixes_since_b > 0:
                 heads.alternations.append(fix.time)
