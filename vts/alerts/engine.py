@@ -62,6 +62,8 @@ EXTERNAL_ACK_POLL_S = 10.0
 ERRORS_LOGGED_IN_FULL = 5
 """A failing rule's first errors are logged with their traceback, then one line per thousand."""
 HOUSEKEEPING_S = 600.0
+ALL_RULES = -1
+"""The bit set with every rule's bit."""
 RECENT_EVENTS_KEPT = 2000
 
 Key = tuple[str, int, int | None, str | None]
@@ -174,20 +176,12 @@ class AlertEngine:
                 index, spare = spare, spare + 1
             r.bit = 1 << index
 
-        def bound(hook: str) -> list[tuple[Rule, Callable[..., None]]]:
-            return [(r, getattr(r, hook)) for r in rules if _overrides(r, hook)]
-
-        def with_bits(
-            hooks: list[tuple[Rule, Callable[..., None]]],
-        ) -> list[tuple[int, Rule, Callable[..., None]]]:
-            return [(r.bit, r, fn) for r, fn in hooks]
+        def bound(hook: str) -> list[tuple[int, Rule, Callable[..., None]]]:
+            return [(r.bit, r, getattr(r, hook)) for r in rules if _overrides(r, hook)]
 
         self._on_report = bound("on_report")
         self._on_position = bound("on_position")
         self._on_static = bound("on_static")
-        self._on_report_bits = with_bits(self._on_report)
-        self._on_position_bits = with_bits(self._on_position)
-        self._on_static_bits = with_bits(self._on_static)
         self._interested = [r for r in rules if _overrides(r, "interest")]
         self._always_bits = 0
         for r in rules:
@@ -204,22 +198,11 @@ class AlertEngine:
         return self._rule_by_id.get(rule_id)
 
     def _run(self, rule: Rule, hook: str, *args: Any) -> None:
-        self._dispatch([(rule, getattr(rule, hook))], *args)
+        self._dispatch([(rule.bit, rule, getattr(rule, hook))], ALL_RULES, *args)
 
-    def _dispatch(self, hooks: list[tuple[Rule, Callable[..., None]]], *args: Any) -> None:
-        """Call each hook in order; a rule that raises is logged and counted, the others still run."""
-        for rule, fn in hooks:
-            self._current_rule = rule
-            try:
-                fn(*args)
-            except Exception:
-                self._rule_failed(rule)
-        self._current_rule = None
-
-    def _dispatch_bits(
-        self, hooks: list[tuple[int, Rule, Callable[..., None]]], bits: int, *args: Any
-    ) -> None:
-        """`_dispatch` restricted to the rules whose bit is set."""
+    def _dispatch(self, hooks: list[tuple[int, Rule, Callable[..., None]]], bits: int, *args: Any) -> None:
+        """Call the hooks of the rules whose bit is set, in order; a rule that raises is logged and
+        counted, the others still run."""
         for bit, rule, fn in hooks:
             if bits & bit:
                 self._current_rule = rule
@@ -277,35 +260,35 @@ class AlertEngine:
             self._on_report_masked(vessel, report, zone_events, bits | ctx.watching.get(report.mmsi, 0))
             return
         if self._on_report:
-            self._dispatch(self._on_report, vessel, report, ctx)
+            self._dispatch(self._on_report, ALL_RULES, vessel, report, ctx)
         if vessel is None or vessel.is_shadow:
             return
         if isinstance(report, PositionReport):
             if report.lat is not None and report.lon is not None:
-                self._dispatch(self._on_position, vessel, report, ctx)
+                self._dispatch(self._on_position, ALL_RULES, vessel, report, ctx)
         elif isinstance(report, StaticReport):
-            self._dispatch(self._on_static, vessel, report, ctx)
+            self._dispatch(self._on_static, ALL_RULES, vessel, report, ctx)
         if zone_events:
             for event in zone_events:
-                self._dispatch(self._on_zone, vessel, event, ctx)
+                self._dispatch(self._on_zone, ALL_RULES, vessel, event, ctx)
 
     def _on_report_masked(
         self, vessel: VesselState | None, report: Report, zone_events: list[ZoneEvent], bits: int
     ) -> None:
         ctx = self.ctx
-        if bits and self._on_report_bits:
-            self._dispatch_bits(self._on_report_bits, bits, vessel, report, ctx)
+        if bits and self._on_report:
+            self._dispatch(self._on_report, bits, vessel, report, ctx)
         if vessel is None or vessel.is_shadow:
             return
         if bits:
             if isinstance(report, PositionReport):
                 if report.lat is not None and report.lon is not None:
-                    self._dispatch_bits(self._on_position_bits, bits, vessel, report, ctx)
+                    self._dispatch(self._on_position, bits, vessel, report, ctx)
             elif isinstance(report, StaticReport):
-                self._dispatch_bits(self._on_static_bits, bits, vessel, report, ctx)
+                self._dispatch(self._on_static, bits, vessel, report, ctx)
         if zone_events:
             for event in zone_events:
-                self._dispatch(self._on_zone, vessel, event, ctx)
+                self._dispatch(self._on_zone, ALL_RULES, vessel, event, ctx)
 
     def tick(self, now: float) -> None:
         """Event time has moved to `now`: run the rules whose tick is due, time-outs, housekeeping."""
