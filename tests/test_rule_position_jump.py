@@ -6,8 +6,6 @@ the alerts of batched processing to be those of report-by-report processing."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from tests.rule_helpers import (
@@ -238,24 +236,42 @@ def test_a_rule_made_by_a_reload_has_no_reference_for_known_vessels() -> None:
 
 def test_fix_stream_predecessors_and_complex_mmsis() -> None:
     """The shared per-batch analysis: the first fix of an MMSI has the tracker's last fix as its
-    predecessor; a shadow makes an MMSI complex, and so does a far fix or a fix after a late one."""
+    predecessor (an MMSI the tracker does not know: itself); a far fix, a fix back in time or a
+    fast track make an MMSI complex; a shadow track alone does not (a fix the primary surely
+    accepts goes to the primary)."""
     core = make_core()
-    core.process_many(stationary(SHIP, T0, minutes=1, at=OPEN_WATER, every_s=10))
-    core.process_many(stationary(OTHER, T0, minutes=1, at=OPEN_WATER, every_s=10))
-    third = 725000603
+    third, fourth, fifth = 725000603, 725000604, 725000605
+    core.process_many(
+        merge(
+            stationary(SHIP, T0, minutes=1, at=OPEN_WATER, every_s=10),
+            stationary(OTHER, T0, minutes=1, at=OPEN_WATER, every_s=10),
+            stationary(fifth, T0, minutes=1, at=OPEN_WATER, every_s=10, sog=30.0),
+        )
+    )
+    core.process(position(SHIP, T0 + 65, FAR))  # an outlier: a shadow track
+    assert core.tracker.shadow(SHIP) is not None
     batch = ReportBatch(
         [
             position(SHIP, T0 + 70, offset(OPEN_WATER, east_m=100)),
             position(OTHER, T0 + 70, OPEN_WATER),
             position(OTHER, T0 + 80, FAR),  # far: complex
             position(third, T0 + 70, OPEN_WATER),
-            replace(position(third, T0 + 60, OPEN_WATER)),  # back in time: complex
+            position(fourth, T0 + 70, OPEN_WATER),
+            position(fourth, T0 + 60, OPEN_WATER),  # back in time: complex
+            position(fifth, T0 + 70, OPEN_WATER, sog=5.0),  # its track is at 30 kn: complex
         ]
     )
     s = fix_stream(batch, core.tracker)
     by_row = {int(r): k for k, r in enumerate(s.rows)}
     ship = by_row[0]
     assert s.dt[ship] == 10.0 and 100.0 <= s.dist[ship] <= 100.0 * 1.002  # an upper bound
-    assert not s.complex[s.group[ship]]
-    assert s.complex[s.group[by_row[1]]] and s.complex[s.group[by_row[3]]]
-    assert s.dist[by_row[3]] == 0.0  # the first fix of an MMSI the tracker does not know
+    assert [bool(s.complex[s.group[by_row[i]]]) for i in range(len(batch))] == [
+        False,
+        True,
+        True,
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert s.dist[by_row[3]] == 0.0 and s.dt[by_row[3]] == 0.0  # unknown to the tracker

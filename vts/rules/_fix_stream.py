@@ -84,7 +84,8 @@ _cache: list[object] = [None, None, None]
 
 
 def fix_stream(batch: ReportBatch, tracker: Tracker) -> FixStream:
-    """The fix stream of `batch` against `tracker` as it stands (cached for the last batch)."""
+    """The fix stream of `batch` against `tracker` as it stands. Cached for the last batch: ask
+    for it only before the tracker has seen the batch (from `Rule.interest`)."""
     if _cache[0] is batch and _cache[1] is tracker:
         return _cache[2]  # type: ignore[return-value]
     stream = _build(batch, tracker)
@@ -150,18 +151,20 @@ def _build(batch: ReportBatch, tracker: Tracker) -> FixStream:
     bad |= (step >= NEAR_SAFE_DEG).any(axis=0)  # (before `step` is scaled below)
     if n:
         bad_g |= np.logical_or.reduceat(bad, starts)
+    # Position reports the batch does not count as fixes: without a position, their SOG still
+    # becomes the track's; with one (a subclass), they are fixes to the tracker.
     extra: list[int] = []
-    odd: list[int] = []
+    troubled: list[int] = []
     reports = batch.reports
     for i in np.flatnonzero(~batch.is_position).tolist():
         r = reports[i]
         if isinstance(r, PositionReport):
             if r.lat is not None and r.lon is not None:
                 extra.append(i)
-                odd.append(r.mmsi)
-            elif r.sog is not None and r.sog > DR_MAX_SPEED_KN:
-                odd.append(r.mmsi)  # no position, but its SOG becomes the track's
-    _mark(bad_g, uniq, odd)
+                troubled.append(r.mmsi)
+            elif r.sog is not None and r.sog > limit:
+                troubled.append(r.mmsi)
+    _mark(bad_g, uniq, troubled)
 
     # Haversine distance <= R x sqrt(dlat^2 + (c x dlon)^2) (radians; sin x <= x, the product of
     # the two cosines of latitude <= c^2 with c that of the batch's smallest |latitude|, and

@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 
     from vts.batch import ReportBatch
     from vts.config import Allowlists
-    from vts.tracker import Fix, VesselState
+    from vts.tracker import Fix, Tracker, VesselState
     from vts.zones import ZoneEngine, ZoneEvent
 
 log = logging.getLogger(__name__)
@@ -282,22 +282,7 @@ class CourseAnomalyRule(Rule):
         erratic kind's (see `interest`); keeps the table up to date."""
         erratic = self.p.erratic
         tracker = ctx.tracker
-        # -- rows that are not fixes: static data (exemption) and positionless position reports
-        other = (~pos).nonzero()[0]
-        blind: list[int] = []
-        if len(other):
-            if erratic:
-                mask[other] = True  # only a static report reaches a hook (on_static)
-            reports, status, allowlists = batch.reports, self._status, ctx.allowlists
-            for i in other.tolist():
-                r = reports[i]
-                kind = r.__class__
-                if kind is PositionReport:
-                    blind.append(i)
-                elif erratic and kind is StaticReport and r.mmsi not in status:
-                    v = tracker.get(r.mmsi)
-                    if v is not None:  # the exemption before this static report
-                        status[r.mmsi] = self._exempt(v, allowlists)
+        blind = self._scan_others(batch, ctx, pos, mask)
         rows = pos.nonzero()[0]
         if len(rows) == 0:
             return
@@ -326,14 +311,9 @@ class CourseAnomalyRule(Rule):
         idx, found, rec = table.lookup(uniq)
         fresh = rec[_KNOWN] < 0  # new to the masks, or forgotten since: a new track
         uniq_list: list[int] = uniq.tolist()
-        for g in (rec[_KNOWN] < 1).nonzero()[0].tolist():
-            v = tracker.get(uniq_list[g])
-            if v is None or v.lat is None or v.lon is None or v.position_time is None:
-                rec[_T, g] = -np.inf  # no fix yet: its first fix goes on its track
-                rec[_LAT, g], rec[_LON, g], rec[_SOG, g] = lat[starts[g]], lon[starts[g]], np.nan
-            else:
-                rec[_T, g], rec[_LAT, g], rec[_LON, g] = v.position_time, v.lat, v.lon
-                rec[_SOG, g] = np.nan if v.sog is None else v.sog
+        ask = (rec[_KNOWN] < 1).nonzero()[0]
+        if len(ask):
+            self._ask_tracker(tracker, rec, ask, uniq_list, lat[starts[ask]], lon[starts[ask]])
         # -- each fix against the previous one (NaN after a positionless report: odd)
         prev_t = np.empty(k)
         prev_t[1:] = t[:-1]
@@ -407,6 +387,60 @@ class CourseAnomalyRule(Rule):
         rec[_COUNT] += ends
         rec[_COUNT] -= starts - 1
         table.store(uniq, idx, found, rec)
+
+    def _scan_others(
+        self, batch: ReportBatch, ctx: RuleContext, pos: np.ndarray, mask: np.ndarray
+    ) -> list[int]:
+        """Rows that are not fixes: static reports reach `on_static` (the exemption), and their
+        vessel's exemption before them is noted; returns the positionless position reports that set
+        a fast track speed (only those matter, see SURELY_ON_TRACK_M: the vessel's next fix is odd)."""
+        other = (~pos).nonzero()[0]
+        if len(other) == 0:
+            return []
+        erratic = self.p.erratic
+        if erratic:
+            mask[other] = True  # only a static report reaches a hook (on_static)
+        reports = batch.reports
+        rows = other.tolist()
+        blind = [
+            i
+            for i in rows
+            if reports[i].__class__ is PositionReport and (reports[i].sog or 0.0) > DR_MAX_SPEED_KN
+        ]
+        if erratic:
+            status, allowlists, tracker = self._status, ctx.allowlists, ctx.tracker
+            for m in [reports[i].mmsi for i in rows if reports[i].__class__ is StaticReport]:
+                if m not in status:
+                    v = tracker.get(m)
+                    if v is not None:  # the exemption before this static report
+                        status[m] = self._exempt(v, allowlists)
+        return blind
+
+    @staticmethod
+    def _ask_tracker(
+        tracker: Tracker, rec: np.ndarray, ask: np.ndarray, mmsi: list[int], lat: np.ndarray, lon: np.ndarray
+    ) -> None:
+        """The table's track columns of these vessels, from the tracker (`lat`, `lon`: each one's first
+        fix in the batch, the reference of a vessel with no fix yet, whose first fix goes on its
+        track)."""
+        t_out: list[float] = []
+        lat_out: list[float] = []
+        lon_out: list[float] = []
+        sog_out: list[float] = []
+        nan = math.nan
+        for g, la, lo in zip(ask.tolist(), lat.tolist(), lon.tolist(), strict=True):
+            v = tracker.get(mmsi[g])
+            if v is None or v.lat is None or v.lon is None or v.position_time is None:
+                t_out.append(-math.inf)
+                lat_out.append(la)
+                lon_out.append(lo)
+                sog_out.append(nan)
+            else:
+                t_out.append(v.position_time)
+                lat_out.append(v.lat)
+                lon_out.append(v.lon)
+                sog_out.append(nan if v.sog is None else v.sog)
+        rec[_T, ask], rec[_LAT, ask], rec[_LON, ask], rec[_SOG, ask] = t_out, lat_out, lon_out, sog_out
 
     def _possible_turns(
         self,
@@ -528,7 +562,7 @@ class CourseAnomalyRule(Rule):
         rec[_OLDEST] = np.fmin(oldest, first_t)
         rec[_OLDEST, chosen[ends] & ~odd[ends]] = np.nan
         with np.errstate(invalid="ignore"):
-            near_span = (t.max() - span > np.fmin(oldest, first_t)).nonzero()[0]
+            near_span = (np.fmax.reduce(t) - span > np.fmin(oldest, first_t)).nonzero()[0]
         for g in near_span.tolist():  # fix by fix, as the trail would drop them
             o = oldest[g]
             caught = False
@@ -648,11 +682,14 @@ class CourseAnomalyRule(Rule):
         fix); the watch set when they were forgotten ends, unless state came back."""
         table = self._table
         assert table is not None
-        gone = np.unique(np.array(self._gone, dtype=np.int64))
+        gone = np.array(self._gone, dtype=np.int64)
+        gone.sort()
         self._gone.clear()
         table.reset(gone)
+        watching = ctx.watching
         for m in gone.tolist():
-            self._settle(ctx, m)
+            if m in watching:
+                self._settle(ctx, m)
 
     @staticmethod
     def _jump_limits(ctx: RuleContext) -> tuple[float, float]:
@@ -1096,7 +1133,8 @@ _SPREAD = 10_000.0
 
 
 class _Table:
-    """Per-MMSI columns of floats (MMSIs sorted), kept on the batch columns between batches.
+    """Per-MMSI columns of floats, kept on the batch columns between batches: `cols` grows by whole
+    columns (a new vessel's goes at the end), `keys` (sorted MMSIs) and `slots` find them.
 
     Rows of `cols`: ``_T``, ``_LAT``, ``_LON`` the vessel's latest fix applied to its track (NaN:
     none); ``_SOG`` the track's speed (NaN: none); ``_KNOWN`` 1 when those are the tracker's, 0 when
@@ -1106,38 +1144,63 @@ class _Table:
     none); ``_REF`` a reference course (NaN: none yet); ``_HOT`` up to this time every fix under way
     is judged; ``_Q0`` ... ``_HI1`` two course buckets (`CourseAnomalyRule._possible_turns`)."""
 
+    MAX_FRESH = 4096
+    """Forgotten vessels' columns are dropped once this many (and a quarter of all) gather."""
+
     def __init__(self) -> None:
-        self.mmsi = np.zeros(0, dtype=np.int64)
-        self.cols = np.zeros((_FIELDS, 0))
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.slots = np.zeros(0, dtype=np.intp)
+        self.cols = np.zeros((_FIELDS, 64))
+        self.used = 0
 
     def lookup(self, uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(insertion index, found, columns: a copy, defaults where not found) for sorted MMSIs."""
-        idx = np.searchsorted(self.mmsi, uniq)
-        if len(self.mmsi) == 0:
-            return idx, np.zeros(len(uniq), dtype=bool), np.repeat(_DEFAULT, len(uniq), axis=1)
-        at = np.minimum(idx, len(self.mmsi) - 1)
-        found = self.mmsi[at] == uniq
-        rec = self.cols[:, at]
+        """(where each sorted MMSI is or goes in `keys`, found, its columns: a copy, defaults where
+        not found)."""
+        at = np.searchsorted(self.keys, uniq)
+        if len(self.keys) == 0:
+            return at, np.zeros(len(uniq), dtype=bool), np.repeat(_DEFAULT, len(uniq), axis=1)
+        np.minimum(at, len(self.keys) - 1, out=at)
+        found = self.keys[at] == uniq
+        rec = self.cols[:, self.slots[at]]
         if not found.all():
             rec[:, ~found] = _DEFAULT
-        return idx, found, rec
+        return at, found, rec
 
-    def store(self, uniq: np.ndarray, idx: np.ndarray, found: np.ndarray, rec: np.ndarray) -> None:
+    def store(self, uniq: np.ndarray, at: np.ndarray, found: np.ndarray, rec: np.ndarray) -> None:
         if found.all():
-            self.cols[:, idx] = rec
+            self.cols[:, self.slots[at]] = rec
             return
-        self.cols[:, idx[found]] = rec[:, found]
+        self.cols[:, self.slots[at[found]]] = rec[:, found]
         new = ~found
-        self.mmsi = np.insert(self.mmsi, idx[new], uniq[new])
-        self.cols = np.insert(self.cols, idx[new], rec[:, new], axis=1)
+        keys = uniq[new]
+        n = len(keys)
+        if self.used + n > self.cols.shape[1]:
+            grown = np.empty((_FIELDS, max(2 * self.cols.shape[1], self.used + n)))
+            grown[:, : self.used] = self.cols[:, : self.used]
+            self.cols = grown
+        slots = np.arange(self.used, self.used + n)
+        self.cols[:, slots] = rec[:, new]
+        self.used += n
+        where = np.searchsorted(self.keys, keys)
+        self.keys = np.insert(self.keys, where, keys)
+        self.slots = np.insert(self.slots, where, slots)
 
     def reset(self, mmsis: np.ndarray) -> None:
-        """These vessels start afresh (the tracker forgot them)."""
-        idx, found, _ = self.lookup(mmsis)
-        self.cols[:, idx[found]] = _DEFAULT
-        if len(self.mmsi) > 4096 and (self.cols[_KNOWN] < 0).sum() > len(self.mmsi) // 4:
-            keep = self.cols[_KNOWN] >= 0  # a missing row means the same: a new vessel
-            self.mmsi, self.cols = self.mmsi[keep], self.cols[:, keep]
+        """These vessels (sorted MMSIs) start afresh: the tracker forgot them."""
+        if len(self.keys) == 0:
+            return
+        at = np.minimum(np.searchsorted(self.keys, mmsis), len(self.keys) - 1)
+        slots = self.slots[at[self.keys[at] == mmsis]]
+        self.cols[:, slots] = _DEFAULT
+        if len(self.keys) > self.MAX_FRESH:
+            fresh = self.cols[_KNOWN, self.slots] < 0
+            if fresh.sum() > len(self.keys) // 4:  # drop them: a missing column means the same
+                keep = ~fresh
+                self.keys = self.keys[keep]
+                old = self.slots[keep]
+                self.cols = np.ascontiguousarray(self.cols[:, old])
+                self.used = len(old)
+                self.slots = np.arange(self.used)
 
 
 def _jumped(vessel: VesselState, report: PositionReport) -> bool:

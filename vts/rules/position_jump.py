@@ -119,8 +119,8 @@ class PositionJumpRule(Rule):
     # where nothing can happen, which `interest` finds for a whole batch at once.
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """The fixes where this rule could do anything: on land (the land test), every fix of an
-        MMSI whose fixes might not all land on its primary track in stream order (a shadow, a late
-        or far fix, a fix at (0, 0) or after one: see `vts.rules._fix_stream`), and every fix that
+        MMSI whose fixes might not all land on its primary track in stream order (a late, far or
+        fast fix, a fix at (0, 0) or after one: see `vts.rules._fix_stream`), and every fix that
         could be a jump from the one before it on the stream: a superset of the jump test (an upper
         bound of the distance; the elapsed time the test uses can only grow, by the fix-seconds
         logic and the slack, and the same-ship-seen-late test only holds a jump back). Vessels with
