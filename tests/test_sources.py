@@ -275,8 +275,10 @@ async def test_tcp_refused_backs_off_and_logs_once(caplog: pytest.LogCaptureFixt
 
 async def test_tcp_failure_of_one_source_does_not_stop_another() -> None:
     stream = b"\n".join(LINES) + b"\n"
+    writers: list[asyncio.StreamWriter] = []
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
         writer.write(stream)
         await writer.drain()
         await reader.read()
@@ -295,6 +297,8 @@ async def test_tcp_failure_of_one_source_does_not_stop_another() -> None:
         assert bad.status.failures >= 1 and bad.status.state in ("connecting", "retrying")
     finally:
         await runner.stop()
+        for writer in writers:  # the handler waits on the connection; wait_closed would wait on it
+            writer.close()
         server.close()
         await server.wait_closed()
     assert good.status.state == "stopped" and bad.status.state == "stopped"
