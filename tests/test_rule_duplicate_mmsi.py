@@ -151,6 +151,7 @@ def _same_split(parts: list[list[Report]], config: Config | None = None) -> list
     expected = [a for part in parts for r in part for a in one_by_one.process(r)]
     batched = make_core(config)
     got = [a for part in parts for a in batched.process_many(part)]
+    assert not batched.engine.stats.rule_errors
     assert [a.to_dict() for a in got] == [a.to_dict() for a in expected]
     return expected
 

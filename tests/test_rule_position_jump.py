@@ -6,6 +6,8 @@ the alerts of batched processing to be those of report-by-report processing."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 from tests.rule_helpers import (
@@ -26,7 +28,7 @@ from vts.alerts.model import Alert
 from vts.batch import ReportBatch
 from vts.config import Config
 from vts.core import Core
-from vts.reports import Report, StaticReport
+from vts.reports import PositionReport, Report, StaticReport
 from vts.rules._fix_stream import fix_stream
 
 SHIP = 725000601
@@ -52,6 +54,7 @@ def same_in_chunks(
         if until is not None:
             out.extend(core.advance(until))
         out.extend(core.finish())
+        assert not core.engine.stats.rule_errors  # (a failing `interest` would mean: every row)
         return [a.to_dict() for a in out]
 
     reference = feed(None)
@@ -275,3 +278,24 @@ def test_fix_stream_predecessors_and_complex_mmsis() -> None:
         True,
     ]
     assert s.dist[by_row[3]] == 0.0 and s.dt[by_row[3]] == 0.0  # unknown to the tracker
+
+
+def test_position_report_subclasses_are_fixes_to_the_tracker_and_to_the_mask() -> None:
+    """The batch counts only plain PositionReports as fixes; the tracker takes any instance. A
+    subclass's fixes are then always handed to the rules (the jump below is one of them)."""
+
+    class Relayed(PositionReport):
+        """A position report of some other origin (only in this test)."""
+
+    config = make_config()
+    for rid in list(config.rules):
+        if rid not in ("position_jump", "duplicate_mmsi"):
+            config = set_rule(config, rid, enabled=False)
+    track = stationary(SHIP, T0, minutes=3, at=OPEN_WATER, every_s=10)
+    jump = position(SHIP, T0 + 190, offset(OPEN_WATER, east_m=1500))
+    relayed = Relayed(**{f.name: getattr(jump, f.name) for f in fields(jump)})
+    after = stationary(SHIP, T0 + 200, minutes=2, at=offset(OPEN_WATER, east_m=1500), every_s=10)
+    reports: list[Report] = [*track, relayed, *after]
+    alerts = jumps(run(make_core(config), reports, until=T0 + 900))
+    assert len(alerts) == 1 and alerts[0].details["elapsed_s"] == 10.0
+    same_in_chunks(reports, until=T0 + 900, config=config)

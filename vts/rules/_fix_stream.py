@@ -37,7 +37,8 @@ from vts.tracker import _NEAR_DEG, DR_MAX_SPEED_KN
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
-    from vts.tracker import Tracker
+    from vts.reports import Report
+    from vts.tracker import Tracker, VesselState
 
 NEAR_SAFE_DEG = _NEAR_DEG * (1.0 - 1e-9)
 """The tracker's always-consistent box, a hair smaller (a fix inside it surely passes)."""
@@ -77,7 +78,7 @@ class FixStream:
     """Per MMSI: dead-reckoning conflicts of its primary track at batch start."""
     extra_rows: np.ndarray
     """Rows the batch does not count as fixes but the tracker does (PositionReport subclasses with
-    a position): never seen in practice, always handed to the rules."""
+    a position; there are none so far): always handed to the rules."""
 
 
 _cache: list[object] = [None, None, None]
@@ -152,17 +153,24 @@ def _build(batch: ReportBatch, tracker: Tracker) -> FixStream:
     if n:
         bad_g |= np.logical_or.reduceat(bad, starts)
     # Position reports the batch does not count as fixes: without a position, their SOG still
-    # becomes the track's; with one (a subclass), they are fixes to the tracker.
+    # becomes the track's (only for the MMSIs with fixes here does that matter); with one (a
+    # subclass: none exists so far), they are fixes to the tracker.
     extra: list[int] = []
     troubled: list[int] = []
     reports = batch.reports
-    for i in np.flatnonzero(~batch.is_position).tolist():
-        r = reports[i]
-        if isinstance(r, PositionReport):
-            if r.lat is not None and r.lon is not None:
-                extra.append(i)
+    other = np.flatnonzero(~batch.is_position)
+    if g and len(other):
+        mine = batch.mmsi[other]
+        at = np.minimum(np.searchsorted(uniq, mine), g - 1)
+        for i in other[uniq[at] == mine].tolist():
+            r = reports[i]
+            if isinstance(r, PositionReport) and r.sog is not None and r.sog > limit:
                 troubled.append(r.mmsi)
-            elif r.sog is not None and r.sog > limit:
+    if PositionReport.__subclasses__():
+        for i in other.tolist():
+            r = reports[i]
+            if isinstance(r, PositionReport) and r.lat is not None and r.lon is not None:
+                extra.append(i)
                 troubled.append(r.mmsi)
     _mark(bad_g, uniq, troubled)
 
@@ -195,3 +203,21 @@ def _mark(flags: np.ndarray, uniq: np.ndarray, mmsis: list[int]) -> None:
     wanted = np.asarray(mmsis, dtype=uniq.dtype)
     at = np.minimum(np.searchsorted(uniq, wanted), len(uniq) - 1)
     flags[at[uniq[at] == wanted]] = True
+
+
+def last_fixes(
+    tracker: Tracker, vessel: VesselState | None = None, report: Report | None = None
+) -> dict[int, PositionReport]:
+    """The latest fix on each primary track, as it stood before `report` (already merged into
+    `vessel`, when given) was: the fixes a rule made now has never seen (after a reload, the
+    tracker knows vessels the new rule does not)."""
+    out: dict[int, PositionReport] = {}
+    for v in tracker:
+        if v.last_fix is not None:
+            out[v.mmsi] = v.last_fix
+    if vessel is not None and not vessel.is_shadow and report is not None and report is vessel.last_fix:
+        if vessel.previous_fix is None:
+            out.pop(vessel.mmsi, None)
+        else:
+            out[vessel.mmsi] = vessel.previous_fix
+    return out

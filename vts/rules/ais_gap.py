@@ -240,25 +240,32 @@ class AisGapRule(Rule):
         if late.any():
             suspects.update(batch.mmsi[rows[late]].tolist())
         if suspects:
-            last = dict(zip(mmsi, rows.tolist(), strict=True))  # the last row of each vessel
+            last: dict[int, int] = {}  # the last row of each suspect
+            wanted = set(suspects)
+            for k in range(len(mmsi) - 1, -1, -1):
+                if mmsi[k] in wanted:
+                    last[mmsi[k]] = rows.item(k)
+                    wanted.discard(mmsi[k])
+                    if not wanted:
+                        break
             reports = batch.reports
-            changed = False
-            for m in suspects:
-                row = last[m]
-                if not batch.is_position[row]:
+            moved: dict[int, int] = {}  # suspects not heard on their last row: their last heard row
+            for m, row in last.items():
+                if not batch.is_position.item(row):
                     continue  # a report without a fix reaches the vessel itself
                 v = tracker.get(m)
                 if v is not None and v.last_fix is reports[row]:
                     continue  # its last fix reached the vessel itself
-                found = self._last_heard(v, pend, rows[batch.mmsi[rows] == m])
-                changed = True
-                if found < 0:  # not heard: touched by a shadow track's reports only
-                    del last[m]
-                    self._waiting.pop(m, None)
-                else:
-                    last[m] = found
-            if changed:
-                heard = sorted(last, key=last.__getitem__)
+                moved[m] = self._last_heard(v, pend, rows[batch.mmsi[rows] == m])
+            if moved:
+                order = dict(zip(mmsi, rows.tolist(), strict=True))  # the last row of each vessel
+                for m, row in moved.items():
+                    if row < 0:  # not heard: touched by a shadow track's reports only
+                        del order[m]
+                        self._waiting.pop(m, None)
+                    else:
+                        order[m] = row
+                heard = sorted(order, key=order.__getitem__)
         self._hear(heard)
 
     @staticmethod

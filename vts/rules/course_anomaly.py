@@ -458,71 +458,71 @@ class CourseAnomalyRule(Rule):
 
         Per vessel the table keeps the span [lo, hi] of its courses under way, in degrees from a
         reference course (not wrapped: |r1 - r2| is never less than the angle between the courses),
-        in two buckets of `TURN_WINDOW_S` (the older merged into the newer when a third starts: a
-        wider, longer-lived span, a superset). A fix under way whose course is less than the turn
-        angle from both ends of the span made of the buckets alive at the vessel's first fix of the
-        batch and of all its fixes under way in the batch is less than the turn angle from every
-        course in the erratic history, which only holds courses of the last three minutes' fixes: no
-        turn, whatever the history holds. Odd fixes are judged anyway; as the history keeps a late
-        fix until the fixes before it leave, every fix under way is judged up to three minutes past
-        the vessel's newest fix after one (`_HOT`)."""
+        in two buckets labelled with a slot of `TURN_WINDOW_S` (the older merged into the newer when
+        a later slot starts, and a batch labelled with the slot of its newest fix: wider, longer-lived
+        spans, a superset). A fix under way whose course is less than the turn angle from both ends
+        of the span made of the buckets alive at the vessel's first fix of the batch and of all its
+        fixes under way in the batch is less than the turn angle from every course in the erratic
+        history, which only holds courses of the last three minutes' fixes: no turn, whatever the
+        history holds. Odd fixes are judged anyway; as the history keeps a late fix until the fixes
+        before it leave, every fix under way is judged up to three minutes past the vessel's newest
+        fix after one (`_HOT`)."""
         p = self.p
         n_groups = len(starts)
         under_way = sog >= p.erratic_min_sog_kn
         under_way &= cog == cog
         if not under_way.any():
-            return np.zeros(len(t), dtype=bool)
-        if cog.min() < 0.0 or cog.max() >= 360.0:
-            cog = cog % 360.0  # as angle_diff_deg sees it
+            return under_way
+        if not (cog.min() >= 0.0 and cog.max() < 360.0):
+            cog = np.where(under_way, cog % 360.0, 0.0)  # as angle_diff_deg sees it
         ref = rec[_REF]
         unset = np.isnan(ref)
-        if unset.any():
+        if unset.any():  # a vessel's first course under way is its reference
             first_uw = _first_in_group(under_way, group, n_groups)
             unset &= first_uw >= 0
             ref[unset] = cog[first_uw[unset]]
         r = cog - ref[group]
-        r[r >= 180.0] -= 360.0
-        r[r < -180.0] += 360.0
-        r_lo = np.where(under_way, r, np.inf)
-        r_hi = np.where(under_way, r, -np.inf)
-        b_lo = np.minimum.reduceat(r_lo, starts)  # this batch's span
-        b_hi = np.maximum.reduceat(r_hi, starts)
+        if not np.abs(r).max() < 180.0:  # NaN (not under way) also takes this way
+            r[r >= 180.0] -= 360.0
+            r[r < -180.0] += 360.0
+        r[~under_way] = np.nan
+        # this batch's span per vessel (fmin/fmax skip the NaN of fixes not under way)
+        if int((ends - starts).max()) <= 1:
+            b_lo = np.fmin(r[starts], r[ends])
+            b_hi = np.fmax(r[starts], r[ends])
+        else:
+            b_lo = np.fmin.reduceat(r, starts)
+            b_hi = np.fmax.reduceat(r, starts)
         # with the buckets alive at each vessel's first fix of the batch
         q_min = np.floor((t[starts] - TURN_WINDOW_S) * (1.0 / TURN_WINDOW_S))
-        lo = np.fmin(b_lo, np.fmin(rec[_LO0] + _dead(rec[_Q0] < q_min), rec[_LO1] + _dead(rec[_Q1] < q_min)))
-        hi = np.fmax(b_hi, np.fmax(rec[_HI0] - _dead(rec[_Q0] < q_min), rec[_HI1] - _dead(rec[_Q1] < q_min)))
-        turning = hi - lo >= p.erratic_turn_deg - SLACK  # some fix may be that far from a course
-        hot = rec[_HOT]
+        dead0, dead1 = rec[_Q0] < q_min, rec[_Q1] < q_min
+        lo = np.fmin(b_lo, np.fmin(np.where(dead0, np.nan, rec[_LO0]), np.where(dead1, np.nan, rec[_LO1])))
+        hi = np.fmax(b_hi, np.fmax(np.where(dead0, np.nan, rec[_HI0]), np.where(dead1, np.nan, rec[_HI1])))
         turn = odd & under_way
-        if turning.any() or (hot >= t[starts]).any():
+        wide = hi - lo >= p.erratic_turn_deg - SLACK  # some fix of the vessel may be that far off a course
+        hot = rec[_HOT]
+        if wide.any() or (hot >= t[starts]).any():
             far = r - lo[group]
-            np.maximum(far, hi[group] - r, out=far)
-            turn |= (far >= p.erratic_turn_deg - SLACK) & under_way
+            np.fmax(far, hi[group] - r, out=far)
+            turn |= far >= p.erratic_turn_deg - SLACK  # NaN (not under way) compares False
             turn |= (t <= hot[group]) & under_way
-        # this batch's bucket; every span then in degrees from the vessel's last course under way
+        # the table: this batch's span in a bucket of its newest fix's slot (at the latest), and every
+        # span in degrees from the middle of this batch's span
         has = b_lo <= b_hi
-        last_uw = _last_in_group(under_way, group, n_groups)
-        new_ref = ref.copy()
-        new_ref[has] = cog[last_uw[has]]
-        move = ref - new_ref
-        move[move >= 180.0] -= 360.0
-        move[move < -180.0] += 360.0
-        move[~has] = 0.0
-        uw_t = np.where(under_way, t, -np.inf)
-        b_q = np.floor(np.maximum.reduceat(uw_t, starts) * (1.0 / TURN_WINDOW_S))
-        roll = has & (rec[_Q1] < b_q)  # a new bucket: the two old ones merge under the newer label
+        move = np.where(has, (b_lo + b_hi) * -0.5, 0.0)
+        q = math.floor(float(np.fmax.reduce(t)) / TURN_WINDOW_S)
+        roll = has & (rec[_Q1] < q)  # a later slot: the two old buckets merge under the newer label
         if roll.any():
             rec[_LO0, roll] = np.fmin(rec[_LO0, roll], rec[_LO1, roll])
             rec[_HI0, roll] = np.fmax(rec[_HI0, roll], rec[_HI1, roll])
             rec[_Q0, roll] = np.fmax(rec[_Q0, roll], rec[_Q1, roll])
-            rec[_LO1, roll], rec[_HI1, roll], rec[_Q1, roll] = np.inf, -np.inf, b_q[roll]
+            rec[_LO1, roll], rec[_HI1, roll], rec[_Q1, roll] = np.inf, -np.inf, q
         rec[_LO1] = np.fmin(rec[_LO1], b_lo)
         rec[_HI1] = np.fmax(rec[_HI1], b_hi)
-        rec[_LO0] += move
-        rec[_HI0] += move
-        rec[_LO1] += move
-        rec[_HI1] += move
-        rec[_REF] = new_ref
+        rec[_LO0 : _HI1 + 1] += move
+        ref -= move
+        ref %= 360.0
+        rec[_REF] = ref
         late = turn & odd
         if late.any():
             marked = np.zeros(n_groups, dtype=bool)
@@ -551,9 +551,8 @@ class CourseAnomalyRule(Rule):
         count = self._refresh_count(ctx)
         c0 = rec[_COUNT]
         c1 = c0 + (ends - starts + 1)
-        cross = (c1 // count > c0 // count).nonzero()[0]
-        if len(cross):  # the fix that makes a multiple of `count`
-            chosen[starts[cross] + (count - 1 - c0[cross] % count).astype(np.intp)] = True
+        for g in (c1 // count > c0 // count).nonzero()[0].tolist():  # every fix making a multiple
+            chosen[int(starts[g]) + int(count - 1 - c0[g] % count) : int(ends[g]) + 1 : count] = True
         span = ctx.tracker.settings.trail_s * (1.0 - SLACK) - 1.0
         oldest = rec[_OLDEST].copy()
         first_t = t[starts]
@@ -659,7 +658,7 @@ class CourseAnomalyRule(Rule):
         if self.p.erratic:
             for v in ctx.tracker.vessels():
                 self._seen[v.mmsi] = (v.trail, v.trail[-1] if v.trail else None)
-        active = np.unique(np.array([k[0] for k in ctx.alerts.active_keys("duplicate_mmsi")], dtype=np.int64))
+        active = np.array(sorted({k[0] for k in ctx.alerts.active_keys("duplicate_mmsi")}), dtype=np.int64)
         if len(active):
             idx, found, rec = self._table.lookup(active)
             rec[_DUPW] = np.inf
@@ -678,14 +677,16 @@ class CourseAnomalyRule(Rule):
         self._status.clear()
 
     def _renew(self, ctx: RuleContext) -> None:
-        """The vessels forgotten since the last batch start afresh (a new track, judged from its first
-        fix); the watch set when they were forgotten ends, unless state came back."""
+        """The vessels forgotten since the last batch: a new track. Those the rule has judged since
+        (their first fix came after the forgetting, in the same batch) have their track asked for;
+        the others start afresh (their first fix is judged, or their trail learnt). The watch set
+        when they were forgotten ends, unless state came back."""
         table = self._table
         assert table is not None
-        gone = np.array(self._gone, dtype=np.int64)
-        gone.sort()
+        gone = np.array(sorted(set(self._gone)), dtype=np.int64)
         self._gone.clear()
-        table.reset(gone)
+        seen = self._seen
+        table.renew(gone, np.array([0.0 if m in seen else -1.0 for m in gone.tolist()]))
         watching = ctx.watching
         for m in gone.tolist():
             if m in watching:
@@ -1119,11 +1120,15 @@ def _last_in_group(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.nd
 
 
 _T, _LAT, _LON, _SOG, _KNOWN, _TROUBLE, _DUPW, _COUNT, _OLDEST, _REF, _HOT = range(11)
-_Q0, _LO0, _HI0, _Q1, _LO1, _HI1 = range(11, 17)
+_Q0, _Q1, _LO0, _HI0, _LO1, _HI1 = range(11, 17)
 _FIELDS = 17
 _DEFAULT = np.array(
-    [np.nan, np.nan, np.nan, np.nan, -1.0, -np.inf, -np.inf, 0.0, np.nan, np.nan, -np.inf]
-    + [-np.inf, np.inf, -np.inf] * 2
+    [
+        *(np.nan, np.nan, np.nan, np.nan),  # _T, _LAT, _LON, _SOG
+        *(-1.0, -np.inf, -np.inf, 0.0, np.nan),  # _KNOWN, _TROUBLE, _DUPW, _COUNT, _OLDEST
+        *(np.nan, -np.inf),  # _REF, _HOT
+        *(-np.inf, -np.inf, np.inf, -np.inf, np.inf, -np.inf),  # _Q0, _Q1, _LO0, _HI0, _LO1, _HI1
+    ]
 )[:, None]
 _M_PER_DEG = 111_320.0
 _SURE = 0.97
@@ -1185,13 +1190,14 @@ class _Table:
         self.keys = np.insert(self.keys, where, keys)
         self.slots = np.insert(self.slots, where, slots)
 
-    def reset(self, mmsis: np.ndarray) -> None:
-        """These vessels (sorted MMSIs) start afresh: the tracker forgot them."""
+    def renew(self, mmsis: np.ndarray, known: np.ndarray) -> None:
+        """These vessels (sorted MMSIs) were forgotten by the tracker: their track must be asked for
+        (`known`: 0), or they start afresh (-1). The rest of their columns stays: a superset."""
         if len(self.keys) == 0:
             return
         at = np.minimum(np.searchsorted(self.keys, mmsis), len(self.keys) - 1)
-        slots = self.slots[at[self.keys[at] == mmsis]]
-        self.cols[:, slots] = _DEFAULT
+        hit = self.keys[at] == mmsis
+        self.cols[_KNOWN, self.slots[at[hit]]] = known[hit]
         if len(self.keys) > self.MAX_FRESH:
             fresh = self.cols[_KNOWN, self.slots] < 0
             if fresh.sum() > len(self.keys) // 4:  # drop them: a missing column means the same

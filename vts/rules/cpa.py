@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -172,6 +174,7 @@ NO_FIX, STATIC, SAFETY = 1, 2, 3
 """`BatchRows.kind` of a position report without a valid position, a static report, a safety
 report (0: a position fix, or any other report)."""
 _KIND_OF: dict[type, int] = {PositionReport: NO_FIX, StaticReport: STATIC, SafetyReport: SAFETY}
+_TIME_OF = attrgetter("time")
 
 
 def _kind_of(cls: type) -> int:
@@ -222,15 +225,14 @@ def batch_rows(batch: ReportBatch, now: float) -> BatchRows:
             return rows
     times = batch.time.copy()
     kind = np.zeros(len(batch), dtype=np.int8)
-    reports = batch.reports
-    at = np.flatnonzero(~batch.is_position).tolist()
-    if at:
-        others = [reports[i] for i in at]
-        times[at] = [r.time for r in others]
-        kind_of = _KIND_OF.get
-        kinds = [kind_of(r.__class__, -1) for r in others]
-        if -1 in kinds:  # a report class not met yet
-            kinds = [_kind_of(r.__class__) for r in others]
+    at = np.flatnonzero(~batch.is_position)
+    if len(at):
+        others = list(map(batch.reports.__getitem__, at.tolist()))
+        times[at] = np.fromiter(map(_TIME_OF, others), float, len(others))
+        classes = list(map(type, others))
+        kinds = np.fromiter(map(_KIND_OF.get, classes, repeat(-1)), np.int8, len(others))
+        if (kinds < 0).any():  # a report class not met yet
+            kinds = np.fromiter(map(_kind_of, classes), np.int8, len(others))
         kind[at] = kinds
     no_fix = kind == NO_FIX
     if not len(times):
@@ -262,7 +264,7 @@ class _Pending:
     """A later batch has begun: every row has been processed."""
 
 
-# the columns of the mover table built for a tick (`CpaRule._columns`)
+# rows of the mover table (`CpaRule._table`)
 _LON, _LAT, _SOG, _COG, _TIME, _ASSIST = range(6)
 _SMALL = 64
 """Up to this many pairs in range, their CPA is worked out in Python (one numpy call instead of a
@@ -276,19 +278,20 @@ class CpaRule(Rule):
 
     The tick needs every mover (`_is_mover`) with its kinematics. Rather than go over every
     tracked vessel on each tick (a Python loop over thousands of vessels), the rule keeps a table
-    of the movers (MMSI -> lon, lat, sog, cog, position time, assist flag), and on each tick reads
-    from the tracker only the vessels that sent a report since the previous tick and may have
-    changed: those in the table, and those whose report could make them movers (a position report
-    over `min_sog_kn`, a position report without a fix, a report older than the clock). A vessel's
-    kinematics change only with its own reports, so one that sent nothing stays a mover until its
-    fix is too old, and a non-mover stays one. The reports are read off the batches (`interest`
-    keeps no row: there is no per-report work); reports processed one by one reach `on_report`.
+    of the movers, as numpy columns sorted by MMSI, and on each tick reads from the tracker only the
+    vessels that sent a report since the previous tick and may have changed: those in the table,
+    and those whose report could make them movers (a position report over `min_sog_kn`, a position
+    report without a fix, a report older than the clock). A vessel's kinematics change only with
+    its own reports, so one that sent nothing stays a mover until its fix is too old (checked in
+    numpy), and a non-mover stays one. The reports are read off the batches (`interest` keeps no
+    row: there is no per-report work); reports processed one by one reach `on_report` instead.
 
     A tick costs about as many microseconds as it makes numpy calls, whatever their size: the table
-    is a Python dict, made into numpy columns (in MMSI order, as the numbers depend on it) once per
-    tick; the sweep (`sweep_x`) and the CPA arithmetic are those of `candidate_pairs` and
-    `compute_cpa`, number for number, in fewer calls, and the few pairs in range (in a port, a few
-    dozen) are worked out in Python with the same floating-point operations.
+    also holds each mover's velocity (computed when its row is read) and its assist flag, the rows a
+    tick reads come from Python lists kept per batch, the sweep (`sweep_x`) and the CPA arithmetic
+    are those of `candidate_pairs` and `compute_cpa`, number for number, in fewer calls, and when
+    only a few pairs are in range (in a port, a few dozen) their CPA is worked out in Python with the
+    same floating-point operations.
     """
 
     id = "cpa"
@@ -306,12 +309,19 @@ class CpaRule(Rule):
         self._pending: list[_Pending] = []
         self._touched: set[int] = set()
         """Vessels with a report outside any batch, or forgotten, since the last tick."""
-        self._rows: dict[int, tuple[float, float, float, float, float, float]] = {}
-        """Per mover: lon, lat, sog, cog, position_time as the tracker had them when last read, and
-        1.0 for an assist craft."""
-        self._movers: dict[int, VesselState] = {}
-        self._order: list[int] = []
-        """The movers' MMSIs, sorted (when `_rows` has other keys, sorted again)."""
+        self._table = np.empty((6, 0))
+        """Per slot (columns): lon, lat, sog, cog, position_time of a mover as the tracker had them
+        when last read, and 1.0 for an assist craft. A mover keeps its slot while it is one."""
+        self._alive = np.empty(0, dtype=bool)
+        """The slots that hold a mover."""
+        self._slot_mmsi = np.empty(0, dtype=np.int64)
+        self._slot_of: dict[int, int] = {}
+        """Mover -> its slot."""
+        self._vessel_at: list[VesselState | None] = []
+        self._free: list[int] = []
+        self._order: np.ndarray | None = None
+        """The movers' slots in MMSI order (None: to be sorted again)."""
+        self._order_mmsi = np.empty(0, dtype=np.int64)
         self._assist_of: object = None
         """The allow-lists the assist flags were computed with (a reload brings new ones)."""
         self._assist_mmsi: frozenset[int] = frozenset()
@@ -337,7 +347,7 @@ class CpaRule(Rule):
         """MMSIs of the vessels whose mover status may have changed since the last tick."""
         read = self._touched
         self._touched = set()
-        table = self._rows.keys()
+        in_table = self._slot_of.keys()
         for pend in self._pending:
             start = pend.start
             # the rows processed when the clock reached `now` (`BatchRows.processed`)
@@ -345,7 +355,8 @@ class CpaRule(Rule):
             if end > start:
                 at = pend.maybe_at
                 read.update(pend.maybe_mmsi[bisect_left(at, start) : bisect_left(at, end)])
-                read.update(table & pend.mmsi[start:end])
+                if in_table:
+                    read.update(in_table & pend.mmsi[start:end])
                 pend.start = end
         if self._pending and self._pending[0].start >= len(self._pending[0].mmsi):
             self._pending = [pend for pend in self._pending if pend.start < len(pend.mmsi)]
@@ -359,20 +370,24 @@ class CpaRule(Rule):
         if not self._synced:  # first tick of this rule: every tracked vessel
             self._synced = True
             read.update(v.mmsi for v in ctx.tracker.vessels())
-        table = self._rows
-        movers = self._movers
+        slot_of = self._slot_of
         if ctx.allowlists is not self._assist_of:  # new allow-lists: every flag again
             self._assist_of = ctx.allowlists
             self._assist_mmsi = frozenset(
                 m for role in ("tug", "pilot") for m in getattr(ctx.allowlists, role, ())
             )
-            read.update(table)
+            read.update(slot_of)
         get = ctx.tracker.get
         max_age = p.max_fix_age_s
         min_sog = p.min_sog_kn
         assist_mmsi = self._assist_mmsi
         by_category = p.skip_assist_categories
-        size = len(table)
+        vessel_at = self._vessel_at
+        free = self._free
+        slots: list[int] = []
+        rows: list[float] = []
+        new: list[int] = []
+        freed: list[int] = []
         for mmsi in read:
             v = get(mmsi)
             t = None if v is None or v.is_shadow else v.position_time
@@ -387,26 +402,62 @@ class CpaRule(Rule):
                 or v.sog <= min_sog
                 or (v.nav_status in AT_ANCHOR_OR_MOORED and v.sog < UNDERWAY_DESPITE_STATUS_KN)
             ):
-                if table.pop(mmsi, None) is not None:
-                    del movers[mmsi]
-                    size = -1
+                slot = slot_of.pop(mmsi, None)
+                if slot is not None:
+                    freed.append(slot)
                 continue
-            if mmsi not in table:
-                size = -1
+            slot = slot_of.get(mmsi)
+            if slot is None:
+                if not free:
+                    self._grow()
+                slot = slot_of[mmsi] = free.pop()
+                new.append(slot)
+            vessel_at[slot] = v
+            slots.append(slot)
             assist = mmsi in assist_mmsi or (by_category and v.category in ASSIST_CATEGORIES)
-            table[mmsi] = (v.lon, v.lat, v.sog, v.cog, t, 1.0 if assist else 0.0)
-            movers[mmsi] = v
-        # fixes grown too old (the same test as the tracker's would give, in the same float arithmetic)
-        stale = [m for m, row in table.items() if now - row[_TIME] > max_age]
-        for mmsi in stale:
-            del table[mmsi], movers[mmsi]
-        if stale or size != len(table):
-            self._order = sorted(table)
+            rows += (v.lon, v.lat, v.sog, v.cog, t, 1.0 if assist else 0.0)
+        table = self._table
+        alive = self._alive
+        if freed:
+            alive[freed] = False
+        if slots:
+            table[:, slots] = np.fromiter(rows, float, len(rows)).reshape(len(slots), 6).T
+        if new:
+            alive[new] = True
+            self._slot_mmsi[new] = [vessel_at[s].mmsi for s in new]  # type: ignore[union-attr]
+        # fixes grown too old (`keep` of the per-column code: the same comparison)
+        stale = np.flatnonzero(alive & ~(now - table[_TIME] <= max_age)).tolist()
+        if stale:
+            alive[stale] = False
+            mmsi_at = self._slot_mmsi
+            for slot in stale:
+                del slot_of[mmsi_at.item(slot)]
+            freed += stale
+        if freed:
+            for slot in freed:
+                vessel_at[slot] = None
+            free += freed
+        if new or freed:
+            self._order = None
 
-    def _columns(self) -> np.ndarray:
-        """The table as numpy rows lon, lat, sog, cog, position_time, assist, in MMSI order."""
-        table = self._rows
-        return np.array(list(zip(*[table[m] for m in self._order], strict=True)))
+    def _grow(self) -> None:
+        """More slots (twice as many)."""
+        size = len(self._alive)
+        more = max(size, 64)
+        self._table = np.concatenate((self._table, np.zeros((6, more))), axis=1)
+        self._alive = np.concatenate((self._alive, np.zeros(more, dtype=bool)))
+        self._slot_mmsi = np.concatenate((self._slot_mmsi, np.zeros(more, dtype=np.int64)))
+        self._vessel_at += [None] * more
+        self._free += range(size + more - 1, size - 1, -1)
+
+    def _movers(self) -> tuple[np.ndarray, np.ndarray]:
+        """The movers' slots in MMSI order, and their MMSIs."""
+        if self._order is None:
+            slots = np.flatnonzero(self._alive)
+            slots = slots[np.argsort(self._slot_mmsi[slots], kind="stable")]
+            self._order = slots
+            self._order_mmsi = self._slot_mmsi[slots]
+        return self._order, self._order_mmsi
 
     def _is_mover(self, v: VesselState | None, now: float) -> bool:
         """Moving, with a fresh fix (under `max_fix_age_s`), a course, and not at anchor or moored
@@ -428,7 +479,7 @@ class CpaRule(Rule):
     def on_tick(self, ctx: RuleContext) -> None:
         self._sync(ctx)
         seen: dict[tuple[int, int], tuple[Severity, dict[str, Any], VesselState, VesselState]] = {}
-        if len(self._order) >= 2:
+        if len(self._slot_of) >= 2:
             self._pairs(ctx.now, seen)
         for key, (severity, details, a, b) in sorted(seen.items()):
             self._active.add(key)
@@ -461,17 +512,18 @@ class CpaRule(Rule):
     ) -> None:
         """The pairs at warning or alarm level now (or held inside the hysteresis band), into `seen`."""
         p = self.p
-        cols = self._columns()
+        slots, mmsi = self._movers()
+        table = self._table[:, slots]  # in MMSI order: the mean latitude depends on the order
         # Positions dead-reckoned to now, in metres, and velocities (rows x, y, vx, vy): the numbers
         # of the per-column code, x = lon * kx + vx * age, with the mean latitude of all movers.
-        sog_ms = cols[_SOG] * KNOTS_TO_MS
-        course = np.radians(cols[_COG])
+        sog_ms = table[_SOG] * KNOTS_TO_MS
+        course = np.radians(table[_COG])
         velocity = sog_ms * np.stack((np.sin(course), np.cos(course)))
-        age = np.clip(now - cols[_TIME], 0.0, None)
-        lat0 = float(np.mean(cols[_LAT]))
+        age = np.clip(now - table[_TIME], 0.0, None)
+        lat0 = float(np.mean(table[_LAT]))
         ky = 6_371_008.8 * math.pi / 180.0
         kx = ky * math.cos(math.radians(lat0))
-        state = np.concatenate((cols[_LON : _LAT + 1] * np.array([[kx], [ky]]) + velocity * age, velocity))
+        state = np.concatenate((table[_LON : _LAT + 1] * np.array([[kx], [ky]]) + velocity * age, velocity))
         radius = p.range_nm * METRES_PER_NM
         a, b = sweep_x(state[0], radius)
         if not len(a):
@@ -491,9 +543,8 @@ class CpaRule(Rule):
             )
         else:
             found = self._many_pairs(a[near], b[near], diff[:, near], rng[near], min_rel)
-        assist = cols[_ASSIST]
-        order = self._order
-        movers = self._movers
+        assist = table[_ASSIST]
+        vessel_at = self._vessel_at
         active = self._active
         f = max(p.clear_factor, 1.0)
         close_cpa = max(p.alarm_cpa_nm * f, p.warning_cpa_nm) * METRES_PER_NM
@@ -503,7 +554,7 @@ class CpaRule(Rule):
                 continue
             if ia > ib:
                 ia, ib = ib, ia  # the lower MMSI first
-            key = (order[ia], order[ib])
+            key = (mmsi.item(ia), mmsi.item(ib))
             if not ((c < close_cpa and tc <= close_tcpa) or key in active):
                 continue
             severity = self._severity(c, tc, key in self._alarms)
@@ -513,7 +564,7 @@ class CpaRule(Rule):
                 if tc > p.warning_tcpa_min * 60 * p.clear_factor:
                     continue  # situation opened up in time: let it clear
                 severity = "warning"  # inside the hysteresis band: keep the alert
-            va, vb = movers[key[0]], movers[key[1]]
+            va, vb = vessel_at[slots.item(ia)], vessel_at[slots.item(ib)]
             seen[key] = (
                 severity,
                 {

@@ -33,12 +33,12 @@ from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
-from vts.rules._fix_stream import fix_stream
+from vts.rules._fix_stream import fix_stream, last_fixes
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
-    from vts.tracker import Tracker, VesselState
+    from vts.tracker import VesselState
 
 
 KNOT_MS = 1852.0 / 3600.0
@@ -142,7 +142,7 @@ class DuplicateMmsiRule(Rule):
         the first hook to run: `interest` comes before the tracker merges the batch, `on_report` and
         `on_position` after the current report has been merged."""
         self._ctx = ctx
-        self._unseen = _last_fixes(ctx.tracker, vessel, report)
+        self._unseen = last_fixes(ctx.tracker, vessel, report)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if self._unseen is None:
@@ -295,23 +295,6 @@ class DuplicateMmsiRule(Rule):
             self._unseen.pop(mmsi, None)
         if self._heads.pop(mmsi, None) is not None and self._ctx is not None:
             self.unwatch(self._ctx, mmsi)
-
-
-def _last_fixes(
-    tracker: Tracker, vessel: VesselState | None, report: Report | None
-) -> dict[int, PositionReport]:
-    """The latest fix on each primary track, as it stood before `report` (already merged into
-    `vessel`, when given) was: what a rule made now has never seen."""
-    out: dict[int, PositionReport] = {}
-    for v in tracker:
-        if v.last_fix is not None:
-            out[v.mmsi] = v.last_fix
-    if vessel is not None and not vessel.is_shadow and report is not None and report is vessel.last_fix:
-        if vessel.previous_fix is None:
-            out.pop(vessel.mmsi, None)
-        else:
-            out[vessel.mmsi] = vessel.previous_fix
-    return out
 
 
 def _same_track(primary: VesselState, shadow: VesselState) -> bool:

@@ -38,12 +38,12 @@ from vts.alerts.model import Severity
 from vts.batch import land_union
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
-from vts.rules._fix_stream import NULL_DEG, fix_stream
+from vts.rules._fix_stream import NULL_DEG, fix_stream, last_fixes
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
-    from vts.tracker import Tracker, VesselState
+    from vts.tracker import VesselState
     from vts.zones import ZoneEngine
 
 KNOT_MS = 1852.0 / 3600.0
@@ -190,7 +190,7 @@ class PositionJumpRule(Rule):
         the first hook to run: `interest` comes before the tracker merges the batch, `on_report` and
         `on_position` after the current report has been merged."""
         self._ctx = ctx
-        self._unseen = _last_fixes(ctx.tracker, vessel, report)
+        self._unseen = last_fixes(ctx.tracker, vessel, report)
 
     def _check_fix(
         self,
@@ -363,21 +363,6 @@ class PositionJumpRule(Rule):
             self._unseen.pop(mmsi, None)
         if self._on_land.pop(mmsi, None) is not None and self._ctx is not None:
             self.unwatch(self._ctx, mmsi)
-
-
-def _last_fixes(
-    tracker: Tracker, vessel: VesselState | None, report: Report | None
-) -> dict[int, PositionReport]:
-    """The latest fix on each primary track, as it stood before `report` (already merged into
-    `vessel`, when given) was: what a rule made now has never seen."""
-    out = {v.mmsi: v.last_fix for v in tracker if v.last_fix is not None}
-    if vessel is not None and not vessel.is_shadow and report is not None and report is vessel.last_fix:
-        before = vessel.previous_fix
-        if before is None:
-            out.pop(vessel.mmsi, None)
-        else:
-            out[vessel.mmsi] = before
-    return out  # type: ignore[return-value]
 
 
 _land_cover: list[object] = [None, None]
