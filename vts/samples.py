@@ -10,9 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 REPLAY_DIR = Path(__file__).resolve().parent.parent / "replay"
-"""Where the bundled recordings are."""
+"""Where the bundled recordings are (in a source checkout)."""
 
-SAMPLE_LOG = REPLAY_DIR / "callao_day.nmea"
+PACKAGED_DIR = Path(__file__).resolve().parent / "defaults"
+"""The copies an installed wheel carries (``vts/defaults/`` links to them in the source tree)."""
+
+SAMPLE_LOG = (
+    REPLAY_DIR / "callao_day.nmea"
+    if (REPLAY_DIR / "callao_day.nmea").is_file()
+    else PACKAGED_DIR / "callao_day.nmea"
+)
 """The demo log: six hours of simulated Callao traffic with one incident of every alert type
 (``vts simulate``; see ``replay/README.md``)."""
 
