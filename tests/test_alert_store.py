@@ -115,10 +115,30 @@ def test_engine_writes_every_step_and_reads_shell_acks(tmp_path: Path) -> None:
 def test_parse_since() -> None:
     assert parse_since("2h", now=10_000.0) == 10_000.0 - 7200
     assert parse_since("30m", now=10_000.0) == 10_000.0 - 1800
-    assert parse_since("2026-01-15T17:00:00Z") == T0
-    assert parse_since("2026-01-15T12:00:00-05:00") == T0
+    assert parse_since("2026-01-15T17:00:00Z", now=0.0) == T0
+    assert parse_since("2026-01-15T12:00:00-05:00", now=0.0) == T0
     with pytest.raises(ValueError):
-        parse_since("yesterday-ish")
+        parse_since("yesterday-ish", now=0.0)
+
+
+def test_alerts_since_a_duration_counts_back_from_the_newest_alert_not_the_wall_clock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Alert times are event times: on the store of a replayed log (January 2026 here), `--since 5m`
+    means the last five minutes of the recording."""
+    db = tmp_path / "a.sqlite3"
+    store = AlertStore(db)
+    fill(store)  # last steps: loitering cleared at T0 + 600, position_jump at T0 + 700
+    assert store.latest_time() == T0 + 700
+    store.close()
+    assert cli_main(["alerts", "--db", str(db), "--json", "--since", "5m"]) == 0
+    captured = capsys.readouterr()
+    assert [json.loads(line)["type"] for line in captured.out.splitlines()] == ["loitering", "position_jump"]
+    assert "counted back from the newest alert, 2026-01-15T17:11:40.000Z" in captured.err
+    assert cli_main(["alerts", "--db", str(db), "--json", "--since", "1m"]) == 0
+    assert [json.loads(line)["type"] for line in capsys.readouterr().out.splitlines()] == ["position_jump"]
+    assert cli_main(["alerts", "--db", str(db), "--since", "soon"]) == 2
+    assert AlertStore(tmp_path / "empty.sqlite3").latest_time() is None
 
 
 def test_alerts_command_lists_filters_and_acknowledges(

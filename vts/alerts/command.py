@@ -7,8 +7,11 @@
     vts alerts --ack ID --by "Op. Quispe" --note "patrol boat sent"
 
 The database is ``alerts.store`` of the configuration (``--config``), or ``--db PATH``.
-``--since`` takes an ISO 8601 time (UTC unless it says otherwise), a date, or a duration back from
-now (``90s``, ``30m``, ``2h``, ``1d``). An acknowledgement from the shell is recorded with the wall
+``--since`` takes an ISO 8601 time (UTC unless it says otherwise), a date, or a duration (``90s``,
+``30m``, ``2h``, ``1d``) counted back from the newest alert in the database: alert times are event
+times (the time in the AIS data), so ``--since 2h`` on the store of a replayed log means the last two
+hours of the recording, and on a live daemon's store the last two hours up to its latest alert. The
+reference time is printed. An acknowledgement from the shell is recorded with the wall
 clock time; a running daemon reads it within seconds and snoozes that vessel and alert type.
 """
 
@@ -32,7 +35,11 @@ _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="PATH", help="alert database (default: alerts.store of the config)")
     p.add_argument("--config", metavar="PATH", help="configuration file (default: the Callao configuration)")
-    p.add_argument("--since", metavar="WHEN", help="ISO time, date, or duration back from now (30m, 2h, 1d)")
+    p.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="ISO time, date, or duration (30m, 2h, 1d) back from the newest alert's event time",
+    )
     p.add_argument(
         "--type", action="append", dest="types", metavar="TYPE", help="only this type (repeatable)"
     )
@@ -45,11 +52,15 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--note", metavar="TEXT", default="", help="acknowledgement note")
 
 
-def parse_since(text: str, now: float | None = None) -> float:
+def is_duration(text: str) -> bool:
+    return _DURATION.match(text) is not None
+
+
+def parse_since(text: str, now: float) -> float:
     """UNIX seconds from an ISO time, a date or a duration back from `now` (ValueError if none)."""
     m = _DURATION.match(text)
     if m:
-        return (time.time() if now is None else now) - float(m.group(1)) * _UNITS[m.group(2)]
+        return now - float(m.group(1)) * _UNITS[m.group(2)]
     s = text.strip().replace("Z", "+00:00")
     dt = datetime.fromisoformat(s)
     if dt.tzinfo is None:
@@ -111,11 +122,20 @@ def main(args: argparse.Namespace) -> int:
                 for ack in store.acks(args.history):
                     print(f"{iso_time(ack.at)}  acknowledged by {ack.by} ({ack.origin}): {ack.note}")
             return 0
-        try:
-            since = parse_since(args.since) if args.since else None
-        except ValueError:
-            print(f"vts alerts: --since {args.since!r}: not a time, date or duration", file=sys.stderr)
-            return 2
+        since: float | None = None
+        if args.since:
+            newest = store.latest_time()
+            try:
+                since = parse_since(args.since, newest if newest is not None else time.time())
+            except ValueError:
+                print(f"vts alerts: --since {args.since!r}: not a time, date or duration", file=sys.stderr)
+                return 2
+            if is_duration(args.since) and newest is not None:
+                print(
+                    f"--since {args.since.strip()}: counted back from the newest alert, {iso_time(newest)}"
+                    f" (from {iso_time(since)})",
+                    file=sys.stderr,
+                )
         alerts = store.alerts(since=since, types=args.types, active_only=args.active)
         if args.limit is not None:
             alerts = alerts[-args.limit :] if args.limit > 0 else []

@@ -230,6 +230,11 @@ class AlertStore:
             params.append(int(limit))
         return [Alert.from_json(r[0]) for r in self._db.execute(sql, params).fetchall()]
 
+    def latest_time(self) -> float | None:
+        """Event time of the newest lifecycle step stored (None for an empty store)."""
+        row = self._db.execute("SELECT MAX(time) FROM steps").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
     def history(self, alert_id: str) -> list[Alert]:
         """Every lifecycle step of one alert, in order."""
         rows = self._db.execute(
