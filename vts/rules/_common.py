@@ -128,3 +128,62 @@ def zone_name(zones: ZoneEngine, zone_id: str) -> str:
 def most_severe(*severities: Severity) -> Severity:
     order: tuple[Severity, ...] = ("emergency", "alarm", "warning", "caution", "info")
     return min(severities, key=order.index)
+
+
+Box = tuple[float, float, float, float]
+"""(min lon, min lat, max lon, max lat)."""
+
+
+class ZoneKinds:
+    """The configured zones of some kinds, for the zone engine last seen (reloads are noticed), with
+    their bounding box: most fixes are nowhere near them, and a box test answers those without the
+    zone index. Every answer is the one the helper of this module named in each method gives."""
+
+    __slots__ = ("box", "ids", "kinds", "zones")
+
+    def __init__(self, kinds: tuple[str, ...] | list[str]) -> None:
+        self.kinds = tuple(kinds)
+        self.zones: object = None
+        """The zone engine the ids and box are of."""
+        self.ids: frozenset[str] = frozenset()
+        self.box: Box | None = None
+        """None when there is no such zone (or only empty ones)."""
+
+    def load(self, zones: ZoneEngine) -> ZoneKinds:
+        if zones is not self.zones:
+            self.ids = zone_ids_of_kinds(zones, self.kinds)
+            bounds = [z.geometry.bounds for z in zones.zones if z.id in self.ids and not z.geometry.is_empty]
+            self.box = None
+            if bounds:
+                self.box = (
+                    min(b[0] for b in bounds),
+                    min(b[1] for b in bounds),
+                    max(b[2] for b in bounds),
+                    max(b[3] for b in bounds),
+                )
+            self.zones = zones
+        return self
+
+    def near(self, lat: float, lon: float) -> bool:
+        """In the bounding box (a point outside it is in none of the zones)."""
+        box = self.box
+        return box is not None and box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
+
+    def contains(self, zones: ZoneEngine, lat: float, lon: float) -> bool:
+        """`in_watched_area` for the area kinds: in one of the zones, or True when none exists."""
+        self.load(zones)
+        if not self.ids:
+            return True
+        return self.near(lat, lon) and in_watched_area(zones, lat, lon)
+
+    def at(self, zones: ZoneEngine, lat: float, lon: float) -> list[str]:
+        """`at_kinds`: sorted ids of the zones containing the point."""
+        self.load(zones)
+        return at_kinds(zones, lat, lon, self.kinds) if self.near(lat, lon) else []
+
+    def member(self, zones: ZoneEngine, mmsi: int) -> list[str]:
+        """`in_kinds`: sorted ids of the zones the vessel is confirmed in."""
+        self.load(zones)
+        if not self.ids:
+            return []
+        return sorted(zones.zones_of(mmsi) & self.ids)

@@ -46,13 +46,13 @@ from vts.rules._common import (
     ALL_ROLES,
     AREA_KINDS,
     SERVICE_SHIP_TYPES,
+    ZoneKinds,
     is_allowlisted,
     is_vessel_mmsi,
     label,
     zone_ids_of_kinds,
 )
 from vts.rules.base import Rule, RuleContext, RuleParams
-from vts.rules.loitering import ZoneKinds
 from vts.vessel_class import AT_ANCHOR, is_small_craft, mean_speed_kn
 
 if TYPE_CHECKING:
