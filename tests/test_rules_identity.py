@@ -338,3 +338,27 @@ def test_arrival_stamped_feeds_are_judged_by_the_fixes_own_seconds() -> None:
     ]
     alerts = of_type(run(make_core(), merge(base, honest), until=T0 + 900), "position_jump")
     assert len(alerts) == 1 and alerts[0].details["timing"] == "event_time"
+
+
+def test_a_satellite_fix_held_back_for_forty_minutes_is_the_same_ship_not_a_jump() -> None:
+    """A satellite downlink can deliver a fix taken forty minutes after the previous one a few
+    minutes later: the seconds disagree with the feed's clock (timing "fix_seconds"), and a move
+    along the ship's course that its speed explains within the longest gap compared is the same ship
+    seen late. Off its course, a move the feed's clock cannot explain is still a jump."""
+    from dataclasses import replace
+
+    base = stationary(SHIP, T0, minutes=2, at=OPEN_WATER, every_s=10, sog=12, cog=270)
+    base = [replace(r, second=int(r.time) % 60) for r in base]
+    t = base[-1].time + 300  # five minutes by the feed's clock ...
+    far = offset(OPEN_WATER, east_m=-15_000)  # ... forty minutes at 12 kn along course 270 (seaward)
+    late = [
+        replace(position(SHIP, t + k, far, sog=12, cog=270), second=(int(t) + 27 + k) % 60) for k in range(3)
+    ]
+    assert of_type(run(make_core(), merge(base, late), until=T0 + 1800), "position_jump") == []
+    aside = offset(OPEN_WATER, north_m=-25_000)  # off its course, and too far for the feed's clock
+    off_course = [
+        replace(position(SHIP, t + k, aside, sog=12, cog=270), second=(int(t) + 27 + k) % 60)
+        for k in range(3)
+    ]
+    alerts = of_type(run(make_core(), merge(base, off_course), until=T0 + 1800), "position_jump")
+    assert len(alerts) == 1 and alerts[0].details["timing"] == "fix_seconds"

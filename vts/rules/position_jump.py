@@ -10,7 +10,9 @@ an hour):
   transmission (satellite AIS, store-and-forward, logs with a coarse clock): the elapsed time is
   then at least the difference of those seconds, plus `unreliable_time_slack_s`. A move along the
   ship's own course that its speed explains in a time agreeing with those seconds (modulo whole
-  minutes) is the same ship seen late, not a jump;
+  minutes) is the same ship seen late, not a jump: within 15 minutes on a feed whose times look
+  right, within `max_gap_minutes` on one seen to stamp arrival (a satellite downlink may hold a fix
+  for most of an hour);
 * **on_land**: two fixes in a row on land (the configured land polygons), outside berths, terminals, fishing
   docks and moorings, where a ship alongside a quay may legitimately plot over the coastline; reported
   once until the vessel is back at sea;
@@ -230,7 +232,10 @@ class PositionJumpRule(Rule):
                 slack = p.unreliable_time_slack_s
                 timing = "fix_seconds"
         implied = dist / (dt + slack) / KNOT_MS
-        if timing == "event_time" and _same_ship_seen_late(last, report, dist):
+        # With arrival times, a late fix is bounded by LATE_FIX_MAX_S; with a feed known to stamp
+        # arrival (satellite downlinks hold fixes for up to an hour), by the longest gap compared.
+        late_s = LATE_FIX_MAX_S if timing == "event_time" else p.max_gap_minutes * 60.0
+        if _same_ship_seen_late(last, report, dist, late_s):
             return
         sog = max(report.sog or 0.0, last.sog or 0.0)
         allowed = max(p.min_speed_kn, p.sog_factor * sog + p.sog_offset_kn)
@@ -387,7 +392,9 @@ def _on_land_rows(batch: ReportBatch, zones: ZoneEngine) -> np.ndarray:
     return rows
 
 
-def _same_ship_seen_late(last: PositionReport, report: PositionReport, dist: float) -> bool:
+def _same_ship_seen_late(
+    last: PositionReport, report: PositionReport, dist: float, max_s: float = LATE_FIX_MAX_S
+) -> bool:
     """True when the "jump" is the ship's own track seen at another time: the move is along its
     course (either way: a late fix, or one arriving out of order), as long as its speed needs, and
     that time agrees with the fixes' UTC seconds modulo a whole number of minutes. Satellite AIS
@@ -409,7 +416,7 @@ def _same_ship_seen_late(last: PositionReport, report: PositionReport, dist: flo
     else:
         return False
     needed = dist / (sum(sogs) / len(sogs) * KNOT_MS)
-    if needed > LATE_FIX_MAX_S:
+    if needed > max_s:
         return False
     minutes = round((needed - ds) / 60.0)
     return minutes >= 0 and abs(needed - (ds + 60 * minutes)) <= max(8.0, 0.1 * needed)
