@@ -355,3 +355,64 @@ async def test_run_publishes_alerts_and_stops_even_with_the_broker_gone(
     assert received and {"id", "type", "state", "mmsi"} <= set(received[0])
     broker.stop()  # type: ignore[attr-defined]
     assert await asyncio.to_thread(d.stop, signal.SIGTERM) == 0
+
+
+async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
+    """SIGHUP's reload starts a source added to the file, stops one removed from it, restarts one
+    whose settings changed, and leaves the others running."""
+    import asyncio
+
+    from vts.config import load_config
+    from vts.core import Core
+    from vts.daemon import Daemon as VtsDaemon
+    from vts.sources.runner import CoreFeed, FeedHealth, SourceRunner
+
+    lines = DMA_LOG.read_bytes().splitlines()
+    (tmp_path / "a.nmea").write_bytes(b"\n".join(lines[:1500]) + b"\n")
+    (tmp_path / "b.nmea").write_bytes(b"\n".join(lines[1500:3000]) + b"\n")
+    quiet = socket.create_server(("127.0.0.1", 0))  # a TCP feed that accepts and never speaks
+    port = int(quiet.getsockname()[1])
+    rx = {"name": "rx", "kind": "tcp", "host": "127.0.0.1", "port": port}
+    cfg = tmp_path / "vts.yaml"
+    write_config(cfg, [rx, {"name": "a", "kind": "file", "path": "a.nmea"}], tmp_path / "alerts.sqlite3")
+    config = load_config(cfg)
+    daemon = VtsDaemon(config, argparse.Namespace(config=str(cfg), simulate=False, speed=None))
+    sources = daemon._sources()
+    core = Core(config)
+    runner = SourceRunner(sources, CoreFeed(core))
+    health = FeedHealth(core, sources)
+    daemon._runner, daemon._health = runner, health
+    runner.start()
+    try:
+        async with asyncio.timeout(LIVENESS_S):
+            while core.ingest.stats.by_source.get("a") is None or sources[1].status.state != "finished":
+                await asyncio.sleep(0.02)
+        rx_source = sources[0]
+        read_a = core.ingest.stats.by_source["a"].lines
+
+        # "a" goes, "b" comes, "rx" stays as it is
+        write_config(cfg, [rx, {"name": "b", "kind": "file", "path": "b.nmea"}], tmp_path / "alerts.sqlite3")
+        assert await daemon.reload(core) is True
+        assert [s.name for s in runner.sources] == ["rx", "b"] and runner.sources[0] is rx_source
+        assert [s.name for s in health.sources] == ["rx", "b"]
+        async with asyncio.timeout(LIVENESS_S):
+            while runner.sources[1].status.state != "finished":
+                await asyncio.sleep(0.02)
+        assert core.ingest.stats.by_source["b"].lines >= 1400
+        assert core.ingest.stats.by_source["a"].lines == read_a
+
+        # rx changes (another port): stopped and started anew; removing every source is refused
+        write_config(
+            cfg,
+            [{**rx, "port": port + 1}, {"name": "b", "kind": "file", "path": "b.nmea"}],
+            tmp_path / "alerts.sqlite3",
+        )
+        assert await daemon.reload(core) is True
+        assert rx_source.status.state == "stopped" and rx_source not in runner.sources
+        assert [s.name for s in runner.sources] == ["b", "rx"]
+        write_config(cfg, [], tmp_path / "alerts.sqlite3")
+        assert await daemon.reload(core) is True
+        assert [s.name for s in runner.sources] == ["b", "rx"]
+    finally:
+        await runner.stop()
+        quiet.close()

@@ -10,7 +10,9 @@
 * Signals: SIGINT / SIGTERM stop it (sources cancelled first, then the map and MQTT are closed);
   a second one exits at once. SIGHUP reloads the configuration: zones and rules are swapped,
   vessel state and active alerts are kept; a broken file is reported and the running
-  configuration stays. Sources are not restarted on reload (a change to them needs a restart).
+  configuration stays. Sources follow the file too: a source added or changed is started, one
+  removed, disabled or changed is stopped, and the others run on untouched (a demo or ``--simulate``
+  run keeps its own feed; a reload that would leave no source keeps the running ones).
 * Quiet live feeds: when every source is live, event time is carried forward with the wall clock
   while no message arrives, so time-outs (a vessel going dark) still fire.
 * A file source's relative ``path`` is taken from the configuration file's directory.
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     from vts.config import Config
     from vts.core import Core
     from vts.sources.base import Source
-    from vts.sources.runner import FeedHealth
+    from vts.sources.runner import FeedHealth, SourceRunner
     from vts.sources.settings import SourceSettings
 
 log = logging.getLogger("vts.daemon")
@@ -107,6 +109,8 @@ class Daemon:
         self.reloads = 0
         self.failed_reloads = 0
         self._signals = 0
+        self._runner: SourceRunner | None = None
+        self._health: FeedHealth | None = None
 
     # -- the run ---------------------------------------------------------------------------------
     async def run(self) -> int:
@@ -126,6 +130,7 @@ class Daemon:
         self.stop_event = asyncio.Event()
         self._install_signals(core)
         runner = SourceRunner(sources, CoreFeed(core))
+        self._runner, self._health = runner, health
         try:
             async with contextlib.AsyncExitStack() as stack:
                 await self._enter_web(stack, core, store, health)
@@ -191,14 +196,15 @@ class Daemon:
             log.warning("recorded files and live feeds are mixed: event time will jump between them")
         return sources
 
-    def _resolved(self, settings: SourceSettings) -> SourceSettings:
+    def _resolved(self, settings: SourceSettings, config: Config | None = None) -> SourceSettings:
         """A file source's relative path is taken from the configuration file's directory."""
-        if settings.kind != "file" or settings.path is None or self.config.path is None:
+        config = config or self.config
+        if settings.kind != "file" or settings.path is None or config.path is None:
             return settings
         path = Path(settings.path).expanduser()
         if path.is_absolute():
             return settings
-        return settings.model_copy(update={"path": str(self.config.path.parent / path)})
+        return settings.model_copy(update={"path": str(config.path.parent / path)})
 
     # -- optional services -----------------------------------------------------------------------
     async def _enter_web(
@@ -274,8 +280,7 @@ class Daemon:
             self.failed_reloads += 1
             log.exception("configuration reload FAILED (%s), keeping the running configuration", e)
             return False
-        if [s.model_dump() for s in config.sources] != [s.model_dump() for s in self.config.sources]:
-            log.warning("the sources changed in %s: restart vts to use them (the running ones stay)", where)
+        await self._follow_sources(config, where)
         self.config = config
         self.reloads += 1
         log.info(
@@ -283,14 +288,48 @@ class Daemon:
         )
         return True
 
+    async def _follow_sources(self, config: Config, where: str) -> None:
+        """Stop the sources the new configuration removed, disabled or changed; start the new and
+        changed ones; leave the others running."""
+        from vts.sources.runner import SourceUnavailable, make_source
+
+        old = {s.name: self._resolved(s).model_dump() for s in self.config.sources if s.enabled}
+        new = {s.name: self._resolved(s, config) for s in config.sources if s.enabled}
+        if old == {name: s.model_dump() for name, s in new.items()}:
+            return
+        runner = self._runner
+        if runner is None or self.mode not in ("live", "replay"):
+            log.warning(
+                "the sources changed in %s: a %s run keeps its own feed (restart vts)", where, self.mode
+            )
+            return
+        if not new:
+            log.error("no enabled source left in %s: the running sources stay (stop vts to stop them)", where)
+            return
+        stop = sorted(n for n in old if n not in new or new[n].model_dump() != old[n])
+        start = sorted(n for n in new if n not in old or new[n].model_dump() != old[n])
+        for name in stop:
+            if await runner.remove(name) is not None:
+                log.info("source %r stopped (%s in %s)", name, "changed" if name in new else "gone", where)
+        for name in start:
+            try:
+                source = make_source(new[name], config=config)
+            except SourceUnavailable as e:
+                log.error("%s; the other sources run without it", e)
+                continue
+            runner.add(source)
+            log.info("source started: %s", source.describe())
+        if self._health is not None:
+            self._health.sources = list(runner.sources)
+
     # -- housekeeping ----------------------------------------------------------------------------
     async def _housekeeping(self, core: Core, sources: list[Source], health: FeedHealth) -> None:
-        all_live = all(s.live for s in sources)
         seen_time: float | None = None
         seen_wall = time.monotonic()
         while True:
             await asyncio.sleep(HOUSEKEEPING_S)
             health.sample()
+            all_live = all(s.live for s in health.sources)  # (a reload may change them)
             if not all_live or core.now is None:
                 continue
             wall = time.monotonic()

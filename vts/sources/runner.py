@@ -141,16 +141,44 @@ class SourceRunner:
         self.restart_initial_s = restart_initial_s
         self.restart_max_s = restart_max_s
         self.crashes: Counter[str] = Counter()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._started = False
 
     def start(self) -> None:
+        self._started = True
         for source in self.sources:
-            self._tasks.append(asyncio.create_task(self._supervise(source), name=f"source-{source.name}"))
+            self._start(source)
+
+    def _start(self, source: Source) -> None:
+        self._tasks[source.name] = asyncio.create_task(self._supervise(source), name=f"source-{source.name}")
+
+    def add(self, source: Source) -> None:
+        """One more source (a configuration reload); it starts at once if the runner runs."""
+        if any(s.name == source.name for s in self.sources):
+            raise ValueError(f"a source named {source.name!r} is already running")
+        self.sources.append(source)
+        if self._started:
+            self._start(source)
+
+    async def remove(self, name: str) -> Source | None:
+        """Stop one source and drop it (a configuration reload); the others go on."""
+        source = next((s for s in self.sources if s.name == name), None)
+        if source is None:
+            return None
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.sources.remove(source)
+        if source.status.state not in ("finished", "failed"):
+            source.status.state = "stopped"
+        return source
 
     async def wait(self) -> None:
         """Until every source has ended (files); network sources never end by themselves."""
         if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     async def run(self) -> None:
         self.start()
@@ -160,9 +188,10 @@ class SourceRunner:
             await self.stop()
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = list(self._tasks.values())
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         for source in self.sources:
