@@ -304,6 +304,38 @@ async def test_tcp_failure_of_one_source_does_not_stop_another() -> None:
     assert good.status.state == "stopped" and bad.status.state == "stopped"
 
 
+async def test_stopping_never_hangs_on_a_source_that_lost_its_cancellation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A source that swallows a cancellation (as `asyncio.wait_for` can in Python 3.11, when it
+    arrives just as the inner call ends) is cancelled again: stop and remove always return."""
+    import vts.sources.runner as runner_module
+
+    monkeypatch.setattr(runner_module, "CANCEL_AGAIN_S", 0.05)
+
+    class Stubborn(Source):
+        kind = "stubborn"
+        swallowed = 0
+
+        async def run(self, sink: LineSink) -> None:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                self.swallowed += 1  # lost, as wait_for may lose it
+            await asyncio.sleep(3600)
+
+    first = Stubborn(SourceSettings(name="first", kind="tcp", host="127.0.0.1", port=9))
+    second = Stubborn(SourceSettings(name="second", kind="tcp", host="127.0.0.1", port=9))
+    runner = SourceRunner([first, second], RecordingSink())
+    runner.start()
+    await asyncio.sleep(0.01)
+    async with asyncio.timeout(10.0):
+        assert await runner.remove("first") is first
+        await runner.stop()
+    assert first.swallowed == 1 and second.swallowed == 1
+    assert [s.name for s in runner.sources] == ["second"] and second.status.state == "stopped"
+
+
 # -- UDP ---------------------------------------------------------------------------------------------
 
 

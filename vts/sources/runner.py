@@ -125,6 +125,21 @@ class CoreFeed:
         return (None, None) if stats is None else (stats.first_time, stats.last_time)
 
 
+CANCEL_AGAIN_S = 1.0
+"""A source task still running this long after its cancellation is cancelled again."""
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel a source's task and wait for its end, cancelling again if a source lost the
+    cancellation (in Python 3.11 `asyncio.wait_for` can swallow one that arrives as its inner call
+    ends): stopping a source must never hang."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=CANCEL_AGAIN_S)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()
+
+
 class SourceRunner:
     """Runs sources concurrently, each supervised so that one failing never stops the others."""
 
@@ -167,9 +182,7 @@ class SourceRunner:
             return None
         task = self._tasks.pop(name, None)
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await _cancel(task)
         self.sources.remove(source)
         if source.status.state not in ("finished", "failed"):
             source.status.state = "stopped"
@@ -192,8 +205,7 @@ class SourceRunner:
         for task in tasks:
             task.cancel()
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await _cancel(task)
         for source in self.sources:
             if source.status.state not in ("finished", "failed"):
                 source.status.state = "stopped"

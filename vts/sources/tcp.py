@@ -51,9 +51,10 @@ class TcpSource(Source):
         while True:
             self.set_state("connecting", level=logging.DEBUG)
             try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(self.host, self.port), self.settings.connect_timeout_s
-                )
+                # (asyncio.timeout, not wait_for: in Python 3.11 wait_for can lose a cancellation
+                # that arrives as the connection attempt ends, and the source would never stop)
+                async with asyncio.timeout(self.settings.connect_timeout_s):
+                    reader, writer = await asyncio.open_connection(self.host, self.port)
             except (OSError, TimeoutError) as e:
                 self.status.failures += 1
                 message, key = describe_error(e)
@@ -75,7 +76,8 @@ class TcpSource(Source):
             finally:  # also when cancelled: the server sees the connection end
                 writer.close()
             with contextlib.suppress(OSError, TimeoutError):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
+                async with asyncio.timeout(1.0):
+                    await writer.wait_closed()
             self.status.disconnects += 1
             delay = self.backoff.next_delay()
             self.set_state("disconnected", f"{reason}; reconnecting in {delay:.1f} s", level=logging.WARNING,
@@ -94,7 +96,8 @@ class TcpSource(Source):
                     data = await reader.read(READ_SIZE)
                 else:
                     try:
-                        data = await asyncio.wait_for(reader.read(READ_SIZE), idle)
+                        async with asyncio.timeout(idle):
+                            data = await reader.read(READ_SIZE)
                     except TimeoutError:
                         reason = f"nothing received for {idle:g} s"
                         break
