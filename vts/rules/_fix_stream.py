@@ -205,6 +205,37 @@ def _mark(flags: np.ndarray, uniq: np.ndarray, mmsis: list[int]) -> None:
     flags[at[uniq[at] == wanted]] = True
 
 
+class UnseenFixes:
+    """The last fix of each vessel the tracker knew when a rule first saw the engine. A rule made
+    later (a reload) never saw those fixes, so none of them is a reference for the vessel's next
+    fix. Recorded by the rule's first hook to run: `interest` comes before the tracker merges the
+    batch, `on_report` and `on_position` after the current report (`report`, merged into `vessel`)
+    has been merged."""
+
+    __slots__ = ("_fixes",)
+
+    def __init__(self) -> None:
+        self._fixes: dict[int, PositionReport] | None = None
+
+    def record(
+        self, tracker: Tracker, vessel: VesselState | None = None, report: Report | None = None
+    ) -> None:
+        self._fixes = last_fixes(tracker, vessel, report)
+
+    def is_unseen(self, mmsi: int, fix: PositionReport, *, keep: bool) -> bool:
+        """`fix` is the vessel's last fix from before the rule. Unless `keep`, the vessel's entry
+        goes: its track has moved past that fix for good."""
+        fixes = self._fixes
+        if not fixes:
+            return False
+        before = fixes.get(mmsi) if keep else fixes.pop(mmsi, None)
+        return before is fix
+
+    def forget(self, mmsi: int) -> None:
+        if self._fixes:
+            self._fixes.pop(mmsi, None)
+
+
 def last_fixes(
     tracker: Tracker, vessel: VesselState | None = None, report: Report | None = None
 ) -> dict[int, PositionReport]:

@@ -1083,14 +1083,6 @@ def _carry(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     return np.arange(len(flags)) >= first[group]
 
 
-def _dead(flags: np.ndarray) -> np.ndarray:
-    """+inf where True, 0 elsewhere: added to a low end (subtracted from a high one) it drops out of
-    an fmin (fmax)."""
-    out = np.zeros(len(flags))
-    out[flags] = np.inf
-    return out
-
-
 def _first_in_group(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     """Per group (rows grouped consecutively), the index of its first True row, -1 when none."""
     out = np.empty(n_groups, dtype=np.intp)
@@ -1102,20 +1094,6 @@ def _first_in_group(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.n
         head[0] = True
         np.not_equal(g[1:], g[:-1], out=head[1:])
         out[g[head]] = idx[head]
-    return out
-
-
-def _last_in_group(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per group (rows grouped consecutively), the index of its last True row, -1 when none."""
-    out = np.empty(n_groups, dtype=np.intp)
-    out.fill(-1)
-    idx = flags.nonzero()[0]
-    if len(idx):
-        g = group[idx]
-        tail = np.empty(len(idx), dtype=bool)
-        tail[-1] = True
-        np.not_equal(g[1:], g[:-1], out=tail[:-1])
-        out[g[tail]] = idx[tail]
     return out
 
 

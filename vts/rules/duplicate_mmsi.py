@@ -33,7 +33,7 @@ from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
-from vts.rules._fix_stream import fix_stream, last_fixes
+from vts.rules._fix_stream import UnseenFixes, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -105,11 +105,10 @@ class DuplicateMmsiRule(Rule):
         self._last_conflict: dict[int, float] = {}
         self._heads: dict[int, _Heads] = {}
         """Split track heads (see `_Heads`)."""
-        self._unseen: dict[int, PositionReport] | None = None
-        """The last fix of each vessel the tracker knew when this rule first saw the engine (None
-        until then): a rule made later (a reload) never saw it, so it is no head."""
+        self._unseen = UnseenFixes()
         self._ctx: RuleContext | None = None
-        """The engine's context, kept to unwatch a forgotten vessel (`on_forget` gets none)."""
+        """The engine's context (None until the first hook: `_unseen` is recorded then), kept to
+        unwatch a forgotten vessel (`on_forget` gets none)."""
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """The fixes where this rule could do anything:
@@ -123,8 +122,9 @@ class DuplicateMmsiRule(Rule):
           the distance, and the elapsed time it uses can only grow), or any fix of a complex MMSI,
           or while the last fix of a split track went to its second head (watched): a fix that
           the previous one reaches only moves the head it is at (see `_Heads`)."""
-        if self._unseen is None:
-            self._first_contact(ctx, None, None)
+        if self._ctx is None:
+            self._ctx = ctx
+            self._unseen.record(ctx.tracker)
         p = self.p
         s = fix_stream(batch, ctx.tracker)
         keep = (s.complex | (s.conflicts >= p.min_conflicts))[s.group]
@@ -137,16 +137,10 @@ class DuplicateMmsiRule(Rule):
         mask[s.extra_rows] = True
         return mask
 
-    def _first_contact(self, ctx: RuleContext, vessel: VesselState | None, report: Report | None) -> None:
-        """Record what the tracker knew before this rule saw anything (see `_unseen`). Called from
-        the first hook to run: `interest` comes before the tracker merges the batch, `on_report` and
-        `on_position` after the current report has been merged."""
-        self._ctx = ctx
-        self._unseen = last_fixes(ctx.tracker, vessel, report)
-
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
-        if self._unseen is None:
-            self._first_contact(ctx, vessel, report)
+        if self._ctx is None:
+            self._ctx = ctx
+            self._unseen.record(ctx.tracker, vessel, report)
         if vessel is None or not isinstance(report, PositionReport) or not report.has_position:
             return
         primary = ctx.tracker.get(vessel.mmsi) if vessel.is_shadow else vessel
@@ -186,8 +180,9 @@ class DuplicateMmsiRule(Rule):
         )
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if self._unseen is None:
-            self._first_contact(ctx, vessel, report)
+        if self._ctx is None:
+            self._ctx = ctx
+            self._unseen.record(ctx.tracker, vessel, report)
         if not self.p.interleave or report.lat is None or report.lon is None:
             return
         mmsi = vessel.mmsi
@@ -260,7 +255,7 @@ class DuplicateMmsiRule(Rule):
         when this rule has never seen that fix: it was made after)."""
         if fix is None or fix.lat is None or fix.lon is None:
             return None
-        if self._unseen and self._unseen.pop(mmsi, None) is fix:
+        if self._unseen.is_unseen(mmsi, fix, keep=False):
             return None
         return _Head(fix.time, fix.lat, fix.lon, fix.sog, fix.cog, fix.second)
 
@@ -291,8 +286,7 @@ class DuplicateMmsiRule(Rule):
 
     def on_forget(self, mmsi: int) -> None:
         self._last_conflict.pop(mmsi, None)
-        if self._unseen:
-            self._unseen.pop(mmsi, None)
+        self._unseen.forget(mmsi)
         if self._heads.pop(mmsi, None) is not None and self._ctx is not None:
             self.unwatch(self._ctx, mmsi)
 

@@ -40,7 +40,7 @@ from vts.alerts.model import Severity
 from vts.batch import land_union
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
-from vts.rules._fix_stream import NULL_DEG, fix_stream, last_fixes
+from vts.rules._fix_stream import NULL_DEG, UnseenFixes, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -106,11 +106,10 @@ class PositionJumpRule(Rule):
         self._null_ref: dict[int, PositionReport | None] = {}
         """Per vessel, the reference fix that stood when its latest (0, 0) fix on its track came
         (a (0, 0) fix is never the reference of the next jump test: see `_reference`)."""
-        self._unseen: dict[int, PositionReport] | None = None
-        """The last fix of each vessel the tracker knew when this rule first saw the engine (None
-        until then): a rule made later (a reload) never saw it, so it is no reference."""
+        self._unseen = UnseenFixes()
         self._ctx: RuleContext | None = None
-        """The engine's context, kept to unwatch a forgotten vessel (`on_forget` gets none)."""
+        """The engine's context (None until the first hook: `_unseen` is recorded then), kept to
+        unwatch a forgotten vessel (`on_forget` gets none)."""
         self._pending: list[_Jump] = []
         self._clusters: list[_Cluster] = []
 
@@ -127,8 +126,9 @@ class PositionJumpRule(Rule):
         bound of the distance; the elapsed time the test uses can only grow, by the fix-seconds
         logic and the slack, and the same-ship-seen-late test only holds a jump back). Vessels with
         a land count are watched (a fix at sea resets it)."""
-        if self._unseen is None:
-            self._first_contact(ctx, None, None)
+        if self._ctx is None:
+            self._ctx = ctx
+            self._unseen.record(ctx.tracker)
         p = self.p
         s = fix_stream(batch, ctx.tracker)
         allowed = np.maximum(p.min_speed_kn, p.sog_factor * np.maximum(s.sog, s.pred_sog) + p.sog_offset_kn)
@@ -152,8 +152,9 @@ class PositionJumpRule(Rule):
         """A fix the tracker put on a shadow track (it failed the dead-reckoning test): a jump of
         several miles from the vessel's own track. Reported once when the shadow appears; a second
         ship that keeps transmitting is the duplicate_mmsi rule's business."""
-        if self._unseen is None:
-            self._first_contact(ctx, vessel, report)
+        if self._ctx is None:
+            self._ctx = ctx
+            self._unseen.record(ctx.tracker, vessel, report)
         if vessel is None or not vessel.is_shadow or not isinstance(report, PositionReport):
             return
         if report.lat is None or report.lon is None or vessel.position_count > 1:
@@ -163,8 +164,9 @@ class PositionJumpRule(Rule):
         self._check_fix(ctx, vessel, report, last, update_last=False)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if self._unseen is None:
-            self._first_contact(ctx, vessel, report)
+        if self._ctx is None:
+            self._ctx = ctx
+            self._unseen.record(ctx.tracker, vessel, report)
         if vessel.is_shadow or report.lat is None or report.lon is None:
             return
         last = self._reference(vessel.mmsi, vessel.previous_fix, keep=False)
@@ -177,22 +179,12 @@ class PositionJumpRule(Rule):
         past `fix` for good (its next fix is being checked)."""
         if fix is None:
             return None
-        unseen = self._unseen
-        if unseen:
-            before = unseen.get(mmsi) if keep else unseen.pop(mmsi, None)
-            if before is fix:
-                return None
+        if self._unseen.is_unseen(mmsi, fix, keep=keep):
+            return None
         assert fix.lat is not None and fix.lon is not None
         if abs(fix.lat) < NULL_DEG and abs(fix.lon) < NULL_DEG:
             return self._null_ref.get(mmsi)
         return fix
-
-    def _first_contact(self, ctx: RuleContext, vessel: VesselState | None, report: Report | None) -> None:
-        """Record what the tracker knew before this rule saw anything (see `_unseen`). Called from
-        the first hook to run: `interest` comes before the tracker merges the batch, `on_report` and
-        `on_position` after the current report has been merged."""
-        self._ctx = ctx
-        self._unseen = last_fixes(ctx.tracker, vessel, report)
 
     def _check_fix(
         self,
@@ -364,8 +356,7 @@ class PositionJumpRule(Rule):
     def on_forget(self, mmsi: int) -> None:
         self._history.pop(mmsi, None)
         self._null_ref.pop(mmsi, None)
-        if self._unseen:
-            self._unseen.pop(mmsi, None)
+        self._unseen.forget(mmsi)
         if self._on_land.pop(mmsi, None) is not None and self._ctx is not None:
             self.unwatch(self._ctx, mmsi)
 
