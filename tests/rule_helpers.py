@@ -171,6 +171,28 @@ def moving(
     return out
 
 
+def legs(
+    mmsi: int,
+    t0: float,
+    start: Point,
+    plan: list[tuple[float, float]],
+    sog: float,
+    every_s: float = 10.0,
+) -> list[PositionReport]:
+    """Straight legs: (course, seconds) each, at constant speed."""
+    out: list[PositionReport] = []
+    lat, lon = start
+    t = t0
+    step = sog * 1852 / 3600 * every_s
+    for cog, seconds in plan:
+        for _ in range(int(seconds / every_s)):
+            out.append(position(mmsi, t, (lat, lon), sog=sog, cog=cog))
+            lat += step * math.cos(math.radians(cog)) / M_PER_DEG
+            lon += step * math.sin(math.radians(cog)) / (M_PER_DEG * math.cos(math.radians(lat)))
+            t += every_s
+    return out
+
+
 def circling(
     mmsi: int,
     t0: float,
@@ -254,6 +276,66 @@ def run(
             "batched processing (Rule.interest masks) changed the alert stream"
         )
     return alerts
+
+
+def process_in_chunks(core: Core, reports: Sequence[Report], sizes: Sequence[int]) -> list[Alert]:
+    """`Core.process_many` on consecutive chunks of the reports, their sizes taken from `sizes` in
+    a cycle."""
+    out: list[Alert] = []
+    i = j = 0
+    while i < len(reports):
+        k = sizes[j % len(sizes)]
+        out.extend(core.process_many(reports[i : i + k]))
+        i, j = i + k, j + 1
+    return out
+
+
+def same_in_chunks(
+    reports: Sequence[Report],
+    sizes: Iterable[int | Sequence[int]] = (1, 7, 40),
+    until: float | None = None,
+    config: Config | None = None,
+) -> list[dict[str, Any]]:
+    """The alert steps of the reports one at a time (then `advance(until)` and `finish()`), as
+    dicts; asserts that `process_many` gives the same on chunks of each size (an int, or a cycle
+    of sizes), with no rule error either way."""
+
+    def feed(chunks: Sequence[int] | None) -> list[dict[str, Any]]:
+        core = make_core(config)
+        if chunks is None:
+            out = [a for r in reports for a in core.process(r)]
+        else:
+            out = process_in_chunks(core, reports, chunks)
+        if until is not None:
+            out.extend(core.advance(until))
+        out.extend(core.finish())
+        assert not core.engine.stats.rule_errors  # (a failing `interest` would mean: every row)
+        return [a.to_dict() for a in out]
+
+    reference = feed(None)
+    for size in sizes:
+        chunks = (size,) if isinstance(size, int) else size
+        assert feed(chunks) == reference, f"chunks of {size} changed the alert stream"
+    return reference
+
+
+def reload_run(
+    chunk: int | None, config: Config, changed: Config, before: list[Report], after: list[Report]
+) -> list[dict[str, Any]]:
+    """`before`, a reload to `changed`, `after`: one by one (`chunk` None) or in chunks; then 15
+    minutes of event time and `finish()`. The alert steps, as dicts."""
+    core = Core(config)
+    out: list[Alert] = []
+    for part in (before, after):
+        if part is after:
+            core.reload(changed)
+        if chunk is None:
+            out.extend(a for r in part for a in core.process(r))
+        else:
+            out.extend(process_in_chunks(core, part, (chunk,)))
+    out.extend(core.advance(after[-1].time + 900))
+    out.extend(core.finish())
+    return [a.to_dict() for a in out]
 
 
 def of_type(alerts: Iterable[Alert], type_: str) -> list[Alert]:

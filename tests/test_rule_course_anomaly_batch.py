@@ -20,22 +20,25 @@ from typing import Any
 
 from tests.rule_helpers import (
     ANCHORAGE,
+    M_PER_DEG,
     OPEN_WATER,
     T0,
+    legs,
     make_config,
     offset,
     position,
+    process_in_chunks,
+    same_in_chunks,
     set_rule,
     static,
 )
 from vts.config import Config
 from vts.core import Core
-from vts.reports import PositionReport, Report
+from vts.reports import Report
 from vts.rules.course_anomaly import CourseAnomalyRule
 
 SHIP = 725000701
 OTHER = 725000702
-M_PER_DEG = 111_195.0
 IN_LANE_EAST = (-12.0441, -77.1870)
 """In tss_inbound (direction 99 degrees)."""
 SIZES: tuple[tuple[int, ...], ...] = ((1_000_000,), (1,), (7,), (50,), (3, 11, 29, 2, 64))
@@ -55,9 +58,7 @@ def _config(**course: Any) -> Config:
 
 def _one_by_one(config: Config, reports: Sequence[Report]) -> list[dict[str, Any]]:
     core = Core(config)
-    out = []
-    for r in reports:
-        out += core.process(r)
+    out = [a for r in reports for a in core.process(r)]
     out += core.finish()
     return [a.to_dict() for a in out]
 
@@ -66,12 +67,7 @@ def _batched(
     config: Config, reports: Sequence[Report], sizes: Sequence[int]
 ) -> tuple[list[dict[str, Any]], Core]:
     core = Core(config)
-    out = []
-    i = j = 0
-    while i < len(reports):
-        k = sizes[j % len(sizes)]
-        out += core.process_many(reports[i : i + k])
-        i, j = i + k, j + 1
+    out = process_in_chunks(core, reports, sizes)
     out += core.finish()
     return [a.to_dict() for a in out], core
 
@@ -80,11 +76,7 @@ def same_alerts(
     config: Config, reports: Sequence[Report], sizes: Sequence[Sequence[int]] = SIZES
 ) -> list[dict[str, Any]]:
     """The alert steps of the reports one by one; asserts every batching gives the same."""
-    reference = _one_by_one(config, reports)
-    for s in sizes:
-        got, _ = _batched(config, reports, s)
-        assert got == reference, f"batches of {s} changed the alert stream"
-    return reference
+    return same_in_chunks(reports, sizes, config=config)
 
 
 def _histories(core: Core) -> dict[int, tuple[list[tuple[float, float]], Any, list[float]]]:
@@ -116,28 +108,6 @@ def same_history(config: Config, reports: Sequence[Report], sizes: Sequence[Sequ
 
 def kinds(alerts: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [a for a in alerts if a["type"] == "course_anomaly" and a["details"].get("kind") == kind]
-
-
-def legs(
-    mmsi: int,
-    t0: float,
-    start: tuple[float, float],
-    plan: list[tuple[float, float]],
-    sog: float,
-    every_s: float = 10.0,
-) -> list[PositionReport]:
-    """Straight legs: (course, seconds) each, at constant speed."""
-    out: list[PositionReport] = []
-    lat, lon = start
-    t = t0
-    step = sog * 1852 / 3600 * every_s
-    for cog, seconds in plan:
-        for _ in range(int(seconds / every_s)):
-            out.append(position(mmsi, t, (lat, lon), sog=sog, cog=cog))
-            lat += step * math.cos(math.radians(cog)) / M_PER_DEG
-            lon += step * math.sin(math.radians(cog)) / (M_PER_DEG * math.cos(math.radians(lat)))
-            t += every_s
-    return out
 
 
 ZIGZAG = [(0.0, 600), (90.0, 90), (0.0, 90), (90.0, 90), (0.0, 300)]

@@ -19,11 +19,12 @@ from tests.rule_helpers import (
     of_type,
     offset,
     position,
+    reload_run,
     run,
+    same_in_chunks,
     set_rule,
     stationary,
 )
-from tests.test_rule_position_jump import reload_run, same_in_chunks
 from vts.alerts.model import Alert
 from vts.batch import ReportBatch
 from vts.config import Config

@@ -20,14 +20,14 @@ from tests.rule_helpers import (
     of_type,
     offset,
     position,
+    reload_run,
     run,
+    same_in_chunks,
     set_rule,
     stationary,
 )
 from vts.alerts.model import Alert
 from vts.batch import ReportBatch
-from vts.config import Config
-from vts.core import Core
 from vts.reports import PositionReport, Report, StaticReport
 from vts.rules._fix_stream import fix_stream
 
@@ -36,30 +36,6 @@ OTHER = 725000602
 ON_LAND = (-12.08, -77.22)  # San Lorenzo island
 OFF_ISLAND = offset(ON_LAND, north_m=1500)  # sea, 1.5 km north of it
 FAR = offset(OPEN_WATER, north_m=30_000)
-
-
-def same_in_chunks(
-    reports: list[Report],
-    sizes: tuple[int, ...] = (1, 7, 40),
-    until: float | None = None,
-    config: Config | None = None,
-) -> None:
-    """The alerts of `process_many` on chunks of each size equal those of one report at a time."""
-
-    def feed(size: int | None) -> list[dict[str, object]]:
-        core = make_core(config)
-        out: list[Alert] = []
-        for i in range(0, len(reports), size or 1):
-            out.extend(core.process_many(reports[i : i + size]) if size else core.process(reports[i]))
-        if until is not None:
-            out.extend(core.advance(until))
-        out.extend(core.finish())
-        assert not core.engine.stats.rule_errors  # (a failing `interest` would mean: every row)
-        return [a.to_dict() for a in out]
-
-    reference = feed(None)
-    for size in sizes:
-        assert feed(size) == reference, f"chunks of {size} changed the alert stream"
 
 
 def jumps(alerts: list[Alert]) -> list[Alert]:
@@ -198,26 +174,6 @@ def test_a_vessel_forgotten_and_back_far_away_is_no_jump() -> None:
     core = make_core()
     assert of_type(run(core, reports, until=T0 + 110 * 60), "position_jump") == []
     same_in_chunks(reports, sizes=(1, 9, 50), until=T0 + 110 * 60)
-
-
-def reload_run(
-    chunk: int | None, config: Config, changed: Config, before: list[Report], after: list[Report]
-) -> list[dict[str, object]]:
-    """`before`, a reload to `changed`, `after`: one by one (`chunk` None) or in chunks."""
-    core = Core(config)
-    out: list[Alert] = []
-    for part in (before, after):
-        if part is after:
-            core.reload(changed)
-        if chunk is None:
-            for r in part:
-                out.extend(core.process(r))
-        else:
-            for i in range(0, len(part), chunk):
-                out.extend(core.process_many(part[i : i + chunk]))
-    out.extend(core.advance(after[-1].time + 900))
-    out.extend(core.finish())
-    return [a.to_dict() for a in out]
 
 
 def test_a_rule_made_by_a_reload_has_no_reference_for_known_vessels() -> None:

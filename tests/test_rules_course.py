@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from tests.rule_helpers import (
     ANCHORAGE,
     OPEN_WATER,
     T0,
+    legs,
     make_config,
     make_core,
     merge,
@@ -22,32 +22,8 @@ from tests.rule_helpers import (
     stationary,
 )
 from vts.normalcy import NormalcyBuilder
-from vts.reports import PositionReport
 
 SHIP = 725000401
-M_PER_DEG = 111_195.0
-
-
-def legs(
-    mmsi: int,
-    t0: float,
-    start: tuple[float, float],
-    plan: list[tuple[float, float]],
-    sog: float,
-    every_s: float = 10.0,
-) -> list[PositionReport]:
-    """Straight legs: (course, seconds) each, at constant speed."""
-    out: list[PositionReport] = []
-    lat, lon = start
-    t = t0
-    step = sog * 1852 / 3600 * every_s
-    for cog, seconds in plan:
-        for _ in range(int(seconds / every_s)):
-            out.append(position(mmsi, t, (lat, lon), sog=sog, cog=cog))
-            lat += step * math.cos(math.radians(cog)) / M_PER_DEG
-            lon += step * math.sin(math.radians(cog)) / (M_PER_DEG * math.cos(math.radians(lat)))
-            t += every_s
-    return out
 
 
 def kinds(alerts: list, kind: str) -> list:
