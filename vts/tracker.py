@@ -334,23 +334,6 @@ class Tracker:
             vessel.category = category_of(vessel.ship_type)
 
     def _position(self, r: PositionReport) -> VesselState:
-        vessel = self._vessels.get(r.mmsi)
-        if (
-            vessel is not None
-            and vessel.lat is not None
-            and r.lat is not None
-            and r.lon is not None
-            and _consistent(vessel, r)
-        ):
-            # The common case, kept short: a known vessel's next fix, consistent with its track
-            # (what `_touch` + `_count` + `_kinematics` below do for it).
-            if r.own_ship:
-                vessel.own_ship = True
-            if r.msg_type != 27:
-                vessel.ais_class = r.ais_class
-            self._count(vessel, r.time)
-            self._kinematics(vessel, r, with_position=True)
-            return vessel
         # Counted on the track the fix goes to: the other ship's messages must not keep the
         # primary looking alive.
         vessel = self._touch(r, count=False)
