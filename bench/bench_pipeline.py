@@ -62,11 +62,10 @@ sys.path.insert(0, str(ROOT))
 from vts.alerts.store import AlertStore  # noqa: E402
 from vts.config import load_config  # noqa: E402
 from vts.core import Core  # noqa: E402
+from vts.sources.files import CHUNK_LINES  # noqa: E402  (as `vts replay` reads a file)
 
 DEFAULT_INPUT = ROOT.parent / "shared" / "data" / "ais" / "amsa-risky" / "ais.txt.gz"
 LINE_INTERVAL_S = 0.05
-CHUNK_LINES = 1000
-"""Lines handed to `Core.feed_lines` at once, as `vts replay` reads a file."""
 CHUNK_REPORTS = 750
 """About the reports of CHUNK_LINES lines (for the per-stage breakdown)."""
 BASELINE_ROUNDS = 3

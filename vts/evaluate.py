@@ -28,10 +28,12 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from vts.alerts.model import Alert, parse_iso_time
+from vts.sources.files import CHUNK_LINES
 
 SCORED_TYPES: tuple[str, ...] = (
     "alongside",
@@ -264,13 +266,9 @@ def run_core(config: Any, lines: Iterable[str]) -> list[Alert]:
     core = Core(config)
     alerts: list[Alert] = []
     core.add_alert_listener(alerts.append)
-    chunk: list[str] = []
-    for line in lines:  # in chunks, as `vts replay` reads a file (same alerts as line by line)
-        chunk.append(line)
-        if len(chunk) == 1000:
-            core.feed_lines(chunk, source="simulator")
-            chunk = []
-    core.feed_lines(chunk, source="simulator")
+    it = iter(lines)  # in chunks, as `vts replay` reads a file (same alerts as line by line)
+    while chunk := list(islice(it, CHUNK_LINES)):
+        core.feed_lines(chunk, source="simulator")
     core.finish()
     return alerts
 

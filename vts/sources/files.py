@@ -29,9 +29,9 @@ from vts.sources.base import MAX_LINE_BYTES, OVERLONG_LINE, LineSink, LineSplitt
 from vts.sources.settings import SourceSettings
 
 YIELD_EVERY = 2_000
+"""Lines between two yields to the event loop when reading as fast as possible."""
 CHUNK_LINES = 1_000
 """Lines handed to the core at once when a log is read as fast as possible."""
-"""Lines between two yields to the event loop when reading as fast as possible."""
 MIN_SLEEP_S = 0.005
 """Pacing sleeps shorter than this are saved up (lines are fed in small bursts instead)."""
 MAX_PACED_WAIT_S = 30.0
