@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import repeat
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 
-from vts.reports import PositionReport, Report
+from vts.reports import PositionReport, Report, SafetyReport, StaticReport
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -78,10 +80,19 @@ class ReportBatch:
         self.heading = cols[:, 5]
         status = cols[:, 6]
         self.nav_status = np.where(np.isnan(status), -1, status).astype(np.int64)
-        self._cache: dict[object, np.ndarray] = {}
+        self._cache: dict[object, Any] = {}
 
     def __len__(self) -> int:
         return len(self.reports)
+
+    def rows(self, now: float) -> BatchRows:
+        """Event time, clock and kind of every row, for the batch processed from event time `now`
+        (computed once: the rules' masks ask one after another)."""
+        key = ("rows", now)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = _batch_rows(self, now)
+        return hit
 
     # -- geometry ------------------------------------------------------------------------------------
     def within(self, geometry: BaseGeometry | None, key: object) -> np.ndarray:
@@ -164,3 +175,69 @@ def land_union(zones: ZoneEngine) -> BaseGeometry | None:
         shapely.prepare(geometry)
     _union_cache[key] = (zones, geometry)
     return geometry
+
+
+NO_FIX, STATIC, SAFETY = 1, 2, 3
+"""`BatchRows.kind` of a position report without a valid position, a static report, a safety
+report (0: a position fix, or any other report)."""
+_KIND_OF: dict[type, int] = {PositionReport: NO_FIX, StaticReport: STATIC, SafetyReport: SAFETY}
+_TIME_OF = attrgetter("time")
+
+
+def _kind_of(cls: type) -> int:
+    """The kind of a report class (its first match, as the tracker's `isinstance` tests)."""
+    kind = _KIND_OF.get(cls)
+    if kind is None:
+        kind = next((k for c, k in list(_KIND_OF.items()) if k and issubclass(cls, c)), 0)
+        _KIND_OF[cls] = kind
+    return kind
+
+
+@dataclass(slots=True)
+class BatchRows:
+    """What the batch columns leave out, for the rows that are not position fixes: their event
+    time (every report moves the clock) and their kind (a position report without a valid
+    position still sets the vessel's speed, course and status). One Python pass over the non-fix
+    rows, shared by the rules that need it (`ReportBatch.rows`)."""
+
+    time: np.ndarray
+    """Event time of every row."""
+    kind: np.ndarray
+    """`NO_FIX`, `STATIC`, `SAFETY` or 0, per row."""
+    no_fix: np.ndarray
+    """Position reports without a valid position."""
+    start_now: float
+    """The core's event time when the batch began (`RuleContext.now` at mask time)."""
+    clock: np.ndarray
+    """Event time after each row: the running maximum of `time`, from `start_now`."""
+    late: np.ndarray
+    """Rows older than the clock before them (a late or out-of-order report)."""
+
+    def processed(self, now: float) -> int:
+        """How many rows the core had processed when its clock reached `now`: a time step to `now`
+        happens just before the first row that brings the clock there, so every row before the
+        first one whose running maximum reaches `now` (all rows, for a later time)."""
+        return int(np.searchsorted(self.clock, now, side="left"))
+
+
+def _batch_rows(batch: ReportBatch, now: float) -> BatchRows:
+    """The `BatchRows` of a batch about to be processed from event time `now`."""
+    times = batch.time.copy()
+    kind = np.zeros(len(batch), dtype=np.int8)
+    at = np.flatnonzero(~batch.is_position)
+    if len(at):
+        others = list(map(batch.reports.__getitem__, at.tolist()))
+        times[at] = np.fromiter(map(_TIME_OF, others), float, len(others))
+        classes = list(map(type, others))
+        kinds = np.fromiter(map(_KIND_OF.get, classes, repeat(-1)), np.int8, len(others))
+        if (kinds < 0).any():  # a report class not met yet
+            kinds = np.fromiter(map(_kind_of, classes), np.int8, len(others))
+        kind[at] = kinds
+    no_fix = kind == NO_FIX
+    if not len(times):
+        rows = BatchRows(times, kind, no_fix, now, times, no_fix)
+    else:
+        clock = np.fmax.accumulate(np.fmax(times, now))
+        before = np.concatenate(([now], clock[:-1]))
+        rows = BatchRows(times, kind, no_fix, now, clock, ~(times >= before))
+    return rows

@@ -34,10 +34,10 @@ from pydantic import Field
 from shapely.geometry import Point
 
 from vts.alerts.model import iso_time
+from vts.batch import NO_FIX, SAFETY, STATIC, BatchRows
 from vts.reports import PositionReport
 from vts.rules._common import AREA_KINDS, is_vessel_mmsi, label, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
-from vts.rules.cpa import NO_FIX, SAFETY, STATIC, batch_rows
 from vts.spatial import M_PER_DEG_LAT, approx_distance_m
 from vts.tracker import SHADOW_OUTLIER_FORGET_S
 from vts.vessel_class import AT_ANCHOR, MOORED, STATIONARY_KN
@@ -83,9 +83,8 @@ class _Pending:
     """A batch whose rows have not all been applied to the heard order yet (see `AisGapRule`)."""
 
     batch: ReportBatch
-    clock: np.ndarray
-    """Event time after each row (the running maximum of the report times, from the clock at the
-    start of the batch): a time step to `now` happens just before the first row bringing it there."""
+    rows: BatchRows
+    """Its rows' clock (a time step to `now` happens just before the first row bringing it there)."""
     heard: np.ndarray
     """Rows that make their vessel heard unless their fix went to a shadow track: position and
     static reports. A safety report is marked here by `on_report` when it reached a vessel (the
@@ -102,7 +101,7 @@ class _Pending:
         maximum reaches it; all of them once the batch is over)."""
         if self.final:
             return len(self.batch)
-        return int(np.searchsorted(self.clock, now, side="left"))
+        return self.rows.processed(now)
 
     def row_of(self, report: Report) -> int:
         """The row of `report` if it is a row of this batch not yet applied, else -1."""
@@ -192,11 +191,9 @@ class AisGapRule(Rule):
             pend.final = True
         if not len(batch):
             return np.zeros(0, dtype=bool)
-        rows = batch_rows(batch, ctx.now)
+        rows = batch.rows(ctx.now)
         kind = rows.kind
-        self._pending.append(
-            _Pending(batch, rows.clock, batch.is_position | (kind == NO_FIX) | (kind == STATIC))
-        )
+        self._pending.append(_Pending(batch, rows, batch.is_position | (kind == NO_FIX) | (kind == STATIC)))
         return kind == SAFETY
 
     def _hear(self, vessels: list[int]) -> None:

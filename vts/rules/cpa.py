@@ -22,8 +22,6 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass
-from itertools import repeat
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,7 +29,6 @@ from pydantic import Field
 
 from vts.alerts.model import Severity
 from vts.geo import KNOTS_TO_MS, METRES_PER_NM
-from vts.reports import PositionReport, SafetyReport, StaticReport
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -170,81 +167,6 @@ def cpa_of_pairs(d: np.ndarray, dv: np.ndarray, min_rel_ms: float) -> tuple[np.n
     return np.hypot(closest[0], closest[1]), tcpa
 
 
-NO_FIX, STATIC, SAFETY = 1, 2, 3
-"""`BatchRows.kind` of a position report without a valid position, a static report, a safety
-report (0: a position fix, or any other report)."""
-_KIND_OF: dict[type, int] = {PositionReport: NO_FIX, StaticReport: STATIC, SafetyReport: SAFETY}
-_TIME_OF = attrgetter("time")
-
-
-def _kind_of(cls: type) -> int:
-    """The kind of a report class (its first match, as the tracker's `isinstance` tests)."""
-    kind = _KIND_OF.get(cls)
-    if kind is None:
-        kind = next((k for c, k in list(_KIND_OF.items()) if k and issubclass(cls, c)), 0)
-        _KIND_OF[cls] = kind
-    return kind
-
-
-@dataclass(slots=True)
-class BatchRows:
-    """What the batch columns leave out, for the rows that are not position fixes: their event
-    time (every report moves the clock) and their kind (a position report without a valid
-    position still sets the vessel's speed, course and status). One Python pass over the non-fix
-    rows, shared by the rules that need it (`batch_rows`)."""
-
-    time: np.ndarray
-    """Event time of every row."""
-    kind: np.ndarray
-    """`NO_FIX`, `STATIC`, `SAFETY` or 0, per row."""
-    no_fix: np.ndarray
-    """Position reports without a valid position."""
-    start_now: float
-    """The core's event time when the batch began (`RuleContext.now` at mask time)."""
-    clock: np.ndarray
-    """Event time after each row: the running maximum of `time`, from `start_now`."""
-    late: np.ndarray
-    """Rows older than the clock before them (a late or out-of-order report)."""
-
-    def processed(self, now: float) -> int:
-        """How many rows the core had processed when its clock reached `now`: a time step to `now`
-        happens just before the first row that brings the clock there, so every row before the
-        first one whose running maximum reaches `now` (all rows, for a later time)."""
-        return int(np.searchsorted(self.clock, now, side="left"))
-
-
-_last_rows: list[tuple[ReportBatch, float, BatchRows]] = []
-"""The last `batch_rows` answer (the rules' masks ask for the same batch one after another)."""
-
-
-def batch_rows(batch: ReportBatch, now: float) -> BatchRows:
-    """The `BatchRows` of a batch about to be processed from event time `now`."""
-    if _last_rows:
-        last_batch, last_now, rows = _last_rows[0]
-        if last_batch is batch and last_now == now:
-            return rows
-    times = batch.time.copy()
-    kind = np.zeros(len(batch), dtype=np.int8)
-    at = np.flatnonzero(~batch.is_position)
-    if len(at):
-        others = list(map(batch.reports.__getitem__, at.tolist()))
-        times[at] = np.fromiter(map(_TIME_OF, others), float, len(others))
-        classes = list(map(type, others))
-        kinds = np.fromiter(map(_KIND_OF.get, classes, repeat(-1)), np.int8, len(others))
-        if (kinds < 0).any():  # a report class not met yet
-            kinds = np.fromiter(map(_kind_of, classes), np.int8, len(others))
-        kind[at] = kinds
-    no_fix = kind == NO_FIX
-    if not len(times):
-        rows = BatchRows(times, kind, no_fix, now, times, no_fix)
-    else:
-        clock = np.fmax.accumulate(np.fmax(times, now))
-        before = np.concatenate(([now], clock[:-1]))
-        rows = BatchRows(times, kind, no_fix, now, clock, ~(times >= before))
-    _last_rows[:] = [(batch, now, rows)]
-    return rows
-
-
 @dataclass(slots=True)
 class _Pending:
     """A batch whose rows have not all been looked at by the mover table yet (as Python lists:
@@ -332,7 +254,7 @@ class CpaRule(Rule):
         for pend in self._pending:
             pend.final = True
         if len(batch):
-            rows = batch_rows(batch, ctx.now)
+            rows = batch.rows(ctx.now)
             at = np.flatnonzero((batch.sog > self.p.min_sog_kn) | rows.no_fix | rows.late)
             self._pending.append(
                 _Pending(batch.mmsi.tolist(), rows.clock.tolist(), at.tolist(), batch.mmsi[at].tolist())
