@@ -14,11 +14,11 @@ navigational status); zone and land tests are vectorised with shapely and cached
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import shapely
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
     from vts.zones import ZoneEngine
 
+T = TypeVar("T")
+_MISSING = object()
 _POSITION_FIELDS = attrgetter("time", "lat", "lon", "sog", "cog", "heading", "nav_status")
 KNOT_MPS = 1852.0 / 3600.0
 M_PER_DEG_LAT = 111_195.0
@@ -85,56 +87,43 @@ class ReportBatch:
     def __len__(self) -> int:
         return len(self.reports)
 
+    def memo(self, key: object, build: Callable[[], T]) -> T:
+        """`build()`, computed once per batch and key: what several rules' masks ask of the same
+        batch (the key names what it depends on besides the batch)."""
+        hit = self._cache.get(key, _MISSING)
+        if hit is _MISSING:
+            hit = self._cache[key] = build()
+        return hit  # type: ignore[no-any-return]
+
     def rows(self, now: float) -> BatchRows:
-        """Event time, clock and kind of every row, for the batch processed from event time `now`
-        (computed once: the rules' masks ask one after another)."""
-        key = ("rows", now)
-        hit = self._cache.get(key)
-        if hit is None:
-            hit = self._cache[key] = _batch_rows(self, now)
-        return hit
+        """Event time, clock and kind of every row, for the batch processed from event time `now`."""
+        return self.memo(("rows", now), lambda: _batch_rows(self, now))
 
     # -- geometry ------------------------------------------------------------------------------------
-    def within(self, geometry: BaseGeometry | None, key: object) -> np.ndarray:
-        """Rows whose position lies in `geometry` (boundary included); False for non-position rows.
-        `key` names the geometry for the per-batch cache."""
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
+    def within(self, geometry: BaseGeometry | None) -> np.ndarray:
+        """Rows whose position lies in `geometry` (boundary included); False for non-position rows."""
         out = np.zeros(len(self.reports), dtype=bool)
         if geometry is not None and not geometry.is_empty:
             rows = np.flatnonzero(self.is_position)
             if len(rows):
                 out[rows] = shapely.intersects_xy(geometry, self.lon[rows], self.lat[rows])
-        self._cache[key] = out
         return out
 
     def in_zone_kinds(self, zones: ZoneEngine, kinds: Sequence[str]) -> np.ndarray:
         """Rows inside any configured zone of these kinds (instantaneous, no hysteresis)."""
-        key = ("kinds", id(zones), tuple(kinds))
-        if key in self._cache:
-            return self._cache[key]
-        return self.within(zone_union(zones, kinds), key)
+        return self.memo(("kinds", id(zones), tuple(kinds)), lambda: self.within(zone_union(zones, kinds)))
 
     def near_zone_kinds(self, zones: ZoneEngine, kinds: Sequence[str], margin_m: float) -> np.ndarray:
         """Rows within `margin_m` metres of any zone of these kinds (inside included)."""
         key = ("near", id(zones), tuple(kinds), margin_m)
-        if key in self._cache:
-            return self._cache[key]
-        return self.within(zone_union(zones, kinds, margin_m), key)
+        return self.memo(key, lambda: self.within(zone_union(zones, kinds, margin_m)))
 
     def in_any_zone(self, zones: ZoneEngine, margin_m: float = 0.0) -> np.ndarray:
         """Rows within `margin_m` metres of any configured zone."""
-        key = ("any", id(zones), margin_m)
-        if key in self._cache:
-            return self._cache[key]
-        return self.within(zone_union(zones, None, margin_m), key)
+        return self.memo(("any", id(zones), margin_m), lambda: self.within(zone_union(zones, None, margin_m)))
 
     def on_land(self, zones: ZoneEngine) -> np.ndarray:
-        key = ("land", id(zones))
-        if key in self._cache:
-            return self._cache[key]
-        return self.within(land_union(zones), key)
+        return self.memo(("land", id(zones)), lambda: self.within(land_union(zones)))
 
 
 _union_cache: dict[tuple[object, ...], tuple[object, BaseGeometry | None]] = {}

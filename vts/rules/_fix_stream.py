@@ -81,17 +81,10 @@ class FixStream:
     a position; there are none so far): always handed to the rules."""
 
 
-_cache: list[object] = [None, None, None]
-
-
 def fix_stream(batch: ReportBatch, tracker: Tracker) -> FixStream:
-    """The fix stream of `batch` against `tracker` as it stands. Cached for the last batch: ask
-    for it only before the tracker has seen the batch (from `Rule.interest`)."""
-    if _cache[0] is batch and _cache[1] is tracker:
-        return _cache[2]  # type: ignore[return-value]
-    stream = _build(batch, tracker)
-    _cache[:] = [batch, tracker, stream]
-    return stream
+    """The fix stream of `batch` against `tracker` as it stands. Computed once per batch: ask for
+    it only before the tracker has seen the batch (from `Rule.interest`)."""
+    return batch.memo(("fix_stream", id(tracker)), lambda: _build(batch, tracker))
 
 
 def _build(batch: ReportBatch, tracker: Tracker) -> FixStream:
