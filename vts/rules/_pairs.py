@@ -197,18 +197,6 @@ def in_watched_rows(batch: ReportBatch, ctx: RuleContext) -> np.ndarray | bool:
     return batch.near_zone_kinds(ctx.zones, AREA_KINDS, 20.0)
 
 
-def late_rows(batch: ReportBatch, now: float) -> np.ndarray:
-    """Position reports whose time is before that of an earlier position report (of the batch, or
-    `now`, the clock when the batch starts): a superset of the fixes older than their vessel's latest
-    one, which the tracker counts without applying (the vessel keeps its previous SOG)."""
-    t = batch.time
-    if not len(t):
-        return np.zeros(0, dtype=bool)
-    before = np.fmax.accumulate(t)
-    earlier = np.fmax(np.concatenate(([now], before[:-1])), now)
-    return batch.is_position & (t < earlier)
-
-
 def previous_fix(vessel: VesselState, max_speed_kn: float, max_gap_s: float) -> Fix | None:
     """The fix before the vessel's latest one, when the vessel moved from it to the latest at under
     `max_speed_kn` (implied speed) within `max_gap_s`; else None."""

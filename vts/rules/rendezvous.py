@@ -41,7 +41,6 @@ from vts.rules._pairs import (
     PairWatch,
     Proximity,
     in_watched_rows,
-    late_rows,
     previous_fix,
     slow_rows,
 )
@@ -97,9 +96,8 @@ class RendezvousRule(Rule):
         the vessel is in no pair) unless the tracker does not apply it, which only happens to a fix
         older than the vessel's latest. The vessels in a pair are watched."""
         self._members.bind(ctx)
-        return (slow_rows(batch, self.p.max_speed_kn) | late_rows(batch, ctx.now)) & in_watched_rows(
-            batch, ctx
-        )
+        late = batch.rows(ctx.now).late  # older than the clock before them: a superset of such fixes
+        return (slow_rows(batch, self.p.max_speed_kn) | late) & in_watched_rows(batch, ctx)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         self._members.bind(ctx)
