@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from vts.alerts.model import Severity
@@ -22,30 +23,18 @@ search and rescue 51, tug 52, port tender 53, law enforcement 55."""
 NOT_VESSEL_KINDS = frozenset({"sart", "mob", "epirb", "aton", "coast_station", "sar_aircraft", "group"})
 """MMSI formats that are not vessels: distress beacons (their own alerts), aids to navigation,
 stations and aircraft. Invalid MMSIs, handheld radios and auxiliary craft count as vessels."""
-_vessel_cache: dict[int, bool] = {}
-_info_cache: dict[int, MmsiInfo] = {}
 
 
+@functools.lru_cache(maxsize=100_000)
 def mmsi_info(mmsi: int) -> MmsiInfo:
     """`classify_mmsi`, cached per MMSI (the rules ask it on every report; the answer never changes)."""
-    hit = _info_cache.get(mmsi)
-    if hit is None:
-        hit = classify_mmsi(mmsi)
-        if len(_info_cache) > 100_000:
-            _info_cache.clear()
-        _info_cache[mmsi] = hit
-    return hit
+    return classify_mmsi(mmsi)
 
 
+@functools.lru_cache(maxsize=100_000)
 def is_vessel_mmsi(mmsi: int) -> bool:
     """Whether the behaviour rules (loitering, alongside, going dark ...) apply to this MMSI."""
-    hit = _vessel_cache.get(mmsi)
-    if hit is None:
-        hit = mmsi_kind(mmsi) not in NOT_VESSEL_KINDS
-        if len(_vessel_cache) > 100_000:
-            _vessel_cache.clear()
-        _vessel_cache[mmsi] = hit
-    return hit
+    return mmsi_kind(mmsi) not in NOT_VESSEL_KINDS
 
 
 _kind_cache: dict[tuple[int, tuple[str, ...]], tuple[object, frozenset[str]]] = {}

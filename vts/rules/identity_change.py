@@ -19,6 +19,7 @@ IMO number, which the IMO scheme does not require of them).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -63,17 +64,8 @@ def imo_is_valid(imo: int) -> bool:
     return sum(d * w for d, w in zip(digits[:6], range(7, 1, -1), strict=True)) % 10 == digits[6]
 
 
-_imo_valid_memo: dict[int, bool] = {}
-
-
-def _imo_valid(imo: int) -> bool:
-    """`imo_is_valid`, remembered per number (a ship repeats its IMO number in every static report)."""
-    hit = _imo_valid_memo.get(imo)
-    if hit is None:
-        if len(_imo_valid_memo) >= MEMO_MAX:
-            _imo_valid_memo.clear()
-        hit = _imo_valid_memo[imo] = imo_is_valid(imo)
-    return hit
+_imo_valid = functools.lru_cache(maxsize=MEMO_MAX)(imo_is_valid)
+"""`imo_is_valid`, remembered per number (a ship repeats its IMO number in every static report)."""
 
 
 def normalise_text(value: str | None) -> str | None:

@@ -12,6 +12,7 @@ restricted or protected zone; that later entry gives one more event.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,31 +35,28 @@ BAD_PREFIX = 1
 """Bit of `_prefix_table`: no valid MMSI starts with these six digits."""
 HAS_DUMMY = 2
 """Bit of `_prefix_table`: a placeholder MMSI (`DUMMY_MMSIS`) starts with these six digits."""
-_table: np.ndarray | None = None
 
 
+@functools.cache
 def _prefix_table() -> np.ndarray:
     """Per six-digit prefix (MMSI // 1000 of a nine-digit MMSI, read zero-padded): `BAD_PREFIX`
     when `classify_mmsi` finds a problem with every MMSI so starting, `HAS_DUMMY` when a placeholder
     starts so. The kind and the MID of every format are read off the first six digits, so the prefix
     decides everything but the placeholders. Built once: every prefix is bad but the ranges of the
     valid formats, cleared one assigned MID at a time (`classify_mmsi`'s formats, as slices)."""
-    global _table
-    if _table is None:
-        table = np.full(1_000_000, BAD_PREFIX, dtype=np.uint8)  # index: digits d1..d6
-        for prefix in (970, 972, 974):  # SART, MOB, EPIRB: valid whatever follows
-            table[prefix * 1000 : (prefix + 1) * 1000] = 0
-        for mid in MIDS:  # 201-775
-            table[mid * 1000 : (mid + 1) * 1000] = 0  # MIDxxxxxx ship
-            table[mid * 10 : (mid + 1) * 10] = 0  # 00MIDxxxx coast station
-            table[mid * 100 : (mid + 1) * 100] = 0  # 0MIDxxxxx group
-            table[111_000 + mid] = 0  # 111MIDxxx SAR aircraft
-            table[990_000 + mid * 10 : 990_000 + (mid + 1) * 10] = 0  # 99MIDxxxx AtoN
-            table[980_000 + mid * 10 : 980_000 + (mid + 1) * 10] = 0  # 98MIDxxxx auxiliary craft
-            table[800_000 + mid * 100 : 800_000 + (mid + 1) * 100] = 0  # 8MIDxxxxx handheld
-        table[_DUMMIES[(_DUMMIES >= 0) & (_DUMMIES <= 999_999_999)] // 1000] |= HAS_DUMMY
-        _table = table
-    return _table
+    table = np.full(1_000_000, BAD_PREFIX, dtype=np.uint8)  # index: digits d1..d6
+    for prefix in (970, 972, 974):  # SART, MOB, EPIRB: valid whatever follows
+        table[prefix * 1000 : (prefix + 1) * 1000] = 0
+    for mid in MIDS:  # 201-775
+        table[mid * 1000 : (mid + 1) * 1000] = 0  # MIDxxxxxx ship
+        table[mid * 10 : (mid + 1) * 10] = 0  # 00MIDxxxx coast station
+        table[mid * 100 : (mid + 1) * 100] = 0  # 0MIDxxxxx group
+        table[111_000 + mid] = 0  # 111MIDxxx SAR aircraft
+        table[990_000 + mid * 10 : 990_000 + (mid + 1) * 10] = 0  # 99MIDxxxx AtoN
+        table[980_000 + mid * 10 : 980_000 + (mid + 1) * 10] = 0  # 98MIDxxxx auxiliary craft
+        table[800_000 + mid * 100 : 800_000 + (mid + 1) * 100] = 0  # 8MIDxxxxx handheld
+    table[_DUMMIES[(_DUMMIES >= 0) & (_DUMMIES <= 999_999_999)] // 1000] |= HAS_DUMMY
+    return table
 
 
 def invalid_mmsi_mask(mmsi: np.ndarray) -> np.ndarray:
@@ -71,7 +69,7 @@ def invalid_mmsi_mask(mmsi: np.ndarray) -> np.ndarray:
     if mmsi.min() < 0 or mmsi.max() > 999_999_999:
         outside = (mmsi < 0) | (mmsi > 999_999_999)
         mmsi = np.where(outside, 0, mmsi)
-    _, bad, dummy = _packed_tables()
+    bad, dummy = _packed_tables()
     prefix = mmsi // 1000
     byte, bit = prefix >> 3, (prefix & 7).astype(np.uint8)
     out: np.ndarray = ((bad[byte] >> bit) & 1).astype(bool)
@@ -84,19 +82,14 @@ def invalid_mmsi_mask(mmsi: np.ndarray) -> np.ndarray:
     return out
 
 
-_packed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-
-def _packed_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`_prefix_table` and its two bits packed eight prefixes to a byte (125 kB each instead of
-    1 MB: the look-ups of a batch stay in the CPU cache while the tracker runs between batches)."""
-    global _packed
-    if _packed is None:
-        table = _prefix_table()
-        bad = np.packbits((table & BAD_PREFIX) != 0, bitorder="little")
-        dummy = np.packbits((table & HAS_DUMMY) != 0, bitorder="little")
-        _packed = (table, bad, dummy)
-    return _packed
+@functools.cache
+def _packed_tables() -> tuple[np.ndarray, np.ndarray]:
+    """`_prefix_table`'s two bits packed eight prefixes to a byte (125 kB each instead of 1 MB: the
+    look-ups of a batch stay in the CPU cache while the tracker runs between batches)."""
+    table = _prefix_table()
+    bad = np.packbits((table & BAD_PREFIX) != 0, bitorder="little")
+    dummy = np.packbits((table & HAS_DUMMY) != 0, bitorder="little")
+    return bad, dummy
 
 
 class InvalidMmsiParams(RuleParams):
