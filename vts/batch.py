@@ -99,6 +99,14 @@ class ReportBatch:
         """Event time, clock and kind of every row, for the batch processed from event time `now`."""
         return self.memo(("rows", now), lambda: _batch_rows(self, now))
 
+    def ignored_by_zones(self, now: float) -> np.ndarray:
+        """Fixes the zone engine may ignore, keeping the vessel's memberships of an earlier fix: an
+        invalid position or time, or a time not newer than the vessel's latest fix taken. That latest fix
+        is never newer than the clock, so a superset is every fix not newer than the clock before it
+        (`now` before the batch, then the newest fix of the batch so far): with the receive times of a
+        feed or a replay, the fixes that repeat or go back in time."""
+        return self.memo(("ignored_by_zones", now), lambda: _ignored_by_zones(self, now))
+
     # -- geometry ------------------------------------------------------------------------------------
     def within(self, geometry: BaseGeometry | None) -> np.ndarray:
         """Rows whose position lies in `geometry` (boundary included); False for non-position rows."""
@@ -230,3 +238,15 @@ def _batch_rows(batch: ReportBatch, now: float) -> BatchRows:
         before = np.concatenate(([now], clock[:-1]))
         rows = BatchRows(times, kind, no_fix, now, clock, ~(times >= before))
     return rows
+
+
+def _ignored_by_zones(batch: ReportBatch, now: float) -> np.ndarray:
+    t = batch.time
+    before = np.empty(len(t))
+    if len(t):
+        before[0] = now
+        before[1:] = np.fmax.accumulate(t)[:-1]  # fixes only (others are NaN)
+        np.fmax(before, now, out=before)
+    with np.errstate(invalid="ignore"):
+        fresh = (t > before) & (t < np.inf) & (np.abs(batch.lat) <= 90.0) & (np.abs(batch.lon) <= 180.0)
+    return batch.is_position & ~fresh

@@ -99,7 +99,7 @@ class RestrictedAreaRule(Rule):
         if not watched:
             return np.zeros(n, dtype=bool)
         pos = batch.is_position
-        lat, lon, t = batch.lat, batch.lon, batch.time
+        lat, lon = batch.lat, batch.lon
         band, (x0, y0, x1, y1) = self._band(ctx)
         mask = np.zeros(n, dtype=bool)
         if band is not None:
@@ -109,11 +109,8 @@ class RestrictedAreaRule(Rule):
                 mask[rows] = shapely.intersects_xy(band, lon[rows], lat[rows])
         # NaN (no position) fails every comparison; an invalid position is ignored by the zone engine
         mask |= pos & ~((lat >= -90.0) & (lat <= 90.0) & (lon >= -180.0) & (lon <= 180.0))
-        # so is a fix not newer than its vessel's latest: only possible for a time not past every
-        # earlier one (of the batch, or the engine's clock when it starts); NaN included
-        before = np.fmax.accumulate(t)
-        earlier = np.fmax(np.concatenate(([ctx.now], before[:-1])), ctx.now) if n else before
-        rows = np.flatnonzero(pos & ~(t > earlier) & ~mask)
+        # and so are the fixes not newer than their vessel's latest (a superset of them)
+        rows = np.flatnonzero(batch.ignored_by_zones(ctx.now) & ~mask)
         if len(rows):
             mmsi = batch.mmsi
             near_vessels = set(np.unique(mmsi[mask]).tolist())

@@ -15,7 +15,7 @@ the limit of a zone it is confirmed in. The zone engine keeps a vessel in a zone
 fixes stay within the zone grown by the exit margin, so the mask is, per limit, the fixes faster
 than it inside the grown zones with that limit. A fix the zone engine ignores (as old as the
 vessel's latest, or an invalid position) keeps the memberships of an earlier fix wherever it lies:
-those count too when fast (`ignored_by_zones`). A vessel is watched while it has a record.
+those count too when fast (`ReportBatch.ignored_by_zones`). A vessel is watched while it has a record.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class SpeedingRule(Rule):
                 if len(rows) == 0:
                     break
                 mask[rows] |= shapely.intersects_xy(geometry, lon[rows], lat[rows])
-            mask |= fast & ignored_by_zones(batch, ctx.now)
+            mask |= fast & batch.ignored_by_zones(ctx.now)
         return mask
 
     def _limit_geometries(self, zones: ZoneEngine) -> list[tuple[float, BaseGeometry]]:
@@ -185,23 +185,6 @@ class SpeedingRule(Rule):
     def on_forget(self, mmsi: int) -> None:
         if self._over.pop(mmsi, None) is not None and self._ctx is not None:
             self.unwatch(self._ctx, mmsi)
-
-
-def ignored_by_zones(batch: ReportBatch, now: float) -> np.ndarray:
-    """Fixes the zone engine may ignore, keeping the vessel's memberships of an earlier fix: an
-    invalid position or time, or a time not newer than the vessel's latest fix taken. That latest fix
-    is never newer than the clock, so a superset is every fix not newer than the clock before it
-    (`now` before the batch, then the newest fix of the batch so far): with the receive times of a
-    feed or a replay, the fixes that repeat or go back in time."""
-    t = batch.time
-    before = np.empty(len(t))
-    if len(t):
-        before[0] = now
-        before[1:] = np.fmax.accumulate(t)[:-1]  # fixes only (others are NaN)
-        np.fmax(before, now, out=before)
-    with np.errstate(invalid="ignore"):
-        fresh = (t > before) & (t < np.inf) & (np.abs(batch.lat) <= 90.0) & (np.abs(batch.lon) <= 180.0)
-    return batch.is_position & ~fresh
 
 
 RULE = SpeedingRule
