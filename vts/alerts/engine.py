@@ -333,7 +333,7 @@ class AlertEngine:
     def forget(self, mmsi: int) -> None:
         """The tracker forgot this vessel: rules drop its state; its alerts end (bar KEEP_ON_FORGET_TYPES)."""
         for rule in self.rules:
-            self._run(rule, "on_forget", mmsi)
+            self._run(rule, "on_forget", mmsi, self.ctx)
         now = self._now if self._now is not None else 0.0
         mine = [k for k in self._active if mmsi in (k[1], k[2]) and k[0] not in KEEP_ON_FORGET_TYPES]
         for key in sorted(mine, key=_key_order):

@@ -205,15 +205,17 @@ class UnseenFixes:
     batch, `on_report` and `on_position` after the current report (`report`, merged into `vessel`)
     has been merged."""
 
-    __slots__ = ("_fixes",)
+    __slots__ = ("_fixes", "recorded")
 
     def __init__(self) -> None:
-        self._fixes: dict[int, PositionReport] | None = None
+        self._fixes: dict[int, PositionReport] = {}
+        self.recorded = False
 
     def record(
         self, tracker: Tracker, vessel: VesselState | None = None, report: Report | None = None
     ) -> None:
         self._fixes = last_fixes(tracker, vessel, report)
+        self.recorded = True
 
     def is_unseen(self, mmsi: int, fix: PositionReport, *, keep: bool) -> bool:
         """`fix` is the vessel's last fix from before the rule. Unless `keep`, the vessel's entry

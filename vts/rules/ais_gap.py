@@ -177,7 +177,6 @@ class AisGapRule(Rule):
         the vessel keeps that number (not heard since, nor touched by a shadow track's report),
         nothing the tick tests about it can have changed but the time."""
         self._pending: list[_Pending] = []
-        self._ctx: RuleContext | None = None
         self._caught_up = math.nan
         """The clock at the last `_catch_up` (nothing new to apply until it moves)."""
 
@@ -185,7 +184,6 @@ class AisGapRule(Rule):
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """Safety reports only (and, through `watch`, the reports of dark vessels): the batch is
         kept, and its rows are applied to the heard order in bulk (see the class docstring)."""
-        self._ctx = ctx
         self._caught_up = math.nan
         for pend in self._pending:
             pend.final = True
@@ -464,9 +462,9 @@ class AisGapRule(Rule):
             chunks.popleft()
         return silent_ones, gone
 
-    def on_forget(self, mmsi: int) -> None:
-        if self._pending and self._ctx is not None:  # the rows before the prune first
-            self._catch_up(self._ctx)
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
+        if self._pending:  # the rows before the prune first
+            self._catch_up(ctx)
         self._checked.pop(mmsi, None)
         self._retry.pop(mmsi, None)
         self._seq.pop(mmsi, None)

@@ -180,7 +180,7 @@ class AlongsideRule(Rule):
         if len(self._moored_cache) > 10_000:
             self._moored_cache.clear()
 
-    def on_forget(self, mmsi: int) -> None:
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._moored_cache.pop(mmsi, None)
         self._next_check.pop(mmsi, None)
         for key in self._pairs.pairs_of(mmsi):

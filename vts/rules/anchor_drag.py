@@ -69,13 +69,10 @@ class AnchorDragRule(Rule):
         super().__init__(params)
         self.p: AnchorDragParams = params  # type: ignore[assignment]
         self._anchored: dict[int, _Anchoring] = {}
-        self._ctx: RuleContext | None = None
-        """The context the watches were made in (`on_forget` gets none, yet must unwatch)."""
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """Fixes at anchor by status and not plainly under way (see the module docstring). A missing
         SOG (NaN) compares False, so such fixes stay in, as `on_position` treats them."""
-        self._ctx = ctx
         return batch.is_position & (batch.nav_status == AT_ANCHOR) & ~(batch.sog > self.p.underway_sog_kn)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -90,7 +87,6 @@ class AnchorDragRule(Rule):
             return
         if st is None:
             st = self._anchored[vessel.mmsi] = _Anchoring(report.time)
-            self._ctx = ctx
             self.watch(ctx, vessel.mmsi)  # its fixes matter now, whatever its status (see interest)
         if st.centre is None:
             st.settle_lats.append(report.lat)
@@ -148,9 +144,9 @@ class AnchorDragRule(Rule):
         if st.active:
             ctx.alerts.clear(type=self.id, mmsi=vessel.mmsi, message=f"{vessel.name or vessel.mmsi} {why}")
 
-    def on_forget(self, mmsi: int) -> None:
-        if self._anchored.pop(mmsi, None) is not None and self._ctx is not None:
-            self.unwatch(self._ctx, mmsi)
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
+        if self._anchored.pop(mmsi, None) is not None:
+            self.unwatch(ctx, mmsi)
 
 
 RULE = AnchorDragRule

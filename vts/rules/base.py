@@ -172,5 +172,5 @@ class Rule:
     def on_tick(self, ctx: RuleContext) -> None:
         """Called every `tick_seconds` of event time: time-outs, gaps, sweeps over all vessels."""
 
-    def on_forget(self, mmsi: int) -> None:
-        """The tracker forgot this vessel: drop any per-vessel state."""
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
+        """The tracker forgot this vessel: drop any per-vessel state (and its watch: `unwatch`)."""

@@ -183,8 +183,6 @@ class CourseAnomalyRule(Rule):
         self._model: NormalcyModel | None = None
         self._model_tried = False
         # batching (see `interest`)
-        self._ctx: RuleContext | None = None
-        """The engine's context, kept to unwatch a forgotten vessel (`on_forget` gets none)."""
         self._table: _Table | None = None
         self._seen: dict[int, tuple[deque[Fix], Fix | None]] = {}
         """Per vessel, its trail and the last fix of it the erratic history has taken (None: none)."""
@@ -250,7 +248,6 @@ class CourseAnomalyRule(Rule):
         * off_route (with a model): a fix fast enough inside the VTS area.
 
         Departures, wrong-way runs, off-route windows and pending turns are watched (`_settle`)."""
-        self._ctx = ctx
         p = self.p
         mask = np.zeros(len(batch), dtype=bool)
         if self._table is None:
@@ -737,7 +734,7 @@ class CourseAnomalyRule(Rule):
             self._departures.pop(vessel.mmsi, None)
         self._settle(ctx, vessel.mmsi)
 
-    def on_forget(self, mmsi: int) -> None:
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._wrong.pop(mmsi, None)
         self._turns.pop(mmsi, None)
         self._departures.pop(mmsi, None)
@@ -745,10 +742,10 @@ class CourseAnomalyRule(Rule):
         self._last_event.pop(mmsi, None)
         self._seen.pop(mmsi, None)
         self._status.pop(mmsi, None)
-        if self._ctx is not None and self._table is not None:
+        if self._table is not None:
             # a fix of the vessel later in this batch starts a new track: judge it (and so learn its
             # trail before anything can replace it); the next batches see it as a new vessel
-            self.watch(self._ctx, mmsi)
+            self.watch(ctx, mmsi)
             self._gone.append(mmsi)
 
     def _settle(self, ctx: RuleContext, mmsi: int) -> None:

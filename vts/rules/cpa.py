@@ -560,7 +560,7 @@ class CpaRule(Rule):
             return "warning"
         return None
 
-    def on_forget(self, mmsi: int) -> None:
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._touched.add(mmsi)  # read again at the next tick (gone, or a new vessel by then)
         self._active = {k for k in self._active if mmsi not in k}
         self._alarms = {k for k in self._alarms if mmsi not in k}

@@ -80,14 +80,11 @@ class DriftingRule(Rule):
         super().__init__(params)
         self.p: DriftingParams = params  # type: ignore[assignment]
         self._state: dict[int, _Drift] = {}
-        self._ctx: RuleContext | None = None
-        """The engine's context, kept to unwatch a forgotten vessel (`on_forget` gets none)."""
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """Fixes that are crabbing by their own fields (speed, course, heading, status), or report
         "not under command": the only ones that can change a clean vessel's state (see the module
         docstring). Vessels with a run or an alert are watched."""
-        self._ctx = ctx
         p = self.p
         sog, cog, heading, status = batch.sog, batch.cog, batch.heading, batch.nav_status
         with np.errstate(invalid="ignore"):
@@ -109,7 +106,6 @@ class DriftingRule(Rule):
         if vessel.is_shadow or report.lat is None or report.lon is None:
             return
         p = self.p
-        self._ctx = ctx
         st = self._state.get(vessel.mmsi)
         if st is None:
             st = self._state[vessel.mmsi] = _Drift()
@@ -191,9 +187,9 @@ class DriftingRule(Rule):
             type=self.id, mmsi=vessel.mmsi, message=f"{vessel.name or vessel.mmsi} no longer drifting"
         )
 
-    def on_forget(self, mmsi: int) -> None:
-        if self._state.pop(mmsi, None) is not None and self._ctx is not None:
-            self.unwatch(self._ctx, mmsi)
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
+        if self._state.pop(mmsi, None) is not None:
+            self.unwatch(ctx, mmsi)
 
 
 def _mean_direction(degrees: list[float]) -> float:

@@ -106,9 +106,6 @@ class DuplicateMmsiRule(Rule):
         self._heads: dict[int, _Heads] = {}
         """Split track heads (see `_Heads`)."""
         self._unseen = UnseenFixes()
-        self._ctx: RuleContext | None = None
-        """The engine's context (None until the first hook: `_unseen` is recorded then), kept to
-        unwatch a forgotten vessel (`on_forget` gets none)."""
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """The fixes where this rule could do anything:
@@ -122,8 +119,7 @@ class DuplicateMmsiRule(Rule):
           the distance, and the elapsed time it uses can only grow), or any fix of a complex MMSI,
           or while the last fix of a split track went to its second head (watched): a fix that
           the previous one reaches only moves the head it is at (see `_Heads`)."""
-        if self._ctx is None:
-            self._ctx = ctx
+        if not self._unseen.recorded:
             self._unseen.record(ctx.tracker)
         p = self.p
         s = fix_stream(batch, ctx.tracker)
@@ -138,8 +134,7 @@ class DuplicateMmsiRule(Rule):
         return mask
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
-        if self._ctx is None:
-            self._ctx = ctx
+        if not self._unseen.recorded:
             self._unseen.record(ctx.tracker, vessel, report)
         if vessel is None or not isinstance(report, PositionReport) or not report.has_position:
             return
@@ -180,8 +175,7 @@ class DuplicateMmsiRule(Rule):
         )
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if self._ctx is None:
-            self._ctx = ctx
+        if not self._unseen.recorded:
             self._unseen.record(ctx.tracker, vessel, report)
         if not self.p.interleave or report.lat is None or report.lon is None:
             return
@@ -284,11 +278,11 @@ class DuplicateMmsiRule(Rule):
                 message=f"No second ship seen as MMSI {mmsi} for {self.p.clear_minutes:g} min",
             )
 
-    def on_forget(self, mmsi: int) -> None:
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._last_conflict.pop(mmsi, None)
         self._unseen.forget(mmsi)
-        if self._heads.pop(mmsi, None) is not None and self._ctx is not None:
-            self.unwatch(self._ctx, mmsi)
+        if self._heads.pop(mmsi, None) is not None:
+            self.unwatch(ctx, mmsi)
 
 
 def _same_track(primary: VesselState, shadow: VesselState) -> bool:

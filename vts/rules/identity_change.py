@@ -246,7 +246,7 @@ class IdentityChangeRule(Rule):
         for imo in [i for i, c in self._imo_claims.items() if c.time < horizon]:
             del self._imo_claims[imo]
 
-    def on_forget(self, mmsi: int) -> None:
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._known.pop(mmsi, None)
 
 

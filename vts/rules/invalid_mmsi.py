@@ -169,7 +169,7 @@ class InvalidMmsiRule(Rule):
                 return zone_id
         return None
 
-    def on_forget(self, mmsi: int) -> None:
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._flagged.discard(mmsi)
         self._escalated.discard(mmsi)
 

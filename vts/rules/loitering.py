@@ -264,7 +264,7 @@ class LoiteringRule(Rule):
                     last = tr.last_t
                     heapq.heappush(expiry, (last if last == last else -math.inf, seq, mmsi))
 
-    def on_forget(self, mmsi: int) -> None:
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._tracks.pop(mmsi, None)
 
     # -- internals -------------------------------------------------------------------------------

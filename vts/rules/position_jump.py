@@ -107,9 +107,6 @@ class PositionJumpRule(Rule):
         """Per vessel, the reference fix that stood when its latest (0, 0) fix on its track came
         (a (0, 0) fix is never the reference of the next jump test: see `_reference`)."""
         self._unseen = UnseenFixes()
-        self._ctx: RuleContext | None = None
-        """The engine's context (None until the first hook: `_unseen` is recorded then), kept to
-        unwatch a forgotten vessel (`on_forget` gets none)."""
         self._pending: list[_Jump] = []
         self._clusters: list[_Cluster] = []
 
@@ -126,8 +123,7 @@ class PositionJumpRule(Rule):
         bound of the distance; the elapsed time the test uses can only grow, by the fix-seconds
         logic and the slack, and the same-ship-seen-late test only holds a jump back). Vessels with
         a land count are watched (a fix at sea resets it)."""
-        if self._ctx is None:
-            self._ctx = ctx
+        if not self._unseen.recorded:
             self._unseen.record(ctx.tracker)
         p = self.p
         s = fix_stream(batch, ctx.tracker)
@@ -152,8 +148,7 @@ class PositionJumpRule(Rule):
         """A fix the tracker put on a shadow track (it failed the dead-reckoning test): a jump of
         several miles from the vessel's own track. Reported once when the shadow appears; a second
         ship that keeps transmitting is the duplicate_mmsi rule's business."""
-        if self._ctx is None:
-            self._ctx = ctx
+        if not self._unseen.recorded:
             self._unseen.record(ctx.tracker, vessel, report)
         if vessel is None or not vessel.is_shadow or not isinstance(report, PositionReport):
             return
@@ -164,8 +159,7 @@ class PositionJumpRule(Rule):
         self._check_fix(ctx, vessel, report, last, update_last=False)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if self._ctx is None:
-            self._ctx = ctx
+        if not self._unseen.recorded:
             self._unseen.record(ctx.tracker, vessel, report)
         if vessel.is_shadow or report.lat is None or report.lon is None:
             return
@@ -353,12 +347,12 @@ class PositionJumpRule(Rule):
             details={**details, "jumps_last_hour": len(history)},
         )
 
-    def on_forget(self, mmsi: int) -> None:
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._history.pop(mmsi, None)
         self._null_ref.pop(mmsi, None)
         self._unseen.forget(mmsi)
-        if self._on_land.pop(mmsi, None) is not None and self._ctx is not None:
-            self.unwatch(self._ctx, mmsi)
+        if self._on_land.pop(mmsi, None) is not None:
+            self.unwatch(ctx, mmsi)
 
 
 _land_cover: list[object] = [None, None]

@@ -171,7 +171,7 @@ class RendezvousRule(Rule):
         for key in self._pairs.stale(ctx.now, self.p.lost_minutes * 60.0):
             self._end(key, ctx, "pair not observed close any more")
 
-    def on_forget(self, mmsi: int) -> None:
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._next_check.pop(mmsi, None)
         for key in self._pairs.pairs_of(mmsi):
             self._pairs.end(key)

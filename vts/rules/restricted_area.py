@@ -77,8 +77,6 @@ class RestrictedAreaRule(Rule):
         self.p: RestrictedAreaParams = params  # type: ignore[assignment]
         self._inside: dict[int, set[str]] = {}
         """Zones in which each vessel has an alert held by this rule (each such vessel is watched)."""
-        self._ctx: RuleContext | None = None
-        """The engine's context, kept so that `on_forget` (which gets none) can unwatch."""
         self._band_cache: tuple[ZoneEngine, BaseGeometry | None, Bounds] | None = None
         """The mask's band for one zone engine (a reload builds a new engine) and its bounds."""
 
@@ -93,7 +91,6 @@ class RestrictedAreaRule(Rule):
         a zone: confirmed in one at the start of the batch, or with a fix near one in the batch (the
         shadow track of an MMSI shares its zone state, and its entries reach no rule). Vessels holding
         an alert of this rule are watched, so their reports come whatever the mask says."""
-        self._ctx = ctx
         n = len(batch)
         watched = zone_ids_of_kinds(ctx.zones, self.p.zone_kinds)
         if not watched:
@@ -154,9 +151,9 @@ class RestrictedAreaRule(Rule):
         for zid in sorted(inside):
             self._check(vessel, zid, ctx)
 
-    def on_forget(self, mmsi: int) -> None:
-        if self._inside.pop(mmsi, None) is not None and self._ctx is not None:
-            self.unwatch(self._ctx, mmsi)
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
+        if self._inside.pop(mmsi, None) is not None:
+            self.unwatch(ctx, mmsi)
 
     # -- internals -------------------------------------------------------------------------------
     def _allowed(self, vessel: VesselState, zone: Zone, ctx: RuleContext) -> str | None:
@@ -209,7 +206,6 @@ class RestrictedAreaRule(Rule):
         )
         if ctx.alerts.is_active(TYPE, vessel.mmsi, None, zone_id):
             self._inside.setdefault(vessel.mmsi, set()).add(zone_id)
-            self._ctx = ctx
             self.watch(ctx, vessel.mmsi)
 
     def _clear(self, mmsi: int, zone_id: str, ctx: RuleContext, reason: str) -> None:

@@ -67,15 +67,12 @@ class SpeedingRule(Rule):
         super().__init__(params)
         self.p: SpeedingParams = params  # type: ignore[assignment]
         self._over: dict[int, _Over] = {}
-        self._ctx: RuleContext | None = None
-        """The engine's context, kept to unwatch a forgotten vessel (`on_forget` gets none)."""
         self._limits: tuple[ZoneEngine, list[tuple[float, BaseGeometry]]] | None = None
 
     # -- batches -------------------------------------------------------------------------------------
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """Fixes faster than the limit of a grown zone they lie in; and the fast fixes the zone engine
         may ignore (see the module docstring). Vessels with a record are watched."""
-        self._ctx = ctx
         limits = self._limit_geometries(ctx.zones)
         mask = np.zeros(len(batch), dtype=bool)
         if not limits:
@@ -132,7 +129,6 @@ class SpeedingRule(Rule):
         if sog > limit + self.p.tolerance_kn:
             if over is None:
                 over = self._over[vessel.mmsi] = _Over(zone_id, report.time, 0, sog)
-                self._ctx = ctx
                 self.watch(ctx, vessel.mmsi)
             over.reports += 1
             over.max_sog = max(over.max_sog, sog)
@@ -182,9 +178,9 @@ class SpeedingRule(Rule):
                 best = (zone_id, float(limit))
         return best
 
-    def on_forget(self, mmsi: int) -> None:
-        if self._over.pop(mmsi, None) is not None and self._ctx is not None:
-            self.unwatch(self._ctx, mmsi)
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
+        if self._over.pop(mmsi, None) is not None:
+            self.unwatch(ctx, mmsi)
 
 
 RULE = SpeedingRule

@@ -102,8 +102,6 @@ class UnauthorisedAnchoringRule(Rule):
         """Nearest allowed zone per ~10 m cell: the answer for the first position looked up in the
         cell (since the cache last started afresh), worked out when first read (see `_nearest_entry`)."""
         self._cache_zones: object = None
-        self._ctx: RuleContext | None = None
-        """The context the watches were made in (`on_forget` gets none, yet must unwatch)."""
         self._area = ZoneKinds(AREA_KINDS)
         self._allowed = ZoneKinds(self.p.allowed_zone_kinds)
         self._held: set[int] = set()
@@ -115,7 +113,6 @@ class UnauthorisedAnchoringRule(Rule):
     def _sweep(self, ctx: RuleContext) -> None:
         """On the first call: the alerts already active (restored) before this rule existed."""
         self._swept = True
-        self._ctx = ctx
         self._held.update(m for m, _, _ in ctx.alerts.active_keys(TYPE))
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
@@ -188,9 +185,9 @@ class UnauthorisedAnchoringRule(Rule):
         self._since.pop(mmsi, None)
         self._hold(vessel, ctx, lat, lon)
 
-    def on_forget(self, mmsi: int) -> None:
-        if self._next_check.pop(mmsi, None) is not None and self._ctx is not None:
-            self.unwatch(self._ctx, mmsi)
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
+        if self._next_check.pop(mmsi, None) is not None:
+            self.unwatch(ctx, mmsi)
         self._since.pop(mmsi, None)
         self._held.discard(mmsi)  # the engine ends its alerts
 

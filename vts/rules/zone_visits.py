@@ -58,14 +58,11 @@ class ZoneVisitsRule(Rule):
         self._deferred: dict[int, dict[str, ZoneEvent]] = {}
         """Entries confirmed before the vessel had enough messages, by vessel and zone. Every vessel
         in it is watched (`Rule.watch`), and only those."""
-        self._ctx: RuleContext | None = None
-        """The engine's context, kept so that `on_forget` (which gets none) can unwatch."""
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """No report: `on_position` acts only on a vessel with an entry held back, and such a vessel
         is watched from the zone event that held it back (which reaches the rule in any case, after
         the position hooks of its own report, when nothing is held back yet)."""
-        self._ctx = ctx
         return np.zeros(len(batch), dtype=bool)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -81,9 +78,9 @@ class ZoneVisitsRule(Rule):
                 continue
             self._entry(vessel, pending[zone_id], zone, ctx, deferred=True)
 
-    def on_forget(self, mmsi: int) -> None:
-        if self._deferred.pop(mmsi, None) is not None and self._ctx is not None:
-            self.unwatch(self._ctx, mmsi)
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
+        if self._deferred.pop(mmsi, None) is not None:
+            self.unwatch(ctx, mmsi)
 
     def on_zone_event(self, vessel: VesselState, event: ZoneEvent, ctx: RuleContext) -> None:
         if not is_vessel_mmsi(vessel.mmsi):
@@ -98,7 +95,6 @@ class ZoneVisitsRule(Rule):
         if event.kind == "entry":
             if vessel.message_count < min_messages:
                 self._deferred.setdefault(vessel.mmsi, {})[zone.id] = event
-                self._ctx = ctx
                 self.watch(ctx, vessel.mmsi)
             else:
                 self._entry(vessel, event, zone, ctx, deferred=False)
