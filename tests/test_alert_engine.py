@@ -234,6 +234,39 @@ def test_restart_restores_active_alerts_and_expires_unconfirmed(tmp_path: Path) 
     assert [a.id for a in core2.engine.active()] == [kept.id]
 
 
+def test_active_keys_and_mmsis_of_a_type_follow_raise_clear_forget_and_restore(tmp_path: Path) -> None:
+    db = tmp_path / "alerts.sqlite3"
+    core = Core(make_config(), store=AlertStore(db))
+    run(core, stationary(V, T0, minutes=1, at=OPEN_WATER, every_s=10, sog=5.0))
+    run(core, stationary(OTHER, T0, minutes=1, at=offset(OPEN_WATER, north_m=900), every_s=10, sog=5.0))
+    e = core.engine
+    hold(e, T0 + 100, type="restricted_area", zone="security_apm")
+    hold(e, T0 + 100, type="restricted_area", zone="security_dpw")
+    hold(e, T0 + 100, type="restricted_area", mmsi=OTHER, zone="security_apm")
+    hold(e, T0 + 100, type="loitering", mmsi=OTHER)
+    assert e.active_keys("restricted_area") == [
+        (V, None, "security_apm"),
+        (V, None, "security_dpw"),
+        (OTHER, None, "security_apm"),
+    ]
+    assert e.active_mmsis("restricted_area") == {V, OTHER} and e.active_mmsis("loitering") == {OTHER}
+    at(e, T0 + 110).clear(type="restricted_area", mmsi=V, zone="security_apm")
+    assert e.active_mmsis("restricted_area") == {V, OTHER}  # V is still in another zone
+    at(e, T0 + 120).clear(type="restricted_area", mmsi=V, zone="security_dpw")
+    assert e.active_mmsis("restricted_area") == {OTHER}
+    e.forget(OTHER)
+    assert e.active_mmsis("restricted_area") == set() and e.active_mmsis("loitering") == set()
+    hold(e, T0 + 130, type="loitering")
+    e.drain()
+    assert e.store is not None
+    e.store.close()
+    restored = Core(make_config(), store=AlertStore(db)).engine
+    assert restored.active_keys("loitering") == [(V, None, None)] and restored.active_mmsis("loitering") == {
+        V
+    }
+    assert restored.active_keys("restricted_area") == [] and restored.active_mmsis("ais_gap") == set()
+
+
 def test_switching_a_rule_off_clears_its_alerts() -> None:
     core = ready_core()
     e = core.engine

@@ -150,6 +150,8 @@ class AlertEngine:
             [cls_params_rule(rid, p) for rid, p in engine_rule_params(config).items() if p.enabled]
         )
         self._active: dict[Key, _Active] = {}
+        self._active_of_type: dict[str, set[Key]] = {}
+        """The keys of `_active` by alert type (`_activate` and `_deactivate` keep both)."""
         self._by_id: dict[str, Key] = {}
         self._cooldown: dict[Key, float] = {}
         self._snooze: dict[tuple[str, int], float] = {}
@@ -449,8 +451,7 @@ class AlertEngine:
             published_severity=severity,
             published_flags={},
         )
-        self._active[key] = entry
-        self._by_id[alert.id] = key
+        self._activate(key, entry)
         self.stats.raised += 1
         self._publish_active(entry, now)
 
@@ -530,10 +531,26 @@ class AlertEngine:
         return (type, mmsi, other_mmsi, zone) in self._active
 
     def active_keys(self, type: str) -> list[tuple[int, int | None, str | None]]:
+        """(mmsi, other_mmsi, zone) of the active alerts of one type, sorted."""
         return sorted(
-            ((k[1], k[2], k[3]) for k in self._active if k[0] == type),
+            ((k[1], k[2], k[3]) for k in self._active_of_type.get(type, ())),
             key=lambda k: (k[0], -1 if k[1] is None else k[1], k[2] or ""),
         )
+
+    def active_mmsis(self, type: str) -> set[int]:
+        """The MMSIs (`mmsi`, not `other_mmsi`) with an active alert of one type."""
+        return {k[1] for k in self._active_of_type.get(type, ())}
+
+    def _activate(self, key: Key, entry: _Active) -> None:
+        self._active[key] = entry
+        self._by_id[entry.alert.id] = key
+        self._active_of_type.setdefault(key[0], set()).add(key)
+
+    def _deactivate(self, key: Key) -> _Active:
+        entry = self._active.pop(key)
+        self._by_id.pop(entry.alert.id, None)
+        self._active_of_type[key[0]].discard(key)
+        return entry
 
     def active_alert(
         self, type: str, mmsi: int, other_mmsi: int | None = None, zone: str | None = None
@@ -598,8 +615,7 @@ class AlertEngine:
             self.store.record(alert, active=active)
 
     def _clear_key(self, key: Key, now: float, details: dict[str, Any] | None, message: str | None) -> None:
-        entry = self._active.pop(key)
-        self._by_id.pop(entry.alert.id, None)
+        entry = self._deactivate(key)
         a = entry.alert
         a.state = "cleared"
         a.time = max(now, a.time)
@@ -651,8 +667,7 @@ class AlertEngine:
                 published_flags=_flags(alert.details),
                 restored=True,
             )
-            self._active[key] = entry
-            self._by_id[alert.id] = key
+            self._activate(key, entry)
         for ack in store.acks():
             self._snooze[(ack.type, ack.mmsi)] = max(
                 self._snooze.get((ack.type, ack.mmsi), -math.inf),
@@ -669,8 +684,7 @@ class AlertEngine:
         for key in sorted(self._active, key=_key_order):
             entry = self._active[key]
             if entry.restored and entry.alert.time > now:
-                del self._active[key]
-                self._by_id.pop(entry.alert.id, None)
+                self._deactivate(key)
                 if self.store is not None:
                     self.store.deactivate(entry.alert.id)
 

@@ -92,6 +92,10 @@ class AlertSink(Protocol):
         """(mmsi, other_mmsi, zone) of every active alert of this type."""
         ...
 
+    def active_mmsis(self, type: str) -> set[int]:
+        """The MMSIs (`mmsi`, not `other_mmsi`) with an active alert of this type."""
+        ...
+
 
 @dataclass(slots=True)
 class RuleContext:

@@ -139,11 +139,6 @@ class LoiteringRule(Rule):
         self._expiry: list[tuple[float, int, int]] = []
         """Heap of (lower bound of a track's last_t, its seq, MMSI): the pruning looks at the tracks
         that may have gone silent, not at every track."""
-        self._held: set[int] = set()
-        """Every vessel this rule has raised or updated an alert for since it last found the alert
-        gone, plus (from the first tick on) those whose alert was already active then (restored
-        from the store): a superset of the active alerts of this type, for `on_tick`."""
-        self._swept = False
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         """Every fix: track upkeep (kept short: it runs for every vessel), then a sample when due."""
@@ -216,8 +211,7 @@ class LoiteringRule(Rule):
         limit = t - self._keep_s
         while len(samples) > 2 and samples[1][0] <= limit:
             samples.popleft()
-        # `is_active`; after the first tick (see `_held`) a vessel never held is known to have none
-        active = (not self._swept or mmsi in self._held) and ctx.alerts.is_active(TYPE, mmsi)
+        active = ctx.alerts.is_active(TYPE, mmsi)
         if not active:
             if mean > self._circ_max:
                 return  # under way: the common case, decided cheaply
@@ -230,18 +224,10 @@ class LoiteringRule(Rule):
 
     def on_tick(self, ctx: RuleContext) -> None:
         """Clears the alerts of silent vessels and drops long-silent tracks, touching only the
-        vessels with an alert (`_held`) and the tracks that may be silent (`_expiry`)."""
+        vessels with an alert and the tracks that may be silent (`_expiry`)."""
         lost = self.p.lost_minutes * 60.0
         now = ctx.now
-        held = self._held
-        if not self._swept:  # alerts restored before this rule existed are active without it
-            self._swept = True
-            held.update(m for m, _, _ in ctx.alerts.active_keys(TYPE))
-        # in MMSI order, as `active_keys` would give them (the alert stream depends on the order)
-        for mmsi in sorted(held):
-            if not ctx.alerts.is_active(TYPE, mmsi):
-                held.discard(mmsi)
-                continue
+        for mmsi, _, _ in ctx.alerts.active_keys(TYPE):
             tr = self._tracks.get(mmsi)
             if tr is None or now - tr.last_t >= lost:
                 ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": "target silent"})
@@ -342,7 +328,6 @@ class LoiteringRule(Rule):
             if mean is not None
             else "loitering"
         )
-        self._held.add(mmsi)
         ctx.alerts.hold(
             type=TYPE,
             mmsi=mmsi,

@@ -104,26 +104,15 @@ class UnauthorisedAnchoringRule(Rule):
         self._cache_zones: object = None
         self._area = ZoneKinds(AREA_KINDS)
         self._allowed = ZoneKinds(self.p.allowed_zone_kinds)
-        self._held: set[int] = set()
-        """A superset of the vessels with an active alert of this type: those found with one when
-        the rule first ran (restored from the store) and those it has raised or updated one for
-        since (less those it cleared or forgot). Other vessels need not be asked about."""
-        self._swept = False
-
-    def _sweep(self, ctx: RuleContext) -> None:
-        """On the first call: the alerts already active (restored) before this rule existed."""
-        self._swept = True
-        self._held.update(m for m, _, _ in ctx.alerts.active_keys(TYPE))
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """Every fix but the under-way ones (see the module docstring), plus every fix of a vessel
-        that may have an active alert. A missing SOG (NaN) compares False: not under way."""
-        if not self._swept:
-            self._sweep(ctx)
+        that has an active alert. A missing SOG (NaN) compares False: not under way."""
         under_way = (batch.sog >= self.p.resume_kn) & (batch.nav_status != AT_ANCHOR)
         mask = batch.is_position & ~under_way
-        if self._held:
-            mask |= np.isin(batch.mmsi, np.fromiter(self._held, dtype=np.int64, count=len(self._held)))
+        held = ctx.alerts.active_mmsis(TYPE)
+        if held:
+            mask |= np.isin(batch.mmsi, np.fromiter(held, dtype=np.int64, count=len(held)))
         return mask
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -134,10 +123,8 @@ class UnauthorisedAnchoringRule(Rule):
         due = next_check.get(mmsi)
         if due is None and not is_vessel_mmsi(mmsi):  # (a vessel with a `due` is a vessel MMSI)
             return
-        if not self._swept:
-            self._sweep(ctx)
         p = self.p
-        active = mmsi in self._held and ctx.alerts.is_active(TYPE, mmsi)
+        active = ctx.alerts.is_active(TYPE, mmsi)
         sog = report.sog
         if not active and sog is not None and sog >= p.resume_kn and report.nav_status != AT_ANCHOR:
             if due is not None:
@@ -155,7 +142,6 @@ class UnauthorisedAnchoringRule(Rule):
             reason = self._ended(vessel, report, ctx)
             if reason is not None:
                 ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": reason})
-                self._held.discard(mmsi)
             else:
                 self._hold(vessel, ctx, lat, lon)
             return
@@ -189,7 +175,6 @@ class UnauthorisedAnchoringRule(Rule):
         if self._next_check.pop(mmsi, None) is not None:
             self.unwatch(ctx, mmsi)
         self._since.pop(mmsi, None)
-        self._held.discard(mmsi)  # the engine ends its alerts
 
     # -- internals -------------------------------------------------------------------------------
     def _out_of_scope(
@@ -253,7 +238,6 @@ class UnauthorisedAnchoringRule(Rule):
 
     def _hold(self, vessel: VesselState, ctx: RuleContext, lat: float, lon: float) -> None:
         p = self.p
-        self._held.add(vessel.mmsi)
         speed = mean_speed_kn(vessel, ctx.now, p.stationary_minutes * 60.0)
         status = "at anchor" if vessel.nav_status == AT_ANCHOR else "stopped"
         nearest = self._nearest_allowed(ctx, lat, lon)
