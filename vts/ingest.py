@@ -29,17 +29,16 @@ from dataclasses import dataclass, field
 
 from vts.decode import decode_message
 from vts.nmea import (
-    _CHANNELS,
-    _FILL,
     EXPIRED_FRAGMENT,
     INTERNAL_ERROR,
-    MAX_LINE_BYTES,
     ORPHAN_FRAGMENT,
     FragmentAssembler,
     ParsedLine,
+    line_bytes,
     parse_line,
     parse_plain,
     plain_checksums,
+    plain_fields,
 )
 from vts.reports import Report
 
@@ -191,81 +190,22 @@ class Ingest:
         identical statistics, at a lower cost per line. The common line (one plain single-sentence
         message, nothing pending on the source) has its checksum verified for the whole chunk at once
         (`plain_checksums`) and is decoded here inline; any other line goes through `feed`."""
-        raws: list[bytes] = []
-        for line in lines:
-            if line.__class__ is str:
-                raws.append(line.encode() if line.isascii() else b"")  # type: ignore[union-attr]
-            else:
-                raws.append(line)  # type: ignore[arg-type]
-            if raws[-1][-1:] in (b"\n", b"\r"):
-                raws[-1] = raws[-1].rstrip(b"\r\n")
+        raws = [line_bytes(line) or b"" for line in lines]
         checked = plain_checksums(raws)
         state = self._sources.get(source) or self._state(source)
-        sstats = state.stats
         total = self.stats
+        sstats = state.stats
         out: list[Report] = []
-        fill_of = _FILL.get
-        channel_of = _CHANNELS.get
-        n_fast = assembled = messages = 0
-        first: float | None = None
-        last: float | None = None
         for i, raw in enumerate(raws):
             at = None if received is None else received[i]
-            n = len(raw)
-            if (
-                checked[i]
-                and state.gatehouse_time is None
-                and not state.assembler.groups
-                and n <= MAX_LINE_BYTES
-                and raw[6] == 44
-                and raw[7:11] == b"1,1,"
-                and raw[3:6] in (b"VDM", b"VDO")
-            ):
-                fields = raw[11 : n - 3].split(b",")
-                fill = fill_of(fields[3]) if len(fields) == 4 else None
-                if fill is not None:
-                    # `feed` -> `parse_plain` -> `_single`, inlined
-                    n_fast += 1
-                    t = at + time_offset if at is not None else state.last_time
-                    state.last_time = t
-                    channel = fields[1]
-                    result = decode_message(
-                        fields[2],
-                        fill,
-                        t,
-                        source,
-                        raw[5] == 79,
-                        None,
-                        channel_of(channel) or channel.decode("ascii", "replace") or None,
-                    )
-                    if result.__class__ is str:
-                        self._drop(sstats, result, 1)  # type: ignore[arg-type]
-                        continue
-                    assembled += 1
-                    messages += len(result)
-                    out.extend(result)  # type: ignore[arg-type]
-                    if last is None or t > last:
-                        last = t
-                    if first is None or t < first:
-                        first = t
+            if checked[i] and state.gatehouse_time is None and not state.assembler.groups:
+                plain = plain_fields(raw, checksum_verified=True)
+                if plain is not None:  # `feed`, its checksum test done for the chunk
+                    total.lines += 1
+                    sstats.lines += 1
+                    out.extend(self._single(plain, None, None, state, source, at, time_offset))
                     continue
             out.extend(self.feed(lines[i], source, at, time_offset))
-        total.lines += n_fast
-        sstats.lines += n_fast
-        total.assembled += assembled
-        sstats.assembled += assembled
-        total.messages += messages
-        sstats.messages += messages
-        if last is not None:
-            if sstats.last_time is None or last > sstats.last_time:
-                sstats.last_time = last
-            if total.last_time is None or last > total.last_time:
-                total.last_time = last
-        if first is not None:
-            if sstats.first_time is None or first < sstats.first_time:
-                sstats.first_time = first
-            if total.first_time is None or first < total.first_time:
-                total.first_time = first
         return out
 
     def _single(

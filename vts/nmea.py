@@ -241,6 +241,12 @@ def parse_plain(line: bytes | str) -> tuple[bool, bytes, int, str] | None:
     Returns (own_ship, payload, fill bits, channel), or None when the line is anything else (then
     `parse_line` handles it, including a bad checksum). Never raises.
     """
+    raw = line_bytes(line)
+    return None if raw is None else plain_fields(raw)
+
+
+def line_bytes(line: bytes | str) -> bytes | None:
+    """The line as bytes without its line end; None for a str that is not ASCII (no NMEA line)."""
     if line.__class__ is str:
         if not line.isascii():  # type: ignore[union-attr]
             return None
@@ -249,6 +255,12 @@ def parse_plain(line: bytes | str) -> tuple[bool, bytes, int, str] | None:
         raw = line  # type: ignore[assignment]
     if raw[-1:] in (b"\n", b"\r"):
         raw = raw.rstrip(b"\r\n")
+    return raw
+
+
+def plain_fields(raw: bytes, checksum_verified: bool = False) -> tuple[bool, bytes, int, str] | None:
+    """`parse_plain` of a line already in bytes without its line end; `checksum_verified` when
+    `plain_checksums` has passed it."""
     n = len(raw)
     if (
         n < 20
@@ -263,7 +275,9 @@ def parse_plain(line: bytes | str) -> tuple[bool, bytes, int, str] | None:
     if len(fields) != 4 or raw[3:6] not in (b"VDM", b"VDO"):
         return None
     fill = _FILL.get(fields[3])
-    if fill is None or _HEX.get(raw[n - 2 :]) != reduce(xor, raw[1 : n - 3], 0):
+    if fill is None:
+        return None
+    if not checksum_verified and _HEX.get(raw[n - 2 :]) != reduce(xor, raw[1 : n - 3], 0):
         return None
     channel = fields[1]
     return raw[5] == 79, fields[2], fill, _CHANNELS.get(channel) or channel.decode("ascii", "replace")
