@@ -129,15 +129,17 @@ CANCEL_AGAIN_S = 1.0
 """A source task still running this long after its cancellation is cancelled again."""
 
 
-async def _cancel(task: asyncio.Task[None]) -> None:
-    """Cancel a source's task and wait for its end, cancelling again if a source lost the
-    cancellation (in Python 3.11 `asyncio.wait_for` can swallow one that arrives as its inner call
-    ends): stopping a source must never hang."""
-    while not task.done():
+async def _stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel source tasks (all at once) and wait for their ends, cancelling again one that lost
+    its cancellation (in Python 3.11 `asyncio.wait_for` can swallow one that arrives as its inner
+    call ends): stopping sources must never hang."""
+    for task in tasks:
         task.cancel()
-        await asyncio.wait({task}, timeout=CANCEL_AGAIN_S)
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        task.result()
+    for task in tasks:
+        while not (await asyncio.wait({task}, timeout=CANCEL_AGAIN_S))[0]:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            task.result()
 
 
 class SourceRunner:
@@ -182,7 +184,7 @@ class SourceRunner:
             return None
         task = self._tasks.pop(name, None)
         if task is not None:
-            await _cancel(task)
+            await _stop_tasks([task])
         self.sources.remove(source)
         if source.status.state not in ("finished", "failed"):
             source.status.state = "stopped"
@@ -201,11 +203,7 @@ class SourceRunner:
             await self.stop()
 
     async def stop(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            await _cancel(task)
+        await _stop_tasks(list(self._tasks.values()))
         for source in self.sources:
             if source.status.state not in ("finished", "failed"):
                 source.status.state = "stopped"
