@@ -413,6 +413,20 @@ async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
         write_config(cfg, [], tmp_path / "alerts.sqlite3")
         assert await daemon.reload(core) is True
         assert [s.name for s in runner.sources] == ["b", "rx"]
+
+        # a source added with a file that is not there fails on its own, with a clear state
+        gone = {"name": "gone", "kind": "file", "path": "nowhere.nmea"}
+        write_config(cfg, [{**rx, "port": port + 1}, {"name": "b", "kind": "file", "path": "b.nmea"}, gone],
+                     tmp_path / "alerts.sqlite3")  # fmt: skip
+        assert await daemon.reload(core) is True
+        broken = runner.sources[-1]
+        async with asyncio.timeout(LIVENESS_S):
+            while broken.status.state != "failed":
+                await asyncio.sleep(0.02)
+        assert "cannot open" in broken.status.detail
+        assert [s.name for s in runner.sources] == ["b", "rx", "gone"] and not runner.sources[
+            1
+        ].status.state == "stopped"
     finally:
         await runner.stop()
         quiet.close()
