@@ -414,7 +414,8 @@ async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
         assert await daemon.reload(core) is True
         assert [s.name for s in runner.sources] == ["b", "rx"]
 
-        # a source added with a file that is not there fails on its own, with a clear state
+        # a source added with a file that is not there fails on its own, with a clear state (and
+        # after the refused reload above, the next one compares with what runs, not with that file)
         gone = {"name": "gone", "kind": "file", "path": "nowhere.nmea"}
         write_config(cfg, [{**rx, "port": port + 1}, {"name": "b", "kind": "file", "path": "b.nmea"}, gone],
                      tmp_path / "alerts.sqlite3")  # fmt: skip

@@ -280,7 +280,10 @@ class Daemon:
             self.failed_reloads += 1
             log.exception("configuration reload FAILED (%s), keeping the running configuration", e)
             return False
-        await self._follow_sources(config, where)
+        try:
+            await self._follow_sources(config, where)
+        except Exception as e:  # zones and rules are in place; the sources stay as they were
+            log.exception("following the sources of %s FAILED (%s); the running sources stay", where, e)
         self.config = config
         self.reloads += 1
         log.info(
@@ -293,15 +296,17 @@ class Daemon:
         changed ones; leave the others running."""
         from vts.sources.runner import SourceUnavailable, make_source
 
-        old = {s.name: self._resolved(s).model_dump() for s in self.config.sources if s.enabled}
         new = {s.name: self._resolved(s, config) for s in config.sources if s.enabled}
-        if old == {name: s.model_dump() for name, s in new.items()}:
-            return
         runner = self._runner
         if runner is None or self.mode not in ("live", "replay"):
-            log.warning(
-                "the sources changed in %s: a %s run keeps its own feed (restart vts)", where, self.mode
-            )
+            if [s.model_dump() for s in config.sources] != [s.model_dump() for s in self.config.sources]:
+                log.warning(
+                    "the sources changed in %s: a %s run keeps its own feed (restart vts)", where, self.mode
+                )
+            return
+        # what runs (not what the previous file said: a source may have been refused or kept)
+        old = {s.name: s.settings.model_dump() for s in runner.sources}
+        if old == {name: s.model_dump() for name, s in new.items()}:
             return
         if not new:
             log.error("no enabled source left in %s: the running sources stay (stop vts to stop them)", where)
