@@ -104,6 +104,20 @@ def test_class_b_position() -> None:
     assert r.ais_class == "B" and r.nav_status is None and r.heading is None and r.sog == 5.5
 
 
+@pytest.mark.parametrize(("cs", "expected"), [(1, True), (0, False)])
+def test_class_b_cs_flag_says_carrier_sense_or_self_organising(cs: int, expected: bool) -> None:
+    (r,) = decode(type=18, mmsi=760000456, speed=18.0, lon=-77.2, lat=-12.1, cs=cs)
+    assert isinstance(r, PositionReport) and r.class_b_cs is expected
+    assert pyais.decode(*encode(type=18, mmsi=760000456, cs=cs)).asdict()["cs"] == expected
+
+
+def test_type19_and_class_a_do_not_say_cs_or_so() -> None:
+    (a,) = decode(type=1, mmsi=760000456, speed=5.0, lon=-77.2, lat=-12.1)
+    b, _ = decode(type=19, mmsi=760000789, speed=3.0, lon=-77.2, lat=-12.1, shipname="X")
+    assert isinstance(a, PositionReport) and isinstance(b, PositionReport)
+    assert a.class_b_cs is None and b.class_b_cs is None
+
+
 def test_type19_gives_position_and_static() -> None:
     pos, static = decode(
         type=19,

@@ -180,12 +180,27 @@ def test_ais_class_of() -> None:
         ("A", None, None, 60.0),
         ("B", 1.0, None, 1080.0),  # Class B up to 2 kn: 3-min reports
         ("B", 8.0, None, 180.0),
-        ("B", 18.0, None, 90.0),
+        ("B", 18.0, None, 90.0),  # kind unknown: judged as SO
         ("B", 30.0, None, 30.0),
+        ("B-SO", 18.0, None, 90.0),  # self-organising: 15 s at 14-23 kn
+        ("B-SO", 30.0, None, 30.0),
+        ("B-CS", 1.0, None, 1080.0),  # carrier-sense: 3 min up to 2 kn ...
+        ("B-CS", 8.0, None, 180.0),
+        ("B-CS", 18.0, None, 180.0),  # ... then 30 s at any speed
+        ("B-CS", 30.0, None, 180.0),
     ],
 )
 def test_stale_thresholds(ais_class: str, sog: float | None, status: int | None, stale_after: float) -> None:
-    v = VesselState(mmsi=MMSI, first_seen=T0, last_seen=T0, ais_class=ais_class, sog=sog, nav_status=status)  # type: ignore[arg-type]
+    cs = {"B-CS": True, "B-SO": False}.get(ais_class)
+    v = VesselState(
+        mmsi=MMSI,
+        first_seen=T0,
+        last_seen=T0,
+        ais_class=ais_class[0],  # type: ignore[arg-type]
+        class_b_cs=cs,
+        sog=sog,
+        nav_status=status,
+    )
     v.position_time = T0
     assert v.stale_after() == stale_after
     assert v.expected_interval() * 6 == stale_after
@@ -389,3 +404,13 @@ def test_last_and_previous_fix_follow_each_track_late_reports_included() -> None
     no_fix = pos(T0 + 40, lat=None, lon=None)
     tracker.update(no_fix)
     assert primary.last_fix is late
+
+
+@pytest.mark.parametrize(("cs", "stale_after"), [(True, 180.0), (False, 90.0)])
+def test_class_b_kind_comes_from_type_18_and_sets_the_stale_time(cs: bool, stale_after: float) -> None:
+    tracker = Tracker()
+    v = tracker.update(pos(T0, msg_type=18, ais_class="B", class_b_cs=cs, sog=18.0))
+    assert v is not None and v.class_b_cs is cs and v.stale_after() == stale_after
+    # a type 19 does not say, and does not undo what type 18 said
+    v = tracker.update(pos(T0 + 10, msg_type=19, ais_class="B", sog=18.0))
+    assert v is not None and v.class_b_cs is cs

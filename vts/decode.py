@@ -266,6 +266,7 @@ def _class_b(
         accuracy=bool((v >> (s + 111)) & 1),
         raim=raim,
         second=second if second < 60 else None,
+        class_b_cs=bool((v >> 26) & 1) if t == 18 else None,  # bit 141, "CS unit"
     )
     if t == 18:
         return [position]

@@ -58,6 +58,9 @@ class PositionReport(ReportBase):
     raim: bool = False
     second: int | None = None
     """UTC second of the fix (0-59) or None (60-63)."""
+    class_b_cs: bool | None = None
+    """Type 18's "CS unit" flag: True for a carrier-sense Class B unit, False for a self-organising
+    (SOTDMA) one; None when the message does not say (Class A, types 19 and 27)."""
 
     @property
     def has_position(self) -> bool:

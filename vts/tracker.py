@@ -105,6 +105,9 @@ class VesselState:
     first_seen: float
     last_seen: float
     ais_class: AisClass | None = None
+    class_b_cs: bool | None = None
+    """A Class B unit's kind, from its type 18 reports: True carrier-sense (CS), False self-organising
+    (SO), None not known yet (see `expected_interval`)."""
     category: VesselCategory = "unknown"
     own_ship: bool = False
     message_count: int = 0
@@ -169,13 +172,16 @@ class VesselState:
 
         IEC 62388 lost-target table divided by six: Class A at anchor or moored (and not faster than
         3 kn) 180 s, else 10 s up to 14 kn, 6 s up to 23 kn, 5 s above; Class B 180 s up to 2 kn,
-        then 30 s / 15 s / 5 s at the same speed bands. Unknown speed counts as slow.
+        then a carrier-sense (CS) unit 30 s at any speed (ITU-R M.1371, IEC 62287-1) and a
+        self-organising (SO) one 30 s / 15 s / 5 s at the same speed bands as Class A (IEC 62287-2).
+        A Class B unit of unknown kind is judged as SO (the shorter intervals). Unknown speed counts
+        as slow.
         """
         sog = self.sog
         if self.ais_class == "B":
             if sog is None or sog <= 2.0:
                 return 180.0
-            if sog <= 14.0:
+            if sog <= 14.0 or self.class_b_cs:
                 return 30.0
             return 15.0 if sog <= 23.0 else 5.0
         if is_anchored_or_moored(self.nav_status) and (sog is None or sog <= 3.0):
@@ -291,6 +297,8 @@ class Tracker:
         ais_class = getattr(report, "ais_class", None)
         if ais_class is not None and report.msg_type != 27:
             vessel.ais_class = ais_class
+            if report.msg_type == 18:
+                vessel.class_b_cs = report.class_b_cs  # type: ignore[union-attr]
         return vessel
 
     def _count(self, vessel: VesselState, t: float) -> None:
@@ -399,6 +407,7 @@ class Tracker:
     def _copy_static(src: VesselState, dst: VesselState) -> None:
         for name in (
             "ais_class",
+            "class_b_cs",
             "category",
             "own_ship",
             "static_time",
