@@ -3,6 +3,8 @@ position_jump. Hand-made reports through a real Core (tracker, zones, engine).""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.rule_helpers import (
     BERTH_DPWORLD,
     OPEN_WATER,
@@ -14,9 +16,10 @@ from tests.rule_helpers import (
     offset,
     position,
     run,
+    same_in_chunks,
     stationary,
 )
-from vts.reports import SafetyReport, StaticReport
+from vts.reports import Report, SafetyReport, StaticReport
 from vts.rules.identity_change import imo_is_valid
 
 SHIP = 725000101
@@ -233,6 +236,28 @@ def test_two_ships_a_few_km_apart_interleave_on_one_track() -> None:
     assert dup and dup[0].state == "raised" and dup[0].details["kind"] == "interleaved"
     assert 3500 < dup[0].details["separation_m"] < 5000
     assert len(of_type(alerts, "position_jump")) <= 1
+
+
+@pytest.mark.parametrize("mmsi", [0, 123456789, 1193046])
+def test_a_placeholder_mmsi_shared_by_ships_is_invalid_not_a_duplicate_or_a_jump(mmsi: int) -> None:
+    """Unrelated transmitters under a placeholder MMSI jump and interleave as a matter of course:
+    invalid_mmsi says what is wrong; the same tracks under a real MMSI are a duplicate and jumps."""
+
+    def two_ships(m: int) -> list[Report]:
+        first = moving(m, T0, minutes=20, start=OPEN_WATER, cog=90, sog=8, every_s=20)
+        return merge(first, moving(m, T0 + 310, minutes=10, start=FAR, cog=180, sog=8, every_s=30))
+
+    def outlier(m: int) -> list[Report]:
+        track = moving(m, T0, minutes=15, start=OPEN_WATER, cog=90, sog=8, every_s=20)
+        return merge(track, [position(m, T0 + 305, FAR, sog=8, cog=90)])
+
+    assert of_type(run(make_core(), two_ships(SHIP), until=T0 + 1800), "duplicate_mmsi")
+    assert of_type(run(make_core(), outlier(SHIP), until=T0 + 1800), "position_jump")
+    for shared in (two_ships(mmsi), outlier(mmsi)):
+        alerts = run(make_core(), shared, until=T0 + 1800)
+        assert of_type(alerts, "duplicate_mmsi") == [] and of_type(alerts, "position_jump") == []
+        assert [a.state for a in of_type(alerts, "invalid_mmsi")] == ["raised"]
+        same_in_chunks(shared, until=T0 + 1800)
 
 
 def test_a_position_that_jumps_once_and_stays_is_no_duplicate() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from vts.alerts.model import Severity
 from vts.config import Allowlists
-from vts.mid import MmsiInfo, classify_mmsi, mmsi_kind
+from vts.mid import DUMMY_MMSIS, MmsiInfo, classify_mmsi, mmsi_kind
 
 if TYPE_CHECKING:
     from vts.tracker import VesselState
@@ -35,6 +37,22 @@ def mmsi_info(mmsi: int) -> MmsiInfo:
 def is_vessel_mmsi(mmsi: int) -> bool:
     """Whether the behaviour rules (loitering, alongside, going dark ...) apply to this MMSI."""
     return mmsi_kind(mmsi) not in NOT_VESSEL_KINDS
+
+
+_PLACEHOLDERS = np.array(sorted(DUMMY_MMSIS), dtype=np.int64)
+
+
+def is_placeholder_mmsi(mmsi: int) -> bool:
+    """A placeholder MMSI (0, 123456789, 0x123456 ...: `vts.mid.DUMMY_MMSIS`) is shared by unrelated
+    transmitters: jumps and "two ships under one MMSI" are then the normal state of affairs, not an
+    anomaly of one ship. invalid_mmsi reports the MMSI itself; position_jump and duplicate_mmsi leave
+    it alone."""
+    return mmsi in DUMMY_MMSIS
+
+
+def placeholder_rows(mmsi: np.ndarray) -> np.ndarray:
+    """`is_placeholder_mmsi` of each value of an array of MMSIs."""
+    return np.isin(mmsi, _PLACEHOLDERS)
 
 
 _kind_cache: dict[tuple[int, tuple[str, ...]], tuple[object, frozenset[str]]] = {}

@@ -19,6 +19,9 @@ seconds) but the other can, while the first head keeps receiving fixes too, is a
 alternation. `min_conflicts` alternations within `window_minutes` raise the same alert
 (details.kind ``interleaved``). A single outlier, or a ship whose position jumps once and stays
 there, never alternates.
+
+A placeholder MMSI (0, 123456789 ...), shared by unrelated transmitters, is left alone: many ships
+under it are its normal state, and invalid_mmsi reports the MMSI itself.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
+from vts.rules._common import is_placeholder_mmsi, placeholder_rows
 from vts.rules._fix_stream import UnseenFixes, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
 
@@ -131,12 +135,15 @@ class DuplicateMmsiRule(Rule):
         mask = np.zeros(len(batch), dtype=bool)
         mask[s.rows[keep]] = True
         mask[s.extra_rows] = True
+        mask[placeholder_rows(batch.mmsi)] = False
         return mask
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if not self._unseen.recorded:
             self._unseen.record(ctx.tracker, vessel, report)
         if vessel is None or not isinstance(report, PositionReport) or not report.has_position:
+            return
+        if is_placeholder_mmsi(vessel.mmsi):
             return
         primary = ctx.tracker.get(vessel.mmsi) if vessel.is_shadow else vessel
         if primary is None or len(primary.dr_conflicts) < self.p.min_conflicts:
@@ -178,6 +185,8 @@ class DuplicateMmsiRule(Rule):
         if not self._unseen.recorded:
             self._unseen.record(ctx.tracker, vessel, report)
         if not self.p.interleave or report.lat is None or report.lon is None:
+            return
+        if is_placeholder_mmsi(vessel.mmsi):
             return
         mmsi = vessel.mmsi
         fix = _Head(report.time, report.lat, report.lon, report.sog, report.cog, report.second)

@@ -24,6 +24,9 @@ of one another within `cluster_window_s`, it is ONE alert (details.kind ``gnss_i
 listing the vessels), not a flood: individual jumps are held back for `cluster_window_s` of event
 time so that they can join a cluster, and later jumps into the same area join it silently until it
 has been quiet for `cluster_quiet_minutes`.
+
+A placeholder MMSI (0, 123456789 ...), shared by unrelated transmitters, is left alone: its jumps are
+different ships, and invalid_mmsi reports the MMSI itself.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from vts.alerts.model import Severity
 from vts.batch import land_union
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
+from vts.rules._common import is_placeholder_mmsi, placeholder_rows
 from vts.rules._fix_stream import NULL_DEG, UnseenFixes, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
 
@@ -142,6 +146,7 @@ class PositionJumpRule(Rule):
         mask[s.extra_rows] = True
         if p.on_land:
             mask |= _on_land_rows(batch, ctx.zones)
+        mask[placeholder_rows(batch.mmsi)] = False
         return mask
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
@@ -152,6 +157,8 @@ class PositionJumpRule(Rule):
             self._unseen.record(ctx.tracker, vessel, report)
         if vessel is None or not vessel.is_shadow or not isinstance(report, PositionReport):
             return
+        if is_placeholder_mmsi(vessel.mmsi):
+            return
         if report.lat is None or report.lon is None or vessel.position_count > 1:
             return
         primary = ctx.tracker.get(vessel.mmsi)
@@ -161,7 +168,7 @@ class PositionJumpRule(Rule):
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if not self._unseen.recorded:
             self._unseen.record(ctx.tracker, vessel, report)
-        if vessel.is_shadow or report.lat is None or report.lon is None:
+        if vessel.is_shadow or report.lat is None or report.lon is None or is_placeholder_mmsi(vessel.mmsi):
             return
         last = self._reference(vessel.mmsi, vessel.previous_fix, keep=False)
         self._check_fix(ctx, vessel, report, last, update_last=True)
