@@ -294,6 +294,18 @@ def test_forget_ends_alerts_but_keeps_going_dark() -> None:
     assert [a.type for a in e.active()] == ["ais_gap"]
 
 
+def test_forget_ends_the_pair_alerts_of_the_other_vessel_too_and_nothing_else() -> None:
+    e = ready_core().engine
+    hold(e, T0 + 100, type="rendezvous", mmsi=V, other_mmsi=OTHER)
+    hold(e, T0 + 100, type="loitering", mmsi=V)
+    e.forget(OTHER + 1)  # holds no alert
+    assert e.drain() == [] and len(e.active()) == 2
+    e.forget(OTHER)  # the other vessel of the rendezvous
+    assert [(a.type, a.state) for a in e.drain()] == [("rendezvous", "cleared")]
+    assert [(a.type, a.mmsi) for a in e.active()] == [("loitering", V)]
+    assert e._active_of_mmsi == {V: {("loitering", V, None, None)}}
+
+
 class Masked(Rule):
     """Sees only reports over 5 kn, and every report of a vessel once it has seen one over 8 kn."""
 

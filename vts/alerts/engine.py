@@ -151,6 +151,8 @@ class AlertEngine:
         )
         self._active: dict[Key, _Active] = {}
         self._active_of_type: dict[str, set[Key]] = {}
+        self._active_of_mmsi: dict[int, set[Key]] = {}
+        """Active keys by `mmsi` and by `other_mmsi` (what `forget` ends)."""
         """The keys of `_active` by alert type (`_activate` and `_deactivate` keep both)."""
         self._by_id: dict[str, Key] = {}
         self._cooldown: dict[Key, float] = {}
@@ -337,7 +339,7 @@ class AlertEngine:
         for rule in self.rules:
             self._run(rule, "on_forget", mmsi, self.ctx)
         now = self._now if self._now is not None else 0.0
-        mine = [k for k in self._active if mmsi in (k[1], k[2]) and k[0] not in KEEP_ON_FORGET_TYPES]
+        mine = [k for k in self._active_of_mmsi.get(mmsi, ()) if k[0] not in KEEP_ON_FORGET_TYPES]
         for key in sorted(mine, key=_key_order):
             self._clear_key(key, now, {"reason": "target lost (no longer tracked)"}, None)
 
@@ -545,11 +547,21 @@ class AlertEngine:
         self._active[key] = entry
         self._by_id[entry.alert.id] = key
         self._active_of_type.setdefault(key[0], set()).add(key)
+        by_mmsi = self._active_of_mmsi
+        by_mmsi.setdefault(key[1], set()).add(key)
+        if key[2] is not None:
+            by_mmsi.setdefault(key[2], set()).add(key)
 
     def _deactivate(self, key: Key) -> _Active:
         entry = self._active.pop(key)
         self._by_id.pop(entry.alert.id, None)
         self._active_of_type[key[0]].discard(key)
+        for mmsi in (key[1], key[2]):
+            keys = self._active_of_mmsi.get(mmsi) if mmsi is not None else None
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._active_of_mmsi[mmsi]
         return entry
 
     def active_alert(
