@@ -194,7 +194,8 @@ class MqttPublisher:
         self._stop.set()
         self.notify()
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=5.0)
+            async with asyncio.timeout(5.0):
+                await asyncio.shield(self._task)
         except (TimeoutError, asyncio.CancelledError):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -351,7 +352,8 @@ class MqttPublisher:
             if wait == delay:
                 delay = min(delay * 2, self.settings.retry_max_s)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._stop.wait()
 
     def _connected(self, protocol: ProtocolVersion) -> None:
         self._protocol = protocol
@@ -473,7 +475,8 @@ class MqttPublisher:
             if self._vessel_pending:
                 wait = min(wait, 0.1)  # vessel messages held back by the rate limit
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     @property
     def _v5(self) -> bool:
