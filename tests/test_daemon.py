@@ -380,7 +380,7 @@ async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
     sources = daemon._sources()
     core = Core(config)
     runner = SourceRunner(sources, CoreFeed(core))
-    health = FeedHealth(core, sources)
+    health = FeedHealth(core, sources, mode=daemon.mode)
     daemon._runner, daemon._health = runner, health
     runner.start()
     try:
@@ -389,6 +389,7 @@ async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
                 await asyncio.sleep(0.02)
         rx_source = sources[0]
         read_a = core.ingest.stats.by_source["a"].lines
+        assert daemon.mode == health()["mode"] == "live"
 
         # "a" goes, "b" comes, "rx" stays as it is
         write_config(cfg, [rx, {"name": "b", "kind": "file", "path": "b.nmea"}], tmp_path / "alerts.sqlite3")
@@ -428,6 +429,16 @@ async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
         assert [s.name for s in runner.sources] == ["b", "rx", "gone"] and not runner.sources[
             1
         ].status.state == "stopped"
+
+        # without the live feed the run is a replay of files, and with it live again (the map says so)
+        b_only = {"name": "b", "kind": "file", "path": "b.nmea", "speed": 5}
+        write_config(cfg, [b_only], tmp_path / "alerts.sqlite3")
+        assert await daemon.reload(core) is True
+        assert [s.name for s in runner.sources] == ["b"]
+        assert daemon.mode == "replay" and (health()["mode"], health()["speed"]) == ("replay", 5)
+        write_config(cfg, [b_only, rx], tmp_path / "alerts.sqlite3")
+        assert await daemon.reload(core) is True
+        assert daemon.mode == "live" and (health()["mode"], health()["speed"]) == ("live", None)
     finally:
         await runner.stop()
         quiet.close()

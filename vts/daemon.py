@@ -324,8 +324,14 @@ class Daemon:
                 continue
             runner.add(source)
             log.info("source started: %s", source.describe())
+        mode = "live" if any(s.live for s in runner.sources) else "replay"
+        if mode != self.mode:
+            log.info("feed mode: %s (the sources are now %s)", mode, "live" if mode == "live" else "recorded")
+            self.mode = mode
         if self._health is not None:
             self._health.sources = list(runner.sources)
+            self._health.mode = mode
+            self._health.speed = None if mode == "live" else runner.sources[0].settings.speed
 
     # -- housekeeping ----------------------------------------------------------------------------
     async def _housekeeping(self, core: Core, sources: list[Source], health: FeedHealth) -> None:
