@@ -151,9 +151,9 @@ class AlertEngine:
         )
         self._active: dict[Key, _Active] = {}
         self._active_of_type: dict[str, set[Key]] = {}
+        """The keys of `_active` by alert type (`_activate` and `_deactivate` keep the indexes)."""
         self._active_of_mmsi: dict[int, set[Key]] = {}
-        """Active keys by `mmsi` and by `other_mmsi` (what `forget` ends)."""
-        """The keys of `_active` by alert type (`_activate` and `_deactivate` keep both)."""
+        """The keys of `_active` by `mmsi` and by `other_mmsi` (what `forget` ends)."""
         self._by_id: dict[str, Key] = {}
         self._cooldown: dict[Key, float] = {}
         self._snooze: dict[tuple[str, int], float] = {}
