@@ -19,7 +19,8 @@ from tests.rule_helpers import (
     same_in_chunks,
     stationary,
 )
-from vts.reports import Report, SafetyReport, StaticReport
+from vts.alerts.model import Alert
+from vts.reports import PositionReport, Report, SafetyReport, StaticReport
 from vts.rules.identity_change import imo_is_valid
 
 SHIP = 725000101
@@ -387,3 +388,74 @@ def test_a_satellite_fix_held_back_for_forty_minutes_is_the_same_ship_not_a_jump
     ]
     alerts = of_type(run(make_core(), merge(base, off_course), until=T0 + 1800), "position_jump")
     assert len(alerts) == 1 and alerts[0].details["timing"] == "fix_seconds"
+
+
+def _fixes_from(source: str, reports: list[PositionReport], lags: list[int]) -> list[PositionReport]:
+    """The reports as `source` delivers them: each stamped `lag` seconds after the fix it carries."""
+    from dataclasses import replace
+
+    return [
+        replace(r, source=source, second=int(r.time - lag) % 60) for r, lag in zip(reports, lags, strict=True)
+    ]
+
+
+def test_on_a_feed_seen_to_stamp_arrival_a_fix_seventy_minutes_late_along_course_is_no_jump() -> None:
+    """Most of a satellite feed's fixes arrive late by a scattered amount (`vts.feed_clock`). A fix
+    held back for seventy minutes whose seconds happen to agree with the feed's clock is then still
+    the same ship seen late; on a terrestrial feed the same pair is a jump."""
+    from dataclasses import replace
+
+    def scenario(source: str, background_lags: list[int]) -> list[Alert]:
+        other = stationary(OTHER, T0 - 600, minutes=10, at=offset(OPEN_WATER, north_m=20_000), every_s=10)
+        background = _fixes_from(source, other, background_lags)
+        base = stationary(SHIP, T0, minutes=2, at=OPEN_WATER, every_s=10, sog=12, cog=270)
+        base = [replace(r, source=source, second=int(r.time) % 60) for r in base]
+        t = base[-1].time + 300  # five minutes by the feed's clock ...
+        far = offset(OPEN_WATER, east_m=-25_900)  # ... seventy minutes at 12 kn along course 270
+        late = [
+            replace(position(SHIP, t + k, far, sog=12, cog=270), source=source, second=(int(t) + k) % 60)
+            for k in range(3)
+        ]  # seconds agree with the feed's clock: by chance
+        reports = merge(background, base, late)
+        same_in_chunks(reports, until=T0 + 1800)
+        return of_type(run(make_core(), reports, until=T0 + 1800), "position_jump")
+
+    assert scenario("satellite", [(k * 1237) % 3000 for k in range(61)]) == []
+    alerts = scenario("terrestrial", [1] * 61)
+    assert len(alerts) == 1 and alerts[0].details["timing"] == "event_time"
+
+
+def test_on_a_feed_seen_to_stamp_arrival_fixes_without_seconds_get_the_wide_allowance() -> None:
+    from dataclasses import replace
+
+    other = stationary(OTHER, T0 - 600, minutes=10, at=offset(OPEN_WATER, north_m=20_000), every_s=10)
+    background = _fixes_from("satellite", other, [(k * 1237) % 3000 for k in range(61)])
+    base = [replace(r, source="satellite") for r in stationary(SHIP, T0, minutes=2, at=OPEN_WATER, sog=12)]
+    t = base[-1].time
+    near = [replace(position(SHIP, t + 5, offset(OPEN_WATER, north_m=1500), sog=12), source="satellite")]
+    assert of_type(run(make_core(), merge(background, base, near), until=T0 + 900), "position_jump") == []
+    far = [replace(position(SHIP, t + 5, offset(OPEN_WATER, north_m=30_000), sog=12), source="satellite")]
+    alerts = of_type(run(make_core(), merge(background, base, far), until=T0 + 900), "position_jump")
+    assert len(alerts) == 1 and alerts[0].details["timing"] == "arrival"
+
+
+def test_two_ships_interleaving_on_a_feed_that_stamps_arrival_are_left_to_the_tracker() -> None:
+    """The interleave test needs a terrestrial receiver's timing: on a feed seen to stamp arrival, a
+    fix 4 km from the other head may be the same ship minutes earlier (and the tracker's own, wider
+    dead-reckoning test still splits ships further apart)."""
+    from dataclasses import replace
+
+    def scenario(source: str, background_lags: list[int]) -> list[Alert]:
+        other = stationary(OTHER, T0 - 600, minutes=10, at=offset(OPEN_WATER, north_m=20_000), every_s=10)
+        first = moving(SHIP, T0, minutes=20, start=OPEN_WATER, cog=90, sog=8, every_s=10)
+        fisher = moving(
+            SHIP, T0 + 305, minutes=10, start=offset(OPEN_WATER, north_m=4000), cog=0, sog=5, every_s=30
+        )
+        ships = [replace(r, source=source, second=int(r.time) % 60) for r in merge(first, fisher)]
+        reports = merge(_fixes_from(source, other, background_lags), ships)
+        same_in_chunks(reports, until=T0 + 1800)
+        return of_type(run(make_core(), reports, until=T0 + 1800), "duplicate_mmsi")
+
+    assert scenario("satellite", [(k * 1237) % 3000 for k in range(61)]) == []
+    dup = scenario("terrestrial", [1] * 61)
+    assert dup and dup[0].details["kind"] == "interleaved"

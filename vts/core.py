@@ -23,6 +23,7 @@ from vts.alerts.engine import AlertEngine
 from vts.alerts.model import Alert
 from vts.batch import ReportBatch
 from vts.config import Config
+from vts.feed_clock import FeedClocks
 from vts.ingest import Ingest
 from vts.reports import PositionReport, Report
 from vts.spatial import VesselGrid
@@ -44,7 +45,9 @@ class Core:
         self.tracker = Tracker(config.tracker)
         self.zones = ZoneEngine.from_config(config)
         self.grid = VesselGrid()
-        self.engine = AlertEngine(config, self.tracker, self.zones, self.grid, store=store)
+        self.feeds = FeedClocks()
+        """Which feeds stamp arrival rather than the fix (read by the rules that judge elapsed time)."""
+        self.engine = AlertEngine(config, self.tracker, self.zones, self.grid, store=store, feeds=self.feeds)
         self.now: float | None = None
         """Event time: the latest time seen in the data."""
         self._next_prune: float | None = None
@@ -136,6 +139,8 @@ class Core:
         ):
             self.grid.update(vessel.mmsi, report.lat, report.lon)
             zone_events = self.zones.update(vessel.mmsi, t, report.lon, report.lat)
+            if report.second is not None:
+                self.feeds.observe(report.source, t, report.second)
         else:
             zone_events = []
         self.engine.on_report(vessel, report, zone_events, now, bits)

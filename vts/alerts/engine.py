@@ -32,6 +32,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from vts.alerts.model import Alert, Severity, iso_time, make_alert_id
+from vts.feed_clock import FeedClocks
 from vts.reports import PositionReport, Report, StaticReport
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.rules.registry import rule_classes
@@ -125,6 +126,7 @@ class AlertEngine:
         zones: ZoneEngine,
         grid: VesselGrid,
         store: AlertStore | None = None,
+        feeds: FeedClocks | None = None,
     ) -> None:
         self.config = config
         self.tracker = tracker
@@ -140,6 +142,7 @@ class AlertEngine:
             allowlists=config.allowlists,
             alerts=self,
             now=0.0,
+            feeds=FeedClocks() if feeds is None else feeds,
         )
         self.rules: list[Rule] = []
         self._next_tick: dict[str, float] = {}

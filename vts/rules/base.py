@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from vts.alerts.model import Severity
+from vts.feed_clock import FeedClocks
 from vts.reports import PositionReport, Report, StaticReport
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ class RuleContext:
     now: float
     watching: dict[int, int] = field(default_factory=dict)
     """MMSI -> bit mask of the rules watching that vessel (see `Rule.watch`)."""
+    feeds: FeedClocks = field(default_factory=FeedClocks)
+    """Which feeds stamp arrival rather than the fix (satellite, store-and-forward)."""
 
 
 class Rule:

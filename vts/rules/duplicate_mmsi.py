@@ -15,7 +15,7 @@ harbour pass it, and their fixes interleave on one track. With a terrestrial rec
 tighter test applies (`interleave`): the rule keeps two track heads per MMSI; a fix that one head
 cannot reach (implied speed over max(40 kn, 2 x SOG + 10 kn) and more than 300 m away, the
 position_jump limits, with its allowance for feeds whose time stamps contradict the fixes' own UTC
-seconds) but the other can, while the first head keeps receiving fixes too, is an
+seconds, `vts.feed_clock`) but the other can, while the first head keeps receiving fixes too, is an
 alternation. `min_conflicts` alternations within `window_minutes` raise the same alert
 (details.kind ``interleaved``). A single outlier, or a ship whose position jumps once and stays
 there, never alternates.
@@ -190,11 +190,12 @@ class DuplicateMmsiRule(Rule):
             return
         mmsi = vessel.mmsi
         fix = _Head(report.time, report.lat, report.lon, report.sog, report.cog, report.second)
+        arrival = ctx.feeds.stamps_arrival(report.source)
         heads = self._heads.get(mmsi)
         if heads is None:
             # One head: the previous fix on the track (see `_Heads`).
             a = self._single_head(mmsi, vessel.previous_fix)
-            if a is None or self._reachable(a, fix) or fix.time - a.time > STALE_HEAD_S:
+            if a is None or self._reachable(a, fix, arrival) or fix.time - a.time > STALE_HEAD_S:
                 return  # the fix is the head now
             self._heads[mmsi] = _Heads(a, fix)  # no alternation yet: nothing more to do
             self.watch(ctx, mmsi)
@@ -206,7 +207,7 @@ class DuplicateMmsiRule(Rule):
                 previous.time, previous.lat, previous.lon, previous.sog, previous.cog, previous.second
             )
         window = self.p.window_minutes * 60.0
-        if self._reachable(heads.a, fix):
+        if self._reachable(heads.a, fix, arrival):
             heads.a = fix
             heads.a_fixes_since_b += 1
             if not heads.a_is_last:
@@ -216,7 +217,7 @@ class DuplicateMmsiRule(Rule):
         if heads.a_is_last:
             heads.a_is_last = False
             self.watch(ctx, mmsi)
-        if self._reachable(heads.b, fix):
+        if self._reachable(heads.b, fix, arrival):
             if heads.a_fixes_since_b > 0:
                 heads.alternations.append(fix.time)
             heads.a_fixes_since_b = 0
@@ -262,8 +263,10 @@ class DuplicateMmsiRule(Rule):
             return None
         return _Head(fix.time, fix.lat, fix.lon, fix.sog, fix.cog, fix.second)
 
-    def _reachable(self, head: _Head, fix: _Head) -> bool:
-        """Could the ship at `head` be at `fix`? The position_jump test, with terrestrial timing."""
+    def _reachable(self, head: _Head, fix: _Head, arrival: bool) -> bool:
+        """Could the ship at `head` be at `fix`? The position_jump test, with terrestrial timing
+        unless the fixes' seconds contradict the event times or the feed is known to stamp arrival
+        (`arrival`: `vts.feed_clock`)."""
         dist = distance_m(head.lat, head.lon, fix.lat, fix.lon)
         if dist <= self.p.interleave_min_distance_m:
             return True
@@ -271,7 +274,7 @@ class DuplicateMmsiRule(Rule):
         if head.second is not None and fix.second is not None:
             ds = (fix.second - head.second) % 60
             off = abs((fix.time - head.time) % 60.0 - ds) % 60.0
-            if min(off, 60.0 - off) > 3.0:
+            if min(off, 60.0 - off) > 3.0 or arrival:
                 dt = max(dt, float(ds)) + UNRELIABLE_TIME_SLACK_S  # the feed stamps arrival, not the fix
         sog = max(head.sog or 0.0, fix.sog or 0.0)
         allowed_kn = max(self.p.interleave_min_speed_kn, 2.0 * sog + 10.0)

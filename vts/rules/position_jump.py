@@ -6,13 +6,15 @@ an hour):
 * **jump**: the implied speed between two consecutive fixes is over max(`min_speed_kn` 40 kn,
   2 x SOG + 10 kn). GPS jitter and receiver time-stamping cannot make a jump: the distance must be
   at least `min_distance_m`, and `time_slack_s` is added to the elapsed time. When the fixes' own
-  UTC seconds (the AIS time stamp) contradict the event times, the feed stamps arrival rather than
-  transmission (satellite AIS, store-and-forward, logs with a coarse clock): the elapsed time is
-  then at least the difference of those seconds, plus `unreliable_time_slack_s`. A move along the
+  UTC seconds (the AIS time stamp) contradict the event times, or those of the feed's recent fixes
+  often do (`vts.feed_clock`), the feed stamps arrival rather than transmission
+  (satellite AIS, store-and-forward, logs with a coarse clock): the elapsed time is then at least
+  the difference of those seconds, plus `unreliable_time_slack_s`. A move along the
   ship's own course that its speed explains in a time agreeing with those seconds (modulo whole
   minutes) is the same ship seen late, not a jump: within 15 minutes on a feed whose times look
-  right, within `max_gap_minutes` on one seen to stamp arrival (a satellite downlink may hold a fix
-  for most of an hour);
+  right, within `max_late_minutes` (2 h) on one seen to stamp arrival (a satellite downlink may hold
+  a fix for an hour or more). On such a feed, a pair of fixes without seconds gets the same wide
+  allowance (details.timing ``arrival``);
 * **on_land**: two fixes in a row on land (the configured land polygons), outside berths, terminals, fishing
   docks and moorings, where a ship alongside a quay may legitimately plot over the coastline; reported
   once until the vessel is back at sea;
@@ -68,6 +70,12 @@ class PositionJumpParams(RuleParams):
         300.0, ge=0, description="added instead when the fixes' UTC seconds contradict the event times"
     )
     max_gap_minutes: float = Field(60.0, gt=0, description="fixes further apart than this are not compared")
+    max_late_minutes: float = Field(
+        120.0,
+        gt=0,
+        description="on a feed that stamps arrival, a fix along course that the ship's speed explains "
+        "within this is the same ship seen late",
+    )
     on_land: bool = Field(True, description="report fixes on land")
     null_island: bool = Field(True, description="report fixes at (0, 0)")
     repeat_count: int = Field(3, ge=1, description="jumps in an hour that make it a warning")
@@ -215,19 +223,24 @@ class PositionJumpRule(Rule):
         dt = report.time - last.time
         slack = p.time_slack_s
         timing = "event_time"
+        arrival = ctx.feeds.stamps_arrival(report.source)
         if last.second is not None and report.second is not None:
             ds = (report.second - last.second) % 60
-            if _circular_diff(dt % 60.0, ds) > p.time_slack_s + 1.0:
-                # The fixes' own UTC seconds disagree with the event times: the feed stamps arrival,
-                # not transmission (satellite, store-and-forward, a coarse clock). Judge by the
-                # fixes' seconds, with a wide allowance for the whole minutes they cannot show.
+            if arrival or _circular_diff(dt % 60.0, ds) > p.time_slack_s + 1.0:
+                # The fixes' own UTC seconds disagree with the event times, or the feed is known to
+                # stamp arrival, not transmission (satellite, store-and-forward, a coarse clock):
+                # their seconds agreeing is then chance. Judge by the fixes' seconds, with a wide
+                # allowance for the whole minutes they cannot show.
                 dt = max(dt, float(ds))
                 slack = p.unreliable_time_slack_s
                 timing = "fix_seconds"
+        elif arrival:  # no seconds to go by: only the wide allowance
+            slack = p.unreliable_time_slack_s
+            timing = "arrival"
         implied = dist / (dt + slack) / KNOT_MS
-        # With arrival times, a late fix is bounded by LATE_FIX_MAX_S; with a feed known to stamp
-        # arrival (satellite downlinks hold fixes for up to an hour), by the longest gap compared.
-        late_s = LATE_FIX_MAX_S if timing == "event_time" else p.max_gap_minutes * 60.0
+        # With times of the fixes, a late fix is bounded by LATE_FIX_MAX_S; on a feed that stamps
+        # arrival (a satellite downlink may hold a fix for an hour or more), by max_late_minutes.
+        late_s = LATE_FIX_MAX_S if timing == "event_time" else p.max_late_minutes * 60.0
         if _same_ship_seen_late(last, report, dist, late_s):
             return
         sog = max(report.sog or 0.0, last.sog or 0.0)
