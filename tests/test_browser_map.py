@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,6 +23,9 @@ from vts.alerts.store import AlertStore
 from vts.config import load_config
 from vts.core import Core
 from vts.web.server import WebServer
+
+if TYPE_CHECKING:
+    from playwright.async_api import Route
 
 pytestmark = pytest.mark.browser
 
@@ -200,6 +204,20 @@ async def test_live_map_during_replay(served, chromium_page) -> None:  # type: i
     # header shows feed health
     assert "replay" in await page.locator("#vts-feed").inner_text()
     assert "replay" in await page.locator("#vts-sources").inner_text()
+    assert "arrival times" not in await page.locator("#vts-sources").inner_text()
+
+    # a feed whose fixes arrive late (satellite-like) is marked as such
+    async def late_feed(route: Route) -> None:
+        response = await route.fetch()
+        stats = await response.json()
+        sat = {"name": "sat", "state": "running", "msgs_per_s": 2.0, "stamps_arrival": True}
+        stats["feed"] = {**(stats["feed"] or {}), "sources": [sat]}
+        await route.fulfill(response=response, json=stats)
+
+    await page.route("**/api/stats", late_feed)
+    await page.evaluate("() => VTS.refreshStats()")
+    assert await page.locator("#vts-sources").inner_text() == "sat 2.0/s (arrival times)"
+    await page.unroute("**/api/stats")
 
     path = await session.screenshot("map_replay.png")
     assert path.stat().st_size > 10_000

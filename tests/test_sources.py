@@ -586,6 +586,10 @@ async def test_feed_health_reports_each_source_from_the_core(tmp_path: Path) -> 
     assert entry["last_message_time"] == stats.last_time
     assert entry["drops"] == dict(stats.drops)
     assert entry["live"] is False
+    assert entry["stamps_arrival"] is False  # the sample log's times are those of the fixes
+    for k in range(200):  # then fixes arriving late by a scattered lag, as from a satellite
+        core.feeds.observe("f", 1e9 + 10 * k + (k * 1237) % 3000, (10 * k) % 60)
+    assert health()["sources"][0]["stamps_arrival"] is True
 
 
 def test_feed_health_rate_is_messages_over_the_window() -> None:

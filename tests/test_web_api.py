@@ -238,6 +238,7 @@ async def test_zones_stats_health(make_client: Factory) -> None:
     assert stats["vessels"] == len(state.core.tracker.vessels())
     assert stats["sources"]["replay"]["reports"] == state.reports_seen > 0
     assert stats["feed"] == clock
+    assert stats["feed_clocks"] == state.core.feeds.describe() and stats["feed_clocks"]
     assert stats["alerts"]["emergency"] == 1
     assert stats["event_time"].startswith("2026-01-01T00:15")
     assert stats["token_required"] is False

@@ -277,6 +277,7 @@ class FeedHealth:
                 last_message_time=last,
                 last_message_iso=None if last is None else iso_time(last),
                 live=source.live,
+                stamps_arrival=self.core.feeds.stamps_arrival(source.name),
             )
             sources.append(entry)
         now = self.core.now

@@ -272,6 +272,7 @@ def stats_of(state: WebState) -> dict[str, Any]:
         "unacknowledged": geojson.severity_counts(unacked),
         "ingest": ingest,
         "feed": state.feed_info(),
+        "feed_clocks": core.feeds.describe(),
         "token_required": bool(state.settings.token),
         "sse_clients": state.hub.clients,
         "uptime_s": round(time.time() - state.started_wall, 1),

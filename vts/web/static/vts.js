@@ -506,7 +506,8 @@
   }
 
   // `feed` is the daemon's / replay's clock_info (vts.sources.runner.FeedHealth): mode, speed,
-  // event_time_iso (the replay clock), progress, and per source: state, msgs_per_s, last message.
+  // event_time_iso (the replay clock), progress, and per source: state, msgs_per_s, last message,
+  // stamps_arrival (vts.feed_clock).
   var BAD_STATES = { retrying: 1, failed: 1, stopped: 1, connecting: 1, waiting: 1 };
 
   function feedClock(feed) {
@@ -524,13 +525,16 @@
     clear(box);
     var feedSources = s.feed && Array.isArray(s.feed.sources) && s.feed.sources.length ? s.feed.sources : null;
     var items = feedSources
-      ? feedSources.map(function (x) { return { name: x.name, rate: x.msgs_per_s || 0, state: x.state }; })
-      : Object.keys(s.sources).map(function (k) { return { name: k, rate: s.sources[k].msgs_per_s, state: null }; });
+      ? feedSources.map(function (x) { return { name: x.name, rate: x.msgs_per_s || 0, state: x.state, late: !!x.stamps_arrival }; })
+      : Object.keys(s.sources).map(function (k) { return { name: k, rate: s.sources[k].msgs_per_s, state: null, late: false }; });
     if (items.length === 0) { box.textContent = 'no feed yet'; return; }
     items.forEach(function (x, i) {
       if (i) box.appendChild(document.createTextNode(' · '));
       var bad = x.state && BAD_STATES[x.state];
-      var span = el('span', { text: x.name + ' ' + Number(x.rate).toFixed(1) + '/s' + (bad ? ' (' + x.state + ')' : ''), title: x.state || '' });
+      // a feed whose fixes arrive late by a scattered lag (satellite, store-and-forward): its times are arrival times
+      var late = x.late ? ' (arrival times)' : '';
+      var title = (x.state || '') + (x.late ? ' · fixes arrive late: times are arrival times (satellite-like feed)' : '');
+      var span = el('span', { text: x.name + ' ' + Number(x.rate).toFixed(1) + '/s' + (bad ? ' (' + x.state + ')' : '') + late, title: title });
       if (bad) span.className = 'vts-conn-bad';
       box.appendChild(span);
     });
