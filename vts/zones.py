@@ -112,6 +112,14 @@ class Zone:
         x, y = self.projection.to_xy(lat, lon)
         return float(self.geometry_xy.distance(Point(x, y)))
 
+    def depth_m(self, lon: float, lat: float) -> float:
+        """Metres from a point inside the zone to its nearest edge, holes and every part included
+        (0 outside)."""
+        if not self.contains(lon, lat):
+            return 0.0
+        x, y = self.projection.to_xy(lat, lon)
+        return float(self.geometry_xy.boundary.distance(Point(x, y)))
+
 
 @dataclass(slots=True)
 class _Fix:

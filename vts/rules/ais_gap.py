@@ -4,19 +4,26 @@ while the vessels around it are still heard.
 Checked every `tick_seconds` of event time. A vessel goes dark when
 
 * it sent at least `min_messages` (10) messages in the `history_minutes` (30) before its last one,
-* it has been silent for `underway_minutes` (10) — or, if it was at anchor / moored / stopped (nav
-  status 1 or 5, or SOG under 0.5 kn), `moored_minutes` (30); never less than its IEC 62388
-  lost-target time (six nominal reporting intervals: a slow Class B reports only every 3 minutes),
+* it has been silent for `underway_minutes` (10) — or, if it was at anchor or moored
+  (`vts.vessel_class.is_moored_or_anchored`: nav status 1 or 5 below 3 kn, or under 0.5 kn for
+  10 minutes), `moored_minutes` (30); never less than its IEC 62388 lost-target time (six nominal
+  reporting intervals: a slow Class B reports only every 3 minutes). Silence counts from when the
+  vessel was last heard (the event-time clock when its last report was processed), so a feed that
+  delivers old fixes late does not make its vessels look silent,
 * its last position is inside the watched area and at least `edge_margin_m` inside its edge (a
   vessel sailing out of coverage is not going dark),
 * at least `min_neighbours` other vessels within `neighbour_radius_m` (5 NM) of its last position
-  were heard after it fell silent (so the receiver is not the one that went quiet).
+  were heard after it fell silent (so the receiver is not the one that went quiet; the own ship's
+  VDO reports do not count).
 
 Severity is alarm when the last position was in a security or restricted zone, warning elsewhere.
-The alert is updated while the silence lasts and cleared when the vessel is heard again, with the
-gap's duration, the distance between the last and the new position, the implied speed, and flags
-when that speed exceeds `implied_speed_flag_kn` (25 kn) or the vessel reappears more than
-`far_flag_m` (2 NM) away. A vessel dark for `max_dark_hours` is given up (cleared, reason given).
+The alert is updated while the silence lasts and cleared when the vessel is heard again (a late
+copy of a report from before the silence is not), with the gap's duration, the distance between the
+last and the new position, the implied speed (from the last fix), and flags when that speed exceeds
+`implied_speed_flag_kn` (25 kn) or the vessel reappears more than `far_flag_m` (2 NM) away. A
+vessel dark for `max_dark_hours` is given up (cleared, reason given) and not judged again until
+heard. A rule made by a reload takes over the vessels the tracker knows and the active ais_gap
+alerts (so a vessel dark before the reload is still cleared when it reappears).
 """
 
 from __future__ import annotations
@@ -26,21 +33,21 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field
-from shapely.geometry import Point
 
 from vts.alerts.model import iso_time
 from vts.batch import NO_FIX, SAFETY, STATIC, BatchRows
 from vts.reports import PositionReport
-from vts.rules._common import AREA_KINDS, is_vessel_mmsi, label, zone_ids_of_kinds
+from vts.rules._common import AREA_KINDS, is_vessel_mmsi, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
-from vts.spatial import M_PER_DEG_LAT, approx_distance_m
+from vts.spatial import approx_distance_m
 from vts.tracker import SHADOW_OUTLIER_FORGET_S
-from vts.vessel_class import AT_ANCHOR, MOORED, STATIONARY_KN
+from vts.vessel_class import is_moored_or_anchored
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -72,6 +79,11 @@ class AisGapParams(RuleParams):
 @dataclass(slots=True)
 class _Dark:
     last_seen: float
+    """Event time of its last message."""
+    silent_since: float
+    """The clock when it was last heard (its silence counts from then)."""
+    fix_time: float
+    """Event time of its last fix (at `lat`, `lon`)."""
     lat: float
     lon: float
     name: str | None
@@ -162,6 +174,11 @@ class AisGapRule(Rule):
         self._retry: dict[int, float] = {}
         self._seq: dict[int, int] = {}
         """Every vessel heard (and not forgotten since) -> the number of its last heard report."""
+        self._heard_at: dict[int, float] = {}
+        """Every vessel in `_seq` -> the clock when it got that number (when it was last heard: its
+        silence counts from then). Ascending with the numbers."""
+        self._started = False
+        """Whether the rule has taken over the tracker's vessels and the active alerts (`_start`)."""
         self._next_seq = 0
         self._chunks: deque[_Chunk] = deque()
         """The vessels not decided yet for their current silence, in the order they were last heard
@@ -173,7 +190,7 @@ class AisGapRule(Rule):
         """(-number, MMSI) of the decided vessels (and stale ones): the heard order of those, from the
         most recently heard, for `_neighbours_heard`."""
         self._waiting: dict[int, tuple[float, float, float, int]] = {}
-        """Vessels examined and not dark yet: (retry time, last_seen, silence limit, number). While
+        """Vessels examined and not dark yet: (retry time, heard at, silence limit, number). While
         the vessel keeps that number (not heard since, nor touched by a shadow track's report),
         nothing the tick tests about it can have changed but the time."""
         self._pending: list[_Pending] = []
@@ -194,13 +211,36 @@ class AisGapRule(Rule):
         self._pending.append(_Pending(batch, rows, batch.is_position | (kind == NO_FIX) | (kind == STATIC)))
         return kind == SAFETY
 
-    def _hear(self, vessels: list[int]) -> None:
-        """These vessels were heard, in this order (after every vessel heard before)."""
+    def _hear(self, vessels: list[int], clocks: list[float]) -> None:
+        """These vessels were heard, in this order (after every vessel heard before), the clock
+        then being `clocks` (ascending)."""
         base = self._next_seq
         self._next_seq = base + len(vessels)
         numbers = range(base, self._next_seq)
         self._seq.update(zip(vessels, numbers, strict=True))
+        self._heard_at.update(zip(vessels, clocks, strict=True))
         self._chunks.append(_Chunk(vessels, list(numbers)))
+
+    def _start(self, ctx: RuleContext) -> None:
+        """Before anything else: take over the vessels the tracker knows (the least recently heard
+        first) and the active ais_gap alerts, which a rule made by a reload (or a restart with an
+        alert store) would otherwise know nothing of. At start-up both are empty."""
+        self._started = True
+        known = sorted((v.last_seen, v.mmsi) for v in ctx.tracker.vessels() if not v.is_shadow)
+        if known:
+            self._hear([m for _, m in known], [t for t, _ in known])
+        for mmsi in sorted(ctx.alerts.active_mmsis(TYPE)):
+            alert = ctx.alerts.active_alert(TYPE, mmsi)
+            if alert is None or alert.lat is None or alert.lon is None:
+                continue
+            last_seen = _event_time(alert.details.get("last_seen"), alert.time)
+            zone = alert.details.get("last_zone")
+            zone_id = zone if isinstance(zone, str) else None
+            t = last_seen
+            self._dark[mmsi] = _Dark(t, t, t, alert.lat, alert.lon, alert.name, zone_id)
+            self.watch(ctx, mmsi)
+            if mmsi in self._seq:
+                self._decide(mmsi)
 
     def _catch_up(self, ctx: RuleContext) -> None:
         """Apply the batch rows processed so far to the heard order. (The core processes rows
@@ -208,6 +248,8 @@ class AisGapRule(Rule):
         now = ctx.now
         if now == self._caught_up:
             return
+        if not self._started:
+            self._start(ctx)
         for pend in self._pending:
             end = pend.processed(now)
             if end > pend.start:
@@ -225,43 +267,33 @@ class AisGapRule(Rule):
         rows += start
         batch = pend.batch
         mmsi = batch.mmsi[rows].tolist()
-        latest = dict.fromkeys(reversed(mmsi))  # the vessels, the most recently heard first
-        heard = list(reversed(latest))
+        order = dict(zip(mmsi, rows.tolist(), strict=True))  # the last row of each vessel
         # A fix may have gone to a shadow track. Then the vessel has a shadow track now, unless the
         # prune dropped it: only a shadow older than the outlier time-out (or the forget time) is.
         tracker = ctx.tracker
-        suspects = {s.mmsi for s in tracker.shadows() if s.mmsi in latest}
+        suspects = {s.mmsi for s in tracker.shadows() if s.mmsi in order}
         late = batch.time[rows] < ctx.now - min(SHADOW_OUTLIER_FORGET_S, tracker.settings.forget_after_s)
         if late.any():
             suspects.update(batch.mmsi[rows[late]].tolist())
         if suspects:
-            last: dict[int, int] = {}  # the last row of each suspect
-            wanted = set(suspects)
-            for k in range(len(mmsi) - 1, -1, -1):
-                if mmsi[k] in wanted:
-                    last[mmsi[k]] = rows.item(k)
-                    wanted.discard(mmsi[k])
-                    if not wanted:
-                        break
             reports = batch.reports
             moved: dict[int, int] = {}  # suspects not heard on their last row: their last heard row
-            for m, row in last.items():
+            for m in sorted(suspects):
+                row = order[m]
                 if not batch.is_position.item(row):
                     continue  # a report without a fix reaches the vessel itself
                 v = tracker.get(m)
                 if v is not None and v.last_fix is reports[row]:
                     continue  # its last fix reached the vessel itself
                 moved[m] = self._last_heard(v, pend, rows[batch.mmsi[rows] == m])
-            if moved:
-                order = dict(zip(mmsi, rows.tolist(), strict=True))  # the last row of each vessel
-                for m, row in moved.items():
-                    if row < 0:  # not heard: touched by a shadow track's reports only
-                        del order[m]
-                        self._waiting.pop(m, None)
-                    else:
-                        order[m] = row
-                heard = sorted(order, key=order.__getitem__)
-        self._hear(heard)
+            for m, row in moved.items():
+                if row < 0:  # not heard: touched by a shadow track's reports only
+                    del order[m]
+                    self._waiting.pop(m, None)
+                else:
+                    order[m] = row
+        heard = sorted(order, key=order.__getitem__)
+        self._hear(heard, pend.rows.clock[[order[m] for m in heard]].tolist())
 
     @staticmethod
     def _last_heard(v: VesselState | None, pend: _Pending, rows: np.ndarray) -> int:
@@ -296,7 +328,12 @@ class AisGapRule(Rule):
         heapify(self._decided_heap)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
-        if vessel is None or vessel.is_shadow:
+        if not self._started:
+            self._start(ctx)
+        if vessel is None:
+            return
+        if vessel.is_shadow:  # (as the batch: its waiting limit may have changed with the report)
+            self._waiting.pop(vessel.mmsi, None)
             return
         mmsi = vessel.mmsi
         row = self._batched_row(report) if self._pending else -1
@@ -311,14 +348,16 @@ class AisGapRule(Rule):
             number = self._next_seq  # most recently heard
             self._next_seq = number + 1
             self._seq[mmsi] = number
+            self._heard_at[mmsi] = ctx.now
             if not self._chunks:
                 self._chunks.append(_Chunk([], []))
             chunk = self._chunks[-1]
             chunk.mmsi.append(mmsi)
             chunk.seq.append(number)
-        dark = self._dark.pop(report.mmsi, None)
-        if dark is None:
-            return
+        dark = self._dark.get(report.mmsi)
+        if dark is None or report.time <= dark.last_seen:
+            return  # (a late copy of a report from before the silence is no reappearance)
+        del self._dark[report.mmsi]
         self.unwatch(ctx, report.mmsi)
         gap = report.time - dark.last_seen
         details: dict[str, object] = {
@@ -328,7 +367,8 @@ class AisGapRule(Rule):
         }
         if isinstance(report, PositionReport) and report.lat is not None and report.lon is not None:
             dist = approx_distance_m(dark.lat, dark.lon, report.lat, report.lon)
-            implied = dist / gap * 3600.0 / 1852.0 if gap > 0 else 0.0
+            since_fix = report.time - dark.fix_time
+            implied = dist / since_fix * 3600.0 / 1852.0 if since_fix > 0 else 0.0
             details.update(
                 {
                     "distance_m": round(dist, 0),
@@ -341,33 +381,31 @@ class AisGapRule(Rule):
             type=TYPE,
             mmsi=report.mmsi,
             details=details,
-            message=f"{label(vessel, report.mmsi)} heard again after {gap / 60:.0f} min silent",
+            message=f"{_who(dark, report.mmsi)} heard again after {gap / 60:.0f} min silent",
         )
 
     # -- the tick --------------------------------------------------------------------------------
     def on_tick(self, ctx: RuleContext) -> None:
+        if not self._started:
+            self._start(ctx)
         if self._pending:
             self._catch_up(ctx)
         p = self.p
         now = ctx.now
-        given_up: set[int] = set()
         for mmsi in sorted(self._dark):
             d = self._dark[mmsi]
-            if now - d.last_seen > p.max_dark_hours * 3600.0:
+            if now - d.silent_since > p.max_dark_hours * 3600.0:
                 del self._dark[mmsi]
                 self.unwatch(ctx, mmsi)
-                given_up.add(mmsi)
+                self._checked[mmsi] = d.last_seen  # not judged again until heard
                 ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": "not heard again"})
             else:
                 self._hold(ctx, mmsi, d)
-        if given_up:  # examined again if still tracked
-            for mmsi in given_up:
-                self._decided.pop(mmsi, None)
-            self._rebuild()
         waiting = self._waiting
         silent_ones, gone = self._silent_ones(ctx, min(p.underway_minutes, p.moored_minutes) * 60.0)
         for mmsi in gone:
             del self._seq[mmsi]
+            del self._heard_at[mmsi]
             self._decided.pop(mmsi, None)
             waiting.pop(mmsi, None)
         for vessel in silent_ones:
@@ -395,7 +433,7 @@ class AisGapRule(Rule):
             if verdict is None:
                 retry = now + RETRY_S  # not yet: look again a little later
                 self._retry[mmsi] = retry
-                waiting[mmsi] = (retry, vessel.last_seen, self._limit(vessel), self._seq[mmsi])
+                waiting[mmsi] = (retry, self._heard_at[mmsi], self._limit(vessel), self._seq[mmsi])
                 continue
             self._retry.pop(mmsi, None)
             waiting.pop(mmsi, None)
@@ -405,7 +443,9 @@ class AisGapRule(Rule):
                 continue
             assert vessel.lat is not None and vessel.lon is not None
             zone = self._severe_zone(ctx, vessel.lat, vessel.lon)
-            d = _Dark(vessel.last_seen, vessel.lat, vessel.lon, vessel.name, zone)
+            fix_time = vessel.position_time if vessel.position_time is not None else vessel.last_seen
+            heard = self._heard_at[mmsi]
+            d = _Dark(vessel.last_seen, heard, fix_time, vessel.lat, vessel.lon, vessel.name, zone)
             self._dark[mmsi] = d
             self.watch(ctx, mmsi)
             self._decide(mmsi)
@@ -428,6 +468,7 @@ class AisGapRule(Rule):
         seq_get = self._seq.get
         decided_get = self._decided.get
         waiting_get = self._waiting.get
+        heard_at = self._heard_at
         silent_ones: list[VesselState] = []
         gone: list[int] = []
         chunks = self._chunks
@@ -446,7 +487,7 @@ class AisGapRule(Rule):
                     if v is None:
                         gone.append(mmsi)
                         continue
-                    if now - v.last_seen < shortest:
+                    if now - heard_at[mmsi] < shortest:
                         stop = i
                         break
                     silent_ones.append(v)
@@ -465,9 +506,12 @@ class AisGapRule(Rule):
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         if self._pending:  # the rows before the prune first
             self._catch_up(ctx)
+        if not self._started:
+            self._start(ctx)
         self._checked.pop(mmsi, None)
         self._retry.pop(mmsi, None)
         self._seq.pop(mmsi, None)
+        self._heard_at.pop(mmsi, None)
         self._decided.pop(mmsi, None)
         self._waiting.pop(mmsi, None)
         # a dark vessel stays in self._dark (and its alert active, and watched) until heard again
@@ -479,7 +523,7 @@ class AisGapRule(Rule):
         p = self.p
         if vessel.lat is None or vessel.lon is None:
             return False
-        silent = ctx.now - vessel.last_seen
+        silent = ctx.now - self._heard_at[vessel.mmsi]
         if silent < self._limit(vessel):
             return None
         if not self._enough_messages(vessel):
@@ -493,9 +537,7 @@ class AisGapRule(Rule):
     def _limit(self, vessel: VesselState) -> float:
         """The silence after which this vessel counts as dark (it changes only with its reports)."""
         p = self.p
-        moored = vessel.nav_status in (AT_ANCHOR, MOORED) or (
-            vessel.sog is not None and vessel.sog < STATIONARY_KN
-        )
+        moored = is_moored_or_anchored(vessel, vessel.last_seen)
         limit = (p.moored_minutes if moored else p.underway_minutes) * 60.0
         return max(limit, vessel.stale_after())
 
@@ -514,14 +556,15 @@ class AisGapRule(Rule):
         return False
 
     def _well_inside(self, ctx: RuleContext, lat: float, lon: float) -> bool:
+        """Inside the watched area and at least `edge_margin_m` from its edge (metres, every part
+        and hole of the area counted)."""
         ids = zone_ids_of_kinds(ctx.zones, AREA_KINDS)
         if not ids:
             return True
-        margin_deg = self.p.edge_margin_m / M_PER_DEG_LAT
-        pt = Point(lon, lat)
+        margin = self.p.edge_margin_m
         for zid in sorted(ids):
-            geom = ctx.zones.zone(zid).geometry
-            if geom.contains(pt) and (margin_deg <= 0 or geom.exterior.distance(pt) >= margin_deg):
+            zone = ctx.zones.zone(zid)
+            if zone.contains(lon, lat) and (margin <= 0 or zone.depth_m(lon, lat) >= margin):
                 return True
         return False
 
@@ -531,17 +574,18 @@ class AisGapRule(Rule):
         if need <= 0:
             return 0
         heard = 0
-        recent = max(ctx.now - self.p.underway_minutes * 60.0, vessel.last_seen)
+        heard_at = self._heard_at
+        recent = max(ctx.now - self.p.underway_minutes * 60.0, heard_at[vessel.mmsi])
         radius = self.p.neighbour_radius_m
         # the most recently heard first; stop at the first one heard before `recent`
         with closing(self._newest_first()) as others:
             for other in others:
-                ov = ctx.tracker.get(other)
-                if ov is None or other == vessel.mmsi:
-                    continue
-                if ov.last_seen <= recent:
+                if heard_at[other] <= recent:
                     break
-                if ov.lat is None or ov.lon is None or ov.is_shadow:
+                ov = ctx.tracker.get(other)
+                if ov is None or other == vessel.mmsi or ov.own_ship:
+                    continue  # (the own ship's reports are not received over the air)
+                if ov.lat is None or ov.lon is None:
                     continue
                 if approx_distance_m(vessel.lat, vessel.lon, ov.lat, ov.lon) <= radius:
                     heard += 1
@@ -594,8 +638,8 @@ class AisGapRule(Rule):
         return hits[0] if hits else None
 
     def _hold(self, ctx: RuleContext, mmsi: int, d: _Dark) -> None:
-        silent = ctx.now - d.last_seen
-        who = f"{d.name} ({mmsi})" if d.name else str(mmsi)
+        silent = ctx.now - d.silent_since
+        who = _who(d, mmsi)
         where = f" in {d.zone}" if d.zone else ""
         ctx.alerts.hold(
             type=TYPE,
@@ -606,6 +650,21 @@ class AisGapRule(Rule):
             lon=d.lon,
             details={"last_seen": iso_time(d.last_seen), "silent_s": round(silent, 0), "last_zone": d.zone},
         )
+
+
+def _who(dark: _Dark, mmsi: int) -> str:
+    """The vessel as the alert messages name it (its name as last known, kept while it is dark)."""
+    return f"{dark.name} ({mmsi})" if dark.name else str(mmsi)
+
+
+def _event_time(iso: object, default: float) -> float:
+    """An alert's ISO 8601 time as event time (UNIX seconds); `default` when it is not one."""
+    if not isinstance(iso, str):
+        return default
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return default
 
 
 RULE = AisGapRule

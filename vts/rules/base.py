@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from vts.alerts.model import Severity
+from vts.alerts.model import Alert, Severity
 from vts.feed_clock import FeedClocks
 from vts.reports import PositionReport, Report, StaticReport
 
@@ -95,6 +95,12 @@ class AlertSink(Protocol):
 
     def active_mmsis(self, type: str) -> set[int]:
         """The MMSIs (`mmsi`, not `other_mmsi`) with an active alert of this type."""
+        ...
+
+    def active_alert(
+        self, type: str, mmsi: int, other_mmsi: int | None = None, zone: str | None = None
+    ) -> Alert | None:
+        """The active alert of this key as last published, or None."""
         ...
 
 
