@@ -20,6 +20,7 @@ from tests.rule_helpers import (
     static,
     stationary,
 )
+from vts.alerts.model import parse_iso_time
 from vts.reports import PositionReport
 from vts.rules.cpa import CpaParams, CpaRule, candidate_pairs, compute_cpa, cpa_of_pairs, pairs_within
 
@@ -133,10 +134,12 @@ def test_cpa_of_pairs_gives_the_numbers_of_compute_cpa_bit_for_bit() -> None:
 
 
 def test_a_mover_declared_a_tug_mid_way_leaves_its_pair() -> None:
-    """A head-on pair alerts; then B's static report says it is a tug (an assist craft): the pair
-    is left out from the next tick and its alert clears."""
+    """A head-on pair alerts; then B's static report says it is a tug (an assist craft) and A is
+    a cargo ship (one it may be serving): the pair is left out from the next tick and its alert
+    clears."""
     east = offset(OPEN_WATER, north_m=30, east_m=3000)
     reports = merge(
+        [static(A, T0, name="CARGO", ship_type=70, length=180)],
         moving(A, T0, minutes=6, start=OPEN_WATER, cog=90, sog=9),
         moving(B, T0, minutes=6, start=east, cog=270, sog=9),
         [static(B, T0 + 150, name="TUG", ship_type=52, length=30)],
@@ -147,10 +150,12 @@ def test_a_mover_declared_a_tug_mid_way_leaves_its_pair() -> None:
 
 
 def test_new_allow_lists_take_the_pair_out_batched_or_not() -> None:
-    """A reload with B on the pilot allow-list (the rule keeps its state): the pair's alert
-    clears at the next tick, the same way whether the reports came in a batch or one by one."""
+    """A reload with B on the pilot allow-list (the rule keeps its state), A a cargo ship: the
+    pair's alert clears at the next tick, the same way whether the reports came in a batch or one
+    by one."""
     east = offset(OPEN_WATER, north_m=30, east_m=3000)
     reports = merge(
+        [static(A, T0, name="CARGO", ship_type=70, length=180)],
         moving(A, T0, minutes=6, start=OPEN_WATER, cog=90, sog=9),
         moving(B, T0, minutes=6, start=east, cog=270, sog=9),
     )
@@ -167,6 +172,7 @@ def test_new_allow_lists_take_the_pair_out_batched_or_not() -> None:
         streams.append([a.to_dict() for a in out if a.type == "cpa"])
     assert streams[0] == streams[1]
     assert [s["state"] for s in streams[0] if s["state"] != "updated"] == ["raised", "cleared"]
+    assert parse_iso_time(streams[0][-1]["time"]) < T0 + 170  # at the reload, not once the ships have passed
 
 
 def test_a_few_pairs_worked_out_in_python_give_the_numbers_of_numpy() -> None:

@@ -107,11 +107,13 @@ def test_cpa_only_within_range_and_time_horizon() -> None:
 
 
 def test_assist_pairs_and_anchored_ships_are_left_out() -> None:
-    tug = merge(static(B, T0, name="TUG", ship_type=52, length=30), _head_on(30))
+    """A tug or pilot boat with a ship it may be serving (a large one), and a ship at anchor."""
+    cargo = static(A, T0, name="CARGO", ship_type=70, length=180)
+    tug = merge(cargo, static(B, T0, name="TUG", ship_type=52, length=30), _head_on(30))
     assert of_type(run(make_core(), tug), "cpa") == []
     config = make_config()
     config.allowlists.pilot.append(B)
-    assert of_type(run(make_core(config), _head_on(30)), "cpa") == []
+    assert of_type(run(make_core(config), merge(cargo, _head_on(30))), "cpa") == []
     anchored = merge(
         moving(A, T0, minutes=10, start=OPEN_WATER, cog=90, sog=10),
         moving(B, T0, minutes=10, start=offset(OPEN_WATER, east_m=3000), cog=270, sog=1.5, nav_status=1),

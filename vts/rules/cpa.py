@@ -2,19 +2,39 @@
 
 Candidate pairs: both vessels over `min_sog_kn` (1 kn) with a known course, within `range_nm`
 (3 NM) of each other, neither at anchor or moored (by status; a vessel over 1 kn is not moored by
-speed), and not an assist pair (a tug or pilot, by
-allow-list or by its declared type, with the ship it serves). Candidate pairs come from a sweep
-along x in numpy over the moving vessels (`candidate_pairs`: sorted by x, each vessel joined with
-those at most the range further east by `searchsorted`); CPA and
-TCPA are then computed with numpy for all candidate pairs at once. There is no Python loop over
-vessels or pairs, only over the pairs that alert. Positions are dead-reckoned to the current
-event time from each vessel's last fix (at most `max_fix_age_s` old).
+speed), and not an assist pair. An assist pair is an assist craft (a tug or pilot boat: on the
+allow-list, or by its declared type with `skip_assist_categories`) with a ship it could be serving
+(`vts.vessel_class.is_large_vessel`, not itself an assist craft), or two of the port's own service
+craft (both on the allow-lists: tugs, pilot boats, coastguard), which work together under the
+VTS's eye (two tugs and a pilot boat meet the ship they will berth). Any other pair is a pair like
+any other: two tugs by declared type head-on, an allow-listed tug and a fishing boat or a yacht.
+
+A vessel counts until its last fix is older than `max_fix_age_s` (3 min) or than its own
+lost-target time (`VesselState.stale_after`, IEC 62388: six nominal reporting intervals), whichever
+is longer: a Class B ship under 2 kn reports every 3 min and is lost only after 18, so neither its
+normal interval nor a missed report or two clears its alert (the engine's cooldown would then keep
+the alert from coming back). Positions are dead-reckoned to the current event time from each
+vessel's last fix.
+
+Geometry: each vessel's position is dead-reckoned in degrees (its own east-west scale), and each
+pair's relative position is taken on a local plane at the pair's own mid-latitude, with the
+longitude difference wrapped to [-180, 180): no other vessel changes a pair's CPA, and pairs
+across the antimeridian are pairs. Candidate pairs come from a sweep along longitude in numpy over
+the moving vessels (`sweep_x`: sorted, each vessel joined with those at most the range further
+east by `searchsorted`), scaled by the smallest cosine of the movers' latitudes, so that no pair
+within range is missed (a pair's mid-latitude cosine is never smaller; the scale is never taken
+below the one that makes the range 90 degrees of longitude, which only matters within a few
+hundredths of a degree of a pole); the vessels closer to +180 than twice the range (in that scale)
+are swept a second time, 360 degrees further west, to meet those just east of -180. CPA and TCPA
+are then computed with numpy for all candidate pairs at once. There is no Python loop over
+vessels or pairs, only over the pairs that alert.
 
 Severity `warning` when CPA < 0.3 NM within 10 minutes, `alarm` when CPA < 0.1 NM within 5 minutes
-(0 < TCPA). Pairs whose relative speed is under `min_relative_kn` (vessels in company, a tow) have
-no meaningful CPA and are left out. State alert per pair (mmsi = the lower MMSI); it is updated
-while the situation holds (severity may rise or fall) and cleared once the ships have passed (TCPA
-below zero) or the predicted CPA opens beyond `clear_factor` x the warning distance.
+(0 < TCPA); the alarm limits may not be wider than the warning ones (the parameters are refused).
+Pairs whose relative speed is under `min_relative_kn` (vessels in company, a tow) have no
+meaningful CPA and are left out. State alert per pair (mmsi = the lower MMSI); it is updated while
+the situation holds (severity may rise or fall) and cleared once the ships have passed (TCPA below
+zero) or the predicted CPA opens beyond `clear_factor` x the warning distance.
 """
 
 from __future__ import annotations
@@ -22,14 +42,16 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from vts.alerts.model import Severity
-from vts.geo import KNOTS_TO_MS, METRES_PER_NM
+from vts.batch import STATIC
+from vts.geo import EARTH_RADIUS_M, KNOTS_TO_MS, METRES_PER_NM
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.vessel_class import is_large_vessel
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -51,20 +73,30 @@ class CpaParams(RuleParams):
     alarm_cpa_nm: float = Field(0.1, gt=0)
     alarm_tcpa_min: float = Field(5.0, gt=0)
     min_relative_kn: float = Field(1.0, ge=0, description="slower relative motion has no meaningful CPA")
-    max_fix_age_s: float = Field(180.0, gt=0, description="vessels with an older last fix are left out")
+    max_fix_age_s: float = Field(
+        180.0,
+        gt=0,
+        description="vessels whose last fix is older than this and than their own lost-target time "
+        "(six nominal reporting intervals, IEC 62388) are left out",
+    )
     clear_factor: float = Field(1.2, ge=1.0, description="hysteresis on the warning CPA before clearing")
     skip_assist_categories: bool = Field(
         True, description="treat declared tugs and pilot boats as assist craft"
     )
 
-
-@dataclass(slots=True)
-class PairCpa:
-    """CPA result for one pair (arrays of these come out of `compute_cpa`)."""
-
-    range_m: float
-    cpa_m: float
-    tcpa_s: float
+    @model_validator(mode="after")
+    def _alarm_inside_warning(self) -> Self:
+        """Pairs are picked at the warning limits: an alarm limit beyond them would never fire."""
+        if self.alarm_cpa_nm > self.warning_cpa_nm:
+            raise ValueError(
+                f"alarm_cpa_nm ({self.alarm_cpa_nm}) must not exceed warning_cpa_nm ({self.warning_cpa_nm})"
+            )
+        if self.alarm_tcpa_min > self.warning_tcpa_min:
+            raise ValueError(
+                f"alarm_tcpa_min ({self.alarm_tcpa_min}) must not exceed "
+                f"warning_tcpa_min ({self.warning_tcpa_min})"
+            )
+        return self
 
 
 def compute_cpa(
@@ -79,7 +111,7 @@ def compute_cpa(
     """Range, CPA (metres) and TCPA (seconds) for pairs (i[k], j[k]), all at once.
 
     Positions in metres, velocities in m/s. Pairs whose relative speed is under `min_rel_ms` get
-    TCPA = +inf and CPA = the current range.
+    TCPA = +inf and CPA = the current range (with `min_rel_ms` 0, equal velocities give NaN).
     """
     dx = x[j] - x[i]
     dy = y[j] - y[i]
@@ -89,7 +121,8 @@ def compute_cpa(
     dv2 = dvx * dvx + dvy * dvy
     moving = dv2 >= min_rel_ms * min_rel_ms
     safe = np.where(moving, dv2, 1.0)
-    tcpa = np.where(moving, -(dx * dvx + dy * dvy) / safe, np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):  # no minimum: equal velocities give NaN
+        tcpa = np.where(moving, -(dx * dvx + dy * dvy) / safe, np.inf)
     t = np.where(moving, tcpa, 0.0)
     cpa = np.hypot(dx + dvx * t, dy + dvy * t)
     return rng, cpa, tcpa
@@ -157,12 +190,14 @@ def candidate_pairs(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.nda
 def cpa_of_pairs(d: np.ndarray, dv: np.ndarray, min_rel_ms: float) -> tuple[np.ndarray, np.ndarray]:
     """CPA (metres) and TCPA (seconds) of pairs with relative positions `d` and velocities `dv`
     (2 x pairs): the arithmetic of `compute_cpa`, operation for operation (the same numbers),
-    in half the numpy calls."""
+    in half the numpy calls. (With `min_rel_ms` 0, equal velocities give NaN, which no
+    comparison selects.)"""
     # dvx * dvx + dvy * dvy: the sum of two rows is their one addition (squares are never -0.0)
     dv2 = (dv * dv).sum(axis=0)
     moving = dv2 >= min_rel_ms * min_rel_ms
     dot = d[0] * dv[0] + d[1] * dv[1]  # written out: a sum would turn -0.0 + -0.0 into 0.0
-    tcpa = np.where(moving, -dot / np.where(moving, dv2, 1.0), np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tcpa = np.where(moving, -dot / np.where(moving, dv2, 1.0), np.inf)
     closest = d + dv * np.where(moving, tcpa, 0.0)
     return np.hypot(closest[0], closest[1]), tcpa
 
@@ -177,7 +212,8 @@ class _Pending:
     """As `BatchRows.clock`."""
     maybe_at: list[int]
     """Rows that may make their vessel a mover: a position report over `min_sog_kn`, a position
-    report without a fix, a report older than the clock."""
+    report without a fix, a report older than the clock, a static report (it may make the vessel
+    Class B, whose longer lost-target time brings an older fix back)."""
     maybe_mmsi: list[int]
     """Their MMSIs."""
     start: int = 0
@@ -187,33 +223,48 @@ class _Pending:
 
 
 # rows of the mover table (`CpaRule._table`)
-_LON, _LAT, _SOG, _COG, _TIME, _ASSIST = range(6)
+_LON, _LAT, _SOG, _COG, _TIME, _ASSIST, _LARGE, _SERVICE, _LIMIT = range(9)
+_COLUMNS = 9
 _SMALL = 64
 """Up to this many pairs in range, their CPA is worked out in Python (one numpy call instead of a
 dozen); beyond, in numpy."""
 _CROWD = 1024
 """Beyond this many pairs close in x, those far apart in y are left out before any square root."""
+_M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
+"""Metres per degree of latitude (and of longitude on the equator)."""
+_WORLD_M = 360.0 * _M_PER_DEG
+"""360 degrees of longitude in equatorial metres."""
+_MIN_COS = 1e-9
+"""Dead reckoning east-west divides by the cosine of the latitude: never by zero."""
+
+
+def _wrap(east_m: np.ndarray) -> np.ndarray:
+    """Longitudes (or their differences) in equatorial metres, wrapped to [-180, 180) degrees; a
+    value already inside comes back unchanged, bit for bit."""
+    return east_m - _WORLD_M * np.floor((east_m + _WORLD_M / 2) / _WORLD_M)
 
 
 class CpaRule(Rule):
     """Close quarters between moving vessels.
 
-    The tick needs every mover (`_is_mover`) with its kinematics. Rather than go over every
-    tracked vessel on each tick (a Python loop over thousands of vessels), the rule keeps a table
-    of the movers, as numpy columns sorted by MMSI, and on each tick reads from the tracker only the
-    vessels that sent a report since the previous tick and may have changed: those in the table,
-    and those whose report could make them movers (a position report over `min_sog_kn`, a position
-    report without a fix, a report older than the clock). A vessel's kinematics change only with
-    its own reports, so one that sent nothing stays a mover until its fix is too old (checked in
-    numpy), and a non-mover stays one. The reports are read off the batches (`interest` keeps no
+    The tick needs every mover (moving, with a course and a fix that is not too old, and not at
+    anchor or moored: what `_sync` tests for each vessel it reads) with its kinematics. Rather than
+    go over every tracked vessel on each tick (a Python loop over thousands of vessels), the rule
+    keeps a table of the movers, as numpy columns sorted by MMSI, and on each tick reads from the
+    tracker only the vessels that sent a report since the previous tick and may have changed: those
+    in the table, and those whose report could make them movers (a position report over
+    `min_sog_kn`, a position report without a fix, a report older than the clock, a static report).
+    A vessel's kinematics, class and fix-age limit change only with its own reports, so one that
+    sent nothing stays a mover until its fix is too old (checked in numpy against the limit kept in
+    its row), and a non-mover stays one. The reports are read off the batches (`interest` keeps no
     row: there is no per-report work); reports processed one by one reach `on_report` instead.
 
     A tick costs about as many microseconds as it makes numpy calls, whatever their size: the table
-    also holds each mover's velocity (computed when its row is read) and its assist flag, the rows a
-    tick reads come from Python lists kept per batch, the sweep (`sweep_x`) and the CPA arithmetic
-    are those of `candidate_pairs` and `compute_cpa`, number for number, in fewer calls, and when
-    only a few pairs are in range (in a port, a few dozen) their CPA is worked out in Python with the
-    same floating-point operations.
+    also holds each mover's assist, large-vessel and service-craft flags and fix-age limit (computed
+    when its row is read), the rows a tick reads come from Python lists kept per batch, the sweep
+    (`sweep_x`) and the CPA arithmetic are those of `candidate_pairs` and `compute_cpa`, number for
+    number, in fewer calls, and when only a few pairs are in range (in a port, a few dozen) their
+    CPA is worked out in Python with the same floating-point operations.
     """
 
     id = "cpa"
@@ -231,9 +282,12 @@ class CpaRule(Rule):
         self._pending: list[_Pending] = []
         self._touched: set[int] = set()
         """Vessels with a report outside any batch, or forgotten, since the last tick."""
-        self._table = np.empty((6, 0))
+        self._table = np.empty((_COLUMNS, 0))
         """Per slot (columns): lon, lat, sog, cog, position_time of a mover as the tracker had them
-        when last read, and 1.0 for an assist craft. A mover keeps its slot while it is one."""
+        when last read, 1.0 for an assist craft, 1.0 for a large vessel that is not one (a ship an
+        assist craft may be serving), 1.0 for a service craft (on any allow-list), and the age its
+        fix may reach (the longer of `max_fix_age_s` and its lost-target time). A mover keeps its
+        slot while it is one."""
         self._alive = np.empty(0, dtype=bool)
         """The slots that hold a mover."""
         self._slot_mmsi = np.empty(0, dtype=np.int64)
@@ -247,6 +301,8 @@ class CpaRule(Rule):
         self._assist_of: object = None
         """The allow-lists the assist flags were computed with (a reload brings new ones)."""
         self._assist_mmsi: frozenset[int] = frozenset()
+        self._service_mmsi: frozenset[int] = frozenset()
+        """Every allow-listed MMSI (the port's service craft)."""
 
     # -- the mover table -------------------------------------------------------------------------------
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
@@ -255,7 +311,9 @@ class CpaRule(Rule):
             pend.final = True
         if len(batch):
             rows = batch.rows(ctx.now)
-            at = np.flatnonzero((batch.sog > self.p.min_sog_kn) | rows.no_fix | rows.late)
+            at = np.flatnonzero(
+                (batch.sog > self.p.min_sog_kn) | rows.no_fix | rows.late | (rows.kind == STATIC)
+            )
             self._pending.append(
                 _Pending(batch.mmsi.tolist(), rows.clock.tolist(), at.tolist(), batch.mmsi[at].tolist())
             )
@@ -298,11 +356,17 @@ class CpaRule(Rule):
             self._assist_mmsi = frozenset(
                 m for role in ("tug", "pilot") for m in getattr(ctx.allowlists, role, ())
             )
+            self._service_mmsi = frozenset(
+                m
+                for role in ("tug", "pilot", "coastguard", "other")
+                for m in getattr(ctx.allowlists, role, ())
+            )
             read.update(slot_of)
         get = ctx.tracker.get
         max_age = p.max_fix_age_s
         min_sog = p.min_sog_kn
         assist_mmsi = self._assist_mmsi
+        service_mmsi = self._service_mmsi
         by_category = p.skip_assist_categories
         vessel_at = self._vessel_at
         free = self._free
@@ -313,16 +377,16 @@ class CpaRule(Rule):
         for mmsi in read:
             v = get(mmsi)
             t = None if v is None or v.is_shadow else v.position_time
-            if (  # not a mover (`_is_mover`, inline)
+            if (  # not a mover
                 v is None
                 or t is None
-                or now - t > max_age
                 or v.lat is None
                 or v.lon is None
                 or v.sog is None
                 or v.cog is None
                 or v.sog <= min_sog
                 or (v.nav_status in AT_ANCHOR_OR_MOORED and v.sog < UNDERWAY_DESPITE_STATUS_KN)
+                or now - t > (limit := max(max_age, v.stale_after()))
             ):
                 slot = slot_of.pop(mmsi, None)
                 if slot is not None:
@@ -337,18 +401,29 @@ class CpaRule(Rule):
             vessel_at[slot] = v
             slots.append(slot)
             assist = mmsi in assist_mmsi or (by_category and v.category in ASSIST_CATEGORIES)
-            rows += (v.lon, v.lat, v.sog, v.cog, t, 1.0 if assist else 0.0)
+            large = not assist and is_large_vessel(v)
+            rows += (
+                v.lon,
+                v.lat,
+                v.sog,
+                v.cog,
+                t,
+                float(assist),
+                float(large),
+                float(mmsi in service_mmsi),
+                limit,
+            )
         table = self._table
         alive = self._alive
         if freed:
             alive[freed] = False
         if slots:
-            table[:, slots] = np.fromiter(rows, float, len(rows)).reshape(len(slots), 6).T
+            table[:, slots] = np.fromiter(rows, float, len(rows)).reshape(len(slots), _COLUMNS).T
         if new:
             alive[new] = True
             self._slot_mmsi[new] = [vessel_at[s].mmsi for s in new]  # type: ignore[union-attr]
-        # fixes grown too old (`keep` of the per-column code: the same comparison)
-        stale = np.flatnonzero(alive & ~(now - table[_TIME] <= max_age)).tolist()
+        # fixes grown too old (the same comparison as above, with the limit of the row)
+        stale = np.flatnonzero(alive & ~(now - table[_TIME] <= table[_LIMIT])).tolist()
         if stale:
             alive[stale] = False
             mmsi_at = self._slot_mmsi
@@ -366,7 +441,7 @@ class CpaRule(Rule):
         """More slots (twice as many)."""
         size = len(self._alive)
         more = max(size, 64)
-        self._table = np.concatenate((self._table, np.zeros((6, more))), axis=1)
+        self._table = np.concatenate((self._table, np.zeros((_COLUMNS, more))), axis=1)
         self._alive = np.concatenate((self._alive, np.zeros(more, dtype=bool)))
         self._slot_mmsi = np.concatenate((self._slot_mmsi, np.zeros(more, dtype=np.int64)))
         self._vessel_at += [None] * more
@@ -380,22 +455,6 @@ class CpaRule(Rule):
             self._order = slots
             self._order_mmsi = self._slot_mmsi[slots]
         return self._order, self._order_mmsi
-
-    def _is_mover(self, v: VesselState | None, now: float) -> bool:
-        """Moving, with a fresh fix (under `max_fix_age_s`), a course, and not at anchor or moored
-        (what `_sync` tests, inline, for every vessel it reads)."""
-        p = self.p
-        if v is None or v.position_time is None or now - v.position_time > p.max_fix_age_s:
-            return False
-        return not (
-            v.is_shadow
-            or v.lat is None
-            or v.lon is None
-            or v.sog is None
-            or v.cog is None
-            or v.sog <= p.min_sog_kn
-            or (v.nav_status in AT_ANCHOR_OR_MOORED and v.sog < UNDERWAY_DESPITE_STATUS_KN)
-        )
 
     # -- the tick ---------------------------------------------------------------------------------------
     def on_tick(self, ctx: RuleContext) -> None:
@@ -427,6 +486,63 @@ class CpaRule(Rule):
                 type=self.id, mmsi=key[0], other_mmsi=key[1], message="Close-quarters situation over"
             )
 
+    @staticmethod
+    def _in_range(
+        table: np.ndarray, now: float, radius: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """The pairs of movers (columns of `table`) at most `radius` metres apart now: indices `a`
+        and `b`, the relative positions and velocities ``b - a`` (rows dx, dy, dvx, dvy, metres and
+        m/s) and the ranges; None when there is none.
+
+        Each vessel is dead-reckoned to now in degrees, east-west on the scale of its own latitude;
+        a pair's relative position is then taken on a plane at the pair's mid-latitude, the
+        longitude difference wrapped to [-180, 180). The sweep runs along longitude scaled by the
+        smallest cosine of the movers' latitudes (see the module docstring), so it finds every pair
+        within range."""
+        sog_ms = table[_SOG] * KNOTS_TO_MS
+        course = np.radians(table[_COG])
+        velocity = sog_ms * np.stack((np.sin(course), np.cos(course)))
+        shift = velocity * np.clip(now - table[_TIME], 0.0, None)  # dead reckoning, metres
+        north = table[_LAT] * _M_PER_DEG + shift[1]
+        half_lat = north * (math.pi / 360.0 / _M_PER_DEG)  # half the latitude, in radians
+        cos_lat = np.cos(half_lat + half_lat)
+        # longitude in metres on the equator: the shift east on the vessel's own scale
+        east = table[_LON] * _M_PER_DEG + shift[0] / np.maximum(cos_lat, _MIN_COS)
+        lowest, highest = float(east.min()), float(east.max())
+        if lowest < -_WORLD_M / 2 or highest >= _WORLD_M / 2:
+            east = _wrap(east)
+            highest = float(east.max())
+        # the sweep's scale: no pair's mid-latitude cosine is smaller (cos is concave), and never so
+        # small that the range spans more than 90 degrees of longitude
+        scale = max(float(cos_lat.min()), radius / (90.0 * _M_PER_DEG))
+        x = east * scale
+        near_180 = _NO_ROWS
+        if highest >= _WORLD_M / 2 - 2.0 * radius / scale:
+            # the vessels near +180 once more, 360 degrees west, to meet those just east of -180
+            near_180 = np.flatnonzero(east >= _WORLD_M / 2 - 2.0 * radius / scale)
+            x = np.concatenate((x, (east[near_180] - _WORLD_M) * scale))
+        a, b = sweep_x(x, radius)
+        if len(near_180):
+            n = len(east)
+            keep = np.flatnonzero((a < n) | (b < n))  # two copies: the pair of the originals
+            owner = np.concatenate((_arange(n), near_180))
+            a, b = owner[a[keep]], owner[b[keep]]
+        if not len(a):
+            return None
+        state = np.concatenate((east[None], north[None], velocity))
+        diff = state[:, b] - state[:, a]
+        if len(near_180):
+            diff[0] = _wrap(diff[0])
+        diff[0] *= np.cos(half_lat[a] + half_lat[b])  # on the scale of the pair's mid-latitude
+        if len(a) > _CROWD:  # many pairs close in x: first those not far apart (a superset, no root)
+            near = np.flatnonzero(diff[0] * diff[0] + diff[1] * diff[1] <= (radius * (1.0 + 1e-9)) ** 2)
+            a, b, diff = a[near], b[near], diff[:, near]
+        rng = np.hypot(diff[0], diff[1])
+        near = np.flatnonzero(rng <= radius)
+        if not len(near):
+            return None
+        return a[near], b[near], diff[:, near], rng[near]
+
     def _pairs(
         self,
         now: float,
@@ -435,44 +551,30 @@ class CpaRule(Rule):
         """The pairs at warning or alarm level now (or held inside the hysteresis band), into `seen`."""
         p = self.p
         slots, mmsi = self._movers()
-        table = self._table[:, slots]  # in MMSI order: the mean latitude depends on the order
-        # Positions dead-reckoned to now, in metres, and velocities (rows x, y, vx, vy): the numbers
-        # of the per-column code, x = lon * kx + vx * age, with the mean latitude of all movers.
-        sog_ms = table[_SOG] * KNOTS_TO_MS
-        course = np.radians(table[_COG])
-        velocity = sog_ms * np.stack((np.sin(course), np.cos(course)))
-        age = np.clip(now - table[_TIME], 0.0, None)
-        lat0 = float(np.mean(table[_LAT]))
-        ky = 6_371_008.8 * math.pi / 180.0
-        kx = ky * math.cos(math.radians(lat0))
-        state = np.concatenate((table[_LON : _LAT + 1] * np.array([[kx], [ky]]) + velocity * age, velocity))
-        radius = p.range_nm * METRES_PER_NM
-        a, b = sweep_x(state[0], radius)
-        if not len(a):
+        table = self._table[:, slots]  # in MMSI order (the sweep's ties follow it)
+        in_range = self._in_range(table, now, p.range_nm * METRES_PER_NM)
+        if in_range is None:
             return
-        diff = state[:, b] - state[:, a]
-        if len(a) > _CROWD:  # many pairs close in x: first those not far apart (a superset, no root)
-            near = np.flatnonzero(diff[0] * diff[0] + diff[1] * diff[1] <= (radius * (1.0 + 1e-9)) ** 2)
-            a, b, diff = a[near], b[near], diff[:, near]
-        rng = np.hypot(diff[0], diff[1])
-        near = np.flatnonzero(rng <= radius)
-        if not len(near):
-            return
+        a, b, diff, rng = in_range
         min_rel = p.min_relative_kn * KNOTS_TO_MS
-        if len(near) <= _SMALL and min_rel * min_rel > 0.0:
-            found = self._few_pairs(
-                np.concatenate((diff, rng[None], a[None], b[None]))[:, near].tolist(), min_rel
-            )
+        if len(a) <= _SMALL and min_rel * min_rel > 0.0:
+            found = self._few_pairs(np.concatenate((diff, rng[None], a[None], b[None])).tolist(), min_rel)
         else:
-            found = self._many_pairs(a[near], b[near], diff[:, near], rng[near], min_rel)
+            found = self._many_pairs(a, b, diff, rng, min_rel)
         assist = table[_ASSIST]
+        large = table[_LARGE]
+        service = table[_SERVICE]
         vessel_at = self._vessel_at
         active = self._active
-        f = max(p.clear_factor, 1.0)
+        f = p.clear_factor
         close_cpa = max(p.alarm_cpa_nm * f, p.warning_cpa_nm) * METRES_PER_NM
         close_tcpa = max(p.alarm_tcpa_min * f, p.warning_tcpa_min) * 60
         for ia, ib, c, tc, r in found:
-            if assist.item(ia) or assist.item(ib):
+            if (
+                (assist.item(ia) and large.item(ib))  # an assist craft with a ship it may be serving
+                or (assist.item(ib) and large.item(ia))
+                or (service.item(ia) and service.item(ib))  # two of the port's service craft
+            ):
                 continue
             if ia > ib:
                 ia, ib = ib, ia  # the lower MMSI first
@@ -503,7 +605,8 @@ class CpaRule(Rule):
             )
 
     def _clear_cpa(self) -> float:
-        """The CPA beyond which a pair is never a candidate (`compute_cpa`'s `candidate` mask)."""
+        """The CPA beyond which a pair is never a candidate (`_few_pairs`, `_many_pairs`): the
+        warning distance with its hysteresis (the alarm distance is never wider)."""
         p = self.p
         return p.warning_cpa_nm * p.clear_factor * METRES_PER_NM
 
