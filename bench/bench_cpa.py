@@ -12,6 +12,7 @@ milliseconds per sweep, the candidate pairs and the pairs evaluated per second. 
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 import time
@@ -83,10 +84,13 @@ def sweep(n: int, side_m: float, repeats: int = 5) -> tuple[float, int, int]:
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="50,500,2000,5000", help="numbers of vessels, comma-separated")
+    sizes = [int(n) for n in ap.parse_args().sizes.split(",") if n.strip()]
     for title, side in (("constant density", None), ("fixed 40 x 40 km", 40_000.0)):
         print(f"\n{title}")
         print(f"{'vessels':>8} {'ms/sweep':>9} {'cand. pairs':>12} {'pairs/s':>12} {'alerting pairs':>15}")
-        for n in (50, 500, 2000, 5000):
+        for n in sizes:
             per, pairs, active = sweep(n, side if side else 20_000.0 * math.sqrt(n / 50))
             print(f"{n:8d} {per * 1000:9.1f} {pairs:12d} {pairs / per:12.0f} {active:15d}")
     return 0
