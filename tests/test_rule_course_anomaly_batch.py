@@ -79,15 +79,15 @@ def same_alerts(
     return same_in_chunks(reports, sizes, config=config)
 
 
-def _histories(core: Core) -> dict[int, tuple[list[tuple[float, float]], Any, list[float]]]:
-    """Each vessel's erratic state (course history, pending fix, turns), after the rule has caught up
-    with the fixes it skipped; empty ones left out."""
+def _histories(core: Core) -> dict[int, tuple[list[tuple[float, float]], Any, list[float], int, float]]:
+    """Each vessel's erratic state (course history, pending fix, turns, turn in progress and its
+    time), after the rule has caught up with the fixes it skipped; empty ones left out."""
     rule = core.engine.rule("course_anomaly")
     assert isinstance(rule, CourseAnomalyRule)
     for v in core.tracker.vessels():
-        rule._catch_up(v, rule._exempt(v, core.config.allowlists), applied=False)
+        rule._catch_up(v, rule._erratic_exempt(v, core.config.allowlists), applied=False)
     return {
-        m: (list(st.history), st.pending, list(st.turns))
+        m: (list(st.history), st.pending, list(st.turns), st.turning, st.turn_time)
         for m, st in rule._turns.items()
         if st.history or st.pending is not None or st.turns
     }

@@ -9,13 +9,23 @@
   within `erratic_minutes` (10) while under way (`erratic_min_sog_kn`, 3 kn). A turn is counted when
   the course differs that much from any course held since the previous turn in the last 3 minutes,
   on two fixes in a row (one bad course over ground is not a turn); the new leg is then the
-  reference. Tugs, pilots, SAR, law enforcement, fishing and
-  sailing vessels turn for a living and are left out (`exempt_categories`).
+  reference. One continuous turn is one turn, however far it goes: a turn in the same direction as
+  the previous one, within 3 minutes of it and before the course has settled on a new leg (held
+  within `SETTLE_DEG` for `SETTLE_S`), carries that turn on and is not counted again. So a U-turn,
+  or turning round in the harbour, is one turn; zig-zags (turns alternating in direction) and turns
+  on separate legs count each. Circling is loitering's (its circling flag), not this kind's.
+  Tugs, pilots, SAR, law enforcement, fishing and sailing vessels turn for a living and are left out
+  (`exempt_categories`, every kind); so, of this kind only, are the ship types whose work is turning
+  where they are: dredging (33), diving (34), pleasure craft (37), port tenders (53)
+  (`erratic_exempt_ship_types`).
 * ``stop_after_departure`` (event, `warning`, zone = the berth or anchorage left): a large vessel
-  that left a berth, terminal or anchorage and got under way (`departure_sog_kn`, 4 kn) then, before
-  it is `departure_watch_nm` (10 NM) from where it left and before it leaves the VTS area, slows under
-  `stop_sog_kn` (2 kn) for `stop_minutes` (3) outside port, berth and anchorage zones, or turns back
-  (comes `turn_back_m` (1 km) closer to where it left than it had been): the pick-up pattern.
+  that left a berth, terminal or anchorage and got under way (`departure_sog_kn`, 4 kn) within
+  `departure_under_way_minutes` (30) of leaving then, before it is `departure_watch_nm` (10 NM) from
+  where it left, before it leaves the VTS area and within `departure_watch_minutes` (60) of getting
+  under way, slows under `stop_sog_kn` (2 kn) for `stop_minutes` (3) outside port, berth and
+  anchorage zones, or turns back (comes `turn_back_m` (1 km) closer to where it left than it had
+  been): the pick-up pattern. A vessel that drifts out of an anchorage and lies outside it is not
+  departing; one still inside 10 NM an hour after getting under way is not on its way out.
 * ``off_route`` (state, `caution`): a large vessel under way that, having first been seen on the
   usual routes, for `off_route_minutes` (10, the anchors' "low-likelihood runs of 10 minutes") goes
   where the learned traffic model (`vts.normalcy`, written by ``vts learn``, loaded from
@@ -23,11 +33,18 @@
   `off_route_threshold` (`vts.normalcy.OffRouteWatch`); not raised for a vessel already reported
   erratic or stopping after departure in the last `off_route_after_event_minutes` (30). Only
   judged inside the VTS area (zones of kind ``area_of_interest``, or anywhere when the
-  configuration has none). Without a model this kind is off.
+  configuration has none), at `off_route_min_sog_kn` (3 kn) or more. A fix not judged (slower, no
+  speed, outside the area) leaves the vessel's window and its "seen on the routes" alone: slowing
+  down on the way does not wipe them. The alert holds through such fixes, except outside the VTS
+  area (cleared there; the memory stays); the memory ends after `OFF_ROUTE_FORGET_S` (30 min)
+  without a judged fix (the vessel left the area for good, or lay still), the alert with it.
 
-Nothing is judged while a duplicate_mmsi alert is active for the vessel, nor on a fix out of reach
-of the previous one: two ships' fixes interleaved on one track, or a position jump, make turns and
-turn-backs that no ship sailed.
+Nothing is judged on a fix the tracker did not apply (older than the vessel's latest: a fix
+delivered late is history, not the vessel's present course or position), nor while a duplicate_mmsi
+alert is active for the vessel, nor on a fix out of reach of the previous one: two ships' fixes
+interleaved on one track, or a position jump, make turns and turn-backs that no ship sailed. A
+vessel that becomes exempt (its type changes, or an allow-list reload names it) has its wrong-way
+run and its off-route alert ended at its next fix.
 
 Batched (`CourseAnomalyRule.interest`), a fix is skipped only when judging it would change nothing,
 or nothing but the erratic kind's course history, in a way the rule can apply later from the
@@ -54,7 +71,7 @@ import shapely
 from pydantic import Field
 
 from vts.geo import METRES_PER_NM, angle_diff_deg, distance_m
-from vts.normalcy import NormalcyModel, OffRouteWatch
+from vts.normalcy import Layer, NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport, StaticReport
 from vts.rules._common import is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
@@ -67,7 +84,7 @@ if TYPE_CHECKING:
     from vts.batch import ReportBatch
     from vts.config import Allowlists
     from vts.tracker import Fix, Tracker, VesselState
-    from vts.zones import ZoneEngine, ZoneEvent
+    from vts.zones import Zone, ZoneEngine, ZoneEvent
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +94,25 @@ VTS_AREA_KINDS = frozenset({"area_of_interest"})
 TURN_WINDOW_S = 180.0
 """A turn is a course change of erratic_turn_deg against any course held in the last 3 minutes
 (ships turn at 10-30 degrees a minute, so a 60-degree turn completes within that)."""
+SETTLE_DEG = 15.0
+SETTLE_S = 60.0
+"""A turn has ended when the course settles on a new leg: the fixes under way of the last minute
+(or more) all within 15 degrees of each other, i.e. turning at less than 15 degrees a minute, which
+no turn counted (60 degrees within the 3 minutes, 20 degrees a minute or more) is."""
 KNOT_MS = 1852.0 / 3600.0
 EXEMPT_ROLES = ("coastguard", "pilot", "tug")
+OFF_ROUTE_FORGET_S = 1800.0
+"""An off-route watch ends after this long without a judged fix (under way, inside the VTS area)."""
 
 # The batch masks (see `CourseAnomalyRule.interest`)
 JUMP_MIN_M = 300.0
 JUMP_MIN_KN = 40.0
 """`_jumped`'s limits: a fix nearer than this, or reachable at this speed, is never a jump."""
+JUMP_SOG_FACTOR = 2.0
+JUMP_SOG_MARGIN_KN = 10.0
+"""... nor one reachable at twice the larger reported speed plus 10 kn (the position_jump limits)."""
+JUMP_TIME_SLACK_S = 2.0
+"""... allowing this much more time than the fixes' times say (their rounding to the second)."""
 SURELY_ON_TRACK_M = 0.98 * DR_BUFFER_S * DR_MAX_SPEED_KN * KNOT_MS
 """The tracker puts a fix on the vessel's own track when it lies within (10 min + elapsed) x 25 kn of
 the dead-reckoned position; from a track going 25 kn or slower (or of unknown speed), any fix this
@@ -114,9 +143,19 @@ class CourseAnomalyParams(RuleParams):
     erratic_turns: int = Field(3, ge=2)
     erratic_minutes: float = Field(10.0, gt=0)
     erratic_min_sog_kn: float = Field(3.0, ge=0)
+    erratic_exempt_ship_types: list[int] = Field(
+        default_factory=lambda: [33, 34, 37, 53],
+        description="ship types left out of the erratic kind only (dredging, diving, pleasure, port tender)",
+    )
     stop_after_departure: bool = True
     departure_sog_kn: float = Field(4.0, gt=0, description="speed that counts as having got under way")
     departure_watch_nm: float = Field(10.0, gt=0)
+    departure_under_way_minutes: float = Field(
+        30.0, gt=0, description="a vessel not under way this long after leaving is not departing"
+    )
+    departure_watch_minutes: float = Field(
+        60.0, gt=0, description="the watch ends this long after the vessel got under way"
+    )
     stop_sog_kn: float = Field(2.0, gt=0)
     stop_minutes: float = Field(3.0, ge=0)
     turn_back_m: float = Field(1000.0, gt=0)
@@ -124,9 +163,7 @@ class CourseAnomalyParams(RuleParams):
     model_path: str | None = Field(
         None, description="normalcy model (.npz from `vts learn`), relative to the config"
     )
-    model_layer: str = Field(
-        "large", pattern="^(large|all)$", description="which layer of the model to judge by"
-    )
+    model_layer: Layer = Field("large", description="which layer of the model to judge by")
     off_route_minutes: float = Field(10.0, gt=0, description="window of the mean anomaly")
     off_route_threshold: float = Field(0.6, gt=0, le=1)
     off_route_normal_below: float = Field(0.2, ge=0, le=1, description="mean that counts as on the routes")
@@ -154,6 +191,11 @@ class _Turns:
     """(time, course) of the fixes since the last turn, within TURN_WINDOW_S."""
     pending: tuple[float, float] | None = None
     turns: deque[float] = field(default_factory=deque)
+    """Times of the turns counted, within erratic_minutes."""
+    turning: int = 0
+    """Direction of the last turn (1 starboard, -1 port) while the course has not settled since (0)."""
+    turn_time: float = -math.inf
+    """Time of the last turn (counted or carried on)."""
 
 
 @dataclass(slots=True)
@@ -163,6 +205,7 @@ class _Departure:
     lat: float
     lon: float
     armed: bool = False
+    armed_at: float = 0.0
     max_distance: float = 0.0
     slow_since: float | None = None
 
@@ -194,33 +237,46 @@ class CourseAnomalyRule(Rule):
         self._newcomers: list[int] = []
         """Vessels new in the last batch whose trail the rule has not learnt yet."""
         self._geometry: _ZoneGeometry | None = None
+        self._areas: tuple[ZoneEngine, list[Zone]] | None = None
 
     # -- hooks -------------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.is_shadow or report.lat is None or report.lon is None:
             return
+        mmsi = vessel.mmsi
         exempt = self._exempt(vessel, ctx.allowlists)
+        applied = vessel.position_time == report.time  # else late: the tracker kept its newer fix
+        erratic_exempt = exempt or vessel.ship_type in self.p.erratic_exempt_ship_types  # = _erratic_exempt
         if self.p.erratic:
-            self._status[vessel.mmsi] = exempt
-            self._catch_up(vessel, exempt, applied=vessel.position_time == report.time)
-        if ctx.alerts.is_active("duplicate_mmsi", vessel.mmsi) or _jumped(vessel, report):
+            self._status[mmsi] = erratic_exempt
+            self._catch_up(vessel, erratic_exempt, applied=applied)
+        if exempt:  # exempt now (static data, or an allow-list reload): no wrong way, no off route
+            wrong = self._wrong.get(mmsi)
+            if wrong is not None:
+                self._end_wrong_way(vessel, wrong, ctx)
+            if self.p.off_route:
+                self._off_route_unjudged(vessel, report, ctx, subject=False)
+            self._settle(ctx, mmsi)
+        if not applied:
+            return  # a late fix: what the vessel did before its latest fix, not what it does now
+        if ctx.alerts.is_active("duplicate_mmsi", mmsi) or _jumped(vessel, report):
             return  # two ships' fixes interleaved, or a position jump: no manoeuvre to judge
         if self.p.wrong_way and not exempt:
             self._check_wrong_way(vessel, report, ctx)
-        if self.p.erratic and not exempt:
+        if self.p.erratic and not erratic_exempt:
             self._check_erratic(vessel, report, ctx)
-        if self.p.stop_after_departure and vessel.mmsi in self._departures:
+        if self.p.stop_after_departure and mmsi in self._departures:
             self._check_departure(vessel, report, ctx)
         if self.p.off_route and not exempt:
             self._check_off_route(vessel, report, ctx)
-        self._settle(ctx, vessel.mmsi)
+        self._settle(ctx, mmsi)
 
     def on_static(self, vessel: VesselState, report: StaticReport, ctx: RuleContext) -> None:
         """Follows the exemption (it depends on the ship type): when static data changes it, the fixes
         skipped before are first caught up with the exemption they had."""
         if not self.p.erratic or vessel.is_shadow:
             return
-        now = self._exempt(vessel, ctx.allowlists)
+        now = self._erratic_exempt(vessel, ctx.allowlists)
         before = self._status.get(vessel.mmsi, now)
         if before != now:
             self._catch_up(vessel, before, applied=False)
@@ -247,7 +303,7 @@ class CourseAnomalyRule(Rule):
           the fixes the zone engine ignores: not newer than the vessel's latest, or invalid: odd);
         * off_route (with a model): a fix fast enough inside the VTS area.
 
-        Departures, wrong-way runs, off-route windows and pending turns are watched (`_settle`)."""
+        Departures, wrong-way runs, off-route alerts and pending turns are watched (`_settle`)."""
         p = self.p
         mask = np.zeros(len(batch), dtype=bool)
         if self._table is None:
@@ -329,7 +385,7 @@ class CourseAnomalyRule(Rule):
         dt = t - prev_t
         jump_m, jump_kn = self._jump_limits(ctx)
         limit = np.abs(dt)
-        limit += 2.0
+        limit += JUMP_TIME_SLACK_S
         limit *= _SURE * jump_kn * KNOT_MS / _M_PER_DEG
         limit *= limit
         np.maximum(limit, (_SURE * jump_m / _M_PER_DEG) ** 2, out=limit)
@@ -410,7 +466,7 @@ class CourseAnomalyRule(Rule):
                 if m not in status:
                     v = tracker.get(m)
                     if v is not None:  # the exemption before this static report
-                        status[m] = self._exempt(v, allowlists)
+                        status[m] = self._erratic_exempt(v, allowlists)
         return blind
 
     @staticmethod
@@ -461,9 +517,9 @@ class CourseAnomalyRule(Rule):
         of the span made of the buckets alive at the vessel's first fix of the batch and of all its
         fixes under way in the batch is less than the turn angle from every course in the erratic
         history, which only holds courses of the last three minutes' fixes: no turn, whatever the
-        history holds. Odd fixes are judged anyway; as the history keeps a late fix until the fixes
-        before it leave, every fix under way is judged up to three minutes past the vessel's newest
-        fix after one (`_HOT`)."""
+        history holds. Odd fixes are judged anyway, and every fix under way up to three minutes past
+        the vessel's newest fix after one that may be a turn (`_HOT`; a margin kept from when late
+        fixes entered the history, which they no longer do: a superset either way)."""
         p = self.p
         n_groups = len(starts)
         under_way = sog >= p.erratic_min_sog_kn
@@ -588,7 +644,7 @@ class CourseAnomalyRule(Rule):
         """The catch-up of `_catch_up`, from `interest`, before the batch's fixes enter the trail."""
         v = ctx.tracker.get(mmsi)
         if v is not None:
-            self._catch_up(v, self._exempt(v, ctx.allowlists), applied=False)
+            self._catch_up(v, self._erratic_exempt(v, ctx.allowlists), applied=False)
 
     def _zone_rows(
         self, batch: ReportBatch, ctx: RuleContext, pos: np.ndarray, mask: np.ndarray
@@ -670,7 +726,7 @@ class CourseAnomalyRule(Rule):
         for mmsi in list(self._seen):
             v = ctx.tracker.get(mmsi)
             if v is not None:
-                self._catch_up(v, self._exempt(v, old), applied=False)
+                self._catch_up(v, self._erratic_exempt(v, old), applied=False)
         self._status.clear()
 
     def _renew(self, ctx: RuleContext) -> None:
@@ -750,12 +806,14 @@ class CourseAnomalyRule(Rule):
 
     def _settle(self, ctx: RuleContext, mmsi: int) -> None:
         """Watch the vessel exactly while a fix the mask leaves out could change its state: a wrong-way
-        run, a departure, an off-route window, or the first fix of a possible turn."""
+        run, a departure, an off-route alert (an inactive watch changes only on fixes in the mask:
+        `_off_route_unjudged`), or the first fix of a possible turn."""
         turns = self._turns.get(mmsi)
+        off = self._off.get(mmsi)
         if (
             mmsi in self._wrong
             or mmsi in self._departures
-            or mmsi in self._off
+            or (off is not None and off.active)
             or (turns is not None and turns.pending is not None)
         ):
             self.watch(ctx, mmsi)
@@ -763,9 +821,14 @@ class CourseAnomalyRule(Rule):
             self.unwatch(ctx, mmsi)
 
     def _exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:
+        """Left out of every kind (`exempt_categories`, allow-listed tugs, pilots, coastguard)."""
         return vessel.category in self.p.exempt_categories or is_allowlisted(
             allowlists, vessel.mmsi, EXEMPT_ROLES
         )
+
+    def _erratic_exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:
+        """Left out of the erratic kind: as `_exempt`, and the `erratic_exempt_ship_types`."""
+        return vessel.ship_type in self.p.erratic_exempt_ship_types or self._exempt(vessel, allowlists)
 
     def _catch_up(self, vessel: VesselState, exempt: bool, *, applied: bool) -> None:
         """Put into the erratic history the fixes of the vessel's trail the rule skipped since it last
@@ -775,13 +838,16 @@ class CourseAnomalyRule(Rule):
         (the vessel is watched while one is): the history drops what is more than three minutes older
         than the fix and takes it. They are newer than anything in the history, so the ones more than
         three minutes older than the last of them under way would be dropped by it again, along with
-        all that came before: only the others are taken."""
+        all that came before: only the others are taken, unless a turn is still in progress (each
+        fix taken may show that the course has settled, `_take`): then every one of them is."""
         trail = vessel.trail
         seen = self._seen.get(vessel.mmsi)
         source, last = (trail, None) if seen is None else seen
         self._seen[vessel.mmsi] = (trail, trail[-1] if trail else None)
         if exempt or not source or source[-1] is last:
             return
+        st = self._turns.get(vessel.mmsi)
+        turning = st is not None and st.turning != 0
         min_sog = self.p.erratic_min_sog_kn
         taken: list[tuple[float, float]] = []  # newest first
         horizon = -math.inf
@@ -793,19 +859,15 @@ class CourseAnomalyRule(Rule):
             if fix is last or fix.time < horizon:
                 break
             if fix.cog is not None and fix.sog is not None and fix.sog >= min_sog:
-                if not taken:
+                if not taken and not turning:
                     horizon = fix.time - TURN_WINDOW_S
                 taken.append((fix.time, fix.cog))
         if not taken:
             return
-        st = self._turns.get(vessel.mmsi)
         if st is None:
             st = self._turns[vessel.mmsi] = _Turns()
-        history = st.history
         for t, cog in reversed(taken):
-            while history and t - history[0][0] > TURN_WINDOW_S:
-                history.popleft()
-            history.append((t, cog))
+            _take(st, t, cog)
 
     # -- wrong way -----------------------------------------------------------------------------------
     def _check_wrong_way(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -883,28 +945,37 @@ class CourseAnomalyRule(Rule):
             st.pending = None
             return
         t, cog = report.time, report.cog
-        while st.history and t - st.history[0][0] > TURN_WINDOW_S:
-            st.history.popleft()
+        history = st.history
+        while history and t - history[0][0] > TURN_WINDOW_S:
+            history.popleft()
         deviation = 0.0  # the largest angle_diff_deg(cog, c) over the history (as max(), inlined)
+        far = cog  # the course of the history that far off
         first = True
-        for _, c in st.history:
+        for _, c in history:
             d = abs(cog - c) % 360.0
             if d > 180.0:
                 d = 360.0 - d
             if first or d > deviation:
                 deviation = d
+                far = c
                 first = False
         if deviation < p.erratic_turn_deg:
             st.pending = None
-            st.history.append((t, cog))
+            _take(st, t, cog)  # (trims the history as above: nothing more)
             return
         if st.pending is None or angle_diff_deg(cog, st.pending[1]) >= p.erratic_turn_deg:
             st.pending = (t, cog)  # first fix of a possible turn (one bad course is not a turn)
             return
         # a turn: confirmed by two fixes in a row; the new leg is the reference from now on
-        st.history.clear()
-        st.history.extend((st.pending, (t, cog)))
+        direction = 1 if (cog - far) % 360.0 <= 180.0 else -1  # 1: to starboard (clockwise)
+        carried = st.turning == direction and t - st.turn_time <= TURN_WINDOW_S
+        history.clear()
+        history.extend((st.pending, (t, cog)))
         st.pending = None
+        st.turning = 0 if _settled(history) else direction
+        st.turn_time = t
+        if carried:
+            return  # the turn in progress goes on (a U-turn, turning round): already counted
         st.turns.append(t)
         while st.turns and t - st.turns[0] > p.erratic_minutes * 60.0:
             st.turns.popleft()
@@ -941,9 +1012,15 @@ class CourseAnomalyRule(Rule):
             return
         sog = report.sog
         if not dep.armed:
-            if sog is not None and sog >= p.departure_sog_kn:
+            if report.time - dep.time > p.departure_under_way_minutes * 60.0:
+                del self._departures[vessel.mmsi]  # drifted or shifted out, and lies there: no departure
+            elif sog is not None and sog >= p.departure_sog_kn:
                 dep.armed = True
+                dep.armed_at = report.time
                 dep.max_distance = dist
+            return
+        if report.time - dep.armed_at > p.departure_watch_minutes * 60.0:
+            del self._departures[vessel.mmsi]  # under way that long and still near: not leaving
             return
         dep.max_distance = max(dep.max_distance, dist)
         quiet = any(z.kind in QUIET_ZONE_KINDS for z in ctx.zones.zones_at(report.lon, report.lat))
@@ -1006,22 +1083,19 @@ class CourseAnomalyRule(Rule):
         model = self._model_for(ctx)
         if model is None:
             return
-        st = self._off.get(vessel.mmsi)
-        judged = (
-            is_large_vessel(vessel)
-            and report.sog is not None
-            and report.sog >= p.off_route_min_sog_kn
-            and self._in_vts_area(report, ctx)
-        )
-        if not judged:
-            if st is not None:
-                self._end_off_route(vessel, st, ctx, "no longer judged (slow, or outside the VTS area)")
+        large = is_large_vessel(vessel)
+        if not (large and self._off_route_judgeable(report, ctx)):
+            self._off_route_unjudged(vessel, report, ctx, subject=large)
             return
+        st = self._off.get(vessel.mmsi)
+        if st is not None and report.time - _last_judged(st) > OFF_ROUTE_FORGET_S:
+            self._end_off_route(vessel, st, ctx, "off-route watch lapsed (no fix under way in the area)")
+            st = None
         if st is None:
             st = self._off[vessel.mmsi] = OffRouteWatch(
                 p.off_route_minutes * 60.0, p.off_route_threshold, p.off_route_normal_below
             )
-        layer = model.layer_for("large" if p.model_layer == "large" else "all")
+        layer = model.layer_for(p.model_layer)
         score = model.anomaly(report.lat, report.lon, report.cog, layer)
         step = st.feed(report.time, score)
         recent = self._last_event.get(vessel.mmsi)
@@ -1061,16 +1135,53 @@ class CourseAnomalyRule(Rule):
                 message=f"{vessel.name or vessel.mmsi} back on the usual routes",
             )
 
+    def _off_route_judgeable(self, report: PositionReport, ctx: RuleContext) -> bool:
+        """A fix of a large vessel judged for off_route: fast enough, inside the VTS area (every such
+        fix is in the batch mask)."""
+        sog = report.sog
+        return sog is not None and sog >= self.p.off_route_min_sog_kn and self._in_vts_area(report, ctx)
+
+    def _off_route_unjudged(
+        self, vessel: VesselState, report: PositionReport, ctx: RuleContext, *, subject: bool
+    ) -> None:
+        """A fix not judged for off_route (`subject`: the vessel is a large one, not exempt). The window
+        and "seen on the routes" stay as they are; an alert holds, except that it ends when the vessel
+        is no longer subject or the watch has lapsed (`OFF_ROUTE_FORGET_S`), and clears outside the VTS
+        area (the watch stays). Batched, only an active watch is watched: an inactive one changes
+        only on fixes in the mask (an unsubject vessel's is dropped on a fix fast in the area)."""
+        st = self._off.get(vessel.mmsi)
+        if st is None:
+            return
+        if not st.active:
+            if not subject and self._off_route_judgeable(report, ctx):
+                del self._off[vessel.mmsi]
+            return
+        if not subject:
+            self._end_off_route(vessel, st, ctx, "no longer judged (exempt, or not a large vessel)")
+        elif report.time - _last_judged(st) > OFF_ROUTE_FORGET_S:
+            self._end_off_route(vessel, st, ctx, "off-route watch lapsed (no fix under way in the area)")
+        elif not self._in_vts_area(report, ctx):
+            st.active = False
+            ctx.alerts.clear(
+                type=self.id, mmsi=vessel.mmsi, message=f"{vessel.name or vessel.mmsi} left the VTS area"
+            )
+
     def _end_off_route(self, vessel: VesselState, st: OffRouteWatch, ctx: RuleContext, why: str) -> None:
         self._off.pop(vessel.mmsi, None)
         if st.active:
             ctx.alerts.clear(type=self.id, mmsi=vessel.mmsi, message=f"{vessel.name or vessel.mmsi} {why}")
 
-    @staticmethod
-    def _in_vts_area(report: PositionReport, ctx: RuleContext) -> bool:
+    def _in_vts_area(self, report: PositionReport, ctx: RuleContext) -> bool:
         assert report.lat is not None and report.lon is not None
-        areas = [z for z in ctx.zones.zones if z.kind in VTS_AREA_KINDS]
+        areas = self._vts_areas(ctx.zones)
         return not areas or any(z.contains(report.lon, report.lat) for z in areas)
+
+    def _vts_areas(self, zones: ZoneEngine) -> list[Zone]:
+        """The zones of the VTS area (none: judged anywhere), cached per zone engine."""
+        cached = self._areas
+        if cached is None or cached[0] is not zones:
+            cached = self._areas = (zones, [z for z in zones.zones if z.kind in VTS_AREA_KINDS])
+        return cached[1]
 
 
 def _carry(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -1108,8 +1219,6 @@ _DEFAULT = np.array(
 _M_PER_DEG = 111_320.0
 _SURE = 0.97
 """The masks' distance tests (equirectangular, against haversine limits) keep this much spare."""
-_SPREAD = 10_000.0
-"""Offset between vessels for running extremes of courses (degrees, within +-540)."""
 
 
 class _Table:
@@ -1184,6 +1293,40 @@ class _Table:
                 self.slots = np.arange(self.used)
 
 
+def _last_judged(st: OffRouteWatch) -> float:
+    """Time of the last fix an off-route watch was fed."""
+    return st.window[-1][0] if st.window else -math.inf
+
+
+def _take(st: _Turns, t: float, cog: float) -> None:
+    """A fix under way that is not a turn into the erratic history (which keeps `TURN_WINDOW_S`); a
+    turn in progress ends once the course has settled."""
+    history = st.history
+    while history and t - history[0][0] > TURN_WINDOW_S:
+        history.popleft()
+    history.append((t, cog))
+    if st.turning and _settled(history):
+        st.turning = 0
+
+
+def _settled(history: deque[tuple[float, float]]) -> bool:
+    """The newest courses of the history (in time order) have held within `SETTLE_DEG` of each other
+    for `SETTLE_S` or more: the vessel is on a new leg."""
+    t_new, c_new = history[-1]
+    lo = hi = 0.0
+    for t, c in reversed(history):
+        d = (c - c_new + 180.0) % 360.0 - 180.0
+        if d < lo:
+            lo = d
+        elif d > hi:
+            hi = d
+        if hi - lo > SETTLE_DEG:
+            return False
+        if t_new - t >= SETTLE_S:
+            return True
+    return False
+
+
 def _jumped(vessel: VesselState, report: PositionReport) -> bool:
     """The fix is out of reach of the previous one (the position_jump limits): a glitch, a spoof or a
     second ship under the MMSI, not a manoeuvre."""
@@ -1192,11 +1335,11 @@ def _jumped(vessel: VesselState, report: PositionReport) -> bool:
         return False
     prev = trail[-2]
     dist = distance_m(prev.lat, prev.lon, report.lat, report.lon)
-    if dist <= 300.0:
+    if dist <= JUMP_MIN_M:
         return False
     sog = max(prev.sog or 0.0, report.sog or 0.0)
-    allowed_kn = max(40.0, 2.0 * sog + 10.0)
-    return dist > allowed_kn * KNOT_MS * (abs(report.time - prev.time) + 2.0)
+    allowed_kn = max(JUMP_MIN_KN, JUMP_SOG_FACTOR * sog + JUMP_SOG_MARGIN_KN)
+    return dist > allowed_kn * KNOT_MS * (abs(report.time - prev.time) + JUMP_TIME_SLACK_S)
 
 
 def _zone(zone_id: str, ctx: RuleContext) -> Any:
