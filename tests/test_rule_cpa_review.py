@@ -108,19 +108,22 @@ def test_a_static_report_that_makes_a_silent_ship_class_b_brings_it_back() -> No
 # -- 2: assist pairs ---------------------------------------------------------------------------------
 
 
-def test_two_tugs_head_on_alert() -> None:
-    """Neither tug serves the other: a pair like any other (both by declared type, or one of them
-    on the allow-list)."""
+def test_two_tugs_by_declared_type_are_left_out_and_alert_with_the_option_off() -> None:
+    """Tugs work in company all day (in recorded Australian traffic, tug pairs at 1-7 kn were most
+    of the close quarters): two service craft by declared type are left out, like two on the
+    allow-lists. With `skip_assist_categories` off, declared types count for nothing."""
     tugs = merge(
         static(A, T0, name="TUG A", ship_type=52, length=30),
-        static(B, T0, name="TUG B", ship_type=52, length=30),
+        static(B, T0, name="TENDER B", ship_type=53, length=12),
         head_on(),
     )
-    steps = cpa_steps(tugs)
-    assert lifecycle(steps) == ["raised", "cleared"] and steps[0]["severity"] == "alarm"
+    assert cpa_steps(tugs) == []
     config = make_config()
     config.allowlists.tug.append(A)
-    assert cpa_steps(tugs, config) == steps
+    assert cpa_steps(tugs, config) == []
+    off = set_rule(make_config(), "cpa", skip_assist_categories=False)
+    steps = cpa_steps(tugs, off)
+    assert lifecycle(steps) == ["raised", "cleared"] and steps[0]["severity"] == "alarm"
 
 
 def test_two_of_the_ports_service_craft_are_left_out() -> None:

@@ -4,10 +4,12 @@ Candidate pairs: both vessels over `min_sog_kn` (1 kn) with a known course, with
 (3 NM) of each other, neither at anchor or moored (by status; a vessel over 1 kn is not moored by
 speed), and not an assist pair. An assist pair is an assist craft (a tug or pilot boat: on the
 allow-list, or by its declared type with `skip_assist_categories`) with a ship it could be serving
-(`vts.vessel_class.is_large_vessel`, not itself an assist craft), or two of the port's own service
-craft (both on the allow-lists: tugs, pilot boats, coastguard), which work together under the
-VTS's eye (two tugs and a pilot boat meet the ship they will berth). Any other pair is a pair like
-any other: two tugs by declared type head-on, an allow-listed tug and a fishing boat or a yacht.
+(`vts.vessel_class.is_large_vessel`, not itself an assist craft), or two service craft (each on
+an allow-list, or, with `skip_assist_categories`, declaring a pilot, SAR, tug, port tender or law
+enforcement type), which work together all day (two tugs and a pilot boat meet the ship they will
+berth; in recorded Australian traffic, pairs of tugs at 1-7 kn were most of the close quarters).
+Any other pair is a pair like any other: a tug and a fishing boat or a yacht, a tug and a vessel
+that sent no static data.
 
 A vessel counts until its last fix is older than `max_fix_age_s` (3 min) or than its own
 lost-target time (`VesselState.stale_after`, IEC 62388: six nominal reporting intervals), whichever
@@ -50,6 +52,7 @@ from pydantic import Field, model_validator
 from vts.alerts.model import Severity
 from vts.batch import STATIC
 from vts.geo import EARTH_RADIUS_M, KNOTS_TO_MS, METRES_PER_NM
+from vts.rules._common import SERVICE_SHIP_TYPES
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.vessel_class import is_large_vessel
 
@@ -285,7 +288,8 @@ class CpaRule(Rule):
         self._table = np.empty((_COLUMNS, 0))
         """Per slot (columns): lon, lat, sog, cog, position_time of a mover as the tracker had them
         when last read, 1.0 for an assist craft, 1.0 for a large vessel that is not one (a ship an
-        assist craft may be serving), 1.0 for a service craft (on any allow-list), and the age its
+        assist craft may be serving), 1.0 for a service craft (on any allow-list, or by its declared
+        type), and the age its
         fix may reach (the longer of `max_fix_age_s` and its lost-target time). A mover keeps its
         slot while it is one."""
         self._alive = np.empty(0, dtype=bool)
@@ -356,7 +360,7 @@ class CpaRule(Rule):
             self._assist_mmsi = frozenset(
                 m for role in ("tug", "pilot") for m in getattr(ctx.allowlists, role, ())
             )
-            self._service_mmsi = frozenset(
+            self._service_mmsi = frozenset(  # (or by declared type: below)
                 m
                 for role in ("tug", "pilot", "coastguard", "other")
                 for m in getattr(ctx.allowlists, role, ())
@@ -402,6 +406,7 @@ class CpaRule(Rule):
             slots.append(slot)
             assist = mmsi in assist_mmsi or (by_category and v.category in ASSIST_CATEGORIES)
             large = not assist and is_large_vessel(v)
+            service = mmsi in service_mmsi or (by_category and (assist or v.ship_type in SERVICE_SHIP_TYPES))
             rows += (
                 v.lon,
                 v.lat,
@@ -410,7 +415,7 @@ class CpaRule(Rule):
                 t,
                 float(assist),
                 float(large),
-                float(mmsi in service_mmsi),
+                float(service),
                 limit,
             )
         table = self._table
@@ -573,7 +578,7 @@ class CpaRule(Rule):
             if (
                 (assist.item(ia) and large.item(ib))  # an assist craft with a ship it may be serving
                 or (assist.item(ib) and large.item(ia))
-                or (service.item(ia) and service.item(ib))  # two of the port's service craft
+                or (service.item(ia) and service.item(ib))  # two service craft
             ):
                 continue
             if ia > ib:
