@@ -17,11 +17,13 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from vts.alerts.model import Alert
 from vts.config import Config, load_config
 from vts.core import Core
+from vts.normalcy import NormalcyBuilder
 from vts.reports import PositionReport, Report, StaticReport
 
 Point = tuple[float, float]
@@ -47,6 +49,10 @@ def offset(p: Point, north_m: float = 0.0, east_m: float = 0.0) -> Point:
     """The point `north_m` north and `east_m` east of `p`."""
     lat, lon = p
     return (lat + north_m / M_PER_DEG, lon + east_m / (M_PER_DEG * math.cos(math.radians(lat))))
+
+
+LANE_START: Point = offset(OPEN_WATER, north_m=-3000, east_m=-4000)
+"""Where `lane_model`'s line of normal traffic starts."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -349,3 +355,17 @@ def states(alerts: Iterable[Alert], type_: str | None = None) -> list[str]:
 
 def types(alerts: Iterable[Alert]) -> list[str]:
     return [a.type for a in alerts]
+
+
+def lane_model(tmp_path: Path) -> Path:
+    """A normal-traffic model (`vts learn`'s) in which thirty large ships all ran east along one line
+    through open water from `LANE_START`; saved in `tmp_path`."""
+    builder = NormalcyBuilder(cell_m=500)
+    for k in range(30):
+        mmsi = 725100000 + k
+        builder.mark_large(mmsi)
+        for r in moving(mmsi, T0, minutes=30, start=offset(LANE_START, north_m=(k % 5) * 40), cog=90, sog=10):
+            builder.add(mmsi, r.lat, r.lon, r.sog, r.cog)  # type: ignore[arg-type]
+    out = tmp_path / "model.npz"
+    builder.build().save(out)
+    return out

@@ -14,13 +14,14 @@ from typing import Any
 
 from tests.rule_helpers import (
     ANCHORAGE,
+    LANE_START,
     OPEN_WATER,
     T0,
     Point,
+    lane_model,
     legs,
     make_config,
     merge,
-    moving,
     offset,
     reload_run,
     same_in_chunks,
@@ -29,13 +30,11 @@ from tests.rule_helpers import (
     stationary,
 )
 from vts.config import Config
-from vts.normalcy import NormalcyBuilder
 from vts.reports import PositionReport, Report
 
 SHIP = 725000401
 IN_LANE_EAST = (-12.0441, -77.1870)
 """In tss_inbound (direction 99 degrees)."""
-LANE_START = offset(OPEN_WATER, north_m=-3000, east_m=-4000)
 """Start of the line the test model's traffic runs east along."""
 
 
@@ -154,17 +153,7 @@ def test_turns_the_same_way_on_separate_legs_still_count() -> None:
 
 
 def _model_config(tmp_path: Path) -> Config:
-    """The Callao configuration with a model in which thirty large ships all ran east along one line
-    through open water."""
-    builder = NormalcyBuilder(cell_m=500)
-    for k in range(30):
-        mmsi = 725100000 + k
-        builder.mark_large(mmsi)
-        for r in moving(mmsi, T0, minutes=30, start=offset(LANE_START, north_m=(k % 5) * 40), cog=90, sog=10):
-            builder.add(mmsi, r.lat, r.lon, r.sog, r.cog)  # type: ignore[arg-type]
-    path = tmp_path / "model.npz"
-    builder.build().save(path)
-    return set_rule(make_config(), "course_anomaly", model_path=str(path))
+    return set_rule(make_config(), "course_anomaly", model_path=str(lane_model(tmp_path)))
 
 
 LEAVES_THE_LINE = [(90.0, 720.0, 12.0), (180.0, 360.0, 12.0)]

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from tests.rule_helpers import (
     ANCHORAGE,
+    LANE_START,
     OPEN_WATER,
     T0,
+    lane_model,
     legs,
     make_config,
     make_core,
@@ -21,7 +23,6 @@ from tests.rule_helpers import (
     static,
     stationary,
 )
-from vts.normalcy import NormalcyBuilder
 
 SHIP = 725000401
 
@@ -147,21 +148,6 @@ def test_stop_after_departure_near_misses() -> None:
 
 # -- off_route -----------------------------------------------------------------------------------------
 
-LANE_START = offset(OPEN_WATER, north_m=-3000, east_m=-4000)
-
-
-def _model(tmp_path: Path) -> Path:
-    """Thirty large ships that all ran east along one line through open water."""
-    builder = NormalcyBuilder(cell_m=500)
-    for k in range(30):
-        mmsi = 725100000 + k
-        builder.mark_large(mmsi)
-        for r in moving(mmsi, T0, minutes=30, start=offset(LANE_START, north_m=(k % 5) * 40), cog=90, sog=10):
-            builder.add(mmsi, r.lat, r.lon, r.sog, r.cog)  # type: ignore[arg-type]
-    out = tmp_path / "model.npz"
-    builder.build().save(out)
-    return out
-
 
 def _core_with_model(model: Path):  # type: ignore[no-untyped-def]
     return make_core(set_rule(make_config(), "course_anomaly", model_path=str(model)))
@@ -180,14 +166,14 @@ def _leaves_the_lane(minutes_away: float, ship_type: int = 70, ais_class: str = 
 
 
 def test_off_route_after_leaving_where_ships_go(tmp_path: Path) -> None:
-    alerts = kinds(run(_core_with_model(_model(tmp_path)), _leaves_the_lane(14)), "off_route")
+    alerts = kinds(run(_core_with_model(lane_model(tmp_path)), _leaves_the_lane(14)), "off_route")
     assert alerts and alerts[0].state == "raised" and alerts[0].severity == "caution"
     assert alerts[0].details["anomaly"] >= 0.6 and alerts[0].details["window_s"] >= 600
     assert alerts[0].time >= T0 + 720 + 300  # some minutes after it left the line
 
 
 def test_off_route_near_misses(tmp_path: Path) -> None:
-    model = _model(tmp_path)
+    model = lane_model(tmp_path)
     on_lane = merge(
         static(SHIP, T0, name="CARGO", ship_type=70, length=180),
         moving(SHIP, T0, minutes=30, start=LANE_START, cog=90, sog=10),
