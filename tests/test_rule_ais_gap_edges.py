@@ -118,6 +118,7 @@ def test_the_implied_speed_of_a_reappearance_is_from_the_last_fix() -> None:
     d = cleared[0].details
     since_fix = back.time - last.time
     assert d["gap_s"] == 900.0 and d["implied_speed_kn"] == round(3000 / since_fix * 3600 / 1852, 2)
+    assert d["silent_s"] == 900.0  # silent since the static report, not as of the last update
 
 
 def test_a_watched_area_in_several_parts_works_and_its_edge_is_measured_in_metres() -> None:

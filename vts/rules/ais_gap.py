@@ -363,6 +363,7 @@ class AisGapRule(Rule):
         details: dict[str, object] = {
             "reason": "reappeared",
             "last_seen": iso_time(dark.last_seen),
+            "silent_s": round(ctx.now - dark.silent_since, 0),  # (the last update's is up to a tick old)
             "gap_s": round(gap, 1),
         }
         if isinstance(report, PositionReport) and report.lat is not None and report.lon is not None:
