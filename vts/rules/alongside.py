@@ -136,6 +136,8 @@ class AlongsideRule(Rule):
         self._members.bind(ctx)
         if vessel.own_ship or report.lat is None or report.lon is None or not is_vessel_mmsi(vessel.mmsi):
             return
+        if vessel.position_time is not None and report.time < vessel.position_time:
+            return  # a late fix (the tracker kept the newer one): neither close nor under way now
         if not self._pairs.has_pairs(vessel.mmsi) and not in_watched_area(ctx.zones, report.lat, report.lon):
             return  # outside the watched area, a vessel in no pair starts no spell (and is not throttled)
         p = self.p
@@ -196,9 +198,12 @@ class AlongsideRule(Rule):
         return result
 
     def _craft_ok(self, craft: VesselState, ctx: RuleContext) -> bool:
-        """A small craft this rule watches, slow enough, with a position."""
+        """A small craft this rule watches, slow enough, with a position no older than
+        `max_gap_minutes` (a craft gone silent is not seen lying alongside any more)."""
         p = self.p
         if craft.lat is None or craft.lon is None or craft.own_ship or craft.is_shadow:
+            return False
+        if craft.position_time is None or ctx.now - craft.position_time > p.max_gap_minutes * 60.0:
             return False
         if not is_vessel_mmsi(craft.mmsi):
             return False

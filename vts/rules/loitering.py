@@ -4,7 +4,8 @@ Fires (state alert, `severity`) when, over a sliding window of `small_craft_minu
 craft or `other_minutes` (60) for other vessels, the vessel's mean speed over ground is under
 `max_speed_kn` (2 kn), or it is circling: turning through `circling_turn_deg` (360 degrees) or more
 within `circling_minutes` (30) at 1-6 kn while staying within `circling_radius_m` (300 m, radius of
-gyration) of one spot.
+gyration) of one spot, and going round it at `circling_min_radius_m` (20 m) or more: a vessel lying
+still whose receiver reports a noisy course at about 1 kn "turns" within a few metres.
 
 Only inside the watched area, outside anchorages, berths, terminals, fishing docks and waiting areas
 (`exempt_zone_kinds`), not while at anchor or moored by status, not for allow-listed vessels or
@@ -76,6 +77,12 @@ class LoiteringParams(RuleParams):
     circling_min_kn: float = Field(1.0, ge=0, description="turns count only at or above this SOG")
     circling_max_kn: float = Field(6.0, gt=0, description="... and at or below this SOG")
     circling_radius_m: float = Field(300.0, gt=0, description="circling stays within this radius of gyration")
+    circling_min_radius_m: float = Field(
+        20.0,
+        ge=0,
+        description="... and reaches at least this one (a vessel lying still with a noisy course over "
+        "ground 'turns' on the spot, within a few metres)",
+    )
     clear_kn: float = Field(3.0, gt=0, description="under way again: mean SOG at least this ...")
     clear_minutes: float = Field(5.0, gt=0, description="... over the last this many minutes")
     sample_s: float = Field(30.0, gt=0, description="fixes are sampled at most this often")
@@ -305,7 +312,11 @@ class LoiteringRule(Rule):
         window = (p.small_craft_minutes if small else p.other_minutes) * 60.0
         mean = self._mean_sog(tr.samples, now - window)
         turn, radius = self._circling(tr.samples, now - p.circling_minutes * 60.0)
-        circling = abs(turn) >= p.circling_turn_deg and radius is not None and radius <= p.circling_radius_m
+        circling = (
+            abs(turn) >= p.circling_turn_deg
+            and radius is not None
+            and p.circling_min_radius_m <= radius <= p.circling_radius_m
+        )
         if active:
             reason = self._excluded(vessel, report, ctx, lat, lon)
             if reason is None and not circling:

@@ -118,6 +118,8 @@ class UnauthorisedAnchoringRule(Rule):
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.own_ship or report.lat is None or report.lon is None:
             return
+        if vessel.position_time is not None and report.time < vessel.position_time:
+            return  # a late fix (the tracker kept the newer one): not where the vessel is now
         mmsi = vessel.mmsi
         next_check = self._next_check
         due = next_check.get(mmsi)
@@ -129,6 +131,7 @@ class UnauthorisedAnchoringRule(Rule):
         if not active and sog is not None and sog >= p.resume_kn and report.nav_status != AT_ANCHOR:
             if due is not None:
                 del next_check[mmsi]
+                self._since.pop(mmsi, None)  # (a stop later starts its confirmation afresh)
                 self.unwatch(ctx, mmsi)
             return  # the common case: a vessel under way
         now = ctx.now

@@ -1,0 +1,113 @@
+"""The security rules against late fixes, silent craft, glitches and noisy receivers (found by a
+line-by-line review): alongside, unauthorised_anchoring and loitering. Every `run` also checks that
+batched processing gives the same alerts."""
+
+from __future__ import annotations
+
+import random
+
+from tests.rule_helpers import (
+    ANCHORAGE,
+    OPEN_WATER,
+    T0,
+    make_core,
+    merge,
+    moving,
+    of_type,
+    offset,
+    path,
+    position,
+    run,
+    static,
+    stationary,
+)
+from tests.test_rule_alongside import CRAFT, anchored_ship, craft_visit
+from vts.alerts.model import Alert
+from vts.reports import Report
+
+SHIP = 760000561
+
+
+def steps(alerts: list[Alert], type_: str) -> list[tuple[str, float, object]]:
+    return [(a.state, round(a.time - T0), a.details.get("reason")) for a in of_type(alerts, type_)]
+
+
+def with_late(reports: list[Report], late: Report, after: float) -> list[Report]:
+    """`late` delivered just after event time `after` (it carries its own, older time)."""
+    k = next(i for i, r in enumerate(reports) if r.time > after)
+    return [*reports[:k], late, *reports[k:]]
+
+
+def test_alongside_a_late_fast_fix_of_the_craft_does_not_end_the_alert() -> None:
+    """A copy of the craft's 8-kn approach fix arrives while it lies alongside: still alongside."""
+    spot = offset(ANCHORAGE, north_m=40, east_m=60)
+    base = merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=12, at=spot))
+    late = position(CRAFT, T0 - 60, offset(spot, north_m=-120), sog=8.0, cog=0, ais_class="B")
+    expected = steps(run(make_core(), base), "alongside")
+    assert expected[-1][0] == "cleared" and expected[-1][1] >= 720  # when it really leaves
+    assert steps(run(make_core(), with_late(base, late, T0 + 360)), "alongside") == expected
+
+
+def test_alongside_a_craft_gone_silent_is_not_seen_alongside_again() -> None:
+    """A Class B craft reports every 3 minutes for 12 minutes, then is silent while the ship keeps
+    reporting: one alert, cleared once the pair is not observed, and no ghost alerts after it."""
+    spot = offset(ANCHORAGE, north_m=40, east_m=60)
+    craft = stationary(CRAFT, T0, minutes=12, at=spot, every_s=180, sog=0.2, ais_class="B")
+    alerts = run(make_core(), merge(anchored_ship(T0 - 900, minutes=120), craft))
+    assert [s[0] for s in steps(alerts, "alongside") if s[0] != "updated"] == ["raised", "cleared"]
+
+
+def test_unauthorised_anchoring_a_late_fix_from_the_anchorage_does_not_clear_the_alert() -> None:
+    """A ship leaves the anchorage and anchors in open water; a delayed fix from its time in the
+    anchorage arrives while the alert is up: the alert holds (no clear, no second alert)."""
+    st = static(SHIP, T0 - 60, name="ANCLA", ship_type=70, length=180)
+    anchored = stationary(SHIP, T0, minutes=10, at=ANCHORAGE, every_s=60, nav_status=1)
+    n = 80
+    lane = [
+        (
+            ANCHORAGE[0] + (OPEN_WATER[0] - ANCHORAGE[0]) * i / n,
+            ANCHORAGE[1] + (OPEN_WATER[1] - ANCHORAGE[1]) * i / n,
+        )
+        for i in range(1, n + 1)
+    ]
+    transit = path(SHIP, T0 + 610, lane, every_s=10, nav_status=0)
+    t1 = transit[-1].time
+    outside = stationary(SHIP, t1 + 60, minutes=30, at=OPEN_WATER, every_s=60, nav_status=1)
+    reports = merge(st, anchored, transit, outside)
+    expected = steps(run(make_core(), reports), "unauthorised_anchoring")
+    assert [s[0] for s in expected if s[0] != "updated"] == ["raised"]
+    late = position(SHIP, T0 + 300, ANCHORAGE, sog=0.0, nav_status=1)
+    got = steps(run(make_core(), with_late(reports, late, t1 + 660)), "unauthorised_anchoring")
+    assert got == expected
+
+
+def test_unauthorised_anchoring_an_old_stop_does_not_skip_the_confirmation_of_a_new_one() -> None:
+    """One at-anchor fix, 40 minutes under way, then a single glitch fix (status 1, 0.3 kn) and on
+    its way again: the glitch is one fix, not an anchoring."""
+    st = static(SHIP, T0 - 60, name="ANCLA", ship_type=70, length=180)
+    first = [position(SHIP, T0, OPEN_WATER, sog=0.2, nav_status=1)]
+    go = moving(SHIP, T0 + 10, minutes=40, start=OPEN_WATER, cog=0, sog=8.0, every_s=10, nav_status=0)
+    last = go[-1]
+    assert last.lat is not None and last.lon is not None
+    blip = [position(SHIP, last.time + 10, (last.lat, last.lon), sog=0.3, cog=0, nav_status=1)]
+    on = moving(SHIP, last.time + 20, minutes=5, start=(last.lat, last.lon), cog=0, sog=8.0, nav_status=0)
+    assert steps(run(make_core(), merge(st, first, go, blip, on)), "unauthorised_anchoring") == []
+
+
+def test_loitering_a_ship_lying_still_with_a_noisy_course_is_not_circling() -> None:
+    """A 180 m ship lying still: 5 m of position noise, a course over ground at random and a speed
+    of about 1 kn from its receiver. It 'turns' through thousands of degrees within a few metres:
+    not circling (it would be loitering after its 60-minute window, not circling after 30)."""
+    rnd = random.Random(1)
+    fixes = [
+        position(
+            SHIP,
+            T0 + 10 * i,
+            offset(OPEN_WATER, rnd.gauss(0, 5), rnd.gauss(0, 5)),
+            sog=round(rnd.uniform(0.9, 1.4), 1),
+            cog=round(rnd.uniform(0, 359.9), 1),
+        )
+        for i in range(50 * 6)
+    ]
+    st = static(SHIP, T0 - 60, name="BIG", ship_type=70, length=180)
+    assert of_type(run(make_core(), merge(st, fixes)), "loitering") == []
