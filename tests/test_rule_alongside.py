@@ -14,7 +14,9 @@ from tests.rule_helpers import (
     of_type,
     offset,
     position,
+    reload_run,
     run,
+    set_rule,
     states,
     static,
     stationary,
@@ -239,3 +241,29 @@ def test_alongside_outside_the_watched_area_is_silent() -> None:
     assert of_type(run(make_core(), visit), "alongside") == []
     inside = merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=12, at=offset(ANCHORAGE, 40, 60)))
     assert of_type(run(make_core(), inside), "alongside")  # the same visit inside does fire
+
+
+def test_a_reload_with_new_parameters_carries_the_spell_on() -> None:
+    """New alongside parameters replace the rule: the new one takes over the close spells
+    (`Rule.adopt`). The alert goes on and ends when the craft leaves, as without the reload: not
+    15 minutes later as 'not confirmed', and its duration does not restart."""
+    spot = offset(ANCHORAGE, north_m=40, east_m=60)
+    for minutes in (11, 20):  # the craft leaves one minute after the reload, or ten
+        reports = merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=minutes, at=spot))
+        cut = next(i for i, r in enumerate(reports) if r.time >= T0 + 600)
+        before, after = reports[:cut], reports[cut:]
+        config = make_config()
+        kept = [
+            (a["state"], a["time"], a["details"].get("duration_s"))
+            for a in reload_run(None, config, config, before, after)
+            if a["type"] == "alongside"
+        ]
+        assert [s for s, _, _ in kept if s != "updated"] == ["raised", "cleared"]
+        changed = set_rule(make_config(), "alongside", lost_minutes=12)
+        for chunk in (None, 7):
+            got = reload_run(chunk, config, changed, before, after)
+            assert [
+                (a["state"], a["time"], a["details"].get("duration_s"))
+                for a in got
+                if a["type"] == "alongside"
+            ] == kept

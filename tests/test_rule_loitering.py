@@ -14,6 +14,7 @@ from tests.rule_helpers import (
     of_type,
     offset,
     path,
+    reload_run,
     run,
     set_rule,
     states,
@@ -201,25 +202,28 @@ def test_a_fix_far_outside_the_area_an_hour_earlier_changes_the_alert() -> None:
     assert plain[0].time != shifted[0].time
 
 
-def test_an_alert_kept_over_a_rule_reload_is_cleared_at_the_first_tick() -> None:
-    """New loitering parameters replace the rule: the alert stays active, the new rule has no track
-    for it and clears it at its first tick ('target silent'), as it always did. The tick only looks
-    at the vessels it has raised alerts for, plus (first tick) those already active then."""
-
-    def replay(batched: bool) -> list[Alert]:
-        core = make_core()
-        reports = drift_then_leave(CRAFT, 35)[:71]  # 35 min drifting, raised, not yet under way
-        out = core.process_many(reports) if batched else [a for r in reports for a in core.process(r)]
-        core.reload(set_rule(make_config(), "loitering", lost_minutes=16.0))
-        for k in range(1, 7):  # three minutes of a quiet feed
-            out += core.advance(reports[-1].time + 30 * k)
-        return out
-
-    one_by_one = replay(batched=False)
-    assert [a.to_dict() for a in replay(batched=True)] == [a.to_dict() for a in one_by_one]
-    steps = of_type(one_by_one, "loitering")
-    assert states(steps)[0] == "raised" and states(steps)[-1] == "cleared"
-    assert steps[-1].details["reason"] == "target silent"
+def test_a_reload_with_new_parameters_carries_the_tracks_on() -> None:
+    """New loitering parameters replace the rule: the new one takes over the old one's tracks
+    (`Rule.adopt`). A Class B boat drifting at 1 kn reports every 3 minutes, so the first tick after
+    the reload comes before its next fix: its alert is neither cleared as 'target silent' then nor
+    raised again a window later. It goes on as without the reload, batched or not."""
+    drifting = moving(CRAFT, T0, minutes=90, start=OPEN_WATER, cog=200, sog=1.0, every_s=180, ais_class="B")
+    busy = moving(SHIP, T0, minutes=90, start=offset(OPEN_WATER, north_m=5000), cog=0, sog=10.0, every_s=10)
+    reports = merge(drifting, busy)
+    cut = T0 + 45 * 60 + 5
+    before = [r for r in reports if r.time <= cut]
+    after = [r for r in reports if r.time > cut]
+    config = make_config()
+    kept = [
+        (a["state"], a["time"])
+        for a in reload_run(None, config, config, before, after)
+        if a["type"] == "loitering"
+    ]
+    assert [s for s, _ in kept if s != "updated"] == ["raised", "cleared"]
+    changed = set_rule(make_config(), "loitering", max_speed_kn=2.1)
+    for chunk in (None, 40):
+        got = reload_run(chunk, config, changed, before, after)
+        assert [(a["state"], a["time"]) for a in got if a["type"] == "loitering"] == kept
 
 
 def test_tracks_silent_for_an_hour_are_dropped_others_kept() -> None:

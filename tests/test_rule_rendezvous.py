@@ -13,6 +13,7 @@ from tests.rule_helpers import (
     of_type,
     offset,
     position,
+    reload_run,
     run,
     set_rule,
     states,
@@ -174,3 +175,24 @@ OUTSIDE_THE_WATCHED_AREA = (-12.05, -77.9)
 
 def test_a_meeting_outside_the_watched_area_is_silent() -> None:
     assert of_type(run(make_core(), meeting(15, at=OUTSIDE_THE_WATCHED_AREA)), "rendezvous") == []
+
+
+def test_a_reload_with_new_parameters_carries_the_spell_on() -> None:
+    """New rendezvous parameters replace the rule: the new one takes over the close spells
+    (`Rule.adopt`), so the alert is confirmed at once and its duration does not restart."""
+    reports = meeting(40)
+    cut = next(i for i, r in enumerate(reports) if r.time >= T0 + 1200)
+    before, after = reports[:cut], reports[cut:]
+    config = make_config()
+    kept = [
+        (a["state"], a["time"], a["details"].get("duration_s"))
+        for a in reload_run(None, config, config, before, after)
+        if a["type"] == "rendezvous"
+    ]
+    assert [s for s, _, _ in kept if s != "updated"] == ["raised", "cleared"]
+    changed = set_rule(make_config(), "rendezvous", lost_minutes=12)
+    for chunk in (None, 7):
+        got = reload_run(chunk, config, changed, before, after)
+        assert [
+            (a["state"], a["time"], a["details"].get("duration_s")) for a in got if a["type"] == "rendezvous"
+        ] == kept

@@ -362,6 +362,10 @@ class AlertEngine:
             new_rules.append(prev if prev is not None and prev.params == p else cls_params_rule(rid, p))
         kept = {id(r) for r in new_rules}
         changed = {rid for rid, r in old.items() if id(r) not in kept}
+        for r in new_rules:
+            prev = old.get(r.id)
+            if r.id in changed and prev is not None and type(prev) is type(r) and r.adopt(prev):
+                changed.discard(r.id)  # carries on: its watches and alerts stand
         self.set_rules(new_rules)
         stale = 0
         for rid in changed:

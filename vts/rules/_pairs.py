@@ -86,6 +86,10 @@ class PairWatch:
     def get(self, key: PairKey) -> Proximity | None:
         return self._pairs.get(key)
 
+    def take_over(self, previous: PairWatch) -> None:
+        """The spells of `previous` (a rule's reload), with this watch's gap and member callback."""
+        self._pairs, self._by_vessel = previous._pairs, previous._by_vessel
+
     def starts_spell(self, key: PairKey, now: float) -> bool:
         """Whether a close observation at `now` would start a new spell (none, or after a gap)."""
         prox = self._pairs.get(key)

@@ -187,3 +187,11 @@ class Rule:
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         """The tracker forgot this vessel: drop any per-vessel state (and its watch: `unwatch`)."""
+
+    def adopt(self, previous: Rule) -> bool:
+        """A reload changed this rule's parameters: take over what `previous` (the instance this one
+        replaces, same class) knows, where the new parameters can carry on with it. True when
+        taken over: the engine then keeps the vessels `previous` watched (the bit is the same) and
+        its active alerts as confirmed. False (the default): this rule starts afresh, the engine
+        forgets its watches and lets the alerts it does not confirm expire."""
+        return False

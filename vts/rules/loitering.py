@@ -229,6 +229,13 @@ class LoiteringRule(Rule):
                 return  # `_excluded` would say so whatever the window holds: skip the window
         self._evaluate(vessel, report, tr, ctx, active)
 
+    def adopt(self, previous: Rule) -> bool:
+        """The tracks (samples and turning) do not depend on the thresholds: carried on."""
+        assert isinstance(previous, LoiteringRule)
+        self._tracks, self._expiry, self._seq = previous._tracks, previous._expiry, previous._seq
+        self._next_prune = previous._next_prune
+        return True
+
     def on_tick(self, ctx: RuleContext) -> None:
         """Clears the alerts of silent vessels and drops long-silent tracks, touching only the
         vessels with an alert and the tracks that may be silent (`_expiry`)."""

@@ -167,6 +167,14 @@ class RendezvousRule(Rule):
             if key not in seen:
                 self._end(key, ctx, "vessels apart")
 
+    def adopt(self, previous: Rule) -> bool:
+        """The close spells do not depend on the thresholds: carried on (a spell is judged by the
+        new ones from its next observation)."""
+        assert isinstance(previous, RendezvousRule)
+        self._pairs.take_over(previous._pairs)
+        self._next_check = previous._next_check
+        return True
+
     def on_tick(self, ctx: RuleContext) -> None:
         for key in self._pairs.stale(ctx.now, self.p.lost_minutes * 60.0):
             self._end(key, ctx, "pair not observed close any more")
