@@ -1,5 +1,6 @@
-"""The security rules against late fixes, silent craft, glitches and noisy receivers (found by a
-line-by-line review): alongside, unauthorised_anchoring and loitering. Every `run` also checks that
+"""The rules against late fixes, silent craft, glitches, noisy receivers and reloads (found by a
+line-by-line review): alongside, unauthorised_anchoring, loitering, speeding, anchor_drag,
+drifting, zone_visits. Every `run` also checks that
 batched processing gives the same alerts."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from tests.rule_helpers import (
     ANCHORAGE,
     OPEN_WATER,
     T0,
+    make_config,
     make_core,
     merge,
     moving,
@@ -17,7 +19,9 @@ from tests.rule_helpers import (
     offset,
     path,
     position,
+    reload_run,
     run,
+    set_rule,
     static,
     stationary,
 )
@@ -111,3 +115,105 @@ def test_loitering_a_ship_lying_still_with_a_noisy_course_is_not_circling() -> N
     ]
     st = static(SHIP, T0 - 60, name="BIG", ship_type=70, length=180)
     assert of_type(run(make_core(), merge(st, fixes)), "loitering") == []
+
+
+def test_speeding_anchor_drag_and_drifting_take_no_late_fix_as_current() -> None:
+    """`Rule.late_fixes = False`: a fix older than the vessel's latest does not reach these rules.
+    A late slow fix cleared a speeding alert, a late fix from before anchoring cleared an anchor
+    drag (and forgot where the ship had settled), two late fixes on course cleared a drift."""
+    fast = 725000001
+    speeding = merge(
+        static(fast, T0, name="FAST", ship_type=70, length=100),
+        moving(fast, T0, minutes=3, start=OPEN_WATER, cog=90, sog=8),
+        moving(fast, T0 + 190, minutes=5, start=offset(OPEN_WATER, east_m=750), cog=90, sog=15),
+    )
+    late_slow = position(fast, T0 + 60, offset(OPEN_WATER, east_m=250), sog=8, cog=90)
+
+    anchored = 725000002
+    drag = merge(
+        static(anchored, T0, name="ANCH", ship_type=70, length=150),
+        stationary(anchored, T0, minutes=12, at=ANCHORAGE, nav_status=1, every_s=180),
+        moving(anchored, T0 + 730, minutes=15, start=ANCHORAGE, cog=0, sog=1.5, nav_status=1, every_s=60),
+    )
+    late_under_way = position(
+        anchored, T0 - 600, offset(ANCHORAGE, north_m=-3000), sog=10, cog=0, nav_status=0
+    )
+
+    crabbing = 725000003
+    drift = merge(
+        static(crabbing, T0, name="DRIFT", ship_type=70, length=100),
+        moving(crabbing, T0, minutes=4.9, start=offset(OPEN_WATER, east_m=-500), cog=90, sog=3, heading=90),
+        moving(crabbing, T0 + 300, minutes=10, start=OPEN_WATER, cog=90, sog=3, heading=0),
+    )
+    late_on_course = [
+        position(crabbing, t, offset(OPEN_WATER, east_m=-300), sog=3, cog=90, heading=90)
+        for t in (T0 + 100, T0 + 110)
+    ]
+
+    for type_, reports, late, at in (
+        ("speeding", speeding, [late_slow], T0 + 400),
+        ("anchor_drag", drag, [late_under_way], T0 + 1200),
+        ("drifting", drift, late_on_course, T0 + 780),
+    ):
+        expected = steps(run(make_core(), reports), type_)
+        assert expected and expected[0][0] == "raised", type_
+        k = next(i for i, r in enumerate(reports) if r.time > at)
+        assert steps(run(make_core(), [*reports[:k], *late, *reports[k:]]), type_) == expected, type_
+
+
+def test_speeding_ends_when_the_vessel_becomes_exempt() -> None:
+    """A patrol boat speeding, then its static data says law enforcement (55): the alert ends."""
+    boat = 725000001
+    track = moving(boat, T0, minutes=6, start=offset(OPEN_WATER, north_m=-2000), cog=200, sog=15)
+    last = track[-1]
+    assert last.lat is not None and last.lon is not None
+    slow = moving(boat, T0 + 370, minutes=20, start=(last.lat, last.lon), cog=200, sog=5)
+    reports = merge(
+        static(boat, T0, name="PATROL", ship_type=70, length=40),
+        track,
+        static(boat, T0 + 200, name="PATROL", ship_type=55, length=40),
+        slow,
+    )
+    got = of_type(run(make_core(), reports), "speeding")
+    assert [a.state for a in got if a.state != "updated"] == ["raised", "cleared"]
+    assert "exempt" in got[-1].message
+
+
+def test_anchor_drag_and_zone_visits_carry_on_over_a_reload_with_new_parameters() -> None:
+    """`Rule.adopt`: anchor_drag keeps where the ship settled (a new rule would settle again around
+    where the dragged ship lies now, and its alarm would expire unconfirmed); zone_visits keeps an
+    entry held back for want of messages (else the exit is recorded without its entry)."""
+    ship = 725000002
+    reports = merge(
+        static(ship, T0, ship_type=70, length=150),
+        stationary(ship, T0, minutes=12, at=ANCHORAGE, nav_status=1, every_s=180),
+        moving(ship, T0 + 730, minutes=10, start=ANCHORAGE, cog=0, sog=1.5, nav_status=1, every_s=60),
+        stationary(ship, T0 + 1380, minutes=40, at=offset(ANCHORAGE, north_m=480), nav_status=1, every_s=180),
+    )
+    before = [r for r in reports if r.time < T0 + 1800]
+    after = [r for r in reports if r.time >= T0 + 1800]
+    config = make_config()
+    kept = [
+        (a["state"], a["time"])
+        for a in reload_run(None, config, config, before, after)
+        if a["type"] == "anchor_drag"
+    ]
+    changed = set_rule(make_config(), "anchor_drag", drag_minutes=2.5)
+    for chunk in (None, 7):
+        got = reload_run(chunk, config, changed, before, after)
+        assert [(a["state"], a["time"]) for a in got if a["type"] == "anchor_drag"] == kept
+
+    visitor = 224000001
+    before = merge(
+        static(visitor, T0, name="CARGO", ship_type=70, length=180),
+        stationary(visitor, T0, minutes=0.35, at=ANCHORAGE, every_s=10),  # entry confirmed at 4 messages
+    )
+    after = merge(
+        stationary(visitor, T0 + 30, minutes=5, at=ANCHORAGE, every_s=30),
+        moving(visitor, T0 + 330, minutes=20, start=ANCHORAGE, cog=270, sog=12, every_s=30),
+    )
+    changed = set_rule(make_config(), "zone_visits", kinds=["fishing_dock"])
+    for chunk in (None, 7):
+        got = reload_run(chunk, config, changed, before, after)
+        visits = [(a["type"], a["zone"]) for a in got if a["type"] in ("zone_entry", "zone_exit")]
+        assert visits == [("zone_entry", "anchorage_main"), ("zone_exit", "anchorage_main")]

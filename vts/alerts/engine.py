@@ -195,6 +195,11 @@ class AlertEngine:
             if not _overrides(r, "interest"):
                 self._always_bits |= r.bit
         self._on_zone = bound("on_zone_event")
+        self._late_blind = 0
+        """Bits of the rules that do not take late fixes (`Rule.late_fixes`)."""
+        for r in rules:
+            if not r.late_fixes:
+                self._late_blind |= r.bit
         self._on_tick = [r for r in rules if _overrides(r, "on_tick")]
         self._rule_by_id = {r.id: r for r in rules}
         self._next_tick = {}
@@ -272,7 +277,9 @@ class AlertEngine:
             return
         if isinstance(report, PositionReport):
             if report.lat is not None and report.lon is not None:
-                self._dispatch(self._on_position, ALL_RULES, vessel, report, ctx)
+                self._dispatch(
+                    self._on_position, self._position_bits(vessel, report, ALL_RULES), vessel, report, ctx
+                )
         elif isinstance(report, StaticReport):
             self._dispatch(self._on_static, ALL_RULES, vessel, report, ctx)
         if zone_events:
@@ -290,12 +297,21 @@ class AlertEngine:
         if bits:
             if isinstance(report, PositionReport):
                 if report.lat is not None and report.lon is not None:
-                    self._dispatch(self._on_position, bits, vessel, report, ctx)
+                    self._dispatch(
+                        self._on_position, self._position_bits(vessel, report, bits), vessel, report, ctx
+                    )
             elif isinstance(report, StaticReport):
                 self._dispatch(self._on_static, bits, vessel, report, ctx)
         if zone_events:
             for event in zone_events:
                 self._dispatch(self._on_zone, ALL_RULES, vessel, event, ctx)
+
+    def _position_bits(self, vessel: VesselState, report: PositionReport, bits: int) -> int:
+        """`bits` without the rules that do not take late fixes, for a late fix."""
+        t = vessel.position_time
+        if self._late_blind and t is not None and report.time < t:
+            return bits & ~self._late_blind
+        return bits
 
     def tick(self, now: float) -> None:
         """Event time has moved to `now`: run the rules whose tick is due, time-outs, housekeeping."""

@@ -116,6 +116,7 @@ class AlongsideRule(Rule):
     id = TYPE
     Params = AlongsideParams
     tick_seconds = 30.0
+    late_fixes = False  # a late fix says neither close nor under way now
 
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
@@ -136,8 +137,6 @@ class AlongsideRule(Rule):
         self._members.bind(ctx)
         if vessel.own_ship or report.lat is None or report.lon is None or not is_vessel_mmsi(vessel.mmsi):
             return
-        if vessel.position_time is not None and report.time < vessel.position_time:
-            return  # a late fix (the tracker kept the newer one): neither close nor under way now
         if not self._pairs.has_pairs(vessel.mmsi) and not in_watched_area(ctx.zones, report.lat, report.lon):
             return  # outside the watched area, a vessel in no pair starts no spell (and is not throttled)
         p = self.p

@@ -63,6 +63,7 @@ class _Anchoring:
 
 class AnchorDragRule(Rule):
     id = "anchor_drag"
+    late_fixes = False  # judged on where the vessel is now, not on a late fix
     Params = AnchorDragParams
 
     def __init__(self, params: RuleParams) -> None:
@@ -143,6 +144,13 @@ class AnchorDragRule(Rule):
         self.unwatch(ctx, vessel.mmsi)
         if st.active:
             ctx.alerts.clear(type=self.id, mmsi=vessel.mmsi, message=f"{vessel.name or vessel.mmsi} {why}")
+
+    def adopt(self, previous: Rule) -> bool:
+        """Where each ship settled (its swing circle's centre) does not depend on the thresholds:
+        carried on (a new rule would settle again around where a dragged ship lies now)."""
+        assert isinstance(previous, AnchorDragRule)
+        self._anchored = previous._anchored
+        return True
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         if self._anchored.pop(mmsi, None) is not None:

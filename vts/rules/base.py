@@ -129,6 +129,10 @@ class Rule:
     Params: ClassVar[type[RuleParams]] = RuleParams
     tick_seconds: ClassVar[float] = 10.0
     """How often (event time) `on_tick` wants to be called."""
+    late_fixes: ClassVar[bool] = True
+    """Whether `on_position` gets a late fix too: one older than the vessel's latest, which the
+    tracker kept (it is in the trail, not the vessel's current state). A rule that judges where a
+    vessel is now sets False, and the engine does not hand it such fixes."""
     bit: int = 0
     """This rule's bit in `RuleContext.watching` (set by the engine, stable across reloads)."""
 

@@ -74,6 +74,7 @@ class _Drift:
 
 class DriftingRule(Rule):
     id = "drifting"
+    late_fixes = False  # judged on where the vessel is now, not on a late fix
     Params = DriftingParams
 
     def __init__(self, params: RuleParams) -> None:

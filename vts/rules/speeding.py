@@ -61,6 +61,7 @@ class _Over:
 
 class SpeedingRule(Rule):
     id = "speeding"
+    late_fixes = False  # judged on where the vessel is now, not on a late fix
     Params = SpeedingParams
 
     def __init__(self, params: RuleParams) -> None:
@@ -116,6 +117,9 @@ class SpeedingRule(Rule):
         if vessel.category in self.p.exempt_categories or is_allowlisted(
             ctx.allowlists, vessel.mmsi, ALL_ROLES
         ):
+            over = self._over.get(vessel.mmsi)
+            if over is not None:  # it became exempt (its static data, an allow-list reload)
+                self._end(ctx, vessel, over, "exempt")
             return
         limit_zone = self._limiting_zone(vessel.mmsi, ctx)
         over = self._over.get(vessel.mmsi)

@@ -90,6 +90,7 @@ class UnauthorisedAnchoringParams(RuleParams):
 
 class UnauthorisedAnchoringRule(Rule):
     id = TYPE
+    late_fixes = False  # judged on where the vessel is now, not on a late fix
     Params = UnauthorisedAnchoringParams
 
     def __init__(self, params: RuleParams) -> None:
@@ -118,8 +119,6 @@ class UnauthorisedAnchoringRule(Rule):
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         if vessel.own_ship or report.lat is None or report.lon is None:
             return
-        if vessel.position_time is not None and report.time < vessel.position_time:
-            return  # a late fix (the tracker kept the newer one): not where the vessel is now
         mmsi = vessel.mmsi
         next_check = self._next_check
         due = next_check.get(mmsi)

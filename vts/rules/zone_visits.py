@@ -78,6 +78,13 @@ class ZoneVisitsRule(Rule):
                 continue
             self._entry(vessel, pending[zone_id], zone, ctx, deferred=True)
 
+    def adopt(self, previous: Rule) -> bool:
+        """The entries held back do not depend on the parameters: carried on (else the vessel's
+        exit would be recorded without its entry)."""
+        assert isinstance(previous, ZoneVisitsRule)
+        self._deferred = previous._deferred
+        return True
+
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         if self._deferred.pop(mmsi, None) is not None:
             self.unwatch(ctx, mmsi)
