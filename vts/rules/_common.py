@@ -39,7 +39,8 @@ def is_vessel_mmsi(mmsi: int) -> bool:
     return mmsi_kind(mmsi) not in NOT_VESSEL_KINDS
 
 
-_PLACEHOLDERS = np.array(sorted(DUMMY_MMSIS), dtype=np.int64)
+PLACEHOLDER_ARRAY = np.array(sorted(DUMMY_MMSIS), dtype=np.int64)
+"""`vts.mid.DUMMY_MMSIS`, sorted, for numpy tests over columns of MMSIs."""
 
 
 def is_placeholder_mmsi(mmsi: int) -> bool:
@@ -52,7 +53,7 @@ def is_placeholder_mmsi(mmsi: int) -> bool:
 
 def placeholder_rows(mmsi: np.ndarray) -> np.ndarray:
     """`is_placeholder_mmsi` of each value of an array of MMSIs."""
-    return np.isin(mmsi, _PLACEHOLDERS)
+    return np.isin(mmsi, PLACEHOLDER_ARRAY)
 
 
 _kind_cache: dict[tuple[int, tuple[str, ...]], tuple[object, frozenset[str]]] = {}

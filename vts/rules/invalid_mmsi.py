@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from vts.mid import DUMMY_MMSIS, MIDS
+from vts.mid import MIDS
 from vts.reports import Report
-from vts.rules._common import mmsi_info
+from vts.rules._common import PLACEHOLDER_ARRAY, mmsi_info
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 SENSITIVE_ZONE_KINDS = frozenset({"security_zone", "restricted", "protected"})
 
-_DUMMIES = np.array(sorted(DUMMY_MMSIS), dtype=np.int64)
 BAD_PREFIX = 1
 """Bit of `_prefix_table`: no valid MMSI starts with these six digits."""
 HAS_DUMMY = 2
@@ -55,7 +54,8 @@ def _prefix_table() -> np.ndarray:
         table[990_000 + mid * 10 : 990_000 + (mid + 1) * 10] = 0  # 99MIDxxxx AtoN
         table[980_000 + mid * 10 : 980_000 + (mid + 1) * 10] = 0  # 98MIDxxxx auxiliary craft
         table[800_000 + mid * 100 : 800_000 + (mid + 1) * 100] = 0  # 8MIDxxxxx handheld
-    table[_DUMMIES[(_DUMMIES >= 0) & (_DUMMIES <= 999_999_999)] // 1000] |= HAS_DUMMY
+    dummies = PLACEHOLDER_ARRAY
+    table[dummies[(dummies >= 0) & (dummies <= 999_999_999)] // 1000] |= HAS_DUMMY
     return table
 
 
@@ -75,8 +75,8 @@ def invalid_mmsi_mask(mmsi: np.ndarray) -> np.ndarray:
     out: np.ndarray = ((bad[byte] >> bit) & 1).astype(bool)
     maybe = np.flatnonzero((dummy[byte] >> bit) & 1)
     if len(maybe):
-        at = np.minimum(np.searchsorted(_DUMMIES, mmsi[maybe]), len(_DUMMIES) - 1)
-        out[maybe] |= _DUMMIES[at] == mmsi[maybe]
+        at = np.minimum(np.searchsorted(PLACEHOLDER_ARRAY, mmsi[maybe]), len(PLACEHOLDER_ARRAY) - 1)
+        out[maybe] |= PLACEHOLDER_ARRAY[at] == mmsi[maybe]
     if outside is not None:
         out |= outside
     return out
