@@ -49,3 +49,13 @@ def test_half_the_fixes_late_is_arrival_stamping_and_the_verdict_has_hysteresis(
     assert 0.6 < d["concentration"] < 0.75 and d["stamps_arrival"] is True
     feed(clocks, "mix", [0.0] * WINDOW, t0=T0 + 20 * WINDOW)
     assert not clocks.stamps_arrival("mix") and clocks.describe()["mix"]["fixes"] == WINDOW
+
+
+def test_a_fix_without_a_usable_time_or_second_is_not_counted_and_spoils_nothing() -> None:
+    clocks = FeedClocks()
+    clocks.observe("sat", float("nan"), 10)
+    clocks.observe("sat", float("inf"), 10)
+    clocks.observe("sat", T0, 60)  # (60-63: not available; the decoder gives None, a caller may not)
+    assert clocks.describe() == {}
+    feed(clocks, "sat", scattered(MIN_FIXES + 20))
+    assert clocks.stamps_arrival("sat") and clocks.describe()["sat"]["fixes"] == MIN_FIXES + 20

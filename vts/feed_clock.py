@@ -58,6 +58,8 @@ class FeedClocks:
 
     def observe(self, source: str, time: float, second: int) -> None:
         """A fix with UTC second `second` (0-59) reached us from `source` at event time `time`."""
+        if not math.isfinite(time) or not 0 <= second < 60:
+            return  # (nothing to judge the feed by; a NaN would spoil its sums for good)
         feed = self._feeds.get(source)
         if feed is None:
             feed = self._feeds[source] = _Feed()
