@@ -161,6 +161,23 @@ def test_making_way_at_anchor_for_two_minutes() -> None:
     assert of_type(run(make_core(), merge(settle, brief, rest)), "anchor_drag") == []
 
 
+def test_a_making_way_alarm_ends_only_after_three_slow_fixes() -> None:
+    """Inside its circle all along: one slow fix between fast ones (a gust, a yaw) does not clear it;
+    three slow fixes in a row do."""
+    settle = _anchored(15)
+    t = settle[-1].time + 60
+    fast = stationary(A, t, minutes=3, at=ANCHORAGE, every_s=20, sog=1.3, nav_status=1)
+    lull = stationary(A, t + 200, minutes=0.1, at=ANCHORAGE, every_s=20, sog=0.3, nav_status=1)
+    again = stationary(A, t + 220, minutes=1, at=ANCHORAGE, every_s=20, sog=1.3, nav_status=1)
+    calm = stationary(A, t + 300, minutes=2, at=ANCHORAGE, every_s=20, sog=0.3, nav_status=1)
+    assert len(lull) == 1 and len(calm) >= 3
+    alerts = of_type(run(make_core(), merge(settle, fast, lull, again)), "anchor_drag")
+    assert alerts and alerts[0].state == "raised" and all(a.state != "cleared" for a in alerts)
+    alerts = of_type(run(make_core(), merge(settle, fast, lull, again, calm)), "anchor_drag")
+    assert alerts[-1].state == "cleared"
+    assert alerts[-1].time == calm[2].time  # the third slow fix in a row
+
+
 def test_leaving_with_a_stale_at_anchor_status_is_not_a_drag() -> None:
     settle = _anchored(15)
     leave = moving(

@@ -8,8 +8,9 @@ Fires (state alert, `alarm`) when `consecutive_fixes` (3) fixes in a row lie out
 or the ship makes `drag_sog_kn` (1 kn) or more over ground for `drag_minutes` (2) while at anchor.
 A ship that forgot to change its status and is plainly under way (above `underway_sog_kn`, 4 kn,
 faster than any anchor drags) has weighed anchor: its anchoring is forgotten and any alert
-cleared, as when its status changes. The alert clears when the ship is back inside its circle and
-slow for 3 fixes, or leaves the anchored state.
+cleared, as when its status changes. The alert clears when the ship's last `consecutive_fixes` (3) fixes
+are inside its circle and under `drag_sog_kn` (one slow fix in a gust does not end a drag), or when it
+leaves the anchored state.
 
 Batched processing (`Rule.interest`): the rule only has something to do with a fix reporting status
 1 at no more than `underway_sog_kn`, or with a ship it already follows (its anchoring is on record).
@@ -57,6 +58,7 @@ class _Anchoring:
     centre: tuple[float, float] | None = None
     outside: int = 0
     inside: int = 0
+    slow: int = 0  # fixes in a row under drag_sog_kn (or with no SOG)
     fast_since: float | None = None
     active: bool = False
 
@@ -104,9 +106,11 @@ class AnchorDragRule(Rule):
             st.inside += 1
             st.outside = 0
         if sog is not None and sog >= p.drag_sog_kn:
+            st.slow = 0
             if st.fast_since is None:
                 st.fast_since = report.time
         else:
+            st.slow += 1
             st.fast_since = None
         making_way = st.fast_since is not None and report.time - st.fast_since >= p.drag_minutes * 60.0
         if st.outside >= p.consecutive_fixes or making_way:
@@ -131,7 +135,7 @@ class AnchorDragRule(Rule):
                     "making_way_s": 0.0 if st.fast_since is None else round(report.time - st.fast_since, 1),
                 },
             )
-        elif st.active and st.inside >= p.consecutive_fixes and st.fast_since is None:
+        elif st.active and st.inside >= p.consecutive_fixes and st.slow >= p.consecutive_fixes:
             st.active = False
             ctx.alerts.clear(
                 type=self.id,
