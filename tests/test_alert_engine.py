@@ -143,6 +143,19 @@ def test_acknowledge_snoozes_vessel_and_type() -> None:
     assert not e.acknowledge("no-such-id", "op1", "", T0 + 4000)
 
 
+def test_acknowledging_a_visit_record_or_a_distress_snoozes_nothing() -> None:
+    """A port-visit record or a distress acknowledged: the vessel's next ones still come through."""
+    for type_ in ("zone_entry", "distress"):
+        e = ready_core().engine
+        first = event(e, T0 + 100, type_)[0]
+        assert e.acknowledge(first.id, "op1", "noted", T0 + 110)
+        assert [a.type for a in event(e, T0 + 200, type_)] == [type_]
+        assert "snooze" not in e.stats.suppressed
+    e = ready_core().engine  # any other event type stays snoozed
+    assert e.acknowledge(event(e, T0 + 100)[0].id, "op1", "", T0 + 110)
+    assert event(e, T0 + 100 + 700) == [] and e.stats.suppressed["snooze"] == 1
+
+
 def test_min_messages_except_identity_types() -> None:
     e = ready_core(messages=3).engine
     assert hold(e, T0 + 100) == []

@@ -53,7 +53,8 @@ IDENTITY_TYPES: frozenset[str] = frozenset(
 """Alert types about the identity or the distress of a target itself: exempt from `min_messages`."""
 
 NO_COOLDOWN_TYPES: frozenset[str] = frozenset({"zone_entry", "zone_exit", "distress"})
-"""Events that must never be swallowed by a cooldown: port-visit records, and distress (its rule
+"""Events that must never be swallowed by a cooldown or by an acknowledgement's snooze: port-visit
+records (acknowledging one visit must not drop the vessel's next ones), and distress (its rule
 raises once per activation and again when a test turns live)."""
 
 KEEP_ON_FORGET_TYPES: frozenset[str] = frozenset({"ais_gap"})
@@ -627,6 +628,8 @@ class AlertEngine:
         until = self._cooldown.get(key)
         if until is not None and now < until:
             return self._suppress("cooldown")
+        if type in NO_COOLDOWN_TYPES:
+            return True
         snooze = self._snooze.get((type, mmsi))
         if snooze is not None and now < snooze:
             return self._suppress("snooze")
