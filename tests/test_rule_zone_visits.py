@@ -10,6 +10,7 @@ from tests.rule_helpers import (
     moving,
     of_type,
     offset,
+    reload_run,
     run,
     static,
     stationary,
@@ -84,3 +85,46 @@ def test_held_back_entry_is_watched_in_a_batch_and_released() -> None:
     assert not rule.watches(core.engine.ctx, SHIP)
     # the same reports one by one and as one batch give the same alerts
     run(make_core(), stay)
+
+
+def _visit_alerts(alerts: list, zone: str = "anchorage_main") -> list:
+    return [a for a in alerts if a.type.startswith("zone_") and a.zone == zone]
+
+
+def test_a_vessel_forgotten_inside_gets_a_lost_exit_at_its_last_fix_inside() -> None:
+    inside = offset(ANCHORAGE, north_m=84)
+    stay = stationary(SHIP, T0, minutes=20, at=inside, every_s=60, nav_status=1)  # then never heard again
+    core = make_core()
+    forget_s = core.config.tracker.forget_after_s
+    alerts = _visit_alerts(run(core, stay, until=stay[-1].time + forget_s + 700))
+    assert [a.type for a in alerts] == ["zone_entry", "zone_exit"]
+    lost = alerts[1]
+    assert lost.details["lost"] is True and lost.details["gap"] is True
+    assert lost.details["crossing_time"] == "2026-01-15T17:20:00.000Z"  # the last fix inside
+    assert lost.details["dwell_s"] == 20 * 60.0
+    assert (lost.lat, lost.lon) == (stay[-1].lat, stay[-1].lon)
+    assert lost.time > stay[-1].time + forget_s and "no longer heard" in lost.message
+    # a vessel that leaves normally is not "lost"
+    outbound = moving(SHIP, stay[-1].time + 10, minutes=15, start=inside, cog=180, sog=10.0)
+    exits = of_type(_visit_alerts(run(make_core(), merge(stay, outbound))), "zone_exit")
+    assert len(exits) == 1 and exits[0].details["lost"] is False
+
+
+def test_switching_recording_on_or_off_mid_visit_leaves_no_unmatched_record() -> None:
+    inside = offset(ANCHORAGE, north_m=84)
+    stay = stationary(SHIP, T0, minutes=20, at=inside, every_s=60, nav_status=1)
+    outbound = moving(SHIP, stay[-1].time + 10, minutes=15, start=inside, cog=180, sog=10.0)
+    on = make_core().config
+    off = on.model_copy(deep=True)
+    for z in off.zones:
+        if z.id == "anchorage_main":
+            z.record_visits = False
+    # switched off during the visit: the exit of the visit under way is still recorded
+    steps = _visit_dicts(reload_run(None, on, off, stay, outbound))
+    assert [s["type"] for s in steps] == ["zone_entry", "zone_exit"]
+    # switched on during the visit: its entry was never recorded, so neither is its exit
+    assert _visit_dicts(reload_run(None, off, on, stay, outbound)) == []
+
+
+def _visit_dicts(steps: list[dict]) -> list[dict]:
+    return [s for s in steps if s["type"].startswith("zone_") and s["zone"] == "anchorage_main"]

@@ -176,8 +176,8 @@ class Core:
             self._next_prune = t + PRUNE_EVERY_S
             for mmsi in self.tracker.prune(t):
                 self.grid.remove(mmsi)
+                self.engine.forget(mmsi)  # rules may still ask the zones where it was
                 self.zones.forget(mmsi)
-                self.engine.forget(mmsi)
 
     def _emit(self) -> list[Alert]:
         alerts = self.engine.drain()

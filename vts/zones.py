@@ -453,6 +453,13 @@ class ZoneEngine:
         entered = self.entered_at(mmsi, zone_id)
         return None if entered is None else max(0.0, now - entered)
 
+    def last_inside(self, mmsi: int, zone_id: str) -> tuple[float, float, float] | None:
+        """(time, lat, lon) of the vessel's last fix inside the zone it is confirmed in; None when
+        it is not inside."""
+        state = self._vessels.get(mmsi)
+        m = state.inside.get(zone_id) if state is not None else None
+        return None if m is None else (m.last_inside.time, m.last_inside.lat, m.last_inside.lon)
+
     def forget(self, mmsi: int) -> None:
         self._vessels.pop(mmsi, None)
 

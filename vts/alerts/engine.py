@@ -57,6 +57,10 @@ NO_COOLDOWN_TYPES: frozenset[str] = frozenset({"zone_entry", "zone_exit", "distr
 records (acknowledging one visit must not drop the vessel's next ones), and distress (its rule
 raises once per activation and again when a test turns live)."""
 
+CLOSING_TYPES: frozenset[str] = frozenset({"zone_exit"})
+"""Events that close a record whose opening already passed `min_messages` (a visit's exit, recorded
+only after its recorded entry): not checked again, as the tracker may have forgotten the vessel."""
+
 KEEP_ON_FORGET_TYPES: frozenset[str] = frozenset({"ais_gap"})
 """Alerts that stay active when the tracker forgets the silent vessel (their rule ends them)."""
 
@@ -617,7 +621,7 @@ class AlertEngine:
         return False
 
     def _may_alert(self, type: str, mmsi: int, other_mmsi: int | None, key: Key, now: float) -> bool:
-        if type not in IDENTITY_TYPES:
+        if type not in IDENTITY_TYPES and type not in CLOSING_TYPES:
             need = self.config.alerts.min_messages
             for m in (mmsi, other_mmsi):
                 if m is None:

@@ -15,6 +15,13 @@ if the vessel leaves before that, neither entry nor exit is recorded. An entry w
 the vessel's very first fix says so (``details.first_seen_inside``: it was there when first heard,
 typically at start-up).
 
+Records come in pairs: an exit is recorded only for a visit whose entry was recorded. A reload that
+switches recording on for a zone records the visits that start after it (not those under way); one
+that switches it off still records the exits of the visits under way. A vessel the tracker forgets
+while inside a zone (silent for `tracker.forget_after_minutes`) gets its exit then, marked
+``details.lost`` (with ``gap``): it was last heard inside at ``crossing_time``, and ``dwell_s``
+runs to that fix. Its position is that last fix inside.
+
 Cost: the only per-report work is raising a held-back entry, so the rule asks for no report at all
 (`interest` is empty) and watches just the vessels with an entry held back (`Rule.watch`); zone
 events reach it regardless.
@@ -22,6 +29,7 @@ events reach it regardless.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,6 +49,15 @@ if TYPE_CHECKING:
 FIRST_FIX_SLACK_S = 1.0
 
 
+@dataclass(slots=True)
+class _Visit:
+    """A visit whose entry was recorded (its exit will be)."""
+
+    entered: float
+    label: str
+    """How the vessel was named at entry (the tracker may have forgotten it by the exit)."""
+
+
 class ZoneVisitsParams(RuleParams):
     kinds: list[str] = Field(
         default_factory=list,
@@ -58,6 +75,8 @@ class ZoneVisitsRule(Rule):
         self._deferred: dict[int, dict[str, ZoneEvent]] = {}
         """Entries confirmed before the vessel had enough messages, by vessel and zone. Every vessel
         in it is watched (`Rule.watch`), and only those."""
+        self._open: dict[int, dict[str, _Visit]] = {}
+        """Visits whose entry was recorded and exit not yet, by vessel and zone."""
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """No report: `on_position` acts only on a vessel with an entry held back, and such a vessel
@@ -79,15 +98,45 @@ class ZoneVisitsRule(Rule):
             self._entry(vessel, pending[zone_id], zone, ctx, deferred=True)
 
     def adopt(self, previous: Rule) -> bool:
-        """The entries held back do not depend on the parameters: carried on (else the vessel's
-        exit would be recorded without its entry)."""
+        """The entries held back and the visits under way do not depend on the parameters: carried
+        on (else an exit would be recorded without its entry, or an entry never closed)."""
         assert isinstance(previous, ZoneVisitsRule)
         self._deferred = previous._deferred
+        self._open = previous._open
         return True
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
+        """The vessel went silent for good: the visits under way end with its last fix inside."""
         if self._deferred.pop(mmsi, None) is not None:
             self.unwatch(ctx, mmsi)
+        for zone_id, visit in sorted(self._open.pop(mmsi, {}).items()):
+            last = ctx.zones.last_inside(mmsi, zone_id)
+            try:
+                zone = ctx.zones.zone(zone_id)
+            except KeyError:
+                continue  # the zone left the configuration
+            if last is None:
+                continue
+            t, lat, lon = last
+            ctx.alerts.event(
+                type="zone_exit",
+                mmsi=mmsi,
+                severity="info",
+                message=f"{visit.label} no longer heard in {zone.name} (last fix inside {iso_time(t)})",
+                lat=lat,
+                lon=lon,
+                details={
+                    "zone_kind": zone.kind,
+                    "crossing_time": iso_time(t),
+                    "sog": None,
+                    "category": None,
+                    "entered": iso_time(visit.entered),
+                    "dwell_s": round(t - visit.entered, 1),
+                    "gap": True,
+                    "lost": True,
+                },
+                zone=zone.id,
+            )
 
     def on_zone_event(self, vessel: VesselState, event: ZoneEvent, ctx: RuleContext) -> None:
         if not is_vessel_mmsi(vessel.mmsi):
@@ -96,10 +145,11 @@ class ZoneVisitsRule(Rule):
             zone = ctx.zones.zone(event.zone_id)
         except KeyError:
             return
-        if not (zone.settings.record_visits or zone.kind in self.p.kinds):
-            return
+        recorded = zone.settings.record_visits or zone.kind in self.p.kinds
         min_messages = ctx.config.alerts.min_messages
         if event.kind == "entry":
+            if not recorded:
+                return
             if vessel.message_count < min_messages:
                 self._deferred.setdefault(vessel.mmsi, {})[zone.id] = event
                 self.watch(ctx, vessel.mmsi)
@@ -115,11 +165,17 @@ class ZoneVisitsRule(Rule):
             if vessel.message_count < min_messages:
                 return  # in and out before the target had its minimum of messages: no record
             self._entry(vessel, entry, zone, ctx, deferred=True)
+        visits = self._open.get(vessel.mmsi)
+        if visits is None or visits.pop(zone.id, None) is None:
+            return  # its entry was not recorded: no exit either
+        if not visits:
+            del self._open[vessel.mmsi]
         details = self._details(vessel, event, zone)
         if event.entered_time is not None:
             details["entered"] = iso_time(event.entered_time)
             details["dwell_s"] = round(event.time - event.entered_time, 1)
         details["gap"] = event.gap
+        details["lost"] = False
         ctx.alerts.event(
             type="zone_exit",
             mmsi=vessel.mmsi,
@@ -148,6 +204,7 @@ class ZoneVisitsRule(Rule):
         first_seen_inside = event.time <= vessel.first_seen + FIRST_FIX_SLACK_S
         details["first_seen_inside"] = first_seen_inside
         verb = "first seen inside" if first_seen_inside else "entered"
+        self._open.setdefault(vessel.mmsi, {})[zone.id] = _Visit(event.time, label(vessel, vessel.mmsi))
         ctx.alerts.event(
             type="zone_entry",
             mmsi=vessel.mmsi,
