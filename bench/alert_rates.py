@@ -7,9 +7,9 @@ with the default configuration and an in-memory alert store. Without arguments i
 recordings in ../shared/data/ais (Danish, Australian, US and Greek traffic).
 
 Event time: lines with a time of their own (tag blocks, $PGHP, trailing epochs) keep it. Most of these
-public logs carry none; for those, time is taken from the UTC that base stations broadcast in their
-type 4 reports (a running median of the last few, never going backwards), the same clock a receiver
-would see. Logs with neither are reported with 0 vessel-hours and left out of the rates.
+public logs carry none; for those, the ingest itself takes the UTC that base stations broadcast
+(`vts.station_clock`, as `vts replay` does), the same clock a receiver would see. Logs with neither
+(their reports before 1971) are reported with 0 vessel-hours and left out of the rates.
 
 Vessel-hours: for every tracked vessel, the time between its consecutive messages, each gap counted
 up to 10 minutes (a vessel that falls silent is not counted as present). An alert counts once, when
@@ -22,10 +22,9 @@ import argparse
 import gzip
 import json
 import logging
-import statistics
 import sys
 import time
-from collections import Counter, deque
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from vts.config import load_config  # noqa: E402
 from vts.core import Core  # noqa: E402
-from vts.ingest import Ingest  # noqa: E402
-from vts.reports import BaseStationReport, Report  # noqa: E402
+from vts.replay import UNTIMED_BEFORE  # noqa: E402
+from vts.reports import Report  # noqa: E402
 from vts.tracker import VesselState  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "ais"
@@ -75,32 +74,8 @@ def read_lines(path: Path) -> list[bytes]:
         return f.read().splitlines()  # type: ignore[no-any-return]
 
 
-def base_station_clock(lines: list[bytes]) -> list[float | None]:
-    """For each line, the time base stations had announced by then (None before the first)."""
-    ingest = Ingest()
-    recent: deque[float] = deque(maxlen=5)
-    clock: float | None = None
-    out: list[float | None] = []
-    for line in lines:
-        for r in ingest.feed(line, "clock", None):
-            if isinstance(r, BaseStationReport) and r.utc is not None and r.utc > 946_684_800:
-                recent.append(r.utc)
-                median = statistics.median(recent)
-                clock = median if clock is None else max(clock, median)
-        out.append(clock)
-    return out
-
-
-def has_own_time(lines: list[bytes]) -> bool:
-    ingest = Ingest()
-    times = {r.time for line in lines[:2000] for r in ingest.feed(line, "probe", None)}
-    return len(times) > 2
-
-
 def run_log(path: Path, config_path: str | None) -> dict:
     lines = read_lines(path)
-    own_time = has_own_time(lines)
-    clock = [None] * len(lines) if own_time else base_station_clock(lines)
     config = load_config(config_path)
     config.alerts = config.alerts.model_copy(update={"store": None})
     core = Core(config)
@@ -111,6 +86,8 @@ def run_log(path: Path, config_path: str | None) -> dict:
         if vessel is None or vessel.is_shadow:
             return
         prev = last_seen.get(vessel.mmsi)
+        if report.time < UNTIMED_BEFORE:
+            return  # no time at all: no presence to count
         if prev is not None and report.time > prev:
             presence[0] += min(report.time - prev, MAX_GAP_S)
         if prev is None or report.time > prev:
@@ -126,20 +103,14 @@ def run_log(path: Path, config_path: str | None) -> dict:
         )
     )
     started = time.perf_counter()
-    fed = 0
-    for line, t in zip(lines, clock, strict=True):
-        if not own_time and t is None:
-            continue  # untimed and no base station heard yet
-        core.feed_line(line, source=path.name, received=t)
-        fed += 1
+    for line in lines:
+        core.feed_line(line, source=path.name, received=None)
     core.finish()
     elapsed = time.perf_counter() - started
     span = core.ingest.stats.as_dict()
     return {
         "log": str(path.relative_to(DATA)) if path.is_relative_to(DATA) else str(path),
-        "clock": "own" if own_time else "base stations (type 4 UTC)",
         "lines": len(lines),
-        "lines_fed": fed,
         "vessels": len(last_seen),
         "vessel_hours": presence[0] / 3600.0,
         "first_time": span.get("first_time"),
@@ -169,11 +140,10 @@ def main() -> int:
     results = [run_log(p, args.config) for p in paths if p.is_file()]
     seen_types = sorted({t for r in results for t in r["raised"]})
     types = seen_types if args.types == "all" else [t for t in args.types.split(",") if t]
-    print(f"{'log':42} {'clock':8} {'vessels':>7} {'v-hours':>8}  alerts raised")
+    print(f"{'log':42} {'vessels':>7} {'v-hours':>8}  alerts raised")
     for r in results:
-        clock = "own" if r["clock"] == "own" else "type4"
         shown = {t: n for t, n in sorted(r["raised"].items()) if t in types or args.types == "all"}
-        print(f"{r['log']:42} {clock:8} {r['vessels']:7d} {r['vessel_hours']:8.1f}  {shown}")
+        print(f"{r['log']:42} {r['vessels']:7d} {r['vessel_hours']:8.1f}  {shown}")
     groups = {
         "terrestrial receivers": [r for r in results if not _is_satellite(r["log"])],
         "satellite (exactEarth)": [r for r in results if _is_satellite(r["log"])],

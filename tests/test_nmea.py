@@ -249,8 +249,9 @@ def test_untimed_lines_take_received_then_last_event_time() -> None:
     ingest = Ingest()
     (a,) = ingest.feed(tag("c:1700000000") + POS, "f", None)
     (b,) = ingest.feed(POS, "f", None)  # no time, no receive time: last event time of the source
-    (c,) = ingest.feed(POS, "other", None)  # another source with no time yet: 0.0
+    assert ingest.feed(POS, "other", None) == []  # another source with no time yet: held back
     (d,) = ingest.feed(POS, "f", 1700000100.0)
+    (c,) = ingest.flush()  # ... and at the end, with no time ever: 0.0 (vts.station_clock otherwise)
     assert (a.time, b.time, c.time, d.time) == (1700000000.0, 1700000000.0, 0.0, 1700000100.0)
 
 

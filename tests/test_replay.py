@@ -104,16 +104,26 @@ def test_summary_is_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_summary_warns_about_a_log_without_timestamps(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    untimed = tmp_path / "untimed.nmea"
-    untimed.write_bytes(b"\n".join(line for line in SAMPLE_LINES[:400] if line.startswith(b"!")) + b"\n")
+    bare = [line for line in SAMPLE_LINES[:400] if line.startswith(b"!")]
+    untimed = tmp_path / "untimed.nmea"  # no times and no base station: nothing to time it by
+    untimed.write_bytes(b"\n".join(line for line in bare if line[14:15] != b"4") + b"\n")
     assert replay(untimed, "--summary-out", tmp_path / "s.json") == 0
-    assert "NOTE" in capsys.readouterr().out
+    assert "NOTE        part of this log carries no timestamps" in capsys.readouterr().out
     assert json.loads((tmp_path / "s.json").read_text())["untimed"] is True
+    dump = tmp_path / "dump.nmea"  # no times, but base stations: timed by their UTC
+    dump.write_bytes(b"\n".join(bare) + b"\n")
+    assert replay(dump, "--summary-out", tmp_path / "d.json") == 0
+    out = capsys.readouterr().out
+    assert "dump.nmea: no timestamps in the log; event time is the UTC its base stations" in out
+    summary = json.loads((tmp_path / "d.json").read_text())
+    assert summary["untimed"] is False and summary["timed_by_base_stations"] == ["dump.nmea"]
+    assert summary["first_time"].startswith("2010-06-11T11:4")
     timed = tmp_path / "timed.nmea"
     timed.write_bytes(b"\n".join(SAMPLE_LINES[:400]) + b"\n")
     assert replay(timed, "--summary-out", tmp_path / "t.json") == 0
     assert "NOTE" not in capsys.readouterr().out
     assert json.loads((tmp_path / "t.json").read_text())["untimed"] is False
+    assert json.loads((tmp_path / "t.json").read_text())["timed_by_base_stations"] == []
 
 
 def test_vessels_out_is_the_final_vessel_table(full_run: dict[str, Path]) -> None:

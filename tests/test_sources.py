@@ -495,6 +495,27 @@ async def test_loop_mode_moves_the_real_core_forward(tmp_path: Path) -> None:
     assert not feed.errors
 
 
+async def test_an_untimed_log_with_no_base_station_is_processed_at_its_end(tmp_path: Path) -> None:
+    """Its reports wait for a time that never comes (`vts.ingest`); the end of the file (or of
+    standard input) lets them through, without waiting for the daemon to stop."""
+    from tests.test_station_clock import position
+    from vts.config import load_config
+    from vts.core import Core
+
+    lines = [position(760000001).encode(), position(760000002, -12.06).encode()]
+    path = tmp_path / "bare.nmea"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    for source in (
+        FileSource(SourceSettings(name="bare", kind="file", path=str(path))),
+        StdinSource(
+            SourceSettings(name="pipe", kind="stdin"), live=False, stream=io.BytesIO(path.read_bytes())
+        ),
+    ):
+        core = Core(load_config())
+        await asyncio.wait_for(source.run(CoreFeed(core)), 10)
+        assert {v.mmsi for v in core.tracker.vessels()} == {760000001, 760000002}, source.name
+
+
 async def test_stdin_source_reads_a_pipe_to_its_end() -> None:
     data = b"\n".join(LINES) + b"\n" + LINES[0]  # the last line lacks its line end
     source = StdinSource(SourceSettings(name="stdin", kind="stdin"), live=False, stream=io.BytesIO(data))

@@ -153,10 +153,16 @@ class Core:
         self._advance_clock(now)
         return self._emit()
 
+    def end_of_input(self, source: str) -> list[Alert]:
+        """`source` reached its end (a file read through, EOF on standard input): what its ingest
+        still held back (an untimed log with no base station heard, see `vts.ingest`) is processed."""
+        held = self.ingest.end_of_input(source)
+        return self.process_many(held) if held else self._emit()
+
     def finish(self) -> list[Alert]:
         """End of input (end of a replay): flush what the time-outs have decided so far."""
-        self.ingest.flush()
-        return self._emit()
+        held = self.ingest.flush()  # reports still waiting for a time (an untimed log)
+        return self.process_many(held) if held else self._emit()
 
     def reload(self, config: Config) -> None:
         """Swap zones and rules (SIGHUP) without losing vessel state or active alerts."""

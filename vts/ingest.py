@@ -9,8 +9,14 @@
 
 Time of a line, the first found of: its tag block `c:`, a preceding `$PGHP`, the USCG/exactEarth
 epoch after the checksum, a log-line timestamp prefix; else `received`, else the last event time
-seen on that source (0.0 before any). `time_offset` is then added (a looped demo log moves
-forward on every pass).
+seen on that source. `time_offset` is then added (a looped demo log moves forward on every pass).
+
+A source none of whose lines so far had a time (a bare receiver dump replayed from a file) is timed
+by the UTC its base stations broadcast (`vts.station_clock`). Its reports from before the first base
+station are held back, not given a made-up time, and come out with the first time the source
+gets (a base station's, or the first line with a time of its own); if none comes within
+`HOLD_MAX_REPORTS` reports, or by `flush`, they come out as before, at the source's last time (0.0:
+1970, for a log with no time at all). Held reports are counted as assembled when decoded.
 
 Accounting: every line ends in exactly one outcome per piece it holds (a sentence, or the line
 itself when it holds none): a sentence that became part of a report (`assembled`), an ignored
@@ -40,9 +46,13 @@ from vts.nmea import (
     plain_checksums,
     plain_fields,
 )
-from vts.reports import Report
+from vts.reports import BaseStationReport, Report
+from vts.station_clock import StationClock
 
 log = logging.getLogger(__name__)
+
+HOLD_MAX_REPORTS = 50_000
+"""Reports of an untimed source held back waiting for its first time, at most (then released)."""
 
 
 @dataclass(slots=True)
@@ -61,6 +71,9 @@ class SourceStats:
     first_time: float | None = None
     last_time: float | None = None
     """Event-time span of the reports produced."""
+    clock: str | None = None
+    """Where the source's event time came from: "lines" (its lines' own times, or receive times),
+    "base_stations" (`vts.station_clock`: its lines carry none), None while it has had none."""
 
     @property
     def dropped(self) -> int:
@@ -81,6 +94,7 @@ class SourceStats:
             "ignored": dict(sorted(self.ignored.items())),
             "first_time": self.first_time,
             "last_time": self.last_time,
+            "clock": self.clock,
         }
 
 
@@ -103,13 +117,18 @@ class IngestStats(SourceStats):
 
 
 class _SourceState:
-    __slots__ = ("assembler", "gatehouse_time", "last_time", "stats")
+    __slots__ = ("assembler", "clock", "gatehouse_time", "held", "last_time", "stats", "timed")
 
     def __init__(self) -> None:
         self.assembler = FragmentAssembler()
         self.last_time = 0.0
         self.gatehouse_time: float | None = None
         self.stats = SourceStats()
+        self.timed = False
+        """A line of this source had a time of its own (or a receive time): no base-station clock."""
+        self.clock = StationClock()
+        self.held: list[Report] | None = []
+        """Reports waiting for the source's first time; None once given up (see the module doc)."""
 
 
 class Ingest:
@@ -223,8 +242,17 @@ class Ingest:
             t = time + offset
         elif received is not None:
             t = received + offset
-        else:
+        elif state.timed:
             t = state.last_time
+        else:
+            return self._untimed_single(plain, station, state, source, offset)
+        if not state.timed:
+            state.timed = True
+            state.stats.clock = "lines"
+            if state.held:
+                return self._release(state, t) + self._single(
+                    plain, time, station, state, source, received, offset
+                )
         state.last_time = t
         own_ship, payload, fill, channel = plain
         result = decode_message(payload, fill, t, source, own_ship, station, channel)
@@ -248,6 +276,87 @@ class Ingest:
                 total.first_time = t
         return result  # type: ignore[return-value]
 
+    def _untimed_single(
+        self,
+        plain: tuple[bool, bytes, int, str],
+        station: str | None,
+        state: _SourceState,
+        source: str,
+        offset: float,
+    ) -> list[Report]:
+        """`_single` for a source that never had a time: timed by its base stations, or held back."""
+        clock = state.clock
+        t = state.last_time if clock.now is None else clock.now + offset
+        state.last_time = t
+        own_ship, payload, fill, channel = plain
+        result = decode_message(payload, fill, t, source, own_ship, station, channel)
+        if isinstance(result, str):
+            self._drop(state.stats, result, 1)
+            return []
+        self.stats.assembled += 1
+        state.stats.assembled += 1
+        return self._untimed_out(state, result, offset, source)
+
+    def _untimed_out(
+        self, state: _SourceState, result: list[Report], offset: float, source: str
+    ) -> list[Report]:
+        """Reports decoded from an untimed line of a source that never had a time: they feed its
+        base-station clock, then go out at its time, or are held back while it has none."""
+        total = self.stats
+        sstats = state.stats
+        n = len(result)
+        total.messages += n
+        sstats.messages += n
+        clock = state.clock
+        before = clock.now
+        for r in result:
+            if r.__class__ is BaseStationReport:
+                clock.observe(r.utc)  # type: ignore[attr-defined]
+        held = state.held
+        if clock.now is None:
+            if held is not None:
+                held.extend(result)
+                if len(held) <= HOLD_MAX_REPORTS:
+                    return []
+                log.warning(
+                    "%s: no time of its own and no base station heard in %d reports: released untimed",
+                    source,
+                    len(held),
+                )
+                out = self._release(state, state.last_time)
+                state.held = None
+                return out
+            self._span(sstats, result[0].time)
+            return result
+        t = clock.now + offset
+        if clock.now != before:  # a base station moved the clock: its own report is at the new time
+            sstats.clock = "base_stations"
+            state.last_time = t
+            for r in result:
+                r.time = t
+            if held:
+                return self._release(state, t) + result
+        self._span(sstats, t)
+        return result
+
+    def _release(self, state: _SourceState, t: float) -> list[Report]:
+        """The reports held back for want of a time, now at `t` (the source's first time)."""
+        held = state.held or []
+        if state.held is not None:
+            state.held = []
+        for r in held:
+            r.time = t
+        if held:
+            self._span(state.stats, t)
+        return held
+
+    def _span(self, sstats: SourceStats, t: float) -> None:
+        for st in (self.stats, sstats):
+            if st.first_time is None or t < st.first_time:
+                st.first_time = t
+            if st.last_time is None or t > st.last_time:
+                st.last_time = t
+
     def _sentences(
         self, parsed: ParsedLine, state: _SourceState, source: str, received: float | None, offset: float
     ) -> list[Report]:
@@ -255,6 +364,7 @@ class Ingest:
         sstats = state.stats
         total = self.stats
         for s in parsed.sentences:
+            untimed = False
             if s.time is not None:
                 t = s.time + offset
                 explicit = True
@@ -267,9 +377,19 @@ class Ingest:
             elif received is not None:
                 t = received + offset
                 explicit = False
-            else:
+            elif state.timed:
                 t = state.last_time
                 explicit = False
+            else:
+                now = state.clock.now
+                t = state.last_time if now is None else now + offset
+                explicit = False
+                untimed = True
+            if not untimed and not state.timed:
+                state.timed = True
+                sstats.clock = "lines"
+                if state.held:
+                    reports.extend(self._release(state, t))
             state.last_time = t
             assembler = state.assembler
             if assembler.groups:
@@ -306,6 +426,9 @@ class Ingest:
                 continue
             total.assembled += pieces
             sstats.assembled += pieces
+            if untimed and not state.timed:
+                reports.extend(self._untimed_out(state, result, offset, source))
+                continue
             n = len(result)
             total.messages += n
             sstats.messages += n
@@ -318,14 +441,24 @@ class Ingest:
             reports.extend(result)
         return reports
 
+    def end_of_input(self, source: str) -> list[Report]:
+        """`source` reached its end (a file's pass, standard input's EOF): the reports it still
+        held back for want of a time come out, at its last time."""
+        state = self._sources.get(source)
+        return self._release(state, state.last_time) if state is not None and state.held else []
+
     def flush(self) -> list[Report]:
-        """End of input: incomplete multi-sentence groups are dropped as orphans."""
+        """End of input: incomplete multi-sentence groups are dropped as orphans; reports still held
+        back for want of a time are returned, at their source's last time."""
+        out: list[Report] = []
         for state in self._sources.values():
             n = state.assembler.flush()
             if n:
                 self._drop(state.stats, ORPHAN_FRAGMENT, n)
                 self._pending(state.stats, -n)
-        return []
+            if state.held:
+                out.extend(self._release(state, state.last_time))
+        return out
 
     def _drop(self, sstats: SourceStats, reason: str, n: int) -> None:
         self.stats.drops[reason] += n

@@ -14,6 +14,7 @@ import gzip
 import logging
 import sys
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 
 from vts.config import ConfigError, load_config
@@ -55,9 +56,12 @@ def learn(
         ingest = Ingest()
         tracker = Tracker(config.tracker)
         next_prune: float | None = None
-        for line in _lines(path):
-            lines += 1
-            reports: list[Report] = ingest.feed(line, path.name, None)
+        for line in chain(_lines(path), [None]):
+            if line is None:  # end of the log: what the ingest still held back for want of a time
+                reports: list[Report] = ingest.flush()
+            else:
+                lines += 1
+                reports = ingest.feed(line, path.name, None)
             for report in reports:
                 vessel = tracker.update(report)
                 if next_prune is None:
@@ -75,7 +79,6 @@ def learn(
                     used += 1
                 if is_large_vessel(vessel):
                     builder.mark_large(vessel.mmsi)
-        ingest.flush()
     model = builder.build(logs=[p.name for p in paths])
     summary = {
         "lines": lines,

@@ -316,6 +316,9 @@ class Replay:
             "last_time": None if stats.last_time is None else iso_time(stats.last_time),
             "span_s": span,
             "untimed": stats.first_time is not None and stats.first_time < UNTIMED_BEFORE,
+            "timed_by_base_stations": sorted(
+                name for name, st in stats.by_source.items() if st.clock == "base_stations"
+            ),
             "wall_s": round(self.wall_s, 3),
             "messages_per_s": round(stats.messages / self.wall_s, 1) if self.wall_s > 0 else None,
             "alert_steps": dict(sorted(self.alert_states.items())),
@@ -374,6 +377,12 @@ def format_summary(s: dict[str, Any]) -> str:
         lines.append(f"  time span   {s['first_time']} .. {s['last_time']} ({format_duration(s['span_s'])})")
     else:
         lines.append("  time span   none (no timed message)")
+    if s.get("timed_by_base_stations"):
+        lines.append(
+            f"  NOTE        {', '.join(s['timed_by_base_stations'])}: no timestamps in the log; event time"
+            " is the UTC its base stations broadcast (type 4/11, to their ~10 s reporting interval;"
+            " reports from before the first two agreeing ones take that first time)"
+        )
     if s.get("untimed"):
         lines.append(
             "  NOTE        part of this log carries no timestamps (no tag block c:, $PGHP, metadata or"

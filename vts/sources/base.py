@@ -37,7 +37,9 @@ class LineSink(Protocol):
     """Where sources put their lines (the core, through `vts.sources.runner.CoreFeed`).
 
     A sink may also offer ``feed_lines(lines, source, received, time_offset)``, the same as
-    `feed_line` on each line but cheaper per line (`Source.emit_many` uses it when it is there)."""
+    `feed_line` on each line but cheaper per line (`Source.emit_many` uses it when it is there), and
+    ``end_of_input(source)``, told when a file has been read through or standard input closed
+    (`Source.emit_end`)."""
 
     def feed_line(self, line: bytes, source: str, received: float | None, time_offset: float = 0.0) -> None:
         """One raw line; `received` is the wall-clock receive time (None: the line's own time)."""
@@ -140,6 +142,12 @@ class Source(ABC):
         st.bytes += len(line) + 1
         st.last_line_wall = time.time()
         sink.feed_line(line, self.name, received, time_offset)
+
+    def emit_end(self, sink: LineSink) -> None:
+        """This source's input ended (a file's pass, EOF): tell the sink, if it listens."""
+        end = getattr(sink, "end_of_input", None)
+        if end is not None:
+            end(self.name)
 
     def emit_many(
         self, sink: LineSink, lines: list[bytes], received: float | None, time_offset: float = 0.0

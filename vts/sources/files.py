@@ -141,6 +141,7 @@ class FileSource(Source):
             lines_before = self.status.lines
             if not await self._read_pass(sink):
                 return
+            self.emit_end(sink)
             self.status.passes += 1
             if self.settings.loop and self.status.lines == lines_before:
                 self.set_state("finished", "empty file: nothing to loop over", level=logging.WARNING)
@@ -276,6 +277,7 @@ class StdinSource(Source):
         tail = splitter.partial
         if tail and len(tail) <= splitter.max_line:  # the last line may lack its line end
             self.emit(sink, tail, time.time() if self._live else None)
+        self.emit_end(sink)
         self.set_state("finished", f"{self.status.lines} lines", level=self.routine_level)
 
 

@@ -116,6 +116,15 @@ class CoreFeed:
                 log.exception("lines from %r failed (further %s errors counted, not logged)", source, key)
             self.errors[key] += 1
 
+    def end_of_input(self, source: str) -> None:
+        try:
+            self.core.end_of_input(source)
+        except Exception as e:  # as in feed_lines: a bug, counted, the feed goes on
+            key = type(e).__name__
+            if not self.errors[key]:
+                log.exception("the end of %r failed (further %s errors counted, not logged)", source, key)
+            self.errors[key] += 1
+
     def event_time(self, source: str) -> float | None:
         stats = self.core.ingest.stats.by_source.get(source)
         return None if stats is None else stats.last_time
