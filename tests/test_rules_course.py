@@ -202,3 +202,31 @@ def test_off_route_is_off_without_a_model_or_with_a_broken_one(tmp_path: Path) -
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"not a model")
     assert kinds(run(_core_with_model(broken), away), "off_route") == []
+
+
+def test_stop_just_outside_after_sailing_across_the_anchorage() -> None:
+    """Under way inside a large anchorage, slowing as it crosses out and lying just outside: the
+    departure counts from the speed it had before the exit (it never makes 4 kn outside)."""
+    core = make_core()
+
+    def inside(p: tuple[float, float]) -> bool:
+        return "anchorage_main" in {z.id for z in core.zones.zones_at(p[1], p[0])}
+
+    anchored = stationary(SHIP, T0, minutes=20, at=ANCHORAGE, every_s=60, nav_status=1)
+    west = legs(SHIP, T0 + 21 * 60, ANCHORAGE, [(270.0, 3600)], sog=10)
+    k = next(i for i, r in enumerate(west) if not inside((r.lat, r.lon)))  # first fix outside
+    fast = west[: max(1, k - 6)]  # at 10 kn until a minute before the edge
+    last = fast[-1]
+    slow = legs(SHIP, last.time + 10, (last.lat, last.lon), [(270.0, 20 * 60)], sog=1.5)
+    assert inside((last.lat, last.lon)) and not inside((slow[-1].lat, slow[-1].lon))
+    assert all(r.sog is not None and r.sog < 4 for r in slow)
+    reports = merge(static(SHIP, T0, name="BULK CARRIER", ship_type=70, length=190), anchored, fast, slow)
+    alerts = kinds(run(core, reports), "stop_after_departure")
+    assert len(alerts) == 1 and alerts[0].zone == "anchorage_main" and alerts[0].details["pattern"] == "stop"
+    # the same slow crossing by a ship that was never under way (it dragged out at 1.5 kn): nothing
+    near_edge = (last.lat, last.lon)
+    settled = stationary(SHIP, T0, minutes=20, at=near_edge, every_s=60, nav_status=1)
+    crept = legs(SHIP, T0 + 21 * 60, near_edge, [(270.0, 20 * 60)], sog=1.5)
+    assert not inside((crept[-1].lat, crept[-1].lon))
+    quiet = merge(static(SHIP, T0, name="BULK CARRIER", ship_type=70, length=190), settled, crept)
+    assert kinds(run(make_core(), quiet), "stop_after_departure") == []

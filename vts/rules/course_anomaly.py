@@ -20,7 +20,9 @@
   (`erratic_exempt_ship_types`).
 * ``stop_after_departure`` (event, `warning`, zone = the berth or anchorage left): a large vessel
   that left a berth, terminal or anchorage and got under way (`departure_sog_kn`, 4 kn) within
-  `departure_under_way_minutes` (30) of leaving then, before it is `departure_watch_nm` (10 NM) from
+  `departure_under_way_minutes` (30) of leaving, or was already under way in the
+  `departure_exit_lookback_minutes` (10) before it crossed out (a ship that weighs anchor and sails
+  across a large anchorage slows as it leaves it), then, before it is `departure_watch_nm` (10 NM) from
   where it left, before it leaves the VTS area and within `departure_watch_minutes` (60) of getting
   under way, slows under `stop_sog_kn` (2 kn) for `stop_minutes` (3) outside port, berth and
   anchorage zones, or turns back (comes `turn_back_m` (1 km) closer to where it left than it had
@@ -155,6 +157,9 @@ class CourseAnomalyParams(RuleParams):
     )
     departure_watch_minutes: float = Field(
         60.0, gt=0, description="the watch ends this long after the vessel got under way"
+    )
+    departure_exit_lookback_minutes: float = Field(
+        10.0, ge=0, description="under way this shortly before crossing out counts as under way"
     )
     stop_sog_kn: float = Field(2.0, gt=0)
     stop_minutes: float = Field(3.0, ge=0)
@@ -783,7 +788,16 @@ class CourseAnomalyRule(Rule):
             return
         kind = _zone_kind(event.zone_id, ctx)
         if event.kind == "exit" and kind in DEPARTURE_ZONE_KINDS and is_large_vessel(vessel):
-            self._departures[vessel.mmsi] = _Departure(event.zone_id, event.time, event.lat, event.lon)
+            dep = self._departures[vessel.mmsi] = _Departure(event.zone_id, event.time, event.lat, event.lon)
+            since = event.time - self.p.departure_exit_lookback_minutes * 60.0
+            fast = self.p.departure_sog_kn
+            for fix in reversed(vessel.trail):  # already under way as it crossed out: armed now
+                if fix.time < since:
+                    break
+                if fix.time <= event.time and fix.sog is not None and fix.sog >= fast:
+                    dep.armed = True
+                    dep.armed_at = fix.time
+                    break
         elif event.kind == "entry" and kind in DEPARTURE_ZONE_KINDS:
             self._departures.pop(vessel.mmsi, None)  # arrived somewhere: a shift, not a departure
         elif event.kind == "exit" and kind in VTS_AREA_KINDS:
