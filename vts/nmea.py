@@ -8,7 +8,8 @@ What a line may hold, all understood here:
 * Gatehouse ``$PGHP`` lines, which give the time of the sentence(s) that follow;
 * USCG / exactEarth metadata after the checksum: ``*hh,b003669794,1272412827`` or
   ``*hh,d-109,S2105,t...,T...,r003669946,<epoch>,<epoch>`` or ``*hh,<unix ms>``;
-* a log-line prefix with an ISO-8601 or UNIX timestamp (``2024-05-01T12:00:00Z !AIVDM...``);
+* a log-line prefix with an ISO-8601 or UNIX timestamp (``2024-05-01T12:00:00Z !AIVDM...``; also
+  ``2024/05/01 12:00:00``, a ``UTC`` suffix, in brackets, or followed by ``:``);
 * two or more sentences concatenated on one line, trailing junk after the checksum (``*73'``).
 
 `parse_line` never raises: a line is turned into a `ParsedLine` that lists its AIS sentences and,
@@ -94,8 +95,9 @@ _FILL: dict[bytes, int] = {str(i).encode(): i for i in range(6)}
 _WS = b" \t\r\n\x00"
 log = logging.getLogger(__name__)
 _LOG_TIME = re.compile(
-    rb"^\s*(?:(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)"
-    rb"|(?P<epoch>\d{9,13}(?:\.\d{1,9})?))[\s,;|]+(?:-\s+)?"
+    rb"^\s*[\[(]?(?:(?P<iso>\d{4}([-/])\d{2}\2\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
+    rb"(?: ?(?:Z|UTC|[+-]\d{2}:?\d{2}))?)"
+    rb"|(?P<epoch>\d{9,13}(?:\.\d{1,9})?))[\])]?[\s,;|:]+(?:-\s+)?"
 )
 _OLD_GROUP = re.compile(rb"^(\d+)G(\d+):(\w+)$")
 
@@ -159,9 +161,12 @@ def _epoch(value: bytes) -> float | None:
 
 
 def _iso(value: bytes) -> float | None:
-    text = value.decode("ascii").replace(" ", "T").replace(",", ".")
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
+    text = value.decode("ascii").replace("/", "-").replace(",", ".")
+    for utc in (" UTC", "UTC", " Z", "Z"):
+        if text.endswith(utc):
+            text = text[: -len(utc)] + "+00:00"
+            break
+    text = text.replace(" ", "T", 1).replace(" ", "")
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
