@@ -237,6 +237,14 @@ def test_drifting_sideways_for_three_minutes() -> None:
     assert alerts[0].time >= T0 + 180
 
 
+def test_a_drift_at_the_quarter_knot_floor_shows_once_it_has_moved_30_m() -> None:
+    """0.3 kn sideways: 28 m in 3 minutes, too little to tell from GPS noise; the run keeps going
+    and the drift is raised when it has moved 30 m (about 3.25 minutes at 0.3 kn)."""
+    alerts = of_type(run(make_core(), _crabbing(8, heading=0, cog=90, sog=0.3)), "drifting")
+    assert alerts and alerts[0].details["kind"] == "drift"
+    assert alerts[0].details["displacement_m"] >= 30.0 and alerts[0].details["duration_s"] > 180
+
+
 def test_drifting_near_misses() -> None:
     assert of_type(run(make_core(), _crabbing(6, heading=0, cog=40)), "drifting") == []  # 40 degrees off
     assert of_type(run(make_core(), _crabbing(2.5, heading=0, cog=90)), "drifting") == []  # 2.5 minutes

@@ -4,9 +4,10 @@ Fires (state alert, `warning`) when
 
 * speed over ground is between 0.25 and 20 kn and heading and course over ground differ by 45
   degrees or more on every fix for at least 3 minutes (heading known, at least 3 fixes), and the
-  vessel really moved that way: its net displacement over those minutes is at least
-  `min_displacement_m` and its bearing is also 45 degrees or more off the heading (so the random
-  course over ground of GPS noise at very low speed never counts); or
+  vessel really moved that way: its net displacement over the run (its last `max_run_minutes`, 10,
+  at most) is at least `min_displacement_m` (30 m) and its bearing is also 45 degrees or more off
+  the mean heading (so the random course over ground of GPS noise at very low speed never counts;
+  a drift at the 0.25 kn floor shows after about 4 minutes); or
 * navigational status is 2 ("not under command").
 
 Left out: ships at anchor or moored by status (swinging at anchor is anchor_drag's business), tugs
@@ -52,7 +53,10 @@ class DriftingParams(RuleParams):
     min_angle_deg: float = Field(45.0, gt=0, le=180, description="heading vs course over ground")
     min_minutes: float = Field(3.0, gt=0, description="how long the condition must hold")
     min_fixes: int = Field(3, ge=2, description="fixes needed over that time")
-    min_displacement_m: float = Field(30.0, ge=0, description="net movement needed over that time")
+    min_displacement_m: float = Field(30.0, ge=0, description="net movement needed over the run")
+    max_run_minutes: float = Field(
+        10.0, gt=0, description="the run judged is at most this long (a slow drift has time to show)"
+    )
     not_under_command: bool = Field(True, description="also alert on navigational status 2")
     exempt_categories: list[str] = Field(default_factory=lambda: ["tug"])
 
@@ -140,8 +144,9 @@ class DriftingRule(Rule):
         assert report.heading is not None and report.cog is not None
         st.misses = 0
         st.run.append(_Fix(report.time, report.lat, report.lon, float(report.heading)))
-        while len(st.run) > 2 and report.time - st.run[1].time >= p.min_minutes * 60.0:
-            st.run.popleft()  # keep the shortest window that still spans min_minutes
+        keep = max(p.min_minutes, p.max_run_minutes) * 60.0
+        while len(st.run) > 2 and report.time - st.run[1].time >= keep:
+            st.run.popleft()  # the run, up to max_run_minutes: a 0.25 kn drift needs 4 min for 30 m
         first = st.run[0]
         span = report.time - first.time
         if span < p.min_minutes * 60.0 or len(st.run) < p.min_fixes:
