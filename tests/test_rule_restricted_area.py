@@ -7,6 +7,7 @@ from tests.rule_helpers import (
     NIGHT,
     SAN_LORENZO_WATERS,
     T0,
+    make_config,
     make_core,
     merge,
     moving,
@@ -14,6 +15,7 @@ from tests.rule_helpers import (
     offset,
     position,
     run,
+    set_rule,
     states,
     static,
     stationary,
@@ -102,7 +104,13 @@ def test_newly_heard_vessel_gets_time_for_its_static_data() -> None:
     anonymous = stationary(BOAT, T0, minutes=15, at=CAMOTAL, every_s=20, sog=1.0)
     steps = of_type(run(make_core(), anonymous), "restricted_area")
     assert steps and steps[0].zone == "restricted_el_camotal" and steps[0].details["category"] == "unknown"
-    assert steps[0].time - T0 >= 6 * 60
+    assert steps[0].time - T0 >= 13 * 60
+    # its static data after 11 minutes (the first one lost to reception): still in time, no alert
+    late_static = merge(
+        stationary(BOAT, T0, minutes=15, at=CAMOTAL, every_s=20, sog=1.0),
+        [static(BOAT, T0 + 660, name="PESCADOR", ship_type=30, length=14)],
+    )
+    assert of_type(run(make_core(), late_static), "restricted_area") == []
 
 
 # -- batched processing: the rule's interest mask (tests.rule_helpers.run checks batch equivalence) --
@@ -124,7 +132,7 @@ def test_condition_starting_in_the_exit_band_is_seen() -> None:
     """The static-data grace ends while the anonymous boat lies just outside the zone, still
     confirmed inside (exit band): the alert is raised there, on a report outside the zone's polygon,
     which the batch mask must therefore include."""
-    core = make_core()
+    core = make_core(set_rule(make_config(), "restricted_area", static_grace_minutes=6.0))
     band = _band_point(core, "restricted_el_camotal", CAMOTAL)
     reports = merge(
         stationary(BOAT, T0, minutes=2, at=CAMOTAL, every_s=20, sog=1.0),

@@ -5,8 +5,9 @@ State alert per vessel and zone: raised on the zone engine's confirmed entry (tw
 least 10 s apart), updated while the vessel stays inside, cleared on the confirmed exit (50 m
 outside). A vessel is allowed in when it is on an allow-list (`exempt_roles`) or its category is in
 the zone's ``allowed_categories``; a zone marked ``night_only`` is watched only during its night
-hours. A vessel heard for less than `static_grace_minutes` (6) that has sent no static data yet is
-not judged on its unknown category until then (at start-up every target is in that state).
+hours. A vessel heard for less than `static_grace_minutes` (13) that has sent no static data yet is
+not judged on its unknown category until then (at start-up every target is in that state; static data
+comes every 6 minutes, and one of them lost to reception, as happens, makes the wait 12).
 Severity comes from the zone (``severity``), else `default_severity`. Conditions that
 start while a vessel is already inside (night falls, its static data shows it is not allowed, it
 reaches the minimum message count) are picked up on its next position; a vessel that becomes
@@ -58,10 +59,10 @@ class RestrictedAreaParams(RuleParams):
         description="allow-lists whose vessels may enter any of these zones",
     )
     static_grace_minutes: float = Field(
-        6.0,
+        13.0,
         ge=0,
         description="a newly heard vessel with no static data yet is given this long (static data comes "
-        "every 6 min) before its unknown category is judged",
+        "every 6 min; two intervals, one report lost) before its unknown category is judged",
     )
     default_severity: Literal["emergency", "alarm", "warning", "caution", "info"] = Field(
         "warning", description="severity when the zone sets none"
