@@ -146,12 +146,12 @@ def test_one_lost_report_does_not_break_the_spell() -> None:
     assert steps and steps[0].state == "raised" and steps[0].details["duration_s"] >= 600
 
 
-def test_late_fast_fixes_of_a_slow_vessel_are_seen_in_a_batch() -> None:
-    """A fix older than its vessel's latest is counted but not applied: the vessel keeps its slow
-    SOG, so even a fast late fix goes through the pair check. Here B's latest fix is already stale
-    when A arrives (A's own reports never see B), so the meeting is observed only on B's late fixes:
-    the first of them starts the spell, and the batch mask must include it although its SOG is high
-    (B is in no pair yet, so it is not watched)."""
+def test_late_fixes_are_no_evidence_of_a_meeting_now() -> None:
+    """A fix older than its vessel's latest says where the vessel was, not that it is near anyone
+    now (the rule sets `late_fixes` False). Here B's latest fix is already stale when A arrives, and
+    B's only other fixes, at the same spot, are late copies from before it: no meeting is observed.
+    Delivered in time instead (the same fixes, B's history first), they do not meet A either; B
+    heard again beside A, at the same place, starts the spell."""
     b_fix = T0 + 1000
     a_start = b_fix + 500  # B's fix is 7 min old by then: stale for A's checks
     pa, pb = OPEN_WATER, offset(OPEN_WATER, east_m=100)
@@ -162,11 +162,12 @@ def test_late_fast_fixes_of_a_slow_vessel_are_seen_in_a_batch() -> None:
     ]
     for k in range(80):
         reports.append(position(A, a_start + 10 * k, pa, sog=0.5))
-        reports.append(position(B, T0 + 10 * k, pb, sog=8.0))  # late, fast
-    steps = of_type(run(make_core(), reports), "rendezvous")
-    assert steps and steps[0].state == "raised"
-    assert steps[0].time >= a_start + 600  # the spell started with A's arrival
-    assert steps[0].details["duration_s"] >= 600
+        reports.append(position(B, T0 + 10 * k, pb, sog=0.5))  # late copies of B's history
+    assert of_type(run(make_core(), reports), "rendezvous") == []
+    heard = reports + [position(B, a_start + 10 * k + 5, pb, sog=0.5) for k in range(80)]
+    heard.sort(key=lambda r: r.time)
+    steps = of_type(run(make_core(), heard), "rendezvous")
+    assert steps and steps[0].state == "raised" and steps[0].time >= a_start + 600
 
 
 OUTSIDE_THE_WATCHED_AREA = (-12.05, -77.9)

@@ -12,12 +12,12 @@ rendezvous); two vessels both at anchor or moored inside an anchorage or mooring
 (`anchored_zone_kinds`); a pair outside the watched area; and a pair already reported as alongside
 (the more specific alert). The alert (key: the lower MMSI, the other as `other_mmsi`) clears when
 the two are more than `distance_m` + `clear_margin_m` apart, one gets under way, or the pair is not
-observed close for `lost_minutes`.
+observed close for `lost_minutes`. A fix older than its vessel's latest (delivered late) is not
+looked at: it says where the vessel was, not that it is near anyone now.
 
 Batched processing: a report does something only when its vessel may be slow (it may then start a
-spell) or is already in a pair, so the rule asks for the slow reports and for those older than an
-earlier one (the tracker does not apply them: the vessel keeps its previous, perhaps slow, SOG), and
-watches the vessels that are in a pair (`vts.rules._pairs`)."""
+spell) or is already in a pair, so the rule asks for the slow reports and watches the vessels that
+are in a pair (`vts.rules._pairs`)."""
 
 from __future__ import annotations
 
@@ -82,6 +82,7 @@ class RendezvousRule(Rule):
     id = TYPE
     Params = RendezvousParams
     tick_seconds = 30.0
+    late_fixes = False  # a late fix is where the vessel was: no evidence of being close now
 
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
@@ -91,13 +92,12 @@ class RendezvousRule(Rule):
         self._next_check: dict[int, float] = {}
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
-        """The slow position reports, and those older than an earlier one. A report with a SOG at or
-        above `max_speed_kn` leaves its vessel with that SOG (so `on_position` returns at once when
-        the vessel is in no pair) unless the tracker does not apply it, which only happens to a fix
-        older than the vessel's latest. The vessels in a pair are watched."""
+        """The slow position reports. A report with a SOG at or above `max_speed_kn` leaves its
+        vessel with that SOG (so `on_position` returns at once when the vessel is in no pair): the
+        tracker applies every fix this rule is given (`late_fixes` is False). The vessels in a pair
+        are watched."""
         self._members.bind(ctx)
-        late = batch.rows(ctx.now).late  # older than the clock before them: a superset of such fixes
-        return (slow_rows(batch, self.p.max_speed_kn) | late) & in_watched_rows(batch, ctx)
+        return slow_rows(batch, self.p.max_speed_kn) & in_watched_rows(batch, ctx)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         self._members.bind(ctx)
