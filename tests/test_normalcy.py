@@ -140,6 +140,12 @@ def test_vts_learn_writes_a_model_from_a_log(tmp_path: Path, capsys: pytest.Capt
     assert model.cell_m == 250 and model.logs == ["traffic.nmea"]
     assert model.stats(*east(LAT0, LON0, 1500), 90.0, "large").vessels >= 3
     assert model.anomaly(LAT0 - 0.1, LON0, 90.0, "large") == pytest.approx(1.0)
+    # the same log with no times at all (no tag blocks, no base station): its reports are held back
+    # by the ingest waiting for a time, and still learnt at the end of the log
+    bare = tmp_path / "bare.nmea"
+    bare.write_text("\n".join(line.rsplit("\\", 1)[-1] for line in lines) + "\n")
+    assert vts_main(["learn", str(bare), "--out", str(tmp_path / "bare.npz"), "--cell-m", "250"]) == 0
+    assert "3 vessels (3 large)" in capsys.readouterr().out
 
 
 def test_vts_learn_refuses_missing_files_and_empty_logs(tmp_path: Path) -> None:
