@@ -168,3 +168,26 @@ def test_interest_mask_near_zones_and_ignored_fixes() -> None:
     mask = rule.interest(batch, core.engine.ctx)
     # `other` has a report near a zone in this batch, so its ignored fix is kept too (conservative)
     assert mask.tolist() == [False, True, True, True, False]
+
+
+PAMPILLA_BERTH = (-11.92379, -77.155592)  # inside the La Pampilla terminals' safety zone (tankers only)
+
+
+def test_a_second_transmitter_declaring_fishing_does_not_turn_the_tanker_into_an_intruder() -> None:
+    """A tanker lies in the tankers-only zone; another boat uses its MMSI and sends its own static
+    data (a fishing boat). For the hour after, the MMSI's identity is in doubt and the tanker is not
+    an intruder (duplicate_mmsi and identity_change report the conflict); a fishing declaration
+    that stands for over an hour is judged."""
+    tanker = static(BOAT, T0 - 60, name="TANKER", ship_type=80, length=180)
+    stay = stationary(BOAT, T0, minutes=100, at=PAMPILLA_BERTH, every_s=60, sog=0.0)
+    imposter = static(BOAT, T0 + 20 * 60, name="PESCADOR", ship_type=30, length=14)
+    core = make_core()
+    assert "security_pampilla_terminals" in {
+        z.id for z in core.zones.zones_at(PAMPILLA_BERTH[1], PAMPILLA_BERTH[0])
+    }
+    steps = of_type(run(core, merge(tanker, stay, [imposter])), "restricted_area")
+    assert steps and steps[0].state == "raised" and steps[0].details["category"] == "fishing"
+    assert steps[0].time >= T0 + 80 * 60  # only once the tanker's declaration is an hour old
+    # without the earlier tanker declaration the fishing boat is an intruder at once
+    alone = of_type(run(make_core(), merge(stay, [imposter])), "restricted_area")
+    assert alone and alone[0].time < T0 + 25 * 60

@@ -121,6 +121,18 @@ def test_assist_pairs_and_anchored_ships_are_left_out() -> None:
     assert of_type(run(make_core(), anchored), "cpa") == []
 
 
+def test_a_pilot_with_a_ship_whose_mmsi_another_transmitter_uses_is_still_an_assist_pair() -> None:
+    """Another boat sends its own static data (a 14 m fishing boat) under the ship's MMSI: for the
+    hour after, the ship may still be the large one the pilot boat serves."""
+    config = make_config()
+    config.allowlists.pilot.append(B)
+    cargo = static(A, T0 - 600, name="CARGO", ship_type=70, length=180)
+    imposter = static(A, T0 - 60, name="PESCADOR", ship_type=30, length=14)
+    assert of_type(run(make_core(config), merge(cargo, imposter, _head_on(30))), "cpa") == []
+    # a fishing boat all along is no ship the pilot serves: close quarters
+    assert of_type(run(make_core(config), merge(imposter, _head_on(30))), "cpa") != []
+
+
 # -- anchor_drag ----------------------------------------------------------------------------------------
 
 

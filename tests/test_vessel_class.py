@@ -58,3 +58,29 @@ def test_night_in_callao() -> None:
     assert is_night(NIGHT, -5.0)  # 21:00 local
     assert is_night(T0 + 17 * 3600 + 30 * 60, -5.0)  # 05:30 local
     assert not is_night(T0 + 18 * 3600 + 30 * 60, -5.0)  # 06:30 local
+
+
+def test_a_changed_identity_leaves_the_former_one_in_doubt_for_an_hour() -> None:
+    from vts.reports import StaticReport
+    from vts.tracker import Tracker, TrackerSettings
+    from vts.vessel_class import declared_categories, may_be_large
+
+    tracker = Tracker(TrackerSettings())
+
+    def declare(t: float, ship_type: int, bow: int) -> VesselState:
+        v = tracker.update(
+            StaticReport(
+                time=t, source="t", mmsi=725000900, msg_type=5, ship_type=ship_type, to_bow=bow, to_stern=10
+            )
+        )
+        assert v is not None
+        return v
+
+    v = declare(T0, 70, 170)  # a cargo ship, 180 m
+    assert declared_categories(v, T0) == {"cargo"} and not v.former_identities
+    v = declare(T0 + 600, 30, 5)  # a fishing boat's static data under the same MMSI
+    assert not is_large_vessel(v) and v.category == "fishing"
+    assert may_be_large(v, T0 + 600 + 3600) and declared_categories(v, T0 + 4000) == {"fishing", "cargo"}
+    assert not may_be_large(v, T0 + 600 + 3601) and declared_categories(v, T0 + 4201) == {"fishing"}
+    declare(T0 + 700, 30, 5)  # the same again: no new doubt
+    assert len(v.former_identities) == 1

@@ -99,6 +99,10 @@ class Fix:
     heading: int | None
 
 
+FORMER_IDENTITIES_KEPT = 4
+"""Earlier (type, length) declarations kept per vessel (`VesselState.former_identities`)."""
+
+
 @dataclass(slots=True)
 class VesselState:
     mmsi: int
@@ -134,6 +138,12 @@ class VesselState:
     draught: float | None = None
     destination: str | None = None
     eta: str | None = None
+    former_identities: deque[tuple[float, int | None, float | None]] = field(
+        default_factory=lambda: deque(maxlen=FORMER_IDENTITIES_KEPT)
+    )
+    """(until, ship type, length) of what this MMSI declared before its static data last changed
+    type or size: two transmitters under one MMSI, or a changed identity, leave the ship's identity
+    in doubt for a while (`vts.vessel_class.declared_categories`, `may_be_large`)."""
     trail: deque[Fix] = field(default_factory=deque)
     message_times: deque[float] = field(default_factory=deque)
     """Event times of this vessel's recent messages (last 30 min, bounded)."""
@@ -314,6 +324,7 @@ class Tracker:
             times.popleft()
 
     def _merge_static(self, vessel: VesselState, r: StaticReport) -> None:
+        before = (vessel.ship_type, vessel.length) if vessel.static_time is not None else None
         changed = False
         for name in (
             "name",
@@ -340,6 +351,8 @@ class Tracker:
             vessel.static_time = r.time
         if changed:
             vessel.category = category_of(vessel.ship_type)
+            if before is not None and before != (vessel.ship_type, vessel.length):
+                vessel.former_identities.append((r.time, *before))
 
     def _position(self, r: PositionReport) -> VesselState:
         # Counted on the track the fix goes to: the other ship's messages must not keep the

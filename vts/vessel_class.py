@@ -13,6 +13,7 @@ Night is 18:00-06:00 local time (`Config.utc_offset_hours`, UTC-5 for Callao).
 
 from __future__ import annotations
 
+from vts.categories import VesselCategory, category_of
 from vts.spatial import approx_distance_m
 from vts.tracker import VesselState
 
@@ -40,6 +41,33 @@ def is_large_vessel(vessel: VesselState) -> bool:
         return True
     length = vessel.length
     return length is not None and length >= LARGE_LENGTH_M
+
+
+IDENTITY_DOUBT_S = 3600.0
+"""How long what an MMSI declared before its static data changed type or size still counts."""
+
+
+def _recent_former(vessel: VesselState, now: float) -> list[tuple[int | None, float | None]]:
+    return [(st, length) for until, st, length in vessel.former_identities if now - until <= IDENTITY_DOUBT_S]
+
+
+def declared_categories(vessel: VesselState, now: float) -> set[VesselCategory]:
+    """The vessel's category and those its MMSI declared in the last hour before its static data
+    changed type (two ships under one MMSI, or a changed identity: which one is true is in doubt)."""
+    return {vessel.category, *(category_of(st) for st, _ in _recent_former(vessel, now))}
+
+
+def may_be_large(vessel: VesselState, now: float) -> bool:
+    """`is_large_vessel`, or a Class A whose MMSI declared a large type or size in the last hour
+    (see `declared_categories`)."""
+    if is_large_vessel(vessel):
+        return True
+    if vessel.ais_class == "B":
+        return False
+    return any(
+        (st is not None and st in LARGE_TYPES) or (length is not None and length >= LARGE_LENGTH_M)
+        for st, length in _recent_former(vessel, now)
+    )
 
 
 def is_small_craft(vessel: VesselState) -> bool:

@@ -4,10 +4,12 @@ Candidate pairs: both vessels over `min_sog_kn` (1 kn) with a known course, with
 (3 NM) of each other, neither at anchor or moored (by status; a vessel over 1 kn is not moored by
 speed), and not an assist pair. An assist pair is an assist craft (a tug or pilot boat: on the
 allow-list, or by its declared type with `skip_assist_categories`) with a ship it could be serving
-(`vts.vessel_class.is_large_vessel`, not itself an assist craft), or two service craft (each on
-an allow-list, or, with `skip_assist_categories`, declaring a pilot, SAR, tug, port tender or law
-enforcement type), which work together all day (two tugs and a pilot boat meet the ship they will
-berth; in recorded Australian traffic, pairs of tugs at 1-7 kn were most of the close quarters).
+(`vts.vessel_class.may_be_large`: large, or declared large within the hour before its static
+data changed, as when a second transmitter uses its MMSI; not itself an assist craft), or two
+service craft (each on an allow-list, or, with `skip_assist_categories`, declaring a pilot, SAR,
+tug, port tender or law enforcement type), which work together all day (two tugs and a pilot boat
+meet the ship they will berth; in recorded Australian traffic, pairs of tugs at 1-7 kn were most of
+the close quarters).
 Any other pair is a pair like any other: a tug and a fishing boat or a yacht, a tug and a vessel
 that sent no static data.
 
@@ -54,7 +56,7 @@ from vts.batch import STATIC
 from vts.geo import EARTH_RADIUS_M, KNOTS_TO_MS, METRES_PER_NM
 from vts.rules._common import SERVICE_SHIP_TYPES
 from vts.rules.base import Rule, RuleContext, RuleParams
-from vts.vessel_class import is_large_vessel
+from vts.vessel_class import may_be_large
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -405,7 +407,7 @@ class CpaRule(Rule):
             vessel_at[slot] = v
             slots.append(slot)
             assist = mmsi in assist_mmsi or (by_category and v.category in ASSIST_CATEGORIES)
-            large = not assist and is_large_vessel(v)
+            large = not assist and may_be_large(v, now)
             service = mmsi in service_mmsi or (by_category and (assist or v.ship_type in SERVICE_SHIP_TYPES))
             rows += (
                 v.lon,

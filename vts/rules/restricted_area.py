@@ -4,7 +4,9 @@ security zone.
 State alert per vessel and zone: raised on the zone engine's confirmed entry (two fixes inside at
 least 10 s apart), updated while the vessel stays inside, cleared on the confirmed exit (50 m
 outside). A vessel is allowed in when it is on an allow-list (`exempt_roles`) or its category is in
-the zone's ``allowed_categories``; a zone marked ``night_only`` is watched only during its night
+the zone's ``allowed_categories`` (or was, within the hour, before its static data changed type:
+a second transmitter under its MMSI, which duplicate_mmsi and identity_change report, must not turn
+the ship itself into an intruder); a zone marked ``night_only`` is watched only during its night
 hours. A vessel heard for less than `static_grace_minutes` (13) that has sent no static data yet is
 not judged on its unknown category until then (at start-up every target is in that state; static data
 comes every 6 minutes, and one of them lost to reception, as happens, makes the wait 12).
@@ -32,6 +34,7 @@ from vts.alerts.model import iso_time
 from vts.batch import zone_union
 from vts.rules._common import ALL_ROLES, is_allowlisted, is_vessel_mmsi, label, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.vessel_class import declared_categories
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -164,6 +167,10 @@ class RestrictedAreaRule(Rule):
         allowed = zone.settings.allowed_categories
         if allowed is not None and vessel.category in allowed:
             return f"category {vessel.category} allowed"
+        if allowed is not None:
+            doubt = sorted(c for c in declared_categories(vessel, ctx.now) if c in allowed)
+            if doubt:  # its static data changed type within the hour: which ship is this?
+                return f"category {doubt[0]} declared under this MMSI within the hour (identity in doubt)"
         if zone.settings.night_only and not zone.settings.is_night(ctx.now, ctx.config.utc_offset_hours):
             return "zone watched at night only"
         return None
