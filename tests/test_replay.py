@@ -126,6 +126,20 @@ def test_summary_warns_about_a_log_without_timestamps(
     assert json.loads((tmp_path / "t.json").read_text())["timed_by_base_stations"] == []
 
 
+def test_summary_says_when_a_file_holds_no_ais_at_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "positions.csv"
+    csv.write_text(
+        "Timestamp,Type of mobile,MMSI,Latitude,Longitude\n01/01/2024 00:00:00,Class A,219000000,55.1,12.2\n"
+    )
+    assert replay(csv) == 0
+    out = capsys.readouterr().out
+    assert "NOTE        no AIS message in this input" in out and "not_nmea 2" in out
+    assert replay(SAMPLE_LOG) == 0
+    assert "no AIS message" not in capsys.readouterr().out
+
+
 def test_vessels_out_is_the_final_vessel_table(full_run: dict[str, Path]) -> None:
     table = json.loads(full_run["vessels"].read_text())
     summary = json.loads(full_run["summary"].read_text())

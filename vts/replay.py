@@ -377,6 +377,12 @@ def format_summary(s: dict[str, Any]) -> str:
         lines.append(f"  time span   {s['first_time']} .. {s['last_time']} ({format_duration(s['span_s'])})")
     else:
         lines.append("  time span   none (no timed message)")
+    if s["lines"] and not s["messages"]:
+        lines.append(
+            "  NOTE        no AIS message in this input: AIS logs are NMEA sentences (!AIVDM / !AIVDO,"
+            " with or without tag blocks or timestamps); see 'ignored' and 'dropped' above for what"
+            " the lines were"
+        )
     if s.get("timed_by_base_stations"):
         lines.append(
             f"  NOTE        {', '.join(s['timed_by_base_stations'])}: no timestamps in the log; event time"
