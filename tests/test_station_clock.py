@@ -55,10 +55,15 @@ def test_the_clock_takes_a_time_once_another_agrees_and_never_goes_back() -> Non
     assert clock.now is None
     clock.observe(UTC0 + 10.0)
     assert clock.now == UTC0 + 10.0
-    clock.observe(UTC0 + 3610.0)  # the stray station again: vouched for by its own last report
-    assert clock.now == UTC0 + 3610.0
+    clock.observe(UTC0 + 3610.0)  # the stray station again: vouched for by its own last report,
+    assert clock.now == UTC0 + 10.0  # but an hour ahead and the others disagree: not followed
     clock.observe(UTC0 + 20.0)
-    assert clock.now == UTC0 + 3610.0  # never backwards
+    assert clock.now == UTC0 + 20.0
+    clock.observe(UTC0 + 5.0)
+    assert clock.now == UTC0 + 20.0  # never backwards
+    for k in range(3):  # the receiver was off for two hours: most reports agree on the new time
+        clock.observe(UTC0 + 7200.0 + 10 * k)
+    assert clock.now == UTC0 + 7220.0
 
 
 def _times(reports: list[Report]) -> list[tuple[str, int, float]]:
