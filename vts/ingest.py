@@ -238,6 +238,7 @@ class Ingest:
         offset: float,
     ) -> list[Report]:
         """The common case, kept short: one single-sentence message, nothing pending."""
+        untimed = False
         if time is not None:
             t = time + offset
         elif received is not None:
@@ -245,14 +246,10 @@ class Ingest:
         elif state.timed:
             t = state.last_time
         else:
-            return self._untimed_single(plain, station, state, source, offset)
-        if not state.timed:
-            state.timed = True
-            state.stats.clock = "lines"
-            if state.held:
-                return self._release(state, t) + self._single(
-                    plain, time, station, state, source, received, offset
-                )
+            t = self._untimed_time(state, offset)
+            untimed = True
+        if not untimed and not state.timed and (released := self._first_time(state, t)):
+            return released + self._single(plain, time, station, state, source, received, offset)
         state.last_time = t
         own_ship, payload, fill, channel = plain
         result = decode_message(payload, fill, t, source, own_ship, station, channel)
@@ -263,39 +260,27 @@ class Ingest:
         total = self.stats
         total.assembled += 1
         sstats.assembled += 1
+        if untimed:
+            return self._untimed_out(state, result, offset, source)  # type: ignore[arg-type]
         n = len(result)
         total.messages += n
         sstats.messages += n
-        if sstats.last_time is None or t > sstats.last_time:
-            sstats.last_time = t
-            if total.last_time is None or t > total.last_time:
-                total.last_time = t
-        if sstats.first_time is None or t < sstats.first_time:
-            sstats.first_time = t
-            if total.first_time is None or t < total.first_time:
-                total.first_time = t
+        self._span(sstats, t)
         return result  # type: ignore[return-value]
 
-    def _untimed_single(
-        self,
-        plain: tuple[bool, bytes, int, str],
-        station: str | None,
-        state: _SourceState,
-        source: str,
-        offset: float,
-    ) -> list[Report]:
-        """`_single` for a source that never had a time: timed by its base stations, or held back."""
-        clock = state.clock
-        t = state.last_time if clock.now is None else clock.now + offset
-        state.last_time = t
-        own_ship, payload, fill, channel = plain
-        result = decode_message(payload, fill, t, source, own_ship, station, channel)
-        if isinstance(result, str):
-            self._drop(state.stats, result, 1)
-            return []
-        self.stats.assembled += 1
-        state.stats.assembled += 1
-        return self._untimed_out(state, result, offset, source)
+    @staticmethod
+    def _untimed_time(state: _SourceState, offset: float) -> float:
+        """The time of a line of a source that never had one: its base-station clock's, else its
+        last time (its reports are then held back, `_untimed_out`)."""
+        now = state.clock.now
+        return state.last_time if now is None else now + offset
+
+    def _first_time(self, state: _SourceState, t: float) -> list[Report]:
+        """A line of a source that never had a time has one (`t`): the source is timed by its lines
+        from now on, and what it held back for want of a time comes out at `t`."""
+        state.timed = True
+        state.stats.clock = "lines"
+        return self._release(state, t)
 
     def _untimed_out(
         self, state: _SourceState, result: list[Report], offset: float, source: str
@@ -314,20 +299,20 @@ class Ingest:
                 clock.observe(r.utc)  # type: ignore[attr-defined]
         held = state.held
         if clock.now is None:
-            if held is not None:
-                held.extend(result)
-                if len(held) <= HOLD_MAX_REPORTS:
-                    return []
-                log.warning(
-                    "%s: no time of its own and no base station heard in %d reports: released untimed",
-                    source,
-                    len(held),
-                )
-                out = self._release(state, state.last_time)
-                state.held = None
-                return out
-            self._span(sstats, result[0].time)
-            return result
+            if held is None:  # given up waiting: out at the source's last time
+                self._span(sstats, result[0].time)
+                return result
+            held.extend(result)
+            if len(held) <= HOLD_MAX_REPORTS:
+                return []
+            log.warning(
+                "%s: no time of its own and no base station heard in %d reports: released untimed",
+                source,
+                len(held),
+            )
+            out = self._release(state, state.last_time)
+            state.held = None
+            return out
         t = clock.now + offset
         if clock.now != before:  # a base station moved the clock: its own report is at the new time
             sstats.clock = "base_stations"
@@ -341,21 +326,26 @@ class Ingest:
 
     def _release(self, state: _SourceState, t: float) -> list[Report]:
         """The reports held back for want of a time, now at `t` (the source's first time)."""
-        held = state.held or []
-        if state.held is not None:
-            state.held = []
+        held = state.held
+        if not held:
+            return []
+        state.held = []
         for r in held:
             r.time = t
-        if held:
-            self._span(state.stats, t)
+        self._span(state.stats, t)
         return held
 
     def _span(self, sstats: SourceStats, t: float) -> None:
-        for st in (self.stats, sstats):
-            if st.first_time is None or t < st.first_time:
-                st.first_time = t
-            if st.last_time is None or t > st.last_time:
-                st.last_time = t
+        """Widen the event-time span of the source (and so, where it grows, of all sources) to `t`."""
+        total = self.stats
+        if sstats.last_time is None or t > sstats.last_time:
+            sstats.last_time = t
+            if total.last_time is None or t > total.last_time:
+                total.last_time = t
+        if sstats.first_time is None or t < sstats.first_time:
+            sstats.first_time = t
+            if total.first_time is None or t < total.first_time:
+                total.first_time = t
 
     def _sentences(
         self, parsed: ParsedLine, state: _SourceState, source: str, received: float | None, offset: float
@@ -381,15 +371,11 @@ class Ingest:
                 t = state.last_time
                 explicit = False
             else:
-                now = state.clock.now
-                t = state.last_time if now is None else now + offset
+                t = self._untimed_time(state, offset)
                 explicit = False
                 untimed = True
             if not untimed and not state.timed:
-                state.timed = True
-                sstats.clock = "lines"
-                if state.held:
-                    reports.extend(self._release(state, t))
+                reports.extend(self._first_time(state, t))
             state.last_time = t
             assembler = state.assembler
             if assembler.groups:
@@ -426,18 +412,13 @@ class Ingest:
                 continue
             total.assembled += pieces
             sstats.assembled += pieces
-            if untimed and not state.timed:
+            if untimed:
                 reports.extend(self._untimed_out(state, result, offset, source))
                 continue
             n = len(result)
             total.messages += n
             sstats.messages += n
-            rt = result[0].time
-            for st in (total, sstats):
-                if st.first_time is None or rt < st.first_time:
-                    st.first_time = rt
-                if st.last_time is None or rt > st.last_time:
-                    st.last_time = rt
+            self._span(sstats, result[0].time)
             reports.extend(result)
         return reports
 
@@ -445,7 +426,7 @@ class Ingest:
         """`source` reached its end (a file's pass, standard input's EOF): the reports it still
         held back for want of a time come out, at its last time."""
         state = self._sources.get(source)
-        return self._release(state, state.last_time) if state is not None and state.held else []
+        return [] if state is None else self._release(state, state.last_time)
 
     def flush(self) -> list[Report]:
         """End of input: incomplete multi-sentence groups are dropped as orphans; reports still held
@@ -456,8 +437,7 @@ class Ingest:
             if n:
                 self._drop(state.stats, ORPHAN_FRAGMENT, n)
                 self._pending(state.stats, -n)
-            if state.held:
-                out.extend(self._release(state, state.last_time))
+            out.extend(self._release(state, state.last_time))
         return out
 
     def _drop(self, sstats: SourceStats, reason: str, n: int) -> None:

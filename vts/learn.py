@@ -14,7 +14,6 @@ import gzip
 import logging
 import sys
 from collections.abc import Iterator
-from itertools import chain
 from pathlib import Path
 
 from vts.config import ConfigError, load_config
@@ -45,6 +44,13 @@ def _lines(path: Path) -> Iterator[bytes]:
         yield from f
 
 
+def _reports(path: Path, ingest: Ingest) -> Iterator[Report]:
+    """The decoded reports of a log, then those the ingest held back for want of a time."""
+    for line in _lines(path):
+        yield from ingest.feed(line, path.name, None)
+    yield from ingest.flush()
+
+
 def learn(
     paths: list[Path], cell_m: float = 500.0, min_sog_kn: float = 1.0, config_path: str | None = None
 ) -> tuple[NormalcyModel, dict[str, int]]:
@@ -56,29 +62,24 @@ def learn(
         ingest = Ingest()
         tracker = Tracker(config.tracker)
         next_prune: float | None = None
-        for line in chain(_lines(path), [None]):
-            if line is None:  # end of the log: what the ingest still held back for want of a time
-                reports: list[Report] = ingest.flush()
-            else:
-                lines += 1
-                reports = ingest.feed(line, path.name, None)
-            for report in reports:
-                vessel = tracker.update(report)
-                if next_prune is None:
-                    next_prune = report.time + PRUNE_EVERY_S
-                elif report.time >= next_prune:
-                    next_prune = report.time + PRUNE_EVERY_S
-                    tracker.prune(report.time)
-                if vessel is None or report.own_ship or not isinstance(report, PositionReport):
-                    if vessel is not None and not vessel.is_shadow and is_large_vessel(vessel):
-                        builder.mark_large(vessel.mmsi)
-                    continue
-                if vessel.is_shadow or report.lat is None or report.lon is None:
-                    continue
-                if builder.add(vessel.mmsi, report.lat, report.lon, report.sog, report.cog):
-                    used += 1
-                if is_large_vessel(vessel):
+        for report in _reports(path, ingest):
+            vessel = tracker.update(report)
+            if next_prune is None:
+                next_prune = report.time + PRUNE_EVERY_S
+            elif report.time >= next_prune:
+                next_prune = report.time + PRUNE_EVERY_S
+                tracker.prune(report.time)
+            if vessel is None or report.own_ship or not isinstance(report, PositionReport):
+                if vessel is not None and not vessel.is_shadow and is_large_vessel(vessel):
                     builder.mark_large(vessel.mmsi)
+                continue
+            if vessel.is_shadow or report.lat is None or report.lon is None:
+                continue
+            if builder.add(vessel.mmsi, report.lat, report.lon, report.sog, report.cog):
+                used += 1
+            if is_large_vessel(vessel):
+                builder.mark_large(vessel.mmsi)
+        lines += ingest.stats.lines
     model = builder.build(logs=[p.name for p in paths])
     summary = {
         "lines": lines,

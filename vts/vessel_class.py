@@ -34,13 +34,15 @@ def type_is_unknown(ship_type: int | None) -> bool:
     return ship_type is None or not 20 <= ship_type <= 99
 
 
+def _large(ship_type: int | None, length: float | None) -> bool:
+    """A type or an overall length that makes a Class A vessel large."""
+    return (ship_type is not None and ship_type in LARGE_TYPES) or (
+        length is not None and length >= LARGE_LENGTH_M
+    )
+
+
 def is_large_vessel(vessel: VesselState) -> bool:
-    if vessel.ais_class == "B":
-        return False
-    if vessel.ship_type is not None and vessel.ship_type in LARGE_TYPES:
-        return True
-    length = vessel.length
-    return length is not None and length >= LARGE_LENGTH_M
+    return vessel.ais_class != "B" and _large(vessel.ship_type, vessel.length)
 
 
 IDENTITY_DOUBT_S = 3600.0
@@ -60,13 +62,10 @@ def declared_categories(vessel: VesselState, now: float) -> set[VesselCategory]:
 def may_be_large(vessel: VesselState, now: float) -> bool:
     """`is_large_vessel`, or a Class A whose MMSI declared a large type or size in the last hour
     (see `declared_categories`)."""
-    if is_large_vessel(vessel):
-        return True
     if vessel.ais_class == "B":
         return False
-    return any(
-        (st is not None and st in LARGE_TYPES) or (length is not None and length >= LARGE_LENGTH_M)
-        for st, length in _recent_former(vessel, now)
+    return _large(vessel.ship_type, vessel.length) or any(
+        _large(st, length) for st, length in _recent_former(vessel, now)
     )
 
 

@@ -165,9 +165,9 @@ class RestrictedAreaRule(Rule):
         if is_allowlisted(ctx.allowlists, vessel.mmsi, self.p.exempt_roles):
             return "allow-listed"
         allowed = zone.settings.allowed_categories
-        if allowed is not None and vessel.category in allowed:
-            return f"category {vessel.category} allowed"
         if allowed is not None:
+            if vessel.category in allowed:
+                return f"category {vessel.category} allowed"
             doubt = sorted(c for c in declared_categories(vessel, ctx.now) if c in allowed)
             if doubt:  # its static data changed type within the hour: which ship is this?
                 return f"category {doubt[0]} declared under this MMSI within the hour (identity in doubt)"

@@ -118,25 +118,9 @@ class ZoneVisitsRule(Rule):
             if last is None:
                 continue
             t, lat, lon = last
-            ctx.alerts.event(
-                type="zone_exit",
-                mmsi=mmsi,
-                severity="info",
-                message=f"{visit.label} no longer heard in {zone.name} (last fix inside {iso_time(t)})",
-                lat=lat,
-                lon=lon,
-                details={
-                    "zone_kind": zone.kind,
-                    "crossing_time": iso_time(t),
-                    "sog": None,
-                    "category": None,
-                    "entered": iso_time(visit.entered),
-                    "dwell_s": round(t - visit.entered, 1),
-                    "gap": True,
-                    "lost": True,
-                },
-                zone=zone.id,
-            )
+            message = f"{visit.label} no longer heard in {zone.name} (last fix inside {iso_time(t)})"
+            details = self._details(zone, t, None, None)
+            self._exit(ctx, mmsi, zone, message, lat, lon, details, visit.entered, t, gap=True, lost=True)
 
     def on_zone_event(self, vessel: VesselState, event: ZoneEvent, ctx: RuleContext) -> None:
         if not is_vessel_mmsi(vessel.mmsi):
@@ -170,36 +154,53 @@ class ZoneVisitsRule(Rule):
             return  # its entry was not recorded: no exit either
         if not visits:
             del self._open[vessel.mmsi]
-        details = self._details(vessel, event, zone)
-        if event.entered_time is not None:
-            details["entered"] = iso_time(event.entered_time)
-            details["dwell_s"] = round(event.time - event.entered_time, 1)
-        details["gap"] = event.gap
-        details["lost"] = False
+        message = f"{label(vessel, vessel.mmsi)} left {zone.name}"
+        details = self._details(zone, event.time, vessel.sog, vessel.category)
+        lat, lon, entered, left = event.lat, event.lon, event.entered_time, event.time
+        self._exit(
+            ctx, vessel.mmsi, zone, message, lat, lon, details, entered, left, gap=event.gap, lost=False
+        )
+
+    @staticmethod
+    def _details(zone: Zone, crossing: float, sog: float | None, category: str | None) -> dict[str, object]:
+        return {"zone_kind": zone.kind, "crossing_time": iso_time(crossing), "sog": sog, "category": category}
+
+    @staticmethod
+    def _exit(
+        ctx: RuleContext,
+        mmsi: int,
+        zone: Zone,
+        message: str,
+        lat: float,
+        lon: float,
+        details: dict[str, object],
+        entered: float | None,
+        left: float,
+        *,
+        gap: bool,
+        lost: bool,
+    ) -> None:
+        """A `zone_exit` record: the visit's dwell (from `entered` to `left`), and how it ended."""
+        if entered is not None:
+            details["entered"] = iso_time(entered)
+            details["dwell_s"] = round(left - entered, 1)
+        details["gap"] = gap
+        details["lost"] = lost
         ctx.alerts.event(
             type="zone_exit",
-            mmsi=vessel.mmsi,
+            mmsi=mmsi,
             severity="info",
-            message=f"{label(vessel, vessel.mmsi)} left {zone.name}",
-            lat=event.lat,
-            lon=event.lon,
+            message=message,
+            lat=lat,
+            lon=lon,
             details=details,
             zone=zone.id,
         )
 
-    @staticmethod
-    def _details(vessel: VesselState, event: ZoneEvent, zone: Zone) -> dict[str, object]:
-        return {
-            "zone_kind": zone.kind,
-            "crossing_time": iso_time(event.time),
-            "sog": vessel.sog,
-            "category": vessel.category,
-        }
-
     def _entry(
         self, vessel: VesselState, event: ZoneEvent, zone: Zone, ctx: RuleContext, *, deferred: bool
     ) -> None:
-        details = self._details(vessel, event, zone)
+        details = self._details(zone, event.time, vessel.sog, vessel.category)
         details["deferred"] = deferred
         first_seen_inside = event.time <= vessel.first_seen + FIRST_FIX_SLACK_S
         details["first_seen_inside"] = first_seen_inside
