@@ -516,6 +516,28 @@ async def test_an_untimed_log_with_no_base_station_is_processed_at_its_end(tmp_p
         assert {v.mmsi for v in core.tracker.vessels()} == {760000001, 760000002}, source.name
 
 
+async def test_a_failure_at_the_end_of_input_is_counted_and_the_source_finishes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from vts.config import load_config
+    from vts.core import Core
+
+    core = Core(load_config())
+
+    def broken(source: str) -> list:
+        raise RuntimeError("a bug")
+
+    core.end_of_input = broken  # type: ignore[method-assign]
+    feed = CoreFeed(core)
+    path = tmp_path / "one.nmea"
+    path.write_bytes(LINES[0] + b"\n")
+    source = FileSource(SourceSettings(name="one", kind="file", path=str(path)))
+    with caplog.at_level(logging.ERROR):
+        await asyncio.wait_for(source.run(feed), 10)
+    assert source.status.state == "finished" and feed.errors["RuntimeError"] == 1
+    assert "the end of 'one' failed" in caplog.text
+
+
 async def test_stdin_source_reads_a_pipe_to_its_end() -> None:
     data = b"\n".join(LINES) + b"\n" + LINES[0]  # the last line lacks its line end
     source = StdinSource(SourceSettings(name="stdin", kind="stdin"), live=False, stream=io.BytesIO(data))
