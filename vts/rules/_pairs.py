@@ -9,10 +9,14 @@ Fishing Watch interpolates tracks between fixes) — never across more than `max
 Batched processing (`Rule.interest`): a vessel's report does something for a pair rule only when the
 vessel is slow (it may then start a spell) or already in a pair (a fast report ends its spells). So
 the rules ask for the slow reports (`slow_rows`) and watch every vessel while it is in a pair:
-`PairWatch` calls its `on_member` hook when a vessel gets its first pair and when it loses its last."""
+`PairWatch` calls its `on_member` hook when a vessel gets its first pair and when it loses its last.
+
+`PairRule` is the base of the pair rules: the spells, the watch on their members, the mask, the
+throttle on neighbourhood look-ups, and carrying all of it over a reload (`adopt`)."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,12 +25,12 @@ import numpy as np
 from pydantic import Field
 
 from vts.rules._common import AREA_KINDS, zone_ids_of_kinds
-from vts.rules.base import RuleParams
+from vts.rules.base import Rule, RuleParams
 from vts.spatial import approx_distance_m
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
-    from vts.rules.base import Rule, RuleContext
+    from vts.rules.base import RuleContext
     from vts.tracker import Fix, VesselState
 
 KNOT_MS = 1852.0 / 3600.0
@@ -62,9 +66,30 @@ class Proximity:
     closest_m: float
     last_m: float
     extra: dict[str, Any] = field(default_factory=dict)
+    looks: deque[tuple[float, bool]] = field(default_factory=deque)
+    """Recent looks at the pair during the spell (event time, within the distance), for a rule
+    that judges the spell by most of them (`look`, `close_share`)."""
 
     def duration(self) -> float:
         return self.last - self.first
+
+    def look(self, now: float, close: bool, window_s: float) -> None:
+        """A look at the pair at `now`: within the rule's distance or not; looks older than
+        `window_s` are dropped."""
+        looks = self.looks
+        looks.append((now, close))
+        while looks[0][0] < now - window_s:
+            looks.popleft()
+
+    def close_share(self) -> float:
+        """The share of the recent looks that found the pair within the distance (1.0 with no
+        look): GNSS noise next to the threshold puts some fixes on either side of it, and the
+        share says on which side the pair mostly is (GFW judges an encounter by its median
+        distance)."""
+        looks = self.looks
+        if not looks:
+            return 1.0
+        return sum(1 for _, close in looks if close) / len(looks)
 
 
 class PairWatch:
@@ -186,6 +211,54 @@ class PairMembers:
             self.rule.watch(ctx, mmsi)
         else:
             self.rule.unwatch(ctx, mmsi)
+
+
+class PairRule(Rule):
+    """The base of a pair rule: its close spells (`_pairs`), the watch on the vessels in a pair
+    (`_members`), its `interest` (the slow reports in the watched area), and a per-vessel throttle
+    on neighbourhood look-ups (`_look_now`). A reload with new parameters carries all of it on."""
+
+    p: PairParams
+
+    def __init__(self, params: RuleParams) -> None:
+        super().__init__(params)
+        assert isinstance(params, PairParams)
+        self.p = params
+        self._members = PairMembers(self)
+        self._pairs = PairWatch(params.max_gap_minutes * 60.0, self._members)
+        self._next_check: dict[int, float] = {}
+        """Event time from which each slow vessel's neighbourhood may be looked at again."""
+
+    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
+        """The slow position reports in the watched area. A report with a SOG at or above
+        `max_speed_kn` of a vessel in no pair ends nothing (and a pair rule's `late_fixes` is False:
+        the tracker applies every fix it is given, so the vessel is left fast); the vessels in a pair
+        are watched, so their fast reports still come."""
+        self._members.bind(ctx)
+        return slow_rows(batch, self.p.max_speed_kn) & in_watched_rows(batch, ctx)
+
+    def adopt(self, previous: Rule) -> bool:
+        """The close spells do not depend on the thresholds: carried on (a spell is judged by the
+        new ones from its next observation)."""
+        assert isinstance(previous, PairRule)
+        self._pairs.take_over(previous._pairs)
+        self._next_check = previous._next_check
+        return True
+
+    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
+        self._next_check.pop(mmsi, None)
+        for key in self._pairs.pairs_of(mmsi):
+            self._pairs.end(key)
+
+    def _look_now(self, mmsi: int, now: float) -> bool:
+        """Whether to look at the slow vessel's neighbourhood now: at most once every
+        `check_every_s` of event time (a crowd of slow boats reporting every few seconds would
+        otherwise search the grid on every report)."""
+        due = self._next_check.get(mmsi)
+        if due is not None and now < due:
+            return False
+        self._next_check[mmsi] = now + self.p.check_every_s
+        return True
 
 
 def slow_rows(batch: ReportBatch, max_speed_kn: float) -> np.ndarray:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
 from pydantic import Field
 
 from vts.rules._common import (
@@ -45,22 +44,12 @@ from vts.rules._common import (
     is_vessel_mmsi,
     label,
 )
-from vts.rules._pairs import (
-    PairKey,
-    PairMembers,
-    PairParams,
-    PairWatch,
-    Proximity,
-    in_watched_rows,
-    previous_fix,
-    slow_rows,
-)
-from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, previous_fix
+from vts.rules.base import RuleContext, RuleParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import has_no_static, is_large_vessel, is_moored_or_anchored, is_night, is_small_craft
 
 if TYPE_CHECKING:
-    from vts.batch import ReportBatch
     from vts.reports import PositionReport
     from vts.tracker import VesselState
 
@@ -112,7 +101,7 @@ def hull_geometry(ship: VesselState, lat: float, lon: float) -> tuple[float, str
     return math.hypot(dx, dy), end, side
 
 
-class AlongsideRule(Rule):
+class AlongsideRule(PairRule):
     id = TYPE
     Params = AlongsideParams
     tick_seconds = 30.0
@@ -121,18 +110,9 @@ class AlongsideRule(Rule):
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
         self.p: AlongsideParams = params  # type: ignore[assignment]
-        self._members = PairMembers(self)
-        self._pairs = PairWatch(self.p.max_gap_minutes * 60.0, self._members)
         self._moored_cache: dict[int, tuple[float, bool]] = {}
-        self._next_check: dict[int, float] = {}
 
     # -- hooks -----------------------------------------------------------------------------------
-    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
-        """The slow position reports. A fast one of a vessel in no pair returns at once (it has no
-        spell to end), and the vessels in a pair are watched, so their fast reports still come."""
-        self._members.bind(ctx)
-        return slow_rows(batch, self.p.max_speed_kn) & in_watched_rows(batch, ctx)
-
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         self._members.bind(ctx)
         if vessel.own_ship or report.lat is None or report.lon is None or not is_vessel_mmsi(vessel.mmsi):
@@ -148,10 +128,8 @@ class AlongsideRule(Rule):
                     self._last_evidence(key, vessel, ctx)
                 self._end(key, ctx, f"{vessel.mmsi} under way ({sog:.1f} kn)")
             return
-        due = self._next_check.get(vessel.mmsi)
-        if due is not None and ctx.now < due:
+        if not self._look_now(vessel.mmsi, ctx.now):
             return  # looked at this vessel's neighbourhood moments ago
-        self._next_check[vessel.mmsi] = ctx.now + p.check_every_s
         if is_large_vessel(vessel):
             if not self._moored(vessel, ctx.now):
                 for key in self._pairs.pairs_of(vessel.mmsi):
@@ -175,14 +153,6 @@ class AlongsideRule(Rule):
                 if (ov.sog is None or ov.sog < p.max_speed_kn) and self._moored(ov, ctx.now):
                     self._observe(vessel, ov, ctx)
 
-    def adopt(self, previous: Rule) -> bool:
-        """The close spells do not depend on the thresholds: carried on (a spell is judged by the
-        new ones from its next observation)."""
-        assert isinstance(previous, AlongsideRule)
-        self._pairs.take_over(previous._pairs)
-        self._next_check = previous._next_check
-        return True
-
     def on_tick(self, ctx: RuleContext) -> None:
         for key in self._pairs.stale(ctx.now, self.p.lost_minutes * 60.0):
             self._end(key, ctx, "pair not observed close any more")
@@ -191,9 +161,7 @@ class AlongsideRule(Rule):
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._moored_cache.pop(mmsi, None)
-        self._next_check.pop(mmsi, None)
-        for key in self._pairs.pairs_of(mmsi):
-            self._pairs.end(key)
+        super().on_forget(mmsi, ctx)
 
     # -- internals -------------------------------------------------------------------------------
     def _moored(self, ship: VesselState, now: float) -> bool:

@@ -4,16 +4,27 @@
 The spell is observed on the reports of either vessel (each report looks up its neighbours in the
 spatial grid, so the cost does not grow with the size of the picture) and is not bridged across a
 silence of more than `max_gap_minutes` (7: one lost 3-minute report of a slow Class B boat is not a
-gap), as Global Fishing Watch does not interpolate encounters across gaps. Left out: allow-listed
-tugs, pilots and coastguard (`exempt_roles`) and the service ship types (`exempt_ship_types`: pilot,
+gap), as Global Fishing Watch does not interpolate encounters across gaps. GNSS noise of tens of
+metres puts a pair near 200 m on both sides of it: the alert is raised only when most looks at the
+pair over the last `min_minutes` found it within `distance_m` (GFW judges an encounter by its
+median distance), and one stray fix beyond `distance_m` + `clear_margin_m` does not end the spell
+(the pair is apart when the previous fixes agree).
+
+Left out: allow-listed tugs, pilots, coastguard and `other` (bunker barges, supply boats: no AIS
+ship type names them) (`exempt_roles`), and the service ship types (`exempt_ship_types`: pilot,
 SAR, tug, port tender, law enforcement), whose work is meeting ships; a vessel inside a berth,
 terminal or fishing dock (`exempt_zone_kinds`: ships moored at the same berth are neighbours, not a
-rendezvous); two vessels both at anchor or moored inside an anchorage or mooring field
-(`anchored_zone_kinds`); a pair outside the watched area; and a pair already reported as alongside
-(the more specific alert). The alert (key: the lower MMSI, the other as `other_mmsi`) clears when
-the two are more than `distance_m` + `clear_margin_m` apart, one gets under way, or the pair is not
-observed close for `lost_minutes`. A fix older than its vessel's latest (delivered late) is not
-looked at: it says where the vessel was, not that it is near anyone now.
+rendezvous); two small craft both at anchor or moored inside an anchorage or mooring field
+(`anchored_zone_kinds`: boats on moorings or rafted at anchor are neighbours); a pair outside the
+watched area; and a pair already reported as alongside (the more specific alert). Anchorages are
+not berths: a pair at anchor there with a large vessel in it (a bunkering, a ship-to-ship transfer,
+ships anchored too close) is raised, at `anchored_severity` (caution), naming the anchorage.
+
+The alert (key: the lower MMSI, the other as `other_mmsi`) clears when the two are apart (above),
+one gets under way, one turns out to be exempt (a tug's static data comes: cleared without a last
+look, so a pair that never was a rendezvous is not raised as it ends), or the pair is not observed
+close for `lost_minutes`. A fix older than its vessel's latest (delivered late) is not looked at: it
+says where the vessel was, not that it is near anyone now.
 
 Batched processing: a report does something only when its vessel may be slow (it may then start a
 spell) or is already in a pair, so the rule asks for the slow reports and watches the vessels that
@@ -23,33 +34,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field
 
 from vts.rules._common import (
+    ALL_ROLES,
     SERVICE_SHIP_TYPES,
     in_kinds,
     in_watched_area,
     is_allowlisted,
     is_vessel_mmsi,
     label,
+    zone_name,
 )
-from vts.rules._pairs import (
-    PairKey,
-    PairMembers,
-    PairParams,
-    PairWatch,
-    Proximity,
-    in_watched_rows,
-    previous_fix,
-    slow_rows,
-)
-from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, previous_fix
+from vts.rules.base import RuleContext, RuleParams
 from vts.spatial import approx_distance_m
-from vts.vessel_class import is_moored_or_anchored
+from vts.vessel_class import is_large_vessel, is_moored_or_anchored
 
 if TYPE_CHECKING:
-    from vts.batch import ReportBatch
     from vts.reports import PositionReport
     from vts.tracker import VesselState
 
@@ -61,7 +63,9 @@ class RendezvousParams(PairParams):
     min_minutes: float = Field(10.0, ge=0, description="for at least this long")
     stale_position_minutes: float = Field(7.0, gt=0, description="ignore a neighbour whose last fix is older")
     exempt_roles: list[str] = Field(
-        default_factory=lambda: ["tug", "pilot", "coastguard"], description="allow-lists exempt"
+        default_factory=lambda: list(ALL_ROLES),
+        description="allow-lists exempt (bunker barges and supply boats, which no AIS ship type names, "
+        "go on `other`)",
     )
     exempt_ship_types: list[int] = Field(
         default_factory=lambda: list(SERVICE_SHIP_TYPES),
@@ -69,16 +73,22 @@ class RendezvousParams(PairParams):
     )
     anchored_zone_kinds: list[str] = Field(
         default_factory=lambda: ["anchorage", "waiting_area"],
-        description="two vessels both at anchor or moored inside these are neighbours, not a rendezvous",
+        description="two small craft both at anchor or moored inside these are neighbours, not a "
+        "rendezvous; a pair with a large vessel gets `anchored_severity`",
     )
     exempt_zone_kinds: list[str] = Field(
         default_factory=lambda: ["berth", "terminal", "fishing_dock"],
         description="a vessel inside one of these is not in a rendezvous",
     )
     severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
+    anchored_severity: Literal["alarm", "warning", "caution", "info"] = Field(
+        "caution",
+        description="severity for a pair at anchor or moored in an anchorage with a large vessel in it "
+        "(bunkering, a ship-to-ship transfer, or anchoring too close)",
+    )
 
 
-class RendezvousRule(Rule):
+class RendezvousRule(PairRule):
     id = TYPE
     Params = RendezvousParams
     tick_seconds = 30.0
@@ -87,17 +97,6 @@ class RendezvousRule(Rule):
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
         self.p: RendezvousParams = params  # type: ignore[assignment]
-        self._members = PairMembers(self)
-        self._pairs = PairWatch(self.p.max_gap_minutes * 60.0, self._members)
-        self._next_check: dict[int, float] = {}
-
-    def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
-        """The slow position reports. A report with a SOG at or above `max_speed_kn` leaves its
-        vessel with that SOG (so `on_position` returns at once when the vessel is in no pair): the
-        tracker applies every fix this rule is given (`late_fixes` is False). The vessels in a pair
-        are watched."""
-        self._members.bind(ctx)
-        return slow_rows(batch, self.p.max_speed_kn) & in_watched_rows(batch, ctx)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         self._members.bind(ctx)
@@ -115,20 +114,21 @@ class RendezvousRule(Rule):
             and not self._pairs.has_pairs(vessel.mmsi)
         ):
             return  # under way (not eligible) and in no pair: nothing to end, the common case
-        if sog is None or sog < p.max_speed_kn:
-            due = self._next_check.get(vessel.mmsi)
-            if due is not None and ctx.now < due:
-                return  # looked at this vessel's neighbourhood moments ago
-            self._next_check[vessel.mmsi] = ctx.now + p.check_every_s
-        if not self._eligible(vessel, ctx):
+        if (sog is None or sog < p.max_speed_kn) and not self._look_now(vessel.mmsi, ctx.now):
+            return  # looked at this vessel's neighbourhood moments ago
+        exempt = self._exempt(vessel, ctx)
+        if exempt is not None:
+            # never in a rendezvous (a tug, say, whose static data has just come): no last evidence
+            for key in self._pairs.pairs_of(vessel.mmsi):
+                self._end(key, ctx, f"{vessel.mmsi} {exempt}")
+            return
+        if vessel.sog is not None and vessel.sog >= p.max_speed_kn:
             for key in self._pairs.pairs_of(vessel.mmsi):
                 self._last_evidence(key, vessel, ctx)
-                self._end(
-                    key, ctx, "under way or exempt" if sog is None or sog >= p.max_speed_kn else "exempt"
-                )
+                self._end(key, ctx, f"{vessel.mmsi} under way ({vessel.sog:.1f} kn)")
             return
         stale = ctx.now - p.stale_position_minutes * 60.0
-        report_pos = (report.lat, report.lon)
+        window = p.min_minutes * 60.0
         seen: set[PairKey] = set()
         for dist, other in ctx.grid.near_with_distance(
             report.lat, report.lon, p.distance_m + p.clear_margin_m
@@ -138,6 +138,9 @@ class RendezvousRule(Rule):
             key: PairKey = (min(vessel.mmsi, other), max(vessel.mmsi, other))
             seen.add(key)  # still near: a silent or stale partner is not "apart"
             if dist > p.distance_m:
+                prox = self._pairs.get(key)
+                if prox is not None:
+                    prox.look(ctx.now, False, window)
                 continue  # (before the partner checks, which have no side effects: cheaper)
             ov = ctx.tracker.get(other)
             if (
@@ -158,44 +161,77 @@ class RendezvousRule(Rule):
             if self._pairs.starts_spell(key, observed):
                 since = self._close_since(vessel, ov)
             prox = self._pairs.observe_close(key, observed, dist, since=since)
-            if prox.duration() >= p.min_minutes * 60.0 and not ctx.alerts.is_active(TYPE, *key):
-                if self._neighbours_at_anchor(vessel, ov, ctx) or not in_watched_area(ctx.zones, *report_pos):
-                    continue
-            if prox.duration() >= p.min_minutes * 60.0:
-                self._hold(key, prox, ctx)
+            prox.look(ctx.now, True, window)
+            self._judge(key, prox, vessel, ov, ctx)
         for key in self._pairs.pairs_of(vessel.mmsi):
-            if key not in seen:
+            if key in seen:
+                continue
+            if self._apart(key, vessel, ctx):
                 self._end(key, ctx, "vessels apart")
-
-    def adopt(self, previous: Rule) -> bool:
-        """The close spells do not depend on the thresholds: carried on (a spell is judged by the
-        new ones from its next observation)."""
-        assert isinstance(previous, RendezvousRule)
-        self._pairs.take_over(previous._pairs)
-        self._next_check = previous._next_check
-        return True
+            else:
+                prox = self._pairs.get(key)
+                if prox is not None:
+                    prox.look(ctx.now, False, window)
 
     def on_tick(self, ctx: RuleContext) -> None:
         for key in self._pairs.stale(ctx.now, self.p.lost_minutes * 60.0):
             self._end(key, ctx, "pair not observed close any more")
 
-    def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
-        self._next_check.pop(mmsi, None)
-        for key in self._pairs.pairs_of(mmsi):
-            self._pairs.end(key)
-
     # -- internals -------------------------------------------------------------------------------
-    def _eligible(self, v: VesselState, ctx: RuleContext) -> bool:
+    def _exempt(self, v: VesselState, ctx: RuleContext) -> str | None:
+        """Why the vessel is in no rendezvous whatever its speed (None: it may be): a service ship
+        type, an allow-listed MMSI, inside a berth; or not a vessel this rule watches."""
         p = self.p
         if v.own_ship or v.is_shadow or v.lat is None or v.lon is None or not is_vessel_mmsi(v.mmsi):
-            return False
-        if v.sog is not None and v.sog >= p.max_speed_kn:
-            return False
+            return "not watched"
         if v.ship_type is not None and v.ship_type in p.exempt_ship_types:
-            return False
+            return f"exempt (ship type {v.ship_type})"
         if is_allowlisted(ctx.allowlists, v.mmsi, p.exempt_roles):
-            return False
-        return not in_kinds(ctx.zones, v.mmsi, p.exempt_zone_kinds)
+            return "exempt (allow-listed)"
+        inside = in_kinds(ctx.zones, v.mmsi, p.exempt_zone_kinds)
+        return f"exempt (in {inside[0]})" if inside else None
+
+    def _eligible(self, v: VesselState, ctx: RuleContext) -> bool:
+        return (v.sog is None or v.sog < self.p.max_speed_kn) and self._exempt(v, ctx) is None
+
+    def _apart(self, key: PairKey, vessel: VesselState, ctx: RuleContext) -> bool:
+        """The vessel's latest fix is beyond `distance_m` + `clear_margin_m` of the other's: apart,
+        unless the previous fix of either says otherwise (a single stray fix, GNSS noise or an
+        outlier, is not a parting: the next fix will tell)."""
+        other = ctx.tracker.get(key[0] if key[1] == vessel.mmsi else key[1])
+        if other is None or other.lat is None or other.lon is None:
+            return True
+        limit = self.p.distance_m + self.p.clear_margin_m
+        gap = self.p.max_gap_minutes * 60.0
+        for stray, fixed in ((vessel, other), (other, vessel)):
+            trail = stray.trail
+            if len(trail) < 2 or trail[-1].time - trail[-2].time > gap:
+                continue
+            prev = trail[-2]
+            assert fixed.lat is not None and fixed.lon is not None
+            if approx_distance_m(prev.lat, prev.lon, fixed.lat, fixed.lon) <= limit:
+                return False
+        return True
+
+    def _judge(self, key: PairKey, prox: Proximity, a: VesselState, b: VesselState, ctx: RuleContext) -> None:
+        """Hold the pair's alert once its spell lasts `min_minutes`. Raised only when most recent
+        looks found the pair within the distance, `a` (the vessel reporting) is in the watched
+        area, and the two are not small craft at anchor or moored side by side in an anchorage
+        (a mooring field, boats rafted at anchor: neighbours); a pair at anchor there with a large
+        vessel in it is raised at `anchored_severity` and says so (`_hold`)."""
+        p = self.p
+        if prox.duration() < p.min_minutes * 60.0:
+            return
+        if not ctx.alerts.is_active(TYPE, *key):
+            if prox.close_share() < 0.5:
+                return
+            if a.lat is None or a.lon is None or not in_watched_area(ctx.zones, a.lat, a.lon):
+                return
+            anchorage = self._anchored_in(a, b, ctx)
+            if anchorage is not None and not (is_large_vessel(a) or is_large_vessel(b)):
+                return
+            prox.extra["anchored_in"] = anchorage
+        self._hold(key, prox, ctx)
 
     def _last_evidence(self, key: PairKey, vessel: VesselState, ctx: RuleContext) -> None:
         """The vessel reports speed again: if it is still close to the other and has hardly moved
@@ -218,8 +254,8 @@ class RendezvousRule(Rule):
         dist = approx_distance_m(vessel.lat, vessel.lon, other.lat, other.lon)
         if dist <= p.distance_m:
             prox = self._pairs.observe_close(key, vessel.position_time, dist)
-            if prox.duration() >= p.min_minutes * 60.0:
-                self._hold(key, prox, ctx)
+            prox.look(ctx.now, True, p.min_minutes * 60.0)
+            self._judge(key, prox, vessel, other, ctx)
 
     def _close_since(self, a: VesselState, b: VesselState) -> float | None:
         """When both were already close at their previous fixes, moving slowly since: the later of
@@ -233,26 +269,34 @@ class RendezvousRule(Rule):
             return None
         return max(pa.time, pb.time)
 
-    def _neighbours_at_anchor(self, a: VesselState, b: VesselState, ctx: RuleContext) -> bool:
-        """Both at anchor or moored inside an anchorage (a mooring field, ships swinging at anchor)."""
+    def _anchored_in(self, a: VesselState, b: VesselState, ctx: RuleContext) -> str | None:
+        """The anchorage (or mooring field) `a` is in when both are at anchor or moored inside one
+        (`anchored_zone_kinds`); else None."""
         kinds = self.p.anchored_zone_kinds
-        if not kinds or not in_kinds(ctx.zones, a.mmsi, kinds) or not in_kinds(ctx.zones, b.mmsi, kinds):
-            return False
-        return is_moored_or_anchored(a, ctx.now) and is_moored_or_anchored(b, ctx.now)
+        if not kinds:
+            return None
+        zones_a = in_kinds(ctx.zones, a.mmsi, kinds)
+        if not zones_a or not in_kinds(ctx.zones, b.mmsi, kinds):
+            return None
+        if is_moored_or_anchored(a, ctx.now) and is_moored_or_anchored(b, ctx.now):
+            return zones_a[0]
+        return None
 
     def _hold(self, key: PairKey, prox: Proximity, ctx: RuleContext) -> None:
         a = ctx.tracker.get(key[0])
         b = ctx.tracker.get(key[1])
         if a is None or b is None or a.lat is None or a.lon is None or b.lat is None or b.lon is None:
             return
+        anchorage: str | None = prox.extra.get("anchored_in")
+        where = f", both at anchor in {zone_name(ctx.zones, anchorage)}" if anchorage is not None else ""
         ctx.alerts.hold(
             type=TYPE,
             mmsi=key[0],
             other_mmsi=key[1],
-            severity=self.p.severity,
+            severity=self.p.anchored_severity if anchorage is not None else self.p.severity,
             message=(
                 f"{label(a, key[0])} and {label(b, key[1])} together for {prox.duration() / 60:.0f} min, "
-                f"{prox.closest_m:.0f} m apart at closest"
+                f"{prox.closest_m:.0f} m apart at closest{where}"
             ),
             lat=(a.lat + b.lat) / 2.0,
             lon=(a.lon + b.lon) / 2.0,
@@ -262,6 +306,7 @@ class RendezvousRule(Rule):
                 "duration_s": round(prox.duration(), 1),
                 "sog_kn": [a.sog, b.sog],
                 "categories": [a.category, b.category],
+                "anchored_in": anchorage,
             },
         )
 

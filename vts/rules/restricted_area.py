@@ -7,9 +7,10 @@ outside). A vessel is allowed in when it is on an allow-list (`exempt_roles`) or
 the zone's ``allowed_categories`` (or was, within the hour, before its static data changed type:
 a second transmitter under its MMSI, which duplicate_mmsi and identity_change report, must not turn
 the ship itself into an intruder); a zone marked ``night_only`` is watched only during its night
-hours. A vessel heard for less than `static_grace_minutes` (13) that has sent no static data yet is
-not judged on its unknown category until then (at start-up every target is in that state; static data
-comes every 6 minutes, and one of them lost to reception, as happens, makes the wait 12).
+hours. A vessel heard for less than `static_grace_minutes` (13) that has sent no static data yet (or,
+Class B, its name in message 24A but not yet its type in 24B) is not judged on its unknown category
+until then (at start-up every target is in that state; static data comes every 6 minutes, and one
+of them lost to reception, as happens, makes the wait 12).
 Severity comes from the zone (``severity``), else `default_severity`. Conditions that
 start while a vessel is already inside (night falls, its static data shows it is not allowed, it
 reaches the minimum message count) are picked up on its next position; a vessel that becomes
@@ -70,6 +71,12 @@ class RestrictedAreaParams(RuleParams):
     default_severity: Literal["emergency", "alarm", "warning", "caution", "info"] = Field(
         "warning", description="severity when the zone sets none"
     )
+
+
+def awaits_type(vessel: VesselState) -> bool:
+    """No ship type declared yet where one is still to come: no static data at all, or a Class B
+    unit that has sent its name (message 24A) but not yet its type (24B, a message of its own)."""
+    return not vessel.has_static or (vessel.ais_class == "B" and vessel.ship_type is None)
 
 
 class RestrictedAreaRule(Rule):
@@ -185,7 +192,7 @@ class RestrictedAreaRule(Rule):
             self._clear(vessel.mmsi, zone_id, ctx, why)
             return
         if (
-            not vessel.has_static
+            awaits_type(vessel)
             and zone.settings.allowed_categories
             and ctx.now - vessel.first_seen < self.p.static_grace_minutes * 60.0
             and not ctx.alerts.is_active(TYPE, vessel.mmsi, None, zone_id)

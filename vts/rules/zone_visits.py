@@ -13,7 +13,8 @@ the records while the later exit goes in. Such an entry is held back and raised 
 vessel has enough messages (``details.deferred``, ``crossing_time`` still the observed crossing);
 if the vessel leaves before that, neither entry nor exit is recorded. An entry whose crossing is
 the vessel's very first fix says so (``details.first_seen_inside``: it was there when first heard,
-typically at start-up).
+typically at start-up, even when its static data was heard before its first fix); one found
+inside after a reception gap was not first seen there (it entered unseen).
 
 Records come in pairs: an exit is recorded only for a visit whose entry was recorded. A reload that
 switches recording on for a zone records the visits that start after it (not those under way); one
@@ -44,9 +45,6 @@ if TYPE_CHECKING:
     from vts.reports import PositionReport
     from vts.tracker import VesselState
     from vts.zones import Zone, ZoneEvent
-
-
-FIRST_FIX_SLACK_S = 1.0
 
 
 @dataclass(slots=True)
@@ -202,7 +200,9 @@ class ZoneVisitsRule(Rule):
     ) -> None:
         details = self._details(zone, event.time, vessel.sog, vessel.category)
         details["deferred"] = deferred
-        first_seen_inside = event.time <= vessel.first_seen + FIRST_FIX_SLACK_S
+        # found inside at its first fix (`initial`, also set after a reception gap) and heard for no
+        # longer than a gap before it (static data may come first): there when first heard
+        first_seen_inside = event.initial and event.time - vessel.first_seen <= ctx.zones.gap_reset_s
         details["first_seen_inside"] = first_seen_inside
         verb = "first seen inside" if first_seen_inside else "entered"
         self._open.setdefault(vessel.mmsi, {})[zone.id] = _Visit(event.time, label(vessel, vessel.mmsi))
