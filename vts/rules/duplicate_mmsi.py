@@ -8,7 +8,13 @@ This rule raises a state alert (`warning`) once `min_conflicts` (3) such conflic
 the shadow) and the distance between them, is updated as conflicts keep coming, and is cleared once
 no conflict has been seen for `clear_minutes`. A "second ship" that sails on the first one's course
 line, on a similar course and speed, is the same ship seen at another time (satellite AIS stamps the
-downlink; late-delivered fixes) and raises nothing (`ignore_same_track`).
+downlink; late-delivered fixes) and raises nothing (`ignore_same_track`). The two streams must
+interleave: the primary track has to be heard again after the first conflict of the window (or its
+latest fix is a late one from out of its reach, a fix of the other stream the tracker's allowance for
+late fixes let onto it). Until then it is one ship whose position jumped and stays there (a GNSS
+fault, spoofing: position_jump's business), and the tracker makes that the track once the primary is
+stale. Fixes at (0, 0), a receiver without a GNSS fix, are no second ship either (position_jump
+reports them): an MMSI whose primary or shadow track is at (0, 0) raises nothing.
 
 That test allows (10 min + elapsed) x 25 kn, over 4 NM: two ships a few kilometres apart in one
 harbour pass it, and their fixes interleave on one track. With a terrestrial receiver's timing a
@@ -37,7 +43,7 @@ from pydantic import Field
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
 from vts.rules._common import is_placeholder_mmsi, placeholder_rows
-from vts.rules._fix_stream import UnseenFixes, fix_stream
+from vts.rules._fix_stream import NULL_DEG, UnseenFixes, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -152,6 +158,10 @@ class DuplicateMmsiRule(Rule):
         if len(conflicts) < self.p.min_conflicts:
             return
         shadow = _shadow_of(ctx, primary.mmsi)
+        if _at_null(primary) or (shadow is not None and _at_null(shadow)):
+            return  # a receiver without a GNSS fix, not a second ship (position_jump's null_island)
+        if not self._interleaved(ctx, primary, shadow, min(conflicts)):
+            return  # so far one ship whose position jumped and stays there
         if shadow is not None and self.p.ignore_same_track and _same_track(primary, shadow):
             return
         self._last_conflict[primary.mmsi] = max(conflicts)
@@ -161,11 +171,8 @@ class DuplicateMmsiRule(Rule):
             "first_conflict": min(conflicts),
         }
         if shadow is not None and shadow.lat is not None and shadow.lon is not None:
-            details.update(
-                other_lat=round(shadow.lat, 6),
-                other_lon=round(shadow.lon, 6),
-                other_name=shadow.name,
-            )
+            # (no name: the shadow's static data is a copy of the primary's, never the other ship's)
+            details.update(other_lat=round(shadow.lat, 6), other_lon=round(shadow.lon, 6))
             if primary.lat is not None and primary.lon is not None:
                 details["separation_m"] = round(
                     distance_m(primary.lat, primary.lon, shadow.lat, shadow.lon), 1
@@ -254,6 +261,32 @@ class DuplicateMmsiRule(Rule):
             },
         )
 
+    def _interleaved(
+        self, ctx: RuleContext, primary: VesselState, shadow: VesselState | None, since: float
+    ) -> bool:
+        """Do the primary's fixes and the conflicting ones interleave? The primary has a fix after
+        `since` (the first conflict of the window) that the shadow's latest cannot reach (a fix
+        the shadow reaches is the conflicting stream itself, let onto the primary once the
+        dead-reckoning allowance had grown with its silence), or the primary's latest fix came
+        late (older than its position) from a place out of reach of that position: two places at
+        overlapping times either way. Otherwise the conflicting fixes all came after the primary
+        fell silent: one ship, moved."""
+        here = _head_of(primary)
+        if here is None:
+            return False
+        if here.time > since:
+            there = None if shadow is None else _head_of(shadow)
+            if there is None:
+                return True
+            late_one, early_one = (here, there) if here.time >= there.time else (there, here)
+            arrival = ctx.feeds.stamps_arrival(_source(primary if late_one is here else shadow))
+            return not self._reachable(early_one, late_one, arrival)
+        late = primary.last_fix
+        if late is None or late.time >= here.time or late.lat is None or late.lon is None:
+            return False
+        fix = _Head(late.time, late.lat, late.lon, late.sog, late.cog, late.second)
+        return not self._reachable(here, fix, ctx.feeds.stamps_arrival(late.source))
+
     def _single_head(self, mmsi: int, fix: PositionReport | None) -> _Head | None:
         """The single head of a vessel with no split heads, from the previous fix on its track (none
         when this rule has never seen that fix: it was made after)."""
@@ -326,6 +359,31 @@ def _same_track(primary: VesselState, shadow: VesselState) -> bool:
         angle_diff_deg(bearing_deg(shadow.lat, shadow.lon, primary.lat, primary.lon), primary.cog),
     )
     return dist * math.sin(math.radians(off_axis)) <= SAME_TRACK_CROSS_M
+
+
+def _head_of(track: VesselState) -> _Head | None:
+    """The track's position as a head (its fix's UTC second when its latest fix is that one)."""
+    t = track.position_time
+    if t is None or track.lat is None or track.lon is None:
+        return None
+    fix = track.last_fix
+    second = fix.second if fix is not None and fix.time == t else None
+    return _Head(t, track.lat, track.lon, track.sog, track.cog, second)
+
+
+def _source(track: VesselState | None) -> str:
+    fix = None if track is None else track.last_fix
+    return "" if fix is None else fix.source
+
+
+def _at_null(track: VesselState) -> bool:
+    """The track's position is (0, 0)."""
+    return (
+        track.lat is not None
+        and track.lon is not None
+        and abs(track.lat) < NULL_DEG
+        and abs(track.lon) < NULL_DEG
+    )
 
 
 def _shadow_of(ctx: RuleContext, mmsi: int) -> VesselState | None:

@@ -15,17 +15,21 @@ an hour):
   right, within `max_late_minutes` (2 h) on one seen to stamp arrival (a satellite downlink may hold
   a fix for an hour or more). On such a feed, a pair of fixes without seconds gets the same wide
   allowance (details.timing ``arrival``);
-* **on_land**: two fixes in a row on land (the configured land polygons), outside berths, terminals, fishing
-  docks and moorings, where a ship alongside a quay may legitimately plot over the coastline; reported
-  once until the vessel is back at sea;
+* **on_land**: two fixes in a row on land (the configured land polygons), at least `land_margin_m`
+  inside the coastline every way, and outside berths, terminals, fishing docks and moorings, where a
+  ship alongside a quay may legitimately plot over the coastline; reported once until the vessel is
+  back at sea (a fix within the margin counts as at sea: GNSS noise of tens of metres, a hull
+  alongside a quay no zone lists, a boat on a beach and the coastline's own error put honest fixes
+  just over it);
 * **null_island**: a fix at (0, 0), the classic default of a receiver with no GNSS fix; it is
   never used as the reference for the next jump.
 
 **GNSS interference**: when `cluster_vessels` (3) or more vessels jump to within `cluster_radius_m`
 of one another within `cluster_window_s`, it is ONE alert (details.kind ``gnss_interference``,
 listing the vessels), not a flood: individual jumps are held back for `cluster_window_s` of event
-time so that they can join a cluster, and later jumps into the same area join it silently until it
-has been quiet for `cluster_quiet_minutes`.
+time so that they can join a cluster, the alert goes out `cluster_window_s` after the cluster's
+first jump (with every vessel that jumped there by then), and later jumps into the same area join
+it silently until it has been quiet for `cluster_quiet_minutes`.
 
 A placeholder MMSI (0, 123456789 ...), shared by unrelated transmitters, is left alone: its jumps are
 different ships, and invalid_mmsi reports the MMSI itself.
@@ -43,7 +47,7 @@ from pydantic import Field
 
 from vts.alerts.model import Severity
 from vts.batch import land_union
-from vts.geo import angle_diff_deg, bearing_deg, distance_m
+from vts.geo import angle_diff_deg, bearing_deg, destination, distance_m
 from vts.reports import PositionReport, Report
 from vts.rules._common import is_placeholder_mmsi, placeholder_rows
 from vts.rules._fix_stream import NULL_DEG, UnseenFixes, fix_stream
@@ -58,6 +62,8 @@ KNOT_MS = 1852.0 / 3600.0
 ALONG_TRACK_DEG = 20.0
 LATE_FIX_MAX_S = 900.0
 QUAY_ZONE_KINDS = frozenset({"berth", "terminal", "fishing_dock"})
+MARGIN_BEARINGS = tuple(range(0, 360, 45))
+"""Where a fix on land is checked to be at least `land_margin_m` from the coastline."""
 
 
 class PositionJumpParams(RuleParams):
@@ -77,6 +83,9 @@ class PositionJumpParams(RuleParams):
         "within this is the same ship seen late",
     )
     on_land: bool = Field(True, description="report fixes on land")
+    land_margin_m: float = Field(
+        100.0, ge=0, description="a fix on land counts only this far inside the coastline (GNSS noise, quays)"
+    )
     null_island: bool = Field(True, description="report fixes at (0, 0)")
     repeat_count: int = Field(3, ge=1, description="jumps in an hour that make it a warning")
     cluster_vessels: int = Field(3, ge=2, description="vessels jumping together = GNSS interference")
@@ -101,7 +110,9 @@ class _Cluster:
     last: float
     lat: float
     lon: float
-    mmsis: list[int] = field(default_factory=list)
+    members: list[_Jump] = field(default_factory=list)
+    """The first jump of each vessel into the cluster, in the order they joined."""
+    reported: bool = False
 
 
 class PositionJumpRule(Rule):
@@ -160,14 +171,19 @@ class PositionJumpRule(Rule):
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         """A fix the tracker put on a shadow track (it failed the dead-reckoning test): a jump of
         several miles from the vessel's own track. Reported once when the shadow appears; a second
-        ship that keeps transmitting is the duplicate_mmsi rule's business."""
+        ship that keeps transmitting is the duplicate_mmsi rule's business. A fix at (0, 0) is
+        reported whenever it comes, as on the track: a receiver that loses its GNSS fix now and
+        then keeps its (0, 0) fixes on one shadow, and the first of them may have come before the
+        vessel had the messages an alert needs."""
         if not self._unseen.recorded:
             self._unseen.record(ctx.tracker, vessel, report)
         if vessel is None or not vessel.is_shadow or not isinstance(report, PositionReport):
             return
         if is_placeholder_mmsi(vessel.mmsi):
             return
-        if report.lat is None or report.lon is None or vessel.position_count > 1:
+        if report.lat is None or report.lon is None:
+            return
+        if vessel.position_count > 1 and not (abs(report.lat) < NULL_DEG and abs(report.lon) < NULL_DEG):
             return
         primary = ctx.tracker.get(vessel.mmsi)
         last = None if primary is None else self._reference(vessel.mmsi, primary.last_fix, keep=True)
@@ -261,8 +277,8 @@ class PositionJumpRule(Rule):
         jump = _Jump(report.time, vessel.mmsi, vessel.name, lat, lon, details)
         cluster = self._cluster_for(jump)
         if cluster is not None:
-            if jump.mmsi not in cluster.mmsis:
-                cluster.mmsis.append(jump.mmsi)
+            if all(m.mmsi != jump.mmsi for m in cluster.members):
+                cluster.members.append(jump)
             cluster.last = jump.time
             return
         self._pending.append(jump)
@@ -272,7 +288,7 @@ class PositionJumpRule(Rule):
         """Two fixes in a row on land (one is a glitch), reported once until the vessel is at sea again."""
         assert report.lat is not None and report.lon is not None
         lat, lon = report.lat, report.lon
-        if not ctx.zones.is_on_land(lon, lat) or any(
+        if not _inland(ctx.zones, lat, lon, self.p.land_margin_m) or any(
             z.kind in QUAY_ZONE_KINDS or z.id.startswith("moorings") for z in ctx.zones.zones_at(lon, lat)
         ):
             if self._on_land.pop(vessel.mmsi, None) is not None:
@@ -311,16 +327,21 @@ class PositionJumpRule(Rule):
             return
         members = {id(j) for j in near}
         self._pending = [j for j in self._pending if id(j) not in members]
-        first = min(near, key=lambda j: (j.time, j.mmsi))
-        cluster = _Cluster(first.time, jump.time, jump.lat, jump.lon, mmsis)
-        self._clusters.append(cluster)
+        firsts: dict[int, _Jump] = {}
+        for j in sorted(near, key=lambda j: (j.time, j.mmsi)):
+            firsts.setdefault(j.mmsi, j)
+        first = next(iter(firsts.values()))
+        self._clusters.append(_Cluster(first.time, jump.time, jump.lat, jump.lon, list(firsts.values())))
+
+    def _report_cluster(self, ctx: RuleContext, cluster: _Cluster) -> None:
+        mmsis = sorted(m.mmsi for m in cluster.members)
         ctx.alerts.event(
             type=self.id,
-            mmsi=first.mmsi,
+            mmsi=self._cluster_lead(ctx, cluster.members),
             severity="warning",
             message=f"Possible GNSS interference: {len(mmsis)} vessels jumped to the same place at once",
-            lat=jump.lat,
-            lon=jump.lon,
+            lat=cluster.lat,
+            lon=cluster.lon,
             details={
                 "kind": "gnss_interference",
                 "mmsis": mmsis,
@@ -330,7 +351,28 @@ class PositionJumpRule(Rule):
             },
         )
 
+    def _cluster_lead(self, ctx: RuleContext, near: list[_Jump]) -> int:
+        """The vessel the interference alert is filed under (the others are in details.mmsis): the
+        first to jump that has the messages an alert needs (`alerts.min_messages`) and no alert of
+        this rule of its own in the cooldown before (`alerts.cooldown_minutes`, plus the time its
+        jump was held): the engine would drop the one alert of the whole event for either. The
+        first to jump when none is clear of both."""
+        alerts = ctx.config.alerts
+        recent = ctx.now - alerts.cooldown_minutes * 60.0 - self.p.cluster_window_s - self.tick_seconds
+        ordered = sorted(near, key=lambda j: (j.time, j.mmsi))
+        for j in ordered:
+            vessel = ctx.tracker.get(j.mmsi)
+            history = self._history.get(j.mmsi)
+            if vessel is not None and vessel.message_count >= alerts.min_messages:
+                if not history or history[-1] < recent:
+                    return j.mmsi
+        return ordered[0].mmsi
+
     def on_tick(self, ctx: RuleContext) -> None:
+        for cluster in self._clusters:
+            if not cluster.reported and ctx.now - cluster.started >= self.p.cluster_window_s:
+                cluster.reported = True
+                self._report_cluster(ctx, cluster)
         due = [j for j in self._pending if ctx.now - j.time >= self.p.cluster_window_s]
         if due:
             self._pending = [j for j in self._pending if ctx.now - j.time < self.p.cluster_window_s]
@@ -395,6 +437,20 @@ def _on_land_rows(batch: ReportBatch, zones: ZoneEngine) -> np.ndarray:
         for g in loose:  # type: ignore[attr-defined]
             rows[sel] |= shapely.intersects_xy(g, batch.lon[sel], batch.lat[sel])
     return rows
+
+
+def _inland(zones: ZoneEngine, lat: float, lon: float, margin_m: float) -> bool:
+    """On land at least `margin_m` inside the coastline: so are the points that far off in eight
+    directions. (Only a fix on land can be: `_on_land_rows` stays a superset.)"""
+    if not zones.is_on_land(lon, lat):
+        return False
+    if margin_m <= 0.0:
+        return True
+    for b in MARGIN_BEARINGS:
+        la, lo = destination(lat, lon, float(b), margin_m)
+        if not zones.is_on_land(lo, la):
+            return False
+    return True
 
 
 def _same_ship_seen_late(
