@@ -73,7 +73,8 @@ class DistressRule(Rule):
         rearmed = known is None or report.time - known.last_seen > self.p.rearm_minutes * 60.0
         escalated = known is not None and known.mode == "test" and mode == "active"
         if known is not None and not rearmed:
-            known.last_seen = report.time
+            # a late report (satellite, store-and-forward) must not set the clock of silence back
+            known.last_seen = max(known.last_seen, report.time)
             if mode == "active":
                 known.mode = "active"
         else:

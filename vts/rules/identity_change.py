@@ -4,12 +4,24 @@ Watched fields: name, call sign, IMO number, ship type, and dimensions (overall 
 the antenna offsets alone may move when a ship switches GPS source, so only the hull size counts).
 A field is compared only when the new report carries it (type 24 part A has only the name, part B
 only the rest), "not available" values (None, IMO 0, type 0, dimensions 0) never count, and names
-are compared after trimming and collapsing spaces. One event per static report, listing every
-changed field; a change back to an earlier value (two ships alternating under one MMSI) is not
-reported again for the same pair of values.
+are compared after trimming and collapsing spaces. Of a ship type whose second digit is the
+hazardous-cargo category (2x WIG, 4x HSC, 6x passenger, 7x cargo, 8x tanker, 9x other) only the
+first digit counts: the category is voyage data, set per cargo (IMO Res. A.1106(29)); and a tug
+declares towing (31, 32) while it tows, tug (52) otherwise. One event per static report, listing
+every changed field; a change back to an earlier value (two ships alternating under one MMSI) is
+not reported again for the same pair of values. What an MMSI declared is remembered `memory_days`
+after its last static report, beyond the tracker forgetting the vessel: a ship that leaves
+coverage and comes back under another name is a change too.
 
-An IMO number whose check digit fails (or that is not seven digits) is reported once per value.
-The same IMO number claimed by a second MMSI while the first is still known is reported too.
+The IMO number field (ITU-R M.1371-5, message 5) holds 0 (not available), 1-999999 (not used), an
+IMO number (1000000-9999999) or, for a ship without one, an official flag state number
+(10000000-1073741823, no check digit). An IMO number whose check digit fails is reported once per
+value (within the change event when the same report changes the identity), and so is an unused
+value on a large vessel (which must have an IMO number; small craft put a registration number or a
+made-up one there); a flag state number is not an IMO number and is never reported. The same valid
+IMO number claimed by a second MMSI while the first is still known is reported too. Placeholder
+MMSIs (000000000, 1193046 ...) are left alone: unrelated transmitters share them, and invalid_mmsi
+reports them.
 
 Severity: `warning` for name, call sign and IMO changes and for a shared IMO; `caution` for ship
 type or dimension changes alone and for a large vessel's IMO number that fails its check digit;
@@ -30,6 +42,7 @@ from pydantic import Field
 
 from vts.alerts.model import Severity
 from vts.reports import StaticReport
+from vts.rules._common import is_placeholder_mmsi, most_severe
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.vessel_class import is_large_vessel
 
@@ -43,6 +56,15 @@ _RAW_FIELDS = attrgetter(
 )
 """The report fields `IdentityChangeRule._observed` reads: equal tuples give equal observations."""
 MEMO_MAX = 100_000
+IMO_MIN = 1_000_000
+"""The smallest IMO number; M.1371-5 leaves 1-999999 unused."""
+FLAG_STATE_NUMBER_MIN = 10_000_000
+"""From here up the IMO field holds an official flag state number (M.1371-5 Table 50): no check digit."""
+HAZARD_DIGIT_TYPES = frozenset({2, 4, 6, 7, 8, 9})
+"""First digits of the AIS ship types whose second digit is the hazardous-cargo category."""
+TUG = 52
+TOWING_TYPES = frozenset({31, 32})
+"""Towing, and towing a tow over 200 m long or 25 m wide: what a tug declares while it tows."""
 
 
 class IdentityChangeParams(RuleParams):
@@ -50,6 +72,9 @@ class IdentityChangeParams(RuleParams):
     check_imo: bool = Field(True, description="report IMO numbers that fail the check digit")
     shared_imo: bool = Field(True, description="report an IMO number claimed by two MMSIs")
     shared_imo_days: float = Field(30.0, gt=0, description="how long an IMO claim is remembered")
+    memory_days: float = Field(
+        7.0, gt=0, description="how long what an MMSI declared is remembered after its last static report"
+    )
 
 
 def imo_is_valid(imo: int) -> bool:
@@ -68,6 +93,27 @@ _imo_valid = functools.lru_cache(maxsize=MEMO_MAX)(imo_is_valid)
 """`imo_is_valid`, remembered per number (a ship repeats its IMO number in every static report)."""
 
 
+def imo_problem(imo: int) -> str | None:
+    """What is wrong with a (non-zero) value of the IMO number field, or None: an IMO number whose
+    check digit holds, or an official flag state number (10000000 and up, which has no check digit;
+    ships without an IMO number put their national registration there, or their MMSI)."""
+    if imo >= FLAG_STATE_NUMBER_MIN:
+        return None
+    if imo < IMO_MIN:
+        return "is not a seven-digit IMO number"
+    return None if _imo_valid(imo) else "fails its check digit"
+
+
+def ship_kind(ship_type: int) -> int:
+    """The part of an AIS ship type that identifies the ship: the type without its hazardous-cargo
+    digit (70-79 are all cargo ships: 71 carries category X, 79 says nothing), a tug whether it tows
+    (31, 32) or not (52), other types whole."""
+    if ship_type in TOWING_TYPES:
+        return TUG
+    tens = ship_type // 10
+    return tens * 10 if ship_type < 100 and tens in HAZARD_DIGIT_TYPES else ship_type
+
+
 def normalise_text(value: str | None) -> str | None:
     if value is None:
         return None
@@ -80,6 +126,8 @@ class _Identity:
     values: dict[str, Any] = field(default_factory=dict)
     reported_pairs: set[tuple[str, Any, Any]] = field(default_factory=set)
     bad_imos: set[int] = field(default_factory=set)
+    last_seen: float = -float("inf")
+    """Event time of the latest static report (`memory_days` counts from it)."""
 
 
 @dataclass(slots=True)
@@ -117,11 +165,13 @@ class IdentityChangeRule(Rule):
         return mask
 
     def on_static(self, vessel: VesselState, report: StaticReport, ctx: RuleContext) -> None:
-        if vessel.is_shadow or report.own_ship:
+        if vessel.is_shadow or report.own_ship or is_placeholder_mmsi(vessel.mmsi):
             return
         ident = self._known.get(vessel.mmsi)
         if ident is None:
             ident = self._known[vessel.mmsi] = _Identity()
+        if report.time > ident.last_seen:
+            ident.last_seen = report.time
         raw = _RAW_FIELDS(report)
         new = self._observed_memo.get(raw)
         if new is None:
@@ -132,30 +182,38 @@ class IdentityChangeRule(Rule):
         # (a subset test of the dicts' items, in C). The comparison loop would then store the same
         # values again and report nothing, so it is skipped; the IMO checks below still run.
         changes = [] if new.items() <= ident.values.items() else self._changes(ident, new)
+        imo = new.get("imo")
+        problem = None
+        large = is_large_vessel(vessel)
+        if isinstance(imo, int) and self.p.check_imo and imo not in ident.bad_imos:
+            problem = imo_problem(imo)
+            if problem is not None and (imo >= IMO_MIN or large):
+                ident.bad_imos.add(imo)
+            else:
+                problem = None  # an unused value on a craft that needs no IMO number: no claim to one
+        imo_severity: Severity = "caution" if large else "info"
         if changes:
+            # One event: a second one for the IMO number would fall in the engine's cooldown.
             strong = any(c["field"] in STRONG_FIELDS for c in changes)
             fields = ", ".join(f"{c['field']} {c['old']!r} -> {c['new']!r}" for c in changes)
+            details: dict[str, Any] = {"kind": "change", "changes": changes}
+            message = f"Identity change for MMSI {vessel.mmsi}: {fields}"
+            severity: Severity = "warning" if strong else "caution"
+            if problem is not None:
+                details.update(invalid_imo=imo, imo_problem=problem)
+                message += f"; IMO number {imo} {problem}"
+                severity = most_severe(severity, imo_severity)
+            self._emit(ctx, vessel, severity, message, details)
+        elif problem is not None:
             self._emit(
                 ctx,
                 vessel,
-                "warning" if strong else "caution",
-                f"Identity change for MMSI {vessel.mmsi}: {fields}",
-                {"kind": "change", "changes": changes},
+                imo_severity,
+                f"IMO number {imo} of MMSI {vessel.mmsi} {problem}",
+                {"kind": "invalid_imo", "imo": imo, "problem": problem},
             )
-        imo = new.get("imo")
-        if isinstance(imo, int):
-            valid = _imo_valid(imo)
-            if self.p.check_imo and not valid and imo not in ident.bad_imos:
-                ident.bad_imos.add(imo)
-                self._emit(
-                    ctx,
-                    vessel,
-                    "caution" if is_large_vessel(vessel) else "info",
-                    f"IMO number {imo} of MMSI {vessel.mmsi} fails its check digit",
-                    {"kind": "invalid_imo", "imo": imo},
-                )
-            elif valid and self.p.shared_imo:
-                self._check_shared_imo(ctx, vessel, imo, report.time)
+        if isinstance(imo, int) and self.p.shared_imo and _imo_valid(imo):
+            self._check_shared_imo(ctx, vessel, imo, report.time)
 
     def _changes(self, ident: _Identity, new: dict[str, Any]) -> list[dict[str, Any]]:
         """Store the observed values; the changes not reported before for the same pair of values."""
@@ -239,15 +297,23 @@ class IdentityChangeRule(Rule):
     def _same(self, name: str, old: Any, new: Any) -> bool:
         if name in ("length_m", "beam_m"):
             return abs(float(old) - float(new)) <= self.p.dimension_tolerance_m
+        if name == "ship_type":
+            return ship_kind(int(old)) == ship_kind(int(new))
         return bool(old == new)
 
     def on_tick(self, ctx: RuleContext) -> None:
         horizon = ctx.now - self.p.shared_imo_days * 86400
         for imo in [i for i, c in self._imo_claims.items() if c.time < horizon]:
             del self._imo_claims[imo]
+        if self._shared_reported:
+            self._shared_reported = {k for k in self._shared_reported if k[0] in self._imo_claims}
+        forget = ctx.now - self.p.memory_days * 86400
+        for mmsi in [m for m, ident in self._known.items() if ident.last_seen < forget]:
+            del self._known[mmsi]
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
-        self._known.pop(mmsi, None)
+        """Nothing: what the MMSI declared outlives the tracker's memory (a silence of an hour) by
+        `memory_days`, so that a ship coming back under another identity is seen; `on_tick` drops it."""
 
 
 RULE = IdentityChangeRule

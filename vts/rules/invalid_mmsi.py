@@ -6,6 +6,11 @@ ITU-R M.585 format. Special formats are recognised, not flagged: coast stations 
 (0MID), SAR aircraft (111MID), AtoN (99MID), craft of a parent ship (98MID), handheld radios
 (8MID), SART/MOB/EPIRB (970/972/974, handled by the distress rule).
 
+Judged on the reports that describe a vessel (position and static data), not on a safety text
+message (types 12 and 14) alone: such a message carries no position, and one under a number no
+station uses is, in practice, a corrupted reception (random MMSI, garbled text) rather than a
+transmitter the operator could find. The same MMSI's first position or static report is flagged.
+
 Severity `caution`; `warning` when the vessel is (or later is confirmed) inside a security,
 restricted or protected zone; that later entry gives one more event.
 """
@@ -19,7 +24,7 @@ import numpy as np
 from pydantic import Field
 
 from vts.mid import MIDS
-from vts.reports import Report
+from vts.reports import Report, SafetyReport
 from vts.rules._common import PLACEHOLDER_ARRAY, mmsi_info
 from vts.rules.base import Rule, RuleContext, RuleParams
 
@@ -111,11 +116,18 @@ class InvalidMmsiRule(Rule):
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """Only reports under an invalid MMSI: for a valid one `on_report` returns without a change
         (`_flagged` only ever holds invalid MMSIs). `invalid_mmsi_mask` is `classify_mmsi` in numpy,
-        exact for every integer (tests compare them)."""
+        exact for every integer (tests compare them). Safety messages in the mask are let through
+        and ignored by `on_report`."""
         return invalid_mmsi_mask(batch.mmsi)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
-        if vessel is None or report.own_ship or vessel.is_shadow or vessel.mmsi in self._flagged:
+        if (
+            vessel is None
+            or report.own_ship
+            or vessel.is_shadow
+            or vessel.mmsi in self._flagged
+            or isinstance(report, SafetyReport)
+        ):
             return
         info = mmsi_info(vessel.mmsi)
         if info.problem is None:
