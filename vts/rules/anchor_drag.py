@@ -6,28 +6,47 @@ circle around it has radius max(`min_radius_m` 200 m, length + `radius_margin_m`
 
 Fires (state alert, `alarm`) when `consecutive_fixes` (3) fixes in a row lie outside the circle,
 or the ship makes `drag_sog_kn` (1 kn) or more over ground for `drag_minutes` (2) while at anchor.
-A ship that forgot to change its status and is plainly under way (above `underway_sog_kn`, 4 kn,
-faster than any anchor drags) has weighed anchor: its anchoring is forgotten and any alert
-cleared, as when its status changes. The alert clears when the ship's last `consecutive_fixes` (3) fixes
-are inside its circle and under `drag_sog_kn` (one slow fix in a gust does not end a drag), or when it
-leaves the anchored state.
+
+What is not a drag:
+
+* Weighing anchor with the status left on. A ship plainly under way (above `underway_sog_kn`, 4 kn,
+  faster than any anchor drags), or making `drag_sog_kn` or more with its course over ground within
+  `ahead_deg` (45) of its heading on two fixes in a row (moving ahead under its own power: a ship
+  dragging goes astern or sideways, its bow held up to its anchor), has weighed anchor: its
+  anchoring is forgotten and any alert cleared, as when its status changes; a new one starts when
+  it stops (re-anchoring elsewhere). Heading not known: only the speed tells.
+* Swinging round the anchor. The circle is centred where the antenna lay while settling, not on the
+  anchor (ahead of the bow, out of sight), so a ship that swings far round (wind or tide turning)
+  can leave it. A fix outside the circle does not count when it is where the ship would lie had it
+  swung round an anchor ahead of where it settled (on the settling heading, within 1.5 swing radii)
+  and its heading points at that anchor. A drag moves the ship astern or sideways,
+  away from its anchor: never so explained. Headings not known: the circle alone.
+
+The alert clears when the ship's last `consecutive_fixes` (3) fixes are inside its circle and under
+`drag_sog_kn` (one slow fix in a gust does not end a drag), or when it leaves the anchored state, or
+when it holds again after the drag (its anchor bit again, or it re-anchored): every fix of its last
+`settle_minutes` under `drag_sog_kn` and within `hold_radius_m` (50 m, GNSS jitter) of their median,
+which becomes its new anchoring position.
 
 Batched processing (`Rule.interest`): the rule only has something to do with a fix reporting status
 1 at no more than `underway_sog_kn`, or with a ship it already follows (its anchoring is on record).
-Any other fix of a ship it does not follow ends in the first `return` of `on_position`, so the mask
-is those fixes, and a ship is watched (`Rule.watch`) exactly while its anchoring is on record.
+Any other fix of a ship it does not follow ends in the first `return` of `on_position` (and one of
+those making way ahead in the second: a superset), so the mask is those fixes, and a ship is
+watched (`Rule.watch`) exactly while its anchoring is on record.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field
 
-from vts.geo import distance_m
+from vts.geo import angle_diff_deg, bearing_deg, distance_m, local_projection
 from vts.reports import PositionReport
 from vts.rules.base import Rule, RuleContext, RuleParams
 
@@ -36,6 +55,12 @@ if TYPE_CHECKING:
     from vts.tracker import VesselState
 
 AT_ANCHOR = 1
+SWING_HEADING_DEG = 45.0
+"""A ship swung round its anchor heads at it within this (yaw, wind and current across)."""
+SWING_REACH = 1.5
+"""How far (times the swing radius) the anchor may lie from where the ship settled: the settling
+heading is known to a few degrees only (yaw), which moves the anchor found for a swing of 90 degrees
+by a tenth or more; and a ship may ride to more chain than the radius allows for."""
 
 
 class AnchorDragParams(RuleParams):
@@ -48,19 +73,36 @@ class AnchorDragParams(RuleParams):
     drag_sog_kn: float = Field(1.0, gt=0, description="speed over ground that counts as making way")
     drag_minutes: float = Field(2.0, ge=0, description="how long that speed must last")
     underway_sog_kn: float = Field(4.0, gt=0, description="above this the ship has weighed anchor")
+    ahead_deg: float = Field(
+        45.0, gt=0, le=90, description="course within this of heading (at drag_sog_kn or more): under way"
+    )
+    hold_radius_m: float = Field(
+        50.0, gt=0, description="after a drag, settle_minutes of fixes this close: holding again"
+    )
+
+
+@dataclass(slots=True)
+class _Fix:
+    time: float
+    lat: float
+    lon: float
+    heading: int | None
+    slow: bool
 
 
 @dataclass(slots=True)
 class _Anchoring:
     since: float
-    settle_lats: list[float] = field(default_factory=list)
-    settle_lons: list[float] = field(default_factory=list)
+    settling: list[_Fix] = field(default_factory=list)
     centre: tuple[float, float] | None = None
+    heading: float | None = None  # the ship's heading while it settled (None: not known)
     outside: int = 0
     inside: int = 0
     slow: int = 0  # fixes in a row under drag_sog_kn (or with no SOG)
+    ahead: int = 0  # fixes in a row making way ahead (see `_ahead`)
     fast_since: float | None = None
     active: bool = False
+    recent: deque[_Fix] = field(default_factory=deque)  # while active: the last settle_minutes
 
 
 class AnchorDragRule(Rule):
@@ -88,18 +130,35 @@ class AnchorDragRule(Rule):
             if st is not None:
                 self._end(ctx, vessel, st, "weighed anchor")
             return
+        ahead = self._ahead(report)
         if st is None:
+            if ahead:
+                return  # under way with its status left on: no anchoring to watch
             st = self._anchored[vessel.mmsi] = _Anchoring(report.time)
             self.watch(ctx, vessel.mmsi)  # its fixes matter now, whatever its status (see interest)
+        if ahead:
+            st.ahead += 1
+            if st.ahead >= 2:
+                self._end(ctx, vessel, st, "weighed anchor: under way ahead")
+            return  # not evidence of a drag either way
+        st.ahead = 0
+        fix = _Fix(report.time, report.lat, report.lon, report.heading, sog is None or sog < p.drag_sog_kn)
         if st.centre is None:
-            st.settle_lats.append(report.lat)
-            st.settle_lons.append(report.lon)
+            st.settling.append(fix)
             if report.time - st.since < p.settle_minutes * 60.0:
                 return
-            st.centre = (statistics.median(st.settle_lats), statistics.median(st.settle_lons))
+            st.centre, st.heading = _settled(st.settling)
+            st.settling = []
         radius = max(p.min_radius_m, (vessel.length or 0.0) + p.radius_margin_m)
         off = distance_m(st.centre[0], st.centre[1], report.lat, report.lon)
-        if off > radius:
+        if st.active:
+            st.recent.append(fix)
+            while len(st.recent) > 2 and report.time - st.recent[1].time >= p.settle_minutes * 60.0:
+                st.recent.popleft()
+            if off > radius and self._holding(st):
+                self._resettle(ctx, vessel, st, off)
+                return
+        if off > radius and not _swung(st, report, radius):
             st.outside += 1
             st.inside = 0
         else:
@@ -137,11 +196,47 @@ class AnchorDragRule(Rule):
             )
         elif st.active and st.inside >= p.consecutive_fixes and st.slow >= p.consecutive_fixes:
             st.active = False
+            st.recent.clear()
             ctx.alerts.clear(
                 type=self.id,
                 mmsi=vessel.mmsi,
                 message=f"{vessel.name or vessel.mmsi} back inside its swing circle",
             )
+
+    def _ahead(self, report: PositionReport) -> bool:
+        """Making way ahead: at `drag_sog_kn` or more, course over ground within `ahead_deg` of the
+        heading (both known)."""
+        return (
+            report.sog is not None
+            and report.sog >= self.p.drag_sog_kn
+            and report.heading is not None
+            and report.cog is not None
+            and angle_diff_deg(report.cog, report.heading) < self.p.ahead_deg
+        )
+
+    def _holding(self, st: _Anchoring) -> bool:
+        """The fixes of the last `settle_minutes` (since the alert, at least three) are all slow and
+        within `hold_radius_m` of their median."""
+        fixes = st.recent
+        if len(fixes) < 3 or fixes[-1].time - fixes[0].time < self.p.settle_minutes * 60.0:
+            return False
+        if not all(f.slow for f in fixes):
+            return False
+        lat, lon = statistics.median(f.lat for f in fixes), statistics.median(f.lon for f in fixes)
+        return all(distance_m(lat, lon, f.lat, f.lon) <= self.p.hold_radius_m for f in fixes)
+
+    def _resettle(self, ctx: RuleContext, vessel: VesselState, st: _Anchoring, off: float) -> None:
+        """Holding again after a drag: where it lies now is its new anchoring position."""
+        st.centre, st.heading = _settled(list(st.recent))
+        st.recent.clear()
+        st.outside = st.inside = st.slow = 0
+        st.fast_since = None
+        st.active = False
+        ctx.alerts.clear(
+            type=self.id,
+            mmsi=vessel.mmsi,
+            message=f"{vessel.name or vessel.mmsi} holding again, {off:.0f} m from where it first anchored",
+        )
 
     def _end(self, ctx: RuleContext, vessel: VesselState, st: _Anchoring, why: str) -> None:
         del self._anchored[vessel.mmsi]
@@ -159,6 +254,41 @@ class AnchorDragRule(Rule):
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         if self._anchored.pop(mmsi, None) is not None:
             self.unwatch(ctx, mmsi)
+
+
+def _settled(fixes: list[_Fix]) -> tuple[tuple[float, float], float | None]:
+    """Anchoring position (median of the fixes) and heading (their mean heading, None if none)."""
+    centre = (statistics.median(f.lat for f in fixes), statistics.median(f.lon for f in fixes))
+    headings = [math.radians(f.heading) for f in fixes if f.heading is not None]
+    if not headings:
+        return centre, None
+    s, c = sum(math.sin(h) for h in headings), sum(math.cos(h) for h in headings)
+    if math.hypot(s, c) < 1e-9:
+        return centre, None
+    return centre, math.degrees(math.atan2(s, c)) % 360.0
+
+
+def _swung(st: _Anchoring, report: PositionReport, radius: float) -> bool:
+    """Whether the fix is where the ship lies after swinging round an anchor ahead of where it
+    settled: an anchor on the settling heading, at the distance d from the settling position that
+    puts the fix at that same distance from it (d <= `SWING_REACH` x radius), with the ship's
+    heading now pointing at it (within 45 degrees). A drag astern or sideways, its heading held,
+    finds no such anchor."""
+    if st.centre is None or st.heading is None or report.heading is None:
+        return False
+    assert report.lat is not None and report.lon is not None
+    proj = local_projection(st.centre[0], st.centre[1])
+    x, y = proj.to_xy(report.lat, report.lon)
+    ux, uy = math.sin(math.radians(st.heading)), math.cos(math.radians(st.heading))
+    along = x * ux + y * uy  # how far ahead of where it settled, along the settling heading
+    if along <= 0.0:
+        return False
+    d = (x * x + y * y) / (2.0 * along)
+    if d > SWING_REACH * radius:
+        return False
+    anchor = proj.to_latlon(d * ux, d * uy)
+    towards = bearing_deg(report.lat, report.lon, anchor[0], anchor[1])
+    return angle_diff_deg(towards, report.heading) < SWING_HEADING_DEG
 
 
 RULE = AnchorDragRule

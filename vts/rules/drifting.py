@@ -8,11 +8,17 @@ Fires (state alert, `warning`) when
   at most) is at least `min_displacement_m` (30 m) and its bearing is also 45 degrees or more off
   the mean heading (so the random course over ground of GPS noise at very low speed never counts;
   a drift at the 0.25 kn floor shows after about 4 minutes); or
-* navigational status is 2 ("not under command").
+* navigational status is 2 ("not under command"), except where ships lie still: in a berth,
+  terminal, fishing dock, anchorage, waiting area or the inner harbour (`nuc_quiet_zone_kinds`,
+  confirmed membership), ships moored or at anchor for repairs report it, rightly or not, and a
+  ship lying there is not drifting. There it counts only while the ship moves: a mean speed over
+  ground of `nuc_moving_kn` (1 kn, above the GNSS jitter of a ship lying still) over the last
+  `min_minutes`; otherwise its fixes are judged like any other (the heading/course condition above).
 
 Left out: ships at anchor or moored by status (swinging at anchor is anchor_drag's business), tugs
-(they push and tow sideways) and allow-listed tugs and pilots. Cleared when two consecutive fixes
-no longer meet the condition, or the status leaves "not under command".
+(they push and tow sideways) and allow-listed tugs, pilots and coastguard. Cleared when two
+consecutive fixes no longer meet the condition, or the status leaves "not under command". A drift
+that turns into "not under command" (or back) stays one alert, its `kind` updated.
 
 Batched (`interest`): a vessel with no run of crabbing fixes and no active alert is "clean", and a
 fix can only change that when it is crabbing by the report's own fields or reports status 2; every
@@ -34,8 +40,9 @@ from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport
-from vts.rules._common import is_allowlisted
+from vts.rules._common import ZoneKinds, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.vessel_class import mean_speed_kn
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -43,6 +50,8 @@ if TYPE_CHECKING:
 
 NOT_UNDER_COMMAND = 2
 AT_ANCHOR_OR_MOORED = (1, 5)
+NUC_QUIET_ZONE_KINDS = ("berth", "terminal", "fishing_dock", "anchorage", "waiting_area", "port_area")
+"""Where ships lie still, moored or at anchor, whatever their status says."""
 ANGLE_SLACK_DEG = 1e-6
 """The mask takes fixes this much under the angle too: float rounding can only add rows to it."""
 
@@ -58,6 +67,13 @@ class DriftingParams(RuleParams):
         10.0, gt=0, description="the run judged is at most this long (a slow drift has time to show)"
     )
     not_under_command: bool = Field(True, description="also alert on navigational status 2")
+    nuc_quiet_zone_kinds: list[str] = Field(
+        default_factory=lambda: list(NUC_QUIET_ZONE_KINDS),
+        description="zone kinds where status 2 alone is no alert: the ship must also move",
+    )
+    nuc_moving_kn: float = Field(
+        1.0, gt=0, description="mean speed over min_minutes that counts as moving in those zones"
+    )
     exempt_categories: list[str] = Field(default_factory=lambda: ["tug"])
 
 
@@ -85,6 +101,7 @@ class DriftingRule(Rule):
         super().__init__(params)
         self.p: DriftingParams = params  # type: ignore[assignment]
         self._state: dict[int, _Drift] = {}
+        self._quiet = ZoneKinds(self.p.nuc_quiet_zone_kinds)
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """Fixes that are crabbing by their own fields (speed, course, heading, status), or report
@@ -116,12 +133,17 @@ class DriftingRule(Rule):
             st = self._state[vessel.mmsi] = _Drift()
             self.watch(ctx, vessel.mmsi)
         exempt = vessel.category in p.exempt_categories or is_allowlisted(
-            ctx.allowlists, vessel.mmsi, ("tug", "pilot")
+            ctx.allowlists, vessel.mmsi, ("tug", "pilot", "coastguard")
         )
-        if p.not_under_command and report.nav_status == NOT_UNDER_COMMAND and not exempt:
+        nuc = p.not_under_command and report.nav_status == NOT_UNDER_COMMAND and not exempt
+        if nuc and self._quiet.member(ctx.zones, vessel.mmsi):
+            speed = mean_speed_kn(vessel, report.time, p.min_minutes * 60.0)
+            nuc = speed is not None and speed >= p.nuc_moving_kn  # lying still at a berth or anchor
+        if nuc:
             st.run.clear()
             st.misses = 0
-            self._hold(ctx, vessel, report, "not_under_command", {"nav_status": NOT_UNDER_COMMAND})
+            details = {"nav_status": NOT_UNDER_COMMAND, "sog_kn": report.sog}
+            self._hold(ctx, vessel, report, "not_under_command", details)
             return
         crabbing = (
             not exempt
@@ -135,7 +157,8 @@ class DriftingRule(Rule):
         if not crabbing:
             st.run.clear()
             st.misses += 1
-            if st.kind == "not_under_command" or (st.kind is not None and st.misses >= 2):
+            status_ended = st.kind == "not_under_command" and report.nav_status != NOT_UNDER_COMMAND
+            if st.kind is not None and (status_ended or st.misses >= 2):
                 self._clear(ctx, vessel, st)
             if st.kind is None:  # clean again (no run, no alert): forget it, as if never seen
                 del self._state[vessel.mmsi]
@@ -173,8 +196,8 @@ class DriftingRule(Rule):
     def _hold(
         self, ctx: RuleContext, vessel: VesselState, report: PositionReport, kind: str, details: dict
     ) -> None:
-        if self._state[vessel.mmsi].kind not in (None, kind):
-            self._clear(ctx, vessel, self._state[vessel.mmsi])
+        # a change of kind updates the one alert (clearing it would start the engine's cooldown,
+        # and the other kind would then be suppressed while the ship drifts on)
         self._state[vessel.mmsi].kind = kind
         what = "not under command" if kind == "not_under_command" else "drifting (heading and course differ)"
         ctx.alerts.hold(

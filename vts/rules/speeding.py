@@ -6,7 +6,11 @@ harbour). Where zones overlap the lowest limit applies. Only confirmed zone memb
 zone engine's hysteresis), so a ship on a zone border does not flap.
 
 State alert (`warning`, zone = the limiting zone) while the vessel stays over the limit; cleared
-once a fix is at or under the limit minus `clear_margin_kn`, or the vessel leaves the zone.
+once `clear_reports` (2) fixes are at or under the limit minus `clear_margin_kn` with none over
+the limit between them (one bad speed report does not end it), or the vessel leaves the zone. A
+vessel that passes into another limited zone still over its limit (from the 12 kn approach into an
+8 kn anchorage at 15 kn) carries its run over: the alert moves to the new zone at once, with no
+new minute to wait. Of zones with the same lowest limit, the one the run is in keeps it.
 Allow-listed vessels (coastguard, pilots, tugs: answering a call is their work) and law-enforcement
 and SAR vessels by type are exempt.
 
@@ -47,6 +51,7 @@ class SpeedingParams(RuleParams):
     min_reports: int = Field(2, ge=1, description="reports over the limit before alerting")
     tolerance_kn: float = Field(0.0, ge=0, description="speed over the limit that is still tolerated")
     clear_margin_kn: float = Field(0.5, ge=0, description="clear only below limit minus this")
+    clear_reports: int = Field(2, ge=1, description="fixes under that (none over between) to clear")
     exempt_categories: list[str] = Field(default_factory=lambda: ["law_enforcement", "sar"])
 
 
@@ -57,6 +62,7 @@ class _Over:
     reports: int
     max_sog: float
     active: bool = False
+    under: int = 0  # fixes at or under the limit minus clear_margin_kn since the last one over it
 
 
 class SpeedingRule(Rule):
@@ -121,20 +127,28 @@ class SpeedingRule(Rule):
             if over is not None:  # it became exempt (its static data, an allow-list reload)
                 self._end(ctx, vessel, over, "exempt")
             return
-        limit_zone = self._limiting_zone(vessel.mmsi, ctx)
         over = self._over.get(vessel.mmsi)
+        limit_zone = self._limiting_zone(vessel.mmsi, ctx, None if over is None else over.zone)
+        sog = report.sog
         if over is not None and (limit_zone is None or limit_zone[0] != over.zone):
-            self._end(ctx, vessel, over, "left the zone")
-            over = None
-        if limit_zone is None or report.sog is None:
+            if limit_zone is not None and sog is not None and sog > limit_zone[1] + self.p.tolerance_kn:
+                # still over the limit where it is now: the run goes on there
+                zone_id, limit = limit_zone
+                self._end(ctx, vessel, over, f"now in {zone_id} (limit {limit:g} kn)")
+                over = self._over[vessel.mmsi] = _Over(zone_id, over.since, over.reports, over.max_sog)
+                self.watch(ctx, vessel.mmsi)
+            else:
+                self._end(ctx, vessel, over, "left the zone")
+                over = None
+        if limit_zone is None or sog is None:
             return
         zone_id, limit = limit_zone
-        sog = report.sog
         if sog > limit + self.p.tolerance_kn:
             if over is None:
                 over = self._over[vessel.mmsi] = _Over(zone_id, report.time, 0, sog)
                 self.watch(ctx, vessel.mmsi)
             over.reports += 1
+            over.under = 0
             over.max_sog = max(over.max_sog, sog)
             duration = report.time - over.since
             if duration >= self.p.min_seconds and over.reports >= self.p.min_reports:
@@ -155,8 +169,13 @@ class SpeedingRule(Rule):
                         "reports": over.reports,
                     },
                 )
-        elif over is not None and (not over.active or sog <= limit - self.p.clear_margin_kn):
-            self._end(ctx, vessel, over, f"back to {sog:.1f} kn")
+        elif over is not None:
+            if not over.active:
+                self._end(ctx, vessel, over, f"back to {sog:.1f} kn")  # not over for the whole minute
+            elif sog <= limit - self.p.clear_margin_kn:  # (a fix between that and the limit: neither)
+                over.under += 1
+                if over.under >= self.p.clear_reports:
+                    self._end(ctx, vessel, over, f"back to {sog:.1f} kn")
 
     def _end(self, ctx: RuleContext, vessel: VesselState, over: _Over, why: str) -> None:
         del self._over[vessel.mmsi]
@@ -171,14 +190,18 @@ class SpeedingRule(Rule):
             )
 
     @staticmethod
-    def _limiting_zone(mmsi: int, ctx: RuleContext) -> tuple[str, float] | None:
+    def _limiting_zone(mmsi: int, ctx: RuleContext, current: str | None) -> tuple[str, float] | None:
+        """The confirmed zone with the lowest limit: `current` (the zone of the vessel's run) when
+        it is one of them, else the first by id."""
         best: tuple[str, float] | None = None
         for zone_id in sorted(ctx.zones.zones_of(mmsi)):
             try:
                 limit = ctx.zones.zone(zone_id).settings.speed_limit_kn
             except KeyError:
                 continue
-            if limit is not None and (best is None or limit < best[1]):
+            if limit is not None and (
+                best is None or limit < best[1] or (limit == best[1] and zone_id == current)
+            ):
                 best = (zone_id, float(limit))
         return best
 
