@@ -118,6 +118,38 @@ def test_event_raised_once_then_cooldown() -> None:
     assert e.stats.suppressed["cooldown"] == 1
 
 
+def test_cooldown_is_per_kind_of_condition() -> None:
+    """An invalid IMO number (one kind of identity_change) does not hide the vessel's change of name
+    just after (another kind); the same kind again is held back; a state alert of one kind cleared
+    does not hold back another kind of the same type (erratic turns after a wrong-way run)."""
+    e = ready_core().engine
+
+    def identity(t: float, kind: str) -> list[Alert]:
+        at(e, t).event(
+            type="identity_change",
+            mmsi=V,
+            severity="warning",
+            message=kind,
+            lat=None,
+            lon=None,
+            details={"kind": kind},
+        )
+        return e.drain()
+
+    assert len(identity(T0 + 100, "invalid_imo")) == 1
+    assert [a.details["kind"] for a in identity(T0 + 160, "change")] == ["change"]
+    assert identity(T0 + 220, "change") == []  # the same kind: cooled down
+    assert identity(T0 + 220, "invalid_imo") == []
+    assert e.stats.suppressed["cooldown"] == 2
+
+    hold(e, T0 + 300, type="course_anomaly", details={"kind": "wrong_way"})
+    at(e, T0 + 400).clear(type="course_anomaly", mmsi=V)
+    e.drain()
+    assert hold(e, T0 + 450, type="course_anomaly", details={"kind": "wrong_way"}) == []
+    erratic = hold(e, T0 + 460, type="course_anomaly", details={"kind": "erratic"})
+    assert [a.state for a in erratic] == ["raised"]
+
+
 def test_state_cooldown_after_clear() -> None:
     e = ready_core().engine
     hold(e, T0 + 100)

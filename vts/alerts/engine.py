@@ -8,8 +8,10 @@ them into `Alert` steps:
   most every ``alerts.update_minutes`` of event time; ``clear`` ends it (*cleared*);
 * an **event** alert (``event``) is raised once.
 
-Around that: a per-alert cooldown (``alerts.cooldown_minutes``) after a clear or an event, so one
-condition flapping at a threshold does not fire again and again; a snooze per vessel and type after
+Around that: a per-condition cooldown (``alerts.cooldown_minutes``) after a clear or an event, so one
+condition flapping at a threshold does not fire again and again (a condition is the alert's key and
+its ``details.kind``: a vessel's invalid IMO number does not hide its change of name, a wrong-way run
+does not hide the erratic turns that follow); a snooze per vessel and type after
 an operator acknowledges (``alerts.snooze_minutes``); no alert on a target with fewer than
 ``alerts.min_messages`` messages unless the alert is about identity itself (`IDENTITY_TYPES`).
 
@@ -47,9 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IDENTITY_TYPES: frozenset[str] = frozenset(
-    {"invalid_mmsi", "identity_change", "duplicate_mmsi", "distress", "gnss_interference"}
-)
+IDENTITY_TYPES: frozenset[str] = frozenset({"invalid_mmsi", "identity_change", "duplicate_mmsi", "distress"})
 """Alert types about the identity or the distress of a target itself: exempt from `min_messages`."""
 
 NO_COOLDOWN_TYPES: frozenset[str] = frozenset({"zone_entry", "zone_exit", "distress"})
@@ -73,6 +73,8 @@ ALL_RULES = -1
 RECENT_EVENTS_KEPT = 2000
 
 Key = tuple[str, int, int | None, str | None]
+CooldownKey = tuple[Key, str | None]
+"""An alert's key and its ``details.kind``: what one cooldown holds back."""
 
 
 @dataclass(slots=True)
@@ -163,7 +165,7 @@ class AlertEngine:
         self._active_of_mmsi: dict[int, set[Key]] = {}
         """The keys of `_active` by `mmsi` and by `other_mmsi` (what `forget` ends)."""
         self._by_id: dict[str, Key] = {}
-        self._cooldown: dict[Key, float] = {}
+        self._cooldown: dict[CooldownKey, float] = {}
         self._snooze: dict[tuple[str, int], float] = {}
         self._recent_events: OrderedDict[str, Alert] = OrderedDict()
         self._pending: list[Alert] = []
@@ -471,7 +473,7 @@ class AlertEngine:
                 a.state = "updated"
                 self._publish_active(entry, now)
             return
-        if not self._may_alert(type, mmsi, other_mmsi, key, now):
+        if not self._may_alert(type, mmsi, other_mmsi, (key, details.get("kind")), now):
             return
         alert = self._new_alert(type, mmsi, other_mmsi, zone, severity, message, lat, lon, details, now)
         entry = _Active(
@@ -546,11 +548,12 @@ class AlertEngine:
     ) -> None:
         now = self.ctx.now
         key: Key = (type, mmsi, other_mmsi, zone)
-        if not self._may_alert(type, mmsi, other_mmsi, key, now):
+        cool = (key, details.get("kind"))
+        if not self._may_alert(type, mmsi, other_mmsi, cool, now):
             return
         alert = self._new_alert(type, mmsi, other_mmsi, zone, severity, message, lat, lon, details, now)
         if type not in NO_COOLDOWN_TYPES:
-            self._cooldown[key] = now + self.config.alerts.cooldown_minutes * 60.0
+            self._cooldown[cool] = now + self.config.alerts.cooldown_minutes * 60.0
         self.stats.events += 1
         self._recent_events[alert.id] = alert
         while len(self._recent_events) > RECENT_EVENTS_KEPT:
@@ -620,7 +623,7 @@ class AlertEngine:
         self.stats.suppressed[reason] = self.stats.suppressed.get(reason, 0) + 1
         return False
 
-    def _may_alert(self, type: str, mmsi: int, other_mmsi: int | None, key: Key, now: float) -> bool:
+    def _may_alert(self, type: str, mmsi: int, other_mmsi: int | None, cool: CooldownKey, now: float) -> bool:
         if type not in IDENTITY_TYPES and type not in CLOSING_TYPES:
             need = self.config.alerts.min_messages
             for m in (mmsi, other_mmsi):
@@ -629,7 +632,7 @@ class AlertEngine:
                 v = self.tracker.get(m)
                 if v is None or v.message_count < need:
                     return self._suppress("min_messages")
-        until = self._cooldown.get(key)
+        until = self._cooldown.get(cool)
         if until is not None and now < until:
             return self._suppress("cooldown")
         if type in NO_COOLDOWN_TYPES:
@@ -668,7 +671,7 @@ class AlertEngine:
         if v is not None and v.lat is not None and v.lon is not None:
             a.lat, a.lon = v.lat, v.lon
         if a.type not in NO_COOLDOWN_TYPES:
-            self._cooldown[key] = a.time + self.config.alerts.cooldown_minutes * 60.0
+            self._cooldown[(key, a.details.get("kind"))] = a.time + self.config.alerts.cooldown_minutes * 60.0
         self.stats.cleared += 1
         out = replace(a, details=dict(a.details))
         if entry.ack is not None:
