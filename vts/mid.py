@@ -39,6 +39,7 @@ MmsiKind = Literal[
     "sart",
     "mob",
     "epirb",
+    "amrd",
     "invalid",
 ]
 
@@ -160,7 +161,7 @@ class MmsiInfo:
     mmsi: int
     kind: MmsiKind
     mid: int | None
-    """The MID the format carries (None for SART/MOB/EPIRB and invalid numbers)."""
+    """The MID the format carries (None for SART/MOB/EPIRB/AMRD and invalid numbers)."""
     flag: Flag | None
     problem: str | None
     """Why the MMSI is invalid (None when it is valid)."""
@@ -175,8 +176,8 @@ def classify_mmsi(mmsi: int) -> MmsiInfo:
     s = f"{mmsi:09d}"
     if s.startswith("000"):
         return MmsiInfo(mmsi, "invalid", None, None, f"not nine digits ({mmsi})")
-    if s.startswith(("970", "972", "974")):
-        kind: MmsiKind = {"970": "sart", "972": "mob", "974": "epirb"}[s[:3]]  # type: ignore[assignment]
+    if s.startswith(("970", "972", "974", "979")):
+        kind: MmsiKind = {"970": "sart", "972": "mob", "974": "epirb", "979": "amrd"}[s[:3]]  # type: ignore[assignment]
         return MmsiInfo(mmsi, kind, None, None, None)
     if s.startswith("00"):
         kind, mid_s = "coast_station", s[2:5]

@@ -22,7 +22,9 @@ SERVICE_SHIP_TYPES = (50, 51, 52, 53, 55)
 """AIS ship types whose normal work is meeting, attending or waiting for ships: pilot vessel 50,
 search and rescue 51, tug 52, port tender 53, law enforcement 55."""
 
-NOT_VESSEL_KINDS = frozenset({"sart", "mob", "epirb", "aton", "coast_station", "sar_aircraft", "group"})
+NOT_VESSEL_KINDS = frozenset(
+    {"sart", "mob", "epirb", "amrd", "aton", "coast_station", "sar_aircraft", "group"}
+)
 """MMSI formats that are not vessels: distress beacons (their own alerts), aids to navigation,
 stations and aircraft. Invalid MMSIs, handheld radios and auxiliary craft count as vessels."""
 
@@ -54,6 +56,24 @@ def is_placeholder_mmsi(mmsi: int) -> bool:
 def placeholder_rows(mmsi: np.ndarray) -> np.ndarray:
     """`is_placeholder_mmsi` of each value of an array of MMSIs."""
     return np.isin(mmsi, PLACEHOLDER_ARRAY)
+
+
+DISTRESS_DEVICE_MESSAGES = frozenset({1, 2, 3, 14})
+"""What an AIS-SART, MOB or EPIRB-AIS transmits (ITU-R M.1371-5 Annex 9, IEC 61097-14): position
+reports of type 1 (status 14 "active", 15 in test) and safety texts of type 14 ("SART ACTIVE",
+"SART TEST"). A Class B transponder (types 18, 19, 24) under a 970/972/974 number is not such a
+device: in practice a fishing-net buoy or another gadget configured with a number it should not
+use. The distress rule leaves it alone and invalid_mmsi reports it."""
+
+
+def distress_device_rows(mmsi: np.ndarray) -> np.ndarray:
+    """Rows of an array of MMSIs in the distress-device ranges 970xxxxxx, 972xxxxxx, 974xxxxxx."""
+    near = (mmsi >= 970_000_000) & (mmsi < 975_000_000)
+    if not near.any():
+        return near  # the usual batch: no device at all
+    prefix = mmsi // 1_000_000
+    out: np.ndarray = near & ((prefix == 970) | (prefix == 972) | (prefix == 974))
+    return out
 
 
 _kind_cache: dict[tuple[int, tuple[str, ...]], tuple[object, frozenset[str]]] = {}

@@ -5,6 +5,10 @@ status 15 ("undefined", which the decoder turns into None) instead of 14 ("AIS-S
 safety text "SART TEST" instead of "SART ACTIVE"; MOB and EPIRB devices send "MOB TEST" /
 "EPIRB TEST" likewise.
 
+Only what such a device transmits counts (`DISTRESS_DEVICE_MESSAGES`: position reports of types 1-3
+and safety texts of type 14): a Class B transponder under a distress number (a fishing-net buoy,
+typically) raises no emergency; invalid_mmsi reports it instead.
+
 Event alert: one per activation. The same device raises again only when it goes from test to active,
 or after it has been silent for `rearm_minutes` (a new activation).
 """
@@ -19,7 +23,7 @@ from pydantic import Field
 
 from vts.mid import DISTRESS_KINDS
 from vts.reports import PositionReport, Report, SafetyReport
-from vts.rules._common import mmsi_info
+from vts.rules._common import DISTRESS_DEVICE_MESSAGES, distress_device_rows, mmsi_info
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -55,16 +59,11 @@ class DistressRule(Rule):
         is not a distress kind), and its state (`_devices`) holds distress MMSIs only. The device
         kinds are exactly the nine-digit numbers 970xxxxxx, 972xxxxxx and 974xxxxxx (no placeholder
         MMSI falls in those ranges), so one integer division decides."""
-        mmsi = batch.mmsi
-        near = (mmsi >= 970_000_000) & (mmsi < 975_000_000)
-        if not near.any():
-            return near  # the usual batch: no device at all
-        prefix = mmsi // 1_000_000
-        return near & ((prefix == 970) | (prefix == 972) | (prefix == 974))
+        return distress_device_rows(batch.mmsi)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         kind = mmsi_info(report.mmsi).kind
-        if kind not in DISTRESS_KINDS or report.own_ship:
+        if kind not in DISTRESS_KINDS or report.own_ship or report.msg_type not in DISTRESS_DEVICE_MESSAGES:
             return
         mode = _mode_of(report)
         if mode is None:

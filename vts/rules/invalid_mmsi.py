@@ -4,7 +4,10 @@ Flagged (event, once per MMSI): not nine digits, a known placeholder (000000000,
 123456789, 1193046 ...), a ship MMSI whose MID no country holds, or a number that matches no
 ITU-R M.585 format. Special formats are recognised, not flagged: coast stations (00MID), groups
 (0MID), SAR aircraft (111MID), AtoN (99MID), craft of a parent ship (98MID), handheld radios
-(8MID), SART/MOB/EPIRB (970/972/974, handled by the distress rule).
+(8MID), SART/MOB/EPIRB (970/972/974, handled by the distress rule), autonomous maritime radio
+devices of group B (979: fishing-net buoys and the like). A Class B transponder (types 18, 19, 24)
+under a SART/MOB/EPIRB number is flagged: no such device sends those messages (fishing-net buoys
+misuse the numbers), and the distress rule does not raise an emergency for it.
 
 Judged on the reports that describe a vessel (position and static data), not on a safety text
 message (types 12 and 14) alone: such a message carries no position, and one under a number no
@@ -23,9 +26,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from vts.mid import MIDS
+from vts.mid import DISTRESS_KINDS, MIDS
 from vts.reports import Report, SafetyReport
-from vts.rules._common import PLACEHOLDER_ARRAY, mmsi_info
+from vts.rules._common import (
+    PLACEHOLDER_ARRAY,
+    distress_device_rows,
+    mmsi_info,
+)
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -49,7 +56,7 @@ def _prefix_table() -> np.ndarray:
     decides everything but the placeholders. Built once: every prefix is bad but the ranges of the
     valid formats, cleared one assigned MID at a time (`classify_mmsi`'s formats, as slices)."""
     table = np.full(1_000_000, BAD_PREFIX, dtype=np.uint8)  # index: digits d1..d6
-    for prefix in (970, 972, 974):  # SART, MOB, EPIRB: valid whatever follows
+    for prefix in (970, 972, 974, 979):  # SART, MOB, EPIRB, AMRD group B: valid whatever follows
         table[prefix * 1000 : (prefix + 1) * 1000] = 0
     for mid in MIDS:  # 201-775
         table[mid * 1000 : (mid + 1) * 1000] = 0  # MIDxxxxxx ship
@@ -116,9 +123,10 @@ class InvalidMmsiRule(Rule):
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """Only reports under an invalid MMSI: for a valid one `on_report` returns without a change
         (`_flagged` only ever holds invalid MMSIs). `invalid_mmsi_mask` is `classify_mmsi` in numpy,
-        exact for every integer (tests compare them). Safety messages in the mask are let through
-        and ignored by `on_report`."""
-        return invalid_mmsi_mask(batch.mmsi)
+        exact for every integer (tests compare them); and the reports under a distress-device number
+        (`_problem` looks at their message type). Safety messages in the mask are let through and
+        ignored by `on_report`."""
+        return invalid_mmsi_mask(batch.mmsi) | distress_device_rows(batch.mmsi)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if (
@@ -129,8 +137,8 @@ class InvalidMmsiRule(Rule):
             or isinstance(report, SafetyReport)
         ):
             return
-        info = mmsi_info(vessel.mmsi)
-        if info.problem is None:
+        problem = _problem(vessel.mmsi, report)
+        if problem is None:
             return
         self._flagged.add(vessel.mmsi)
         zone = self._sensitive_zone(vessel.mmsi, ctx) if self.p.escalate_in_sensitive_zones else None
@@ -140,12 +148,12 @@ class InvalidMmsiRule(Rule):
             type=self.id,
             mmsi=vessel.mmsi,
             severity="warning" if zone else "caution",
-            message=f"Invalid MMSI {vessel.mmsi:09d}: {info.problem}",
+            message=f"Invalid MMSI {vessel.mmsi:09d}: {problem}",
             lat=vessel.lat,
             lon=vessel.lon,
             zone=zone,
             details={
-                "problem": info.problem,
+                "problem": problem,
                 "mmsi_digits": f"{vessel.mmsi:09d}",
                 "msg_type": report.msg_type,
             },
@@ -163,7 +171,7 @@ class InvalidMmsiRule(Rule):
         if kind not in SENSITIVE_ZONE_KINDS:
             return
         self._escalated.add(vessel.mmsi)
-        problem = mmsi_info(vessel.mmsi).problem
+        problem = mmsi_info(vessel.mmsi).problem or _CLASS_B_DISTRESS
         ctx.alerts.event(
             type=self.id,
             mmsi=vessel.mmsi,
@@ -184,6 +192,22 @@ class InvalidMmsiRule(Rule):
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._flagged.discard(mmsi)
         self._escalated.discard(mmsi)
+
+
+CLASS_B_MESSAGES = frozenset({18, 19, 24})
+_CLASS_B_DISTRESS = (
+    "a distress-device number (AIS-SART / MOB / EPIRB) on a Class B transponder, which no such device "
+    "is (fishing-net buoys misuse these numbers)"
+)
+
+
+def _problem(mmsi: int, report: Report) -> str | None:
+    """Why the MMSI cannot be this station's identity, or None: the number itself
+    (`classify_mmsi`), or a distress-device number sending what no distress device sends."""
+    info = mmsi_info(mmsi)
+    if info.problem is None and info.kind in DISTRESS_KINDS:
+        return _CLASS_B_DISTRESS if report.msg_type in CLASS_B_MESSAGES else None
+    return info.problem
 
 
 def _zone_kind(zone_id: str, ctx: RuleContext) -> str | None:
