@@ -4,7 +4,10 @@ been close, observed on the reports of either, with no interpolation across rece
 Slow Class B craft report only every 3 minutes, so a spell is seen on few fixes. When a spell
 starts, the rule may date it back to the vessels' previous fixes (`previous_fix`, `since`) if they
 were already close there and moved slowly in between (the interval is then bridged, as Global
-Fishing Watch interpolates tracks between fixes) — never across more than `max_gap_s`.
+Fishing Watch interpolates tracks between fixes) — never across more than `max_gap_s`. GNSS noise
+and stray fixes: a rule raises a spell only when most recent looks found the pair close
+(`Proximity.look`, `close_share`), and a pair whose latest fixes are far apart is apart only when
+the previous fixes agree (`apart`).
 
 Batched processing (`Rule.interest`): a vessel's report does something for a pair rule only when the
 vessel is slow (it may then start a spell) or already in a pair (a fast report ends its spells). So
@@ -272,6 +275,32 @@ def in_watched_rows(batch: ReportBatch, ctx: RuleContext) -> np.ndarray | bool:
     if not zone_ids_of_kinds(ctx.zones, AREA_KINDS):
         return True
     return batch.near_zone_kinds(ctx.zones, AREA_KINDS, 20.0)
+
+
+def apart(
+    a: VesselState,
+    b: VesselState,
+    limit_m: float,
+    max_gap_s: float,
+    distance: Callable[[float, float, float, float], float] = approx_distance_m,
+) -> bool:
+    """Whether two vessels whose latest fixes are beyond `limit_m` of each other are apart: not
+    when the previous fix of either (no more than `max_gap_s` before its latest) is within
+    `limit_m` of the other's latest position. A single stray fix, GNSS noise or an outlier, is not
+    a parting: the next fix will tell. `distance(a_lat, a_lon, b_lat, b_lon)` measures from a
+    position of `a` to one of `b` (the ground distance unless the rule measures to a hull)."""
+    if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
+        return True
+    ta, tb = a.trail, b.trail
+    if len(ta) >= 2 and ta[-1].time - ta[-2].time <= max_gap_s:
+        prev = ta[-2]
+        if distance(prev.lat, prev.lon, b.lat, b.lon) <= limit_m:
+            return False
+    if len(tb) >= 2 and tb[-1].time - tb[-2].time <= max_gap_s:
+        prev = tb[-2]
+        if distance(a.lat, a.lon, prev.lat, prev.lon) <= limit_m:
+            return False
+    return True
 
 
 def previous_fix(vessel: VesselState, max_speed_kn: float, max_gap_s: float) -> Fix | None:

@@ -11,8 +11,11 @@ Fires (state alert) when
 * for at least `min_minutes` (3).
 
 The distance is measured to the ship's hull when its heading and dimensions are known (the AIS
-antenna of a 300 m ship may be 250 m from its bow); to its antenna otherwise. The spell is observed
-on the reports of either vessel and is not bridged across a silence of more than `max_gap_minutes`.
+antenna of a 300 m ship may be 250 m from its bow; a report without a heading uses the latest one
+of the ship's trail); to its antenna otherwise. The spell is observed on the reports of either
+vessel and is not bridged across a silence of more than `max_gap_minutes`. GNSS noise of tens of
+metres puts a craft near 150 m on both sides of it: the alert is raised only when most looks at the
+pair over the last `min_minutes` found the craft within `distance_m`.
 
 Severity is alarm at night (`night_start_hour`-`night_end_hour` local, 18:00-06:00), when either
 vessel is inside a security zone, or when the small craft has no static data; warning otherwise.
@@ -20,8 +23,11 @@ Evidence: closest and current distance, duration, and where on the ship (bow/ste
 port/starboard; "unknown" without a heading). Allow-listed craft (tugs, pilots, coastguard) and the
 service ship types whose work is alongside ships (`exempt_ship_types`: pilot 50, SAR 51, tug 52,
 port tender 53, law enforcement 55) are exempt. The alert clears when the craft moves more than
-`distance_m` + `clear_margin_m` away, either vessel gets under way, or the pair is not observed
-close for `lost_minutes`.
+`distance_m` + `clear_margin_m` away (on two fixes: one stray fix of either vessel is not a
+parting), either vessel gets under way (a ship in a pair no longer counts as at anchor or moored
+once its mean SOG reaches `MOORED_HOLD_KN`, not as it passes 0.5 kn), the craft turns out to be
+exempt, or the pair is not observed close for `lost_minutes`. A craft's fix delivered more than
+`max_gap_minutes` late says nothing about now and is ignored.
 
 Batched processing: only a slow report can start a spell, and a fast one only ends the spells of
 its vessel, so the rule asks for the slow reports and watches the vessels that are in a pair
@@ -44,10 +50,18 @@ from vts.rules._common import (
     is_vessel_mmsi,
     label,
 )
-from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, previous_fix
+from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, apart, previous_fix
 from vts.rules.base import RuleContext, RuleParams
 from vts.spatial import local_offset_m
-from vts.vessel_class import has_no_static, is_large_vessel, is_moored_or_anchored, is_night, is_small_craft
+from vts.vessel_class import (
+    STATIONARY_WINDOW_S,
+    has_no_static,
+    is_large_vessel,
+    is_moored_or_anchored,
+    is_night,
+    is_small_craft,
+    mean_speed_kn,
+)
 
 if TYPE_CHECKING:
     from vts.reports import PositionReport
@@ -56,6 +70,18 @@ if TYPE_CHECKING:
 TYPE = "alongside"
 MAX_SHIP_EXTENT_M = 400.0
 """Search radius margin: the farthest a hull end can be from the ship's AIS antenna."""
+STATIC_WAIT_S = 7 * 60.0
+"""A Class A vessel first heard less than this ago with no static data yet is not raised as a small
+craft for that alone: it may be a ship whose static data (every 6 minutes) has not come yet, lying
+next to another at a berth. Kept to one static interval and a minute, not two: a Class A boat that
+sends no static data and lies at a ship is the very case to report, and the wait delays it. (At
+start-up, ships reporting every 3 minutes at a berth are held back longer by the engine's
+5-message minimum, by when their static data has come.) Class B craft are small whatever their
+static data says."""
+MOORED_HOLD_KN = 1.0
+"""A ship in a pair still lies at anchor or moored while its mean SOG over the last 10 minutes
+stays under this (hysteresis: a ship swinging at anchor under status 0 shows some tenths of a knot,
+and its mean passing 0.5 kn now and then must not end and re-raise the alert)."""
 
 
 class AlongsideParams(PairParams):
@@ -76,17 +102,34 @@ class AlongsideParams(PairParams):
     )
 
 
-def hull_geometry(ship: VesselState, lat: float, lon: float) -> tuple[float, str | None, str | None]:
-    """(distance in m from the point to the ship's hull, end "bow"/"stern", side "port"/"starboard").
+def ship_heading(ship: VesselState) -> float | None:
+    """The ship's heading: as reported; else, when the latest report had none (511, "not
+    available", which some ships send on some reports only), the latest one its trail holds (a ship
+    lying at anchor or moored barely turns); else its COG when making way; else None."""
+    if ship.heading is not None:
+        return ship.heading
+    for fix in reversed(ship.trail):
+        if fix.heading is not None:
+            return fix.heading
+    if ship.cog is not None and ship.sog is not None and ship.sog >= 1.0:
+        return ship.cog
+    return None
 
-    Without a heading (or COG when making way) the hull cannot be placed: the distance is to the
-    antenna and end/side are None. Without dimensions the hull is the antenna point itself.
+
+def hull_geometry(
+    ship: VesselState, lat: float, lon: float, at: tuple[float, float] | None = None
+) -> tuple[float, str | None, str | None]:
+    """(distance in m from the point to the ship's hull, end "bow"/"stern", side "port"/"starboard").
+    `at`: the ship's antenna position to place the hull at (its latest position when None).
+
+    Without a heading (`ship_heading`) the hull cannot be placed: the distance is to the antenna
+    and end/side are None. Without dimensions the hull is the antenna point itself.
     """
-    assert ship.lat is not None and ship.lon is not None
-    east, north = local_offset_m(ship.lat, ship.lon, lat, lon)
-    heading: float | None = ship.heading
-    if heading is None and ship.cog is not None and ship.sog is not None and ship.sog >= 1.0:
-        heading = ship.cog
+    if at is None:
+        assert ship.lat is not None and ship.lon is not None
+        at = (ship.lat, ship.lon)
+    east, north = local_offset_m(at[0], at[1], lat, lon)
+    heading = ship_heading(ship)
     if heading is None:
         return math.hypot(east, north), None, None
     h = math.radians(heading)
@@ -123,17 +166,22 @@ class AlongsideRule(PairRule):
         sog = report.sog
         slow = sog is None or sog < p.max_speed_kn
         if not slow:
-            for key in self._pairs.pairs_of(vessel.mmsi):
-                if key[0] == vessel.mmsi:
+            keys = self._pairs.pairs_of(vessel.mmsi)
+            exempt = self._exempt(vessel, ctx) if keys else None  # (an exempt craft has no last say)
+            for key in keys:
+                if key[0] == vessel.mmsi and exempt is None:
                     self._last_evidence(key, vessel, ctx)
                 self._end(key, ctx, f"{vessel.mmsi} under way ({sog:.1f} kn)")
             return
         if not self._look_now(vessel.mmsi, ctx.now):
             return  # looked at this vessel's neighbourhood moments ago
         if is_large_vessel(vessel):
-            if not self._moored(vessel, ctx.now):
+            for key in self._pairs.pairs_of(vessel.mmsi):
+                if key[0] == vessel.mmsi:  # taken for a small craft until its static data came
+                    self._end(key, ctx, f"{vessel.mmsi} is a large vessel")
+            if not self._moored(vessel, held=self._pairs.has_pairs(vessel.mmsi)):
                 for key in self._pairs.pairs_of(vessel.mmsi):
-                    self._end(key, ctx, "ship no longer at anchor or moored")
+                    self._end(key, ctx, f"{vessel.mmsi} no longer at anchor or moored")
                 return
             radius = p.distance_m + p.clear_margin_m + (vessel.length or 0.0)
             for other in ctx.grid.near(report.lat, report.lon, radius):
@@ -142,15 +190,18 @@ class AlongsideRule(PairRule):
                     self._observe(ov, vessel, ctx)
         elif is_small_craft(vessel):
             if not self._craft_ok(vessel, ctx):
-                for key in self._pairs.pairs_of(vessel.mmsi):
-                    self._end(key, ctx, "craft exempt or under way")
+                exempt = self._exempt(vessel, ctx)
+                if exempt is not None:  # (else a fix delivered late: it says nothing about now)
+                    for key in self._pairs.pairs_of(vessel.mmsi):
+                        self._end(key, ctx, f"{vessel.mmsi} exempt ({exempt})")
                 return
             radius = p.distance_m + p.clear_margin_m + MAX_SHIP_EXTENT_M
             for other in ctx.grid.near(report.lat, report.lon, radius):
                 ov = ctx.tracker.get(other)
                 if ov is None or other == vessel.mmsi or not is_large_vessel(ov):
                     continue
-                if (ov.sog is None or ov.sog < p.max_speed_kn) and self._moored(ov, ctx.now):
+                held = self._pairs.get((vessel.mmsi, other)) is not None
+                if (ov.sog is None or ov.sog < p.max_speed_kn) and self._moored(ov, held=held):
                     self._observe(vessel, ov, ctx)
 
     def on_tick(self, ctx: RuleContext) -> None:
@@ -164,13 +215,19 @@ class AlongsideRule(PairRule):
         super().on_forget(mmsi, ctx)
 
     # -- internals -------------------------------------------------------------------------------
-    def _moored(self, ship: VesselState, now: float) -> bool:
+    def _moored(self, ship: VesselState, *, held: bool = False) -> bool:
+        """At anchor or moored (`is_moored_or_anchored`); `held`: the ship is in a pair already, and
+        still counts while its mean SOG stays under `MOORED_HOLD_KN`."""
         cached = self._moored_cache.get(ship.mmsi)
         if cached is not None and cached[0] == ship.last_seen:
-            return cached[1]
-        result = is_moored_or_anchored(ship, ship.last_seen)
-        self._moored_cache[ship.mmsi] = (ship.last_seen, result)
-        return result
+            result = cached[1]
+        else:
+            result = is_moored_or_anchored(ship, ship.last_seen)
+            self._moored_cache[ship.mmsi] = (ship.last_seen, result)
+        if result or not held:
+            return result
+        speed = mean_speed_kn(ship, ship.last_seen, STATIONARY_WINDOW_S)
+        return speed is not None and speed < MOORED_HOLD_KN
 
     def _craft_ok(self, craft: VesselState, ctx: RuleContext) -> bool:
         """A small craft this rule watches, slow enough, with a position no older than
@@ -186,21 +243,41 @@ class AlongsideRule(PairRule):
             return False
         if not is_small_craft(craft):
             return False
+        return self._exempt(craft, ctx) is None
+
+    def _exempt(self, craft: VesselState, ctx: RuleContext) -> str | None:
+        """Why the craft is never alongside, whatever it does (None: it may be): a service ship
+        type, an allow-listed MMSI, or inside an exempt zone (a fishing dock)."""
+        p = self.p
         if craft.ship_type is not None and craft.ship_type in p.exempt_ship_types:
-            return False
+            return f"ship type {craft.ship_type}"
         if is_allowlisted(ctx.allowlists, craft.mmsi, p.exempt_roles):
-            return False
-        return not in_kinds(ctx.zones, craft.mmsi, p.exempt_zone_kinds)
+            return "allow-listed"
+        inside = in_kinds(ctx.zones, craft.mmsi, p.exempt_zone_kinds)
+        return f"in {inside[0]}" if inside else None
 
     def _observe(self, craft: VesselState, ship: VesselState, ctx: RuleContext) -> None:
+        """A look at the craft (its latest fix) and the ship (its hull at its latest fix)."""
         p = self.p
         assert craft.lat is not None and craft.lon is not None
         key: PairKey = (craft.mmsi, ship.mmsi)
         dist, end, side = hull_geometry(ship, craft.lat, craft.lon)
         prox = self._pairs.get(key)
+        window = p.min_minutes * 60.0
         if dist > p.distance_m:
-            if prox is not None and dist > p.distance_m + p.clear_margin_m:
+            if prox is None:
+                return
+            limit = p.distance_m + p.clear_margin_m
+            if dist > limit and apart(
+                craft,
+                ship,
+                limit,
+                p.max_gap_minutes * 60.0,
+                lambda clat, clon, slat, slon: hull_geometry(ship, clat, clon, at=(slat, slon))[0],
+            ):
                 self._end(key, ctx, f"craft {dist:.0f} m away")
+            else:  # a fix beyond the distance, perhaps a stray one or GNSS noise
+                prox.look(ctx.now, False, window)
             return
         # the ship lies still: the evidence of the craft being close dates from the craft's own fix
         seen = craft.position_time if craft.position_time is not None else ctx.now
@@ -210,13 +287,27 @@ class AlongsideRule(PairRule):
             if prev is not None and hull_geometry(ship, prev.lat, prev.lon)[0] <= p.distance_m:
                 since = prev.time  # already close at its previous fix, and slow since
         prox = self._pairs.observe_close(key, seen, dist, since=since)
+        prox.look(ctx.now, True, window)
         if end is not None:
             prox.extra["end"], prox.extra["side"] = end, side
-        if prox.duration() >= p.min_minutes * 60.0:
-            if ctx.alerts.is_active(TYPE, craft.mmsi, ship.mmsi) or in_watched_area(
-                ctx.zones, craft.lat, craft.lon
-            ):
-                self._hold(craft, ship, prox, ctx)
+        self._judge(craft, ship, prox, ctx)
+
+    def _judge(self, craft: VesselState, ship: VesselState, prox: Proximity, ctx: RuleContext) -> None:
+        """Hold the pair's alert once its spell lasts `min_minutes`. Raised only when most looks at
+        the pair over the last `min_minutes` found the craft within `distance_m` (GNSS noise of a
+        craft hovering just beyond it puts a fix inside now and then), the craft is in the watched
+        area, and it is not a newly heard Class A vessel still to send its static data."""
+        p = self.p
+        if prox.duration() < p.min_minutes * 60.0:
+            return
+        if not ctx.alerts.is_active(TYPE, craft.mmsi, ship.mmsi):
+            if prox.close_share() < 0.5:
+                return
+            if craft.ais_class == "A" and not craft.has_static and ctx.now - craft.first_seen < STATIC_WAIT_S:
+                return  # its static data, still to come, may show a ship (the spell goes on meanwhile)
+            if craft.lat is None or craft.lon is None or not in_watched_area(ctx.zones, craft.lat, craft.lon):
+                return
+        self._hold(craft, ship, prox, ctx)
 
     def _last_evidence(self, key: PairKey, craft: VesselState, ctx: RuleContext) -> None:
         """The craft reports speed again: if it is still close and has hardly moved since its
@@ -230,8 +321,8 @@ class AlongsideRule(PairRule):
         dist = hull_geometry(ship, craft.lat, craft.lon)[0]
         if dist <= p.distance_m and craft.position_time is not None:
             prox = self._pairs.observe_close(key, craft.position_time, dist)
-            if prox.duration() >= p.min_minutes * 60.0:
-                self._hold(craft, ship, prox, ctx)
+            prox.look(ctx.now, True, p.min_minutes * 60.0)
+            self._judge(craft, ship, prox, ctx)
 
     def _hold(self, craft: VesselState, ship: VesselState, prox: Proximity, ctx: RuleContext) -> None:
         p = self.p

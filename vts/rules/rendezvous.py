@@ -46,7 +46,7 @@ from vts.rules._common import (
     label,
     zone_name,
 )
-from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, previous_fix
+from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, apart, previous_fix
 from vts.rules.base import RuleContext, RuleParams
 from vts.spatial import approx_distance_m
 from vts.vessel_class import is_large_vessel, is_moored_or_anchored
@@ -196,22 +196,11 @@ class RendezvousRule(PairRule):
 
     def _apart(self, key: PairKey, vessel: VesselState, ctx: RuleContext) -> bool:
         """The vessel's latest fix is beyond `distance_m` + `clear_margin_m` of the other's: apart,
-        unless the previous fix of either says otherwise (a single stray fix, GNSS noise or an
-        outlier, is not a parting: the next fix will tell)."""
+        unless the previous fix of either says otherwise (`vts.rules._pairs.apart`)."""
         other = ctx.tracker.get(key[0] if key[1] == vessel.mmsi else key[1])
-        if other is None or other.lat is None or other.lon is None:
+        if other is None:
             return True
-        limit = self.p.distance_m + self.p.clear_margin_m
-        gap = self.p.max_gap_minutes * 60.0
-        for stray, fixed in ((vessel, other), (other, vessel)):
-            trail = stray.trail
-            if len(trail) < 2 or trail[-1].time - trail[-2].time > gap:
-                continue
-            prev = trail[-2]
-            assert fixed.lat is not None and fixed.lon is not None
-            if approx_distance_m(prev.lat, prev.lon, fixed.lat, fixed.lon) <= limit:
-                return False
-        return True
+        return apart(vessel, other, self.p.distance_m + self.p.clear_margin_m, self.p.max_gap_minutes * 60.0)
 
     def _judge(self, key: PairKey, prox: Proximity, a: VesselState, b: VesselState, ctx: RuleContext) -> None:
         """Hold the pair's alert once its spell lasts `min_minutes`. Raised only when most recent
