@@ -186,6 +186,10 @@ class PairWatch:
     def pairs_of(self, mmsi: int) -> list[PairKey]:
         return sorted(self._by_vessel.get(mmsi, ()))
 
+    def spells(self) -> list[tuple[PairKey, Proximity]]:
+        """Every tracked pair with its spell, sorted by key (a handful, whatever the picture)."""
+        return sorted(self._pairs.items())
+
     def stale(self, now: float, older_than_s: float) -> list[PairKey]:
         """Pairs not observed close for more than `older_than_s`, sorted (a sweep over the tracked
         pairs only: a handful, whatever the size of the picture)."""

@@ -78,6 +78,12 @@ sends no static data and lies at a ship is the very case to report, and the wait
 start-up, ships reporting every 3 minutes at a berth are held back longer by the engine's
 5-message minimum, by when their static data has come.) Class B craft are small whatever their
 static data says."""
+FIX_STANDS_S = 20.0
+"""A craft's latest close fix still stands this long after it, for the `min_minutes` count (a look
+on the rule's tick): a Class B craft lying still reports every 3 minutes, and whether its second
+fix comes 2:57 or 3:03 after its first must not decide between an alert at 3 minutes and one at
+6. Only a spell of at least `min_minutes` less this observed in fixes is raised so, and only while
+no newer fix of the craft has come (a craft that gets under way reports again within 30 s)."""
 MOORED_HOLD_KN = 1.0
 """A ship in a pair still lies at anchor or moored while its mean SOG over the last 10 minutes
 stays under this (hysteresis: a ship swinging at anchor under status 0 shows some tenths of a knot,
@@ -207,6 +213,7 @@ class AlongsideRule(PairRule):
     def on_tick(self, ctx: RuleContext) -> None:
         for key in self._pairs.stale(ctx.now, self.p.lost_minutes * 60.0):
             self._end(key, ctx, "pair not observed close any more")
+        self._judge_between_fixes(ctx)
         if len(self._moored_cache) > 10_000:
             self._moored_cache.clear()
 
@@ -292,13 +299,21 @@ class AlongsideRule(PairRule):
             prox.extra["end"], prox.extra["side"] = end, side
         self._judge(craft, ship, prox, ctx)
 
-    def _judge(self, craft: VesselState, ship: VesselState, prox: Proximity, ctx: RuleContext) -> None:
-        """Hold the pair's alert once its spell lasts `min_minutes`. Raised only when most looks at
-        the pair over the last `min_minutes` found the craft within `distance_m` (GNSS noise of a
-        craft hovering just beyond it puts a fix inside now and then), the craft is in the watched
-        area, and it is not a newly heard Class A vessel still to send its static data."""
+    def _judge(
+        self,
+        craft: VesselState,
+        ship: VesselState,
+        prox: Proximity,
+        ctx: RuleContext,
+        covered: float | None = None,
+    ) -> None:
+        """Hold the pair's alert once its spell lasts `min_minutes` (`covered`: how long it lasts
+        counting the time the latest fix stands; its duration in fixes when None). Raised only when
+        most looks at the pair over the last `min_minutes` found the craft within `distance_m` (GNSS
+        noise of a craft hovering just beyond it puts a fix inside now and then), the craft is in
+        the watched area, and it is not a newly heard Class A vessel still to send its static data."""
         p = self.p
-        if prox.duration() < p.min_minutes * 60.0:
+        if (prox.duration() if covered is None else covered) < p.min_minutes * 60.0:
             return
         if not ctx.alerts.is_active(TYPE, craft.mmsi, ship.mmsi):
             if prox.close_share() < 0.5:
@@ -308,6 +323,26 @@ class AlongsideRule(PairRule):
             if craft.lat is None or craft.lon is None or not in_watched_area(ctx.zones, craft.lat, craft.lon):
                 return
         self._hold(craft, ship, prox, ctx)
+
+    def _judge_between_fixes(self, ctx: RuleContext) -> None:
+        """Raise a spell just short of `min_minutes` in fixes once `min_minutes` have passed, while
+        the craft's latest fix (a close one) still stands (`FIX_STANDS_S`) and nothing has changed
+        since: same checks as at a fix."""
+        window = self.p.min_minutes * 60.0
+        for key, prox in self._pairs.spells():
+            if prox.duration() >= window or prox.last + FIX_STANDS_S - prox.first < window:
+                continue  # judged at its fixes, or too short even so
+            if ctx.now - prox.first < window or ctx.alerts.is_active(TYPE, key[0], key[1]):
+                continue
+            craft, ship = ctx.tracker.get(key[0]), ctx.tracker.get(key[1])
+            if craft is None or ship is None or ship.lat is None or craft.position_time != prox.last:
+                continue  # gone, or a newer fix of the craft was not a close one
+            if not self._craft_ok(craft, ctx) or not is_large_vessel(ship):
+                continue
+            ship_slow = ship.sog is None or ship.sog < self.p.max_speed_kn
+            if not ship_slow or not self._moored(ship, held=True):
+                continue
+            self._judge(craft, ship, prox, ctx, covered=min(ctx.now, prox.last + FIX_STANDS_S) - prox.first)
 
     def _last_evidence(self, key: PairKey, craft: VesselState, ctx: RuleContext) -> None:
         """The craft reports speed again: if it is still close and has hardly moved since its
