@@ -50,9 +50,11 @@ def test_valid_formats_are_recognised(mmsi: int, kind: str, iso: str | None) -> 
         (123456789, "placeholder"),
         (999999999, "placeholder"),
         (1193046, "placeholder"),  # 0x123456, a factory default
+        (412000000, "placeholder"),  # a MID and six zeros: shared by unrelated ships in recorded traffic
+        (760000000, "placeholder"),
         (1_000_000_000, "nine digits"),
         (12345, "nine digits"),
-        (217000000, "MID 217"),  # gap in the European block
+        (217123456, "MID 217"),  # gap in the European block
         (200123456, "MID 200"),
         (780123456, "MID 780"),  # beyond 775
         (199999999, "no MMSI format"),

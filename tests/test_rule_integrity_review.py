@@ -24,6 +24,7 @@ from tests.rule_helpers import (
 )
 from vts.alerts.model import Alert
 from vts.reports import PositionReport, StaticReport
+from vts.rules._common import is_placeholder_mmsi
 
 SHIP = 725000901
 ON_LAND = (-12.08, -77.22)  # San Lorenzo island, some 500 m inside its coastline
@@ -206,3 +207,15 @@ def test_fixes_just_over_the_coastline_are_not_on_land_but_further_in_they_are()
     alerts = of_type(run(make_core(), track(INLAND), until=T0 + 1800), "position_jump")
     assert [(a.details["kind"], a.time) for a in alerts] == [("on_land", T0 + 720)]
     same_in_chunks(track(NEAR_COAST), until=T0 + 1800)
+
+
+def test_a_mid_and_six_zeros_is_a_shared_placeholder_not_one_ship_jumping() -> None:
+    """412000000 heard off Malaysia and 380 km away minutes later (the AMSA satellite recording):
+    two boats set up with only their flag's MID, not one ship jumping; invalid_mmsi says so."""
+    mmsi = 412000000
+    assert is_placeholder_mmsi(mmsi) and not is_placeholder_mmsi(412000001)
+    here = stationary(mmsi, T0, minutes=10, at=OPEN_WATER, every_s=10, sog=5.0)
+    far = stationary(mmsi, T0 + 5, minutes=10, at=offset(OPEN_WATER, north_m=60_000), every_s=10, sog=5.0)
+    alerts = run(make_core(), merge(here, far), until=T0 + 1800)
+    assert of_type(alerts, "position_jump") == [] and of_type(alerts, "duplicate_mmsi") == []
+    assert [a.details["problem"] for a in of_type(alerts, "invalid_mmsi")] == ["known placeholder MMSI"]
