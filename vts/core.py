@@ -130,19 +130,18 @@ class Core:
             self._advance_clock(t)
             now = t
         vessel = self.tracker.update(report)
-        zone_events: list[ZoneEvent]
+        zone_events: list[ZoneEvent] = []
         if (
             vessel is not None
             and isinstance(report, PositionReport)
             and report.lat is not None
             and report.lon is not None
         ):
-            self.grid.update(vessel.mmsi, report.lat, report.lon)
-            zone_events = self.zones.update(vessel.mmsi, t, report.lon, report.lat)
+            if not vessel.is_shadow:  # a second ship under the MMSI: not where the vessel is
+                self.grid.update(vessel.mmsi, report.lat, report.lon)
+                zone_events = self.zones.update(vessel.mmsi, t, report.lon, report.lat)
             if report.second is not None:
                 self.feeds.observe(report.source, t, report.second)
-        else:
-            zone_events = []
         self.engine.on_report(vessel, report, zone_events, now, bits)
         if self._report_listeners:
             for listener in self._report_listeners:
