@@ -186,6 +186,13 @@ class PairWatch:
     def pairs_of(self, mmsi: int) -> list[PairKey]:
         return sorted(self._by_vessel.get(mmsi, ()))
 
+    def look_beyond(self, key: PairKey, now: float, window_s: float) -> None:
+        """A look that found the pair beyond the rule's distance (`Proximity.look`), when it has a
+        spell (none: nothing to judge)."""
+        prox = self._pairs.get(key)
+        if prox is not None:
+            prox.look(now, False, window_s)
+
     def spells(self) -> list[tuple[PairKey, Proximity]]:
         """Every tracked pair with its spell, sorted by key (a handful, whatever the picture)."""
         return sorted(self._pairs.items())
@@ -256,6 +263,14 @@ class PairRule(Rule):
         self._next_check.pop(mmsi, None)
         for key in self._pairs.pairs_of(mmsi):
             self._pairs.end(key)
+
+    def on_tick(self, ctx: RuleContext) -> None:
+        for key in self._pairs.stale(ctx.now, self.p.lost_minutes * 60.0):
+            self._end(key, ctx, "pair not observed close any more")
+
+    def _end(self, key: PairKey, ctx: RuleContext, reason: str) -> None:
+        """End the pair's spell and clear its alert, if any (`PairWatch.end_and_clear`)."""
+        self._pairs.end_and_clear(key, self.id, ctx, reason)
 
     def _look_now(self, mmsi: int, now: float) -> bool:
         """Whether to look at the slow vessel's neighbourhood now: at most once every

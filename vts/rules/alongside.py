@@ -211,8 +211,7 @@ class AlongsideRule(PairRule):
                     self._observe(vessel, ov, ctx)
 
     def on_tick(self, ctx: RuleContext) -> None:
-        for key in self._pairs.stale(ctx.now, self.p.lost_minutes * 60.0):
-            self._end(key, ctx, "pair not observed close any more")
+        super().on_tick(ctx)
         self._judge_between_fixes(ctx)
         if len(self._moored_cache) > 10_000:
             self._moored_cache.clear()
@@ -404,9 +403,6 @@ class AlongsideRule(PairRule):
                 "alarm_because": ", ".join(reasons) if reasons else None,
             },
         )
-
-    def _end(self, key: PairKey, ctx: RuleContext, reason: str) -> None:
-        self._pairs.end_and_clear(key, TYPE, ctx, reason)
 
 
 RULE = AlongsideRule

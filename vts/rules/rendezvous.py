@@ -138,9 +138,7 @@ class RendezvousRule(PairRule):
             key: PairKey = (min(vessel.mmsi, other), max(vessel.mmsi, other))
             seen.add(key)  # still near: a silent or stale partner is not "apart"
             if dist > p.distance_m:
-                prox = self._pairs.get(key)
-                if prox is not None:
-                    prox.look(ctx.now, False, window)
+                self._pairs.look_beyond(key, ctx.now, window)
                 continue  # (before the partner checks, which have no side effects: cheaper)
             ov = ctx.tracker.get(other)
             if (
@@ -169,13 +167,7 @@ class RendezvousRule(PairRule):
             if self._apart(key, vessel, ctx):
                 self._end(key, ctx, "vessels apart")
             else:
-                prox = self._pairs.get(key)
-                if prox is not None:
-                    prox.look(ctx.now, False, window)
-
-    def on_tick(self, ctx: RuleContext) -> None:
-        for key in self._pairs.stale(ctx.now, self.p.lost_minutes * 60.0):
-            self._end(key, ctx, "pair not observed close any more")
+                self._pairs.look_beyond(key, ctx.now, window)
 
     # -- internals -------------------------------------------------------------------------------
     def _exempt(self, v: VesselState, ctx: RuleContext) -> str | None:
@@ -298,9 +290,6 @@ class RendezvousRule(PairRule):
                 "anchored_in": anchorage,
             },
         )
-
-    def _end(self, key: PairKey, ctx: RuleContext, reason: str) -> None:
-        self._pairs.end_and_clear(key, TYPE, ctx, reason)
 
 
 RULE = RendezvousRule
