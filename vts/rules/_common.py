@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 AREA_KINDS = ("area_of_interest", "coverage")
 """Zone kinds that delimit the watched area (and the receiver coverage)."""
+LYING_STILL_KINDS = ("berth", "terminal", "fishing_dock", "anchorage", "waiting_area", "port_area")
+"""Zone kinds where ships lie still, moored or at anchor, whatever their status or speed says
+(course_anomaly's stops, drifting's "not under command")."""
 ALL_ROLES = ("coastguard", "pilot", "tug", "other")
 SERVICE_SHIP_TYPES = (50, 51, 52, 53, 55)
 """AIS ship types whose normal work is meeting, attending or waiting for ships: pilot vessel 50,

@@ -75,7 +75,7 @@ from pydantic import Field
 from vts.geo import METRES_PER_NM, angle_diff_deg, distance_m
 from vts.normalcy import Layer, NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport, StaticReport
-from vts.rules._common import is_allowlisted
+from vts.rules._common import LYING_STILL_KINDS, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.tracker import DR_BUFFER_S, DR_MAX_SPEED_KN
 from vts.vessel_class import is_large_vessel
@@ -91,7 +91,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEPARTURE_ZONE_KINDS = frozenset({"berth", "terminal", "anchorage"})
-QUIET_ZONE_KINDS = frozenset({"berth", "terminal", "anchorage", "waiting_area", "fishing_dock", "port_area"})
+QUIET_ZONE_KINDS = frozenset(LYING_STILL_KINDS)
 VTS_AREA_KINDS = frozenset({"area_of_interest"})
 TURN_WINDOW_S = 180.0
 """A turn is a course change of erratic_turn_deg against any course held in the last 3 minutes

@@ -40,7 +40,7 @@ from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport
-from vts.rules._common import ZoneKinds, is_allowlisted
+from vts.rules._common import LYING_STILL_KINDS, ZoneKinds, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.vessel_class import mean_speed_kn
 
@@ -50,8 +50,6 @@ if TYPE_CHECKING:
 
 NOT_UNDER_COMMAND = 2
 AT_ANCHOR_OR_MOORED = (1, 5)
-NUC_QUIET_ZONE_KINDS = ("berth", "terminal", "fishing_dock", "anchorage", "waiting_area", "port_area")
-"""Where ships lie still, moored or at anchor, whatever their status says."""
 ANGLE_SLACK_DEG = 1e-6
 """The mask takes fixes this much under the angle too: float rounding can only add rows to it."""
 
@@ -68,7 +66,7 @@ class DriftingParams(RuleParams):
     )
     not_under_command: bool = Field(True, description="also alert on navigational status 2")
     nuc_quiet_zone_kinds: list[str] = Field(
-        default_factory=lambda: list(NUC_QUIET_ZONE_KINDS),
+        default_factory=lambda: list(LYING_STILL_KINDS),
         description="zone kinds where status 2 alone is no alert: the ship must also move",
     )
     nuc_moving_kn: float = Field(
