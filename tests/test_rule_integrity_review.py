@@ -148,8 +148,8 @@ def test_interference_is_reported_when_the_first_to_jump_is_a_new_target() -> No
 
 
 def test_interference_is_reported_when_the_first_to_jump_had_a_jump_alert_just_before() -> None:
-    """The first vessel to jump jumped alone five minutes earlier (its own alert, then the
-    engine's cooldown for it): the interference alert goes under another vessel of the event."""
+    """The first vessel to jump jumped alone five minutes earlier (its own jump alert, then the
+    engine's cooldown for that kind): the interference alert of the event is still reported."""
     own = offset(OPEN_WATER, north_m=300)
     aside = offset(own, east_m=-3000)
     lone = merge(

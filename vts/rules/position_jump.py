@@ -353,19 +353,15 @@ class PositionJumpRule(Rule):
 
     def _cluster_lead(self, ctx: RuleContext, near: list[_Jump]) -> int:
         """The vessel the interference alert is filed under (the others are in details.mmsis): the
-        first to jump that has the messages an alert needs (`alerts.min_messages`) and no alert of
-        this rule of its own in the cooldown before (`alerts.cooldown_minutes`, plus the time its
-        jump was held): the engine would drop the one alert of the whole event for either. The
-        first to jump when none is clear of both."""
-        alerts = ctx.config.alerts
-        recent = ctx.now - alerts.cooldown_minutes * 60.0 - self.p.cluster_window_s - self.tick_seconds
+        first to jump that has the messages an alert needs (`alerts.min_messages`; the engine would
+        drop the one alert of the whole event otherwise), or the first to jump when none has. (A
+        vessel's own jump alert does not hold it back: the engine's cooldown is per kind.)"""
         ordered = sorted(near, key=lambda j: (j.time, j.mmsi))
+        need = ctx.config.alerts.min_messages
         for j in ordered:
             vessel = ctx.tracker.get(j.mmsi)
-            history = self._history.get(j.mmsi)
-            if vessel is not None and vessel.message_count >= alerts.min_messages:
-                if not history or history[-1] < recent:
-                    return j.mmsi
+            if vessel is not None and vessel.message_count >= need:
+                return j.mmsi
         return ordered[0].mmsi
 
     def on_tick(self, ctx: RuleContext) -> None:
