@@ -184,14 +184,15 @@ class IdentityChangeRule(Rule):
         changes = [] if new.items() <= ident.values.items() else self._changes(ident, new)
         imo = new.get("imo")
         problem = None
-        large = is_large_vessel(vessel)
+        imo_severity: Severity = "info"
         if isinstance(imo, int) and self.p.check_imo and imo not in ident.bad_imos:
             problem = imo_problem(imo)
+            large = problem is not None and is_large_vessel(vessel)
             if problem is not None and (imo >= IMO_MIN or large):
                 ident.bad_imos.add(imo)
+                imo_severity = "caution" if large else "info"
             else:
                 problem = None  # an unused value on a craft that needs no IMO number: no claim to one
-        imo_severity: Severity = "caution" if large else "info"
         if changes:
             # One event: a second one for the IMO number would fall in the engine's cooldown.
             strong = any(c["field"] in STRONG_FIELDS for c in changes)
