@@ -86,6 +86,12 @@ def has_no_static(vessel: VesselState) -> bool:
     return not vessel.has_static or (not vessel.name and type_is_unknown(vessel.ship_type))
 
 
+def awaits_type(vessel: VesselState) -> bool:
+    """No ship type declared yet where one is still to come: no static data at all, or a Class B
+    unit that has sent its name (message 24A) but not yet its type (24B, a message of its own)."""
+    return not vessel.has_static or (vessel.ais_class == "B" and vessel.ship_type is None)
+
+
 def mean_speed_kn(vessel: VesselState, now: float, window_s: float) -> float | None:
     """Mean speed over ground over the last `window_s` seconds of the trail, or None when the trail
     does not cover the window (a fix at or before its start is needed).

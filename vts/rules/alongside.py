@@ -55,6 +55,7 @@ from vts.rules.base import RuleContext, RuleParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import (
     STATIONARY_WINDOW_S,
+    awaits_type,
     has_no_static,
     is_large_vessel,
     is_moored_or_anchored,
@@ -317,7 +318,7 @@ class AlongsideRule(PairRule):
         if not ctx.alerts.is_active(TYPE, craft.mmsi, ship.mmsi):
             if prox.close_share() < 0.5:
                 return
-            if craft.ais_class == "A" and not craft.has_static and ctx.now - craft.first_seen < STATIC_WAIT_S:
+            if craft.ais_class == "A" and awaits_type(craft) and ctx.now - craft.first_seen < STATIC_WAIT_S:
                 return  # its static data, still to come, may show a ship (the spell goes on meanwhile)
             if craft.lat is None or craft.lon is None or not in_watched_area(ctx.zones, craft.lat, craft.lon):
                 return

@@ -35,7 +35,7 @@ from vts.alerts.model import iso_time
 from vts.batch import zone_union
 from vts.rules._common import ALL_ROLES, is_allowlisted, is_vessel_mmsi, label, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
-from vts.vessel_class import declared_categories
+from vts.vessel_class import awaits_type, declared_categories
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -71,12 +71,6 @@ class RestrictedAreaParams(RuleParams):
     default_severity: Literal["emergency", "alarm", "warning", "caution", "info"] = Field(
         "warning", description="severity when the zone sets none"
     )
-
-
-def awaits_type(vessel: VesselState) -> bool:
-    """No ship type declared yet where one is still to come: no static data at all, or a Class B
-    unit that has sent its name (message 24A) but not yet its type (24B, a message of its own)."""
-    return not vessel.has_static or (vessel.ais_class == "B" and vessel.ship_type is None)
 
 
 class RestrictedAreaRule(Rule):
