@@ -191,3 +191,20 @@ def test_a_second_transmitter_declaring_fishing_does_not_turn_the_tanker_into_an
     # without the earlier tanker declaration the fishing boat is an intruder at once
     alone = of_type(run(make_core(), merge(stay, [imposter])), "restricted_area")
     assert alone and alone[0].time < T0 + 25 * 60
+
+
+def test_a_lone_gnss_outlier_does_not_end_the_intrusion() -> None:
+    """One fix 2.5 km away in 20 s (a GNSS glitch, near enough for the tracker to keep it on the
+    track) is held back by the zone engine: the alert is neither cleared nor moved there, and the
+    boat's next fix, back in the zone, carries on with it."""
+    reports = visit(BOAT, SAN_LORENZO_WATERS, ship_type=30)
+    first_inside = next(i for i, r in enumerate(reports) if getattr(r, "sog", None) == 0.5)
+    k = first_inside + 15  # five minutes into the stay
+    glitch = reports[k]
+    outlier = reports[1]  # where the boat started, 2.5 km north of the zone
+    reports[k] = position(BOAT, glitch.time, (outlier.lat, outlier.lon), sog=0.5, cog=0.0)
+    steps = of_type(run(make_core(), reports), "restricted_area")
+    assert states(steps).count("raised") == 1 and states(steps).count("cleared") == 1
+    assert states(steps)[-1] == "cleared" and steps[-1].details["reason"] == "left the zone"
+    assert steps[-1].time > reports[k + 5].time  # not before the boat sailed out
+    assert all(a.lat != outlier.lat for a in steps)

@@ -298,7 +298,11 @@ def test_hysteresis_settings_come_from_the_config(config: Config) -> None:
     from vts.config import ZoneEngineSettings
 
     immediate = config.model_copy(
-        update={"zone_engine": ZoneEngineSettings(entry_confirm_s=0, exit_margin_m=0, gap_reset_s=60)}
+        update={
+            "zone_engine": ZoneEngineSettings(
+                entry_confirm_s=0, exit_margin_m=0, gap_reset_s=60, outlier_speed_kn=0
+            )
+        }
     )
     engine = ZoneEngine.from_config(immediate)
     assert [
@@ -310,6 +314,7 @@ def test_hysteresis_settings_come_from_the_config(config: Config) -> None:
         "exit"
     ]
     assert engine.reloaded(immediate).exit_margin_m == 0
+    assert engine.outlier_speed_kn == 0  # the jump above (1 s) was taken at once
 
 
 def test_lookup_on_cell_edges_and_corners(engine: ZoneEngine, config: Config) -> None:

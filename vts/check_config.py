@@ -64,7 +64,12 @@ def print_summary(config: Config, engine: ZoneEngine, out: TextIO, *, list_zones
     h = config.zone_engine
     w(
         f"  hysteresis: entry after 2 fixes {h.entry_confirm_s:g} s apart,"
-        f" exit {h.exit_margin_m:g} m outside, reset after a {h.gap_reset_s:g} s reception gap\n"
+        f" exit {h.exit_margin_m:g} m outside, reset after a {h.gap_reset_s:g} s reception gap,"
+        + (
+            f" an exit fix implying over {h.outlier_speed_kn:g} kn waits for a second\n"
+            if h.outlier_speed_kn > 0
+            else " every exit fix taken at once\n"
+        )
     )
     outside = _zones_outside_area_of_interest(engine)
     if outside:

@@ -177,6 +177,12 @@ class ZoneEngineSettings(BaseModel):
     entry_confirm_s: float = Field(10.0, ge=0, description="an entry needs two fixes inside this far apart")
     exit_margin_m: float = Field(50.0, ge=0, description="an exit needs the vessel this far outside")
     gap_reset_s: float = Field(600.0, gt=0, description="a reception gap this long resets pending crossings")
+    outlier_speed_kn: float = Field(
+        50.0,
+        ge=0,
+        description="a fix that would confirm an exit, over 300 m from the fix before at more than this "
+        "implied speed, is held back until a second fix confirms it (a lone GNSS outlier); 0: never",
+    )
 
 
 class Config(BaseModel):

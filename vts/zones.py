@@ -20,6 +20,13 @@ Hysteresis, per vessel and zone:
 * **Exit**: only once the vessel is more than ``exit_margin_m`` (50 m) outside the zone, so GPS
   noise on a border never flaps. The event carries the first fix seen outside the zone (the crossing)
   and the fix that confirmed it.
+* **Outlier**: a fix that would confirm an exit, but lies more than ``OUTLIER_MIN_M`` (300 m) from
+  the vessel's fix before at an implied speed over ``outlier_speed_kn`` (50 kn), is held back: it
+  changes no membership, pending entry or latest fix (`held_back` tells the rules). A lone GNSS
+  outlier then ends nothing; the next fix confirms the exit only if it too lies beyond the margin
+  (and comes at least ``OUTLIER_REPEAT_S`` after the held one: the same sentence heard by a second
+  station is not a second fix). The tracker splits off far jumps (a shadow track, which never
+  reaches the zone engine); this catches the nearer ones.
 * **Reception gap** longer than ``gap_reset_s`` (10 min): pending entries and exits are dropped
   (two fixes either side of a gap never confirm anything, and no crossing time is interpolated).
   A zone the vessel is still in after the gap stays confirmed; a zone it is now well outside
@@ -44,7 +51,7 @@ from shapely import STRtree
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from vts.geo import LocalProjection
+from vts.geo import LocalProjection, distance_m
 
 if TYPE_CHECKING:
     from vts.config import Config, ZoneSettings
@@ -52,6 +59,13 @@ if TYPE_CHECKING:
 ENTRY_CONFIRM_S = 10.0
 EXIT_MARGIN_M = 50.0
 GAP_RESET_S = 600.0
+OUTLIER_SPEED_KN = 50.0
+OUTLIER_MIN_M = 300.0
+"""A held-back exit fix lies at least this far from the fix before: GNSS noise and receive-time
+jitter on close fixes imply high speeds over short distances."""
+OUTLIER_REPEAT_S = 5.0
+"""A fix beyond the margin confirms a held-back exit only this long after the held fix."""
+_KN_TO_MS = 1852.0 / 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +157,10 @@ class _VesselZones:
     last: _Fix | None = None
     inside: dict[str, _Membership] = field(default_factory=dict)
     pending: dict[str, _Fix] = field(default_factory=dict)
+    held: _Fix | None = None
+    """The first of the fixes held back since the last one taken (see the module docstring)."""
+    held_at: float | None = None
+    """Time of the latest fix, when it was held back."""
 
 
 class GeometryIndex:
@@ -273,10 +291,12 @@ class ZoneEngine:
         entry_confirm_s: float = ENTRY_CONFIRM_S,
         exit_margin_m: float = EXIT_MARGIN_M,
         gap_reset_s: float = GAP_RESET_S,
+        outlier_speed_kn: float = OUTLIER_SPEED_KN,
     ) -> None:
         self.entry_confirm_s = entry_confirm_s
         self.exit_margin_m = exit_margin_m
         self.gap_reset_s = gap_reset_s
+        self.outlier_speed_kn = outlier_speed_kn
         self._zones: list[Zone] = [build_zone(z, exit_margin_m) for z in zones]
         self._by_id: dict[str, Zone] = {}
         for z in self._zones:
@@ -299,6 +319,7 @@ class ZoneEngine:
             entry_confirm_s=h.entry_confirm_s,
             exit_margin_m=h.exit_margin_m,
             gap_reset_s=h.gap_reset_s,
+            outlier_speed_kn=h.outlier_speed_kn,
         )
 
     # -- zones -------------------------------------------------------------------------------------
@@ -352,14 +373,18 @@ class ZoneEngine:
         state = self._vessels.get(mmsi)
         if state is None:
             state = self._vessels[mmsi] = _VesselZones()
-        if state.last is not None and t <= state.last.time:
+        prev = state.last
+        if prev is not None and t <= prev.time:
             return []
-        gap = state.last is not None and t - state.last.time > self.gap_reset_s
-        fix = _Fix(t, lon, lat, initial=state.last is None or gap)
+        gap = prev is not None and t - prev.time > self.gap_reset_s
+        fix = _Fix(t, lon, lat, initial=prev is None or gap)
         if gap:
             state.pending.clear()
             for m in state.inside.values():
                 m.outside_since = None
+        held = state.held
+        state.held = None
+        state.held_at = None
         state.last = fix
         inside = state.inside
         if not state.pending:
@@ -376,20 +401,37 @@ class ZoneEngine:
                     return []
         here_ordered = [self._zones[i].id for i in self._indices_at(lon, lat)]
         here = set(here_ordered)
+        leaving: list[str] = []
+        for zone_id in inside:
+            if zone_id in here:
+                continue
+            zone = self._by_id.get(zone_id)
+            if zone is None or not shapely.intersects_xy(zone.exit_geometry, lon, lat):
+                leaving.append(zone_id)
+        if (
+            leaving
+            and prev is not None
+            and not gap
+            and (held is None or t - held.time < OUTLIER_REPEAT_S)
+            and self._implausible(prev, fix)
+        ):
+            state.last = prev  # held back: nothing changes but the note of it
+            state.held = held or fix
+            state.held_at = t
+            return []
         exits: list[ZoneEvent] = []
-        for zone_id in list(state.inside):
-            m = state.inside[zone_id]
+        for zone_id in list(inside):
+            m = inside[zone_id]
             if zone_id in here:
                 m.last_inside = fix
                 m.outside_since = None
                 continue
-            zone = self._by_id.get(zone_id)
-            if zone is not None and shapely.intersects_xy(zone.exit_geometry, lon, lat):
+            if zone_id not in leaving:
                 if m.outside_since is None:
                     m.outside_since = fix
                 continue
             crossing = m.outside_since or fix
-            del state.inside[zone_id]
+            del inside[zone_id]
             exits.append(
                 ZoneEvent(
                     "exit",
@@ -437,6 +479,20 @@ class ZoneEngine:
             )
         return exits + entries
 
+    def _implausible(self, prev: _Fix, fix: _Fix) -> bool:
+        """Whether the move from `prev` is too far and too fast to be the vessel's (an outlier)."""
+        if self.outlier_speed_kn <= 0:
+            return False
+        d = distance_m(prev.lat, prev.lon, fix.lat, fix.lon)
+        return d > OUTLIER_MIN_M and d > self.outlier_speed_kn * _KN_TO_MS * (fix.time - prev.time)
+
+    def held_back(self, mmsi: int, t: float) -> bool:
+        """Whether the vessel's fix of time `t` was held back as an outlier: its memberships are
+        those of the fix before (see the module docstring). Rules that judge a vessel by its zones
+        at a fix skip such a fix."""
+        state = self._vessels.get(mmsi)
+        return state is not None and state.held_at == t
+
     def zones_of(self, mmsi: int) -> set[str]:
         """Ids of the zones the vessel is confirmed in."""
         state = self._vessels.get(mmsi)
@@ -476,6 +532,8 @@ class ZoneEngine:
                 last=state.last,
                 inside={z: m for z, m in state.inside.items() if z in new._by_id},
                 pending={z: f for z, f in state.pending.items() if z in new._by_id},
+                held=state.held,
+                held_at=state.held_at,
             )
         return new
 

@@ -266,8 +266,8 @@ class CourseAnomalyRule(Rule):
             return  # a late fix: what the vessel did before its latest fix, not what it does now
         if ctx.alerts.is_active("duplicate_mmsi", mmsi) or _jumped(vessel, report):
             return  # two ships' fixes interleaved, or a position jump: no manoeuvre to judge
-        if self.p.wrong_way and not exempt:
-            self._check_wrong_way(vessel, report, ctx)
+        if self.p.wrong_way and not exempt and not ctx.zones.held_back(mmsi, report.time):
+            self._check_wrong_way(vessel, report, ctx)  # (a held-back fix: its lanes are the last fix's)
         if self.p.erratic and not erratic_exempt:
             self._check_erratic(vessel, report, ctx)
         if self.p.stop_after_departure and mmsi in self._departures:
@@ -305,7 +305,8 @@ class CourseAnomalyRule(Rule):
           static reports (`on_static` follows the exemption);
         * wrong_way: a fix fast enough with a course more than the angle off a directed lane whose
           zone, grown by the exit margin, holds it (zone memberships hold only there, except for
-          the fixes the zone engine ignores: not newer than the vessel's latest, or invalid: odd);
+          the fixes the zone engine ignores: not newer than the vessel's latest, or invalid: odd;
+          and those it holds back as outliers, which the check skips);
         * off_route (with a model): a fix fast enough inside the VTS area.
 
         Departures, wrong-way runs, off-route alerts and pending turns are watched (`_settle`)."""

@@ -19,7 +19,10 @@ the limit of a zone it is confirmed in. The zone engine keeps a vessel in a zone
 fixes stay within the zone grown by the exit margin, so the mask is, per limit, the fixes faster
 than it inside the grown zones with that limit. A fix the zone engine ignores (as old as the
 vessel's latest, or an invalid position) keeps the memberships of an earlier fix wherever it lies:
-those count too when fast (`ReportBatch.ignored_by_zones`). A vessel is watched while it has a record.
+those count too when fast (`ReportBatch.ignored_by_zones`). A fix the zone engine holds back as an
+outlier (`ZoneEngine.held_back`) keeps them too: it is skipped, whether the mask takes it or not (its
+position is not the vessel's, so neither is the zone it would be judged in). A vessel is watched
+while it has a record.
 """
 
 from __future__ import annotations
@@ -118,7 +121,7 @@ class SpeedingRule(Rule):
 
     # -- reports -------------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if vessel.is_shadow:
+        if vessel.is_shadow or ctx.zones.held_back(vessel.mmsi, report.time):
             return
         if vessel.category in self.p.exempt_categories or is_allowlisted(
             ctx.allowlists, vessel.mmsi, ALL_ROLES
