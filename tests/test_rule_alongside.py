@@ -229,7 +229,9 @@ def test_pair_members_are_watched_while_the_pair_lasts() -> None:
     rest = core.process_many([r for r in reports if r.time >= stay_end])
     cleared = of_type(rest, "alongside")[-1]
     assert cleared.state == "cleared" and cleared.details["reason"].startswith(f"{CRAFT} under way")
-    assert cleared.time == stay_end + 30  # the first fast fix, not a later time-out
+    # the first fast fix (120 m on, 145 m off the hull) is still near: a boat shifting along the
+    # hull is still alongside; the second (265 m off) ends it, not a later time-out
+    assert cleared.time == stay_end + 60
     assert not rule.watches(ctx, CRAFT) and not rule.watches(ctx, SHIP)
     run(make_core(), reports)  # and one by one vs one batch: the same alerts
 
@@ -267,3 +269,36 @@ def test_a_reload_with_new_parameters_carries_the_spell_on() -> None:
                 for a in got
                 if a["type"] == "alongside"
             ] == kept
+
+
+def test_a_craft_shifting_along_the_hull_stays_alongside() -> None:
+    """With the alert up, the craft moves from the port bow to the port quarter at 4 kn (a minute,
+    two fast reports, never more than 150 m off the hull) and lies still there: one alert, updated
+    throughout, not cleared and then held back by the cooldown when it settles again."""
+    bow = offset(ANCHORAGE, north_m=40, east_m=60)
+    quarter = offset(ANCHORAGE, north_m=40, east_m=-64)
+    shift_at = T0 + 8 * 60
+    craft = stationary(CRAFT, T0, minutes=8, at=bow, every_s=30, sog=0.4, ais_class="B")
+    craft += moving(CRAFT, shift_at, minutes=1, start=bow, cog=270, sog=4.0, every_s=30, ais_class="B")[1:]
+    craft += craft_visit(shift_at + 90, minutes=10, at=quarter)
+    steps = of_type(run(make_core(), merge(anchored_ship(T0 - 900), craft)), "alongside")
+    assert states(steps).count("raised") == 1 and states(steps).count("cleared") == 1
+    assert steps[0].time < shift_at
+    cleared = steps[-1]
+    assert cleared.time > shift_at + 90 + 10 * 60  # when it left, not when it shifted
+    assert cleared.details["duration_s"] > 18 * 60
+
+
+def test_a_craft_under_way_near_the_ship_for_two_minutes_is_no_longer_alongside() -> None:
+    """Under way but still near (circling the ship at 5 kn): the alert ends after the grace."""
+    spot = offset(ANCHORAGE, north_m=40, east_m=60)
+    craft = stationary(CRAFT, T0, minutes=8, at=spot, every_s=30, sog=0.4, ais_class="B")
+    start = T0 + 8 * 60
+    craft += [
+        position(CRAFT, start + 30 * i, offset(spot, east_m=(-20 if i % 2 else 20)), sog=5.0, ais_class="B")
+        for i in range(1, 9)
+    ]
+    steps = of_type(run(make_core(), merge(anchored_ship(T0 - 900), craft)), "alongside")
+    assert states(steps)[0] == "raised" and states(steps)[-1] == "cleared"
+    assert steps[-1].time == start + 30 + 120  # two minutes after its first fast report
+    assert "under way" in steps[-1].details["reason"]

@@ -197,3 +197,23 @@ def test_a_reload_with_new_parameters_carries_the_spell_on() -> None:
         assert [
             (a["state"], a["time"], a["details"].get("duration_s")) for a in got if a["type"] == "rendezvous"
         ] == kept
+
+
+def test_one_shifting_round_the_other_does_not_end_the_meeting() -> None:
+    """Twelve minutes together (alert up), then ALFA moves round to BRAVO's other side at 4 kn for
+    40 s, never more than 200 m off, and they lie together again: one alert, cleared only when they
+    part."""
+    pa, pb = OPEN_WATER, offset(OPEN_WATER, east_m=100)
+    other_side = offset(OPEN_WATER, east_m=180)
+    reports = merge(
+        static(A, T0 - 120, name="ALFA", ship_type=30, length=25),
+        static(B, T0 - 120, name="BRAVO", ship_type=30, length=28),
+        stationary(A, T0, minutes=12, at=pa, every_s=10, sog=0.5),
+        [position(A, T0 + 730 + 10 * i, offset(pa, east_m=20 * i, north_m=30), sog=4.0) for i in range(4)],
+        stationary(A, T0 + 770, minutes=10, at=other_side, every_s=10, sog=0.5),
+        stationary(B, T0 + 5, minutes=22, at=pb, every_s=10, sog=0.6),
+        moving(A, T0 + 1380, minutes=3, start=other_side, cog=90, sog=8.0),
+    )
+    steps = of_type(run(make_core(), reports), "rendezvous")
+    assert states(steps).count("raised") == 1 and states(steps).count("cleared") == 1
+    assert steps[0].time < T0 + 730 and steps[-1].time >= T0 + 1380

@@ -58,6 +58,13 @@ class PairParams(RuleParams):
     check_every_s: float = Field(
         10.0, ge=0, description="look at a slow vessel's neighbourhood at most this often (event time)"
     )
+    underway_grace_s: float = Field(
+        120.0,
+        ge=0,
+        description="once the pair's alert is up, a vessel still near its partner ends it by being under "
+        "way only after this long (a boat shifting along the hull, or round the other, is still with "
+        "it; one leaving is soon beyond the distance, which ends it at once)",
+    )
 
 
 @dataclass(slots=True)
@@ -239,9 +246,45 @@ class PairRule(Rule):
         assert isinstance(params, PairParams)
         self.p = params
         self._members = PairMembers(self)
-        self._pairs = PairWatch(params.max_gap_minutes * 60.0, self._members)
+        self._pairs = PairWatch(params.max_gap_minutes * 60.0, self._on_member)
         self._next_check: dict[int, float] = {}
         """Event time from which each slow vessel's neighbourhood may be looked at again."""
+        self._fast_since: dict[int, float] = {}
+        """For a vessel in a pair that is under way, the time of the first fast report of its run
+        (kept only while the vessel is in a pair, so it is watched: batched and one-by-one agree)."""
+
+    def _on_member(self, mmsi: int, member: bool) -> None:
+        self._members(mmsi, member)
+        if not member:
+            self._fast_since.pop(mmsi, None)
+
+    def _pace(self, mmsi: int, fast: bool, now: float) -> None:
+        """A report of the vessel, under way (`fast`) or not: starts or ends its run of fast reports
+        while it is in a pair (`_ends_under_way`)."""
+        if not fast:
+            self._fast_since.pop(mmsi, None)
+        elif self._pairs.has_pairs(mmsi):
+            self._fast_since.setdefault(mmsi, now)
+
+    def _ends_under_way(self, key: PairKey, mmsi: int, ctx: RuleContext) -> bool:
+        """Whether the vessel `mmsi` of the pair, under way, ends it now: at once while the pair has
+        no alert up (a spell needs both slow throughout); with one up, once the vessel has been
+        under way for `underway_grace_s` or is beyond the distance and margin from its partner."""
+        if not ctx.alerts.is_active(self.id, key[0], key[1]):
+            return True
+        since = self._fast_since.get(mmsi)
+        if since is None or ctx.now - since >= self.p.underway_grace_s:
+            return True
+        gap = self._gap_m(key, ctx)
+        return gap is None or gap > self.p.distance_m + self.p.clear_margin_m
+
+    def _gap_m(self, key: PairKey, ctx: RuleContext) -> float | None:
+        """The pair's distance as the rule measures it, at the two vessels' latest fixes (None when
+        one has no position)."""
+        a, b = ctx.tracker.get(key[0]), ctx.tracker.get(key[1])
+        if a is None or b is None or a.lat is None or a.lon is None or b.lat is None or b.lon is None:
+            return None
+        return approx_distance_m(a.lat, a.lon, b.lat, b.lon)
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """The slow position reports in the watched area. A report with a SOG at or above
@@ -257,10 +300,12 @@ class PairRule(Rule):
         assert isinstance(previous, PairRule)
         self._pairs.take_over(previous._pairs)
         self._next_check = previous._next_check
+        self._fast_since = previous._fast_since
         return True
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._next_check.pop(mmsi, None)
+        self._fast_since.pop(mmsi, None)
         for key in self._pairs.pairs_of(mmsi):
             self._pairs.end(key)
 

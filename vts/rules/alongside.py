@@ -172,13 +172,16 @@ class AlongsideRule(PairRule):
         p = self.p
         sog = report.sog
         slow = sog is None or sog < p.max_speed_kn
+        self._pace(vessel.mmsi, not slow, ctx.now)
         if not slow:
             keys = self._pairs.pairs_of(vessel.mmsi)
             exempt = self._exempt(vessel, ctx) if keys else None  # (an exempt craft has no last say)
             for key in keys:
                 if key[0] == vessel.mmsi and exempt is None:
-                    self._last_evidence(key, vessel, ctx)
-                self._end(key, ctx, f"{vessel.mmsi} under way ({sog:.1f} kn)")
+                    self._last_evidence(key, vessel, ctx)  # (at its first fast fix)
+                if self._ends_under_way(key, vessel.mmsi, ctx):
+                    self._end(key, ctx, f"{vessel.mmsi} under way ({sog:.1f} kn)")
+                # else shifting along the hull, perhaps: still with the ship for now
             return
         if not self._look_now(vessel.mmsi, ctx.now):
             return  # looked at this vessel's neighbourhood moments ago
@@ -262,6 +265,13 @@ class AlongsideRule(PairRule):
             return "allow-listed"
         inside = in_kinds(ctx.zones, craft.mmsi, p.exempt_zone_kinds)
         return f"in {inside[0]}" if inside else None
+
+    def _gap_m(self, key: PairKey, ctx: RuleContext) -> float | None:
+        """From the craft's latest fix to the ship's hull at its latest fix."""
+        craft, ship = ctx.tracker.get(key[0]), ctx.tracker.get(key[1])
+        if craft is None or ship is None or craft.lat is None or craft.lon is None or ship.lat is None:
+            return None
+        return hull_geometry(ship, craft.lat, craft.lon)[0]
 
     def _observe(self, craft: VesselState, ship: VesselState, ctx: RuleContext) -> None:
         """A look at the craft (its latest fix) and the ship (its hull at its latest fix)."""

@@ -106,6 +106,7 @@ class RendezvousRule(PairRule):
             return  # outside the watched area, a vessel in no pair starts no spell (and is not throttled)
         p = self.p
         sog = report.sog
+        self._pace(vessel.mmsi, vessel.sog is not None and vessel.sog >= p.max_speed_kn, ctx.now)
         if (
             sog is not None
             and sog >= p.max_speed_kn
@@ -124,8 +125,10 @@ class RendezvousRule(PairRule):
             return
         if vessel.sog is not None and vessel.sog >= p.max_speed_kn:
             for key in self._pairs.pairs_of(vessel.mmsi):
-                self._last_evidence(key, vessel, ctx)
-                self._end(key, ctx, f"{vessel.mmsi} under way ({vessel.sog:.1f} kn)")
+                self._last_evidence(key, vessel, ctx)  # (at its first fast fix)
+                if self._ends_under_way(key, vessel.mmsi, ctx):
+                    self._end(key, ctx, f"{vessel.mmsi} under way ({vessel.sog:.1f} kn)")
+                # else shifting round the other, perhaps: still together for now
             return
         stale = ctx.now - p.stale_position_minutes * 60.0
         window = p.min_minutes * 60.0
