@@ -190,3 +190,49 @@ def test_a_few_pairs_worked_out_in_python_give_the_numbers_of_numpy() -> None:
         few = rule._few_pairs(np.concatenate((diff, length[None], a[None], b[None])).tolist(), 0.5144)
         many = rule._many_pairs(a, b, diff, length, 0.5144)
         assert few == many and len(many) > 0
+
+
+def _swing(confirm_s: float | None = None) -> list[object]:
+    """A and B pass 1 km apart on opposite courses (no close quarters), but one report of B, two
+    minutes in, gives a course swung 59 degrees, straight into a collision with A (a course report
+    in a swing, or GNSS course noise): one evaluation (tick) sees CPA 0 in under 4 minutes."""
+    reports = merge(
+        moving(A, T0, minutes=6, start=OPEN_WATER, cog=90, sog=10),
+        moving(B, T0, minutes=6, start=offset(OPEN_WATER, north_m=1000, east_m=3000), cog=270, sog=10),
+    )
+    glitch = next(i for i, r in enumerate(reports) if r.mmsi == B and r.time == T0 + 120)
+    r = reports[glitch]
+    assert isinstance(r, PositionReport)
+    reports[glitch] = PositionReport(
+        time=r.time, mmsi=B, msg_type=1, source="test", lat=r.lat, lon=r.lon, sog=10.0, cog=211.0
+    )
+    core = make_core()
+    if confirm_s is not None:
+        rule = core.engine.rule("cpa")
+        assert isinstance(rule, CpaRule)
+        core.engine.set_rules([CpaRule(rule.p.model_copy(update={"confirm_s": confirm_s}))])
+    return of_type(run(core, reports), "cpa")
+
+
+def test_a_situation_seen_on_one_evaluation_only_is_not_raised() -> None:
+    assert _swing() == []
+    flicker = _swing(confirm_s=0.0)  # taken at once, it is raised and cleared ten seconds later
+    assert [a.state for a in flicker] == ["raised", "cleared"] and flicker[0].severity == "alarm"
+    assert flicker[1].time - flicker[0].time == 10.0
+
+
+def test_a_situation_that_holds_is_raised_at_the_second_evaluation() -> None:
+    """Head-on from 8 km: the pair comes within the 3 NM range (and under 10 minutes to CPA) some
+    four minutes in, long after both have the messages an alert needs."""
+    east = offset(OPEN_WATER, north_m=40, east_m=8000)
+    reports = merge(
+        moving(A, T0, minutes=10, start=OPEN_WATER, cog=90, sog=10),
+        moving(B, T0, minutes=10, start=east, cog=270, sog=10),
+    )
+    at_once = CpaRule(CpaParams(confirm_s=0.0))
+    core = make_core()
+    core.engine.set_rules([at_once])
+    first = of_type(run(core, reports), "cpa")[0]
+    raised = of_type(run(make_core(), reports), "cpa")[0]
+    assert first.time > T0 + 200 and first.severity == "warning"
+    assert raised.state == "raised" and raised.time == first.time + 10.0

@@ -36,7 +36,10 @@ vessels or pairs, only over the pairs that alert.
 Severity `warning` when CPA < 0.3 NM within 10 minutes, `alarm` when CPA < 0.1 NM within 5 minutes
 (0 < TCPA); the alarm limits may not be wider than the warning ones (the parameters are refused).
 Pairs whose relative speed is under `min_relative_kn` (vessels in company, a tow) have no
-meaningful CPA and are left out. State alert per pair (mmsi = the lower MMSI); it is updated while
+meaningful CPA and are left out. A situation is raised once it has held on every evaluation (each
+tick, 10 s) for `confirm_s` (10 s): ARPA smooths a target over several scans, and a CPA from one
+course report in a turn, or from a noisy course, comes and goes. State alert per pair (mmsi = the
+lower MMSI); it is updated while
 the situation holds (severity may rise or fall) and cleared once the ships have passed (TCPA below
 zero) or the predicted CPA opens beyond `clear_factor` x the warning distance.
 """
@@ -85,6 +88,12 @@ class CpaParams(RuleParams):
         "(six nominal reporting intervals, IEC 62388) are left out",
     )
     clear_factor: float = Field(1.2, ge=1.0, description="hysteresis on the warning CPA before clearing")
+    confirm_s: float = Field(
+        10.0,
+        ge=0,
+        description="a situation is raised once it has held this long, on every evaluation (each "
+        "tick): one evaluation on a course swinging through a turn, or on a noisy course, is not one",
+    )
     skip_assist_categories: bool = Field(
         True, description="treat declared tugs and pilot boats as assist craft"
     )
@@ -282,6 +291,8 @@ class CpaRule(Rule):
         self._active: set[tuple[int, int]] = set()
         self._alarms: set[tuple[int, int]] = set()
         """Pairs at alarm level: they stay there inside the hysteresis band (no flapping at 5 min)."""
+        self._emerging: dict[tuple[int, int], float] = {}
+        """Pairs in a situation not raised yet: since when it has held on every evaluation."""
         self._synced = False
         """False until the table has been filled from every tracked vessel once."""
         self._pending: list[_Pending] = []
@@ -469,7 +480,14 @@ class CpaRule(Rule):
         seen: dict[tuple[int, int], tuple[Severity, dict[str, Any], VesselState, VesselState]] = {}
         if len(self._slot_of) >= 2:
             self._pairs(ctx.now, seen)
+        emerging = {k: self._emerging.get(k, ctx.now) for k in seen if k not in self._active}
+        self._emerging = emerging
         for key, (severity, details, a, b) in sorted(seen.items()):
+            since = emerging.get(key)
+            if since is not None:
+                if ctx.now - since < self.p.confirm_s:
+                    continue  # confirmed (or not) at the next evaluations
+                del emerging[key]
             self._active.add(key)
             if severity == "alarm":
                 self._alarms.add(key)
@@ -674,6 +692,7 @@ class CpaRule(Rule):
         self._touched.add(mmsi)  # read again at the next tick (gone, or a new vessel by then)
         self._active = {k for k in self._active if mmsi not in k}
         self._alarms = {k for k in self._alarms if mmsi not in k}
+        self._emerging = {k: v for k, v in self._emerging.items() if mmsi not in k}
 
 
 RULE = CpaRule
