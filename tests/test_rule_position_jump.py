@@ -6,7 +6,7 @@ the alerts of batched processing to be those of report-by-report processing."""
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 
@@ -255,3 +255,18 @@ def test_position_report_subclasses_are_fixes_to_the_tracker_and_to_the_mask() -
     alerts = jumps(run(make_core(config), reports, until=T0 + 900))
     assert len(alerts) == 1 and alerts[0].details["elapsed_s"] == 10.0
     same_in_chunks(reports, until=T0 + 900, config=config)
+
+
+def test_a_faulty_sog_of_102_kn_does_not_excuse_a_jump() -> None:
+    """A transponder that reports SOG 102.2 ("102 kn or more": a fault on a ship at 8 kn) would
+    allow 214 kn; the allowance stops at the 50 kn a vessel may credibly report (110 kn)."""
+    track = moving(SHIP, T0, minutes=5, start=OPEN_WATER, cog=90, sog=8)
+    last = track[-1]
+    assert last.lat is not None and last.lon is not None
+    aside = offset((last.lat, last.lon), north_m=1200)  # 1.2 km in 10 s: 233 kn
+    track += moving(SHIP, last.time + 10, minutes=2, start=aside, cog=90, sog=8)
+    reports = merge([replace(r, sog=102.2) for r in track])
+    alerts = jumps(run(make_core(), reports, until=T0 + 900))
+    assert len(alerts) == 1 and alerts[0].details["sog_kn"] == 102.2
+    lenient = set_rule(make_config(), "position_jump", max_sog_kn=110.0)
+    assert jumps(run(make_core(lenient), reports, until=T0 + 900)) == []

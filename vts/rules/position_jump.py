@@ -70,6 +70,12 @@ class PositionJumpParams(RuleParams):
     min_speed_kn: float = Field(40.0, gt=0, description="implied speed always allowed below this")
     sog_factor: float = Field(2.0, gt=0, description="implied speed allowed up to factor x SOG + offset")
     sog_offset_kn: float = Field(10.0, ge=0)
+    max_sog_kn: float = Field(
+        50.0,
+        gt=0,
+        description="a reported SOG above this (102.2, 'faster than 102 kn', from a faulty transponder) "
+        "widens the allowance no further than this one",
+    )
     min_distance_m: float = Field(300.0, ge=0, description="shorter jumps are GPS jitter")
     time_slack_s: float = Field(2.0, ge=0, description="added to the elapsed time (time-stamp rounding)")
     unreliable_time_slack_s: float = Field(
@@ -150,7 +156,8 @@ class PositionJumpRule(Rule):
             self._unseen.record(ctx.tracker)
         p = self.p
         s = fix_stream(batch, ctx.tracker)
-        allowed = np.maximum(p.min_speed_kn, p.sog_factor * np.maximum(s.sog, s.pred_sog) + p.sog_offset_kn)
+        sog = np.minimum(np.maximum(s.sog, s.pred_sog), p.max_sog_kn)
+        allowed = np.maximum(p.min_speed_kn, p.sog_factor * sog + p.sog_offset_kn)
         span = s.dt + min(p.time_slack_s, p.unreliable_time_slack_s)
         dist = s.dist
         keep = (
@@ -259,7 +266,7 @@ class PositionJumpRule(Rule):
         late_s = LATE_FIX_MAX_S if timing == "event_time" else p.max_late_minutes * 60.0
         if _same_ship_seen_late(last, report, dist, late_s):
             return
-        sog = max(report.sog or 0.0, last.sog or 0.0)
+        sog = min(max(report.sog or 0.0, last.sog or 0.0), p.max_sog_kn)
         allowed = max(p.min_speed_kn, p.sog_factor * sog + p.sog_offset_kn)
         if implied <= allowed:
             return
