@@ -236,3 +236,28 @@ def test_a_situation_that_holds_is_raised_at_the_second_evaluation() -> None:
     raised = of_type(run(make_core(), reports), "cpa")[0]
     assert first.time > T0 + 200 and first.severity == "warning"
     assert raised.state == "raised" and raised.time == first.time + 10.0
+
+
+def _late_pass(min_warning_tcpa_s: float | None = None) -> list[object]:
+    """A and B on opposite courses 650 m apart (CPA 0.35 NM: no warning); 30 s before they are
+    abeam, B alters 35 degrees towards A: CPA 0.29 NM, with the closest point 29 s away when the
+    situation is confirmed."""
+    b_start = offset(OPEN_WATER, north_m=650, east_m=4000)
+    turn_at = T0 + 360
+    b_before = [r for r in moving(B, T0, minutes=8, start=b_start, cog=270, sog=10) if r.time < turn_at]
+    last = b_before[-1]
+    assert last.lat is not None and last.lon is not None
+    b_after = moving(B, turn_at, minutes=3, start=offset((last.lat, last.lon), east_m=-51.4), cog=235, sog=10)
+    reports = merge(moving(A, T0, minutes=9, start=OPEN_WATER, cog=90, sog=10), b_before, b_after)
+    core = make_core()
+    if min_warning_tcpa_s is not None:
+        core.engine.set_rules([CpaRule(CpaParams(min_warning_tcpa_s=min_warning_tcpa_s))])
+    return of_type(run(core, reports), "cpa")
+
+
+def test_a_warning_with_the_closest_point_seconds_away_is_not_raised() -> None:
+    assert _late_pass() == []
+    passing = _late_pass(min_warning_tcpa_s=0.0)
+    assert [a.state for a in passing] == ["raised", "cleared"] and passing[0].severity == "warning"
+    assert passing[0].details["tcpa_min"] * 60 < 30 and 0.1 < passing[0].details["cpa_nm"] < 0.3
+    assert passing[1].time - passing[0].time == 30.0  # cleared as the ships passed

@@ -38,8 +38,10 @@ Severity `warning` when CPA < 0.3 NM within 10 minutes, `alarm` when CPA < 0.1 N
 Pairs whose relative speed is under `min_relative_kn` (vessels in company, a tow) have no
 meaningful CPA and are left out. A situation is raised once it has held on every evaluation (each
 tick, 10 s) for `confirm_s` (10 s): ARPA smooths a target over several scans, and a CPA from one
-course report in a turn, or from a noisy course, comes and goes. State alert per pair (mmsi = the
-lower MMSI); it is updated while
+course report in a turn, or from a noisy course, comes and goes. A warning is not raised with the
+closest point under `min_warning_tcpa_s` (30 s) away: the vessels are passing then (harbour boats
+crossing at 400 m in recorded Danish traffic), and it would clear before anyone read it; an alarm
+is. State alert per pair (mmsi = the lower MMSI); it is updated while
 the situation holds (severity may rise or fall) and cleared once the ships have passed (TCPA below
 zero) or the predicted CPA opens beyond `clear_factor` x the warning distance.
 """
@@ -93,6 +95,12 @@ class CpaParams(RuleParams):
         ge=0,
         description="a situation is raised once it has held this long, on every evaluation (each "
         "tick): one evaluation on a course swinging through a turn, or on a noisy course, is not one",
+    )
+    min_warning_tcpa_s: float = Field(
+        30.0,
+        ge=0,
+        description="a warning is not raised with its closest point nearer than this: the vessels are "
+        "passing then, and it would clear before anyone could act on it (an alarm is raised all the same)",
     )
     skip_assist_categories: bool = Field(
         True, description="treat declared tugs and pilot boats as assist craft"
@@ -487,6 +495,8 @@ class CpaRule(Rule):
             if since is not None:
                 if ctx.now - since < self.p.confirm_s:
                     continue  # confirmed (or not) at the next evaluations
+                if severity == "warning" and details["tcpa_min"] * 60.0 < self.p.min_warning_tcpa_s:
+                    continue  # passing now: over before it could be acted on
                 del emerging[key]
             self._active.add(key)
             if severity == "alarm":
