@@ -154,3 +154,20 @@ def test_a_reload_keeps_a_held_back_fix(engine: ZoneEngine) -> None:
     new = engine.reloaded(Config(zones=[ring_zone()]))
     assert new.held_back(MMSI, 20.0)
     assert [e.kind for e in new.update(MMSI, 30.0, *at(-4000, 400))] == ["exit"]
+
+
+def test_a_zone_added_by_a_reload_finds_the_vessels_already_in_it(engine: ZoneEngine) -> None:
+    """A vessel lying where an operator draws a new zone was found there, not seen crossing in: its
+    entry is `initial`, dated from its last fix before the reload, confirmed by the next one."""
+    from vts.config import Config
+
+    feed(engine, [(0.0, at(5000, 0)), (10.0, at(5000, 0))])  # well outside the ring
+    added = ZoneSettings(id="new_box", name="New box", kind="restricted", polygon=square(5000, 0, 300))
+    new = engine.reloaded(Config(zones=[ring_zone(), added]))
+    events = new.update(MMSI, 20.0, *at(5000, 0))
+    assert [(e.kind, e.zone_id, e.initial, e.time) for e in events] == [("entry", "new_box", True, 10.0)]
+    # a vessel that sails in after the reload crosses in as usual
+    other = MMSI + 1
+    new.update(other, 30.0, *at(5000, 1000))
+    new.update(other, 40.0, *at(5000, 100))
+    assert [(e.kind, e.initial) for e in new.update(other, 50.0, *at(5000, 100))] == [("entry", False)]

@@ -525,13 +525,23 @@ class ZoneEngine:
 
     def reloaded(self, config: Config) -> ZoneEngine:
         """A new engine for the new configuration, keeping every vessel's memberships (and pending
-        entries) in zones whose id still exists. Their geometry is re-checked at the next fix."""
+        entries) in zones whose id still exists. Their geometry is re-checked at the next fix. A
+        vessel whose latest fix lies in a zone that is new gets a pending entry from that fix, marked
+        `initial`: confirmed by its next fix inside, the entry says it was found there (it did not
+        cross in at the reload)."""
         new = type(self).from_config(config)
+        added = {z.id for z in new._zones if z.id not in self._by_id}
         for mmsi, state in self._vessels.items():
+            pending = {z: f for z, f in state.pending.items() if z in new._by_id}
+            last = state.last
+            if added and last is not None:
+                for zone in new.zones_at(last.lon, last.lat):
+                    if zone.id in added:
+                        pending[zone.id] = _Fix(last.time, last.lon, last.lat, initial=True)
             new._vessels[mmsi] = _VesselZones(
-                last=state.last,
+                last=last,
                 inside={z: m for z, m in state.inside.items() if z in new._by_id},
-                pending={z: f for z, f in state.pending.items() if z in new._by_id},
+                pending=pending,
                 held=state.held,
                 held_at=state.held_at,
             )
