@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
+
 from tests.rule_helpers import (
     ANCHORAGE,
     BERTH_DPWORLD,
@@ -302,3 +306,42 @@ def test_a_craft_under_way_near_the_ship_for_two_minutes_is_no_longer_alongside(
     assert states(steps)[0] == "raised" and states(steps)[-1] == "cleared"
     assert steps[-1].time == start + 30 + 120  # two minutes after its first fast report
     assert "under way" in steps[-1].details["reason"]
+
+
+def _moored_without_heading(t0: float) -> list[Report]:
+    """A 300 m container ship moored at DP World's quay (status 5) that reports no heading, its
+    antenna 250 m from the bow."""
+    return merge(
+        static(SHIP, t0, name="MAERSK NO GYRO", ship_type=71, length=300, beam=40, antenna_from_bow=250),
+        stationary(SHIP, t0, minutes=40, at=BERTH_DPWORLD, every_s=180, nav_status=5),
+    )
+
+
+def test_a_ship_with_no_heading_lies_along_its_quay() -> None:
+    """A diver boat 15 m off the bow of a moored ship that sends no heading is 250 m from the ship's
+    antenna: measured to the antenna it is no alongside. The quay the ship lies along (the coastline
+    35 m from its antenna, bearing 129/309) places the hull: it is."""
+    axis = 309.4  # the bow could point either way along the quay; here it points north-west
+    along = offset(
+        BERTH_DPWORLD, north_m=240 * math.cos(math.radians(axis)), east_m=240 * math.sin(math.radians(axis))
+    )
+    spot = offset(along, north_m=35 * math.cos(math.radians(39)), east_m=35 * math.sin(math.radians(39)))
+    reports = merge(_moored_without_heading(T0 - 900), craft_visit(T0, minutes=10, at=spot))
+    steps = of_type(run(make_core(), reports), "alongside")
+    assert steps and steps[0].state == "raised" and steps[0].details["end"] == "bow"
+    assert steps[0].details["closest_m"] < 40
+    never = set_rule(make_config(), "alongside", quay_within_m=0.0)
+    assert of_type(run(make_core(never), reports), "alongside") == []  # to the antenna: 240 m off
+
+
+def test_shore_axis_of_a_square_island() -> None:
+    from shapely.geometry import box
+
+    from vts.zones import ZoneEngine
+
+    island = box(-77.30, -12.10, -77.28, -12.08)  # about 2.2 km square
+    engine = ZoneEngine([], land=[island])
+    assert engine.shore_axis_deg(-77.2797, -12.09, 80) == pytest.approx(0.0, abs=0.5)  # east side
+    assert engine.shore_axis_deg(-77.29, -12.0797, 80) == pytest.approx(90.0, abs=0.5)  # north side
+    assert engine.shore_axis_deg(-77.27, -12.09, 80) is None  # 1 km off
+    assert ZoneEngine([]).shore_axis_deg(-77.2797, -12.09, 80) is None  # no land configured

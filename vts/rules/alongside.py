@@ -107,6 +107,12 @@ class AlongsideParams(PairParams):
     exempt_zone_kinds: list[str] = Field(
         default_factory=lambda: ["fishing_dock"], description="craft moored in these zones are exempt"
     )
+    quay_within_m: float = Field(
+        80.0,
+        ge=0,
+        description="a ship that reports no heading, with its antenna this close to the coastline, lies "
+        "along it (moored to a quay or pier): its hull is placed so (0: never, distance to the antenna)",
+    )
 
 
 def ship_heading(ship: VesselState) -> float | None:
@@ -124,21 +130,35 @@ def ship_heading(ship: VesselState) -> float | None:
 
 
 def hull_geometry(
-    ship: VesselState, lat: float, lon: float, at: tuple[float, float] | None = None
+    ship: VesselState,
+    lat: float,
+    lon: float,
+    at: tuple[float, float] | None = None,
+    axis: float | None = None,
 ) -> tuple[float, str | None, str | None]:
     """(distance in m from the point to the ship's hull, end "bow"/"stern", side "port"/"starboard").
     `at`: the ship's antenna position to place the hull at (its latest position when None).
 
-    Without a heading (`ship_heading`) the hull cannot be placed: the distance is to the antenna
-    and end/side are None. Without dimensions the hull is the antenna point itself.
+    Without a heading (`ship_heading`) the hull is placed along `axis` (a bearing, either way: the
+    quay the ship is moored to), the nearer of its two placements counting; with no axis either, it
+    cannot be placed: the distance is to the antenna and end/side are None. Without dimensions the
+    hull is the antenna point itself.
     """
     if at is None:
         assert ship.lat is not None and ship.lon is not None
         at = (ship.lat, ship.lon)
     east, north = local_offset_m(at[0], at[1], lat, lon)
     heading = ship_heading(ship)
-    if heading is None:
-        return math.hypot(east, north), None, None
+    if heading is not None:
+        return _hull_distance(ship, heading, east, north)
+    if axis is not None:
+        return min(_hull_distance(ship, axis, east, north), _hull_distance(ship, axis + 180.0, east, north))
+    return math.hypot(east, north), None, None
+
+
+def _hull_distance(
+    ship: VesselState, heading: float, east: float, north: float
+) -> tuple[float, str | None, str | None]:
     h = math.radians(heading)
     along = north * math.cos(h) + east * math.sin(h)  # + towards the bow
     across = east * math.cos(h) - north * math.sin(h)  # + to starboard
@@ -161,6 +181,8 @@ class AlongsideRule(PairRule):
         super().__init__(params)
         self.p: AlongsideParams = params  # type: ignore[assignment]
         self._moored_cache: dict[int, tuple[float, bool]] = {}
+        self._axes: dict[int, tuple[tuple[float | None, object], float | None]] = {}
+        """Per ship without a heading: ((fix time, zone engine), the quay's bearing or None)."""
 
     # -- hooks -----------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -222,6 +244,7 @@ class AlongsideRule(PairRule):
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._moored_cache.pop(mmsi, None)
+        self._axes.pop(mmsi, None)
         super().on_forget(mmsi, ctx)
 
     # -- internals -------------------------------------------------------------------------------
@@ -271,14 +294,33 @@ class AlongsideRule(PairRule):
         craft, ship = ctx.tracker.get(key[0]), ctx.tracker.get(key[1])
         if craft is None or ship is None or craft.lat is None or craft.lon is None or ship.lat is None:
             return None
-        return hull_geometry(ship, craft.lat, craft.lon)[0]
+        return hull_geometry(ship, craft.lat, craft.lon, axis=self._axis(ship, ctx))[0]
+
+    def _axis(self, ship: VesselState, ctx: RuleContext) -> float | None:
+        """For a ship that reports no heading, the bearing of the quay it lies along
+        (`ZoneEngine.shore_axis_deg` within `quay_within_m` of its antenna); None when its heading
+        is known, or no coastline is that near (at anchor). Kept per ship and fix."""
+        if (
+            ship_heading(ship) is not None
+            or ship.lat is None
+            or ship.lon is None
+            or self.p.quay_within_m <= 0
+        ):
+            return None
+        cached = self._axes.get(ship.mmsi)
+        if cached is not None and cached[0] == (ship.position_time, ctx.zones):
+            return cached[1]
+        axis = ctx.zones.shore_axis_deg(ship.lon, ship.lat, self.p.quay_within_m)
+        self._axes[ship.mmsi] = ((ship.position_time, ctx.zones), axis)
+        return axis
 
     def _observe(self, craft: VesselState, ship: VesselState, ctx: RuleContext) -> None:
         """A look at the craft (its latest fix) and the ship (its hull at its latest fix)."""
         p = self.p
         assert craft.lat is not None and craft.lon is not None
         key: PairKey = (craft.mmsi, ship.mmsi)
-        dist, end, side = hull_geometry(ship, craft.lat, craft.lon)
+        axis = self._axis(ship, ctx)
+        dist, end, side = hull_geometry(ship, craft.lat, craft.lon, axis=axis)
         prox = self._pairs.get(key)
         window = p.min_minutes * 60.0
         if dist > p.distance_m:
@@ -290,7 +332,7 @@ class AlongsideRule(PairRule):
                 ship,
                 limit,
                 p.max_gap_minutes * 60.0,
-                lambda clat, clon, slat, slon: hull_geometry(ship, clat, clon, at=(slat, slon))[0],
+                lambda clat, clon, slat, slon: hull_geometry(ship, clat, clon, at=(slat, slon), axis=axis)[0],
             ):
                 self._end(key, ctx, f"craft {dist:.0f} m away")
             else:  # a fix beyond the distance, perhaps a stray one or GNSS noise
@@ -301,7 +343,7 @@ class AlongsideRule(PairRule):
         since = None
         if self._pairs.starts_spell(key, seen):
             prev = previous_fix(craft, p.max_speed_kn, p.max_gap_minutes * 60.0)
-            if prev is not None and hull_geometry(ship, prev.lat, prev.lon)[0] <= p.distance_m:
+            if prev is not None and hull_geometry(ship, prev.lat, prev.lon, axis=axis)[0] <= p.distance_m:
                 since = prev.time  # already close at its previous fix, and slow since
         prox = self._pairs.observe_close(key, seen, dist, since=since)
         prox.look(ctx.now, True, window)
@@ -363,7 +405,7 @@ class AlongsideRule(PairRule):
             return
         if previous_fix(craft, p.max_speed_kn, p.max_gap_minutes * 60.0) is None:
             return
-        dist = hull_geometry(ship, craft.lat, craft.lon)[0]
+        dist = hull_geometry(ship, craft.lat, craft.lon, axis=self._axis(ship, ctx))[0]
         if dist <= p.distance_m and craft.position_time is not None:
             prox = self._pairs.observe_close(key, craft.position_time, dist)
             prox.look(ctx.now, True, p.min_minutes * 60.0)
