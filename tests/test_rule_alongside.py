@@ -345,3 +345,29 @@ def test_shore_axis_of_a_square_island() -> None:
     assert engine.shore_axis_deg(-77.29, -12.0797, 80) == pytest.approx(90.0, abs=0.5)  # north side
     assert engine.shore_axis_deg(-77.27, -12.09, 80) is None  # 1 km off
     assert ZoneEngine([]).shore_axis_deg(-77.2797, -12.09, 80) is None  # no land configured
+
+
+def test_a_ship_at_anchor_with_no_heading_heads_as_its_neighbours_do() -> None:
+    """Three ships at anchor around it head about 90 (east, into the same wind); the one that sends
+    no heading is taken to lie so: a boat 15 m off its bow, 247 m from its antenna, is alongside.
+    Neighbours that disagree tell nothing, and alone the distance is to the antenna."""
+    reports = merge(
+        static(SHIP, T0 - 900, name="NO GYRO", ship_type=70, length=300, beam=40, antenna_from_bow=250),
+        stationary(SHIP, T0 - 900, minutes=40, at=ANCHORAGE, every_s=180, nav_status=1),
+        craft_visit(T0, minutes=10, at=offset(ANCHORAGE, east_m=245, north_m=35)),
+    )
+
+    def neighbours(headings: tuple[int, int, int]) -> list[Report]:
+        out: list[Report] = []
+        for k, h in enumerate(headings):
+            m = 760000700 + k
+            at = offset(ANCHORAGE, north_m=800 * (k + 1))
+            out += [static(m, T0 - 900, name=f"N{k}", ship_type=70, length=180)]
+            out += stationary(m, T0 - 900, minutes=40, at=at, every_s=180, nav_status=1, heading=h)
+        return out
+
+    agree = of_type(run(make_core(), merge(reports, neighbours((88, 92, 95)))), "alongside")
+    assert agree and agree[0].state == "raised" and agree[0].details["end"] == "bow"
+    assert agree[0].details["closest_m"] < 40
+    assert of_type(run(make_core(), merge(reports, neighbours((90, 180, 300)))), "alongside") == []
+    assert of_type(run(make_core(), reports), "alongside") == []  # alone: to the antenna, 247 m

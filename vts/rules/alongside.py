@@ -12,10 +12,13 @@ Fires (state alert) when
 
 The distance is measured to the ship's hull when its heading and dimensions are known (the AIS
 antenna of a 300 m ship may be 250 m from its bow; a report without a heading uses the latest one
-of the ship's trail); to its antenna otherwise. The spell is observed on the reports of either
-vessel and is not bridged across a silence of more than `max_gap_minutes`. GNSS noise of tens of
-metres puts a craft near 150 m on both sides of it: the alert is raised only when most looks at the
-pair over the last `min_minutes` found the craft within `distance_m`.
+of the ship's trail). A ship that reports no heading at all is placed along the coastline within
+`quay_within_m` (80 m) of its antenna (moored to that quay or pier) or, at anchor, on the heading
+the ships at anchor around it agree on (head to the same wind and current), either way round, the
+nearer placement counting; with neither, the distance is to its antenna. The spell is observed on
+the reports of either vessel and is not bridged across a silence of more than `max_gap_minutes`.
+GNSS noise of tens of metres puts a craft near 150 m on both sides of it: the alert is raised only
+when most looks at the pair over the last `min_minutes` found the craft within `distance_m`.
 
 Severity is alarm at night (`night_start_hour`-`night_end_hour` local, 18:00-06:00), when either
 vessel is inside a security zone, or when the small craft has no static data; warning otherwise.
@@ -54,6 +57,7 @@ from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, apart, pr
 from vts.rules.base import RuleContext, RuleParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import (
+    AT_ANCHOR,
     STATIONARY_WINDOW_S,
     awaits_type,
     has_no_static,
@@ -85,6 +89,10 @@ on the rule's tick): a Class B craft lying still reports every 3 minutes, and wh
 fix comes 2:57 or 3:03 after its first must not decide between an alert at 3 minutes and one at
 6. Only a spell of at least `min_minutes` less this observed in fixes is raised so, and only while
 no newer fix of the craft has come (a craft that gets under way reports again within 30 s)."""
+NEIGHBOUR_RADIUS_M = 3000.0
+NEIGHBOUR_HEADINGS = 3
+NEIGHBOUR_AGREEMENT = 0.95
+"""`AlongsideRule._anchorage_heading`: how many ships at anchor around, how near, agreeing how well."""
 MOORED_HOLD_KN = 1.0
 """A ship in a pair still lies at anchor or moored while its mean SOG over the last 10 minutes
 stays under this (hysteresis: a ship swinging at anchor under status 0 shows some tenths of a knot,
@@ -298,8 +306,10 @@ class AlongsideRule(PairRule):
 
     def _axis(self, ship: VesselState, ctx: RuleContext) -> float | None:
         """For a ship that reports no heading, the bearing of the quay it lies along
-        (`ZoneEngine.shore_axis_deg` within `quay_within_m` of its antenna); None when its heading
-        is known, or no coastline is that near (at anchor). Kept per ship and fix."""
+        (`ZoneEngine.shore_axis_deg` within `quay_within_m` of its antenna) or, at anchor, the
+        heading the ships at anchor around it agree on (`_anchorage_heading`); the hull is placed
+        along it either way round. None when its heading is known, or neither tells. Kept per ship
+        and fix."""
         if (
             ship_heading(ship) is not None
             or ship.lat is None
@@ -311,8 +321,30 @@ class AlongsideRule(PairRule):
         if cached is not None and cached[0] == (ship.position_time, ctx.zones):
             return cached[1]
         axis = ctx.zones.shore_axis_deg(ship.lon, ship.lat, self.p.quay_within_m)
+        if axis is None and ship.nav_status == AT_ANCHOR:
+            axis = self._anchorage_heading(ship, ctx)
         self._axes[ship.mmsi] = ((ship.position_time, ctx.zones), axis)
         return axis
+
+    def _anchorage_heading(self, ship: VesselState, ctx: RuleContext) -> float | None:
+        """The heading of the ships at anchor around a ship at anchor that reports none: they lie
+        head to the same wind and current. Only when at least `NEIGHBOUR_HEADINGS` of them within
+        `NEIGHBOUR_RADIUS_M` report one and all agree (mean resultant length at least
+        `NEIGHBOUR_AGREEMENT`, a spread of some 20 degrees); else None."""
+        assert ship.lat is not None and ship.lon is not None
+        sx = sy = 0.0
+        n = 0
+        for other in ctx.grid.near(ship.lat, ship.lon, NEIGHBOUR_RADIUS_M):
+            v = ctx.tracker.get(other)
+            if v is None or other == ship.mmsi or v.nav_status != AT_ANCHOR or v.heading is None:
+                continue
+            if not is_large_vessel(v):
+                continue
+            h = math.radians(v.heading)
+            sx, sy, n = sx + math.sin(h), sy + math.cos(h), n + 1
+        if n < NEIGHBOUR_HEADINGS or math.hypot(sx, sy) / n < NEIGHBOUR_AGREEMENT:
+            return None
+        return math.degrees(math.atan2(sx, sy)) % 360.0
 
     def _observe(self, craft: VesselState, ship: VesselState, ctx: RuleContext) -> None:
         """A look at the craft (its latest fix) and the ship (its hull at its latest fix)."""
