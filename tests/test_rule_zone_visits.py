@@ -128,3 +128,20 @@ def test_switching_recording_on_or_off_mid_visit_leaves_no_unmatched_record() ->
 
 def _visit_dicts(steps: list[dict]) -> list[dict]:
     return [s for s in steps if s["type"].startswith("zone_") and s["zone"] == "anchorage_main"]
+
+
+def test_a_vessel_found_inside_after_a_reception_gap_was_not_seen_entering() -> None:
+    """Heard south of the anchorage, then silent for 20 minutes (more than the 10-minute reception
+    gap), then heard inside it: the entry is recorded, as found there, not seen entering."""
+    start = offset(ANCHORAGE, north_m=-5000)
+    before = moving(SHIP, T0, minutes=2, start=start, cog=0, sog=10.0, every_s=10)
+    inside = offset(ANCHORAGE, north_m=84)
+    after = stationary(SHIP, before[-1].time + 20 * 60, minutes=10, at=inside, every_s=60, nav_status=1)
+    alerts = run(
+        make_core(), merge(static(SHIP, T0 - 60, name="QUIET", ship_type=70, length=150), before, after)
+    )
+    entries = [a for a in of_type(alerts, "zone_entry") if a.zone == "anchorage_main"]
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry.details["seen_entering"] is False and entry.details["first_seen_inside"] is False
+    assert "found inside (not seen entering)" in entry.message

@@ -204,7 +204,15 @@ class ZoneVisitsRule(Rule):
         # longer than a gap before it (static data may come first): there when first heard
         first_seen_inside = event.initial and event.time - vessel.first_seen <= ctx.zones.gap_reset_s
         details["first_seen_inside"] = first_seen_inside
-        verb = "first seen inside" if first_seen_inside else "entered"
+        # found inside after a reception gap (or in a zone a reload added): not seen crossing in, so
+        # the entry time is only when it was found there
+        details["seen_entering"] = not event.initial
+        if first_seen_inside:
+            verb = "first seen inside"
+        elif event.initial:
+            verb = "found inside (not seen entering)"
+        else:
+            verb = "entered"
         self._open.setdefault(vessel.mmsi, {})[zone.id] = _Visit(event.time, label(vessel, vessel.mmsi))
         ctx.alerts.event(
             type="zone_entry",
