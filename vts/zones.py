@@ -23,10 +23,12 @@ Hysteresis, per vessel and zone:
 * **Outlier**: a fix that would confirm an exit, but lies more than ``OUTLIER_MIN_M`` (300 m) from
   the vessel's fix before at an implied speed over ``outlier_speed_kn`` (50 kn), is held back: it
   changes no membership, pending entry or latest fix (`held_back` tells the rules). A lone GNSS
-  outlier then ends nothing; the next fix confirms the exit only if it too lies beyond the margin
-  (and comes at least ``OUTLIER_REPEAT_S`` after the held one: the same sentence heard by a second
-  station is not a second fix). The tracker splits off far jumps (a shadow track, which never
-  reaches the zone engine); this catches the nearer ones.
+  outlier then ends nothing; the next fix confirms the exit only if it too lies beyond the margin,
+  comes at least ``OUTLIER_REPEAT_S`` after the held one (the same sentence heard by a second
+  station is not a second fix) and is a plausible move from it (another outlier elsewhere is held
+  in its place). A fix older than a held one is late, as the tracker has it: ignored. The tracker
+  splits off far jumps (a shadow track, which never reaches the zone engine); this catches the
+  nearer ones.
 * **Reception gap** longer than ``gap_reset_s`` (10 min): pending entries and exits are dropped
   (two fixes either side of a gap never confirm anything, and no crossing time is interpolated).
   A zone the vessel is still in after the gap stays confirmed; a zone it is now well outside
@@ -96,8 +98,11 @@ class ZoneEvent:
     entered_time: float | None = None
     """Exit only: when the vessel had entered (so dwell = time - entered_time)."""
     initial: bool = False
-    """Entry only: the vessel was already inside at its first fix (or first after a reception gap),
-    so it was found there rather than seen crossing in (e.g. ships at anchor when the daemon starts)."""
+    """Entry only: the vessel was already inside at its first fix (or first after a reception gap,
+    or when a reload added the zone), so it was found there rather than seen crossing in (e.g.
+    ships at anchor when the daemon starts)."""
+    found_by_reload: bool = False
+    """Entry only: found inside a zone that a reload added (`initial` too)."""
 
 
 @dataclass(eq=False, slots=True)
@@ -162,6 +167,8 @@ class _Fix:
     lat: float
     initial: bool = False
     """The vessel's first fix seen, or its first after a reception gap."""
+    reload: bool = False
+    """The vessel's last fix when a reload added a zone around it (see `ZoneEngine.reloaded`)."""
 
 
 @dataclass(slots=True)
@@ -431,6 +438,8 @@ class ZoneEngine:
         prev = state.last
         if prev is not None and t <= prev.time:
             return []
+        if state.held_at is not None and t < state.held_at:
+            return []  # older than a held-back fix: the tracker takes it as late, so do we
         gap = prev is not None and t - prev.time > self.gap_reset_s
         fix = _Fix(t, lon, lat, initial=prev is None or gap)
         if gap:
@@ -463,17 +472,19 @@ class ZoneEngine:
             zone = self._by_id.get(zone_id)
             if zone is None or not shapely.intersects_xy(zone.exit_geometry, lon, lat):
                 leaving.append(zone_id)
-        if (
-            leaving
-            and prev is not None
-            and not gap
-            and (held is None or t - held.time < OUTLIER_REPEAT_S)
-            and self._implausible(prev, fix)
-        ):
-            state.last = prev  # held back: nothing changes but the note of it
-            state.held = held or fix
-            state.held_at = t
-            return []
+        if leaving and prev is not None and not gap and self._implausible(prev, fix):
+            keep: _Fix | None
+            if held is None or t - held.time < OUTLIER_REPEAT_S:
+                keep = held or fix  # a first outlier, or the same one heard again
+            elif self._implausible(held, fix):
+                keep = fix  # another outlier, nowhere near the first: held in its place
+            else:
+                keep = None  # a second fix where the first was: the vessel did move
+            if keep is not None:
+                state.last = prev  # held back: nothing changes but the note of it
+                state.held = keep
+                state.held_at = t
+                return []
         exits: list[ZoneEvent] = []
         for zone_id in list(inside):
             m = inside[zone_id]
@@ -530,6 +541,7 @@ class ZoneEngine:
                     confirmed_lat=lat,
                     confirmed_lon=lon,
                     initial=first.initial,
+                    found_by_reload=first.reload,
                 )
             )
         return exits + entries
@@ -541,12 +553,12 @@ class ZoneEngine:
         d = distance_m(prev.lat, prev.lon, fix.lat, fix.lon)
         return d > OUTLIER_MIN_M and d > self.outlier_speed_kn * _KN_TO_MS * (fix.time - prev.time)
 
-    def held_back(self, mmsi: int, t: float) -> bool:
+    def held_back(self, mmsi: int, t: float | None) -> bool:
         """Whether the vessel's fix of time `t` was held back as an outlier: its memberships are
         those of the fix before (see the module docstring). Rules that judge a vessel by its zones
         at a fix skip such a fix."""
         state = self._vessels.get(mmsi)
-        return state is not None and state.held_at == t
+        return t is not None and state is not None and state.held_at == t
 
     def zones_of(self, mmsi: int) -> set[str]:
         """Ids of the zones the vessel is confirmed in."""
@@ -592,7 +604,7 @@ class ZoneEngine:
             if added and last is not None:
                 for zone in new.zones_at(last.lon, last.lat):
                     if zone.id in added:
-                        pending[zone.id] = _Fix(last.time, last.lon, last.lat, initial=True)
+                        pending[zone.id] = _Fix(last.time, last.lon, last.lat, initial=True, reload=True)
             new._vessels[mmsi] = _VesselZones(
                 last=last,
                 inside={z: m for z, m in state.inside.items() if z in new._by_id},

@@ -146,8 +146,8 @@ class RestrictedAreaRule(Rule):
             self._check(vessel, event.zone_id, ctx)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if not is_vessel_mmsi(vessel.mmsi) or ctx.zones.held_back(vessel.mmsi, report.time):
-            return  # (held back: an outlier, its zones are those of the fix before)
+        if not is_vessel_mmsi(vessel.mmsi) or ctx.zones.held_back(vessel.mmsi, vessel.position_time):
+            return  # where the vessel is (its latest fix, maybe not this one) was held back: an outlier
         watched = zone_ids_of_kinds(ctx.zones, self.p.zone_kinds)
         inside = ctx.zones.zones_of(vessel.mmsi) & watched if watched else set()
         held = self._inside.get(vessel.mmsi)

@@ -202,7 +202,11 @@ class ZoneVisitsRule(Rule):
         details["deferred"] = deferred
         # found inside at its first fix (`initial`, also set after a reception gap) and heard for no
         # longer than a gap before it (static data may come first): there when first heard
-        first_seen_inside = event.initial and event.time - vessel.first_seen <= ctx.zones.gap_reset_s
+        first_seen_inside = (
+            event.initial
+            and not event.found_by_reload
+            and event.time - vessel.first_seen <= ctx.zones.gap_reset_s
+        )
         details["first_seen_inside"] = first_seen_inside
         # found inside after a reception gap (or in a zone a reload added): not seen crossing in, so
         # the entry time is only when it was found there
