@@ -328,7 +328,7 @@ def test_a_ship_with_no_heading_lies_along_its_quay() -> None:
     spot = offset(along, north_m=35 * math.cos(math.radians(39)), east_m=35 * math.sin(math.radians(39)))
     reports = merge(_moored_without_heading(T0 - 900), craft_visit(T0, minutes=10, at=spot))
     steps = of_type(run(make_core(), reports), "alongside")
-    assert steps and steps[0].state == "raised" and steps[0].details["end"] == "bow"
+    assert steps and steps[0].state == "raised" and steps[0].details["end"] == "unknown"  # a guess
     assert steps[0].details["closest_m"] < 40
     never = set_rule(make_config(), "alongside", quay_within_m=0.0)
     assert of_type(run(make_core(never), reports), "alongside") == []  # to the antenna: 240 m off
@@ -367,7 +367,7 @@ def test_a_ship_at_anchor_with_no_heading_heads_as_its_neighbours_do() -> None:
         return out
 
     agree = of_type(run(make_core(), merge(reports, neighbours((88, 92, 95)))), "alongside")
-    assert agree and agree[0].state == "raised" and agree[0].details["end"] == "bow"
+    assert agree and agree[0].state == "raised" and agree[0].details["end"] == "unknown"
     assert agree[0].details["closest_m"] < 40
     assert of_type(run(make_core(), merge(reports, neighbours((90, 180, 300)))), "alongside") == []
     assert of_type(run(make_core(), reports), "alongside") == []  # alone: to the antenna, 247 m

@@ -69,8 +69,6 @@ OUTLIER_REPEAT_S = 5.0
 """A fix beyond the margin confirms a held-back exit only this long after the held fix."""
 _KN_TO_MS = 1852.0 / 3600.0
 _M_PER_DEG = 111_195.0
-SHORE_AXIS_SPAN_M = 40.0
-"""`ZoneEngine.shore_axis_deg` takes the direction of this much coastline around the nearest point."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,23 +131,6 @@ class Zone:
             return 0.0
         x, y = self.projection.to_xy(lat, lon)
         return float(self.geometry_xy.distance(Point(x, y)))
-
-    def long_axis_deg(self, min_aspect: float = 2.0) -> float | None:
-        """Bearing in [0, 180) of the long sides of the zone's minimum rotated rectangle (a quay or
-        a pier: ships moor along it), None when the zone is not at least `min_aspect` times longer
-        than wide."""
-        rect = shapely.minimum_rotated_rectangle(self.geometry_xy)
-        coords = list(getattr(rect, "exterior", rect).coords)
-        if len(coords) < 4:
-            return None
-        (x0, y0), (x1, y1), (x2, y2) = coords[0], coords[1], coords[2]
-        a = (x1 - x0, y1 - y0)
-        b = (x2 - x1, y2 - y1)
-        la, lb = math.hypot(*a), math.hypot(*b)
-        long_side, short = (a, lb) if la >= lb else (b, la)
-        if short <= 0.0 or max(la, lb) < min_aspect * short:
-            return None
-        return math.degrees(math.atan2(long_side[0], long_side[1])) % 180.0
 
     def depth_m(self, lon: float, lat: float) -> float:
         """Metres from a point inside the zone to its nearest edge, holes and every part included
@@ -380,39 +361,39 @@ class ZoneEngine:
         return self._land.any_at(lon, lat)
 
     def shore_axis_deg(self, lon: float, lat: float, within_m: float) -> float | None:
-        """Bearing in [0, 180) of the coastline nearest the point (a quay, a pier: a ship moored
-        there lies along it), when a land polygon's edge lies within `within_m` metres; else None."""
+        """Bearing in [0, 180) of the coastline edge nearest the point (a quay, a pier: a ship moored
+        there lies along it), when a land polygon's edge lies within `within_m` metres; else None.
+        Nearest to a corner, the longer of the two edges meeting there (a ship overhanging a pier
+        head lies along the pier)."""
         if not _valid(lon, lat) or len(self._land) == 0:
             return None
         m_per_deg_lon = _M_PER_DEG * max(math.cos(math.radians(lat)), 1e-6)
         dlat, dlon = within_m / _M_PER_DEG, within_m / m_per_deg_lon
         near = self._land.tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
-        if len(near) == 0:
-            return None
-        # a local plane in metres around the point, so that distances and bearings are true
-        point = Point(0.0, 0.0)
-
-        def to_local(c: np.ndarray) -> np.ndarray:
-            return np.column_stack(((c[:, 0] - lon) * m_per_deg_lon, (c[:, 1] - lat) * _M_PER_DEG))
-
-        best: tuple[float, BaseGeometry] | None = None
+        best: tuple[float, float, float] | None = None
         for i in sorted(int(k) for k in near):
             geom = self._land.geometries[i]
             for ring in [geom.exterior, *geom.interiors]:
-                xy = shapely.transform(ring, to_local)
-                d = float(xy.distance(point))
-                if d <= within_m and (best is None or d < best[0]):
-                    best = (d, xy)
-        if best is None:
+                c = np.asarray(ring.coords)
+                if len(c) < 3:
+                    continue
+                # a local plane in metres around the point: true distances and bearings
+                x = (c[:, 0] - lon) * m_per_deg_lon
+                y = (c[:, 1] - lat) * _M_PER_DEG
+                ax, ay, dx, dy = x[:-1], y[:-1], np.diff(x), np.diff(y)
+                length2 = dx * dx + dy * dy
+                t = np.clip(-(ax * dx + ay * dy) / np.where(length2 > 0.0, length2, 1.0), 0.0, 1.0)
+                dist = np.hypot(ax + t * dx, ay + t * dy)
+                k = int(np.argmin(dist))
+                if dist[k] > within_m or (best is not None and dist[k] >= best[0]):
+                    continue
+                n = len(dx)  # the ring is closed: edge n - 1 ends where edge 0 starts
+                other = (k - 1) % n if t[k] <= 0.0 else (k + 1) % n if t[k] >= 1.0 else k
+                edge = k if length2[k] >= length2[other] else other
+                best = (float(dist[k]), float(dx[edge]), float(dy[edge]))
+        if best is None or (best[1] == 0.0 and best[2] == 0.0):
             return None
-        ring_xy = best[1]
-        at = float(ring_xy.project(point))
-        step = SHORE_AXIS_SPAN_M / 2.0
-        a = ring_xy.interpolate(max(at - step, 0.0))
-        b = ring_xy.interpolate(min(at + step, float(ring_xy.length)))
-        if a.equals(b):
-            return None
-        return math.degrees(math.atan2(b.x - a.x, b.y - a.y)) % 180.0
+        return math.degrees(math.atan2(best[1], best[2])) % 180.0
 
     def prefill(self, lon: np.ndarray, lat: np.ndarray) -> None:
         """Prepare the zone and land lookups of many positions at once (`GeometryIndex.prefill`)."""

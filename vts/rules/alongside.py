@@ -13,9 +13,10 @@ Fires (state alert) when
 The distance is measured to the ship's hull when its heading and dimensions are known (the AIS
 antenna of a 300 m ship may be 250 m from its bow; a report without a heading uses the latest one
 of the ship's trail). A ship that reports no heading at all is placed along the coastline within
-`quay_within_m` (80 m) of its antenna (moored to that quay or pier) or, at anchor, on the heading
-the ships at anchor around it agree on (head to the same wind and current), either way round, the
-nearer placement counting; with neither, the distance is to its antenna. The spell is observed on
+`quay_within_m` (80 m) of its antenna (moored to that quay or pier; either way round, the nearer
+placement counting) or, at anchor, on the heading the ships at anchor around it agree on (head to
+the same wind and current); with neither, the distance is to its antenna. A placed hull gives no
+end or side ("unknown": a guess does not say which end is which). The spell is observed on
 the reports of either vessel and is not bridged across a silence of more than `max_gap_minutes`.
 GNSS noise of tens of metres puts a craft near 150 m on both sides of it: the alert is raised only
 when most looks at the pair over the last `min_minutes` found the craft within `distance_m`.
@@ -142,15 +143,15 @@ def hull_geometry(
     lat: float,
     lon: float,
     at: tuple[float, float] | None = None,
-    axis: float | None = None,
+    placement: tuple[float, bool] | None = None,
 ) -> tuple[float, str | None, str | None]:
     """(distance in m from the point to the ship's hull, end "bow"/"stern", side "port"/"starboard").
     `at`: the ship's antenna position to place the hull at (its latest position when None).
 
-    Without a heading (`ship_heading`) the hull is placed along `axis` (a bearing, either way: the
-    quay the ship is moored to), the nearer of its two placements counting; with no axis either, it
-    cannot be placed: the distance is to the antenna and end/side are None. Without dimensions the
-    hull is the antenna point itself.
+    Without a heading (`ship_heading`) the hull is placed on `placement`, (a bearing, either way
+    round: the quay the ship lies along, the nearer of its two placements counting), with end and
+    side None (a guess does not say which end is which); with no placement either, it cannot be
+    placed: the distance is to the antenna. Without dimensions the hull is the antenna point itself.
     """
     if at is None:
         assert ship.lat is not None and ship.lon is not None
@@ -159,8 +160,12 @@ def hull_geometry(
     heading = ship_heading(ship)
     if heading is not None:
         return _hull_distance(ship, heading, east, north)
-    if axis is not None:
-        return min(_hull_distance(ship, axis, east, north), _hull_distance(ship, axis + 180.0, east, north))
+    if placement is not None:
+        bearing, either_way = placement
+        d = _hull_distance(ship, bearing, east, north)[0]
+        if either_way:
+            d = min(d, _hull_distance(ship, bearing + 180.0, east, north)[0])
+        return d, None, None
     return math.hypot(east, north), None, None
 
 
@@ -189,8 +194,8 @@ class AlongsideRule(PairRule):
         super().__init__(params)
         self.p: AlongsideParams = params  # type: ignore[assignment]
         self._moored_cache: dict[int, tuple[float, bool]] = {}
-        self._axes: dict[int, tuple[tuple[float | None, object], float | None]] = {}
-        """Per ship without a heading: ((fix time, zone engine), the quay's bearing or None)."""
+        self._placements: dict[int, tuple[tuple[float | None, object], tuple[float, bool] | None]] = {}
+        """Per ship without a heading: ((fix time, zone engine), its `_placement`)."""
 
     # -- hooks -----------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -207,7 +212,10 @@ class AlongsideRule(PairRule):
             keys = self._pairs.pairs_of(vessel.mmsi)
             exempt = self._exempt(vessel, ctx) if keys else None  # (an exempt craft has no last say)
             for key in keys:
-                if key[0] == vessel.mmsi and exempt is None:
+                if key[0] == vessel.mmsi and exempt is not None:
+                    self._end(key, ctx, f"{vessel.mmsi} exempt ({exempt})")  # never alongside
+                    continue
+                if key[0] == vessel.mmsi:
                     self._last_evidence(key, vessel, ctx)  # (at its first fast fix)
                 if self._ends_under_way(key, vessel.mmsi, ctx):
                     self._end(key, ctx, f"{vessel.mmsi} under way ({sog:.1f} kn)")
@@ -252,7 +260,7 @@ class AlongsideRule(PairRule):
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._moored_cache.pop(mmsi, None)
-        self._axes.pop(mmsi, None)
+        self._placements.pop(mmsi, None)
         super().on_forget(mmsi, ctx)
 
     # -- internals -------------------------------------------------------------------------------
@@ -302,29 +310,29 @@ class AlongsideRule(PairRule):
         craft, ship = ctx.tracker.get(key[0]), ctx.tracker.get(key[1])
         if craft is None or ship is None or craft.lat is None or craft.lon is None or ship.lat is None:
             return None
-        return hull_geometry(ship, craft.lat, craft.lon, axis=self._axis(ship, ctx))[0]
+        return hull_geometry(ship, craft.lat, craft.lon, placement=self._placement(ship, ctx))[0]
 
-    def _axis(self, ship: VesselState, ctx: RuleContext) -> float | None:
-        """For a ship that reports no heading, the bearing of the quay it lies along
-        (`ZoneEngine.shore_axis_deg` within `quay_within_m` of its antenna) or, at anchor, the
-        heading the ships at anchor around it agree on (`_anchorage_heading`); the hull is placed
-        along it either way round. None when its heading is known, or neither tells. Kept per ship
-        and fix."""
-        if (
-            ship_heading(ship) is not None
-            or ship.lat is None
-            or ship.lon is None
-            or self.p.quay_within_m <= 0
-        ):
+    def _placement(self, ship: VesselState, ctx: RuleContext) -> tuple[float, bool] | None:
+        """For a ship that reports no heading, where its hull lies: along the quay it is moored to
+        (`ZoneEngine.shore_axis_deg` within `quay_within_m` of its antenna; either way round) or, at
+        anchor, on the heading the ships at anchor around it agree on (`_anchorage_heading`). None
+        when its heading is known, or neither tells. Kept per ship and fix."""
+        if ship_heading(ship) is not None or ship.lat is None or ship.lon is None:
             return None
-        cached = self._axes.get(ship.mmsi)
+        cached = self._placements.get(ship.mmsi)
         if cached is not None and cached[0] == (ship.position_time, ctx.zones):
             return cached[1]
-        axis = ctx.zones.shore_axis_deg(ship.lon, ship.lat, self.p.quay_within_m)
-        if axis is None and ship.nav_status == AT_ANCHOR:
-            axis = self._anchorage_heading(ship, ctx)
-        self._axes[ship.mmsi] = ((ship.position_time, ctx.zones), axis)
-        return axis
+        placement: tuple[float, bool] | None = None
+        if self.p.quay_within_m > 0:
+            axis = ctx.zones.shore_axis_deg(ship.lon, ship.lat, self.p.quay_within_m)
+            if axis is not None:
+                placement = (axis, True)
+        if placement is None and ship.nav_status == AT_ANCHOR:
+            heading = self._anchorage_heading(ship, ctx)
+            if heading is not None:
+                placement = (heading, False)
+        self._placements[ship.mmsi] = ((ship.position_time, ctx.zones), placement)
+        return placement
 
     def _anchorage_heading(self, ship: VesselState, ctx: RuleContext) -> float | None:
         """The heading of the ships at anchor around a ship at anchor that reports none: they lie
@@ -351,8 +359,8 @@ class AlongsideRule(PairRule):
         p = self.p
         assert craft.lat is not None and craft.lon is not None
         key: PairKey = (craft.mmsi, ship.mmsi)
-        axis = self._axis(ship, ctx)
-        dist, end, side = hull_geometry(ship, craft.lat, craft.lon, axis=axis)
+        placement = self._placement(ship, ctx)
+        dist, end, side = hull_geometry(ship, craft.lat, craft.lon, placement=placement)
         prox = self._pairs.get(key)
         window = p.min_minutes * 60.0
         if dist > p.distance_m:
@@ -364,7 +372,9 @@ class AlongsideRule(PairRule):
                 ship,
                 limit,
                 p.max_gap_minutes * 60.0,
-                lambda clat, clon, slat, slon: hull_geometry(ship, clat, clon, at=(slat, slon), axis=axis)[0],
+                lambda clat, clon, slat, slon: hull_geometry(
+                    ship, clat, clon, at=(slat, slon), placement=placement
+                )[0],
             ):
                 self._end(key, ctx, f"craft {dist:.0f} m away")
             else:  # a fix beyond the distance, perhaps a stray one or GNSS noise
@@ -375,7 +385,10 @@ class AlongsideRule(PairRule):
         since = None
         if self._pairs.starts_spell(key, seen):
             prev = previous_fix(craft, p.max_speed_kn, p.max_gap_minutes * 60.0)
-            if prev is not None and hull_geometry(ship, prev.lat, prev.lon, axis=axis)[0] <= p.distance_m:
+            close = prev is not None and (
+                hull_geometry(ship, prev.lat, prev.lon, placement=placement)[0] <= p.distance_m
+            )
+            if prev is not None and close:
                 since = prev.time  # already close at its previous fix, and slow since
         prox = self._pairs.observe_close(key, seen, dist, since=since)
         prox.look(ctx.now, True, window)
@@ -437,7 +450,7 @@ class AlongsideRule(PairRule):
             return
         if previous_fix(craft, p.max_speed_kn, p.max_gap_minutes * 60.0) is None:
             return
-        dist = hull_geometry(ship, craft.lat, craft.lon, axis=self._axis(ship, ctx))[0]
+        dist = hull_geometry(ship, craft.lat, craft.lon, placement=self._placement(ship, ctx))[0]
         if dist <= p.distance_m and craft.position_time is not None:
             prox = self._pairs.observe_close(key, craft.position_time, dist)
             prox.look(ctx.now, True, p.min_minutes * 60.0)

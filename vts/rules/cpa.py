@@ -488,21 +488,21 @@ class CpaRule(Rule):
         seen: dict[tuple[int, int], tuple[Severity, dict[str, Any], VesselState, VesselState]] = {}
         if len(self._slot_of) >= 2:
             self._pairs(ctx.now, seen)
-        emerging = {k: self._emerging.get(k, ctx.now) for k in seen if k not in self._active}
+        # the evaluation's slot: the engine runs this tick at the first report in each slot, so two
+        # evaluations in a row may be less than a tick apart in event time
+        slot = math.floor(ctx.now / self.tick_seconds) * self.tick_seconds
+        shown = ctx.alerts.is_active
+        emerging = {
+            k: self._emerging.get(k, slot) for k in seen if k not in self._active and not shown(self.id, *k)
+        }
         self._emerging = emerging
         for key, (severity, details, a, b) in sorted(seen.items()):
             since = emerging.get(key)
             if since is not None:
-                if ctx.now - since < self.p.confirm_s:
+                if slot - since < self.p.confirm_s:
                     continue  # confirmed (or not) at the next evaluations
                 if severity == "warning" and details["tcpa_min"] * 60.0 < self.p.min_warning_tcpa_s:
                     continue  # passing now: over before it could be acted on
-                del emerging[key]
-            self._active.add(key)
-            if severity == "alarm":
-                self._alarms.add(key)
-            else:
-                self._alarms.discard(key)
             ctx.alerts.hold(
                 type=self.id,
                 mmsi=key[0],
@@ -514,6 +514,15 @@ class CpaRule(Rule):
                 lon=a.lon,
                 details=details,
             )
+            if since is not None:
+                if not shown(self.id, *key):
+                    continue  # held back by the engine (messages, cooldown, snooze): judged anew
+                del emerging[key]
+            self._active.add(key)
+            if severity == "alarm":
+                self._alarms.add(key)
+            else:
+                self._alarms.discard(key)
         for key in sorted(self._active - set(seen)):
             self._active.discard(key)
             self._alarms.discard(key)
