@@ -192,14 +192,14 @@ def test_a_reload_in_the_middle_of_the_grace(grace: float) -> None:
         cleared_at = parse_iso_time(steps[-1][1])
         if due <= start + 240:
             assert cleared_at == min(t for t in range(int(start) + 60, int(start) + 241, 30) if t >= due)
-            assert "under way" in steps[-1][2]
-        else:
-            assert cleared_at > start + 240 and "not observed" in steps[-1][2]
+        else:  # no fast report comes after it: the rule's tick ends it once the grace is over
+            assert due <= cleared_at <= due + 180
+        assert "under way" in steps[-1][2]
 
 
 def test_a_craft_silent_in_the_middle_of_the_grace() -> None:
-    """One fast report near the ship (alert up), then silence: the alert stays until the pair is not
-    observed for `lost_minutes` (no fast report comes to end it). When the craft comes back and
+    """One fast report near the ship (alert up), then silence: the alert ends when the grace is over
+    (the rule's tick: no fast report comes to end it), as under way. When the craft comes back and
     lies there again, a new spell starts (its old run of fast reports was dropped with the pair)
     and, once the cooldown is over, a new alert."""
     spot = offset(ANCHORAGE, north_m=40, east_m=60)
@@ -219,10 +219,9 @@ def test_a_craft_silent_in_the_middle_of_the_grace() -> None:
     steps = steps_of(alerts, "alongside")
     assert [s for s in states(steps) if s != "updated"] == ["raised", "cleared", "raised", "cleared"]
     lost = steps[[a.state for a in steps].index("cleared")]
-    assert "not observed" in lost.details["reason"]
-    # (its last close evidence is the fast report at start + 30; event time moves with the ship's
-    # 3-minute reports)
-    assert start + 30 + 600 < lost.time <= start + 30 + 600 + 180
+    assert "under way" in lost.details["reason"]
+    # (its fast report is at start + 30; event time moves with the ship's 3-minute reports)
+    assert start + 30 + 120 <= lost.time <= start + 30 + 120 + 180
     again = [a for a in steps if a.state == "raised"][1]
     assert again.time >= back + 180
     # the second stay's run: its own grace, from back + 510
@@ -232,10 +231,10 @@ def test_a_craft_silent_in_the_middle_of_the_grace() -> None:
 
 
 def test_a_craft_forgotten_in_the_middle_of_the_grace() -> None:
-    """The tracker forgets vessels after 2 minutes of silence here: the craft, silent after its
-    first fast report, is forgotten in its grace (the alert ends as the target is lost), and its run
-    goes with it: heard again (a new track), it starts afresh."""
-    config = make_config()
+    """The tracker forgets vessels after 2 minutes of silence here (and the grace is 10 minutes):
+    the craft, silent after its first fast report, is forgotten in its grace (the alert ends as the
+    target is lost), and its run goes with it: heard again (a new track), it starts afresh."""
+    config = set_rule(make_config(), "alongside", underway_grace_s=600.0)
     config.tracker.forget_after_minutes = 2.0
     spot = offset(ANCHORAGE, north_m=40, east_m=60)
     start = T0 + 480
@@ -816,3 +815,20 @@ def test_a_reload_just_before_the_closest_point_does_not_leave_the_warning_up() 
         got = dict_steps(reload_run(chunk, config, changed, reports[:cut], reports[cut:]), "cpa")
         assert [s for s, _, _ in got if s != "updated"] == ["raised", "cleared"]
         assert parse_iso_time(got[-1][1]) <= T0 + 500  # type: ignore[arg-type]
+
+
+def test_a_craft_that_goes_dark_under_way_ends_its_alert_when_the_grace_is_over() -> None:
+    """One fast report next to the ship, then nothing (it left out of reception, or switched its
+    AIS off): the alert ends two minutes after that report, as under way, not ten minutes later as
+    a pair no longer observed."""
+    from tests.test_rule_alongside import anchored_ship
+
+    spot = offset(ANCHORAGE, north_m=40, east_m=60)
+    craft = stationary(CRAFT, T0, minutes=8, at=spot, every_s=30, sog=0.4, ais_class="B")
+    gone = T0 + 8 * 60 + 30
+    craft.append(position(CRAFT, gone, offset(spot, north_m=40), sog=6.0, ais_class="B"))
+    steps = of_type(run(make_core(), merge(anchored_ship(T0 - 900), craft), until=T0 + 1800), "alongside")
+    assert states(steps)[0] == "raised" and states(steps)[-1] == "cleared"
+    # event time moves on with the ship's 3-minute reports: the first after the grace is T0 + 720
+    assert steps[-1].time == T0 + 720 and steps[-1].time - gone < 600
+    assert "under way" in steps[-1].details["reason"]

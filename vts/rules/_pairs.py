@@ -312,6 +312,14 @@ class PairRule(Rule):
     def on_tick(self, ctx: RuleContext) -> None:
         for key in self._pairs.stale(ctx.now, self.p.lost_minutes * 60.0):
             self._end(key, ctx, "pair not observed close any more")
+        # under way for the whole grace, with no report since to say so (it left, or went dark)
+        for mmsi, since in sorted(self._fast_since.items()):
+            if ctx.now - since < self.p.underway_grace_s:
+                continue
+            vessel = ctx.tracker.get(mmsi)
+            speed = "" if vessel is None or vessel.sog is None else f" ({vessel.sog:.1f} kn)"
+            for key in self._pairs.pairs_of(mmsi):
+                self._end(key, ctx, f"{mmsi} under way{speed}")
 
     def _end(self, key: PairKey, ctx: RuleContext, reason: str) -> None:
         """End the pair's spell and clear its alert, if any (`PairWatch.end_and_clear`)."""
