@@ -46,14 +46,21 @@ class _Tracker:
 
 
 class _Sink:
+    """The alert engine as the rule sees it: what it holds is shown, what it clears is not."""
+
     def __init__(self) -> None:
         self.held = 0
+        self.shown: set[tuple[object, ...]] = set()
 
     def hold(self, **kw: object) -> None:
         self.held += 1
+        self.shown.add((kw["type"], kw["mmsi"], kw.get("other_mmsi"), kw.get("zone")))
 
     def clear(self, **kw: object) -> None:
-        pass
+        self.shown.discard((kw["type"], kw["mmsi"], kw.get("other_mmsi"), kw.get("zone")))
+
+    def is_active(self, type: str, mmsi: int, other_mmsi: int | None = None, zone: str | None = None) -> bool:
+        return (type, mmsi, other_mmsi, zone) in self.shown
 
 
 def sweep(n: int, side_m: float, repeats: int = 5) -> tuple[float, int, int]:
@@ -68,7 +75,7 @@ def sweep(n: int, side_m: float, repeats: int = 5) -> tuple[float, int, int]:
         v.sog, v.cog = float(rng.uniform(2, 20)), float(rng.uniform(0, 360))
         vessels.append(v)
         grid.update(v.mmsi, lat, lon)
-    rule = CpaRule(CpaParams())
+    rule = CpaRule(CpaParams(confirm_s=0.0))  # one event time: every tick is the same evaluation
     sink = _Sink()
     ctx = RuleContext(None, _Tracker(vessels), None, grid, Allowlists(), sink, T)  # type: ignore[arg-type]
     rule.on_tick(ctx)  # warm-up
