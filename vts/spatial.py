@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 
-EARTH_RADIUS_M = 6_371_008.8
+from vts.geo import EARTH_RADIUS_M
+
 M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
 CELL_DEG = 0.005
 """Cell size in degrees of latitude and longitude (about 550 m north-south)."""

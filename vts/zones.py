@@ -53,7 +53,8 @@ from shapely import STRtree
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from vts.geo import LocalProjection, distance_m
+from vts.geo import KNOTS_TO_MS, LocalProjection, distance_m
+from vts.spatial import M_PER_DEG_LAT
 
 if TYPE_CHECKING:
     from vts.config import Config, ZoneSettings
@@ -67,8 +68,6 @@ OUTLIER_MIN_M = 300.0
 jitter on close fixes imply high speeds over short distances."""
 OUTLIER_REPEAT_S = 5.0
 """A fix beyond the margin confirms a held-back exit only this long after the held fix."""
-_KN_TO_MS = 1852.0 / 3600.0
-_M_PER_DEG = 111_195.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,8 +366,8 @@ class ZoneEngine:
         head lies along the pier)."""
         if not _valid(lon, lat) or len(self._land) == 0:
             return None
-        m_per_deg_lon = _M_PER_DEG * max(math.cos(math.radians(lat)), 1e-6)
-        dlat, dlon = within_m / _M_PER_DEG, within_m / m_per_deg_lon
+        m_per_deg_lon = M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 1e-6)
+        dlat, dlon = within_m / M_PER_DEG_LAT, within_m / m_per_deg_lon
         near = self._land.tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
         best: tuple[float, float, float] | None = None
         for i in sorted(int(k) for k in near):
@@ -379,7 +378,7 @@ class ZoneEngine:
                     continue
                 # a local plane in metres around the point: true distances and bearings
                 x = (c[:, 0] - lon) * m_per_deg_lon
-                y = (c[:, 1] - lat) * _M_PER_DEG
+                y = (c[:, 1] - lat) * M_PER_DEG_LAT
                 ax, ay, dx, dy = x[:-1], y[:-1], np.diff(x), np.diff(y)
                 length2 = dx * dx + dy * dy
                 t = np.clip(-(ax * dx + ay * dy) / np.where(length2 > 0.0, length2, 1.0), 0.0, 1.0)
@@ -532,7 +531,7 @@ class ZoneEngine:
         if self.outlier_speed_kn <= 0:
             return False
         d = distance_m(prev.lat, prev.lon, fix.lat, fix.lon)
-        return d > OUTLIER_MIN_M and d > self.outlier_speed_kn * _KN_TO_MS * (fix.time - prev.time)
+        return d > OUTLIER_MIN_M and d > self.outlier_speed_kn * KNOTS_TO_MS * (fix.time - prev.time)
 
     def held_back(self, mmsi: int, t: float | None) -> bool:
         """Whether the vessel's fix of time `t` was held back as an outlier: its memberships are
