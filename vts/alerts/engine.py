@@ -204,9 +204,13 @@ class AlertEngine:
         self._on_zone = bound("on_zone_event")
         self._late_blind = 0
         """Bits of the rules that do not take late fixes (`Rule.late_fixes`)."""
+        self._outlier_blind = 0
+        """Bits of the rules that do not take fixes held back as outliers (`Rule.outlier_fixes`)."""
         for r in rules:
             if not r.late_fixes:
                 self._late_blind |= r.bit
+            if not r.outlier_fixes:
+                self._outlier_blind |= r.bit
         self._on_tick = [r for r in rules if _overrides(r, "on_tick")]
         self._rule_by_id = {r.id: r for r in rules}
         self._next_tick = {}
@@ -314,10 +318,13 @@ class AlertEngine:
                 self._dispatch(self._on_zone, ALL_RULES, vessel, event, ctx)
 
     def _position_bits(self, vessel: VesselState, report: PositionReport, bits: int) -> int:
-        """`bits` without the rules that do not take late fixes, for a late fix."""
+        """`bits` without the rules that do not take late fixes, for a late fix, and without those
+        that do not take outliers, while the vessel's latest fix is held back as one."""
         t = vessel.position_time
         if self._late_blind and t is not None and report.time < t:
-            return bits & ~self._late_blind
+            bits &= ~self._late_blind
+        if self._outlier_blind and self.zones.held_back(vessel.mmsi, t):
+            bits &= ~self._outlier_blind
         return bits
 
     def tick(self, now: float) -> None:

@@ -133,6 +133,11 @@ class Rule:
     """Whether `on_position` gets a late fix too: one older than the vessel's latest, which the
     tracker kept (it is in the trail, not the vessel's current state). A rule that judges where a
     vessel is now sets False, and the engine does not hand it such fixes."""
+    outlier_fixes: ClassVar[bool] = True
+    """Whether `on_position` gets a fix while the vessel's latest fix is one the zone engine held
+    back as a GNSS outlier (`ZoneEngine.held_back`: its memberships are those of the fix before). A
+    rule that judges a vessel by the zones it is in where it is now sets False, and the engine does
+    not hand it such fixes (its geometric interest mask may then leave them out as well)."""
     bit: int = 0
     """This rule's bit in `RuleContext.watching` (set by the engine, stable across reloads)."""
 

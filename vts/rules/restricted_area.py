@@ -76,6 +76,7 @@ class RestrictedAreaParams(RuleParams):
 class RestrictedAreaRule(Rule):
     id = TYPE
     Params = RestrictedAreaParams
+    outlier_fixes = False  # judged by the zones the vessel is in, where it is now
 
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
@@ -90,7 +91,7 @@ class RestrictedAreaRule(Rule):
 
         After the zone engine has taken a fix, a vessel is confirmed in a zone only while the fix lies
         within the zone's exit band (further out, the same fix confirms the exit), bar a fix it holds
-        back as an outlier, which `on_position` skips whether the mask takes it or not. A fix the engine
+        back as an outlier, which the engine does not hand this rule (`outlier_fixes`). A fix the engine
         ignores leaves the membership as it was, wherever it lies: one with invalid coordinates or
         time, or one not newer than the vessel's latest. Those are taken when their time is not past
         every earlier time (of the batch, or the engine's clock at its start) and the vessel may be in
@@ -146,8 +147,8 @@ class RestrictedAreaRule(Rule):
             self._check(vessel, event.zone_id, ctx)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if not is_vessel_mmsi(vessel.mmsi) or ctx.zones.held_back(vessel.mmsi, vessel.position_time):
-            return  # where the vessel is (its latest fix, maybe not this one) was held back: an outlier
+        if not is_vessel_mmsi(vessel.mmsi):
+            return
         watched = zone_ids_of_kinds(ctx.zones, self.p.zone_kinds)
         inside = ctx.zones.zones_of(vessel.mmsi) & watched if watched else set()
         held = self._inside.get(vessel.mmsi)

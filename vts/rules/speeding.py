@@ -20,8 +20,9 @@ fixes stay within the zone grown by the exit margin, so the mask is, per limit, 
 than it inside the grown zones with that limit. A fix the zone engine ignores (as old as the
 vessel's latest, or an invalid position) keeps the memberships of an earlier fix wherever it lies:
 those count too when fast (`ReportBatch.ignored_by_zones`). A fix the zone engine holds back as an
-outlier (`ZoneEngine.held_back`) keeps them too: it is skipped, whether the mask takes it or not (its
-position is not the vessel's, so neither is the zone it would be judged in). A vessel is watched
+outlier (`ZoneEngine.held_back`) keeps them too: the engine does not hand it to this rule
+(`outlier_fixes`), whether the mask takes it or not (its position is not the vessel's, so neither
+is the zone it would be judged in). A vessel is watched
 while it has a record.
 """
 
@@ -71,6 +72,7 @@ class _Over:
 class SpeedingRule(Rule):
     id = "speeding"
     late_fixes = False  # judged on where the vessel is now, not on a late fix
+    outlier_fixes = False  # nor on a fix the zone engine held back as an outlier
     Params = SpeedingParams
 
     def __init__(self, params: RuleParams) -> None:
@@ -121,7 +123,7 @@ class SpeedingRule(Rule):
 
     # -- reports -------------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        if vessel.is_shadow or ctx.zones.held_back(vessel.mmsi, report.time):
+        if vessel.is_shadow:
             return
         if vessel.category in self.p.exempt_categories or is_allowlisted(
             ctx.allowlists, vessel.mmsi, ALL_ROLES
