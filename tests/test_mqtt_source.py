@@ -102,8 +102,10 @@ async def test_mqtt_source_survives_refused_credentials(
 
 
 def test_mqtt_source_settings_mistakes_are_one_clear_message() -> None:
-    with pytest.raises(SourceUnavailable, match="needs a topic"):
-        MqttSource(SourceSettings(name="no-topic", kind="mqtt", host="127.0.0.1"))
+    with pytest.raises(ValueError, match="an mqtt source needs topic"):  # the config refuses it
+        SourceSettings(name="no-topic", kind="mqtt", host="127.0.0.1")
+    with pytest.raises(SourceUnavailable, match="needs a topic"):  # and so does a source built past it
+        MqttSource(SourceSettings.model_construct(name="no-topic", kind="mqtt", host="127.0.0.1"))
     with pytest.raises(SourceUnavailable, match="scheme") as err:
         MqttSource(SourceSettings(name="bad-url", kind="mqtt", url="http://u:pw-123@h", topic="ais/#"))
     assert "pw-123" not in str(err.value)

@@ -313,15 +313,19 @@ class Daemon:
             return
         stop = sorted(n for n in old if n not in new or new[n].model_dump() != old[n])
         start = sorted(n for n in new if n not in old or new[n].model_dump() != old[n])
+        made: list[Source] = []  # built before anything stops: a source refused here stops nothing
+        for name in start:
+            try:
+                made.append(make_source(new[name], config=config))
+            except SourceUnavailable as e:
+                log.error("%s; the other sources run without it", e)
+        if not made and len(stop) == len(old):
+            log.error("no source of %s could start: the running sources stay (stop vts to stop them)", where)
+            return
         for name in stop:
             if await runner.remove(name) is not None:
                 log.info("source %r stopped (%s in %s)", name, "changed" if name in new else "gone", where)
-        for name in start:
-            try:
-                source = make_source(new[name], config=config)
-            except SourceUnavailable as e:
-                log.error("%s; the other sources run without it", e)
-                continue
+        for source in made:
             runner.add(source)
             log.info("source started: %s", source.describe())
         mode = "live" if any(s.live for s in runner.sources) else "replay"

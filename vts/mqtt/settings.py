@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from vts.hostnames import check_host
 
 ProtocolChoice = Literal["auto", "5", "3.1.1"]
 
@@ -57,6 +59,8 @@ class MqttSettings(BaseModel):
     vessel_expiry_s: int = Field(600, ge=1, description="MQTT 5 message expiry of vessel messages")
     vessel_retain: bool = Field(True, description="retain vessel state (MQTT 5 only, where it expires)")
     status_interval_s: float = Field(30.0, gt=0, description="how often the retained status is refreshed")
+
+    _host = field_validator("host")(check_host)
 
     @property
     def enabled(self) -> bool:

@@ -185,24 +185,24 @@ class LineSplitter:
     def feed(self, data: bytes) -> list[bytes]:
         if b"\r" in data:
             data = data.replace(b"\r", b"\n")  # "\r\n" gives an empty line, skipped below
-        lines: list[bytes] = []
-        start = 0
-        while True:
-            end = data.find(b"\n", start)
-            if end < 0:
-                break
-            if self._discarding:
+        parts = data.split(b"\n")
+        tail = parts.pop()  # after the last line end (empty when the data ends with one)
+        if parts:  # the held line ends in this piece
+            if self._discarding:  # the rest of an overlong line: dropped (it was counted)
                 self._discarding = False
-            else:
-                self._buf += data[start:end]
-                if len(self._buf) > self.max_line:
-                    self.overlong += 1
-                elif self._buf:
-                    lines.append(bytes(self._buf))
-            self._buf.clear()
-            start = end + 1
+                parts[0] = b""
+            elif self._buf:
+                self._buf += parts[0]
+                parts[0] = bytes(self._buf)
+                self._buf.clear()
+            max_line = self.max_line
+            lines = [line for line in parts if line and len(line) <= max_line]
+            if len(lines) < len(parts):
+                self.overlong += sum(1 for line in parts if len(line) > max_line)
+        else:
+            lines = []
         if not self._discarding:
-            self._buf += data[start:]
+            self._buf += tail
             if len(self._buf) > self.max_line:
                 self.overlong += 1
                 self._buf.clear()

@@ -20,16 +20,19 @@ import sys
 import threading
 import time
 import zlib
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, ClassVar
 
-from vts.sources.base import MAX_LINE_BYTES, OVERLONG_LINE, LineSink, LineSplitter, Source
+from vts.sources.base import OVERLONG_LINE, PARTIAL_LINE, LineSink, LineSplitter, Source
 from vts.sources.settings import SourceSettings
 
 YIELD_EVERY = 2_000
 """Lines between two yields to the event loop when reading as fast as possible."""
+READ_BYTES = 65_536
+"""Bytes read from a file at a time (split into lines by `LineSplitter`)."""
 CHUNK_LINES = 1_000
 """Lines handed to the core at once when a log is read as fast as possible."""
 MIN_SLEEP_S = 0.005
@@ -175,25 +178,35 @@ class FileSource(Source):
                 await self._feed(sink, self._lines(reader), raw)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as e:
             # a truncated or damaged gzip, or a read error: what was read counts, the rest is lost
-            self.set_state("damaged", f"read error after {self.status.lines} lines: {e}", level=logging.ERROR)
+            detail = f"read error after {self.status.lines} lines: {e}"
+            self.set_state("damaged", detail, level=logging.ERROR, key="damaged")
             return self.status.lines > 0
         return True
 
     def _lines(self, reader: BinaryIO) -> Iterator[bytes]:
-        """The file's lines; a line longer than `MAX_LINE_BYTES` (binary junk) is skipped and counted,
-        never held in memory whole."""
-        readline = reader.readline
-        limit = MAX_LINE_BYTES + 1
-        while True:
-            line = readline(limit)
-            if not line:
-                return
-            if len(line) == limit and not line.endswith(b"\n"):
-                while line and not line.endswith(b"\n"):
-                    line = readline(65_536)
-                self.status.drops[OVERLONG_LINE] += 1
-                continue
-            yield line.rstrip(b"\r\n")
+        """The file's lines, ended by ``\n``, ``\r\n`` or ``\r`` as on the network feeds (the same
+        `LineSplitter`); the last may lack its line end. A line longer than `MAX_LINE_BYTES` (binary
+        junk) is skipped and counted, never held in memory whole. A read error (a truncated gzip)
+        counts the line it cut (`PARTIAL_LINE`) and is raised to the caller."""
+        splitter = LineSplitter()
+        read = getattr(reader, "read1", reader.read)
+        drops = self.status.drops
+        try:
+            while True:
+                chunk = read(READ_BYTES)
+                if not chunk:
+                    break
+                yield from splitter.feed(chunk)
+                overlong = splitter.take_overlong()
+                if overlong:
+                    drops[OVERLONG_LINE] += overlong
+        except (OSError, EOFError, zlib.error):
+            if splitter.reset():
+                drops[PARTIAL_LINE] += 1
+            raise
+        tail = splitter.partial
+        if splitter.reset():
+            yield tail
 
     async def _feed(self, sink: LineSink, lines: Iterator[bytes], raw: IO[bytes]) -> None:
         pacer = self.pacer
@@ -253,48 +266,100 @@ class StdinSource(Source):
 
     async def run(self, sink: LineSink) -> None:
         stream = self.stream if self.stream is not None else sys.stdin.buffer
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=64)
-        thread = threading.Thread(
-            target=_pump, args=(stream, queue, loop), name=f"stdin-{self.name}", daemon=True
-        )
-        thread.start()
+        reader = _StreamReader.of(stream, asyncio.get_running_loop())
         self.set_state("reading", level=self.routine_level)
-        splitter = LineSplitter()
+        pending = reader.pending
         while True:
-            chunk = await queue.get()
-            if chunk is None:
-                break
-            received = time.time() if self._live else None
-            for line in splitter.feed(chunk):
-                self.emit(sink, line, received)
+            while pending:  # taken one at a time: a source stopped here leaves the rest to its successor
+                line = pending.popleft()
+                self.emit(sink, line, time.time() if self._live else None)
                 if self.pacer is not None:
                     await self.pacer.wait_for(sink.event_time(self.name))
-            overlong = splitter.take_overlong()
+            item = await reader.queue.get()
+            if item is None or isinstance(item, Exception):
+                break
+            pending.extend(reader.splitter.feed(item))
+            overlong = reader.splitter.take_overlong()
             if overlong:
                 self.status.drops[OVERLONG_LINE] += overlong
             await asyncio.sleep(0)
-        tail = splitter.partial
-        if tail and len(tail) <= splitter.max_line:  # the last line may lack its line end
-            self.emit(sink, tail, time.time() if self._live else None)
+        reader.close()
+        tail = reader.splitter.partial
+        if reader.splitter.reset():  # the last line may lack its line end
+            if isinstance(item, Exception):
+                self.status.drops[PARTIAL_LINE] += 1
+            else:
+                self.emit(sink, tail, time.time() if self._live else None)
         self.emit_end(sink)
+        if isinstance(item, Exception):
+            self.set_state(
+                "damaged", f"read error after {self.status.lines} lines: {item}", level=logging.ERROR
+            )
+            return
         self.set_state("finished", f"{self.status.lines} lines", level=self.routine_level)
 
 
-def _pump(stream: BinaryIO, queue: asyncio.Queue[bytes | None], loop: asyncio.AbstractEventLoop) -> None:
-    """Thread: blocking reads of `stream` into `queue` (None at the end)."""
-    read = getattr(stream, "read1", stream.read)
-    try:
-        while True:
-            try:
-                chunk = read(65_536)
-            except (OSError, ValueError):
-                chunk = b""
-            if not chunk:
-                break
-            asyncio.run_coroutine_threadsafe(queue.put(chunk), loop).result()
-    except RuntimeError:  # the loop closed while we were blocked in read
-        return
-    finally:
+class _StreamReader:
+    """The one thread that reads a stream (standard input) for the `StdinSource`s that read it in turn.
+
+    Reads block, so a thread does them and hands the chunks over through an asyncio queue (at most
+    `QUEUE_CHUNKS` waiting: back-pressure on the pipe). A source stopped by a reload cannot stop a
+    read already under way; so the thread, the queue, the split lines not yet fed and the line cut
+    between two chunks belong to the stream, not to the source, and the next source on the same
+    stream takes up where the last one stopped: nothing is lost, and never do two threads read one
+    stream. A read error ends the stream like its end, and is passed on (the source reports it)."""
+
+    QUEUE_CHUNKS = 64
+    _open: ClassVar[dict[tuple[str, int], _StreamReader]] = {}
+    """Readers by file descriptor (two file objects over one descriptor read the same input), or by
+    object for a stream with none (a test's BytesIO)."""
+
+    def __init__(self, stream: IO[bytes], loop: asyncio.AbstractEventLoop) -> None:
+        self.stream = stream
+        self.loop = loop
+        self.queue: asyncio.Queue[bytes | Exception | None] = asyncio.Queue(maxsize=self.QUEUE_CHUNKS)
+        self.splitter = LineSplitter()
+        self.pending: deque[bytes] = deque()
+        self.thread = threading.Thread(target=self._pump, name="stdin-reader", daemon=True)
+
+    @classmethod
+    def of(cls, stream: IO[bytes], loop: asyncio.AbstractEventLoop) -> _StreamReader:
+        """The reader of `stream` on this event loop (started now if it has none)."""
+        key = _stream_key(stream)
+        reader = cls._open.get(key)
+        if reader is None or reader.loop is not loop or (key[0] == "object" and reader.stream is not stream):
+            reader = cls._open[key] = cls(stream, loop)
+            reader.thread.start()
+        return reader
+
+    def close(self) -> None:
+        """The stream has ended (or failed): a later source on it starts a new reader."""
+        key = _stream_key(self.stream)
+        if self._open.get(key) is self:
+            del self._open[key]
+
+    def _pump(self) -> None:
+        """Thread: blocking reads into the queue; then None at the end, or the read error."""
+        read = getattr(self.stream, "read1", self.stream.read)
+        end: Exception | None = None
+        try:
+            while True:
+                try:
+                    chunk = read(65_536)
+                except (OSError, ValueError) as e:  # an I/O error, or the stream closed under us
+                    end = e
+                    break
+                if not chunk:
+                    break
+                asyncio.run_coroutine_threadsafe(self.queue.put(chunk), self.loop).result()
+        except RuntimeError:  # the loop closed while we were blocked in read
+            return
         with contextlib.suppress(RuntimeError):
-            asyncio.run_coroutine_threadsafe(queue.put(None), loop)
+            asyncio.run_coroutine_threadsafe(self.queue.put(end), self.loop)
+
+
+def _stream_key(stream: IO[bytes]) -> tuple[str, int]:
+    try:
+        return ("fd", stream.fileno())
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation: no descriptor
+        return ("object", id(stream))

@@ -59,14 +59,24 @@ def lines_of(payload: bytes) -> tuple[list[bytes], int]:
     if text.startswith(b"{"):
         try:
             body: Any = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # junk, or nested deeper than the parser goes
             return [], 1
         nmea = body.get("nmea") if isinstance(body, dict) else None
         if isinstance(nmea, str):
             nmea = [nmea]
         if not isinstance(nmea, list) or not all(isinstance(s, str) for s in nmea):
             return [], 1
-        return [s.strip().encode() for s in nmea if s.strip()], 0
+        lines: list[bytes] = []
+        junk = 0
+        for s in nmea:
+            try:
+                line = s.strip().encode()
+            except UnicodeEncodeError:  # a lone surrogate (valid JSON, not text)
+                junk += 1
+                continue
+            if line:
+                lines.append(line)
+        return lines, junk
     return [line for line in text.replace(b"\r", b"\n").split(b"\n") if line.strip()], 0
 
 
@@ -80,7 +90,7 @@ class MqttSource(Source):
         self.topic = settings.topic
         try:
             self.broker = broker_settings(settings)
-        except MqttUrlError as e:
+        except (MqttUrlError, ValueError) as e:  # (ValueError: pydantic's, for a host it refuses)
             raise SourceUnavailable(f"source {settings.name!r}: {e}") from None
         self.backoff = backoff or Backoff(settings.reconnect_initial_s, settings.reconnect_max_s)
         self._client_log = QuietClientLogger(f"vts.sources.mqtt.client.{settings.name}")
@@ -137,7 +147,7 @@ class MqttSource(Source):
                     )
                 else:
                     self._retrying(str(e), "refused-connack")
-            except MqttConfigurationError as e:
+            except (MqttConfigurationError, UnicodeError) as e:  # (UnicodeError: a name IDNA refuses)
                 self.status.failures += 1
                 slow = True
                 self.set_state("failed", f"{e}; retrying slowly", level=logging.ERROR, key="config")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from vts.hostnames import check_host
 
 
 class SourceSettings(BaseModel):
@@ -30,12 +32,15 @@ class SourceSettings(BaseModel):
     )
     enabled: bool = True
 
+    _host = field_validator("host")(check_host)
+
     @model_validator(mode="after")
     def _needed_fields(self) -> SourceSettings:
-        needed = {"tcp": ("host", "port"), "udp": ("port",), "file": ("path",)}
+        needed = {"tcp": ("host", "port"), "udp": ("port",), "file": ("path",), "mqtt": ("topic",)}
         missing = [f for f in needed.get(self.kind, ()) if getattr(self, f) is None]
         if missing:
-            raise ValueError(f"a {self.kind} source needs {' and '.join(missing)}")
+            article = "an" if self.kind == "mqtt" else "a"
+            raise ValueError(f"{article} {self.kind} source needs {' and '.join(missing)}")
         return self
 
     def describe(self) -> str:

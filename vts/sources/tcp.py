@@ -55,7 +55,7 @@ class TcpSource(Source):
                 # that arrives as the connection attempt ends, and the source would never stop)
                 async with asyncio.timeout(self.settings.connect_timeout_s):
                     reader, writer = await asyncio.open_connection(self.host, self.port)
-            except (OSError, TimeoutError) as e:
+            except (OSError, TimeoutError, UnicodeError) as e:  # (UnicodeError: a name IDNA refuses)
                 self.status.failures += 1
                 message, key = describe_error(e)
                 delay = self.backoff.next_delay()

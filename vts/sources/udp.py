@@ -28,9 +28,11 @@ class _Protocol(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         received = time.time()
         source = self.source
-        lines = self.splitter.feed(data)
-        if self.splitter.reset():  # the datagram's last line had no line end
-            lines.append(data[data.rfind(b"\n") + 1 :].rstrip(b"\r"))
+        splitter = self.splitter
+        lines = splitter.feed(data)
+        tail = splitter.partial
+        if splitter.reset():  # the datagram's last line had no line end: it is a line all the same
+            lines.append(tail)
         overlong = self.splitter.take_overlong()
         if overlong:
             source.status.drops[OVERLONG_LINE] += overlong
@@ -64,7 +66,7 @@ class UdpSource(Source):
                 transport, _ = await loop.create_datagram_endpoint(
                     lambda: _Protocol(self, sink), local_addr=(self.host, self.port)
                 )
-            except OSError as e:
+            except (OSError, UnicodeError) as e:  # (UnicodeError: a name IDNA refuses)
                 self.status.failures += 1
                 message, key = describe_error(e)
                 delay = self.backoff.next_delay()

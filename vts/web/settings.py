@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from vts.hostnames import check_host
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
@@ -31,6 +33,8 @@ class WebSettings(BaseModel):
     )
     center: tuple[float, float] = Field((-12.06, -77.18), description="initial map centre (lat, lon)")
     zoom: int = Field(12, ge=1, le=20)
+
+    _host = field_validator("host")(check_host)
 
     @property
     def is_loopback(self) -> bool:
