@@ -193,6 +193,72 @@ def test_off_route_near_misses(tmp_path: Path) -> None:
     assert kinds(run(_core_with_model(model), never_on), "off_route") == []
 
 
+def _with_anchorage(model: Path, centre: tuple[float, float], kind: str = "anchorage"):  # type: ignore[no-untyped-def]
+    """The Callao config with the learned model and one more zone, 2 km square around `centre`."""
+    from vts.config import ZoneSettings
+
+    config = set_rule(make_config(), "course_anomaly", model_path=str(model))
+    corners = [
+        offset(centre, north_m=n, east_m=e)
+        for n, e in ((-1000, -1000), (-1000, 1000), (1000, 1000), (1000, -1000))
+    ]
+    ring = [(lon, lat) for lat, lon in [*corners, corners[0]]]
+    config.zones.append(ZoneSettings(id="test_anchorage", name="Test anchorage", kind=kind, polygon=ring))  # type: ignore[arg-type]
+    return make_core(config)
+
+
+def _to_anchor(minutes_south: float) -> list:
+    """12 min east along the learned line, then south, off every route, for `minutes_south`."""
+    track = legs(SHIP, T0, LANE_START, [(90.0, 720), (180.0, minutes_south * 60)], sog=12)
+    return merge(static(SHIP, T0, name="CARGO", ship_type=70, length=180), track)
+
+
+# where `_to_anchor` turns south (12 min at 12 kn east of LANE_START), and 5 km south of it
+TURN = offset(LANE_START, east_m=12 * 60 * 12 * 1852 / 3600)
+ANCHOR_AHEAD = offset(TURN, north_m=-5000)
+
+
+def test_off_route_not_for_a_ship_making_for_an_anchorage_by_an_unusual_way(tmp_path: Path) -> None:
+    """Ships go to anchor wherever a berth in the anchorage is free, by ways the learned model may not
+    hold: one sailing into an anchorage is going where ships go."""
+    model = lane_model(tmp_path)
+    # control: the same track with no anchorage ahead is off the routes
+    assert kinds(run(_core_with_model(model), _to_anchor(14)), "off_route")
+    # with the anchorage 5 km ahead (inside 10 min at 12 kn from the turn): silent, all the way in
+    assert kinds(run(_with_anchorage(model, ANCHOR_AHEAD), _to_anchor(14)), "off_route") == []
+    # a waiting area counts as well; a zone of another kind does not
+    assert kinds(run(_with_anchorage(model, ANCHOR_AHEAD, "waiting_area"), _to_anchor(14)), "off_route") == []
+    assert kinds(run(_with_anchorage(model, ANCHOR_AHEAD, "fishing_dock"), _to_anchor(14)), "off_route")
+
+
+def test_off_route_still_raised_when_the_anchorage_is_beyond_the_window_or_off_the_course(
+    tmp_path: Path,
+) -> None:
+    model = lane_model(tmp_path)
+    # 9 km ahead: more than 10 min away at 12 kn (3.7 km) for the first fixes of the leg
+    far = offset(TURN, north_m=-9000)
+    assert kinds(run(_with_anchorage(model, far), _to_anchor(10)), "off_route")
+    # beside the course (3 km east of it): the course does not lead into it
+    beside = offset(TURN, north_m=-5000, east_m=3000)
+    assert kinds(run(_with_anchorage(model, beside), _to_anchor(14)), "off_route")
+
+
+def test_an_off_route_alert_ends_when_the_ship_makes_for_an_anchorage(tmp_path: Path) -> None:
+    model = lane_model(tmp_path)
+    # off the line (south 6 min, east 14 min: raised, see above), then south to an anchorage 4 km
+    # south of where it turns again
+    end = offset(LANE_START, north_m=-6 * 60 * 12 * 1852 / 3600, east_m=(12 + 14) * 60 * 12 * 1852 / 3600)
+    plan = [(90.0, 720), (180.0, 360), (90.0, 14 * 60), (180.0, 600)]
+    track = merge(
+        static(SHIP, T0, name="CARGO", ship_type=70, length=180), legs(SHIP, T0, LANE_START, plan, sog=12)
+    )
+    alerts = kinds(run(_with_anchorage(model, offset(end, north_m=-4000)), track), "off_route")
+    assert alerts[0].state == "raised" and alerts[-1].state == "cleared"
+    assert "making for Test anchorage" in alerts[-1].message
+    assert alerts[-1].time >= T0 + (12 + 6 + 14) * 60  # once it turned for the anchorage
+    assert alerts[-1].time <= T0 + (12 + 6 + 14) * 60 + 30
+
+
 def test_off_route_is_off_without_a_model_or_with_a_broken_one(tmp_path: Path) -> None:
     away = merge(
         static(SHIP, T0, name="CARGO", ship_type=70, length=180),

@@ -33,7 +33,12 @@
   where the learned traffic model (`vts.normalcy`, written by ``vts learn``, loaded from
   `model_path`) says ships do not go: mean anomaly over the window at or above
   `off_route_threshold` (`vts.normalcy.OffRouteWatch`); not raised for a vessel already reported
-  erratic or stopping after departure in the last `off_route_after_event_minutes` (30). Only
+  erratic or stopping after departure in the last `off_route_after_event_minutes` (30). Not
+  judged where a ship goes to anchor: inside an anchorage or waiting area
+  (`off_route_anchor_zone_kinds`), or with its course leading into one within the distance it
+  covers in `off_route_minutes` at its speed (the ways into a wide anchorage, to wherever a berth
+  is free, are many, and the model learned from a few weeks of traffic does not hold them all); an
+  alert up ends there ("making for ..."). Only
   judged inside the VTS area (zones of kind ``area_of_interest``, or anywhere when the
   configuration has none), at `off_route_min_sog_kn` (3 kn) or more. A fix not judged (slower, no
   speed, outside the area) leaves the vessel's window and its "seen on the routes" alone: slowing
@@ -72,7 +77,8 @@ import numpy as np
 import shapely
 from pydantic import Field
 
-from vts.geo import METRES_PER_NM, angle_diff_deg, distance_m
+from vts.config import ZoneKind
+from vts.geo import KNOTS_TO_MS, METRES_PER_NM, angle_diff_deg, destination, distance_m
 from vts.normalcy import Layer, NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport, StaticReport
 from vts.rules._common import LYING_STILL_KINDS, is_allowlisted
@@ -176,6 +182,11 @@ class CourseAnomalyParams(RuleParams):
     off_route_after_event_minutes: float = Field(
         30.0, ge=0, description="no off_route for a vessel reported erratic or stopping this recently"
     )
+    off_route_anchor_zone_kinds: list[ZoneKind] = Field(
+        default_factory=lambda: ["anchorage", "waiting_area"],
+        description="a ship inside one of these zones, or making for one (its course leads into it "
+        "within off_route_minutes at its speed), is going to anchor where ships anchor: not judged",
+    )
     exempt_categories: list[str] = Field(
         default_factory=lambda: ["tug", "pilot", "sar", "law_enforcement", "fishing", "sailing"]
     )
@@ -243,6 +254,7 @@ class CourseAnomalyRule(Rule):
         """Vessels new in the last batch whose trail the rule has not learnt yet."""
         self._geometry: _ZoneGeometry | None = None
         self._areas: tuple[ZoneEngine, list[Zone]] | None = None
+        self._anchor_zones: tuple[ZoneEngine, list[Zone]] | None = None
 
     # -- hooks -------------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -1103,6 +1115,11 @@ class CourseAnomalyRule(Rule):
             self._off_route_unjudged(vessel, report, ctx, subject=large)
             return
         st = self._off.get(vessel.mmsi)
+        anchorage = self._making_for_anchorage(report, ctx)
+        if anchorage is not None:  # going to anchor: not judged; an alert ends
+            if st is not None and st.active:
+                self._end_off_route(vessel, st, ctx, f"making for {anchorage.name}")
+            return
         if st is not None and report.time - _last_judged(st) > OFF_ROUTE_FORGET_S:
             self._end_off_route(vessel, st, ctx, "off-route watch lapsed (no fix under way in the area)")
             st = None
@@ -1185,6 +1202,37 @@ class CourseAnomalyRule(Rule):
         self._off.pop(vessel.mmsi, None)
         if st.active:
             ctx.alerts.clear(type=self.id, mmsi=vessel.mmsi, message=f"{vessel.name or vessel.mmsi} {why}")
+
+    def _making_for_anchorage(self, report: PositionReport, ctx: RuleContext) -> Zone | None:
+        """The anchorage (`off_route_anchor_zone_kinds`) the fix lies in, or that its course over
+        ground leads into within the distance it covers in `off_route_minutes` at its speed: a ship
+        going to anchor there, by whatever way it came, is going where ships go. (The learned model
+        knows the usual approaches; the ways into a wide anchorage, to wherever a berth is free, are
+        many, and a few weeks of traffic do not cover them all.)"""
+        assert report.lat is not None and report.lon is not None
+        zones = self._anchor_zones_of(ctx.zones)
+        if not zones:
+            return None
+        for zone in zones:
+            if zone.contains(report.lon, report.lat):
+                return zone
+        if report.cog is None or report.sog is None:
+            return None
+        reach = report.sog * KNOTS_TO_MS * self.p.off_route_minutes * 60.0
+        lat, lon = destination(report.lat, report.lon, report.cog, reach)
+        ahead = shapely.LineString([(report.lon, report.lat), (lon, lat)])
+        for zone in zones:
+            if zone.geometry.intersects(ahead):
+                return zone
+        return None
+
+    def _anchor_zones_of(self, zones: ZoneEngine) -> list[Zone]:
+        """The zones of `off_route_anchor_zone_kinds`, cached per zone engine."""
+        cached = self._anchor_zones
+        if cached is None or cached[0] is not zones:
+            kinds = set(self.p.off_route_anchor_zone_kinds)
+            cached = self._anchor_zones = (zones, [z for z in zones.zones if z.kind in kinds])
+        return cached[1]
 
     def _in_vts_area(self, report: PositionReport, ctx: RuleContext) -> bool:
         assert report.lat is not None and report.lon is not None
