@@ -12,7 +12,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TextIO
 
+from vts.cli import closed_pipe_is_quiet
 from vts.config import Config, ConfigError, ZoneSettings, default_config_path, load_config
+from vts.mqtt.urls import describe
 from vts.zones import ZoneEngine
 
 
@@ -35,10 +37,8 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    try:
+    with closed_pipe_is_quiet():  # `vts check-config | head`
         print_summary(config, engine, sys.stdout, list_zones=not getattr(args, "brief", False))
-    except BrokenPipeError:  # `vts check-config | head`
-        pass
     return 0
 
 
@@ -103,9 +103,9 @@ def print_summary(config: Config, engine: ZoneEngine, out: TextIO, *, list_zones
         text = ", ".join(f"{k}={v}" for k, v in values.items())
         w(f"  {rid} ({state}){': ' + text if text else ''}\n")
 
-    mqtt = config.mqtt.url or "disabled"
+    mqtt = describe(config.mqtt) if config.mqtt.enabled else "disabled"  # (a password never shows)
     web = f"http://{config.web.host}:{config.web.port}/" if config.web.enabled else "disabled"
-    w(f"\nMQTT: {_hide_password(mqtt)}   Web map: {web}   Local time: UTC{config.utc_offset_hours:+g}\n")
+    w(f"\nMQTT: {mqtt}   Web map: {web}   Local time: UTC{config.utc_offset_hours:+g}\n")
 
 
 def zone_rules_text(z: ZoneSettings) -> str:
@@ -137,12 +137,3 @@ def _zones_outside_area_of_interest(engine: ZoneEngine) -> list[str]:
         for z in engine.zones
         if z.kind != "area_of_interest" and not any(a.geometry.intersects(z.geometry) for a in areas)
     ]
-
-
-def _hide_password(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
-    return url

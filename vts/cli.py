@@ -6,15 +6,22 @@ Each subcommand lives in its own module, which exposes two functions:
 * ``main(args: argparse.Namespace) -> int`` runs it and returns the exit code.
 
 Modules are imported lazily, so ``vts check-config`` does not pay for aiohttp or folium.
+
+The argument types every subcommand shares are here too (`positive_float`, `non_negative_float`,
+`positive_int`, `port_number`): a bad value is a usage error naming the flag (exit code 2).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import logging
+import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from vts import __version__
 
@@ -29,6 +36,66 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "subscribe": ("vts.mqtt.subscribe", "print alerts arriving over MQTT"),
     "learn": ("vts.learn", "learn the normal-traffic model from recorded logs"),
 }
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number more than 0 (argparse type)."""
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A finite number, 0 or more (argparse type)."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number, 1 or more (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text!r}")
+    return value
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 0..65535 (0: any free port) (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0..65535, got {text!r}")
+    return value
+
+
+@contextlib.contextmanager
+def closed_pipe_is_quiet() -> Iterator[None]:
+    """Stop printing, without a traceback, when the reader of standard output goes away
+    (`vts alerts | head`); what is left to print is dropped, including at exit."""
+    try:
+        yield
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:

@@ -26,7 +26,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import shapely
 import yaml
@@ -57,6 +57,12 @@ ZoneKind = Literal[
     "fishing_dock",
     "coverage",
 ]
+"""The kinds of zone; rule parameters naming zone kinds (``zone_kinds``, ``exempt_zone_kinds`` ...)
+are typed with it, so a misspelt kind is a configuration error, not a rule silently off."""
+ZONE_KINDS: tuple[str, ...] = get_args(ZoneKind)
+AllowRole = Literal["coastguard", "pilot", "tug", "other"]
+"""The allow-lists (`Allowlists`); rule parameters naming roles (``exempt_roles``) are typed with it."""
+ALLOW_ROLES: tuple[AllowRole, ...] = get_args(AllowRole)
 
 Ring = list[tuple[float, float]]
 ANTARCTIC_LAT = -60.0
@@ -154,11 +160,11 @@ class Allowlists(BaseModel):
     other: list[int] = Field(default_factory=list)
 
     def roles(self, mmsi: int) -> set[str]:
-        return {role for role in ("coastguard", "pilot", "tug", "other") if mmsi in getattr(self, role)}
+        return {role for role in ALLOW_ROLES if mmsi in getattr(self, role)}
 
     def is_allowed(self, mmsi: int, *roles: str) -> bool:
         """True when the MMSI is on any of the given lists (all lists when none is given)."""
-        wanted = roles or ("coastguard", "pilot", "tug", "other")
+        wanted = roles or ALLOW_ROLES
         return any(mmsi in getattr(self, r) for r in wanted)
 
 
@@ -211,9 +217,14 @@ class Config(BaseModel):
         return list(self._files)
 
     def land_path(self) -> Path | None:
-        if not self.land.file:
+        return self.resolve_path(self.land.file)
+
+    def resolve_path(self, name: str | None) -> Path | None:
+        """A file named in the configuration: ``~`` expanded, a relative path taken from the
+        configuration file's directory."""
+        if not name:
             return None
-        p = Path(self.land.file)
+        p = Path(name).expanduser()
         if not p.is_absolute() and self.path is not None:
             p = self.path.parent / p
         return p
@@ -271,6 +282,8 @@ def config_from_dict(
     except ValidationError as e:
         raise ConfigError(_format_validation_error(e, raw, where, zone_files)) from None
     config.rules = _validate_rules(raw_rules, where)
+    _check_normalcy_model(config, where)
+    _check_mqtt_url(config, where)
     _check_sources(config, where)
     _check_allowlists(config, where)
     land = _load_land(config, where)
@@ -487,6 +500,8 @@ def _validate_rules(raw_rules: object, where: str) -> dict[str, RuleParams]:
             f"{where}: rules: expected a mapping of rule id -> parameters, got {_kind(raw_rules)}"
         )
     for rid, params in raw_rules.items():
+        if not isinstance(rid, str):
+            raise ConfigError(f"{where}: rules: a rule id must be a text (a rule's name), got {rid!r}")
         if params is not None and not isinstance(params, dict):
             raise ConfigError(f"{where}: rules.{rid}: expected a mapping of parameters, got {_kind(params)}")
     try:
@@ -504,6 +519,41 @@ def _validate_rules(raw_rules: object, where: str) -> dict[str, RuleParams]:
     raise ConfigError(f"{where}: rules: invalid parameters")  # pragma: no cover - not reachable
 
 
+def _check_normalcy_model(config: Config, where: str) -> None:
+    """course_anomaly's ``model_path`` must name a normalcy model that loads, now rather than at the
+    first fix (where off_route would only be switched off with a warning). The rule resolves the
+    path the same way (`Config.resolve_path`); its parameters keep the name as configured."""
+    from vts.normalcy import NormalcyModel
+
+    params = config.rules.get("course_anomaly")
+    name = getattr(params, "model_path", None)
+    if params is None or not params.enabled or not getattr(params, "off_route", True) or not name:
+        return
+    path = config.resolve_path(name)
+    assert path is not None
+    at = f"{where}: rules.course_anomaly.model_path: {path}"
+    if not path.exists():
+        raise ConfigError(f"{at}: file not found (write a model with `vts learn`)")
+    if not path.is_file():
+        raise ConfigError(f"{at}: not a file")
+    try:
+        NormalcyModel.load(path)
+    except ValueError as e:
+        raise ConfigError(f"{where}: rules.course_anomaly.model_path: {e}") from None
+
+
+def _check_mqtt_url(config: Config, where: str) -> None:
+    """``mqtt.url`` is read as `vts run` reads it: a URL it would refuse is refused here."""
+    from vts.mqtt.urls import MqttUrlError, settings_from_url
+
+    if not config.mqtt.url:
+        return
+    try:
+        settings_from_url(config.mqtt.url, config.mqtt)
+    except MqttUrlError as e:
+        raise ConfigError(f"{where}: mqtt.url: {e}") from None
+
+
 def _check_sources(config: Config, where: str) -> None:
     names: set[str] = set()
     for i, s in enumerate(config.sources):
@@ -513,7 +563,7 @@ def _check_sources(config: Config, where: str) -> None:
 
 
 def _check_allowlists(config: Config, where: str) -> None:
-    for role in ("coastguard", "pilot", "tug", "other"):
+    for role in ALLOW_ROLES:
         for mmsi in getattr(config.allowlists, role):
             if not 1_000_000 <= mmsi <= 999_999_999:
                 raise ConfigError(f"{where}: allowlists.{role}: {mmsi} is not an MMSI (9 digits)")
@@ -670,6 +720,11 @@ def _format_error(err: Any, prefix: str) -> str:
         return f"{path}: expected {kind}, got {value!r}{unit}"
     if etype in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         return f"{path}: {err['msg'].replace('Input should be', 'must be')}, got {value!r}"
+    if etype == "literal_error":
+        allowed = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{path}: unknown value {value!r}{hint}; expected one of: {', '.join(allowed)}"
     if etype == "string_pattern_mismatch" and loc and loc[-1] == "id":
         return f"{path}: use only letters, digits and _ . - (ids appear in MQTT topics), got {value!r}"
     if etype == "too_short" and len(loc) >= 1 and loc[-1] == "polygon":

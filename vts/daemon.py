@@ -16,8 +16,9 @@
 * Quiet live feeds: when every source is live, event time is carried forward with the wall clock
   while no message arrives, so time-outs (a vessel going dark) still fire.
 * A file source's relative ``path`` is taken from the configuration file's directory.
-* The alert database is ``alerts.store`` of the config (a relative path is taken from the current
-  directory); ``--store`` overrides it.
+* The alert database is ``alerts.store`` of the config (``~`` expanded, a relative path taken from
+  the current directory, as `vts alerts` does); ``--store`` overrides it. A reload does not move
+  it, nor the map's address or the MQTT broker: a change to those is logged as needing a restart.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ SHUTDOWN_FLUSH_S = 0.5
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
-    from vts.replay import positive_float
+    from vts.cli import port_number, positive_float
 
     p.add_argument("--config", metavar="PATH", help="configuration file (default: the Callao configuration)")
     p.add_argument("--store", metavar="PATH", help="alert database (default: alerts.store of the config)")
@@ -64,7 +65,7 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--host", help="map server address (default: config web.host, 127.0.0.1)")
     p.add_argument(
-        "--port", type=int, help="map server port (default: config web.port, 8080; 0: any free port)"
+        "--port", type=port_number, help="map server port (default: config web.port, 8080; 0: any free port)"
     )
     p.add_argument("--no-web", action="store_true", help="do not serve the map")
     p.add_argument(
@@ -111,18 +112,21 @@ class Daemon:
         self._signals = 0
         self._runner: SourceRunner | None = None
         self._health: FeedHealth | None = None
+        self._background: set[asyncio.Task[Any]] = set()
 
     # -- the run ---------------------------------------------------------------------------------
     async def run(self) -> int:
-        from vts.alerts.store import AlertStore
+        from vts.alerts import store as store_module
         from vts.core import Core
         from vts.sources.runner import CoreFeed, FeedHealth, SourceRunner
 
         sources = self._sources()
-        store_path = self.args.store or self.config.alerts.store
+        store_path = store_module.store_path(self.args.store or self.config.alerts.store)
         try:
-            store = AlertStore(store_path)
-        except Exception as e:  # sqlite3 / OSError: a database that cannot be opened
+            store = store_module.AlertStore(store_path)
+        except store_module.AlertStoreError as e:
+            raise DaemonError(str(e)) from None
+        except Exception as e:  # anything else that keeps the database from opening
             raise DaemonError(f"cannot open the alert database {store_path}: {e}") from None
         core = Core(self.config, store=store)
         speed = sources[0].settings.speed if self.mode != "live" else None
@@ -146,8 +150,9 @@ class Daemon:
                 await self.stop_event.wait()
                 log.info("stopping")
                 housekeeping.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await housekeeping
+                (ended,) = await asyncio.gather(housekeeping, return_exceptions=True)
+                if isinstance(ended, Exception):  # it died earlier: say so, but shut down cleanly
+                    log.error("the housekeeping task had stopped: %s: %s", type(ended).__name__, ended)
                 await runner.stop()
                 if publisher is not None and store_path:
                     # the durable outbox keeps what is not delivered yet: do not hold the shutdown for it
@@ -220,8 +225,9 @@ class Daemon:
         web = WebServer(self.config, core, store, health, host=self.args.host, port=self.args.port)
         try:
             await stack.enter_async_context(web)
-        except OSError as e:
-            log.error("no live map: cannot listen on %s:%s (%s)", web.host, web.port, e.strerror or e)
+        except (OSError, OverflowError) as e:  # OverflowError: a port beyond 65535
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+            log.error("no live map: cannot listen on %s:%s (%s)", web.host, web.port, reason)
             with contextlib.suppress(Exception):
                 await web.stop()  # what was set up before the bind failed
             return
@@ -251,7 +257,13 @@ class Daemon:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._on_stop_signal, sig)
         if hasattr(signal, "SIGHUP"):
-            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload(core)))
+            loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal, core)
+
+    def _on_reload_signal(self, core: Core) -> None:
+        """SIGHUP: reload in a task, held until it ends (the loop keeps only a weak reference)."""
+        task = asyncio.get_running_loop().create_task(self.reload(core))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _on_stop_signal(self, sig: int) -> None:
         self._signals += 1
@@ -284,12 +296,29 @@ class Daemon:
             await self._follow_sources(config, where)
         except Exception as e:  # zones and rules are in place; the sources stay as they were
             log.exception("following the sources of %s FAILED (%s); the running sources stay", where, e)
+        self._warn_restart_needed(config, where)
         self.config = config
         self.reloads += 1
         log.info(
             "configuration reloaded: %d zones, %d rules configured", len(config.zones), len(config.rules)
         )
         return True
+
+    def _warn_restart_needed(self, config: Config, where: str) -> None:
+        """The alert database, the map server and the MQTT broker are set up once, at start."""
+        changed = [
+            name
+            for name, before, after in (
+                ("alerts.store", self.config.alerts.store, config.alerts.store),
+                ("web", self.config.web, config.web),
+                ("mqtt", self.config.mqtt, config.mqtt),
+            )
+            if before != after
+        ]
+        if changed:
+            log.warning(
+                "%s changed in %s: kept as they were until vts is restarted", ", ".join(changed), where
+            )
 
     async def _follow_sources(self, config: Config, where: str) -> None:
         """Stop the sources the new configuration removed, disabled or changed; start the new and
@@ -343,7 +372,10 @@ class Daemon:
         seen_wall = time.monotonic()
         while True:
             await asyncio.sleep(HOUSEKEEPING_S)
-            health.sample()
+            try:
+                health.sample()
+            except Exception:  # the next tick tries again; the daemon keeps running
+                log.exception("sampling the feed rates failed")
             all_live = all(s.live for s in health.sources)  # (a reload may change them)
             if not all_live or core.now is None:
                 continue

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from vts.alerts.model import Alert, parse_iso_time
+from vts.cli import non_negative_float, positive_float
 from vts.sources.files import CHUNK_LINES
 
 SCORED_TYPES: tuple[str, ...] = (
@@ -461,7 +462,10 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         "alerts", nargs="?", type=Path, help="alerts, one JSON object per line (`vts replay --alerts-out`)"
     )
     p.add_argument(
-        "--hours", type=float, default=None, help="simulate this many hours per seed, replay and score"
+        "--hours",
+        type=positive_float,
+        default=None,
+        help="simulate this many hours per seed, replay and score",
     )
     p.add_argument("--seeds", default="1-5", help="seeds to simulate: '1-5' (default), '1,3,7'")
     p.add_argument("--config", type=Path, default=None, help="configuration file (default: Callao)")
@@ -470,7 +474,7 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--tolerance",
-        type=float,
+        type=non_negative_float,
         default=DEFAULT_TOLERANCE_S,
         help=f"seconds after an incident's end an alert still matches (default {DEFAULT_TOLERANCE_S:.0f})",
     )

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from vts.cli import non_negative_float, positive_float
 from vts.config import ConfigError, load_config
 from vts.ingest import Ingest
 from vts.normalcy import NormalcyBuilder, NormalcyModel
@@ -31,8 +32,10 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("logs", nargs="+", metavar="LOG", help="recorded AIS logs (NMEA, plain or .gz)")
     p.add_argument("--out", required=True, metavar="MODEL.npz", help="where to write the model")
     p.add_argument("--config", metavar="PATH", help="configuration (tracker settings); default Callao")
-    p.add_argument("--cell-m", type=float, default=500.0, help="cell size in metres (default 500)")
-    p.add_argument("--min-sog", type=float, default=1.0, help="fixes slower than this (kn) are not learned")
+    p.add_argument("--cell-m", type=positive_float, default=500.0, help="cell size in metres (default 500)")
+    p.add_argument(
+        "--min-sog", type=non_negative_float, default=1.0, help="fixes slower than this (kn) are not learned"
+    )
 
 
 def _lines(path: Path) -> Iterator[bytes]:
@@ -58,6 +61,7 @@ def learn(
     config = load_config(config_path)
     builder = NormalcyBuilder(cell_m=cell_m, min_sog_kn=min_sog_kn)
     lines = used = 0
+    learned: set[int] = set()  # vessels with at least one fix learned
     for path in paths:
         ingest = Ingest()
         tracker = Tracker(config.tracker)
@@ -77,6 +81,7 @@ def learn(
                 continue
             if builder.add(vessel.mmsi, report.lat, report.lon, report.sog, report.cog):
                 used += 1
+                learned.add(vessel.mmsi)
             if is_large_vessel(vessel):
                 builder.mark_large(vessel.mmsi)
         lines += ingest.stats.lines
@@ -85,7 +90,7 @@ def learn(
         "lines": lines,
         "fixes_used": used,
         "vessels": builder.vessels,
-        "large_vessels": len(builder.large),
+        "large_vessels": len(builder.large & learned),  # not the large ships that never moved
         "cells_all": model.vessels_in_layer("all"),
         "cells_large": model.vessels_in_layer("large"),
     }
@@ -97,9 +102,6 @@ def main(args: argparse.Namespace) -> int:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         print(f"vts learn: no such file: {', '.join(missing)}", file=sys.stderr)
-        return 2
-    if args.cell_m <= 0:
-        print("vts learn: --cell-m must be positive", file=sys.stderr)
         return 2
     try:
         model, summary = learn(paths, args.cell_m, args.min_sog, args.config)

@@ -21,11 +21,13 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from vts.alerts.model import Alert, iso_time
+from vts.alerts.store import AlertStoreError, open_store
+from vts.cli import port_number, positive_float
 
 if TYPE_CHECKING:
     from vts.config import Config
@@ -38,16 +40,6 @@ UNTIMED_BEFORE = 86_400.0 * 365
 """Event times before 1971: the log had no time of its own (untimed lines start at 0.0)."""
 
 PROGRESS_EVERY_S = 0.25
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
-    return value
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
@@ -79,7 +71,9 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         "--serve", action="store_true", help="serve the live map; keep serving after the end until Ctrl-C"
     )
     p.add_argument("--host", help="map server address (with --serve; default: config web.host)")
-    p.add_argument("--port", type=int, help="map server port (with --serve; default: config web.port)")
+    p.add_argument(
+        "--port", type=port_number, help="map server port (with --serve; default: config web.port)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
 
 
@@ -95,11 +89,9 @@ def main(args: argparse.Namespace) -> int:
         return 2
     for flag in ("alerts_out", "vessels_out", "summary_out", "map_out", "store"):
         out = getattr(args, flag)
-        if out and not Path(out).resolve().parent.is_dir():
-            print(
-                f"vts replay: --{flag.replace('_', '-')}: no such directory: {Path(out).parent}",
-                file=sys.stderr,
-            )
+        problem = out and _output_problem(Path(out).expanduser(), probe=flag != "store")
+        if problem:
+            print(f"vts replay: --{flag.replace('_', '-')}: {problem}", file=sys.stderr)
             return 2
     try:
         config = load_config(args.config)
@@ -107,7 +99,31 @@ def main(args: argparse.Namespace) -> int:
         print(f"vts replay: {e}", file=sys.stderr)
         return 2
     replay = Replay(config, args)
-    return asyncio.run(replay.run())
+    try:
+        return asyncio.run(replay.run())
+    except AlertStoreError as e:
+        print(f"vts replay: --store: {e}", file=sys.stderr)
+        return 2
+
+
+def _output_problem(path: Path, *, probe: bool) -> str | None:
+    """What keeps an output file from being written (None: nothing), found before the replay runs
+    rather than after it. `probe`: open it for appending (and remove it again if it was not there)."""
+    if path.is_dir():
+        return f"{path} is a directory"
+    if not path.resolve().parent.is_dir():
+        return f"no such directory: {path.parent}"
+    if probe:
+        existed = path.exists()
+        try:
+            with open(path, "a", encoding="utf-8"):
+                pass
+        except OSError as e:
+            return f"{path} cannot be written: {e.strerror or e}"
+        if not existed:
+            with contextlib.suppress(OSError):
+                path.unlink()
+    return None
 
 
 class Replay:
@@ -121,12 +137,11 @@ class Replay:
 
     # -- the run ---------------------------------------------------------------------------------
     async def run(self) -> int:
-        from vts.alerts.store import AlertStore
         from vts.core import Core
         from vts.sources.runner import CoreFeed, FeedHealth
 
         args = self.args
-        store = AlertStore(args.store) if args.store else AlertStore(None)
+        store = open_store(args.store)  # AlertStoreError: a database that cannot be used
         core = Core(self.config, store=store)
         self.core = core
         sources = self._sources()
@@ -164,11 +179,17 @@ class Replay:
                 self.wall_s = time.perf_counter() - started
                 if bar is not None:
                     bar.close()
-                self._write_outputs(core, recorder)
+                failed = self._write_outputs(core, recorder)
                 summary = self.summary(core, sources, sink.errors)
                 print(format_summary(summary), flush=True)
                 if args.summary_out:
-                    Path(args.summary_out).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+                    failed += _write_output(
+                        "--summary-out",
+                        args.summary_out,
+                        lambda: Path(args.summary_out).write_text(
+                            json.dumps(summary, indent=2) + "\n", encoding="utf-8"
+                        ),
+                    )
                 if args.serve and not self.interrupted:
                     log.info("replay finished; still serving the map until interrupted (Ctrl-C)")
                     await stopping
@@ -177,7 +198,7 @@ class Replay:
             if alerts_file is not None:
                 alerts_file.close()
             store.close()
-        return 130 if self.interrupted else 0
+        return 130 if self.interrupted else 1 if failed else 0
 
     async def _feed(self, sources: Sequence[Source], sink: Any, bar: ProgressBar | None) -> None:
         ticker = asyncio.create_task(bar.run()) if bar is not None else None
@@ -239,10 +260,9 @@ class Replay:
         web = WebServer(self.config, core, store, health, host=self.args.host, port=self.args.port)
         try:
             await stack.enter_async_context(web)
-        except OSError as e:
-            raise SystemExit(
-                f"vts replay: cannot serve the map on {web.host}:{web.port}: {e.strerror or e}"
-            ) from None
+        except (OSError, OverflowError) as e:  # OverflowError: a port beyond 65535 (config, not flag)
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+            raise SystemExit(f"vts replay: cannot serve the map on {web.host}:{web.port}: {reason}") from None
         print(f"map at {web.url}", file=sys.stderr, flush=True)
 
     async def _enter_mqtt(self, stack: contextlib.AsyncExitStack, core: Core, store: Any) -> None:
@@ -277,12 +297,19 @@ class Replay:
         return self.args.mqtt or os.environ.get(ENV_VAR) or None
 
     # -- results ---------------------------------------------------------------------------------
-    def _write_outputs(self, core: Core, recorder: Any) -> None:
+    def _write_outputs(self, core: Core, recorder: Any) -> int:
+        """The vessel table and the map report; returns how many could not be written."""
         args = self.args
+        failed = 0
         if args.vessels_out:
-            write_json(args.vessels_out, vessel_table(core))
+            failed += _write_output(
+                "--vessels-out", args.vessels_out, lambda: write_json(args.vessels_out, vessel_table(core))
+            )
         if recorder is not None:
-            recorder.write(args.map_out, source=", ".join(args.files))
+            failed += _write_output(
+                "--map-out", args.map_out, lambda: recorder.write(args.map_out, source=", ".join(args.files))
+            )
+        return failed
 
     def summary(self, core: Core, sources: Sequence[Source], errors: Counter[str]) -> dict[str, Any]:
         stats = core.ingest.stats
@@ -325,6 +352,17 @@ class Replay:
             "alerts": len(self.alert_ids),
             "sources": per_source,
         }
+
+
+def _write_output(flag: str, path: str, write: Callable[[], object]) -> int:
+    """Run `write`; an OSError (disk full, a file removed under us) is a message, not a traceback,
+    so the summary still prints. Returns 1 when it failed."""
+    try:
+        write()
+    except OSError as e:
+        print(f"vts replay: {flag} {path}: cannot write: {e.strerror or e}", file=sys.stderr, flush=True)
+        return 1
+    return 0
 
 
 def unique_name(name: str, taken: set[str]) -> str:

@@ -6,7 +6,9 @@
     vts alerts --history ID                 # every lifecycle step of one alert
     vts alerts --ack ID --by "Op. Quispe" --note "patrol boat sent"
 
-The database is ``alerts.store`` of the configuration (``--config``), or ``--db PATH``.
+The database is ``alerts.store`` of the configuration (``--config``), or ``--db PATH``; it is
+opened read-only (nothing written, not even by a listing) except for ``--ack``, and a file that is
+not a vts alert database is refused.
 ``--since`` takes an ISO 8601 time (UTC unless it says otherwise), a date, or a duration (``90s``,
 ``30m``, ``2h``, ``1d``) counted back from the newest alert in the database: alert times are event
 times (the time in the AIS data), so ``--since 2h`` on the store of a replayed log means the last two
@@ -20,13 +22,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import re
+import sqlite3
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from vts.alerts.model import Alert, iso_time
-from vts.alerts.store import AlertStore
+from vts.alerts.store import AlertStore, AlertStoreError, open_store, store_path
+from vts.cli import closed_pipe_is_quiet
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -57,12 +61,21 @@ def is_duration(text: str) -> bool:
 
 
 def parse_since(text: str, now: float) -> float:
-    """UNIX seconds from an ISO time, a date or a duration back from `now` (ValueError if none)."""
+    """UNIX seconds from an ISO time, a date or a duration back from `now` (ValueError, with the
+    reason as its message, if none or if it reaches back beyond what a date can say)."""
     m = _DURATION.match(text)
     if m:
-        return now - float(m.group(1)) * _UNITS[m.group(2)]
+        since = now - float(m.group(1)) * _UNITS[m.group(2)]
+        try:
+            datetime.fromtimestamp(since, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError("a duration reaching back beyond the year 1") from None
+        return since
     s = text.strip().replace("Z", "+00:00")
-    dt = datetime.fromisoformat(s)
+    try:
+        dt = datetime.fromisoformat(s)
+    except ValueError:
+        raise ValueError("not a time, date or duration") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
@@ -70,7 +83,7 @@ def parse_since(text: str, now: float) -> float:
 
 def _db_path(args: argparse.Namespace) -> Path | None:
     if args.db:
-        return Path(args.db).expanduser()
+        return store_path(args.db)
     from vts.config import ConfigError, load_config
 
     try:
@@ -81,7 +94,7 @@ def _db_path(args: argparse.Namespace) -> Path | None:
     if config.alerts.store is None:
         print("vts alerts: the configuration keeps alerts in memory (alerts.store is null)", file=sys.stderr)
         return None
-    return Path(config.alerts.store).expanduser()
+    return store_path(config.alerts.store)
 
 
 def _row(a: Alert) -> str:
@@ -98,51 +111,68 @@ def main(args: argparse.Namespace) -> int:
     path = _db_path(args)
     if path is None:
         return 2
-    if not path.exists():
-        print(f"vts alerts: no alert database at {path}", file=sys.stderr)
-        return 1
-    store = AlertStore(path)
     try:
-        if args.ack:
-            who = args.by or getpass.getuser()
-            alert = store.acknowledge(args.ack, who, args.note or "", time.time(), origin="shell")
-            if alert is None:
-                print(f"vts alerts: no alert with id {args.ack}", file=sys.stderr)
-                return 1
-            print(f"acknowledged {alert.id} ({alert.type}, {alert.mmsi}) by {who}")
-            return 0
-        if args.history:
-            steps = store.history(args.history)
-            if not steps:
-                print(f"vts alerts: no alert with id {args.history}", file=sys.stderr)
-                return 1
-            for a in steps:
-                print(a.to_json() if args.json else _row(a))
-            if not args.json:
-                for ack in store.acks(args.history):
-                    print(f"{iso_time(ack.at)}  acknowledged by {ack.by} ({ack.origin}): {ack.note}")
-            return 0
-        since: float | None = None
-        if args.since:
-            newest = store.latest_time()
-            try:
-                since = parse_since(args.since, newest if newest is not None else time.time())
-            except ValueError:
-                print(f"vts alerts: --since {args.since!r}: not a time, date or duration", file=sys.stderr)
-                return 2
-            if is_duration(args.since) and newest is not None:
-                print(
-                    f"--since {args.since.strip()}: counted back from the newest alert, {iso_time(newest)}"
-                    f" (from {iso_time(since)})",
-                    file=sys.stderr,
-                )
-        alerts = store.alerts(since=since, types=args.types, active_only=args.active)
-        if args.limit is not None:
-            alerts = alerts[-args.limit :] if args.limit > 0 else []
-        for a in alerts:
-            print(a.to_json() if args.json else _row(a))
-        if not args.json:
-            print(f"{len(alerts)} alert(s)", file=sys.stderr)
-        return 0
+        if not path.exists():  # (an --ack must not create an empty database)
+            print(f"vts alerts: no alert database at {path}", file=sys.stderr)
+            return 1
+    except OSError as e:  # a directory on the way that may not be entered
+        print(f"vts alerts: cannot open the alert database {path}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    try:
+        store = open_store(path, read_only=not args.ack)  # listing writes nothing
+    except AlertStoreError as e:
+        print(f"vts alerts: {e}", file=sys.stderr)
+        return 1
+    try:
+        with closed_pipe_is_quiet():  # `vts alerts | head`
+            return _run(args, store)
+        return 0  # the reader went away
+    except sqlite3.Error as e:  # a database locked, damaged or read-only (--ack) under our feet
+        print(f"vts alerts: alert database {path}: {e}", file=sys.stderr)
+        return 1
     finally:
         store.close()
+
+
+def _run(args: argparse.Namespace, store: AlertStore) -> int:
+    if args.ack:
+        who = args.by or getpass.getuser()
+        alert = store.acknowledge(args.ack, who, args.note or "", time.time(), origin="shell")
+        if alert is None:
+            print(f"vts alerts: no alert with id {args.ack}", file=sys.stderr)
+            return 1
+        print(f"acknowledged {alert.id} ({alert.type}, {alert.mmsi}) by {who}")
+        return 0
+    if args.history:
+        steps = store.history(args.history)
+        if not steps:
+            print(f"vts alerts: no alert with id {args.history}", file=sys.stderr)
+            return 1
+        for a in steps:
+            print(a.to_json() if args.json else _row(a))
+        if not args.json:
+            for ack in store.acks(args.history):
+                print(f"{iso_time(ack.at)}  acknowledged by {ack.by} ({ack.origin}): {ack.note}")
+        return 0
+    since: float | None = None
+    if args.since:
+        newest = store.latest_time()
+        try:
+            since = parse_since(args.since, newest if newest is not None else time.time())
+        except ValueError as e:
+            print(f"vts alerts: --since {args.since!r}: {e}", file=sys.stderr)
+            return 2
+        if is_duration(args.since) and newest is not None:
+            print(
+                f"--since {args.since.strip()}: counted back from the newest alert, {iso_time(newest)}"
+                f" (from {iso_time(since)})",
+                file=sys.stderr,
+            )
+    alerts = store.alerts(since=since, types=args.types, active_only=args.active)
+    if args.limit is not None:
+        alerts = alerts[-args.limit :] if args.limit > 0 else []
+    for a in alerts:
+        print(a.to_json() if args.json else _row(a))
+    if not args.json:
+        print(f"{len(alerts)} alert(s)", file=sys.stderr)
+    return 0

@@ -12,16 +12,36 @@ Tables:
 
 ``path=None`` keeps everything in memory (tests, replays without a store). Writes are batched:
 the engine calls `commit()` after each drain.
+
+Opening: `open_store` (every command goes through it) expands ``~`` and raises `AlertStoreError`, a
+one-line message, for a file that cannot be opened or is not a vts alert database (another
+program's SQLite file is refused, never written into). ``read_only=True`` (listing) writes nothing
+at all, so a database the user may only read can still be listed. A stored step that cannot be read
+back (damaged, or written by another version) is skipped with one warning, never raised.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from vts.alerts.model import Alert
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x56545341
+"""``PRAGMA application_id`` of a vts alert database ("VTSA"); 0 in databases of older versions."""
+COLUMNS: dict[str, frozenset[str]] = {
+    "steps": frozenset({"seq", "alert_id", "state", "time", "json", "delivered"}),
+    "alerts": frozenset(
+        {"id", "type", "severity", "state", "mmsi", "other_mmsi", "zone", "started", "time", "active", "json"}
+    ),
+    "acks": frozenset({"seq", "alert_id", "type", "mmsi", "by", "at", "note", "origin"}),
+}
+"""The columns each table of a vts alert database must have."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS steps (
@@ -77,30 +97,104 @@ class Acknowledgement:
     """"engine" (through the running daemon: map, API) or "shell" (`vts alerts --ack`)."""
 
 
-class AlertStore:
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = None if path is None else Path(path)
-        if self.path is not None and self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(
-            ":memory:" if self.path is None else str(self.path), isolation_level=None, check_same_thread=False
-        )
-        if self.path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
-        self._in_tx = False
+class AlertStoreError(Exception):
+    """An alert database that cannot be opened, or a file that is not one; the message names the file."""
 
-    @classmethod
-    def from_settings(cls, store: str | None, base_dir: Path | None = None) -> AlertStore:
-        """The store named by ``alerts.store``; a relative path is taken from `base_dir` when given."""
-        if store is None:
-            return cls(None)
-        p = Path(store).expanduser()
-        if not p.is_absolute() and base_dir is not None:
-            p = base_dir / p
-        return cls(p)
+
+class _NotOurs(sqlite3.DatabaseError):
+    """The file is an SQLite database, but not a vts alert database."""
+
+
+def store_path(store: str | Path | None) -> Path | None:
+    """``alerts.store``, ``--store`` or ``--db`` as a path: ``~`` expanded, a relative path taken from
+    the current directory (None: in memory). The daemon, replay and `vts alerts` all use this."""
+    return None if store is None else Path(store).expanduser()
+
+
+def open_store(store: str | Path | None, *, read_only: bool = False) -> AlertStore:
+    """The alert store at `store` (see `store_path`); `AlertStoreError` when it cannot be used."""
+    return AlertStore(store_path(store), read_only=read_only)
+
+
+class AlertStore:
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = None if path is None else Path(path)
+        self.read_only = read_only and self.path is not None
+        self._in_tx = False
+        self._unreadable: set[int] = set()
+        """Sequence numbers of steps that cannot be read back (skipped, reported once)."""
+        try:
+            self._db = self._connect()
+        except (sqlite3.Error, OSError) as e:
+            raise AlertStoreError(f"cannot open the alert database {self.path}: {_reason(e)}") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.path is None:
+            db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            db.executescript(SCHEMA)
+            return db
+        if self.path.is_dir():
+            raise IsADirectoryError(21, "is a directory, not a database file")
+        if self.read_only:
+            return self._connect_read_only(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA busy_timeout=5000")
+            self._check_schema(db, complete=False)  # before writing anything into the file
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+            db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _connect_read_only(self, path: Path) -> sqlite3.Connection:
+        """Open without writing anything: no journal mode, no schema, no -wal/-shm created when the
+        directory cannot be written (a closed database has no -wal file, so reading it as immutable
+        is exact)."""
+        uri = path.resolve().as_uri() + "?mode=ro"
+        attempts = [uri] if Path(f"{path}-wal").exists() else [uri, uri + "&immutable=1"]
+        for n, attempt in enumerate(attempts, 1):
+            db = sqlite3.connect(attempt, uri=True, isolation_level=None, check_same_thread=False)
+            try:
+                db.execute("PRAGMA busy_timeout=5000")
+                self._check_schema(db, complete=True)
+            except sqlite3.OperationalError:
+                db.close()
+                if n == len(attempts):
+                    raise
+                continue
+            except BaseException:
+                db.close()
+                raise
+            return db
+        raise AssertionError("not reached")  # pragma: no cover
+
+    def _check_schema(self, db: sqlite3.Connection, *, complete: bool) -> None:
+        """Refuse another program's database; `complete`: every table must be there (read-only)."""
+        app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+        if app_id not in (0, APPLICATION_ID):
+            raise _NotOurs(f"not a vts alert database (application id {app_id:#x} is another program's)")
+        tables = {
+            str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        }
+        ours = sorted(tables & COLUMNS.keys())
+        others = sorted(tables - COLUMNS.keys() - {"sqlite_sequence"})
+        if not ours and others:
+            raise _NotOurs(f"not a vts alert database (it holds other tables: {', '.join(others[:5])})")
+        for table in ours:
+            have = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
+            missing = sorted(COLUMNS[table] - have)
+            if missing:
+                raise _NotOurs(
+                    f"not a vts alert database (its table {table!r} has no column {', '.join(missing)})"
+                )
+        absent = sorted(COLUMNS.keys() - tables)
+        if complete and absent:
+            raise _NotOurs(f"not a vts alert database (no table {', '.join(absent)})")
 
     # -- writing -----------------------------------------------------------------------------------
     def _begin(self) -> None:
@@ -184,25 +278,67 @@ class AlertStore:
         self._db.close()
 
     # -- reading -----------------------------------------------------------------------------------
+    @property
+    def unreadable_steps(self) -> int:
+        """Outbox steps skipped because they cannot be read back as alerts."""
+        return len(self._unreadable)
+
+    def _parse(self, js: str, what: str) -> Alert | None:
+        """The alert of a stored row; None (with a warning) when the row cannot be read back."""
+        try:
+            return Alert.from_json(js)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            log.warning(
+                "alert database %s: %s cannot be read (damaged, or written by another version of vts:"
+                " %s: %s); skipped, left in the database",
+                self.path or "in memory",
+                what,
+                type(e).__name__,
+                e,
+            )
+            return None
+
+    def _readable(self, rows: Iterable[tuple[str]], what: str) -> list[Alert]:
+        parsed = (self._parse(js, what) for (js,) in rows)
+        return [a for a in parsed if a is not None]
+
     def pending_delivery(self, limit: int = 100) -> list[tuple[int, Alert]]:
-        """Undelivered lifecycle steps, oldest first: (seq, alert)."""
-        rows = self._db.execute(
-            "SELECT seq, json FROM steps WHERE delivered = 0 ORDER BY seq LIMIT ?", (max(int(limit), 0),)
-        ).fetchall()
-        return [(int(seq), Alert.from_json(js)) for seq, js in rows]
+        """Undelivered lifecycle steps, oldest first: (seq, alert). A step that cannot be read back is
+        skipped (reported once): it stays undelivered in the database and does not hold up the others."""
+        wanted = max(int(limit), 0)
+        out: list[tuple[int, Alert]] = []
+        after = 0
+        while len(out) < wanted:
+            rows = self._db.execute(
+                "SELECT seq, json FROM steps WHERE delivered = 0 AND seq > ? ORDER BY seq LIMIT ?",
+                (after, wanted - len(out) + len(self._unreadable)),
+            ).fetchall()
+            for seq, js in rows:
+                after = int(seq)
+                if after in self._unreadable:
+                    continue
+                alert = self._parse(js, f"undelivered step #{after}")
+                if alert is None:
+                    self._unreadable.add(after)
+                elif len(out) < wanted:
+                    out.append((after, alert))
+            if not rows:
+                break
+        return out
 
     def pending_count(self) -> int:
+        """Undelivered steps, less those skipped as unreadable (they would never go out)."""
         row = self._db.execute("SELECT count(*) FROM steps WHERE delivered = 0").fetchone()
-        return int(row[0])
+        return max(int(row[0]) - len(self._unreadable), 0)
 
     def get(self, alert_id: str) -> Alert | None:
         row = self._db.execute("SELECT json FROM alerts WHERE id = ?", (alert_id,)).fetchone()
-        return None if row is None else Alert.from_json(row[0])
+        return None if row is None else self._parse(row[0], f"alert {alert_id}")
 
     def active_alerts(self) -> list[Alert]:
         """Alerts still holding (state raised or updated), oldest first."""
         rows = self._db.execute("SELECT json FROM alerts WHERE active = 1 ORDER BY started, id").fetchall()
-        return [Alert.from_json(r[0]) for r in rows]
+        return self._readable(rows, "an active alert")
 
     def alerts(
         self,
@@ -228,7 +364,7 @@ class AlertStore:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        return [Alert.from_json(r[0]) for r in self._db.execute(sql, params).fetchall()]
+        return self._readable(self._db.execute(sql, params).fetchall(), "an alert")
 
     def latest_time(self) -> float | None:
         """Event time of the newest lifecycle step stored (None for an empty store)."""
@@ -240,7 +376,7 @@ class AlertStore:
         rows = self._db.execute(
             "SELECT json FROM steps WHERE alert_id = ? ORDER BY seq", (alert_id,)
         ).fetchall()
-        return [Alert.from_json(r[0]) for r in rows]
+        return self._readable(rows, f"a step of alert {alert_id}")
 
     def steps(self, *, since: float | None = None, after_seq: int = 0) -> list[tuple[int, Alert]]:
         """Every lifecycle step (seq, alert) in emission order."""
@@ -250,7 +386,12 @@ class AlertStore:
             sql += " AND time >= ?"
             params.append(since)
         sql += " ORDER BY seq"
-        return [(int(s), Alert.from_json(js)) for s, js in self._db.execute(sql, params).fetchall()]
+        out: list[tuple[int, Alert]] = []
+        for seq, js in self._db.execute(sql, params).fetchall():
+            alert = self._parse(js, f"step #{seq}")
+            if alert is not None:
+                out.append((int(seq), alert))
+        return out
 
     def acks(self, alert_id: str | None = None, *, after_seq: int = 0) -> list[Acknowledgement]:
         """Acknowledgements (of one alert, or all after a sequence number), in order."""
@@ -268,3 +409,9 @@ class AlertStore:
     def last_ack_seq(self) -> int:
         row = self._db.execute("SELECT coalesce(max(seq), 0) FROM acks").fetchone()
         return int(row[0])
+
+
+def _reason(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return str(e) or type(e).__name__

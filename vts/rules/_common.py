@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vts.alerts.model import Severity
-from vts.config import Allowlists
+from vts.config import ALLOW_ROLES, Allowlists, AllowRole, ZoneKind
 from vts.mid import DUMMY_MMSIS, MmsiInfo, classify_mmsi, mmsi_kind
 
 if TYPE_CHECKING:
     from vts.tracker import VesselState
     from vts.zones import ZoneEngine
 
-AREA_KINDS = ("area_of_interest", "coverage")
+AREA_KINDS: tuple[ZoneKind, ...] = ("area_of_interest", "coverage")
 """Zone kinds that delimit the watched area (and the receiver coverage)."""
-LYING_STILL_KINDS = ("berth", "terminal", "fishing_dock", "anchorage", "waiting_area", "port_area")
+LYING_STILL_KINDS: tuple[ZoneKind, ...] = (
+    "berth",
+    "terminal",
+    "fishing_dock",
+    "anchorage",
+    "waiting_area",
+    "port_area",
+)
 """Zone kinds where ships lie still, moored or at anchor, whatever their status or speed says
 (course_anomaly's stops, drifting's "not under command")."""
-ALL_ROLES = ("coastguard", "pilot", "tug", "other")
+ALL_ROLES: tuple[AllowRole, ...] = ALLOW_ROLES
+"""Every allow-list (the default of the rules' ``exempt_roles``)."""
 SERVICE_SHIP_TYPES = (50, 51, 52, 53, 55)
 """AIS ship types whose normal work is meeting, attending or waiting for ships: pilot vessel 50,
 search and rescue 51, tug 52, port tender 53, law enforcement 55."""
@@ -82,7 +91,7 @@ def distress_device_rows(mmsi: np.ndarray) -> np.ndarray:
 _kind_cache: dict[tuple[int, tuple[str, ...]], tuple[object, frozenset[str]]] = {}
 
 
-def zone_ids_of_kinds(zones: ZoneEngine, kinds: tuple[str, ...] | list[str]) -> frozenset[str]:
+def zone_ids_of_kinds(zones: ZoneEngine, kinds: Sequence[str]) -> frozenset[str]:
     """Ids of the configured zones of these kinds (cached per zone engine object)."""
     key = (id(zones), tuple(kinds))
     hit = _kind_cache.get(key)
@@ -101,7 +110,7 @@ def zone_ids_at(zones: ZoneEngine, lat: float, lon: float) -> set[str]:
     return {z.id for z in zones.zones_at(lon, lat)}
 
 
-def in_kinds(zones: ZoneEngine, mmsi: int, kinds: tuple[str, ...] | list[str]) -> list[str]:
+def in_kinds(zones: ZoneEngine, mmsi: int, kinds: Sequence[str]) -> list[str]:
     """Sorted ids of the zones of these kinds the vessel is confirmed in."""
     ids = zone_ids_of_kinds(zones, kinds)
     if not ids:
@@ -109,7 +118,7 @@ def in_kinds(zones: ZoneEngine, mmsi: int, kinds: tuple[str, ...] | list[str]) -
     return sorted(zones.zones_of(mmsi) & ids)
 
 
-def at_kinds(zones: ZoneEngine, lat: float, lon: float, kinds: tuple[str, ...] | list[str]) -> list[str]:
+def at_kinds(zones: ZoneEngine, lat: float, lon: float, kinds: Sequence[str]) -> list[str]:
     """Sorted ids of the zones of these kinds containing the point (instant)."""
     ids = zone_ids_of_kinds(zones, kinds)
     if not ids:
@@ -128,7 +137,7 @@ def in_watched_area(zones: ZoneEngine, lat: float, lon: float) -> bool:
 _allow_cache: dict[tuple[int, tuple[str, ...]], tuple[object, frozenset[int]]] = {}
 
 
-def is_allowlisted(allowlists: Allowlists, mmsi: int, roles: tuple[str, ...] | list[str]) -> bool:
+def is_allowlisted(allowlists: Allowlists, mmsi: int, roles: Sequence[str]) -> bool:
     """On any of these allow-lists (a set lookup; the lists are cached per Allowlists object)."""
     if not roles:
         return False
@@ -172,7 +181,7 @@ class ZoneKinds:
 
     __slots__ = ("box", "ids", "kinds", "zones")
 
-    def __init__(self, kinds: tuple[str, ...] | list[str]) -> None:
+    def __init__(self, kinds: Sequence[str]) -> None:
         self.kinds = tuple(kinds)
         self.zones: object = None
         """The zone engine the ids and box are of."""

@@ -42,6 +42,7 @@ from pydantic import Field
 
 from vts.alerts.model import iso_time
 from vts.batch import NO_FIX, SAFETY, STATIC, BatchRows
+from vts.config import ZoneKind
 from vts.reports import PositionReport
 from vts.rules._common import AREA_KINDS, is_vessel_mmsi, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
@@ -67,7 +68,7 @@ class AisGapParams(RuleParams):
     neighbour_radius_m: float = Field(9260.0, gt=0, description="radius in which other vessels must be heard")
     min_neighbours: int = Field(1, ge=0, description="vessels heard near it since it fell silent")
     edge_margin_m: float = Field(1000.0, ge=0, description="last position at least this far inside the area")
-    severe_zone_kinds: list[str] = Field(
+    severe_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["security_zone", "restricted", "protected"],
         description="last seen in these: alarm, else warning",
     )

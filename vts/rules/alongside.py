@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
     ALL_ROLES,
     SERVICE_SHIP_TYPES,
@@ -105,15 +106,17 @@ class AlongsideParams(PairParams):
     min_minutes: float = Field(3.0, ge=0, description="close for at least this long")
     night_start_hour: float = Field(18.0, ge=0, lt=24, description="local hour night begins (alarm)")
     night_end_hour: float = Field(6.0, ge=0, lt=24, description="local hour night ends")
-    security_zone_kinds: list[str] = Field(
+    security_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["security_zone"], description="either vessel inside one: alarm"
     )
-    exempt_roles: list[str] = Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
+    exempt_roles: list[AllowRole] = Field(
+        default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt"
+    )
     exempt_ship_types: list[int] = Field(
         default_factory=lambda: list(SERVICE_SHIP_TYPES),
         description="AIS ship types whose normal work is alongside ships (pilot, SAR, tug, tender, police)",
     )
-    exempt_zone_kinds: list[str] = Field(
+    exempt_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["fishing_dock"], description="craft moored in these zones are exempt"
     )
     quay_within_m: float = Field(

@@ -70,7 +70,6 @@ import logging
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -83,7 +82,7 @@ from vts.normalcy import Layer, NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport, StaticReport
 from vts.rules._common import LYING_STILL_KINDS, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
-from vts.tracker import DR_BUFFER_S, DR_MAX_SPEED_KN
+from vts.tracker import DR_BUFFER_S, DR_MAX_SPEED_KN, VesselCategory
 from vts.vessel_class import is_large_vessel
 
 if TYPE_CHECKING:
@@ -187,7 +186,7 @@ class CourseAnomalyParams(RuleParams):
         description="a ship inside one of these zones, or making for one (its course leads into it "
         "within off_route_minutes at its speed), is going to anchor where ships anchor: not judged",
     )
-    exempt_categories: list[str] = Field(
+    exempt_categories: list[VesselCategory] = Field(
         default_factory=lambda: ["tug", "pilot", "sar", "law_enforcement", "fishing", "sailing"]
     )
 
@@ -1094,12 +1093,11 @@ class CourseAnomalyRule(Rule):
         self._model_tried = True
         if not self.p.model_path:
             return None
-        path = Path(self.p.model_path)
-        if not path.is_absolute() and ctx.config.path is not None:
-            path = Path(ctx.config.path).parent / path
+        path = ctx.config.resolve_path(self.p.model_path)
+        assert path is not None
         try:
             self._model = NormalcyModel.load(path)
-        except ValueError as exc:
+        except (ValueError, OSError) as exc:  # (the config's check catches these first)
             log.warning("course_anomaly: off_route disabled: %s", exc)
             self._model = None
         return self._model

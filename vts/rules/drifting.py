@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
+from vts.categories import VesselCategory
+from vts.config import ZoneKind
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport
 from vts.rules._common import LYING_STILL_KINDS, ZoneKinds, is_allowlisted
@@ -65,14 +67,14 @@ class DriftingParams(RuleParams):
         10.0, gt=0, description="the run judged is at most this long (a slow drift has time to show)"
     )
     not_under_command: bool = Field(True, description="also alert on navigational status 2")
-    nuc_quiet_zone_kinds: list[str] = Field(
+    nuc_quiet_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: list(LYING_STILL_KINDS),
         description="zone kinds where status 2 alone is no alert: the ship must also move",
     )
     nuc_moving_kn: float = Field(
         1.0, gt=0, description="mean speed over min_minutes that counts as moving in those zones"
     )
-    exempt_categories: list[str] = Field(default_factory=lambda: ["tug"])
+    exempt_categories: list[VesselCategory] = Field(default_factory=lambda: ["tug"])
 
 
 @dataclass(slots=True)

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
     ALL_ROLES,
     AREA_KINDS,
@@ -88,11 +89,13 @@ class LoiteringParams(RuleParams):
     sample_s: float = Field(30.0, gt=0, description="fixes are sampled at most this often")
     max_gap_minutes: float = Field(10.0, gt=0, description="a longer reception gap restarts the window")
     lost_minutes: float = Field(15.0, gt=0, description="an active alert clears after this much silence")
-    exempt_zone_kinds: list[str] = Field(
+    exempt_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["anchorage", "berth", "terminal", "fishing_dock", "waiting_area"],
         description="zone kinds where slow movement is normal",
     )
-    exempt_roles: list[str] = Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
+    exempt_roles: list[AllowRole] = Field(
+        default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt"
+    )
     exempt_ship_types: list[int] = Field(
         default_factory=lambda: list(SERVICE_SHIP_TYPES),
         description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)",

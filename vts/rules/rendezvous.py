@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
     ALL_ROLES,
     SERVICE_SHIP_TYPES,
@@ -62,7 +63,7 @@ class RendezvousParams(PairParams):
     distance_m: float = Field(200.0, gt=0, description="the two vessels within this distance")
     min_minutes: float = Field(10.0, ge=0, description="for at least this long")
     stale_position_minutes: float = Field(7.0, gt=0, description="ignore a neighbour whose last fix is older")
-    exempt_roles: list[str] = Field(
+    exempt_roles: list[AllowRole] = Field(
         default_factory=lambda: list(ALL_ROLES),
         description="allow-lists exempt (bunker barges and supply boats, which no AIS ship type names, "
         "go on `other`)",
@@ -71,12 +72,12 @@ class RendezvousParams(PairParams):
         default_factory=lambda: list(SERVICE_SHIP_TYPES),
         description="AIS ship types whose work is meeting ships (pilot, SAR, tug, port tender, police)",
     )
-    anchored_zone_kinds: list[str] = Field(
+    anchored_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["anchorage", "waiting_area"],
         description="two small craft both at anchor or moored inside these are neighbours, not a "
         "rendezvous; a pair with a large vessel gets `anchored_severity`",
     )
-    exempt_zone_kinds: list[str] = Field(
+    exempt_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["berth", "terminal", "fishing_dock"],
         description="a vessel inside one of these is not in a rendezvous",
     )

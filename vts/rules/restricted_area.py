@@ -33,6 +33,7 @@ from pydantic import Field
 
 from vts.alerts.model import iso_time
 from vts.batch import zone_union
+from vts.config import AllowRole, ZoneKind
 from vts.rules._common import ALL_ROLES, is_allowlisted, is_vessel_mmsi, label, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.vessel_class import awaits_type, declared_categories
@@ -54,11 +55,11 @@ exit band and the mask's band are both polygons approximating a buffer, in diffe
 
 
 class RestrictedAreaParams(RuleParams):
-    zone_kinds: list[str] = Field(
+    zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["restricted", "protected", "security_zone"],
         description="kinds of zone watched by this rule",
     )
-    exempt_roles: list[str] = Field(
+    exempt_roles: list[AllowRole] = Field(
         default_factory=lambda: list(ALL_ROLES),
         description="allow-lists whose vessels may enter any of these zones",
     )

@@ -35,6 +35,7 @@ import numpy as np
 import shapely
 from pydantic import Field
 
+from vts.categories import VesselCategory
 from vts.reports import PositionReport
 from vts.rules._common import ALL_ROLES, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
@@ -56,7 +57,7 @@ class SpeedingParams(RuleParams):
     tolerance_kn: float = Field(0.0, ge=0, description="speed over the limit that is still tolerated")
     clear_margin_kn: float = Field(0.5, ge=0, description="clear only below limit minus this")
     clear_reports: int = Field(2, ge=1, description="fixes under that (none over between) to clear")
-    exempt_categories: list[str] = Field(default_factory=lambda: ["law_enforcement", "sar"])
+    exempt_categories: list[VesselCategory] = Field(default_factory=lambda: ["law_enforcement", "sar"])
 
 
 @dataclass(slots=True)

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
+from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
     ALL_ROLES,
     AREA_KINDS,
@@ -68,7 +69,7 @@ class UnauthorisedAnchoringParams(RuleParams):
     stationary_minutes: float = Field(15.0, gt=0, le=30, description="for at least this long")
     resume_kn: float = Field(1.0, gt=0, description="mean SOG at or above this means under way again")
     resume_minutes: float = Field(3.0, gt=0, description="window for the resume test")
-    allowed_zone_kinds: list[str] = Field(
+    allowed_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["anchorage", "berth", "terminal", "fishing_dock", "waiting_area"],
         description="zone kinds where anchoring or stopping is normal",
     )
@@ -76,7 +77,9 @@ class UnauthorisedAnchoringParams(RuleParams):
         100.0, ge=0, description="a vessel this close to an allowed zone counts as in it"
     )
     include_small_craft: bool = Field(False, description="also watch small craft (otherwise: loitering)")
-    exempt_roles: list[str] = Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
+    exempt_roles: list[AllowRole] = Field(
+        default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt"
+    )
     exempt_ship_types: list[int] = Field(
         default_factory=lambda: list(SERVICE_SHIP_TYPES),
         description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)",

@@ -37,6 +37,7 @@ import numpy as np
 from pydantic import Field
 
 from vts.alerts.model import iso_time
+from vts.config import ZoneKind
 from vts.rules._common import is_vessel_mmsi, label
 from vts.rules.base import Rule, RuleContext, RuleParams
 
@@ -57,7 +58,7 @@ class _Visit:
 
 
 class ZoneVisitsParams(RuleParams):
-    kinds: list[str] = Field(
+    kinds: list[ZoneKind] = Field(
         default_factory=list,
         description="zone kinds recorded even when the zone does not set record_visits (e.g. [berth])",
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import gzip
 import logging
+import os
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+from vts.cli import positive_float, positive_int
 from vts.config import ConfigError, load_config
 from vts.simulate.incidents import expand_types
 from vts.simulate.scenario import DEFAULT_START, simulate
@@ -19,7 +21,9 @@ log = logging.getLogger(__name__)
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hours", type=float, default=6.0, help="length of the simulated log (default 6)")
+    p.add_argument(
+        "--hours", type=positive_float, default=6.0, help="length of the simulated log (default 6)"
+    )
     p.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same bytes")
     p.add_argument("--out", type=Path, required=True, help="output directory (created if missing)")
     p.add_argument(
@@ -28,17 +32,47 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         help="incident types to inject: 'all' (default), 'none', or a comma list "
         "(alongside,rendezvous,...,course_anomaly or course_anomaly:wrong_way,...)",
     )
-    p.add_argument("--vessels", type=int, default=None, help="about how many vessels at once (default ~55)")
-    p.add_argument("--start", default=None, help="start time, ISO 8601 UTC (default 2026-03-02T12:00:00Z)")
+    p.add_argument(
+        "--vessels", type=positive_int, default=None, help="about how many vessels at once (default ~55)"
+    )
+    p.add_argument(
+        "--start",
+        default=None,
+        help="start time, ISO 8601, UTC unless it gives an offset (default 2026-03-02T12:00:00Z)",
+    )
     p.add_argument("--config", type=Path, default=None, help="configuration file (default: Callao)")
     p.add_argument("--map", type=Path, default=None, help="also write a static HTML map of the run here")
     p.add_argument("--gzip", action="store_true", help="write traffic.nmea.gz instead of traffic.nmea")
 
 
 def parse_start(text: str | None) -> float:
+    """UNIX seconds of an ISO 8601 time; one without an offset is UTC (not the machine's time zone)."""
     if text is None:
         return DEFAULT_START
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    try:
+        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"--start {text!r}: not an ISO 8601 time (e.g. 2026-03-02T12:00:00Z)") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()
+
+
+def _check_outputs(args: argparse.Namespace) -> str | None:
+    """What is wrong with --out / --map (None: nothing), found before the simulation runs."""
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        return f"--out {out}: exists and is not a directory"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return f"--out {out}: cannot create the directory: {e.strerror or e}"
+    if not os.access(out, os.W_OK):
+        return f"--out {out}: the directory cannot be written"
+    if args.map is not None and (args.map.is_dir() or not args.map.parent.is_dir()):
+        what = "is a directory" if args.map.is_dir() else f"no such directory: {args.map.parent}"
+        return f"--map {args.map}: {what}"
+    return None
 
 
 def main(args: argparse.Namespace) -> int:
@@ -49,31 +83,36 @@ def main(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as e:
         print(f"vts simulate: {e}", file=sys.stderr)
         return 2
-    if args.hours <= 0:
-        print("vts simulate: --hours must be positive", file=sys.stderr)
+    problem = _check_outputs(args)
+    if problem is not None:
+        print(f"vts simulate: {problem}", file=sys.stderr)
         return 2
     t = time.perf_counter()
     sim = simulate(
         config, seed=args.seed, hours=args.hours, start=start, incident_types=types, vessels=args.vessels
     )
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
     name = "traffic.nmea.gz" if args.gzip else "traffic.nmea"
     lines = 0
-    opener = (
-        gzip.open(out / name, "wt", encoding="ascii", newline="\n")
-        if args.gzip
-        else open(out / name, "w", encoding="ascii", newline="\n")
-    )
-    with opener as f:
-        for line in sim.nmea_lines():
-            f.write(line + "\n")
-            lines += 1
-    write_truth(sim, out / "truth.json")
-    if args.map is not None:
-        from vts.simulate.maps import write_map
+    try:
+        opener = (
+            gzip.open(out / name, "wt", encoding="ascii", newline="\n")
+            if args.gzip
+            else open(out / name, "w", encoding="ascii", newline="\n")
+        )
+        with opener as f:
+            for line in sim.nmea_lines():
+                f.write(line + "\n")
+                lines += 1
+        write_truth(sim, out / "truth.json")
+        if args.map is not None:
+            from vts.simulate.maps import write_map
 
-        write_map(sim, args.map)
+            write_map(sim, args.map)
+    except OSError as e:
+        where = f" {e.filename}" if e.filename else ""
+        print(f"vts simulate: cannot write{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
     log.info(
         "wrote %s (%d lines, %d vessels, %d incidents) and truth.json in %.1f s",
         out / name,

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vts.alerts.model import iso_time
+from vts.alerts.model import iso_time, parse_iso_time
 from vts.simulate.scenario import Simulation
 
 FORMAT = "vts-simulation-truth"
@@ -55,7 +55,50 @@ def write_truth(sim: Simulation, path: Path) -> None:
 
 
 def read_truth(path: Path) -> dict[str, Any]:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    """A truth file, checked: ValueError naming the file and the entry at fault when it is not one
+    (OSError when it cannot be read)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as e:  # not UTF-8, not JSON
+        raise ValueError(f"{path}: not a vts simulation truth file (not JSON: {e})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"{path}: not a vts simulation truth file")
+    for key, check in (("incidents", _incident_problem), ("vessels", _vessel_problem)):
+        entries = data.get(key, [])
+        if not isinstance(entries, list):
+            raise ValueError(f"{path}: {key}: expected a list, got {type(entries).__name__}")
+        for i, entry in enumerate(entries):
+            problem = check(entry) if isinstance(entry, dict) else "expected a mapping"
+            if problem is not None:
+                raise ValueError(f"{path}: {key}[{i}]: {problem}")
     return data
+
+
+def _incident_problem(d: dict[str, Any]) -> str | None:
+    missing = [k for k in ("type", "mmsi", "start", "end") if d.get(k) is None]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    for key in ("mmsi", "other_mmsi"):
+        if d.get(key) is not None and not _is_int(d[key]):
+            return f"{key}: expected an MMSI, got {d[key]!r}"
+    for key in ("start", "end"):
+        try:
+            parse_iso_time(d[key])
+        except (TypeError, ValueError, AttributeError):
+            return f"{key}: expected an ISO 8601 time, got {d[key]!r}"
+    if not isinstance(d.get("related") or [], list):
+        return f"related: expected a list of alert types, got {d['related']!r}"
+    return None
+
+
+def _vessel_problem(d: dict[str, Any]) -> str | None:
+    return None if _is_int(d.get("mmsi")) else f"mmsi: expected an MMSI, got {d.get('mmsi')!r}"
+
+
+def _is_int(value: object) -> bool:
+    """Whether the scorer's ``int(value)`` takes it."""
+    try:
+        int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
