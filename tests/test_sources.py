@@ -8,6 +8,7 @@ import gzip
 import io
 import logging
 import random
+import re
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -608,6 +609,58 @@ async def test_a_crashing_source_is_restarted_and_the_others_go_on(tmp_path: Pat
         await runner.stop()
     assert sink.texts() == LINES
     assert runner.crashes["crashy"] >= 3
+
+
+class SometimesCrashingSource(Source):
+    """Crashes at once `quick` times, then runs `healthy_s` before crashing once more, then ends."""
+
+    kind = "file"
+
+    def __init__(self, quick: int, healthy_s: float) -> None:
+        super().__init__(SourceSettings(name="flaky", kind="file", path="/dev/null"))
+        self.quick = quick
+        self.healthy_s = healthy_s
+        self.runs = 0
+
+    async def run(self, sink: LineSink) -> None:
+        self.runs += 1
+        if self.runs <= self.quick:
+            raise RuntimeError("boom")
+        if self.runs == self.quick + 1:
+            await asyncio.sleep(self.healthy_s)
+            raise RuntimeError("boom after a healthy run")
+
+
+async def test_a_source_that_ran_well_for_a_while_restarts_at_the_first_delay_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The restart back-off grows while a source keeps crashing at once, and starts again from the
+    first delay after a run that lasted (a source that fails now and then is not kept waiting the
+    longest delay every time)."""
+    flaky = SometimesCrashingSource(quick=5, healthy_s=0.25)
+    runner = SourceRunner([flaky], RecordingSink(), restart_initial_s=0.01, restart_max_s=0.2)
+    with caplog.at_level(logging.ERROR, logger="vts.sources"):
+        runner.start()
+        try:
+            await until(lambda: flaky.runs >= 7)
+            await runner.wait()
+        finally:
+            await runner.stop()
+    delays = [float(m) for m in re.findall(r"restarting in ([0-9.]+) s", caplog.text)]
+    assert len(delays) == 6
+    assert delays[4] >= 0.05  # grown: 0.01 doubled four times (jitter takes at most half)
+    assert delays[5] <= 0.01  # after the healthy run: the first delay again
+
+
+async def test_stopping_keeps_the_damaged_state_of_a_source(tmp_path: Path) -> None:
+    path = tmp_path / "cut.nmea.gz"
+    path.write_bytes(gzip.compress(b"\n".join(LINES) + b"\n")[:-12])  # cut short: a read error at the end
+    source = FileSource(SourceSettings(name="cut", kind="file", path=str(path)))
+    runner = SourceRunner([source], RecordingSink())
+    runner.start()
+    await runner.wait()
+    await runner.stop()
+    assert source.status.state == "damaged"
 
 
 async def test_feed_health_reports_each_source_from_the_core(tmp_path: Path) -> None:

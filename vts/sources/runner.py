@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("vts.sources")
 
+ENDED_STATES = ("finished", "failed", "damaged")
+"""States a source ends in by itself; stopping it afterwards does not overwrite them."""
 RATE_WINDOW_S = 10.0
 """Messages per second are measured over this much wall-clock time."""
 
@@ -195,7 +197,7 @@ class SourceRunner:
         if task is not None:
             await _stop_tasks([task])
         self.sources.remove(source)
-        if source.status.state not in ("finished", "failed"):
+        if source.status.state not in ENDED_STATES:
             source.status.state = "stopped"
         return source
 
@@ -214,12 +216,13 @@ class SourceRunner:
     async def stop(self) -> None:
         await _stop_tasks(list(self._tasks.values()))
         for source in self.sources:
-            if source.status.state not in ("finished", "failed"):
+            if source.status.state not in ENDED_STATES:
                 source.status.state = "stopped"
 
     async def _supervise(self, source: Source) -> None:
         backoff = Backoff(self.restart_initial_s, self.restart_max_s)
         while True:
+            started = time.monotonic()
             try:
                 await source.run(self.sink)
                 return
@@ -227,6 +230,8 @@ class SourceRunner:
                 raise
             except Exception as e:
                 self.crashes[source.name] += 1
+                if time.monotonic() - started >= self.restart_max_s:
+                    backoff.reset()  # it ran well for a while: a new failure, not the same one again
                 delay = backoff.next_delay()
                 log.exception("%s crashed (%s); restarting in %.1f s", source.describe(), e, delay)
                 source.status.state = "failed"
