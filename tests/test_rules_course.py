@@ -243,10 +243,28 @@ def test_off_route_still_raised_when_the_anchorage_is_beyond_the_window_or_off_t
     assert kinds(run(_with_anchorage(model, beside), _to_anchor(14)), "off_route")
 
 
-def test_an_off_route_alert_ends_when_the_ship_makes_for_an_anchorage(tmp_path: Path) -> None:
+def test_a_zig_zag_beside_an_anchorage_neither_flaps_nor_is_raised_sooner(tmp_path: Path) -> None:
+    """A ship zig-zagging off the routes beside an anchorage, every other leg pointing into it: every
+    fix goes into the window (leaving out those that point at the anchorage would keep only the
+    others and raise it sooner), and the alert, once up, is not ended by a leg pointing in (it
+    would flap with each leg); it ends inside the anchorage only."""
     model = lane_model(tmp_path)
-    # off the line (south 6 min, east 14 min: raised, see above), then south to an anchorage 4 km
-    # south of where it turns again
+    plan = [(90.0, 720), (180.0, 360)] + [(135.0, 60), (45.0, 60)] * 10
+    track = merge(
+        static(SHIP, T0, name="CARGO", ship_type=70, length=180), legs(SHIP, T0, LANE_START, plan, sog=12)
+    )
+    without = kinds(run(_core_with_model(model), track), "off_route")
+    assert without and without[0].state == "raised"
+    beside = offset(LANE_START, north_m=-4000, east_m=8000)  # the 135-degree legs lead into it
+    alerts = kinds(run(_with_anchorage(model, beside), track), "off_route")
+    assert alerts and alerts[0].time >= without[0].time
+    assert [a.state for a in alerts if a.state != "updated"] == ["raised"]  # up to the end
+
+
+def test_an_off_route_alert_ends_when_the_ship_is_in_an_anchorage(tmp_path: Path) -> None:
+    model = lane_model(tmp_path)
+    # off the line (south 6 min, east 14 min: raised, see above), then south into an anchorage 3-5 km
+    # south of where it turns again (its edge some 8 min away at 12 kn)
     end = offset(LANE_START, north_m=-6 * 60 * 12 * 1852 / 3600, east_m=(12 + 14) * 60 * 12 * 1852 / 3600)
     plan = [(90.0, 720), (180.0, 360), (90.0, 14 * 60), (180.0, 600)]
     track = merge(
@@ -254,9 +272,9 @@ def test_an_off_route_alert_ends_when_the_ship_makes_for_an_anchorage(tmp_path: 
     )
     alerts = kinds(run(_with_anchorage(model, offset(end, north_m=-4000)), track), "off_route")
     assert alerts[0].state == "raised" and alerts[-1].state == "cleared"
-    assert "making for Test anchorage" in alerts[-1].message
-    assert alerts[-1].time >= T0 + (12 + 6 + 14) * 60  # once it turned for the anchorage
-    assert alerts[-1].time <= T0 + (12 + 6 + 14) * 60 + 30
+    assert "in Test anchorage" in alerts[-1].message
+    inside = T0 + (12 + 6 + 14) * 60 + 3000 / (12 * 1852 / 3600)  # at its edge
+    assert inside <= alerts[-1].time <= inside + 30
 
 
 def test_off_route_is_off_without_a_model_or_with_a_broken_one(tmp_path: Path) -> None:

@@ -33,12 +33,14 @@
   where the learned traffic model (`vts.normalcy`, written by ``vts learn``, loaded from
   `model_path`) says ships do not go: mean anomaly over the window at or above
   `off_route_threshold` (`vts.normalcy.OffRouteWatch`); not raised for a vessel already reported
-  erratic or stopping after departure in the last `off_route_after_event_minutes` (30). Not
-  judged where a ship goes to anchor: inside an anchorage or waiting area
-  (`off_route_anchor_zone_kinds`), or with its course leading into one within the distance it
-  covers in `off_route_minutes` at its speed (the ways into a wide anchorage, to wherever a berth
-  is free, are many, and the model learned from a few weeks of traffic does not hold them all); an
-  alert up ends there ("making for ..."). Only
+  erratic or stopping after departure in the last `off_route_after_event_minutes` (30), nor for a
+  ship going to anchor: inside an anchorage or waiting area (`off_route_anchor_zone_kinds`), or
+  with its course leading into one within the distance it covers in `off_route_minutes` at its
+  speed, when the window reaches the threshold (the ways into a wide anchorage, to wherever a berth
+  is free, are many, and the model learned from a few weeks of traffic does not hold them all).
+  Every fix still goes into the window: leaving out those that point at an anchorage would keep
+  the others, of a ship zig-zagging at its edge, and raise it sooner. An alert up ends once the
+  ship is inside such a zone. Only
   judged inside the VTS area (zones of kind ``area_of_interest``, or anywhere when the
   configuration has none), at `off_route_min_sog_kn` (3 kn) or more. A fix not judged (slower, no
   speed, outside the area) leaves the vessel's window and its "seen on the routes" alone: slowing
@@ -184,7 +186,8 @@ class CourseAnomalyParams(RuleParams):
     off_route_anchor_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["anchorage", "waiting_area"],
         description="a ship inside one of these zones, or making for one (its course leads into it "
-        "within off_route_minutes at its speed), is going to anchor where ships anchor: not judged",
+        "within off_route_minutes at its speed), is going to anchor where ships anchor: not raised; "
+        "an alert up ends inside one",
     )
     exempt_categories: list[VesselCategory] = Field(
         default_factory=lambda: ["tug", "pilot", "sar", "law_enforcement", "fishing", "sailing"]
@@ -1113,11 +1116,6 @@ class CourseAnomalyRule(Rule):
             self._off_route_unjudged(vessel, report, ctx, subject=large)
             return
         st = self._off.get(vessel.mmsi)
-        anchorage = self._making_for_anchorage(report, ctx)
-        if anchorage is not None:  # going to anchor: not judged; an alert ends
-            if st is not None and st.active:
-                self._end_off_route(vessel, st, ctx, f"making for {anchorage.name}")
-            return
         if st is not None and report.time - _last_judged(st) > OFF_ROUTE_FORGET_S:
             self._end_off_route(vessel, st, ctx, "off-route watch lapsed (no fix under way in the area)")
             st = None
@@ -1135,6 +1133,12 @@ class CourseAnomalyRule(Rule):
             and report.time - recent < p.off_route_after_event_minutes * 60
         ):
             st.active = False  # already reported as erratic / stop after departure: one story, one alert
+            return
+        if step == "raise" and self._making_for_anchorage(report, ctx) is not None:
+            st.active = False  # going to anchor where ships anchor, by whatever way it came
+            return
+        if step == "hold" and (anchorage := self._anchorage_at(report, ctx)) is not None:
+            self._end_off_route(vessel, st, ctx, f"in {anchorage.name}")
             return
         if step in ("raise", "hold"):
             stats = model.stats(report.lat, report.lon, report.cog, layer)
@@ -1208,19 +1212,23 @@ class CourseAnomalyRule(Rule):
         knows the usual approaches; the ways into a wide anchorage, to wherever a berth is free, are
         many, and a few weeks of traffic do not cover them all.)"""
         assert report.lat is not None and report.lon is not None
+        inside = self._anchorage_at(report, ctx)
+        if inside is not None or report.cog is None or report.sog is None:
+            return inside
         zones = self._anchor_zones_of(ctx.zones)
-        if not zones:
-            return None
-        for zone in zones:
-            if zone.contains(report.lon, report.lat):
-                return zone
-        if report.cog is None or report.sog is None:
-            return None
         reach = report.sog * KNOTS_TO_MS * self.p.off_route_minutes * 60.0
         lat, lon = destination(report.lat, report.lon, report.cog, reach)
         ahead = shapely.LineString([(report.lon, report.lat), (lon, lat)])
         for zone in zones:
             if zone.geometry.intersects(ahead):
+                return zone
+        return None
+
+    def _anchorage_at(self, report: PositionReport, ctx: RuleContext) -> Zone | None:
+        """The anchorage (`off_route_anchor_zone_kinds`) the fix lies in."""
+        assert report.lat is not None and report.lon is not None
+        for zone in self._anchor_zones_of(ctx.zones):
+            if zone.contains(report.lon, report.lat):
                 return zone
         return None
 
