@@ -10,10 +10,13 @@ but not a restart of the process.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from typing import Protocol, runtime_checkable
 
 from vts.alerts.model import Alert
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -37,20 +40,32 @@ class MemoryOutbox:
         self.max_items = max_items
         self.dropped = 0
         """Oldest undelivered steps dropped because the outbox was full."""
+        self._overflowing = False
 
     def add(self, alert: Alert) -> int:
         seq = self._next_seq
         self._next_seq += 1
         self._items[seq] = alert
-        if alert.state == "cleared":
-            self._latest.pop(alert.id, None)
-        else:
+        # the latest step of each alert not cleared, least recently changed first
+        self._latest.pop(alert.id, None)
+        if alert.state != "cleared":
             self._latest[alert.id] = alert
             if len(self._latest) > self.max_items:  # event alerts are never cleared: keep it bounded
                 del self._latest[next(iter(self._latest))]
         while len(self._items) > self.max_items:
-            self._items.popitem(last=False)
+            _, lost = self._items.popitem(last=False)
             self.dropped += 1
+            if not self._overflowing:
+                self._overflowing = True
+                log.warning(
+                    "MQTT: the in-memory outbox is full (%d alert steps waiting for the broker): "
+                    "dropping the oldest, starting with alert %s (%s %s); only an alert store keeps "
+                    "every alert until the broker takes it (the status counts alerts_dropped)",
+                    self.max_items,
+                    lost.id,
+                    lost.type,
+                    lost.state,
+                )
         return seq
 
     def pending_delivery(self, limit: int) -> list[tuple[int, Alert]]:
@@ -63,6 +78,8 @@ class MemoryOutbox:
 
     def mark_delivered(self, seq: int) -> None:
         self._items.pop(seq, None)
+        if self._overflowing and not self._items:
+            self._overflowing = False  # the backlog is out: a new overflow is worth a new warning
 
     def pending_count(self) -> int:
         return len(self._items)

@@ -10,8 +10,15 @@
   order on one connection, so they arrive in order; after a failure, the unacknowledged ones are
   sent again (consumers drop duplicates by alert id).
 * A broker that is down or unreachable never stops the daemon: the publisher retries with back-off
-  (``retry_initial_s`` doubling to ``retry_max_s``), logging one warning per outage. A broker that
-  refuses the credentials gives one clear error, then a slow retry (``auth_retry_s``).
+  (``retry_initial_s`` doubling to ``retry_max_s``), logging one warning per outage. A connection
+  that drops again at once is the same outage: the outage ends (and the back-off starts again from
+  ``retry_initial_s``) only once a session delivered an alert or held for `STABLE_SESSION_S`. A
+  broker that refuses the credentials gives one clear error, then a slow retry (``auth_retry_s``).
+* A broker that refuses an alert (MQTT 5 PUBACK "not authorised" ...) gets the same treatment: one
+  clear error, the alert stays in the outbox and delivery is tried again every ``auth_retry_s``.
+  A step the broker can never take (bigger than its maximum packet size, or one it closed the
+  connection on `MAX_DROPS_PER_STEP` times running) is set aside with an error naming it, so the
+  alerts behind it go out; it stays undelivered in the outbox (the alert store keeps it).
 * MQTT 5 where the broker speaks it (content type, user properties, message expiry), MQTT 3.1.1
   otherwise (``protocol: auto``).
 * Passwords never reach a log: only `vts.mqtt.urls.describe` is logged.
@@ -33,9 +40,11 @@ from typing import TYPE_CHECKING, Any
 import aiomqtt
 from aiomqtt import MqttCodeError, MqttError, ProtocolVersion
 from aiomqtt.exceptions import MqttConnectError
+from paho.mqtt.properties import Properties
 
 from vts.alerts.model import Alert
 from vts.mqtt import payloads
+from vts.mqtt.checked_client import QUOTA_EXCEEDED, CheckedClient, PublishRefused, publish_packet_size
 from vts.mqtt.client_log import QuietClientLogger
 from vts.mqtt.outbox import MemoryOutbox, Outbox, pending_count
 from vts.mqtt.settings import MqttSettings
@@ -55,6 +64,11 @@ REFUSED_CREDENTIALS = {4, 5, 134, 135}
 """CONNACK codes: bad user name or password / not authorised (3.1.1 and 5)."""
 UNSUPPORTED_PROTOCOL = {1, 132}
 MAX_VESSELS_PER_ROUND = 500
+STABLE_SESSION_S = 10.0
+"""A session that stays up this long (or delivers an alert) ends the outage before it."""
+MAX_DROPS_PER_STEP = 3
+"""A step the connection dropped on this many times running is set aside (a broker that closes the
+connection on a packet over its size limit, without saying so as an MQTT 5 broker would)."""
 
 
 class MqttConfigurationError(Exception):
@@ -68,6 +82,7 @@ class PublisherStats:
     alerts_delivered: int = 0
     messages_published: int = 0
     vessel_messages: int = 0
+    alerts_set_aside: int = 0
     connections: int = 0
     failed_connections: int = 0
     last_error: str | None = None
@@ -82,6 +97,11 @@ def reason_code_value(error: MqttCodeError) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def refused_subscription(codes: Any) -> bool:
+    """Whether a SUBACK refused any of the filters (code 0x80 or above, in MQTT 3.1.1 and 5)."""
+    return any(int(getattr(code, "value", code)) >= 0x80 for code in codes)
 
 
 def is_tls_failure(error: MqttError) -> bool:
@@ -144,12 +164,27 @@ class MqttPublisher:
         self._outage_logged = False
         self._auth_logged = False
         self._bug_logged = False
+        self._retry_delay = settings.retry_initial_s
+        self._session_start: float | None = None
+        """When the current session connected; None once it counts as established."""
+        self._session_delivered = 0
+        self._alerts_resume_at = 0.0
+        """Alert delivery is on hold until then (a refused alert, an outbox that cannot be read)."""
+        self._alert_problem_logged = False
+        self._set_aside: set[int] = set()
+        """Steps the broker will never take: left undelivered in the outbox, skipped by this process."""
+        self._awaiting: int | None = None
+        """The step whose acknowledgement is awaited (what was in flight when a connection dropped)."""
+        self._suspect: tuple[int, int] = (0, 0)
+        """(step, how many connections in a row dropped while it was awaited)."""
+        self._states_refused_logged = False
         self._refused = False
         """The last attempt failed in a way only an operator can fix (credentials, TLS files)."""
         self._next_status = 0.0
         self._resync_needed = True
         self._client_log = QuietClientLogger()
         self._inbox: asyncio.Queue[aiomqtt.Message] | None = None
+        self._retained_query: asyncio.Task[set[str] | None] | None = None
         self._vessel_tokens = float(settings.vessel_max_rate)
         self._vessel_refill = time.monotonic()
 
@@ -185,10 +220,9 @@ class MqttPublisher:
         timeout = self.settings.flush_timeout_s if flush_timeout is None else flush_timeout
         if not await self.flush(timeout):
             left = pending_count(self.outbox)
-            durable = (
-                not isinstance(self.outbox, MemoryOutbox) and getattr(self.outbox, "path", "") is not None
+            where = (
+                "kept in the alert store for the next start" if self._durable else "lost with this process"
             )
-            where = "kept in the alert store for the next start" if durable else "lost with this process"
             log.warning("MQTT: %s alert step(s) not delivered at shutdown (%s)", left or "some", where)
         assert self._stop is not None
         self._stop.set()
@@ -209,7 +243,7 @@ class MqttPublisher:
             return True
         deadline = time.monotonic() + timeout
         delivered = self.stats.alerts_delivered
-        while self.outbox.pending_delivery(1):
+        while self._pending_steps(1) != []:  # None: the outbox cannot be read now; wait for that too
             if self.stats.alerts_delivered != delivered:
                 delivered = self.stats.alerts_delivered
                 deadline = time.monotonic() + timeout
@@ -218,6 +252,25 @@ class MqttPublisher:
             self.notify()
             await asyncio.sleep(0.01)
         return True
+
+    def _pending_steps(self, limit: int) -> list[tuple[int, Alert]] | None:
+        """Up to `limit` steps to deliver, oldest first, without the ones set aside; None (logged
+        once) when the outbox cannot be read: alerts then wait, they are not lost."""
+        try:
+            batch = self.outbox.pending_delivery(limit + len(self._set_aside))
+        except Exception as e:  # a damaged or locked store must not stop the publisher
+            self._hold_alerts(f"cannot read the alert outbox ({e!r})", self.settings.retry_max_s)
+            return None
+        return [(seq, alert) for seq, alert in batch if seq not in self._set_aside][:limit]
+
+    def _hold_alerts(self, problem: str, pause: float) -> None:
+        """Stop delivering alerts for `pause` seconds (the connection, status and vessels go on)."""
+        self._alerts_resume_at = time.monotonic() + pause
+        if self._alert_problem_logged:
+            log.debug("MQTT: still %s", problem)
+            return
+        log.error("MQTT: %s. Alerts wait in the outbox; trying again every %g s", problem, pause)
+        self._alert_problem_logged = True
 
     def notify(self) -> None:
         """New alerts are in the outbox (safe from any thread)."""
@@ -258,7 +311,7 @@ class MqttPublisher:
             return ProtocolVersion.V311
         return self._protocol or ProtocolVersion.V5
 
-    def _make_client(self, protocol: ProtocolVersion, tls_context: ssl.SSLContext | None) -> aiomqtt.Client:
+    def _make_client(self, protocol: ProtocolVersion, tls_context: ssl.SSLContext | None) -> CheckedClient:
         s = self.settings
         v5 = protocol == ProtocolVersion.V5
         will = aiomqtt.Will(
@@ -268,7 +321,7 @@ class MqttPublisher:
             retain=True,
             properties=payloads.will_properties() if v5 else None,
         )
-        client = aiomqtt.Client(
+        client = CheckedClient(
             s.host or "localhost",
             s.port or (8883 if tls_context is not None else 1883),
             username=s.username,
@@ -288,9 +341,8 @@ class MqttPublisher:
 
     async def _run(self) -> None:
         assert self._stop is not None
-        delay = self.settings.retry_initial_s
         while not self._stop.is_set():
-            wait = delay
+            wait: float | None = None  # None: the back-off delay
             try:
                 tls_context = make_tls_context(self.settings)
                 protocol = self._protocol_to_try()
@@ -300,7 +352,6 @@ class MqttPublisher:
                 async with client:
                     client.timeout = self.settings.publish_timeout_s
                     self._connected(protocol)
-                    delay = self.settings.retry_initial_s
                     await self._supervised_session(client)
                 return
             except MqttConnectError as e:
@@ -319,7 +370,7 @@ class MqttPublisher:
                     )
                     wait = self.settings.auth_retry_s
                 else:
-                    self._log_outage(e, delay)
+                    self._log_outage(e, self._retry_delay)
             except MqttConfigurationError as e:
                 self._disconnected(str(e))
                 self._log_refused(f"cannot be used: {e}")
@@ -328,14 +379,14 @@ class MqttPublisher:
                 cause = self._client_log.take_last_error()
                 if cause and cause not in str(e):
                     e = MqttError(f"{e}; {cause}")
-                self._disconnected(str(e))
+                self._disconnected(str(e), dropped=not str(e).startswith("Operation timed out"))
                 if is_tls_failure(e):
                     self._log_refused(
                         f"failed the TLS check ({e}); check mqtt.ca_file / cert_file / key_file"
                     )
                     wait = self.settings.auth_retry_s
                 else:
-                    self._log_outage(e, delay)
+                    self._log_outage(e, self._retry_delay)
                     if str(e).startswith("Operation timed out"):  # TCP connected, but no CONNACK came back
                         self._maybe_alternate_protocol()
             except Exception as e:  # a bug must not stop the daemon: log it and keep trying
@@ -349,8 +400,9 @@ class MqttPublisher:
                         exc_info=True,
                     )
                     self._bug_logged = True
-            if wait == delay:
-                delay = min(delay * 2, self.settings.retry_max_s)
+            if wait is None:  # read after the session: one that held has reset the back-off
+                wait = self._retry_delay
+                self._retry_delay = min(wait * 2, self.settings.retry_max_s)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._stop.wait()
@@ -361,28 +413,56 @@ class MqttPublisher:
         self.stats.connected = True
         self.stats.connections += 1
         self.stats.protocol = "5" if protocol == ProtocolVersion.V5 else "3.1.1"
+        self._session_start = time.monotonic()
+        self._session_delivered = self.stats.alerts_delivered
+        if self._auth_logged:  # the credentials / TLS files were fixed: that problem is over
+            self._auth_logged = False
+            self._outage_logged = True  # "connected again" once the session holds
+        if self._outage_logged:
+            log.debug("MQTT: connected to %s again; the outage ends once this holds", describe(self.settings))
+        else:
+            self._check_established()
+        self._refused = False
+        self._resync_needed = True
+        self._next_status = 0.0
+
+    def _check_established(self) -> None:
+        """A session that delivered an alert or held for `STABLE_SESSION_S` ends the outage: say
+        "connected again" (once) and start the back-off again from the shortest delay. Before that,
+        a connection that keeps dropping at once is one long outage, not one per attempt."""
+        if self._session_start is None:
+            return
+        held = time.monotonic() - self._session_start >= STABLE_SESSION_S
+        if self._outage_logged and not held and self.stats.alerts_delivered == self._session_delivered:
+            return
+        self._session_start = None
+        self._retry_delay = self.settings.retry_initial_s
         pending = pending_count(self.outbox)
         backlog = f"; delivering {pending} pending alert step(s)" if pending else ""
-        if self._outage_logged or self._auth_logged:
+        if self._outage_logged:
             log.warning(
                 "MQTT: connected again to %s (MQTT %s)%s",
                 describe(self.settings),
                 self.stats.protocol,
                 backlog,
             )
+            self._outage_logged = False
         else:
             log.info(
                 "MQTT: connected to %s (MQTT %s)%s", describe(self.settings), self.stats.protocol, backlog
             )
-        self._outage_logged = False
-        self._auth_logged = False
-        self._refused = False
-        self._resync_needed = True
-        self._next_status = 0.0
 
-    def _disconnected(self, error: str) -> None:
-        if not self.stats.connected:
+    def _disconnected(self, error: str, *, dropped: bool = False) -> None:
+        """After a failed attempt or a lost session; `dropped`: the connection failed (not a
+        time-out), which counts against the step then in flight."""
+        if self.stats.connected:
+            self._check_established()
+            if dropped and self._awaiting is not None:
+                step, drops = self._suspect
+                self._suspect = (self._awaiting, drops + 1 if step == self._awaiting else 1)
+        else:
             self.stats.failed_connections += 1
+        self._awaiting = None
         self.stats.connected = False
         self.stats.last_error = error
 
@@ -405,10 +485,10 @@ class MqttPublisher:
 
     def _log_outage(self, error: Exception, delay: float) -> None:
         if self._outage_logged:
-            log.debug("MQTT: still cannot reach %s: %s", describe(self.settings), error)
+            log.debug("MQTT: still cannot reach %s: %s; retry in %g s", describe(self.settings), error, delay)
             return
         log.warning(
-            "MQTT: cannot reach %s (%s); alerts wait in the outbox; retry in %.0f s (back-off up to %.0f s)",
+            "MQTT: cannot reach %s (%s); alerts wait in the outbox; retry in %g s (back-off up to %g s)",
             describe(self.settings),
             error,
             delay,
@@ -454,7 +534,17 @@ class MqttPublisher:
             if self._inbox is not None:
                 self._inbox.put_nowait(message)
 
-    async def _session(self, client: aiomqtt.Client) -> None:
+    async def _session(self, client: CheckedClient) -> None:
+        assert self._stop is not None and self._wake is not None
+        try:
+            await self._session_loop(client)
+        finally:
+            if self._retained_query is not None:
+                self._retained_query.cancel()
+                await asyncio.gather(self._retained_query, return_exceptions=True)
+                self._retained_query = None
+
+    async def _session_loop(self, client: CheckedClient) -> None:
         assert self._stop is not None and self._wake is not None
         while True:
             if self._stop.is_set():
@@ -462,61 +552,168 @@ class MqttPublisher:
                 return
             self._wake.clear()
             delivered = await self._deliver_alerts(client)
+            self._check_established()
             await self._publish_vessels(client)
             now = time.monotonic()
             if now >= self._next_status:
                 await self._publish_status(client, online=True)
                 self._next_status = now + self.settings.status_interval_s
-            if not delivered and self._resync_needed:
-                await self._resync_alert_states(client)
+            if not delivered and self._resync_needed and not self._alerts_on_hold:
+                await self._resync_step(client)
             if delivered or self._stop.is_set():
                 continue
-            wait = max(0.05, self._next_status - time.monotonic())
+            now = time.monotonic()
+            wait = self._next_status - now
             if self._vessel_pending:
                 wait = min(wait, 0.1)  # vessel messages held back by the rate limit
+            if self._session_start is not None:  # not established yet
+                wait = min(wait, self._session_start + STABLE_SESSION_S - now)
+            if self._alerts_on_hold:
+                wait = min(wait, self._alerts_resume_at - now)
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
+                async with asyncio.timeout(max(0.05, wait)):
                     await self._wake.wait()
 
     @property
     def _v5(self) -> bool:
         return self._protocol == ProtocolVersion.V5
 
-    async def _deliver_alerts(self, client: aiomqtt.Client) -> int:
-        """Publish one window of the outbox; returns how many steps were delivered."""
-        batch = self.outbox.pending_delivery(self.settings.publish_window)
+    @property
+    def _alerts_on_hold(self) -> bool:
+        return time.monotonic() < self._alerts_resume_at
+
+    @property
+    def _durable(self) -> bool:
+        return not isinstance(self.outbox, MemoryOutbox) and getattr(self.outbox, "path", "") is not None
+
+    async def _deliver_alerts(self, client: CheckedClient) -> int:
+        """Publish one window of the outbox; returns how many steps left it (delivered or set aside)."""
+        if self._alerts_on_hold:
+            return 0
+        batch = self._pending_steps(self.settings.publish_window)
         if not batch:
             return 0
-        sends = [(seq, self._send_alert(client, alert)) for seq, alert in batch]
+        handled = 0
+        sends: list[tuple[int, Alert, list[asyncio.Task[None]]]] = []
+        for seq, alert in batch:
+            try:
+                messages = self._alert_messages(alert)
+            except Exception as e:  # an alert that cannot be encoded must not hold up the others
+                self._put_aside(seq, alert, f"it cannot be encoded ({e!r})")
+                handled += 1
+                continue
+            problem = self._undeliverable(seq, messages, client.max_packet_size)
+            if problem is not None:
+                self._put_aside(seq, alert, problem)
+                handled += 1
+                continue
+            # tasks start in creation order, so wire order is kept
+            tasks = [
+                asyncio.create_task(client.publish_checked(topic, body, retain=retain, properties=props))
+                for topic, body, retain, props in messages
+            ]
+            sends.append((seq, alert, tasks))
         try:
-            for seq, tasks in sends:
-                for task in tasks:
-                    await task
-                self.outbox.mark_delivered(seq)
+            for seq, alert, tasks in sends:
+                self._awaiting = seq
+                try:
+                    for task in tasks:
+                        await task
+                except PublishRefused as e:
+                    if e.about_this_message:
+                        self._put_aside(seq, alert, f"the broker refused it ({e.reason}, code {e.code:#x})")
+                        handled += 1
+                        continue
+                    self._refused = e.code != QUOTA_EXCEEDED
+                    self._hold_alerts(
+                        f"broker {describe(self.settings)} refused alert {alert.id} on {e.topic} "
+                        f"({e.reason}, code {e.code:#x}); check what the broker allows this client",
+                        self.settings.auth_retry_s if self._refused else self.settings.retry_max_s,
+                    )
+                    break
+                except ValueError as e:  # paho refuses it before sending (a payload over 256 MiB ...)
+                    self._put_aside(seq, alert, f"the MQTT client refuses it ({e})")
+                    handled += 1
+                    continue
+                if not self._mark_delivered(seq):
+                    break
+                handled += 1
                 self.stats.alerts_delivered += 1
                 self.stats.messages_published += len(tasks)
+            self._awaiting = None
         finally:
-            every = [task for _, tasks in sends for task in tasks]
+            every = [task for _, _, tasks in sends for task in tasks]
             for task in every:
                 if not task.done():
                     task.cancel()
             # collect every outcome, so no "exception was never retrieved" noise
             await asyncio.gather(*every, return_exceptions=True)
-        return len(batch)
+        return handled
 
-    def _send_alert(self, client: aiomqtt.Client, alert: Alert) -> list[asyncio.Task[None]]:
-        """Start the publishes of one alert step; tasks start in creation order, so wire order is kept."""
+    def _alert_messages(self, alert: Alert) -> list[tuple[str, bytes, bool, Properties | None]]:
+        """The messages of one alert step, as (topic, payload, retain, MQTT 5 properties)."""
         body = payloads.alert_payload(alert)
         props = payloads.alert_properties(alert) if self._v5 else None
-        sends = [asyncio.create_task(client.publish(self.topics.alert(alert), body, qos=1, properties=props))]
+        messages = [(self.topics.alert(alert), body, False, props)]
         state_topic = self.topics.alert_state(alert.id)
         if alert.state == "cleared":
-            sends.append(asyncio.create_task(client.publish(state_topic, b"", qos=1, retain=True)))
+            messages.append((state_topic, b"", True, None))
         elif self._holds_state(alert):
-            sends.append(
-                asyncio.create_task(client.publish(state_topic, body, qos=1, retain=True, properties=props))
+            messages.append((state_topic, body, True, props))
+        return messages
+
+    def _undeliverable(
+        self, seq: int, messages: list[tuple[str, bytes, bool, Properties | None]], limit: int | None
+    ) -> str | None:
+        """Why this step can never reach the broker, or None."""
+        size = max(
+            publish_packet_size(topic, body, qos=1, properties=props, v5=self._v5)
+            for topic, body, _, props in messages
+        )
+        if limit is not None and size > limit:
+            return f"it is {size} bytes, over the broker's maximum packet size of {limit} bytes"
+        step, drops = self._suspect
+        if step == seq and drops >= MAX_DROPS_PER_STEP:
+            return (
+                f"the broker closed the connection each of the {drops} times it was sent "
+                f"({size} bytes: over a packet size limit the broker does not announce?)"
             )
-        return sends
+        return None
+
+    def _put_aside(self, seq: int, alert: Alert, problem: str) -> None:
+        """Skip a step the broker will never take, so that the ones after it go out. It is not
+        marked delivered: the alert store keeps it undelivered for a later look."""
+        self._set_aside.add(seq)
+        if self._suspect[0] == seq:
+            self._suspect = (0, 0)
+        self.stats.alerts_set_aside += 1
+        kept = "it stays undelivered in the alert store" if self._durable else "it is not published"
+        log.error(
+            "MQTT: alert %s (%s %s, vessel %s) cannot be delivered to %s: %s. Set aside so that "
+            "the alerts after it go out; %s",
+            alert.id,
+            alert.type,
+            alert.state,
+            alert.mmsi,
+            describe(self.settings),
+            problem,
+            kept,
+        )
+
+    def _mark_delivered(self, seq: int) -> bool:
+        try:
+            self.outbox.mark_delivered(seq)
+        except Exception as e:  # a locked store: the step is sent again later (consumers drop duplicates)
+            problem = f"cannot mark alert steps delivered in the outbox ({e!r})"
+            self._hold_alerts(problem, self.settings.retry_max_s)
+            return False
+        if self._suspect[0] == seq:
+            self._suspect = (0, 0)
+        self._refused = False
+        if self._alert_problem_logged:
+            log.warning("MQTT: alerts are delivered again")
+            self._alert_problem_logged = False
+        return True
 
     def _holds_state(self, alert: Alert) -> bool:
         """Whether a raised/updated step becomes the retained ``alert-state``: only for a state alert
@@ -530,11 +727,29 @@ class MqttPublisher:
             return True
         return current is not None and current.id == alert.id
 
-    async def _resync_alert_states(self, client: aiomqtt.Client) -> None:
+    async def _resync_step(self, client: CheckedClient) -> None:
+        """Called with the outbox empty, until the resync is done. It comes in two steps, so that
+        new alerts go out meanwhile: ask the broker for its retained states (in the background: an
+        account that may not read them gets no answer until ``publish_timeout_s``), then, once it
+        answered and the outbox is empty again, `_resync_alert_states`."""
+        if self.core is None:
+            self._resync_needed = False
+            return
+        if self._retained_query is None:
+            self._retained_query = asyncio.create_task(self._retained_alert_states(client))
+            self._retained_query.add_done_callback(lambda _: self.notify())
+            return
+        if not self._retained_query.done():
+            return
+        query, self._retained_query = self._retained_query, None
+        await self._resync_alert_states(client, query.result())
+
+    async def _resync_alert_states(self, client: aiomqtt.Client, retained: set[str] | None) -> None:
         """Once the backlog is out, make the retained ``alert-state`` match the active alerts:
         empty the ones of alerts that are not active (left by an earlier run whose alerts ended
-        without a cleared step), and re-publish the active ones (a broker restarted without
-        persistence has forgotten them)."""
+        without a cleared step; `retained` holds what the broker retains, None if it cannot
+        tell), and re-publish the active ones (a broker restarted without persistence has
+        forgotten them)."""
         self._resync_needed = False
         if self.core is None:
             return
@@ -543,7 +758,7 @@ class MqttPublisher:
         except Exception as e:  # an engine that cannot list its alerts does not stop the publisher
             log.debug("MQTT: no active alerts to re-publish: %s", e)
             return
-        stale = await self._retained_alert_states(client) - {a.id for a in active}
+        stale = retained - {a.id for a in active} if retained is not None else set()
         for alert_id in sorted(stale):
             await client.publish(self.topics.alert_state(alert_id), b"", qos=1, retain=True)
         if stale:
@@ -566,15 +781,18 @@ class MqttPublisher:
                 properties=props,
             )
 
-    async def _retained_alert_states(self, client: aiomqtt.Client) -> set[str]:
-        """The alert ids whose ``alert-state`` the broker retains now. The retained status (published
-        at connection) is asked for right after them and marks the end of their delivery."""
+    async def _retained_alert_states(self, client: aiomqtt.Client) -> set[str] | None:
+        """The alert ids whose ``alert-state`` the broker retains now; None when it cannot tell (an
+        account that may publish but not subscribe). The retained status (published at connection)
+        is asked for in the same SUBSCRIBE, after them, and marks the end of their delivery."""
         self._inbox = inbox = asyncio.Queue()
-        ids: set[str] = set()
+        ids: set[str] | None = set()
         states_filter, marker = self.topics.all_alert_states, self.topics.status
         try:
-            await client.subscribe(states_filter, qos=1)
-            await client.subscribe(marker, qos=1)
+            codes = await client.subscribe([(states_filter, 1), (marker, 1)])
+            if refused_subscription(codes):
+                self._cannot_read_states("refused the subscription")
+                return None
             async with asyncio.timeout(self.settings.publish_timeout_s):
                 while True:
                     message = await inbox.get()
@@ -583,12 +801,21 @@ class MqttPublisher:
                     if message.retain and message.payload and message.topic.matches(states_filter):
                         ids.add(str(message.topic).rsplit("/", 1)[-1])
         except TimeoutError:
-            log.debug("MQTT: the broker did not return its retained alert states; none emptied")
-            ids = set()
+            self._cannot_read_states(f"sent nothing back within {self.settings.publish_timeout_s:g} s")
+            ids = None
         finally:
             self._inbox = None
         await client.unsubscribe([states_filter, marker])
         return ids
+
+    def _cannot_read_states(self, what: str) -> None:
+        (log.debug if self._states_refused_logged else log.info)(
+            "MQTT: broker %s %s when asked for the retained alert states (an account that may not "
+            "read them?): retained states of alerts no longer active (left by an earlier run) stay",
+            describe(self.settings),
+            what,
+        )
+        self._states_refused_logged = True
 
     async def _publish_vessels(self, client: aiomqtt.Client) -> None:
         if not self._vessel_pending:
@@ -626,6 +853,8 @@ class MqttPublisher:
         pending = pending_count(self.outbox)
         if pending is not None:
             counters["alerts_pending"] = pending
+        if self._memory_outbox is not None:
+            counters["alerts_dropped"] = self._memory_outbox.dropped
         if self.core is not None:
             with contextlib.suppress(Exception):
                 counters["lines"] = int(self.core.ingest.stats.lines)

@@ -16,6 +16,24 @@ from vts.hostnames import check_host
 ProtocolChoice = Literal["auto", "5", "3.1.1"]
 
 
+def check_prefix(value: str) -> str:
+    """A topic prefix the publisher can publish under: MQTT forbids the wildcards ``+`` and ``#``
+    (and NUL) in a topic name, and topics starting with ``$`` belong to the broker."""
+    prefix = value.strip("/")
+    bad = sorted({c for c in prefix if c in "+#\0"})
+    if bad:
+        shown = " or ".join(repr(c) for c in bad)
+        raise ValueError(
+            f"topic prefix {value!r} holds {shown}: wildcards are for subscribing, a prefix is "
+            "part of the topic names the daemon publishes to (e.g. vts/callao/v1)"
+        )
+    if not prefix:
+        raise ValueError("topic prefix is empty (e.g. vts/callao/v1)")
+    if prefix.startswith("$"):
+        raise ValueError(f"topic prefix {value!r} starts with '$', which brokers keep for themselves")
+    return prefix
+
+
 class MqttSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -61,6 +79,11 @@ class MqttSettings(BaseModel):
     status_interval_s: float = Field(30.0, gt=0, description="how often the retained status is refreshed")
 
     _host = field_validator("host")(check_host)
+
+    @field_validator("prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        return check_prefix(value)
 
     @property
     def enabled(self) -> bool:

@@ -4,9 +4,12 @@
                   [--mmsi N] [--json] [--count N]
 
 The active alerts come first, from the retained ``alert-state/+`` messages (marked ``ACTIVE``), then
-every alert step as it arrives on ``alert/#``. ``--severity`` means "this severity or worse".
+every alert step as it arrives on ``alert/#`` (both filters in one SUBSCRIBE, so that no alert raised
+meanwhile falls between them). ``--severity`` means "this severity or worse"; ``--mmsi`` matches
+either vessel of a pair alert.
 ``--json`` prints each alert exactly as published (one JSON object per line, the `--alerts-out`
-format); otherwise a readable line, coloured on a terminal (``NO_COLOR`` turns colour off).
+format); otherwise a readable line, coloured on a terminal (``NO_COLOR`` turns colour off), with any
+control character of the message shown escaped. A message that is not an alert is skipped.
 Duplicates (QoS 1 is at least once) are dropped by alert id, state and time. The broker is
 ``--broker``, else ``$VTS_MQTT_URL``, else the config's ``mqtt`` section, else mqtt://localhost:1883.
 """
@@ -19,9 +22,10 @@ import json
 import logging
 import os
 import sys
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import aiomqtt
 from aiomqtt import MqttError, ProtocolVersion
@@ -36,7 +40,7 @@ from vts.mqtt.publisher import (
     make_tls_context,
     reason_code_value,
 )
-from vts.mqtt.settings import MqttSettings
+from vts.mqtt.settings import MqttSettings, check_prefix
 from vts.mqtt.topics import Topics
 from vts.mqtt.urls import ENV_VAR, MqttUrlError, describe, resolve_settings, settings_from_url
 
@@ -60,14 +64,40 @@ class AlertFilter:
     mmsis: set[int] = field(default_factory=set)
 
     def accepts(self, alert: dict[str, Any]) -> bool:
+        """Whether to print this alert; a field of the wrong JSON type (a list, an object: not from
+        vts) never matches."""
         severity = alert.get("severity")
-        if severity not in SEVERITIES or severity_rank(severity) > self.max_rank:
+        if not isinstance(severity, str) or severity not in SEVERITIES:
             return False
-        if self.types and alert.get("type") not in self.types:
+        if severity_rank(cast(Severity, severity)) > self.max_rank:
             return False
-        if self.zones and alert.get("zone") not in self.zones:
+        if self.types and not _is_one_of(alert.get("type"), self.types):
             return False
-        return not (self.mmsis and alert.get("mmsi") not in self.mmsis)
+        if self.zones and not _is_one_of(alert.get("zone"), self.zones):
+            return False
+        if self.mmsis:  # a pair alert (alongside, rendezvous ...) is about both vessels
+            return any(_is_one_of(alert.get(key), self.mmsis) for key in ("mmsi", "other_mmsi"))
+        return True
+
+
+def _is_one_of(value: object, wanted: set[str] | set[int]) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool) and value in wanted
+
+
+UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+"""Control, format (bidi overrides ...), unassigned characters and line/paragraph separators."""
+
+
+def printable(value: object) -> str:
+    """`value` as text that stays on one line and cannot drive the terminal: a newline or an
+    escape sequence in an alert message shows as ``\\n`` / ``\\x1b``."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in UNSAFE_CATEGORIES else c
+        for c in text
+    )
 
 
 class AlertPrinter:
@@ -84,19 +114,22 @@ class AlertPrinter:
         self.out.flush()
 
     def readable(self, alert: dict[str, Any], *, active: bool) -> str:
-        severity = str(alert.get("severity", "?"))
-        time = str(alert.get("time", "")).replace("T", " ")
-        label = "ACTIVE" if active else str(alert.get("state", "?"))
-        who = str(alert.get("mmsi", "?"))
+        """One line; every field from the message goes through `printable` (anyone allowed to
+        publish on the broker could otherwise forge lines or drive the terminal)."""
+        severity = printable(alert.get("severity", "?"))
+        time = printable(alert.get("time", "")).replace("T", " ")
+        label = "ACTIVE" if active else printable(alert.get("state", "?"))
+        who = printable(alert.get("mmsi", "?"))
         if alert.get("name"):
-            who += f" {alert['name']}"
+            who += f" {printable(alert['name'])}"
         if alert.get("other_mmsi"):
-            who += f" / {alert['other_mmsi']}"
-        where = f" [{alert['zone']}]" if alert.get("zone") else ""
+            who += f" / {printable(alert['other_mmsi'])}"
+        where = f" [{printable(alert['zone'])}]" if alert.get("zone") else ""
         sev = f"{severity.upper():<9}"
         if self.colour:
             sev = f"{COLOURS.get(severity, '')}{sev}{RESET}"
-        return f"{time}  {sev} {label:<8} {alert.get('type', '?')}  {who}{where}: {alert.get('message', '')}"
+        kind = printable(alert.get("type", "?"))
+        return f"{time}  {sev} {label:<8} {kind}  {who}{where}: {printable(alert.get('message', ''))}"
 
 
 class Dedup:
@@ -107,6 +140,7 @@ class Dedup:
         self._size = size
 
     def first_time(self, alert: dict[str, Any]) -> bool:
+        """False for a step seen already (id, state and time as text: any JSON value will do)."""
         key = (str(alert.get("id")), str(alert.get("state")), str(alert.get("time")))
         if key in self._seen:
             return False
@@ -130,6 +164,8 @@ async def run_subscriber(
     ready: asyncio.Event | None = None,
 ) -> int:
     """Print alerts until `count` were printed (forever when None). Returns how many were printed."""
+    if count is not None and count <= 0:
+        return 0
     topics = Topics(settings.prefix)
     dedup = Dedup()
     printed = 0
@@ -160,9 +196,12 @@ async def run_subscriber(
                 if outage:
                     log.warning("connected again to %s", describe(settings))
                     outage = False
+                # one SUBSCRIBE: an alert raised between two would be in neither (its live state
+                # message is not retained, and alert/# would not be subscribed yet)
+                filters = [(topics.all_alerts, 1)]
                 if show_active:
-                    await client.subscribe(topics.all_alert_states, qos=1)
-                await client.subscribe(topics.all_alerts, qos=1)
+                    filters.insert(0, (topics.all_alert_states, 1))
+                await client.subscribe(filters)
                 log.info("subscribed to %s under %s/", describe(settings), topics.prefix)
                 if ready is not None:
                     ready.set()
@@ -178,13 +217,17 @@ async def run_subscriber(
                     except ValueError:
                         log.warning("ignored a message on %s that is not JSON", message.topic)
                         continue
-                    if (
-                        not isinstance(alert, dict)
-                        or not alert_filter.accepts(alert)
-                        or not dedup.first_time(alert)
-                    ):
+                    try:
+                        if (
+                            not isinstance(alert, dict)
+                            or not alert_filter.accepts(alert)
+                            or not dedup.first_time(alert)
+                        ):
+                            continue
+                        printer.print(raw, alert, active=is_state)
+                    except (TypeError, ValueError, AttributeError) as e:  # not an alert of vts
+                        log.warning("ignored a message on %s that is not an alert (%s)", message.topic, e)
                         continue
-                    printer.print(raw, alert, active=is_state)
                     printed += 1
                     if count is not None and printed >= count:
                         return printed
@@ -223,6 +266,16 @@ def _log_outage(settings: MqttSettings, problem: str, already_logged: bool) -> b
     return True
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def configure_parser(p: argparse.ArgumentParser) -> None:
     default = f"${ENV_VAR}, then the config's mqtt section, then {DEFAULT_BROKER}"
     p.add_argument(
@@ -240,7 +293,9 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON lines, exactly as published")
     p.add_argument("--no-active", action="store_true", help="do not start with the active alerts")
-    p.add_argument("--count", type=int, default=None, help="exit after printing this many alerts")
+    p.add_argument(
+        "--count", type=positive_int, default=None, help="exit after printing this many alerts (1 or more)"
+    )
     p.add_argument("--colour", "--color", choices=("auto", "always", "never"), default="auto")
 
 
@@ -258,7 +313,11 @@ def _settings(args: argparse.Namespace) -> MqttSettings:
     if not settings.enabled:
         settings = settings_from_url(DEFAULT_BROKER, settings)
     if args.prefix:
-        settings = settings.model_copy(update={"prefix": args.prefix.strip("/")})
+        try:
+            prefix = check_prefix(args.prefix)
+        except ValueError as e:
+            raise MqttUrlError(f"--prefix: {e}") from None
+        settings = settings.model_copy(update={"prefix": prefix})
     return settings
 
 

@@ -3,7 +3,8 @@
 Precedence: the command line (``--mqtt URL``) over the environment (``VTS_MQTT_URL``) over the
 config file (``mqtt.url``, then ``mqtt.host``...). A URL may carry, after ``?``: ``ca=``, ``cert=``,
 ``key=`` (files), ``client_id=``, ``prefix=``, ``protocol=5|3.1.1|auto``, ``insecure=1``; a path
-(``mqtt://host/my/prefix``) is the topic prefix. User name and password are percent-decoded.
+(``mqtt://host/my/prefix``) is the topic prefix. User name and password are percent-decoded; a
+``/``, ``?``, ``#`` or ``@`` in them must be percent-encoded (``%2F`` ...), or the URL is refused.
 
 Passwords never reach a log: use `mask_url` / `describe` for anything printed.
 """
@@ -31,26 +32,41 @@ class MqttUrlError(ValueError):
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***`` (safe to log)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable MQTT URL>"
-    if parts.password is None:
+    """The URL with its password replaced by ``***`` (safe to log).
+
+    The password is everything between the first ``:`` after the user name and the last ``@``, as a
+    person writes it: a password holding ``/``, ``?`` or ``#`` (which `urlsplit` takes for the end
+    of the host) is hidden too."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    userinfo, at, hostpart = rest.rpartition("@")
+    if not at or ":" not in userinfo:
         return url
-    netloc = parts.netloc
-    userinfo, _, hostport = netloc.rpartition("@")
     user = userinfo.split(":", 1)[0]
-    return parts._replace(netloc=f"{user}:***@{hostport}").geturl()
+    return f"{scheme}{sep}{user}:***@{hostpart}"
 
 
 def parse_mqtt_url(url: str) -> dict[str, Any]:
     """The settings a URL gives, as a dict of `MqttSettings` field values."""
+    url = url.strip()
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
+    except ValueError as e:
+        raise MqttUrlError(f"bad MQTT URL {mask_url(url)}: {e}") from None
+    if "@" not in parts.netloc and "@" in url.partition("://")[2]:
+        # "mqtt://vts:se#cret@host": urlsplit ends the host at the "#" and would take "vts" for
+        # the host and "se" for the port; refuse rather than guess (and never show the password)
+        raise MqttUrlError(
+            f"bad MQTT URL {mask_url(url)}: '@' after the host; a login or password holding '/', "
+            "'?', '#' or '@' must be percent-encoded (%2F, %3F, %23, %40)"
+        )
+    try:
         port = parts.port
     except ValueError as e:
-        raise MqttUrlError(f"bad MQTT URL {mask_url(url)!s}: {e}") from None
+        raise MqttUrlError(f"bad MQTT URL {mask_url(url)}: {e}") from None
+    if port == 0:
+        raise MqttUrlError(f"bad MQTT URL {mask_url(url)}: port 0 (a broker listens on 1 to 65535)")
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         raise MqttUrlError(f"bad MQTT URL {mask_url(url)}: scheme must be mqtt:// or mqtts:// (TLS)")
@@ -60,7 +76,7 @@ def parse_mqtt_url(url: str) -> dict[str, Any]:
     values: dict[str, Any] = {
         "url": None,
         "host": parts.hostname,
-        "port": port or (8883 if tls else 1883),
+        "port": port,
         "tls": tls,
         "username": unquote(parts.username) if parts.username else None,
         "password": SecretStr(unquote(parts.password)) if parts.password is not None else None,
@@ -76,8 +92,9 @@ def parse_mqtt_url(url: str) -> dict[str, Any]:
         if key == "insecure":
             value = value.lower() in ("1", "true", "yes", "on", "")
         values[QUERY_KEYS[key]] = value
-    if values.get("ca_file"):
+    if values.get("ca_file") or values.get("cert_file"):
         values["tls"] = True
+    values["port"] = port or (8883 if values["tls"] else 1883)  # after ?ca=, which turns TLS on
     return values
 
 
