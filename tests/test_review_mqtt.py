@@ -12,6 +12,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiomqtt
@@ -791,3 +792,25 @@ def test_an_at_sign_after_the_host_is_refused_with_a_clear_message() -> None:
         settings_from_url("mqtt://broker.example:1883?client_id=vts@callao")
     s = settings_from_url("mqtt://broker.example:1883?client_id=vts%40callao")
     assert s.client_id == "vts@callao" and s.host == "broker.example"
+
+
+def test_an_encrypted_client_key_is_a_clear_error_not_a_terminal_prompt(tmp_path: Path) -> None:
+    """No passphrase can be configured: OpenSSL must not ask for one on the terminal (it would
+    block the daemon's event loop); the key is refused with a message saying why."""
+    import shutil
+    import subprocess
+
+    from vts.mqtt.publisher import MqttConfigurationError, make_tls_context
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-keyout", str(key), "-out", str(cert),
+         "-passout", "pass:secret", "-subj", "/CN=vts", "-days", "1"],
+        check=True, capture_output=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    settings = MqttSettings(host="127.0.0.1", tls=True, cert_file=str(cert), key_file=str(key))
+    with pytest.raises(MqttConfigurationError, match="encrypted key"):
+        make_tls_context(settings)

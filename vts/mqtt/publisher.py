@@ -110,15 +110,22 @@ def is_tls_failure(error: MqttError) -> bool:
     return "CERTIFICATE" in text or "SSL" in text or "TLS" in text
 
 
+def _no_passphrase() -> bytes:
+    return b""
+
+
 def make_tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
     if not (settings.tls or settings.ca_file or settings.cert_file):
         return None
     try:
         context = ssl.create_default_context(cafile=settings.ca_file)
         if settings.cert_file:
-            context.load_cert_chain(settings.cert_file, settings.key_file)
+            # no passphrase is configured: an encrypted key fails here, instead of OpenSSL asking
+            # for its passphrase on the terminal and blocking the event loop
+            context.load_cert_chain(settings.cert_file, settings.key_file, password=_no_passphrase)
     except (OSError, ssl.SSLError) as e:
-        raise MqttConfigurationError(f"TLS files unusable ({e})") from None
+        hint = " (an encrypted key? give vts a key without a passphrase)" if settings.cert_file else ""
+        raise MqttConfigurationError(f"TLS files unusable ({e}){hint}") from None
     if settings.tls_insecure:
         context.check_hostname = False
     return context
