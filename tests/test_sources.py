@@ -243,6 +243,32 @@ async def test_tcp_silent_feed_is_dropped_and_reconnected() -> None:
         await server.wait_closed()
 
 
+async def test_tcp_server_that_hangs_up_at_once_again_and_again_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A server that accepts and closes at once (a proxy whose back end is down): one "connected"
+    and one "disconnected" in the log, not a pair on every attempt."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    source = TcpSource(
+        tcp_settings(server.sockets[0].getsockname()[1]), backoff=Backoff(0.01, 0.02, rng=random.Random(1))
+    )
+    caplog.set_level(logging.INFO, logger="vts.sources")
+    task = await running(source, RecordingSink())
+    try:
+        await until(lambda: source.status.connects >= 6)
+    finally:
+        await cancel(task)
+        server.close()
+        await server.wait_closed()
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert sum(": connected" in m for m in logged) == 1
+    assert sum(": disconnected" in m for m in logged) == 1
+
+
 class CountingBackoff(Backoff):
     def __init__(self) -> None:
         super().__init__(0.01, 0.05, rng=random.Random(1))

@@ -43,6 +43,7 @@ class TcpSource(Source):
         self.host = settings.host
         self.port = settings.port
         self.backoff = backoff or Backoff(settings.reconnect_initial_s, settings.reconnect_max_s)
+        self._last_brought_lines = True
 
     def describe(self) -> str:
         return f"tcp source {self.name!r} ({self.host}:{self.port})"
@@ -70,9 +71,11 @@ class TcpSource(Source):
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
             self.status.connects += 1
-            self.set_state("connected")
+            # a server that accepts and hangs up at once, again and again (a proxy whose back end is
+            # down), is logged once: "connected" again only after a connection that brought lines
+            self.set_state("connected", level=logging.INFO if self._last_brought_lines else logging.DEBUG)
             try:
-                reason = await self._read(reader, sink)
+                reason, self._last_brought_lines = await self._read(reader, sink)
             finally:  # also when cancelled: the server sees the connection end
                 writer.close()
             with contextlib.suppress(OSError, TimeoutError):
@@ -84,8 +87,8 @@ class TcpSource(Source):
                            key=reason)  # fmt: skip
             await asyncio.sleep(delay)
 
-    async def _read(self, reader: asyncio.StreamReader, sink: LineSink) -> str:
-        """Read lines until the connection ends; returns why it ended."""
+    async def _read(self, reader: asyncio.StreamReader, sink: LineSink) -> tuple[str, bool]:
+        """Read lines until the connection ends; returns why it ended, and whether it brought lines."""
         splitter = LineSplitter()
         idle = self.settings.idle_timeout_s
         got_line = False
@@ -118,4 +121,4 @@ class TcpSource(Source):
             reason = describe_error(e)[0]
         if splitter.reset():
             self.status.drops[PARTIAL_LINE] += 1
-        return reason
+        return reason, got_line
