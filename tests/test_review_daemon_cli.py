@@ -574,6 +574,64 @@ async def test_two_sighup_reloads_at_once_leave_one_copy_of_each_source(
             await runner.stop()
 
 
+async def test_two_reloads_apply_in_order_whichever_read_ends_first(
+    tmp_path: Path, quiet_servers: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is saved twice: the first reload reads the first version slowly, the second reload
+    the second version quickly. The second version (the file as it is) must be in force at the end,
+    not the first, applied over it when its slow read ended."""
+    import time as _time
+
+    import vts.config
+
+    cfg = tmp_path / "c.yaml"
+    store = tmp_path / "alerts.sqlite3"
+    a = {"name": "a", "kind": "tcp", "host": "127.0.0.1", "port": quiet_servers[0]}
+    _write_cfg(cfg, [a], store)
+    daemon, core, runner = _daemon_with_runner(cfg)
+    real_load = vts.config.load_config
+    reads = 0
+
+    def load(path: object = None) -> object:
+        nonlocal reads
+        reads += 1
+        config = real_load(path)  # type: ignore[arg-type]
+        if reads == 1:
+            _time.sleep(0.4)  # (in the reload's thread) the first read is slow
+        return config
+
+    monkeypatch.setattr(vts.config, "load_config", load)
+    try:
+        _write_cfg(cfg, [{**a, "port": quiet_servers[1]}], store)  # first save
+        first = asyncio.create_task(daemon.reload(core))
+        await asyncio.sleep(0.1)
+        _write_cfg(cfg, [a], store)  # second save: back to the first port
+        async with asyncio.timeout(WAIT_S):
+            assert await daemon.reload(core) is True
+            assert await first is True
+        assert [s.settings.port for s in runner.sources] == [quiet_servers[0]]  # as the file says
+    finally:
+        async with asyncio.timeout(WAIT_S):
+            await runner.stop()
+
+
+async def test_no_reload_once_the_daemon_is_stopping(tmp_path: Path, quiet_servers: list[int]) -> None:
+    """A SIGHUP that arrives during shutdown must not start sources the shutdown has stopped."""
+    cfg = tmp_path / "c.yaml"
+    a = {"name": "a", "kind": "tcp", "host": "127.0.0.1", "port": quiet_servers[0]}
+    _write_cfg(cfg, [a], tmp_path / "alerts.sqlite3")
+    daemon, core, runner = _daemon_with_runner(cfg)
+    try:
+        _write_cfg(cfg, [{**a, "port": quiet_servers[1]}], tmp_path / "alerts.sqlite3")
+        daemon._signals = 1  # a stop signal has arrived
+        async with asyncio.timeout(WAIT_S):
+            assert await daemon.reload(core) is False
+        assert [s.settings.port for s in runner.sources] == [quiet_servers[0]]
+    finally:
+        async with asyncio.timeout(WAIT_S):
+            await runner.stop()
+
+
 async def test_reload_with_a_broken_file_keeps_everything(tmp_path: Path, quiet_servers: list[int]) -> None:
     cfg = tmp_path / "c.yaml"
     a = {"name": "a", "kind": "tcp", "host": "127.0.0.1", "port": quiet_servers[0]}

@@ -113,6 +113,9 @@ class Daemon:
         self._runner: SourceRunner | None = None
         self._health: FeedHealth | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._reload_lock = asyncio.Lock()
+        """One reload at a time: two SIGHUPs in a row (an editor saving twice) apply in order, the
+        last file read last (not whichever read finished last), and never interleave their sources."""
 
     # -- the run ---------------------------------------------------------------------------------
     async def run(self) -> int:
@@ -276,6 +279,13 @@ class Daemon:
 
     async def reload(self, core: Core) -> bool:
         """Read the configuration again and swap zones and rules; keep the running one on error."""
+        async with self._reload_lock:
+            if self._signals:  # stopping: no source may be started now
+                log.info("SIGHUP during shutdown: not reloaded")
+                return False
+            return await self._reload(core)
+
+    async def _reload(self, core: Core) -> bool:
         from vts.config import ConfigError, load_config
 
         path = self.config_path
