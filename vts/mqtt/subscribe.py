@@ -32,6 +32,7 @@ from aiomqtt import MqttError, ProtocolVersion
 from aiomqtt.exceptions import MqttConnectError
 
 from vts.alerts.model import SEVERITIES, Severity, severity_rank
+from vts.cli import positive_int
 from vts.mqtt.client_log import QuietClientLogger
 from vts.mqtt.publisher import (
     NO_DELAY,
@@ -264,16 +265,6 @@ def _log_outage(settings: MqttSettings, problem: str, already_logged: bool) -> b
     else:
         log.warning("cannot reach broker %s (%s); waiting for it", describe(settings), problem)
     return True
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
