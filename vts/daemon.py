@@ -222,15 +222,19 @@ class Daemon:
             return
         try:
             from vts.web.server import WebServer
+            from vts.web.tiles import MbTilesError
         except ImportError as e:
             log.warning("no live map: the web module is not available (%s)", e)
             return
         web = WebServer(self.config, core, store, health, host=self.args.host, port=self.args.port)
         try:
             await stack.enter_async_context(web)
-        except (OSError, OverflowError) as e:  # OverflowError: a port beyond 65535
-            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
-            log.error("no live map: cannot listen on %s:%s (%s)", web.host, web.port, reason)
+        except (MbTilesError, OSError, OverflowError) as e:  # OverflowError: a port beyond 65535
+            if isinstance(e, MbTilesError):  # web.mbtiles missing or unusable: the message names the file
+                log.error("no live map: %s", e)
+            else:
+                reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+                log.error("no live map: cannot listen on %s:%s (%s)", web.host, web.port, reason)
             with contextlib.suppress(Exception):
                 await web.stop()  # what was set up before the bind failed
             return

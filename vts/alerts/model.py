@@ -34,7 +34,12 @@ def iso_time(t: float) -> str:
 
 
 def parse_iso_time(s: str) -> float:
-    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+    """Seconds since the epoch of an ISO 8601 time; a time without a zone is UTC, as every vts time is
+    (never the machine's local time). ValueError when it is not such a time."""
+    parsed = datetime.fromisoformat(s.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
 
 
 def make_alert_id(type_: str, mmsi: int, other_mmsi: int | None, zone: str | None, started: float) -> str:

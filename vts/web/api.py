@@ -3,17 +3,20 @@
 GET  /                      the live map page (Folium, every asset local)
 GET  /static/...            vendored Leaflet + plugins, vts.js, vts.css
 GET  /api/vessels           compact GeoJSON (keys in vts.web.geojson.VESSEL_KEYS);
-                            filters: q, category, zone, alerting=1, limit
+                            filters: q, category, zone, alerting=1, limit (0-10000)
 GET  /api/vessels/{mmsi}    one vessel's details, zones, active alerts and trail
 GET  /api/alerts            state=active (default) | all, severity=a,b, min_severity, type, mmsi,
-                            zone, since (ISO time), limit; newest first
+                            zone, since (ISO time, UTC when it has no zone), limit (0-10000);
+                            newest first
 POST /api/alerts/{id}/ack   JSON {"note": ..., "who": ...}; operator token when configured
 GET  /api/zones             zones as GeoJSON (id, name, kind, direction_deg)
 GET  /api/stats             feed health, counts, replay clock
-GET  /api/events            server-sent events: `alert` and `ack`
+GET  /api/events            server-sent events: `alert` and `ack` (HEAD: the headers only)
 GET  /healthz               liveness
 GET  /metrics               Prometheus text format
 GET  /tiles/{z}/{x}/{y}.png MBTiles, when configured
+
+Bad input gets a 4xx with a JSON `{"error": ...}` saying what is wrong, never an internal error.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from aiohttp import web
 from vts import __version__
 from vts.alerts.model import SEVERITIES, Alert, iso_time, parse_iso_time, severity_rank
 from vts.web import geojson, metrics, page
+from vts.web.jsontext import dumps
 from vts.web.security import make_guard, token_ok
 from vts.web.state import Acknowledgement, WebState, to_plain
 from vts.web.tiles import MbTiles
@@ -39,13 +43,11 @@ log = logging.getLogger(__name__)
 
 STATE = web.AppKey("vts_state", WebState)
 CLOSING = web.AppKey("vts_closing", asyncio.Event)
+STREAM = web.RequestKey("vts_stream", web.StreamResponse)
+"""Set on a request once its event stream has sent its headers (no other response can follow)."""
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_NOTE = 2000
 MAX_LIMIT = 10_000
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def json_response(value: Any, status: int = 200, compress: bool = False) -> web.Response:
@@ -58,6 +60,30 @@ def json_response(value: Any, status: int = 200, compress: bool = False) -> web.
 
 def error(status: int, message: str) -> web.Response:
     return json_response({"error": message}, status=status)
+
+
+def bad_request(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=dumps({"error": message}), content_type="application/json")
+
+
+def whole_number(text: str) -> int | None:
+    """A count written in ASCII digits (not `²` or `٣`, which `str.isdigit` accepts), capped at
+    MAX_LIMIT; None when `text` is not one."""
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    digits = text.lstrip("0")
+    return MAX_LIMIT if len(digits) > len(str(MAX_LIMIT)) else min(int(digits or "0"), MAX_LIMIT)
+
+
+def limit_of(request: web.Request) -> int | None:
+    """The `limit` query parameter (None when not given); 400 when it is not a count."""
+    text = request.query.get("limit")
+    if text is None or text == "":
+        return None
+    limit = whole_number(text)
+    if limit is None:
+        raise bad_request(f"limit must be a whole number from 0 to {MAX_LIMIT}")
+    return limit
 
 
 # -- page ------------------------------------------------------------------------------------------
@@ -82,13 +108,12 @@ VESSELS_CACHE = web.AppKey("vts_vessels_cache", VesselsCache)
 
 def _filter_of(request: web.Request) -> geojson.VesselFilter | None:
     q = request.query
-    limit = q.get("limit")
     flt = geojson.VesselFilter(
         q=q.get("q", "")[:100],
         category=q.get("category", ""),
         zone=q.get("zone", ""),
         alerting=q.get("alerting", "") in ("1", "true", "yes"),
-        limit=None if not limit or not limit.isdigit() else min(int(limit), MAX_LIMIT),
+        limit=limit_of(request),
     )
     return flt if flt.active or flt.limit is not None else None
 
@@ -146,21 +171,17 @@ def _alert_filter(request: web.Request) -> Callable[[Alert], bool]:
     severities = {s for s in q.get("severity", "").split(",") if s}
     unknown = severities - set(SEVERITIES)
     if unknown:
-        raise web.HTTPBadRequest(
-            text=dumps({"error": f"unknown severity {sorted(unknown)}"}), content_type="application/json"
-        )
+        raise bad_request(f"unknown severity {sorted(unknown)}")
     min_sev = q.get("min_severity")
     if min_sev is not None and min_sev not in SEVERITIES:
-        raise web.HTTPBadRequest(
-            text=dumps({"error": f"unknown severity {min_sev!r}"}), content_type="application/json"
-        )
+        raise bad_request(f"unknown severity {min_sev!r}")
     types = {t for t in q.get("type", "").split(",") if t}
     zone = q.get("zone")
     try:
         mmsi = int(q["mmsi"]) if q.get("mmsi") else None
         since = parse_iso_time(q["since"]) if q.get("since") else None
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text=dumps({"error": str(exc)}), content_type="application/json") from None
+    except (ValueError, OverflowError) as exc:
+        raise bad_request(str(exc)) from None
 
     def keep(a: Alert) -> bool:
         if severities and a.severity not in severities:
@@ -184,15 +205,15 @@ async def alerts(request: web.Request) -> web.StreamResponse:
     if which not in ("active", "all"):
         return error(400, "state must be 'active' or 'all'")
     keep = _alert_filter(request)
+    limit = limit_of(request)
     if which == "active":
         chosen = state.active_alerts()
     else:
         merged = {a.id: a for a in state.history.values()}
         merged.update({a.id: a for a in state.active_alerts()})
         chosen = list(merged.values())
-    limit_text = request.query.get("limit", "")
-    limit = min(int(limit_text), MAX_LIMIT) if limit_text.isdigit() else MAX_LIMIT
-    picked = sorted((a for a in chosen if keep(a)), key=lambda a: (a.started, a.time), reverse=True)[:limit]
+    picked = sorted((a for a in chosen if keep(a)), key=lambda a: (a.started, a.time), reverse=True)
+    picked = picked[: MAX_LIMIT if limit is None else limit]
     return json_response(
         {
             "alerts": [state.alert_dict(a) for a in picked],
@@ -214,8 +235,14 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
         return error(401, "operator token required (X-VTS-Token header)")
     alert_id = request.match_info["alert_id"]
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        text = await request.text()
+    except LookupError:
+        return error(415, f"unknown charset {request.charset!r}: send UTF-8 JSON")
+    except UnicodeDecodeError:
+        return error(400, "body is not valid text in its charset (send UTF-8 JSON)")
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         return error(400, "body is not valid JSON")
     if not isinstance(body, dict):
         return error(400, "body must be a JSON object")
@@ -298,19 +325,29 @@ async def prometheus(request: web.Request) -> web.StreamResponse:
 
 
 # -- server-sent events ----------------------------------------------------------------------------
+def last_event_id(request: web.Request) -> int | None:
+    """The `Last-Event-ID` a reconnecting browser sends (None when absent or not a sequence number)."""
+    text = request.headers.get("Last-Event-ID", "").strip()
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     closing = request.app[CLOSING]
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    )
+    headers = {"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    if request.method == "HEAD":  # a probe: the headers, no stream and no subscription
+        return web.Response(headers={**headers, **_security_headers(state)})
+    response = web.StreamResponse(headers=headers)
     response.headers.update(_security_headers(state))
     await response.prepare(request)
-    last_id = request.headers.get("Last-Event-ID", "")
+    request[STREAM] = response
+    last_id = last_event_id(request)
     with state.hub.subscribe() as queue:
         await response.write(b": vts alert stream\nretry: 2000\n\n")
-        if last_id.isdigit():
-            for event in state.hub.since(int(last_id)):
+        if last_id is not None:
+            for event in state.hub.since(last_id):
                 await response.write(event.encode())
         while not closing.is_set():
             getter = asyncio.ensure_future(queue.get())
@@ -353,6 +390,9 @@ async def count_and_catch(request: web.Request, handler: Handler) -> web.StreamR
     except Exception:
         state.errors += 1
         log.exception("error serving %s %s", request.method, request.path)
+        stream = request.get(STREAM)
+        if stream is not None:  # its headers and part of its body are out: end it, no second response
+            return stream
         return error(500, "internal error (see the daemon log)")
 
 

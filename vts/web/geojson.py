@@ -156,6 +156,8 @@ def vessels_collection(
     features: list[dict[str, Any]] = []
     limit = flt.limit if flt is not None else None
     for vessel in vessels:
+        if limit is not None and len(features) >= limit:
+            break
         if vessel.is_shadow:
             continue
         if flt is not None and flt.active:
@@ -165,8 +167,6 @@ def vessels_collection(
         feature = vessel_feature(vessel, now, alerts)
         if feature is not None:
             features.append(feature)
-            if limit is not None and len(features) >= limit:
-                break
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -8,12 +8,13 @@ browser that cannot keep up loses its oldest events (counted), never the daemon'
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from vts.web.jsontext import dumps
 
 RING = 500
 CLIENT_QUEUE = 200
@@ -27,7 +28,7 @@ class HubEvent:
     data: dict[str, Any]
 
     def encode(self) -> bytes:
-        payload = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        payload = dumps(self.data)
         return f"id: {self.seq}\nevent: {self.kind}\ndata: {payload}\n\n".encode()
 
 

@@ -29,6 +29,7 @@ from folium.utilities import JsCode
 from vts.alerts.model import SEVERITIES
 from vts.categories import VesselCategory
 from vts.geo import destination
+from vts.web.jsontext import dumps
 
 if TYPE_CHECKING:
     from vts.config import Config, ZoneSettings
@@ -120,8 +121,7 @@ class VtsInit(MacroElement):
 
 def safe_json(value: Any) -> str:
     """JSON that is safe inside a <script> element."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def walk(element: Element) -> Iterator[Element]:

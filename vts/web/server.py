@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from vts.web.api import build_app
+from vts.web.security import host_rule
 from vts.web.state import ClockInfo, WebState
 
 if TYPE_CHECKING:
@@ -62,7 +63,16 @@ class WebServer:
 
     async def start(self) -> None:
         if not self.settings.is_loopback:
-            log.warning("map server bound to %s: reachable beyond this machine", self.settings.host)
+            no_token = (
+                "" if self.settings.token else "; no web.token: anyone who reaches it can acknowledge alerts"
+            )
+            log.warning(
+                "map server bound to %s: reachable beyond this machine; it answers only to Host names "
+                "that are %s (add others to web.allowed_hosts)%s",
+                self.settings.host,
+                host_rule(self.settings).describe(),
+                no_token,
+            )
         self.app = build_app(self.state)
         self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=2.0, access_log=None)
         await self._runner.setup()

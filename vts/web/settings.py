@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vts.hostnames import check_host
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address `host` spells (`[::1]` too), or None when it is a name."""
+    try:
+        address = ipaddress.ip_address(host.strip().removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    return address
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for every spelling of a loopback address (127.x, ::1, 0:0:0:0:0:0:0:1, ::ffff:127.0.0.1)
+    and for `localhost` in any case."""
+    if host.strip().lower() == "localhost":
+        return True
+    address = ip_literal(host)
+    return address is not None and address.is_loopback
 
 
 class WebSettings(BaseModel):
@@ -29,7 +51,10 @@ class WebSettings(BaseModel):
     )
     allowed_hosts: list[str] = Field(
         default_factory=list,
-        description="extra Host names accepted (DNS-rebinding guard); the bound host and loopback always are",
+        description=(
+            "extra Host names accepted (DNS-rebinding guard); the bound host and loopback always are, and "
+            "when bound beyond loopback so are IP address literals and this machine's own host name"
+        ),
     )
     center: tuple[float, float] = Field((-12.06, -77.18), description="initial map centre (lat, lon)")
     zoom: int = Field(12, ge=1, le=20)
@@ -38,4 +63,4 @@ class WebSettings(BaseModel):
 
     @property
     def is_loopback(self) -> bool:
-        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+        return is_loopback_host(self.host)
