@@ -69,6 +69,22 @@ def test_lifecycle_survives_reopen(tmp_path: Path) -> None:
     assert again.acknowledge("unknown", "x", "", T0) is None
 
 
+def test_the_alerts_table_follows_an_alert_into_another_zone(tmp_path: Path) -> None:
+    """A speeding run carries into a stricter zone under the same alert: the table's zone column (for
+    anyone querying the database) is the alert's latest, like its JSON."""
+    import sqlite3
+
+    db = tmp_path / "a.sqlite3"
+    store = AlertStore(db)
+    store.record(step("speeding", 760000001, "raised", T0, T0, zone="port_area"))
+    store.record(step("speeding", 760000001, "updated", T0 + 60, T0, zone="anchorage_main"))
+    store.commit()
+    store.close()
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT zone, json FROM alerts").fetchall()
+    assert [(zone, json.loads(js)["zone"]) for zone, js in rows] == [("anchorage_main", "anchorage_main")]
+
+
 def test_outbox_in_order_and_undelivered_survive_restart(tmp_path: Path) -> None:
     db = tmp_path / "a.sqlite3"
     store = AlertStore(db)

@@ -225,6 +225,7 @@ class AlertStore:
             " json)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(id) DO UPDATE SET severity=excluded.severity, state=excluded.state,"
+            " other_mmsi=excluded.other_mmsi, zone=excluded.zone,"
             " time=excluded.time, active=excluded.active, json=excluded.json",
             (
                 alert.id,
