@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from vts.alerts.model import Alert, Severity, iso_time, make_alert_id
 from vts.feed_clock import FeedClocks
+from vts.jsontext import finite
 from vts.reports import PositionReport, Report, StaticReport
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.rules.registry import rule_classes
@@ -168,6 +169,9 @@ class AlertEngine:
         self._cooldown: dict[CooldownKey, float] = {}
         self._snooze: dict[tuple[str, int], float] = {}
         self._recent_events: OrderedDict[str, Alert] = OrderedDict()
+        self._ids_at: float | None = None
+        self._ids_now: set[str] = set()
+        """The ids given to alerts started at event time `_ids_at` (see `_new_alert`)."""
         self._pending: list[Alert] = []
         self._current_rule: Rule | None = None
         self._now: float | None = None
@@ -467,7 +471,7 @@ class AlertEngine:
             a.time = now
             if lat is not None and lon is not None:
                 a.lat, a.lon = lat, lon
-            a.details = dict(details)
+            a.details = finite(details)
             a.name = self._name(mmsi) or a.name
             entry.restored = False
             flags = _flags(a.details)
@@ -507,9 +511,20 @@ class AlertEngine:
         details: dict[str, Any],
         now: float,
     ) -> Alert:
-        """A freshly raised alert, for `hold` and `event` alike."""
+        """A freshly raised alert, for `hold` and `event` alike. Its id is unique: a second alert of
+        the same key started at the same instant (another kind of event, or a raise right after a
+        clear with no cooldown) gets the next one of the same stable sequence."""
+        if now != self._ids_at:
+            self._ids_at = now
+            self._ids_now.clear()
+        seq = 0
+        alert_id = make_alert_id(type, mmsi, other_mmsi, zone, now)
+        while alert_id in self._ids_now or alert_id in self._by_id:
+            seq += 1
+            alert_id = make_alert_id(type, mmsi, other_mmsi, zone, now, seq)
+        self._ids_now.add(alert_id)
         return Alert(
-            id=make_alert_id(type, mmsi, other_mmsi, zone, now),
+            id=alert_id,
             type=type,
             severity=severity,
             state="raised",
@@ -522,7 +537,7 @@ class AlertEngine:
             other_mmsi=other_mmsi,
             zone=zone,
             name=self._name(mmsi),
-            details=dict(details),
+            details=finite(details),
             rule=self._rule_info(),
         )
 
@@ -672,7 +687,7 @@ class AlertEngine:
         a.state = "cleared"
         a.time = max(now, a.time)
         if details:
-            a.details = {**a.details, **details}
+            a.details = {**a.details, **finite(details)}
         a.message = message or f"ended: {a.message}"
         v = self.tracker.get(a.mmsi)
         if v is not None and v.lat is not None and v.lon is not None:
@@ -721,9 +736,15 @@ class AlertEngine:
             )
             self._activate(key, entry)
         for ack in store.acks():
+            at = ack.at
+            if ack.origin != "engine":  # a shell ack is stamped by the wall clock; the daemon
+                # applied it at the event time of its alert's next step (`_apply_ack`), at the latest
+                alert = store.get(ack.alert_id)
+                if alert is not None:
+                    at = min(at, alert.time)
             self._snooze[(ack.type, ack.mmsi)] = max(
                 self._snooze.get((ack.type, ack.mmsi), -math.inf),
-                ack.at + self.config.alerts.snooze_minutes * 60.0,
+                at + self.config.alerts.snooze_minutes * 60.0,
             )
             key = self._by_id.get(ack.alert_id)
             if key is not None:
@@ -731,11 +752,14 @@ class AlertEngine:
         self._ack_seq = store.last_ack_seq()
 
     def _drop_restored_from_other_timeline(self, now: float) -> None:
-        """Alerts restored from a later time than the data now read (a replay of an older log):
-        they belong to another timeline; they are closed in the store without a step."""
+        """Alerts restored from well after the data now read (more than the restore grace: a replay
+        of an older log) belong to another timeline; they are closed in the store without a step.
+        Data a little older than the last stored step (a feed that lags, a buffer read first) is
+        the same timeline: those alerts are restored as usual."""
+        grace = self.config.alerts.restore_grace_minutes * 60.0
         for key in sorted(self._active, key=_key_order):
             entry = self._active[key]
-            if entry.restored and entry.alert.time > now:
+            if entry.restored and entry.alert.time - now > grace:
                 self._deactivate(key)
                 if self.store is not None:
                     self.store.deactivate(entry.alert.id)

@@ -42,9 +42,12 @@ def parse_iso_time(s: str) -> float:
     return parsed.timestamp()
 
 
-def make_alert_id(type_: str, mmsi: int, other_mmsi: int | None, zone: str | None, started: float) -> str:
-    """A stable id: the same condition in the same log always gets the same id."""
-    key = f"{type_}|{mmsi}|{other_mmsi or ''}|{zone or ''}|{started:.3f}"
+def make_alert_id(
+    type_: str, mmsi: int, other_mmsi: int | None, zone: str | None, started: float, seq: int = 0
+) -> str:
+    """A stable id: the same condition in the same log always gets the same id. `seq` tells apart
+    alerts of one key started at the same instant (two kinds of event, a clear and a new raise)."""
+    key = f"{type_}|{mmsi}|{other_mmsi or ''}|{zone or ''}|{started:.3f}" + (f"|{seq}" if seq else "")
     return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 

@@ -33,8 +33,8 @@ from aiohttp import web
 
 from vts import __version__
 from vts.alerts.model import SEVERITIES, Alert, iso_time, parse_iso_time, severity_rank
+from vts.jsontext import dumps
 from vts.web import geojson, metrics, page
-from vts.web.jsontext import dumps
 from vts.web.security import make_guard, token_ok
 from vts.web.state import Acknowledgement, WebState, to_plain
 from vts.web.tiles import MbTiles

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from vts.web.jsontext import dumps
+from vts.jsontext import dumps
 
 RING = 500
 CLIENT_QUEUE = 200

@@ -29,7 +29,7 @@ from folium.utilities import JsCode
 from vts.alerts.model import SEVERITIES
 from vts.categories import VesselCategory
 from vts.geo import destination
-from vts.web.jsontext import dumps
+from vts.jsontext import dumps
 
 if TYPE_CHECKING:
     from vts.config import Config, ZoneSettings

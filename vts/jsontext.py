@@ -1,4 +1,4 @@
-"""The JSON text the map server sends (API answers, server-sent events, the page's inline data).
+"""JSON text with no NaN or infinity: the map server's answers, and the evidence in alerts.
 
 JSON has no NaN or infinity. One such float in a vessel or in an alert's details must not turn the
 whole answer into an error, so it is sent as `null`. The fast path encodes with `allow_nan=False`;
