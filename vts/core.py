@@ -109,19 +109,24 @@ class Core:
         bits = self.engine.interest_bits(batch)
         row_bits: Iterable[int | None] = repeat(None) if bits is None else bits
         for report, b in zip(reports, row_bits, strict=False):
-            try:
-                self._process(report, b)
-            except Exception as e:  # a bug past the rules' own guard: count it, go on with the batch
-                key = type(e).__name__
-                if not self.errors[key]:
-                    log.exception("processing a report failed (further %s errors counted, not logged)", key)
-                self.errors[key] += 1
+            self._guarded(report, b)
         return self._emit()
 
     def process(self, report: Report) -> list[Alert]:
         """One decoded report through tracker, zones and rules."""
-        self._process(report, None)
+        self._guarded(report, None)
         return self._emit()
+
+    def _guarded(self, report: Report, bits: int | None) -> None:
+        """`_process`, with a bug past the rules' own guard counted (and logged once per kind): the
+        other reports of the line or batch go on, one by one as in batches."""
+        try:
+            self._process(report, bits)
+        except Exception as e:
+            key = type(e).__name__
+            if not self.errors[key]:
+                log.exception("processing a report failed (further %s errors counted, not logged)", key)
+            self.errors[key] += 1
 
     def _process(self, report: Report, bits: int | None) -> None:
         t = report.time

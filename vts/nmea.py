@@ -172,8 +172,10 @@ def _iso(value: bytes) -> float | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        return float(timegm(dt.timetuple())) + dt.microsecond / 1e6
-    return dt.timestamp()
+        t = float(timegm(dt.timetuple())) + dt.microsecond / 1e6
+    else:
+        t = dt.timestamp()
+    return t if MIN_EPOCH <= t <= MAX_EPOCH else None  # a corrupt year is no event time
 
 
 def _parse_tag_block(block: bytes, out: dict[str, object]) -> None:
@@ -334,11 +336,8 @@ def parse_line(line: bytes | str) -> ParsedLine:
 
 
 def _parse_line(line: bytes | str) -> ParsedLine:
-    if isinstance(line, str):
-        try:
-            raw = line.encode("ascii")
-        except UnicodeEncodeError:
-            return ParsedLine(drops=[NON_ASCII]) if line.strip() else ParsedLine(ignored=BLANK)
+    if isinstance(line, str):  # (MQTT, text input): read as the same line in bytes would be
+        raw = line.encode("utf-8", "surrogatepass")
     else:
         raw = line
     raw = raw.strip(_WS)
