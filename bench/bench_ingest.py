@@ -95,7 +95,7 @@ def timed(fn: Callable[[list[bytes]], int], lines: list[bytes]) -> tuple[float, 
     return time.process_time() - cpu, time.perf_counter() - wall, n
 
 
-def memory_per_vessel(lines: list[bytes]) -> tuple[int, float, float]:
+def memory_per_vessel(lines: list[bytes], n_full: int = 200) -> tuple[int, float, float]:
     """(vessels, bytes per vessel on the recording, bytes per vessel with full trail/window)."""
     ingest = Ingest()
     reports: list[Report] = []
@@ -115,10 +115,9 @@ def memory_per_vessel(lines: list[bytes]) -> tuple[int, float, float]:
     used = sum(s.size_diff for s in after.compare_to(base, "filename"))
     vessels = len(tracker) + len(tracker.shadows())
     per_vessel = used / max(vessels, 1)
-    # Worst case: 200 vessels with a full trail and a full message-time window.
+    # Worst case: `n_full` vessels with a full trail and a full message-time window.
     settings = TrackerSettings()
     full = Tracker(settings)
-    n_full = 200
     gc.collect()
     base = tracemalloc.take_snapshot()
     for k in range(n_full):
@@ -149,6 +148,9 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=7, help="times the recording is repeated (default 7)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating timing rounds (default 5)")
+    parser.add_argument(
+        "--worst-vessels", type=int, default=200, help="vessels filled up for the worst-case memory (200)"
+    )
     args = parser.parse_args()
 
     lines = load(args.repeat)
@@ -195,7 +197,7 @@ def main() -> int:
     print(f"throughput ratio vts / bare pyais.decode: {ratio:.2f} ({verdict} the {TARGET_RATIO} target)")
     print(f"throughput ratio vts / pyais IterMessages: {ratio_stream:.2f}")
 
-    vessels, per_vessel, worst = memory_per_vessel(load(1))
+    vessels, per_vessel, worst = memory_per_vessel(load(1), args.worst_vessels)
     trail = TrackerSettings().trail_max_points
     print()
     print(

@@ -23,7 +23,11 @@ SMALL = ["--variants", "real", "--skip-no-rule"]
 CASES = [
     pytest.param(["bench_cpa.py", "--sizes", "50,200"], "alerting pairs", id="cpa"),
     pytest.param(["bench_zones.py", "--fixes", "300"], "random 500", id="zones"),
-    pytest.param(["bench_ingest.py", "--repeat", "1", "--rounds", "1"], "KiB per vessel", id="ingest"),
+    pytest.param(
+        ["bench_ingest.py", "--repeat", "1", "--rounds", "1", "--worst-vessels", "5"],
+        "KiB per vessel",
+        id="ingest",
+    ),
     pytest.param(
         ["bench_pipeline.py", "--input", str(DATA / "amsa" / "ais.txt.gz"), "--min-lines", "3000", *SMALL],
         "ratio pipeline/baseline throughput",
