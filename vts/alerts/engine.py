@@ -35,7 +35,6 @@ from pydantic import BaseModel
 
 from vts.alerts.model import Alert, Severity, iso_time, make_alert_id
 from vts.feed_clock import FeedClocks
-from vts.jsontext import finite
 from vts.reports import PositionReport, Report, StaticReport
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.rules.registry import rule_classes
@@ -471,7 +470,7 @@ class AlertEngine:
             a.time = now
             if lat is not None and lon is not None:
                 a.lat, a.lon = lat, lon
-            a.details = finite(details)
+            a.details = dict(details)
             a.name = self._name(mmsi) or a.name
             entry.restored = False
             flags = _flags(a.details)
@@ -537,7 +536,7 @@ class AlertEngine:
             other_mmsi=other_mmsi,
             zone=zone,
             name=self._name(mmsi),
-            details=finite(details),
+            details=dict(details),
             rule=self._rule_info(),
         )
 
@@ -687,7 +686,7 @@ class AlertEngine:
         a.state = "cleared"
         a.time = max(now, a.time)
         if details:
-            a.details = {**a.details, **finite(details)}
+            a.details = {**a.details, **details}
         a.message = message or f"ended: {a.message}"
         v = self.tracker.get(a.mmsi)
         if v is not None and v.lat is not None and v.lon is not None:

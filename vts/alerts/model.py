@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
+from vts.jsontext import dumps
+
 Severity = Literal["emergency", "alarm", "warning", "caution", "info"]
 AlertState = Literal["raised", "updated", "cleared"]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
@@ -89,7 +91,9 @@ class Alert:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        """Compact JSON; a NaN or infinity in the evidence (JSON has none) is written as null, so
+        the step is still stored and published (`vts.jsontext.dumps`)."""
+        return dumps(self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Alert:
