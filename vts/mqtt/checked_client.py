@@ -92,6 +92,17 @@ class CheckedClient(aiomqtt.Client):
             ack.set_result(reason_code)
         super()._on_publish(client, userdata, mid, reason_code, properties)
 
+    async def __aexit__(self, *exc_info: Any) -> None:
+        try:
+            await super().__aexit__(*exc_info)
+        finally:
+            # a session the broker ended leaves its exception on aiomqtt's `_disconnected` future;
+            # the publisher reports the end itself, so it is taken here, and asyncio does not log
+            # "Future exception was never retrieved" when the future is collected
+            ended = self._disconnected
+            if ended.done() and not ended.cancelled():
+                ended.exception()
+
     async def publish_checked(
         self,
         topic: str,
