@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.mqtt_broker", "tests.fixtures.browser"]
+pytest_plugins = ["tests.fixtures.mqtt_broker", "tests.fixtures.browser", "tests.fixtures.web_client"]
 
 MUST_RUN_UNDER_CI = ("mqtt", "browser")
 

@@ -10,16 +10,15 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
+from tests.fixtures.web_client import Factory, feed
 from tests.web_scenario import SART_MMSI, XSS_NAME, scene
 from vts.alerts.store import AlertStore
-from vts.config import Config, load_config
+from vts.config import load_config
 from vts.core import Core
 from vts.web import page as page_mod
 from vts.web.api import build_app
@@ -29,39 +28,6 @@ from vts.web.server import WebServer
 from vts.web.state import WebState
 
 MOVER = 636_019_825
-Factory = Callable[..., Any]
-
-
-def feed(core: Core, seconds: float = 600.0, sart_from: float = 300.0) -> None:
-    for _, lines in scene(seconds=seconds, step=10.0, sart_from=sart_from):
-        for line in lines:
-            core.feed_line(line, source="replay")
-
-
-@pytest.fixture
-async def make_client(tmp_path: Path) -> AsyncIterator[Factory]:
-    clients: list[TestClient] = []
-    stores: list[AlertStore] = []
-
-    async def make(config: Config | None = None, fed: bool = True) -> tuple[TestClient, WebState]:
-        config = config or load_config()
-        store = AlertStore(tmp_path / f"alerts{len(stores)}.sqlite3")
-        stores.append(store)
-        core = Core(config, store=store)
-        state = WebState(config, core, store, None)
-        state.attach()
-        if fed:
-            feed(core)
-        client = TestClient(TestServer(build_app(state), host="127.0.0.1"))
-        await client.start_server()
-        clients.append(client)
-        return client, state
-
-    yield make
-    for client in clients:
-        await client.close()
-    for store in stores:
-        store.close()
 
 
 def sart_id(state: WebState) -> str:

@@ -6,60 +6,20 @@ import asyncio
 import json
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from tests.web_scenario import MARKUP_NAME, SART_MMSI, START, sart_position, scene, tagged
-from vts.alerts.store import AlertStore
-from vts.config import Config, load_config
+from tests.fixtures.web_client import Factory, feed
+from tests.web_scenario import MARKUP_NAME, SART_MMSI, START, sart_position, tagged
+from vts.config import load_config
 from vts.core import Core
-from vts.web.api import build_app
 from vts.web.geojson import AlertIndex, vessel_feature, vessels_collection
 from vts.web.server import WebServer
 from vts.web.state import WebState
 
 MOVER = 636_019_825
-
-
-def feed(core: Core, seconds: float = 900.0, sart_from: float = 300.0) -> None:
-    for _, lines in scene(seconds=seconds, step=10.0, sart_from=sart_from):
-        for line in lines:
-            core.feed_line(line, source="replay")
-
-
-Factory = Callable[..., Any]
-
-
-@pytest.fixture
-async def make_client(tmp_path: Path) -> AsyncIterator[Factory]:
-    clients: list[TestClient] = []
-    stores: list[AlertStore] = []
-
-    async def make(
-        config: Config | None = None, fed: bool = True, clock_info: Any = None
-    ) -> tuple[TestClient, WebState]:
-        config = config or load_config()
-        store = AlertStore(tmp_path / f"alerts{len(stores)}.sqlite3")
-        stores.append(store)
-        core = Core(config, store=store)
-        state = WebState(config, core, store, clock_info)
-        state.attach()  # as the server does: listening before the first line
-        if fed:
-            feed(core)
-        client = TestClient(TestServer(build_app(state), host="127.0.0.1"))
-        await client.start_server()
-        clients.append(client)
-        return client, state
-
-    yield make
-    for client in clients:
-        await client.close()
-    for store in stores:
-        store.close()
 
 
 async def get_json(client: TestClient, path: str, status: int = 200) -> Any:
