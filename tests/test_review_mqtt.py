@@ -274,6 +274,7 @@ async def test_subscriber_skips_non_json_non_utf8_and_empty_retained(mosquitto: 
         (f"{PREFIX}/alert/warning/zone_entry/1", b"\xff\xfe\x00", False),
         (f"{PREFIX}/alert/warning/zone_entry/1", b"[1, 2]", False),
         (f"{PREFIX}/alert/warning/zone_entry/1", b"", False),
+        (f"{PREFIX}/alert/warning/zone_entry/1", b"[" * 100_000 + b"]" * 100_000, False),  # too deep
         (f"{PREFIX}/alert/warning/zone_entry/{good.mmsi}", good.to_json().encode(), False),
     ]
     lines = await subscribe_until(mosquitto, AlertFilter(), 1, later)

@@ -27,6 +27,15 @@ def finite(value: Any) -> Any:
     return value
 
 
+def loads(text: str | bytes) -> Any:
+    """`json.loads` for text from outside (a feed, a request, a broker): whatever it cannot read,
+    nesting deeper than the parser goes included (RecursionError), is a ValueError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def dumps(value: Any) -> str:
     """Compact JSON (UTF-8 text, no spaces); a non-finite float becomes `null`."""
     try:

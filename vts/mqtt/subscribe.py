@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
@@ -33,6 +32,7 @@ from aiomqtt.exceptions import MqttConnectError
 
 from vts.alerts.model import SEVERITIES, Severity, severity_rank
 from vts.cli import positive_int
+from vts.jsontext import loads
 from vts.mqtt.client_log import QuietClientLogger
 from vts.mqtt.publisher import (
     NO_DELAY,
@@ -214,7 +214,7 @@ async def run_subscriber(
                     if not raw:
                         continue
                     try:
-                        alert = json.loads(raw)
+                        alert = loads(raw)
                     except ValueError:
                         log.warning("ignored a message on %s that is not JSON", message.topic)
                         continue

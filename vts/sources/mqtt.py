@@ -16,7 +16,6 @@ reach a log.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time
@@ -26,6 +25,7 @@ import aiomqtt
 from aiomqtt import MqttError, ProtocolVersion
 from aiomqtt.exceptions import MqttConnectError
 
+from vts.jsontext import loads
 from vts.mqtt.client_log import QuietClientLogger
 from vts.mqtt.publisher import (
     NO_DELAY,
@@ -58,8 +58,8 @@ def lines_of(payload: bytes) -> tuple[list[bytes], int]:
     text = payload.strip()
     if text.startswith(b"{"):
         try:
-            body: Any = json.loads(text)
-        except (ValueError, RecursionError):  # junk, or nested deeper than the parser goes
+            body: Any = loads(text)
+        except ValueError:  # junk, or nested deeper than the parser goes
             return [], 1
         nmea = body.get("nmea") if isinstance(body, dict) else None
         if isinstance(nmea, str):

@@ -22,7 +22,6 @@ Bad input gets a 4xx with a JSON `{"error": ...}` saying what is wrong, never an
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -33,7 +32,7 @@ from aiohttp import web
 
 from vts import __version__
 from vts.alerts.model import SEVERITIES, Alert, iso_time, parse_iso_time, severity_rank
-from vts.jsontext import dumps
+from vts.jsontext import dumps, loads
 from vts.web import geojson, metrics, page
 from vts.web.security import make_guard, token_ok
 from vts.web.state import Acknowledgement, WebState, to_plain
@@ -241,8 +240,8 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
     except UnicodeDecodeError:
         return error(400, "body is not valid text in its charset (send UTF-8 JSON)")
     try:
-        body = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: nested too deeply
+        body = loads(text)
+    except ValueError:
         return error(400, "body is not valid JSON")
     if not isinstance(body, dict):
         return error(400, "body must be a JSON object")
