@@ -268,11 +268,6 @@ def test_interleaved_fragments_from_two_sources_stay_apart() -> None:
     assert ingest.stats.dropped == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known, left open: fragments are keyed by (channel, sequence id, count), not by station; "
-    "keying by station would split the many real feeds whose later fragments carry no tag block",
-)
 def test_interleaved_fragments_from_two_stations_in_one_aggregated_feed() -> None:
     """An aggregator (AIS-catcher / MarineTraffic style, one TCP source) tags each sentence with the
     station that heard it (`s:`). Two stations' type 5s with the same channel and sequence id,

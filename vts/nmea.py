@@ -536,11 +536,18 @@ class _Group:
     arrival: int
 
 
+_GroupKey = tuple[bytes | str, bytes | None, int, str | None]
+"""(channel, sequence id, count, station), or (b"g", tag-block group id, count, station)."""
+
+
 class FragmentAssembler:
     """Reassembles the multi-sentence messages of ONE source.
 
     Fragments are keyed by tag-block group when there is one, else by (channel, sequence id,
-    count), and joined in fragment-number order whatever order they arrived in. A group still
+    count), and by the station that heard them: in one aggregated feed, two receivers' messages
+    under the same sequence id are two messages. A fragment that names no station joins the newest
+    matching group of any station (feeds often tag only a message's first sentence). They are
+    joined in fragment-number order whatever order they arrived in. A group still
     incomplete `ttl` seconds of event time after its first fragment expires; a fragment number
     seen twice in a group means the first copy can never complete (its fragments are orphans).
     Outcomes are reported in sentences: `add` returns (message or None, [(reason, n_sentences)]).
@@ -555,7 +562,7 @@ class FragmentAssembler:
         self.ttl = ttl
         self.max_groups = max_groups
         self.min_arrivals = min_arrivals
-        self.groups: dict[tuple[bytes | str, bytes, int], _Group] = {}
+        self.groups: dict[_GroupKey, _Group] = {}
         """Incomplete groups by key, oldest first (read-only outside this class)."""
         self._arrivals = 0
         """Sentences seen while groups were pending (expire() is called once per sentence)."""
@@ -570,25 +577,34 @@ class FragmentAssembler:
     def add(self, s: Sentence, time: float, explicit: bool) -> tuple[Message | None, list[tuple[str, int]]]:
         """One sentence of a multi-sentence message (count > 1), at event time `time`."""
         drops: list[tuple[str, int]] = []
-        key = (b"g", s.group, s.count) if s.group is not None else (s.channel, s.seq_id, s.count)
+        own = (
+            (b"g", s.group, s.count, s.station)
+            if s.group is not None
+            else (s.channel, s.seq_id, s.count, s.station)
+        )
+        key = own
         group = self.groups.get(key)
+        if group is None:
+            key = self._untagged_match(own)
+            group = self.groups.get(key)
         if group is not None and s.number in group.parts:
             del self.groups[key]
             drops.append((ORPHAN_FRAGMENT, len(group.parts)))
             group = None
+            key = own
         if group is None:
             if len(self.groups) >= self.max_groups:
                 oldest = next(iter(self.groups))
                 drops.append((EXPIRED_FRAGMENT, len(self.groups.pop(oldest).parts)))
             group = _Group(s.count, {}, time, explicit, time, self._arrivals)
-            self.groups[key] = group  # type: ignore[index]
+            self.groups[key] = group
         elif explicit and not group.explicit:
             group.time = time
             group.explicit = True
         group.parts[s.number] = s
         if len(group.parts) < group.count:
             return None, drops
-        del self.groups[key]  # type: ignore[arg-type]
+        del self.groups[key]
         parts = [group.parts[i] for i in range(1, group.count + 1)]
         station = next((p.station for p in parts if p.station), None)
         message = Message(
@@ -601,6 +617,17 @@ class FragmentAssembler:
             group.count,
         )
         return message, drops
+
+    def _untagged_match(self, own: tuple[bytes | str, bytes | None, int, str | None]) -> _GroupKey:
+        """The newest pending group `own` may belong to although its station differs: one side names
+        no station (many feeds tag only a message's first sentence). Fragments that name two
+        different stations never join, so an aggregated feed's receivers are not spliced together.
+        Returns `own` when there is none."""
+        base, station = own[:3], own[3]
+        for key in reversed(self.groups):
+            if key[:3] == base and (station is None or key[3] is None):
+                return key
+        return own
 
     def expire(self, now: float) -> int:
         """Call once per sentence of the source, at its event time `now`: drops the groups that
