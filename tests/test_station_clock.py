@@ -44,26 +44,62 @@ def untimed_log() -> list[str]:
     return lines
 
 
-def test_the_clock_takes_a_time_once_another_agrees_and_never_goes_back() -> None:
+def test_the_clock_takes_a_time_once_another_station_agrees_and_never_goes_back() -> None:
+    a, b, stray = 3660001, 3660002, 3660009
     clock = StationClock()
     for bad in (None, math.nan, 0.0, 946_684_799.0):
-        clock.observe(bad)
+        clock.observe(bad, a)
     assert clock.now is None
-    clock.observe(UTC0)
+    clock.observe(UTC0, a)
     assert clock.now is None  # one report alone is not trusted
-    clock.observe(UTC0 + 3600.0)  # a stray report an hour off: nothing agrees with it
+    clock.observe(UTC0 + 3600.0, stray)  # a stray report an hour off: nothing agrees with it
     assert clock.now is None
-    clock.observe(UTC0 + 10.0)
+    clock.observe(UTC0 + 10.0, b)  # another station agrees
     assert clock.now == UTC0 + 10.0
-    clock.observe(UTC0 + 3610.0)  # the stray station again: vouched for by its own last report,
+    clock.observe(UTC0 + 3610.0, stray)  # the stray station again: vouched for by its own last report,
     assert clock.now == UTC0 + 10.0  # but an hour ahead and the others disagree: not followed
-    clock.observe(UTC0 + 20.0)
+    clock.observe(UTC0 + 20.0, a)
     assert clock.now == UTC0 + 20.0
-    clock.observe(UTC0 + 5.0)
+    clock.observe(UTC0 + 5.0, b)
     assert clock.now == UTC0 + 20.0  # never backwards
     for k in range(3):  # the receiver was off for two hours: most reports agree on the new time
-        clock.observe(UTC0 + 7200.0 + 10 * k)
+        clock.observe(UTC0 + 7200.0 + 10 * k, (a, b)[k % 2])
     assert clock.now == UTC0 + 7220.0
+
+
+def test_a_log_with_one_station_follows_it_after_the_receiver_was_off() -> None:
+    clock = StationClock()
+    for k in range(3):
+        clock.observe(UTC0 + 10 * k, 3660001)
+    assert clock.now == UTC0 + 20
+    for k in range(3):
+        clock.observe(UTC0 + 7200.0 + 10 * k, 3660001)
+    assert clock.now == UTC0 + 7220.0
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_a_station_heard_alone_is_trusted_at_its_third_agreeing_report(named: bool) -> None:
+    station = 3660001 if named else None
+    clock = StationClock()
+    clock.observe(UTC0, station)
+    clock.observe(UTC0 + 10.0, station)  # vouching for itself once is not enough
+    assert clock.now is None
+    clock.observe(UTC0 + 20.0, station)
+    assert clock.now == UTC0 + 20.0
+
+
+def test_a_station_with_a_wrong_clock_heard_first_does_not_pin_the_time() -> None:
+    """A base station an hour ahead, heard twice before any other, then stations that agree."""
+    clock = StationClock()
+    clock.observe(UTC0 + 3600.0, 3660009)
+    clock.observe(UTC0 + 3610.0, 3660009)
+    assert clock.now is None
+    clock.observe(UTC0 + 20.0, 3660001)
+    assert clock.now is None
+    clock.observe(UTC0 + 25.0, 3660002)
+    assert clock.now == UTC0 + 25.0
+    clock.observe(UTC0 + 3620.0, 3660009)  # its third: the clock runs, and the others disagree
+    assert clock.now == UTC0 + 25.0
 
 
 def _times(reports: list[Report]) -> list[tuple[str, int, float]]:
@@ -79,18 +115,20 @@ def test_untimed_lines_take_the_base_stations_time_and_early_ones_wait_for_it() 
         out += ingest.feed(line, "dump", None)
     out += ingest.flush()
     got = _times(out)
-    # everything up to the second base station (the first the clock trusts) comes out then, at its
-    # time; each later line takes the last time announced
-    assert got[:5] == [
-        ("PositionReport", 760000001, UTC0 + 10),
-        ("PositionReport", 760000002, UTC0 + 10),
-        ("BaseStationReport", 3660001, UTC0 + 10),
-        ("PositionReport", 760000001, UTC0 + 10),
-        ("BaseStationReport", 3660001, UTC0 + 10),
+    # one station heard alone: everything up to its third report (the first the clock trusts) comes
+    # out then, at its time; each later line takes the last time announced
+    assert got[:7] == [
+        ("PositionReport", 760000001, UTC0 + 20),
+        ("PositionReport", 760000002, UTC0 + 20),
+        ("BaseStationReport", 3660001, UTC0 + 20),
+        ("PositionReport", 760000001, UTC0 + 20),
+        ("BaseStationReport", 3660001, UTC0 + 20),
+        ("PositionReport", 760000001, UTC0 + 20),
+        ("BaseStationReport", 3660001, UTC0 + 20),
     ]
-    assert [t for _, _, t in got[5:]] == [UTC0 + 10] + [UTC0 + 20] * 2 + [UTC0 + 30] * 2 + [UTC0 + 40] * 2
-    assert all(r.time == r.utc for r in out[5:] if isinstance(r, BaseStationReport))
-    assert ingest.stats.first_time == UTC0 + 10 and ingest.stats.last_time == UTC0 + 40
+    assert [t for _, _, t in got[7:]] == [UTC0 + 20] + [UTC0 + 30] * 2 + [UTC0 + 40] * 2
+    assert all(r.time == r.utc for r in out[7:] if isinstance(r, BaseStationReport))
+    assert ingest.stats.first_time == UTC0 + 20 and ingest.stats.last_time == UTC0 + 40
     assert ingest.stats.messages == len(out) == 12 and ingest.stats.accounted() == ingest.stats.lines
     # a whole chunk at once gives the same reports at the same times
     chunked = Ingest()
@@ -136,7 +174,7 @@ def test_holding_is_bounded(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogC
     assert "no base station heard in 4 reports" in caplog.text
     assert all(isinstance(r, PositionReport) and r.time == 0.0 for o in outs for r in o)
     # a base station heard later still times what follows
-    out = [r for t in (UTC0, UTC0 + 10) for r in ingest.feed(base_station(t), "dump", None)]
+    out = [r for t in (UTC0, UTC0 + 10, UTC0 + 20) for r in ingest.feed(base_station(t), "dump", None)]
     out += ingest.feed(position(760000009), "dump", None)
-    assert [type(r) for r in out] == [BaseStationReport, BaseStationReport, PositionReport]
-    assert out[2].time == UTC0 + 10
+    assert [type(r) for r in out] == [BaseStationReport] * 3 + [PositionReport]
+    assert out[3].time == UTC0 + 20

@@ -296,7 +296,7 @@ class Ingest:
         before = clock.now
         for r in result:
             if r.__class__ is BaseStationReport:
-                clock.observe(r.utc)  # type: ignore[attr-defined]
+                clock.observe(r.utc, r.mmsi)  # type: ignore[attr-defined]
         held = state.held
         if clock.now is None:
             if held is None:  # given up waiting: out at the source's last time

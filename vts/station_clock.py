@@ -6,13 +6,16 @@ UTC every few seconds (10 s nominal), the same clock every receiver in range hea
 time of such a line is the UTC the base stations had announced by then.
 
 One report alone is not trusted: logs hold stray base-station reports with any date at all (test
-messages, a station with no time fix). A UTC becomes the time once another of the last `WINDOW`
-announced is within `AGREE_S` of it (another station, or the same one's previous report), and the
-clock never goes backwards. Once running, it moves forward by at most `MAX_STEP_S` at a time unless
-a majority of the last `WINDOW` reports agree on the new time (the receiver really was off for a
-while): a station whose clock is an hour out does not drag the log's time with it. Its resolution is
-the base stations' reporting interval; a station whose clock is consistently wrong, alone in a log,
-cannot be told from a right one.
+messages, a station with no time fix, a station whose clock is an hour out). The clock first takes a
+UTC once another station's report among the last `WINDOW` announced is within `AGREE_S` of it, or,
+for a station heard alone, once `SELF_AGREE` of its reports agree: a station with a wrong clock heard
+twice before any other does not pin the log's time (the clock never goes backwards). Once running,
+it moves forward by at most `MAX_STEP_S` at a time unless a majority of the last `WINDOW` reports
+agree on the new time (the receiver really was off for a while), and they are not all one station's
+while another disagrees: a station whose clock is an hour out does not drag the log's time with it.
+Its resolution is the base stations' reporting interval; a station whose clock is consistently
+wrong, alone in a log (or heard `SELF_AGREE` times before any other), cannot be told from a right
+one.
 
 `StationClock` is that clock for one source; `vts.ingest` uses it for a source none of whose lines
 so far had a time of its own.
@@ -28,6 +31,9 @@ AGREE_S = 60.0
 """Two announced times this close vouch for each other."""
 MAX_STEP_S = 900.0
 """A running clock jumps further ahead than this only when most recent reports agree on it."""
+SELF_AGREE = 3
+"""Agreeing reports a station heard alone (or stations not named) needs before the clock first takes
+its time; two different stations that agree need only one report each."""
 EARLIEST_UTC = 946_684_800.0
 """2000-01-01: a base station announcing an earlier UTC has no valid clock."""
 
@@ -38,20 +44,48 @@ class StationClock:
     __slots__ = ("_recent", "now")
 
     def __init__(self) -> None:
-        self._recent: deque[float] = deque(maxlen=WINDOW)
+        self._recent: deque[tuple[float, int | None]] = deque(maxlen=WINDOW)
+        """(announced UTC, station) of the last `WINDOW` valid reports."""
         self.now: float | None = None
-        """The event time by the base stations heard so far; None before two agree."""
+        """The event time by the base stations heard so far; None before it is trusted."""
 
-    def observe(self, utc: float | None) -> None:
-        """A base station announced `utc` (UNIX seconds; None when it said "not available")."""
+    def observe(self, utc: float | None, station: int | None = None) -> None:
+        """Base station `station` (its MMSI, None when not known) announced `utc` (UNIX seconds;
+        None when it said "not available")."""
         if utc is None or not utc >= EARLIEST_UTC:  # NaN and times before 2000 fail the test
             return
-        agree = sum(1 for other in self._recent if abs(utc - other) <= AGREE_S)
-        self._recent.append(utc)
+        recent = self._recent
+        agree = sum(1 for other, _ in recent if abs(utc - other) <= AGREE_S)
+        first = self.now is None and agree and self._trusted_first(utc, station, agree)
+        recent.append((utc, station))
         if not agree:
             return
         now = self.now
         if now is None:
+            if first:
+                self.now = utc
+        elif utc > now and (
+            utc - now <= MAX_STEP_S or (2 * (agree + 1) > len(recent) and self._corroborated(utc, station))
+        ):
             self.now = utc
-        elif utc > now and (utc - now <= MAX_STEP_S or 2 * (agree + 1) > len(self._recent)):
-            self.now = utc
+
+    def _corroborated(self, utc: float, station: int | None) -> bool:
+        """A jump to `utc` that most recent reports agree on: unless they all come from one station
+        while another station in the window disagrees (a stray clock heard a few times running)."""
+        if station is None:
+            return True
+        agreeing = {other for t, other in self._recent if abs(utc - t) <= AGREE_S}
+        if len(agreeing - {station, None}) > 0:
+            return True
+        return all(other in (station, None) for _, other in self._recent)
+
+    def _trusted_first(self, utc: float, station: int | None, agree: int) -> bool:
+        """Whether `agree` recent reports within `AGREE_S` of `utc` are enough for a first time:
+        one from another named station, or `SELF_AGREE` reports in all."""
+        if agree + 1 >= SELF_AGREE:
+            return True
+        if station is None:
+            return False
+        return any(
+            other is not None and other != station and abs(utc - t) <= AGREE_S for t, other in self._recent
+        )
