@@ -57,6 +57,26 @@ def test_wrong_way_near_misses() -> None:
     assert kinds(run(make_core(), drifting_back), "wrong_way") == []
 
 
+def _on_the_line_between_the_lanes(lon: float, south_m: float) -> tuple[float, float]:
+    """A point `south_m` metres south of the line where tss_inbound (099) meets tss_outbound (279),
+    from the Callao configuration's shared vertices (-77.168808, -12.045759), (-77.185475, -12.043120)."""
+    f = (lon - -77.168808) / (-77.185475 - -77.168808)
+    lat = -12.045759 + f * (-12.043120 - -12.045759)
+    return lat - south_m / 111_320.0, lon
+
+
+def test_a_ship_running_along_the_line_between_the_lanes_is_not_wrong_way() -> None:
+    """Outbound along the line between the lanes (as a ship leaving the access channel on its axis
+    does), a few metres on the inbound side: it keeps to the edge of its own lane."""
+    for south_m in (3.0, 30.0):
+        track = legs(SHIP, T0, _on_the_line_between_the_lanes(-77.1780, south_m), [(279.2, 300)], sog=7)
+        assert kinds(run(make_core(), track), "wrong_way") == [], south_m
+    # well inside the inbound lane, the same course is wrong way
+    deep = legs(SHIP, T0, _on_the_line_between_the_lanes(-77.1780, 120.0), [(279.2, 300)], sog=7)
+    alerts = kinds(run(make_core(), deep), "wrong_way")
+    assert alerts and alerts[0].zone == "tss_inbound"
+
+
 # -- erratic -------------------------------------------------------------------------------------------
 
 

@@ -3,8 +3,11 @@
 * ``wrong_way`` (state, `warning`, zone = the lane): inside a traffic lane, course over ground more
   than `wrong_way_angle_deg` (90) off the lane's direction on every fix for `wrong_way_minutes` (2),
   at `wrong_way_min_sog_kn` (2 kn) or more (below that the course over ground is GPS noise). Where
-  lanes overlap, a course that suits any one of them is not wrong. Cleared when the vessel leaves
-  the lane or steers within the angle again (for two fixes).
+  lanes overlap, a course that suits any one of them is not wrong; nor is a course that suits a lane
+  within `wrong_way_edge_m` (50 m): a ship running along the line between two lanes in the
+  direction of the one beside it (where a TSS's lanes meet a channel, or with GNSS noise and its
+  antenna off the centreline) keeps to its own lane's edge. Cleared when the vessel leaves the lane
+  or steers within the angle again (for two fixes).
 * ``erratic`` (event, `warning`): `erratic_turns` (3) turns of `erratic_turn_deg` (60) or more
   within `erratic_minutes` (10) while under way (`erratic_min_sog_kn`, 3 kn). A turn is counted when
   the course differs that much from any course held since the previous turn in the last 3 minutes,
@@ -147,6 +150,12 @@ class CourseAnomalyParams(RuleParams):
     wrong_way_angle_deg: float = Field(90.0, gt=0, lt=180)
     wrong_way_minutes: float = Field(2.0, gt=0)
     wrong_way_min_sog_kn: float = Field(2.0, ge=0)
+    wrong_way_edge_m: float = Field(
+        50.0,
+        ge=0,
+        description="a course that suits a directed lane this close is not wrong (a ship on the line "
+        "between two lanes)",
+    )
     erratic: bool = True
     erratic_turn_deg: float = Field(60.0, gt=0, lt=180)
     erratic_turns: int = Field(3, ge=2)
@@ -916,7 +925,9 @@ class CourseAnomalyRule(Rule):
             and report.sog >= p.wrong_way_min_sog_kn
         ):
             diffs = [(angle_diff_deg(report.cog, d), lid, d) for lid, d in lanes]
-            if all(dd > p.wrong_way_angle_deg for dd, _, _ in diffs):
+            if all(dd > p.wrong_way_angle_deg for dd, _, _ in diffs) and not self._beside_a_lane_it_suits(
+                report, ctx
+            ):
                 diff, wrong_lane, _ = max(diffs)
         if st is not None:
             if wrong_lane == st.lane:
@@ -955,6 +966,21 @@ class CourseAnomalyRule(Rule):
                 "duration_s": round(report.time - st.since, 1),
             },
         )
+
+    def _beside_a_lane_it_suits(self, report: PositionReport, ctx: RuleContext) -> bool:
+        """Whether a directed lane whose direction the course suits lies within `wrong_way_edge_m`."""
+        edge = self.p.wrong_way_edge_m
+        assert report.cog is not None and report.lat is not None and report.lon is not None
+        for z in ctx.zones.zones:
+            direction = z.settings.direction_deg
+            if (
+                z.kind == "lane"
+                and direction is not None
+                and angle_diff_deg(report.cog, float(direction)) <= self.p.wrong_way_angle_deg
+                and z.distance_m(report.lon, report.lat) <= edge
+            ):
+                return True
+        return False
 
     def _end_wrong_way(self, vessel: VesselState, st: _WrongWay, ctx: RuleContext) -> None:
         self._wrong.pop(vessel.mmsi, None)
