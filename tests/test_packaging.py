@@ -20,7 +20,13 @@ DEFAULTS = ROOT / "vts" / "defaults"
 
 def test_every_default_links_to_a_file_of_the_source_tree() -> None:
     names = sorted(p.name for p in DEFAULTS.iterdir())
-    assert names == ["ATTRIBUTION.md", "callao_bay.yaml", "callao_day.nmea", "callao_land.geojson"]
+    assert names == [
+        "ATTRIBUTION.md",
+        "callao_bay.yaml",
+        "callao_day.nmea",
+        "callao_land.geojson",
+        "callao_normal_traffic.npz",
+    ]
     for p in DEFAULTS.iterdir():
         assert p.resolve().is_file(), f"{p} points nowhere"
         assert p.resolve().parent.name in ("config", "replay")
@@ -40,12 +46,17 @@ def test_a_wheel_layout_loads_its_config_and_finds_the_sample_log(tmp_path: Path
         "print(c.default_config_path())\n"
         "print(s.SAMPLE_LOG)\n"
         "print(len(cfg.zones), len(cfg.land_polygons()) > 0)\n"
+        "from vts.normalcy import NormalcyModel\n"
+        "model = cfg.resolve_path(cfg.rules['course_anomaly'].model_path)\n"
+        "print(model, NormalcyModel.load(model).cell_m)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
     ).stdout.splitlines()
     config_path, sample, summary = Path(out[0]), Path(out[1]), out[2]
+    model_path, cell_m = out[3].split()
+    assert Path(model_path) == site / "vts" / "defaults" / "callao_normal_traffic.npz" and float(cell_m) > 0
     assert config_path == site / "vts" / "defaults" / "callao_bay.yaml"
     assert sample == site / "vts" / "defaults" / "callao_day.nmea" and sample.stat().st_size > 1_000_000
     n_zones, has_land = summary.split()

@@ -346,6 +346,20 @@ def _read_yaml(path: Path, included_from: Path | None) -> dict[str, Any]:
     return data
 
 
+FILE_SETTINGS: tuple[tuple[str, ...], ...] = (("land", "file"), ("rules", "course_anomaly", "model_path"))
+"""Settings that name a file, relative to the configuration file that sets them."""
+
+
+def _resolve_from(data: dict[str, Any], keys: tuple[str, ...], directory: Path) -> None:
+    """Make the relative file path at `keys` in `data` (if any) absolute, from `directory`."""
+    *parents, last = keys
+    node: Any = data
+    for key in parents:
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, dict) and isinstance(node.get(last), str) and node[last]:
+        node[last] = str((directory / Path(node[last]).expanduser()).resolve())
+
+
 def _read_merged(
     path: Path, files: list[Path], chain: tuple[Path, ...], included_from: Path | None = None
 ) -> tuple[dict[str, Any], dict[str, Path]]:
@@ -355,10 +369,9 @@ def _read_merged(
         cycle = " -> ".join(str(p) for p in (*chain, resolved))
         raise ConfigError(f"{path}: include cycle: {cycle}")
     data = _read_yaml(path, included_from)
-    land = data.get("land")
-    if included_from is not None and isinstance(land, dict) and isinstance(land.get("file"), str):
-        # relative to the file that names it, not to the including file
-        land["file"] = str((path.parent / Path(land["file"]).expanduser()).resolve())
+    if included_from is not None:  # relative to the file that names it, not to the including file
+        for keys in FILE_SETTINGS:
+            _resolve_from(data, keys, path.parent)
     includes = data.pop("include", None) or []
     if isinstance(includes, str):
         includes = [includes]
