@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -362,3 +363,15 @@ def test_check_config_subprocess() -> None:
     )
     assert bad.returncode != 0
     assert "self_intersecting.yaml" in bad.stderr and "bow_tie" in bad.stderr
+
+
+def test_files_named_by_an_included_configuration_are_taken_from_its_directory(tmp_path: Path) -> None:
+    """An operator file elsewhere including the Callao configuration finds its land and its model."""
+    operator = tmp_path / "ops" / "vts.yaml"
+    operator.parent.mkdir()
+    operator.write_text(f"include: [{json.dumps(str(default_config_path()))}]\n")
+    config = load_config(operator)
+    here = default_config_path().resolve().parent
+    model = config.resolve_path(config.rules["course_anomaly"].model_path)  # type: ignore[attr-defined]
+    assert model == here / "callao_normal_traffic.npz" and model.is_file()
+    assert config.land_path() == here / "callao_land.geojson"
