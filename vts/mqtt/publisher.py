@@ -20,7 +20,10 @@
   connection on `MAX_DROPS_PER_STEP` times running) is set aside with an error naming it, so the
   alerts behind it go out; it stays undelivered in the outbox (the alert store keeps it).
 * MQTT 5 where the broker speaks it (content type, user properties, message expiry), MQTT 3.1.1
-  otherwise (``protocol: auto``).
+  otherwise (``protocol: auto``, `ProtocolNegotiation`).
+* A session leaves with DISCONNECT only after its offline status was acknowledged; any other end
+  (close() giving up on a stalled broker, an error) hangs up without it, so that the broker
+  publishes the last will (`CheckedClient.goodbye_sent`).
 * Passwords never reach a log: only `vts.mqtt.urls.describe` is logged.
 """
 
@@ -35,7 +38,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import aiomqtt
 from aiomqtt import MqttCodeError, MqttError, ProtocolVersion
@@ -44,7 +47,14 @@ from paho.mqtt.properties import Properties
 
 from vts.alerts.model import Alert
 from vts.mqtt import payloads
-from vts.mqtt.checked_client import QUOTA_EXCEEDED, CheckedClient, PublishRefused, publish_packet_size
+from vts.mqtt.checked_client import (
+    QUOTA_EXCEEDED,
+    CheckedClient,
+    ProtocolNegotiation,
+    PublishRefused,
+    is_no_answer,
+    publish_packet_size,
+)
 from vts.mqtt.client_log import QuietClientLogger
 from vts.mqtt.outbox import MemoryOutbox, Outbox, pending_count
 from vts.mqtt.settings import MqttSettings
@@ -62,13 +72,21 @@ NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 """Small MQTT packets go out at once (Nagle's algorithm would hold them back for an ACK)."""
 REFUSED_CREDENTIALS = {4, 5, 134, 135}
 """CONNACK codes: bad user name or password / not authorised (3.1.1 and 5)."""
-UNSUPPORTED_PROTOCOL = {1, 132}
 MAX_VESSELS_PER_ROUND = 500
 STABLE_SESSION_S = 10.0
 """A session that stays up this long (or delivers an alert) ends the outage before it."""
 MAX_DROPS_PER_STEP = 3
 """A step the connection dropped on this many times running is set aside (a broker that closes the
 connection on a packet over its size limit, without saying so as an MQTT 5 broker would)."""
+
+
+class RetainedStates(NamedTuple):
+    """What the broker answered when asked for the retained alert states."""
+
+    ids: set[str]
+    """The alert ids whose state it retains (all of them, or the first ones when cut short)."""
+    complete: bool
+    """False when the answer was cut short (the end marker never came)."""
 
 
 class MqttConfigurationError(Exception):
@@ -164,8 +182,7 @@ class MqttPublisher:
         self._loop_thread: int | None = None
         self._task: asyncio.Task[None] | None = None
         self._started_at = self._clock()
-        self._protocol: ProtocolVersion | None = None
-        self._protocol_confirmed = False
+        self._protocols = ProtocolNegotiation(settings.protocol)
         self._vessel_pending: dict[int, bytes] = {}
         self._vessel_last: dict[int, float] = {}
         self._outage_logged = False
@@ -311,13 +328,6 @@ class MqttPublisher:
         self.notify()
 
     # -- connection loop -------------------------------------------------------------------------
-    def _protocol_to_try(self) -> ProtocolVersion:
-        if self.settings.protocol == "5":
-            return ProtocolVersion.V5
-        if self.settings.protocol == "3.1.1":
-            return ProtocolVersion.V311
-        return self._protocol or ProtocolVersion.V5
-
     def _make_client(self, protocol: ProtocolVersion, tls_context: ssl.SSLContext | None) -> CheckedClient:
         s = self.settings
         v5 = protocol == ProtocolVersion.V5
@@ -352,7 +362,7 @@ class MqttPublisher:
             wait: float | None = None  # None: the back-off delay
             try:
                 tls_context = make_tls_context(self.settings)
-                protocol = self._protocol_to_try()
+                protocol = self._protocols.protocol
                 client = self._make_client(protocol, tls_context)
                 client.timeout = self.settings.connect_timeout_s
                 self._client_log.take_last_error()
@@ -364,7 +374,8 @@ class MqttPublisher:
             except MqttConnectError as e:
                 code = reason_code_value(e)
                 self._disconnected(str(e))
-                if code in UNSUPPORTED_PROTOCOL and self._switch_protocol():
+                if self._protocols.refused(code):
+                    log.info("MQTT: %s does not speak MQTT 5; using MQTT 3.1.1", describe(self.settings))
                     continue
                 if code in REFUSED_CREDENTIALS:
                     who = (
@@ -394,8 +405,8 @@ class MqttPublisher:
                     wait = self.settings.auth_retry_s
                 else:
                     self._log_outage(e, self._retry_delay)
-                    if str(e).startswith("Operation timed out"):  # TCP connected, but no CONNACK came back
-                        self._maybe_alternate_protocol()
+                    if is_no_answer(e):  # TCP connected, but no CONNACK came back
+                        self._protocols.no_answer()
             except Exception as e:  # a bug must not stop the daemon: log it and keep trying
                 self._disconnected(repr(e))
                 if self._bug_logged:
@@ -415,11 +426,10 @@ class MqttPublisher:
                     await self._stop.wait()
 
     def _connected(self, protocol: ProtocolVersion) -> None:
-        self._protocol = protocol
-        self._protocol_confirmed = True
+        self._protocols.connected()
         self.stats.connected = True
         self.stats.connections += 1
-        self.stats.protocol = "5" if protocol == ProtocolVersion.V5 else "3.1.1"
+        self.stats.protocol = self._protocols.name
         self._session_start = time.monotonic()
         self._session_delivered = self.stats.alerts_delivered
         if self._auth_logged:  # the credentials / TLS files were fixed: that problem is over
@@ -472,23 +482,6 @@ class MqttPublisher:
         self._awaiting = None
         self.stats.connected = False
         self.stats.last_error = error
-
-    def _switch_protocol(self) -> bool:
-        """After "unsupported protocol version": fall back from MQTT 5 to 3.1.1 (auto mode only)."""
-        if self.settings.protocol != "auto" or self._protocol == ProtocolVersion.V311:
-            return False
-        log.info("MQTT: %s does not speak MQTT 5; using MQTT 3.1.1", describe(self.settings))
-        self._protocol = ProtocolVersion.V311
-        self._protocol_confirmed = True
-        return True
-
-    def _maybe_alternate_protocol(self) -> None:
-        """Some 3.1.1 brokers just hang up on an MQTT 5 CONNECT: until a connection succeeds, alternate."""
-        if self.settings.protocol != "auto" or self._protocol_confirmed:
-            return
-        self._protocol = (
-            ProtocolVersion.V311 if self._protocol_to_try() == ProtocolVersion.V5 else ProtocolVersion.V5
-        )
 
     def _log_outage(self, error: Exception, delay: float) -> None:
         if self._outage_logged:
@@ -556,6 +549,7 @@ class MqttPublisher:
         while True:
             if self._stop.is_set():
                 await self._publish_status(client, online=False)
+                client.goodbye_sent = True  # leaving with DISCONNECT now: the broker drops the will
                 return
             self._wake.clear()
             delivered = await self._deliver_alerts(client)
@@ -583,7 +577,7 @@ class MqttPublisher:
 
     @property
     def _v5(self) -> bool:
-        return self._protocol == ProtocolVersion.V5
+        return self._protocols.v5
 
     @property
     def _alerts_on_hold(self) -> bool:
@@ -738,7 +732,8 @@ class MqttPublisher:
         """Called with the outbox empty, until the resync is done. It comes in two steps, so that
         new alerts go out meanwhile: ask the broker for its retained states (in the background: an
         account that may not read them gets no answer until ``publish_timeout_s``), then, once it
-        answered and the outbox is empty again, `_resync_alert_states`."""
+        answered and the outbox is empty again, `_resync_alert_states` (which asks for another
+        round when the broker's answer was cut short)."""
         if self.core is None:
             self._resync_needed = False
             return
@@ -751,26 +746,43 @@ class MqttPublisher:
         query, self._retained_query = self._retained_query, None
         await self._resync_alert_states(client, query.result())
 
-    async def _resync_alert_states(self, client: aiomqtt.Client, retained: set[str] | None) -> None:
+    async def _resync_alert_states(self, client: aiomqtt.Client, retained: RetainedStates | None) -> None:
         """Once the backlog is out, make the retained ``alert-state`` match the active alerts:
         empty the ones of alerts that are not active (left by an earlier run whose alerts ended
         without a cleared step; `retained` holds what the broker retains, None if it cannot
         tell), and re-publish the active ones (a broker restarted without persistence has
-        forgotten them)."""
-        self._resync_needed = False
+        forgotten them).
+
+        A broker sends a client only so many retained messages at once (Mosquitto: 20 in flight
+        plus ``max_queued_messages``, 1000, and drops the rest, end marker included): an answer
+        cut short is cleaned up and the broker is asked again, for as long as each round finds
+        stale states to empty (the ones emptied are not sent again)."""
         if self.core is None:
+            self._resync_needed = False
             return
         try:
             active = list(self.core.engine.active())
         except Exception as e:  # an engine that cannot list its alerts does not stop the publisher
             log.debug("MQTT: no active alerts to re-publish: %s", e)
+            self._resync_needed = False
             return
-        stale = retained - {a.id for a in active} if retained is not None else set()
+        stale = retained.ids - {a.id for a in active} if retained is not None else set()
         for alert_id in sorted(stale):
             await client.publish(self.topics.alert_state(alert_id), b"", qos=1, retain=True)
         if stale:
             log.info(
                 "MQTT: emptied %d retained alert-state message(s) of alerts no longer active", len(stale)
+            )
+        if retained is not None and not retained.complete:
+            if stale:
+                self.notify()  # _resync_needed stays: ask again for the ones the broker held back
+                return
+            log.info(
+                "MQTT: broker %s sent %d retained alert states, all of active alerts, and dropped the "
+                "rest (more than it queues for one client: Mosquitto's max_queued_messages); retained "
+                "states of alerts no longer active among the rest stay",
+                describe(self.settings),
+                len(retained.ids),
             )
         latest_step = getattr(self.outbox, "get", None)
         for current in active:
@@ -787,13 +799,17 @@ class MqttPublisher:
                 retain=True,
                 properties=props,
             )
+        self._resync_needed = False
 
-    async def _retained_alert_states(self, client: aiomqtt.Client) -> set[str] | None:
+    async def _retained_alert_states(self, client: aiomqtt.Client) -> RetainedStates | None:
         """The alert ids whose ``alert-state`` the broker retains now; None when it cannot tell (an
         account that may publish but not subscribe). The retained status (published at connection)
-        is asked for in the same SUBSCRIBE, after them, and marks the end of their delivery."""
+        is asked for in the same SUBSCRIBE, after them, and marks the end of their delivery: without
+        it, the answer was cut short (``complete`` False). Asked with QoS 1: a broker that drops
+        the messages over its queue limit then drops every one after them, the marker included."""
         self._inbox = inbox = asyncio.Queue()
-        ids: set[str] | None = set()
+        ids: set[str] = set()
+        complete = False
         states_filter, marker = self.topics.all_alert_states, self.topics.status
         try:
             codes = await client.subscribe([(states_filter, 1), (marker, 1)])
@@ -804,16 +820,21 @@ class MqttPublisher:
                 while True:
                     message = await inbox.get()
                     if message.topic.matches(marker):
+                        complete = True
                         break
                     if message.retain and message.payload and message.topic.matches(states_filter):
                         ids.add(str(message.topic).rsplit("/", 1)[-1])
         except TimeoutError:
-            self._cannot_read_states(f"sent nothing back within {self.settings.publish_timeout_s:g} s")
-            ids = None
+            if not ids:
+                self._cannot_read_states(f"sent nothing back within {self.settings.publish_timeout_s:g} s")
         finally:
             self._inbox = None
         await client.unsubscribe([states_filter, marker])
-        return ids
+        if not complete and not ids:
+            return None
+        if not complete:
+            log.debug("MQTT: the broker sent %d retained alert states, then nothing more", len(ids))
+        return RetainedStates(ids, complete)
 
     def _cannot_read_states(self, what: str) -> None:
         (log.debug if self._states_refused_logged else log.info)(

@@ -1,47 +1,46 @@
 """`vts subscribe`: print the alerts arriving over MQTT, starting with the ones active now.
 
-    vts subscribe [--broker URL] [--severity warning] [--type alongside,loitering] [--zone ID]
-                  [--mmsi N] [--json] [--count N]
+    vts subscribe [--broker URL] [--protocol auto|5|3.1.1] [--severity warning]
+                  [--type alongside,loitering] [--zone ID] [--mmsi N] [--json] [--count N]
 
 The active alerts come first, from the retained ``alert-state/+`` messages (marked ``ACTIVE``), then
 every alert step as it arrives on ``alert/#`` (both filters in one SUBSCRIBE, so that no alert raised
-meanwhile falls between them). ``--severity`` means "this severity or worse"; ``--mmsi`` matches
-either vessel of a pair alert.
+meanwhile falls between them; the states with QoS 0, which a broker's limit on QoS 1 messages
+queued for one client does not cut at about a thousand). ``--severity`` means "this severity or
+worse"; ``--type`` takes alert types vts raises (an unknown one is refused, with the closest name);
+``--mmsi`` matches either vessel of a pair alert.
 ``--json`` prints each alert exactly as published (one JSON object per line, the `--alerts-out`
 format); otherwise a readable line, coloured on a terminal (``NO_COLOR`` turns colour off), with any
 control character of the message shown escaped. A message that is not an alert is skipped.
 Duplicates (QoS 1 is at least once) are dropped by alert id, state and time. The broker is
-``--broker``, else ``$VTS_MQTT_URL``, else the config's ``mqtt`` section, else mqtt://localhost:1883.
+``--broker``, else ``$VTS_MQTT_URL``, else the config's ``mqtt`` section, else mqtt://localhost:1883;
+MQTT 5, or 3.1.1 with a broker that does not speak 5 (`ProtocolNegotiation`, as the publisher).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import logging
 import os
 import sys
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, TextIO, cast
+from typing import Any, TextIO, cast, get_args
 
 import aiomqtt
-from aiomqtt import MqttError, ProtocolVersion
+from aiomqtt import MqttError
 from aiomqtt.exceptions import MqttConnectError
 
 from vts.alerts.model import SEVERITIES, Severity, severity_rank
 from vts.cli import positive_int
 from vts.jsontext import loads
+from vts.mqtt.checked_client import ProtocolNegotiation, is_no_answer
 from vts.mqtt.client_log import QuietClientLogger
-from vts.mqtt.publisher import (
-    NO_DELAY,
-    REFUSED_CREDENTIALS,
-    UNSUPPORTED_PROTOCOL,
-    make_tls_context,
-    reason_code_value,
-)
-from vts.mqtt.settings import MqttSettings, check_prefix
+from vts.mqtt.publisher import NO_DELAY, REFUSED_CREDENTIALS, make_tls_context, reason_code_value
+from vts.mqtt.settings import MqttSettings, ProtocolChoice, check_prefix
 from vts.mqtt.topics import Topics
 from vts.mqtt.urls import ENV_VAR, MqttUrlError, describe, resolve_settings, settings_from_url
 
@@ -55,6 +54,34 @@ COLOURS: dict[str, str] = {
     "info": "\033[37m",
 }
 RESET = "\033[0m"
+RULE_ALERT_TYPES: dict[str, tuple[str, ...]] = {"zone_visits": ("zone_entry", "zone_exit")}
+"""The rules whose alerts are not of the type their rule id names (`vts.rules.base.Rule.id`)."""
+
+
+def known_alert_types() -> list[str]:
+    """Every alert type vts raises: the rule ids of the rule registry, as the alerts' ``type``."""
+    from vts.rules.registry import rule_classes  # imports every rule: only when --type is given
+
+    return sorted({t for rule_id in rule_classes() for t in RULE_ALERT_TYPES.get(rule_id, (rule_id,))})
+
+
+def alert_types(text: str) -> set[str]:
+    """A comma-separated list of alert types (argparse type): a name vts never raises (a typo
+    such as ``alongsde`` would print nothing, for ever) is a usage error naming the closest one."""
+    wanted = {t.strip() for t in text.split(",") if t.strip()}
+    if not wanted:
+        return wanted
+    known = known_alert_types()
+    unknown = sorted(wanted - set(known))
+    if unknown:
+        names = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            names.append(repr(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise argparse.ArgumentTypeError(
+            f"unknown alert type {', '.join(names)}; known types: {', '.join(known)}"
+        )
+    return wanted
 
 
 @dataclass
@@ -171,7 +198,7 @@ async def run_subscriber(
     dedup = Dedup()
     printed = 0
     delay = 0.5
-    protocol = ProtocolVersion.V311 if settings.protocol == "3.1.1" else ProtocolVersion.V5
+    protocols = ProtocolNegotiation(settings.protocol)
     quiet = QuietClientLogger()
     outage = False
     while True:
@@ -184,7 +211,7 @@ async def run_subscriber(
             settings.port or (8883 if tls is not None else 1883),
             username=settings.username,
             password=settings.password.get_secret_value() if settings.password is not None else None,
-            protocol=protocol,
+            protocol=protocols.protocol,
             tls_context=tls,
             keepalive=settings.keepalive_s,
             timeout=settings.connect_timeout_s,
@@ -193,17 +220,23 @@ async def run_subscriber(
         )
         try:
             async with client:
+                protocols.connected()
                 delay = 0.5
                 if outage:
                     log.warning("connected again to %s", describe(settings))
                     outage = False
                 # one SUBSCRIBE: an alert raised between two would be in neither (its live state
-                # message is not retained, and alert/# would not be subscribed yet)
+                # message is not retained, and alert/# would not be subscribed yet). The retained
+                # states with QoS 0: a broker sends one client at most so many QoS 1 messages at
+                # once and drops the rest (Mosquitto: 20 in flight + max_queued_messages, 1000);
+                # QoS 0 ones only once the connection falls behind
                 filters = [(topics.all_alerts, 1)]
                 if show_active:
-                    filters.insert(0, (topics.all_alert_states, 1))
+                    filters.insert(0, (topics.all_alert_states, 0))
                 await client.subscribe(filters)
-                log.info("subscribed to %s under %s/", describe(settings), topics.prefix)
+                log.info(
+                    "subscribed to %s under %s/ (MQTT %s)", describe(settings), topics.prefix, protocols.name
+                )
                 if ready is not None:
                     ready.set()
                 async for message in client.messages:
@@ -234,12 +267,8 @@ async def run_subscriber(
                         return printed
         except MqttConnectError as e:
             code = reason_code_value(e)
-            if (
-                code in UNSUPPORTED_PROTOCOL
-                and protocol == ProtocolVersion.V5
-                and settings.protocol == "auto"
-            ):
-                protocol = ProtocolVersion.V311
+            if protocols.refused(code):
+                log.info("%s does not speak MQTT 5; using MQTT 3.1.1", describe(settings))
                 continue
             if code in REFUSED_CREDENTIALS:
                 raise FatalSubscribeError(
@@ -254,6 +283,8 @@ async def run_subscriber(
                     f"broker {describe(settings)} failed the TLS check ({text})"
                 ) from None
             outage = _log_outage(settings, text, outage)
+            if is_no_answer(e):  # no CONNACK: some MQTT 3.1.1 brokers hang up on an MQTT 5 CONNECT
+                protocols.no_answer()
         await asyncio.sleep(delay)
         delay = min(delay * 2, 30.0)
 
@@ -275,9 +306,18 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="config file whose mqtt section names the broker")
     p.add_argument("--prefix", help="topic prefix (default: the broker URL's or config's, vts/callao/v1)")
     p.add_argument(
+        "--protocol",
+        choices=get_args(ProtocolChoice),
+        default=None,
+        help="MQTT version; auto: 5, or 3.1.1 with a broker that does not speak 5 "
+        "(default: the broker URL's or config's, auto)",
+    )
+    p.add_argument(
         "--severity", choices=SEVERITIES, default="info", help="this severity or worse (default: all)"
     )
-    p.add_argument("--type", default="", help="comma-separated alert types, e.g. alongside,loitering")
+    p.add_argument(
+        "--type", type=alert_types, default="", help="comma-separated alert types, e.g. alongside,loitering"
+    )
     p.add_argument("--zone", action="append", default=[], help="only alerts in this zone (repeatable)")
     p.add_argument(
         "--mmsi", action="append", type=int, default=[], help="only alerts about this MMSI (repeatable)"
@@ -309,6 +349,8 @@ def _settings(args: argparse.Namespace) -> MqttSettings:
         except ValueError as e:
             raise MqttUrlError(f"--prefix: {e}") from None
         settings = settings.model_copy(update={"prefix": prefix})
+    if args.protocol:
+        settings = settings.model_copy(update={"protocol": args.protocol})
     return settings
 
 
@@ -321,7 +363,7 @@ def main(args: argparse.Namespace) -> int:
     severity: Severity = args.severity
     alert_filter = AlertFilter(
         max_rank=severity_rank(severity),
-        types={t.strip() for t in args.type.split(",") if t.strip()},
+        types=args.type,
         zones=set(args.zone),
         mmsis=set(args.mmsi),
     )

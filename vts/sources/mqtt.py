@@ -22,15 +22,15 @@ import time
 from typing import Any
 
 import aiomqtt
-from aiomqtt import MqttError, ProtocolVersion
+from aiomqtt import MqttError
 from aiomqtt.exceptions import MqttConnectError
 
 from vts.jsontext import loads
+from vts.mqtt.checked_client import ProtocolNegotiation, is_no_answer
 from vts.mqtt.client_log import QuietClientLogger
 from vts.mqtt.publisher import (
     NO_DELAY,
     REFUSED_CREDENTIALS,
-    UNSUPPORTED_PROTOCOL,
     MqttConfigurationError,
     is_tls_failure,
     make_tls_context,
@@ -94,7 +94,8 @@ class MqttSource(Source):
             raise SourceUnavailable(f"source {settings.name!r}: {e}") from None
         self.backoff = backoff or Backoff(settings.reconnect_initial_s, settings.reconnect_max_s)
         self._client_log = QuietClientLogger(f"vts.sources.mqtt.client.{settings.name}")
-        self._protocol = ProtocolVersion.V311 if self.broker.protocol == "3.1.1" else ProtocolVersion.V5
+        self._protocol = ProtocolNegotiation(self.broker.protocol)
+        """Which MQTT version to connect with (shared with the publisher and `vts subscribe`)."""
 
     def describe(self) -> str:
         return f"mqtt source {self.name!r} ({describe(self.broker)} topic {self.topic})"
@@ -108,7 +109,7 @@ class MqttSource(Source):
             username=b.username,
             password=b.password.get_secret_value() if b.password is not None else None,
             identifier=f"vts-source-{self.name}-{os.getpid()}",
-            protocol=self._protocol,
+            protocol=self._protocol.protocol,
             tls_context=tls,
             keepalive=b.keepalive_s,
             timeout=b.connect_timeout_s,
@@ -123,6 +124,7 @@ class MqttSource(Source):
             try:
                 async with self._client() as client:
                     await client.subscribe(self.topic, qos=1)
+                    self._protocol.connected()
                     self.status.connects += 1
                     self.set_state("connected", f"subscribed to {self.topic}")
                     got_line = False
@@ -134,8 +136,7 @@ class MqttSource(Source):
             except MqttConnectError as e:
                 self.status.failures += 1
                 code = reason_code_value(e)
-                if code in UNSUPPORTED_PROTOCOL and self._protocol == ProtocolVersion.V5:
-                    self._protocol = ProtocolVersion.V311
+                if self._protocol.refused(code):
                     continue
                 if code in REFUSED_CREDENTIALS:
                     slow = True
@@ -152,6 +153,8 @@ class MqttSource(Source):
                 slow = True
                 self.set_state("failed", f"{e}; retrying slowly", level=logging.ERROR, key="config")
             except MqttError as e:
+                if self.status.state != "connected" and is_no_answer(e):
+                    self._protocol.no_answer()  # some 3.1.1 brokers hang up on an MQTT 5 CONNECT
                 cause = self._client_log.take_last_error()
                 text = f"{e}; {cause}" if cause and cause not in str(e) else str(e)
                 if self.status.state == "connected":
