@@ -48,15 +48,31 @@ async def test_killed_daemon_status_turns_offline_by_last_will(mosquitto: Broker
 async def test_daemon_keeps_running_when_the_broker_refuses_the_credentials(
     mosquitto_auth: Broker, tmp_path: Path
 ) -> None:
+    import threading
+
     url = f"mqtt://vts:Wrong-Secret-42@{mosquitto_auth.host}:{mosquitto_auth.port}"
     daemon = start_daemon(tmp_path, url)
+    lines: list[str] = []
+    assert daemon.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(daemon.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    assert daemon.stdout is not None
+    threading.Thread(target=daemon.stdout.read, daemon=True).start()
     try:
-        await asyncio.sleep(3.0)
-        assert daemon.poll() is None  # still running
+        # running (its signal handlers are set before it says so) and refused by the broker
+        for _ in range(600):
+            text = "".join(lines)
+            if ("vts running" in text and "refused the credentials" in text) or daemon.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # a second attempt would log no second error
+        assert daemon.poll() is None, "".join(lines)  # still running
         daemon.send_signal(signal.SIGTERM)
-        _, err = await asyncio.to_thread(daemon.communicate, timeout=30)
+        await asyncio.to_thread(daemon.wait, 30)
+        await asyncio.to_thread(reader.join, 10)
     finally:
         daemon.kill()
+    err = "".join(lines)
     assert daemon.returncode == 0, err
     mqtt_errors = [line for line in err.splitlines() if "ERROR" in line and "vts.mqtt" in line]
     assert len(mqtt_errors) == 1 and "refused the credentials of user 'vts'" in mqtt_errors[0], err
