@@ -34,6 +34,7 @@ from vts import __version__
 from vts.alerts.model import SEVERITIES, Alert, iso_time, parse_iso_time, severity_rank
 from vts.jsontext import dumps, loads
 from vts.web import geojson, metrics, page
+from vts.web.hub import HubEvent, StreamsFull
 from vts.web.security import make_guard, token_ok
 from vts.web.state import Acknowledgement, WebState, to_plain
 from vts.web.tiles import MbTiles
@@ -45,6 +46,10 @@ CLOSING = web.AppKey("vts_closing", asyncio.Event)
 STREAM = web.RequestKey("vts_stream", web.StreamResponse)
 """Set on a request once its event stream has sent its headers (no other response can follow)."""
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+STREAM_RETRY_AFTER_S = 30
+"""`Retry-After` of the 503 that refuses an event stream beyond web.max_event_streams."""
+STREAM_STALL_S = 30.0
+"""An event stream whose write has not been taken for this long is dropped."""
 MAX_NOTE = 2000
 MAX_LIMIT = 10_000
 
@@ -301,6 +306,7 @@ def stats_of(state: WebState) -> dict[str, Any]:
         "feed_clocks": core.feeds.describe(),
         "token_required": bool(state.settings.token),
         "sse_clients": state.hub.clients,
+        "sse_refused": state.hub.refused,
         "uptime_s": round(time.time() - state.started_wall, 1),
     }
 
@@ -334,34 +340,97 @@ def last_event_id(request: web.Request) -> int | None:
 
 async def events(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    closing = request.app[CLOSING]
     headers = {"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     if request.method == "HEAD":  # a probe: the headers, no stream and no subscription
         return web.Response(headers={**headers, **_security_headers(state)})
+    try:
+        with state.hub.subscribe() as queue:
+            return await _stream(request, queue, headers)
+    except StreamsFull as full:
+        refused = error(
+            503,
+            f"too many event streams are open ({full.limit}, the limit set by web.max_event_streams): "
+            f"try again in {STREAM_RETRY_AFTER_S} s",
+        )
+        refused.headers["Retry-After"] = str(STREAM_RETRY_AFTER_S)
+        return refused
+
+
+async def _stream(
+    request: web.Request, queue: asyncio.Queue[HubEvent], headers: dict[str, str]
+) -> web.StreamResponse:
+    """Events from `queue` until the server stops (a graceful end: the last chunk) or the browser
+    leaves; a browser that takes no data is dropped (see `_send`)."""
+    state = request.app[STATE]
+    closing = request.app[CLOSING]
     response = web.StreamResponse(headers=headers)
     response.headers.update(_security_headers(state))
     await response.prepare(request)
     request[STREAM] = response
     last_id = last_event_id(request)
-    with state.hub.subscribe() as queue:
-        await response.write(b": vts alert stream\nretry: 2000\n\n")
-        if last_id is not None:
-            for event in state.hub.since(last_id):
-                await response.write(event.encode())
-        while not closing.is_set():
-            getter = asyncio.ensure_future(queue.get())
-            stopper = asyncio.ensure_future(closing.wait())
+    if not await _send(request, response.write(b": vts alert stream\nretry: 2000\n\n"), closing):
+        return response
+    for event in state.hub.since(last_id) if last_id is not None else []:
+        if not await _send(request, response.write(event.encode()), closing):
+            return response
+    while not closing.is_set():
+        getter = asyncio.ensure_future(queue.get())
+        stopper = asyncio.ensure_future(closing.wait())
+        try:
             done, _ = await asyncio.wait({getter, stopper}, timeout=15.0, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                stopper.cancel()
-                if closing.is_set():
-                    break
-                await response.write(b": keep-alive\n\n")
-                continue
+        finally:
             stopper.cancel()
-            await response.write(getter.result().encode())
+            if not getter.done():
+                getter.cancel()
+        if getter not in done:
+            if closing.is_set():
+                break
+            chunk = b": keep-alive\n\n"
+        else:
+            chunk = getter.result().encode()
+        if not await _send(request, response.write(chunk), closing):
+            return response
+    await _send(request, response.write_eof(), closing)  # the graceful end, or the connection dropped
     return response
+
+
+async def _send(request: web.Request, write: Awaitable[None], closing: asyncio.Event) -> bool:
+    """Run one write of an event stream; False when the connection was dropped instead.
+
+    A write blocks while the browser takes no data (its socket buffers are full). Such a write is
+    given up, and the connection aborted, as soon as the server stops (`closing`): aiohttp would
+    otherwise wait out its shutdown timeout twice (once for the handler to end, once more after a
+    cancellation that only reaches the request body) while this handler sits in the write. It is
+    also given up after STREAM_STALL_S, so that a client that stopped reading does not hold one of
+    the `web.max_event_streams` places for ever. A write that does not block completes, closing or
+    not (the graceful end of a well-behaved stream is one of these).
+    """
+    task = asyncio.ensure_future(write)
+    stopper = asyncio.ensure_future(closing.wait())
+    # both run their first step before `wait` returns: a write that does not block is done by then
+    try:
+        done, _ = await asyncio.wait(
+            {task, stopper}, timeout=STREAM_STALL_S, return_when=asyncio.FIRST_COMPLETED
+        )
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    finally:
+        stopper.cancel()
+    if task in done:
+        try:
+            task.result()
+        except ConnectionError:  # the browser left (a reload, a closed tab)
+            return False
+        return True
+    if not closing.is_set():
+        log.info("event stream to %s dropped: it took no data for %.0f s", request.remote, STREAM_STALL_S)
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return False
 
 
 def _security_headers(state: WebState) -> dict[str, str]:
@@ -400,6 +469,7 @@ def build_app(state: WebState) -> web.Application:
         middlewares=[make_guard(state.settings), count_and_catch], client_max_size=64 * 1024
     )
     app[STATE] = state
+    state.hub.max_clients = state.settings.max_event_streams
     app[CLOSING] = asyncio.Event()
     app[VESSELS_CACHE] = VesselsCache()
     r = app.router

@@ -133,6 +133,12 @@ def render(state: WebState) -> str:
         "vts_web_sse_dropped_total", "counter", "Events dropped for slow browsers.", [({}, state.hub.dropped)]
     )
     out.metric(
+        "vts_web_sse_refused_total",
+        "counter",
+        "Event streams refused (503) because web.max_event_streams were open.",
+        [({}, state.hub.refused)],
+    )
+    out.metric(
         "vts_web_requests_total",
         "counter",
         "HTTP requests by route.",

@@ -5,10 +5,12 @@
         await feed_loop()
 
 aiohttp `AppRunner` + `TCPSite` with `handle_signals=False`: the daemon owns SIGINT/SIGTERM and the
-shutdown order. On exit the SSE streams are told to close first, so shutdown does not wait for
-browsers. `clock_info` is whatever the daemon or replay gives to describe its feeds and clock
-(a callable returning a mapping, or a mapping / dataclass); it is shown as-is under `feed` in
-`/api/stats` and in the page header.
+shutdown order. On exit the SSE streams are told to close first and end at once: a well-behaved
+browser gets the stream's graceful end, and one that takes no data (its write blocked on a full
+socket) has its connection dropped, so shutdown waits for no browser (aiohttp's own
+SHUTDOWN_TIMEOUT_S only bounds other requests still running). `clock_info` is whatever the daemon
+or replay gives to describe its feeds and clock (a callable returning a mapping, or a mapping /
+dataclass); it is shown as-is under `feed` in `/api/stats` and in the page header.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ if TYPE_CHECKING:
     from vts.core import Core
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT_S = 2.0
+"""How long aiohttp lets a request still being handled finish when the server stops (it may wait
+this long twice: for the handler to end, then after cancelling it)."""
 
 
 class WebServer:
@@ -74,7 +80,9 @@ class WebServer:
                 no_token,
             )
         self.app = build_app(self.state)
-        self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=2.0, access_log=None)
+        self._runner = web.AppRunner(
+            self.app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S, access_log=None
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()

@@ -7,6 +7,7 @@ import ipaddress
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vts.hostnames import check_host
+from vts.web.hub import MAX_CLIENTS
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
@@ -48,6 +49,15 @@ class WebSettings(BaseModel):
     predictor_minutes: float = Field(3.0, ge=0, le=30, description="length of the course-predictor line")
     event_alert_minutes: float = Field(
         120.0, gt=0, description="one-off event alerts stay in the alert panel this long unless acknowledged"
+    )
+    max_event_streams: int = Field(
+        MAX_CLIENTS,
+        ge=1,
+        le=10_000,
+        description=(
+            "most /api/events streams (open map pages) served at once; one more is answered 503 with "
+            "Retry-After, and the page tries again later"
+        ),
     )
     allowed_hosts: list[str] = Field(
         default_factory=list,
