@@ -19,6 +19,14 @@
   };
   var SEVERITY_ABBR = { emergency: 'EMERG', alarm: 'ALARM', warning: 'WARN', caution: 'CAUT', info: 'INFO' };
   var SEVERITY_RANK = { emergency: 0, alarm: 1, warning: 2, caution: 3, info: 4 };
+  function rank(severity) {
+    return SEVERITY_RANK[severity] !== undefined ? SEVERITY_RANK[severity] : 5;
+  }
+  // A vessel is marked as alerting (red outline, red name in the list) for an alert above
+  // information level: zone entries and exits (info) concern most ships in the bay at any time.
+  function marks(severity) {
+    return severity !== undefined && severity !== null && rank(severity) < SEVERITY_RANK.info;
+  }
   var ALERT_OUTLINE = '#ff1744';
   var STALE_FILL = '#b8b8b8';
   var KN_TO_MS = 1852 / 3600;
@@ -30,6 +38,8 @@
   VTS.alerts = new Map();
   VTS.muted = false;
   VTS.stats = null;
+  VTS.drafts = new Map();  // alert id -> acknowledgement note being typed (kept across re-renders)
+  VTS.acking = new Set();  // alert ids whose acknowledgement is on its way
 
   // -- small DOM helpers (text only) ------------------------------------------------------------
   function el(tag, attrs) {
@@ -49,6 +59,36 @@
     return node;
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  // Enter or Space on a focused item (a list row, an alert card) acts as a click on it.
+  function onActivate(node, action) {
+    node.setAttribute('tabindex', '0');
+    node.addEventListener('keydown', function (e) {
+      if (e.target !== node || (e.key !== 'Enter' && e.key !== ' ')) return;
+      e.preventDefault();
+      action();
+    });
+  }
+  // The panels are rebuilt as data arrives: the item that had the keyboard focus (and the caret of
+  // a note being typed) gets it back, by the item's key attribute (data-alert-id, data-mmsi).
+  function focusWithin(box, key) {
+    var a = document.activeElement;
+    if (!a || a === box || !box.contains(a)) return null;
+    var item = a.closest('[' + key + ']');
+    if (!item) return null;
+    var input = a.tagName === 'INPUT';
+    return {
+      value: item.getAttribute(key), tag: a === item ? null : a.tagName,
+      start: input ? a.selectionStart : null, end: input ? a.selectionEnd : null
+    };
+  }
+  function restoreFocus(box, key, f) {
+    if (!f) return;
+    var item = box.querySelector('[' + key + '="' + CSS.escape(f.value) + '"]');
+    var target = item && f.tag ? item.querySelector(f.tag.toLowerCase()) : item;
+    if (!target) return;
+    target.focus({ preventScroll: true });
+    if (f.start !== null && target.tagName === 'INPUT') target.setSelectionRange(f.start, f.end);
+  }
   function fmtNum(v, digits, unit) {
     if (v === null || v === undefined || Number.isNaN(v)) return '—';
     return Number(v).toFixed(digits) + (unit || '');
@@ -108,6 +148,7 @@
       if (!(r instanceof L.Canvas)) return L.CircleMarker.prototype._updatePath.call(this);
       if (!r._drawing || this._empty()) return;
       var ctx = r._ctx, p = this._point, s = this._radius, o = this.options;
+      if (ctx.setLineDash) ctx.setLineDash([]);  // solid: not the dashes of the path drawn before (a zone)
       if (this._predPoint) {
         ctx.beginPath();
         ctx.moveTo(p.x, p.y);
@@ -153,7 +194,7 @@
     var moving = p.s !== undefined && p.s >= 0.5;
     var rotation = p.h !== undefined ? p.h : (moving && p.g !== undefined ? p.g : null);
     var fill = p.x ? STALE_FILL : (CATEGORY_COLOURS[p.c] || CATEGORY_COLOURS.unknown);
-    var alerting = p.a !== undefined;
+    var alerting = marks(p.a);
     return {
       rotation: rotation,
       predictor: predictorOf(p, latlng),
@@ -171,7 +212,8 @@
     var p = layer.feature.properties;
     var box = el('div', { cls: 'vts-tip' }, el('b', { text: vesselLabel(p) }));
     box.appendChild(el('div', { text: p.m + ' · ' + p.c.replace('_', ' ') + (p.s !== undefined ? ' · ' + p.s.toFixed(1) + ' kn' : '') }));
-    if (p.a) box.appendChild(el('div', { text: 'ALERT: ' + p.a, style: 'color:#c00;font-weight:700' }));
+    if (marks(p.a)) box.appendChild(el('div', { text: 'ALERT: ' + p.a, style: 'color:#c00;font-weight:700' }));
+    else if (p.a) box.appendChild(el('div', { text: 'alert: ' + p.a }));
     if (p.x) box.appendChild(el('div', { text: 'stale (no recent report)' }));
     return box;
   }
@@ -215,7 +257,10 @@
     if (fly && layer) VTS.map.flyTo(layer.getLatLng(), Math.max(VTS.map.getZoom(), 14), { duration: 0.6 });
     document.querySelectorAll('.vts-row.selected').forEach(function (r) { r.classList.remove('selected'); });
     var row = document.querySelector('.vts-row[data-mmsi="' + Number(mmsi) + '"]');
-    if (row) row.classList.add('selected');
+    if (row) {
+      row.classList.add('selected');
+      row.scrollIntoView({ block: 'nearest' });  // selected on the map or from an alert: show it in the list
+    }
     return VTS.refreshDetails();
   };
 
@@ -312,21 +357,33 @@
       node.appendChild(el('div', { cls: 'ackd', text: 'ACK ' + a.ack.who + ' ' + fmtTime(a.ack.time) + (a.ack.note ? ': ' + a.ack.note : '') }));
     } else if (withForm) {
       var note = el('input', { type: 'text', placeholder: 'note', maxlength: '500', 'aria-label': 'acknowledgement note' });
+      note.value = VTS.drafts.get(a.id) || '';
+      note.addEventListener('input', function () {
+        if (note.value) VTS.drafts.set(a.id, note.value); else VTS.drafts.delete(a.id);
+      });
       var btn = el('button', { type: 'submit', text: 'Ack', cls: 'vts-ack-btn' });
+      btn.disabled = VTS.acking.has(a.id);
       var form = el('form', null, note, btn);
       form.addEventListener('click', function (e) { e.stopPropagation(); });
       form.addEventListener('submit', function (e) {
         e.preventDefault();
         e.stopPropagation();
+        VTS.acking.add(a.id);
         btn.disabled = true;
-        VTS.acknowledge(a.id, note.value).catch(function (err) {
-          btn.disabled = false;
+        VTS.acknowledge(a.id, note.value).then(function () {
+          VTS.acking.delete(a.id);
+        }, function (err) {
+          VTS.acking.delete(a.id);
+          // the button on screen: the panel may have been rebuilt (with it disabled) meanwhile
+          document.querySelectorAll('#vts-alerts .vts-alert[data-alert-id="' + CSS.escape(a.id) + '"] .vts-ack-btn')
+            .forEach(function (b) { b.disabled = false; });
           window.alert('Acknowledge failed: ' + err.message);
         });
       });
       node.appendChild(form);
     }
     node.addEventListener('click', function () { VTS.flyToAlert(a); });
+    onActivate(node, function () { VTS.flyToAlert(a); });
     return node;
   }
 
@@ -355,9 +412,12 @@
   };
 
   function sortedAlerts() {
+    // the most severe first (an emergency is never below a page of zone entries), then the newest
     return Array.from(VTS.alerts.values()).sort(function (x, y) {
+      var r = rank(x.severity) - rank(y.severity);
+      if (r) return r;
       if (x.started !== y.started) return x.started < y.started ? 1 : -1;
-      return SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity];
+      return 0;
     });
   }
 
@@ -374,6 +434,7 @@
     var box = document.getElementById('vts-alerts');
     var list = sortedAlerts();
     var fresh = VTS._freshIds || new Set();
+    var focus = focusWithin(box, 'data-alert-id');
     clear(box);
     if (list.length === 0) box.appendChild(el('div', { cls: 'vts-empty', text: 'No active alerts.' }));
     list.slice(0, MAX_ALERT_ROWS).forEach(function (a) {
@@ -382,8 +443,13 @@
       box.appendChild(node);
     });
     if (list.length > MAX_ALERT_ROWS) {
-      box.appendChild(el('div', { cls: 'vts-empty', text: (list.length - MAX_ALERT_ROWS) + ' older alerts not listed (see /api/alerts)' }));
+      box.appendChild(el('div', { cls: 'vts-empty', text: (list.length - MAX_ALERT_ROWS) + ' more alerts not listed, the least severe and oldest (see /api/alerts)' }));
     }
+    restoreFocus(box, 'data-alert-id', focus);
+    VTS.drafts.forEach(function (_note, id) {
+      var still = VTS.alerts.get(id);
+      if (!still || still.ack) VTS.drafts.delete(id);
+    });
     VTS._freshIds = new Set();
     var counts = { emergency: 0, alarm: 0, warning: 0, caution: 0, info: 0 };
     list.forEach(function (a) { counts[a.severity] = (counts[a.severity] || 0) + 1; });
@@ -429,7 +495,12 @@
       if (a) { a.ack = d.ack; renderAlerts(); }
     });
     source.addEventListener('open', function () { VTS.loadAlerts().catch(function () {}); setConn(true); });
-    source.addEventListener('error', function () { setConn(false); });
+    source.addEventListener('error', function () {
+      setConn(false);
+      // a dropped stream is retried by the browser itself (`retry:`), but a refusal (503: the server's
+      // web.max_event_streams are open) closes it for good: try again in 30-60 s, spread over the tabs
+      if (source.readyState === EventSource.CLOSED) setTimeout(connectEvents, 30000 + Math.random() * 30000);
+    });
   }
 
   // -- audible cue (generated, no audio file) -----------------------------------------------------
@@ -479,21 +550,25 @@
     return getJSON('/api/vessels?' + params.toString()).then(function (fc) {
       if (seq !== VTS._listSeq) return;
       var list = document.getElementById('vts-list');
+      var focus = focusWithin(list, 'data-mmsi');
       clear(list);
       fc.features.sort(function (x, y) {
-        var ax = x.properties.a ? 0 : 1, ay = y.properties.a ? 0 : 1;
+        var ax = marks(x.properties.a) ? rank(x.properties.a) : 9, ay = marks(y.properties.a) ? rank(y.properties.a) : 9;
         if (ax !== ay) return ax - ay;
         return vesselLabel(x.properties).localeCompare(vesselLabel(y.properties));
       });
       fc.features.forEach(function (f) {
         var p = f.properties;
-        var r = el('div', { cls: 'vts-row' + (p.a ? ' alerting' : '') + (VTS.selected === p.m ? ' selected' : ''), 'data-mmsi': String(p.m) },
+        var r = el('div', { cls: 'vts-row' + (marks(p.a) ? ' alerting' : '') + (p.x ? ' stale' : '') + (VTS.selected === p.m ? ' selected' : ''), 'data-mmsi': String(p.m) },
           el('span', { cls: 'sw', style: 'background:' + (p.x ? STALE_FILL : (CATEGORY_COLOURS[p.c] || CATEGORY_COLOURS.unknown)) }),
           el('span', { cls: 'nm', text: vesselLabel(p) }),
           el('span', { cls: 'mm', text: p.m + (p.s !== undefined ? ' · ' + p.s.toFixed(1) + 'kn' : '') }));
+        if (p.x) r.title = 'stale: no recent report';
         r.addEventListener('click', function () { VTS.select(p.m, true); });
+        onActivate(r, function () { VTS.select(p.m, true); });
         list.appendChild(r);
       });
+      restoreFocus(list, 'data-mmsi', focus);
       document.getElementById('vts-list-count').textContent = fc.features.length + (fc.features.length >= 300 ? '+' : '') + ' shown';
     }).catch(function () {});
   };
@@ -503,6 +578,8 @@
     var c = document.getElementById('vts-conn');
     c.textContent = ok ? 'connected' : 'NO CONNECTION';
     c.className = ok ? '' : 'vts-conn-bad';
+    // the whole picture says so, not just the header: ships and alerts on screen are no longer updated
+    document.body.classList.toggle('vts-offline', !ok);
   }
 
   // `feed` is the daemon's / replay's clock_info (vts.sources.runner.FeedHealth): mode, speed,
@@ -533,8 +610,10 @@
       var bad = x.state && BAD_STATES[x.state];
       // a feed whose fixes arrive late by a scattered lag (satellite, store-and-forward): its times are arrival times
       var late = x.late ? ' (arrival times)' : '';
-      var title = (x.state || '') + (x.late ? ' · fixes arrive late: times are arrival times (satellite-like feed)' : '');
-      var span = el('span', { text: x.name + ' ' + Number(x.rate).toFixed(1) + '/s' + (bad ? ' (' + x.state + ')' : '') + late, title: title });
+      var text = x.name + ' ' + Number(x.rate).toFixed(1) + '/s' + (bad ? ' (' + x.state + ')' : '') + late;
+      // the whole text in the title too: the cell may be cut short on a narrow screen
+      var title = text + (x.state ? ' · ' + x.state : '') + (x.late ? ' · fixes arrive late: times are arrival times (satellite-like feed)' : '');
+      var span = el('span', { text: text, title: title });
       if (bad) span.className = 'vts-conn-bad';
       box.appendChild(span);
     });
@@ -548,14 +627,21 @@
     return last || s.event_time;
   }
 
+  // header cells shrink (ellipsis) on a narrow screen so the alert badges and inputs stay in view
+  function setCell(id, text) {
+    var node = document.getElementById(id);
+    node.textContent = text;
+    node.title = text;
+  }
+
   VTS.refreshStats = function () {
     return getJSON('/api/stats').then(function (s) {
       VTS.stats = s;
       setConn(true);
       document.getElementById('vts-vessels').textContent = s.vessels_positioned + ' / ' + s.vessels;
-      document.getElementById('vts-last').textContent = fmtDateTime(lastMessage(s));
+      setCell('vts-last', fmtDateTime(lastMessage(s)));
       renderSources(s);
-      document.getElementById('vts-feed').textContent = feedClock(s.feed);
+      setCell('vts-feed', feedClock(s.feed));
     }).catch(function () { setConn(false); });
   };
 
@@ -578,6 +664,7 @@
       btn.title = 'Measure distance and bearing (click points, click the button again to stop)';
       btn.setAttribute('role', 'button');
       btn.id = 'vts-measure';
+      onActivate(btn, this.toggle.bind(this));
       this._btn = btn;
       this._layer = L.layerGroup().addTo(map);
       this._points = [];
@@ -630,8 +717,8 @@
   });
 
   // -- page layout ---------------------------------------------------------------------------------
-  function headerCell(label, id, text) {
-    return el('div', { cls: 'vts-cell' }, el('small', { text: label }), el('span', { id: id, text: text || '—' }));
+  function headerCell(label, id, text, fit) {
+    return el('div', { cls: fit ? 'vts-cell vts-fit' : 'vts-cell' }, el('small', { text: label }), el('span', { id: id, text: text || '—' }));
   }
 
   function buildLayout(opts) {
@@ -647,10 +734,10 @@
     var header = el('div', { id: 'vts-header' },
       el('span', { cls: 'vts-brand', text: 'VTS CALLAO' }),
       headerCell('server', 'vts-conn', 'connecting'),
-      headerCell('messages / s', 'vts-sources'),
+      headerCell('messages / s', 'vts-sources', null, true),
       headerCell('vessels (pos / all)', 'vts-vessels'),
       headerCell('last message', 'vts-last'),
-      headerCell('clock', 'vts-feed'),
+      headerCell('clock', 'vts-feed', null, true),
       el('div', { cls: 'vts-spacer' }),
       badges, mute, operator);
     if (opts.tokenRequired) {
@@ -691,6 +778,8 @@
     VTS.layer = realtime;
     VTS.land = land;
     VTS.trail = L.layerGroup().addTo(map);
+    // an empty icon: without one the browser asks for /favicon.ico (a 404 error in the console)
+    if (!document.querySelector('link[rel~="icon"]')) document.head.appendChild(el('link', { rel: 'icon', href: 'data:,' }));
     buildLayout(opts);
     map.attributionControl.setPrefix('Leaflet');
     if (land && opts.landAttribution) map.attributionControl.addAttribution(escapeAttribution(opts.landAttribution));
