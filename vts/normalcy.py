@@ -170,15 +170,21 @@ class NormalcyModel:
                     raise ValueError(f"{path}: normalcy model format {version}, expected {FORMAT_VERSION}")
                 layers: dict[str, _LayerData] = {}
                 for name in ("large", "all"):
+                    # each `z[...]` reads and inflates its array from the file again: once each
+                    cells = z[f"{name}_cells"].tolist()
+                    vessels = z[f"{name}_vessels"].tolist()
+                    courses = z[f"{name}_courses"].astype(float)
+                    sog_sum = z[f"{name}_sog_sum"].tolist()
+                    sog_sq = z[f"{name}_sog_sq"].tolist()
+                    fixes = z[f"{name}_fixes"].tolist()
                     data = _LayerData()
-                    cells = z[f"{name}_cells"]
-                    for k, (r, c) in enumerate(cells.tolist()):
+                    for k, (r, c) in enumerate(cells):
                         key = (int(r), int(c))
-                        data.vessels[key] = int(z[f"{name}_vessels"][k])
-                        data.courses[key] = z[f"{name}_courses"][k].astype(float)
-                        data.sog_sum[key] = float(z[f"{name}_sog_sum"][k])
-                        data.sog_sq[key] = float(z[f"{name}_sog_sq"][k])
-                        data.fixes[key] = int(z[f"{name}_fixes"][k])
+                        data.vessels[key] = int(vessels[k])
+                        data.courses[key] = courses[k]
+                        data.sog_sum[key] = float(sog_sum[k])
+                        data.sog_sq[key] = float(sog_sq[k])
+                        data.fixes[key] = int(fixes[k])
                     layers[name] = data
                 return cls(
                     float(z["cell_m"]),
