@@ -32,7 +32,13 @@ import aiomqtt
 import pytest
 from aiomqtt import ProtocolVersion
 
-from tests.fixtures.mqtt_broker import Broker, retained
+from tests.fixtures.mqtt_broker import (
+    CONNACK_311_UNACCEPTABLE_PROTOCOL,
+    Broker,
+    Front,
+    mqtt311_only,
+    retained,
+)
 from tests.test_mqtt_publisher import PREFIX, fast_settings, make_alert
 from tests.test_review_mqtt import FakeCore, eventually
 from vts.mqtt.checked_client import ProtocolNegotiation
@@ -78,53 +84,10 @@ def test_protocol_negotiation_auto_falls_back_once_and_fixed_settings_never_do()
 
 
 REFUSALS = {
-    "mqtt311-connack": bytes([0x20, 0x02, 0x00, 0x01]),  # an MQTT 3.1.1 broker (Mosquitto 1.x ...)
+    "mqtt311-connack": CONNACK_311_UNACCEPTABLE_PROTOCOL,  # an MQTT 3.1.1 broker (Mosquitto 1.x ...)
     "mqtt5-connack": bytes([0x20, 0x03, 0x00, 0x84, 0x00]),  # MQTT 5 form: 0x84 unsupported version
     "hang-up": b"",  # closes the connection without a word
 }
-
-
-@dataclass
-class Front:
-    port: int
-    refused: int = 0
-    """MQTT 5 CONNECTs refused so far."""
-
-
-@contextlib.asynccontextmanager
-async def mqtt311_only_front(broker: Broker, refusal: bytes) -> AsyncIterator[Front]:
-    """A front for `broker` that refuses an MQTT 5 CONNECT with `refusal` (then closes) and passes
-    anything else on; it counts the refusals."""
-
-    async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError):
-            while data := await src.read(65536):
-                dst.write(data)
-                await dst.drain()
-        dst.close()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        first = await reader.read(65536)
-        i = 1
-        while i < len(first) and first[i] & 0x80:  # remaining length, a variable-length integer
-            i += 1
-        if len(first) > i + 7 and first[i + 7] == 5:  # protocol level, after "\0\4MQTT"
-            front.refused += 1
-            writer.write(refusal)
-            with contextlib.suppress(OSError):
-                await writer.drain()
-            writer.close()
-            return
-        up_reader, up_writer = await asyncio.open_connection(broker.host, broker.port)
-        up_writer.write(first)
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-
-    server = await asyncio.start_server(handle, broker.host, 0)
-    front = Front(server.sockets[0].getsockname()[1])
-    try:
-        yield front
-    finally:
-        server.close()
 
 
 async def subscribe_through(broker: Broker, front: Front, protocol: str | None) -> tuple[int, str]:
@@ -156,7 +119,7 @@ async def subscribe_through(broker: Broker, front: Front, protocol: str | None) 
 async def test_subscribe_falls_back_to_mqtt_3_1_1_when_the_broker_refuses_mqtt_5(
     mosquitto: Broker, refusal: str
 ) -> None:
-    async with mqtt311_only_front(mosquitto, REFUSALS[refusal]) as front:
+    async with mqtt311_only(mosquitto, REFUSALS[refusal]) as front:
         printed, _ = await subscribe_through(mosquitto, front, None)  # protocol auto
     assert printed == 1
     assert front.refused == 1  # one MQTT 5 attempt, then 3.1.1 for good
@@ -199,21 +162,21 @@ async def source_through(broker: Broker, front: Front, protocol: str, wait_s: fl
 async def test_an_mqtt_feed_falls_back_to_mqtt_3_1_1_as_the_publisher_does(
     mosquitto: Broker, refusal: str
 ) -> None:
-    async with mqtt311_only_front(mosquitto, REFUSALS[refusal]) as front:
+    async with mqtt311_only(mosquitto, REFUSALS[refusal]) as front:
         assert await source_through(mosquitto, front, "auto", 20.0) == "connected"
     assert front.refused == 1  # one MQTT 5 attempt, then 3.1.1 for good
 
 
 @pytest.mark.mqtt
 async def test_an_mqtt_feed_set_to_mqtt_5_never_falls_back(mosquitto: Broker) -> None:
-    async with mqtt311_only_front(mosquitto, REFUSALS["mqtt311-connack"]) as front:
+    async with mqtt311_only(mosquitto, REFUSALS["mqtt311-connack"]) as front:
         assert await source_through(mosquitto, front, "5", 1.5) != "connected"
     assert front.refused >= 2  # it kept asking for MQTT 5, as configured
 
 
 @pytest.mark.mqtt
 async def test_subscribe_protocol_flag_goes_straight_to_mqtt_3_1_1(mosquitto: Broker) -> None:
-    async with mqtt311_only_front(mosquitto, REFUSALS["mqtt311-connack"]) as front:
+    async with mqtt311_only(mosquitto, REFUSALS["mqtt311-connack"]) as front:
         printed, _ = await subscribe_through(mosquitto, front, "3.1.1")
     assert printed == 1 and front.refused == 0  # never tried MQTT 5
 

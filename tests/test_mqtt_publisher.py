@@ -361,9 +361,10 @@ async def test_falls_back_to_mqtt_3_1_1_when_the_broker_does_not_speak_5(mosquit
     outbox = MemoryOutbox()
     async with (
         Collector(mosquitto, [f"{PREFIX}/alert/#"], protocol=4) as sub,
-        mqtt311_only(mosquitto) as port,
+        mqtt311_only(mosquitto) as front,
     ):
-        async with MqttPublisher(fast_settings(f"mqtt://{mosquitto.host}:{port}"), None, outbox) as publisher:
+        url = f"mqtt://{mosquitto.host}:{front.port}"
+        async with MqttPublisher(fast_settings(url), None, outbox) as publisher:
             outbox.add(make_alert(1))
             publisher.notify()
             assert await publisher.flush(10)
