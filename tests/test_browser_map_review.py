@@ -542,3 +542,29 @@ async def test_attribution_clear_of_the_scale_and_no_console_errors(serve: Serve
     assert await page.evaluate("() => document.querySelector('link[rel~=\"icon\"]')?.href") == "data:,"
     assert chromium_page.console_errors == []
     assert chromium_page.page_errors == []
+
+
+# -- a live feed gone silent ------------------------------------------------------------------------
+async def test_a_live_feed_silent_for_a_minute_is_flagged_in_the_header(serve: Serve, chromium_page) -> None:  # type: ignore[no-untyped-def]
+    """A dead receiver only showed "0.0/s": its ships stop moving without going stale at once (their
+    age runs on event time, which it no longer advances). The server counts the silence itself."""
+    page = chromium_page.page
+
+    def source(name: str, silent_s: float, state: str = "connected", live: bool = True) -> dict[str, Any]:
+        return {"name": name, "state": state, "msgs_per_s": 0.0, "live": live, "silent_s": silent_s}
+
+    sources = [
+        source("rx-north", 185.0),
+        source("rx-south", 12.0),
+        source("archive", 900.0, state="finished", live=False),
+    ]
+    await open_map(page, await serve(), Api(stats_patch={"feed": {"mode": "live", "sources": sources}}))
+    box = page.locator("#vts-sources")
+    await page.wait_for_function(
+        "() => document.getElementById('vts-sources').textContent.includes('rx-south')", timeout=10000
+    )
+    spans = await box.locator("span").all_inner_texts()
+    assert spans[0] == "rx-north 0.0/s (SILENT: last line 3 min ago)", spans
+    assert "SILENT" not in spans[1] and "SILENT" not in spans[2], spans  # heard 12 s ago; a file that ended
+    classes = await box.locator("span").evaluate_all("(ns) => ns.map((n) => n.className)")
+    assert classes == ["vts-conn-bad", "", ""], classes

@@ -739,6 +739,26 @@ def test_feed_health_rate_is_messages_over_the_window() -> None:
     assert health.sample(now=5.0) == {"a": 10.0}
 
 
+def test_feed_health_counts_each_source_s_silence_by_this_machine_s_clock() -> None:
+    """`silent_s`: wall seconds since the source's last line, or since its state began when it has had
+    none (the map flags a live feed silent for a minute)."""
+    import time
+
+    from vts.config import load_config
+    from vts.core import Core
+
+    heard = UdpSource(SourceSettings(name="rx", kind="udp", port=0))
+    never = TcpSource(SourceSettings(name="tcp", kind="tcp", host="127.0.0.1", port=1))
+    now = time.time()
+    heard.status.last_line_wall = now - 90.0
+    never.status.state_since = now - 30.0
+    info = {s["name"]: s for s in FeedHealth(Core(load_config()), [heard, never])()["sources"]}
+    assert 90.0 <= info["rx"]["silent_s"] < 150.0
+    assert 30.0 <= info["tcp"]["silent_s"] < 90.0
+    heard.status.last_line_wall = time.time()
+    assert FeedHealth(Core(load_config()), [heard])()["sources"][0]["silent_s"] < 30.0
+
+
 def test_make_source_kinds() -> None:
     assert isinstance(make_source(SourceSettings(name="t", kind="tcp", host="h", port=1)), TcpSource)
     assert isinstance(make_source(SourceSettings(name="u", kind="udp", port=0)), UdpSource)

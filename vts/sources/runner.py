@@ -280,11 +280,17 @@ class FeedHealth:
         rates = self.sample()
         by_source = self.core.ingest.stats.by_source
         sources: list[dict[str, Any]] = []
+        wall = time.time()
         for source in self.sources:
             entry = source.status.as_dict()
             stats = by_source.get(source.name)
             last = None if stats is None else stats.last_time
+            heard = source.status.last_line_wall
+            since = heard if heard is not None else source.status.state_since
             entry.update(
+                # wall seconds since the source's last line (since its state began, if none yet),
+                # by this machine's clock: the map flags a live feed silent for long (a dead receiver)
+                silent_s=round(max(0.0, wall - since), 1),
                 messages=0 if stats is None else stats.messages,
                 drops={} if stats is None else dict(sorted(stats.drops.items())),
                 msgs_per_s=round(rates.get(source.name, 0.0), 2),

@@ -586,6 +586,15 @@
   // event_time_iso (the replay clock), progress, and per source: state, msgs_per_s, last message,
   // stamps_arrival (vts.feed_clock).
   var BAD_STATES = { retrying: 1, failed: 1, stopped: 1, connecting: 1, waiting: 1 };
+  // A live feed (a receiver, a network feed) that has sent nothing for this long is shown as silent:
+  // its ships stop moving on the map without going stale at once (their age runs on event time,
+  // which a dead feed no longer advances). `silent_s` is the server's own count, not this browser's clock.
+  var SILENT_AFTER_S = 60;
+  var ENDED_STATES = { finished: 1, stopped: 1 };
+  function silentFor(x) {
+    if (!x.live || ENDED_STATES[x.state] || typeof x.silent_s !== 'number') return null;
+    return x.silent_s >= SILENT_AFTER_S ? x.silent_s : null;
+  }
 
   function feedClock(feed) {
     var parts = [];
@@ -602,19 +611,20 @@
     clear(box);
     var feedSources = s.feed && Array.isArray(s.feed.sources) && s.feed.sources.length ? s.feed.sources : null;
     var items = feedSources
-      ? feedSources.map(function (x) { return { name: x.name, rate: x.msgs_per_s || 0, state: x.state, late: !!x.stamps_arrival }; })
-      : Object.keys(s.sources).map(function (k) { return { name: k, rate: s.sources[k].msgs_per_s, state: null, late: false }; });
+      ? feedSources.map(function (x) { return { name: x.name, rate: x.msgs_per_s || 0, state: x.state, late: !!x.stamps_arrival, silent: silentFor(x) }; })
+      : Object.keys(s.sources).map(function (k) { return { name: k, rate: s.sources[k].msgs_per_s, state: null, late: false, silent: null }; });
     if (items.length === 0) { box.textContent = 'no feed yet'; return; }
     items.forEach(function (x, i) {
       if (i) box.appendChild(document.createTextNode(' · '));
       var bad = x.state && BAD_STATES[x.state];
       // a feed whose fixes arrive late by a scattered lag (satellite, store-and-forward): its times are arrival times
       var late = x.late ? ' (arrival times)' : '';
-      var text = x.name + ' ' + Number(x.rate).toFixed(1) + '/s' + (bad ? ' (' + x.state + ')' : '') + late;
+      var silent = !bad && x.silent !== null ? ' (SILENT: last line ' + fmtAge(x.silent) + ')' : '';
+      var text = x.name + ' ' + Number(x.rate).toFixed(1) + '/s' + (bad ? ' (' + x.state + ')' : '') + silent + late;
       // the whole text in the title too: the cell may be cut short on a narrow screen
       var title = text + (x.state ? ' · ' + x.state : '') + (x.late ? ' · fixes arrive late: times are arrival times (satellite-like feed)' : '');
       var span = el('span', { text: text, title: title });
-      if (bad) span.className = 'vts-conn-bad';
+      if (bad || silent) span.className = 'vts-conn-bad';
       box.appendChild(span);
     });
   }
