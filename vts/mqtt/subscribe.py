@@ -54,15 +54,13 @@ COLOURS: dict[str, str] = {
     "info": "\033[37m",
 }
 RESET = "\033[0m"
-RULE_ALERT_TYPES: dict[str, tuple[str, ...]] = {"zone_visits": ("zone_entry", "zone_exit")}
-"""The rules whose alerts are not of the type their rule id names (`vts.rules.base.Rule.id`)."""
 
 
 def known_alert_types() -> list[str]:
-    """Every alert type vts raises: the rule ids of the rule registry, as the alerts' ``type``."""
+    """Every alert type vts raises: those of every rule of the registry (`Rule.raised_types`)."""
     from vts.rules.registry import rule_classes  # imports every rule: only when --type is given
 
-    return sorted({t for rule_id in rule_classes() for t in RULE_ALERT_TYPES.get(rule_id, (rule_id,))})
+    return sorted({t for rule in rule_classes().values() for t in rule.raised_types()})
 
 
 def alert_types(text: str) -> set[str]:

@@ -126,6 +126,8 @@ class Rule:
 
     id: ClassVar[str]
     """Rule id = the config key under ``rules:`` and, by default, the alert ``type`` it raises."""
+    alert_types: ClassVar[tuple[str, ...]] = ()
+    """The alert types it raises when they are not just its `id` (see `raised_types`)."""
     Params: ClassVar[type[RuleParams]] = RuleParams
     tick_seconds: ClassVar[float] = 10.0
     """How often (event time) `on_tick` wants to be called."""
@@ -143,6 +145,11 @@ class Rule:
 
     def __init__(self, params: RuleParams) -> None:
         self.params = params
+
+    @classmethod
+    def raised_types(cls) -> tuple[str, ...]:
+        """The alert types this rule raises: `alert_types`, or its `id`."""
+        return cls.alert_types or (cls.id,)
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray | None:
         """Which rows of a batch of reports this rule must see (a boolean array), or None for all.

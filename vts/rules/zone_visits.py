@@ -66,6 +66,7 @@ class ZoneVisitsParams(RuleParams):
 
 class ZoneVisitsRule(Rule):
     id = "zone_visits"
+    alert_types = ("zone_entry", "zone_exit")
     Params = ZoneVisitsParams
 
     def __init__(self, params: RuleParams) -> None:
