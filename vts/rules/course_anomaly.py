@@ -716,10 +716,11 @@ class CourseAnomalyRule(Rule):
             return self._geometry[1], self._geometry[2], self._geometry[3]
         lanes: list[tuple[float, BaseGeometry]] = []
         for z in zones.zones:
-            if z.kind == "lane" and z.settings.direction_deg is not None:
+            direction = _lane_direction(z)
+            if direction is not None:
                 grown = z.exit_geometry.buffer(SLACK, quad_segs=2)
                 shapely.prepare(grown)
-                lanes.append((float(z.settings.direction_deg), grown))
+                lanes.append((direction, grown))
         box = (0.0, 0.0, 0.0, 0.0)
         if lanes:
             b = shapely.total_bounds([g for _, g in lanes])
@@ -912,9 +913,9 @@ class CourseAnomalyRule(Rule):
         p = self.p
         lanes: list[tuple[str, float]] = []
         for zone_id in sorted(ctx.zones.zones_of(vessel.mmsi)):
-            z = _zone(zone_id, ctx)
-            if z is not None and z.kind == "lane" and z.settings.direction_deg is not None:
-                lanes.append((zone_id, float(z.settings.direction_deg)))
+            direction = _lane_direction(_zone(zone_id, ctx))
+            if direction is not None:
+                lanes.append((zone_id, direction))
         st = self._wrong.get(vessel.mmsi)
         wrong_lane: str | None = None
         diff = 0.0
@@ -972,11 +973,10 @@ class CourseAnomalyRule(Rule):
         edge = self.p.wrong_way_edge_m
         assert report.cog is not None and report.lat is not None and report.lon is not None
         for z in ctx.zones.zones:
-            direction = z.settings.direction_deg
+            direction = _lane_direction(z)
             if (
-                z.kind == "lane"
-                and direction is not None
-                and angle_diff_deg(report.cog, float(direction)) <= self.p.wrong_way_angle_deg
+                direction is not None
+                and angle_diff_deg(report.cog, direction) <= self.p.wrong_way_angle_deg
                 and z.distance_m(report.lon, report.lat) <= edge
             ):
                 return True
@@ -1442,6 +1442,13 @@ def _zone(zone_id: str, ctx: RuleContext) -> Any:
         return ctx.zones.zone(zone_id)
     except KeyError:
         return None
+
+
+def _lane_direction(z: Any) -> float | None:
+    """The direction of a directed traffic lane (a zone of kind lane with `direction_deg`), else None."""
+    if z is None or z.kind != "lane" or z.settings.direction_deg is None:
+        return None
+    return float(z.settings.direction_deg)
 
 
 def _zone_kind(zone_id: str, ctx: RuleContext) -> str | None:
