@@ -178,6 +178,11 @@ class AlertEngine:
         self._next_ack_poll = -math.inf
         self._next_housekeeping: float | None = None
         self._ack_seq = 0
+        self._restored_events: list[Alert] = []
+        """For the rules with `Rule.on_restore`: the newest stored alert of each key of their types,
+        handed over at the first event time (see `_resume`)."""
+        self._store_latest: float | None = None
+        """Event time of the newest step in the store at start (None: an empty store, or none)."""
         if store is not None:
             self._restore(store)
 
@@ -626,6 +631,7 @@ class AlertEngine:
     def _first_time(self, now: float) -> None:
         if self._now is None:
             self._now = now
+            self._resume(now)
             if any(e.restored for e in self._active.values()):
                 self._drop_restored_from_other_timeline(now)
                 self._restore_deadline = now + self.config.alerts.restore_grace_minutes * 60.0
@@ -749,6 +755,41 @@ class AlertEngine:
             if key is not None:
                 self._active[key].ack = {"by": ack.by, "time": iso_time(ack.at), "note": ack.note}
         self._ack_seq = store.last_ack_seq()
+        self._store_latest = store.latest_time()
+        cooldown_s = self.config.alerts.cooldown_minutes * 60.0
+        if self._store_latest is not None and cooldown_s > 0:
+            # conditions that ended (cleared, or events) within a cooldown of the last step stored:
+            # still held back after a restart, as they would have been without one
+            for alert in store.ended_alerts(since=self._store_latest - cooldown_s):
+                if alert.type in NO_COOLDOWN_TYPES or alert.state == "updated":
+                    continue  # "updated" and inactive: dropped as from another timeline, not ended
+                cool = ((alert.type, alert.mmsi, alert.other_mmsi, alert.zone), alert.details.get("kind"))
+                self._cooldown[cool] = max(self._cooldown.get(cool, -math.inf), alert.time + cooldown_s)
+        wanted = sorted({t for r in self.rules if _overrides(r, "on_restore") for t in r.raised_types()})
+        if wanted:
+            self._restored_events = store.latest_alerts(wanted)
+
+    def _resume(self, now: float) -> None:
+        """The first event time after a start with a store: what was restored from it besides the
+        active alerts (cooldowns, snoozes, the rules' `on_restore`) carries on only when the data
+        continues the store's timeline: it starts no earlier than the restore grace before the
+        store's newest step. Older data (a log replayed into a database that already holds later
+        alerts) starts afresh, so that what came after it cannot hold back or swallow its alerts."""
+        events, self._restored_events = self._restored_events, []
+        latest = self._store_latest
+        if latest is None:
+            return
+        if latest - now > self.config.alerts.restore_grace_minutes * 60.0:
+            self._cooldown.clear()
+            self._snooze.clear()
+            return
+        for rule in self.rules:
+            if not _overrides(rule, "on_restore"):
+                continue
+            types = set(rule.raised_types())
+            mine = [a for a in events if a.type in types]
+            if mine:
+                self._run(rule, "on_restore", mine, self.ctx)
 
     def _drop_restored_from_other_timeline(self, now: float) -> None:
         """Alerts restored from well after the data now read (more than the restore grace: a replay

@@ -367,6 +367,29 @@ class AlertStore:
             params.append(int(limit))
         return self._readable(self._db.execute(sql, params).fetchall(), "an alert")
 
+    def ended_alerts(self, *, since: float) -> list[Alert]:
+        """Current form of each alert no longer active whose last step is at or after `since`
+        (cleared state alerts and events), oldest first."""
+        rows = self._db.execute(
+            "SELECT json FROM alerts WHERE active = 0 AND time >= ? ORDER BY started, id", (since,)
+        ).fetchall()
+        return self._readable(rows, "an alert")
+
+    def latest_alerts(self, types: Iterable[str]) -> list[Alert]:
+        """Current form of the newest alert (by start) of each key (type, mmsi, other_mmsi, zone)
+        among `types`, oldest first."""
+        wanted = sorted(set(types))
+        if not wanted:
+            return []
+        rows = self._db.execute(
+            "SELECT json FROM (SELECT json, started, id, ROW_NUMBER() OVER ("
+            "PARTITION BY type, mmsi, other_mmsi, zone ORDER BY started DESC, id DESC) AS newest "
+            f"FROM alerts WHERE type IN ({','.join('?' * len(wanted))})) "
+            "WHERE newest = 1 ORDER BY started, id",
+            wanted,
+        ).fetchall()
+        return self._readable(rows, "an alert")
+
     def latest_time(self) -> float | None:
         """Event time of the newest lifecycle step stored (None for an empty store)."""
         row = self._db.execute("SELECT MAX(time) FROM steps").fetchone()

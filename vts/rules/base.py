@@ -201,6 +201,13 @@ class Rule:
     def on_tick(self, ctx: RuleContext) -> None:
         """Called every `tick_seconds` of event time: time-outs, gaps, sweeps over all vessels."""
 
+    def on_restore(self, alerts: list[Alert], ctx: RuleContext) -> None:
+        """After a restart with an alert database: the newest stored alert of each key (type,
+        mmsi, other_mmsi, zone) of the types this rule raises, active or not, called once at the
+        first event time, before any report reaches the rule, when the data continues the store's
+        timeline (`AlertEngine._resume`). Active alerts are restored by the engine in any case; this
+        is for what a rule must remember of its past events (a visit whose entry was recorded)."""
+
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         """The tracker forgot this vessel: drop any per-vessel state (and its watch: `unwatch`)."""
 

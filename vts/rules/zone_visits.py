@@ -23,6 +23,15 @@ while inside a zone (silent for `tracker.forget_after_minutes`) gets its exit th
 ``details.lost`` (with ``gap``): it was last heard inside at ``crossing_time``, and ``dwell_s``
 runs to that fix. Its position is that last fix inside.
 
+A restart does not open the visits under way again. With an alert database, the visits whose entry
+is the newest record of their vessel and zone there are resumed (`on_restore`): a vessel found
+inside (or within the exit margin) at its first fixes gets no second entry, and its exit's
+``dwell_s`` runs from the entry recorded before the restart. One whose first fix after the restart
+lies beyond the exit margin left while vts was not running: its exit is recorded then, marked
+``gap`` and ``after_restart`` (``crossing_time`` is that fix; the crossing itself was not seen). One
+not heard again within `tracker.forget_after_minutes` of the restart gets a ``lost`` exit at the
+position of its recorded entry, with no ``dwell_s`` and no ``crossing_time`` (neither is known).
+
 Cost: the only per-report work is raising a held-back entry, so the rule asks for no report at all
 (`interest` is empty) and watches just the vessels with an entry held back (`Rule.watch`); zone
 events reach it regardless.
@@ -34,9 +43,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import shapely
 from pydantic import Field
 
-from vts.alerts.model import iso_time
+from vts.alerts.model import Alert, iso_time, parse_iso_time
 from vts.config import ZoneKind
 from vts.rules._common import is_vessel_mmsi, label
 from vts.rules.base import Rule, RuleContext, RuleParams
@@ -55,6 +65,19 @@ class _Visit:
     entered: float
     label: str
     """How the vessel was named at entry (the tracker may have forgotten it by the exit)."""
+    resumed: bool = False
+    """Recorded before a restart (`on_restore`): the dwell runs from `entered`, not from the zone
+    engine's entry after the restart."""
+
+
+@dataclass(slots=True)
+class _Restored:
+    """A visit recorded before a restart whose vessel has not been found inside since."""
+
+    visit: _Visit
+    lat: float | None
+    lon: float | None
+    """Where its entry was recorded."""
 
 
 class ZoneVisitsParams(RuleParams):
@@ -68,6 +91,7 @@ class ZoneVisitsRule(Rule):
     id = "zone_visits"
     alert_types = ("zone_entry", "zone_exit")
     Params = ZoneVisitsParams
+    tick_seconds = 60.0
 
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
@@ -77,6 +101,11 @@ class ZoneVisitsRule(Rule):
         in it is watched (`Rule.watch`), and only those."""
         self._open: dict[int, dict[str, _Visit]] = {}
         """Visits whose entry was recorded and exit not yet, by vessel and zone."""
+        self._restored: dict[int, dict[str, _Restored]] = {}
+        """Visits recorded before a restart, not yet found again, by vessel and zone. Every vessel
+        in it is watched."""
+        self._restored_at = 0.0
+        """The first event time after the restart."""
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """No report: `on_position` acts only on a vessel with an entry held back, and such a vessel
@@ -85,11 +114,13 @@ class ZoneVisitsRule(Rule):
         return np.zeros(len(batch), dtype=bool)
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        if self._restored and vessel.mmsi in self._restored:
+            self._check_restored(vessel, report, ctx)
         pending = self._deferred.get(vessel.mmsi)
         if pending is None or vessel.message_count < ctx.config.alerts.min_messages:
             return
         del self._deferred[vessel.mmsi]
-        self.unwatch(ctx, vessel.mmsi)
+        self._release(ctx, vessel.mmsi)
         for zone_id in sorted(pending):
             try:
                 zone = ctx.zones.zone(zone_id)
@@ -97,18 +128,119 @@ class ZoneVisitsRule(Rule):
                 continue
             self._entry(vessel, pending[zone_id], zone, ctx, deferred=True)
 
+    def _release(self, ctx: RuleContext, mmsi: int) -> None:
+        """Unwatch a vessel with neither an entry held back nor a restored visit left."""
+        if mmsi not in self._deferred and mmsi not in self._restored:
+            self.unwatch(ctx, mmsi)
+
+    def on_restore(self, alerts: list[Alert], ctx: RuleContext) -> None:
+        """The visits whose entry is the newest record of their vessel and zone are under way."""
+        entries: dict[tuple[int, str], Alert] = {}
+        exits: dict[tuple[int, str], Alert] = {}
+        for a in alerts:
+            if a.zone is not None:
+                (entries if a.type == "zone_entry" else exits)[(a.mmsi, a.zone)] = a
+        for (mmsi, zone_id), entry in sorted(entries.items()):
+            left = exits.get((mmsi, zone_id))
+            if left is not None and left.started >= entry.started:
+                continue
+            crossing = entry.details.get("crossing_time")
+            try:
+                entered = parse_iso_time(crossing) if isinstance(crossing, str) else None
+            except ValueError:
+                entered = None
+            visit = _Visit(
+                entry.started if entered is None else entered,
+                f"{entry.name} ({mmsi})" if entry.name else str(mmsi),
+                resumed=True,
+            )
+            self._restored.setdefault(mmsi, {})[zone_id] = _Restored(visit, entry.lat, entry.lon)
+            self.watch(ctx, mmsi)
+        self._restored_at = ctx.now
+
+    def _check_restored(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
+        """The first fixes after a restart of a vessel with a visit under way: beyond the zone's
+        exit margin, it left while vts was not running; inside it, its entry (found inside) resumes
+        the visit (`on_zone_event`)."""
+        if report.lat is None or report.lon is None:
+            return
+        if vessel.position_time is not None and report.time < vessel.position_time:
+            return  # a late fix: not where the vessel is now
+        restored = self._restored[vessel.mmsi]
+        for zone_id in sorted(restored):
+            try:
+                zone = ctx.zones.zone(zone_id)
+            except KeyError:
+                del restored[zone_id]  # the zone left the configuration: no exit (as on a reload)
+                continue
+            if shapely.intersects_xy(zone.exit_geometry, report.lon, report.lat):
+                continue
+            visit = restored.pop(zone_id).visit
+            name = label(vessel, vessel.mmsi)
+            message = f"{name} found outside {zone.name} (left while vts was not running)"
+            details = self._details(zone, report.time, vessel.sog, vessel.category)
+            details["after_restart"] = True
+            self._exit(
+                ctx,
+                vessel.mmsi,
+                zone,
+                message,
+                report.lat,
+                report.lon,
+                details,
+                visit.entered,
+                report.time,
+                gap=True,
+                lost=False,
+            )
+        if not restored:
+            del self._restored[vessel.mmsi]
+            self._release(ctx, vessel.mmsi)
+
+    def on_tick(self, ctx: RuleContext) -> None:
+        """Restored visits of vessels not heard since the restart end as lost once the tracker
+        would have forgotten them."""
+        if not self._restored or ctx.now - self._restored_at < ctx.config.tracker.forget_after_s:
+            return
+        for mmsi in sorted(self._restored):
+            if ctx.tracker.get(mmsi) is None:
+                self._lose_restored(ctx, mmsi)
+
+    def _lose_restored(self, ctx: RuleContext, mmsi: int) -> None:
+        restored = self._restored.pop(mmsi, None)
+        if restored is None:
+            return
+        self._release(ctx, mmsi)
+        for zone_id, r in sorted(restored.items()):
+            try:
+                zone = ctx.zones.zone(zone_id)
+            except KeyError:
+                continue
+            if r.lat is None or r.lon is None:
+                continue
+            message = f"{r.visit.label} not heard in {zone.name} since vts restarted"
+            details: dict[str, object] = {"zone_kind": zone.kind, "crossing_time": None, "sog": None}
+            details["category"] = None
+            details["after_restart"] = True
+            self._exit(
+                ctx, mmsi, zone, message, r.lat, r.lon, details, r.visit.entered, None, gap=True, lost=True
+            )
+
     def adopt(self, previous: Rule) -> bool:
         """The entries held back and the visits under way do not depend on the parameters: carried
         on (else an exit would be recorded without its entry, or an entry never closed)."""
         assert isinstance(previous, ZoneVisitsRule)
         self._deferred = previous._deferred
         self._open = previous._open
+        self._restored = previous._restored
+        self._restored_at = previous._restored_at
         return True
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         """The vessel went silent for good: the visits under way end with its last fix inside."""
         if self._deferred.pop(mmsi, None) is not None:
-            self.unwatch(ctx, mmsi)
+            self._release(ctx, mmsi)
+        self._lose_restored(ctx, mmsi)  # heard after the restart, never found inside again
         for zone_id, visit in sorted(self._open.pop(mmsi, {}).items()):
             last = ctx.zones.last_inside(mmsi, zone_id)
             try:
@@ -132,6 +264,14 @@ class ZoneVisitsRule(Rule):
         recorded = zone.settings.record_visits or zone.kind in self.p.kinds
         min_messages = ctx.config.alerts.min_messages
         if event.kind == "entry":
+            restored = self._restored.get(vessel.mmsi)
+            if restored is not None and zone.id in restored:
+                # found inside after a restart: the visit recorded before it goes on
+                self._open.setdefault(vessel.mmsi, {})[zone.id] = restored.pop(zone.id).visit
+                if not restored:
+                    del self._restored[vessel.mmsi]
+                    self._release(ctx, vessel.mmsi)
+                return
             if not recorded:
                 return
             if vessel.message_count < min_messages:
@@ -145,18 +285,21 @@ class ZoneVisitsRule(Rule):
             entry = pending.pop(zone.id)
             if not pending:
                 del self._deferred[vessel.mmsi]
-                self.unwatch(ctx, vessel.mmsi)
+                self._release(ctx, vessel.mmsi)
             if vessel.message_count < min_messages:
                 return  # in and out before the target had its minimum of messages: no record
             self._entry(vessel, entry, zone, ctx, deferred=True)
         visits = self._open.get(vessel.mmsi)
-        if visits is None or visits.pop(zone.id, None) is None:
+        visit = None if visits is None else visits.pop(zone.id, None)
+        if visits is None or visit is None:
             return  # its entry was not recorded: no exit either
         if not visits:
             del self._open[vessel.mmsi]
         message = f"{label(vessel, vessel.mmsi)} left {zone.name}"
         details = self._details(zone, event.time, vessel.sog, vessel.category)
         lat, lon, entered, left = event.lat, event.lon, event.entered_time, event.time
+        if visit.resumed:
+            entered = visit.entered  # entered before the restart
         self._exit(
             ctx, vessel.mmsi, zone, message, lat, lon, details, entered, left, gap=event.gap, lost=False
         )
@@ -175,15 +318,17 @@ class ZoneVisitsRule(Rule):
         lon: float,
         details: dict[str, object],
         entered: float | None,
-        left: float,
+        left: float | None,
         *,
         gap: bool,
         lost: bool,
     ) -> None:
-        """A `zone_exit` record: the visit's dwell (from `entered` to `left`), and how it ended."""
+        """A `zone_exit` record: the visit's dwell (from `entered` to `left`, when both are known),
+        and how it ended."""
         if entered is not None:
             details["entered"] = iso_time(entered)
-            details["dwell_s"] = round(left - entered, 1)
+            if left is not None:
+                details["dwell_s"] = round(left - entered, 1)
         details["gap"] = gap
         details["lost"] = lost
         ctx.alerts.event(
