@@ -308,13 +308,13 @@ async def test_token_required_and_stale_targets_greyed(tmp_path: Path, chromium_
         alert_box = page.locator(".vts-alert.sev-emergency").first
         await alert_box.wait_for(timeout=15000)
         alert_id = await alert_box.get_attribute("data-alert-id")
-        # without the token the server refuses, and the operator is told why
+        # without the token the server refuses, and the operator is told why, on the alert
+        await page.fill("#vts-operator", "watch officer")
+        await page.dispatch_event("#vts-operator", "change")
         await alert_box.locator("button.vts-ack-btn").click()
-        for _ in range(50):
-            if chromium_page.dialogs:
-                break
-            await asyncio.sleep(0.1)
-        assert chromium_page.dialogs and "token" in chromium_page.dialogs[0]
+        refusal = page.locator(f'.vts-alert[data-alert-id="{alert_id}"] .ack-error')
+        await refusal.wait_for(timeout=5000)
+        assert "token" in await refusal.inner_text()
         assert store.acks(alert_id) == []
         # with it, the acknowledgement is stored
         await page.fill("#vts-token", "night-watch-7")

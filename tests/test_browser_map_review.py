@@ -389,6 +389,7 @@ async def test_an_acknowledgement_on_its_way_cannot_be_sent_twice(serve: Serve, 
         await route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
     await page.route("**/api/alerts/a0001/ack", slow_ack)
+    await sign_in(page, "watch officer")
     await card.locator("input").fill("seen")
     await card.locator("button.vts-ack-btn").click()
     for _ in range(100):
@@ -423,6 +424,7 @@ async def test_a_refused_acknowledgement_leaves_the_ack_button_usable(serve: Ser
         await route.fulfill(status=403, content_type="application/json", body=json.dumps(body))
 
     await page.route("**/api/alerts/a0001/ack", refuse)
+    await sign_in(page, "watch officer")
     await card.locator("button.vts-ack-btn").click()
     for _ in range(100):
         if posts:
@@ -431,12 +433,97 @@ async def test_a_refused_acknowledgement_leaves_the_ack_button_usable(serve: Ser
     await page.evaluate("() => VTS.renderAlerts()")
     await rendered(page)
     release.set()
-    for _ in range(100):
-        if chromium_page.dialogs:
-            break
-        await asyncio.sleep(0.05)
-    assert chromium_page.dialogs and "token" in chromium_page.dialogs[0]
+    # said on the card, not in a blocking dialog (the map went on updating behind one)
+    problem = card.locator(".ack-error")
+    await problem.wait_for(timeout=5000)
+    assert "token" in await problem.inner_text() and await problem.get_attribute("role") == "alert"
+    assert chromium_page.dialogs == []
     assert await card.locator("button.vts-ack-btn").is_enabled()
+    # it stays through the panel's refreshes, and goes once the acknowledgement goes through
+    await page.evaluate("() => VTS.loadAlerts()")
+    await rendered(page)
+    assert await card.locator(".ack-error").count() == 1
+    await page.unroute("**/api/alerts/a0001/ack", refuse)
+
+    async def accept(route: Route) -> None:
+        body = {
+            "alert": {**alerts[0], "ack": {"who": "watch officer", "time": alerts[0]["time"], "note": ""}}
+        }
+        await route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    await page.route("**/api/alerts/a0001/ack", accept)
+    await card.locator("button.vts-ack-btn").click()
+    await card.locator(".ackd").wait_for(timeout=5000)
+    assert await card.locator(".ack-error").count() == 0
+
+
+async def sign_in(page: Page, name: str) -> None:
+    """Type the operator's name in the header field (kept by the browser for later acknowledgements)."""
+    await page.fill("#vts-operator", name)
+    await page.dispatch_event("#vts-operator", "change")
+
+
+async def test_an_acknowledgement_says_who_took_it(serve: Serve, chromium_page) -> None:  # type: ignore[no-untyped-def]
+    """With no operator name the page sent "operator": an acknowledgement that names nobody. It now
+    asks for the name on the card, with the focus on the name field, and sends nothing until then."""
+    page = chromium_page.page
+    web = await serve()
+    alerts = [alert(1, "warning", "2026-01-01T00:00:00.000Z", 700_000_001)]
+    await open_map(page, web, Api(vessels=[], alerts=alerts))
+    card = page.locator('.vts-alert[data-alert-id="a0001"]')
+    await card.wait_for(timeout=10000)
+    posts: list[str] = []
+
+    async def record(route: Route) -> None:
+        posts.append(route.request.post_data or "")
+        body = {"alert": {**alerts[0], "ack": {"who": "x", "time": alerts[0]["time"], "note": ""}}}
+        await route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    await page.route("**/api/alerts/a0001/ack", record)
+    await card.locator("input").fill("seen on camera 3")
+    await card.locator("button.vts-ack-btn").click()
+    problem = card.locator(".ack-error")
+    await problem.wait_for(timeout=5000)
+    assert "Enter your name" in await problem.inner_text()
+    assert await page.evaluate("() => document.activeElement.id") == "vts-operator"
+    await asyncio.sleep(0.3)
+    assert posts == []
+    await page.keyboard.type("Lt. Quispe")
+    await page.dispatch_event("#vts-operator", "change")
+    await rendered(page)
+    assert await card.locator(".ack-error").count() == 0
+    assert await card.locator("input").input_value() == "seen on camera 3"  # the note was kept
+    await card.locator("button.vts-ack-btn").click()
+    await card.locator(".ackd").wait_for(timeout=5000)
+    assert len(posts) == 1 and json.loads(posts[0]) == {"note": "seen on camera 3", "who": "Lt. Quispe"}
+
+
+async def test_a_pair_alert_brings_both_vessels_into_view(serve: Serve, chromium_page) -> None:  # type: ignore[no-untyped-def]
+    """Clicking an alongside or cpa alert flew to the first vessel only, at a zoom where the other
+    could be off the screen."""
+    page = chromium_page.page
+    web = await serve()
+    vessels = [
+        vessel(700_000_001, "BIG SHIP", -12.000, -77.200),
+        vessel(700_000_002, "CROSSER", -12.030, -77.150),
+        vessel(700_000_003, "ALONE", -12.100, -77.300),
+    ]
+    pair = {**alert(1, "alarm", "2026-01-01T00:00:00.000Z", 700_000_001, "cpa"), "other_mmsi": 700_000_002}
+    single = alert(2, "warning", "2026-01-01T00:01:00.000Z", 700_000_003, "loitering")
+    await open_map(page, web, Api(vessels=vessels, alerts=[pair, single]))
+    await page.locator('.vts-alert[data-alert-id="a0001"]').wait_for(timeout=10000)
+    await page.evaluate("() => { VTS.map.setView([-12.3, -77.6], 16, {animate: false}); }")
+    in_view = (
+        "(ms) => ms.every(m => { const l = Object.values(VTS.layer._featureLayers)"
+        ".find(x => x.feature.properties.m === m); return VTS.map.getBounds().contains(l.getLatLng()); })"
+    )
+    await page.locator('.vts-alert[data-alert-id="a0001"] .vs').click()
+    await page.wait_for_function(in_view, arg=[700_000_001, 700_000_002], timeout=5000)
+    await asyncio.sleep(1.0)  # the flight (0.6 s) is over: both are still in view where it ended
+    assert await page.evaluate(in_view, [700_000_001, 700_000_002])
+    # a single-vessel alert still flies to its vessel
+    await page.locator('.vts-alert[data-alert-id="a0002"] .vs').click()
+    await page.wait_for_function(in_view, arg=[700_000_003], timeout=5000)
 
 
 # -- selecting a ship shows it in the list ---------------------------------------------------------

@@ -40,6 +40,7 @@
   VTS.stats = null;
   VTS.drafts = new Map();  // alert id -> acknowledgement note being typed (kept across re-renders)
   VTS.acking = new Set();  // alert ids whose acknowledgement is on its way
+  VTS.ackErrors = new Map();  // alert id -> why its acknowledgement did not go through (shown on the card)
 
   // -- small DOM helpers (text only) ------------------------------------------------------------
   function el(tag, attrs) {
@@ -368,19 +369,29 @@
       form.addEventListener('submit', function (e) {
         e.preventDefault();
         e.stopPropagation();
+        if (!operatorName()) {
+          // an acknowledgement says who took it: asked once, kept in this browser
+          VTS.ackErrors.set(a.id, 'Enter your name in the operator field (top right) to acknowledge.');
+          renderAlertsNow();
+          var field = document.getElementById('vts-operator');
+          if (field) field.focus();
+          return;
+        }
         VTS.acking.add(a.id);
+        VTS.ackErrors.delete(a.id);
         btn.disabled = true;
         VTS.acknowledge(a.id, note.value).then(function () {
           VTS.acking.delete(a.id);
         }, function (err) {
           VTS.acking.delete(a.id);
-          // the button on screen: the panel may have been rebuilt (with it disabled) meanwhile
-          document.querySelectorAll('#vts-alerts .vts-alert[data-alert-id="' + CSS.escape(a.id) + '"] .vts-ack-btn')
-            .forEach(function (b) { b.disabled = false; });
-          window.alert('Acknowledge failed: ' + err.message);
+          // on the card, not in a blocking dialog: the map and the other alerts go on updating
+          VTS.ackErrors.set(a.id, 'Acknowledge failed: ' + err.message);
+          renderAlertsNow();
         });
       });
       node.appendChild(form);
+      var problem = VTS.ackErrors.get(a.id);
+      if (problem) node.appendChild(el('div', { cls: 'ack-error', role: 'alert', text: problem }));
     }
     node.addEventListener('click', function () { VTS.flyToAlert(a); });
     onActivate(node, function () { VTS.flyToAlert(a); });
@@ -390,15 +401,25 @@
   VTS.flyToAlert = function (a) {
     var layer = layerOf(a.mmsi);
     var target = layer ? layer.getLatLng() : (a.lat !== null ? L.latLng(a.lat, a.lon) : null);
-    if (target) VTS.map.flyTo(target, Math.max(VTS.map.getZoom(), 14), { duration: 0.6 });
+    var other = a.other_mmsi ? layerOf(a.other_mmsi) : null;
+    if (target && other) {
+      // a pair alert (alongside, rendezvous, cpa): both vessels in view
+      VTS.map.flyToBounds(L.latLngBounds([target, other.getLatLng()]).pad(0.5), { maxZoom: 16, duration: 0.6 });
+    } else if (target) {
+      VTS.map.flyTo(target, Math.max(VTS.map.getZoom(), 14), { duration: 0.6 });
+    }
     VTS.select(a.mmsi, false);
   };
+
+  function operatorName() {
+    return (localStorage.getItem('vts-operator') || '').trim();
+  }
 
   VTS.acknowledge = function (id, note) {
     var headers = { 'Content-Type': 'application/json' };
     var token = sessionStorage.getItem('vts-token');
     if (token) headers['X-VTS-Token'] = token;
-    var who = localStorage.getItem('vts-operator') || 'operator';
+    var who = operatorName() || 'operator';
     return fetch('/api/alerts/' + encodeURIComponent(id) + '/ack', {
       method: 'POST', headers: headers, credentials: 'same-origin', body: JSON.stringify({ note: note, who: who })
     }).then(function (r) {
@@ -446,9 +467,11 @@
       box.appendChild(el('div', { cls: 'vts-empty', text: (list.length - MAX_ALERT_ROWS) + ' more alerts not listed, the least severe and oldest (see /api/alerts)' }));
     }
     restoreFocus(box, 'data-alert-id', focus);
-    VTS.drafts.forEach(function (_note, id) {
-      var still = VTS.alerts.get(id);
-      if (!still || still.ack) VTS.drafts.delete(id);
+    [VTS.drafts, VTS.ackErrors].forEach(function (byId) {  // of alerts gone or acknowledged
+      byId.forEach(function (_value, id) {
+        var still = VTS.alerts.get(id);
+        if (!still || still.ack) byId.delete(id);
+      });
     });
     VTS._freshIds = new Set();
     var counts = { emergency: 0, alarm: 0, warning: 0, caution: 0, info: 0 };
@@ -740,7 +763,13 @@
     mute.addEventListener('click', function () { setMuted(!VTS.muted); if (!VTS.muted) VTS.beep('alarm'); });
     var operator = el('input', { id: 'vts-operator', type: 'text', placeholder: 'operator', title: 'your name, stored with acknowledgements' });
     operator.value = localStorage.getItem('vts-operator') || '';
-    operator.addEventListener('change', function () { localStorage.setItem('vts-operator', operator.value.trim()); });
+    operator.addEventListener('change', function () {
+      localStorage.setItem('vts-operator', operator.value.trim());
+      if (operator.value.trim()) {  // the "enter your name" notes are answered
+        VTS.ackErrors.forEach(function (msg, id) { if (msg.indexOf('Enter your name') === 0) VTS.ackErrors.delete(id); });
+        renderAlerts();
+      }
+    });
     var header = el('div', { id: 'vts-header' },
       el('span', { cls: 'vts-brand', text: 'VTS CALLAO' }),
       headerCell('server', 'vts-conn', 'connecting'),
