@@ -333,3 +333,39 @@ def test_huge_plain_sentence_is_too_long_on_every_path() -> None:
     ingest = Ingest()
     assert ingest.feed(huge, "a", 1.0) == []
     assert ingest.stats.drops[TOO_LONG] == 1
+
+
+def test_dollar_vdm_sentences_are_ais_as_pyais_reads_them() -> None:
+    """Some receivers write `$AIVDM` for `!AIVDM`; pyais decodes it. Such a log was read as "other
+    NMEA" from end to end: not one vessel, and nothing said it was AIS."""
+    dollar = "$" + POS[1:]
+    two = ["$" + s[1:] for s in TYPE5]
+    for feed in ("one by one", "as a chunk"):
+        ingest = Ingest()
+        lines = [
+            dollar,
+            tag("c:1418169601") + two[0],
+            two[1],
+            with_checksum("AIVDO,1,1,,,15M67FC000G?ufbE`FepT@3n00Sa,0", "$"),
+        ]
+        if feed == "one by one":
+            reports = [r for line in lines for r in ingest.feed(line, "rx", 10.0)]
+        else:
+            reports = ingest.feed_many(lines, "rx", [10.0] * len(lines))
+        assert [type(r) for r in reports] == [PositionReport, StaticReport, PositionReport]
+        pos, static, own = reports
+        expected = pyais.decode(dollar)
+        assert pos.mmsi == expected.mmsi == 366053209 and pos.lat == pytest.approx(expected.lat, abs=1e-6)
+        assert static.name == "SEA ENTERPRISE" and static.time == 1418169601.0
+        assert own.own_ship is True
+        assert ingest.stats.ignored.get(OTHER_NMEA, 0) == 0
+    # a broken one is dropped as AIS would be, not ignored as another sentence
+    ingest = Ingest()
+    assert ingest.feed(dollar[:-2] + "00", "rx", 10.0) == []
+    assert ingest.feed(dollar[:30], "rx", 10.0) == []
+    assert ingest.stats.drops[BAD_CHECKSUM] == 1 and ingest.stats.drops[MALFORMED] == 1
+    # and other `$` sentences are still other NMEA
+    assert (
+        parse_line("$GPGGA,114702.00,3351.0151,S,15117.2160,E,1,06,1.69,00093,M,021,M,,*76").ignored
+        == OTHER_NMEA
+    )

@@ -2,7 +2,8 @@
 
 What a line may hold, all understood here:
 
-* a plain sentence ``!AIVDM,1,1,,B,<payload>,0*hh`` (any two-character talker; ``VDO`` = own ship);
+* a plain sentence ``!AIVDM,1,1,,B,<payload>,0*hh`` (any two-character talker; ``VDO`` = own ship;
+  ``$AIVDM``, which some receivers write instead of ``!``, is read as the same sentence, as pyais does);
 * NMEA 4.0 tag blocks before it, ``\\c:<time>,s:<station>,g:<n>-<total>-<id>*hh\\`` (``c:`` in
   seconds or milliseconds; the older ``\\1G2:0125,...\\`` group form too);
 * Gatehouse ``$PGHP`` lines, which give the time of the sentence(s) that follow;
@@ -354,7 +355,13 @@ def _parse_line(line: bytes | str) -> ParsedLine:
             return result
     if first == 35:  # '#'
         return ParsedLine(ignored=COMMENT)
-    if first == 36 and raw[1:5] != b"PGHP" and b"!" not in raw and b"\\" not in raw:
+    if (
+        first == 36
+        and raw[1:5] != b"PGHP"
+        and raw[3:6] not in (b"VDM", b"VDO")
+        and b"!" not in raw
+        and b"\\" not in raw
+    ):
         return ParsedLine(ignored=OTHER_NMEA)  # '$GPGGA...' and friends: common, not AIS
     if not raw.isascii() and b"!" not in raw and b"$" not in raw:
         return ParsedLine(drops=[NON_ASCII])  # binary junk or mojibake with no sentence in it
@@ -410,7 +417,7 @@ def _scan(raw: bytes, pos: int, log_time: float | None, result: ParsedLine) -> N
         nxt_start = _next_start(raw, pos + 1)
         if star < 0 or (0 <= nxt_start < star):
             # no checksum before the next sentence begins: this one is cut short
-            if raw[pos] == 33 or raw.startswith(b"$PGHP", pos):
+            if raw[pos] == 33 or raw.startswith(b"$PGHP", pos) or raw[pos + 3 : pos + 6] in (b"VDM", b"VDO"):
                 result.drops.append(MALFORMED)
             elif not result.sentences and not result.drops:
                 result.ignored = OTHER_NMEA
@@ -426,7 +433,7 @@ def _scan(raw: bytes, pos: int, log_time: float | None, result: ParsedLine) -> N
         if "late_time" not in meta and log_time is not None:
             meta["late_time"] = log_time
         sentence = raw[pos:end]
-        if start_char == 36:  # '$'
+        if start_char == 36 and sentence[3:6] not in (b"VDM", b"VDO"):  # '$', not '$AIVDM'
             if sentence.startswith(b"$PGHP"):
                 fields = sentence[1 : len(sentence) - 3].split(b",")
                 if _HEX.get(sentence[-2:]) != nmea_checksum(sentence[1:-3]):
@@ -475,7 +482,8 @@ def _one_sentence(
     group: bytes | None,
     late_time: float | None = None,
 ) -> None:
-    """Check one `!xxVDM...*hh` sentence (star = index of '*') and append it or a drop reason."""
+    """Check one `!xxVDM...*hh` (or `$xxVDM...*hh`) sentence (star = index of '*') and append it or a
+    drop reason."""
     fields = sentence[1:star].split(b",")
     if len(fields) != 7:
         result.drops.append(MALFORMED)
