@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lzma
 import math
 from functools import reduce
 from pathlib import Path
@@ -146,6 +147,19 @@ def test_vts_learn_writes_a_model_from_a_log(tmp_path: Path, capsys: pytest.Capt
     bare.write_text("\n".join(line.rsplit("\\", 1)[-1] for line in lines) + "\n")
     assert vts_main(["learn", str(bare), "--out", str(tmp_path / "bare.npz"), "--cell-m", "250"]) == 0
     assert "3 vessels (3 large)" in capsys.readouterr().out
+    # compressed as `vts replay` reads it: the same model
+    packed = tmp_path / "traffic.nmea.xz"
+    packed.write_bytes(lzma.compress(log.read_bytes()))
+    assert vts_main(["learn", str(packed), "--out", str(tmp_path / "xz.npz"), "--cell-m", "250"]) == 0
+    assert "3 vessels (3 large)" in capsys.readouterr().out
+    again = NormalcyModel.load(tmp_path / "xz.npz")
+    here = east(LAT0, LON0, 1500)
+    assert again.stats(*here, 90.0, "large") == model.stats(*here, 90.0, "large")
+    # a damaged one is refused with a message, not a traceback
+    cut = tmp_path / "cut.xz"
+    cut.write_bytes(packed.read_bytes()[:40])
+    assert vts_main(["learn", str(cut), "--out", str(tmp_path / "cut.npz")]) == 1
+    assert "cannot read the logs" in capsys.readouterr().err
 
 
 def test_vts_learn_refuses_missing_files_and_empty_logs(tmp_path: Path) -> None:

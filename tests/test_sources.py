@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import bz2
 import contextlib
 import gzip
 import io
 import logging
+import lzma
 import random
 import re
 import socket
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -433,6 +436,37 @@ async def test_plain_and_gzip_files_give_the_same_lines(tmp_path: Path, sample_l
         assert source.status.state == "finished"
         assert source.status.lines == len(sample_lines)
         assert source.progress() == 1.0
+
+
+async def test_bzip2_xz_and_zip_logs_give_the_same_lines(tmp_path: Path, sample_lines: list[bytes]) -> None:
+    """Recordings come compressed every way: each is told by its content, whatever its name; a zip
+    archive of several logs is read member after member, in name order, lines never joined."""
+    text = b"\r\n".join(sample_lines) + b"\r\n"
+    bz = tmp_path / "log.nmea.bz2"
+    bz.write_bytes(bz2.compress(text))
+    xz = tmp_path / "log.data"  # an xz log under a name that does not say so
+    xz.write_bytes(lzma.compress(text))
+    zipped = tmp_path / "day.zip"
+    half = len(sample_lines) // 2
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("b-afternoon.nmea", b"\n".join(sample_lines[half:]) + b"\n")
+        z.writestr("a-morning.nmea", b"\n".join(sample_lines[:half]))  # its last line has no line end
+        z.writestr("empty/", b"")  # a folder entry
+    for path in (bz, xz, zipped):
+        source, sink = await read_file(path)
+        assert sink.texts() == sample_lines, path
+        assert source.status.state == "finished" and source.status.lines == len(sample_lines)
+        assert source.progress() == 1.0
+    # damaged: what was read counts, and the source says so
+    cut = tmp_path / "cut.xz"
+    cut.write_bytes(xz.read_bytes()[: len(xz.read_bytes()) // 2])
+    source, sink = await read_file(cut)
+    assert source.status.state == "damaged"
+    assert 0 < len(sink.lines) < len(sample_lines) and sink.texts() == sample_lines[: len(sink.lines)]
+    broken_zip = tmp_path / "broken.zip"
+    broken_zip.write_bytes(zipped.read_bytes()[:30])
+    source, sink = await read_file(broken_zip)
+    assert source.status.state == "failed" and "cannot open" in source.status.detail and sink.lines == []
 
 
 async def test_overlong_file_lines_are_skipped_and_counted(tmp_path: Path) -> None:

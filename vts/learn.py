@@ -10,7 +10,6 @@ the model's ``large`` layer. The model is written as ``.npz``; point the course_
 from __future__ import annotations
 
 import argparse
-import gzip
 import logging
 import sys
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from vts.config import ConfigError, load_config
 from vts.ingest import Ingest
 from vts.normalcy import NormalcyBuilder, NormalcyModel
 from vts.reports import PositionReport, Report
+from vts.sources.files import READ_ERRORS, open_log
 from vts.tracker import Tracker
 from vts.vessel_class import is_large_vessel
 
@@ -29,7 +29,9 @@ PRUNE_EVERY_S = 600.0
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
-    p.add_argument("logs", nargs="+", metavar="LOG", help="recorded AIS logs (NMEA, plain or .gz)")
+    p.add_argument(
+        "logs", nargs="+", metavar="LOG", help="recorded AIS logs (NMEA, plain, gzip, bzip2, xz or zip)"
+    )
     p.add_argument("--out", required=True, metavar="MODEL.npz", help="where to write the model")
     p.add_argument("--config", metavar="PATH", help="configuration (tracker settings); default Callao")
     p.add_argument("--cell-m", type=positive_float, default=500.0, help="cell size in metres (default 500)")
@@ -39,12 +41,11 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 
 
 def _lines(path: Path) -> Iterator[bytes]:
-    """The lines of a plain or gzip log, streamed (a month of traffic need not fit in memory)."""
-    with open(path, "rb") as f:
-        head = f.read(2)
-    opener = gzip.open if head == b"\x1f\x8b" else open
-    with opener(path, "rb") as f:  # type: ignore[operator]
-        yield from f
+    """The lines of a log, plain or compressed as `vts replay` reads it (`open_log`), streamed (a
+    month of traffic need not fit in memory)."""
+    reader, raw = open_log(path)
+    with reader, raw:
+        yield from reader
 
 
 def _reports(path: Path, ingest: Ingest) -> Iterator[Report]:
@@ -108,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"vts learn: {exc}", file=sys.stderr)
         return 2
-    except (OSError, EOFError) as exc:
+    except READ_ERRORS as exc:
         print(f"vts learn: cannot read the logs: {exc}", file=sys.stderr)
         return 1
     if summary["fixes_used"] == 0:

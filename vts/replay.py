@@ -44,7 +44,10 @@ PROGRESS_EVERY_S = 0.25
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "files", nargs="+", metavar="FILE", help="recorded logs (plain or .gz); '-' reads standard input"
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="recorded logs (plain, gzip, bzip2, xz or zip); '-' reads standard input",
     )
     p.add_argument("--config", metavar="PATH", help="configuration file (default: the Callao configuration)")
     pace = p.add_mutually_exclusive_group()

@@ -1,4 +1,4 @@
-"""Recorded logs (plain or gzip, detected by content) and standard input.
+"""Recorded logs (plain, gzip, bzip2, xz or zip, detected by content) and standard input.
 
 Lines of a file carry their own time (tag block, $PGHP, trailing epoch...): they are fed with
 ``received=None``. With ``speed`` set, the reader paces itself by that event time (``speed: 10`` is
@@ -12,13 +12,17 @@ plus a gap (`loop_gap_s`) to the time of its lines, so event time keeps moving f
 from __future__ import annotations
 
 import asyncio
+import bz2
 import contextlib
 import gzip
+import io
 import logging
+import lzma
 import os
 import sys
 import threading
 import time
+import zipfile
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
@@ -45,6 +49,11 @@ The daemon uses the tracker's forget time plus a minute instead (see `loop_gap_f
 vessels of one pass are forgotten before the next begins, rather than seen jumping back to where
 they started."""
 GZIP_MAGIC = b"\x1f\x8b"
+BZIP2_MAGIC = b"BZh"
+XZ_MAGIC = b"\xfd7zXZ\x00"
+ZIP_MAGIC = b"PK\x03\x04"
+READ_ERRORS = (OSError, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError, zipfile.BadZipFile)
+"""What reading a damaged, truncated or unreadable log raises (`OSError` covers bzip2's errors)."""
 
 log = logging.getLogger("vts.sources.file")
 
@@ -98,17 +107,66 @@ def loop_gap_for(forget_after_s: float) -> float:
 
 
 def open_log(path: str | Path) -> tuple[BinaryIO, IO[bytes]]:
-    """(line reader, raw file) of a plain or gzip log; the raw file's position gives the progress."""
+    """(line reader, raw file) of a log, plain or compressed (gzip, bzip2, xz, zip: told by its
+    content, not its name); the raw file's position gives the progress. A zip archive is read member
+    after member, in the order of their names (a day's logs, one file per hour)."""
     raw = open(path, "rb")
     try:
-        magic = raw.read(2)
+        magic = raw.read(6)
         raw.seek(0)
-    except OSError:
+        if magic.startswith(GZIP_MAGIC):
+            return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+        if magic.startswith(BZIP2_MAGIC):
+            return bz2.BZ2File(raw, mode="rb"), raw  # type: ignore[return-value]
+        if magic == XZ_MAGIC:
+            return lzma.LZMAFile(raw, mode="rb"), raw  # type: ignore[return-value]
+        if magic.startswith(ZIP_MAGIC):
+            return io.BufferedReader(_ZipMembers(zipfile.ZipFile(raw)), READ_BYTES), raw  # type: ignore[return-value]
+    except BaseException:
         raw.close()
         raise
-    if magic == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
     return raw, raw
+
+
+class _ZipMembers(io.RawIOBase):
+    """The files of a zip archive read one after the other, in name order, as one stream; a member
+    that does not end its last line is given a line end, so two members' lines never join."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        super().__init__()
+        self._archive = archive
+        self._names = sorted(i.filename for i in archive.infolist() if not i.is_dir())
+        self._member: IO[bytes] | None = None
+        self._last = b"\n"
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        while True:
+            if self._member is None:
+                if not self._names:
+                    return 0
+                self._member = self._archive.open(self._names.pop(0))
+            data = self._member.read(len(view))
+            if data:
+                view[: len(data)] = data
+                self._last = data[-1:]
+                return len(data)
+            self._member.close()
+            self._member = None
+            if self._last not in (b"\n", b"\r"):
+                self._last = b"\n"
+                view[:1] = b"\n"
+                return 1
+
+    def close(self) -> None:
+        if self._member is not None:
+            self._member.close()
+            self._member = None
+        self._archive.close()
+        super().close()
 
 
 class FileSource(Source):
@@ -168,16 +226,17 @@ class FileSource(Source):
         try:
             reader, raw = open_log(self.path)
             self.size = os.fstat(raw.fileno()).st_size
-        except OSError as e:
-            self.set_state("failed", f"cannot open: {e.strerror or e}", level=logging.ERROR)
+        except READ_ERRORS as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+            self.set_state("failed", f"cannot open: {reason}", level=logging.ERROR)
             return False
         self.position = 0
         self.set_state("reading", level=self.routine_level if self.status.passes == 0 else logging.DEBUG)
         try:
             with reader, raw:
                 await self._feed(sink, self._lines(reader), raw)
-        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as e:
-            # a truncated or damaged gzip, or a read error: what was read counts, the rest is lost
+        except READ_ERRORS as e:
+            # a truncated or damaged archive, or a read error: what was read counts, the rest is lost
             detail = f"read error after {self.status.lines} lines: {e}"
             self.set_state("damaged", detail, level=logging.ERROR, key="damaged")
             return self.status.lines > 0
@@ -200,7 +259,7 @@ class FileSource(Source):
                 overlong = splitter.take_overlong()
                 if overlong:
                     drops[OVERLONG_LINE] += overlong
-        except (OSError, EOFError, zlib.error):
+        except READ_ERRORS:
             if splitter.reset():
                 drops[PARTIAL_LINE] += 1
             raise
