@@ -655,3 +655,82 @@ async def test_a_live_feed_silent_for_a_minute_is_flagged_in_the_header(serve: S
     assert "SILENT" not in spans[1] and "SILENT" not in spans[2], spans  # heard 12 s ago; a file that ended
     classes = await box.locator("span").evaluate_all("(ns) => ns.map((n) => n.className)")
     assert classes == ["vts-conn-bad", "", ""], classes
+
+
+# -- the details panel keeps what the operator is doing in it ----------------------------------------
+async def test_vessel_details_update_in_place_keeping_a_selection(serve: Serve, chromium_page) -> None:  # type: ignore[no-untyped-def]
+    """The details were rebuilt from scratch every 2 s: a call sign or IMO number being selected to
+    copy into a registry search was deselected before the operator could copy it."""
+    page = chromium_page.page
+    web = await serve()
+    await open_map(page, web, Api(vessels=[vessel(700_000_001, "PACIFIC TRADER", -12.02, -77.20)], alerts=[]))
+    detail: dict[str, Any] = {
+        "mmsi": 700_000_001,
+        "name": "PACIFIC TRADER",
+        "callsign": "OA1234",
+        "imo": 9074729,
+        "flag": "Peru",
+        "ship_type_text": "Cargo",
+        "category": "cargo",
+        "ais_class": "A",
+        "length_m": 180,
+        "beam_m": 28,
+        "draught_m": 9.5,
+        "destination": "CALLAO",
+        "eta": None,
+        "nav_status_text": "under way using engine",
+        "sog": 10.0,
+        "cog": 45.0,
+        "heading": 44,
+        "lat": -12.02,
+        "lon": -77.2,
+        "last_seen": "2026-01-01T00:00:00.000Z",
+        "age_s": 5.0,
+        "stale": False,
+        "zones": [],
+        "messages": 12,
+        "alerts": [],
+        "trail": None,
+    }
+
+    async def answer(route: Route) -> None:
+        await route.fulfill(json=detail)
+
+    await page.route("**/api/vessels/700000001", answer)
+    await page.evaluate("() => { VTS.select(700000001, false); VTS.refreshDetails(); }")
+    cell = "(f) => document.querySelector(`#vts-details td[data-field='${f}']`)?.textContent"
+    await page.wait_for_function(f"() => ({cell})('IMO') === '9074729'", timeout=5000)
+    await page.evaluate(
+        "() => { const td = document.querySelector(\"#vts-details td[data-field='IMO']\"); td._kept = true;"
+        " const r = document.createRange(); r.selectNodeContents(td);"
+        " getSelection().removeAllRanges(); getSelection().addRange(r); }"
+    )
+    detail.update(sog=11.5, messages=13)
+    await page.evaluate("() => VTS.refreshDetails()")
+    await page.wait_for_function(f"() => ({cell})('Speed') === '11.5 kn'", timeout=5000)
+    assert await page.evaluate(cell, "Messages") == "13"
+    assert await page.evaluate("() => getSelection().toString()") == "9074729"
+    assert (
+        await page.evaluate("() => document.querySelector(\"#vts-details td[data-field='IMO']\")._kept")
+        is True
+    )
+    # the vessel's alerts are listed when they come, and its name follows a change
+    detail.update(
+        alerts=[alert(5, "warning", "2026-01-01T00:00:00.000Z", 700_000_001, "loitering")], name="PAC TRADER"
+    )
+    await page.evaluate("() => VTS.refreshDetails()")
+    await page.locator('#vts-details .vts-alert[data-alert-id="a0005"]').wait_for(timeout=5000)
+    assert await page.locator("#vts-details-name").inner_text() == "PAC TRADER"
+    assert await page.evaluate("() => getSelection().toString()") == "9074729"
+    # another vessel: built afresh
+    other = {**detail, "mmsi": 700_000_002, "name": "OTHER", "imo": None, "alerts": []}
+
+    async def answer_other(route: Route) -> None:
+        await route.fulfill(json=other)
+
+    await page.route("**/api/vessels/700000002", answer_other)
+    await page.evaluate("() => { VTS.select(700000002, false); VTS.refreshDetails(); }")
+    await page.wait_for_function("() => document.getElementById('vts-details-name').textContent === 'OTHER'")
+    assert await page.evaluate(cell, "IMO") == "—"
+    assert await page.locator("#vts-details .vts-alert").count() == 0
+    assert chromium_page.page_errors == []

@@ -291,47 +291,79 @@
     });
   };
 
-  function row(table, label, value) {
-    table.appendChild(el('tr', null, el('th', { text: label }), el('td', { text: value === null || value === undefined || value === '' ? '—' : String(value) })));
+  function cellText(value) {
+    return value === null || value === undefined || value === '' ? '—' : String(value);
   }
 
+  function detailRows(v) {
+    return [
+      ['MMSI', v.mmsi],
+      ['Call sign', v.callsign],
+      ['IMO', v.imo],
+      ['Flag', v.flag],
+      ['Type', v.ship_type_text ? v.ship_type_text + ' · ' + v.category.replace('_', ' ') : v.category.replace('_', ' ')],
+      ['Class', v.ais_class],
+      ['Dimensions', v.length_m ? v.length_m + ' × ' + (v.beam_m || '?') + ' m' : null],
+      ['Draught', v.draught_m ? fmtNum(v.draught_m, 1, ' m') : null],
+      ['Destination', v.destination],
+      ['ETA', v.eta],
+      ['Nav status', v.nav_status_text],
+      ['Speed', fmtNum(v.sog, 1, ' kn')],
+      ['Course', fmtNum(v.cog, 1, '°')],
+      ['Heading', v.heading === null ? null : v.heading + '°'],
+      ['Position', v.lat === null ? null : dm(v.lat, 'N', 'S') + ' ' + dm(v.lon, 'E', 'W')],
+      ['Last seen', fmtDateTime(v.last_seen) + (v.age_s !== null ? ' (' + fmtAge(v.age_s) + ')' : '') + (v.stale ? ' · STALE' : '')],
+      ['Zones', (v.zones || []).map(function (z) { return z.name; }).join(', ') || 'none'],
+      ['Messages', v.messages]
+    ];
+  }
+
+  // Built once per selected vessel, then updated in place every refresh (2 s): only the cells whose
+  // text changed are touched, so a call sign or IMO number being selected to copy, the scroll
+  // position and the focus are not lost; the vessel's alerts are rebuilt only when they change.
   function renderDetails(v) {
     var box = document.getElementById('vts-details');
     box.classList.remove('hidden');
-    clear(box);
-    var close = el('button', { text: '✕', title: 'close', 'aria-label': 'close details' });
-    close.addEventListener('click', VTS.deselect);
-    box.appendChild(el('h2', null, el('span', { text: 'Vessel' }), close));
-    box.appendChild(el('div', { cls: 'vts-title', id: 'vts-details-name', text: v.name || ('MMSI ' + v.mmsi) }));
-    var t = el('table');
-    row(t, 'MMSI', v.mmsi);
-    row(t, 'Call sign', v.callsign);
-    row(t, 'IMO', v.imo);
-    row(t, 'Flag', v.flag);
-    row(t, 'Type', v.ship_type_text ? v.ship_type_text + ' · ' + v.category.replace('_', ' ') : v.category.replace('_', ' '));
-    row(t, 'Class', v.ais_class);
-    row(t, 'Dimensions', v.length_m ? v.length_m + ' × ' + (v.beam_m || '?') + ' m' : null);
-    row(t, 'Draught', v.draught_m ? fmtNum(v.draught_m, 1, ' m') : null);
-    row(t, 'Destination', v.destination);
-    row(t, 'ETA', v.eta);
-    row(t, 'Nav status', v.nav_status_text);
-    row(t, 'Speed', fmtNum(v.sog, 1, ' kn'));
-    row(t, 'Course', fmtNum(v.cog, 1, '°'));
-    row(t, 'Heading', v.heading === null ? null : v.heading + '°');
-    row(t, 'Position', v.lat === null ? null : dm(v.lat, 'N', 'S') + ' ' + dm(v.lon, 'E', 'W'));
-    row(t, 'Last seen', fmtDateTime(v.last_seen) + (v.age_s !== null ? ' (' + fmtAge(v.age_s) + ')' : '') + (v.stale ? ' · STALE' : ''));
-    row(t, 'Zones', (v.zones || []).map(function (z) { return z.name; }).join(', ') || 'none');
-    row(t, 'Messages', v.messages);
-    box.appendChild(t);
-    box.appendChild(el('h2', null, el('span', { text: 'Active alerts of this vessel' })));
-    if (!v.alerts || v.alerts.length === 0) box.appendChild(el('div', { cls: 'vts-empty', text: 'none' }));
-    (v.alerts || []).forEach(function (a) { box.appendChild(alertNode(a, false)); });
+    var rows = detailRows(v);
+    if (box.dataset.mmsi !== String(v.mmsi) || !box.querySelector('table')) {
+      clear(box);
+      var close = el('button', { text: '✕', title: 'close', 'aria-label': 'close details' });
+      close.addEventListener('click', VTS.deselect);
+      box.appendChild(el('h2', null, el('span', { text: 'Vessel' }), close));
+      box.appendChild(el('div', { cls: 'vts-title', id: 'vts-details-name' }));
+      var t = el('table');
+      rows.forEach(function (r) {
+        t.appendChild(el('tr', null, el('th', { text: r[0] }), el('td', { 'data-field': r[0] })));
+      });
+      box.appendChild(t);
+      box.appendChild(el('h2', null, el('span', { text: 'Active alerts of this vessel' })));
+      box.appendChild(el('div', { id: 'vts-details-alerts' }));
+      box.dataset.mmsi = String(v.mmsi);
+    }
+    var title = document.getElementById('vts-details-name');
+    var name = v.name || ('MMSI ' + v.mmsi);
+    if (title.textContent !== name) title.textContent = name;
+    var cells = box.querySelectorAll('td[data-field]');
+    rows.forEach(function (r, i) {
+      var text = cellText(r[1]);
+      if (cells[i] && cells[i].textContent !== text) cells[i].textContent = text;
+    });
+    var list = document.getElementById('vts-details-alerts');
+    var alerts = v.alerts || [];
+    var signature = JSON.stringify(alerts.map(function (a) { return [a.id, a.state, a.severity, a.time, a.message, a.ack]; }));
+    if (list.dataset.signature !== signature) {
+      clear(list);
+      if (alerts.length === 0) list.appendChild(el('div', { cls: 'vts-empty', text: 'none' }));
+      alerts.forEach(function (a) { list.appendChild(alertNode(a, false)); });
+      list.dataset.signature = signature;
+    }
   }
 
   function renderDetailsGone(mmsi, err) {
     var box = document.getElementById('vts-details');
     box.classList.remove('hidden');
     clear(box);
+    delete box.dataset.mmsi;  // built afresh if the vessel is heard again
     box.appendChild(el('div', { cls: 'vts-empty', text: 'MMSI ' + mmsi + ': no longer tracked (' + err.message + ')' }));
   }
 
