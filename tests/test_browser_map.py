@@ -129,7 +129,7 @@ async def test_live_map_during_replay(served, chromium_page) -> None:  # type: i
     await alert_box.locator("input").fill("SART seen, calling the vessel")
     await alert_box.locator("button.vts-ack-btn").click()
     acked = page.locator(f'.vts-alert[data-alert-id="{alert_id}"] .ackd')
-    await acked.wait_for(timeout=5000)
+    await acked.wait_for(timeout=15000)
     assert "SART seen, calling the vessel" in await acked.inner_text()
     acks = store.acks(alert_id)
     assert [(a.by, a.note) for a in acks] == [("watch officer", "SART seen, calling the vessel")]
@@ -140,7 +140,7 @@ async def test_live_map_during_replay(served, chromium_page) -> None:  # type: i
     target.name = XSS_NAME  # longer than AIS allows: as if a decoder had let it through
     await page.fill("#vts-q", "BOLD")
     row = page.locator(f'#vts-list .vts-row[data-mmsi="{MARKUP_MMSI}"]')
-    await row.wait_for(timeout=5000)
+    await row.wait_for(timeout=15000)
     assert await row.locator(".nm").inner_text() == MARKUP_NAME
     await row.click()
     await page.wait_for_function(
@@ -178,7 +178,7 @@ async def test_live_map_during_replay(served, chromium_page) -> None:  # type: i
     xy = await point_of(MARKUP_MMSI)
     await page.mouse.move(xy["x"], xy["y"])
     tooltip = page.locator(".leaflet-tooltip", has_text=str(MARKUP_MMSI))
-    await tooltip.wait_for(timeout=5000)
+    await tooltip.wait_for(timeout=15000)
     assert MARKUP_NAME in await tooltip.inner_text()
     assert await tooltip.locator("b").count() == 1 and await tooltip.locator("i").count() == 0
     await page.evaluate("() => { VTS.layer.start(); }")
@@ -313,7 +313,7 @@ async def test_token_required_and_stale_targets_greyed(tmp_path: Path, chromium_
         await page.dispatch_event("#vts-operator", "change")
         await alert_box.locator("button.vts-ack-btn").click()
         refusal = page.locator(f'.vts-alert[data-alert-id="{alert_id}"] .ack-error')
-        await refusal.wait_for(timeout=5000)
+        await refusal.wait_for(timeout=15000)
         assert "token" in await refusal.inner_text()
         assert store.acks(alert_id) == []
         # with it, the acknowledgement is stored
@@ -321,7 +321,7 @@ async def test_token_required_and_stale_targets_greyed(tmp_path: Path, chromium_
         await page.dispatch_event("#vts-token", "change")
         await alert_box.locator("input").fill("ok")
         await alert_box.locator("button.vts-ack-btn").click()
-        await page.locator(f'.vts-alert[data-alert-id="{alert_id}"] .ackd').wait_for(timeout=5000)
+        await page.locator(f'.vts-alert[data-alert-id="{alert_id}"] .ackd').wait_for(timeout=15000)
         assert [a.note for a in store.acks(alert_id)] == ["ok"]
         # ten quiet minutes of event time: every target is stale and drawn grey
         assert core.now is not None

@@ -147,7 +147,7 @@ async def open_map(
 
 async def rendered(page: Page) -> None:
     """Wait for the alert panel's coalesced re-render (it runs 100 ms after the last change)."""
-    await page.wait_for_function("() => !VTS._renderPending", timeout=5000)
+    await page.wait_for_function("() => !VTS._renderPending", timeout=15000)
 
 
 # -- alerts: the most severe first ------------------------------------------------------------------
@@ -402,7 +402,7 @@ async def test_an_acknowledgement_on_its_way_cannot_be_sent_twice(serve: Serve, 
     await card.locator("input").press("Enter")
     await asyncio.sleep(0.3)
     release.set()
-    await card.locator(".ackd").wait_for(timeout=5000)
+    await card.locator(".ackd").wait_for(timeout=15000)
     assert len(posts) == 1
     assert await page.evaluate("() => VTS.drafts.size + VTS.acking.size") == 0
 
@@ -435,7 +435,7 @@ async def test_a_refused_acknowledgement_leaves_the_ack_button_usable(serve: Ser
     release.set()
     # said on the card, not in a blocking dialog (the map went on updating behind one)
     problem = card.locator(".ack-error")
-    await problem.wait_for(timeout=5000)
+    await problem.wait_for(timeout=15000)
     assert "token" in await problem.inner_text() and await problem.get_attribute("role") == "alert"
     assert chromium_page.dialogs == []
     assert await card.locator("button.vts-ack-btn").is_enabled()
@@ -453,7 +453,7 @@ async def test_a_refused_acknowledgement_leaves_the_ack_button_usable(serve: Ser
 
     await page.route("**/api/alerts/a0001/ack", accept)
     await card.locator("button.vts-ack-btn").click()
-    await card.locator(".ackd").wait_for(timeout=5000)
+    await card.locator(".ackd").wait_for(timeout=15000)
     assert await card.locator(".ack-error").count() == 0
 
 
@@ -483,7 +483,7 @@ async def test_an_acknowledgement_says_who_took_it(serve: Serve, chromium_page) 
     await card.locator("input").fill("seen on camera 3")
     await card.locator("button.vts-ack-btn").click()
     problem = card.locator(".ack-error")
-    await problem.wait_for(timeout=5000)
+    await problem.wait_for(timeout=15000)
     assert "Enter your name" in await problem.inner_text()
     assert await page.evaluate("() => document.activeElement.id") == "vts-operator"
     await asyncio.sleep(0.3)
@@ -494,7 +494,7 @@ async def test_an_acknowledgement_says_who_took_it(serve: Serve, chromium_page) 
     assert await card.locator(".ack-error").count() == 0
     assert await card.locator("input").input_value() == "seen on camera 3"  # the note was kept
     await card.locator("button.vts-ack-btn").click()
-    await card.locator(".ackd").wait_for(timeout=5000)
+    await card.locator(".ackd").wait_for(timeout=15000)
     assert len(posts) == 1 and json.loads(posts[0]) == {"note": "seen on camera 3", "who": "Lt. Quispe"}
 
 
@@ -518,12 +518,12 @@ async def test_a_pair_alert_brings_both_vessels_into_view(serve: Serve, chromium
         ".find(x => x.feature.properties.m === m); return VTS.map.getBounds().contains(l.getLatLng()); })"
     )
     await page.locator('.vts-alert[data-alert-id="a0001"] .vs').click()
-    await page.wait_for_function(in_view, arg=[700_000_001, 700_000_002], timeout=5000)
+    await page.wait_for_function(in_view, arg=[700_000_001, 700_000_002], timeout=15000)
     await asyncio.sleep(1.0)  # the flight (0.6 s) is over: both are still in view where it ended
     assert await page.evaluate(in_view, [700_000_001, 700_000_002])
     # a single-vessel alert still flies to its vessel
     await page.locator('.vts-alert[data-alert-id="a0002"] .vs').click()
-    await page.wait_for_function(in_view, arg=[700_000_003], timeout=5000)
+    await page.wait_for_function(in_view, arg=[700_000_003], timeout=15000)
 
 
 # -- selecting a ship shows it in the list ---------------------------------------------------------
@@ -699,7 +699,7 @@ async def test_vessel_details_update_in_place_keeping_a_selection(serve: Serve, 
     await page.route("**/api/vessels/700000001", answer)
     await page.evaluate("() => { VTS.select(700000001, false); VTS.refreshDetails(); }")
     cell = "(f) => document.querySelector(`#vts-details td[data-field='${f}']`)?.textContent"
-    await page.wait_for_function(f"() => ({cell})('IMO') === '9074729'", timeout=5000)
+    await page.wait_for_function(f"() => ({cell})('IMO') === '9074729'", timeout=15000)
     await page.evaluate(
         "() => { const td = document.querySelector(\"#vts-details td[data-field='IMO']\"); td._kept = true;"
         " const r = document.createRange(); r.selectNodeContents(td);"
@@ -707,7 +707,7 @@ async def test_vessel_details_update_in_place_keeping_a_selection(serve: Serve, 
     )
     detail.update(sog=11.5, messages=13)
     await page.evaluate("() => VTS.refreshDetails()")
-    await page.wait_for_function(f"() => ({cell})('Speed') === '11.5 kn'", timeout=5000)
+    await page.wait_for_function(f"() => ({cell})('Speed') === '11.5 kn'", timeout=15000)
     assert await page.evaluate(cell, "Messages") == "13"
     assert await page.evaluate("() => getSelection().toString()") == "9074729"
     assert (
@@ -719,7 +719,7 @@ async def test_vessel_details_update_in_place_keeping_a_selection(serve: Serve, 
         alerts=[alert(5, "warning", "2026-01-01T00:00:00.000Z", 700_000_001, "loitering")], name="PAC TRADER"
     )
     await page.evaluate("() => VTS.refreshDetails()")
-    await page.locator('#vts-details .vts-alert[data-alert-id="a0005"]').wait_for(timeout=5000)
+    await page.locator('#vts-details .vts-alert[data-alert-id="a0005"]').wait_for(timeout=15000)
     assert await page.locator("#vts-details-name").inner_text() == "PAC TRADER"
     assert await page.evaluate("() => getSelection().toString()") == "9074729"
     # another vessel: built afresh

@@ -97,7 +97,7 @@ async def test_report_opens_offline_in_chromium(tmp_path: Path, chromium_page) -
     # clicking the distress alert opens its details (as text)
     await page.locator(".r-alert.sev-emergency").first.click()
     popup = page.locator(".leaflet-popup-content")
-    await popup.wait_for(timeout=5000)
+    await popup.wait_for(timeout=15000)
     assert str(SART_MMSI) in await popup.inner_text()
     await page.wait_for_timeout(700)
     await session.screenshot("report.png")
