@@ -147,6 +147,28 @@ def test_gatehouse_line_gives_time_to_next_sentence() -> None:
     assert report.time == 5.0
 
 
+@pytest.mark.parametrize("broken", ["bad checksum", "cut short"])
+def test_a_pghp_time_whose_sentence_came_broken_is_not_given_to_the_next(broken: str) -> None:
+    """$PGHP times the sentence after it. When that one is dropped (bad checksum, cut short), the
+    next sentence, which came with no $PGHP of its own, took the broken one's time."""
+    pghp = with_checksum("PGHP,1,2010,6,11,11,46,11,929,244,0,,1,72", start="$")
+    bad = POS[:-2] + "00" if broken == "bad checksum" else POS[:25]
+    for feed in ("one by one", "as a chunk"):
+        ingest = Ingest()
+        lines = [pghp, bad, POS]
+        if feed == "one by one":
+            reports = [r for line in lines for r in ingest.feed(line, "gh", received=5.0)]
+        else:
+            reports = ingest.feed_many(lines, "gh", [5.0] * 3)
+        assert [r.time for r in reports] == [5.0], feed
+        assert sum(ingest.stats.drops.values()) == 1
+    # a line that is not AIS at all (other NMEA) between them does not take the time away
+    ingest = Ingest()
+    gga = "$GPGGA,114702.00,3351.0151,S,15117.2160,E,1,06,1.69,00093,M,021,M,,*76"
+    reports = [r for line in [pghp, gga, POS] for r in ingest.feed(line, "gh", received=5.0)]
+    assert [r.time for r in reports] == [pytest.approx(1276256771.929)]
+
+
 @pytest.mark.parametrize(
     ("line", "outcome"),
     [

@@ -35,8 +35,10 @@ from dataclasses import dataclass, field
 
 from vts.decode import decode_message
 from vts.nmea import (
+    BAD_CHECKSUM,
     EXPIRED_FRAGMENT,
     INTERNAL_ERROR,
+    MALFORMED,
     ORPHAN_FRAGMENT,
     FragmentAssembler,
     ParsedLine,
@@ -189,6 +191,13 @@ class Ingest:
             self._drop(sstats, reason, 1)
         if parsed.gatehouse_time is not None:
             state.gatehouse_time = parsed.gatehouse_time + time_offset
+        elif (
+            state.gatehouse_time is not None
+            and not parsed.sentences
+            and (BAD_CHECKSUM in parsed.drops or MALFORMED in parsed.drops)
+        ):
+            # the sentence a $PGHP line timed came broken (dropped): that time was its, not the next's
+            state.gatehouse_time = None
         if not parsed.sentences:
             return []
         try:
