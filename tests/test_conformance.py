@@ -15,6 +15,7 @@ import pytest
 
 from vts.decode import VESSEL_TYPES
 from vts.ingest import Ingest
+from vts.nmea import parse_line
 from vts.reports import (
     AidToNavReport,
     BaseStationReport,
@@ -215,9 +216,15 @@ def test_gpsd_sample_aivdm_scaled() -> None:
     assert compared >= 20
 
 
-def _libais_messages(nmea: Path) -> list[list[Report]]:
+def _libais_messages(nmea: Path, *, feed_per_line: bool = False) -> list[list[Report]]:
+    """The reports of each line. `feed_per_line`: every line is a feed of its own (independent
+    examples recorded days apart: in one feed, a line days ahead of the one before is held back
+    until the lines after it confirm its time, `vts.ingest.TIME_JUMP_S`)."""
     ingest = Ingest()
-    return [ingest.feed(line, "libais", None) for line in nmea.read_bytes().splitlines()]
+    lines = nmea.read_bytes().splitlines()
+    return [
+        ingest.feed(line, f"libais{i}" if feed_per_line else "libais", None) for i, line in enumerate(lines)
+    ]
 
 
 def _check_libais(reports: list[Report], x: dict[str, Any]) -> int:
@@ -254,7 +261,7 @@ def _check_libais(reports: list[Report], x: dict[str, Any]) -> int:
 def test_libais_typeexamples() -> None:
     """libais' one-example-per-type file (USCG metadata stripped by the sentence layer)."""
     expected = [json.loads(x) for x in (DATA / "libais" / "typeexamples.json").read_text().splitlines()]
-    got = _libais_messages(DATA / "libais" / "typeexamples.nmea")
+    got = _libais_messages(DATA / "libais" / "typeexamples.nmea", feed_per_line=True)
     assert len(got) == len(expected)
     compared = sum(_check_libais(reports, x) for reports, x in zip(got, expected, strict=True))
     assert compared >= 10
@@ -374,11 +381,17 @@ def test_dma_gatehouse_times() -> None:
 
 
 def test_dma_small_edge_cases() -> None:
-    _, reports = feed_file(DATA / "dma" / "small_cb_example.txt")
+    path = DATA / "dma" / "small_cb_example.txt"
+    ingest, reports = feed_file(path)
     first, second = reports[0], reports[1]
     assert first.time == 1357134218.0  # USCG trailing epoch
     assert second.time == 1357134222.0  # bad trailing field skipped, next epoch used
-    assert any(r.time == 1364272372.0 for r in reports)  # '\s:b:2,c:...' and '\:,c:...' tag blocks
+    # '\s:b:2,c:...' and '\:,c:...' tag blocks are read...
+    tagged = [line for line in path.read_bytes().splitlines() if line.startswith((b"\\s:b:2", b"\\:,c:"))]
+    assert [parse_line(line).sentences[0].time for line in tagged] == [1364272372.0] * 2
+    # ...but in this one file their time is 83 days ahead of the line before, and the line after
+    # goes back to 2012: an unconfirmed jump, so their two reports take the file's time
+    assert ingest.stats.retimed == 2 and not any(r.time == 1364272372.0 for r in reports)
 
 
 def test_amsa_tag_block_checksum_00_and_exact_earth_groups() -> None:

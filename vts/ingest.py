@@ -55,6 +55,15 @@ log = logging.getLogger(__name__)
 
 HOLD_MAX_REPORTS = 50_000
 """Reports of an untimed source held back waiting for its first time, at most (then released)."""
+TIME_JUMP_S = 86_400.0
+"""A line whose own time is more than this ahead of its source's is held back until
+`TIME_CONFIRM_LINES` lines in a row agree with it (a feed back after a long outage, the next log of
+a set); a line after it that does not agree gives it the source's time (`retimed`): one receiver
+with a wrong clock (the GPS week-number rollover puts it 19.6 years out) or one corrupted tag block
+must not carry the whole feed's event time decades ahead, where every vessel is forgotten."""
+TIME_CONFIRM_LINES = 3
+RETIMED_LOGGED = 5
+"""Unconfirmed time jumps logged per source (then counted only)."""
 
 
 @dataclass(slots=True)
@@ -73,6 +82,9 @@ class SourceStats:
     first_time: float | None = None
     last_time: float | None = None
     """Event-time span of the reports produced."""
+    retimed: int = 0
+    """Reports whose line time jumped ahead of the source and was not confirmed (`TIME_JUMP_S`):
+    given the source's time instead."""
     clock: str | None = None
     """Where the source's event time came from: "lines" (its lines' own times, or receive times),
     "base_stations" (`vts.station_clock`: its lines carry none), None while it has had none."""
@@ -97,6 +109,7 @@ class SourceStats:
             "first_time": self.first_time,
             "last_time": self.last_time,
             "clock": self.clock,
+            "retimed": self.retimed,
         }
 
 
@@ -119,7 +132,18 @@ class IngestStats(SourceStats):
 
 
 class _SourceState:
-    __slots__ = ("assembler", "clock", "gatehouse_time", "held", "last_time", "stats", "timed")
+    __slots__ = (
+        "assembler",
+        "clock",
+        "gatehouse_time",
+        "held",
+        "last_time",
+        "stats",
+        "suspect",
+        "suspect_lines",
+        "suspect_time",
+        "timed",
+    )
 
     def __init__(self) -> None:
         self.assembler = FragmentAssembler()
@@ -131,6 +155,10 @@ class _SourceState:
         self.clock = StationClock()
         self.held: list[Report] | None = []
         """Reports waiting for the source's first time; None once given up (see the module doc)."""
+        self.suspect: list[Report] | None = None
+        """Reports of lines whose time jumped ahead (`TIME_JUMP_S`), waiting for confirmation."""
+        self.suspect_time = 0.0
+        self.suspect_lines = 0
 
 
 class Ingest:
@@ -257,6 +285,17 @@ class Ingest:
         else:
             t = self._untimed_time(state, offset)
             untimed = True
+        if not untimed and (
+            state.suspect is not None
+            or (time is not None and state.timed and t - state.last_time > TIME_JUMP_S)
+        ):
+            hold, vetted = self._vet_time(state, t, time is not None, source)
+            if hold:
+                own_ship, payload, fill, channel = plain
+                self._park(state, decode_message(payload, fill, t, source, own_ship, station, channel), 1)
+                return vetted
+            if vetted:
+                return vetted + self._single(plain, time, station, state, source, received, offset)
         if not untimed and not state.timed and (released := self._first_time(state, t)):
             return released + self._single(plain, time, station, state, source, received, offset)
         state.last_time = t
@@ -289,6 +328,7 @@ class Ingest:
         from now on, and what it held back for want of a time comes out at `t`."""
         state.timed = True
         state.stats.clock = "lines"
+        state.last_time = t  # (not a jump from the 0.0 it had before, `TIME_JUMP_S`)
         return self._release(state, t)
 
     def _untimed_out(
@@ -383,9 +423,16 @@ class Ingest:
                 t = self._untimed_time(state, offset)
                 explicit = False
                 untimed = True
+            hold = False
+            if not untimed and (
+                state.suspect is not None or (explicit and state.timed and t - state.last_time > TIME_JUMP_S)
+            ):
+                hold, vetted = self._vet_time(state, t, explicit, source)
+                reports.extend(vetted)
             if not untimed and not state.timed:
                 reports.extend(self._first_time(state, t))
-            state.last_time = t
+            if not hold:
+                state.last_time = t
             assembler = state.assembler
             if assembler.groups:
                 expired = assembler.expire(t)
@@ -416,6 +463,9 @@ class Ingest:
                     message.station,
                     message.channel,
                 )
+            if hold:
+                self._park(state, result, pieces)
+                continue
             if isinstance(result, str):
                 self._drop(sstats, result, pieces)
                 continue
@@ -435,19 +485,86 @@ class Ingest:
         """`source` reached its end (a file's pass, standard input's EOF): the reports it still
         held back for want of a time come out, at its last time."""
         state = self._sources.get(source)
-        return [] if state is None else self._release(state, state.last_time)
+        if state is None:
+            return []
+        return self._refute_jump(state, source) + self._release(state, state.last_time)
 
     def flush(self) -> list[Report]:
         """End of input: incomplete multi-sentence groups are dropped as orphans; reports still held
         back for want of a time are returned, at their source's last time."""
         out: list[Report] = []
-        for state in self._sources.values():
+        for name, state in self._sources.items():
             n = state.assembler.flush()
             if n:
                 self._drop(state.stats, ORPHAN_FRAGMENT, n)
                 self._pending(state.stats, -n)
+            out.extend(self._refute_jump(state, name))
             out.extend(self._release(state, state.last_time))
         return out
+
+    # -- lines whose time jumps ahead of their source (`TIME_JUMP_S`) ---------------------------------
+    def _vet_time(
+        self, state: _SourceState, t: float, explicit: bool, source: str
+    ) -> tuple[bool, list[Report]]:
+        """For a line at `t` (`explicit`: its own time, not a receive or carried-over one) while a
+        jump is pending or when it makes one: (hold this line back, reports released now)."""
+        released: list[Report] = []
+        if state.suspect is not None:
+            if explicit and abs(t - state.suspect_time) <= TIME_JUMP_S:
+                state.suspect_lines += 1
+                if state.suspect_lines < TIME_CONFIRM_LINES:
+                    return True, released
+                return False, self._accept_jump(state)  # confirmed: this line goes on at its time
+            released = self._refute_jump(state, source)
+        if explicit and state.timed and t - state.last_time > TIME_JUMP_S:
+            state.suspect = []
+            state.suspect_time = t
+            state.suspect_lines = 1
+            return True, released
+        return False, released
+
+    def _park(self, state: _SourceState, result: list[Report] | str, pieces: int) -> None:
+        """The decoded reports of a line held back as a time jump (counted as assembled now)."""
+        sstats = state.stats
+        if isinstance(result, str):
+            self._drop(sstats, result, pieces)
+            return
+        assert state.suspect is not None
+        self.stats.assembled += pieces
+        sstats.assembled += pieces
+        self.stats.messages += len(result)
+        sstats.messages += len(result)
+        state.suspect.extend(result)
+
+    def _accept_jump(self, state: _SourceState) -> list[Report]:
+        """Enough lines in a row agree with the jump: it is the source's time from now on."""
+        held, state.suspect = state.suspect or [], None
+        state.last_time = max([state.last_time, state.suspect_time, *(r.time for r in held)])
+        for r in held:
+            self._span(state.stats, r.time)
+        return held
+
+    def _refute_jump(self, state: _SourceState, source: str) -> list[Report]:
+        """The lines after a jump do not agree with it (or the input ended): its reports take the
+        source's time."""
+        held, state.suspect = state.suspect, None
+        if not held:
+            return []
+        t = state.last_time
+        state.stats.retimed += len(held)
+        self.stats.retimed += len(held)
+        if state.stats.retimed - len(held) < RETIMED_LOGGED:
+            log.warning(
+                "%s: a line time %.0f s ahead of the feed was not confirmed by the lines after it; "
+                "its %d report(s) take the feed's time",
+                source,
+                state.suspect_time - t,
+                len(held),
+            )
+        for r in held:
+            r.time = t
+        self._span(state.stats, t)
+        return held
 
     def _drop(self, sstats: SourceStats, reason: str, n: int) -> None:
         self.stats.drops[reason] += n

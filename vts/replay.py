@@ -340,6 +340,7 @@ class Replay:
             "dropped": stats.dropped,
             "drops": dict(sorted(stats.drops.items())),
             "ignored": dict(sorted(stats.ignored.items())),
+            "retimed": stats.retimed,
             "processing_errors": dict(sorted(errors.items())),
             "vessels": len(core.tracker),
             "first_time": None if stats.first_time is None else iso_time(stats.first_time),
@@ -429,6 +430,12 @@ def format_summary(s: dict[str, Any]) -> str:
             f"  NOTE        {', '.join(s['timed_by_base_stations'])}: no timestamps in the log; event time"
             " is the UTC its base stations broadcast (type 4/11, to their ~10 s reporting interval;"
             " reports from before the first two agreeing ones take that first time)"
+        )
+    if s.get("retimed"):
+        lines.append(
+            f"  NOTE        {s['retimed']} message(s) had a time more than a day ahead of their feed that the"
+            " lines after them did not confirm (a receiver's wrong clock, a corrupted tag block): they"
+            " took the feed's time instead"
         )
     if s.get("untimed"):
         lines.append(

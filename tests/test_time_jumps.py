@@ -1,0 +1,117 @@
+"""A line whose own time jumps far ahead of its feed (`vts.ingest.TIME_JUMP_S`).
+
+One receiver with a wrong clock (the GPS week-number rollover puts it 19.6 years out) or one
+corrupted tag block carried the whole feed's event time decades ahead: every vessel was forgotten,
+and every alert after it was stamped in 2046. Such a line is now held back until the lines after it
+confirm its time (a feed back after a long outage does); when they do not, its reports take the
+feed's time and are counted (`retimed`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.test_nmea import POS, tag
+from vts.config import load_config
+from vts.core import Core
+from vts.ingest import TIME_CONFIRM_LINES, TIME_JUMP_S, Ingest
+from vts.reports import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = 1_772_452_800  # 2026-03-02 12:00 UTC
+ROLLOVER = 1024 * 7 * 86_400  # a GPS week-number rollover: 19.6 years
+
+
+def _times(lines: list[str], how: str) -> tuple[Ingest, list[float]]:
+    ingest = Ingest()
+    if how == "one by one":
+        reports: list[Report] = [r for line in lines for r in ingest.feed(line, "rx", None)]
+    else:
+        reports = ingest.feed_many(lines, "rx", None)
+    reports += ingest.flush()
+    return ingest, [r.time for r in reports]
+
+
+@pytest.mark.parametrize("how", ["one by one", "as a chunk"])
+def test_one_line_decades_ahead_takes_the_feeds_time(how: str, caplog: pytest.LogCaptureFixture) -> None:
+    lines = [tag(f"c:{t}") + POS for t in (T0, T0 + 10, T0 + ROLLOVER + 15, T0 + 20, T0 + 30)]
+    with caplog.at_level(logging.WARNING, logger="vts.ingest"):
+        ingest, times = _times(lines, how)
+    assert times == [T0, T0 + 10, T0 + 10, T0 + 20, T0 + 30]  # nothing lost, in the feed's order
+    s = ingest.stats
+    assert s.retimed == 1 and s.by_source["rx"].retimed == 1 and s.as_dict()["retimed"] == 1
+    assert s.last_time == T0 + 30 and s.messages == 5
+    assert s.lines + s.extra_pieces == s.accounted()
+    assert "not confirmed" in caplog.text
+
+
+@pytest.mark.parametrize("how", ["one by one", "as a chunk"])
+def test_a_feed_back_after_days_goes_on_at_its_new_time(how: str) -> None:
+    later = T0 + 3 * 86_400
+    lines = [tag(f"c:{t}") + POS for t in (T0, T0 + 10, later, later + 10, later + 20, later + 30)]
+    ingest, times = _times(lines, how)
+    assert times == [T0, T0 + 10, later, later + 10, later + 20, later + 30]
+    assert ingest.stats.retimed == 0
+    # a jump within TIME_JUMP_S is taken at once (a receiver's outage of hours)
+    hours = [tag(f"c:{t}") + POS for t in (T0, T0 + 6 * 3600, T0 + 6 * 3600 + 10)]
+    assert _times(hours, how)[1] == [T0, T0 + 6 * 3600, T0 + 6 * 3600 + 10]
+    assert TIME_JUMP_S > 6 * 3600 and TIME_CONFIRM_LINES == 3
+
+
+def test_lines_without_a_time_of_their_own_do_not_confirm_a_jump() -> None:
+    """Untagged lines between (a mixed feed) take the feed's time: they do not vote for the jump."""
+    bare = POS
+    lines = [tag(f"c:{T0}") + POS, tag(f"c:{T0 + ROLLOVER}") + POS, bare, bare, tag(f"c:{T0 + 5}") + POS]
+    ingest, times = _times(lines, "one by one")
+    assert times == [T0, T0, T0, T0, T0 + 5] and ingest.stats.retimed == 1
+
+
+def test_a_jump_still_pending_at_the_end_of_the_input_takes_the_feeds_time() -> None:
+    lines = [tag(f"c:{t}") + POS for t in (T0, T0 + 10, T0 + ROLLOVER)]
+    ingest = Ingest()
+    out = [r.time for line in lines for r in ingest.feed(line, "rx", None)]
+    assert out == [T0, T0 + 10]
+    assert [r.time for r in ingest.end_of_input("rx")] == [T0 + 10]
+    assert ingest.stats.retimed == 1
+
+
+def test_a_corrupted_tag_block_does_not_carry_a_replay_into_2046() -> None:
+    """The bundled night log with one line's tag block moved 19.6 years ahead gives the same alerts."""
+    lines = (ROOT / "replay" / "callao_night_security.nmea").read_text().splitlines()
+
+    def run(log: list[str]) -> tuple[Core, list[dict[str, object]]]:
+        core = Core(load_config())
+        chunks = (log[i : i + 1000] for i in range(0, len(log), 1000))
+        alerts = [a.to_dict() for chunk in chunks for a in core.feed_lines(chunk, "log")]
+        alerts += [a.to_dict() for a in core.finish()]
+        return core, alerts
+
+    clean_core, clean = run(lines)
+    i = len(lines) // 3
+    head, _, sentence = lines[i].rpartition("\\")
+    t = int(head.split("c:")[1].split("*")[0].split(",")[0])
+    broken = [*lines[:i], tag(f"c:{t + ROLLOVER}") + sentence, *lines[i + 1 :]]
+    core, alerts = run(broken)
+    assert core.ingest.stats.retimed == 1
+    assert core.now == clean_core.now and core.now is not None and core.now < T0 + 86_400
+    assert len(alerts) == len(clean) > 50
+    assert [(a["type"], a["mmsi"], a["state"], a["time"]) for a in alerts] == [
+        (a["type"], a["mmsi"], a["state"], a["time"]) for a in clean
+    ]
+
+
+def test_vts_replay_says_how_many_messages_were_retimed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vts.cli import main
+
+    log = tmp_path / "feed.nmea"
+    log.write_text("\n".join(tag(f"c:{t}") + POS for t in (T0, T0 + 10, T0 + ROLLOVER, T0 + 20)) + "\n")
+    summary = tmp_path / "summary.json"
+    assert main(["replay", str(log), "--fast", "--no-progress", "--summary-out", str(summary)]) == 0
+    out = capsys.readouterr().out
+    assert "1 message(s) had a time more than a day ahead of their feed" in out
+    assert '"retimed": 1' in summary.read_text()
