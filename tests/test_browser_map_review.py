@@ -318,7 +318,7 @@ async def test_keyboard_reaches_ships_alerts_and_the_measure_tool(serve: Serve, 
     await page.wait_for_function(
         "() => { const c = VTS.map.getCenter();"
         " return Math.abs(c.lat + 12.03) < 0.01 && Math.abs(c.lng + 77.2) < 0.01; }",
-        timeout=5000,
+        timeout=15000,
     )
 
     # the measure tool
