@@ -145,6 +145,15 @@ async def open_map(
     await page.wait_for_function("() => Number(document.body.dataset.updates || 0) >= 1", timeout=15000)
 
 
+async def one_warning(page: Page, serve: Serve) -> tuple[list[dict[str, Any]], Any]:
+    """The map with one warning listed (answered by the test): (the alerts, its card)."""
+    alerts = [alert(1, "warning", "2026-01-01T00:00:00.000Z", 700_000_001)]
+    await open_map(page, await serve(), Api(vessels=[], alerts=alerts))
+    card = page.locator('.vts-alert[data-alert-id="a0001"]')
+    await card.wait_for(timeout=10000)
+    return alerts, card
+
+
 async def rendered(page: Page) -> None:
     """Wait for the alert panel's coalesced re-render (it runs 100 ms after the last change)."""
     await page.wait_for_function("() => !VTS._renderPending", timeout=15000)
@@ -372,11 +381,7 @@ async def test_a_note_being_typed_survives_the_alert_panel_refresh(serve: Serve,
 async def test_an_acknowledgement_on_its_way_cannot_be_sent_twice(serve: Serve, chromium_page) -> None:  # type: ignore[no-untyped-def]
     """A refresh of the panel while the acknowledgement was on its way gave a fresh, enabled Ack button."""
     page = chromium_page.page
-    web = await serve()
-    alerts = [alert(1, "warning", "2026-01-01T00:00:00.000Z", 700_000_001)]
-    await open_map(page, web, Api(vessels=[], alerts=alerts))
-    card = page.locator('.vts-alert[data-alert-id="a0001"]')
-    await card.wait_for(timeout=10000)
+    alerts, card = await one_warning(page, serve)
     release = asyncio.Event()
     posts: list[str] = []
 
@@ -410,10 +415,7 @@ async def test_an_acknowledgement_on_its_way_cannot_be_sent_twice(serve: Serve, 
 async def test_a_refused_acknowledgement_leaves_the_ack_button_usable(serve: Serve, chromium_page) -> None:  # type: ignore[no-untyped-def]
     """Refused (no token, say) after the panel was rebuilt: the button on screen must be enabled again."""
     page = chromium_page.page
-    alerts = [alert(1, "warning", "2026-01-01T00:00:00.000Z", 700_000_001)]
-    await open_map(page, await serve(), Api(vessels=[], alerts=alerts))
-    card = page.locator('.vts-alert[data-alert-id="a0001"]')
-    await card.wait_for(timeout=10000)
+    alerts, card = await one_warning(page, serve)
     release = asyncio.Event()
     posts: list[str] = []
 
@@ -467,11 +469,7 @@ async def test_an_acknowledgement_says_who_took_it(serve: Serve, chromium_page) 
     """With no operator name the page sent "operator": an acknowledgement that names nobody. It now
     asks for the name on the card, with the focus on the name field, and sends nothing until then."""
     page = chromium_page.page
-    web = await serve()
-    alerts = [alert(1, "warning", "2026-01-01T00:00:00.000Z", 700_000_001)]
-    await open_map(page, web, Api(vessels=[], alerts=alerts))
-    card = page.locator('.vts-alert[data-alert-id="a0001"]')
-    await card.wait_for(timeout=10000)
+    alerts, card = await one_warning(page, serve)
     posts: list[str] = []
 
     async def record(route: Route) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 from tests.rule_helpers import (
     ANCHORAGE,
@@ -19,6 +18,7 @@ from tests.rule_helpers import (
     static,
     stationary,
 )
+from tests.test_alert_engine import hold
 from vts.alerts.model import Alert, parse_iso_time
 from vts.alerts.store import AlertStore
 from vts.core import Core
@@ -157,27 +157,11 @@ def test_a_log_older_than_the_store_starts_afresh(tmp_path: Path) -> None:
     assert alerts[0].details["first_seen_inside"] is True
 
 
-def _state(core: Core, t: float, **kw: Any) -> list[Alert]:
-    core.engine.tick(t)
-    args: dict[str, Any] = {
-        "type": "loitering",
-        "mmsi": SHIP,
-        "severity": "warning",
-        "message": "m",
-        "lat": -12.0,
-        "lon": -77.2,
-        "details": {},
-    }
-    args.update(kw)
-    core.engine.hold(**args)
-    return core.engine.drain()
-
-
 def test_a_condition_that_ended_just_before_a_restart_stays_in_its_cooldown(tmp_path: Path) -> None:
     db = tmp_path / "alerts.sqlite3"
     core = _core(db)
     run(core, stationary(SHIP, T0, minutes=1, at=OPEN_WATER, every_s=10, sog=5.0))
-    assert [a.state for a in _state(core, T0 + 100)] == ["raised"]
+    assert [a.state for a in hold(core.engine, T0 + 100, mmsi=SHIP)] == ["raised"]
     core.engine.tick(T0 + 160)
     core.engine.clear(type="loitering", mmsi=SHIP)
     assert [a.state for a in core.engine.drain()] == ["cleared"]
@@ -186,13 +170,15 @@ def test_a_condition_that_ended_just_before_a_restart_stays_in_its_cooldown(tmp_
 
     again = _core(db)
     run(again, stationary(SHIP, T0 + 200, minutes=1, at=OPEN_WATER, every_s=10, sog=5.0))
-    assert _state(again, T0 + 300) == []  # within the cooldown of the clear before the restart
+    assert (
+        hold(again.engine, T0 + 300, mmsi=SHIP) == []
+    )  # within the cooldown of the clear before the restart
     assert again.engine.stats.suppressed.get("cooldown") == 1
-    assert [a.state for a in _state(again, T0 + 160 + cooldown_s + 1)] == ["raised"]
+    assert [a.state for a in hold(again.engine, T0 + 160 + cooldown_s + 1, mmsi=SHIP)] == ["raised"]
     _stop(again)
 
     # an older log replayed into the same database is not held back by what came after it
     older = _core(db)
     run(older, stationary(SHIP, T0 - 6 * 3600, minutes=1, at=OPEN_WATER, every_s=10, sog=5.0))
-    assert [a.state for a in _state(older, T0 - 6 * 3600 + 100)] == ["raised"]
+    assert [a.state for a in hold(older.engine, T0 - 6 * 3600 + 100, mmsi=SHIP)] == ["raised"]
     _stop(older)
