@@ -310,9 +310,10 @@ async def test_token_required_and_stale_targets_greyed(tmp_path: Path, chromium_
         replay.prime(40)  # through the SART activation at 300 s
         page = chromium_page.page
         await page.goto(web.url)
-        alert_box = page.locator(".vts-alert.sev-emergency").first
-        await alert_box.wait_for(timeout=15000)
-        alert_id = await alert_box.get_attribute("data-alert-id")
+        first_emergency = page.locator(".vts-alert.sev-emergency").first
+        await first_emergency.wait_for(timeout=15000)
+        alert_id = await first_emergency.get_attribute("data-alert-id")
+        alert_box = page.locator(f'#vts-alerts .vts-alert[data-alert-id="{alert_id}"]')
         # without the token the server refuses, and the operator is told why, on the alert
         await page.fill("#vts-operator", "watch officer")
         await page.dispatch_event("#vts-operator", "change")

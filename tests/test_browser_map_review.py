@@ -426,7 +426,12 @@ async def test_a_refused_acknowledgement_leaves_the_ack_button_usable(serve: Ser
         await route.fulfill(status=403, content_type="application/json", body=json.dumps(body))
 
     await page.route("**/api/alerts/a0001/ack", refuse)
+    # typing the name does not rebuild the panel (one rebuilt under the pointer swallowed the click
+    # that followed: the acknowledgement was never sent)
+    await page.evaluate("() => { document.querySelector('#vts-alerts .vts-alert')._kept = true; }")
     await sign_in(page, "watch officer")
+    await asyncio.sleep(0.3)
+    assert await page.evaluate("() => document.querySelector('#vts-alerts .vts-alert')._kept") is True
     await card.locator("button.vts-ack-btn").click()
     for _ in range(100):
         if posts:

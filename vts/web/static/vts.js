@@ -797,10 +797,13 @@
     operator.value = localStorage.getItem('vts-operator') || '';
     operator.addEventListener('change', function () {
       localStorage.setItem('vts-operator', operator.value.trim());
-      if (operator.value.trim()) {  // the "enter your name" notes are answered
-        VTS.ackErrors.forEach(function (msg, id) { if (msg.indexOf('Enter your name') === 0) VTS.ackErrors.delete(id); });
-        renderAlerts();
-      }
+      if (!operator.value.trim()) return;
+      var answered = 0;  // the "enter your name" notes on the cards are answered
+      VTS.ackErrors.forEach(function (msg, id) {
+        if (msg.indexOf('Enter your name') === 0) { VTS.ackErrors.delete(id); answered++; }
+      });
+      // re-rendered only then: a panel rebuilt under the pointer swallows the click that follows
+      if (answered) renderAlerts();
     });
     var header = el('div', { id: 'vts-header' },
       el('span', { cls: 'vts-brand', text: 'VTS CALLAO' }),
