@@ -426,12 +426,7 @@ async def test_a_refused_acknowledgement_leaves_the_ack_button_usable(serve: Ser
         await route.fulfill(status=403, content_type="application/json", body=json.dumps(body))
 
     await page.route("**/api/alerts/a0001/ack", refuse)
-    # typing the name does not rebuild the panel (one rebuilt under the pointer swallowed the click
-    # that followed: the acknowledgement was never sent)
-    await page.evaluate("() => { document.querySelector('#vts-alerts .vts-alert')._kept = true; }")
     await sign_in(page, "watch officer")
-    await asyncio.sleep(0.3)
-    assert await page.evaluate("() => document.querySelector('#vts-alerts .vts-alert')._kept") is True
     await card.locator("button.vts-ack-btn").click()
     for _ in range(100):
         if posts:
@@ -737,3 +732,22 @@ async def test_vessel_details_update_in_place_keeping_a_selection(serve: Serve, 
     assert await page.evaluate(cell, "IMO") == "—"
     assert await page.locator("#vts-details .vts-alert").count() == 0
     assert chromium_page.page_errors == []
+
+
+async def test_the_alert_panel_waits_for_a_pressed_pointer(serve: Serve, chromium_page) -> None:  # type: ignore[no-untyped-def]
+    """The panel is rebuilt on every alert step. One rebuilt between the press and the release of a
+    click (a busy port sends several steps a second) swallowed the click: an Ack that never went."""
+    page = chromium_page.page
+    _alerts, card = await one_warning(page, serve)
+    box = await card.locator(".vs").bounding_box()
+    assert box is not None
+    kept = "() => document.querySelector('#vts-alerts .vts-alert')._kept"
+    await page.evaluate("() => { document.querySelector('#vts-alerts .vts-alert')._kept = true; }")
+    await page.mouse.move(box["x"] + 5, box["y"] + box["height"] / 2)
+    await page.mouse.down()
+    await page.evaluate("() => VTS.renderAlerts()")  # an alert step arrives while the button is down
+    await asyncio.sleep(0.4)
+    assert await page.evaluate(kept) is True and await page.evaluate("() => VTS._renderPending") is True
+    await page.mouse.up()
+    await rendered(page)
+    assert await page.evaluate(kept) is None  # rebuilt once the click is complete

@@ -480,7 +480,13 @@
   function renderAlerts() {
     if (VTS._renderPending) return;
     VTS._renderPending = true;
-    setTimeout(function () { VTS._renderPending = false; renderAlertsNow(); }, 100);
+    setTimeout(function render() {
+      // a click is a press and a release on the same element: a panel rebuilt between the two
+      // (an alert step arriving meanwhile) swallowed the operator's click, so it waits for the release
+      if (VTS._pressed) { setTimeout(render, 50); return; }
+      VTS._renderPending = false;
+      renderAlertsNow();
+    }, 100);
   }
 
   function renderAlertsNow() {
@@ -842,6 +848,10 @@
       el('div', { id: 'vts-alerts' }),
       el('div', { id: 'vts-details', cls: 'hidden' }));
     document.body.appendChild(right);
+    right.addEventListener('pointerdown', function () { VTS._pressed = true; });
+    ['pointerup', 'pointercancel', 'blur'].forEach(function (type) {
+      window.addEventListener(type, function () { VTS._pressed = false; });
+    });
     setMuted(localStorage.getItem('vts-muted') === '1');
   }
 
