@@ -145,6 +145,31 @@ async def open_map(
     await page.wait_for_function("() => Number(document.body.dataset.updates || 0) >= 1", timeout=15000)
 
 
+class HeldAck:
+    """Answers the page's acknowledgement POST with `status` and `body` once `release` is set (at
+    once when `held` is False), recording each post: an acknowledgement still on its way."""
+
+    def __init__(self, status: int, body: dict[str, Any], held: bool = True) -> None:
+        self.status = status
+        self.body = body
+        self.release = asyncio.Event()
+        if not held:
+            self.release.set()
+        self.posts: list[str] = []
+
+    async def handle(self, route: Route) -> None:
+        self.posts.append(route.request.post_data or "")
+        await self.release.wait()
+        await route.fulfill(status=self.status, content_type="application/json", body=json.dumps(self.body))
+
+    async def posted(self) -> None:
+        """Until the page has sent its acknowledgement (5 s at most)."""
+        for _ in range(100):
+            if self.posts:
+                return
+            await asyncio.sleep(0.05)
+
+
 async def one_warning(page: Page, serve: Serve) -> tuple[list[dict[str, Any]], Any]:
     """The map with one warning listed (answered by the test): (the alerts, its card)."""
     alerts = [alert(1, "warning", "2026-01-01T00:00:00.000Z", 700_000_001)]
@@ -382,33 +407,21 @@ async def test_an_acknowledgement_on_its_way_cannot_be_sent_twice(serve: Serve, 
     """A refresh of the panel while the acknowledgement was on its way gave a fresh, enabled Ack button."""
     page = chromium_page.page
     alerts, card = await one_warning(page, serve)
-    release = asyncio.Event()
-    posts: list[str] = []
-
-    async def slow_ack(route: Route) -> None:
-        posts.append(route.request.post_data or "")
-        await release.wait()
-        body = {
-            "alert": {**alerts[0], "ack": {"who": "operator", "time": "2026-01-01T00:01:00.000Z", "note": ""}}
-        }
-        await route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
-
-    await page.route("**/api/alerts/a0001/ack", slow_ack)
+    ack = {"who": "operator", "time": "2026-01-01T00:01:00.000Z", "note": ""}
+    held = HeldAck(200, {"alert": {**alerts[0], "ack": ack}})
+    await page.route("**/api/alerts/a0001/ack", held.handle)
     await sign_in(page, "watch officer")
     await card.locator("input").fill("seen")
     await card.locator("button.vts-ack-btn").click()
-    for _ in range(100):
-        if posts:
-            break
-        await asyncio.sleep(0.05)
+    await held.posted()
     await page.evaluate("() => VTS.renderAlerts()")
     await rendered(page)
     assert await card.locator("button.vts-ack-btn").is_disabled()
     await card.locator("input").press("Enter")
     await asyncio.sleep(0.3)
-    release.set()
+    held.release.set()
     await card.locator(".ackd").wait_for(timeout=15000)
-    assert len(posts) == 1
+    assert len(held.posts) == 1
     assert await page.evaluate("() => VTS.drafts.size + VTS.acking.size") == 0
 
 
@@ -416,25 +429,14 @@ async def test_a_refused_acknowledgement_leaves_the_ack_button_usable(serve: Ser
     """Refused (no token, say) after the panel was rebuilt: the button on screen must be enabled again."""
     page = chromium_page.page
     alerts, card = await one_warning(page, serve)
-    release = asyncio.Event()
-    posts: list[str] = []
-
-    async def refuse(route: Route) -> None:
-        posts.append(route.request.post_data or "")
-        await release.wait()
-        body = {"error": "an operator token is needed to acknowledge"}
-        await route.fulfill(status=403, content_type="application/json", body=json.dumps(body))
-
-    await page.route("**/api/alerts/a0001/ack", refuse)
+    refuse = HeldAck(403, {"error": "an operator token is needed to acknowledge"})
+    await page.route("**/api/alerts/a0001/ack", refuse.handle)
     await sign_in(page, "watch officer")
     await card.locator("button.vts-ack-btn").click()
-    for _ in range(100):
-        if posts:
-            break
-        await asyncio.sleep(0.05)
+    await refuse.posted()
     await page.evaluate("() => VTS.renderAlerts()")
     await rendered(page)
-    release.set()
+    refuse.release.set()
     # said on the card, not in a blocking dialog (the map went on updating behind one)
     problem = card.locator(".ack-error")
     await problem.wait_for(timeout=15000)
@@ -445,15 +447,11 @@ async def test_a_refused_acknowledgement_leaves_the_ack_button_usable(serve: Ser
     await page.evaluate("() => VTS.loadAlerts()")
     await rendered(page)
     assert await card.locator(".ack-error").count() == 1
-    await page.unroute("**/api/alerts/a0001/ack", refuse)
+    await page.unroute("**/api/alerts/a0001/ack", refuse.handle)
 
-    async def accept(route: Route) -> None:
-        body = {
-            "alert": {**alerts[0], "ack": {"who": "watch officer", "time": alerts[0]["time"], "note": ""}}
-        }
-        await route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
-
-    await page.route("**/api/alerts/a0001/ack", accept)
+    ack = {"who": "watch officer", "time": alerts[0]["time"], "note": ""}
+    accept = HeldAck(200, {"alert": {**alerts[0], "ack": ack}}, held=False)
+    await page.route("**/api/alerts/a0001/ack", accept.handle)
     await card.locator("button.vts-ack-btn").click()
     await card.locator(".ackd").wait_for(timeout=15000)
     assert await card.locator(".ack-error").count() == 0
@@ -470,14 +468,10 @@ async def test_an_acknowledgement_says_who_took_it(serve: Serve, chromium_page) 
     asks for the name on the card, with the focus on the name field, and sends nothing until then."""
     page = chromium_page.page
     alerts, card = await one_warning(page, serve)
-    posts: list[str] = []
-
-    async def record(route: Route) -> None:
-        posts.append(route.request.post_data or "")
-        body = {"alert": {**alerts[0], "ack": {"who": "x", "time": alerts[0]["time"], "note": ""}}}
-        await route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
-
-    await page.route("**/api/alerts/a0001/ack", record)
+    ack = {"who": "x", "time": alerts[0]["time"], "note": ""}
+    record = HeldAck(200, {"alert": {**alerts[0], "ack": ack}}, held=False)
+    posts = record.posts
+    await page.route("**/api/alerts/a0001/ack", record.handle)
     await card.locator("input").fill("seen on camera 3")
     await card.locator("button.vts-ack-btn").click()
     problem = card.locator(".ack-error")
