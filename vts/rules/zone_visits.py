@@ -219,8 +219,7 @@ class ZoneVisitsRule(Rule):
             if r.lat is None or r.lon is None:
                 continue
             message = f"{r.visit.label} not heard in {zone.name} since vts restarted"
-            details: dict[str, object] = {"zone_kind": zone.kind, "crossing_time": None, "sog": None}
-            details["category"] = None
+            details = self._details(zone, None, None, None)
             details["after_restart"] = True
             self._exit(
                 ctx, mmsi, zone, message, r.lat, r.lon, details, r.visit.entered, None, gap=True, lost=True
@@ -305,8 +304,12 @@ class ZoneVisitsRule(Rule):
         )
 
     @staticmethod
-    def _details(zone: Zone, crossing: float, sog: float | None, category: str | None) -> dict[str, object]:
-        return {"zone_kind": zone.kind, "crossing_time": iso_time(crossing), "sog": sog, "category": category}
+    def _details(
+        zone: Zone, crossing: float | None, sog: float | None, category: str | None
+    ) -> dict[str, object]:
+        """The evidence every record has (`crossing` None: the crossing is not known)."""
+        crossing_time = None if crossing is None else iso_time(crossing)
+        return {"zone_kind": zone.kind, "crossing_time": crossing_time, "sog": sog, "category": category}
 
     @staticmethod
     def _exit(
