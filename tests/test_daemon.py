@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from vts.alerts.store import AlertStore
 from vts.config import default_config_path
 from vts.samples import DEMO_SPEED, SAMPLE_LOG
 
@@ -167,6 +168,11 @@ def test_demo_mode_serves_the_map_and_stops_on_sigterm(tmp_path: Path, daemons: 
     assert d.stop(signal.SIGTERM) == 0
     assert d.matching(r"SIGTERM received") and d.matching(r"vts\.daemon: stopped")
     assert store.exists()  # the daemon's own alert database
+    saved = AlertStore(store, read_only=True)
+    try:  # what the rules remember across a restart, saved as the daemon stopped
+        assert {"distress", "identity_change", "invalid_mmsi"} <= saved.rule_states().keys()
+    finally:
+        saved.close()
 
 
 def test_live_tcp_sources_one_refused_and_sigint(tmp_path: Path, daemons: list[Daemon]) -> None:

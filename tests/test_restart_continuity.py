@@ -3,8 +3,13 @@ not opened a second time, and conditions that just ended stay held back by their
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import shutil
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from tests.rule_helpers import (
     ANCHORAGE,
@@ -19,10 +24,12 @@ from tests.rule_helpers import (
     stationary,
 )
 from tests.test_alert_engine import hold
+from vts.alerts.engine import CHECKPOINT_S
 from vts.alerts.model import Alert, parse_iso_time
 from vts.alerts.store import AlertStore
 from vts.core import Core
-from vts.reports import Report
+from vts.reports import Report, StaticReport
+from vts.rules.distress import DistressParams
 
 SHIP = 760000611
 OTHER = 760000612
@@ -182,3 +189,163 @@ def test_a_condition_that_ended_just_before_a_restart_stays_in_its_cooldown(tmp_
     run(older, stationary(SHIP, T0 - 6 * 3600, minutes=1, at=OPEN_WATER, every_s=10, sog=5.0))
     assert [a.state for a in hold(older.engine, T0 - 6 * 3600 + 100, mmsi=SHIP)] == ["raised"]
     _stop(older)
+
+
+# -- what the rules remember beyond their alerts (`Rule.save_state` / `load_state`) ---------------
+
+BAD = 100000001
+"""An MMSI whose MID (100) no country holds: invalid_mmsi flags it."""
+BAD_LATE = 100000002
+MOB = 972000123
+BAD_IMO = 9074728  # 9074729 is valid: the check digit fails
+
+
+def _id_static(mmsi: int, t: float, name: str) -> StaticReport:
+    return StaticReport(
+        time=t, mmsi=mmsi, msg_type=5, source="test", name=name, imo=BAD_IMO, ship_type=70,
+        to_bow=75, to_stern=75, to_port=10, to_starboard=10,
+    )  # fmt: skip
+
+
+def test_a_vessel_flagged_before_a_restart_is_not_flagged_again(tmp_path: Path) -> None:
+    """Flagged once per vessel as long as the tracker knows it: a restart in between must not flag
+    it a second time; one heard again only after the tracker would have forgotten it is flagged anew."""
+    db = tmp_path / "alerts.sqlite3"
+    far = offset(OPEN_WATER, north_m=2000)
+    core = _core(db)
+    first = run(
+        core,
+        merge(
+            stationary(BAD, T0, minutes=5, at=OPEN_WATER, every_s=10, sog=5.0),
+            stationary(BAD_LATE, T0, minutes=5, at=far, every_s=10, sog=5.0),
+        ),
+    )
+    _stop(core)
+    assert sorted(a.mmsi for a in first if a.type == "invalid_mmsi") == [BAD, BAD_LATE]
+    forget_s = make_config().tracker.forget_after_s
+    later = merge(
+        stationary(BAD, T0 + 600, minutes=5, at=OPEN_WATER, every_s=10, sog=5.0),
+        stationary(BAD_LATE, T0 + 300 + forget_s + 120, minutes=5, at=far, every_s=10, sog=5.0),
+    )
+    alerts = [a for a in _restart(db, later) if a.type == "invalid_mmsi"]
+    assert [a.mmsi for a in alerts] == [BAD_LATE]
+    assert alerts[0].time == T0 + 300 + forget_s + 120
+
+
+def test_a_distress_device_still_transmitting_after_a_restart_is_the_same_activation(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "alerts.sqlite3"
+    core = _core(db)
+    first = run(core, stationary(MOB, T0, minutes=5, at=OPEN_WATER, every_s=60, nav_status=14))
+    _stop(core)
+    assert [(a.type, a.severity) for a in first] == [("distress", "emergency")]
+    params = make_config().rules["distress"]
+    assert isinstance(params, DistressParams)
+    going_on = stationary(MOB, T0 + 600, minutes=5, at=OPEN_WATER, every_s=60, nav_status=14)
+    silence_end = going_on[-1].time + params.rearm_minutes * 60.0 + 60
+    again = stationary(MOB, silence_end, minutes=2, at=OPEN_WATER, every_s=60, nav_status=14)
+    alerts = [a for a in _restart(db, merge(going_on, again)) if a.type == "distress"]
+    # no second emergency for the activation heard before the restart; a new one after the silence
+    assert [a.time for a in alerts] == [again[0].time]
+
+
+def _identity_first_run(db: Path) -> None:
+    """SHIP declares itself ALPHA with an IMO number whose check digit fails (reported), then vts stops."""
+    core = _core(db)
+    reports = merge(
+        _id_static(SHIP, T0, "ALPHA"),
+        stationary(SHIP, T0, minutes=5, at=OPEN_WATER, every_s=30, sog=5.0),
+    )
+    first = [a for a in run(core, reports) if a.type == "identity_change"]
+    _stop(core)
+    assert [a.details["kind"] for a in first] == ["invalid_imo"]
+
+
+def test_a_ship_renamed_while_vts_was_down_is_an_identity_change(tmp_path: Path) -> None:
+    """What an MMSI declared outlives a restart, and so does what was reported of it: the new name
+    is a change, and the false IMO number reported before is not reported again."""
+    db = tmp_path / "alerts.sqlite3"
+    _identity_first_run(db)
+    later = merge(
+        stationary(SHIP, T0 + 900, minutes=5, at=OPEN_WATER, every_s=30, sog=5.0),
+        _id_static(SHIP, T0 + 960, "BRAVO"),
+    )
+    alerts = [a for a in _restart(db, later) if a.type == "identity_change"]
+    assert [a.details["kind"] for a in alerts] == ["change"]
+    assert alerts[0].details["changes"] == [{"field": "name", "old": "ALPHA", "new": "BRAVO"}]
+    assert "invalid_imo" not in alerts[0].details
+
+
+def test_the_rules_state_is_saved_at_checkpoints_so_a_crash_loses_little(tmp_path: Path) -> None:
+    """No end of input, no clean stop (a crash): the state saved at the last checkpoint carries on."""
+    db = tmp_path / "alerts.sqlite3"
+    core = _core(db)
+    reports = merge(
+        _id_static(SHIP, T0, "ALPHA"),
+        stationary(SHIP, T0, minutes=CHECKPOINT_S / 60 + 5, at=OPEN_WATER, every_s=60, sog=5.0),
+    )
+    for r in reports:
+        core.process(r)
+    _stop(core)  # closed as a crash would leave it: no finish(), no checkpoint() at the stop
+    store = AlertStore(db)
+    saved = store.rule_states()
+    store.close()
+    assert saved["identity_change"][0] == T0 + CHECKPOINT_S
+    assert saved["identity_change"][1]["known"][0][:2] == [SHIP, {"name": "ALPHA", "imo": BAD_IMO,
+        "ship_type": 70, "length_m": 150.0, "beam_m": 20.0}]  # fmt: skip
+    later = merge(
+        stationary(SHIP, reports[-1].time + 300, minutes=5, at=OPEN_WATER, every_s=30, sog=5.0),
+        _id_static(SHIP, reports[-1].time + 360, "BRAVO"),
+    )
+    alerts = [a for a in _restart(db, later) if a.type == "identity_change"]
+    assert [a.details["kind"] for a in alerts] == ["change"]
+
+
+def test_an_older_log_does_not_take_over_the_rules_state(tmp_path: Path) -> None:
+    """Data from well before the saved state (an older log replayed into the database) is another
+    timeline: SHIP's name there is its first, not a change from what it declared later."""
+    db = tmp_path / "alerts.sqlite3"
+    _identity_first_run(db)
+    earlier = merge(
+        stationary(SHIP, T0 - 6 * 3600, minutes=5, at=OPEN_WATER, every_s=30, sog=5.0),
+        _id_static(SHIP, T0 - 6 * 3600 + 60, "BRAVO"),
+    )
+    alerts = [a for a in _restart(db, earlier) if a.type == "identity_change"]
+    assert [a.details["kind"] for a in alerts] == ["invalid_imo"]
+
+
+def test_a_damaged_rule_state_is_warned_about_and_that_rule_starts_afresh(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "alerts.sqlite3"
+    _identity_first_run(db)
+    with contextlib.closing(sqlite3.connect(db)) as c:
+        c.execute("UPDATE rule_state SET json = '{\"known\": [[1, ' WHERE rule = 'identity_change'")
+        c.commit()
+    later = merge(
+        stationary(SHIP, T0 + 900, minutes=5, at=OPEN_WATER, every_s=30, sog=5.0),
+        _id_static(SHIP, T0 + 960, "BRAVO"),
+    )
+    with caplog.at_level(logging.WARNING, logger="vts.alerts.store"):
+        alerts = _restart(db, later)
+    assert "the saved state of rule identity_change cannot be read" in caplog.text
+    # afresh: BRAVO is the first name it knows, and the false IMO number is reported once more
+    assert [a.details["kind"] for a in alerts if a.type == "identity_change"] == ["invalid_imo"]
+
+
+def test_a_database_of_an_older_version_gets_the_rule_state_table(tmp_path: Path) -> None:
+    """An alert database written before rule states existed: read-only listing works without the
+    table (and adds nothing); opened for writing, the table is added and the states saved."""
+    db = tmp_path / "alerts.sqlite3"
+    _identity_first_run(db)
+    with contextlib.closing(sqlite3.connect(db)) as c:
+        c.execute("DROP TABLE rule_state")
+        c.commit()
+    listing = AlertStore(db, read_only=True)
+    assert listing.rule_states() == {} and listing.alerts()
+    listing.close()
+    _restart(db, stationary(SHIP, T0 + 900, minutes=5, at=OPEN_WATER, every_s=30, sog=5.0))
+    store = AlertStore(db)
+    assert {"distress", "identity_change", "invalid_mmsi"} <= store.rule_states().keys()
+    store.close()

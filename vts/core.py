@@ -166,7 +166,15 @@ class Core:
     def finish(self) -> list[Alert]:
         """End of input (end of a replay): flush what the time-outs have decided so far."""
         held = self.ingest.flush()  # reports still waiting for a time (an untimed log)
-        return self.process_many(held) if held else self._emit()
+        alerts = self.process_many(held) if held else self._emit()
+        self.checkpoint()
+        return alerts
+
+    def checkpoint(self) -> None:
+        """Save what the rules must remember across a restart to the alert database (the engine
+        does so every `vts.alerts.engine.CHECKPOINT_S` of event time too); the daemon calls it when
+        it stops. Nothing without a database file."""
+        self.engine.checkpoint()
 
     def reload(self, config: Config) -> None:
         """Swap zones and rules (SIGHUP) without losing vessel state or active alerts."""

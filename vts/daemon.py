@@ -161,6 +161,10 @@ class Daemon:
                     # the durable outbox keeps what is not delivered yet: do not hold the shutdown for it
                     await publisher.close(flush_timeout=SHUTDOWN_FLUSH_S)
         finally:
+            try:
+                core.checkpoint()  # what the rules must remember across the restart
+            except Exception as e:  # never keep the database from closing
+                log.error("could not save the rules' state: %s: %s", type(e).__name__, e)
             store.close()
         log.info("stopped")
         return 0

@@ -18,11 +18,14 @@ an operator acknowledges (``alerts.snooze_minutes``); no alert on a target with 
 Everything runs on event time, rules run in a fixed (sorted) order, and nothing depends on the wall
 clock or on set/dict ordering, so a replayed log always gives the same alert stream. Every step goes to
 the `AlertStore` (if any): active alerts are reloaded at start and, if no rule confirms them within
-``alerts.restore_grace_minutes`` of event time, cleared.
+``alerts.restore_grace_minutes`` of event time, cleared. What the rules must remember beyond their
+alerts (`Rule.save_state`) is saved in the same database at checkpoints (`checkpoint`) and handed
+back to them after a restart (`Rule.load_state`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import OrderedDict
@@ -68,6 +71,9 @@ EXTERNAL_ACK_POLL_S = 10.0
 ERRORS_LOGGED_IN_FULL = 5
 """A failing rule's first errors are logged with their traceback, then one line per thousand."""
 HOUSEKEEPING_S = 600.0
+CHECKPOINT_S = 1800.0
+"""How often (event time) the rules' states are saved to the alert database (`checkpoint`); they
+are saved at the end of input and when the daemon stops too, so this bounds what a crash loses."""
 ALL_RULES = -1
 """The bit set with every rule's bit."""
 RECENT_EVENTS_KEPT = 2000
@@ -183,6 +189,10 @@ class AlertEngine:
         handed over at the first event time (see `_resume`)."""
         self._store_latest: float | None = None
         """Event time of the newest step in the store at start (None: an empty store, or none)."""
+        self._saved_states: dict[str, tuple[float, Any]] = {}
+        """The rules' states saved in the store (rule id -> (saved at, state)), handed over at the
+        first event time (see `_resume`)."""
+        self._next_checkpoint: float | None = None
         if store is not None:
             self._restore(store)
 
@@ -361,12 +371,38 @@ class AlertEngine:
             self._next_housekeeping = now + HOUSEKEEPING_S
             self._cooldown = {k: v for k, v in self._cooldown.items() if v > now}
             self._snooze = {k: v for k, v in self._snooze.items() if v > now}
+        if self._next_checkpoint is not None and now >= self._next_checkpoint:
+            self.checkpoint()
         self._next_due = min(
             self._next_any_tick,
             math.inf if self._restore_deadline is None else self._restore_deadline,
             self._next_ack_poll if self.store is not None else math.inf,
             self._next_housekeeping,
+            math.inf if self._next_checkpoint is None else self._next_checkpoint,
         )
+
+    def checkpoint(self) -> None:
+        """Save the rules' states (`Rule.save_state`) to the alert database, as of the current event
+        time: every `CHECKPOINT_S` of event time, at the end of input (`Core.finish`) and when the
+        daemon stops. Nothing without a database file, or before the first event time. A rule whose
+        `save_state` raises is counted as failed; the others are saved."""
+        store, now = self.store, self._now
+        if store is None or store.path is None or store.read_only or now is None:
+            return
+        self._next_checkpoint = now + CHECKPOINT_S
+        states: dict[str, str] = {}
+        for rule in self.rules:
+            if not _overrides(rule, "save_state"):
+                continue
+            self._current_rule = rule
+            try:
+                state = rule.save_state(self.ctx)
+                if state is not None:
+                    states[rule.id] = json.dumps(state, separators=(",", ":"), allow_nan=False)
+            except Exception:
+                self._rule_failed(rule)
+        self._current_rule = None
+        store.save_rule_states(states, now)
 
     def drain(self) -> list[Alert]:
         """The alert steps produced since the last drain, in order (and committed to the store)."""
@@ -768,28 +804,36 @@ class AlertEngine:
         wanted = sorted({t for r in self.rules if _overrides(r, "on_restore") for t in r.raised_types()})
         if wanted:
             self._restored_events = store.latest_alerts(wanted)
+        if any(_overrides(r, "load_state") for r in self.rules):
+            self._saved_states = store.rule_states()
 
     def _resume(self, now: float) -> None:
         """The first event time after a start with a store: what was restored from it besides the
-        active alerts (cooldowns, snoozes, the rules' `on_restore`) carries on only when the data
-        continues the store's timeline: it starts no earlier than the restore grace before the
-        store's newest step. Older data (a log replayed into a database that already holds later
-        alerts) starts afresh, so that what came after it cannot hold back or swallow its alerts."""
+        active alerts (cooldowns, snoozes, the rules' `on_restore` and `load_state`) carries on only
+        when the data continues the store's timeline: it starts no earlier than the restore grace
+        before the store's newest step (and before the rules' states were saved). Older data (a log
+        replayed into a database that already holds later alerts) starts afresh, so that what came
+        after it cannot hold back or swallow its alerts."""
+        store = self.store
+        if store is not None and store.path is not None and not store.read_only:
+            self._next_checkpoint = now + CHECKPOINT_S
         events, self._restored_events = self._restored_events, []
+        saved, self._saved_states = self._saved_states, {}
+        grace = self.config.alerts.restore_grace_minutes * 60.0
         latest = self._store_latest
-        if latest is None:
-            return
-        if latest - now > self.config.alerts.restore_grace_minutes * 60.0:
+        if latest is not None and latest - now > grace:
             self._cooldown.clear()
             self._snooze.clear()
             return
         for rule in self.rules:
-            if not _overrides(rule, "on_restore"):
-                continue
-            types = set(rule.raised_types())
-            mine = [a for a in events if a.type in types]
-            if mine:
-                self._run(rule, "on_restore", mine, self.ctx)
+            if latest is not None and _overrides(rule, "on_restore"):
+                types = set(rule.raised_types())
+                mine = [a for a in events if a.type in types]
+                if mine:
+                    self._run(rule, "on_restore", mine, self.ctx)
+            entry = saved.get(rule.id)
+            if entry is not None and entry[0] - now <= grace and _overrides(rule, "load_state"):
+                self._run(rule, "load_state", entry[1], entry[0], self.ctx)
 
     def _drop_restored_from_other_timeline(self, now: float) -> None:
         """Alerts restored from well after the data now read (more than the restore grace: a replay

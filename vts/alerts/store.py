@@ -9,6 +9,10 @@ Tables:
 * ``alerts``: the latest step of each alert (its current form) and whether it is still active,
   so the engine reloads active alerts at start and `vts alerts` lists them quickly.
 * ``acks``: acknowledgements (who, when, note; from the engine or from the shell).
+* ``rule_state``: what each rule must remember across a restart that the alerts do not hold (the
+  identities vessels declared, the distress devices heard ...), one JSON document per rule with
+  the event time it was saved at (`save_rule_states`, `rule_states`; see `Rule.save_state`).
+  Databases of older versions have no such table: it is added when they are opened for writing.
 
 ``path=None`` keeps everything in memory (tests, replays without a store). Writes are batched:
 the engine calls `commit()` after each drain.
@@ -22,11 +26,13 @@ back (damaged, or written by another version) is skipped with one warning, never
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vts.alerts.model import Alert
 
@@ -42,6 +48,8 @@ COLUMNS: dict[str, frozenset[str]] = {
     "acks": frozenset({"seq", "alert_id", "type", "mmsi", "by", "at", "note", "origin"}),
 }
 """The columns each table of a vts alert database must have."""
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {"rule_state": frozenset({"rule", "time", "json"})}
+"""Tables a database of an older version may lack (added when it is opened for writing)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS steps (
@@ -80,6 +88,11 @@ CREATE TABLE IF NOT EXISTS acks (
     origin TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS acks_alert ON acks(alert_id);
+CREATE TABLE IF NOT EXISTS rule_state (
+    rule TEXT PRIMARY KEY,
+    time REAL NOT NULL,
+    json TEXT NOT NULL
+);
 """
 
 
@@ -181,13 +194,14 @@ class AlertStore:
         tables = {
             str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         }
-        ours = sorted(tables & COLUMNS.keys())
-        others = sorted(tables - COLUMNS.keys() - {"sqlite_sequence"})
+        known = {**COLUMNS, **OPTIONAL_COLUMNS}
+        ours = sorted(tables & known.keys())
+        others = sorted(tables - known.keys() - {"sqlite_sequence"})
         if not ours and others:
             raise _NotOurs(f"not a vts alert database (it holds other tables: {', '.join(others[:5])})")
         for table in ours:
             have = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
-            missing = sorted(COLUMNS[table] - have)
+            missing = sorted(known[table] - have)
             if missing:
                 raise _NotOurs(
                     f"not a vts alert database (its table {table!r} has no column {', '.join(missing)})"
@@ -273,6 +287,23 @@ class AlertStore:
         self._begin()
         self._db.executemany("UPDATE steps SET delivered = 1 WHERE seq = ?", [(s,) for s in seqs])
         self.commit()
+
+    def save_rule_states(self, states: dict[str, str], time: float) -> None:
+        """Replace the saved state of each rule named in `states` (rule id -> JSON text), as of
+        event time `time`. A database that cannot take them (full disk, locked) is warned about: the rules'
+        states are what a restart would be glad of, never a reason to stop."""
+        if not states:
+            return
+        try:
+            self._begin()
+            self._db.executemany(
+                "INSERT INTO rule_state(rule, time, json) VALUES (?, ?, ?)"
+                " ON CONFLICT(rule) DO UPDATE SET time=excluded.time, json=excluded.json",
+                [(rule, time, js) for rule, js in sorted(states.items())],
+            )
+            self.commit()
+        except sqlite3.Error as e:
+            log.warning("alert database %s: the rules' state was not saved: %s", self.path, _reason(e))
 
     def close(self) -> None:
         self.commit()
@@ -394,6 +425,26 @@ class AlertStore:
         """Event time of the newest lifecycle step stored (None for an empty store)."""
         row = self._db.execute("SELECT MAX(time) FROM steps").fetchone()
         return None if row is None or row[0] is None else float(row[0])
+
+    def rule_states(self) -> dict[str, tuple[float, Any]]:
+        """Rule id -> (event time saved at, state) of every saved rule state (`save_rule_states`).
+        A state that cannot be read back is skipped with a warning: that rule starts afresh."""
+        try:
+            rows = self._db.execute("SELECT rule, time, json FROM rule_state ORDER BY rule").fetchall()
+        except sqlite3.OperationalError:  # a database of an older version, opened read-only
+            return {}
+        states: dict[str, tuple[float, Any]] = {}
+        for rule, time, js in rows:
+            try:
+                states[str(rule)] = (float(time), json.loads(js))
+            except (ValueError, TypeError) as e:
+                log.warning(
+                    "alert database %s: the saved state of rule %s cannot be read (%s); it starts afresh",
+                    self.path or "in memory",
+                    rule,
+                    e,
+                )
+        return states
 
     def history(self, alert_id: str) -> list[Alert]:
         """Every lifecycle step of one alert, in order."""

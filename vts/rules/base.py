@@ -208,6 +208,19 @@ class Rule:
         timeline (`AlertEngine._resume`). Active alerts are restored by the engine in any case; this
         is for what a rule must remember of its past events (a visit whose entry was recorded)."""
 
+    def save_state(self, ctx: RuleContext) -> dict[str, Any] | None:
+        """What the rule must remember across a restart that its alerts do not hold (the identities
+        vessels declared, the distress devices heard), as data `json` can write; None: nothing.
+        With an alert database file, the engine saves it there every `CHECKPOINT_S` of event time
+        and when input ends or the daemon stops (`AlertEngine.checkpoint`)."""
+        return None
+
+    def load_state(self, state: dict[str, Any], saved_at: float, ctx: RuleContext) -> None:
+        """After a restart: what `save_state` returned at event time `saved_at`, handed over once
+        at the first event time (`ctx.now`), before any report reaches the rule and after
+        `on_restore`, when the data continues the database's timeline (as for `on_restore`). The
+        rule judges what is still worth keeping after the time it was down (`ctx.now - saved_at`)."""
+
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         """The tracker forgot this vessel: drop any per-vessel state (and its watch: `unwatch`)."""
 

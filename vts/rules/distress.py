@@ -10,13 +10,14 @@ and safety texts of type 14): a Class B transponder under a distress number (a f
 typically) raises no emergency; invalid_mmsi reports it instead.
 
 Event alert: one per activation. The same device raises again only when it goes from test to active,
-or after it has been silent for `rearm_minutes` (a new activation).
+or after it has been silent for `rearm_minutes` (a new activation). The devices heard are kept over
+a restart (`save_state`): one still transmitting afterwards is the same activation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -98,6 +99,20 @@ class DistressRule(Rule):
                 "nav_status": report.nav_status if isinstance(report, PositionReport) else None,
             },
         )
+
+    def save_state(self, ctx: RuleContext) -> dict[str, Any]:
+        """The devices heard lately: after a restart, one still transmitting is the same activation
+        (no second emergency), as it would have been had vts kept running."""
+        return {"devices": [[m, d.mode, d.last_seen] for m, d in sorted(self._devices.items())]}
+
+    def load_state(self, state: dict[str, Any], saved_at: float, ctx: RuleContext) -> None:
+        horizon = ctx.now - self.p.rearm_minutes * 60.0
+        devices = {
+            int(mmsi): _Device(mode, float(last_seen))
+            for mmsi, mode, last_seen in state.get("devices", [])
+            if mode in ("active", "test") and float(last_seen) >= horizon
+        }
+        self._devices = devices
 
     def on_tick(self, ctx: RuleContext) -> None:
         if not self._devices:

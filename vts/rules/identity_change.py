@@ -11,7 +11,8 @@ declares towing (31, 32) while it tows, tug (52) otherwise. One event per static
 every changed field; a change back to an earlier value (two ships alternating under one MMSI) is
 not reported again for the same pair of values. What an MMSI declared is remembered `memory_days`
 after its last static report, beyond the tracker forgetting the vessel: a ship that leaves
-coverage and comes back under another name is a change too.
+coverage and comes back under another name is a change too, and so is one that does so while vts
+is restarted (what was declared is kept over a restart, `save_state`).
 
 The IMO number field (ITU-R M.1371-5, message 5) holds 0 (not available), 1-999999 (not used), an
 IMO number (1000000-9999999) or, for a ship without one, an official flag state number
@@ -32,6 +33,7 @@ IMO number, which the IMO scheme does not require of them).
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -311,6 +313,49 @@ class IdentityChangeRule(Rule):
         forget = ctx.now - self.p.memory_days * 86400
         for mmsi in [m for m, ident in self._known.items() if ident.last_seen < forget]:
             del self._known[mmsi]
+
+    def save_state(self, ctx: RuleContext) -> dict[str, Any]:
+        """What every MMSI declared, the changes and IMO numbers already reported, the IMO claims:
+        after a restart, a vessel that comes back under another name is still a change, and what was
+        reported before is not reported again."""
+        return {
+            "known": [
+                [
+                    mmsi,
+                    ident.values,
+                    sorted((list(p) for p in ident.reported_pairs), key=repr),
+                    sorted(ident.bad_imos),
+                    ident.last_seen,
+                ]
+                for mmsi, ident in sorted(self._known.items())
+                if math.isfinite(ident.last_seen)
+            ],
+            "imo_claims": [[imo, c.mmsi, c.time] for imo, c in sorted(self._imo_claims.items())],
+            "shared_reported": sorted(list(k) for k in self._shared_reported),
+        }
+
+    def load_state(self, state: dict[str, Any], saved_at: float, ctx: RuleContext) -> None:
+        forget = ctx.now - self.p.memory_days * 86400
+        known = {
+            int(mmsi): _Identity(
+                values=dict(values),
+                reported_pairs={tuple(p) for p in pairs},
+                bad_imos={int(i) for i in bad_imos},
+                last_seen=float(last_seen),
+            )
+            for mmsi, values, pairs, bad_imos, last_seen in state.get("known", [])
+            if float(last_seen) >= forget
+        }
+        horizon = ctx.now - self.p.shared_imo_days * 86400
+        claims = {
+            int(imo): _ImoClaim(int(mmsi), float(t))
+            for imo, mmsi, t in state.get("imo_claims", [])
+            if float(t) >= horizon
+        }
+        shared = {
+            (int(i), int(a), int(b)) for i, a, b in state.get("shared_reported", []) if int(i) in claims
+        }
+        self._known, self._imo_claims, self._shared_reported = known, claims, shared
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         """Nothing: what the MMSI declared outlives the tracker's memory (a silence of an hour) by

@@ -14,6 +14,9 @@ message (types 12 and 14) alone: such a message carries no position, and one und
 station uses is, in practice, a corrupted reception (random MMSI, garbled text) rather than a
 transmitter the operator could find. The same MMSI's first position or static report is flagged.
 
+A vessel flagged before a restart and heard again before the tracker would have forgotten it is not
+flagged again (`save_state`).
+
 Severity `caution`; `warning` when the vessel is (or later is confirmed) inside a security,
 restricted or protected zone; that later entry gives one more event.
 """
@@ -21,7 +24,7 @@ restricted or protected zone; that later entry gives one more event.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field
@@ -119,6 +122,8 @@ class InvalidMmsiRule(Rule):
         self.p: InvalidMmsiParams = params  # type: ignore[assignment]
         self._flagged: set[int] = set()
         self._escalated: set[int] = set()
+        self._restored: dict[int, tuple[float, bool]] = {}
+        """Flagged before a restart (`load_state`), not heard since: MMSI -> (last heard, escalated)."""
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """Only reports under an invalid MMSI: for a valid one `on_report` returns without a change
@@ -136,6 +141,8 @@ class InvalidMmsiRule(Rule):
             or vessel.mmsi in self._flagged
             or isinstance(report, SafetyReport)
         ):
+            return
+        if self._restored and self._was_flagged(vessel.mmsi, report.time, ctx):
             return
         problem = _problem(vessel.mmsi, report)
         if problem is None:
@@ -189,9 +196,42 @@ class InvalidMmsiRule(Rule):
                 return zone_id
         return None
 
+    def _was_flagged(self, mmsi: int, t: float, ctx: RuleContext) -> bool:
+        """The vessel was flagged before a restart and is heard again before the tracker would have
+        forgotten it, had vts kept running: it is flagged still, with no second event."""
+        restored = self._restored.pop(mmsi, None)
+        if restored is None or t - restored[0] > ctx.tracker.settings.forget_after_s:
+            return False
+        self._flagged.add(mmsi)
+        if restored[1]:
+            self._escalated.add(mmsi)
+        return True
+
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._flagged.discard(mmsi)
         self._escalated.discard(mmsi)
+
+    def save_state(self, ctx: RuleContext) -> dict[str, Any]:
+        """The flagged vessels still tracked, with when they were last heard: after a restart, one
+        heard again before the tracker would have forgotten it is not flagged a second time."""
+        flagged: dict[int, tuple[float, bool]] = {}
+        for mmsi in self._flagged:
+            vessel = ctx.tracker.get(mmsi)
+            if vessel is not None:
+                flagged[mmsi] = (vessel.last_seen, mmsi in self._escalated)
+        horizon = ctx.now - ctx.tracker.settings.forget_after_s
+        for mmsi, (heard, escalated) in self._restored.items():
+            if heard >= horizon and mmsi not in flagged:
+                flagged[mmsi] = (heard, escalated)
+        return {"flagged": [[m, heard, esc] for m, (heard, esc) in sorted(flagged.items())]}
+
+    def load_state(self, state: dict[str, Any], saved_at: float, ctx: RuleContext) -> None:
+        horizon = ctx.now - ctx.tracker.settings.forget_after_s
+        self._restored = {
+            int(mmsi): (float(heard), bool(escalated))
+            for mmsi, heard, escalated in state.get("flagged", [])
+            if float(heard) >= horizon
+        }
 
 
 CLASS_B_MESSAGES = frozenset({18, 19, 24})
