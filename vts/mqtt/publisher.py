@@ -73,6 +73,9 @@ NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 REFUSED_CREDENTIALS = {4, 5, 134, 135}
 """CONNACK codes: bad user name or password / not authorised (3.1.1 and 5)."""
 MAX_VESSELS_PER_ROUND = 500
+RETAINED_READ_LIMIT = 10
+"""Reading the broker's retained alert states ends after a pause of ``publish_timeout_s``, and at
+the latest after this many times that."""
 STABLE_SESSION_S = 10.0
 """A session that stays up this long (or delivers an alert) ends the outage before it."""
 MAX_DROPS_PER_STEP = 3
@@ -816,9 +819,13 @@ class MqttPublisher:
             if refused_subscription(codes):
                 self._cannot_read_states("refused the subscription")
                 return None
-            async with asyncio.timeout(self.settings.publish_timeout_s):
+            # a pause of publish_timeout_s ends the answer (a broker that dropped the rest sends
+            # nothing more), not the time it takes: on a slow link or a loaded machine a thousand
+            # states can take longer than that to arrive; a trickle that never ends is cut at ten times
+            wait_s = self.settings.publish_timeout_s
+            async with asyncio.timeout(RETAINED_READ_LIMIT * wait_s):
                 while True:
-                    message = await inbox.get()
+                    message = await asyncio.wait_for(inbox.get(), wait_s)
                     if message.topic.matches(marker):
                         complete = True
                         break
