@@ -217,3 +217,35 @@ def test_one_shifting_round_the_other_does_not_end_the_meeting() -> None:
     steps = of_type(run(make_core(), reports), "rendezvous")
     assert states(steps).count("raised") == 1 and states(steps).count("cleared") == 1
     assert steps[0].time < T0 + 730 and steps[-1].time >= T0 + 1380
+
+
+def _lost_last_report(b_last_sog: float) -> list[Report]:
+    """Two slow Class B boats 80 m apart, each reporting every 3 minutes; B's report due at 12:15 is
+    lost, A reports at 12:00 and then leaves at 8 kn (its next fix already 400 m away)."""
+    here = offset(OPEN_WATER, north_m=1000)
+    a = [position(A, T0 + i * 180, offset(here, east_m=i), sog=0.6, ais_class="B") for i in range(5)]
+    b = [
+        position(
+            B, T0 + 15 + i * 180, offset(here, east_m=80), sog=b_last_sog if i == 3 else 0.6, ais_class="B"
+        )
+        for i in range(4)  # 0:15 ... 9:15; the one due at 12:15 is lost
+    ]
+    leave = moving(
+        A, T0 + 750, minutes=3, start=offset(here, east_m=-400), cog=270, sog=8.0, every_s=30, ais_class="B"
+    )
+    heard = [static(m, T0 - 60 * k, name=f"BOAT {m % 100}", ais_class="B") for m in (A, B) for k in (1, 2)]
+    return merge(heard, a, b, leave)  # (5 messages each before the engine alerts on a target)
+
+
+def test_a_lost_report_of_the_other_boat_does_not_cut_the_meeting_short() -> None:
+    """At A's fix of 12:00, B's latest fix (9:15) is not yet overdue (its next is due at 12:15): it
+    still says where B is, so the two are seen together at 12:00, not only until 9:15 (9 minutes)."""
+    steps = of_type(run(make_core(), _lost_last_report(0.6)), "rendezvous")
+    assert steps and steps[0].state == "raised"
+    assert steps[0].time == T0 + 720 and steps[0].details["duration_s"] >= 600
+
+
+def test_a_standing_fix_does_not_count_when_the_boat_may_have_drifted_out_of_range() -> None:
+    """The same, but B's last fix says 2.5 kn: in 165 s it may be 212 m further on, out of range, so
+    that fix says nothing of 12:00 and the meeting seen lasts 9 minutes."""
+    assert of_type(run(make_core(), _lost_last_report(2.5)), "rendezvous") == []

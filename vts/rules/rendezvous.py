@@ -4,11 +4,13 @@
 The spell is observed on the reports of either vessel (each report looks up its neighbours in the
 spatial grid, so the cost does not grow with the size of the picture) and is not bridged across a
 silence of more than `max_gap_minutes` (7: one lost 3-minute report of a slow Class B boat is not a
-gap), as Global Fishing Watch does not interpolate encounters across gaps. GNSS noise of tens of
-metres puts a pair near 200 m on both sides of it: the alert is raised only when most looks at the
-pair over the last `min_minutes` found it within `distance_m` (GFW judges an encounter by its
-median distance), and one stray fix beyond `distance_m` + `clear_margin_m` does not end the spell
-(the pair is apart when the previous fixes agree).
+gap), as Global Fishing Watch does not interpolate encounters across gaps. The other vessel's latest
+fix is evidence of where it is now until its next report is overdue (`FIX_STANDS_FACTOR`), as long
+as its speed cannot have taken it out of range meanwhile: a lost report does not shorten a meeting.
+GNSS noise of tens of metres puts a pair near 200 m on both sides of it: the alert is raised only
+when most looks at the pair over the last `min_minutes` found it within `distance_m` (GFW judges an
+encounter by its median distance), and one stray fix beyond `distance_m` + `clear_margin_m` does
+not end the spell (the pair is apart when the previous fixes agree).
 
 Left out: allow-listed tugs, pilots, coastguard and `other` (bunker barges, supply boats: no AIS
 ship type names them) (`exempt_roles`), and the service ship types (`exempt_ship_types`: pilot,
@@ -50,13 +52,17 @@ from vts.rules._common import (
 from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, apart, previous_fix
 from vts.rules.base import RuleContext, RuleParams
 from vts.spatial import approx_distance_m
-from vts.vessel_class import is_large_vessel, is_moored_or_anchored
+from vts.vessel_class import MS_PER_KNOT, is_large_vessel, is_moored_or_anchored
 
 if TYPE_CHECKING:
     from vts.reports import PositionReport
     from vts.tracker import VesselState
 
 TYPE = "rendezvous"
+FIX_STANDS_FACTOR = 1.25
+"""A vessel's latest fix stands, as evidence of where it is, for this many nominal reporting
+intervals (`VesselState.expected_interval`): until its next report is overdue, with some slack for
+the jitter of the reporting slots."""
 
 
 class RendezvousParams(PairParams):
@@ -157,8 +163,9 @@ class RendezvousRule(PairRule):
             ):
                 self._end(key, ctx, "reported as alongside")
                 continue
-            # evidence of both being there: as old as the older of their two fixes
-            observed = min(ctx.now, ov.position_time)
+            # evidence of both being there: now when the other's latest fix still stands, else as
+            # old as the older of their two fixes
+            observed = ctx.now if self._fix_stands(ov, dist, ctx.now) else min(ctx.now, ov.position_time)
             since = None
             if self._pairs.starts_spell(key, observed):
                 since = self._close_since(vessel, ov)
@@ -189,6 +196,21 @@ class RendezvousRule(PairRule):
 
     def _eligible(self, v: VesselState, ctx: RuleContext) -> bool:
         return (v.sog is None or v.sog < self.p.max_speed_kn) and self._exempt(v, ctx) is None
+
+    def _fix_stands(self, other: VesselState, dist: float, now: float) -> bool:
+        """The other vessel's latest fix still says where it is `now`: its next report is not yet
+        overdue (no older than `FIX_STANDS_FACTOR` times its nominal interval: a slow Class B boat
+        reports every 3 minutes, and a lost report of it must not cut 3 minutes off a meeting), and
+        at its reported speed (unknown: `max_speed_kn`) it cannot have drifted beyond `distance_m`
+        of the reporting vessel since."""
+        assert other.position_time is not None
+        age = now - other.position_time
+        if age <= 0.0:
+            return True
+        if age > FIX_STANDS_FACTOR * other.expected_interval():
+            return False
+        sog = self.p.max_speed_kn if other.sog is None else other.sog
+        return dist + sog * MS_PER_KNOT * age <= self.p.distance_m
 
     def _apart(self, key: PairKey, vessel: VesselState, ctx: RuleContext) -> bool:
         """The vessel's latest fix is beyond `distance_m` + `clear_margin_m` of the other's: apart,
