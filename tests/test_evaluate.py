@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,56 @@ def test_simulate_replay_and_score_end_to_end() -> None:
     total = s.overall()
     assert total.incidents == 2
     assert total.alerts == total.matched_alerts + total.false_alarms + total.related_alerts
+
+
+def _message_lines(n: int) -> list[str]:
+    """`n` messages: every third a two-sentence type 5 (its fragments on two lines), the others one
+    line each; and a comment line between them."""
+    from pyais.encode import encode_dict
+
+    lines: list[str] = []
+    for i in range(n):
+        if i % 3 == 0:
+            msg = {"type": 5, "mmsi": 760000000 + i, "shipname": f"SHIP {i}", "callsign": "OA1234"}
+        else:
+            msg = {"type": 1, "mmsi": 760000000 + i, "lat": -12.0, "lon": -77.2, "speed": 5.0}
+        lines.extend(
+            encode_dict(msg, talker_id="AI", sentence_type="VDM", seq_id=i % 10 if i % 3 == 0 else None)
+        )
+        lines.append("# a comment")
+    return lines
+
+
+def test_lost_messages_go_whole_and_at_the_rate_asked() -> None:
+    from vts.evaluate import lose_messages
+    from vts.nmea import parse_line
+
+    lines = _message_lines(3000)
+    kept = lose_messages(lines, 0.3, seed=7)
+    assert kept == lose_messages(lines, 0.3, seed=7)  # the same seed loses the same messages
+    assert kept != lose_messages(lines, 0.3, seed=8)
+    assert kept.count("# a comment") == 3000  # what is not AIS is not lost
+    fragments = [parse_line(x).sentences[0] for x in kept if x.startswith("!")]
+    # a multi-sentence message is kept or lost whole: every first fragment is followed by its second
+    for first, second in itertools.pairwise(fragments):
+        if first.count == 2 and first.number == 1:
+            assert second.number == 2 and second.seq_id == first.seq_id
+        if second.number == 2:  # and no second fragment without its first
+            assert first.number == 1 and first.seq_id == second.seq_id
+    assert not (fragments[0].count == 2 and fragments[0].number == 2)
+    messages = sum(1 for f in fragments if f.number == 1)
+    assert 0.27 < 1 - messages / 3000 < 0.33
+    assert lose_messages(lines, 0.0, seed=7) == lines
+
+
+def test_evaluate_with_reception_loss(capsys: pytest.CaptureFixture[str]) -> None:
+    from vts.cli import main
+
+    assert (
+        main(["evaluate", "--hours", "0.5", "--seeds", "3", "--incidents", "distress", "--loss", "25%"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "25% of the messages lost to reception" in out and "distress" in out
+    with pytest.raises(SystemExit):  # argparse refuses it
+        main(["evaluate", "--hours", "0.5", "--loss", "1.5"])
+    assert main(["evaluate", "truth.json", "alerts.jsonl", "--loss", "0.2"]) == 2

@@ -64,6 +64,15 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def fraction(text: str) -> float:
+    """A number from 0 to 1, or a percentage ("30%") (argparse type)."""
+    percent = text.strip().endswith("%")
+    value = _number(text.strip().removesuffix("%")) / (100.0 if percent else 1.0)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be from 0 up to (not including) 1, or 0-99%, got {text!r}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """A whole number, 1 or more (argparse type)."""
     try:

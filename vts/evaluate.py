@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shutil
 import statistics
 import sys
@@ -33,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from vts.alerts.model import Alert, parse_iso_time
-from vts.cli import non_negative_float, positive_float
+from vts.cli import fraction, non_negative_float, positive_float
+from vts.nmea import parse_line
 from vts.sources.files import CHUNK_LINES
 
 SCORED_TYPES: tuple[str, ...] = (
@@ -274,6 +276,34 @@ def run_core(config: Any, lines: Iterable[str]) -> list[Alert]:
     return alerts
 
 
+def lose_messages(lines: Sequence[str], fraction: float, seed: int) -> list[str]:
+    """`lines` as a receiver that misses `fraction` of the radio messages would have logged them: each
+    message is lost with that probability, whole (the sentences of a multi-sentence message are one
+    transmission, received or not together), independently, from a random generator seeded with
+    `seed` (the same arguments always lose the same messages). Lines that are not AIS sentences are
+    kept."""
+    if fraction <= 0.0:
+        return list(lines)
+    rng = random.Random(seed)
+    kept: list[str] = []
+    dropping = 0  # further fragments of a lost message still to drop
+    for line in lines:
+        parsed = parse_line(line)
+        if not parsed.sentences:
+            kept.append(line)
+            continue
+        first = parsed.sentences[0]
+        if dropping and first.number > 1:
+            dropping -= 1
+            continue
+        dropping = 0
+        if first.number == 1 and rng.random() < fraction:
+            dropping = first.count - 1
+            continue
+        kept.append(line)
+    return kept
+
+
 def learn_normal_traffic(config: Any, seeds: Sequence[int], hours: float, workdir: Path) -> Path:
     """A normalcy model (`vts learn`) of simulated normal traffic (no incidents) for `course_anomaly`'s
     off-route check, learnt on seeds other than the ones scored. Returns the model file."""
@@ -319,9 +349,12 @@ def evaluate_seeds(
     keep: Path | None = None,
     log: Any = None,
     learn_seeds: Sequence[int] = (),
+    loss: float = 0.0,
 ) -> Score:
     """Simulate each seed, replay it through the core, score it; sum the scores. With `learn_seeds`
-    and no normalcy model in the config, one is learnt from normal traffic on those seeds first."""
+    and no normalcy model in the config, one is learnt from normal traffic on those seeds first (from
+    the whole of it: the model is what the port's traffic is, learnt from weeks of it). `loss`: that
+    fraction of the scored logs' messages is lost to reception first (`lose_messages`)."""
     from vts.simulate.scenario import simulate
     from vts.simulate.truth import truth_dict
 
@@ -347,13 +380,14 @@ def evaluate_seeds(
                 tolerance_s=tolerance_s,
                 keep=keep,
                 log=log,
+                loss=loss,
             )
 
     total = Score()
     for seed in seeds:
         t0 = time.perf_counter()
         sim = simulate(config, seed=seed, hours=hours, incident_types=incident_types)
-        lines = list(sim.nmea_lines())
+        lines = lose_messages(list(sim.nmea_lines()), loss, seed)
         truth = truth_dict(sim)
         alerts = run_core(config, lines)
         if keep is not None:
@@ -483,6 +517,13 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         "--keep", type=Path, default=None, help="with --hours: keep each seed's log, truth and alerts here"
     )
     p.add_argument(
+        "--loss",
+        type=fraction,
+        default=0.0,
+        help="with --hours: lose this fraction (0-1, or a percentage) of the radio messages at random "
+        "before the replay, as a receiver does (default 0: every message received)",
+    )
+    p.add_argument(
         "--learn-seeds",
         default="1001-1008",
         help="with --hours: when the config gives course_anomaly no normalcy model, learn one from simulated "
@@ -520,9 +561,15 @@ def main(args: argparse.Namespace) -> int:
             keep=args.keep,
             log=progress,
             learn_seeds=learn_seeds,
+            loss=args.loss,
         )
         header = f"vts evaluate: {len(seeds)} seed(s) ({args.seeds}), {args.hours:g} h each"
+        if args.loss:
+            header += f", {args.loss:.0%} of the messages lost to reception"
     else:
+        if args.loss:
+            print("vts evaluate: --loss goes with --hours (it thins the simulated logs)", file=sys.stderr)
+            return 2
         if args.truth is None or args.alerts is None:
             print("vts evaluate: give TRUTH and ALERTS files, or --hours H [--seeds 1-5]", file=sys.stderr)
             return 2
