@@ -170,7 +170,7 @@ def test_demo_mode_serves_the_map_and_stops_on_sigterm(tmp_path: Path, daemons: 
     assert store.exists()  # the daemon's own alert database
     saved = AlertStore(store, read_only=True)
     try:  # what the rules remember across a restart, saved as the daemon stopped
-        assert {"distress", "identity_change", "invalid_mmsi"} <= saved.rule_states().keys()
+        assert {"rule/distress", "rule/identity_change", "tracker"} <= saved.saved_states().keys()
     finally:
         saved.close()
 

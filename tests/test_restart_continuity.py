@@ -13,12 +13,14 @@ import pytest
 
 from tests.rule_helpers import (
     ANCHORAGE,
+    BERTH_DPWORLD,
     OPEN_WATER,
     T0,
     make_config,
     merge,
     moving,
     offset,
+    position,
     run,
     static,
     stationary,
@@ -289,10 +291,10 @@ def test_the_rules_state_is_saved_at_checkpoints_so_a_crash_loses_little(tmp_pat
         core.process(r)
     _stop(core)  # closed as a crash would leave it: no finish(), no checkpoint() at the stop
     store = AlertStore(db)
-    saved = store.rule_states()
+    saved = store.saved_states()
     store.close()
-    assert saved["identity_change"][0] == T0 + CHECKPOINT_S
-    assert saved["identity_change"][1]["known"][0][:2] == [SHIP, {"name": "ALPHA", "imo": BAD_IMO,
+    assert saved["rule/identity_change"][0] == T0 + CHECKPOINT_S
+    assert saved["rule/identity_change"][1]["known"][0][:2] == [SHIP, {"name": "ALPHA", "imo": BAD_IMO,
         "ship_type": 70, "length_m": 150.0, "beam_m": 20.0}]  # fmt: skip
     later = merge(
         stationary(SHIP, reports[-1].time + 300, minutes=5, at=OPEN_WATER, every_s=30, sog=5.0),
@@ -315,13 +317,13 @@ def test_an_older_log_does_not_take_over_the_rules_state(tmp_path: Path) -> None
     assert [a.details["kind"] for a in alerts] == ["invalid_imo"]
 
 
-def test_a_damaged_rule_state_is_warned_about_and_that_rule_starts_afresh(
+def test_a_damaged_saved_state_is_warned_about_and_that_rule_starts_afresh(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     db = tmp_path / "alerts.sqlite3"
     _identity_first_run(db)
     with contextlib.closing(sqlite3.connect(db)) as c:
-        c.execute("UPDATE rule_state SET json = '{\"known\": [[1, ' WHERE rule = 'identity_change'")
+        c.execute("UPDATE saved_state SET json = '{\"known\": [[1, ' WHERE owner = 'rule/identity_change'")
         c.commit()
     later = merge(
         stationary(SHIP, T0 + 900, minutes=5, at=OPEN_WATER, every_s=30, sog=5.0),
@@ -329,23 +331,49 @@ def test_a_damaged_rule_state_is_warned_about_and_that_rule_starts_afresh(
     )
     with caplog.at_level(logging.WARNING, logger="vts.alerts.store"):
         alerts = _restart(db, later)
-    assert "the saved state of rule identity_change cannot be read" in caplog.text
+    assert "the saved state of rule/identity_change cannot be read" in caplog.text
     # afresh: BRAVO is the first name it knows, and the false IMO number is reported once more
     assert [a.details["kind"] for a in alerts if a.type == "identity_change"] == ["invalid_imo"]
 
 
-def test_a_database_of_an_older_version_gets_the_rule_state_table(tmp_path: Path) -> None:
+def test_a_database_of_an_older_version_gets_the_saved_state_table(tmp_path: Path) -> None:
     """An alert database written before rule states existed: read-only listing works without the
     table (and adds nothing); opened for writing, the table is added and the states saved."""
     db = tmp_path / "alerts.sqlite3"
     _identity_first_run(db)
     with contextlib.closing(sqlite3.connect(db)) as c:
-        c.execute("DROP TABLE rule_state")
+        c.execute("DROP TABLE saved_state")
         c.commit()
     listing = AlertStore(db, read_only=True)
-    assert listing.rule_states() == {} and listing.alerts()
+    assert listing.saved_states() == {} and listing.alerts()
     listing.close()
     _restart(db, stationary(SHIP, T0 + 900, minutes=5, at=OPEN_WATER, every_s=30, sog=5.0))
     store = AlertStore(db)
-    assert {"distress", "identity_change", "invalid_mmsi"} <= store.rule_states().keys()
+    assert {
+        "rule/distress",
+        "rule/identity_change",
+        "rule/invalid_mmsi",
+        "tracker",
+    } <= store.saved_states().keys()
     store.close()
+
+
+def test_a_ship_at_its_berth_keeps_its_identity_over_a_restart(tmp_path: Path) -> None:
+    """A cargo ship moored in DP World's security zone, where cargo ships belong: after a restart,
+    its static data is known from its first report. Without that, its type would stay unknown until
+    a static report got through, and an unknown vessel in a security zone is an intruder once the
+    static grace is over (here every static report after the restart is lost)."""
+    db = tmp_path / "alerts.sqlite3"
+    core = _core(db)
+    moored = stationary(SHIP, T0, minutes=20, at=BERTH_DPWORLD, every_s=180, nav_status=5)
+    first = run(core, merge(static(SHIP, T0 - 60, name="VISITOR", ship_type=70, length=200), moored))
+    _stop(core)
+    assert [a for a in first if a.type == "restricted_area"] == []
+    later = stationary(SHIP, moored[-1].time + 600, minutes=40, at=BERTH_DPWORLD, every_s=180, nav_status=5)
+    alerts = _restart(db, later)
+    assert [a for a in alerts if a.type == "restricted_area"] == []
+    again = _core(db)  # and once more, a few minutes after that run ended
+    again.process(position(SHIP, later[-1].time + 300, BERTH_DPWORLD, nav_status=5))
+    vessel = again.tracker.get(SHIP)
+    _stop(again)
+    assert vessel is not None and (vessel.name, vessel.ship_type, vessel.length) == ("VISITOR", 70, 200.0)

@@ -3,6 +3,7 @@ dead-reckoning split of two ships under one MMSI."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -225,6 +226,50 @@ def test_prune_by_event_time() -> None:
     assert sorted(tracker.prune(T0 + 601)) == [760000999]
     assert tracker.get(MMSI) is not None and 7601234 not in tracker.stations
     assert tracker.prune(T0 + 901) == [MMSI] and len(tracker) == 0
+
+
+def test_a_forgotten_vessel_back_within_a_day_is_known_from_its_first_report() -> None:
+    tracker = Tracker(TrackerSettings(forget_after_minutes=60))
+    tracker.update(static(T0, name="ALPHA", callsign="OA1234", ship_type=70, to_bow=100, to_stern=50))
+    tracker.update(pos(T0 + 10))
+    assert tracker.prune(T0 + 3700) == [MMSI] and tracker.get(MMSI) is None
+    back = tracker.update(pos(T0 + 5 * 3600))
+    assert back is not None and back.first_seen == T0 + 5 * 3600  # a new track ...
+    # ... with what the vessel declared before: no waiting for its next static report
+    assert (back.name, back.callsign, back.ship_type, back.length) == ("ALPHA", "OA1234", 70, 150.0)
+    assert back.category == "cargo" and back.has_static and back.static_time == T0
+    renamed = tracker.update(static(T0 + 5 * 3600 + 60, name="BRAVO"))
+    assert renamed is not None and renamed.name == "BRAVO" and renamed.static_time == T0 + 5 * 3600 + 60
+
+
+def test_static_memory_ends_after_static_memory_hours() -> None:
+    tracker = Tracker(TrackerSettings(forget_after_minutes=60, static_memory_hours=2))
+    tracker.update(static(T0, name="ALPHA", ship_type=70))
+    tracker.update(static(T0, mmsi=760000999, name="OTHER", ship_type=30))
+    assert sorted(tracker.prune(T0 + 3700)) == [MMSI, 760000999]
+    tracker.update(pos(T0 + 2 * 3600 - 10, mmsi=760000999))  # within two hours of last heard
+    late = tracker.update(pos(T0 + 2 * 3600 + 10))  # beyond
+    known = tracker.get(760000999)
+    assert known is not None and known.name == "OTHER"
+    assert late is not None and late.name is None and not late.has_static and late.category == "unknown"
+
+
+def test_static_data_saved_and_recalled_after_a_restart() -> None:
+    before = Tracker()
+    before.update(static(T0, name="ALPHA", ship_type=70, to_bow=100, to_stern=50, destination="CALLAO"))
+    before.update(pos(T0 + 30))
+    before.update(static(T0, mmsi=760000999, name="GONE", ship_type=30))
+    before.prune(T0 + 3700)  # MMSI was heard at T0 + 30: forgotten too; both remembered
+    state = json.loads(json.dumps(before.static_state()))  # as the alert database keeps it
+    after = Tracker()
+    after.recall(state, now=T0 + 4000)
+    v = after.update(pos(T0 + 4000))
+    assert v is not None and (v.name, v.ship_type, v.length, v.destination) == ("ALPHA", 70, 150.0, "CALLAO")
+    # recalled long after (more than static_memory_hours since last heard): nothing
+    later = Tracker()
+    later.recall(state, now=T0 + 30 * 3600)
+    w = later.update(pos(T0 + 30 * 3600))
+    assert w is not None and not w.has_static
 
 
 def test_bounded_trail_by_time_and_points() -> None:

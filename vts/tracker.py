@@ -15,6 +15,13 @@ Also: ``Tracker.shadow(mmsi)`` (second ship under one MMSI, see below), ``Tracke
 (base stations, types 4/11), ``Tracker.aids`` (aids to navigation, type 21) and
 ``Tracker.aircraft`` (SAR aircraft, type 9): latest report per MMSI, pruned like vessels.
 
+A forgotten vessel's static data (name, call sign, type, size, voyage) is remembered for
+``settings.static_memory_hours`` after it was last heard: a vessel back within that time is known
+from its first report, not only from its next static report (up to 6 minutes later, more when one
+is lost). The same memory is saved with the alert database's checkpoints (`static_state`) and
+recalled after a restart (`recall`), so that a restart does not turn every ship at a berth into a
+vessel of unknown type and size for the first minutes.
+
 Duplicate MMSIs (two ships transmitting one identity) are split in the manner of Global Fishing
 Watch's gpsdio-segment: a new fix is consistent with a track when its distance from the track's
 dead-reckoned position is at most ``(10 min + elapsed) x 25 kn``. A fix inconsistent with the
@@ -32,6 +39,7 @@ import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,6 +56,21 @@ from vts.reports import (
 )
 
 __all__ = ["Fix", "Tracker", "TrackerSettings", "VesselCategory", "VesselState"]
+
+STATIC_FIELDS = (
+    "name",
+    "callsign",
+    "imo",
+    "ship_type",
+    "to_bow",
+    "to_stern",
+    "to_port",
+    "to_starboard",
+    "draught",
+    "destination",
+    "eta",
+)
+"""The static and voyage data merged from types 5, 19 and 24 (and remembered, `Tracker.recall`)."""
 
 MESSAGE_WINDOW_S = 1800.0
 """`VesselState.message_times` keeps this much event time ..."""
@@ -76,6 +99,12 @@ class TrackerSettings(BaseModel):
     trail_minutes: float = Field(30.0, gt=0, description="length of the kept trail, minutes of event time")
     trail_max_points: int = Field(400, ge=2, description="hard cap on trail points per vessel")
     forget_after_minutes: float = Field(60.0, gt=0, description="forget a vessel silent this long")
+    static_memory_hours: float = Field(
+        24.0,
+        ge=0,
+        description="remember a forgotten vessel's static data (name, call sign, type, size, voyage) "
+        "this long after it was last heard: back within that time, it is known from its first report",
+    )
 
     @property
     def trail_s(self) -> float:
@@ -84,6 +113,10 @@ class TrackerSettings(BaseModel):
     @property
     def forget_after_s(self) -> float:
         return self.forget_after_minutes * 60.0
+
+    @property
+    def static_memory_s(self) -> float:
+        return self.static_memory_hours * 3600.0
 
 
 @dataclass(slots=True)
@@ -230,6 +263,8 @@ class Tracker:
         self.stations: dict[int, BaseStationReport] = {}
         self.aids: dict[int, AidToNavReport] = {}
         self.aircraft: dict[int, SarAircraftReport] = {}
+        self._remembered: dict[int, _Remembered] = {}
+        """Static data of vessels forgotten (or known before a restart), by MMSI (`recall`)."""
 
     # -- queries ---------------------------------------------------------------------------------
     def get(self, mmsi: int) -> VesselState | None:
@@ -300,6 +335,8 @@ class Tracker:
         if vessel is None:
             vessel = self._new_state(report.mmsi, t)
             self._vessels[report.mmsi] = vessel
+            if self._remembered:
+                self._recall_into(vessel, t)
         if count:
             self._count(vessel, t)
         if report.own_ship:
@@ -326,19 +363,7 @@ class Tracker:
     def _merge_static(self, vessel: VesselState, r: StaticReport) -> None:
         before = (vessel.ship_type, vessel.length) if vessel.static_time is not None else None
         changed = False
-        for name in (
-            "name",
-            "callsign",
-            "imo",
-            "ship_type",
-            "to_bow",
-            "to_stern",
-            "to_port",
-            "to_starboard",
-            "draught",
-            "destination",
-            "eta",
-        ):
+        for name in STATIC_FIELDS:
             value = getattr(r, name)
             if value is not None and getattr(vessel, name) != value:
                 setattr(vessel, name, value)
@@ -452,9 +477,16 @@ class Tracker:
         event time; returns the MMSIs of the forgotten vessels."""
         limit = now - self.settings.forget_after_s
         gone = [mmsi for mmsi, v in self._vessels.items() if v.last_seen < limit]
+        keep_static = self.settings.static_memory_s > 0
         for mmsi in gone:
-            del self._vessels[mmsi]
+            vessel = self._vessels.pop(mmsi)
             self._shadows.pop(mmsi, None)
+            if keep_static and vessel.static_time is not None and not vessel.own_ship:
+                self._remembered[mmsi] = _remember(vessel)
+        if self._remembered:
+            horizon = now - self.settings.static_memory_s
+            for mmsi in [m for m, r in self._remembered.items() if r.heard < horizon]:
+                del self._remembered[mmsi]
         outlier_limit = now - min(SHADOW_OUTLIER_FORGET_S, self.settings.forget_after_s)
         for mmsi in [
             m
@@ -466,6 +498,53 @@ class Tracker:
             for mmsi in [m for m, rep in table.items() if rep.time < limit]:  # type: ignore[attr-defined]
                 del table[mmsi]
         return gone
+
+    # -- static data remembered (forgotten vessels, restarts) ---------------------------------------
+    def _recall_into(self, vessel: VesselState, t: float) -> None:
+        """A vessel heard again (after it was forgotten, or a restart): what it declared before, if
+        remembered and heard within `static_memory_hours`, is its static data until it sends new."""
+        memo = self._remembered.pop(vessel.mmsi, None)
+        if memo is None or t - memo.heard > self.settings.static_memory_s:
+            return
+        for name, value in memo.values.items():
+            setattr(vessel, name, value)
+        vessel.static_time = memo.static_time
+        vessel.category = category_of(vessel.ship_type)
+
+    def static_state(self) -> dict[str, Any]:
+        """The static data of every vessel known or remembered, for a restart (`recall`): saved
+        with the alert database's checkpoints."""
+        memos = dict(self._remembered)
+        for mmsi, vessel in self._vessels.items():
+            if vessel.static_time is not None and not vessel.own_ship:
+                memos[mmsi] = _remember(vessel)
+        return {
+            "vessels": [[m, r.heard, r.static_time, r.values] for m, r in sorted(memos.items())],
+        }
+
+    def recall(self, state: dict[str, Any], now: float) -> None:
+        """After a restart: the static data saved by `static_state`, for the vessels heard within
+        `static_memory_hours` before `now`; each is the vessel's again from its first report."""
+        horizon = now - self.settings.static_memory_s
+        for mmsi, heard, static_time, values in state.get("vessels", []):
+            if float(heard) >= horizon and int(mmsi) not in self._vessels:
+                fields = {k: v for k, v in dict(values).items() if k in STATIC_FIELDS}
+                self._remembered[int(mmsi)] = _Remembered(float(heard), float(static_time), fields)
+
+
+@dataclass(slots=True)
+class _Remembered:
+    heard: float
+    """When the vessel was last heard."""
+    static_time: float
+    values: dict[str, Any]
+    """The `STATIC_FIELDS` it had (those not None)."""
+
+
+def _remember(vessel: VesselState) -> _Remembered:
+    assert vessel.static_time is not None
+    values = {name: v for name in STATIC_FIELDS if (v := getattr(vessel, name)) is not None}
+    return _Remembered(vessel.last_seen, vessel.static_time, values)
 
 
 def _consistent(track: VesselState, r: PositionReport) -> bool:

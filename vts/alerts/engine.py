@@ -19,8 +19,9 @@ Everything runs on event time, rules run in a fixed (sorted) order, and nothing 
 clock or on set/dict ordering, so a replayed log always gives the same alert stream. Every step goes to
 the `AlertStore` (if any): active alerts are reloaded at start and, if no rule confirms them within
 ``alerts.restore_grace_minutes`` of event time, cleared. What the rules must remember beyond their
-alerts (`Rule.save_state`) is saved in the same database at checkpoints (`checkpoint`) and handed
-back to them after a restart (`Rule.load_state`).
+alerts (`Rule.save_state`) and the static data of the vessels known (`Tracker.static_state`) are
+saved in the same database at checkpoints (`checkpoint`) and handed back after a restart
+(`Rule.load_state`, `Tracker.recall`).
 """
 
 from __future__ import annotations
@@ -71,8 +72,11 @@ EXTERNAL_ACK_POLL_S = 10.0
 ERRORS_LOGGED_IN_FULL = 5
 """A failing rule's first errors are logged with their traceback, then one line per thousand."""
 HOUSEKEEPING_S = 600.0
+TRACKER_STATE = "tracker"
+RULE_STATE = "rule/"
+"""Owners of the saved states (`AlertStore.save_states`): the tracker, and ``rule/<id>`` for each rule."""
 CHECKPOINT_S = 1800.0
-"""How often (event time) the rules' states are saved to the alert database (`checkpoint`); they
+"""How often (event time) the saved states are written to the alert database (`checkpoint`); they
 are saved at the end of input and when the daemon stops too, so this bounds what a crash loses."""
 ALL_RULES = -1
 """The bit set with every rule's bit."""
@@ -382,15 +386,16 @@ class AlertEngine:
         )
 
     def checkpoint(self) -> None:
-        """Save the rules' states (`Rule.save_state`) to the alert database, as of the current event
-        time: every `CHECKPOINT_S` of event time, at the end of input (`Core.finish`) and when the
-        daemon stops. Nothing without a database file, or before the first event time. A rule whose
-        `save_state` raises is counted as failed; the others are saved."""
+        """Save the rules' states (`Rule.save_state`) and the vessels' static data
+        (`Tracker.static_state`) to the alert database, as of the current event time: every
+        `CHECKPOINT_S` of event time, at the end of input (`Core.finish`) and when the daemon stops.
+        Nothing without a database file, or before the first event time. A rule whose `save_state`
+        raises is counted as failed; the others are saved."""
         store, now = self.store, self._now
         if store is None or store.path is None or store.read_only or now is None:
             return
         self._next_checkpoint = now + CHECKPOINT_S
-        states: dict[str, str] = {}
+        states = {TRACKER_STATE: _json(self.tracker.static_state())}
         for rule in self.rules:
             if not _overrides(rule, "save_state"):
                 continue
@@ -398,11 +403,11 @@ class AlertEngine:
             try:
                 state = rule.save_state(self.ctx)
                 if state is not None:
-                    states[rule.id] = json.dumps(state, separators=(",", ":"), allow_nan=False)
+                    states[RULE_STATE + rule.id] = _json(state)
             except Exception:
                 self._rule_failed(rule)
         self._current_rule = None
-        store.save_rule_states(states, now)
+        store.save_states(states, now)
 
     def drain(self) -> list[Alert]:
         """The alert steps produced since the last drain, in order (and committed to the store)."""
@@ -804,8 +809,7 @@ class AlertEngine:
         wanted = sorted({t for r in self.rules if _overrides(r, "on_restore") for t in r.raised_types()})
         if wanted:
             self._restored_events = store.latest_alerts(wanted)
-        if any(_overrides(r, "load_state") for r in self.rules):
-            self._saved_states = store.rule_states()
+        self._saved_states = store.saved_states()
 
     def _resume(self, now: float) -> None:
         """The first event time after a start with a store: what was restored from it besides the
@@ -831,9 +835,15 @@ class AlertEngine:
                 mine = [a for a in events if a.type in types]
                 if mine:
                     self._run(rule, "on_restore", mine, self.ctx)
-            entry = saved.get(rule.id)
+            entry = saved.get(RULE_STATE + rule.id)
             if entry is not None and entry[0] - now <= grace and _overrides(rule, "load_state"):
                 self._run(rule, "load_state", entry[1], entry[0], self.ctx)
+        entry = saved.get(TRACKER_STATE)
+        if entry is not None and entry[0] - now <= grace:
+            try:
+                self.tracker.recall(entry[1], now)
+            except (TypeError, ValueError, KeyError) as e:
+                log.warning("the vessels' static data saved before the restart cannot be used: %s", e)
 
     def _drop_restored_from_other_timeline(self, now: float) -> None:
         """Alerts restored from well after the data now read (more than the restore grace: a replay
@@ -851,6 +861,10 @@ class AlertEngine:
     def _expire_restored(self, now: float) -> None:
         for key in sorted((k for k, e in self._active.items() if e.restored), key=_key_order):
             self._clear_key(key, now, {"reason": "not confirmed after restart or rule change"}, None)
+
+
+def _json(state: Any) -> str:
+    return json.dumps(state, separators=(",", ":"), allow_nan=False)
 
 
 def _key_order(key: Key) -> tuple[str, int, int, str]:

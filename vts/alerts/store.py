@@ -9,9 +9,10 @@ Tables:
 * ``alerts``: the latest step of each alert (its current form) and whether it is still active,
   so the engine reloads active alerts at start and `vts alerts` lists them quickly.
 * ``acks``: acknowledgements (who, when, note; from the engine or from the shell).
-* ``rule_state``: what each rule must remember across a restart that the alerts do not hold (the
-  identities vessels declared, the distress devices heard ...), one JSON document per rule with
-  the event time it was saved at (`save_rule_states`, `rule_states`; see `Rule.save_state`).
+* ``saved_state``: what must be remembered across a restart that the alerts do not hold (the
+  identities vessels declared, the distress devices heard, the static data of the vessels known
+  ...), one JSON document per owner (``rule/<id>`` for a rule's `Rule.save_state`, ``tracker``
+  for the tracker's) with the event time it was saved at (`save_states`, `saved_states`).
   Databases of older versions have no such table: it is added when they are opened for writing.
 
 ``path=None`` keeps everything in memory (tests, replays without a store). Writes are batched:
@@ -48,7 +49,7 @@ COLUMNS: dict[str, frozenset[str]] = {
     "acks": frozenset({"seq", "alert_id", "type", "mmsi", "by", "at", "note", "origin"}),
 }
 """The columns each table of a vts alert database must have."""
-OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {"rule_state": frozenset({"rule", "time", "json"})}
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {"saved_state": frozenset({"owner", "time", "json"})}
 """Tables a database of an older version may lack (added when it is opened for writing)."""
 
 SCHEMA = """
@@ -88,8 +89,8 @@ CREATE TABLE IF NOT EXISTS acks (
     origin TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS acks_alert ON acks(alert_id);
-CREATE TABLE IF NOT EXISTS rule_state (
-    rule TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS saved_state (
+    owner TEXT PRIMARY KEY,
     time REAL NOT NULL,
     json TEXT NOT NULL
 );
@@ -288,22 +289,22 @@ class AlertStore:
         self._db.executemany("UPDATE steps SET delivered = 1 WHERE seq = ?", [(s,) for s in seqs])
         self.commit()
 
-    def save_rule_states(self, states: dict[str, str], time: float) -> None:
-        """Replace the saved state of each rule named in `states` (rule id -> JSON text), as of
-        event time `time`. A database that cannot take them (full disk, locked) is warned about: the rules'
+    def save_states(self, states: dict[str, str], time: float) -> None:
+        """Replace the saved state of each owner named in `states` (owner -> JSON text), as of event
+        time `time`. A database that cannot take them (full disk, locked) is warned about: saved
         states are what a restart would be glad of, never a reason to stop."""
         if not states:
             return
         try:
             self._begin()
             self._db.executemany(
-                "INSERT INTO rule_state(rule, time, json) VALUES (?, ?, ?)"
-                " ON CONFLICT(rule) DO UPDATE SET time=excluded.time, json=excluded.json",
-                [(rule, time, js) for rule, js in sorted(states.items())],
+                "INSERT INTO saved_state(owner, time, json) VALUES (?, ?, ?)"
+                " ON CONFLICT(owner) DO UPDATE SET time=excluded.time, json=excluded.json",
+                [(owner, time, js) for owner, js in sorted(states.items())],
             )
             self.commit()
         except sqlite3.Error as e:
-            log.warning("alert database %s: the rules' state was not saved: %s", self.path, _reason(e))
+            log.warning("alert database %s: the saved states were not updated: %s", self.path, _reason(e))
 
     def close(self) -> None:
         self.commit()
@@ -426,22 +427,22 @@ class AlertStore:
         row = self._db.execute("SELECT MAX(time) FROM steps").fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
-    def rule_states(self) -> dict[str, tuple[float, Any]]:
-        """Rule id -> (event time saved at, state) of every saved rule state (`save_rule_states`).
-        A state that cannot be read back is skipped with a warning: that rule starts afresh."""
+    def saved_states(self) -> dict[str, tuple[float, Any]]:
+        """Owner -> (event time saved at, state) of every saved state (`save_states`). A state that
+        cannot be read back is skipped with a warning: its owner starts afresh."""
         try:
-            rows = self._db.execute("SELECT rule, time, json FROM rule_state ORDER BY rule").fetchall()
+            rows = self._db.execute("SELECT owner, time, json FROM saved_state ORDER BY owner").fetchall()
         except sqlite3.OperationalError:  # a database of an older version, opened read-only
             return {}
         states: dict[str, tuple[float, Any]] = {}
-        for rule, time, js in rows:
+        for owner, time, js in rows:
             try:
-                states[str(rule)] = (float(time), json.loads(js))
+                states[str(owner)] = (float(time), json.loads(js))
             except (ValueError, TypeError) as e:
                 log.warning(
-                    "alert database %s: the saved state of rule %s cannot be read (%s); it starts afresh",
+                    "alert database %s: the saved state of %s cannot be read (%s); it starts afresh",
                     self.path or "in memory",
-                    rule,
+                    owner,
                     e,
                 )
         return states
