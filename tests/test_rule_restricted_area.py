@@ -100,11 +100,14 @@ def test_newly_heard_vessel_gets_time_for_its_static_data() -> None:
         [static(BOAT, T0 + 180, name="PESCADOR", ship_type=30, length=14)],
     )
     assert of_type(run(make_core(), fishing), "restricted_area") == []
-    # a target that never identifies itself is judged once the grace is over
-    anonymous = stationary(BOAT, T0, minutes=15, at=CAMOTAL, every_s=20, sog=1.0)
-    steps = of_type(run(make_core(), anonymous), "restricted_area")
-    assert steps and steps[0].zone == "restricted_el_camotal" and steps[0].details["category"] == "unknown"
-    assert steps[0].time - T0 >= 13 * 60
+    # a target that never identifies itself is judged once the grace is over: 13 minutes for a
+    # Class B boat, 19 for a Class A one (whose transponder sends its static data by itself)
+    for ais_class, grace_min in (("B", 13), ("A", 19)):
+        anonymous = stationary(BOAT, T0, minutes=25, at=CAMOTAL, every_s=20, sog=1.0, ais_class=ais_class)
+        steps = of_type(run(make_core(), anonymous), "restricted_area")
+        assert steps and steps[0].zone == "restricted_el_camotal"
+        assert steps[0].details["category"] == "unknown"
+        assert grace_min * 60 <= steps[0].time - T0 <= grace_min * 60 + 20
     # its static data after 11 minutes (the first one lost to reception): still in time, no alert
     late_static = merge(
         stationary(BOAT, T0, minutes=15, at=CAMOTAL, every_s=20, sog=1.0),
@@ -132,7 +135,7 @@ def test_condition_starting_in_the_exit_band_is_seen() -> None:
     """The static-data grace ends while the anonymous boat lies just outside the zone, still
     confirmed inside (exit band): the alert is raised there, on a report outside the zone's polygon,
     which the batch mask must therefore include."""
-    core = make_core(set_rule(make_config(), "restricted_area", static_grace_minutes=6.0))
+    core = make_core(set_rule(make_config(), "restricted_area", static_grace_minutes_class_a=6.0))
     band = _band_point(core, "restricted_el_camotal", CAMOTAL)
     reports = merge(
         stationary(BOAT, T0, minutes=2, at=CAMOTAL, every_s=20, sog=1.0),

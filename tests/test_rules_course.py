@@ -213,6 +213,27 @@ def test_off_route_near_misses(tmp_path: Path) -> None:
     assert kinds(run(_core_with_model(model), never_on), "off_route") == []
 
 
+def _static_comes_late(ship_type: int, length: int) -> list:
+    """`_leaves_the_lane(14)`, but the ship's static data gets through only at the 13th minute, as it
+    turns off the line (two static reports lost): until then a Class A target of unknown size."""
+    plan = [(90.0, 720), (180.0, 360), (90.0, 14 * 60)]
+    return merge(
+        legs(SHIP, T0, LANE_START, plan, sog=12),
+        static(SHIP, T0 + 780, name="CARGO", ship_type=ship_type, length=length),
+    )
+
+
+def test_off_route_for_a_ship_whose_static_data_came_late(tmp_path: Path) -> None:
+    """Its fixes on the line count as "seen on the routes" before its size is known; it is raised
+    once its static data shows a large ship, not before."""
+    alerts = kinds(run(_core_with_model(lane_model(tmp_path)), _static_comes_late(70, 180)), "off_route")
+    assert alerts and alerts[0].state == "raised" and alerts[0].time >= T0 + 780
+
+
+def test_no_off_route_when_the_late_static_data_shows_a_small_craft(tmp_path: Path) -> None:
+    assert kinds(run(_core_with_model(lane_model(tmp_path)), _static_comes_late(30, 15)), "off_route") == []
+
+
 def _with_anchorage(model: Path, centre: tuple[float, float], kind: str = "anchorage"):  # type: ignore[no-untyped-def]
     """The Callao config with the learned model and one more zone, 2 km square around `centre`."""
     from vts.config import ZoneSettings

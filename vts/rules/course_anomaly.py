@@ -49,7 +49,10 @@
   speed, outside the area) leaves the vessel's window and its "seen on the routes" alone: slowing
   down on the way does not wipe them. The alert holds through such fixes, except outside the VTS
   area (cleared there; the memory stays); the memory ends after `OFF_ROUTE_FORGET_S` (30 min)
-  without a judged fix (the vessel left the area for good, or lay still), the alert with it.
+  without a judged fix (the vessel left the area for good, or lay still), the alert with it. A
+  Class A vessel whose static data has not come yet (one lost to reception delays it 6 minutes) is
+  judged as if large, so that it has been seen on the routes by then, and raised once its static
+  data shows it is.
 
 Nothing is judged on a fix the tracker did not apply (older than the vessel's latest: a fix
 delivered late is history, not the vessel's present course or position), nor while a duplicate_mmsi
@@ -88,7 +91,7 @@ from vts.reports import PositionReport, StaticReport
 from vts.rules._common import LYING_STILL_KINDS, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.tracker import DR_BUFFER_S, DR_MAX_SPEED_KN, VesselCategory
-from vts.vessel_class import is_large_vessel
+from vts.vessel_class import awaits_type, is_large_vessel
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -1138,8 +1141,12 @@ class CourseAnomalyRule(Rule):
         if model is None:
             return
         large = is_large_vessel(vessel)
-        if not (large and self._off_route_judgeable(report, ctx)):
-            self._off_route_unjudged(vessel, report, ctx, subject=large)
+        # a Class A vessel whose static data has not come yet may be a large one: its fixes go into
+        # the window (so that it has been seen on the routes by the time its static data comes), but
+        # it is raised only once known to be large
+        subject = large or (vessel.ais_class == "A" and awaits_type(vessel))
+        if not (subject and self._off_route_judgeable(report, ctx)):
+            self._off_route_unjudged(vessel, report, ctx, subject=subject)
             return
         st = self._off.get(vessel.mmsi)
         if st is not None and report.time - _last_judged(st) > OFF_ROUTE_FORGET_S:
@@ -1152,6 +1159,9 @@ class CourseAnomalyRule(Rule):
         layer = model.layer_for(p.model_layer)
         score = model.anomaly(report.lat, report.lon, report.cog, layer)
         step = st.feed(report.time, score)
+        if step == "raise" and not large:
+            st.active = False  # its size still unknown: raised at a fix once it is known to be large
+            return
         recent = self._last_event.get(vessel.mmsi)
         if (
             step == "raise"

@@ -7,10 +7,12 @@ outside). A vessel is allowed in when it is on an allow-list (`exempt_roles`) or
 the zone's ``allowed_categories`` (or was, within the hour, before its static data changed type:
 a second transmitter under its MMSI, which duplicate_mmsi and identity_change report, must not turn
 the ship itself into an intruder); a zone marked ``night_only`` is watched only during its night
-hours. A vessel heard for less than `static_grace_minutes` (13) that has sent no static data yet (or,
-Class B, its name in message 24A but not yet its type in 24B) is not judged on its unknown category
-until then (at start-up every target is in that state; static data comes every 6 minutes, and one
-of them lost to reception, as happens, makes the wait 12).
+hours. A vessel heard for less than `static_grace_minutes` (13; `static_grace_minutes_class_a`, 19,
+for a Class A vessel) that has sent no static data yet (or, Class B, its name in message 24A but not
+yet its type in 24B) is not judged on its unknown category until then (at start-up every target is
+in that state; static data comes every 6 minutes, and one of them lost to reception, as happens,
+makes the wait 12; a Class A transponder sends it by itself, and two lost in a row at a berth are
+more likely than a ship whose transponder sends none).
 Severity comes from the zone (``severity``), else `default_severity`. Conditions that
 start while a vessel is already inside (night falls, its static data shows it is not allowed, it
 reaches the minimum message count) are picked up on its next position; a vessel that becomes
@@ -68,6 +70,13 @@ class RestrictedAreaParams(RuleParams):
         ge=0,
         description="a newly heard vessel with no static data yet is given this long (static data comes "
         "every 6 min; two intervals, one report lost) before its unknown category is judged",
+    )
+    static_grace_minutes_class_a: float = Field(
+        19.0,
+        ge=0,
+        description="the same for a Class A vessel (three intervals, two reports lost): its transponder "
+        "sends its static data by itself, so its absence is reception, and a ship at a berth heard "
+        "afresh (at start-up) must not become an intruder for two lost reports",
     )
     default_severity: Literal["emergency", "alarm", "warning", "caution", "info"] = Field(
         "warning", description="severity when the zone sets none"
@@ -188,10 +197,13 @@ class RestrictedAreaRule(Rule):
         if why is not None:
             self._clear(vessel.mmsi, zone_id, ctx, why)
             return
+        grace = (
+            self.p.static_grace_minutes_class_a if vessel.ais_class == "A" else self.p.static_grace_minutes
+        )
         if (
             awaits_type(vessel)
             and zone.settings.allowed_categories
-            and ctx.now - vessel.first_seen < self.p.static_grace_minutes * 60.0
+            and ctx.now - vessel.first_seen < grace * 60.0
             and not ctx.alerts.is_active(TYPE, vessel.mmsi, None, zone_id)
         ):
             return  # newly heard, type not known yet: its static data may show it is allowed
