@@ -195,6 +195,60 @@ def test_gzip_and_several_files_in_order(tmp_path: Path, full_run: dict[str, Pat
     )
 
 
+DAY_LOG = REPO / "replay" / "callao_day.nmea"
+
+
+def test_logs_given_out_of_order_are_replayed_in_time_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Event time only runs forward: the second hour of a log given before its first would make
+    the first hour's reports late data. The logs are replayed in the order of their first
+    timestamps, and the alerts are those of the logs given in order."""
+    lines = DAY_LOG.read_bytes().splitlines()
+    first, second = tmp_path / "b-first-hour.nmea", tmp_path / "a-second-hour.nmea"
+    first.write_bytes(b"\n".join(lines[:6000]) + b"\n")
+    second.write_bytes(b"\n".join(lines[6000:12000]) + b"\n")
+    in_order, swapped = tmp_path / "in_order.jsonl", tmp_path / "swapped.jsonl"
+    summary = tmp_path / "summary.json"
+    assert replay(first, second, "--alerts-out", in_order) == 0
+    capsys.readouterr()
+    assert replay(second, first, "--alerts-out", swapped, "--summary-out", summary) == 0
+    assert "replayed in the order of their first timestamps" in capsys.readouterr().out
+    assert swapped.read_bytes() == in_order.read_bytes() and in_order.stat().st_size > 0
+    s = json.loads(summary.read_text())
+    assert s["replayed_in_time_order"] == [first.name, second.name] and s["overlapping"] == []
+    assert [src["name"] for src in s["sources"]] == [first.name, second.name]
+
+
+def test_logs_that_overlap_in_time_are_said_to(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two receivers' logs of the same hour, replayed one after the other: the second one's reports
+    are late data, and the summary says so (with what to do)."""
+    lines = DAY_LOG.read_bytes().splitlines()[:6000]
+    north, south = tmp_path / "north.nmea", tmp_path / "south.nmea"
+    north.write_bytes(b"\n".join(lines[0::2]) + b"\n")
+    south.write_bytes(b"\n".join(lines[1::2]) + b"\n")
+    summary = tmp_path / "summary.json"
+    assert replay(north, south, "--summary-out", summary) == 0
+    out = capsys.readouterr().out
+    assert "south.nmea begins at" in out and "merge overlapping logs in time order" in out
+    s = json.loads(summary.read_text())
+    assert [o["source"] for o in s["overlapping"]] == ["south.nmea"] and s["replayed_in_time_order"] is None
+
+
+def test_first_event_time_of_logs(tmp_path: Path) -> None:
+    from vts.sources.files import first_event_time
+
+    gz = tmp_path / "day.nmea.gz"
+    gz.write_bytes(gzip.compress(DAY_LOG.read_bytes()[:100_000]))
+    assert first_event_time(gz) == parse_iso_time("2026-03-02T12:00:00Z")
+    untimed = tmp_path / "untimed.nmea"
+    untimed.write_bytes(b"!AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24\n")
+    assert first_event_time(untimed) is None
+    broken = tmp_path / "broken.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    assert first_event_time(broken) is None
+
+
 def test_replay_writes_no_alert_database_unless_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from vts.tracker import VesselState
 
 log = logging.getLogger("vts.replay")
+OVERLAP_GRACE_S = 60.0
+"""A log may begin this much before the event time the logs before it reached without a warning (the
+next hour's log starting a few seconds before the last line of the previous one)."""
 UNTIMED_BEFORE = 86_400.0 * 365
 """Event times before 1971: the log had no time of its own (untimed lines start at 0.0)."""
 
@@ -137,6 +140,12 @@ class Replay:
         self.alert_ids: set[str] = set()
         self.interrupted = False
         self.wall_s = 0.0
+        self.first_times: dict[str, float] = {}
+        """Source name -> event time of its log's first timed line (with several logs)."""
+        self.reordered = False
+        """The logs were replayed in event-time order, not in the order given."""
+        self.overlaps: list[dict[str, Any]] = []
+        """Logs that began before the event time the logs before them had reached (`_feed`)."""
 
     # -- the run ---------------------------------------------------------------------------------
     async def run(self) -> int:
@@ -207,6 +216,7 @@ class Replay:
         ticker = asyncio.create_task(bar.run()) if bar is not None else None
         try:
             for source in sources:  # one after the other: event time runs through them in order
+                self._check_overlap(source)
                 await source.run(sink)
         finally:
             if ticker is not None:
@@ -229,7 +239,49 @@ class Replay:
                 settings = SourceSettings(name=name, kind="file", path=f, speed=self.args.speed)
                 sources.append(FileSource(settings))
             sources[-1].routine_level = logging.DEBUG  # the summary says it all
-        return sources
+        return self._in_time_order(sources)
+
+    def _in_time_order(self, sources: list[Source]) -> list[Source]:
+        """Several logs, each with timestamps: replayed in the order of their first ones (event time
+        only runs forward, so a log replayed after a later one would arrive as reports delivered
+        late). Standard input, or a log without timestamps, keeps the order given."""
+        files = [s for s in sources if isinstance(getattr(s, "path", None), Path)]
+        if len(sources) < 2 or len(files) != len(sources):
+            return sources
+        from vts.sources.files import first_event_time
+
+        for source in files:
+            t = first_event_time(source.path)  # type: ignore[attr-defined]
+            if t is not None:
+                self.first_times[source.name] = t
+        if len(self.first_times) != len(sources):
+            return sources
+        ordered = sorted(sources, key=lambda s: self.first_times[s.name])  # (stable: ties as given)
+        if ordered != sources:
+            self.reordered = True
+            log.info(
+                "replaying the logs in event-time order: %s",
+                ", ".join(f"{s.name} (from {iso_time(self.first_times[s.name])})" for s in ordered),
+            )
+        return ordered
+
+    def _check_overlap(self, source: Source) -> None:
+        """A log that begins before the event time already reached (it overlaps the logs before it:
+        two receivers' logs of the same hours) has its reports up to that time taken as delivered
+        late: said once, and in the summary."""
+        first = self.first_times.get(source.name)
+        now = self.core.now
+        if first is None or now is None or first >= now - OVERLAP_GRACE_S:
+            return
+        self.overlaps.append({"source": source.name, "first_time": iso_time(first), "reached": iso_time(now)})
+        log.warning(
+            "%s begins at %s, before the event time the logs before it reached (%s): its reports up "
+            "to then are taken as delivered late (they do not move vessels or start alerts as of "
+            "now); to replay logs that overlap in time together, merge their lines in time order first",
+            source.name,
+            iso_time(first),
+            iso_time(now),
+        )
 
     def _show_progress(self) -> bool:
         return (
@@ -341,6 +393,8 @@ class Replay:
             "drops": dict(sorted(stats.drops.items())),
             "ignored": dict(sorted(stats.ignored.items())),
             "retimed": stats.retimed,
+            "replayed_in_time_order": [s.name for s in sources] if self.reordered else None,
+            "overlapping": self.overlaps,
             "processing_errors": dict(sorted(errors.items())),
             "vessels": len(core.tracker),
             "first_time": None if stats.first_time is None else iso_time(stats.first_time),
@@ -436,6 +490,17 @@ def format_summary(s: dict[str, Any]) -> str:
             f"  NOTE        {s['retimed']} message(s) had a time more than a day ahead of their feed that the"
             " lines after them did not confirm (a receiver's wrong clock, a corrupted tag block): they"
             " took the feed's time instead"
+        )
+    if s.get("replayed_in_time_order"):
+        lines.append(
+            "  NOTE        the logs were replayed in the order of their first timestamps, not as given: "
+            + ", ".join(s["replayed_in_time_order"])
+        )
+    for o in s.get("overlapping") or ():
+        lines.append(
+            f"  NOTE        {o['source']} begins at {o['first_time']}, before the event time the logs"
+            f" before it reached ({o['reached']}): its reports up to then were taken as delivered late"
+            " (merge overlapping logs in time order to replay them together)"
         )
     if s.get("untimed"):
         lines.append(

@@ -128,6 +128,32 @@ def open_log(path: str | Path) -> tuple[BinaryIO, IO[bytes]]:
     return raw, raw
 
 
+FIRST_TIME_LINES = 2_000
+"""Lines `first_event_time` looks through for a time."""
+
+
+def first_event_time(path: str | Path, max_lines: int = FIRST_TIME_LINES) -> float | None:
+    """The event time of the first line, among the first `max_lines` of a log, that carries one (tag
+    block ``c:``, a ``$PGHP`` line, metadata after the checksum, a log-line time prefix); None when
+    none does (an untimed log) or the log cannot be read."""
+    from vts.nmea import parse_line
+
+    try:
+        reader, raw = open_log(path)
+        with reader, raw:
+            for line in islice(reader, max_lines):
+                parsed = parse_line(line)
+                if parsed.gatehouse_time is not None:
+                    return parsed.gatehouse_time
+                for sentence in parsed.sentences:
+                    t = sentence.time if sentence.time is not None else sentence.late_time
+                    if t is not None:
+                        return t
+    except READ_ERRORS:
+        return None
+    return None
+
+
 class _ZipMembers(io.RawIOBase):
     """The files of a zip archive read one after the other, in name order, as one stream; a member
     that does not end its last line is given a line end, so two members' lines never join."""
