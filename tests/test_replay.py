@@ -230,9 +230,66 @@ def test_logs_that_overlap_in_time_are_said_to(tmp_path: Path, capsys: pytest.Ca
     summary = tmp_path / "summary.json"
     assert replay(north, south, "--summary-out", summary) == 0
     out = capsys.readouterr().out
-    assert "south.nmea begins at" in out and "merge overlapping logs in time order" in out
+    assert "south.nmea begins at" in out and "--merge interleaves logs of the same hours" in out
     s = json.loads(summary.read_text())
     assert [o["source"] for o in s["overlapping"]] == ["south.nmea"] and s["replayed_in_time_order"] is None
+
+
+def _by_channel(tmp_path: Path, n: int) -> tuple[Path, Path, Path]:
+    """The first `n` lines of the day log, and the same lines as two receivers' logs of the same
+    hours: one heard on AIS channel A, the other on channel B."""
+    lines = DAY_LOG.read_bytes().splitlines()[:n]
+    whole, a, b = tmp_path / "whole.nmea", tmp_path / "rx-a.nmea", tmp_path / "rx-b.nmea"
+    whole.write_bytes(b"\n".join(lines) + b"\n")
+    a.write_bytes(b"\n".join(x for x in lines if x.split(b",")[4] == b"A") + b"\n")
+    b.write_bytes(b"\n".join(x for x in lines if x.split(b",")[4] != b"A") + b"\n")
+    return whole, a, b
+
+
+def _alert_set(path: Path) -> list[str]:
+    return sorted(
+        json.dumps({k: v for k, v in json.loads(x).items() if k != "rule"})
+        for x in path.read_text().splitlines()
+    )
+
+
+def test_merge_replays_logs_of_the_same_hours_together(tmp_path: Path) -> None:
+    """Two receivers' logs of the same hours, merged: the same alerts as the one log they were cut
+    from (steps at one instant may come in another order: the two logs are two feeds); one after
+    the other instead, the second receiver's reports would be late data."""
+    whole, a, b = _by_channel(tmp_path, 9000)
+    one, merged, paced = tmp_path / "one.jsonl", tmp_path / "merged.jsonl", tmp_path / "paced.jsonl"
+    summary = tmp_path / "summary.json"
+    assert replay(whole, "--alerts-out", one) == 0
+    assert replay(b, a, "--merge", "--alerts-out", merged, "--summary-out", summary) == 0
+    assert _alert_set(merged) == _alert_set(one) and len(_alert_set(one)) > 20
+    s = json.loads(summary.read_text())
+    assert s["merged"] is True and s["overlapping"] == [] and s["lines"] == 9000
+    assert {src["name"]: src["state"] for src in s["sources"]} == {
+        "rx-b.nmea": "finished",
+        "rx-a.nmea": "finished",
+    }
+    sequential = tmp_path / "sequential.jsonl"
+    assert replay(a, b, "--alerts-out", sequential) == 0
+    assert _alert_set(sequential) != _alert_set(one)
+    # paced by event time, the same alerts
+    assert replay(a, b, "--merge", "--speed", "1000000", "--alerts-out", paced) == 0
+    assert _alert_set(paced) == _alert_set(one)
+
+
+def test_merge_goes_on_past_a_damaged_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, a, b = _by_channel(tmp_path, 3000)
+    broken = tmp_path / "rx-b.nmea.gz"
+    packed = gzip.compress(b.read_bytes())
+    broken.write_bytes(packed[: len(packed) // 2])  # cut off half way
+    summary = tmp_path / "summary.json"
+    assert replay(a, broken, "--merge", "--summary-out", summary) == 0
+    s = json.loads(summary.read_text())
+    states = {src["name"]: (src["state"], src["lines"]) for src in s["sources"]}
+    assert states["rx-a.nmea"] == ("finished", len(a.read_bytes().splitlines()))
+    assert states["rx-b.nmea.gz"][0] == "damaged" and 0 < states["rx-b.nmea.gz"][1]
+    assert replay(a, "-", "--merge") == 2
+    assert "standard input" in capsys.readouterr().err
 
 
 def test_first_event_time_of_logs(tmp_path: Path) -> None:

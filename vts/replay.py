@@ -80,6 +80,12 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--port", type=port_number, help="map server port (with --serve; default: config web.port)"
     )
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="the logs cover the same hours (several receivers): interleave their lines by their "
+        "timestamps instead of replaying one log after the other",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
 
 
@@ -92,6 +98,9 @@ def main(args: argparse.Namespace) -> int:
         return 2
     if args.files.count("-") > 1:
         print("vts replay: standard input ('-') can be named only once", file=sys.stderr)
+        return 2
+    if args.merge and "-" in args.files:
+        print("vts replay: --merge interleaves files; standard input ('-') cannot be one", file=sys.stderr)
         return 2
     for flag in ("alerts_out", "vessels_out", "summary_out", "map_out", "store"):
         out = getattr(args, flag)
@@ -215,6 +224,19 @@ class Replay:
     async def _feed(self, sources: Sequence[Source], sink: Any, bar: ProgressBar | None) -> None:
         ticker = asyncio.create_task(bar.run()) if bar is not None else None
         try:
+            if self.args.merge and len(sources) > 1:
+                from vts.sources.files import FileSource, feed_merged
+
+                files = [s for s in sources if isinstance(s, FileSource)]
+                for s in files:
+                    if s.name not in self.first_times:
+                        log.warning(
+                            "%s carries no timestamps: it cannot be placed among the other logs by time"
+                            " (its lines come first)",
+                            s.name,
+                        )
+                await feed_merged(files, sink, files[0].pacer)
+                return
             for source in sources:  # one after the other: event time runs through them in order
                 self._check_overlap(source)
                 await source.run(sink)
@@ -254,8 +276,8 @@ class Replay:
             t = first_event_time(source.path)  # type: ignore[attr-defined]
             if t is not None:
                 self.first_times[source.name] = t
-        if len(self.first_times) != len(sources):
-            return sources
+        if len(self.first_times) != len(sources) or self.args.merge:
+            return sources  # (merged: interleaved by time whatever the order)
         ordered = sorted(sources, key=lambda s: self.first_times[s.name])  # (stable: ties as given)
         if ordered != sources:
             self.reordered = True
@@ -277,7 +299,7 @@ class Replay:
         log.warning(
             "%s begins at %s, before the event time the logs before it reached (%s): its reports up "
             "to then are taken as delivered late (they do not move vessels or start alerts as of "
-            "now); to replay logs that overlap in time together, merge their lines in time order first",
+            "now); --merge replays logs of the same hours together, their lines interleaved by time",
             source.name,
             iso_time(first),
             iso_time(now),
@@ -393,6 +415,7 @@ class Replay:
             "drops": dict(sorted(stats.drops.items())),
             "ignored": dict(sorted(stats.ignored.items())),
             "retimed": stats.retimed,
+            "merged": bool(self.args.merge and len(sources) > 1),
             "replayed_in_time_order": [s.name for s in sources] if self.reordered else None,
             "overlapping": self.overlaps,
             "processing_errors": dict(sorted(errors.items())),
@@ -491,6 +514,10 @@ def format_summary(s: dict[str, Any]) -> str:
             " lines after them did not confirm (a receiver's wrong clock, a corrupted tag block): they"
             " took the feed's time instead"
         )
+    if s.get("merged"):
+        lines.append(
+            "  NOTE        the logs were replayed together, their lines interleaved by their timestamps"
+        )
     if s.get("replayed_in_time_order"):
         lines.append(
             "  NOTE        the logs were replayed in the order of their first timestamps, not as given: "
@@ -500,7 +527,7 @@ def format_summary(s: dict[str, Any]) -> str:
         lines.append(
             f"  NOTE        {o['source']} begins at {o['first_time']}, before the event time the logs"
             f" before it reached ({o['reached']}): its reports up to then were taken as delivered late"
-            " (merge overlapping logs in time order to replay them together)"
+            " (--merge interleaves logs of the same hours by time)"
         )
     if s.get("untimed"):
         lines.append(

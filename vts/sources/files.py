@@ -15,9 +15,11 @@ import asyncio
 import bz2
 import contextlib
 import gzip
+import heapq
 import io
 import logging
 import lzma
+import math
 import os
 import sys
 import threading
@@ -25,7 +27,7 @@ import time
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import IO, BinaryIO, ClassVar
@@ -132,23 +134,31 @@ FIRST_TIME_LINES = 2_000
 """Lines `first_event_time` looks through for a time."""
 
 
-def first_event_time(path: str | Path, max_lines: int = FIRST_TIME_LINES) -> float | None:
-    """The event time of the first line, among the first `max_lines` of a log, that carries one (tag
-    block ``c:``, a ``$PGHP`` line, metadata after the checksum, a log-line time prefix); None when
-    none does (an untimed log) or the log cannot be read."""
+def line_event_time(line: bytes) -> float | None:
+    """The event time a log line carries (tag block ``c:``, a ``$PGHP`` line, metadata after the
+    checksum, a log-line time prefix), None when it carries none."""
     from vts.nmea import parse_line
 
+    parsed = parse_line(line)
+    if parsed.gatehouse_time is not None:
+        return parsed.gatehouse_time
+    for sentence in parsed.sentences:
+        t = sentence.time if sentence.time is not None else sentence.late_time
+        if t is not None:
+            return t
+    return None
+
+
+def first_event_time(path: str | Path, max_lines: int = FIRST_TIME_LINES) -> float | None:
+    """The event time of the first line, among the first `max_lines` of a log, that carries one
+    (`line_event_time`); None when none does (an untimed log) or the log cannot be read."""
     try:
         reader, raw = open_log(path)
         with reader, raw:
             for line in islice(reader, max_lines):
-                parsed = parse_line(line)
-                if parsed.gatehouse_time is not None:
-                    return parsed.gatehouse_time
-                for sentence in parsed.sentences:
-                    t = sentence.time if sentence.time is not None else sentence.late_time
-                    if t is not None:
-                        return t
+                t = line_event_time(line)
+                if t is not None:
+                    return t
     except READ_ERRORS:
         return None
     return None
@@ -322,6 +332,95 @@ class FileSource(Source):
                 self.position = raw.tell()
                 await asyncio.sleep(0)
         self.position = self.size
+
+
+async def feed_merged(sources: Sequence[FileSource], sink: LineSink, pacer: Pacer | None = None) -> None:
+    """Several logs of the same hours (receivers of one area) read as one: their lines interleaved
+    by the timestamps they carry, each fed under its own log's name (`vts replay --merge`).
+
+    A log's own order is kept: a line is placed by the latest timestamp its log has shown so far
+    (a line without one, or a little out of order, stays after the lines before it in its log), so
+    the sentences of a multi-sentence message stay together. With `pacer`, paced by event time;
+    without, fed in chunks of lines of one log. A log that cannot be opened fails, one that breaks
+    off is damaged (what was read counts); the others go on."""
+    opened: list[tuple[FileSource, BinaryIO, IO[bytes]]] = []
+    for source in sources:
+        try:
+            reader, raw = open_log(source.path)
+            source.size = os.fstat(raw.fileno()).st_size
+        except READ_ERRORS as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+            source.set_state("failed", f"cannot open: {reason}", level=logging.ERROR)
+            continue
+        source.position = 0
+        source.set_state("reading", level=source.routine_level)
+        opened.append((source, reader, raw))
+    try:
+        streams = [_keyed_lines(i, source, reader) for i, (source, reader, _) in enumerate(opened)]
+        chunk: list[bytes] = []
+        at = -1  # the log `chunk` belongs to
+        n = 0
+        for _key, i, _seq, line in heapq.merge(*streams):
+            source = opened[i][0]
+            if pacer is not None:
+                source.emit(sink, line, None, 0.0)
+                await pacer.wait_for(sink.event_time(source.name))
+                n += 1
+                if n % 256 == 0:
+                    source.position = opened[i][2].tell()
+                continue
+            if i != at or len(chunk) >= CHUNK_LINES:
+                if chunk:
+                    _emit_run(opened[at][0], sink, chunk)
+                    opened[at][0].position = opened[at][2].tell()
+                    n += len(chunk)
+                    chunk = []
+                    if n >= YIELD_EVERY:
+                        n = 0
+                        await asyncio.sleep(0)
+                at = i
+            chunk.append(line)
+        if chunk:
+            _emit_run(opened[at][0], sink, chunk)
+    finally:
+        for _source, reader, raw in opened:
+            with contextlib.suppress(*READ_ERRORS):
+                reader.close()
+                raw.close()
+    for source, _, _ in opened:
+        source.position = source.size
+        source.emit_end(sink)
+        source.status.passes += 1
+        if source.status.state != "damaged":
+            source.set_state("finished", f"{source.status.lines} lines", level=source.routine_level)
+
+
+MIN_CHUNK_LINES = 64
+"""A run of lines of one log shorter than this is fed line by line: a chunk's set-up costs more
+than it saves on a few lines (logs of the same hours alternate every line or two)."""
+
+
+def _emit_run(source: FileSource, sink: LineSink, lines: list[bytes]) -> None:
+    if len(lines) >= MIN_CHUNK_LINES:
+        source.emit_many(sink, lines, None, 0.0)
+        return
+    for line in lines:
+        source.emit(sink, line, None, 0.0)
+
+
+def _keyed_lines(i: int, source: FileSource, reader: BinaryIO) -> Iterator[tuple[float, int, int, bytes]]:
+    """(latest timestamp of the log so far, log index, line number, line) for `heapq.merge`: the keys
+    never decrease within a log. A read error ends the log's lines (it is marked damaged)."""
+    key = -math.inf
+    try:
+        for seq, line in enumerate(source._lines(reader)):
+            t = line_event_time(line)
+            if t is not None and t > key:
+                key = t
+            yield key, i, seq, line
+    except READ_ERRORS as e:
+        detail = f"read error after {source.status.lines} lines: {e}"
+        source.set_state("damaged", detail, level=logging.ERROR, key="damaged")
 
 
 class StdinSource(Source):
