@@ -292,6 +292,25 @@ def test_merge_goes_on_past_a_damaged_log(tmp_path: Path, capsys: pytest.Capture
     assert "standard input" in capsys.readouterr().err
 
 
+def test_a_folder_of_logs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder given: its logs (hidden files left out), replayed in time order like files given."""
+    lines = DAY_LOG.read_bytes().splitlines()
+    folder = tmp_path / "2026-03-02"
+    folder.mkdir()
+    (folder / "hour-13.nmea").write_bytes(b"\n".join(lines[3000:6000]) + b"\n")
+    (folder / "hour-12.nmea.gz").write_bytes(gzip.compress(b"\n".join(lines[:3000]) + b"\n"))
+    (folder / ".hour-12.nmea.swp").write_bytes(b"not a log")
+    (folder / "sub").mkdir()
+    summary = tmp_path / "summary.json"
+    assert replay(folder, "--summary-out", summary) == 0
+    s = json.loads(summary.read_text())
+    assert [src["name"] for src in s["sources"]] == ["hour-12.nmea.gz", "hour-13.nmea"] and s["lines"] == 6000
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert replay(empty) == 2
+    assert "no log in the folder" in capsys.readouterr().err
+
+
 def test_first_event_time_of_logs(tmp_path: Path) -> None:
     from vts.sources.files import first_event_time
 

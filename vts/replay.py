@@ -50,7 +50,8 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         "files",
         nargs="+",
         metavar="FILE",
-        help="recorded logs (plain, gzip, bzip2, xz or zip); '-' reads standard input",
+        help="recorded logs (plain, gzip, bzip2, xz or zip), or folders of them (every file in the "
+        "folder, hidden ones left out); '-' reads standard input",
     )
     p.add_argument("--config", metavar="PATH", help="configuration file (default: the Callao configuration)")
     pace = p.add_mutually_exclusive_group()
@@ -92,9 +93,13 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from vts.config import ConfigError, load_config
 
+    args.files = [f for given in args.files for f in _expand(given)]
     missing = [f for f in args.files if f != "-" and not os.path.isfile(f)]
     if missing:
         print(f"vts replay: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if not args.files:
+        print("vts replay: no log in the folder(s) given", file=sys.stderr)
         return 2
     if args.files.count("-") > 1:
         print("vts replay: standard input ('-') can be named only once", file=sys.stderr)
@@ -119,6 +124,14 @@ def main(args: argparse.Namespace) -> int:
     except AlertStoreError as e:
         print(f"vts replay: --store: {e}", file=sys.stderr)
         return 2
+
+
+def _expand(given: str) -> list[str]:
+    """A folder: its files (not hidden ones, not subfolders), by name; anything else as given."""
+    path = Path(given)
+    if given == "-" or not path.is_dir():
+        return [given]
+    return sorted(str(p) for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
 def _output_problem(path: Path, *, probe: bool) -> str | None:
