@@ -17,7 +17,7 @@ import pytest
 from tests.test_nmea import POS, tag
 from vts.config import load_config
 from vts.core import Core
-from vts.ingest import TIME_CONFIRM_LINES, TIME_JUMP_S, Ingest
+from vts.ingest import TIME_CONFIRM_LINES, TIME_JUMP_S, WENT_BACK_S, Ingest
 from vts.reports import Report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,3 +115,30 @@ def test_vts_replay_says_how_many_messages_were_retimed(
     out = capsys.readouterr().out
     assert "1 message(s) had a time more than a day ahead of their feed" in out
     assert '"retimed": 1' in summary.read_text()
+
+
+@pytest.mark.parametrize("how", ["one by one", "as a chunk"])
+def test_a_time_going_back_hours_is_said(how: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Logs joined out of order: the second part's reports are older than the event time reached
+    (taken as delivered late, as always), and now said so, once per jump; a time going back less
+    than WENT_BACK_S (a late fix of a satellite feed) is not."""
+    back = T0 - 20 * 3600  # the day before, joined after
+    times_in = [T0, T0 + 10, back, back + 10, back + 20, T0 + 30 - 2 * 3600]
+    lines = [tag(f"c:{t}") + POS for t in times_in]
+    with caplog.at_level(logging.WARNING, logger="vts.ingest"):
+        ingest, times = _times(lines, how)
+    assert times == times_in  # nothing changed, nothing lost
+    assert ingest.stats.went_back == 1 and ingest.stats.by_source["rx"].as_dict()["went_back"] == 1
+    assert "the line time goes back 20.0 h" in caplog.text
+    assert WENT_BACK_S == 3 * 3600
+
+
+def test_vts_replay_says_the_time_went_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vts.cli import main
+
+    log = tmp_path / "joined.nmea"
+    log.write_text("\n".join(tag(f"c:{t}") + POS for t in (T0, T0 + 10, T0 - 86_400, T0 - 86_390)) + "\n")
+    summary = tmp_path / "summary.json"
+    assert main(["replay", str(log), "--fast", "--no-progress", "--summary-out", str(summary)]) == 0
+    assert "the time of the lines went back more than 3 hours 1 time(s)" in capsys.readouterr().out
+    assert '"time_went_back": 1' in summary.read_text()

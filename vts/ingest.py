@@ -62,6 +62,10 @@ a set); a line after it that does not agree gives it the source's time (`retimed
 with a wrong clock (the GPS week-number rollover puts it 19.6 years out) or one corrupted tag block
 must not carry the whole feed's event time decades ahead, where every vessel is forgotten."""
 TIME_CONFIRM_LINES = 3
+WENT_BACK_S = 3 * 3600.0
+"""A source's line time going back more than this is said (`SourceStats.went_back`): more than a
+satellite or store-and-forward feed delivers late, the mark of logs joined out of order. Event time
+does not go back: the reports after it are taken as delivered late."""
 RETIMED_LOGGED = 5
 """Unconfirmed time jumps logged per source (then counted only)."""
 
@@ -85,6 +89,10 @@ class SourceStats:
     retimed: int = 0
     """Reports whose line time jumped ahead of the source and was not confirmed (`TIME_JUMP_S`):
     given the source's time instead."""
+    went_back: int = 0
+    """Times the source's line time went back more than `WENT_BACK_S` (logs joined out of order, a
+    receiver's clock set back): the reports after it are older than the event time reached, so they
+    are taken as delivered late."""
     clock: str | None = None
     """Where the source's event time came from: "lines" (its lines' own times, or receive times),
     "base_stations" (`vts.station_clock`: its lines carry none), None while it has had none."""
@@ -110,6 +118,7 @@ class SourceStats:
             "last_time": self.last_time,
             "clock": self.clock,
             "retimed": self.retimed,
+            "went_back": self.went_back,
         }
 
 
@@ -298,6 +307,8 @@ class Ingest:
                 return vetted + self._single(plain, time, station, state, source, received, offset)
         if not untimed and not state.timed and (released := self._first_time(state, t)):
             return released + self._single(plain, time, station, state, source, received, offset)
+        if time is not None and state.last_time - t > WENT_BACK_S and state.timed:
+            self._went_back(state, source, t)
         state.last_time = t
         own_ship, payload, fill, channel = plain
         result = decode_message(payload, fill, t, source, own_ship, station, channel)
@@ -432,6 +443,8 @@ class Ingest:
             if not untimed and not state.timed:
                 reports.extend(self._first_time(state, t))
             if not hold:
+                if explicit and state.last_time - t > WENT_BACK_S:
+                    self._went_back(state, source, t)
                 state.last_time = t
             assembler = state.assembler
             if assembler.groups:
@@ -565,6 +578,20 @@ class Ingest:
             r.time = t
         self._span(state.stats, t)
         return held
+
+    def _went_back(self, state: _SourceState, source: str, t: float) -> None:
+        """The source's line time goes back more than `WENT_BACK_S` (to `t`): counted, and said
+        the first times (event time does not go back: what follows is taken as delivered late)."""
+        state.stats.went_back += 1
+        self.stats.went_back += 1
+        if state.stats.went_back <= RETIMED_LOGGED:
+            log.warning(
+                "%s: the line time goes back %.1f h (logs joined out of order, a feed delivering old "
+                "data, a clock set back?): its reports older than the event time reached are taken as "
+                "delivered late",
+                source,
+                (state.last_time - t) / 3600.0,
+            )
 
     def _drop(self, sstats: SourceStats, reason: str, n: int) -> None:
         self.stats.drops[reason] += n

@@ -428,6 +428,7 @@ class Replay:
             "drops": dict(sorted(stats.drops.items())),
             "ignored": dict(sorted(stats.ignored.items())),
             "retimed": stats.retimed,
+            "time_went_back": stats.went_back,
             "merged": bool(self.args.merge and len(sources) > 1),
             "replayed_in_time_order": [s.name for s in sources] if self.reordered else None,
             "overlapping": self.overlaps,
@@ -526,6 +527,13 @@ def format_summary(s: dict[str, Any]) -> str:
             f"  NOTE        {s['retimed']} message(s) had a time more than a day ahead of their feed that the"
             " lines after them did not confirm (a receiver's wrong clock, a corrupted tag block): they"
             " took the feed's time instead"
+        )
+    if s.get("time_went_back"):
+        lines.append(
+            f"  NOTE        the time of the lines went back more than 3 hours {s['time_went_back']} time(s)"
+            " (logs joined out of order? a feed delivering old data?): the reports older than the event"
+            " time reached were taken as delivered late; logs given as separate files are replayed in"
+            " time order"
         )
     if s.get("merged"):
         lines.append(
