@@ -733,7 +733,10 @@ async def test_the_alert_panel_waits_for_a_pressed_pointer(serve: Serve, chromiu
     click (a busy port sends several steps a second) swallowed the click: an Ack that never went."""
     page = chromium_page.page
     _alerts, card = await one_warning(page, serve)
-    box = await card.locator(".vs").bounding_box()
+    await rendered(page)  # (measured mid-rebuild, the card being replaced has no box)
+    vs = card.locator(".vs")
+    await vs.wait_for(state="visible")
+    box = await vs.bounding_box()
     assert box is not None
     kept = "() => document.querySelector('#vts-alerts .vts-alert')._kept"
     await page.evaluate("() => { document.querySelector('#vts-alerts .vts-alert')._kept = true; }")

@@ -701,8 +701,11 @@ def test_replay_with_a_corrupt_store_is_a_clear_error(
 
 def test_replay_argument_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     log = small_log(tmp_path)
-    rc, _, err = run_cli("replay", str(tmp_path), capsys=capsys)
+    rc, _, err = run_cli("replay", str(tmp_path / "no-such.nmea"), capsys=capsys)
     assert rc == 2 and "no such file" in err
+    (tmp_path / "empty").mkdir()  # a folder is read for its logs: none in it
+    rc, _, err = run_cli("replay", str(tmp_path / "empty"), capsys=capsys)
+    assert rc == 2 and "no log in the folder" in err
     rc, _, err = run_cli("replay", str(log), "--speed", "-1", capsys=capsys)
     assert rc == 2 and "--speed" in err
     rc, _, err = run_cli("replay", str(log), "--speed", "nan", capsys=capsys)
