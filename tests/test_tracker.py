@@ -252,6 +252,14 @@ def test_static_memory_ends_after_static_memory_hours() -> None:
     known = tracker.get(760000999)
     assert known is not None and known.name == "OTHER"
     assert late is not None and late.name is None and not late.has_static and late.category == "unknown"
+    # what is remembered is dropped in time (memory stays bounded on a feed running for weeks)
+    tracker.update(static(T0 + 3 * 3600, mmsi=760000777, name="THIRD", ship_type=30))
+    # at 4.5 h every vessel is forgotten: THIRD (heard at 3 h) is remembered; OTHER, heard last
+    # 2.5 h before, is not any more; MMSI's track since had no static data
+    tracker.prune(T0 + 4.5 * 3600)
+    assert [v[0] for v in tracker.static_state()["vessels"]] == [760000777]
+    tracker.prune(T0 + 30 * 3600)
+    assert tracker.static_state()["vessels"] == []
 
 
 def test_static_data_saved_and_recalled_after_a_restart() -> None:

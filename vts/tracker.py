@@ -81,6 +81,8 @@ MAX_DR_CONFLICTS = 200
 DR_BUFFER_S = 600.0
 """gpsdio-segment's 10-minute buffer in the dead-reckoning test."""
 DR_MAX_SPEED_KN = 25.0
+MEMORY_SWEEP_S = 3600.0
+"""How often (event time) `Tracker.prune` drops the static data remembered for too long."""
 SHADOW_OUTLIER_FORGET_S = 600.0
 """A shadow track holding a single fix is forgotten after this much silence."""
 STALE_FACTOR = 6.0
@@ -265,6 +267,7 @@ class Tracker:
         self.aircraft: dict[int, SarAircraftReport] = {}
         self._remembered: dict[int, _Remembered] = {}
         """Static data of vessels forgotten (or known before a restart), by MMSI (`recall`)."""
+        self._next_memory_sweep = -math.inf
 
     # -- queries ---------------------------------------------------------------------------------
     def get(self, mmsi: int) -> VesselState | None:
@@ -483,7 +486,9 @@ class Tracker:
             self._shadows.pop(mmsi, None)
             if keep_static and vessel.static_time is not None and not vessel.own_ship:
                 self._remembered[mmsi] = _remember(vessel)
-        if self._remembered:
+        if self._remembered and now >= self._next_memory_sweep:
+            # (an hour apart: recalling checks the age anyway, and a sweep looks at every entry)
+            self._next_memory_sweep = now + MEMORY_SWEEP_S
             horizon = now - self.settings.static_memory_s
             for mmsi in [m for m, r in self._remembered.items() if r.heard < horizon]:
                 del self._remembered[mmsi]
