@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +224,49 @@ def test_evaluate_with_reception_loss(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):  # argparse refuses it
         main(["evaluate", "--hours", "0.5", "--loss", "1.5"])
     assert main(["evaluate", "truth.json", "alerts.jsonl", "--loss", "0.2"]) == 2
+
+
+def test_gnss_noise_moves_the_positions_by_about_sigma_and_nothing_else() -> None:
+    import pyais
+    from pyais.encode import encode_dict
+
+    from vts.evaluate import add_gnss_noise
+
+    lines = []
+    for i in range(2000):
+        msg = {"type": 1 if i % 2 else 18, "mmsi": 760000000 + i, "lat": -12.05, "lon": -77.15, "speed": 5.3}
+        msg["course"] = 123.4
+        (sentence,) = encode_dict(msg, talker_id="AI", sentence_type="VDM", radio_channel="B")
+        lines.append(f"\\c:{1772452800 + i}*00\\{sentence}")
+    static = encode_dict(
+        {"type": 5, "mmsi": 760999999, "shipname": "STILL"}, talker_id="AI", sentence_type="VDM"
+    )
+    lines += static
+    noisy = add_gnss_noise(lines, 20.0, seed=3)
+    assert noisy == add_gnss_noise(lines, 20.0, seed=3) and noisy != add_gnss_noise(lines, 20.0, seed=4)
+    assert noisy[-len(static) :] == static  # not a position report: as it was
+    north, east = [], []
+    for before, after in zip(lines[:2000], noisy[:2000], strict=True):
+        prefix = before[: before.index("!")]
+        assert after.startswith(prefix)  # its tag block kept
+        a, b = pyais.decode(before[len(prefix) :]).asdict(), pyais.decode(after[len(prefix) :]).asdict()
+        assert (b["mmsi"], b["speed"], b["course"], b["msg_type"]) == (
+            a["mmsi"],
+            a["speed"],
+            a["course"],
+            a["msg_type"],
+        )
+        north.append((b["lat"] - a["lat"]) * 111_195.0)
+        east.append((b["lon"] - a["lon"]) * 111_195.0 * math.cos(math.radians(-12.05)))
+    for offsets in (north, east):
+        assert abs(statistics.fmean(offsets)) < 2.0 and 18.0 < statistics.pstdev(offsets) < 22.0
+    assert add_gnss_noise(lines, 0.0, seed=3) == lines
+
+
+def test_evaluate_with_noisier_positions(capsys: pytest.CaptureFixture[str]) -> None:
+    from vts.cli import main
+
+    args = ["evaluate", "--hours", "0.5", "--seeds", "3", "--incidents", "distress", "--gnss-noise", "20"]
+    assert main(args) == 0
+    assert "positions 20 m noisier" in capsys.readouterr().out
+    assert main(["evaluate", "truth.json", "alerts.jsonl", "--gnss-noise", "20"]) == 2

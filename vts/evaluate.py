@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import shutil
 import statistics
@@ -304,6 +305,50 @@ def lose_messages(lines: Sequence[str], fraction: float, seed: int) -> list[str]
     return kept
 
 
+NOISY_TYPES = frozenset({1, 2, 3, 18, 19})
+"""The position reports `add_gnss_noise` moves (type 27's position is coarse already)."""
+M_PER_DEG_LAT = 111_195.0
+
+
+def add_gnss_noise(lines: Sequence[str], sigma_m: float, seed: int) -> list[str]:
+    """`lines` as receivers would log ships with worse GNSS fixes: every position report (types 1,
+    2, 3, 18, 19, one sentence each, as the simulator writes them) moved by a random offset, normal
+    with `sigma_m` metres north and east, independently per fix, and re-encoded (pyais); its tag
+    block and everything else in it kept. Seeded by `seed`: the same arguments move the same fixes
+    the same way."""
+    if sigma_m <= 0.0:
+        return list(lines)
+    import pyais
+    from pyais.encode import encode_dict
+
+    rng = random.Random(seed)
+    out: list[str] = []
+    for line in lines:
+        at = max(line.find("!AIVDM"), line.find("!AIVDO"))
+        if at < 0 or not line[at:].startswith(("!AIVDM,1,1,", "!AIVDO,1,1,")):
+            out.append(line)
+            continue
+        sentence = line[at:].rstrip("\r\n")
+        try:
+            fields = pyais.decode(sentence).asdict()
+        except Exception:  # not ours to judge: the ingest drops what does not decode
+            out.append(line)
+            continue
+        lat, lon = fields.get("lat"), fields.get("lon")
+        if fields.get("msg_type") not in NOISY_TYPES or lat is None or lon is None or abs(lat) > 90:
+            out.append(line)
+            continue
+        lat += rng.gauss(0.0, sigma_m) / M_PER_DEG_LAT
+        lon += rng.gauss(0.0, sigma_m) / (M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 1e-6))
+        fields.update(lat=lat, lon=lon)
+        channel = sentence.split(",")[4] or "A"
+        (encoded,) = encode_dict(
+            fields, talker_id=sentence[1:3], sentence_type=sentence[3:6], radio_channel=channel
+        )
+        out.append(line[:at] + encoded)
+    return out
+
+
 def learn_normal_traffic(config: Any, seeds: Sequence[int], hours: float, workdir: Path) -> Path:
     """A normalcy model (`vts learn`) of simulated normal traffic (no incidents) for `course_anomaly`'s
     off-route check, learnt on seeds other than the ones scored. Returns the model file."""
@@ -350,11 +395,13 @@ def evaluate_seeds(
     log: Any = None,
     learn_seeds: Sequence[int] = (),
     loss: float = 0.0,
+    gnss_noise_m: float = 0.0,
 ) -> Score:
     """Simulate each seed, replay it through the core, score it; sum the scores. With `learn_seeds`
     and no normalcy model in the config, one is learnt from normal traffic on those seeds first (from
     the whole of it: the model is what the port's traffic is, learnt from weeks of it). `loss`: that
-    fraction of the scored logs' messages is lost to reception first (`lose_messages`)."""
+    fraction of the scored logs' messages is lost to reception first (`lose_messages`);
+    `gnss_noise_m`: their positions are made that much noisier first (`add_gnss_noise`)."""
     from vts.simulate.scenario import simulate
     from vts.simulate.truth import truth_dict
 
@@ -381,13 +428,14 @@ def evaluate_seeds(
                 keep=keep,
                 log=log,
                 loss=loss,
+                gnss_noise_m=gnss_noise_m,
             )
 
     total = Score()
     for seed in seeds:
         t0 = time.perf_counter()
         sim = simulate(config, seed=seed, hours=hours, incident_types=incident_types)
-        lines = lose_messages(list(sim.nmea_lines()), loss, seed)
+        lines = lose_messages(add_gnss_noise(list(sim.nmea_lines()), gnss_noise_m, seed), loss, seed)
         truth = truth_dict(sim)
         alerts = run_core(config, lines)
         if keep is not None:
@@ -524,6 +572,15 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         "before the replay, as a receiver does (default 0: every message received)",
     )
     p.add_argument(
+        "--gnss-noise",
+        type=non_negative_float,
+        default=0.0,
+        metavar="METRES",
+        help="with --hours: move every simulated position report by a random offset of this standard "
+        "deviation (metres, north and east) before the replay: worse GNSS fixes (default 0: the "
+        "simulator's own few metres)",
+    )
+    p.add_argument(
         "--learn-seeds",
         default="1001-1008",
         help="with --hours: when the config gives course_anomaly no normalcy model, learn one from simulated "
@@ -562,13 +619,19 @@ def main(args: argparse.Namespace) -> int:
             log=progress,
             learn_seeds=learn_seeds,
             loss=args.loss,
+            gnss_noise_m=args.gnss_noise,
         )
         header = f"vts evaluate: {len(seeds)} seed(s) ({args.seeds}), {args.hours:g} h each"
         if args.loss:
             header += f", {args.loss:.0%} of the messages lost to reception"
+        if args.gnss_noise:
+            header += f", positions {args.gnss_noise:g} m noisier"
     else:
-        if args.loss:
-            print("vts evaluate: --loss goes with --hours (it thins the simulated logs)", file=sys.stderr)
+        if args.loss or args.gnss_noise:
+            print(
+                "vts evaluate: --loss and --gnss-noise go with --hours (they change the simulated logs)",
+                file=sys.stderr,
+            )
             return 2
         if args.truth is None or args.alerts is None:
             print("vts evaluate: give TRUTH and ALERTS files, or --hours H [--seeds 1-5]", file=sys.stderr)
