@@ -257,24 +257,36 @@ class FileSource(Source):
             self.set_state("reading", f"looping: pass {self.status.passes + 1}", level=logging.DEBUG)
             await asyncio.sleep(0)
 
-    async def _read_pass(self, sink: LineSink) -> bool:
-        """One pass over the file; False when it could not be read at all."""
+    def _open_pass(self) -> tuple[BinaryIO, IO[bytes]] | None:
+        """Open the log for a pass (state "reading"); None when it cannot be opened (state "failed")."""
         try:
             reader, raw = open_log(self.path)
             self.size = os.fstat(raw.fileno()).st_size
         except READ_ERRORS as e:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else e
             self.set_state("failed", f"cannot open: {reason}", level=logging.ERROR)
-            return False
+            return None
         self.position = 0
         self.set_state("reading", level=self.routine_level if self.status.passes == 0 else logging.DEBUG)
+        return reader, raw
+
+    def _damaged(self, e: BaseException) -> None:
+        """A truncated or damaged archive, or a read error: what was read counts, the rest is lost."""
+        self.set_state(
+            "damaged", f"read error after {self.status.lines} lines: {e}", level=logging.ERROR, key="damaged"
+        )
+
+    async def _read_pass(self, sink: LineSink) -> bool:
+        """One pass over the file; False when it could not be read at all."""
+        opened = self._open_pass()
+        if opened is None:
+            return False
+        reader, raw = opened
         try:
             with reader, raw:
                 await self._feed(sink, self._lines(reader), raw)
         except READ_ERRORS as e:
-            # a truncated or damaged archive, or a read error: what was read counts, the rest is lost
-            detail = f"read error after {self.status.lines} lines: {e}"
-            self.set_state("damaged", detail, level=logging.ERROR, key="damaged")
+            self._damaged(e)
             return self.status.lines > 0
         return True
 
@@ -345,16 +357,9 @@ async def feed_merged(sources: Sequence[FileSource], sink: LineSink, pacer: Pace
     off is damaged (what was read counts); the others go on."""
     opened: list[tuple[FileSource, BinaryIO, IO[bytes]]] = []
     for source in sources:
-        try:
-            reader, raw = open_log(source.path)
-            source.size = os.fstat(raw.fileno()).st_size
-        except READ_ERRORS as e:
-            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
-            source.set_state("failed", f"cannot open: {reason}", level=logging.ERROR)
-            continue
-        source.position = 0
-        source.set_state("reading", level=source.routine_level)
-        opened.append((source, reader, raw))
+        log_files = source._open_pass()
+        if log_files is not None:
+            opened.append((source, *log_files))
     try:
         streams = [_keyed_lines(i, source, reader) for i, (source, reader, _) in enumerate(opened)]
         chunk: list[bytes] = []
@@ -419,8 +424,7 @@ def _keyed_lines(i: int, source: FileSource, reader: BinaryIO) -> Iterator[tuple
                 key = t
             yield key, i, seq, line
     except READ_ERRORS as e:
-        detail = f"read error after {source.status.lines} lines: {e}"
-        source.set_state("damaged", detail, level=logging.ERROR, key="damaged")
+        source._damaged(e)
 
 
 class StdinSource(Source):
