@@ -280,13 +280,13 @@ class Replay:
         """Several logs, each with timestamps: replayed in the order of their first ones (event time
         only runs forward, so a log replayed after a later one would arrive as reports delivered
         late). Standard input, or a log without timestamps, keeps the order given."""
-        files = [s for s in sources if isinstance(getattr(s, "path", None), Path)]
+        from vts.sources.files import FileSource, first_event_time
+
+        files = [s for s in sources if isinstance(s, FileSource)]
         if len(sources) < 2 or len(files) != len(sources):
             return sources
-        from vts.sources.files import first_event_time
-
         for source in files:
-            t = first_event_time(source.path)  # type: ignore[attr-defined]
+            t = first_event_time(source.path)
             if t is not None:
                 self.first_times[source.name] = t
         if len(self.first_times) != len(sources) or self.args.merge:

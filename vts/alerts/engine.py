@@ -194,8 +194,8 @@ class AlertEngine:
         self._store_latest: float | None = None
         """Event time of the newest step in the store at start (None: an empty store, or none)."""
         self._saved_states: dict[str, tuple[float, Any]] = {}
-        """The rules' states saved in the store (rule id -> (saved at, state)), handed over at the
-        first event time (see `_resume`)."""
+        """The states saved in the store (owner, `TRACKER_STATE` or `RULE_STATE` + rule id -> (saved
+        at, state)), handed over at the first event time (see `_resume`)."""
         self._next_checkpoint: float | None = None
         if store is not None:
             self._restore(store)
@@ -392,7 +392,7 @@ class AlertEngine:
         Nothing without a database file, or before the first event time. A rule whose `save_state`
         raises is counted as failed; the others are saved."""
         store, now = self.store, self._now
-        if store is None or store.path is None or store.read_only or now is None:
+        if store is None or not self._saves_states() or now is None:
             return
         self._next_checkpoint = now + CHECKPOINT_S
         states = {TRACKER_STATE: _json(self.tracker.static_state())}
@@ -408,6 +408,10 @@ class AlertEngine:
                 self._rule_failed(rule)
         self._current_rule = None
         store.save_states(states, now)
+
+    def _saves_states(self) -> bool:
+        """A database file to write to (an in-memory store is gone at the restart anyway)."""
+        return self.store is not None and self.store.path is not None and not self.store.read_only
 
     def drain(self) -> list[Alert]:
         """The alert steps produced since the last drain, in order (and committed to the store)."""
@@ -818,8 +822,7 @@ class AlertEngine:
         before the store's newest step (and before the rules' states were saved). Older data (a log
         replayed into a database that already holds later alerts) starts afresh, so that what came
         after it cannot hold back or swallow its alerts."""
-        store = self.store
-        if store is not None and store.path is not None and not store.read_only:
+        if self._saves_states():
             self._next_checkpoint = now + CHECKPOINT_S
         events, self._restored_events = self._restored_events, []
         saved, self._saved_states = self._saved_states, {}
