@@ -456,3 +456,50 @@ async def test_a_connection_attempt_that_timed_out_is_closed_not_left_open(mosqu
             assert publisher.stats.failed_connections >= 1  # the first attempt timed out
             closed = await eventually(lambda: 0 in front.closed_by_client, 3)
     assert closed, "the connection given up on was left open"
+
+
+class _SlowBroker:
+    """A client whose broker sends the retained alert states slowly (a loaded machine, a slow
+    link): one every `gap_s`, then (`marker`) the status message that ends them."""
+
+    def __init__(
+        self, publisher: MqttPublisher, ids: list[str], gap_s: float, *, marker: bool = True
+    ) -> None:
+        self.publisher, self.ids, self.gap_s, self.marker = publisher, ids, gap_s, marker
+        self.delivery: asyncio.Task[None] | None = None
+
+    async def subscribe(self, _filters: object) -> list[int]:
+        self.delivery = asyncio.create_task(self._deliver())
+        return [1, 1]
+
+    async def unsubscribe(self, _filters: object) -> None:
+        return None
+
+    async def _deliver(self) -> None:
+        topics, inbox = self.publisher.topics, self.publisher._inbox
+        assert inbox is not None
+        for mid, alert_id in enumerate(self.ids):
+            await asyncio.sleep(self.gap_s)
+            inbox.put_nowait(aiomqtt.Message(topics.alert_state(alert_id), b"{}", 1, True, mid, None))
+        if self.marker:
+            await asyncio.sleep(self.gap_s)
+            inbox.put_nowait(aiomqtt.Message(topics.status, b"online", 1, True, 0, None))
+
+
+async def test_retained_states_arriving_slowly_are_all_read() -> None:
+    """Ten states a quarter of a second apart take longer than publish_timeout_s (1 s) in all, but
+    no pause lasts that long: every one is read, and the answer is complete (it was cut at 1 s)."""
+    settings = fast_settings("mqtt://127.0.0.1:1", publish_timeout_s=1.0)
+    publisher = MqttPublisher(settings, FakeCore(), None)  # type: ignore[arg-type]
+    ids = [f"{n:016x}" for n in range(10)]
+    answer = await publisher._retained_alert_states(_SlowBroker(publisher, ids, 0.25))  # type: ignore[arg-type]
+    assert answer is not None and answer.complete and answer.ids == set(ids)
+
+
+async def test_a_broker_that_goes_quiet_ends_the_reading_after_one_pause() -> None:
+    """Two states, then nothing (the rest and the marker dropped): the reading ends, cut short."""
+    settings = fast_settings("mqtt://127.0.0.1:1", publish_timeout_s=0.5)
+    publisher = MqttPublisher(settings, FakeCore(), None)  # type: ignore[arg-type]
+    broker = _SlowBroker(publisher, ["a" * 16, "b" * 16], 0.1, marker=False)
+    answer = await publisher._retained_alert_states(broker)  # type: ignore[arg-type]
+    assert answer is not None and not answer.complete and answer.ids == {"a" * 16, "b" * 16}
