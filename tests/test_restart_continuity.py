@@ -377,3 +377,34 @@ def test_a_ship_at_its_berth_keeps_its_identity_over_a_restart(tmp_path: Path) -
     vessel = again.tracker.get(SHIP)
     _stop(again)
     assert vessel is not None and (vessel.name, vessel.ship_type, vessel.length) == ("VISITOR", 70, 200.0)
+
+
+def test_a_database_that_cannot_take_the_saved_states_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full disk at a checkpoint: a warning, and the replay goes on with every alert."""
+    db = tmp_path / "alerts.sqlite3"
+    core = _core(db)
+    assert core.engine.store is not None
+
+    class FullDisk:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def executemany(self, sql: str, rows: object) -> None:
+            if "saved_state" in sql:
+                raise sqlite3.OperationalError("database or disk is full")
+            self.db.executemany(sql, rows)  # type: ignore[arg-type]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.db, name)
+
+    store = core.engine.store
+    store._db = FullDisk(store._db)  # type: ignore[assignment]
+    reports = merge(_id_static(SHIP, T0, "ALPHA"), stationary(SHIP, T0, minutes=5, at=OPEN_WATER, every_s=30))
+    with caplog.at_level(logging.WARNING, logger="vts.alerts.store"):
+        alerts = run(core, reports)
+    assert "the saved states were not updated: database or disk is full" in caplog.text
+    assert [a.details["kind"] for a in alerts if a.type == "identity_change"] == ["invalid_imo"]
+    assert [a.id for a in store.alerts()] == [a.id for a in alerts if a.state == "raised"]
+    _stop(core)
