@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import gzip
+import logging
 import math
 import sys
 import time
@@ -143,6 +144,8 @@ def memory_per_vessel(lines: list[bytes], n_full: int = 200) -> tuple[int, float
 
 
 def main() -> int:
+    # the recording is repeated on purpose: each repeat's time going back is not worth a warning
+    logging.getLogger("vts.ingest").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
