@@ -43,6 +43,7 @@ import argparse
 import cProfile
 import gzip
 import hashlib
+import logging
 import math
 import os
 import pstats
@@ -348,6 +349,8 @@ def run_variant(
 
 
 def main() -> int:
+    # the recording is repeated on purpose: each repeat's time going back is not worth a warning
+    logging.getLogger("vts.ingest").setLevel(logging.ERROR)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--input", type=Path, default=DEFAULT_INPUT)
     ap.add_argument("--min-lines", type=int, default=200_000)

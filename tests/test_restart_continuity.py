@@ -19,15 +19,17 @@ from tests.rule_helpers import (
     make_config,
     merge,
     moving,
+    of_type,
     offset,
     position,
     run,
+    states,
     static,
     stationary,
 )
 from tests.test_alert_engine import hold
 from vts.alerts.engine import CHECKPOINT_S
-from vts.alerts.model import Alert, parse_iso_time
+from vts.alerts.model import Alert, iso_time, parse_iso_time
 from vts.alerts.store import AlertStore
 from vts.core import Core
 from vts.reports import Report, StaticReport
@@ -408,3 +410,45 @@ def test_a_database_that_cannot_take_the_saved_states_is_warned_about(
     assert [a.details["kind"] for a in alerts if a.type == "identity_change"] == ["invalid_imo"]
     assert [a.id for a in store.alerts()] == [a.id for a in alerts if a.state == "raised"]
     _stop(core)
+
+
+# -- the vessel tracks over a restart ----------------------------------------------------------
+DARK = 760000531
+NEAR = offset(OPEN_WATER, north_m=2000)
+
+
+def _tracks_first_run(db: Path) -> float:
+    """A boat under way and a neighbour 2 km off, both heard every 10 s for 20 min; the daemon
+    stops. Returns the time of the boat's last report."""
+    boat = moving(DARK, T0, minutes=20, start=OPEN_WATER, cog=0, sog=2.0)
+    near = stationary(OTHER, T0 + 3, minutes=20, at=NEAR, every_s=10, sog=0.1)
+    core = _core(db)
+    alerts = run(core, merge(static(DARK, T0 - 60, name="SOMBRA", ship_type=30, length=24), boat, near))
+    _stop(core)
+    assert of_type(alerts, "ais_gap") == []
+    return boat[-1].time
+
+
+def test_a_vessel_that_fell_silent_while_vts_was_down_is_found_dark(tmp_path: Path) -> None:
+    """The boat is never heard after the restart, the neighbour is: it went dark while vts was
+    down. Its silence counts from the restart (nothing was heard before it)."""
+    db = tmp_path / "alerts.sqlite3"
+    last = _tracks_first_run(db)
+    restart = last + 300
+    near = stationary(OTHER, restart, minutes=15, at=NEAR, every_s=10, sog=0.1)
+    alerts = of_type(_restart(db, near), "ais_gap")
+    assert states(alerts)[0] == "raised" and alerts[0].mmsi == DARK
+    assert 600 <= alerts[0].time - restart <= 630
+    assert alerts[0].details["last_seen"] == iso_time(last) and "SOMBRA" in alerts[0].message
+    assert alerts[0].details["silent_s"] == round(alerts[0].time - restart)
+
+
+def test_vessels_heard_again_after_a_restart_are_not_taken_for_dark(tmp_path: Path) -> None:
+    """Fifteen minutes down: longer than the boat's 10-minute limit, but vts did not listen then.
+    Its first report after the restart comes a minute after the neighbour's: not a gap."""
+    db = tmp_path / "alerts.sqlite3"
+    last = _tracks_first_run(db)
+    restart = last + 900
+    near = stationary(OTHER, restart, minutes=12, at=NEAR, every_s=10, sog=0.1)
+    boat = moving(DARK, restart + 60, minutes=11, start=offset(OPEN_WATER, north_m=2000), cog=0, sog=2.0)
+    assert of_type(_restart(db, merge(near, boat)), "ais_gap") == []

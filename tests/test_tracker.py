@@ -257,9 +257,9 @@ def test_static_memory_ends_after_static_memory_hours() -> None:
     # at 4.5 h every vessel is forgotten: THIRD (heard at 3 h) is remembered; OTHER, heard last
     # 2.5 h before, is not any more; MMSI's track since had no static data
     tracker.prune(T0 + 4.5 * 3600)
-    assert [v[0] for v in tracker.static_state()["vessels"]] == [760000777]
+    assert [v[0] for v in tracker.saved_state()["vessels"]] == [760000777]
     tracker.prune(T0 + 30 * 3600)
-    assert tracker.static_state()["vessels"] == []
+    assert tracker.saved_state()["vessels"] == []
 
 
 def test_static_data_saved_and_recalled_after_a_restart() -> None:
@@ -268,14 +268,14 @@ def test_static_data_saved_and_recalled_after_a_restart() -> None:
     before.update(pos(T0 + 30))
     before.update(static(T0, mmsi=760000999, name="GONE", ship_type=30))
     before.prune(T0 + 3700)  # MMSI was heard at T0 + 30: forgotten too; both remembered
-    state = json.loads(json.dumps(before.static_state()))  # as the alert database keeps it
+    state = json.loads(json.dumps(before.saved_state()))  # as the alert database keeps it
     after = Tracker()
-    after.recall(state, now=T0 + 4000)
+    after.restore(state, now=T0 + 4000)
     v = after.update(pos(T0 + 4000))
     assert v is not None and (v.name, v.ship_type, v.length, v.destination) == ("ALPHA", 70, 150.0, "CALLAO")
     # recalled long after (more than static_memory_hours since last heard): nothing
     later = Tracker()
-    later.recall(state, now=T0 + 30 * 3600)
+    later.restore(state, now=T0 + 30 * 3600)
     w = later.update(pos(T0 + 30 * 3600))
     assert w is not None and not w.has_static
 
@@ -467,3 +467,82 @@ def test_class_b_kind_comes_from_type_18_and_sets_the_stale_time(cs: bool, stale
     # a type 19 does not say, and does not undo what type 18 said
     v = tracker.update(pos(T0 + 10, msg_type=19, ais_class="B", sog=18.0))
     assert v is not None and v.class_b_cs is cs
+
+
+# -- tracks taken up after a restart -------------------------------------------------------------
+def _saved(tracker: Tracker) -> dict[str, Any]:
+    """`saved_state` as the alert database keeps it (JSON, no NaN)."""
+    return json.loads(json.dumps(tracker.saved_state(), allow_nan=False))  # type: ignore[no-any-return]
+
+
+def test_tracks_are_taken_up_after_a_restart_as_they_were() -> None:
+    before = Tracker()
+    before.update(static(T0 - 60, name="ALPHA", ship_type=70, to_bow=100, to_stern=50, imo=9074729))
+    before.update(static(T0 - 30, name="ALPHA", ship_type=70, to_bow=120, to_stern=60))  # resized
+    for i in range(90):  # 15 min every 10 s, heading north
+        before.update(pos(T0 + 10 * i, lat=north(CALLAO[0], 51.4 * i), heading=2, nav_status=0, rot=0.5))
+    v = before.get(MMSI)
+    assert v is not None and v.position_count == 90
+    after = Tracker()
+    now = T0 + 890 + 300  # five minutes after the last report
+    after.restore(_saved(before), now)
+    w = after.get(MMSI)
+    assert w is not None and w is not v and after.resumed_at == now
+    for name in ("first_seen", "last_seen", "message_count", "position_count", "position_time", "lat", "lon"):
+        assert getattr(w, name) == getattr(v, name), name
+    assert (w.sog, w.cog, w.heading, w.nav_status, w.rot, w.ais_class) == (10.0, 0.0, 2, 0, 0.5, "A")
+    assert (w.name, w.ship_type, w.length, w.imo, w.category) == ("ALPHA", 70, 180.0, 9074729, "cargo")
+    assert list(w.former_identities) == list(v.former_identities) and len(w.former_identities) == 1
+    # the most recent trail points and message times (bounded, whatever the trail length)
+    assert [(f.time, f.lat, f.lon) for f in w.trail] == [(f.time, f.lat, f.lon) for f in list(v.trail)[-60:]]
+    assert list(w.message_times) == list(v.message_times)[-60:]
+    assert w.recent_message_count(w.last_seen) >= 10 and w.is_stale(now)
+    # it carries on: the next fix goes to the same track
+    back = after.update(pos(now + 10, lat=north(CALLAO[0], 51.4 * 89 + 1500)))
+    assert back is w and w.position_count == 91 and w.last_seen == now + 10
+
+
+def test_tracks_silent_longer_than_the_forget_time_are_not_taken_up() -> None:
+    before = Tracker()
+    before.update(static(T0, name="ALPHA", ship_type=70))
+    before.update(pos(T0 + 10))
+    after = Tracker()
+    after.restore(_saved(before), T0 + 10 + 3601)
+    assert len(after) == 0
+    v = after.update(pos(T0 + 3700))  # a new track, but its static data is still known
+    assert v is not None and v.position_count == 1 and v.name == "ALPHA"
+
+
+def test_a_shadow_track_is_taken_up_with_its_vessel() -> None:
+    before = Tracker()
+    before.update(pos(T0, *CALLAO, sog=0.0))
+    for i in range(1, 4):
+        before.update(pos(T0 + 20 * i, *FAR, sog=0.0))
+        before.update(pos(T0 + 20 * i + 10, *CALLAO, sog=0.0))
+    after = Tracker()
+    after.restore(_saved(before), T0 + 200)
+    primary, shadow = after.get(MMSI), after.shadow(MMSI)
+    assert primary is not None and shadow is not None and shadow.is_shadow and not primary.is_shadow
+    assert (primary.lat, primary.lon, shadow.lat, shadow.lon) == (*CALLAO, *FAR)
+    # each ship's next fix goes to its own track
+    assert after.update(pos(T0 + 210, *FAR, sog=0.0)) is shadow
+    assert after.update(pos(T0 + 220, *CALLAO, sog=0.0)) is primary
+
+
+def test_a_track_that_cannot_be_read_is_skipped_and_said() -> None:
+    before = Tracker()
+    before.update(pos(T0))
+    before.update(pos(T0, mmsi=760000999))
+    state = _saved(before)
+    state["tracks"][0]["lat"] = "north"  # damaged: not a number
+    after = Tracker()
+    with pytest.raises(ValueError, match="1 saved vessel track"):
+        after.restore(state, T0 + 60)
+    assert [v.mmsi for v in after.vessels()] == [760000999]
+
+
+def test_a_value_that_is_not_a_number_does_not_stop_the_saving() -> None:
+    tracker = Tracker()
+    tracker.update(pos(T0, sog=math.nan, cog=math.inf))
+    track = _saved(tracker)["tracks"][0]
+    assert "sog" not in track and "cog" not in track and track["trail"][0][3:5] == [None, None]

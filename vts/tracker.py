@@ -18,9 +18,17 @@ Also: ``Tracker.shadow(mmsi)`` (second ship under one MMSI, see below), ``Tracke
 A forgotten vessel's static data (name, call sign, type, size, voyage) is remembered for
 ``settings.static_memory_hours`` after it was last heard: a vessel back within that time is known
 from its first report, not only from its next static report (up to 6 minutes later, more when one
-is lost). The same memory is saved with the alert database's checkpoints (`static_state`) and
-recalled after a restart (`recall`), so that a restart does not turn every ship at a berth into a
-vessel of unknown type and size for the first minutes.
+is lost).
+
+Restarts: `saved_state` is what the alert database keeps at its checkpoints, `restore` hands it
+back after a restart. It holds that static memory and every vessel track not forgotten yet (its
+latest kinematics and status, counts, static data, recent message times and trail, shadow tracks
+too): after a restart the picture is the one the daemon stopped with, each vessel as if silent
+since it was last heard. Its static data is known from its first report (a ship at a berth is not
+an intruder of unknown type for the first minutes), it has its message count (alerts need 5), and a
+vessel that went dark while vts was down can be found so (`ais_gap`). What happened during the
+downtime was not heard: `resumed_at` says since when the tracker listens again, and silence counts
+from then at the earliest.
 
 Duplicate MMSIs (two ships transmitting one identity) are split in the manner of Global Fishing
 Watch's gpsdio-segment: a new fix is consistent with a track when its distance from the track's
@@ -83,6 +91,10 @@ DR_BUFFER_S = 600.0
 DR_MAX_SPEED_KN = 25.0
 MEMORY_SWEEP_S = 3600.0
 """How often (event time) `Tracker.prune` drops the static data remembered for too long."""
+SAVED_TRAIL_POINTS = 60
+"""The most recent trail points of a track saved for a restart (`Tracker.saved_state`) ..."""
+SAVED_MESSAGE_TIMES = 60
+"""... and the most recent message times (`ais_gap` asks for 10 in 30 minutes)."""
 SHADOW_OUTLIER_FORGET_S = 600.0
 """A shadow track holding a single fix is forgotten after this much silence."""
 STALE_FACTOR = 6.0
@@ -266,8 +278,11 @@ class Tracker:
         self.aids: dict[int, AidToNavReport] = {}
         self.aircraft: dict[int, SarAircraftReport] = {}
         self._remembered: dict[int, _Remembered] = {}
-        """Static data of vessels forgotten (or known before a restart), by MMSI (`recall`)."""
+        """Static data of vessels forgotten (or known before a restart), by MMSI (`restore`)."""
         self._next_memory_sweep = -math.inf
+        self.resumed_at: float | None = None
+        """The event time at which the tracker took up vessel tracks saved before a restart
+        (`restore`): nothing was heard between their last report and this. None: never."""
 
     # -- queries ---------------------------------------------------------------------------------
     def get(self, mmsi: int) -> VesselState | None:
@@ -516,25 +531,144 @@ class Tracker:
         vessel.static_time = memo.static_time
         vessel.category = category_of(vessel.ship_type)
 
-    def static_state(self) -> dict[str, Any]:
-        """The static data of every vessel known or remembered, for a restart (`recall`): saved
-        with the alert database's checkpoints."""
+    def saved_state(self) -> dict[str, Any]:
+        """What a restart needs (`restore`): the static data of every vessel known or remembered
+        (``vessels``) and the tracks not forgotten (``tracks``, shadows included). Saved with the
+        alert database's checkpoints; plain JSON."""
         memos = dict(self._remembered)
         for mmsi, vessel in self._vessels.items():
             if vessel.static_time is not None and not vessel.own_ship:
                 memos[mmsi] = _remember(vessel)
+        tracks = [_track_state(v) for _, v in sorted(self._vessels.items())]
+        tracks += [_track_state(v) for _, v in sorted(self._shadows.items())]
         return {
             "vessels": [[m, r.heard, r.static_time, r.values] for m, r in sorted(memos.items())],
+            "tracks": tracks,
         }
 
-    def recall(self, state: dict[str, Any], now: float) -> None:
-        """After a restart: the static data saved by `static_state`, for the vessels heard within
-        `static_memory_hours` before `now`; each is the vessel's again from its first report."""
+    def restore(self, state: dict[str, Any], now: float) -> None:
+        """After a restart, at the first event time `now`: the state saved by `saved_state`. The
+        static data of vessels heard within `static_memory_hours` is theirs again from their first
+        report; the tracks heard within the forget time are taken up as they were, each vessel
+        silent since it was last heard (`resumed_at` = `now`). A track that cannot be read is
+        skipped (`ValueError` names how many). Tracks already known are left alone."""
         horizon = now - self.settings.static_memory_s
         for mmsi, heard, static_time, values in state.get("vessels", []):
             if float(heard) >= horizon and int(mmsi) not in self._vessels:
                 fields = {k: v for k, v in dict(values).items() if k in STATIC_FIELDS}
                 self._remembered[int(mmsi)] = _Remembered(float(heard), float(static_time), fields)
+        tracks = state.get("tracks", [])
+        if not tracks:
+            return
+        self.resumed_at = now
+        limit = now - self.settings.forget_after_s
+        primaries: set[int] = set()
+        damaged = 0
+        for saved in tracks:
+            try:
+                vessel = self._track_of(saved)
+            except (TypeError, ValueError, KeyError, AttributeError):
+                damaged += 1
+                continue
+            if vessel.last_seen < limit:
+                continue
+            mmsi = vessel.mmsi
+            if not vessel.is_shadow:
+                if mmsi in self._vessels:
+                    continue
+                self._vessels[mmsi] = vessel
+                self._remembered.pop(mmsi, None)
+                primaries.add(mmsi)
+            elif mmsi in primaries:  # (after every primary: `saved_state` saves them first)
+                self._shadows[mmsi] = vessel
+        if damaged:
+            raise ValueError(f"{damaged} saved vessel track(s) could not be read and were skipped")
+
+    def _track_of(self, saved: dict[str, Any]) -> VesselState:
+        """A `VesselState` again from `_track_state`'s record."""
+        vessel = self._new_state(int(saved["mmsi"]), float(saved["first_seen"]), bool(saved.get("is_shadow")))
+        for name, kind in _SAVED_FIELDS.items():
+            value = saved.get(name)
+            if value is not None:
+                if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                    if kind is not float or not isinstance(value, int):
+                        raise ValueError(f"{name} is not {kind.__name__}: {value!r}")
+                setattr(vessel, name, value)
+        vessel.last_seen = float(saved["last_seen"])
+        vessel.category = category_of(vessel.ship_type)
+        vessel.message_times.extend(sorted(float(t) for t in saved.get("message_times", [])))
+        for until, ship_type, length in saved.get("former_identities", []):
+            vessel.former_identities.append((float(until), ship_type, length))
+        for t, lat, lon, sog, cog, heading in saved.get("trail", []):
+            fix = Fix(float(t), float(lat), float(lon), _float(sog), _float(cog), _int(heading))
+            vessel.trail.append(fix)
+        return vessel
+
+
+def _track_state(vessel: VesselState) -> dict[str, Any]:
+    """A vessel track as plain JSON for a restart (the most recent `SAVED_TRAIL_POINTS` trail points
+    and `SAVED_MESSAGE_TIMES` message times; values that are not finite numbers left out)."""
+    out: dict[str, Any] = {"mmsi": vessel.mmsi, "is_shadow": vessel.is_shadow}
+    for name in _SAVED_FIELDS:
+        value = _finite(getattr(vessel, name))
+        if value is not None:
+            out[name] = value
+    times = vessel.message_times
+    out["message_times"] = [t for t in list(times)[-SAVED_MESSAGE_TIMES:] if math.isfinite(t)]
+    out["former_identities"] = [[_finite(x) for x in former] for former in vessel.former_identities]
+    out["trail"] = [
+        [f.time, f.lat, f.lon, _finite(f.sog), _finite(f.cog), f.heading]
+        for f in list(vessel.trail)[-SAVED_TRAIL_POINTS:]
+        if math.isfinite(f.time) and math.isfinite(f.lat) and math.isfinite(f.lon)
+    ]
+    return out
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _finite(value: Any) -> Any:
+    """`value`, or None for a float that is NaN or infinite (JSON has no such numbers)."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+_SAVED_FIELDS: dict[str, type] = {
+    "first_seen": float,
+    "last_seen": float,
+    "ais_class": str,
+    "class_b_cs": bool,
+    "own_ship": bool,
+    "message_count": int,
+    "position_count": int,
+    "position_time": float,
+    "lat": float,
+    "lon": float,
+    "sog": float,
+    "cog": float,
+    "heading": int,
+    "nav_status": int,
+    "rot": float,
+    "static_time": float,
+    "name": str,
+    "callsign": str,
+    "imo": int,
+    "ship_type": int,
+    "to_bow": int,
+    "to_stern": int,
+    "to_port": int,
+    "to_starboard": int,
+    "draught": float,
+    "destination": str,
+    "eta": str,
+}
+"""The `VesselState` fields a track saved for a restart keeps as they are (`_track_state`), with
+the type each must have when read back (an int is taken for a float)."""
+assert set(_SAVED_FIELDS) >= set(STATIC_FIELDS)
 
 
 @dataclass(slots=True)

@@ -19,9 +19,9 @@ Everything runs on event time, rules run in a fixed (sorted) order, and nothing 
 clock or on set/dict ordering, so a replayed log always gives the same alert stream. Every step goes to
 the `AlertStore` (if any): active alerts are reloaded at start and, if no rule confirms them within
 ``alerts.restore_grace_minutes`` of event time, cleared. What the rules must remember beyond their
-alerts (`Rule.save_state`) and the static data of the vessels known (`Tracker.static_state`) are
-saved in the same database at checkpoints (`checkpoint`) and handed back after a restart
-(`Rule.load_state`, `Tracker.recall`).
+alerts (`Rule.save_state`) and the vessels known (`Tracker.saved_state`: their tracks and static
+data) are saved in the same database at checkpoints (`checkpoint`) and handed back after a restart
+(`Rule.load_state`, `Tracker.restore`).
 """
 
 from __future__ import annotations
@@ -386,8 +386,8 @@ class AlertEngine:
         )
 
     def checkpoint(self) -> None:
-        """Save the rules' states (`Rule.save_state`) and the vessels' static data
-        (`Tracker.static_state`) to the alert database, as of the current event time: every
+        """Save the rules' states (`Rule.save_state`) and the vessels' tracks and static data
+        (`Tracker.saved_state`) to the alert database, as of the current event time: every
         `CHECKPOINT_S` of event time, at the end of input (`Core.finish`) and when the daemon stops.
         Nothing without a database file, or before the first event time. A rule whose `save_state`
         raises is counted as failed; the others are saved."""
@@ -395,7 +395,7 @@ class AlertEngine:
         if store is None or not self._saves_states() or now is None:
             return
         self._next_checkpoint = now + CHECKPOINT_S
-        states = {TRACKER_STATE: _json(self.tracker.static_state())}
+        states = {TRACKER_STATE: _json(self.tracker.saved_state())}
         for rule in self.rules:
             if not _overrides(rule, "save_state"):
                 continue
@@ -817,11 +817,11 @@ class AlertEngine:
 
     def _resume(self, now: float) -> None:
         """The first event time after a start with a store: what was restored from it besides the
-        active alerts (cooldowns, snoozes, the rules' `on_restore` and `load_state`) carries on only
-        when the data continues the store's timeline: it starts no earlier than the restore grace
-        before the store's newest step (and before the rules' states were saved). Older data (a log
-        replayed into a database that already holds later alerts) starts afresh, so that what came
-        after it cannot hold back or swallow its alerts."""
+        active alerts (the vessel tracks, cooldowns, snoozes, the rules' `on_restore` and
+        `load_state`) carries on only when the data continues the store's timeline: it starts no
+        earlier than the restore grace before the store's newest step (and before the rules' states
+        were saved). Older data (a log replayed into a database that already holds later alerts)
+        starts afresh, so that what came after it cannot hold back or swallow its alerts."""
         if self._saves_states():
             self._next_checkpoint = now + CHECKPOINT_S
         events, self._restored_events = self._restored_events, []
@@ -832,6 +832,15 @@ class AlertEngine:
             self._cooldown.clear()
             self._snooze.clear()
             return
+        entry = saved.get(TRACKER_STATE)
+        if entry is not None and entry[0] - now <= grace:  # (first: the rules may look at the vessels)
+            try:
+                self.tracker.restore(entry[1], now)
+            except (TypeError, ValueError, KeyError, AttributeError) as e:
+                log.warning("the vessels saved before the restart cannot all be taken up: %s", e)
+            for vessel in self.tracker.vessels():
+                if vessel.lat is not None and vessel.lon is not None:
+                    self.grid.update(vessel.mmsi, vessel.lat, vessel.lon)
         for rule in self.rules:
             if latest is not None and _overrides(rule, "on_restore"):
                 types = set(rule.raised_types())
@@ -841,12 +850,6 @@ class AlertEngine:
             entry = saved.get(RULE_STATE + rule.id)
             if entry is not None and entry[0] - now <= grace and _overrides(rule, "load_state"):
                 self._run(rule, "load_state", entry[1], entry[0], self.ctx)
-        entry = saved.get(TRACKER_STATE)
-        if entry is not None and entry[0] - now <= grace:
-            try:
-                self.tracker.recall(entry[1], now)
-            except (TypeError, ValueError, KeyError) as e:
-                log.warning("the vessels' static data saved before the restart cannot be used: %s", e)
 
     def _drop_restored_from_other_timeline(self, now: float) -> None:
         """Alerts restored from well after the data now read (more than the restore grace: a replay

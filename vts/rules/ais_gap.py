@@ -16,6 +16,10 @@ Checked every `tick_seconds` of event time. A vessel goes dark when
   were heard after it fell silent (so the receiver is not the one that went quiet; the own ship's
   VDO reports do not count).
 
+After a restart the tracker takes up the vessels it knew (`vts.tracker`), so a vessel that fell
+silent while vts was down is found dark too; its silence counts from the restart (nothing was
+heard before), its last message from when it was really last heard.
+
 Severity is alarm when the last position was in a security or restricted zone, warning elsewhere.
 The alert is updated while the silence lasts and cleared when the vessel is heard again (a late
 copy of a report from before the silence is not), with the gap's duration, the distance between the
@@ -229,7 +233,11 @@ class AisGapRule(Rule):
         self._started = True
         known = sorted((v.last_seen, v.mmsi) for v in ctx.tracker.vessels() if not v.is_shadow)
         if known:
-            self._hear([m for _, m in known], [t for t, _ in known])
+            # a track taken up after a restart was not listened to while vts was down: its silence
+            # counts from the restart at the earliest (ascending still: the clocks only rise)
+            resumed = ctx.tracker.resumed_at
+            clocks = [t for t, _ in known] if resumed is None else [max(t, resumed) for t, _ in known]
+            self._hear([m for _, m in known], clocks)
         for mmsi in sorted(ctx.alerts.active_mmsis(TYPE)):
             alert = ctx.alerts.active_alert(TYPE, mmsi)
             if alert is None or alert.lat is None or alert.lon is None:
