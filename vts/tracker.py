@@ -47,6 +47,7 @@ import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -534,7 +535,7 @@ class Tracker:
     def saved_state(self) -> dict[str, Any]:
         """What a restart needs (`restore`): the static data of every vessel known or remembered
         (``vessels``) and the tracks not forgotten (``tracks``, shadows included). Saved with the
-        alert database's checkpoints; plain JSON."""
+        alert database's checkpoints, as JSON."""
         memos = dict(self._remembered)
         for mmsi, vessel in self._vessels.items():
             if vessel.static_time is not None and not vessel.own_ship:
@@ -606,20 +607,20 @@ class Tracker:
 
 
 def _track_state(vessel: VesselState) -> dict[str, Any]:
-    """A vessel track as plain JSON for a restart (the most recent `SAVED_TRAIL_POINTS` trail points
-    and `SAVED_MESSAGE_TIMES` message times; values that are not finite numbers left out)."""
-    out: dict[str, Any] = {"mmsi": vessel.mmsi, "is_shadow": vessel.is_shadow}
-    for name in _SAVED_FIELDS:
-        value = _finite(getattr(vessel, name))
-        if value is not None:
-            out[name] = value
+    """A vessel track as JSON for a restart (the most recent `SAVED_TRAIL_POINTS` trail points and
+    `SAVED_MESSAGE_TIMES` message times). Numbers are kept as they are: the alert database writes
+    this state with Python's JSON, NaN included."""
+    get = vessel.__getattribute__
+    out: dict[str, Any] = {name: value for name in _SAVED_FIELDS if (value := get(name)) is not None}
+    out["mmsi"] = vessel.mmsi
+    out["is_shadow"] = vessel.is_shadow
     times = vessel.message_times
-    out["message_times"] = [t for t in list(times)[-SAVED_MESSAGE_TIMES:] if math.isfinite(t)]
-    out["former_identities"] = [[_finite(x) for x in former] for former in vessel.former_identities]
+    out["message_times"] = list(islice(times, max(len(times) - SAVED_MESSAGE_TIMES, 0), None))
+    out["former_identities"] = [list(former) for former in vessel.former_identities]
+    trail = vessel.trail
     out["trail"] = [
-        [f.time, f.lat, f.lon, _finite(f.sog), _finite(f.cog), f.heading]
-        for f in list(vessel.trail)[-SAVED_TRAIL_POINTS:]
-        if math.isfinite(f.time) and math.isfinite(f.lat) and math.isfinite(f.lon)
+        (f.time, f.lat, f.lon, f.sog, f.cog, f.heading)
+        for f in islice(trail, max(len(trail) - SAVED_TRAIL_POINTS, 0), None)
     ]
     return out
 
@@ -630,11 +631,6 @@ def _float(value: Any) -> float | None:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _finite(value: Any) -> Any:
-    """`value`, or None for a float that is NaN or infinite (JSON has no such numbers)."""
-    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 _SAVED_FIELDS: dict[str, type] = {

@@ -395,7 +395,7 @@ class AlertEngine:
         if store is None or not self._saves_states() or now is None:
             return
         self._next_checkpoint = now + CHECKPOINT_S
-        states = {TRACKER_STATE: _json(self.tracker.saved_state())}
+        states = {TRACKER_STATE: json.dumps(self.tracker.saved_state(), separators=(",", ":"))}  # (NaN kept)
         for rule in self.rules:
             if not _overrides(rule, "save_state"):
                 continue
