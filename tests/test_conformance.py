@@ -1,6 +1,8 @@
 """Conformance against real data and expected outputs written by others (gpsd, libais, GFW, aisparser).
 
 Data: tests/data/<project>/ (copies with licence notices and provenance, see tests/data/README.md).
+The ingest runs without its duplicate test (`Ingest(duplicate_window_s=0)`): these logs repeat some
+sentences, and every sentence is compared with what the other decoder made of it.
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ def check_against_gpsd(
 @pytest.mark.parametrize("log", GPSD_LOGS)
 def test_gpsd_daemon_logs(log: str) -> None:
     """Every AIS message gpsd decoded from its regression logs decodes to the same fields here."""
-    ingest = Ingest()
+    ingest = Ingest(duplicate_window_s=0)
     tracker = Tracker()
     compared = 0
     for sentences, g in gpsd_pairs(DATA / "gpsd" / f"{log}.chk"):
@@ -168,7 +170,7 @@ def test_gpsd_daemon_logs(log: str) -> None:
 
 def test_gpsd_type24_part3_is_dropped_with_reason() -> None:
     """gpsd silently drops type 24 part numbers 2/3 (ais-18-27.log); we count them."""
-    ingest = Ingest()
+    ingest = Ingest(duplicate_window_s=0)
     for line in (DATA / "gpsd" / "ais-18-27.log").read_bytes().splitlines():
         ingest.feed(line, "gpsd", None)
     assert ingest.stats.drops["type24_bad_part"] == 69
@@ -176,7 +178,7 @@ def test_gpsd_type24_part3_is_dropped_with_reason() -> None:
 
 def test_gpsd_sample_aivdm_scaled() -> None:
     """gpsd's curated sample.aivdm (every type, with its documented decode) vs gpsdecode -j."""
-    ingest = Ingest()
+    ingest = Ingest(duplicate_window_s=0)
     reports: list[Report] = []
     for line in (DATA / "gpsd" / "sample.aivdm").read_bytes().splitlines():
         reports.extend(ingest.feed(line, "sample", 1.0e9))
@@ -220,7 +222,7 @@ def _libais_messages(nmea: Path, *, feed_per_line: bool = False) -> list[list[Re
     """The reports of each line. `feed_per_line`: every line is a feed of its own (independent
     examples recorded days apart: in one feed, a line days ahead of the one before is held back
     until the lines after it confirm its time, `vts.ingest.TIME_JUMP_S`)."""
-    ingest = Ingest()
+    ingest = Ingest(duplicate_window_s=0)
     lines = nmea.read_bytes().splitlines()
     return [
         ingest.feed(line, f"libais{i}" if feed_per_line else "libais", None) for i, line in enumerate(lines)
@@ -291,7 +293,7 @@ def pyais_time(iso: str) -> float:
 
 # -- robustness on files full of edge cases ------------------------------------------------------
 def feed_file(path: Path, received: float | None = None) -> tuple[Ingest, list[Report]]:
-    ingest = Ingest()
+    ingest = Ingest(duplicate_window_s=0)
     reports: list[Report] = []
     data = path.read_bytes()
     for line in data.splitlines():
@@ -317,7 +319,7 @@ def test_gfw_truncated_payload_same_checksum_is_bad_checksum() -> None:
 
 def test_gfw_concatenated_sentences_on_one_line() -> None:
     """spire-test.nmea line 1: both fragments of a type 5 on one line (pyais drops it)."""
-    ingest = Ingest()
+    ingest = Ingest(duplicate_window_s=0)
     line = (DATA / "gfw" / "spire-test.nmea").read_bytes().splitlines()[0]
     reports = ingest.feed(line, "spire", None)
     assert len(reports) == 1 and isinstance(reports[0], StaticReport)
@@ -353,7 +355,7 @@ def test_aisparser_logs_with_corrupted_lines(name: str) -> None:
 
 
 def test_aisparser_corrupted_lines_have_the_right_reasons() -> None:
-    ingest = Ingest()
+    ingest = Ingest(duplicate_window_s=0)
     lines = (DATA / "aisparser" / "SAR.log").read_bytes().splitlines()
     outcomes = {}
     for number in (9203, 12732):  # '!AIVDM,o=cf0Kn...' and '!AIVDM,1,1$PSHI,...'

@@ -274,7 +274,7 @@ def test_assembler_bounds_pending_groups() -> None:
 
 
 def test_untimed_lines_take_received_then_last_event_time() -> None:
-    ingest = Ingest()
+    ingest = Ingest(duplicate_window_s=0)  # (one message again and again: not taken as duplicates)
     (a,) = ingest.feed(tag("c:1700000000") + POS, "f", None)
     (b,) = ingest.feed(POS, "f", None)  # no time, no receive time: last event time of the source
     assert ingest.feed(POS, "other", None) == []  # another source with no time yet: held back
@@ -284,7 +284,7 @@ def test_untimed_lines_take_received_then_last_event_time() -> None:
 
 
 def test_time_offset_is_added_to_every_event_time() -> None:
-    ingest = Ingest()
+    ingest = Ingest(duplicate_window_s=0)  # (one message again and again: not taken as duplicates)
     (a,) = ingest.feed(tag("c:1700000000") + POS, "demo", None, time_offset=3600.0)
     (b,) = ingest.feed(POS, "demo", None, time_offset=3600.0)
     (c,) = ingest.feed(POS, "live", 50.0, time_offset=10.0)

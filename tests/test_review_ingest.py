@@ -21,7 +21,7 @@ import pytest
 from vts.config import load_config
 from vts.core import Core
 from vts.decode import decode_message
-from vts.ingest import Ingest
+from vts.ingest import DUPLICATE_WINDOW_S, Ingest
 from vts.nmea import (
     BAD_CHECKSUM,
     EXPIRED_FRAGMENT,
@@ -76,9 +76,12 @@ def resign(
 
 
 def run(
-    lines: list[str | bytes], source: str = "s", received: float | list[float | None] | None = None
+    lines: list[str | bytes],
+    source: str = "s",
+    received: float | list[float | None] | None = None,
+    duplicate_window_s: float = DUPLICATE_WINDOW_S,
 ) -> tuple[Ingest, list[Report]]:
-    ingest = Ingest()
+    ingest = Ingest(duplicate_window_s)
     out: list[Report] = []
     for i, line in enumerate(lines):
         at = received[i] if isinstance(received, list) else received
@@ -153,7 +156,8 @@ def test_tag_block_checksum_missing_is_trusted_wrong_is_not_and_lowercase_is_fin
     body = "c:1700000000,s:r1"
     good_lower = f"\\{body}*{nmea_checksum(body.encode()):02x}\\"
     wrong = f"\\{body}*{(nmea_checksum(body.encode()) ^ 0x11):02X}\\"
-    _, out = run([f"\\{body}\\" + POS, good_lower + POS, wrong + POS], received=1_600_000_000.0)
+    lines = [f"\\{body}\\" + POS, good_lower + POS, wrong + POS]
+    _, out = run(lines, received=1_600_000_000.0, duplicate_window_s=0)  # (one message thrice)
     assert [(r.time, r.station) for r in out] == [
         (1_700_000_000.0, "r1"),
         (1_700_000_000.0, "r1"),
@@ -163,7 +167,7 @@ def test_tag_block_checksum_missing_is_trusted_wrong_is_not_and_lowercase_is_fin
 
 def test_time_going_backwards_in_one_source_keeps_each_lines_own_time() -> None:
     lines = [tag(f"c:{T0 + 100}") + POS, tag(f"c:{T0}") + POS, POS]
-    ingest, out = run(lines)
+    ingest, out = run(lines, duplicate_window_s=0)  # (one message thrice: not taken as duplicates)
     assert [r.time for r in out] == [T0 + 100, T0, T0]  # the untimed line takes the last time seen
     assert ingest.stats.by_source["s"].first_time == T0 and ingest.stats.by_source["s"].last_time == T0 + 100
 
@@ -293,7 +297,7 @@ def test_missing_middle_fragment_expires_by_event_time_and_is_accounted() -> Non
     body3 = "AIVDM,3,3,7,A,`88888888888880,2"
     lines = [tag(f"c:{T0}") + signed(body1), tag(f"c:{T0}") + signed(body3)]
     lines += [tag(f"c:{T0 + 1 + k}") + POS for k in range(15)]
-    ingest = Ingest()
+    ingest = Ingest(duplicate_window_s=0)  # (one position report, 15 times)
     out: list[Report] = []
     for line in lines:
         out += ingest.feed(line, "s", None)

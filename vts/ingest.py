@@ -18,6 +18,15 @@ gets (a base station's, or the first line with a time of its own); if none comes
 `HOLD_MAX_REPORTS` reports, or by `flush`, they come out as before, at the source's last time (0.0:
 1970, for a log with no time at all). Held reports are counted as assembled when decoded.
 
+Duplicates: one transmission heard by several receivers (the feeds of a network, `vts replay
+--merge` of their logs, an aggregator's stream) comes in once per receiver. A message whose payload
+(the six-bit string, every sentence of it) equals that of a message taken within `DUPLICATE_WINDOW_S`
+before or after it, from any source, is the same transmission: counted (ignored, ``duplicate``) and
+not decoded again, as the Danish Maritime Authority's AisLib doublet filter does (10-second window).
+Two transmissions never share a payload that close together: a vessel's reports differ in position,
+time stamp second or radio slot state, and identical static or aid-to-navigation messages are
+minutes apart. Own-ship (VDO) sentences and lines of a source that has no time yet are not filtered.
+
 Accounting: every line ends in exactly one outcome per piece it holds (a sentence, or the line
 itself when it holds none): a sentence that became part of a report (`assembled`), an ignored
 line (blank, comment, other NMEA, metadata only), or a drop with its reason. A line with two
@@ -66,6 +75,12 @@ WENT_BACK_S = 3 * 3600.0
 """A source's line time going back more than this is said (`SourceStats.went_back`): more than a
 satellite or store-and-forward feed delivers late, the mark of logs joined out of order. Event time
 does not go back: the reports after it are taken as delivered late."""
+DUPLICATE_WINDOW_S = 10.0
+"""Messages with one payload less than this apart (event time) are one transmission heard twice."""
+TAKEN_MIN_LIMIT = 4096
+"""Messages noted for the duplicate test before the first sweep of the table."""
+DUPLICATE = "duplicate"
+"""`SourceStats.ignored` reason of a sentence of such a second copy."""
 RETIMED_LOGGED = 5
 """Unconfirmed time jumps logged per source (then counted only)."""
 
@@ -173,9 +188,16 @@ class _SourceState:
 class Ingest:
     """Sentence layer + decoder for any number of named sources. Never raises on any input."""
 
-    def __init__(self) -> None:
+    def __init__(self, duplicate_window_s: float = DUPLICATE_WINDOW_S) -> None:
+        """`duplicate_window_s`: see `DUPLICATE_WINDOW_S` (0: no duplicate test, every copy is
+        decoded: for decoder conformance tests and tools that want every sentence)."""
         self.stats = IngestStats()
         self._sources: dict[str, _SourceState] = {}
+        self._window = duplicate_window_s
+        self._taken: dict[bytes, float] = {}
+        """Payload -> event time of the messages taken lately (`_duplicate`), from every source."""
+        self._taken_limit = TAKEN_MIN_LIMIT
+        """`_taken` is swept of the messages out of the window when it grows beyond this."""
 
     def _state(self, source: str) -> _SourceState:
         state = _SourceState()
@@ -311,11 +333,17 @@ class Ingest:
             self._went_back(state, source, t)
         state.last_time = t
         own_ship, payload, fill, channel = plain
-        result = decode_message(payload, fill, t, source, own_ship, station, channel)
         sstats = state.stats
+        filtered = not (untimed or own_ship or self._window <= 0)
+        if filtered and self._seen_lately(payload, t):
+            self._duplicate(sstats, 1)
+            return []
+        result = decode_message(payload, fill, t, source, own_ship, station, channel)
         if result.__class__ is str:
             self._drop(sstats, result, 1)  # type: ignore[arg-type]
             return []
+        if filtered:
+            self._take(payload, t)
         total = self.stats
         total.assembled += 1
         sstats.assembled += 1
@@ -452,8 +480,14 @@ class Ingest:
                 if expired:
                     self._drop(sstats, EXPIRED_FRAGMENT, expired)
                     self._pending(sstats, -expired)
+            filtered = not (hold or untimed or self._window <= 0)
             if s.count == 1:
                 state.gatehouse_time = None
+                key, at = s.payload, t
+                filtered = filtered and not s.own_ship
+                if filtered and self._seen_lately(key, at):
+                    self._duplicate(sstats, 1)
+                    continue
                 result = decode_message(s.payload, s.fill, t, source, s.own_ship, s.station, s.channel)
                 pieces = 1
             else:
@@ -467,6 +501,11 @@ class Ingest:
                 state.gatehouse_time = None
                 pieces = message.sentences
                 self._pending(sstats, -pieces)
+                key, at = message.payload, message.time
+                filtered = filtered and not message.own_ship
+                if filtered and self._seen_lately(key, at):
+                    self._duplicate(sstats, pieces)
+                    continue
                 result = decode_message(
                     message.payload,
                     message.fill,
@@ -482,6 +521,8 @@ class Ingest:
             if isinstance(result, str):
                 self._drop(sstats, result, pieces)
                 continue
+            if filtered:
+                self._take(key, at)
             total.assembled += pieces
             sstats.assembled += pieces
             if untimed:
@@ -592,6 +633,28 @@ class Ingest:
                 source,
                 (state.last_time - t) / 3600.0,
             )
+
+    # -- one transmission heard twice (`DUPLICATE_WINDOW_S`) -----------------------------------------
+    def _seen_lately(self, payload: bytes, t: float) -> bool:
+        """Whether a message with this payload was taken (`_take`) within the window of `t`."""
+        at = self._taken.get(payload)
+        return at is not None and -self._window < t - at < self._window
+
+    def _take(self, payload: bytes, t: float) -> None:
+        """A message with this payload was decoded at `t`: a copy within the window is a duplicate.
+        (A payload that does not decode is not noted: each copy of it is dropped as what it is.)"""
+        taken = self._taken
+        taken[payload] = t
+        if len(taken) > self._taken_limit:
+            # forget the messages out of the window (amortised: the table at least halves in size
+            # or its limit doubles)
+            window = self._window
+            self._taken = {p: at for p, at in taken.items() if -window < t - at < window}
+            self._taken_limit = max(2 * len(self._taken), TAKEN_MIN_LIMIT)
+
+    def _duplicate(self, sstats: SourceStats, pieces: int) -> None:
+        self.stats.ignored[DUPLICATE] += pieces
+        sstats.ignored[DUPLICATE] += pieces
 
     def _drop(self, sstats: SourceStats, reason: str, n: int) -> None:
         self.stats.drops[reason] += n
