@@ -195,7 +195,7 @@ class Ingest:
         self._sources: dict[str, _SourceState] = {}
         self._window = duplicate_window_s
         self._taken: dict[bytes, float] = {}
-        """Payload -> event time of the messages taken lately (`_duplicate`), from every source."""
+        """Payload -> event time of the messages taken lately (`_take`), from every source."""
         self._taken_limit = TAKEN_MIN_LIMIT
         """`_taken` is swept of the messages out of the window when it grows beyond this."""
 
