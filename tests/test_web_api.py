@@ -231,6 +231,16 @@ async def test_metrics_prometheus_text(make_client: Factory) -> None:
     assert samples['vts_web_requests_total{route="/api/vessels"}'] >= 1
 
 
+async def test_metrics_count_the_copies_of_one_transmission(make_client: Factory) -> None:
+    client, state = await make_client()
+    line = "\\c:1767226500*5D\\!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C"
+    for receiver in ("north", "south", "south"):
+        state.core.feed_line(line, receiver)
+    text = await (await client.get("/metrics")).text()
+    assert 'vts_ingest_ignored_total{reason="duplicate"} 2' in text.splitlines()
+    assert 'vts_reports_total{source="north"} 1' in text.splitlines() and 'source="south"' not in text
+
+
 async def test_server_sent_events_push_alerts(make_client: Factory) -> None:
     client, state = await make_client(fed=False)
     core = state.core

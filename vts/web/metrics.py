@@ -43,22 +43,27 @@ class Exposition:
         return "\n".join(self.lines) + "\n"
 
 
-def _ingest_numbers(stats: Any) -> tuple[int | None, int | None, dict[str, int]]:
+def _ingest_numbers(stats: Any) -> tuple[int | None, int | None, dict[str, int], dict[str, int]]:
+    """Lines, messages, drops by reason and ignored pieces by reason of the ingest's statistics."""
     if stats is None:
-        return None, None, {}
+        return None, None, {}, {}
     lines = getattr(stats, "lines", None)
     messages = getattr(stats, "messages", None)
-    drops = getattr(stats, "drops", None) or {}
-    flat: dict[str, int] = {}
-    if isinstance(drops, dict):
-        for reason, count in drops.items():
-            if isinstance(count, int | float):
-                flat[str(reason)] = int(count)
     return (
         lines if isinstance(lines, int) else None,
         messages if isinstance(messages, int) else None,
-        flat,
+        _counts(getattr(stats, "drops", None)),
+        _counts(getattr(stats, "ignored", None)),
     )
+
+
+def _counts(by_reason: Any) -> dict[str, int]:
+    flat: dict[str, int] = {}
+    if isinstance(by_reason, dict):
+        for reason, count in by_reason.items():
+            if isinstance(count, int | float):
+                flat[str(reason)] = int(count)
+    return flat
 
 
 def render(state: WebState) -> str:
@@ -78,7 +83,7 @@ def render(state: WebState) -> str:
         "Reports per second over the last few seconds, by source.",
         [({"source": s}, r) for s, r in sorted(state.rates.rates().items())],
     )
-    lines, messages, drops = _ingest_numbers(getattr(core.ingest, "stats", None))
+    lines, messages, drops, ignored = _ingest_numbers(getattr(core.ingest, "stats", None))
     if lines is not None:
         out.metric("vts_ingest_lines_total", "counter", "Raw lines read.", [({}, lines)])
     if messages is not None:
@@ -89,6 +94,14 @@ def render(state: WebState) -> str:
             "counter",
             "Lines or messages dropped, by reason.",
             [({"reason": r}, n) for r, n in sorted(drops.items())],
+        )
+    if ignored:
+        out.metric(
+            "vts_ingest_ignored_total",
+            "counter",
+            "Lines or sentences ignored, by reason (other NMEA, metadata, a duplicate: one "
+            "transmission heard by another receiver).",
+            [({"reason": r}, n) for r, n in sorted(ignored.items())],
         )
     active = state.active_alerts()
     by_sev = dict.fromkeys(SEVERITIES, 0)
