@@ -649,6 +649,23 @@ async def test_a_live_feed_silent_for_a_minute_is_flagged_in_the_header(serve: S
     assert classes == ["vts-conn-bad", "", ""], classes
 
 
+async def test_a_second_receiver_shows_the_copies_it_hears(serve: Serve, chromium_page) -> None:  # type: ignore[no-untyped-def]
+    """A second receiver of the same waters mostly hears what the first delivered (counted once): it
+    showed "0.2/s", like a receiver that barely works."""
+    page = chromium_page.page
+    sources = [
+        {"name": "rx-north", "state": "connected", "msgs_per_s": 12.3, "live": True, "silent_s": 0.4},
+        {"name": "rx-south", "state": "connected", "msgs_per_s": 0.2, "duplicates_per_s": 11.9, "live": True},
+    ]
+    await open_map(page, await serve(), Api(stats_patch={"feed": {"mode": "live", "sources": sources}}))
+    await page.wait_for_function(
+        "() => document.getElementById('vts-sources').textContent.includes('rx-south')", timeout=10000
+    )
+    spans = page.locator("#vts-sources span")
+    assert await spans.all_inner_texts() == ["rx-north 12.3/s", "rx-south 0.2/s (+11.9/s copies)"]
+    assert "another feed delivered first" in (await spans.nth(1).get_attribute("title") or "")
+
+
 # -- the details panel keeps what the operator is doing in it ----------------------------------------
 async def test_vessel_details_update_in_place_keeping_a_selection(serve: Serve, chromium_page) -> None:  # type: ignore[no-untyped-def]
     """The details were rebuilt from scratch every 2 s: a call sign or IMO number being selected to

@@ -751,6 +751,7 @@ async def test_feed_health_reports_each_source_from_the_core(tmp_path: Path) -> 
 def test_feed_health_rate_is_messages_over_the_window() -> None:
     class FakeStats:
         messages = 0
+        ignored: dict[str, int] = {}  # noqa: RUF012
 
     class FakeIngestStats:
         def __init__(self) -> None:
@@ -770,7 +771,38 @@ def test_feed_health_rate_is_messages_over_the_window() -> None:
     health = FeedHealth(FakeCore(), [src])  # type: ignore[arg-type]
     health.sample(now=0.0)
     FakeStats.messages = 50
+    FakeStats.ignored = {"duplicate": 40}
     assert health.sample(now=5.0) == {"a": 10.0}
+    assert health.duplicate_rates() == {"a": 8.0}
+
+
+def test_feed_health_shows_what_a_second_receiver_hears_first_elsewhere() -> None:
+    """Two receivers of the same waters: the second's copies of what the first delivered are counted
+    once, as the first's; its health says it hears them (it is not a dead feed at 0 messages/s)."""
+    import time
+
+    from vts.config import load_config
+    from vts.core import Core
+
+    core = Core(load_config())
+    north = UdpSource(SourceSettings(name="north", kind="udp", port=0))
+    south = UdpSource(SourceSettings(name="south", kind="udp", port=0))
+    health = FeedHealth(core, [north, south])
+    health.sample(now=time.monotonic() - 2.0)  # (the health report samples again, now)
+    lines = SAMPLE.read_bytes().splitlines()[:300]
+    for line in lines:
+        core.feed_line(line, "north")
+        core.feed_line(line, "south")
+    info = {s["name"]: s for s in health()["sources"]}
+    copies = core.ingest.stats.by_source["south"].ignored["duplicate"]
+    # every sentence that made a message on the north feed came again from the south one; only the
+    # own ship's (VDO: each receiver's own) are not taken as copies
+    own_ship = sum(1 for line in lines if b"VDO" in line)
+    south = core.ingest.stats.by_source["south"]
+    assert copies + own_ship == core.ingest.stats.by_source["north"].assembled > 100
+    assert info["south"]["duplicates"] == copies and info["south"]["messages"] == south.messages == own_ship
+    assert info["north"]["duplicates"] == 0 and info["north"]["messages"] > 100
+    assert info["south"]["duplicates_per_s"] > 0 and info["north"]["duplicates_per_s"] == 0
 
 
 def test_feed_health_counts_each_source_s_silence_by_this_machine_s_clock() -> None:

@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from vts.alerts.model import iso_time
+from vts.ingest import DUPLICATE
 from vts.sources.base import Backoff, LineSink, Source
 from vts.sources.settings import SourceSettings
 
@@ -256,25 +257,42 @@ class FeedHealth:
         self.mode = mode
         self.speed = speed
         self.progress = progress
-        self._samples: deque[tuple[float, dict[str, int]]] = deque()
+        self._samples: deque[tuple[float, dict[str, int], dict[str, int]]] = deque()
         self._rates: dict[str, float] = {}
+        self._duplicate_rates: dict[str, float] = {}
 
-    def _messages(self) -> dict[str, int]:
+    def _counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Per source: messages decoded, and copies of messages another feed delivered first."""
         by_source = self.core.ingest.stats.by_source
-        return {s.name: (by_source[s.name].messages if s.name in by_source else 0) for s in self.sources}
+        messages: dict[str, int] = {}
+        copies: dict[str, int] = {}
+        for source in self.sources:
+            stats = by_source.get(source.name)
+            messages[source.name] = 0 if stats is None else stats.messages
+            copies[source.name] = 0 if stats is None else stats.ignored.get(DUPLICATE, 0)
+        return messages, copies
 
     def sample(self, now: float | None = None) -> dict[str, float]:
-        """Take a sample of message counts (call about once a second); returns messages/s per source."""
+        """Take a sample of message counts (call about once a second); returns messages/s per source
+        (the copies of messages heard first on another feed per second go to `duplicate_rates`)."""
         now = time.monotonic() if now is None else now
-        counts = self._messages()
+        counts, copies = self._counts()
         if not self._samples or now - self._samples[-1][0] >= 0.5:
-            self._samples.append((now, counts))
+            self._samples.append((now, counts, copies))
         while len(self._samples) > 2 and now - self._samples[1][0] >= RATE_WINDOW_S:
             self._samples.popleft()
-        t0, c0 = self._samples[0]
+        t0, c0, d0 = self._samples[0]
         if now - t0 >= 0.5:
-            self._rates = {name: max(0.0, (n - c0.get(name, 0)) / (now - t0)) for name, n in counts.items()}
+            span = now - t0
+            self._rates = {name: max(0.0, (n - c0.get(name, 0)) / span) for name, n in counts.items()}
+            self._duplicate_rates = {
+                name: max(0.0, (n - d0.get(name, 0)) / span) for name, n in copies.items()
+            }
         return dict(self._rates)
+
+    def duplicate_rates(self) -> dict[str, float]:
+        """Per source, copies per second of messages another feed delivered first (as of `sample`)."""
+        return dict(self._duplicate_rates)
 
     def __call__(self) -> dict[str, Any]:
         rates = self.sample()
@@ -294,6 +312,9 @@ class FeedHealth:
                 messages=0 if stats is None else stats.messages,
                 drops={} if stats is None else dict(sorted(stats.drops.items())),
                 msgs_per_s=round(rates.get(source.name, 0.0), 2),
+                # a second receiver of the same waters hears mostly what the first one delivered
+                duplicates=0 if stats is None else stats.ignored.get(DUPLICATE, 0),
+                duplicates_per_s=round(self._duplicate_rates.get(source.name, 0.0), 2),
                 last_message_time=last,
                 last_message_iso=None if last is None else iso_time(last),
                 live=source.live,

@@ -645,7 +645,7 @@
 
   // `feed` is the daemon's / replay's clock_info (vts.sources.runner.FeedHealth): mode, speed,
   // event_time_iso (the replay clock), progress, and per source: state, msgs_per_s, last message,
-  // stamps_arrival (vts.feed_clock).
+  // stamps_arrival (vts.feed_clock), duplicates_per_s (copies of what another feed delivered first).
   var BAD_STATES = { retrying: 1, failed: 1, stopped: 1, connecting: 1, waiting: 1 };
   // A live feed (a receiver, a network feed) that has sent nothing for this long is shown as silent:
   // its ships stop moving on the map without going stale at once (their age runs on event time,
@@ -672,8 +672,8 @@
     clear(box);
     var feedSources = s.feed && Array.isArray(s.feed.sources) && s.feed.sources.length ? s.feed.sources : null;
     var items = feedSources
-      ? feedSources.map(function (x) { return { name: x.name, rate: x.msgs_per_s || 0, state: x.state, late: !!x.stamps_arrival, silent: silentFor(x) }; })
-      : Object.keys(s.sources).map(function (k) { return { name: k, rate: s.sources[k].msgs_per_s, state: null, late: false, silent: null }; });
+      ? feedSources.map(function (x) { return { name: x.name, rate: x.msgs_per_s || 0, copies: x.duplicates_per_s || 0, state: x.state, late: !!x.stamps_arrival, silent: silentFor(x) }; })
+      : Object.keys(s.sources).map(function (k) { return { name: k, rate: s.sources[k].msgs_per_s, copies: 0, state: null, late: false, silent: null }; });
     if (items.length === 0) { box.textContent = 'no feed yet'; return; }
     items.forEach(function (x, i) {
       if (i) box.appendChild(document.createTextNode(' · '));
@@ -681,9 +681,13 @@
       // a feed whose fixes arrive late by a scattered lag (satellite, store-and-forward): its times are arrival times
       var late = x.late ? ' (arrival times)' : '';
       var silent = !bad && x.silent !== null ? ' (SILENT: last line ' + fmtAge(x.silent) + ')' : '';
-      var text = x.name + ' ' + Number(x.rate).toFixed(1) + '/s' + (bad ? ' (' + x.state + ')' : '') + silent + late;
+      // a second receiver of the same waters: what it hears, another feed mostly delivered first
+      // (counted once, see vts.ingest): it is working, not dead at 0.0/s
+      var copies = x.copies > 0 ? ' (+' + Number(x.copies).toFixed(1) + '/s copies)' : '';
+      var text = x.name + ' ' + Number(x.rate).toFixed(1) + '/s' + copies + (bad ? ' (' + x.state + ')' : '') + silent + late;
       // the whole text in the title too: the cell may be cut short on a narrow screen
-      var title = text + (x.state ? ' · ' + x.state : '') + (x.late ? ' · fixes arrive late: times are arrival times (satellite-like feed)' : '');
+      var title = text + (x.state ? ' · ' + x.state : '') + (x.late ? ' · fixes arrive late: times are arrival times (satellite-like feed)' : '')
+        + (x.copies > 0 ? ' · copies: messages another feed delivered first, counted once' : '');
       var span = el('span', { text: text, title: title });
       if (bad || silent) span.className = 'vts-conn-bad';
       box.appendChild(span);
