@@ -452,3 +452,20 @@ def test_vessels_heard_again_after_a_restart_are_not_taken_for_dark(tmp_path: Pa
     near = stationary(OTHER, restart, minutes=12, at=NEAR, every_s=10, sog=0.1)
     boat = moving(DARK, restart + 60, minutes=11, start=offset(OPEN_WATER, north_m=2000), cog=0, sog=2.0)
     assert of_type(_restart(db, merge(near, boat)), "ais_gap") == []
+
+
+def test_two_ships_under_one_mmsi_after_a_restart_are_judged_alike_in_batches(tmp_path: Path) -> None:
+    """The track taken up after the restart is where the first ship was: a second ship far from
+    it, heard first after the restart, goes to a shadow track. Fed as one batch (the rules' masks)
+    or report by report, the same alerts (`_restart` holds them to that)."""
+    db = tmp_path / "alerts.sqlite3"
+    core = _core(db)
+    first = stationary(SHIP, T0, minutes=10, at=OPEN_WATER, every_s=10, sog=0.1)
+    run(core, merge(static(SHIP, T0 - 60, name="TWIN", ship_type=70, length=150), first))
+    _stop(core)
+    restart = first[-1].time + 120
+    far = offset(OPEN_WATER, north_m=40_000)
+    other = stationary(SHIP, restart, minutes=12, at=far, every_s=10, sog=0.1)
+    same = stationary(SHIP, restart + 5, minutes=12, at=OPEN_WATER, every_s=10, sog=0.1)
+    alerts = _restart(db, merge(other, same))
+    assert "duplicate_mmsi" in {a.type for a in alerts}
