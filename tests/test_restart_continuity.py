@@ -469,3 +469,15 @@ def test_two_ships_under_one_mmsi_after_a_restart_are_judged_alike_in_batches(tm
     same = stationary(SHIP, restart + 5, minutes=12, at=OPEN_WATER, every_s=10, sog=0.1)
     alerts = _restart(db, merge(other, same))
     assert "duplicate_mmsi" in {a.type for a in alerts}
+
+
+def test_the_vessels_taken_up_are_where_the_pair_rules_look_for_neighbours(tmp_path: Path) -> None:
+    """A ship at anchor reports every 3 minutes: after a restart, a boat coming alongside in the first
+    minutes finds it in the vessel grid (the pair rules' index) before its next report."""
+    db = tmp_path / "alerts.sqlite3"
+    last = _tracks_first_run(db)
+    core = _core(db)
+    core.process(position(OTHER, last + 60, NEAR, sog=0.1))
+    _stop(core)
+    assert core.grid.position(DARK) is not None and core.tracker.get(DARK) is not None
+    assert DARK in core.grid.near(NEAR[0], NEAR[1], 5000)
