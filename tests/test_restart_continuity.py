@@ -441,6 +441,9 @@ def test_a_vessel_that_fell_silent_while_vts_was_down_is_found_dark(tmp_path: Pa
     assert 600 <= alerts[0].time - restart <= 630
     assert alerts[0].details["last_seen"] == iso_time(last) and "SOMBRA" in alerts[0].message
     assert alerts[0].details["silent_s"] == round(alerts[0].time - restart)
+    assert alerts[0].details["since_restart"] is True
+    ago = round((alerts[0].time - last) / 60)
+    assert f"not heard in the 10 min since vts restarted (last heard {ago} min ago)" in alerts[0].message
 
 
 def test_vessels_heard_again_after_a_restart_are_not_taken_for_dark(tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ Checked every `tick_seconds` of event time. A vessel goes dark when
 
 After a restart the tracker takes up the vessels it knew (`vts.tracker`), so a vessel that fell
 silent while vts was down is found dark too; its silence counts from the restart (nothing was
-heard before), its last message from when it was really last heard.
+heard before), its last message from when it was really last heard, and the alert says so
+(``since_restart`` in its details, and in its message).
 
 Severity is alarm when the last position was in a security or restricted zone, warning elsewhere.
 The alert is updated while the silence lasts and cleared when the vessel is heard again (a late
@@ -93,6 +94,8 @@ class _Dark:
     lon: float
     name: str | None
     zone: str | None
+    since_restart: bool = False
+    """Last heard before a restart of vts and not since: its silence counts from the restart."""
 
 
 @dataclass(slots=True)
@@ -455,7 +458,10 @@ class AisGapRule(Rule):
             zone = self._severe_zone(ctx, vessel.lat, vessel.lon)
             fix_time = vessel.position_time if vessel.position_time is not None else vessel.last_seen
             heard = self._heard_at[mmsi]
+            resumed = ctx.tracker.resumed_at
+            since_restart = resumed is not None and vessel.last_seen < resumed <= heard
             d = _Dark(vessel.last_seen, heard, fix_time, vessel.lat, vessel.lon, vessel.name, zone)
+            d.since_restart = since_restart
             self._dark[mmsi] = d
             self.watch(ctx, mmsi)
             self._decide(mmsi)
@@ -651,14 +657,28 @@ class AisGapRule(Rule):
         silent = ctx.now - d.silent_since
         who = _who(d, mmsi)
         where = f" in {d.zone}" if d.zone else ""
+        details: dict[str, object] = {
+            "last_seen": iso_time(d.last_seen),
+            "silent_s": round(silent, 0),
+            "last_zone": d.zone,
+        }
+        if d.since_restart:  # what it sent while vts was down was not heard: silent since the restart
+            details["since_restart"] = True
+            ago = (ctx.now - d.last_seen) / 60
+            message = (
+                f"{who} not heard in the {silent / 60:.0f} min since vts restarted (last heard "
+                f"{ago:.0f} min ago){where} while vessels near it are heard"
+            )
+        else:
+            message = f"{who} silent for {silent / 60:.0f} min{where} while vessels near it are heard"
         ctx.alerts.hold(
             type=TYPE,
             mmsi=mmsi,
             severity="alarm" if d.zone else "warning",
-            message=f"{who} silent for {silent / 60:.0f} min{where} while vessels near it are heard",
+            message=message,
             lat=d.lat,
             lon=d.lon,
-            details={"last_seen": iso_time(d.last_seen), "silent_s": round(silent, 0), "last_zone": d.zone},
+            details=details,
         )
 
 
