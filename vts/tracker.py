@@ -599,7 +599,7 @@ class Tracker:
         vessel.category = category_of(vessel.ship_type)
         vessel.message_times.extend(sorted(float(t) for t in saved.get("message_times", [])))
         for until, ship_type, length in saved.get("former_identities", []):
-            vessel.former_identities.append((float(until), ship_type, length))
+            vessel.former_identities.append((float(until), _int(ship_type), _float(length)))
         for t, lat, lon, sog, cog, heading in saved.get("trail", []):
             fix = Fix(float(t), float(lat), float(lon), _float(sog), _float(cog), _int(heading))
             vessel.trail.append(fix)
