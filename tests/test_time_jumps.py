@@ -142,3 +142,67 @@ def test_vts_replay_says_the_time_went_back(tmp_path: Path, capsys: pytest.Captu
     assert main(["replay", str(log), "--fast", "--no-progress", "--summary-out", str(summary)]) == 0
     assert "the time of the lines went back more than 3 hours 1 time(s)" in capsys.readouterr().out
     assert '"time_went_back": 1' in summary.read_text()
+
+
+# -- a live receiver whose clock is behind by GPS week-number rollovers ---------------------------------
+def _position(mmsi: int, second: int, lon: float) -> str:
+    import pyais
+
+    fields = {"msg_type": 1, "mmsi": mmsi, "lat": -12.04, "lon": lon, "speed": 5.0, "course": 90.0}
+    (line,) = pyais.encode_dict({**fields, "second": second}, talker_id="AI", radio_channel="B")
+    return str(line)
+
+
+@pytest.mark.parametrize("rollovers", [1, 2])
+def test_a_live_receiver_a_gps_rollover_behind_is_corrected(
+    rollovers: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A receiver with firmware older than the April 2019 rollover stamps its lines 1999: beside a
+    good feed, its vessels were taken as late data, forgotten at every prune and made anew (6 of
+    its 60 reports kept); without a second feed, every alert was dated 19.6 years back."""
+    core = Core(load_config())
+    behind = rollovers * ROLLOVER
+    with caplog.at_level(logging.WARNING, logger="vts.ingest"):
+        for k in range(60):
+            received = T0 + 10 * k + 0.4
+            good = _position(760000001, (10 * k) % 60, -77.2 + k * 1e-4)
+            old = _position(760000002, (10 * k) % 60, -77.21 + k * 1e-4)
+            core.feed_line(tag(f"c:{T0 + 10 * k}") + good, "good", received)
+            core.feed_line(tag(f"c:{T0 + 10 * k - behind}") + old, "old-firmware", received)
+    vessel = core.tracker.get(760000002)
+    assert vessel is not None and vessel.message_count == 60 and vessel.position_time == T0 + 590
+    stats = core.ingest.stats.by_source["old-firmware"]
+    assert (
+        stats.rollover == 60 and stats.first_time == T0 and core.ingest.stats.by_source["good"].rollover == 0
+    )
+    said = [r.message for r in caplog.records if "rollover" in r.message]
+    assert len(said) == 1 and f"{rollovers} GPS week-number rollover(s)" in said[0]
+
+
+def test_a_live_line_days_behind_its_receive_time_is_kept_and_said_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Not a rollover: nothing to undo (old data relayed? a clock set wrong?): kept, and said."""
+    ingest = Ingest()
+    with caplog.at_level(logging.WARNING, logger="vts.ingest"):
+        times = [
+            r.time
+            for k in range(3)
+            for r in ingest.feed(
+                tag(f"c:{T0 - 3 * 86_400 + 10 * k}") + _position(760000003, k, -77.2), "rx", T0
+            )
+        ]
+    assert times == [T0 - 3 * 86_400 + 10 * k for k in range(3)] and ingest.stats.rollover == 0
+    said = [r.message for r in caplog.records if "behind this machine's clock" in r.message]
+    assert len(said) == 1 and "3.0 days behind" in said[0]
+
+
+def test_a_satellite_fix_hours_late_or_a_replayed_log_is_not_touched(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ingest = Ingest()
+    with caplog.at_level(logging.WARNING, logger="vts.ingest"):
+        (late,) = ingest.feed(tag(f"c:{T0 - 5 * 3600}") + _position(760000004, 1, -77.2), "sat", T0)
+        (logged,) = ingest.feed(tag(f"c:{T0 - ROLLOVER}") + _position(760000005, 2, -77.2), "log", None)
+    assert (late.time, logged.time) == (T0 - 5 * 3600, T0 - ROLLOVER)  # a file has no receive time
+    assert ingest.stats.rollover == 0 and caplog.records == []

@@ -71,6 +71,12 @@ a set); a line after it that does not agree gives it the source's time (`retimed
 with a wrong clock (the GPS week-number rollover puts it 19.6 years out) or one corrupted tag block
 must not carry the whole feed's event time decades ahead, where every vessel is forgotten."""
 TIME_CONFIRM_LINES = 3
+GPS_ROLLOVER_S = 1024 * 7 * 86_400.0
+"""A GPS week-number rollover (19.6 years). A receiver whose firmware predates the last one (April
+2019) stamps its lines that much (or twice that) in the past: where a live line's own time is a
+whole number of rollovers behind its receive time (within `TIME_JUMP_S`), the rollover is undone
+(`SourceStats.rollover`). Any other own time more than `TIME_JUMP_S` behind the receive time is
+said once per source and kept (its reports are late data)."""
 WENT_BACK_S = 3 * 3600.0
 """A source's line time going back more than this is said (`SourceStats.went_back`): more than a
 satellite or store-and-forward feed delivers late, the mark of logs joined out of order. Event time
@@ -104,6 +110,9 @@ class SourceStats:
     retimed: int = 0
     """Reports whose line time jumped ahead of the source and was not confirmed (`TIME_JUMP_S`):
     given the source's time instead."""
+    rollover: int = 0
+    """Lines whose own time was a whole number of GPS week-number rollovers behind their receive time
+    (`GPS_ROLLOVER_S`): corrected."""
     went_back: int = 0
     """Times the source's line time went back more than `WENT_BACK_S` (logs joined out of order, a
     receiver's clock set back): the reports after it are older than the event time reached, so they
@@ -134,6 +143,7 @@ class SourceStats:
             "clock": self.clock,
             "retimed": self.retimed,
             "went_back": self.went_back,
+            "rollover": self.rollover,
         }
 
 
@@ -158,6 +168,7 @@ class IngestStats(SourceStats):
 class _SourceState:
     __slots__ = (
         "assembler",
+        "behind_said",
         "clock",
         "gatehouse_time",
         "held",
@@ -171,6 +182,8 @@ class _SourceState:
 
     def __init__(self) -> None:
         self.assembler = FragmentAssembler()
+        self.behind_said = False
+        """The source's own line times were said to be far behind their receive times (`_behind`)."""
         self.last_time = 0.0
         self.gatehouse_time: float | None = None
         self.stats = SourceStats()
@@ -308,6 +321,8 @@ class Ingest:
         """The common case, kept short: one single-sentence message, nothing pending."""
         untimed = False
         if time is not None:
+            if received is not None and received - time > TIME_JUMP_S:
+                time = self._behind(state, time, received, source)
             t = time + offset
         elif received is not None:
             t = received + offset
@@ -443,14 +458,15 @@ class Ingest:
         total = self.stats
         for s in parsed.sentences:
             untimed = False
-            if s.time is not None:
-                t = s.time + offset
+            gatehouse = s.time is None and state.gatehouse_time is not None
+            own = None if gatehouse else s.time if s.time is not None else s.late_time
+            if own is not None and received is not None and received - own > TIME_JUMP_S:
+                own = self._behind(state, own, received, source)
+            if own is not None:  # the line's tag block time, else its trailing (USCG) epoch
+                t = own + offset
                 explicit = True
             elif state.gatehouse_time is not None:
                 t = state.gatehouse_time
-                explicit = True
-            elif s.late_time is not None:
-                t = s.late_time + offset
                 explicit = True
             elif received is not None:
                 t = received + offset
@@ -619,6 +635,32 @@ class Ingest:
             r.time = t
         self._span(state.stats, t)
         return held
+
+    def _behind(self, state: _SourceState, time: float, received: float, source: str) -> float:
+        """A live line's own `time` is more than `TIME_JUMP_S` behind its receive time: a whole number
+        of GPS week-number rollovers behind, it is corrected; otherwise kept, and said once."""
+        for k in (1, 2):
+            fixed = time + k * GPS_ROLLOVER_S
+            if abs(fixed - received) <= TIME_JUMP_S:
+                state.stats.rollover += 1
+                self.stats.rollover += 1
+                if state.stats.rollover == 1:
+                    log.warning(
+                        "%s: its line times are %d GPS week-number rollover(s) (19.6 years each) behind "
+                        "this machine's clock: a receiver with old firmware; corrected",
+                        source,
+                        k,
+                    )
+                return fixed
+        if not state.behind_said:
+            state.behind_said = True
+            log.warning(
+                "%s: its line times are %.1f days behind this machine's clock (a receiver's clock set "
+                "wrong, or old data relayed?): taken as they are, so its reports are late data",
+                source,
+                (received - time) / 86_400.0,
+            )
+        return time
 
     def _went_back(self, state: _SourceState, source: str, t: float) -> None:
         """The source's line time goes back more than `WENT_BACK_S` (to `t`): counted, and said
