@@ -206,3 +206,63 @@ def test_a_satellite_fix_hours_late_or_a_replayed_log_is_not_touched(
         (logged,) = ingest.feed(tag(f"c:{T0 - ROLLOVER}") + _position(760000005, 2, -77.2), "log", None)
     assert (late.time, logged.time) == (T0 - 5 * 3600, T0 - ROLLOVER)  # a file has no receive time
     assert ingest.stats.rollover == 0 and caplog.records == []
+
+
+# -- a live receiver whose clock is ahead -----------------------------------------------------------
+def _two_feeds(ahead_s: float, clock_error_s: float = 0.0) -> Core:
+    """A good feed and one whose line times are `ahead_s` ahead, both received by a machine whose
+    clock is `clock_error_s` off; 60 reports each, 10 s apart."""
+    core = Core(load_config())
+    for k in range(60):
+        received = T0 + 10 * k + 0.4 + clock_error_s
+        good = _position(760000001, (10 * k) % 60, -77.2 + k * 1e-4)
+        bad = _position(760000002, (10 * k) % 60, -77.21 + k * 1e-4)
+        core.feed_line(tag(f"c:{T0 + 10 * k}") + good, "good", received)
+        core.feed_line(tag(f"c:{int(T0 + 10 * k + ahead_s)}") + bad, "wrong-clock", received)
+    return core
+
+
+def test_a_live_receiver_days_ahead_of_the_others_takes_its_receive_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One receiver's clock a year ahead carried the shared event time with it: the good feed's
+    reports all became late data, every vessel of it forgotten."""
+    with caplog.at_level(logging.WARNING, logger="vts.ingest"):
+        core = _two_feeds(365 * 86_400.0)
+    assert core.now is not None and abs(core.now - (T0 + 590.4)) < 1
+    for mmsi in (760000001, 760000002):
+        vessel = core.tracker.get(mmsi)
+        assert vessel is not None and vessel.message_count == 60, mmsi
+    assert core.ingest.stats.by_source["wrong-clock"].ahead == 60
+    assert core.ingest.stats.by_source["good"].ahead == 0
+    said = [
+        r.message for r in caplog.records if "ahead of this machine's clock and of the other" in r.message
+    ]
+    assert len(said) == 1 and "365.0 days ahead" in said[0]
+
+
+def test_when_this_machine_s_clock_is_the_one_behind_the_feeds_keep_their_times(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An operations room without internet, its clock two days slow: the receivers are right."""
+    with caplog.at_level(logging.WARNING, logger="vts.ingest"):
+        core = _two_feeds(0.0, clock_error_s=-2 * 86_400.0)
+    assert core.now == T0 + 590 and core.ingest.stats.ahead == 0
+    said = [r.message for r in caplog.records if "is this machine's clock right?" in r.message]
+    assert len(said) == 2  # once per feed
+
+
+def test_a_single_live_feed_ahead_of_this_machine_keeps_its_times(caplog: pytest.LogCaptureFixture) -> None:
+    """No other feed to tell which clock is wrong: the receiver's is kept (an operations room's own
+    clock may be the one that is off), and the difference is said once."""
+    ingest = Ingest()
+    with caplog.at_level(logging.WARNING, logger="vts.ingest"):
+        times = [
+            r.time
+            for k in range(3)
+            for r in ingest.feed(
+                tag(f"c:{T0 + 3 * 86_400 + 10 * k}") + _position(760000006, k, -77.2), "rx", T0
+            )
+        ]
+    assert times == [T0 + 3 * 86_400 + 10 * k for k in range(3)] and ingest.stats.ahead == 0
+    assert len([r for r in caplog.records if "is this machine's clock right?" in r.message]) == 1

@@ -76,7 +76,7 @@ GPS_ROLLOVER_S = 1024 * 7 * 86_400.0
 2019) stamps its lines that much (or twice that) in the past: where a live line's own time is a
 whole number of rollovers behind its receive time (within `TIME_JUMP_S`), the rollover is undone
 (`SourceStats.rollover`). Any other own time more than `TIME_JUMP_S` behind the receive time is
-said once per source and kept (its reports are late data)."""
+said once per source and kept (its reports are late data); one as far ahead, see `Ingest._ahead`."""
 WENT_BACK_S = 3 * 3600.0
 """A source's line time going back more than this is said (`SourceStats.went_back`): more than a
 satellite or store-and-forward feed delivers late, the mark of logs joined out of order. Event time
@@ -110,6 +110,10 @@ class SourceStats:
     retimed: int = 0
     """Reports whose line time jumped ahead of the source and was not confirmed (`TIME_JUMP_S`):
     given the source's time instead."""
+    ahead: int = 0
+    """Live lines whose own time was more than `TIME_JUMP_S` ahead of their receive time while the
+    event time the feeds had reached agreed with it (this receiver's clock is wrong): given their
+    receive time."""
     rollover: int = 0
     """Lines whose own time was a whole number of GPS week-number rollovers behind their receive time
     (`GPS_ROLLOVER_S`): corrected."""
@@ -144,6 +148,7 @@ class SourceStats:
             "retimed": self.retimed,
             "went_back": self.went_back,
             "rollover": self.rollover,
+            "ahead": self.ahead,
         }
 
 
@@ -167,6 +172,7 @@ class IngestStats(SourceStats):
 
 class _SourceState:
     __slots__ = (
+        "ahead_said",
         "assembler",
         "behind_said",
         "clock",
@@ -182,8 +188,10 @@ class _SourceState:
 
     def __init__(self) -> None:
         self.assembler = FragmentAssembler()
+        self.ahead_said = False
+        """The source's own line times were said to be far ahead of their receive times (`_ahead`)."""
         self.behind_said = False
-        """The source's own line times were said to be far behind their receive times (`_behind`)."""
+        """The source's own line times were said to be far behind their receive times (`_off_clock`)."""
         self.last_time = 0.0
         self.gatehouse_time: float | None = None
         self.stats = SourceStats()
@@ -321,8 +329,8 @@ class Ingest:
         """The common case, kept short: one single-sentence message, nothing pending."""
         untimed = False
         if time is not None:
-            if received is not None and received - time > TIME_JUMP_S:
-                time = self._behind(state, time, received, source)
+            if received is not None and abs(received - time) > TIME_JUMP_S:
+                time = self._off_clock(state, time, received, source)
             t = time + offset
         elif received is not None:
             t = received + offset
@@ -460,8 +468,8 @@ class Ingest:
             untimed = False
             gatehouse = s.time is None and state.gatehouse_time is not None
             own = None if gatehouse else s.time if s.time is not None else s.late_time
-            if own is not None and received is not None and received - own > TIME_JUMP_S:
-                own = self._behind(state, own, received, source)
+            if own is not None and received is not None and abs(received - own) > TIME_JUMP_S:
+                own = self._off_clock(state, own, received, source)
             if own is not None:  # the line's tag block time, else its trailing (USCG) epoch
                 t = own + offset
                 explicit = True
@@ -636,9 +644,11 @@ class Ingest:
         self._span(state.stats, t)
         return held
 
-    def _behind(self, state: _SourceState, time: float, received: float, source: str) -> float:
-        """A live line's own `time` is more than `TIME_JUMP_S` behind its receive time: a whole number
-        of GPS week-number rollovers behind, it is corrected; otherwise kept, and said once."""
+    def _off_clock(self, state: _SourceState, time: float, received: float, source: str) -> float:
+        """A live line's own `time` is more than `TIME_JUMP_S` away from its receive time: the time
+        it takes (see `GPS_ROLLOVER_S` and `SourceStats.ahead`)."""
+        if time > received:
+            return self._ahead(state, time, received, source)
         for k in (1, 2):
             fixed = time + k * GPS_ROLLOVER_S
             if abs(fixed - received) <= TIME_JUMP_S:
@@ -659,6 +669,39 @@ class Ingest:
                 "wrong, or old data relayed?): taken as they are, so its reports are late data",
                 source,
                 (received - time) / 86_400.0,
+            )
+        return time
+
+    def _ahead(self, state: _SourceState, time: float, received: float, source: str) -> float:
+        """A live line's own `time` is more than `TIME_JUMP_S` ahead of its receive time. When the
+        event time the other feeds have reached agrees with this machine's clock (within
+        `TIME_JUMP_S`), this receiver's clock is the wrong one: the line takes its receive time.
+        Otherwise (no other feed, or this machine's clock is the one that is off) it keeps its own,
+        and is said once."""
+        others = [
+            other.stats.last_time
+            for other in self._sources.values()
+            if other is not state and other.stats.last_time is not None
+        ]
+        shared = max(others, default=None)
+        if shared is not None and abs(shared - received) <= TIME_JUMP_S:
+            state.stats.ahead += 1
+            self.stats.ahead += 1
+            if state.stats.ahead == 1:
+                log.warning(
+                    "%s: its line times are %.1f days ahead of this machine's clock and of the other "
+                    "feeds: a receiver's clock set wrong; its lines take their receive time",
+                    source,
+                    (time - received) / 86_400.0,
+                )
+            return received
+        if not state.ahead_said:
+            state.ahead_said = True
+            log.warning(
+                "%s: its line times are %.1f days ahead of this machine's clock (is this machine's "
+                "clock right?): taken as they are",
+                source,
+                (time - received) / 86_400.0,
             )
         return time
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import time
 from typing import TYPE_CHECKING, Any
 
 from vts.sources.base import LineSink, Source
@@ -61,7 +60,9 @@ class SimulatedSource(Source):
         n = 0
         async for line in self._lines(self.config, self.seed, self.speed):
             data = line.encode() if isinstance(line, str) else bytes(line)
-            self.emit(sink, data.rstrip(b"\r\n"), time.time())
+            # no receive time: the lines carry the simulator's time, which runs at `speed`, not at
+            # this machine's clock (a receive time days behind them would look like a wrong clock)
+            self.emit(sink, data.rstrip(b"\r\n"), None)
             n += 1
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
