@@ -179,22 +179,30 @@ def test_a_live_receiver_a_gps_rollover_behind_is_corrected(
     assert len(said) == 1 and f"{rollovers} GPS week-number rollover(s)" in said[0]
 
 
-def test_a_live_line_days_behind_its_receive_time_is_kept_and_said_once(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize(
+    ("days", "said"),
+    [
+        (-3, "3.0 days behind this machine's clock (a receiver's clock set wrong"),
+        (3, "is this machine's clock right?"),
+    ],
+)
+def test_a_single_live_feed_days_off_this_machine_s_clock_keeps_its_times(
+    days: int, said: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Not a rollover: nothing to undo (old data relayed? a clock set wrong?): kept, and said."""
+    """Behind but not by GPS rollovers (old data relayed? a clock set wrong?), or ahead with no other
+    feed to tell which clock is wrong (an operations room's own clock may be the one that is off):
+    the times are kept, and the difference is said once."""
     ingest = Ingest()
+    start = T0 + days * 86_400
     with caplog.at_level(logging.WARNING, logger="vts.ingest"):
         times = [
             r.time
             for k in range(3)
-            for r in ingest.feed(
-                tag(f"c:{T0 - 3 * 86_400 + 10 * k}") + _position(760000003, k, -77.2), "rx", T0
-            )
+            for r in ingest.feed(tag(f"c:{start + 10 * k}") + _position(760000003, k, -77.2), "rx", T0)
         ]
-    assert times == [T0 - 3 * 86_400 + 10 * k for k in range(3)] and ingest.stats.rollover == 0
-    said = [r.message for r in caplog.records if "behind this machine's clock" in r.message]
-    assert len(said) == 1 and "3.0 days behind" in said[0]
+    assert times == [start + 10 * k for k in range(3)]
+    assert ingest.stats.rollover == ingest.stats.ahead == 0
+    assert len([r for r in caplog.records if said in r.message]) == 1 and len(caplog.records) == 1
 
 
 def test_a_satellite_fix_hours_late_or_a_replayed_log_is_not_touched(
@@ -250,19 +258,3 @@ def test_when_this_machine_s_clock_is_the_one_behind_the_feeds_keep_their_times(
     assert core.now == T0 + 590 and core.ingest.stats.ahead == 0
     said = [r.message for r in caplog.records if "is this machine's clock right?" in r.message]
     assert len(said) == 2  # once per feed
-
-
-def test_a_single_live_feed_ahead_of_this_machine_keeps_its_times(caplog: pytest.LogCaptureFixture) -> None:
-    """No other feed to tell which clock is wrong: the receiver's is kept (an operations room's own
-    clock may be the one that is off), and the difference is said once."""
-    ingest = Ingest()
-    with caplog.at_level(logging.WARNING, logger="vts.ingest"):
-        times = [
-            r.time
-            for k in range(3)
-            for r in ingest.feed(
-                tag(f"c:{T0 + 3 * 86_400 + 10 * k}") + _position(760000006, k, -77.2), "rx", T0
-            )
-        ]
-    assert times == [T0 + 3 * 86_400 + 10 * k for k in range(3)] and ingest.stats.ahead == 0
-    assert len([r for r in caplog.records if "is this machine's clock right?" in r.message]) == 1

@@ -189,9 +189,9 @@ class _SourceState:
     def __init__(self) -> None:
         self.assembler = FragmentAssembler()
         self.ahead_said = False
-        """The source's own line times were said to be far ahead of their receive times (`_ahead`)."""
+        """The source's own line times were said to be far ahead of their receive times (`_say_off_clock`)."""
         self.behind_said = False
-        """The source's own line times were said to be far behind their receive times (`_off_clock`)."""
+        """The source's own line times were said to be far behind their receive times (`_say_off_clock`)."""
         self.last_time = 0.0
         self.gatehouse_time: float | None = None
         self.stats = SourceStats()
@@ -652,24 +652,16 @@ class Ingest:
         for k in (1, 2):
             fixed = time + k * GPS_ROLLOVER_S
             if abs(fixed - received) <= TIME_JUMP_S:
-                state.stats.rollover += 1
-                self.stats.rollover += 1
-                if state.stats.rollover == 1:
-                    log.warning(
-                        "%s: its line times are %d GPS week-number rollover(s) (19.6 years each) behind "
-                        "this machine's clock: a receiver with old firmware; corrected",
-                        source,
-                        k,
-                    )
+                self._corrected(
+                    state,
+                    "rollover",
+                    "%s: its line times are %d GPS week-number rollover(s) (19.6 years each) behind "
+                    "this machine's clock: a receiver with old firmware; corrected",
+                    source,
+                    k,
+                )
                 return fixed
-        if not state.behind_said:
-            state.behind_said = True
-            log.warning(
-                "%s: its line times are %.1f days behind this machine's clock (a receiver's clock set "
-                "wrong, or old data relayed?): taken as they are, so its reports are late data",
-                source,
-                (received - time) / 86_400.0,
-            )
+        self._say_off_clock(state, source, (time - received) / 86_400.0)
         return time
 
     def _ahead(self, state: _SourceState, time: float, received: float, source: str) -> float:
@@ -685,25 +677,48 @@ class Ingest:
         ]
         shared = max(others, default=None)
         if shared is not None and abs(shared - received) <= TIME_JUMP_S:
-            state.stats.ahead += 1
-            self.stats.ahead += 1
-            if state.stats.ahead == 1:
-                log.warning(
-                    "%s: its line times are %.1f days ahead of this machine's clock and of the other "
-                    "feeds: a receiver's clock set wrong; its lines take their receive time",
-                    source,
-                    (time - received) / 86_400.0,
-                )
-            return received
-        if not state.ahead_said:
-            state.ahead_said = True
-            log.warning(
-                "%s: its line times are %.1f days ahead of this machine's clock (is this machine's "
-                "clock right?): taken as they are",
+            self._corrected(
+                state,
+                "ahead",
+                "%s: its line times are %.1f days ahead of this machine's clock and of the other "
+                "feeds: a receiver's clock set wrong; its lines take their receive time",
                 source,
                 (time - received) / 86_400.0,
             )
+            return received
+        self._say_off_clock(state, source, (time - received) / 86_400.0)
         return time
+
+    def _corrected(self, state: _SourceState, counter: str, message: str, *args: object) -> None:
+        """A live line's time was corrected: counted (`counter`, a `SourceStats` field, for the feed
+        and in all), and said the first time for the feed."""
+        n = getattr(state.stats, counter) + 1
+        setattr(state.stats, counter, n)
+        setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+        if n == 1:
+            log.warning(message, *args)
+
+    @staticmethod
+    def _say_off_clock(state: _SourceState, source: str, days: float) -> None:
+        """Its own line times, kept, are `days` off this machine's clock (negative: behind): said
+        once per feed and direction."""
+        ahead = days > 0
+        if state.ahead_said if ahead else state.behind_said:
+            return
+        if ahead:
+            state.ahead_said = True
+            why = "is this machine's clock right?"
+        else:
+            state.behind_said = True
+            why = "a receiver's clock set wrong, or old data relayed? its reports are late data"
+        where = "ahead of" if ahead else "behind"
+        log.warning(
+            "%s: its line times are %.1f days %s this machine's clock (%s): taken as they are",
+            source,
+            abs(days),
+            where,
+            why,
+        )
 
     def _went_back(self, state: _SourceState, source: str, t: float) -> None:
         """The source's line time goes back more than `WENT_BACK_S` (to `t`): counted, and said
