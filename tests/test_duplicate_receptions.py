@@ -158,3 +158,20 @@ def test_a_position_report_decoded_once_per_transmission_counts_once() -> None:
                 tracker.update(r)
     vessel = tracker.get(366053209)
     assert vessel is not None and vessel.message_count == 3
+
+
+def test_vts_replay_says_how_many_copies_it_counted_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vts.cli import main
+
+    pos = position()
+    log = tmp_path / "two-receivers.nmea"
+    log.write_text(
+        "\n".join([tagged(T0, pos, "r1"), tagged(T0, pos, "r2"), tagged(T0 + 1, pos, "r3")]) + "\n"
+    )
+    summary = tmp_path / "summary.json"
+    assert main(["replay", str(log), "--fast", "--no-progress", "--summary-out", str(summary)]) == 0
+    out = capsys.readouterr().out
+    assert "NOTE        2 sentence(s) were copies of messages already heard within 10 s" in out
+    assert json.loads(summary.read_text())["ignored"] == {DUPLICATE: 2}

@@ -535,6 +535,14 @@ def format_summary(s: dict[str, Any]) -> str:
             " time reached were taken as delivered late; logs given as separate files are replayed in"
             " time order"
         )
+    from vts.ingest import DUPLICATE
+
+    copies = s["ignored"].get(DUPLICATE, 0)
+    if copies:
+        lines.append(
+            f"  NOTE        {copies} sentence(s) were copies of messages already heard within 10 s (one"
+            " transmission through several receivers): each message counted once"
+        )
     if s.get("merged"):
         lines.append(
             "  NOTE        the logs were replayed together, their lines interleaved by their timestamps"
