@@ -38,6 +38,7 @@ from vts.alerts.model import Alert, parse_iso_time
 from vts.cli import fraction, non_negative_float, positive_float
 from vts.nmea import parse_line
 from vts.sources.files import CHUNK_LINES
+from vts.spatial import M_PER_DEG_LAT
 
 SCORED_TYPES: tuple[str, ...] = (
     "alongside",
@@ -307,7 +308,6 @@ def lose_messages(lines: Sequence[str], fraction: float, seed: int) -> list[str]
 
 NOISY_TYPES = frozenset({1, 2, 3, 18, 19})
 """The position reports `add_gnss_noise` moves (type 27's position is coarse already)."""
-M_PER_DEG_LAT = 111_195.0
 
 
 def add_gnss_noise(lines: Sequence[str], sigma_m: float, seed: int) -> list[str]:

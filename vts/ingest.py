@@ -690,13 +690,16 @@ class Ingest:
         return time
 
     def _corrected(self, state: _SourceState, counter: str, message: str, *args: object) -> None:
-        """A live line's time was corrected: counted (`counter`, a `SourceStats` field, for the feed
-        and in all), and said the first time for the feed."""
+        """A live line's time was corrected: counted (`counter`), and said the first time for the feed."""
+        if self._count(state, counter) == 1:
+            log.warning(message, *args)
+
+    def _count(self, state: _SourceState, counter: str) -> int:
+        """One more of `counter` (a `SourceStats` field) for the source and in all; the source's count."""
         n = getattr(state.stats, counter) + 1
         setattr(state.stats, counter, n)
         setattr(self.stats, counter, getattr(self.stats, counter) + 1)
-        if n == 1:
-            log.warning(message, *args)
+        return n
 
     @staticmethod
     def _say_off_clock(state: _SourceState, source: str, days: float) -> None:
@@ -723,9 +726,7 @@ class Ingest:
     def _went_back(self, state: _SourceState, source: str, t: float) -> None:
         """The source's line time goes back more than `WENT_BACK_S` (to `t`): counted, and said
         the first times (event time does not go back: what follows is taken as delivered late)."""
-        state.stats.went_back += 1
-        self.stats.went_back += 1
-        if state.stats.went_back <= RETIMED_LOGGED:
+        if self._count(state, "went_back") <= RETIMED_LOGGED:
             log.warning(
                 "%s: the line time goes back %.1f h (logs joined out of order, a feed delivering old "
                 "data, a clock set back?): its reports older than the event time reached are taken as "

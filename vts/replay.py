@@ -535,13 +535,14 @@ def format_summary(s: dict[str, Any]) -> str:
             " time reached were taken as delivered late; logs given as separate files are replayed in"
             " time order"
         )
-    from vts.ingest import DUPLICATE
+    from vts.ingest import DUPLICATE, DUPLICATE_WINDOW_S
 
     copies = s["ignored"].get(DUPLICATE, 0)
     if copies:
         lines.append(
-            f"  NOTE        {copies} sentence(s) were copies of messages already heard within 10 s (one"
-            " transmission through several receivers): each message counted once"
+            f"  NOTE        {copies} sentence(s) were copies of messages already heard within"
+            f" {DUPLICATE_WINDOW_S:g} s (one transmission through several receivers): each message"
+            " counted once"
         )
     if s.get("merged"):
         lines.append(

@@ -66,20 +66,23 @@ from vts.reports import (
 
 __all__ = ["Fix", "Tracker", "TrackerSettings", "VesselCategory", "VesselState"]
 
-STATIC_FIELDS = (
-    "name",
-    "callsign",
-    "imo",
-    "ship_type",
-    "to_bow",
-    "to_stern",
-    "to_port",
-    "to_starboard",
-    "draught",
-    "destination",
-    "eta",
-)
-"""The static and voyage data merged from types 5, 19 and 24 (and remembered, `Tracker.recall`)."""
+STATIC_FIELD_TYPES: dict[str, type] = {
+    "name": str,
+    "callsign": str,
+    "imo": int,
+    "ship_type": int,
+    "to_bow": int,
+    "to_stern": int,
+    "to_port": int,
+    "to_starboard": int,
+    "draught": float,
+    "destination": str,
+    "eta": str,
+}
+"""The static and voyage data merged from types 5, 19 and 24, with their types (a saved track's are
+checked against them, `Tracker.restore`)."""
+STATIC_FIELDS = tuple(STATIC_FIELD_TYPES)
+"""Their names (copied to a shadow track, remembered for a vessel forgotten, `Tracker.restore`)."""
 
 MESSAGE_WINDOW_S = 1800.0
 """`VesselState.message_times` keeps this much event time ..."""
@@ -462,19 +465,7 @@ class Tracker:
 
     @staticmethod
     def _copy_static(src: VesselState, dst: VesselState) -> None:
-        for name in (
-            "ais_class",
-            "class_b_cs",
-            "category",
-            "own_ship",
-            "static_time",
-            "name",
-            "callsign",
-            "imo",
-            "ship_type",
-        ):
-            setattr(dst, name, getattr(src, name))
-        for name in ("to_bow", "to_stern", "to_port", "to_starboard", "draught", "destination", "eta"):
+        for name in ("ais_class", "class_b_cs", "category", "own_ship", "static_time", *STATIC_FIELDS):
             setattr(dst, name, getattr(src, name))
 
     def _promote(self, vessel: VesselState, shadow: VesselState) -> None:
@@ -650,21 +641,10 @@ _SAVED_FIELDS: dict[str, type] = {
     "nav_status": int,
     "rot": float,
     "static_time": float,
-    "name": str,
-    "callsign": str,
-    "imo": int,
-    "ship_type": int,
-    "to_bow": int,
-    "to_stern": int,
-    "to_port": int,
-    "to_starboard": int,
-    "draught": float,
-    "destination": str,
-    "eta": str,
+    **STATIC_FIELD_TYPES,
 }
 """The `VesselState` fields a track saved for a restart keeps as they are (`_track_state`), with
 the type each must have when read back (an int is taken for a float)."""
-assert set(_SAVED_FIELDS) >= set(STATIC_FIELDS)
 
 
 @dataclass(slots=True)

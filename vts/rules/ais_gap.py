@@ -460,8 +460,9 @@ class AisGapRule(Rule):
             heard = self._heard_at[mmsi]
             resumed = ctx.tracker.resumed_at
             since_restart = resumed is not None and vessel.last_seen < resumed <= heard
-            d = _Dark(vessel.last_seen, heard, fix_time, vessel.lat, vessel.lon, vessel.name, zone)
-            d.since_restart = since_restart
+            d = _Dark(
+                vessel.last_seen, heard, fix_time, vessel.lat, vessel.lon, vessel.name, zone, since_restart
+            )
             self._dark[mmsi] = d
             self.watch(ctx, mmsi)
             self._decide(mmsi)

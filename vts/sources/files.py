@@ -238,15 +238,12 @@ class FileSource(Source):
             lines_before = self.status.lines
             if not await self._read_pass(sink):
                 return
-            self.emit_end(sink)
-            self.status.passes += 1
+            self._end_pass(sink)
             if self.settings.loop and self.status.lines == lines_before:
                 self.set_state("finished", "empty file: nothing to loop over", level=logging.WARNING)
                 return
             if not self.settings.loop:
-                if self.status.state == "damaged":  # the error was logged; what was read counts
-                    return
-                self.set_state("finished", f"{self.status.lines} lines", level=self.routine_level)
+                self._finished()
                 return
             if step is None:
                 first, last = sink.event_span(self.name)
@@ -269,6 +266,17 @@ class FileSource(Source):
         self.position = 0
         self.set_state("reading", level=self.routine_level if self.status.passes == 0 else logging.DEBUG)
         return reader, raw
+
+    def _end_pass(self, sink: LineSink) -> None:
+        """A pass read through (or broken off): the sink is told, the pass counted."""
+        self.emit_end(sink)
+        self.status.passes += 1
+
+    def _finished(self) -> None:
+        """The last pass is over: "finished", unless it broke off ("damaged" stays: the error was
+        logged, and what was read counts)."""
+        if self.status.state != "damaged":
+            self.set_state("finished", f"{self.status.lines} lines", level=self.routine_level)
 
     def _damaged(self, e: BaseException) -> None:
         """A truncated or damaged archive, or a read error: what was read counts, the rest is lost."""
@@ -394,10 +402,8 @@ async def feed_merged(sources: Sequence[FileSource], sink: LineSink, pacer: Pace
                 raw.close()
     for source, _, _ in opened:
         source.position = source.size
-        source.emit_end(sink)
-        source.status.passes += 1
-        if source.status.state != "damaged":
-            source.set_state("finished", f"{source.status.lines} lines", level=source.routine_level)
+        source._end_pass(sink)
+        source._finished()
 
 
 MIN_CHUNK_LINES = 64
