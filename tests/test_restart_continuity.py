@@ -28,7 +28,6 @@ from tests.rule_helpers import (
     stationary,
 )
 from tests.test_alert_engine import hold
-from vts.alerts.engine import CHECKPOINT_S
 from vts.alerts.model import Alert, iso_time, parse_iso_time
 from vts.alerts.store import AlertStore
 from vts.core import Core
@@ -281,23 +280,47 @@ def test_a_ship_renamed_while_vts_was_down_is_an_identity_change(tmp_path: Path)
     assert "invalid_imo" not in alerts[0].details
 
 
-def test_the_rules_state_is_saved_at_checkpoints_so_a_crash_loses_little(tmp_path: Path) -> None:
-    """No end of input, no clean stop (a crash): the state saved at the last checkpoint carries on."""
+async def test_the_daemon_saves_the_state_as_it_runs_so_a_crash_loses_little(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No end of input, no clean stop (a crash): the state the daemon's housekeeping saved every
+    `CHECKPOINT_S` of its running time carries on. Event time alone saves nothing (a replay racing
+    through hours of data does not stop to write the tracks every half hour of it)."""
+    import asyncio
+
+    import vts.daemon as daemon_module
+    from vts.sources.runner import FeedHealth
+    from vts.sources.settings import SourceSettings
+    from vts.sources.tcp import TcpSource
+
+    monkeypatch.setattr(daemon_module, "HOUSEKEEPING_S", 0.01)
+    monkeypatch.setattr(daemon_module, "CHECKPOINT_S", 0.05)
     db = tmp_path / "alerts.sqlite3"
     core = _core(db)
     reports = merge(
         _id_static(SHIP, T0, "ALPHA"),
-        stationary(SHIP, T0, minutes=CHECKPOINT_S / 60 + 5, at=OPEN_WATER, every_s=60, sog=5.0),
+        stationary(SHIP, T0, minutes=35, at=OPEN_WATER, every_s=60, sog=5.0),
     )
     for r in reports:
         core.process(r)
+    assert core.engine.store is not None and core.engine.store.saved_states() == {}
+    feed = TcpSource(SourceSettings(name="rx", kind="tcp", host="127.0.0.1", port=9))  # never started
+    d = daemon_module.Daemon.__new__(daemon_module.Daemon)
+    task = asyncio.create_task(d._housekeeping(core, [feed], FeedHealth(core, [feed])))
+    try:
+        async with asyncio.timeout(20.0):  # liveness, not a speed target
+            while not core.engine.store.saved_states():
+                await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
     _stop(core)  # closed as a crash would leave it: no finish(), no checkpoint() at the stop
     store = AlertStore(db)
     saved = store.saved_states()
     store.close()
-    assert saved["rule/identity_change"][0] == T0 + CHECKPOINT_S
+    assert saved["rule/identity_change"][0] == reports[-1].time
     assert saved["rule/identity_change"][1]["known"][0][:2] == [SHIP, {"name": "ALPHA", "imo": BAD_IMO,
         "ship_type": 70, "length_m": 150.0, "beam_m": 20.0}]  # fmt: skip
+    assert saved["tracker"][0] == reports[-1].time
     later = merge(
         stationary(SHIP, reports[-1].time + 300, minutes=5, at=OPEN_WATER, every_s=30, sog=5.0),
         _id_static(SHIP, reports[-1].time + 360, "BRAVO"),

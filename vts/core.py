@@ -171,9 +171,9 @@ class Core:
         return alerts
 
     def checkpoint(self) -> None:
-        """Save what the rules must remember across a restart to the alert database (the engine
-        does so every `vts.alerts.engine.CHECKPOINT_S` of event time too); the daemon calls it when
-        it stops. Nothing without a database file."""
+        """Save the vessel tracks and what the rules must remember across a restart to the alert
+        database: `finish` does at the end of input; the daemon every `vts.daemon.CHECKPOINT_S` of
+        its running time and when it stops. Nothing without a database file."""
         self.engine.checkpoint()
 
     def reload(self, config: Config) -> None:

@@ -75,9 +75,6 @@ HOUSEKEEPING_S = 600.0
 TRACKER_STATE = "tracker"
 RULE_STATE = "rule/"
 """Owners of the saved states (`AlertStore.save_states`): the tracker, and ``rule/<id>`` for each rule."""
-CHECKPOINT_S = 1800.0
-"""How often (event time) the saved states are written to the alert database (`checkpoint`); they
-are saved at the end of input and when the daemon stops too, so this bounds what a crash loses."""
 ALL_RULES = -1
 """The bit set with every rule's bit."""
 RECENT_EVENTS_KEPT = 2000
@@ -196,7 +193,6 @@ class AlertEngine:
         self._saved_states: dict[str, tuple[float, Any]] = {}
         """The states saved in the store (owner, `TRACKER_STATE` or `RULE_STATE` + rule id -> (saved
         at, state)), handed over at the first event time (see `_resume`)."""
-        self._next_checkpoint: float | None = None
         if store is not None:
             self._restore(store)
 
@@ -375,26 +371,24 @@ class AlertEngine:
             self._next_housekeeping = now + HOUSEKEEPING_S
             self._cooldown = {k: v for k, v in self._cooldown.items() if v > now}
             self._snooze = {k: v for k, v in self._snooze.items() if v > now}
-        if self._next_checkpoint is not None and now >= self._next_checkpoint:
-            self.checkpoint()
         self._next_due = min(
             self._next_any_tick,
             math.inf if self._restore_deadline is None else self._restore_deadline,
             self._next_ack_poll if self.store is not None else math.inf,
             self._next_housekeeping,
-            math.inf if self._next_checkpoint is None else self._next_checkpoint,
         )
 
     def checkpoint(self) -> None:
         """Save the rules' states (`Rule.save_state`) and the vessels' tracks and static data
-        (`Tracker.saved_state`) to the alert database, as of the current event time: every
-        `CHECKPOINT_S` of event time, at the end of input (`Core.finish`) and when the daemon stops.
+        (`Tracker.saved_state`) to the alert database, as of the current event time. The engine
+        never calls it itself: its callers do, at the end of input (`Core.finish`), and the daemon
+        every `vts.daemon.CHECKPOINT_S` of its running time and when it stops (what a crash can lose
+        is a matter of the time the daemon ran, not of the event time a fast replay races through).
         Nothing without a database file, or before the first event time. A rule whose `save_state`
         raises is counted as failed; the others are saved."""
         store, now = self.store, self._now
         if store is None or not self._saves_states() or now is None:
             return
-        self._next_checkpoint = now + CHECKPOINT_S
         states = {TRACKER_STATE: json.dumps(self.tracker.saved_state(), separators=(",", ":"))}  # (NaN kept)
         for rule in self.rules:
             if not _overrides(rule, "save_state"):
@@ -822,8 +816,6 @@ class AlertEngine:
         earlier than the restore grace before the store's newest step (and before the rules' states
         were saved). Older data (a log replayed into a database that already holds later alerts)
         starts afresh, so that what came after it cannot hold back or swallow its alerts."""
-        if self._saves_states():
-            self._next_checkpoint = now + CHECKPOINT_S
         events, self._restored_events = self._restored_events, []
         saved, self._saved_states = self._saved_states, {}
         grace = self.config.alerts.restore_grace_minutes * 60.0

@@ -211,8 +211,8 @@ class Rule:
     def save_state(self, ctx: RuleContext) -> dict[str, Any] | None:
         """What the rule must remember across a restart that its alerts do not hold (the identities
         vessels declared, the distress devices heard), as data `json` can write; None: nothing.
-        With an alert database file, the engine saves it there every `CHECKPOINT_S` of event time
-        and when input ends or the daemon stops (`AlertEngine.checkpoint`)."""
+        With an alert database file, it is saved there at the end of input, and by the daemon every
+        `vts.daemon.CHECKPOINT_S` of its running time and when it stops (`AlertEngine.checkpoint`)."""
         return None
 
     def load_state(self, state: dict[str, Any], saved_at: float, ctx: RuleContext) -> None:
