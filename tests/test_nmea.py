@@ -247,10 +247,76 @@ def test_fragments_are_kept_apart_by_source_and_channel() -> None:
 
 def test_repeated_fragment_number_orphans_the_incomplete_group() -> None:
     ingest = Ingest()
-    ingest.feed(TYPE5[0], "a", 1.0)
+    other_first = with_checksum("AIVDM,2,1,9,B,55R3Vn82=ILTQ3KKS>1<D60Dq@E918U<F222221J1`?164vc03S1CCAA,0")
+    ingest.feed(other_first, "a", 1.0)
     ingest.feed(TYPE5[0], "a", 2.0)  # a new message with the same sequence id
     assert ingest.stats.drops[ORPHAN_FRAGMENT] == 1
     assert len(ingest.feed(TYPE5[1], "a", 3.0)) == 1
+
+
+# SAR.log (aisparser, BSD-3-Clause, tests/data/aisparser) lines 2572-2573 and 2656-2657: two ships'
+# type 5 messages, both on channel A under sequence id 4
+WAFRAH = [
+    "!AIVDM,2,1,4,A,54WOL202>IkL?IISJ21L4I84R22222222222221IRPq,0*57",
+    "!AIVDM,2,2,4,A,SI5;h0aD0C888888888888888880,2*02",
+]
+LAUREL_ISLAND = [
+    "!AIVDM,2,1,4,A,55B8LB02>@?hQ0Tj220h5E8Dj0U<h4pB22222216B0J,0*27",
+    "!AIVDM,2,2,4,A,;?5<`0?D3lU30CQ885DhH8888880,2*4C",
+]
+
+
+def _statics(lines: list[str], ingest: Ingest) -> list[tuple[int, str | None, str | None, int | None]]:
+    """(MMSI, name, destination, beam) of each type 5 decoded from `lines`, in order."""
+    out = []
+    for line in lines:
+        for r in ingest.feed(line, "log", 1_700_000_000.0):
+            if not isinstance(r, StaticReport):
+                continue
+            beam = None if r.to_port is None or r.to_starboard is None else r.to_port + r.to_starboard
+            out.append((r.mmsi, r.name, r.destination, beam))
+    return out
+
+
+def test_a_log_with_every_line_twice_gives_each_message_once_and_splices_nothing() -> None:
+    """Found on SAR.log with its lines doubled: the spare copy of WAFRAH's fragment 2 waited for a
+    fragment 1 and took LAUREL ISLAND's, a ship of beam 60 m bound for "PAL" (really 26 m, for
+    PORTLAND USA), and an identity_change alert on a ship that changed nothing."""
+    once = _statics(WAFRAH + LAUREL_ISLAND, Ingest())
+    assert [(name, dest, beam) for _, name, dest, beam in once] == [
+        ("WAFRAH", "PAL", 60),
+        ("LAUREL ISLAND", "PORTLAND  USA", 26),
+    ]
+    twice = Ingest()
+    assert _statics([line for line in WAFRAH + LAUREL_ISLAND for _ in (1, 2)], twice) == once
+    assert twice.stats.ignored["duplicate"] == 4
+    assert twice.stats.dropped == 0 and twice.stats.pending == 0
+
+
+def test_a_lost_fragment_1_leaves_its_fragment_2_an_orphan_not_spliced_to_the_next_ship() -> None:
+    """A channel's sequence ids are shared by every ship on it: WAFRAH's fragment 1 lost to
+    reception, its fragment 2 must not complete LAUREL ISLAND's message that follows."""
+    ingest = Ingest()
+    other_on_a = with_checksum("AIVDM,1,1,,A,15M67FC000G?ufbE`FepT@3n00Sa,0")  # another ship's position
+    got = _statics([WAFRAH[1], other_on_a, *LAUREL_ISLAND], ingest)
+    assert got == _statics(LAUREL_ISLAND, Ingest())
+    assert ingest.stats.drops[ORPHAN_FRAGMENT] == 1 and ingest.stats.pending == 0
+
+
+def test_two_fragments_swapped_next_to_each_other_on_their_channel_still_join() -> None:
+    """A merged log may swap a message's two fragments; a sentence on the other channel between
+    them does not part them (a ship's fragments follow each other on one channel)."""
+    other_on_b = with_checksum("AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0")
+    assert _statics([LAUREL_ISLAND[1], other_on_b, LAUREL_ISLAND[0]], Ingest()) == _statics(
+        LAUREL_ISLAND, Ingest()
+    )
+
+
+def test_without_the_duplicate_test_every_copy_of_a_fragment_is_kept() -> None:
+    ingest = Ingest(duplicate_window_s=0)
+    got = _statics([WAFRAH[0], *WAFRAH], ingest)
+    assert len(got) == 1 and ingest.stats.drops[ORPHAN_FRAGMENT] == 1
+    assert ingest.stats.ignored["duplicate"] == 0
 
 
 def test_tag_block_groups_join_fragments_whatever_their_sequence_ids() -> None:
@@ -268,7 +334,7 @@ def test_assembler_bounds_pending_groups() -> None:
     dropped = 0
     for i, line in enumerate(ingest_lines):
         (s,) = parse_line(line).sentences
-        _, drops = assembler.add(s, float(i), True)
+        _, drops, _ = assembler.add(s, float(i), True)
         dropped += sum(n for _, n in drops)
     assert len(assembler) == 3 and dropped == 2
 

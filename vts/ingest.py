@@ -186,8 +186,9 @@ class _SourceState:
         "timed",
     )
 
-    def __init__(self) -> None:
-        self.assembler = FragmentAssembler()
+    def __init__(self, drop_copies: bool) -> None:
+        self.assembler = FragmentAssembler(drop_copies=drop_copies)
+        """Its copied fragments are counted as duplicates too (`drop_copies`: the duplicate test is on)."""
         self.ahead_said = False
         """The source's own line times were said to be far ahead of their receive times (`_say_off_clock`)."""
         self.behind_said = False
@@ -221,7 +222,7 @@ class Ingest:
         """`_taken` is swept of the messages out of the window when it grows beyond this."""
 
     def _state(self, source: str) -> _SourceState:
-        state = _SourceState()
+        state = _SourceState(drop_copies=self._window > 0)
         self._sources[source] = state
         self.stats.by_source[source] = state.stats
         return state
@@ -500,7 +501,7 @@ class Ingest:
                 state.last_time = t
             assembler = state.assembler
             if assembler.groups:
-                expired = assembler.expire(t)
+                expired = assembler.expire(t, s.channel)
                 if expired:
                     self._drop(sstats, EXPIRED_FRAGMENT, expired)
                     self._pending(sstats, -expired)
@@ -515,11 +516,14 @@ class Ingest:
                 result = decode_message(s.payload, s.fill, t, source, s.own_ship, s.station, s.channel)
                 pieces = 1
             else:
-                message, drops = assembler.add(s, t, explicit)
+                message, drops, copies = assembler.add(s, t, explicit)
                 self._pending(sstats, 1)
                 for reason, n in drops:
                     self._drop(sstats, reason, n)
                     self._pending(sstats, -n)
+                if copies:
+                    self._duplicate(sstats, copies)
+                    self._pending(sstats, -copies)
                 if message is None:
                     continue
                 state.gatehouse_time = None

@@ -542,6 +542,8 @@ class _Group:
     explicit: bool
     started: float
     arrival: int
+    latest: int
+    """Arrivals on its channel when its latest fragment came (`FragmentAssembler._adjacent`)."""
 
 
 _GroupKey = tuple[bytes | str, bytes | None, int, str | None]
@@ -555,10 +557,23 @@ class FragmentAssembler:
     count), and by the station that heard them: in one aggregated feed, two receivers' messages
     under the same sequence id are two messages. A fragment that names no station joins the newest
     matching group of any station (feeds often tag only a message's first sentence). They are
-    joined in fragment-number order whatever order they arrived in. A group still
-    incomplete `ttl` seconds of event time after its first fragment expires; a fragment number
-    seen twice in a group means the first copy can never complete (its fragments are orphans).
-    Outcomes are reported in sentences: `add` returns (message or None, [(reason, n_sentences)]).
+    joined in fragment-number order whatever order they arrived in, with one limit where no
+    tag-block group says which message a fragment is of: a fragment numbered lower than one already
+    waiting joins it only when it came right after it on its channel (a ship sends the fragments of
+    a message in consecutive slots; two fragments swapped in a merged log stay next to each other).
+    Otherwise it is the next message under the same sequence id (a channel's sequence ids are
+    shared by every ship on it, and a ship's fragment 1 lost to reception happens all the time):
+    the waiting fragments are orphans, never spliced to another ship's. A group still incomplete
+    `ttl` seconds of event time after its first fragment expires; a fragment number seen twice in a
+    group (with another payload) means the first copy can never complete (its fragments are orphans).
+
+    With `drop_copies`, a fragment that repeats one already heard under its key, payload for
+    payload, within `ttl` (the one waiting in its group, or the same fragment of the message just
+    completed: a log with every line twice, a feed that forwards a message again) is a copy: counted
+    apart and not used, so it can neither orphan its message nor wait to be spliced to the next.
+
+    Outcomes are reported in sentences: `add` returns (message or None, [(reason, n_sentences)],
+    copies).
     """
 
     def __init__(
@@ -566,14 +581,21 @@ class FragmentAssembler:
         ttl: float = FRAGMENT_TTL_S,
         max_groups: int = MAX_PENDING_GROUPS,
         min_arrivals: int = FRAGMENT_MIN_ARRIVALS,
+        drop_copies: bool = True,
     ) -> None:
         self.ttl = ttl
         self.max_groups = max_groups
         self.min_arrivals = min_arrivals
+        self.drop_copies = drop_copies
         self.groups: dict[_GroupKey, _Group] = {}
         """Incomplete groups by key, oldest first (read-only outside this class)."""
         self._arrivals = 0
         """Sentences seen while groups were pending (expire() is called once per sentence)."""
+        self._arrivals_on: dict[str, int] = {}
+        """The same, per radio channel (`_adjacent`)."""
+        self._completed: dict[_GroupKey, tuple[float, list[bytes]]] = {}
+        """Per key, the time and fragment payloads of the message last completed under it, oldest
+        first (for `drop_copies`; kept `ttl` seconds, at most `max_groups` keys)."""
 
     @property
     def pending_sentences(self) -> int:
@@ -582,7 +604,9 @@ class FragmentAssembler:
     def __len__(self) -> int:
         return len(self.groups)
 
-    def add(self, s: Sentence, time: float, explicit: bool) -> tuple[Message | None, list[tuple[str, int]]]:
+    def add(
+        self, s: Sentence, time: float, explicit: bool
+    ) -> tuple[Message | None, list[tuple[str, int]], int]:
         """One sentence of a multi-sentence message (count > 1), at event time `time`."""
         drops: list[tuple[str, int]] = []
         own = (
@@ -595,7 +619,12 @@ class FragmentAssembler:
         if group is None:
             key = self._untagged_match(own)
             group = self.groups.get(key)
-        if group is not None and s.number in group.parts:
+        if self.drop_copies and self._is_copy(s, key, group, time):
+            return None, drops, 1
+        if group is not None and (
+            s.number in group.parts
+            or (s.group is None and s.number < max(group.parts) and not self._adjacent(group, s.channel))
+        ):
             del self.groups[key]
             drops.append((ORPHAN_FRAGMENT, len(group.parts)))
             group = None
@@ -604,16 +633,21 @@ class FragmentAssembler:
             if len(self.groups) >= self.max_groups:
                 oldest = next(iter(self.groups))
                 drops.append((EXPIRED_FRAGMENT, len(self.groups.pop(oldest).parts)))
-            group = _Group(s.count, {}, time, explicit, time, self._arrivals)
+            latest = self._arrivals_on.get(s.channel, 0)
+            group = _Group(s.count, {}, time, explicit, time, self._arrivals, latest)
             self.groups[key] = group
-        elif explicit and not group.explicit:
-            group.time = time
-            group.explicit = True
+        else:
+            group.latest = self._arrivals_on.get(s.channel, 0)
+            if explicit and not group.explicit:
+                group.time = time
+                group.explicit = True
         group.parts[s.number] = s
         if len(group.parts) < group.count:
-            return None, drops
+            return None, drops, 0
         del self.groups[key]
         parts = [group.parts[i] for i in range(1, group.count + 1)]
+        if self.drop_copies:
+            self._remember(key, time, [p.payload for p in parts])
         station = next((p.station for p in parts if p.station), None)
         message = Message(
             parts[0].own_ship,
@@ -624,7 +658,37 @@ class FragmentAssembler:
             station,
             group.count,
         )
-        return message, drops
+        return message, drops, 0
+
+    def _adjacent(self, group: _Group, channel: str) -> bool:
+        """The sentence being added came right after the group's latest fragment on its channel
+        (`expire`, which counts the arrivals, runs before each `add` while a group waits)."""
+        return self._arrivals_on.get(channel, 0) == group.latest + 1
+
+    def _is_copy(self, s: Sentence, key: _GroupKey, group: _Group | None, time: float) -> bool:
+        """`s` repeats, payload for payload, the fragment of its number waiting in `group`, or that
+        of the message completed under `key` less than `ttl` before (see the class docstring)."""
+        if group is not None:
+            waiting = group.parts.get(s.number)
+            return waiting is not None and waiting.payload == s.payload
+        done = self._completed.get(key)
+        return (
+            done is not None
+            and abs(time - done[0]) < self.ttl
+            and s.number <= len(done[1])
+            and done[1][s.number - 1] == s.payload
+        )
+
+    def _remember(self, key: _GroupKey, time: float, payloads: list[bytes]) -> None:
+        completed = self._completed
+        completed.pop(key, None)
+        completed[key] = (time, payloads)
+        limit = time - self.ttl
+        while completed:
+            oldest = next(iter(completed))
+            if len(completed) <= self.max_groups and completed[oldest][0] >= limit:
+                break
+            del completed[oldest]
 
     def _untagged_match(self, own: tuple[bytes | str, bytes | None, int, str | None]) -> _GroupKey:
         """The newest pending group `own` may belong to although its station differs: one side names
@@ -637,11 +701,13 @@ class FragmentAssembler:
                 return key
         return own
 
-    def expire(self, now: float) -> int:
-        """Call once per sentence of the source, at its event time `now`: drops the groups that
-        started more than the TTL ago (and have waited through `min_arrivals` sentences);
-        returns the number of sentences expired."""
+    def expire(self, now: float, channel: str = "") -> int:
+        """Call once per sentence of the source, at its event time `now`, with its radio channel:
+        drops the groups that started more than the TTL ago (and have waited through `min_arrivals`
+        sentences); returns the number of sentences expired."""
         self._arrivals += 1
+        on = self._arrivals_on
+        on[channel] = on.get(channel, 0) + 1
         expired = 0
         groups = self.groups
         limit = now - self.ttl
