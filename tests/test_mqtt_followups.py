@@ -49,11 +49,10 @@ from vts.mqtt.subscribe import (
     AlertPrinter,
     _settings,
     configure_parser,
-    known_alert_types,
     run_subscriber,
 )
 from vts.mqtt.urls import settings_from_url
-from vts.rules.registry import rule_classes
+from vts.rules.registry import known_alert_types, rule_classes
 
 
 # -- 1. protocol fallback ---------------------------------------------------------------------------

@@ -371,9 +371,18 @@ def test_alerts_since_type_and_active_filters(tmp_path: Path, capsys: pytest.Cap
         "position_jump",
     ]
     assert "counted back from the newest alert" in err
-    rc, out, _ = run_cli("alerts", "--db", str(db), "--type", "rendezvous", "--type", "nope", "--json",
-                         capsys=capsys)  # fmt: skip
+    rc, out, _ = run_cli("alerts", "--db", str(db), "--type", "rendezvous", "--json", capsys=capsys)
     assert rc == 0 and [json.loads(ln)["type"] for ln in out.splitlines()] == ["rendezvous"]
+    rc, out, _ = run_cli("alerts", "--db", str(db), "--type", "rendezvous,loitering", "--json", capsys=capsys)
+    assert rc == 0 and sorted(json.loads(ln)["type"] for ln in out.splitlines()) == [
+        "loitering",
+        "rendezvous",
+    ]
+    # a typo is a usage error naming the closest type, not an empty answer
+    rc, out, err = run_cli(
+        "alerts", "--db", str(db), "--type", "rendezvous", "--type", "rendevous", capsys=capsys
+    )
+    assert rc == 2 and out == "" and "'rendevous' (did you mean 'rendezvous'?)" in err
     rc, out, _ = run_cli("alerts", "--db", str(db), "--active", "--json", capsys=capsys)
     assert [json.loads(ln)["type"] for ln in out.splitlines()] == ["rendezvous"]
     rc, _, err = run_cli("alerts", "--db", str(db), "--since", "yesterday", capsys=capsys)

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
 import io
 import logging
 import math
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from vts import __version__
 
@@ -93,6 +94,38 @@ def port_number(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"a port is 0..65535, got {text!r}")
     return value
+
+
+def alert_type_names(text: str) -> set[str]:
+    """A comma-separated list of alert types, as given (argparse type)."""
+    return {t.strip() for t in text.split(",") if t.strip()}
+
+
+def unknown_alert_types(wanted: Iterable[str], known: Iterable[str]) -> str | None:
+    """The usage error for the names in `wanted` that are not in `known` (a typo such as
+    ``alongsde`` would otherwise match nothing, for ever), naming the closest known one; None when
+    every name is known."""
+    known = sorted(known)
+    unknown = sorted(set(wanted) - set(known))
+    if not unknown:
+        return None
+    names = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        names.append(repr(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return f"unknown alert type {', '.join(names)}; known types: {', '.join(known)}"
+
+
+def alert_types(text: str) -> set[str]:
+    """A comma-separated list of the alert types vts raises (argparse type): a name it never raises
+    is a usage error naming the closest one."""
+    from vts.rules.registry import known_alert_types  # imports every rule: only when asked
+
+    wanted = alert_type_names(text)
+    error = unknown_alert_types(wanted, known_alert_types()) if wanted else None
+    if error is not None:
+        raise argparse.ArgumentTypeError(error)
+    return wanted
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from vts.alerts.model import Alert, iso_time
 from vts.alerts.store import AlertStore, AlertStoreError, open_store, store_path
-from vts.cli import closed_pipe_is_quiet
+from vts.cli import alert_type_names, closed_pipe_is_quiet, unknown_alert_types
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -45,7 +45,12 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         help="ISO time, date, or duration (30m, 2h, 1d) back from the newest alert's event time",
     )
     p.add_argument(
-        "--type", action="append", dest="types", metavar="TYPE", help="only this type (repeatable)"
+        "--type",
+        action="append",
+        dest="types",
+        type=alert_type_names,
+        metavar="TYPE",
+        help="only this type (repeatable, or comma-separated: cpa,drifting)",
     )
     p.add_argument("--active", action="store_true", help="only alerts still holding")
     p.add_argument("--limit", type=int, metavar="N", help="at most N alerts (the most recent)")
@@ -168,7 +173,16 @@ def _run(args: argparse.Namespace, store: AlertStore) -> int:
                 f" (from {iso_time(since)})",
                 file=sys.stderr,
             )
-    alerts = store.alerts(since=since, types=args.types, active_only=args.active)
+    types = sorted(set().union(*args.types)) if args.types else None  # (--type "": every type)
+    if types:
+        from vts.rules.registry import known_alert_types
+
+        # a type vts raises, or one the database holds (from an older vts, or written by another tool)
+        error = unknown_alert_types(types, set(known_alert_types()) | store.types())
+        if error is not None:
+            print(f"vts alerts: --type: {error}", file=sys.stderr)
+            return 2
+    alerts = store.alerts(since=since, types=types, active_only=args.active)
     if args.limit is not None:
         alerts = alerts[-args.limit :] if args.limit > 0 else []
     for a in alerts:

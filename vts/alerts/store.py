@@ -373,6 +373,10 @@ class AlertStore:
         rows = self._db.execute("SELECT json FROM alerts WHERE active = 1 ORDER BY started, id").fetchall()
         return self._readable(rows, "an active alert")
 
+    def types(self) -> set[str]:
+        """The alert types the database holds."""
+        return {row[0] for row in self._db.execute("SELECT DISTINCT type FROM alerts")}
+
     def alerts(
         self,
         *,

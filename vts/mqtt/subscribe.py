@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import difflib
 import logging
 import os
 import sys
@@ -35,7 +34,7 @@ from aiomqtt import MqttError
 from aiomqtt.exceptions import MqttConnectError
 
 from vts.alerts.model import SEVERITIES, Severity, severity_rank
-from vts.cli import positive_int
+from vts.cli import alert_types, positive_int
 from vts.jsontext import loads
 from vts.mqtt.checked_client import ProtocolNegotiation, is_no_answer
 from vts.mqtt.client_log import QuietClientLogger
@@ -54,32 +53,6 @@ COLOURS: dict[str, str] = {
     "info": "\033[37m",
 }
 RESET = "\033[0m"
-
-
-def known_alert_types() -> list[str]:
-    """Every alert type vts raises: those of every rule of the registry (`Rule.raised_types`)."""
-    from vts.rules.registry import rule_classes  # imports every rule: only when --type is given
-
-    return sorted({t for rule in rule_classes().values() for t in rule.raised_types()})
-
-
-def alert_types(text: str) -> set[str]:
-    """A comma-separated list of alert types (argparse type): a name vts never raises (a typo
-    such as ``alongsde`` would print nothing, for ever) is a usage error naming the closest one."""
-    wanted = {t.strip() for t in text.split(",") if t.strip()}
-    if not wanted:
-        return wanted
-    known = known_alert_types()
-    unknown = sorted(wanted - set(known))
-    if unknown:
-        names = []
-        for name in unknown:
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-            names.append(repr(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise argparse.ArgumentTypeError(
-            f"unknown alert type {', '.join(names)}; known types: {', '.join(known)}"
-        )
-    return wanted
 
 
 @dataclass

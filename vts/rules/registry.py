@@ -28,6 +28,11 @@ def rule_classes() -> dict[str, type[Rule]]:
     return dict(sorted(found.items()))
 
 
+def known_alert_types() -> list[str]:
+    """Every alert type vts raises: those of every rule (`Rule.raised_types`)."""
+    return sorted({t for rule in rule_classes().values() for t in rule.raised_types()})
+
+
 def validate_rule_params(raw: dict[str, Any]) -> dict[str, RuleParams]:
     """Validate the ``rules:`` mapping; unknown rule ids and unknown keys are errors (ValueError)."""
     classes = rule_classes()
