@@ -261,3 +261,39 @@ def test_a_warning_with_the_closest_point_seconds_away_is_not_raised() -> None:
     assert [a.state for a in passing] == ["raised", "cleared"] and passing[0].severity == "warning"
     assert passing[0].details["tcpa_min"] * 60 < 30 and 0.1 < passing[0].details["cpa_nm"] < 0.3
     assert passing[1].time - passing[0].time == 30.0  # cleared as the ships passed
+
+
+def test_a_cleared_situation_says_why_it_ended_with_the_numbers_of_now() -> None:
+    """Found on the AMSA log: "Close-quarters situation over" under a CPA of 0.004 NM in 1 min
+    (the numbers of the last warning; a ferry had slowed to its berth). The clear says why: one ship
+    stopped, or one fell silent (its last fix grew too old to judge it by)."""
+    east = offset(OPEN_WATER, north_m=30, east_m=3000)
+    for ending, reason in (([no_fix(B, T0 + 95, 0.0)], "stopped"), ([], "no_recent_fix")):
+        reports = merge(
+            moving(A, T0, minutes=10, start=OPEN_WATER, cog=90, sog=9),
+            [r for r in moving(B, T0, minutes=10, start=east, cog=270, sog=9) if r.time < T0 + 95],
+            ending,
+        )
+        alerts = of_type(run(make_core(), reports, until=T0 + 900), "cpa")
+        assert [a.state for a in alerts] == ["raised", "cleared"]
+        over = alerts[-1]
+        assert over.details["reason"] == reason and over.details["ended_by_mmsi"] == B
+        if reason == "stopped":
+            assert over.message == f"Close-quarters situation over: {B} slowed to 0.0 kn"
+        else:
+            assert over.message == f"Close-quarters situation over: no recent position of {B}"
+
+
+def test_a_pair_that_passed_clears_as_passed_and_opening() -> None:
+    """Head-on, 150 m apart abeam: a warning, then they pass; the clear shows the TCPA of now (past)."""
+    reports = merge(
+        moving(A, T0, minutes=12, start=OPEN_WATER, cog=90, sog=8),
+        moving(B, T0, minutes=12, start=offset(OPEN_WATER, north_m=150, east_m=4000), cog=270, sog=8),
+    )
+    alerts = of_type(run(make_core(), reports), "cpa")
+    assert [a.state for a in alerts][:1] == ["raised"] and alerts[-1].state == "cleared"
+    over = alerts[-1]
+    assert over.details["reason"] == "passed" and over.details["tcpa_min"] <= 0
+    assert over.details["range_nm"] >= over.details["cpa_nm"]
+    assert over.message.startswith("Close-quarters situation over: passed, ")
+    assert over.message.endswith(" NM apart and opening")

@@ -526,9 +526,72 @@ class CpaRule(Rule):
         for key in sorted(self._active - set(seen)):
             self._active.discard(key)
             self._alarms.discard(key)
+            why, details = self._ended(key, ctx)
             ctx.alerts.clear(
-                type=self.id, mmsi=key[0], other_mmsi=key[1], message="Close-quarters situation over"
+                type=self.id,
+                mmsi=key[0],
+                other_mmsi=key[1],
+                message=f"Close-quarters situation over: {why}",
+                details=details,
             )
+
+    def _ended(self, key: tuple[int, int], ctx: RuleContext) -> tuple[str, dict[str, Any]]:
+        """Why the situation of pair `key` no longer holds, in words, and the evidence of now that
+        says so (``reason`` and, while both still move, the range, CPA and TCPA of now): the
+        cleared alert must not show the numbers of the last warning under "over"."""
+        p = self.p
+        vessels = [ctx.tracker.get(m) for m in key]
+        for mmsi, v in zip(key, vessels, strict=True):
+            if mmsi in self._slot_of:
+                continue
+            label = str(v.name or mmsi) if v is not None else str(mmsi)
+            if v is None or v.is_shadow:
+                return f"{label} no longer tracked", {"reason": "target_lost"}
+            if v.sog is not None and v.sog <= p.min_sog_kn:
+                return f"{label} slowed to {v.sog:.1f} kn", {"reason": "stopped", "ended_by_mmsi": mmsi}
+            if v.nav_status in AT_ANCHOR_OR_MOORED:
+                return f"{label} at anchor or moored", {"reason": "stopped", "ended_by_mmsi": mmsi}
+            return f"no recent position of {label}", {"reason": "no_recent_fix", "ended_by_mmsi": mmsi}
+        a, b = (self._vessel_at[self._slot_of[m]] for m in key)
+        table = self._table[:, [self._slot_of[m] for m in key]]
+        now = ctx.now
+        velocity = (
+            table[_SOG]
+            * KNOTS_TO_MS
+            * np.stack((np.sin(np.radians(table[_COG])), np.cos(np.radians(table[_COG]))))
+        )
+        shift = velocity * np.clip(now - table[_TIME], 0.0, None)  # dead reckoning, as `_in_range`
+        north = table[_LAT] * _M_PER_DEG + shift[1]
+        cos_lat = np.cos(np.radians(north / _M_PER_DEG))
+        east = table[_LON] * _M_PER_DEG + shift[0] / np.maximum(cos_lat, _MIN_COS)
+        d = np.array([_wrap(east[1:] - east[:1])[0] * math.cos(math.radians(north.mean() / _M_PER_DEG)),
+                      north[1] - north[0]])  # fmt: skip
+        dv = velocity[:, 1] - velocity[:, 0]
+        rng = float(np.hypot(d[0], d[1]))
+        cpa, tcpa = (
+            float(x[0]) for x in cpa_of_pairs(d[:, None], dv[:, None], p.min_relative_kn * KNOTS_TO_MS)
+        )
+        details: dict[str, Any] = {
+            "range_nm": round(rng / METRES_PER_NM, 3),
+            "sog_kn": a.sog if a is not None else None,
+            "other_sog_kn": b.sog if b is not None else None,
+            "cog_deg": a.cog if a is not None else None,
+            "other_cog_deg": b.cog if b is not None else None,
+        }
+        if rng > p.range_nm * METRES_PER_NM:
+            return f"{details['range_nm']:.1f} NM apart", {"reason": "out_of_range", **details}
+        if not math.isfinite(tcpa):
+            rel = float(np.hypot(dv[0], dv[1])) / KNOTS_TO_MS
+            return f"moving together ({rel:.1f} kn relative)", {"reason": "moving_together", **details}
+        details.update(cpa_nm=round(cpa / METRES_PER_NM, 3), tcpa_min=round(tcpa / 60.0, 2))
+        if tcpa <= 0:
+            return f"passed, {details['range_nm']:.2f} NM apart and opening", {"reason": "passed", **details}
+        if cpa >= self._clear_cpa():
+            return f"CPA opened to {details['cpa_nm']:.2f} NM", {"reason": "cpa_opened", **details}
+        return (
+            f"CPA {details['cpa_nm']:.2f} NM now {details['tcpa_min']:.0f} min ahead",
+            {"reason": "later", **details},
+        )
 
     @staticmethod
     def _in_range(
