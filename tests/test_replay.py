@@ -108,8 +108,17 @@ def test_summary_warns_about_a_log_without_timestamps(
     untimed = tmp_path / "untimed.nmea"  # no times and no base station: nothing to time it by
     untimed.write_bytes(b"\n".join(line for line in bare if line[14:15] != b"4") + b"\n")
     assert replay(untimed, "--summary-out", tmp_path / "s.json") == 0
-    assert "NOTE        part of this log carries no timestamps" in capsys.readouterr().out
+    assert "NOTE        this log carries no timestamps" in capsys.readouterr().out
     assert json.loads((tmp_path / "s.json").read_text())["untimed"] is True
+    # a timed log, then one without times (found joining two recordings): the second part took the
+    # first's last time, all of it, and the summary says so
+    joined = tmp_path / "joined.nmea"
+    joined.write_bytes(b"\n".join(SAMPLE_LINES[:400] + bare) + b"\n")
+    assert replay(joined, "--summary-out", tmp_path / "j.json") == 0
+    out = capsys.readouterr().out
+    summary = json.loads((tmp_path / "j.json").read_text())
+    assert summary["took_last_time"] == len(bare) and summary["untimed"] is False
+    assert f"NOTE        {len(bare)} sentence(s) had no time of their own and took the time" in out
     dump = tmp_path / "dump.nmea"  # no times, but base stations: timed by their UTC
     dump.write_bytes(b"\n".join(bare) + b"\n")
     assert replay(dump, "--summary-out", tmp_path / "d.json") == 0

@@ -117,6 +117,10 @@ class SourceStats:
     rollover: int = 0
     """Lines whose own time was a whole number of GPS week-number rollovers behind their receive time
     (`GPS_ROLLOVER_S`): corrected."""
+    took_last_time: int = 0
+    """Sentences with no time of their own and no receive time, from a source timed by its lines:
+    they took its last time (a log with times on only some lines, logs joined with and without
+    times), so event time stood still through them."""
     went_back: int = 0
     """Times the source's line time went back more than `WENT_BACK_S` (logs joined out of order, a
     receiver's clock set back): the reports after it are older than the event time reached, so they
@@ -147,6 +151,7 @@ class SourceStats:
             "clock": self.clock,
             "retimed": self.retimed,
             "went_back": self.went_back,
+            "took_last_time": self.took_last_time,
             "rollover": self.rollover,
             "ahead": self.ahead,
         }
@@ -337,6 +342,8 @@ class Ingest:
             t = received + offset
         elif state.timed:
             t = state.last_time
+            state.stats.took_last_time += 1  # (the hot path of a log timed on some lines only)
+            self.stats.took_last_time += 1
         else:
             t = self._untimed_time(state, offset)
             untimed = True
@@ -483,6 +490,8 @@ class Ingest:
             elif state.timed:
                 t = state.last_time
                 explicit = False
+                state.stats.took_last_time += 1
+                self.stats.took_last_time += 1
             else:
                 t = self._untimed_time(state, offset)
                 explicit = False

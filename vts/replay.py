@@ -438,6 +438,8 @@ class Replay:
             "last_time": None if stats.last_time is None else iso_time(stats.last_time),
             "span_s": span,
             "untimed": stats.first_time is not None and stats.first_time < UNTIMED_BEFORE,
+            "untimed_only": stats.last_time is not None and stats.last_time < UNTIMED_BEFORE,
+            "took_last_time": stats.took_last_time,
             "timed_by_base_stations": sorted(
                 name for name, st in stats.by_source.items() if st.clock == "base_stations"
             ),
@@ -560,10 +562,18 @@ def format_summary(s: dict[str, Any]) -> str:
             " (--merge interleaves logs of the same hours by time)"
         )
     if s.get("untimed"):
+        which = "this log carries" if s.get("untimed_only") else "part of this log carries"
         lines.append(
-            "  NOTE        part of this log carries no timestamps (no tag block c:, $PGHP, metadata or"
-            " time prefix): its messages share the last known time (1970 if none), so time-based rules"
-            " (gaps, dwell, speeds between fixes) cannot judge them"
+            f"  NOTE        {which} no timestamps (no tag block c:, $PGHP, metadata, time prefix or"
+            " base station): its messages share the last known time (1970 if none), so time-based"
+            " rules (gaps, dwell, speeds between fixes) cannot judge them"
+        )
+    if s.get("took_last_time"):
+        lines.append(
+            f"  NOTE        {s['took_last_time']} sentence(s) had no time of their own and took the time"
+            " of the lines before them (a log with times on only some lines, or logs joined with and"
+            " without times): event time stood still through them, so gaps, dwell times and speeds"
+            " between their fixes are only as good as those times"
         )
     steps = f" ({counts(s['alert_steps'])} steps)" if s["alert_steps"] else ""
     lines.append(f"  alerts      {s['alerts']}{steps}")
