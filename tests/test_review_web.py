@@ -936,3 +936,35 @@ def test_parse_iso_time_without_a_zone_is_utc(monkeypatch: pytest.MonkeyPatch) -
     finally:
         monkeypatch.delenv("TZ")
         _time.tzset()
+
+
+def test_a_restart_keeps_the_unacknowledged_event_alerts_on_the_panel(tmp_path: Path) -> None:
+    """Found in a live test: after a restart on the same database, an AIS-SART distress (emergency,
+    not acknowledged, still transmitting: the same activation, never raised again) was off the map
+    and out of /api/alerts, with the jumps and identity changes of the hour before. One that was
+    acknowledged stays off the panel."""
+    config = load_config()
+    db = tmp_path / "alerts.sqlite3"
+    store = AlertStore(db)
+    core = Core(config, store=store)
+    state = WebState(config, core, store)
+    state.attach()
+    feed(core)
+    core.finish()
+    holding = {a.id for a in core.engine.active()}
+    events = {a.id: a for a in state.active_alerts() if a.id not in holding}
+    sart = sart_id(state)
+    assert events[sart].type == "distress" and len(events) >= 2
+    acknowledged = next(i for i, a in sorted(events.items()) if i != sart)
+    assert core.engine.acknowledge(acknowledged, "officer", "seen", core.now or 0.0)
+    store.close()
+
+    store = AlertStore(db)
+    try:
+        state = WebState(config, Core(config, store=store), store)
+        state.attach()
+        shown = {a.id for a in state.active_alerts()}
+        assert set(events) - {acknowledged} <= shown and sart in shown
+        assert acknowledged not in shown
+    finally:
+        store.close()

@@ -120,11 +120,34 @@ class WebState:
         self._listening = True
         self.core.add_alert_listener(self.on_alert)
         self.core.add_report_listener(self.on_report)
+        self._seed_events_from_store()
         try:
             for alert in self.core.engine.active():
                 self.history[alert.id] = alert
         except (AttributeError, NotImplementedError):
             pass
+
+    def _seed_events_from_store(self) -> None:
+        """After a restart, the one-off event alerts of the last `event_alert_minutes` before the
+        store's newest step (a distress, a jump, an identity change not acknowledged yet) are on the
+        panel again, as they were when the daemon stopped: the engine restores only the alerts that
+        hold (a SART still transmitting is the same activation and is not raised again, so it would
+        otherwise be off the screen for good)."""
+        latest = getattr(self.store, "latest_time", None)
+        ended = getattr(self.store, "ended_alerts", None)
+        if latest is None or ended is None:
+            return
+        try:
+            newest = latest()
+            if newest is None:
+                return
+            events = ended(since=newest - self.settings.event_alert_minutes * 60.0)
+        except Exception as e:  # the panel starts without them; the store is read again on demand
+            log.warning("could not read the recent event alerts from the store: %s: %s", type(e).__name__, e)
+            return
+        for alert in events[-HISTORY:]:
+            if alert.state == "raised" and alert.time == alert.started:
+                self.history[alert.id] = alert
 
     def on_alert(self, alert: Alert) -> None:
         self.history[alert.id] = alert
