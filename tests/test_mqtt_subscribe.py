@@ -136,6 +136,43 @@ async def test_subscriber_waits_for_a_restarted_broker_without_repeating_active_
     assert lines[3:] == [LIVE[0].to_json(), LIVE[1].to_json()]
 
 
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+async def test_a_session_prints_what_was_published_while_it_was_away(
+    mosquitto: Broker, protocol: str
+) -> None:
+    """Found in a live test: `vts subscribe` (a clean session) missed the 22 alert steps published
+    while it was reconnecting. With `--session NAME` the broker queues them for it."""
+    settings = settings_from_url(mosquitto.url).model_copy(update={"prefix": PREFIX, "protocol": protocol})
+
+    async def run(count: int, before: list[Alert]) -> list[str]:
+        out = io.StringIO()
+        ready = asyncio.Event()
+        printer = AlertPrinter(out, as_json=True, colour=False)
+        task = asyncio.create_task(
+            run_subscriber(
+                settings, AlertFilter(), printer, count=count, show_active=False, ready=ready, session="ops-1"
+            )
+        )
+        await asyncio.wait_for(ready.wait(), 10)
+        await publish(mosquitto, before)
+        assert await asyncio.wait_for(task, 10) == count
+        return out.getvalue().splitlines()
+
+    assert await run(1, LIVE[:1]) == [LIVE[0].to_json()]
+    await publish(mosquitto, LIVE[1:3])  # while it is away
+    assert await run(3, LIVE[3:]) == [a.to_json() for a in LIVE[1:]]
+
+
+def test_a_session_under_the_daemons_client_id_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    from vts.cli import main
+
+    assert (
+        main(["subscribe", "--broker", "mqtt://127.0.0.1:9?client_id=vts-callao", "--session", "vts-callao"])
+        == 2
+    )
+    assert "is the daemon's client id" in capsys.readouterr().err
+
+
 async def test_shared_subscription_splits_alerts_between_consumers(mosquitto: Broker) -> None:
     """The `$share/` example of docs/mqtt.md: each alert goes to one worker of the group."""
     share = f"$share/sms-gateway/{PREFIX}/alert/#"

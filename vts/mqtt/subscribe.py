@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 import unicodedata
 from collections import OrderedDict
@@ -32,6 +33,8 @@ from typing import Any, TextIO, cast, get_args
 import aiomqtt
 from aiomqtt import MqttError
 from aiomqtt.exceptions import MqttConnectError
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from vts.alerts.model import SEVERITIES, Severity, severity_rank
 from vts.cli import alert_types, positive_int
@@ -45,6 +48,9 @@ from vts.mqtt.urls import ENV_VAR, MqttUrlError, describe, resolve_settings, set
 
 log = logging.getLogger(__name__)
 DEFAULT_BROKER = "mqtt://localhost:1883"
+SESSION_EXPIRY_S = 86_400
+"""How long (MQTT 5) the broker keeps a `--session` subscriber's session and queue while it is away."""
+SESSION_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 COLOURS: dict[str, str] = {
     "emergency": "\033[1;97;41m",
     "alarm": "\033[1;91m",
@@ -161,8 +167,15 @@ async def run_subscriber(
     count: int | None = None,
     show_active: bool = True,
     ready: asyncio.Event | None = None,
+    session: str | None = None,
 ) -> int:
-    """Print alerts until `count` were printed (forever when None). Returns how many were printed."""
+    """Print alerts until `count` were printed (forever when None). Returns how many were printed.
+
+    `session`: a client id of the subscriber's own, kept by the broker as a persistent session
+    (`SESSION_EXPIRY_S`): alert steps published while it is away, its outages and the broker's
+    included, are queued for it and printed when it is back. None: a clean session with a random
+    client id (what was published while it was away is not printed; the alerts that hold are, from
+    the retained states)."""
     if count is not None and count <= 0:
         return 0
     topics = Topics(settings.prefix)
@@ -188,6 +201,7 @@ async def run_subscriber(
             timeout=settings.connect_timeout_s,
             logger=quiet,  # type: ignore[arg-type]
             socket_options=NO_DELAY,
+            **_session_options(session, protocols.protocol),
         )
         try:
             async with client:
@@ -260,6 +274,17 @@ async def run_subscriber(
         delay = min(delay * 2, 30.0)
 
 
+def _session_options(session: str | None, protocol: aiomqtt.ProtocolVersion) -> dict[str, Any]:
+    """The client's options for a persistent session named `session` (none without one)."""
+    if session is None:
+        return {}
+    if protocol == aiomqtt.ProtocolVersion.V5:
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        return {"identifier": session, "clean_start": False, "properties": properties}
+    return {"identifier": session, "clean_session": False}
+
+
 def _log_outage(settings: MqttSettings, problem: str, already_logged: bool) -> bool:
     """One warning per outage; the retries go to debug."""
     if already_logged:
@@ -296,6 +321,13 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON lines, exactly as published")
     p.add_argument("--no-active", action="store_true", help="do not start with the active alerts")
     p.add_argument(
+        "--session",
+        metavar="NAME",
+        type=session_name,
+        help="a persistent session under this client id (one per subscriber, never the daemon's): "
+        "alerts published while this subscriber or the broker was away are printed when it is back",
+    )
+    p.add_argument(
         "--count", type=positive_int, default=None, help="exit after printing this many alerts (1 or more)"
     )
     p.add_argument("--colour", "--color", choices=("auto", "always", "never"), default="auto")
@@ -325,11 +357,25 @@ def _settings(args: argparse.Namespace) -> MqttSettings:
     return settings
 
 
+def session_name(text: str) -> str:
+    """A `--session` client id (argparse type): 1-64 letters, digits, '.', '_' or '-'."""
+    if not SESSION_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"1-64 letters, digits, '.', '_' or '-', got {text!r}")
+    return text
+
+
 def main(args: argparse.Namespace) -> int:
     try:
         settings = _settings(args)
     except MqttUrlError as e:
         print(f"vts subscribe: {e}", file=sys.stderr)
+        return 2
+    if args.session is not None and args.session == settings.client_id:
+        print(
+            f"vts subscribe: --session {args.session} is the daemon's client id (mqtt.client_id): the broker"
+            " would disconnect one of them whenever the other connects; give this subscriber its own",
+            file=sys.stderr,
+        )
         return 2
     severity: Severity = args.severity
     alert_filter = AlertFilter(
@@ -344,7 +390,14 @@ def main(args: argparse.Namespace) -> int:
     printer = AlertPrinter(sys.stdout, as_json=args.json, colour=colour)
     try:
         asyncio.run(
-            run_subscriber(settings, alert_filter, printer, count=args.count, show_active=not args.no_active)
+            run_subscriber(
+                settings,
+                alert_filter,
+                printer,
+                count=args.count,
+                show_active=not args.no_active,
+                session=args.session,
+            )
         )
     except FatalSubscribeError as e:
         print(f"vts subscribe: {e}", file=sys.stderr)
