@@ -457,3 +457,21 @@ def test_dollar_vdm_sentences_are_ais_as_pyais_reads_them() -> None:
         parse_line("$GPGGA,114702.00,3351.0151,S,15117.2160,E,1,06,1.69,00093,M,021,M,,*76").ignored
         == OTHER_NMEA
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "ignored", "drops"),
+    [
+        (b"\x80\x81$\x90 junk", None, ["non_ascii"]),  # binary junk with a '$' in it: a broken feed
+        (b"#\xff\xfe\x00\x9c\x80", None, ["non_ascii"]),  # ... starting with '#'
+        (b"# Callao \xc3\xb1 2026", "comment", []),  # a comment in UTF-8 stays one
+        (b"$GPGGA,123519,4807.038,N*47", "other_nmea", []),
+        (b"$PGRMC,1,2*33", "other_nmea", []),
+        (b"$$$ hello", "not_nmea", []),
+    ],
+)
+def test_junk_is_told_from_other_nmea(line: bytes, ignored: str | None, drops: list[str]) -> None:
+    """Found in a live test: 200 random UDP datagrams were counted `ignored: other_nmea`, as if a
+    GPS were talking, where the feed was broken."""
+    parsed = parse_line(line)
+    assert (parsed.ignored, parsed.drops) == (ignored, drops)

@@ -354,13 +354,14 @@ def _parse_line(line: bytes | str) -> ParsedLine:
             _one_sentence(raw, star, None, result, None, None)
             return result
     if first == 35:  # '#'
-        return ParsedLine(ignored=COMMENT)
+        return ParsedLine(ignored=COMMENT) if _is_text(raw) else ParsedLine(drops=[NON_ASCII])
     if (
         first == 36
         and raw[1:5] != b"PGHP"
         and raw[3:6] not in (b"VDM", b"VDO")
         and b"!" not in raw
         and b"\\" not in raw
+        and _NMEA_ADDRESS.match(raw, 1)
     ):
         return ParsedLine(ignored=OTHER_NMEA)  # '$GPGGA...' and friends: common, not AIS
     if not raw.isascii() and b"!" not in raw and b"$" not in raw:
@@ -420,7 +421,7 @@ def _scan(raw: bytes, pos: int, log_time: float | None, result: ParsedLine) -> N
             if raw[pos] == 33 or raw.startswith(b"$PGHP", pos) or raw[pos + 3 : pos + 6] in (b"VDM", b"VDO"):
                 result.drops.append(MALFORMED)
             elif not result.sentences and not result.drops:
-                result.ignored = OTHER_NMEA
+                _not_ais(raw, pos, result)
             if nxt_start < 0:
                 return
             pos = nxt_start
@@ -445,7 +446,7 @@ def _scan(raw: bytes, pos: int, log_time: float | None, result: ParsedLine) -> N
                     else:
                         result.gatehouse_time = t
             elif not result.sentences and not result.drops and result.ignored is None:
-                result.ignored = OTHER_NMEA
+                _not_ais(raw, pos, result)
         elif sentence[3:6] in (b"VDM", b"VDO") and sentence[6:7] == b",":
             _one_sentence(
                 sentence,
@@ -457,10 +458,36 @@ def _scan(raw: bytes, pos: int, log_time: float | None, result: ParsedLine) -> N
                 meta.get("late_time"),  # type: ignore[arg-type]
             )
         elif not result.sentences and not result.drops and result.ignored is None:
-            result.ignored = OTHER_NMEA
+            _not_ais(raw, pos, result)
         if trailer_end < 0:
             return
         pos = trailer_end
+
+
+_NMEA_ADDRESS = re.compile(rb"[A-Z0-9]{5},")
+"""What follows the '$' of an NMEA sentence: its address (talker and type, or a proprietary one)."""
+
+
+def _is_text(raw: bytes) -> bool:
+    """ASCII, or UTF-8 (a comment may name a place); random bytes hardly ever decode."""
+    if raw.isascii():
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _not_ais(raw: bytes, pos: int, result: ParsedLine) -> None:
+    """A line whose only sentence at `pos` is not AIS: another NMEA sentence (`$GPGGA,...`, ignored),
+    else text that is not NMEA (ignored), else binary junk (dropped: a broken feed)."""
+    if _NMEA_ADDRESS.match(raw, pos + 1):
+        result.ignored = OTHER_NMEA
+    elif raw.isascii():
+        result.ignored = NOT_NMEA
+    else:
+        result.drops.append(NON_ASCII)
 
 
 def _next_start(raw: bytes, pos: int) -> int:
