@@ -258,3 +258,22 @@ def test_when_this_machine_s_clock_is_the_one_behind_the_feeds_keep_their_times(
     assert core.now == T0 + 590 and core.ingest.stats.ahead == 0
     said = [r.message for r in caplog.records if "is this machine's clock right?" in r.message]
     assert len(said) == 2  # once per feed
+
+
+def test_a_feed_whose_time_keeps_going_back_is_said_five_times_then_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found in a live test: a feeder that re-timed only some of its lines made the same warning
+    several times a second. It is said `RETIMED_LOGGED` times, the last saying it is the last."""
+    from vts.ingest import RETIMED_LOGGED
+
+    t0 = 1_700_000_000
+    ingest = Ingest(duplicate_window_s=0)
+    with caplog.at_level(logging.WARNING, logger="vts.ingest"):
+        for k in range(RETIMED_LOGGED + 3):
+            ingest.feed(tag(f"c:{t0 + WENT_BACK_S + 3600 + k}") + POS, "rx", None)
+            ingest.feed(tag(f"c:{t0 + k}") + POS, "rx", None)  # hours back
+    said = [r.getMessage() for r in caplog.records if "goes back" in r.getMessage()]
+    assert len(said) == RETIMED_LOGGED and "said no more for this feed" in said[-1]
+    assert not any("said no more" in m for m in said[:-1])
+    assert ingest.stats.went_back == RETIMED_LOGGED + 3

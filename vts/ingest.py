@@ -88,7 +88,8 @@ TAKEN_MIN_LIMIT = 4096
 DUPLICATE = "duplicate"
 """`SourceStats.ignored` reason of a sentence of such a second copy."""
 RETIMED_LOGGED = 5
-"""Unconfirmed time jumps logged per source (then counted only)."""
+"""Unconfirmed time jumps, and times going back, logged per source (then counted only)."""
+_LAST_SAID = " (said no more for this feed: counted in its statistics, /api/stats and the replay summary)"
 
 
 @dataclass(slots=True)
@@ -184,6 +185,7 @@ class _SourceState:
         "gatehouse_time",
         "held",
         "last_time",
+        "retimed_said",
         "stats",
         "suspect",
         "suspect_lines",
@@ -210,6 +212,8 @@ class _SourceState:
         """Reports of lines whose time jumped ahead (`TIME_JUMP_S`), waiting for confirmation."""
         self.suspect_time = 0.0
         self.suspect_lines = 0
+        self.retimed_said = 0
+        """Unconfirmed time jumps logged so far (`RETIMED_LOGGED`)."""
 
 
 class Ingest:
@@ -644,13 +648,16 @@ class Ingest:
         t = state.last_time
         state.stats.retimed += len(held)
         self.stats.retimed += len(held)
-        if state.stats.retimed - len(held) < RETIMED_LOGGED:
+        said = state.retimed_said
+        if said < RETIMED_LOGGED:
+            state.retimed_said = said + 1
             log.warning(
                 "%s: a line time %.0f s ahead of the feed was not confirmed by the lines after it; "
-                "its %d report(s) take the feed's time",
+                "its %d report(s) take the feed's time%s",
                 source,
                 state.suspect_time - t,
                 len(held),
+                _LAST_SAID if said + 1 == RETIMED_LOGGED else "",
             )
         for r in held:
             r.time = t
@@ -739,13 +746,15 @@ class Ingest:
     def _went_back(self, state: _SourceState, source: str, t: float) -> None:
         """The source's line time goes back more than `WENT_BACK_S` (to `t`): counted, and said
         the first times (event time does not go back: what follows is taken as delivered late)."""
-        if self._count(state, "went_back") <= RETIMED_LOGGED:
+        n = self._count(state, "went_back")
+        if n <= RETIMED_LOGGED:
             log.warning(
                 "%s: the line time goes back %.1f h (logs joined out of order, a feed delivering old "
                 "data, a clock set back?): its reports older than the event time reached are taken as "
-                "delivered late",
+                "delivered late%s",
                 source,
                 (state.last_time - t) / 3600.0,
+                _LAST_SAID if n == RETIMED_LOGGED else "",
             )
 
     # -- one transmission heard twice (`DUPLICATE_WINDOW_S`) -----------------------------------------
