@@ -363,6 +363,30 @@ async def test_run_publishes_alerts_and_stops_even_with_the_broker_gone(
     assert await asyncio.to_thread(d.stop, signal.SIGTERM) == 0
 
 
+@pytest.mark.mqtt
+def test_the_daemon_shows_its_alert_delivery_to_monitoring(
+    tmp_path: Path, daemons: list[Daemon], mosquitto: object
+) -> None:
+    """/api/stats, /metrics and /healthz tell whether alerts reach the broker (the daemon wires its
+    publisher to the map's server) and which feeds are up."""
+    d = Daemon("--port", "0", "--mqtt", mosquitto.url, "--store", str(tmp_path / "a.sqlite3"), cwd=tmp_path)  # type: ignore[attr-defined]
+    daemons.append(d)
+    url = d.wait_for(r"live map at (http://127\.0\.0\.1:\d+/)").group(1)
+    mqtt: dict[str, object] | None = None
+    deadline = time.monotonic() + LIVENESS_S
+    while time.monotonic() < deadline:
+        mqtt = get_json(url + "api/stats")["mqtt"]  # type: ignore[assignment]
+        if mqtt is not None and mqtt["connected"]:
+            break
+        time.sleep(0.2)
+    assert mqtt is not None and mqtt["connected"] is True and mqtt["alerts_pending"] is not None
+    assert get_json(url + "healthz")["mqtt"] == "connected"
+    with urllib.request.urlopen(url + "metrics", timeout=10) as resp:
+        lines = resp.read().decode().splitlines()
+    assert "vts_mqtt_connected 1" in lines and 'vts_source_up{source="demo"} 1' in lines
+    assert d.stop(signal.SIGTERM) == 0
+
+
 async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
     """SIGHUP's reload starts a source added to the file, stops one removed from it, restarts one
     whose settings changed, and leaves the others running."""

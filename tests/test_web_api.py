@@ -241,6 +241,45 @@ async def test_metrics_count_the_copies_of_one_transmission(make_client: Factory
     assert 'vts_reports_total{source="north"} 1' in text.splitlines() and 'source="south"' not in text
 
 
+async def test_alert_delivery_and_feeds_are_visible_to_monitoring(make_client: Factory) -> None:
+    """Found in a live test: with the broker down and alerts waiting, /api/stats, /metrics and
+    /healthz said nothing of it, and /metrics had no gauge to tell a dead feed by."""
+    from types import SimpleNamespace
+
+    from tests.test_mqtt_publisher import make_alert
+    from vts.mqtt.outbox import MemoryOutbox
+    from vts.mqtt.publisher import PublisherStats
+
+    feeds = {"sources": [{"name": "rx-north", "state": "retrying", "silent_s": 95.0},
+                         {"name": "rx-south", "state": "connected", "silent_s": 0.4}]}  # fmt: skip
+    client, state = await make_client(fed=False, clock_info=feeds)
+    assert (await (await client.get("/api/stats")).json())["mqtt"] is None  # no broker configured
+    assert "vts_mqtt_" not in await (await client.get("/metrics")).text()
+
+    outbox = MemoryOutbox()
+    outbox.add(make_alert(1, "raised"))
+    outbox.add(make_alert(2, "raised"))
+    stats = PublisherStats(connected=False, alerts_delivered=7, failed_connections=3, last_error="refused")
+    state.mqtt = SimpleNamespace(stats=stats, outbox=outbox)
+    mqtt = (await (await client.get("/api/stats")).json())["mqtt"]
+    assert mqtt["connected"] is False and mqtt["alerts_pending"] == 2 and mqtt["alerts_delivered"] == 7
+    assert mqtt["last_error"] == "refused"
+    assert (await (await client.get("/healthz")).json())["mqtt"] == "disconnected"
+    lines = (await (await client.get("/metrics")).text()).splitlines()
+    for sample in (
+        "vts_mqtt_connected 0",
+        "vts_mqtt_alerts_pending 2",
+        "vts_mqtt_alerts_delivered_total 7",
+        "vts_mqtt_failed_connections_total 3",
+        'vts_source_up{source="rx-north"} 0',
+        'vts_source_up{source="rx-south"} 1',
+        'vts_source_silent_seconds{source="rx-north"} 95.0',
+    ):
+        assert sample in lines, sample
+    stats.connected = True
+    assert (await (await client.get("/healthz")).json())["mqtt"] == "connected"
+
+
 async def test_server_sent_events_push_alerts(make_client: Factory) -> None:
     client, state = await make_client(fed=False)
     core = state.core

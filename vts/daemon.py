@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from vts.sources.base import Source
     from vts.sources.runner import FeedHealth, SourceRunner
     from vts.sources.settings import SourceSettings
+    from vts.web.server import WebServer
 
 log = logging.getLogger("vts.daemon")
 
@@ -144,8 +145,10 @@ class Daemon:
         self._runner, self._health = runner, health
         try:
             async with contextlib.AsyncExitStack() as stack:
-                await self._enter_web(stack, core, store, health)
+                web = await self._enter_web(stack, core, store, health)
                 publisher = await self._enter_mqtt(stack, core, store)
+                if web is not None:
+                    web.state.mqtt = publisher  # delivery shown in /api/stats, /metrics, /healthz
                 runner.start()
                 housekeeping = asyncio.create_task(self._housekeeping(core, sources, health))
                 log.info(
@@ -225,15 +228,16 @@ class Daemon:
     # -- optional services -----------------------------------------------------------------------
     async def _enter_web(
         self, stack: contextlib.AsyncExitStack, core: Core, store: Any, health: FeedHealth
-    ) -> None:
+    ) -> WebServer | None:
+        """The live map's server (entered into `stack`), or None without one."""
         if self.args.no_web or not self.config.web.enabled:
-            return
+            return None
         try:
             from vts.web.server import WebServer
             from vts.web.tiles import MbTilesError
         except ImportError as e:
             log.warning("no live map: the web module is not available (%s)", e)
-            return
+            return None
         web = WebServer(self.config, core, store, health, host=self.args.host, port=self.args.port)
         try:
             await stack.enter_async_context(web)
@@ -245,8 +249,9 @@ class Daemon:
                 log.error("no live map: cannot listen on %s:%s (%s)", web.host, web.port, reason)
             with contextlib.suppress(Exception):
                 await web.stop()  # what was set up before the bind failed
-            return
+            return None
         log.info("live map at %s", web.url)
+        return web
 
     async def _enter_mqtt(self, stack: contextlib.AsyncExitStack, core: Core, store: Any) -> Any:
         """The MQTT publisher (entered into `stack`), or None when no broker is named."""

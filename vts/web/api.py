@@ -304,6 +304,7 @@ def stats_of(state: WebState) -> dict[str, Any]:
         "ingest": ingest,
         "feed": state.feed_info(),
         "feed_clocks": core.feeds.describe(),
+        "mqtt": state.mqtt_info(),
         "token_required": bool(state.settings.token),
         "sse_clients": state.hub.clients,
         "sse_refused": state.hub.refused,
@@ -317,8 +318,13 @@ async def stats(request: web.Request) -> web.StreamResponse:
 
 async def healthz(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
+    mqtt = state.mqtt_info()
     return json_response(
-        {"status": "ok", "event_time": None if state.core.now is None else iso_time(state.core.now)}
+        {
+            "status": "ok",  # the daemon answers; what it reaches is told beside, not by the status
+            "event_time": None if state.core.now is None else iso_time(state.core.now),
+            "mqtt": None if mqtt is None else ("connected" if mqtt["connected"] else "disconnected"),
+        }
     )
 
 

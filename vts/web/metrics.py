@@ -10,6 +10,9 @@ from vts.alerts.model import SEVERITIES
 if TYPE_CHECKING:
     from vts.web.state import WebState
 
+UP_STATES = frozenset({"connected", "listening", "reading"})
+"""Source states (`vts.sources.base.SourceStatus.state`) in which a feed can deliver."""
+
 
 def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
@@ -138,6 +141,48 @@ def render(state: WebState) -> str:
             "gauge",
             "Latest event time seen in the data (UNIX s).",
             [({}, core.now)],
+        )
+    sources = state.feed_info().get("sources")
+    if isinstance(sources, list) and sources:
+        named = [src for src in sources if isinstance(src, dict) and isinstance(src.get("name"), str)]
+        out.metric(
+            "vts_source_up",
+            "gauge",
+            "Whether a feed is connected, listening or being read (1), or down, retrying or finished (0).",
+            [({"source": src["name"]}, src.get("state") in UP_STATES) for src in named],
+        )
+        out.metric(
+            "vts_source_silent_seconds",
+            "gauge",
+            "Wall-clock seconds since a feed's last line (since its state began, before any line).",
+            [({"source": src["name"]}, float(src.get("silent_s") or 0.0)) for src in named],
+        )
+    mqtt = state.mqtt_info()
+    if mqtt is not None:
+        out.metric(
+            "vts_mqtt_connected",
+            "gauge",
+            "Whether the alert publisher is connected.",
+            [({}, mqtt["connected"])],
+        )
+        if mqtt["alerts_pending"] is not None:
+            out.metric(
+                "vts_mqtt_alerts_pending",
+                "gauge",
+                "Alert steps waiting for the broker (kept in the alert database).",
+                [({}, mqtt["alerts_pending"])],
+            )
+        out.metric(
+            "vts_mqtt_alerts_delivered_total",
+            "counter",
+            "Alert steps the broker acknowledged.",
+            [({}, mqtt["alerts_delivered"])],
+        )
+        out.metric(
+            "vts_mqtt_failed_connections_total",
+            "counter",
+            "Connection attempts to the broker that failed.",
+            [({}, mqtt["failed_connections"])],
         )
     out.metric(
         "vts_web_sse_clients", "gauge", "Browsers connected to /api/events.", [({}, state.hub.clients)]

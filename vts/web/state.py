@@ -108,6 +108,8 @@ class WebState:
         self._store_ack_synced = -1.0
         self.page_cache: tuple[Any, str] | None = None
         """(config the page was built for, its HTML)."""
+        self.mqtt: Any = None
+        """The MQTT publisher when alerts are published (`mqtt_info`), set by the daemon."""
 
     @property
     def config(self) -> Config:
@@ -245,6 +247,26 @@ class WebState:
             self.store_acks[ack.alert_id] = Acknowledgement(str(ack.by), str(ack.note), float(ack.at), None)
 
     # -- feed health -------------------------------------------------------------------------------
+    def mqtt_info(self) -> dict[str, Any] | None:
+        """Alert delivery over MQTT (None when no broker is configured): connected or not, the
+        alert steps waiting for the broker, those delivered, connection attempts and the last error."""
+        publisher = self.mqtt
+        if publisher is None:
+            return None
+        from vts.mqtt.outbox import pending_count
+
+        stats = publisher.stats
+        return {
+            "connected": bool(stats.connected),
+            "protocol": stats.protocol,
+            "alerts_delivered": stats.alerts_delivered,
+            "alerts_pending": pending_count(publisher.outbox),
+            "alerts_set_aside": stats.alerts_set_aside,
+            "connections": stats.connections,
+            "failed_connections": stats.failed_connections,
+            "last_error": stats.last_error,
+        }
+
     def feed_info(self) -> dict[str, Any]:
         """The daemon's / replay's own description of its feeds and clock, made JSON-safe."""
         info = self.clock_info
