@@ -370,3 +370,14 @@ async def test_webserver_binds_loopback_and_shuts_down_with_open_stream() -> Non
     rest = await asyncio.wait_for(reader.read(), timeout=5.0)
     assert isinstance(rest, bytes)
     writer.close()
+
+
+async def test_an_unknown_api_path_answers_in_json(make_client: Factory) -> None:
+    """Found in a live test: /api/... misses were the router's text/plain 404 among JSON answers."""
+    client, _ = await make_client(fed=False)
+    resp = await client.get("/api/nowhere")
+    assert resp.status == 404 and resp.content_type == "application/json"
+    assert (await resp.json())["error"] == "Not Found: GET /api/nowhere"
+    resp = await client.delete("/api/stats", headers={"Content-Type": "application/json"})
+    assert resp.status == 405 and resp.content_type == "application/json" and "GET" in resp.headers["Allow"]
+    assert (await client.get("/nowhere.html")).status == 404  # the rest of the site as before

@@ -457,6 +457,14 @@ async def count_and_catch(request: web.Request, handler: Handler) -> web.StreamR
     state.requests[name] = state.requests.get(name, 0) + 1
     try:
         return await handler(request)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
+        if not request.path.startswith("/api/"):
+            raise
+        # the API answers in JSON, the router's own misses included (a client parses one format)
+        response = error(exc.status, f"{exc.reason}: {request.method} {request.path}")
+        if isinstance(exc, web.HTTPMethodNotAllowed):
+            response.headers["Allow"] = exc.headers.get("Allow", "")
+        return response
     except web.HTTPException:
         raise
     except (asyncio.CancelledError, ConnectionResetError):
