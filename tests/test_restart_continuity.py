@@ -507,3 +507,22 @@ def test_the_vessels_taken_up_are_where_the_pair_rules_look_for_neighbours(tmp_p
     _stop(core)
     assert core.grid.position(DARK) is not None and core.tracker.get(DARK) is not None
     assert DARK in core.grid.near(NEAR[0], NEAR[1], 5000)
+
+
+def test_a_restart_says_what_it_carried_on_from(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Found in a live test: the daemon said nothing of what it took up from its database."""
+    db = tmp_path / "alerts.sqlite3"
+    last = _tracks_first_run(db)
+    with caplog.at_level(logging.INFO, logger="vts.alerts.engine"):
+        core = _core(db)
+        core.process(stationary(OTHER, last + 120, minutes=1, at=NEAR, every_s=60, sog=0.1)[0])
+        _stop(core)
+        said = [
+            r.getMessage() for r in caplog.records if "carrying on from the alert database" in r.getMessage()
+        ]
+        assert len(said) == 1 and "0 alert(s) holding, 2 vessel track(s) taken up" in said[0]
+        caplog.clear()
+        core = _core(db)  # data from a day before the database's: not its continuation
+        core.process(stationary(OTHER, T0 - 86_400, minutes=1, at=NEAR, every_s=60, sog=0.1)[0])
+        _stop(core)
+    assert any("not taken up as its continuation" in r.getMessage() for r in caplog.records)

@@ -823,6 +823,13 @@ class AlertEngine:
         if latest is not None and latest - now > grace:
             self._cooldown.clear()
             self._snooze.clear()
+            if self.store is not None:
+                log.info(
+                    "the data (%s) is older than the alert database's newest step (%s): not taken up as"
+                    " its continuation (its vessel tracks and the rules' memory are left aside)",
+                    iso_time(now),
+                    iso_time(latest),
+                )
             return
         entry = saved.get(TRACKER_STATE)
         if entry is not None and entry[0] - now <= grace:  # (first: the rules may look at the vessels)
@@ -833,6 +840,15 @@ class AlertEngine:
             for vessel in self.tracker.vessels():
                 if vessel.lat is not None and vessel.lon is not None:
                     self.grid.update(vessel.mmsi, vessel.lat, vessel.lon)
+        if latest is not None:
+            log.info(
+                "carrying on from the alert database (newest step %s): %d alert(s) holding, %d vessel"
+                " track(s) taken up%s",
+                iso_time(latest),
+                len(self._active),
+                len(self.tracker),
+                "" if entry is not None else " (none saved)",
+            )
         for rule in self.rules:
             if latest is not None and _overrides(rule, "on_restore"):
                 types = set(rule.raised_types())
