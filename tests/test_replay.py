@@ -292,7 +292,8 @@ def test_merge_goes_on_past_a_damaged_log(tmp_path: Path, capsys: pytest.Capture
     packed = gzip.compress(b.read_bytes())
     broken.write_bytes(packed[: len(packed) // 2])  # cut off half way
     summary = tmp_path / "summary.json"
-    assert replay(a, broken, "--merge", "--summary-out", summary) == 0
+    assert replay(a, broken, "--merge", "--summary-out", summary) == 1  # a script must notice
+    assert "DAMAGED     rx-b.nmea.gz: read error after" in capsys.readouterr().out
     s = json.loads(summary.read_text())
     states = {src["name"]: (src["state"], src["lines"]) for src in s["sources"]}
     assert states["rx-a.nmea"] == ("finished", len(a.read_bytes().splitlines()))

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from vts.tracker import VesselState
 
 log = logging.getLogger("vts.replay")
+BROKEN_STATES = ("damaged", "failed")
+"""Source states of an input not read to the end (a truncated archive, a read error)."""
 OVERLAP_GRACE_S = 60.0
 """A log may begin this much before the event time the logs before it reached without a warning (the
 next hour's log starting a few seconds before the last line of the previous one)."""
@@ -216,6 +218,14 @@ class Replay:
                 failed = self._write_outputs(core, recorder)
                 summary = self.summary(core, sources, sink.errors)
                 print(format_summary(summary), flush=True)
+                broken = [src for src in summary["sources"] if src["state"] in BROKEN_STATES]
+                if broken:  # what was read counts, but a script must notice the rest was not
+                    failed += 1
+                    log.error(
+                        "%d input(s) could not be read to the end: %s",
+                        len(broken),
+                        ", ".join(src["name"] for src in broken),
+                    )
                 if args.summary_out:
                     failed += _write_output(
                         "--summary-out",
@@ -417,6 +427,7 @@ class Replay:
                     "messages": 0 if st is None else st.messages,
                     "drops": {} if st is None else dict(sorted(st.drops.items())),
                     "reader_drops": dict(sorted(s.status.drops.items())),
+                    "detail": s.status.detail,
                 }
             )
         return {
@@ -580,6 +591,12 @@ def format_summary(s: dict[str, Any]) -> str:
     lines.append(
         f"  wall time   {s['wall_s']:.2f} s" + (f", {rate:.0f} messages/s" if rate is not None else "")
     )
+    for src in s["sources"]:
+        if src["state"] in BROKEN_STATES:
+            lines.append(
+                f"  {src['state'].upper():<11} {src['name']}: {src.get('detail') or 'not read to the end'}"
+                " (what was read before is counted above; exit status 1)"
+            )
     if s["processing_errors"]:
         lines.append(
             f"  ERRORS      {counts(s['processing_errors'])} (lines whose processing failed; see the log)"
