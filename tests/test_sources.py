@@ -15,6 +15,7 @@ import socket
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -607,6 +608,27 @@ async def test_stdin_source_reads_a_pipe_to_its_end() -> None:
     assert sink.texts() == [*LINES, LINES[0]]
     assert all(received is None for _, _, received, _ in sink.lines)
     assert source.status.state == "finished"
+
+
+@pytest.mark.parametrize("pack", [gzip.compress, bz2.compress, lzma.compress])
+async def test_stdin_reads_a_compressed_log_as_a_file_is_read(pack: Any) -> None:
+    """Found by a user: `vts replay - < feed.log.gz` read the gzip bytes as junk (messages 0)."""
+    data = b"\n".join(LINES) + b"\n"
+    stream = io.BufferedReader(io.BytesIO(pack(data)))  # as sys.stdin.buffer
+    source = StdinSource(SourceSettings(name="stdin", kind="stdin"), live=False, stream=stream)
+    sink = RecordingSink()
+    await asyncio.wait_for(source.run(sink), 10)
+    assert sink.texts() == LINES and source.status.state == "finished"
+
+
+async def test_a_truncated_archive_on_stdin_is_damaged_with_what_was_read() -> None:
+    data = b"\n".join(LINES * 50) + b"\n"
+    packed = gzip.compress(data)
+    stream = io.BufferedReader(io.BytesIO(packed[: len(packed) // 2]))
+    source = StdinSource(SourceSettings(name="stdin", kind="stdin"), live=False, stream=stream)
+    sink = RecordingSink()
+    await asyncio.wait_for(source.run(sink), 10)
+    assert source.status.state == "damaged" and 0 < len(sink.lines) < len(LINES) * 50
 
 
 async def test_live_stdin_stamps_the_receive_time() -> None:

@@ -534,13 +534,14 @@ class _StreamReader:
 
     def _pump(self) -> None:
         """Thread: blocking reads into the queue; then None at the end, or the read error."""
-        read = getattr(self.stream, "read1", self.stream.read)
+        stream = _decompressed(self.stream)
+        read = getattr(stream, "read1", stream.read)
         end: Exception | None = None
         try:
             while True:
                 try:
                     chunk = read(65_536)
-                except (OSError, ValueError) as e:  # an I/O error, or the stream closed under us
+                except (*READ_ERRORS, ValueError) as e:  # an I/O error, a truncated archive, or closed
                     end = e
                     break
                 if not chunk:
@@ -550,6 +551,28 @@ class _StreamReader:
             return
         with contextlib.suppress(RuntimeError):
             asyncio.run_coroutine_threadsafe(self.queue.put(end), self.loop)
+
+
+def _decompressed(stream: IO[bytes]) -> IO[bytes]:
+    """`stream`, decompressed when its first bytes say it is gzip, bzip2 or xz (as `open_log` tells
+    a file: ``vts replay - < feed.log.gz`` reads the log, not its compressed bytes). A zip archive
+    cannot be read from a pipe (its index is at the end): said, and read as it is."""
+    peek = getattr(stream, "peek", None)
+    if peek is None:
+        return stream
+    try:
+        head = peek(6)[:6]
+    except (OSError, ValueError):
+        return stream
+    if head.startswith(GZIP_MAGIC):
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+    if head.startswith(BZIP2_MAGIC):
+        return bz2.BZ2File(stream, mode="rb")  # type: ignore[return-value]
+    if head == XZ_MAGIC:
+        return lzma.LZMAFile(stream, mode="rb")  # type: ignore[return-value]
+    if head.startswith(ZIP_MAGIC):
+        log.error("standard input is a zip archive, which cannot be read from a pipe: give its path instead")
+    return stream
 
 
 def _stream_key(stream: IO[bytes]) -> tuple[str, int]:
