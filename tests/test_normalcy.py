@@ -155,6 +155,15 @@ def test_vts_learn_writes_a_model_from_a_log(tmp_path: Path, capsys: pytest.Capt
     again = NormalcyModel.load(tmp_path / "xz.npz")
     here = east(LAT0, LON0, 1500)
     assert again.stats(*here, 90.0, "large") == model.stats(*here, 90.0, "large")
+    # a folder of logs, as `vts replay` takes one
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "traffic.nmea").write_bytes(log.read_bytes())
+    assert vts_main(["learn", str(folder), "--out", str(tmp_path / "dir.npz"), "--cell-m", "250"]) == 0
+    assert "3 vessels (3 large)" in capsys.readouterr().out
+    (folder / "traffic.nmea").unlink()
+    assert vts_main(["learn", str(folder), "--out", str(tmp_path / "dir.npz")]) == 2
+    assert "no log in the folder" in capsys.readouterr().err
     # a damaged one is refused with a message, not a traceback
     cut = tmp_path / "cut.xz"
     cut.write_bytes(packed.read_bytes()[:40])

@@ -99,10 +99,15 @@ def learn(
 
 
 def main(args: argparse.Namespace) -> int:
-    paths = [Path(p) for p in args.logs]
+    from vts.sources.files import log_files
+
+    paths = [Path(p) for given in args.logs for p in log_files(given)]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         print(f"vts learn: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if not paths:
+        print("vts learn: no log in the folder(s) given", file=sys.stderr)
         return 2
     try:
         model, summary = learn(paths, args.cell_m, args.min_sog, args.config)

@@ -94,8 +94,9 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from vts.config import ConfigError, load_config
+    from vts.sources.files import log_files
 
-    args.files = [f for given in args.files for f in _expand(given)]
+    args.files = [f for given in args.files for f in log_files(given)]
     missing = [f for f in args.files if f != "-" and not os.path.isfile(f)]
     if missing:
         print(f"vts replay: no such file: {', '.join(missing)}", file=sys.stderr)
@@ -126,14 +127,6 @@ def main(args: argparse.Namespace) -> int:
     except AlertStoreError as e:
         print(f"vts replay: --store: {e}", file=sys.stderr)
         return 2
-
-
-def _expand(given: str) -> list[str]:
-    """A folder: its files (not hidden ones, not subfolders), by name; anything else as given."""
-    path = Path(given)
-    if given == "-" or not path.is_dir():
-        return [given]
-    return sorted(str(p) for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
 def _output_problem(path: Path, *, probe: bool) -> str | None:

@@ -108,6 +108,15 @@ def loop_gap_for(forget_after_s: float) -> float:
     return forget_after_s + 60.0
 
 
+def log_files(given: str) -> list[str]:
+    """The logs a command-line argument names: a folder's files (not hidden ones, not subfolders),
+    by name; anything else as given (a file, ``-``, a path that does not exist)."""
+    path = Path(given)
+    if given == "-" or not path.is_dir():
+        return [given]
+    return sorted(str(p) for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
 def open_log(path: str | Path) -> tuple[BinaryIO, IO[bytes]]:
     """(line reader, raw file) of a log, plain or compressed (gzip, bzip2, xz, zip: told by its
     content, not its name); the raw file's position gives the progress. A zip archive is read member
