@@ -117,6 +117,38 @@ def test_a_kindless_course_anomaly_alert_matches_any_kind() -> None:
     assert s.rows["course_anomaly/wrong_way"].detected == 1
 
 
+def test_an_incident_too_close_to_the_end_of_the_log_counts_only_when_detected() -> None:
+    """Found with `vts evaluate --hours 0.3`: a rendezvous starting 6 minutes before the log
+    ended (the definition asks 10 together) was scored as missed."""
+    truth = {
+        **TRUTH,
+        "end": iso_time(T0 + 3600),
+        "incidents": [
+            incident("rendezvous", 111, 3600 - 360, 3600, other_mmsi=222),  # 6 min left: cannot be seen
+            incident("speeding", 666, 3600 - 360, 3600),  # 6 min left: enough for speeding
+            incident("distress", 970000001, 3600 - 30, 3600),  # 30 s left, and seen
+        ],
+    }
+    s = score(truth, [alert("distress", 970000001, 3600 - 29)])
+    assert (s.rows["rendezvous"].incidents, s.rows["rendezvous"].detected) == (0, 0)
+    assert s.too_late == ["1:rendezvous-111"] and s.missed == ["1:speeding-666"]
+    assert (s.rows["distress"].incidents, s.rows["distress"].detected) == (1, 1)
+    assert "started too close to the end of the log to be detected: 1:rendezvous-111" in format_table(s)
+
+
+def test_a_short_simulation_starts_no_incident_after_its_end() -> None:
+    """`vts simulate --hours 0.3` put incidents after the end of its log (an alongside starting 40 s
+    after it); now none starts in its last 10 minutes, and the types with no room are named."""
+    from vts.config import load_config
+    from vts.simulate.incidents import MIN_LEAD_S
+    from vts.simulate.scenario import simulate
+
+    sim = simulate(load_config(), seed=1, hours=0.5)
+    assert sim.incidents and sim.left_out
+    assert all(inc.start <= sim.end - MIN_LEAD_S for inc in sim.incidents)
+    assert not set(sim.left_out) & {f"{i.type}:{i.kind}" if i.kind else i.type for i in sim.incidents}
+
+
 def test_tolerance_is_a_parameter() -> None:
     late = [alert("distress", 970000001, 4000 + 120)]
     assert score(TRUTH, late, tolerance_s=60.0).rows["distress"].detected == 0

@@ -60,6 +60,30 @@ SCORED_TYPES: tuple[str, ...] = (
 )
 COURSE_KINDS = ("wrong_way", "erratic", "stop_after_departure", "off_route")
 EARLY_S = 60.0
+NEEDS_S: dict[str, float] = {
+    "alongside": 4 * 60.0,  # 3 minutes alongside
+    "rendezvous": 11 * 60.0,  # 10 minutes together
+    "loitering": 35 * 60.0,  # a 30-minute window (small craft; 60 for others)
+    "ais_gap": 11 * 60.0,  # 10 minutes silent
+    "restricted_area": 2 * 60.0,  # a confirmed entry
+    "unauthorised_anchoring": 16 * 60.0,  # 15 minutes slow (at once with the status)
+    "course_anomaly/wrong_way": 3 * 60.0,  # 2 minutes against the lane
+    "course_anomaly/erratic": 11 * 60.0,  # three turns within 10 minutes
+    "course_anomaly/stop_after_departure": 5 * 60.0,
+    "course_anomaly/off_route": 5 * 60.0,
+    "drifting": 4 * 60.0,  # 3 minutes (at once with the status)
+    "cpa": 2 * 60.0,
+    "anchor_drag": 4 * 60.0,  # 3 fixes outside the swing circle, or 2 minutes at 1 kn
+    "speeding": 2 * 60.0,  # 60 seconds and 2 reports
+    "position_jump": 60.0,
+    "duplicate_mmsi": 11 * 60.0,  # three conflicts within 10 minutes
+    "invalid_mmsi": 60.0,
+    "identity_change": 60.0,
+    "distress": 60.0,
+}
+"""Per incident type (and course_anomaly kind), about the time its definition must hold, plus a
+report interval: an incident starting closer than this to the end of the log cannot be detected in
+it (`score` counts it only when it was)."""
 RELATED_EARLY_S = 20 * 60.0
 """Related alerts may come from the approach that leads into an incident (two boats converging to meet)."""
 DEFAULT_TOLERANCE_S = 600.0
@@ -146,6 +170,8 @@ class Score:
     rows: dict[str, Row] = field(default_factory=dict)
     false_alarms_by_role: Counter[str] = field(default_factory=Counter)
     missed: list[str] = field(default_factory=list)
+    too_late: list[str] = field(default_factory=list)
+    """Incidents not detected that started too close to the end of the log to be (not scored)."""
     false_alarm_examples: list[dict[str, Any]] = field(default_factory=list)
     unscored: Counter[str] = field(default_factory=Counter)
 
@@ -159,6 +185,7 @@ class Score:
             self.row(k).add(r)
         self.false_alarms_by_role.update(other.false_alarms_by_role)
         self.missed.extend(other.missed)
+        self.too_late.extend(other.too_late)
         self.false_alarm_examples.extend(other.false_alarm_examples)
         self.unscored.update(other.unscored)
 
@@ -175,19 +202,30 @@ class Score:
             "overall": self.overall().to_dict(),
             "false_alarms_by_role": dict(self.false_alarms_by_role.most_common()),
             "missed": self.missed,
+            "too_late": self.too_late,
             "false_alarm_examples": self.false_alarm_examples[:50],
             "unscored_alerts": dict(self.unscored),
         }
 
 
 def score(truth: dict[str, Any], alerts: Iterable[Alert], tolerance_s: float = DEFAULT_TOLERANCE_S) -> Score:
-    """Score one run's raised alerts against its truth."""
+    """Score one run's raised alerts against its truth. An incident that starts less than its
+    definition needs (`NEEDS_S`) before the log ends counts only when it was detected: a short run
+    cannot show it, and its miss is not the detector's."""
     incidents = [TruthIncident.from_dict(d) for d in truth.get("incidents", [])]
     roles = {int(v["mmsi"]): str(v.get("role") or "unknown") for v in truth.get("vessels", [])}
+    log_end = _time_or_none(truth.get("end"))
+    too_late = {
+        inc.id
+        for inc in incidents
+        if log_end is not None and log_end - inc.start < NEEDS_S.get(row_key(inc.type, inc.kind), 0.0)
+    }
     s = Score()
     for t in SCORED_TYPES:
         s.row(t)
     for inc in incidents:
+        if inc.id in too_late:
+            continue  # (counted below if detected)
         s.row(inc.type).incidents += 1
         if inc.kind:
             s.row(row_key(inc.type, inc.kind)).incidents += 1
@@ -246,9 +284,20 @@ def score(truth: dict[str, Any], alerts: Iterable[Alert], tolerance_s: float = D
             for key in {inc.type, row_key(inc.type, inc.kind)}:
                 s.row(key).detected += 1
                 s.row(key).delays.append(delay)
+                if inc.id in too_late:
+                    s.row(key).incidents += 1
+        elif inc.id in too_late:
+            s.too_late.append(f"{truth.get('seed', '?')}:{inc.id}")
         else:
             s.missed.append(f"{truth.get('seed', '?')}:{inc.id}")
     return s
+
+
+def _time_or_none(text: Any) -> float | None:
+    try:
+        return parse_iso_time(str(text)) if text else None
+    except ValueError:
+        return None
 
 
 def _matches(
@@ -450,6 +499,7 @@ def evaluate_seeds(
                 f"seed {seed}: {len(lines)} lines, {len(truth['incidents'])} incidents, "
                 f"{sum(1 for a in alerts if a.state == 'raised')} alerts raised "
                 f"({time.perf_counter() - t0:.1f} s)"
+                + (f"; no time and place found for: {', '.join(sim.left_out)}" if sim.left_out else "")
             )
     return total
 
@@ -473,6 +523,10 @@ def format_table(s: Score) -> str:
         lines.append(f"false alarms by vessel role: {roles}")
     if s.unscored:
         lines.append("not scored: " + ", ".join(f"{k} {n}" for k, n in sorted(s.unscored.items())))
+    if s.too_late:
+        lines.append(
+            f"not scored, started too close to the end of the log to be detected: {', '.join(s.too_late)}"
+        )
     return "\n".join(lines)
 
 

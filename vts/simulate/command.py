@@ -91,6 +91,13 @@ def main(args: argparse.Namespace) -> int:
     sim = simulate(
         config, seed=args.seed, hours=args.hours, start=start, incident_types=types, vessels=args.vessels
     )
+    if sim.left_out:
+        log.warning(
+            "no time and place free of other traffic found for %s in %g h (no incident starts in the"
+            " first or last 10 minutes): left out",
+            ", ".join(sim.left_out),
+            args.hours,
+        )
     out: Path = args.out
     name = "traffic.nmea.gz" if args.gzip else "traffic.nmea"
     lines = 0

@@ -46,6 +46,9 @@ INCIDENT_TYPES: tuple[str, ...] = tuple(
 
 INVALID_MMSIS = (123456789, 111111111, 999999999, 100000001, 12345678)
 TRIES = 45
+MIN_LEAD_S = 600.0
+"""No incident starts later than this before the end of the run (nor earlier after its start): a
+run shorter than about 20 minutes holds none (`IncidentMaker.left_out` names the types)."""
 
 
 def expand_types(spec: str | None) -> list[str]:
@@ -120,6 +123,8 @@ class IncidentMaker:
         self.t1 = t1
         self.vessels: list[SimVessel] = []
         self.incidents: list[Incident] = []
+        self.left_out: list[str] = []
+        """Incident types asked for that found no time and place (a run too short for them)."""
         self._makers: dict[str, Callable[[float], Incident | None]] = {
             "alongside": self.alongside,
             "rendezvous": self.rendezvous,
@@ -155,7 +160,8 @@ class IncidentMaker:
             if not self._place(name, base, 17 * 60.0):
                 failed.append(name)
         for name in failed:
-            self._place(name, self.t0 + self.rng.uniform(0.0, span), 11 * 60.0)
+            if not self._place(name, self.t0 + self.rng.uniform(0.0, span), 11 * 60.0):
+                self.left_out.append(name)
         self.incidents.sort(key=lambda inc: inc.start)
         for n, inc in enumerate(self.incidents, start=1):
             inc.id = f"{n:03d}-{inc.type}" + (f"-{inc.kind}" if inc.kind else "")
@@ -166,6 +172,8 @@ class IncidentMaker:
         maker = self._makers[name]
         for attempt in range(TRIES):
             t = self.t0 + 600.0 + ((base - self.t0 - 600.0) + attempt * step_s) % max(600.0, span - 1200.0)
+            if t > self.t1 - MIN_LEAD_S:
+                continue  # (a run under 20 minutes: after its end)
             made = maker(t)
             if made is not None:
                 self.incidents.append(made)

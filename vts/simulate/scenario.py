@@ -40,6 +40,8 @@ class Simulation:
     incidents: list[Incident]
     deconflicted: bool = True
     options: dict[str, object] = field(default_factory=dict)
+    left_out: list[str] = field(default_factory=list)
+    """Incident types asked for that could not be placed (`IncidentMaker.left_out`)."""
 
     def emissions(self, loss: float = MESSAGE_LOSS) -> Iterator[Emission]:
         """Every received message of the run, in time order."""
@@ -97,4 +99,5 @@ def simulate(
         incidents=incidents,
         deconflicted=deconflict,
         options={"hours": hours, "vessels": target, "incident_types": wanted, "config": config},
+        left_out=sorted(maker.left_out),
     )
