@@ -177,12 +177,21 @@ def test_command_on_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "recall" in text.out and "not alerts" in text.err
 
 
-def test_bad_invocations_are_refused(tmp_path: Path) -> None:
+def test_bad_invocations_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from vts.cli import main
 
     assert main(["evaluate"]) == 2
     assert main(["evaluate", str(tmp_path / "missing.json"), str(tmp_path / "a.jsonl")]) == 2
+    assert f"cannot read {tmp_path / 'missing.json'}: No such file or directory" in capsys.readouterr().err
     assert main(["evaluate", "--hours", "1", "--seeds", "5-1"]) == 2
+    assert main(["evaluate", "--hours", "1", "--seeds", "a-b"]) == 2  # said in words, not by int()
+    assert "not a seed or a range of seeds: 'a-b'" in capsys.readouterr().err
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps(TRUTH))
+    binary = tmp_path / "binary.nmea"
+    binary.write_bytes(b"\x9e\xff\x00 not alerts\n")
+    assert main(["evaluate", str(truth), str(binary)]) == 0  # scored against no alert, its line said
+    assert "1 line(s) of" in capsys.readouterr().err
 
 
 def test_parse_seeds() -> None:

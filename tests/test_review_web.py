@@ -78,6 +78,11 @@ async def test_alert_filters_with_hostile_values_are_400_not_500(make_client: Fa
         resp = await client.get("/api/alerts?" + query)
         assert resp.status in (200, 400), (query, resp.status)
     assert state.errors == 0
+    # said in words, not in Python's ("Invalid isoformat string")
+    resp = await client.get("/api/alerts?since=yesterday")
+    assert resp.status == 400 and (await resp.json())["error"].startswith("since: not an ISO time (e.g.")
+    resp = await client.get("/api/alerts?mmsi=abc")
+    assert resp.status == 400 and (await resp.json())["error"] == "mmsi: not an MMSI (nine digits): 'abc'"
 
 
 async def test_alerts_since_without_zone_is_utc_not_local_time(

@@ -564,14 +564,19 @@ def parse_seeds(text: str) -> list[int]:
         part = part.strip()
         if not part:
             continue
-        if "-" in part:
-            a, b = part.split("-", 1)
-            lo, hi = int(a), int(b)
-            if hi < lo:
-                raise ValueError(f"empty seed range {part!r}")
-            out.extend(range(lo, hi + 1))
-        else:
-            out.append(int(part))
+        try:
+            if "-" in part:
+                a, b = part.split("-", 1)
+                lo, hi = int(a), int(b)
+                if hi < lo:
+                    raise ValueError(f"empty seed range {part!r}")
+                out.extend(range(lo, hi + 1))
+            else:
+                out.append(int(part))
+        except ValueError as e:
+            if "empty seed range" in str(e):
+                raise
+            raise ValueError(f"not a seed or a range of seeds: {part!r} (e.g. 1-5 or 1,3,7)") from None
     if not out:
         raise ValueError("no seeds given")
     return out
@@ -581,7 +586,7 @@ def read_alerts(path: Path) -> tuple[list[Alert], int]:
     """Alerts of a JSON-lines file; returns (alerts, lines that were not alerts)."""
     alerts: list[Alert] = []
     bad = 0
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8", errors="replace") as f:  # (a binary line is a bad line)
         for line in f:
             if not line.strip():
                 continue
@@ -695,7 +700,10 @@ def main(args: argparse.Namespace) -> int:
 
             truth = read_truth(args.truth)
             alerts, bad = read_alerts(args.alerts)
-        except (OSError, ValueError) as e:
+        except OSError as e:
+            print(f"vts evaluate: cannot read {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+            return 2
+        except ValueError as e:
             print(f"vts evaluate: {e}", file=sys.stderr)
             return 2
         if bad:

@@ -183,9 +183,14 @@ def _alert_filter(request: web.Request) -> Callable[[Alert], bool]:
     zone = q.get("zone")
     try:
         mmsi = int(q["mmsi"]) if q.get("mmsi") else None
+    except (ValueError, OverflowError):
+        raise bad_request(f"mmsi: not an MMSI (nine digits): {q['mmsi']!r}") from None
+    try:
         since = parse_iso_time(q["since"]) if q.get("since") else None
-    except (ValueError, OverflowError) as exc:
-        raise bad_request(str(exc)) from None
+    except (ValueError, OverflowError):
+        raise bad_request(
+            f"since: not an ISO time (e.g. 2026-01-15T17:00:00Z; UTC when it has no zone): {q['since']!r}"
+        ) from None
 
     def keep(a: Alert) -> bool:
         if severities and a.severity not in severities:
