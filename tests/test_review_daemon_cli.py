@@ -383,6 +383,10 @@ def test_alerts_since_type_and_active_filters(tmp_path: Path, capsys: pytest.Cap
         "alerts", "--db", str(db), "--type", "rendezvous", "--type", "rendevous", capsys=capsys
     )
     assert rc == 2 and out == "" and "'rendevous' (did you mean 'rendezvous'?)" in err
+    # refused rather than quietly ignored (found by a user: each printed a list as if all was well)
+    for bad in (("--limit", "-1"), ("--by", "X"), ("--note", "seen"), ("--since", " ")):
+        rc, out, err = run_cli("alerts", "--db", str(db), *bad, capsys=capsys)
+        assert rc == 2 and out == "" and err, bad
     rc, out, _ = run_cli("alerts", "--db", str(db), "--active", "--json", capsys=capsys)
     assert [json.loads(ln)["type"] for ln in out.splitlines()] == ["rendezvous"]
     rc, _, err = run_cli("alerts", "--db", str(db), "--since", "yesterday", capsys=capsys)
@@ -830,8 +834,10 @@ def test_learn_refuses_a_cell_size_that_is_not_finite(
 
 def test_learn_bad_inputs_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     log = small_log(tmp_path, 100)
-    rc, _, err = run_cli("learn", str(tmp_path), "--out", str(tmp_path / "m.npz"), capsys=capsys)
-    assert rc == 2 and "no such file" in err
+    empty = tmp_path / "no-logs"
+    empty.mkdir()
+    rc, _, err = run_cli("learn", str(empty), "--out", str(tmp_path / "m.npz"), capsys=capsys)
+    assert rc == 2 and "no log in the folder" in err  # (a folder of logs is read, as by vts replay)
     bad = tmp_path / "bad.gz"
     bad.write_bytes(b"\x1f\x8bnot really gzip")
     rc, _, err = run_cli("learn", str(bad), "--out", str(tmp_path / "m.npz"), capsys=capsys)
@@ -881,7 +887,7 @@ def test_evaluate_missing_and_directory_inputs(tmp_path: Path, capsys: pytest.Ca
     rc, _, err = run_cli("evaluate", str(tmp_path / "none.json"), str(alerts), capsys=capsys)
     assert rc == 2
     rc, _, err = run_cli("evaluate", "--hours", "1", "--seeds", "a-b", capsys=capsys)
-    assert rc == 2 and "'a'" in err
+    assert rc == 2 and "'a-b'" in err
 
 
 # -- vts subscribe -----------------------------------------------------------------------------------

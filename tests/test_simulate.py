@@ -310,6 +310,20 @@ def test_incident_type_selection() -> None:
     ]
     with pytest.raises(ValueError, match="unknown incident type"):
         expand_types("piracy")
+    for empty in ("", " , "):  # `--incidents ""` ran every type: it could as well mean none
+        with pytest.raises(ValueError, match="no incident type given"):
+            expand_types(empty)
+
+
+def test_a_simulation_longer_than_a_week_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--hours 100000` grew to 9.8 GB in 10 minutes, building the run in memory."""
+    from vts.cli import main
+
+    assert main(["simulate", "--hours", "100000", "--out", str(tmp_path / "run")]) == 2
+    assert "--hours 100000: at most 168" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_command_writes_log_truth_and_an_offline_map(tmp_path: Path) -> None:

@@ -74,6 +74,17 @@ def fraction(text: str) -> float:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """A whole number, 0 or more (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """A whole number, 1 or more (argparse type)."""
     try:

@@ -246,7 +246,13 @@ class Daemon:
                 log.error("no live map: %s", e)
             else:
                 reason = e.strerror if isinstance(e, OSError) and e.strerror else e
-                log.error("no live map: cannot listen on %s:%s (%s)", web.host, web.port, reason)
+                log.error(
+                    "no live map: cannot listen on %s:%s (%s); the daemon goes on without it (choose"
+                    " another port with --port, or web.port in the configuration)",
+                    web.host,
+                    web.port,
+                    reason,
+                )
             with contextlib.suppress(Exception):
                 await web.stop()  # what was set up before the bind failed
             return None

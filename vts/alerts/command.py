@@ -30,7 +30,7 @@ from pathlib import Path
 
 from vts.alerts.model import Alert, iso_time
 from vts.alerts.store import AlertStore, AlertStoreError, open_store, store_path
-from vts.cli import alert_type_names, closed_pipe_is_quiet, unknown_alert_types
+from vts.cli import alert_type_names, closed_pipe_is_quiet, non_negative_int, unknown_alert_types
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -42,7 +42,8 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--since",
         metavar="WHEN",
-        help="ISO time, date, or duration (30m, 2h, 1d) back from the newest alert's event time",
+        help="ISO time or date (UTC when it has no zone: 2026-01-15T17:00, 2026-01-15T12:00-05:00), "
+        "or a duration (30m, 2h, 1d) back from the newest alert's event time",
     )
     p.add_argument(
         "--type",
@@ -53,7 +54,9 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         help="only this type (repeatable, or comma-separated: cpa,drifting)",
     )
     p.add_argument("--active", action="store_true", help="only alerts still holding")
-    p.add_argument("--limit", type=int, metavar="N", help="at most N alerts (the most recent)")
+    p.add_argument(
+        "--limit", type=non_negative_int, metavar="N", help="at most N alerts (the most recently started)"
+    )
     p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     p.add_argument("--history", metavar="ID", help="every lifecycle step and acknowledgement of one alert")
     p.add_argument("--ack", metavar="ID", help="acknowledge this alert")
@@ -113,6 +116,12 @@ def _row(a: Alert) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    if (args.by is not None or args.note) and not args.ack:
+        print("vts alerts: --by and --note go with --ack ID (the alert to acknowledge)", file=sys.stderr)
+        return 2
+    if args.since is not None and not args.since.strip():
+        print("vts alerts: --since: empty (a time, a date or a duration such as 2h)", file=sys.stderr)
+        return 2
     path = _db_path(args)
     if path is None:
         return 2

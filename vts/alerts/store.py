@@ -151,6 +151,8 @@ class AlertStore:
             raise IsADirectoryError(21, "is a directory, not a database file")
         if self.read_only:
             return self._connect_read_only(self.path)
+        if not self.path.exists():  # a first start, or a mistyped path: said, so it is noticed
+            log.info("a new alert database at %s (no alerts or vessel tracks to carry on from)", self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         try:

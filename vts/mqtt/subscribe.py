@@ -297,7 +297,10 @@ def _log_outage(settings: MqttSettings, problem: str, already_logged: bool) -> b
 def configure_parser(p: argparse.ArgumentParser) -> None:
     default = f"${ENV_VAR}, then the config's mqtt section, then {DEFAULT_BROKER}"
     p.add_argument(
-        "--broker", metavar="URL", help=f"mqtt://user:pass@host:port or mqtts://... (default: {default})"
+        "--broker",
+        metavar="URL",
+        help=f"mqtt://user:pass@host:port or mqtts://... (default: {default}); a broker that is down or"
+        " unreachable is waited for (retried, said once) until it answers or Ctrl-C",
     )
     p.add_argument("--config", metavar="FILE", help="config file whose mqtt section names the broker")
     p.add_argument("--prefix", help="topic prefix (default: the broker URL's or config's, vts/callao/v1)")

@@ -20,9 +20,16 @@ from vts.simulate.truth import write_truth
 log = logging.getLogger(__name__)
 
 
+MAX_HOURS = 168.0
+"""A week: the whole run is built in memory before it is written (24 h take ~140 MB)."""
+
+
 def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--hours", type=positive_float, default=6.0, help="length of the simulated log (default 6)"
+        "--hours",
+        type=positive_float,
+        default=6.0,
+        help=f"length of the simulated log (default 6, at most {MAX_HOURS:g}; for longer, several seeds)",
     )
     p.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same bytes")
     p.add_argument("--out", type=Path, required=True, help="output directory (created if missing)")
@@ -82,6 +89,13 @@ def main(args: argparse.Namespace) -> int:
         start = parse_start(args.start)
     except (ConfigError, ValueError) as e:
         print(f"vts simulate: {e}", file=sys.stderr)
+        return 2
+    if args.hours > MAX_HOURS:
+        print(
+            f"vts simulate: --hours {args.hours:g}: at most {MAX_HOURS:g} (a week; the run is built in"
+            " memory): simulate several seeds for longer",
+            file=sys.stderr,
+        )
         return 2
     problem = _check_outputs(args)
     if problem is not None:

@@ -52,9 +52,12 @@ run shorter than about 20 minutes holds none (`IncidentMaker.left_out` names the
 
 
 def expand_types(spec: str | None) -> list[str]:
-    """'all', 'none' or a comma list; 'course_anomaly' stands for its four kinds."""
-    if spec is None or spec.strip().lower() in ("", "all"):
+    """'all', 'none' or a comma list; 'course_anomaly' stands for its four kinds. An empty text is
+    refused (it could mean either)."""
+    if spec is None or spec.strip().lower() == "all":
         return list(INCIDENT_TYPES)
+    if not spec.replace(",", "").strip():
+        raise ValueError("no incident type given: 'all', 'none' or a comma list (alongside,rendezvous,...)")
     if spec.strip().lower() == "none":
         return []
     out: list[str] = []
