@@ -375,3 +375,28 @@ def test_files_named_by_an_included_configuration_are_taken_from_its_directory(t
     model = config.resolve_path(config.rules["course_anomaly"].model_path)  # type: ignore[attr-defined]
     assert model == here / "callao_normal_traffic.npz" and model.is_file()
     assert config.land_path() == here / "callao_land.geojson"
+
+
+def test_infinite_values_words_for_numbers_and_missing_logs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a walkthrough: `.inf` minutes passed (`.nan` did not); the hint about units came
+    with `abc` in an MMSI list; a file source naming no file was 'valid'."""
+    base = f"include: [{json.dumps(str(default_config_path()))}]\n"
+    cases = {
+        "inf.yaml": (
+            "rules:\n  loitering:\n    small_craft_minutes: .inf\n",
+            "must be a finite number, got inf",
+        ),
+        "word.yaml": ("allowlists:\n  coastguard: [abc]\n", "expected a whole number, got 'abc'"),
+    }
+    for name, (body, said) in cases.items():
+        path = tmp_path / name
+        path.write_text(base + body)
+        rc, out, err = run_check(path, capsys)
+        assert rc != 0 and out == "" and said in err, err
+        assert "unit is part of the key name" not in err
+    log = tmp_path / "missing.yaml"
+    log.write_text(base + "sources:\n  - {name: f, kind: file, path: logs/day.nmea}\n")
+    rc, out, _ = run_check(log, capsys)
+    assert rc == 0 and f"warning: f: no such file {tmp_path / 'logs' / 'day.nmea'}" in out

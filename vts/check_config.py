@@ -88,6 +88,9 @@ def print_summary(config: Config, engine: ZoneEngine, out: TextIO, *, list_zones
         where = s.path if s.kind == "file" else s.topic if s.kind == "mqtt" else f"{s.host}:{s.port}"
         state = "" if s.enabled else " (disabled)"
         w(f"  {s.name}: {s.kind} {where or ''}{state}\n")
+        path = s.resolved(config.path).path if s.kind == "file" else None
+        if s.enabled and path is not None and not Path(path).expanduser().exists():
+            w(f"  warning: {s.name}: no such file {path} (vts run would say so and read nothing from it)\n")
 
     a = config.allowlists
     w(

@@ -99,14 +99,14 @@ class ConfigError(Exception):
 class PolygonPart(BaseModel):
     """An extra polygon of a zone made of several pieces."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     polygon: Ring = Field(description="closed ring of [lon, lat] points, WGS84")
     holes: list[Ring] = Field(default_factory=list, description="closed rings cut out of the polygon")
 
 
 class ZoneSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     id: str = Field(
         pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
@@ -152,7 +152,7 @@ class ZoneSettings(BaseModel):
 class Allowlists(BaseModel):
     """MMSIs whose normal work would otherwise raise alerts."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     coastguard: list[int] = Field(default_factory=list)
     pilot: list[int] = Field(default_factory=list)
@@ -169,7 +169,7 @@ class Allowlists(BaseModel):
 
 
 class LandSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     file: str | None = Field(None, description="GeoJSON of land polygons, relative to the config file")
     attribution: str = "© OpenStreetMap contributors (ODbL)"
@@ -178,7 +178,7 @@ class LandSettings(BaseModel):
 class ZoneEngineSettings(BaseModel):
     """`zone_engine:` section: the hysteresis of zone entries and exits."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     entry_confirm_s: float = Field(10.0, ge=0, description="an entry needs two fixes inside this far apart")
     exit_margin_m: float = Field(50.0, ge=0, description="an exit needs the vessel this far outside")
@@ -192,7 +192,7 @@ class ZoneEngineSettings(BaseModel):
 
 
 class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, allow_inf_nan=False)
 
     include: list[str] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
@@ -727,10 +727,12 @@ def _format_error(err: Any, prefix: str) -> str:
         return f"{path}: missing required field"
     if etype in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
         unit = ""
-        if isinstance(value, str) and any(ch.isalpha() for ch in value):
+        if isinstance(value, str) and re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)\s*[A-Za-z°%]", value):
             unit = " (write the number alone: the unit is part of the key name, e.g. speed_limit_kn: 12)"
         kind = "a whole number" if etype.startswith("int") else "a number"
         return f"{path}: expected {kind}, got {value!r}{unit}"
+    if etype == "finite_number":
+        return f"{path}: must be a finite number, got {value!r}"
     if etype in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         return f"{path}: {err['msg'].replace('Input should be', 'must be')}, got {value!r}"
     if etype == "literal_error":

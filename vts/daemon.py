@@ -217,13 +217,7 @@ class Daemon:
 
     def _resolved(self, settings: SourceSettings, config: Config | None = None) -> SourceSettings:
         """A file source's relative path is taken from the configuration file's directory."""
-        config = config or self.config
-        if settings.kind != "file" or settings.path is None or config.path is None:
-            return settings
-        path = Path(settings.path).expanduser()
-        if path.is_absolute():
-            return settings
-        return settings.model_copy(update={"path": str(config.path.parent / path)})
+        return settings.resolved((config or self.config).path)
 
     # -- optional services -----------------------------------------------------------------------
     async def _enter_web(

@@ -112,7 +112,7 @@ _NEAR_DEG = 0.045
 class TrackerSettings(BaseModel):
     """`tracker:` section of the config."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     trail_minutes: float = Field(30.0, gt=0, description="length of the kept trail, minutes of event time")
     trail_max_points: int = Field(400, ge=2, description="hard cap on trail points per vessel")

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class AlertSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     store: str | None = Field("vts-alerts.sqlite3", description="SQLite file for alerts (None: in memory)")
     min_messages: int = Field(

@@ -35,7 +35,7 @@ def check_prefix(value: str) -> str:
 
 
 class MqttSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     url: str | None = Field(
         None,

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 class RuleParams(BaseModel):
     """Base of every rule's parameters. Subclasses add their thresholds with defaults and descriptions."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     enabled: bool = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -10,7 +11,7 @@ from vts.hostnames import check_host
 
 
 class SourceSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(description="unique name, used in logs, stats and reports")
     kind: Literal["tcp", "udp", "file", "stdin", "mqtt", "simulate"]
@@ -33,6 +34,16 @@ class SourceSettings(BaseModel):
     enabled: bool = True
 
     _host = field_validator("host")(check_host)
+
+    def resolved(self, config_path: Path | None) -> SourceSettings:
+        """A file source's relative path taken from the configuration file's directory (the daemon
+        and check-config read the same file)."""
+        if self.kind != "file" or self.path is None or config_path is None:
+            return self
+        path = Path(self.path).expanduser()
+        if path.is_absolute():
+            return self
+        return self.model_copy(update={"path": str(config_path.parent / path)})
 
     @model_validator(mode="after")
     def _needed_fields(self) -> SourceSettings:

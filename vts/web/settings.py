@@ -33,7 +33,7 @@ def is_loopback_host(host: str) -> bool:
 
 
 class WebSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     enabled: bool = True
     host: str = Field("127.0.0.1", description="address to bind; anything but loopback must be asked for")
