@@ -225,13 +225,21 @@ class AlertStore:
             self._in_tx = False
 
     def record(self, alert: Alert, *, active: bool | None = None) -> int:
-        """Store one lifecycle step; returns its outbox sequence number.
+        """Store one lifecycle step; returns its outbox sequence number. A step already stored (the
+        same alert, time and content: the same log replayed into the database again) is not stored
+        twice; its sequence number is returned.
 
         `active` (default: not cleared) says whether the alert is still holding; event alerts are
         stored with ``active=False``.
         """
         self._begin()
         payload = alert.to_json()
+        same = self._db.execute(
+            "SELECT seq FROM steps WHERE alert_id = ? AND time = ? AND json = ?",
+            (alert.id, alert.time, payload),
+        ).fetchone()
+        if same is not None:  # this very step again (a log replayed twice into the database): kept once
+            return int(same[0])
         cur = self._db.execute(
             "INSERT INTO steps(alert_id, state, time, json) VALUES (?, ?, ?, ?)",
             (alert.id, alert.state, alert.time, payload),
