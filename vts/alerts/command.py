@@ -55,7 +55,11 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--active", action="store_true", help="only alerts still holding")
     p.add_argument(
-        "--limit", type=non_negative_int, metavar="N", help="at most N alerts (the most recently started)"
+        "--limit",
+        type=non_negative_int,
+        metavar="N",
+        help="at most N alerts, the most recently started (the list is in order of start: each line "
+        "begins with when the alert started, then its latest state and the time of that step)",
     )
     p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     p.add_argument("--history", metavar="ID", help="every lifecycle step and acknowledgement of one alert")
@@ -105,12 +109,16 @@ def _db_path(args: argparse.Namespace) -> Path | None:
     return store_path(config.alerts.store)
 
 
-def _row(a: Alert) -> str:
+def _row(a: Alert, *, step: bool = False) -> str:
+    """One alert as a line: when it started (the list's order) and its latest step's state and
+    time; with `step`, one lifecycle step at its own time (`--history`)."""
     other = f"+{a.other_mmsi}" if a.other_mmsi is not None else ""
     name = f" {a.name}" if a.name else ""
     zone = f" [{a.zone}]" if a.zone else ""
+    when = iso_time(a.time if step else a.started)
+    state = a.state if step or a.time == a.started else f"{a.state} {iso_time(a.time)[11:19]}"
     return (
-        f"{iso_time(a.time)}  {a.state:<7}  {a.severity:<9}  {a.type:<22}  {a.mmsi}{other}{name}{zone}  "
+        f"{when}  {state:<16}  {a.severity:<9}  {a.type:<22}  {a.mmsi}{other}{name}{zone}  "
         f"{a.message}  (id {a.id})"
     )
 
@@ -163,7 +171,7 @@ def _run(args: argparse.Namespace, store: AlertStore) -> int:
             print(f"vts alerts: no alert with id {args.history}", file=sys.stderr)
             return 1
         for a in steps:
-            print(a.to_json() if args.json else _row(a))
+            print(a.to_json() if args.json else _row(a, step=True))
         if not args.json:
             for ack in store.acks(args.history):
                 print(f"{iso_time(ack.at)}  acknowledged by {ack.by} ({ack.origin}): {ack.note}")
