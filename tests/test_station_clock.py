@@ -178,3 +178,29 @@ def test_holding_is_bounded(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogC
     out += ingest.feed(position(760000009), "dump", None)
     assert [type(r) for r in out] == [BaseStationReport] * 3 + [PositionReport]
     assert out[3].time == UTC0 + 20
+
+
+def test_an_older_log_after_this_one_is_said_to_go_back(caplog: pytest.LogCaptureFixture) -> None:
+    """Found joining SAR.log (2007) and unknown.log (2006), both without times: the second took the
+    first's last time with no word. The clock stays (never backwards) but the going back is counted
+    once and said, as for logs with times of their own; a stray station behind is not."""
+    a, b = 3660001, 3660002
+    clock = StationClock()
+    for k in range(3):
+        clock.observe(UTC0 + 10 * k, (a, b)[k % 2])
+    clock.observe(UTC0 - 86_400.0, a)  # one stray report a day behind: nothing agrees with it
+    assert clock.went_back == 0
+    for k in range(4):  # the older log: its stations agree, day after day behind
+        clock.observe(UTC0 - 200 * 86_400.0 + 10 * k, (a, b)[k % 2])
+    assert clock.now == UTC0 + 20.0 and clock.went_back == 1
+    assert clock.behind_s == pytest.approx(200 * 86_400.0 + 20.0 - 10.0, abs=20.0)
+
+    ingest = Ingest()
+    with caplog.at_level(logging.WARNING, logger="vts.ingest"):
+        for line in untimed_log():
+            ingest.feed(line, "joined", None)
+        for k in range(5):
+            ingest.feed(base_station(UTC0 - 200 * 86_400.0 + 10 * k, (a, b)[k % 2]), "joined", None)
+            ingest.feed(position(760000003), "joined", None)
+    assert ingest.stats.went_back == 1
+    assert "the base stations' time goes back" in caplog.text and "keeps the time reached" in caplog.text

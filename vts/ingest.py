@@ -417,9 +417,12 @@ class Ingest:
         sstats.messages += n
         clock = state.clock
         before = clock.now
+        went_back = clock.went_back
         for r in result:
             if r.__class__ is BaseStationReport:
                 clock.observe(r.utc, r.mmsi)  # type: ignore[attr-defined]
+        if clock.went_back != went_back:  # an older log after this one: its reports keep the clock's time
+            self._went_back(state, source, state.last_time - clock.behind_s, by_stations=True)
         held = state.held
         if clock.now is None:
             if held is None:  # given up waiting: out at the source's last time
@@ -743,17 +746,25 @@ class Ingest:
             why,
         )
 
-    def _went_back(self, state: _SourceState, source: str, t: float) -> None:
+    def _went_back(self, state: _SourceState, source: str, t: float, by_stations: bool = False) -> None:
         """The source's line time goes back more than `WENT_BACK_S` (to `t`): counted, and said
-        the first times (event time does not go back: what follows is taken as delivered late)."""
+        the first times (event time does not go back: what follows is taken as delivered late; in a
+        log timed by its base stations, it keeps the time reached, `vts.station_clock`)."""
         n = self._count(state, "went_back")
         if n <= RETIMED_LOGGED:
+            what = "the base stations' time" if by_stations else "the line time"
+            then = (
+                "what follows keeps the time reached (the clock does not go back)"
+                if by_stations
+                else "its reports older than the event time reached are taken as delivered late"
+            )
             log.warning(
-                "%s: the line time goes back %.1f h (logs joined out of order, a feed delivering old "
-                "data, a clock set back?): its reports older than the event time reached are taken as "
-                "delivered late%s",
+                "%s: %s goes back %.1f h (logs joined out of order, a feed delivering old data, a clock"
+                " set back?): %s%s",
                 source,
+                what,
                 (state.last_time - t) / 3600.0,
+                then,
                 _LAST_SAID if n == RETIMED_LOGGED else "",
             )
 

@@ -538,8 +538,8 @@ def format_summary(s: dict[str, Any]) -> str:
         lines.append(
             f"  NOTE        the time of the lines went back more than 3 hours {s['time_went_back']} time(s)"
             " (logs joined out of order? a feed delivering old data?): the reports older than the event"
-            " time reached were taken as delivered late; logs given as separate files are replayed in"
-            " time order"
+            " time reached were taken as delivered late (in a log timed by its base stations, they kept"
+            " the time reached); logs given as separate files are replayed in time order"
         )
     from vts.ingest import DUPLICATE, DUPLICATE_WINDOW_S
 

@@ -36,18 +36,26 @@ SELF_AGREE = 3
 its time; two different stations that agree need only one report each."""
 EARLIEST_UTC = 946_684_800.0
 """2000-01-01: a base station announcing an earlier UTC has no valid clock."""
+BEHIND_S = 3 * 3600.0
+"""Base stations agreeing on a UTC this far behind the clock: the log went back (two logs joined
+out of order). The clock stays (it never goes backwards); `StationClock.went_back` counts it."""
 
 
 class StationClock:
     """The latest base-station UTC another recent one agrees with; never going backwards."""
 
-    __slots__ = ("_recent", "now")
+    __slots__ = ("_behind", "_recent", "behind_s", "now", "went_back")
 
     def __init__(self) -> None:
         self._recent: deque[tuple[float, int | None]] = deque(maxlen=WINDOW)
         """(announced UTC, station) of the last `WINDOW` valid reports."""
         self.now: float | None = None
         """The event time by the base stations heard so far; None before it is trusted."""
+        self.went_back = 0
+        """Times the base stations came to agree on a UTC more than `BEHIND_S` behind the clock."""
+        self.behind_s = 0.0
+        """How far behind they were the last time."""
+        self._behind = False
 
     def observe(self, utc: float | None, station: int | None = None) -> None:
         """Base station `station` (its MMSI, None when not known) announced `utc` (UNIX seconds;
@@ -61,6 +69,13 @@ class StationClock:
         if not agree:
             return
         now = self.now
+        if now is not None and utc < now - BEHIND_S:
+            if not self._behind and 2 * (agree + 1) > len(recent) and self._corroborated(utc, station):
+                self._behind = True  # (counted once until they agree with the clock again)
+                self.went_back += 1
+                self.behind_s = now - utc
+            return
+        self._behind = False
         if now is None:
             if first:
                 self.now = utc
