@@ -74,26 +74,24 @@ def fraction(text: str) -> float:
     return value
 
 
-def non_negative_int(text: str) -> int:
-    """A whole number, 0 or more (argparse type)."""
+def _whole_number(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be {least} or more, got {text!r}")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number, 0 or more (argparse type)."""
+    return _whole_number(text, 0)
 
 
 def positive_int(text: str) -> int:
     """A whole number, 1 or more (argparse type)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text!r}")
-    return value
+    return _whole_number(text, 1)
 
 
 def port_number(text: str) -> int:
