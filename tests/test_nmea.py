@@ -467,6 +467,8 @@ def test_dollar_vdm_sentences_are_ais_as_pyais_reads_them() -> None:
         (b"# Callao \xc3\xb1 2026", "comment", []),  # a comment in UTF-8 stays one
         (b"$GPGGA,123519,4807.038,N*47", "other_nmea", []),
         (b"$PGRMC,1,2*33", "other_nmea", []),
+        (b"$PSHI,001,01.53524524,,01691,32611,114701.28,2,0057,-079*3B", "other_nmea", []),  # AMSA
+        (b"$PAIS,F1,2*00", "other_nmea", []),
         (b"$$$ hello", "not_nmea", []),
     ],
 )

@@ -464,8 +464,9 @@ def _scan(raw: bytes, pos: int, log_time: float | None, result: ParsedLine) -> N
         pos = trailer_end
 
 
-_NMEA_ADDRESS = re.compile(rb"[A-Z0-9]{5},")
-"""What follows the '$' of an NMEA sentence: its address (talker and type, or a proprietary one)."""
+_NMEA_ADDRESS = re.compile(rb"[A-Z][A-Z0-9]{2,9},")
+"""What follows the '$' of an NMEA sentence: its address (talker and type, GPGGA; or a proprietary one of any
+length, PSHI, PAIS)."""
 
 
 def _is_text(raw: bytes) -> bool:
