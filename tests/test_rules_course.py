@@ -166,6 +166,28 @@ def test_stop_after_departure_near_misses() -> None:
     assert kinds(run(make_core(), _departure(far)), "stop_after_departure") == []
 
 
+def test_crossing_the_anchorage_under_way_is_no_departure() -> None:
+    """Found by an independent check: a cargo ship first heard crossing anchorage_main (34 km²,
+    on the way in) at 8 kn, never anchored, then slowing just outside it was reported as stopping
+    after leaving it. It never lay there; the same ship having anchored first does depart."""
+    core = make_core()
+
+    def inside(p: tuple[float, float]) -> bool:
+        return "anchorage_main" in {z.id for z in core.zones.zones_at(p[1], p[0])}
+
+    start = offset(ANCHORAGE, east_m=1500)
+    west = legs(SHIP, T0, start, [(270.0, 3600)], sog=8)
+    k = next(i for i, r in enumerate(west) if not inside((r.lat, r.lon)))
+    through = west[: k + 3]  # crosses out, under way all the time
+    last = through[-1]
+    slow = legs(SHIP, last.time + 10, (last.lat, last.lon), [(270.0, 8 * 60)], sog=1.0)
+    ship = static(SHIP, T0, name="BULK CARRIER", ship_type=70, length=190)
+    assert kinds(run(make_core(), merge(ship, through, slow)), "stop_after_departure") == []
+    anchored = stationary(SHIP, T0 - 1800, minutes=20, at=start, every_s=60, sog=0.1)  # lay there first
+    lay_then_go = merge(ship, anchored, through, slow)
+    assert len(kinds(run(make_core(), lay_then_go), "stop_after_departure")) == 1
+
+
 # -- off_route -----------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,10 @@
   where they are: dredging (33), diving (34), pleasure craft (37), port tenders (53)
   (`erratic_exempt_ship_types`).
 * ``stop_after_departure`` (event, `warning`, zone = the berth or anchorage left): a large vessel
-  that left a berth, terminal or anchorage and got under way (`departure_sog_kn`, 4 kn) within
+  that left a berth, terminal or anchorage where it had lain (status at anchor or moored, a fix
+  under `departure_stopped_kn` (1 kn) inside it, or a stay longer than the tracker's 30-minute
+  trail: a ship that only crossed a large anchorage under way did not depart from it) and got under
+  way (`departure_sog_kn`, 4 kn) within
   `departure_under_way_minutes` (30) of leaving, or was already under way in the
   `departure_exit_lookback_minutes` (10) before it crossed out (a ship that weighs anchor and sails
   across a large anchorage slows as it leaves it), then, before it is `departure_watch_nm` (10 NM) from
@@ -84,6 +87,7 @@ import numpy as np
 import shapely
 from pydantic import Field
 
+from vts.categories import is_anchored_or_moored
 from vts.config import ZoneKind
 from vts.geo import KNOTS_TO_MS, METRES_PER_NM, angle_diff_deg, destination, distance_m
 from vts.normalcy import Layer, NormalcyModel, OffRouteWatch
@@ -180,6 +184,13 @@ class CourseAnomalyParams(RuleParams):
     departure_exit_lookback_minutes: float = Field(
         10.0, ge=0, description="under way this shortly before crossing out counts as under way"
     )
+    departure_stopped_kn: float = Field(
+        1.0,
+        gt=0,
+        description="a vessel leaves a berth or anchorage only if it lay there: a fix this slow inside it "
+        "(or status at anchor / moored), or a stay longer than the tracker's trail; one that crossed "
+        "the anchorage under way did not depart from it",
+    )
     stop_sog_kn: float = Field(2.0, gt=0)
     stop_minutes: float = Field(3.0, ge=0)
     turn_back_m: float = Field(1000.0, gt=0)
@@ -250,6 +261,9 @@ class CourseAnomalyRule(Rule):
         self._wrong: dict[int, _WrongWay] = {}
         self._turns: dict[int, _Turns] = {}
         self._departures: dict[int, _Departure] = {}
+        self._entered: dict[int, dict[str, float]] = {}
+        """When each vessel entered each berth, terminal or anchorage it is in (its departure needs
+        it to have lain there: `_lay_in`)."""
         self._off: dict[int, OffRouteWatch] = {}
         self._last_event: dict[int, float] = {}
         """Time of each vessel's last erratic / stop_after_departure event."""
@@ -815,7 +829,21 @@ class CourseAnomalyRule(Rule):
         if not self.p.stop_after_departure:
             return
         kind = _zone_kind(event.zone_id, ctx)
-        if event.kind == "exit" and kind in DEPARTURE_ZONE_KINDS and is_large_vessel(vessel):
+        entered = None
+        if kind in DEPARTURE_ZONE_KINDS:
+            zones = self._entered.setdefault(vessel.mmsi, {})
+            if event.kind == "entry":
+                zones[event.zone_id] = event.time
+            else:
+                entered = zones.pop(event.zone_id, None)
+                if not zones:
+                    del self._entered[vessel.mmsi]
+        if (
+            event.kind == "exit"
+            and kind in DEPARTURE_ZONE_KINDS
+            and is_large_vessel(vessel)
+            and self._lay_in(vessel, entered, event.time, ctx)
+        ):
             dep = self._departures[vessel.mmsi] = _Departure(event.zone_id, event.time, event.lat, event.lon)
             since = event.time - self.p.departure_exit_lookback_minutes * 60.0
             fast = self.p.departure_sog_kn
@@ -832,7 +860,26 @@ class CourseAnomalyRule(Rule):
             self._departures.pop(vessel.mmsi, None)
         self._settle(ctx, vessel.mmsi)
 
+    def _lay_in(self, vessel: VesselState, entered: float | None, left: float, ctx: RuleContext) -> bool:
+        """Whether the vessel lay in the berth or anchorage it left at `left` (entered at `entered`,
+        None when its entry was not seen: taken as lain there): its status says at anchor or moored,
+        a fix since the entry was under `departure_stopped_kn`, or it stayed longer than the trail
+        reaches back (`TrackerSettings.trail_minutes`: no transit across an anchorage takes that)."""
+        if entered is None or is_anchored_or_moored(vessel.nav_status):
+            return True
+        trail = vessel.trail
+        if not trail or trail[0].time > entered:
+            return left - entered >= ctx.tracker.settings.trail_s
+        slow = self.p.departure_stopped_kn
+        for fix in reversed(trail):
+            if fix.time < entered:
+                return False
+            if fix.time <= left and fix.sog is not None and fix.sog < slow:
+                return True
+        return False
+
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
+        self._entered.pop(mmsi, None)
         self._wrong.pop(mmsi, None)
         self._turns.pop(mmsi, None)
         self._departures.pop(mmsi, None)
