@@ -51,15 +51,19 @@ def craft_visit(
     at: tuple[float, float],
     mmsi: int = CRAFT,
     with_static: bool = False,
+    ais_class: str = "B",
     **kw: object,
 ) -> list[Report]:
-    """A Class B craft that comes to `at`, stays `minutes` (reporting every 30 s), then leaves at 8 kn."""
+    """A craft (Class B unless said) that comes to `at`, stays `minutes` (reporting every 30 s),
+    then leaves at 8 kn."""
     out: list[Report] = []
     if with_static:
         out.append(static(mmsi, t0 - 60, name="DON LUCHO", ship_type=37, length=9, ais_class="B"))
-    out += stationary(mmsi, t0, minutes=minutes, at=at, every_s=30, sog=0.4, ais_class="B", **kw)  # type: ignore[arg-type]
+    out += stationary(mmsi, t0, minutes=minutes, at=at, every_s=30, sog=0.4, ais_class=ais_class, **kw)  # type: ignore[arg-type]
     # leaving: the first fix after the stay is already 30 s (120 m) under way
-    out += moving(mmsi, t0 + minutes * 60, minutes=3, start=at, cog=0, sog=8.0, every_s=30, ais_class="B")[1:]
+    out += moving(
+        mmsi, t0 + minutes * 60, minutes=3, start=at, cog=0, sog=8.0, every_s=30, ais_class=ais_class
+    )[1:]
     return out
 
 
@@ -115,10 +119,26 @@ def test_allowlisted_tug_and_tug_type_are_silent() -> None:
     tug = 760000777
     reports = merge(
         anchored_ship(T0 - 900),
-        static(tug, T0 - 60, name="TUG", ship_type=52, length=18, ais_class="B"),
-        craft_visit(T0, minutes=10, at=spot, mmsi=tug),
+        static(tug, T0 - 60, name="TUG", ship_type=52, length=18, ais_class="A"),
+        craft_visit(T0, minutes=10, at=spot, mmsi=tug, ais_class="A"),
     )
     assert of_type(run(make_core(), reports), "alongside") == []
+
+
+def test_a_class_b_craft_calling_itself_a_tug_is_not_exempt() -> None:
+    """Found by an independent check: a Class B craft whose type 24 says tug (52) or law
+    enforcement (55), on no allow-list, lay 8 minutes off an anchored ship's hull and raised
+    nothing. Anyone sets a Class B transponder's type; the anchors exempt service types "on
+    allow-list" only, and a Class A station declaring one (as above)."""
+    spot = offset(ANCHORAGE, north_m=30, east_m=0)
+    for ship_type in (52, 55):
+        craft = 760000778
+        reports = merge(
+            anchored_ship(T0 - 900),
+            static(craft, T0 - 60, name="HELPER", ship_type=ship_type, length=9, ais_class="B"),
+            craft_visit(T0, minutes=10, at=spot, mmsi=craft),
+        )
+        assert states(run(make_core(), reports), "alongside")[:1] == ["raised"], ship_type
 
 
 def test_craft_200_m_off_the_hull_is_silent() -> None:

@@ -152,9 +152,10 @@ def test_a_ship_whose_heading_comes_and_goes_keeps_the_alert() -> None:
 
 
 def test_a_craft_identified_as_a_tug_as_it_leaves_raises_nothing() -> None:
-    """A Class B craft heard every 3 minutes lies 60 m off the ship; its ship type (24B: tug) comes
-    just before it gets under way, its first fast fix still beside the ship. A tug's work is
-    alongside ships: nothing is raised (before the fix: raised and cleared at once on that fix)."""
+    """A craft heard every 3 minutes lies 60 m off the ship; its ship type (tug, from a Class A
+    station's type 5) comes just before it gets under way, its first fast fix still beside the ship.
+    A tug's work is alongside ships: nothing is raised (before the fix: raised and cleared at once on
+    that fix). (A Class B transponder's self-declared type no longer exempts: `declares_service_type`.)"""
     spot = off_port_side(60)
     run_in_m = 5.0 * 1852 / 3600 * 360
     approach = moving(
@@ -165,14 +166,14 @@ def test_a_craft_identified_as_a_tug_as_it_leaves_raises_nothing() -> None:
         cog=180,
         sog=5.0,
         every_s=30,
-        ais_class="B",
+        ais_class="A",
     )
     craft = [
         *approach[:-1],
-        position(CRAFT, T0, spot, sog=0.2, ais_class="B"),
-        position(CRAFT, T0 + 170, offset(spot, east_m=4), sog=0.2, ais_class="B"),
-        static(CRAFT, T0 + 175, name="TUG", ship_type=52, length=18, ais_class="B"),
-        position(CRAFT, T0 + 200, offset(spot, east_m=10), sog=3.5, ais_class="B"),
+        position(CRAFT, T0, spot, sog=0.2, ais_class="A"),
+        position(CRAFT, T0 + 170, offset(spot, east_m=4), sog=0.2, ais_class="A"),
+        static(CRAFT, T0 + 175, name="TUG", ship_type=52, length=18, ais_class="A"),
+        position(CRAFT, T0 + 200, offset(spot, east_m=10), sog=3.5, ais_class="A"),
         *moving(
             CRAFT,
             T0 + 200,
@@ -181,13 +182,13 @@ def test_a_craft_identified_as_a_tug_as_it_leaves_raises_nothing() -> None:
             cog=0,
             sog=8.0,
             every_s=30,
-            ais_class="B",
+            ais_class="A",
         )[1:],
     ]
     assert alongside(craft) == []
     # (identified as a fishing boat instead: it lay alongside over 3 minutes, and that is raised)
     k = next(i for i, r in enumerate(craft) if r.time == T0 + 175)
-    craft[k] = static(CRAFT, T0 + 175, name="PESCADOR", ship_type=30, length=12, ais_class="B")
+    craft[k] = static(CRAFT, T0 + 175, name="PESCADOR", ship_type=30, length=12, ais_class="A")
     assert lifecycle(alongside(craft)) == ["raised", "cleared"]
 
 

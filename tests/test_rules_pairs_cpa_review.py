@@ -60,9 +60,11 @@ def anchored(
     )
 
 
-def lying(t0: float, minutes: float, at: tuple[float, float], mmsi: int = CRAFT) -> list[Report]:
-    """A Class B craft lying still at `at` (0.4 kn), reporting every 30 s."""
-    return stationary(mmsi, t0, minutes=minutes, at=at, every_s=30, sog=0.4, ais_class="B")
+def lying(
+    t0: float, minutes: float, at: tuple[float, float], mmsi: int = CRAFT, ais_class: str = "B"
+) -> list[Report]:
+    """A craft (Class B unless said) lying still at `at` (0.4 kn), reporting every 30 s."""
+    return stationary(mmsi, t0, minutes=minutes, at=at, every_s=30, sog=0.4, ais_class=ais_class)
 
 
 def jiggling(
@@ -777,9 +779,9 @@ def test_the_quay_axis_is_looked_up_again_after_a_reload_without_land() -> None:
 def test_a_craft_found_to_be_a_tug_while_under_way_ends_its_alert_at_once() -> None:
     spot = offset(ANCHORAGE, north_m=40, east_m=60)
     start = T0 + 480
-    craft = lying(T0, 8, spot)
-    craft.append(static(CRAFT, start + 10, name="TUG", ship_type=52, length=18, ais_class="B"))
-    craft += jiggling(start, 8, spot)
+    craft = lying(T0, 8, spot, ais_class="A")  # (a Class B craft's own word "tug" exempts nothing)
+    craft.append(static(CRAFT, start + 10, name="TUG", ship_type=52, length=18, ais_class="A"))
+    craft += jiggling(start, 8, spot, ais_class="A")
     steps = of_type(run(make_core(), merge(anchored(SHIP, T0 - 900, ANCHORAGE), craft)), "alongside")
     assert steps[-1].state == "cleared"
     assert steps[-1].time == start + 30 and "exempt" in steps[-1].details["reason"]

@@ -137,6 +137,15 @@ def in_watched_area(zones: ZoneEngine, lat: float, lon: float) -> bool:
 _allow_cache: dict[tuple[int, tuple[str, ...]], tuple[object, frozenset[int]]] = {}
 
 
+def declares_service_type(vessel: VesselState, ship_types: Sequence[int]) -> bool:
+    """The vessel is a Class A station declaring one of these service ship types (pilot, SAR, tug,
+    port tender, law enforcement): exempt, like an allow-listed MMSI, from the rules their work
+    would trip. A Class B transponder's ship type is anyone's to set (a boat fixing drugs to a hull
+    could call itself a tug): there only the allow-lists exempt (alert-anchors: "except ... on
+    allow-list")."""
+    return vessel.ship_type is not None and vessel.ship_type in ship_types and vessel.ais_class != "B"
+
+
 def is_allowlisted(allowlists: Allowlists, mmsi: int, roles: Sequence[str]) -> bool:
     """On any of these allow-lists (a set lookup; the lists are cached per Allowlists object)."""
     if not roles:

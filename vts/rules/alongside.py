@@ -26,11 +26,12 @@ vessel is inside a security zone, or when the small craft has no static data; wa
 Evidence: closest and current distance, duration, and where on the ship (bow/stern,
 port/starboard; "unknown" without a heading). Allow-listed craft (tugs, pilots, coastguard) and the
 service ship types whose work is alongside ships (`exempt_ship_types`: pilot 50, SAR 51, tug 52,
-port tender 53, law enforcement 55) are exempt. The alert clears when the craft moves more than
-`distance_m` + `clear_margin_m` away (on two fixes: one stray fix of either vessel is not a
-parting), either vessel gets under way (a ship in a pair no longer counts as at anchor or moored
-once its mean SOG reaches `MOORED_HOLD_KN`, not as it passes 0.5 kn), the craft turns out to be
-exempt, or the pair is not observed close for `lost_minutes`. A craft's fix delivered more than
+port tender 53, law enforcement 55) declared by a Class A station are exempt; a Class B craft's
+self-declared type exempts nothing (`declares_service_type`: anyone sets it). The alert clears when
+the craft moves more than `distance_m` + `clear_margin_m` away (on two fixes: one stray fix of
+either vessel is not a parting), either vessel gets under way (a ship in a pair no longer counts
+as at anchor or moored once its mean SOG reaches `MOORED_HOLD_KN`, not as it passes 0.5 kn), the
+craft turns out to be exempt, or the pair is not observed close for `lost_minutes`. A craft's fix delivered more than
 `max_gap_minutes` late says nothing about now and is ignored.
 
 Batched processing: only a slow report can start a spell, and a fast one only ends the spells of
@@ -49,6 +50,7 @@ from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
     ALL_ROLES,
     SERVICE_SHIP_TYPES,
+    declares_service_type,
     in_kinds,
     in_watched_area,
     is_allowlisted,
@@ -114,7 +116,8 @@ class AlongsideParams(PairParams):
     )
     exempt_ship_types: list[int] = Field(
         default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose normal work is alongside ships (pilot, SAR, tug, tender, police)",
+        description="AIS ship types whose normal work is alongside ships (pilot, SAR, tug, tender, police)"
+        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
     )
     exempt_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["fishing_dock"], description="craft moored in these zones are exempt"
@@ -301,7 +304,7 @@ class AlongsideRule(PairRule):
         """Why the craft is never alongside, whatever it does (None: it may be): a service ship
         type, an allow-listed MMSI, or inside an exempt zone (a fishing dock)."""
         p = self.p
-        if craft.ship_type is not None and craft.ship_type in p.exempt_ship_types:
+        if declares_service_type(craft, p.exempt_ship_types):
             return f"ship type {craft.ship_type}"
         if is_allowlisted(ctx.allowlists, craft.mmsi, p.exempt_roles):
             return "allow-listed"

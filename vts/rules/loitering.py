@@ -48,6 +48,7 @@ from vts.rules._common import (
     SERVICE_SHIP_TYPES,
     ZoneKinds,
     at_kinds,
+    declares_service_type,
     in_watched_area,
     is_allowlisted,
     is_vessel_mmsi,
@@ -98,7 +99,8 @@ class LoiteringParams(RuleParams):
     )
     exempt_ship_types: list[int] = Field(
         default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)",
+        description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)"
+        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
     )
     severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
 
@@ -315,7 +317,7 @@ class LoiteringRule(Rule):
         lat, lon = report.lat, report.lon
         if not active and (
             is_allowlisted(ctx.allowlists, mmsi, p.exempt_roles)
-            or (vessel.ship_type is not None and vessel.ship_type in p.exempt_ship_types)
+            or declares_service_type(vessel, p.exempt_ship_types)
         ):
             return  # `_excluded` would say so below whatever the window holds: skip the window
         small = is_small_craft(vessel)
@@ -398,7 +400,7 @@ class LoiteringRule(Rule):
         p = self.p
         if is_allowlisted(ctx.allowlists, vessel.mmsi, p.exempt_roles):
             return "allow-listed"
-        if vessel.ship_type is not None and vessel.ship_type in p.exempt_ship_types:
+        if declares_service_type(vessel, p.exempt_ship_types):
             return f"service vessel (type {vessel.ship_type})"
         for other in MORE_SPECIFIC:
             if _involved(ctx, other, vessel.mmsi):

@@ -42,6 +42,7 @@ from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
     ALL_ROLES,
     SERVICE_SHIP_TYPES,
+    declares_service_type,
     in_kinds,
     in_watched_area,
     is_allowlisted,
@@ -76,7 +77,8 @@ class RendezvousParams(PairParams):
     )
     exempt_ship_types: list[int] = Field(
         default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose work is meeting ships (pilot, SAR, tug, port tender, police)",
+        description="AIS ship types whose work is meeting ships (pilot, SAR, tug, port tender, police)"
+        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
     )
     anchored_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["anchorage", "waiting_area"],
@@ -187,7 +189,7 @@ class RendezvousRule(PairRule):
         p = self.p
         if v.own_ship or v.is_shadow or v.lat is None or v.lon is None or not is_vessel_mmsi(v.mmsi):
             return "not watched"
-        if v.ship_type is not None and v.ship_type in p.exempt_ship_types:
+        if declares_service_type(v, p.exempt_ship_types):
             return f"exempt (ship type {v.ship_type})"
         if is_allowlisted(ctx.allowlists, v.mmsi, p.exempt_roles):
             return "exempt (allow-listed)"

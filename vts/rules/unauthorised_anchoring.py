@@ -48,6 +48,7 @@ from vts.rules._common import (
     AREA_KINDS,
     SERVICE_SHIP_TYPES,
     ZoneKinds,
+    declares_service_type,
     is_allowlisted,
     is_vessel_mmsi,
     label,
@@ -82,7 +83,8 @@ class UnauthorisedAnchoringParams(RuleParams):
     )
     exempt_ship_types: list[int] = Field(
         default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)",
+        description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)"
+        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
     )
     severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
     check_every_s: float = Field(60.0, gt=0, description="re-evaluate a vessel at most this often")
@@ -155,7 +157,7 @@ class UnauthorisedAnchoringRule(Rule):
             return
         if is_allowlisted(ctx.allowlists, mmsi, p.exempt_roles):
             return
-        if vessel.ship_type is not None and vessel.ship_type in p.exempt_ship_types:
+        if declares_service_type(vessel, p.exempt_ship_types):
             return
         if not p.include_small_craft and is_small_craft(vessel):
             return
@@ -198,7 +200,7 @@ class UnauthorisedAnchoringRule(Rule):
         if self._cache_zones is ctx.zones and (round(lat, 4), round(lon, 4)) in self._nearest_cache:
             return
         # the same tests as the full path (all without side effects), the most frequent first
-        if vessel.ship_type is not None and vessel.ship_type in p.exempt_ship_types:
+        if declares_service_type(vessel, p.exempt_ship_types):
             return
         if not p.include_small_craft and is_small_craft(vessel):
             return
