@@ -31,8 +31,8 @@ self-declared type exempts nothing (`declares_service_type`: anyone sets it). Th
 the craft moves more than `distance_m` + `clear_margin_m` away (on two fixes: one stray fix of
 either vessel is not a parting), either vessel gets under way (a ship in a pair no longer counts
 as at anchor or moored once its mean SOG reaches `MOORED_HOLD_KN`, not as it passes 0.5 kn), the
-craft turns out to be exempt, or the pair is not observed close for `lost_minutes`. A craft's fix delivered more than
-`max_gap_minutes` late says nothing about now and is ignored.
+craft turns out to be exempt, or the pair is not observed close for `lost_minutes`. A craft's fix
+delivered more than `max_gap_minutes` late says nothing about now and is ignored.
 
 Batched processing: only a slow report can start a spell, and a fast one only ends the spells of
 its vessel, so the rule asks for the slow reports and watches the vessels that are in a pair
