@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from tests.rule_helpers import (
     BERTH_DPWORLD,
     NIGHT,
@@ -114,6 +116,21 @@ def test_newly_heard_vessel_gets_time_for_its_static_data() -> None:
         [static(BOAT, T0 + 660, name="PESCADOR", ship_type=30, length=14)],
     )
     assert of_type(run(make_core(), late_static), "restricted_area") == []
+
+
+def test_an_unknown_vessel_in_a_zone_for_service_craft_only_is_an_intruder_at_once() -> None:
+    """Found by an independent check: a Class A boat sending no static data sat inside San
+    Lorenzo (law enforcement and SAR only) for 5 minutes with no alert, waiting out the 19-minute
+    static-data grace. No ordinary ship is allowed there, so there is nothing to wait for; the
+    grace still applies where ordinary ships may be (El Camotal above, the terminals' zones)."""
+    for ais_class in ("A", "B"):
+        anonymous = visit(BOAT, SAN_LORENZO_WATERS, ship_type=None, minutes=6)
+        anonymous = [dataclasses.replace(r, ais_class=ais_class) for r in anonymous]
+        entry = next(r.time for r in anonymous if r.time > T0 + 13.4 * 60)
+        steps = of_type(run(make_core(), anonymous), "restricted_area")
+        assert [a.state for a in steps][:1] == ["raised"] and steps[-1].state == "cleared"
+        assert steps[0].zone == "restricted_san_lorenzo" and steps[0].details["category"] == "unknown"
+        assert steps[0].time - entry <= 120  # its entry confirmed and 5 messages heard: no grace
 
 
 # -- batched processing: the rule's interest mask (tests.rule_helpers.run checks batch equivalence) --

@@ -237,22 +237,41 @@ def test_an_outlier_landing_in_another_zone() -> None:
     assert states(of_type(steps, "restricted_area"))[0] == "raised"
 
 
+def _san_lorenzo_admitting_cargo() -> Config:
+    """The Callao configuration with restricted_san_lorenzo admitting cargo ships too: a zone where
+    a vessel with no static data yet is given the static-data grace (`restricted_area`)."""
+    config = make_config()
+    zones = [
+        z.model_copy(update={"allowed_categories": [*(z.allowed_categories or []), "cargo"]})
+        if z.id == "restricted_san_lorenzo"
+        else z
+        for z in config.zones
+    ]
+    return config.model_copy(update={"zones": zones})
+
+
 def test_an_outlier_in_the_static_data_grace() -> None:
-    """A boat with no static data lying in restricted_san_lorenzo from its first fix (judged only
-    after the 13-minute grace), then sailing out north: an outlier during the grace, just before
-    its end or on the first fix after it changes the intrusion by no more than the fix it replaces."""
+    """A boat with no static data lying in restricted_san_lorenzo from its first fix, then sailing
+    out north. Where the zone admits ordinary ships (here: cargo too) it is judged only after the
+    13-minute static-data grace, and an outlier during the grace, just before its end or on the
+    first fix after it changes the intrusion by no more than the fix it replaces. As configured
+    (law enforcement and SAR only) it is an intruder at once, outlier or not."""
     stay = stationary(BOAT, T0, minutes=20, at=SAN_LORENZO_WATERS, every_s=20, sog=0.5)
     out = moving(BOAT, stay[-1].time + 20, minutes=10, start=SAN_LORENZO_WATERS, cog=0, sog=6.0, every_s=20)
     reports: list[Report] = [*stay, *out]
-    for t in (T0 + 300, T0 + 760, T0 + 780, T0 + 800):
-        k = next(i for i, r in enumerate(reports) if r.time == t)
-        glitched = list(reports)
-        glitched[k] = position(BOAT, t, NORTH_800, sog=0.5)
-        steps = _ra(run(make_core(), glitched))
-        assert steps == _ra(run(make_core(), _without(reports, reports[k])))
-        assert steps[0][0] == "raised" and steps[-1][0] == "cleared"
-        assert steps[0][1] >= T0 + 780  # not before the grace ends
-        assert all(s[2] != NORTH_800[0] for s in steps)
+    for config, first_by in ((_san_lorenzo_admitting_cargo(), None), (make_config(), T0 + 120)):
+        for t in (T0 + 300, T0 + 760, T0 + 780, T0 + 800):
+            k = next(i for i, r in enumerate(reports) if r.time == t)
+            glitched = list(reports)
+            glitched[k] = position(BOAT, t, NORTH_800, sog=0.5)
+            steps = _ra(run(make_core(config), glitched))
+            assert steps == _ra(run(make_core(config), _without(reports, reports[k])))
+            assert steps[0][0] == "raised" and steps[-1][0] == "cleared"
+            if first_by is None:
+                assert steps[0][1] >= T0 + 780  # not before the grace ends
+            else:
+                assert steps[0][1] <= first_by  # no grace in a zone for service craft only (5 messages)
+            assert all(s[2] != NORTH_800[0] for s in steps)
 
 
 def test_a_second_ship_under_the_mmsi_interleaved_with_an_outlier() -> None:

@@ -9,7 +9,10 @@ a second transmitter under its MMSI, which duplicate_mmsi and identity_change re
 the ship itself into an intruder); a zone marked ``night_only`` is watched only during its night
 hours. A vessel heard for less than `static_grace_minutes` (13; `static_grace_minutes_class_a`, 19,
 for a Class A vessel) that has sent no static data yet (or, Class B, its name in message 24A but not
-yet its type in 24B) is not judged on its unknown category until then (at start-up every target is
+yet its type in 24B) is not judged on its unknown category until then, in a zone that admits
+ordinary ships (cargo, tankers, fishing ...); in one that admits only service craft (`SERVICE_ONLY`:
+law enforcement, SAR, tugs, pilots, who are on the allow-lists: San Lorenzo, the naval base) an
+unknown vessel is an intruder at once (at start-up every target is
 in that state; static data comes every 6 minutes, and one of them lost to reception, as happens,
 makes the wait 12; a Class A transponder sends it by itself, and two lost in a row at a berth are
 more likely than a ship whose transponder sends none).
@@ -47,6 +50,10 @@ if TYPE_CHECKING:
     from vts.reports import PositionReport
     from vts.tracker import VesselState
     from vts.zones import Zone, ZoneEngine, ZoneEvent
+
+SERVICE_ONLY: frozenset[str] = frozenset({"law_enforcement", "sar", "tug", "pilot"})
+"""Zones whose allowed categories are all among these admit no unknown vessel while its static data
+is awaited (see the module docstring)."""
 
 TYPE = "restricted_area"
 Bounds = tuple[float, float, float, float]
@@ -200,9 +207,11 @@ class RestrictedAreaRule(Rule):
         grace = (
             self.p.static_grace_minutes_class_a if vessel.ais_class == "A" else self.p.static_grace_minutes
         )
+        allowed = zone.settings.allowed_categories
         if (
             awaits_type(vessel)
-            and zone.settings.allowed_categories
+            and allowed
+            and not set(allowed) <= SERVICE_ONLY
             and ctx.now - vessel.first_seen < grace * 60.0
             and not ctx.alerts.is_active(TYPE, vessel.mmsi, None, zone_id)
         ):
