@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+from pathlib import Path
+
 from tests.rule_helpers import (
     ANCHORAGE,
     OPEN_WATER,
@@ -25,6 +28,7 @@ from vts.reports import PositionReport, Report
 from vts.rules._common import in_watched_area
 from vts.rules.loitering import LoiteringRule
 
+DATA = Path(__file__).resolve().parent / "data" / "scenarios"
 CRAFT = 760000601
 SHIP = 760000501
 
@@ -100,6 +104,26 @@ def test_circling_at_4_knots_is_flagged() -> None:
     assert steps[0].details["circling"] is True
     assert abs(steps[0].details["turn_deg"]) >= 360
     assert steps[0].details["radius_m"] <= 300
+
+
+def test_a_loitering_alert_is_not_updated_at_every_sample() -> None:
+    """Found by an independent check (tests/data/scenarios/slow_wandering_boat.nmea): a boat with no
+    static data wandering at 2.3 kn for 45 minutes had its alert updated every 30 s, the circling
+    flag and the radius coming and going with each sample of the window. Evidence of a kind that
+    changed is published at once; a circle drawn stays drawn while the alert is up, and a measure
+    not known is left out rather than given as None, so the updates come every
+    `alerts.update_minutes` (5). Its message says how a mean over 2 kn still holds it."""
+    core = make_core()
+    alerts: list[Alert] = []
+    core.add_alert_listener(alerts.append)
+    core.feed_lines((DATA / "slow_wandering_boat.nmea").read_bytes().splitlines(), "scenario")
+    core.finish()
+    steps = of_type(alerts, "loitering")
+    assert steps and steps[0].state == "raised" and steps[0].details["circling"] is True
+    updates = [a.time for a in steps if a.state == "updated"]
+    assert len(updates) <= 3 and all(b - a >= 5 * 60 - 1 for a, b in pairwise(updates))
+    assert all(a.details["circling"] is True for a in steps if a.state != "cleared")
+    assert any("kn mean; ends above 3 kn" in a.message for a in steps)
 
 
 def test_straight_transit_at_4_knots_is_silent() -> None:

@@ -121,6 +121,9 @@ class _Track:
     acc_sog: float = 0.0
     acc_n: int = 0
     acc_turn: float = 0.0
+    circled: bool = False
+    """It circled during the alert now up (the flag stays until the alert ends: a circle drawn does
+    not come and go with each sample of the window, which made an update every 30 s)."""
 
 
 def _turn(a: float, b: float) -> float:
@@ -336,21 +339,25 @@ class LoiteringRule(Rule):
                 if recent is not None and recent >= p.clear_kn:
                     reason = f"under way again ({recent:.1f} kn)"
             if reason is not None:
+                tr.circled = False
                 ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": reason})
                 return
         else:
+            tr.circled = False
             slow = mean is not None and mean < p.max_speed_kn and current < p.clear_kn
             if not (slow or circling):
                 return
             if self._excluded(vessel, report, ctx, lat, lon) is not None:
                 return
-        what = (
-            "circling"
-            if circling
-            else f"loitering at {mean:.1f} kn mean"
-            if mean is not None
-            else "loitering"
-        )
+        tr.circled = tr.circled or circling
+        if circling:
+            what = "circling"
+        elif mean is None:
+            what = "loitering"
+        elif mean < p.max_speed_kn:
+            what = f"loitering at {mean:.1f} kn mean"
+        else:  # held until it is under way again (`clear_kn`), or after circling
+            what = f"loitering ({mean:.1f} kn mean; ends above {p.clear_kn:g} kn)"
         ctx.alerts.hold(
             type=TYPE,
             mmsi=mmsi,
@@ -358,12 +365,14 @@ class LoiteringRule(Rule):
             message=f"{label(vessel, mmsi)} {what} over {window / 60:.0f} min",
             lat=lat,
             lon=lon,
+            # (measures given only when known: a value coming and going as None would count as a
+            # change of the evidence's kind and publish an update at every sample)
             details={
-                "mean_sog_kn": None if mean is None else round(mean, 2),
+                **({} if mean is None else {"mean_sog_kn": round(mean, 2)}),
                 "window_min": window / 60.0,
-                "circling": circling,
+                "circling": tr.circled,
                 "turn_deg": round(turn, 0),
-                "radius_m": None if radius is None else round(radius, 0),
+                **({} if radius is None else {"radius_m": round(radius, 0)}),
                 "small_craft": small,
                 "category": vessel.category,
             },
