@@ -662,6 +662,29 @@ async def test_pacer_sleeps_by_event_time_over_speed_and_skips_long_gaps() -> No
     assert pacer.skipped_gaps == 1
 
 
+async def test_a_paced_reader_behind_schedule_still_gives_the_event_loop_turns() -> None:
+    """Found in a browser test: a 2,000-vessel log replayed at --speed 200 with the map served
+    fell behind its schedule; the paced reader then never slept, and the map, /healthz and even
+    SIGTERM went unanswered for minutes. Behind or not, it yields every `MAX_BUSY_S` of wall time."""
+    from vts.sources.files import MAX_BUSY_S
+
+    wall = [100.0]
+    slept: list[float] = []
+
+    async def fake_sleep(d: float) -> None:
+        slept.append(d)
+        wall[0] += d
+
+    pacer = Pacer(200.0, clock=lambda: wall[0], sleep=fake_sleep)
+    t = 5000.0
+    for _ in range(400):  # a line a second, each taking 10 ms to process: behind a 200x schedule
+        await pacer.wait_for(t)
+        t += 1.0
+        wall[0] += 0.01
+    assert slept.count(0) >= int(4.0 / MAX_BUSY_S) - 2 and all(d == 0 for d in slept)
+    assert pacer.lag_s > 0
+
+
 # -- runner, health, factory -------------------------------------------------------------------------
 
 

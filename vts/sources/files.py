@@ -45,6 +45,9 @@ MIN_SLEEP_S = 0.005
 """Pacing sleeps shorter than this are saved up (lines are fed in small bursts instead)."""
 MAX_PACED_WAIT_S = 30.0
 """A gap in the data that would take longer than this (wall clock) to wait out is skipped."""
+MAX_BUSY_S = 0.02
+"""A paced reader that has not slept for this long (wall clock: it is behind its schedule, the core
+cannot keep up) yields to the event loop anyway, so the map, MQTT and the signals are served."""
 LOOP_GAP_S = 1.0
 """Event time between the end of one pass over a looped log and the start of the next (default).
 The daemon uses the tracker's forget time plus a minute instead (see `loop_gap_for`), so the
@@ -78,14 +81,23 @@ class Pacer:
         self.skipped_gaps = 0
         self.lag_s = 0.0
         """How far behind the schedule the reader is (it cannot keep up), seconds of wall time."""
+        self._awake_since: float | None = None
+        """Wall time of the last wait that gave the event loop a turn (`MAX_BUSY_S`)."""
 
     def reset(self) -> None:
         self._anchor = None
 
     async def wait_for(self, event_time: float | None) -> None:
+        """Wait until `event_time` is due at `speed` (nothing for a gap over `MAX_PACED_WAIT_S`, or
+        far behind schedule); in any case give the event loop a turn every `MAX_BUSY_S`."""
+        now = self._clock()
+        if self._awake_since is None:
+            self._awake_since = now
+        elif now - self._awake_since >= MAX_BUSY_S:
+            self._awake_since = now
+            await self._sleep(0)
         if event_time is None:
             return
-        now = self._clock()
         if self._anchor is None or event_time < self._anchor[0]:
             self._anchor = (event_time, now)
             return
@@ -98,6 +110,7 @@ class Pacer:
         elif delay >= MIN_SLEEP_S:
             self.lag_s = 0.0
             await self._sleep(delay)
+            self._awake_since = self._clock()
         elif delay < -1.0:  # far behind schedule: start counting again rather than rush to catch up
             self.lag_s = -delay
             self._anchor = (event_time, now)
