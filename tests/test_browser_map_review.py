@@ -557,6 +557,41 @@ async def test_a_lost_server_is_shown_over_the_whole_map(serve: Serve, chromium_
     assert await page.evaluate(banner) in ("none", "normal")
 
 
+async def test_a_server_that_stops_answering_is_shown_as_lost(serve: Serve, chromium_page) -> None:  # type: ignore[no-untyped-def]
+    """Found in a browser test: a server that accepted the connection but answered nothing (hung,
+    or starved by a flood of data) left the page saying "connected" over a frozen picture. A request
+    is given up after `VTS.requestTimeoutMs`; the page then shows NO CONNECTION. The selected
+    vessel's details stay on screen while the server is unreachable (they said "no longer tracked")."""
+    page = chromium_page.page
+    await open_map(page, await serve())
+    await page.wait_for_function("() => document.getElementById('vts-conn').textContent === 'connected'")
+    mmsi = await page.evaluate(
+        "() => VTS.stats && fetch('/api/vessels').then(r => r.json()).then(fc => fc.features[0].properties.m)"
+    )
+    await page.evaluate("(m) => VTS.select(m, true)", mmsi)
+    await page.wait_for_function(
+        "(m) => document.getElementById('vts-details').dataset.mmsi == String(m)", arg=mmsi
+    )
+    hung = asyncio.Event()
+
+    async def never_answer(route: Route) -> None:
+        await hung.wait()
+        await route.abort()
+
+    await page.evaluate("() => { VTS.requestTimeoutMs = 1000; }")
+    await page.route("**/api/stats", never_answer)
+    await page.route(f"**/api/vessels/{mmsi}", lambda route: route.abort("connectionrefused"))
+    try:
+        # returns once the request was given up (a page that waits for ever fails here)
+        await asyncio.wait_for(page.evaluate("() => VTS.refreshStats()"), 15)
+        assert await page.locator("#vts-conn").inner_text() == "NO CONNECTION"
+        await asyncio.wait_for(page.evaluate("() => VTS.refreshDetails()"), 15)
+        details = await page.locator("#vts-details").inner_text()
+        assert "no longer tracked" not in details and str(mmsi) in details
+    finally:
+        hung.set()
+
+
 # -- reading it at night ----------------------------------------------------------------------------
 CONTRAST = """
 (sel) => {

@@ -119,11 +119,27 @@
   function vesselLabel(p) {
     return (p.n ? p.n : 'MMSI ' + p.m);
   }
+  // A server that accepts the connection but does not answer (hung, or starved by a flood of data)
+  // must not leave the page saying "connected" over a frozen picture: a request is given up after
+  // this long and the page shows NO CONNECTION until the server answers again.
+  VTS.requestTimeoutMs = 8000;
   function getJSON(url) {
-    return fetch(url, { cache: 'no-store', credentials: 'same-origin' }).then(function (r) {
-      if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
+    var limit = VTS.requestTimeoutMs;
+    var abort = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); }, limit) : null;
+    var opts = { cache: 'no-store', credentials: 'same-origin' };
+    if (abort) opts.signal = abort.signal;
+    return fetch(url, opts).then(function (r) {
+      if (!r.ok) {
+        var e = new Error(url + ': HTTP ' + r.status);
+        e.status = r.status;  // the server answered: not a lost connection
+        throw e;
+      }
       return r.json();
-    });
+    }).catch(function (err) {
+      if (err && err.name === 'AbortError') throw new Error('the server did not answer within ' + limit / 1000 + ' s');
+      throw err;
+    }).finally(function () { if (timer) clearTimeout(timer); });
   }
 
   // -- the canvas ship symbol ---------------------------------------------------------------------
@@ -287,7 +303,10 @@
         }).addTo(VTS.trail);
       }
     }).catch(function (err) {
-      if (VTS.selected === mmsi) renderDetailsGone(mmsi, err);
+      if (VTS.selected !== mmsi) return;
+      // only the server saying so means the vessel is gone; an unreachable server leaves the last
+      // details on screen (the page is marked offline meanwhile)
+      if (err && err.status === 404) renderDetailsGone(mmsi, err);
     });
   };
 
