@@ -17,6 +17,7 @@ import pytest
 
 from tests.fixtures.web_client import Factory, feed
 from tests.web_scenario import SART_MMSI, XSS_NAME, scene
+from vts.alerts.model import SEVERITIES
 from vts.alerts.store import AlertStore
 from vts.config import load_config
 from vts.core import Core
@@ -973,3 +974,17 @@ def test_a_restart_keeps_the_unacknowledged_event_alerts_on_the_panel(tmp_path: 
         assert acknowledged not in shown
     finally:
         store.close()
+
+
+async def test_a_limited_alert_list_keeps_the_most_severe(make_client: Factory) -> None:
+    """Found in a browser test: with 17,083 alerts active, /api/alerts (newest first, cut at 10,000)
+    sent 1,531 of 5,324 alarms and 8,460 warnings: an older emergency could be cut for a newer
+    caution. Cut, the list keeps the most severe; it is still in order, newest first."""
+    client, state = await make_client()
+    every = (await (await client.get("/api/alerts?state=all")).json())["alerts"]
+    ranks = sorted(SEVERITIES.index(a["severity"]) for a in every)
+    assert len(every) > 3 and ranks[0] < ranks[-1]  # (the scene has alerts of several severities)
+    cut = (await (await client.get("/api/alerts?state=all&limit=3")).json())["alerts"]
+    assert sorted(SEVERITIES.index(a["severity"]) for a in cut) == ranks[:3]
+    assert [a["started"] for a in cut] == sorted((a["started"] for a in cut), reverse=True)
+    assert state.errors == 0

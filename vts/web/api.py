@@ -221,8 +221,11 @@ async def alerts(request: web.Request) -> web.StreamResponse:
         merged = {a.id: a for a in state.history.values()}
         merged.update({a.id: a for a in state.active_alerts()})
         chosen = list(merged.values())
-    picked = sorted((a for a in chosen if keep(a)), key=lambda a: (a.started, a.time), reverse=True)
-    picked = picked[: MAX_LIMIT if limit is None else limit]
+    kept = [a for a in chosen if keep(a)]
+    cap = MAX_LIMIT if limit is None else limit
+    if len(kept) > cap:  # more than is sent: the most severe first, so no alarm is cut for a caution
+        kept = sorted(kept, key=lambda a: (severity_rank(a.severity), -a.started, -a.time))[:cap]
+    picked = sorted(kept, key=lambda a: (a.started, a.time), reverse=True)
     return json_response(
         {
             "alerts": [state.alert_dict(a) for a in picked],
