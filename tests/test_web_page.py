@@ -124,3 +124,13 @@ def test_vts_js_never_writes_html_from_data() -> None:
         assert not re.search(r"\.innerHTML\s*=", text), name
         assert "insertAdjacentHTML" not in text and "document.write" not in text, name
         assert not re.search(r"bindTooltip\(\s*['\"`]|bindPopup\(\s*['\"`]|setContent\(\s*['\"`]", text), name
+
+
+def test_the_layer_control_names_no_internal_layer() -> None:
+    """Found in a browser test: the layer control listed `macro_element_647d568b...`, the live
+    vessel layer (`Realtime`) under its internal name; its ships are the "Vessels" layer."""
+    config = load_config()
+    html = render_map_page(config, config.web)
+    control = re.search(r"var layer_control_\w+_layers = \{(.*?)\n\s*\};", html, re.S)
+    assert control is not None, "no layer control in the page"
+    assert "macro_element" not in control.group(1) and '"Vessels"' in control.group(1)

@@ -322,6 +322,7 @@ def build_map(config: Config, settings: WebSettings) -> folium.Map:
         update_feature=JsCode("VTS.updateFeature"),
         container=vessels_group,
     )
+    realtime.control = False  # its ships are the "Vessels" layer; not an entry of its own (internal name)
     realtime.add_to(m)
     VtsInit(realtime, page_options(config, settings), land).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
