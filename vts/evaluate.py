@@ -565,18 +565,12 @@ def parse_seeds(text: str) -> list[int]:
         if not part:
             continue
         try:
-            if "-" in part:
-                a, b = part.split("-", 1)
-                lo, hi = int(a), int(b)
-                if hi < lo:
-                    raise ValueError(f"empty seed range {part!r}")
-                out.extend(range(lo, hi + 1))
-            else:
-                out.append(int(part))
-        except ValueError as e:
-            if "empty seed range" in str(e):
-                raise
+            lo, hi = (int(x) for x in part.split("-", 1)) if "-" in part else (int(part),) * 2
+        except ValueError:
             raise ValueError(f"not a seed or a range of seeds: {part!r} (e.g. 1-5 or 1,3,7)") from None
+        if hi < lo:
+            raise ValueError(f"empty seed range {part!r}")
+        out.extend(range(lo, hi + 1))
     if not out:
         raise ValueError("no seeds given")
     return out

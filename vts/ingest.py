@@ -58,7 +58,7 @@ from vts.nmea import (
     plain_fields,
 )
 from vts.reports import BaseStationReport, Report
-from vts.station_clock import StationClock
+from vts.station_clock import BEHIND_S, StationClock
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ GPS_ROLLOVER_S = 1024 * 7 * 86_400.0
 whole number of rollovers behind its receive time (within `TIME_JUMP_S`), the rollover is undone
 (`SourceStats.rollover`). Any other own time more than `TIME_JUMP_S` behind the receive time is
 said once per source and kept (its reports are late data); one as far ahead, see `Ingest._ahead`."""
-WENT_BACK_S = 3 * 3600.0
+WENT_BACK_S = BEHIND_S  # (3 hours: a log timed by its base stations goes back by the same measure)
 """A source's line time going back more than this is said (`SourceStats.went_back`): more than a
 satellite or store-and-forward feed delivers late, the mark of logs joined out of order. Event time
 does not go back: the reports after it are taken as delivered late."""
@@ -365,7 +365,7 @@ class Ingest:
         if not untimed and not state.timed and (released := self._first_time(state, t)):
             return released + self._single(plain, time, station, state, source, received, offset)
         if time is not None and state.last_time - t > WENT_BACK_S and state.timed:
-            self._went_back(state, source, t)
+            self._went_back(state, source, state.last_time - t)
         state.last_time = t
         own_ship, payload, fill, channel = plain
         sstats = state.stats
@@ -422,7 +422,7 @@ class Ingest:
             if r.__class__ is BaseStationReport:
                 clock.observe(r.utc, r.mmsi)  # type: ignore[attr-defined]
         if clock.went_back != went_back:  # an older log after this one: its reports keep the clock's time
-            self._went_back(state, source, state.last_time - clock.behind_s, by_stations=True)
+            self._went_back(state, source, clock.behind_s, by_stations=True)
         held = state.held
         if clock.now is None:
             if held is None:  # given up waiting: out at the source's last time
@@ -513,7 +513,7 @@ class Ingest:
                 reports.extend(self._first_time(state, t))
             if not hold:
                 if explicit and state.last_time - t > WENT_BACK_S:
-                    self._went_back(state, source, t)
+                    self._went_back(state, source, state.last_time - t)
                 state.last_time = t
             assembler = state.assembler
             if assembler.groups:
@@ -746,8 +746,8 @@ class Ingest:
             why,
         )
 
-    def _went_back(self, state: _SourceState, source: str, t: float, by_stations: bool = False) -> None:
-        """The source's line time goes back more than `WENT_BACK_S` (to `t`): counted, and said
+    def _went_back(self, state: _SourceState, source: str, back_s: float, by_stations: bool = False) -> None:
+        """The source's line time goes back `back_s`, more than `WENT_BACK_S`: counted, and said
         the first times (event time does not go back: what follows is taken as delivered late; in a
         log timed by its base stations, it keeps the time reached, `vts.station_clock`)."""
         n = self._count(state, "went_back")
@@ -763,7 +763,7 @@ class Ingest:
                 " set back?): %s%s",
                 source,
                 what,
-                (state.last_time - t) / 3600.0,
+                back_s / 3600.0,
                 then,
                 _LAST_SAID if n == RETIMED_LOGGED else "",
             )

@@ -661,14 +661,12 @@ class FragmentAssembler:
             if len(self.groups) >= self.max_groups:
                 oldest = next(iter(self.groups))
                 drops.append((EXPIRED_FRAGMENT, len(self.groups.pop(oldest).parts)))
-            latest = self._arrivals_on.get(s.channel, 0)
-            group = _Group(s.count, {}, time, explicit, time, self._arrivals, latest)
+            group = _Group(s.count, {}, time, explicit, time, self._arrivals, 0)
             self.groups[key] = group
-        else:
-            group.latest = self._arrivals_on.get(s.channel, 0)
-            if explicit and not group.explicit:
-                group.time = time
-                group.explicit = True
+        elif explicit and not group.explicit:
+            group.time = time
+            group.explicit = True
+        group.latest = self._arrivals_on.get(s.channel, 0)
         group.parts[s.number] = s
         if len(group.parts) < group.count:
             return None, drops, 0

@@ -260,6 +260,23 @@ _MIN_COS = 1e-9
 """Dead reckoning east-west divides by the cosine of the latitude: never by zero."""
 
 
+def _dead_reckoned(
+    table: np.ndarray, now: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The movers (columns of `table`) dead-reckoned to `now`: their velocities (rows east, north,
+    m/s), east and north positions (metres; longitude on the equator's scale, the shift east on the
+    vessel's own), half their latitudes (radians) and the cosines of their latitudes."""
+    sog_ms = table[_SOG] * KNOTS_TO_MS
+    course = np.radians(table[_COG])
+    velocity = sog_ms * np.stack((np.sin(course), np.cos(course)))
+    shift = velocity * np.clip(now - table[_TIME], 0.0, None)  # dead reckoning, metres
+    north = table[_LAT] * _M_PER_DEG + shift[1]
+    half_lat = north * (math.pi / 360.0 / _M_PER_DEG)
+    cos_lat = np.cos(half_lat + half_lat)
+    east = table[_LON] * _M_PER_DEG + shift[0] / np.maximum(cos_lat, _MIN_COS)
+    return velocity, east, north, half_lat, cos_lat
+
+
 def _wrap(east_m: np.ndarray) -> np.ndarray:
     """Longitudes (or their differences) in equatorial metres, wrapped to [-180, 180) degrees; a
     value already inside comes back unchanged, bit for bit."""
@@ -554,18 +571,11 @@ class CpaRule(Rule):
             return f"no recent position of {label}", {"reason": "no_recent_fix", "ended_by_mmsi": mmsi}
         a, b = (self._vessel_at[self._slot_of[m]] for m in key)
         table = self._table[:, [self._slot_of[m] for m in key]]
-        now = ctx.now
-        velocity = (
-            table[_SOG]
-            * KNOTS_TO_MS
-            * np.stack((np.sin(np.radians(table[_COG])), np.cos(np.radians(table[_COG]))))
+        velocity, east, north, half_lat, _ = _dead_reckoned(table, ctx.now)
+        # the pair's relative position on a plane at its mid-latitude, as `_in_range` takes it
+        d = np.array(
+            [_wrap(east[1:] - east[:1])[0] * math.cos(half_lat[0] + half_lat[1]), north[1] - north[0]]
         )
-        shift = velocity * np.clip(now - table[_TIME], 0.0, None)  # dead reckoning, as `_in_range`
-        north = table[_LAT] * _M_PER_DEG + shift[1]
-        cos_lat = np.cos(np.radians(north / _M_PER_DEG))
-        east = table[_LON] * _M_PER_DEG + shift[0] / np.maximum(cos_lat, _MIN_COS)
-        d = np.array([_wrap(east[1:] - east[:1])[0] * math.cos(math.radians(north.mean() / _M_PER_DEG)),
-                      north[1] - north[0]])  # fmt: skip
         dv = velocity[:, 1] - velocity[:, 0]
         rng = float(np.hypot(d[0], d[1]))
         cpa, tcpa = (
@@ -606,15 +616,7 @@ class CpaRule(Rule):
         longitude difference wrapped to [-180, 180). The sweep runs along longitude scaled by the
         smallest cosine of the movers' latitudes (see the module docstring), so it finds every pair
         within range."""
-        sog_ms = table[_SOG] * KNOTS_TO_MS
-        course = np.radians(table[_COG])
-        velocity = sog_ms * np.stack((np.sin(course), np.cos(course)))
-        shift = velocity * np.clip(now - table[_TIME], 0.0, None)  # dead reckoning, metres
-        north = table[_LAT] * _M_PER_DEG + shift[1]
-        half_lat = north * (math.pi / 360.0 / _M_PER_DEG)  # half the latitude, in radians
-        cos_lat = np.cos(half_lat + half_lat)
-        # longitude in metres on the equator: the shift east on the vessel's own scale
-        east = table[_LON] * _M_PER_DEG + shift[0] / np.maximum(cos_lat, _MIN_COS)
+        velocity, east, north, half_lat, cos_lat = _dead_reckoned(table, now)
         lowest, highest = float(east.min()), float(east.max())
         if lowest < -_WORLD_M / 2 or highest >= _WORLD_M / 2:
             east = _wrap(east)

@@ -130,6 +130,18 @@ def log_files(given: str) -> list[str]:
     return sorted(str(p) for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+def _unpacked(head: bytes, stream: IO[bytes]) -> BinaryIO | None:
+    """`stream` decompressed when `head`, its first bytes, is the magic of gzip, bzip2 or xz; None
+    otherwise (plain, or a zip archive: read differently from a file and from a pipe)."""
+    if head.startswith(GZIP_MAGIC):
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+    if head.startswith(BZIP2_MAGIC):
+        return bz2.BZ2File(stream, mode="rb")  # type: ignore[return-value]
+    if head == XZ_MAGIC:
+        return lzma.LZMAFile(stream, mode="rb")  # type: ignore[return-value]
+    return None
+
+
 def open_log(path: str | Path) -> tuple[BinaryIO, IO[bytes]]:
     """(line reader, raw file) of a log, plain or compressed (gzip, bzip2, xz, zip: told by its
     content, not its name); the raw file's position gives the progress. A zip archive is read member
@@ -138,12 +150,9 @@ def open_log(path: str | Path) -> tuple[BinaryIO, IO[bytes]]:
     try:
         magic = raw.read(6)
         raw.seek(0)
-        if magic.startswith(GZIP_MAGIC):
-            return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
-        if magic.startswith(BZIP2_MAGIC):
-            return bz2.BZ2File(raw, mode="rb"), raw  # type: ignore[return-value]
-        if magic == XZ_MAGIC:
-            return lzma.LZMAFile(raw, mode="rb"), raw  # type: ignore[return-value]
+        unpacked = _unpacked(magic, raw)
+        if unpacked is not None:
+            return unpacked, raw
         if magic.startswith(ZIP_MAGIC):
             return io.BufferedReader(_ZipMembers(zipfile.ZipFile(raw)), READ_BYTES), raw  # type: ignore[return-value]
     except BaseException:
@@ -586,12 +595,9 @@ def _decompressed(stream: IO[bytes]) -> IO[bytes]:
         head = peek(6)[:6]
     except (OSError, ValueError):
         return stream
-    if head.startswith(GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
-    if head.startswith(BZIP2_MAGIC):
-        return bz2.BZ2File(stream, mode="rb")  # type: ignore[return-value]
-    if head == XZ_MAGIC:
-        return lzma.LZMAFile(stream, mode="rb")  # type: ignore[return-value]
+    unpacked = _unpacked(head, stream)
+    if unpacked is not None:
+        return unpacked
     if head.startswith(ZIP_MAGIC):
         log.error("standard input is a zip archive, which cannot be read from a pipe: give its path instead")
     return stream

@@ -240,6 +240,11 @@ class SourceRunner:
                 await asyncio.sleep(delay)
 
 
+def _per_second(now: dict[str, int], then: dict[str, int], span_s: float) -> dict[str, float]:
+    """Per source, how much a count grew per second from `then` to `now`, `span_s` apart."""
+    return {name: max(0.0, (n - then.get(name, 0)) / span_s) for name, n in now.items()}
+
+
 class FeedHealth:
     """The feeds' health and the replay clock, as the web server's ``clock_info`` (call it)."""
 
@@ -283,11 +288,8 @@ class FeedHealth:
             self._samples.popleft()
         t0, c0, d0 = self._samples[0]
         if now - t0 >= 0.5:
-            span = now - t0
-            self._rates = {name: max(0.0, (n - c0.get(name, 0)) / span) for name, n in counts.items()}
-            self._duplicate_rates = {
-                name: max(0.0, (n - d0.get(name, 0)) / span) for name, n in copies.items()
-            }
+            self._rates = _per_second(counts, c0, now - t0)
+            self._duplicate_rates = _per_second(copies, d0, now - t0)
         return dict(self._rates)
 
     def duplicate_rates(self) -> dict[str, float]:

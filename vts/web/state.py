@@ -148,7 +148,7 @@ class WebState:
             log.warning("could not read the recent event alerts from the store: %s: %s", type(e).__name__, e)
             return
         for alert in events[-HISTORY:]:
-            if alert.state == "raised" and alert.time == alert.started:
+            if _is_event(alert):
                 self.history[alert.id] = alert
 
     def on_alert(self, alert: Alert) -> None:
@@ -196,8 +196,7 @@ class WebState:
             a
             for a in self.history.values()
             if a.id not in ids
-            and a.state == "raised"
-            and a.time == a.started
+            and _is_event(a)
             and (now is None or now - a.time <= keep_s)
             and self.ack_of(a) is None
         ]
@@ -279,6 +278,11 @@ class WebState:
             return {"error": "clock_info failed"}
         plain = to_plain(value)
         return plain if isinstance(plain, dict) else {"value": plain}
+
+
+def _is_event(alert: Alert) -> bool:
+    """A one-off event alert (entry, distress, jump ...): raised and never stepped again."""
+    return alert.state == "raised" and alert.time == alert.started
 
 
 def to_plain(value: Any, depth: int = 0) -> Any:
