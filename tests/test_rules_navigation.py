@@ -268,6 +268,58 @@ def test_drifting_near_misses() -> None:
     assert of_type(run(make_core(), tug), "drifting") == []
 
 
+def _swinging(
+    degrees_per_min: float, at: tuple[float, float] = OPEN_WATER, cable_m: float = 250.0, minutes: float = 6
+) -> list:
+    """A 150 m ship at anchor with status 0 (under way), swinging: the anchor lies `cable_m` ahead of
+    its bow, and its antenna (at the stern) turns about it at `degrees_per_min`. Its reported course
+    over ground is the antenna's motion, across the heading; at 2 degrees a minute the antenna moves
+    at 0.3 kn, as GLOBAL DREAM's off Townsville (recorded AMSA traffic)."""
+    radius = 150.0 + cable_m
+    anchor = offset(at, north_m=radius)
+    out = [static(A, T0, name="SWINGER", ship_type=70, length=150, beam=24, antenna_from_bow=140)]
+    for k in range(int(minutes * 6) + 1):
+        t = T0 + 10.0 * k
+        heading = 340.0 + degrees_per_min * k / 6.0  # turning clockwise
+        back = math.radians(heading + 180.0)  # from the anchor to the antenna: astern
+        spot = offset(anchor, north_m=radius * math.cos(back), east_m=radius * math.sin(back))
+        speed_kn = radius * math.radians(degrees_per_min) / 60.0 * 3600.0 / 1852.0
+        out.append(
+            position(
+                A, t, spot, sog=round(speed_kn, 1), cog=(heading + 90.0) % 360.0, heading=round(heading) % 360
+            )
+        )
+    return out
+
+
+def test_a_ship_swinging_at_anchor_without_its_status_is_not_drifting() -> None:
+    """Recorded AMSA traffic: GLOBAL DREAM, lying at anchor off Townsville with status 0, swung at
+    2-4 degrees a minute; its antenna moved across the heading at 0.3 kn and it was raised as drifting."""
+    for rate in (2.0, 4.0):
+        assert of_type(run(make_core(), _swinging(rate)), "drifting") == []
+
+
+def test_the_same_slow_sideways_movement_with_a_steady_heading_is_a_drift() -> None:
+    """The near miss of the test above: 0.3 kn across a heading that does not turn (a ship dead in
+    the water, set by wind or current) is what the definition asks for."""
+    steady = merge(
+        [static(A, T0, name="SWINGER", ship_type=70, length=150, beam=24, antenna_from_bow=140)],
+        _crabbing(6, heading=340, cog=70, sog=0.3),
+    )
+    alerts = of_type(run(make_core(), steady), "drifting")
+    assert alerts and alerts[0].details["kind"] == "drift"
+
+
+def test_slow_sideways_movement_in_an_anchorage_is_lying_there() -> None:
+    """In an anchorage (a zone where ships lie still) a ship sheering at anchor under 1 kn is not
+    drifting, whatever its status says; outside, the same track is; at 1.5 kn it is, even inside."""
+    at_anchorage = moving(A, T0, minutes=6, start=ANCHORAGE, cog=70, sog=0.5, every_s=10, heading=340)
+    assert of_type(run(make_core(), at_anchorage), "drifting") == []
+    assert of_type(run(make_core(), _crabbing(6, heading=340, cog=70, sog=0.5)), "drifting")
+    faster = moving(A, T0, minutes=6, start=ANCHORAGE, cog=70, sog=1.5, every_s=10, heading=340)
+    assert of_type(run(make_core(), faster), "drifting")
+
+
 def test_gps_noise_at_very_low_speed_is_not_drift() -> None:
     rng = np.random.default_rng(7)
     reports = [

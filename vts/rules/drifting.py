@@ -7,7 +7,22 @@ Fires (state alert, `warning`) when
   vessel really moved that way: its net displacement over the run (its last `max_run_minutes`, 10,
   at most) is at least `min_displacement_m` (30 m) and its bearing is also 45 degrees or more off
   the mean heading (so the random course over ground of GPS noise at very low speed never counts;
-  a drift at the 0.25 kn floor shows after about 4 minutes); or
+  a drift at the 0.25 kn floor shows after about 4 minutes). Two slow movements that put the
+  course over ground across the heading are not drifts, and are left out while the run's net speed
+  is under `nuc_moving_kn` (1 kn):
+  - a ship turning about a point: swinging round its anchor, or turning on the spot in a basin.
+    Its antenna moves sideways as the hull rotates. The run's net displacement is no more than the
+    heading's sweep over it (radians) times the ship's length plus `swing_cable_m` (300 m, the most
+    cable a ship at anchor lies to: the farthest its antenna can be from the point it turns about).
+    In recorded traffic, ships lying at anchor with status 0 (GLOBAL DREAM off Townsville, its
+    heading sweeping 25 degrees in 6 minutes) and a container ship turning in Botany Bay were raised
+    as drifting;
+  - a ship lying in a berth, terminal, fishing dock, anchorage, waiting area or the inner harbour
+    (`nuc_quiet_zone_kinds`, as for status 2 below): sheering at anchor, wandering GNSS. Ships at
+    anchor forget status 1, and anchor_drag watches those that set it.
+
+  A drift of a ship dead in the water keeps its heading, or turns slowly: none of the recorded true
+  drifts (steady heading, set sideways or astern) is left out; or
 * navigational status is 2 ("not under command"), except where ships lie still: in a berth,
   terminal, fishing dock, anchorage, waiting area or the inner harbour (`nuc_quiet_zone_kinds`,
   confirmed membership), ships moored or at anchor for repairs report it, rightly or not, and a
@@ -30,6 +45,7 @@ exactly while its state is not clean.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -74,7 +90,16 @@ class DriftingParams(RuleParams):
     nuc_moving_kn: float = Field(
         1.0, gt=0, description="mean speed over min_minutes that counts as moving in those zones"
     )
+    swing_cable_m: float = Field(
+        300.0,
+        ge=0,
+        description="the most cable a ship at anchor lies to: as it swings, its antenna turns about the "
+        "anchor at its length plus this, at most",
+    )
     exempt_categories: list[VesselCategory] = Field(default_factory=lambda: ["tug"])
+
+
+MS_PER_KNOT = 1852.0 / 3600.0
 
 
 @dataclass(slots=True)
@@ -182,6 +207,9 @@ class DriftingRule(Rule):
         off = angle_diff_deg(track, heading)
         if off < p.min_angle_deg:
             return
+        slow = moved / span < p.nuc_moving_kn * MS_PER_KNOT
+        if slow and self._lying_or_turning(vessel, st.run, moved, ctx):
+            return
         details = {
             "sog_kn": report.sog,
             "cog_deg": report.cog,
@@ -192,6 +220,18 @@ class DriftingRule(Rule):
             "displacement_m": round(moved, 1),
         }
         self._hold(ctx, vessel, report, "drift", details)
+
+    def _lying_or_turning(
+        self, vessel: VesselState, run: deque[_Fix], moved: float, ctx: RuleContext
+    ) -> bool:
+        """A slow run (net speed under `nuc_moving_kn`) whose sideways movement is no drift: the ship
+        turns about a point within its swing radius (at anchor, or on the spot), or lies in a zone
+        where ships lie still (see the module docstring)."""
+        p = self.p
+        radius = (vessel.length or 0.0) + p.swing_cable_m
+        if moved <= radius * math.radians(_sweep_deg([f.heading for f in run])):
+            return True
+        return self._quiet.member(ctx.zones, vessel.mmsi)
 
     def _hold(
         self, ctx: RuleContext, vessel: VesselState, report: PositionReport, kind: str, details: dict
@@ -219,6 +259,16 @@ class DriftingRule(Rule):
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         if self._state.pop(mmsi, None) is not None:
             self.unwatch(ctx, mmsi)
+
+
+def _sweep_deg(degrees: list[float]) -> float:
+    """How far the headings range, in degrees, followed fix to fix (each step the shorter way)."""
+    at = lo = hi = 0.0
+    for a, b in itertools.pairwise(degrees):
+        d = (b - a + 180.0) % 360.0 - 180.0
+        at += d
+        lo, hi = min(lo, at), max(hi, at)
+    return hi - lo
 
 
 def _mean_direction(degrees: list[float]) -> float:
