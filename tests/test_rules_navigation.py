@@ -79,6 +79,21 @@ def test_passing_at_a_quarter_mile_is_a_warning_not_an_alarm() -> None:
     assert alerts and {a.severity for a in alerts if a.state != "cleared"} == {"warning"}
 
 
+def test_a_situation_is_raised_from_fresh_fixes_only() -> None:
+    """Head-on at 10 kn each from 7 km: within the 3 NM range, and the warning's 10 minutes, about
+    140 s in. B is not heard from 60 s to 200 s; its fix is dead-reckoned (under the 3-minute
+    `max_fix_age_s`), but a Class A ship at 10 kn reports every 10 s, so a fix 80 s old raises
+    nothing (recorded SAR.log: raised on a fix 177 s old, cleared 20 s later when the next one
+    showed that the ships had passed). It is raised once B is heard again and it still holds."""
+    track = _head_on(30, start_gap_m=7000.0, minutes=10)
+    gap = [r for r in track if not (r.mmsi == B and T0 + 60 < r.time < T0 + 200)]
+    raised = [a for a in of_type(run(make_core(), gap), "cpa") if a.state == "raised"]
+    assert raised and raised[0].time >= T0 + 200
+    # with B heard throughout, the same situation is raised as soon as it is confirmed
+    steady = [a for a in of_type(run(make_core(), track), "cpa") if a.state == "raised"]
+    assert steady and T0 + 140 <= steady[0].time < T0 + 200
+
+
 def test_cpa_near_misses_stay_silent() -> None:
     # passing 0.35 NM apart
     assert of_type(run(make_core(), _head_on(0.35 * NM)), "cpa") == []

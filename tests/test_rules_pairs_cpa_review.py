@@ -502,7 +502,9 @@ def test_the_warning_floor_holds_a_pair_until_its_closest_point_moves_away_again
 def test_a_vessel_forgotten_while_its_situation_is_confirmed_is_not_raised() -> None:
     """V2 goes silent (dead-reckoned on, still a mover); V1 turns onto a collision course. The
     situation is first seen at the evaluation at T0 + 240, where the tracker also forgets V2 (30 s
-    of silence here): no alert, and no pair left emerging. Kept, it is raised at T0 + 250."""
+    of silence here): no alert, and no pair left emerging. Kept, it is raised at T0 + 250 on V2's
+    fix of 45 s before, dead-reckoned, when fixes that old may raise one (`raise_fix_intervals` 5;
+    with the default 3, 30 s for a Class A ship at 10 kn, it is not raised at all)."""
     v1, v2 = passing_1km()
     v2 = [r for r in v2 if r.time <= T0 + 205]
     turn = 230.0
@@ -510,9 +512,10 @@ def test_a_vessel_forgotten_while_its_situation_is_confirmed_is_not_raised() -> 
     c = course_to_meet(here, 10, (3000 - 10 * KN * (turn - 5), 1000), 270, 10)
     v1 = [r for r in v1 if r.time < T0 + turn] + track(V1, T0 + turn, here, [(300, c, 10)])
     reports = merge(v1, v2)
-    kept = cpa_steps(reports)
+    assert cpa_steps(reports) == []
+    kept = cpa_steps(reports, raise_fix_intervals=5)
     assert kept[0].state == "raised" and kept[0].time == T0 + 250
-    config = make_config()
+    config = set_rule(make_config(), "cpa", raise_fix_intervals=5)
     config.tracker.forget_after_minutes = 0.5
     core = make_core(config)
     rule = core.engine.rule("cpa")

@@ -18,7 +18,10 @@ lost-target time (`VesselState.stale_after`, IEC 62388: six nominal reporting in
 is longer: a Class B ship under 2 kn reports every 3 min and is lost only after 18, so neither its
 normal interval nor a missed report or two clears its alert (the engine's cooldown would then keep
 the alert from coming back). Positions are dead-reckoned to the current event time from each
-vessel's last fix.
+vessel's last fix. A situation is raised only while both last fixes are at most
+`raise_fix_intervals` (3) nominal reporting intervals old: in recorded traffic (SAR.log) a pair was
+raised on a ship's fix dead-reckoned 177 s, and its next fix showed the two had already passed;
+the alert cleared 20 s later.
 
 Geometry: each vessel's position is dead-reckoned in degrees (its own east-west scale), and each
 pair's relative position is taken on a local plane at the pair's own mid-latitude, with the
@@ -104,6 +107,13 @@ class CpaParams(RuleParams):
     )
     skip_assist_categories: bool = Field(
         True, description="treat declared tugs and pilot boats as assist craft"
+    )
+    raise_fix_intervals: float = Field(
+        3.0,
+        gt=0,
+        description="a situation is raised only while both vessels' last fixes are at most this many of "
+        "their nominal reporting intervals old (IEC 62388); an older fix, dead-reckoned up to "
+        "max_fix_age_s, keeps an alert up but does not raise one",
     )
 
     @model_validator(mode="after")
@@ -518,6 +528,8 @@ class CpaRule(Rule):
             if since is not None:
                 if slot - since < self.p.confirm_s:
                     continue  # confirmed (or not) at the next evaluations
+                if not (self._fresh(a, ctx.now) and self._fresh(b, ctx.now)):
+                    continue  # raised once both are heard again, if it still holds then
                 if severity == "warning" and details["tcpa_min"] * 60.0 < self.p.min_warning_tcpa_s:
                     continue  # passing now: over before it could be acted on
             ctx.alerts.hold(
@@ -551,6 +563,11 @@ class CpaRule(Rule):
                 message=f"Close-quarters situation over: {why}",
                 details=details,
             )
+
+    def _fresh(self, vessel: VesselState, now: float) -> bool:
+        """The vessel's last fix is recent enough to raise a situation on (`raise_fix_intervals`)."""
+        t = vessel.position_time
+        return t is not None and now - t <= vessel.expected_interval() * self.p.raise_fix_intervals
 
     def _ended(self, key: tuple[int, int], ctx: RuleContext) -> tuple[str, dict[str, Any]]:
         """Why the situation of pair `key` no longer holds, in words, and the evidence of now that
