@@ -185,14 +185,28 @@ class ReplayRecorder:
 
 
 class ReportInit(MacroElement):
+    """`VTSReport.init(map, data, layers)`: the report's own layers are folium feature groups, so the
+    map's one layer control lists them beside the coastline and the zones."""
+
     _template = Template(
         """
         {% macro script(this, kwargs) %}
             VTSReport.init({{ this._parent.get_name() }},
-                           JSON.parse(document.getElementById('vts-report-data').textContent));
+                           JSON.parse(document.getElementById('vts-report-data').textContent),
+                           {tracks: {{ this.tracks.get_name() }}, ships: {{ this.ships.get_name() }},
+                            alerts: {{ this.alerts.get_name() }}});
         {% endmacro %}
         """
     )
+
+    def __init__(
+        self, tracks: folium.FeatureGroup, ships: folium.FeatureGroup, alerts: folium.FeatureGroup
+    ) -> None:
+        super().__init__()
+        self._name = "ReportInit"
+        self.tracks = tracks
+        self.ships = ships
+        self.alerts = alerts
 
 
 def _inline_css(css: str, base: Path) -> str:
@@ -230,8 +244,11 @@ def render_report(config: Config, data: dict[str, Any], *, title: str, source: s
             land, name="Coastline (OSM)", style_function=lambda _f: LAND_STYLE, interactive=False
         ).add_to(m)
     add_zones(m, config)
-    ReportInit().add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
+    layers = [
+        folium.FeatureGroup(name=name).add_to(m) for name in ("Tracks", "Vessels at slider time", "Alerts")
+    ]
+    ReportInit(*layers).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)  # the one layer control (the report's layers too)
     for element in walk(m):  # no links at all: everything is inlined below
         if hasattr(element, "default_js"):
             element.default_js = []

@@ -45,12 +45,13 @@
     return t;
   }
 
-  R.init = function (map, data) {
+  R.init = function (map, data, layers) {
     var meta = JSON.parse(document.getElementById('vts-report-meta').textContent);
     R.map = map; R.data = data;
     map.attributionControl.setPrefix('Leaflet');
     if (meta.attribution) { var d = document.createElement('div'); d.textContent = meta.attribution; map.attributionControl.addAttribution(d.innerHTML); }
-    var tracksLayer = L.layerGroup().addTo(map), shipsLayer = L.layerGroup().addTo(map), alertsLayer = L.layerGroup().addTo(map);
+    // the layers are the page's (folium) feature groups: the map's one layer control lists them
+    var tracksLayer = layers.tracks, shipsLayer = layers.ships, alertsLayer = layers.alerts;
     R.tracks = []; R.ships = []; R.alertMarkers = [];
     var bounds = L.latLngBounds([]);
     data.vessels.forEach(function (v) {
@@ -70,7 +71,6 @@
       R.alertMarkers.push({ a: a, mk: mk });
     });
     if (bounds.isValid()) map.fitBounds(bounds.pad(0.1));
-    L.control.layers(null, { 'Tracks': tracksLayer, 'Vessels at slider time': shipsLayer, 'Alerts': alertsLayer }, { collapsed: true, position: 'topleft' }).addTo(map);
     R.shipsLayer = shipsLayer;
     buildSide(meta, data);
     buildBar(data);
