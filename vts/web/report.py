@@ -6,11 +6,14 @@
     recorder.write("report.html")
 
 `ReplayRecorder` listens to the core: each vessel's track (thinned: a point when it moved
-`min_move_m` or `max_gap_s` passed, capped per vessel), its latest name and category, and every
-alert's lifecycle. `write()` makes ONE self-contained HTML file: Leaflet, its CSS (images as data
-URIs), the report's own JS/CSS and the data are inlined; no CDN, no web fonts (system font stacks),
-no tile server. It shows the coastline and zones, tracks coloured by category, every alert as a
-marker with its details, an alert list, and a time slider (with play) that moves the vessels.
+`min_move_m` or `max_gap_s` passed, capped per vessel), its latest name and category,
+when it was last heard, and every alert's lifecycle (first and last step, most severe step).
+`write()` makes ONE self-contained HTML file: Leaflet, its CSS (images as data URIs), the report's
+own JS/CSS and the data are inlined; no CDN, no web fonts (system font stacks), no tile server. It
+shows the coastline and zones, tracks coloured by category, every alert as a marker with its
+details, an alert list in time order (each alert's last step: raised, updated or cleared, and when)
+with a severity filter, and a time slider (with play) that moves the vessels: a vessel is shown at a
+time while the tracker would still track it (heard within the tracker's forget time).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import folium
 from branca.element import Element, MacroElement
 from folium.template import Template
 
-from vts.alerts.model import Alert, iso_time
+from vts.alerts.model import SEVERITIES, Alert, Severity, iso_time, severity_rank
 from vts.reports import PositionReport, Report
 from vts.tracker import VesselState
 from vts.web.page import CATEGORIES, LAND_STYLE, add_zones, land_geojson, safe_json, walk
@@ -50,6 +53,8 @@ class Track:
     category: str = "unknown"
     times: list[float] = field(default_factory=list)
     points: list[tuple[float, float]] = field(default_factory=list)
+    heard: float | None = None
+    """Event time of the vessel's latest message of any kind (its tracker `last_seen`)."""
 
     def add(self, t: float, lat: float, lon: float, min_move_m: float, max_gap_s: float, cap: int) -> None:
         if self.points:
@@ -78,6 +83,18 @@ class AlertRecord:
     first: Alert
     last: Alert
     steps: int = 1
+    peak: Severity | None = None
+    """The most severe of its steps (set from `first` when not given)."""
+
+    def __post_init__(self) -> None:
+        if self.peak is None:
+            self.peak = self.first.severity
+
+    def add(self, alert: Alert) -> None:
+        self.last = alert
+        self.steps += 1
+        if self.peak is None or severity_rank(alert.severity) < severity_rank(self.peak):
+            self.peak = alert.severity
 
 
 class ReplayRecorder:
@@ -118,6 +135,7 @@ class ReplayRecorder:
         if vessel.name:
             track.name = vessel.name
         track.category = vessel.category
+        track.heard = vessel.last_seen if track.heard is None else max(track.heard, vessel.last_seen)
         if isinstance(report, PositionReport) and report.lat is not None and report.lon is not None:
             track.add(t, report.lat, report.lon, self.min_move_m, self.max_gap_s, self.cap)
 
@@ -126,12 +144,18 @@ class ReplayRecorder:
         if record is None:
             self.alerts[alert.id] = AlertRecord(first=alert, last=alert)
         else:
-            record.last = alert
-            record.steps += 1
+            record.add(alert)
 
     # -- output --------------------------------------------------------------------------------------
     def data(self) -> dict[str, Any]:
-        """The report's data (what the page's JS reads)."""
+        """The report's data (what the page's JS reads).
+
+        Vessels: `m` MMSI, `n` name, `c` category, `t` times, `p` positions, `e` when last heard.
+        Alerts, in the order they were raised: the last step's fields (`state`, `time`, `message`,
+        `severity`, ...) with `raised_message`, `peak` (the most severe step), `started_t`,
+        `last_t`, `end_t` (cleared), `steps` and `active_at_end` (still held when the log ended;
+        false for a one-off event; None: not known).
+        """
         vessels = []
         for track in sorted(self.tracks.values(), key=lambda tr: tr.mmsi):
             if not track.points:
@@ -143,8 +167,10 @@ class ReplayRecorder:
                     "c": track.category,
                     "t": [round(t, 1) for t in track.times],
                     "p": [[round(lat, 5), round(lon, 5)] for lat, lon in track.points],
+                    "e": round(track.heard if track.heard is not None else track.times[-1], 1),
                 }
             )
+        holding = None if self.core is None else {a.id for a in self.core.engine.active()}
         alerts = []
         for record in sorted(self.alerts.values(), key=lambda r: (r.first.started, r.first.id)):
             first, last = record.first, record.last
@@ -152,9 +178,13 @@ class ReplayRecorder:
             lon = first.lon if first.lon is not None else last.lon
             d = last.to_dict()
             d["lat"], d["lon"] = lat, lon
+            d["raised_message"] = first.message
+            d["peak"] = record.peak
             d["started_t"] = first.started
+            d["last_t"] = last.time
             d["end_t"] = last.time if last.state == "cleared" else None
             d["steps"] = record.steps
+            d["active_at_end"] = None if holding is None else first.id in holding
             alerts.append(d)
         return {
             "t0": self.first_time,
@@ -163,8 +193,15 @@ class ReplayRecorder:
             "t1_iso": None if self.last_time is None else iso_time(self.last_time),
             "reports": self.reports,
             "vessels": vessels,
+            "vessel_counts": {
+                "heard": len(self.tracks),
+                "positioned": len(vessels),
+                "tracked_at_end": None if self.core is None else len(self.core.tracker),
+            },
+            "forget_s": None if self.config is None else self.config.tracker.forget_after_s,
             "alerts": alerts,
             "categories": CATEGORIES,
+            "severities": list(SEVERITIES),
         }
 
     def render(self, title: str = "VTS Callao replay report", source: str | None = None) -> str:
