@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.web_scenario import MARKUP_NAME, scene
-from vts.alerts.model import SEVERITIES, parse_iso_time, severity_rank
+from vts.alerts.model import SEVERITIES, Alert, make_alert_id, parse_iso_time, severity_rank
 from vts.config import load_config
 from vts.core import Core
 from vts.web.report import ReplayRecorder
@@ -34,7 +34,11 @@ def report_data(text: str) -> dict[str, Any]:
 
 
 def decoded_times(data: dict[str, Any], vessel: dict[str, Any]) -> list[float]:
-    return [float(t) for t in vessel["t"]]
+    t, out = 0, []
+    for d in vessel["t"]:
+        t += d
+        out.append(data["t0"] + t)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +97,62 @@ def test_vessel_counts_tell_the_summary_figure(replayed: dict[str, Any]) -> None
     assert counts["positioned"] == len(data["vessels"])
     assert counts["heard"] >= counts["positioned"] > summary["vessels"]  # vessels came and went
     assert data["forget_s"] == load_config().tracker.forget_after_s
+
+
+def test_track_points_have_a_budget(tmp_path: Path) -> None:
+    core = Core(load_config())
+    full = ReplayRecorder(core)
+    small = ReplayRecorder(core, max_points=60)
+    for _, lines in scene(seconds=1200.0, step=10.0):
+        for line in lines:
+            core.feed_line(line, source="replay")
+    core.finish()
+    big, thin = full.data(), small.data()
+    total = sum(len(v["t"]) for v in big["vessels"])
+    assert total > 120 and not big["thinned"] and thin["thinned"]
+    # thinned evenly: at most the budget plus each vessel's latest point, every vessel still there
+    assert sum(len(v["t"]) for v in thin["vessels"]) <= 60 + len(thin["vessels"])
+    assert [v["m"] for v in thin["vessels"]] == [v["m"] for v in big["vessels"]]
+    for b, s in zip(big["vessels"], thin["vessels"], strict=True):
+        tb, ts = decoded_times(big, b), decoded_times(thin, s)
+        assert (ts[0], ts[-1]) == (tb[0], tb[-1]) and set(ts) <= set(tb)
+        assert len(s["p"]) == len(s["t"])
+    # the delta encoding gives back the recorded times (whole seconds) and positions (1e-5 degree)
+    mmsi = big["vessels"][0]["m"]
+    track = full.tracks[mmsi]
+    assert decoded_times(big, big["vessels"][0]) == [
+        full.first_time + round(t - full.first_time) for t in track.times
+    ]
+    lat = lon = 0
+    for (dlat, dlon), (tlat, tlon) in zip(big["vessels"][0]["p"], track.points, strict=True):
+        lat, lon = lat + dlat, lon + dlon
+        assert (lat / 1e5, lon / 1e5) == pytest.approx((tlat, tlon), abs=6e-6)
+    # and the file is smaller for it
+    assert len(small.render()) < len(full.render())
+
+
+def test_alert_without_position_is_drawn_on_the_vessels_track() -> None:
+    core = Core(load_config())
+    recorder = ReplayRecorder(core)
+    for _, lines in scene(seconds=600.0, step=10.0):
+        for line in lines:
+            core.feed_line(line, source="replay")
+    mmsi, track = next((m, tr) for m, tr in recorder.tracks.items() if len(tr.points) > 3)
+    when = track.times[2] + 1.0
+    blind = Alert(
+        id=make_alert_id("identity_change", mmsi, None, None, when),
+        type="identity_change",
+        severity="caution",
+        state="raised",
+        mmsi=mmsi,
+        time=when,
+        started=when,
+        message="no position in this alert",
+    )
+    recorder.on_alert(blind)
+    (a,) = [x for x in recorder.data()["alerts"] if x["id"] == blind.id]
+    assert a["located"] == "track"
+    assert (a["lat"], a["lon"]) == pytest.approx(track.points[2], abs=1e-6)
 
 
 @pytest.mark.browser

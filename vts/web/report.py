@@ -6,7 +6,7 @@
     recorder.write("report.html")
 
 `ReplayRecorder` listens to the core: each vessel's track (thinned: a point when it moved
-`min_move_m` or `max_gap_s` passed, capped per vessel), its latest name and category,
+`min_move_m` or `max_gap_s` passed, capped per vessel and in all), its latest name and category,
 when it was last heard, and every alert's lifecycle (first and last step, most severe step).
 `write()` makes ONE self-contained HTML file: Leaflet, its CSS (images as data URIs), the report's
 own JS/CSS and the data are inlined; no CDN, no web fonts (system font stacks), no tile server. It
@@ -19,6 +19,7 @@ time while the tracker would still track it (heard within the tracker's forget t
 from __future__ import annotations
 
 import base64
+import bisect
 import html
 import math
 import re
@@ -44,6 +45,10 @@ LEAFLET_JS = STATIC / "vendor" / "leaflet" / "leaflet.js"
 LEAFLET_CSS = STATIC / "vendor" / "leaflet" / "leaflet.css"
 REPORT_JS = STATIC / "report.js"
 REPORT_CSS = STATIC / "report.css"
+COORD_SCALE = 100_000
+"""Track positions are written as integers of 1e-5 degree (about a metre)."""
+MAX_POINTS = 400_000
+"""Track points written in all (about 6 MB of data): a long log of many vessels is thinned evenly."""
 
 
 @dataclass(slots=True)
@@ -70,6 +75,11 @@ class Track:
         if len(self.points) > cap:  # keep the whole span at half the resolution
             self.times = self.times[::2]
             self.points = self.points[::2]
+
+
+def _deltas(values: list[int]) -> list[int]:
+    """Each value minus the one before it (the first as it is)."""
+    return [v - p for v, p in zip(values, [0, *values[:-1]], strict=True)]
 
 
 def _flat_distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -107,12 +117,14 @@ class ReplayRecorder:
         min_move_m: float = 40.0,
         max_gap_s: float = 120.0,
         max_points_per_vessel: int = 4000,
+        max_points: int = MAX_POINTS,
     ) -> None:
         self.core = core
         self.config: Config | None = None if core is None else core.config
         self.min_move_m = min_move_m
         self.max_gap_s = max_gap_s
         self.cap = max_points_per_vessel
+        self.max_points = max_points
         self.tracks: dict[int, Track] = {}
         self.alerts: dict[str, AlertRecord] = {}
         self.first_time: float | None = None
@@ -150,34 +162,52 @@ class ReplayRecorder:
     def data(self) -> dict[str, Any]:
         """The report's data (what the page's JS reads).
 
-        Vessels: `m` MMSI, `n` name, `c` category, `t` times, `p` positions, `e` when last heard.
-        Alerts, in the order they were raised: the last step's fields (`state`, `time`, `message`,
-        `severity`, ...) with `raised_message`, `peak` (the most severe step), `started_t`,
-        `last_t`, `end_t` (cleared), `steps` and `active_at_end` (still held when the log ended;
-        false for a one-off event; None: not known).
+        Vessels: `m` MMSI, `n` name, `c` category, `t` times and `p` positions, both delta-encoded
+        (`t`: whole seconds, the first from `t0`; `p`: [lat, lon] in 1e-5 degree, the first from 0),
+        `e` when last heard (seconds from `t0`). Alerts, in the order they were raised: the last
+        step's fields (`state`, `time`, `message`, `severity`, ...) with `raised_message`, `peak`
+        (the most severe step), `started_t`, `last_t`, `end_t` (cleared), `steps`, `active_at_end`
+        (still held when the log ended; false for a one-off event; None: not known) and `located`:
+        where its position comes from (`alert`; the vessel's `track` when it was raised; None).
         """
+        base = self.first_time or 0.0
+        tracks = [tr for tr in sorted(self.tracks.values(), key=lambda tr: tr.mmsi) if tr.points]
+        total = sum(len(tr.points) for tr in tracks)
+        stride = math.ceil(total / self.max_points) if total > self.max_points else 1
         vessels = []
-        for track in sorted(self.tracks.values(), key=lambda tr: tr.mmsi):
-            if not track.points:
-                continue
+        for track in tracks:
+            keep = list(range(0, len(track.points), stride))
+            if keep[-1] != len(track.points) - 1:
+                keep.append(len(track.points) - 1)  # (its latest position stays)
+            times = [round(track.times[i] - base) for i in keep]
+            points = [
+                (round(track.points[i][0] * COORD_SCALE), round(track.points[i][1] * COORD_SCALE))
+                for i in keep
+            ]
+            heard = track.heard if track.heard is not None else track.times[-1]
             vessels.append(
                 {
                     "m": track.mmsi,
                     "n": track.name,
                     "c": track.category,
-                    "t": [round(t, 1) for t in track.times],
-                    "p": [[round(lat, 5), round(lon, 5)] for lat, lon in track.points],
-                    "e": round(track.heard if track.heard is not None else track.times[-1], 1),
+                    "t": _deltas(times),
+                    "p": [
+                        list(d)
+                        for d in zip(
+                            _deltas([p[0] for p in points]), _deltas([p[1] for p in points]), strict=True
+                        )
+                    ],
+                    "e": round(heard - base),
                 }
             )
         holding = None if self.core is None else {a.id for a in self.core.engine.active()}
         alerts = []
         for record in sorted(self.alerts.values(), key=lambda r: (r.first.started, r.first.id)):
             first, last = record.first, record.last
-            lat = first.lat if first.lat is not None else last.lat
-            lon = first.lon if first.lon is not None else last.lon
             d = last.to_dict()
-            d["lat"], d["lon"] = lat, lon
+            position, located = self._alert_position(record)
+            d["lat"], d["lon"] = position
+            d["located"] = located
             d["raised_message"] = first.message
             d["peak"] = record.peak
             d["started_t"] = first.started
@@ -199,10 +229,24 @@ class ReplayRecorder:
                 "tracked_at_end": None if self.core is None else len(self.core.tracker),
             },
             "forget_s": None if self.config is None else self.config.tracker.forget_after_s,
+            "thinned": stride > 1,
             "alerts": alerts,
             "categories": CATEGORIES,
             "severities": list(SEVERITIES),
         }
+
+    def _alert_position(self, record: AlertRecord) -> tuple[tuple[float | None, float | None], str | None]:
+        """Where to draw an alert: where it was raised (else its last step), else the vessel's
+        recorded position at the time it was raised (or its first one after)."""
+        for step in (record.first, record.last):
+            if step.lat is not None and step.lon is not None:
+                return (round(step.lat, 6), round(step.lon, 6)), "alert"
+        track = self.tracks.get(record.first.mmsi)
+        if track is None or not track.points:
+            return (None, None), None
+        i = max(0, bisect.bisect_right(track.times, record.first.started) - 1)
+        lat, lon = track.points[i]
+        return (round(lat, 6), round(lon, 6)), "track"
 
     def render(self, title: str = "VTS Callao replay report", source: str | None = None) -> str:
         if self.config is None:

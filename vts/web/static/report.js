@@ -11,6 +11,7 @@
   };
   var SEVERITY = { emergency: '#ff1744', alarm: '#ff6d00', warning: '#ffc400', caution: '#40c4ff', info: '#b0bec5' };
   var SEVERITY_RANK = { emergency: 0, alarm: 1, warning: 2, caution: 3, info: 4 };
+  var COORD_SCALE = 1e5;
 
   function el(tag, attrs) {
     var n = document.createElement(tag);
@@ -28,6 +29,17 @@
     var lo = 0, hi = times.length - 1, ans = -1;
     while (lo <= hi) { var mid = (lo + hi) >> 1; if (times[mid] <= t) { ans = mid; lo = mid + 1; } else hi = mid - 1; }
     return ans;
+  }
+
+  // the tracks are delta-encoded (see ReplayRecorder.data): absolute times and degrees
+  function decode(data) {
+    var t0 = data.t0 || 0;
+    data.vessels.forEach(function (v) {
+      var t = 0, lat = 0, lon = 0;
+      v.t = v.t.map(function (d) { t += d; return t0 + t; });
+      v.p = v.p.map(function (d) { lat += d[0]; lon += d[1]; return [lat / COORD_SCALE, lon / COORD_SCALE]; });
+      v.e = t0 + v.e;
+    });
   }
 
   var R = (window.VTSReport = {});
@@ -57,6 +69,7 @@
     row('Last step', a.state + ' ' + a.time + (a.steps > 1 ? ' (' + a.steps + ' steps)' : '') + (a.active_at_end ? ', still active at the end of the log' : ''));
     row('Message', a.raised_message);
     if (a.message !== a.raised_message) row('Last message', a.message);
+    if (a.located === 'track') row('Position', "the vessel's track when it was raised (the alert carries none)");
     Object.keys(a.details || {}).forEach(function (k) {
       var v = a.details[k];
       row(k, typeof v === 'object' ? JSON.stringify(v) : v);
@@ -66,6 +79,7 @@
 
   R.init = function (map, data, layers) {
     var meta = JSON.parse(document.getElementById('vts-report-meta').textContent);
+    decode(data);
     R.map = map; R.data = data;
     R.multiDay = data.t0 !== null && iso(data.t0).slice(0, 10) !== iso(data.t1).slice(0, 10);
     map.attributionControl.setPrefix('Leaflet');
@@ -112,7 +126,7 @@
     var side = el('div', { id: 'r-side' });
     side.appendChild(el('h1', { text: meta.title }));
     side.appendChild(el('div', { cls: 'meta', text: (meta.source ? meta.source + ' · ' : '') + (data.t0 !== null ? iso(data.t0) + ' → ' + iso(data.t1) : 'empty log') }));
-    side.appendChild(el('div', { cls: 'meta', id: 'r-counts', text: vesselCounts(data) + ' · ' + data.alerts.length + ' alerts' }));
+    side.appendChild(el('div', { cls: 'meta', id: 'r-counts', text: vesselCounts(data) + ' · ' + data.alerts.length + ' alerts' + (data.thinned ? ' · tracks thinned to fit the file' : '') }));
     var filter = el('select', { id: 'r-sev', 'aria-label': 'alert severity' });
     var counts = {};
     data.alerts.forEach(function (a) { counts[a.peak] = (counts[a.peak] || 0) + 1; });
