@@ -141,6 +141,24 @@ def test_a_class_b_craft_calling_itself_a_tug_is_not_exempt() -> None:
         assert states(run(make_core(), reports), "alongside")[:1] == ["raised"], ship_type
 
 
+def test_a_placeholder_mmsi_is_no_large_ship_but_may_be_the_craft() -> None:
+    """Recorded satellite AIS (exact-earth-augmented-3): a yacht in Auckland transmitting under the
+    placeholder MMSI 1193046 (0x123456) was taken for a large ship, with the static data a ferry in
+    Noumea had sent under the same number, and a yacht beside it raised alongside. Under a
+    placeholder, what the number declares is no one's in particular: it is not a large ship. A craft
+    under one, beside a real ship at anchor, is still an unidentified craft alongside."""
+    placeholder = 1193046
+    spot = offset(ANCHORAGE, north_m=40, east_m=60)
+    ship = merge(
+        static(placeholder, T0 - 900, name="NYIE DJEU", ship_type=60, length=200, beam=30),
+        stationary(placeholder, T0 - 900, minutes=30, at=ANCHORAGE, every_s=180, nav_status=1, heading=90),
+    )
+    assert of_type(run(make_core(), merge(ship, craft_visit(T0, minutes=10, at=spot))), "alongside") == []
+    unknown_craft = craft_visit(T0, minutes=10, at=spot, mmsi=placeholder)
+    steps = of_type(run(make_core(), merge(anchored_ship(T0 - 900), unknown_craft)), "alongside")
+    assert steps and steps[0].state == "raised" and steps[0].mmsi == placeholder
+
+
 def test_craft_200_m_off_the_hull_is_silent() -> None:
     spot = offset(ANCHORAGE, north_m=215, east_m=0)  # beam 30 m: 200 m from the port side
     alerts = run(make_core(), merge(anchored_ship(T0 - 900), craft_visit(T0, minutes=10, at=spot)))

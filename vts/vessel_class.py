@@ -1,10 +1,14 @@
 """Vessel classes the security rules reason with (definitions: alert-anchors.md §c.1).
 
 * large vessel: Class A with ship type 60-89 (passenger, cargo, tanker) or an overall length of
-  at least 50 m;
+  at least 50 m; never a vessel under a placeholder MMSI (0, 123456789, 0x123456 ...:
+  `vts.mid.DUMMY_MMSIS`), whose static data are those of whichever of the unrelated transmitters
+  sharing the number sent last (recorded satellite AIS: a yacht in Auckland under 1193046 counted
+  as a large ship, with the type a ferry in Noumea had sent under the same number);
 * small craft: Class B, fishing / sailing / pleasure and the other 30-37 types, the small service
   types 50-59 (except SAR 51, tug 52, port tender 53 and law enforcement 55, which are ships doing
-  their work), an unknown type, no static data at all, or an overall length under 20 m;
+  their work), an unknown type, no static data at all, an overall length under 20 m, or a
+  placeholder MMSI (nothing it declares can be taken as its own);
 * moored or anchored: navigational status 1 (at anchor) or 5 (moored), or a mean speed over ground
   under 0.5 kn for the last 10 minutes (the trail must cover those 10 minutes).
 
@@ -14,6 +18,7 @@ Night is 18:00-06:00 local time (`Config.utc_offset_hours`, UTC-5 for Callao).
 from __future__ import annotations
 
 from vts.categories import VesselCategory, category_of
+from vts.mid import DUMMY_MMSIS
 from vts.spatial import approx_distance_m
 from vts.tracker import VesselState
 
@@ -42,7 +47,9 @@ def _large(ship_type: int | None, length: float | None) -> bool:
 
 
 def is_large_vessel(vessel: VesselState) -> bool:
-    return vessel.ais_class != "B" and _large(vessel.ship_type, vessel.length)
+    return (
+        vessel.ais_class != "B" and vessel.mmsi not in DUMMY_MMSIS and _large(vessel.ship_type, vessel.length)
+    )
 
 
 IDENTITY_DOUBT_S = 3600.0
@@ -62,7 +69,7 @@ def declared_categories(vessel: VesselState, now: float) -> set[VesselCategory]:
 def may_be_large(vessel: VesselState, now: float) -> bool:
     """`is_large_vessel`, or a Class A whose MMSI declared a large type or size in the last hour
     (see `declared_categories`)."""
-    if vessel.ais_class == "B":
+    if vessel.ais_class == "B" or vessel.mmsi in DUMMY_MMSIS:
         return False
     return _large(vessel.ship_type, vessel.length) or any(
         _large(st, length) for st, length in _recent_former(vessel, now)
@@ -72,7 +79,7 @@ def may_be_large(vessel: VesselState, now: float) -> bool:
 def is_small_craft(vessel: VesselState) -> bool:
     if is_large_vessel(vessel):
         return False
-    if vessel.ais_class == "B" or not vessel.has_static:
+    if vessel.ais_class == "B" or not vessel.has_static or vessel.mmsi in DUMMY_MMSIS:
         return True
     st = vessel.ship_type
     if type_is_unknown(st) or (st is not None and (st in SMALL_TYPES or st in SMALL_SERVICE_TYPES)):
