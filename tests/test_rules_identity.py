@@ -439,6 +439,39 @@ def test_on_a_feed_seen_to_stamp_arrival_fixes_without_seconds_get_the_wide_allo
     assert len(alerts) == 1 and alerts[0].details["timing"] == "arrival"
 
 
+def test_a_ships_own_fixes_delivered_again_by_a_satellite_feed_are_no_second_ship() -> None:
+    """Recorded exactEarth AIS (exact-earth-augmented-3): a cruise ship's fixes of 1-2 hours before
+    came again, stamped on arrival; its track had turned since, so they lay off its course line, 33
+    km away, and duplicate_mmsi was raised. On a feed seen to stamp arrival, a second track within
+    what the ship could sail in `arrival_delay_hours` (3) is no second ship; on a terrestrial feed the
+    same fixes are one (fixes cannot come that late), and so are fixes beyond that reach."""
+    from dataclasses import replace
+
+    def scenario(source: str, lags: list[int], shift_m: float = 0.0) -> list[Alert]:
+        north = moving(SHIP, T0, minutes=60, start=OPEN_WATER, cog=0, sog=12, every_s=10)
+        turn = north[-1]
+        assert turn.lat is not None and turn.lon is not None
+        east = moving(SHIP, T0 + 3610, minutes=60, start=(turn.lat, turn.lon), cog=90, sog=12, every_s=10)
+        ship = _fixes_from(
+            source, merge(north, east), [lags[k % len(lags)] for k in range(len(north) + len(east))]
+        )
+        again = []  # the fixes of minutes 20-25 of the northbound leg, delivered again 90 minutes later
+        for k, r in enumerate(f for f in north if T0 + 1200 <= f.time < T0 + 1500):
+            if k % 3 == 0:
+                assert r.lat is not None and r.lon is not None
+                lat, lon = offset((r.lat, r.lon), north_m=shift_m)
+                again.append(replace(r, time=r.time + 5400 + 1, lat=lat, lon=lon, source=source))
+        reports = merge(ship, again)
+        same_in_chunks(reports, until=T0 + 7500)
+        return of_type(run(make_core(), reports, until=T0 + 7500), "duplicate_mmsi")
+
+    scattered = [(k * 1237) % 3000 for k in range(97)]
+    assert scenario("satellite", scattered) == []
+    assert [a.state for a in scenario("terrestrial", [1])][:1] == ["raised"]
+    far = scenario("satellite", scattered, shift_m=-250_000.0)  # 250 km away: out of any ship's reach
+    assert [a.state for a in far][:1] == ["raised"]
+
+
 def test_two_ships_interleaving_on_a_feed_that_stamps_arrival_are_left_to_the_tracker() -> None:
     """The interleave test needs a terrestrial receiver's timing: on a feed seen to stamp arrival, a
     fix 4 km from the other head may be the same ship minutes earlier (and the tracker's own, wider

@@ -8,7 +8,10 @@ This rule raises a state alert (`warning`) once `min_conflicts` (3) such conflic
 the shadow) and the distance between them, is updated as conflicts keep coming, and is cleared once
 no conflict has been seen for `clear_minutes`. A "second ship" that sails on the first one's course
 line, on a similar course and speed, is the same ship seen at another time (satellite AIS stamps the
-downlink; late-delivered fixes) and raises nothing (`ignore_same_track`). The two streams must
+downlink; late-delivered fixes) and raises nothing (`ignore_same_track`); so, on a feed seen to
+stamp arrival (`vts.feed_clock`), is a "second ship" no farther away than the ship could have sailed
+in `arrival_delay_hours` (3): its own fixes of then, delivered again after it turned (recorded
+exactEarth AIS re-sent a cruise ship's fixes of 1-2 hours before). The two streams must
 interleave: the primary track has to be heard again after the first conflict of the window (or its
 latest fix is a late one from out of its reach, a fix of the other stream the tracker's allowance for
 late fixes let onto it). Until then it is one ship whose position jumped and stays there (a GNSS
@@ -56,6 +59,8 @@ UNRELIABLE_TIME_SLACK_S = 300.0
 """As position_jump: when the fixes' UTC seconds contradict the event times, allow this much more."""
 STALE_HEAD_S = 180.0
 """A head with no fix for this long while the other keeps getting them: the ship is at the other."""
+ARRIVAL_MIN_SPEED_KN = 25.0
+"""The speed the tracker's dead-reckoning test allows (Global Fishing Watch's), as a floor."""
 SAME_TRACK_COURSE_DEG = 30.0
 SAME_TRACK_CROSS_M = 1000.0
 
@@ -101,6 +106,13 @@ class DuplicateMmsiParams(RuleParams):
     interleave_min_distance_m: float = Field(300.0, ge=0)
     ignore_same_track: bool = Field(
         True, description="no alert when the 'second ship' sails the first one's course line (late fixes)"
+    )
+    arrival_delay_hours: float = Field(
+        3.0,
+        ge=0,
+        description="on a feed that stamps arrival (satellite, store-and-forward), fixes may come this "
+        "late: a 'second ship' no farther away than the ship could have sailed in that time (at 2 x SOG "
+        "+ 10 kn, at least 25 kn) may be its own fixes delivered again, and raises nothing",
     )
 
 
@@ -163,6 +175,8 @@ class DuplicateMmsiRule(Rule):
         if not self._interleaved(ctx, primary, shadow, min(conflicts)):
             return  # so far one ship whose position jumped and stays there
         if shadow is not None and self.p.ignore_same_track and _same_track(primary, shadow):
+            return
+        if shadow is not None and self._may_be_own_fixes_late(ctx, primary, shadow):
             return
         self._last_conflict[primary.mmsi] = max(conflicts)
         details: dict[str, object] = {
@@ -286,6 +300,21 @@ class DuplicateMmsiRule(Rule):
             return False
         fix = _Head(late.time, late.lat, late.lon, late.sog, late.cog, late.second)
         return not self._reachable(here, fix, ctx.feeds.stamps_arrival(late.source))
+
+    def _may_be_own_fixes_late(self, ctx: RuleContext, primary: VesselState, shadow: VesselState) -> bool:
+        """On a feed seen to stamp arrival (`vts.feed_clock`), the second track may be the ship's own
+        fixes of up to `arrival_delay_hours` before, delivered again (a satellite provider re-sent a
+        ship's fixes of 1-2 hours before, stamped on arrival, and its track had turned since, so they
+        did not lie on its course line): two ships are told only beyond the distance the ship could
+        have sailed in that time. Far apart (two ships under one MMSI in different seas) they still are."""
+        feeds = ctx.feeds
+        if not (feeds.stamps_arrival(_source(shadow)) or feeds.stamps_arrival(_source(primary))):
+            return False
+        if primary.lat is None or primary.lon is None or shadow.lat is None or shadow.lon is None:
+            return False
+        sog = max(primary.sog or 0.0, shadow.sog or 0.0)
+        reach_m = max(ARRIVAL_MIN_SPEED_KN, 2.0 * sog + 10.0) * KNOT_MS * self.p.arrival_delay_hours * 3600.0
+        return distance_m(primary.lat, primary.lon, shadow.lat, shadow.lon) <= reach_m
 
     def _single_head(self, mmsi: int, fix: PositionReport | None) -> _Head | None:
         """The single head of a vessel with no split heads, from the previous fix on its track (none
