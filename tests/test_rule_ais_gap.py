@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.rule_helpers import (
+    BERTH_DPWORLD,
     OPEN_WATER,
     T0,
     make_core,
@@ -85,3 +86,27 @@ def test_moored_vessel_has_30_minutes() -> None:
     steps = of_type(run(make_core(), merge(quiet35, neighbour(57))), "ais_gap")
     assert steps and steps[0].state == "raised"
     assert steps[0].time - (T0 + 1200) >= 30 * 60
+
+
+def berthing(silent_minutes: float, **kind: object):  # type: ignore[no-untyped-def]
+    """A vessel creeping at 1.5 kn in DP World's berth (status 0: it has not set "moored" yet) for
+    20 min, silent, then heard again there; a neighbour 2 km off is heard throughout."""
+    before = stationary(DARK, T0, minutes=20, at=BERTH_DPWORLD, every_s=10, sog=1.5, nav_status=0)
+    back = stationary(DARK, T0 + 1200 + silent_minutes * 60, minutes=1, at=BERTH_DPWORLD, every_s=10, sog=0.0)
+    near = stationary(
+        NEIGHBOUR, T0 + 3, minutes=22 + silent_minutes, at=offset(BERTH_DPWORLD, north_m=2000), every_s=10
+    )
+    return merge(static(DARK, T0 - 60, name="BERTHING", **kind), before, back, near)  # type: ignore[arg-type]
+
+
+def test_a_ship_coming_alongside_its_berth_has_the_moored_time() -> None:
+    """Recorded Puget Sound traffic: ferries arriving at their terminals, shadowed from the receiver,
+    were raised as going dark 10 minutes after their last report, still at 5 kn or less with status
+    0. A ship (not a small craft) last heard slow in a berth or terminal is coming alongside: 30
+    minutes, as moored. A small boat going dark in the same berth keeps the 10 minutes."""
+    ship = {"ship_type": 70, "length": 200, "beam": 30}
+    assert of_type(run(make_core(), berthing(15, **ship)), "ais_gap") == []
+    steps = of_type(run(make_core(), berthing(35, **ship)), "ais_gap")
+    assert steps and steps[0].state == "raised" and steps[0].time - (T0 + 1200) >= 30 * 60
+    boat = of_type(run(make_core(), berthing(15, ship_type=37, length=8, ais_class="B")), "ais_gap")
+    assert boat and boat[0].state == "raised" and boat[0].severity == "alarm"  # in the berth's security zone

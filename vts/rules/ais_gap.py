@@ -6,7 +6,12 @@ Checked every `tick_seconds` of event time. A vessel goes dark when
 * it sent at least `min_messages` (10) messages in the `history_minutes` (30) before its last one,
 * it has been silent for `underway_minutes` (10) — or, if it was at anchor or moored
   (`vts.vessel_class.is_moored_or_anchored`: nav status 1 or 5 below 3 kn, or under 0.5 kn for
-  10 minutes), `moored_minutes` (30); never less than its IEC 62388 lost-target time (six nominal
+  10 minutes), or a ship (not a small craft) last heard berthing (in a berth or terminal,
+  `berthing_zone_kinds`, under `berthing_max_kn`, 3 kn: a ship coming alongside still shows
+  status 0, and cranes and sheds shadow it from the receiver; in recorded Puget Sound traffic,
+  ferries arriving at their terminals raised it), `moored_minutes` (30); a small craft there keeps
+  the shorter limit: one going dark beside a ship at its berth is what the watch is for. Never less
+  than its IEC 62388 lost-target time (six nominal
   reporting intervals: a slow Class B reports only every 3 minutes). Silence counts from when the
   vessel was last heard (the event-time clock when its last report was processed), so a feed that
   delivers old fixes late does not make its vessels look silent,
@@ -49,11 +54,11 @@ from vts.alerts.model import iso_time
 from vts.batch import NO_FIX, SAFETY, STATIC, BatchRows
 from vts.config import ZoneKind
 from vts.reports import PositionReport
-from vts.rules._common import AREA_KINDS, is_vessel_mmsi, zone_ids_of_kinds
+from vts.rules._common import AREA_KINDS, ZoneKinds, is_vessel_mmsi, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.spatial import approx_distance_m
 from vts.tracker import SHADOW_OUTLIER_FORGET_S
-from vts.vessel_class import is_moored_or_anchored
+from vts.vessel_class import is_moored_or_anchored, is_small_craft
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -80,6 +85,12 @@ class AisGapParams(RuleParams):
     implied_speed_flag_kn: float = Field(25.0, gt=0, description="flag a reappearance implying this speed")
     far_flag_m: float = Field(3704.0, gt=0, description="flag a reappearance this far from the last position")
     max_dark_hours: float = Field(24.0, gt=0, description="give up on a vessel silent this long")
+    berthing_zone_kinds: list[ZoneKind] = Field(
+        default_factory=lambda: ["berth", "terminal"],
+        description="a ship (not a small craft) last heard in one of these under berthing_max_kn is "
+        "berthing: moored_minutes applies (cranes and sheds shadow a ship at its berth from the receiver)",
+    )
+    berthing_max_kn: float = Field(3.0, gt=0, description="... at under this speed over ground")
 
 
 @dataclass(slots=True)
@@ -176,6 +187,7 @@ class AisGapRule(Rule):
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
         self.p: AisGapParams = params  # type: ignore[assignment]
+        self._berths = ZoneKinds(self.p.berthing_zone_kinds)
         self._dark: dict[int, _Dark] = {}
         self._checked: dict[int, float] = {}
         """last_seen of vessels already examined and found not dark (not re-examined until heard)."""
@@ -446,7 +458,7 @@ class AisGapRule(Rule):
             if verdict is None:
                 retry = now + RETRY_S  # not yet: look again a little later
                 self._retry[mmsi] = retry
-                waiting[mmsi] = (retry, self._heard_at[mmsi], self._limit(vessel), self._seq[mmsi])
+                waiting[mmsi] = (retry, self._heard_at[mmsi], self._limit(vessel, ctx), self._seq[mmsi])
                 continue
             self._retry.pop(mmsi, None)
             waiting.pop(mmsi, None)
@@ -541,7 +553,7 @@ class AisGapRule(Rule):
         if vessel.lat is None or vessel.lon is None:
             return False
         silent = ctx.now - self._heard_at[vessel.mmsi]
-        if silent < self._limit(vessel):
+        if silent < self._limit(vessel, ctx):
             return None
         if not self._enough_messages(vessel):
             return False
@@ -551,12 +563,19 @@ class AisGapRule(Rule):
             return None  # maybe the receiver is down: look again later
         return True
 
-    def _limit(self, vessel: VesselState) -> float:
+    def _limit(self, vessel: VesselState, ctx: RuleContext) -> float:
         """The silence after which this vessel counts as dark (it changes only with its reports)."""
         p = self.p
-        moored = is_moored_or_anchored(vessel, vessel.last_seen)
+        moored = is_moored_or_anchored(vessel, vessel.last_seen) or self._berthing(vessel, ctx)
         limit = (p.moored_minutes if moored else p.underway_minutes) * 60.0
         return max(limit, vessel.stale_after())
+
+    def _berthing(self, vessel: VesselState, ctx: RuleContext) -> bool:
+        """A ship (not a small craft) last heard in a berth or terminal, slow: coming alongside."""
+        sog = vessel.sog
+        if sog is None or sog >= self.p.berthing_max_kn or is_small_craft(vessel):
+            return False
+        return bool(self._berths.member(ctx.zones, vessel.mmsi))
 
     def _enough_messages(self, vessel: VesselState) -> bool:
         """At least `min_messages` in the `history_minutes` before the last one (counted from the
