@@ -8,7 +8,7 @@ Checked every `tick_seconds` of event time. A vessel goes dark when
   (`vts.vessel_class.is_moored_or_anchored`: nav status 1 or 5 below 3 kn, or under 0.5 kn for
   10 minutes), or a ship (not a small craft) last heard berthing (in a berth or terminal,
   `berthing_zone_kinds`, under `berthing_max_kn`, 3 kn: a ship coming alongside still shows
-  status 0, and cranes and sheds shadow it from the receiver; in recorded Puget Sound traffic,
+  status 0, and cranes and sheds shadow it from the receiver; in recorded US West Coast traffic,
   ferries arriving at their terminals raised it), `moored_minutes` (30); a small craft there keeps
   the shorter limit: one going dark beside a ship at its berth is what the watch is for. Never less
   than its IEC 62388 lost-target time (six nominal
