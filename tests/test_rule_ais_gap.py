@@ -100,9 +100,9 @@ def berthing(silent_minutes: float, **kind: object):  # type: ignore[no-untyped-
 
 
 def test_a_ship_coming_alongside_its_berth_has_the_moored_time() -> None:
-    """Recorded Puget Sound traffic: ferries arriving at their terminals, shadowed from the receiver,
-    were raised as going dark 10 minutes after their last report, still at 5 kn or less with status
-    0. A ship (not a small craft) last heard slow in a berth or terminal is coming alongside: 30
+    """Recorded US West Coast traffic (SAR.log): ferries arriving at their terminals, shadowed from
+    the receiver, were raised as going dark 10 minutes after their last report, still at 5 kn or less
+    with status 0. A ship (not a small craft) last heard slow in a berth or terminal is coming alongside: 30
     minutes, as moored. A small boat going dark in the same berth keeps the 10 minutes."""
     ship = {"ship_type": 70, "length": 200, "beam": 30}
     assert of_type(run(make_core(), berthing(15, **ship)), "ais_gap") == []
