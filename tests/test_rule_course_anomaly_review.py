@@ -153,7 +153,9 @@ def test_turns_the_same_way_on_separate_legs_still_count() -> None:
 
 
 def _model_config(tmp_path: Path) -> Config:
-    return set_rule(make_config(), "course_anomaly", model_path=str(lane_model(tmp_path)))
+    return set_rule(
+        make_config(), "course_anomaly", model_path=str(lane_model(tmp_path)), off_route_approach_kinds=[]
+    )
 
 
 LEAVES_THE_LINE = [(90.0, 720.0, 12.0), (180.0, 360.0, 12.0)]

@@ -191,8 +191,12 @@ def test_crossing_the_anchorage_under_way_is_no_departure() -> None:
 # -- off_route -----------------------------------------------------------------------------------------
 
 
-def _core_with_model(model: Path):  # type: ignore[no-untyped-def]
-    return make_core(set_rule(make_config(), "course_anomaly", model_path=str(model)))
+def _core_with_model(model: Path, **params: object):  # type: ignore[no-untyped-def]
+    """The Callao config with the learned model, judged as at a port whose approach is not
+    configured (`off_route_approach_kinds` empty: every ship is judged, wherever it came from)
+    unless `params` say otherwise."""
+    params = {"off_route_approach_kinds": [], **params}
+    return make_core(set_rule(make_config(), "course_anomaly", model_path=str(model), **params))
 
 
 def _leaves_the_lane(minutes_away: float, ship_type: int = 70, ais_class: str = "A") -> list:
@@ -260,7 +264,7 @@ def _with_anchorage(model: Path, centre: tuple[float, float], kind: str = "ancho
     """The Callao config with the learned model and one more zone, 2 km square around `centre`."""
     from vts.config import ZoneSettings
 
-    config = set_rule(make_config(), "course_anomaly", model_path=str(model))
+    config = set_rule(make_config(), "course_anomaly", model_path=str(model), off_route_approach_kinds=[])
     corners = [
         offset(centre, north_m=n, east_m=e)
         for n, e in ((-1000, -1000), (-1000, 1000), (1000, 1000), (1000, -1000))
@@ -377,3 +381,37 @@ def test_stop_just_outside_after_sailing_across_the_anchorage() -> None:
     assert not inside((crept[-1].lat, crept[-1].lon))
     quiet = merge(static(SHIP, T0, name="BULK CARRIER", ship_type=70, length=190), settled, crept)
     assert kinds(run(make_core(), quiet), "stop_after_departure") == []
+
+
+def _with_approach(model: Path, centre: tuple[float, float], **params: object):  # type: ignore[no-untyped-def]
+    """The Callao config with the learned model, its approach (lanes, channel, entrance) replaced
+    by one channel zone, 1 km square around `centre`."""
+    from vts.config import ZoneSettings
+
+    config = set_rule(make_config(), "course_anomaly", model_path=str(model), **params)
+    config.zones = [z for z in config.zones if z.kind not in ("lane", "channel", "entrance")]
+    corners = [
+        offset(centre, north_m=n, east_m=e) for n, e in ((-500, -500), (-500, 500), (500, 500), (500, -500))
+    ]
+    ring = [(lon, lat) for lat, lon in [*corners, corners[0]]]
+    config.zones.append(ZoneSettings(id="test_channel", name="Test channel", kind="channel", polygon=ring))  # type: ignore[arg-type]
+    return make_core(config)
+
+
+def test_off_route_is_for_a_ship_leaving_the_approach(tmp_path: Path) -> None:
+    """The definition's ship is "bound for Callao" and "leaves the usual approach (the lanes and the
+    channel)". An independent check with traffic from another generator raised off_route on three
+    ordinary ships that never came near the approach (northbound to Chancay 6 km west of it, arriving
+    from the north round the anchorage) where the model, learned from simulated traffic, knew no such
+    courses. The same track turning off the learned line is raised when the turn is within 3 km
+    (`off_route_approach_m`) of the approach, within the last 30 minutes; not when the approach lies
+    10 km away, nor when the ship passed it too long before the alert."""
+    model = lane_model(tmp_path)
+    near = kinds(run(_with_approach(model, TURN), _leaves_the_lane(14)), "off_route")
+    assert near and near[0].state == "raised"
+    elsewhere = _with_approach(model, offset(LANE_START, north_m=10_000))
+    assert kinds(run(elsewhere, _leaves_the_lane(14)), "off_route") == []
+    passed_at_start = kinds(run(_with_approach(model, LANE_START), _leaves_the_lane(14)), "off_route")
+    assert passed_at_start and passed_at_start[0].state == "raised"  # some 9 minutes after leaving it
+    long_ago = _with_approach(model, LANE_START, off_route_approach_minutes=5)
+    assert kinds(run(long_ago, _leaves_the_lane(14)), "off_route") == []

@@ -46,7 +46,12 @@
   is free, are many, and the model learned from a few weeks of traffic does not hold them all).
   Every fix still goes into the window: leaving out those that point at an anchorage would keep
   the others, of a ship zig-zagging at its edge, and raise it sooner. An alert up ends once the
-  ship is inside such a zone. Only
+  ship is inside such a zone. Raised only for a ship leaving the usual approach (the definition's
+  ship "bound for Callao" that "leaves the usual approach (the lanes and the channel)"): within
+  `off_route_approach_m` (3 km) of a zone of `off_route_approach_kinds` (lane, channel, entrance) in
+  the last `off_route_approach_minutes` (30); with no such zone configured, any ship. Ships passing
+  by or arriving elsewhere, on courses a model learned from a few weeks (or from simulated traffic)
+  does not hold, are not raised. Only
   judged inside the VTS area (zones of kind ``area_of_interest``, or anywhere when the
   configuration has none), at `off_route_min_sog_kn` (3 kn) or more. A fix not judged (slower, no
   speed, outside the area) leaves the vessel's window and its "seen on the routes" alone: slowing
@@ -87,6 +92,7 @@ import numpy as np
 import shapely
 from pydantic import Field
 
+from vts.batch import zone_union
 from vts.categories import is_anchored_or_moored
 from vts.config import ZoneKind
 from vts.geo import KNOTS_TO_MS, METRES_PER_NM, angle_diff_deg, destination, distance_m
@@ -212,6 +218,18 @@ class CourseAnomalyParams(RuleParams):
         "within off_route_minutes at its speed), is going to anchor where ships anchor: not raised; "
         "an alert up ends inside one",
     )
+    off_route_approach_kinds: list[ZoneKind] = Field(
+        default_factory=lambda: ["lane", "channel", "entrance"],
+        description="the usual approach: off_route is raised for a ship that was within "
+        "off_route_approach_m of a zone of these kinds in the last off_route_approach_minutes (one that "
+        "leaves the approach), not for ships passing or arriving elsewhere; none configured: any ship",
+    )
+    off_route_approach_m: float = Field(
+        3000.0, ge=0, description="how near the approach zones counts as on it"
+    )
+    off_route_approach_minutes: float = Field(
+        30.0, gt=0, description="how recently the ship must have been on the approach"
+    )
     exempt_categories: list[VesselCategory] = Field(
         default_factory=lambda: ["tug", "pilot", "sar", "law_enforcement", "fishing", "sailing"]
     )
@@ -265,6 +283,8 @@ class CourseAnomalyRule(Rule):
         """When each vessel entered each berth, terminal or anchorage it is in (its departure needs
         it to have lain there: `_lay_in`)."""
         self._off: dict[int, OffRouteWatch] = {}
+        self._on_approach: dict[int, float] = {}
+        """Large vessels -> the time of their latest judged fix on the usual approach."""
         self._last_event: dict[int, float] = {}
         """Time of each vessel's last erratic / stop_after_departure event."""
         self._model: NormalcyModel | None = None
@@ -884,6 +904,7 @@ class CourseAnomalyRule(Rule):
         self._turns.pop(mmsi, None)
         self._departures.pop(mmsi, None)
         self._off.pop(mmsi, None)
+        self._on_approach.pop(mmsi, None)
         self._last_event.pop(mmsi, None)
         self._seen.pop(mmsi, None)
         self._status.pop(mmsi, None)
@@ -1203,9 +1224,17 @@ class CourseAnomalyRule(Rule):
             st = self._off[vessel.mmsi] = OffRouteWatch(
                 p.off_route_minutes * 60.0, p.off_route_threshold, p.off_route_normal_below
             )
+        approach = self._approach_of(ctx.zones)
+        if approach is not None and shapely.intersects_xy(approach, report.lon, report.lat):
+            self._on_approach[vessel.mmsi] = report.time
         layer = model.layer_for(p.model_layer)
         score = model.anomaly(report.lat, report.lon, report.cog, layer)
         step = st.feed(report.time, score)
+        if step == "raise" and approach is not None:
+            was_on = self._on_approach.get(vessel.mmsi)
+            if was_on is None or report.time - was_on > p.off_route_approach_minutes * 60.0:
+                st.active = False  # not a ship leaving the approach: passing, or arriving elsewhere
+                return
         if step == "raise" and not large:
             st.active = False  # its size still unknown: raised at a fix once it is known to be large
             return
@@ -1314,6 +1343,11 @@ class CourseAnomalyRule(Rule):
             if zone.contains(report.lon, report.lat):
                 return zone
         return None
+
+    def _approach_of(self, zones: ZoneEngine) -> BaseGeometry | None:
+        """The usual approach (`off_route_approach_kinds`) grown by `off_route_approach_m`, prepared;
+        None when the configuration has no such zone (then every ship is judged)."""
+        return zone_union(zones, self.p.off_route_approach_kinds, self.p.off_route_approach_m)
 
     def _anchor_zones_of(self, zones: ZoneEngine) -> list[Zone]:
         """The zones of `off_route_anchor_zone_kinds`, cached per zone engine."""
