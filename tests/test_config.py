@@ -400,3 +400,26 @@ def test_infinite_values_words_for_numbers_and_missing_logs(
     log.write_text(base + "sources:\n  - {name: f, kind: file, path: logs/day.nmea}\n")
     rc, out, _ = run_check(log, capsys)
     assert rc == 0 and f"warning: f: no such file {tmp_path / 'logs' / 'day.nmea'}" in out
+
+
+def test_config_errors_never_show_a_password(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a reliability test: an mqtt source with a URL holding a password and no topic was
+    refused with the whole source shown, password included, by check-config and in the SIGHUP log.
+    The URL's password and the values of secret keys are hidden; the rest still says what is wrong
+    (and pydantic's "Value error," is not shown)."""
+    cfg = tmp_path / "secret.yaml"
+    cfg.write_text(
+        f"include: [{default_config_path()}]\n"
+        "sources:\n"
+        "  - {name: m, kind: mqtt, url: 'mqtt://vts:S3cretPW@127.0.0.1:29999'}\n"
+        "mqtt: {host: 127.0.0.1, port: 1883, password: Hunter2, tls: maybe}\n"
+    )
+    code, out, err = run_check(cfg, capsys)
+    text = out + err
+    assert code == 1
+    assert "S3cretPW" not in text and "Hunter2" not in text
+    assert "needs topic" in text and "mqtt://vts:***@127.0.0.1:29999" in text
+    assert "Value error" not in text
+    with pytest.raises(ConfigError) as e:
+        load_config(cfg)
+    assert "S3cretPW" not in str(e.value) and "Hunter2" not in str(e.value)

@@ -36,6 +36,7 @@ from shapely.geometry.base import BaseGeometry
 
 from vts.alerts.settings import AlertSettings
 from vts.mqtt.settings import MqttSettings
+from vts.mqtt.urls import mask_url
 from vts.rules.base import RuleParams
 from vts.sources.settings import SourceSettings
 from vts.tracker import TrackerSettings, VesselCategory
@@ -712,10 +713,26 @@ def _loc_text(loc: tuple[Any, ...]) -> str:
     return out
 
 
+SECRET_KEYS = frozenset({"password", "token", "secret", "passphrase", "key_password"})
+"""Keys whose values an error message never shows."""
+
+
+def _masked(value: object) -> object:
+    """`value` as an error message may show it: the values of secret keys (`SECRET_KEYS`) hidden,
+    and the password of any URL (``mqtt://user:pass@host``) replaced by ``***``."""
+    if isinstance(value, dict):
+        return {k: "***" if str(k).lower() in SECRET_KEYS else _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_masked(v) for v in value)
+    if isinstance(value, str) and "@" in value and "://" in value:
+        return mask_url(value)
+    return value
+
+
 def _format_error(err: Any, prefix: str) -> str:
     loc = tuple(err["loc"])
     etype = err["type"]
-    value = err.get("input")
+    value = "***" if loc and str(loc[-1]).lower() in SECRET_KEYS else _masked(err.get("input"))
     if etype == "extra_forbidden":
         key = loc[-1]
         parent = _loc_text(loc[:-1])
@@ -744,7 +761,8 @@ def _format_error(err: Any, prefix: str) -> str:
         return f"{path}: use only letters, digits and _ . - (ids appear in MQTT topics), got {value!r}"
     if etype == "too_short" and len(loc) >= 1 and loc[-1] == "polygon":
         return f"{path}: a polygon needs at least three distinct points, got {value!r}"
-    return f"{path}: {err['msg']}, got {_short(value)}"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"{path}: {msg}, got {_short(value)}"
 
 
 def _did_you_mean(key: str, err: Any) -> str:
