@@ -33,8 +33,6 @@ from typing import Any, TextIO, cast, get_args
 import aiomqtt
 from aiomqtt import MqttError
 from aiomqtt.exceptions import MqttConnectError
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from vts.alerts.model import SEVERITIES, Severity, severity_rank
 from vts.cli import alert_types, positive_int
@@ -42,14 +40,13 @@ from vts.jsontext import loads
 from vts.mqtt.checked_client import ProtocolNegotiation, is_no_answer
 from vts.mqtt.client_log import QuietClientLogger
 from vts.mqtt.publisher import NO_DELAY, REFUSED_CREDENTIALS, make_tls_context, reason_code_value
+from vts.mqtt.session import persistent_session
 from vts.mqtt.settings import MqttSettings, ProtocolChoice, check_prefix
 from vts.mqtt.topics import Topics
 from vts.mqtt.urls import ENV_VAR, MqttUrlError, describe, resolve_settings, settings_from_url
 
 log = logging.getLogger(__name__)
 DEFAULT_BROKER = "mqtt://localhost:1883"
-SESSION_EXPIRY_S = 86_400
-"""How long (MQTT 5) the broker keeps a `--session` subscriber's session and queue while it is away."""
 SESSION_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 COLOURS: dict[str, str] = {
     "emergency": "\033[1;97;41m",
@@ -276,13 +273,7 @@ async def run_subscriber(
 
 def _session_options(session: str | None, protocol: aiomqtt.ProtocolVersion) -> dict[str, Any]:
     """The client's options for a persistent session named `session` (none without one)."""
-    if session is None:
-        return {}
-    if protocol == aiomqtt.ProtocolVersion.V5:
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = SESSION_EXPIRY_S
-        return {"identifier": session, "clean_start": False, "properties": properties}
-    return {"identifier": session, "clean_session": False}
+    return {} if session is None else persistent_session(session, protocol)
 
 
 def _log_outage(settings: MqttSettings, problem: str, already_logged: bool) -> bool:

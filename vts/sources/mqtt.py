@@ -10,14 +10,18 @@ Each message carries one or more NMEA lines (newline separated; tag blocks kept 
 JSON message with an ``nmea`` list of sentences (AIS-catcher's MQTT output) is also understood.
 The source reconnects for ever with back-off and jitter; each change of state is logged once, and
 a broker that refuses the credentials gives one clear error (then slow retries). Passwords never
-reach a log.
+reach a log. It keeps a persistent session (`vts.mqtt.session`, client id `source_client_id`): the
+broker queues the QoS 1 messages published while the source is away (a broker restart, a dropped
+connection, the daemon restarted) and hands them over when it is back. A reliability test lost 52 of
+342 lines across a broker restart when each reconnect opened a clean session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
+import re
+import socket
 import time
 from typing import Any
 
@@ -36,6 +40,7 @@ from vts.mqtt.publisher import (
     make_tls_context,
     reason_code_value,
 )
+from vts.mqtt.session import persistent_session
 from vts.mqtt.settings import MqttSettings
 from vts.mqtt.urls import MqttUrlError, describe, settings_from_url
 from vts.sources.base import MAX_LINE_BYTES, OVERLONG_LINE, Backoff, LineSink, Source
@@ -80,6 +85,15 @@ def lines_of(payload: bytes) -> tuple[list[bytes], int]:
     return [line for line in text.replace(b"\r", b"\n").split(b"\n") if line.strip()], 0
 
 
+def source_client_id(name: str) -> str:
+    """The client id of source `name` on this machine: the same across reconnects and restarts, so
+    that the broker keeps its session and queues what is published while it is away; another
+    machine running the same configuration gets its own (MQTT allows 23 characters for sure, and
+    brokers take longer ids; characters outside letters, digits, '-' and '_' become '_')."""
+    raw = f"vts-source-{name}-{socket.gethostname()}"
+    return re.sub(r"[^A-Za-z0-9_-]", "_", raw)[:128]
+
+
 class MqttSource(Source):
     kind = "mqtt"
 
@@ -96,6 +110,8 @@ class MqttSource(Source):
         self._client_log = QuietClientLogger(f"vts.sources.mqtt.client.{settings.name}")
         self._protocol = ProtocolNegotiation(self.broker.protocol)
         """Which MQTT version to connect with (shared with the publisher and `vts subscribe`)."""
+        self.client_id = source_client_id(settings.name)
+        """Its persistent session (`vts.mqtt.session`): the same across reconnects and restarts."""
 
     def describe(self) -> str:
         return f"mqtt source {self.name!r} ({describe(self.broker)} topic {self.topic})"
@@ -108,13 +124,13 @@ class MqttSource(Source):
             b.port or (8883 if tls is not None else 1883),
             username=b.username,
             password=b.password.get_secret_value() if b.password is not None else None,
-            identifier=f"vts-source-{self.name}-{os.getpid()}",
             protocol=self._protocol.protocol,
             tls_context=tls,
             keepalive=b.keepalive_s,
             timeout=b.connect_timeout_s,
             logger=self._client_log,  # type: ignore[arg-type]
             socket_options=NO_DELAY,
+            **persistent_session(self.client_id, self._protocol.protocol),
         )
 
     async def run(self, sink: LineSink) -> None:
