@@ -815,3 +815,32 @@ def test_an_encrypted_client_key_is_a_clear_error_not_a_terminal_prompt(tmp_path
     settings = MqttSettings(host="127.0.0.1", tls=True, cert_file=str(cert), key_file=str(key))
     with pytest.raises(MqttConfigurationError, match="encrypted key"):
         make_tls_context(settings)
+
+
+async def test_shutdown_does_not_wait_on_a_broker_that_never_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a reliability test: with a "broker" that takes the TCP connection and never answers,
+    SIGTERM took 6-7 s: the publisher's close waited its 5 s grace for a task stuck in a 10 s connect
+    attempt. A publisher that is not connected has no one to say goodbye to: it stops at once. (The
+    grace is made huge here: waiting on it would run into the test's guard.)"""
+    import vts.mqtt.publisher as publisher_module
+
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # never a CONNACK
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setattr(publisher_module, "CLOSE_GRACE_S", 120.0)
+    settings = fast_settings(f"mqtt://127.0.0.1:{port}", connect_timeout_s=60.0, flush_timeout_s=0.1)
+    try:
+        async with asyncio.timeout(30):
+            async with MqttPublisher(settings, FakeCore(), None) as publisher:  # type: ignore[arg-type]
+                while not accepted:  # the connect attempt is waiting for its CONNACK
+                    await asyncio.sleep(0.02)
+                assert not publisher.stats.connected
+            # (leaving the block closes it)
+    finally:
+        server.close()
+        for w in accepted:
+            w.close()

@@ -152,6 +152,10 @@ def make_tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
     return context
 
 
+CLOSE_GRACE_S = 5.0
+"""At shutdown, how long a connected publisher may take to say offline and disconnect."""
+
+
 class MqttPublisher:
     """Async context manager publishing a core's alerts and vessels to a broker.
 
@@ -254,8 +258,12 @@ class MqttPublisher:
         assert self._stop is not None
         self._stop.set()
         self.notify()
+        # connected: a moment to say offline and disconnect cleanly; not connected (a broker that
+        # takes the TCP connection and never answers keeps a connect attempt waiting for its full
+        # timeout): nothing to say goodbye to, stop at once
+        grace = CLOSE_GRACE_S if self.stats.connected else 0.0
         try:
-            async with asyncio.timeout(5.0):
+            async with asyncio.timeout(grace):
                 await asyncio.shield(self._task)
         except (TimeoutError, asyncio.CancelledError):
             self._task.cancel()
