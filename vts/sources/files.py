@@ -21,6 +21,7 @@ import logging
 import lzma
 import math
 import os
+import select
 import sys
 import threading
 import time
@@ -57,6 +58,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 BZIP2_MAGIC = b"BZh"
 XZ_MAGIC = b"\xfd7zXZ\x00"
 ZIP_MAGIC = b"PK\x03\x04"
+_MAGICS = (GZIP_MAGIC, BZIP2_MAGIC, XZ_MAGIC, ZIP_MAGIC)
 READ_ERRORS = (OSError, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError, zipfile.BadZipFile)
 """What reading a damaged, truncated or unreadable log raises (`OSError` covers bzip2's errors)."""
 
@@ -565,13 +567,15 @@ class _StreamReader:
 
     def _pump(self) -> None:
         """Thread: blocking reads into the queue; then None at the end, or the read error."""
-        stream = _decompressed(self.stream)
-        read = getattr(stream, "read1", stream.read)
         end: Exception | None = None
         try:
-            while True:
+            try:
+                read = _chunk_reader(self.stream)
+            except (*READ_ERRORS, ValueError) as e:  # reading the first bytes failed
+                read, end = None, e
+            while read is not None:
                 try:
-                    chunk = read(65_536)
+                    chunk = read(READ_BYTES)
                 except (*READ_ERRORS, ValueError) as e:  # an I/O error, a truncated archive, or closed
                     end = e
                     break
@@ -582,6 +586,84 @@ class _StreamReader:
             return
         with contextlib.suppress(RuntimeError):
             asyncio.run_coroutine_threadsafe(self.queue.put(end), self.loop)
+
+
+def _chunk_reader(stream: IO[bytes]) -> Callable[[int], bytes]:
+    """Thread: how the reader thread takes chunks of `stream`, decompressed when it is gzip, bzip2
+    or xz (`_decompressed`).
+
+    A stream over a file descriptor (standard input) is read with `os.read` on the descriptor, not
+    through its buffered file object: a thread blocked in ``sys.stdin.buffer.read1`` holds the
+    buffer's lock, and the interpreter, closing standard input as it exits (SIGTERM while the pipe
+    is open but idle), aborts on that lock ("Fatal Python error: _enter_buffered_busy"). Nothing
+    else reads the descriptor, so nothing is lost by going round the buffer."""
+    fd = _descriptor(stream)
+    if fd is None:
+        unpacked = _decompressed(stream)
+        return getattr(unpacked, "read1", unpacked.read)  # type: ignore[no-any-return]
+    raw = _DescriptorReader(fd)
+    head = raw.head(len(XZ_MAGIC))
+    decompressed = _unpacked(head, raw)  # type: ignore[arg-type]
+    if decompressed is not None:
+        return decompressed.read1  # type: ignore[attr-defined,no-any-return]
+    if head.startswith(ZIP_MAGIC):
+        log.error("standard input is a zip archive, which cannot be read from a pipe: give its path instead")
+    return raw.read  # type: ignore[return-value]
+
+
+def _descriptor(stream: IO[bytes]) -> int | None:
+    """The file descriptor `stream` reads, None when it has none (a test's BytesIO)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation: no descriptor
+        return None
+    return fd if isinstance(fd, int) and fd >= 0 else None
+
+
+class _DescriptorReader(io.RawIOBase):
+    """A file descriptor read with `os.read` (no buffer, no lock), the first bytes looked at first
+    (`head`) and then given again. Blocking reads; a descriptor left non-blocking is waited on."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self._given = b""
+        """Bytes read by `head`, not yet handed out."""
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def _read(self, n: int) -> bytes:
+        while True:
+            try:
+                return os.read(self._fd, n)
+            except BlockingIOError:  # O_NONBLOCK set by whoever shares the pipe: wait for data
+                select.select([self._fd], [], [])
+
+    def head(self, n: int) -> bytes:
+        """At least `n` first bytes (fewer at the end of the input), read on only while they may
+        still be the start of a compressed stream's magic: a plain feed that sends a short first
+        piece and then waits is not held up."""
+        while len(self._given) < n:
+            if not any(m.startswith(self._given[: len(m)]) for m in _MAGICS):
+                break
+            chunk = self._read(n - len(self._given) if self._given else READ_BYTES)
+            if not chunk:
+                break
+            self._given += chunk
+        return self._given[:n]
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        if self._given:
+            data, self._given = self._given[: len(view)], self._given[len(view) :]
+        else:
+            data = self._read(len(view))
+        view[: len(data)] = data
+        return len(data)
 
 
 def _decompressed(stream: IO[bytes]) -> IO[bytes]:
