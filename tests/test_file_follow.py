@@ -16,6 +16,7 @@ import bz2
 import contextlib
 import gzip
 import json
+import logging
 import lzma
 import os
 import signal
@@ -30,7 +31,7 @@ from typing import Any
 import pytest
 
 from vts.config import default_config_path
-from vts.sources.base import Source
+from vts.sources.base import PARTIAL_LINE, Source
 from vts.sources.files import StdinSource
 from vts.sources.settings import SourceSettings
 
@@ -191,6 +192,21 @@ def test_sigterm_with_an_open_idle_stdin_pipe_exits_cleanly(
     assert "stopped" in run.lines[-1]
 
 
+def test_a_live_stdin_pipe_that_closes_is_said_at_warning_and_the_daemon_runs_on(
+    stdin_config: Path, tmp_path: Path, vts_runs: list[VtsRun]
+) -> None:
+    run = VtsRun(stdin_config, tmp_path)
+    vts_runs.append(run)
+    assert run.proc.stdin is not None
+    run.wait_for("stdin source 'pipe': reading")
+    run.proc.stdin.write(LINES[0].decode() + "\n")
+    run.proc.stdin.close()
+    line = run.wait_for("stdin source 'pipe': finished")
+    assert "WARNING" in line and "nothing more will come" in line, line
+    assert run.proc.poll() is None  # the daemon carries on
+    assert run.stop() == 0
+
+
 def pipe_streams() -> tuple[Any, int]:
     """(the read end as a file object over its descriptor, as ``sys.stdin.buffer`` is; write end)."""
     r, w = os.pipe()
@@ -234,3 +250,67 @@ async def test_a_live_feed_on_a_descriptor_is_not_held_up_by_the_magic_check() -
     finally:
         os.close(w)
         stream.close()
+
+
+async def test_a_live_pipe_that_closes_mid_line_counts_a_partial_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stream, w = pipe_streams()
+    caplog.set_level(logging.INFO, logger="vts.sources")
+    try:
+        source = StdinSource(SourceSettings(name="in", kind="stdin"), live=True, stream=stream)
+        sink = RecordingSink()
+        async with running(source, sink) as task:
+            os.write(w, LINES[0] + b"\n" + LINES[1][:20])
+            os.close(w)
+            w = -1
+            await asyncio.wait_for(asyncio.shield(task), LIVENESS_S)
+    finally:
+        if w >= 0:
+            os.close(w)
+        stream.close()
+    assert sink.lines == [LINES[0]]
+    assert source.status.drops[PARTIAL_LINE] == 1
+    assert source.status.state == "finished"
+    assert said(caplog, logging.WARNING, "nothing more will come from it")
+
+
+async def test_a_live_pipe_whose_last_line_is_whole_but_unterminated_loses_nothing() -> None:
+    stream, w = pipe_streams()
+    try:
+        source = StdinSource(SourceSettings(name="in", kind="stdin"), live=True, stream=stream)
+        sink = RecordingSink()
+        async with running(source, sink) as task:
+            os.write(w, LINES[0] + b"\n" + LINES[1])
+            os.close(w)
+            w = -1
+            await asyncio.wait_for(asyncio.shield(task), LIVENESS_S)
+    finally:
+        if w >= 0:
+            os.close(w)
+        stream.close()
+    assert sink.lines == LINES[:2] and not source.status.drops
+
+
+async def test_a_recorded_log_on_stdin_ends_at_the_routine_level(caplog: pytest.LogCaptureFixture) -> None:
+    """`vts replay -`: the end of the input is the end of the log, nothing to warn about."""
+    import io
+
+    caplog.set_level(logging.INFO, logger="vts.sources")
+    data = b"\n".join(LINES) + b"\n" + LINES[0][:20]
+    source = StdinSource(SourceSettings(name="in", kind="stdin"), live=False, stream=io.BytesIO(data))
+    sink = RecordingSink()
+    await asyncio.wait_for(source.run(sink), LIVENESS_S)
+    assert sink.lines == [*LINES, LINES[0][:20]]  # (a log's last line is fed as it is, as before)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_stdin_closed_at_start_fails_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``vts run <&-``: Python has no ``sys.stdin`` at all; the source says so, it does not crash."""
+    monkeypatch.setattr(sys, "stdin", None)
+    source = StdinSource(SourceSettings(name="in", kind="stdin"), live=True)
+    await asyncio.wait_for(source.run(RecordingSink()), LIVENESS_S)
+    assert source.status.state == "failed" and "closed" in source.status.detail
+    assert said(caplog, logging.ERROR, "standard input is closed")

@@ -197,6 +197,14 @@ def first_event_time(path: str | Path, max_lines: int = FIRST_TIME_LINES) -> flo
     return None
 
 
+def whole_line(line: bytes) -> bool:
+    """Whether an unterminated last line is whole all the same (every piece of it a checked sentence,
+    or something harmless: no drop), rather than a line cut in the middle."""
+    from vts.nmea import parse_line
+
+    return not parse_line(line).drops
+
+
 class _ZipMembers(io.RawIOBase):
     """The files of a zip archive read one after the other, in name order, as one stream; a member
     that does not end its last line is given a line end, so two members' lines never join."""
@@ -492,7 +500,12 @@ class StdinSource(Source):
         return f"stdin source {self.name!r}"
 
     async def run(self, sink: LineSink) -> None:
-        stream = self.stream if self.stream is not None else sys.stdin.buffer
+        stream = self.stream
+        if stream is None:
+            if sys.stdin is None:  # started with standard input closed (``vts run <&-``)
+                self.set_state("failed", "standard input is closed: nothing to read", level=logging.ERROR)
+                return
+            stream = sys.stdin.buffer
         reader = _StreamReader.of(stream, asyncio.get_running_loop())
         self.set_state("reading", level=self.routine_level)
         pending = reader.pending
@@ -513,7 +526,9 @@ class StdinSource(Source):
         reader.close()
         tail = reader.splitter.partial
         if reader.splitter.reset():  # the last line may lack its line end
-            if isinstance(item, Exception):
+            # a recorded log's last line is a line all the same; a live feed cut off in the middle
+            # of a line loses its rest, as a TCP feed cut by a disconnect (a whole sentence is fed)
+            if isinstance(item, Exception) or (self._live and not whole_line(tail)):
                 self.status.drops[PARTIAL_LINE] += 1
             else:
                 self.emit(sink, tail, time.time() if self._live else None)
@@ -521,6 +536,14 @@ class StdinSource(Source):
         if isinstance(item, Exception):
             self.set_state(
                 "damaged", f"read error after {self.status.lines} lines: {item}", level=logging.ERROR
+            )
+            return
+        if self._live:  # the feed is gone: nothing more will come from it (the daemon runs on)
+            self.set_state(
+                "finished",
+                f"standard input closed after {self.status.lines} lines: the feed ended, nothing more"
+                " will come from it",
+                level=logging.WARNING,
             )
             return
         self.set_state("finished", f"{self.status.lines} lines", level=self.routine_level)
