@@ -404,7 +404,8 @@ async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
     port = int(quiet.getsockname()[1])
     rx = {"name": "rx", "kind": "tcp", "host": "127.0.0.1", "port": port}
     cfg = tmp_path / "vts.yaml"
-    write_config(cfg, [rx, {"name": "a", "kind": "file", "path": "a.nmea"}], tmp_path / "alerts.sqlite3")
+    a = {"name": "a", "kind": "file", "path": "a.nmea", "follow": False}  # (read once: it finishes)
+    write_config(cfg, [rx, a], tmp_path / "alerts.sqlite3")
     config = load_config(cfg)
     daemon = VtsDaemon(config, argparse.Namespace(config=str(cfg), simulate=False, speed=None))
     sources = daemon._sources()
@@ -422,7 +423,8 @@ async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
         assert daemon.mode == health()["mode"] == "live"
 
         # "a" goes, "b" comes, "rx" stays as it is
-        write_config(cfg, [rx, {"name": "b", "kind": "file", "path": "b.nmea"}], tmp_path / "alerts.sqlite3")
+        b = {"name": "b", "kind": "file", "path": "b.nmea", "follow": False}
+        write_config(cfg, [rx, b], tmp_path / "alerts.sqlite3")
         assert await daemon.reload(core) is True
         assert [s.name for s in runner.sources] == ["rx", "b"] and runner.sources[0] is rx_source
         assert [s.name for s in health.sources] == ["rx", "b"]
@@ -435,7 +437,7 @@ async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
         # rx changes (another port): stopped and started anew; removing every source is refused
         write_config(
             cfg,
-            [{**rx, "port": port + 1}, {"name": "b", "kind": "file", "path": "b.nmea"}],
+            [{**rx, "port": port + 1}, b],
             tmp_path / "alerts.sqlite3",
         )
         assert await daemon.reload(core) is True
@@ -445,15 +447,15 @@ async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
         assert await daemon.reload(core) is True
         assert [s.name for s in runner.sources] == ["b", "rx"]
 
-        # a source added with a file that is not there fails on its own, with a clear state (and
-        # after the refused reload above, the next one compares with what runs, not with that file)
+        # a source added with a file that is not there waits for it on its own, with a clear state
+        # (followed, the default; and after the refused reload above, the next one compares with
+        # what runs, not with that file)
         gone = {"name": "gone", "kind": "file", "path": "nowhere.nmea"}
-        write_config(cfg, [{**rx, "port": port + 1}, {"name": "b", "kind": "file", "path": "b.nmea"}, gone],
-                     tmp_path / "alerts.sqlite3")  # fmt: skip
+        write_config(cfg, [{**rx, "port": port + 1}, b, gone], tmp_path / "alerts.sqlite3")
         assert await daemon.reload(core) is True
         broken = runner.sources[-1]
         async with asyncio.timeout(LIVENESS_S):
-            while broken.status.state != "failed":
+            while broken.status.state != "waiting":
                 await asyncio.sleep(0.02)
         assert "cannot open" in broken.status.detail
         assert [s.name for s in runner.sources] == ["b", "rx", "gone"] and not runner.sources[
@@ -461,7 +463,7 @@ async def test_reload_follows_the_sources_of_the_file(tmp_path: Path) -> None:
         ].status.state == "stopped"
 
         # without the live feed the run is a replay of files, and with it live again (the map says so)
-        b_only = {"name": "b", "kind": "file", "path": "b.nmea", "speed": 5}
+        b_only = {**b, "speed": 5}
         write_config(cfg, [b_only], tmp_path / "alerts.sqlite3")
         assert await daemon.reload(core) is True
         assert [s.name for s in runner.sources] == ["b"]

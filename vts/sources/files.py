@@ -59,6 +59,8 @@ BZIP2_MAGIC = b"BZh"
 XZ_MAGIC = b"\xfd7zXZ\x00"
 ZIP_MAGIC = b"PK\x03\x04"
 _MAGICS = (GZIP_MAGIC, BZIP2_MAGIC, XZ_MAGIC, ZIP_MAGIC)
+AT_THE_END = "at the end of the file: following it"
+"""A followed file's state detail while it waits for more."""
 READ_ERRORS = (OSError, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError, zipfile.BadZipFile)
 """What reading a damaged, truncated or unreadable log raises (`OSError` covers bzip2's errors)."""
 
@@ -130,6 +132,11 @@ def log_files(given: str) -> list[str]:
     if given == "-" or not path.is_dir():
         return [given]
     return sorted(str(p) for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _compressed(head: bytes) -> bool:
+    """Whether `head`, the first bytes of a log, is the magic of gzip, bzip2, xz or zip."""
+    return head.startswith((GZIP_MAGIC, BZIP2_MAGIC, ZIP_MAGIC)) or head == XZ_MAGIC
 
 
 def _unpacked(head: bytes, stream: IO[bytes]) -> BinaryIO | None:
@@ -247,20 +254,37 @@ class _ZipMembers(io.RawIOBase):
 
 
 class FileSource(Source):
-    """One recorded log, read once or in a loop."""
+    """One log: read once, in a loop (a recording, the demo), or followed as it grows (a live log).
+
+    Followed (`follow`, like ``tail -F``): after the end of the file it is looked at every `poll_s`
+    for lines appended (a last line still being written is held until its line end comes); a file
+    that shrinks was truncated (said at WARNING, read again from its start); a path that now names
+    another file was rotated (the old file is read to its end, then the new one from its start,
+    said at INFO); a missing file is waited for (said once at WARNING, and when it appears). The
+    input never ends, so the sink is not told of an end (`Source.emit_end`) while following. Only a
+    plain file can be followed: a compressed one is read once. Read once, a file that shrank while
+    it was read ends early: said at WARNING. Looped, a file that goes missing is waited for."""
 
     kind = "file"
 
-    def __init__(self, settings: SourceSettings, *, loop_gap_s: float = LOOP_GAP_S) -> None:
+    def __init__(
+        self, settings: SourceSettings, *, loop_gap_s: float = LOOP_GAP_S, follow: bool = False
+    ) -> None:
+        """`follow`: whether the file is followed when its settings do not say (`vts run` follows
+        unless it loops, `vts replay` does not)."""
         super().__init__(settings)
         assert settings.path is not None
         self.path = Path(settings.path).expanduser()
         self.loop_gap_s = loop_gap_s
+        self.follow = settings.follows(follow)
+        self.poll_s = settings.poll_s
         self.pacer = Pacer(settings.speed) if settings.speed else None
         self.time_offset = 0.0
         self.size = 0
         self.position = 0
         """Bytes of the (compressed) file read in the current pass, for progress bars."""
+        self._shrank: tuple[int, int] | None = None
+        """(size at open, size at the end) of a pass over a file that shrank while it was read."""
 
     @property
     def live(self) -> bool:
@@ -274,10 +298,14 @@ class FileSource(Source):
         return min(1.0, self.position / self.size) if self.size else 0.0
 
     async def run(self, sink: LineSink) -> None:
+        if self.follow:
+            await self._follow(sink)
+            return
         step: float | None = None
         while True:
             lines_before = self.status.lines
-            if not await self._read_pass(sink):
+            opened = await self._open_waiting() if self.settings.loop else self._open_pass()
+            if opened is None or not await self._read_opened(sink, opened):
                 return
             self._end_pass(sink)
             if self.settings.loop and self.status.lines == lines_before:
@@ -286,6 +314,8 @@ class FileSource(Source):
             if not self.settings.loop:
                 self._finished()
                 return
+            if self._shrank is not None:
+                self.set_state("reading", self._shrank_detail(), level=logging.WARNING)
             if step is None:
                 first, last = sink.event_span(self.name)
                 step = (last - first if first is not None and last is not None else 0.0) + self.loop_gap_s
@@ -295,18 +325,60 @@ class FileSource(Source):
             self.set_state("reading", f"looping: pass {self.status.passes + 1}", level=logging.DEBUG)
             await asyncio.sleep(0)
 
+    def _open(self) -> tuple[BinaryIO, IO[bytes]]:
+        """The log opened (`open_log`), its size noted; raises what `open_log` raises."""
+        reader, raw = open_log(self.path)
+        try:
+            self.size = os.fstat(raw.fileno()).st_size
+        except OSError:
+            reader.close()
+            raw.close()
+            raise
+        self.position = 0
+        return reader, raw
+
+    def _cannot_open(self, e: BaseException) -> str:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+        return f"cannot open: {reason}"
+
     def _open_pass(self) -> tuple[BinaryIO, IO[bytes]] | None:
         """Open the log for a pass (state "reading"); None when it cannot be opened (state "failed")."""
         try:
-            reader, raw = open_log(self.path)
-            self.size = os.fstat(raw.fileno()).st_size
+            opened = self._open()
         except READ_ERRORS as e:
-            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
-            self.set_state("failed", f"cannot open: {reason}", level=logging.ERROR)
+            self.set_state("failed", self._cannot_open(e), level=logging.ERROR)
             return None
-        self.position = 0
         self.set_state("reading", level=self.routine_level if self.status.passes == 0 else logging.DEBUG)
-        return reader, raw
+        return opened
+
+    async def _open_waiting(self) -> tuple[BinaryIO, IO[bytes]] | None:
+        """`_open_pass`, but a file that cannot be opened (missing, not readable) is waited for:
+        said once at WARNING, looked for again every `poll_s`, said at INFO when it can be read. A
+        file whose content cannot be read (a broken zip archive) fails, as in `_open_pass`."""
+        waited = False
+        while True:
+            try:
+                opened = self._open()
+            except OSError as e:
+                self._waiting(self._cannot_open(e))
+                waited = True
+                await asyncio.sleep(self.poll_s)
+                continue
+            except READ_ERRORS as e:
+                self.set_state("failed", self._cannot_open(e), level=logging.ERROR)
+                return None
+            if waited:
+                self.set_state("reading", f"{self.path} can be read again", level=logging.INFO)
+            else:
+                level = self.routine_level if self.status.passes == 0 else logging.DEBUG
+                self.set_state("reading", level=level)
+            return opened
+
+    def _waiting(self, why: str) -> None:
+        """Waiting for the file (said once for the same reason)."""
+        self.set_state(
+            "waiting", f"{why}; looking for it again every {self.poll_s:g} s", level=logging.WARNING, key=why
+        )
 
     def _end_pass(self, sink: LineSink) -> None:
         """A pass read through (or broken off): the sink is told, the pass counted."""
@@ -315,9 +387,21 @@ class FileSource(Source):
 
     def _finished(self) -> None:
         """The last pass is over: "finished", unless it broke off ("damaged" stays: the error was
-        logged, and what was read counts)."""
-        if self.status.state != "damaged":
-            self.set_state("finished", f"{self.status.lines} lines", level=self.routine_level)
+        logged, and what was read counts); at WARNING when the file shrank while it was read."""
+        if self.status.state == "damaged":
+            return
+        if self._shrank is not None:
+            self.set_state("finished", self._shrank_detail(), level=logging.WARNING)
+            return
+        self.set_state("finished", f"{self.status.lines} lines", level=self.routine_level)
+
+    def _shrank_detail(self) -> str:
+        assert self._shrank is not None
+        before, after = self._shrank
+        return (
+            f"{self.status.lines} lines; the file shrank from {before} to {after} bytes while it was"
+            " read (truncated): what it held beyond was not read"
+        )
 
     def _damaged(self, e: BaseException) -> None:
         """A truncated or damaged archive, or a read error: what was read counts, the rest is lost."""
@@ -328,16 +412,154 @@ class FileSource(Source):
     async def _read_pass(self, sink: LineSink) -> bool:
         """One pass over the file; False when it could not be read at all."""
         opened = self._open_pass()
-        if opened is None:
-            return False
+        return opened is not None and await self._read_opened(sink, opened)
+
+    async def _read_opened(self, sink: LineSink, opened: tuple[BinaryIO, IO[bytes]]) -> bool:
+        """One pass over the opened file; False when it could not be read at all."""
         reader, raw = opened
+        self._shrank = None
         try:
             with reader, raw:
                 await self._feed(sink, self._lines(reader), raw)
+                with contextlib.suppress(OSError):
+                    size = os.fstat(raw.fileno()).st_size
+                    if size < self.size:  # truncated while read: the reader met its new end
+                        self._shrank = (self.size, size)
         except READ_ERRORS as e:
             self._damaged(e)
             return self.status.lines > 0
         return True
+
+    # -- following a live log ----------------------------------------------------------------------
+    async def _follow(self, sink: LineSink) -> None:
+        raw = await self._open_followed(sink, rotated=False)
+        if raw is None:
+            return
+        splitter = LineSplitter()
+        gone = False
+        try:
+            while True:
+                await self._read_appended(sink, raw, splitter)
+                at = raw.tell()
+                size = os.fstat(raw.fileno()).st_size
+                self.size, self.position = max(size, at), at
+                if size < at:  # truncated (or rewritten shorter): read again from its start
+                    self._cut(sink, splitter)
+                    self.set_state(
+                        "reading",
+                        f"the file shrank to {size} bytes, {at} had been read (truncated): reading it"
+                        " again from its start",
+                        level=logging.WARNING,
+                    )
+                    raw.seek(0)
+                    continue
+                try:
+                    now = os.stat(self.path)
+                except OSError as e:  # deleted, or renamed and not made again yet
+                    if not gone:
+                        gone = True
+                        reason = e.strerror or e
+                        self._waiting(
+                            f"{reason}: the file was deleted or moved; what is added to it is still read"
+                        )
+                    await asyncio.sleep(self.poll_s)
+                    continue
+                mine = os.fstat(raw.fileno())
+                if (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino):  # rotated: a new file
+                    await self._read_appended(sink, raw, splitter)  # what the writer added meanwhile
+                    self._cut(sink, splitter)
+                    raw.close()
+                    lines = self.status.lines
+                    new = await self._open_followed(sink, rotated=True, lines=lines)
+                    if new is None:
+                        return
+                    raw, gone = new, False
+                    continue
+                if gone:  # the same file is back under its name (moved back)
+                    gone = False
+                    self.set_state("reading", f"{self.path} is back", level=logging.INFO)
+                if self.status.detail != AT_THE_END:  # (said once, not at every look)
+                    self.set_state("reading", AT_THE_END, level=logging.DEBUG)
+                await asyncio.sleep(self.poll_s)
+        except READ_ERRORS as e:
+            self._damaged(e)
+        finally:
+            raw.close()
+
+    async def _open_followed(self, sink: LineSink, *, rotated: bool, lines: int = 0) -> IO[bytes] | None:
+        """The file at `path` opened to be followed (waited for while it cannot be opened). A
+        compressed file cannot be followed: it is read once (said), and None returned."""
+        waited = False
+        while True:
+            try:
+                raw = open(self.path, "rb", buffering=0)  # (`_follow` closes it)
+            except OSError as e:
+                self._waiting(self._cannot_open(e))
+                waited = True
+                await asyncio.sleep(self.poll_s)
+                continue
+            try:
+                head = raw.read(len(XZ_MAGIC))
+                raw.seek(0)
+                self.size, self.position = os.fstat(raw.fileno()).st_size, 0
+            except OSError as e:
+                raw.close()
+                self._waiting(f"cannot read: {e.strerror or e}")
+                waited = True
+                await asyncio.sleep(self.poll_s)
+                continue
+            break
+        if rotated:
+            self.set_state(
+                "reading",
+                f"{self.path} was rotated: the old file read to its end ({lines} lines so far), reading"
+                " the new one from its start",
+                level=logging.INFO,
+            )
+        elif waited:
+            self.set_state("reading", f"{self.path} appeared", level=logging.INFO)
+        else:
+            self.set_state("reading", "following it", level=self.routine_level)
+        if not _compressed(head):
+            return raw
+        raw.close()
+        self.log.warning("%s: compressed, it cannot be followed: read once, to its end", self.describe())
+        if await self._read_pass(sink):
+            self._end_pass(sink)
+            self._finished()
+        return None
+
+    async def _read_appended(self, sink: LineSink, raw: IO[bytes], splitter: LineSplitter) -> None:
+        """What is in the file from the current position to its end, fed line by line; a last line
+        without its line end is held by `splitter` until the rest comes."""
+        drops = self.status.drops
+        while True:
+            chunk = raw.read(READ_BYTES)
+            if not chunk:
+                return
+            lines = splitter.feed(chunk)
+            overlong = splitter.take_overlong()
+            if overlong:
+                drops[OVERLONG_LINE] += overlong
+            self.position = raw.tell()
+            if self.pacer is None:
+                if lines:
+                    self.emit_many(sink, lines, None)
+                await asyncio.sleep(0)
+                continue
+            for line in lines:
+                self.emit(sink, line, None)
+                await self.pacer.wait_for(sink.event_time(self.name))
+
+    def _cut(self, sink: LineSink, splitter: LineSplitter) -> None:
+        """The file the held last line belongs to ends here (truncated, rotated): the line is fed
+        if it is whole all the same, else counted as a `PARTIAL_LINE` (never decoded half)."""
+        tail = splitter.partial
+        if splitter.reset():
+            if whole_line(tail):
+                self.emit(sink, tail, None)
+            else:
+                self.status.drops[PARTIAL_LINE] += 1
 
     def _lines(self, reader: BinaryIO) -> Iterator[bytes]:
         """The file's lines, ended by ``\n``, ``\r\n`` or ``\r`` as on the network feeds (the same

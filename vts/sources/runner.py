@@ -67,7 +67,7 @@ def make_source(settings: SourceSettings, *, stdin_live: bool = True, config: Co
         from vts.sources.files import LOOP_GAP_S, FileSource, loop_gap_for
 
         gap = LOOP_GAP_S if config is None else loop_gap_for(config.tracker.forget_after_s)
-        return FileSource(settings, loop_gap_s=gap)
+        return FileSource(settings, loop_gap_s=gap, follow=True)  # (a live log, unless it loops)
     if kind == "stdin":
         from vts.sources.files import StdinSource
 

@@ -19,6 +19,21 @@ class SourceSettings(BaseModel):
     port: int | None = Field(None, ge=0, le=65535, description="udp: 0 binds any free port")
     path: str | None = Field(None, description="file to read (plain or .gz) for kind 'file'")
     loop: bool = Field(False, description="file: start again at the end (demo mode)")
+    follow: bool | None = Field(
+        None,
+        description="file: keep reading as the file grows, like `tail -F`: lines appended are read "
+        "(a last line is fed once complete), a truncated file is read again from its start (said at "
+        "WARNING), a rotated one (the path now names a new file) is read to its end and the new one "
+        "from its start, a missing file is waited for (a plain file only: a compressed one is read "
+        "once). Default (unset): on for `vts run` unless `loop` is set; `vts replay` never follows",
+    )
+    poll_s: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description="file: how often a followed file is looked at for new lines, truncation and "
+        "rotation, and a missing followed or looped file for its return (seconds)",
+    )
     speed: float | None = Field(
         None, gt=0, description="file/simulate: pace by event time at this speed (None: as fast as possible)"
     )
@@ -52,7 +67,16 @@ class SourceSettings(BaseModel):
         if missing:
             article = "an" if self.kind == "mqtt" else "a"
             raise ValueError(f"{article} {self.kind} source needs {' and '.join(missing)}")
+        if self.loop and self.follow:
+            raise ValueError(
+                "a file source either loops (a recording, again and again) or follows (a live log), not both"
+            )
         return self
+
+    def follows(self, default: bool) -> bool:
+        """Whether a file source follows its file: `follow` when set, else `default` (`vts run`:
+        unless it loops)."""
+        return self.follow if self.follow is not None else default and not self.loop
 
     def describe(self) -> str:
         """Where the lines come from, for logs."""
