@@ -243,11 +243,13 @@ async def test_a_live_feed_on_a_descriptor_is_not_held_up_by_the_magic_check() -
         source = StdinSource(SourceSettings(name="in", kind="stdin"), live=True, stream=stream)
         sink = RecordingSink()
         async with running(source, sink):
-            os.write(w, LINES[0][:3])  # "!AI": three bytes, and then nothing for a while
-            await asyncio.sleep(0.2)
-            os.write(w, LINES[0][3:] + b"\n")  # the pipe stays open
-            await until(lambda: len(sink.lines) == 1)
-            assert sink.lines == [LINES[0]] and sink.received[0] is not None
+            os.write(w, b"#\n")  # a first line shorter than any magic, and then nothing
+            await until(lambda: sink.lines == [b"#"])  # (the pipe stays open)
+            os.write(w, LINES[0][:3])  # "!AI"
+            await asyncio.sleep(0.1)
+            os.write(w, LINES[0][3:] + b"\n")
+            await until(lambda: len(sink.lines) == 2)
+            assert sink.lines == [b"#", LINES[0]] and sink.received[1] is not None
     finally:
         os.close(w)
         stream.close()

@@ -701,7 +701,9 @@ class StdinSource(Source):
 
     `live` decides the time of lines without their own: the receive time (a live pipe such as
     ``nc receiver 10110 | vts run``) or the last event time seen (a recorded log piped in).
-    A thread does the blocking reads, so the event loop never waits on the pipe.
+    A thread does the blocking reads, so the event loop never waits on the pipe. A live pipe that
+    closes is a feed that ended: said at WARNING (the daemon runs on), a line it cut in the middle
+    counted as a `PARTIAL_LINE`; a recorded log's end is routine.
     """
 
     kind = "stdin"
