@@ -400,6 +400,11 @@ def test_infinite_values_words_for_numbers_and_missing_logs(
     log.write_text(base + "sources:\n  - {name: f, kind: file, path: logs/day.nmea}\n")
     rc, out, _ = run_check(log, capsys)
     assert rc == 0 and f"warning: f: no such file {tmp_path / 'logs' / 'day.nmea'}" in out
+    assert "would wait for it" in out  # `vts run` follows a file source by default
+    once = tmp_path / "once.yaml"
+    once.write_text(base + "sources:\n  - {name: f, kind: file, path: logs/day.nmea, follow: false}\n")
+    rc, out, _ = run_check(once, capsys)
+    assert rc == 0 and "would say so and read nothing from it" in out
 
 
 def test_config_errors_never_show_a_password(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
