@@ -31,6 +31,9 @@ PARTIAL_LINE = "partial_line"
 """Drop reason: the unterminated tail of a stream cut by a disconnect."""
 OVERLONG_LINE = "overlong_line"
 """Drop reason: a line longer than `MAX_LINE_BYTES`."""
+KERNEL_OVERFLOW = "kernel_overflow"
+"""Drop reason: datagrams the kernel dropped because the socket's receive buffer was full (UDP,
+read from /proc/net/udp on Linux): each may have held one or more lines."""
 
 
 class LineSink(Protocol):
@@ -63,7 +66,8 @@ class SourceStatus:
     lines: int = 0
     bytes: int = 0
     drops: Counter[str] = field(default_factory=Counter)
-    """Lines lost before the sentence layer (partial lines at a disconnect, overlong lines)."""
+    """Lines lost before the sentence layer (partial lines at a disconnect, overlong lines), and
+    datagrams the kernel dropped before the reader saw them (`KERNEL_OVERFLOW`)."""
     connects: int = 0
     failures: int = 0
     """Connection attempts that failed (refused, unreachable, timed out) or binds that failed."""
@@ -118,18 +122,25 @@ class Source(ABC):
         return f"{self.kind} source {self.name!r}"
 
     def set_state(
-        self, state: str, detail: str = "", *, level: int = logging.INFO, key: str | None = None
+        self,
+        state: str,
+        detail: str = "",
+        *,
+        level: int = logging.INFO,
+        key: str | None = None,
+        repeat: bool = False,
     ) -> None:
         """Record a change of state and log it once: the same (state, key) again, with nothing logged
         in between, goes to debug level. `key` (default: `detail`) says what makes two states the
-        same, e.g. the kind of error but not the retry delay. Debug-level states do not count."""
+        same, e.g. the kind of error but not the retry delay. Debug-level states do not count.
+        `repeat` logs it at `level` even when it is the same again (a periodic summary)."""
         if state != self.status.state:
             self.status.state_since = time.time()
         self.status.state = state
         self.status.detail = detail
         message = f"{self.describe()}: {state}" + (f" ({detail})" if detail else "")
         ident = (state, key if key is not None else detail)
-        if level <= logging.DEBUG or ident == self._logged:
+        if level <= logging.DEBUG or (ident == self._logged and not repeat):
             self.log.debug("%s", message)
             return
         self._logged = ident

@@ -46,6 +46,12 @@ class SourceSettings(BaseModel):
     idle_timeout_s: float | None = Field(
         300.0, gt=0, description="tcp: reconnect when nothing arrives for this long (None: never)"
     )
+    stable_after_s: float = Field(
+        30.0,
+        gt=0,
+        description="tcp: a connection that stays up this long starts the back-off again from "
+        "reconnect_initial_s; shorter ones (a flapping server) are retried with growing delays",
+    )
     enabled: bool = True
 
     _host = field_validator("host")(check_host)
