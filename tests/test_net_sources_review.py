@@ -13,14 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from vts.sources import tcp as tcp_module
-from vts.sources.base import Backoff
+from vts.sources import udp as udp_module
+from vts.sources.base import KERNEL_OVERFLOW, Backoff
 from vts.sources.settings import SourceSettings
 from vts.sources.tcp import FLAP_AFTER, TcpSource
+from vts.sources.udp import UdpSource, kernel_drops
 
 LINE = b"!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C"
 
@@ -199,3 +203,157 @@ async def test_a_refused_connection_while_flapping_is_still_said_once(
         await cancel(task)
     refused = [m for m in messages(caplog, logging.WARNING) if "connection refused" in m]
     assert len(refused) == 1 and source.status.state == "retrying"
+
+
+# -- UDP: bursts the kernel drops ---------------------------------------------------------------------
+
+PROC_UDP = Path("/proc/net/udp")
+RMEM_MAX = Path("/proc/sys/net/core/rmem_max")
+linux_proc = pytest.mark.skipif(not PROC_UDP.is_file(), reason="needs Linux's /proc/net/udp")
+
+
+def udp_source(**kw: object) -> UdpSource:
+    return UdpSource(SourceSettings(name="udp", kind="udp", host="127.0.0.1", port=0, **kw))  # type: ignore[arg-type]
+
+
+def burst(port: int, count: int) -> None:
+    """`count` datagrams back to back, sent without giving the event loop a turn."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _ in range(count):
+            s.sendto(LINE + b"\r\n", ("127.0.0.1", port))
+
+
+def test_kernel_drops_are_read_from_the_socket_s_row_by_inode(tmp_path: Path) -> None:
+    header = (
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout "
+        "inode ref pointer drops\n"
+    )
+    v4, v6 = tmp_path / "udp", tmp_path / "udp6"
+    v4.write_text(
+        header + "  1: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000   0  0 "
+        "4321 2 0000000000000000 5\n"
+    )
+    v6.write_text(
+        header + "  7: 00000000000000000000000001000000:2710 00000000000000000000000000000000:0000 07 "
+        "00000000:00000000 00:00000000 00000000  1000  0 98765 2 0000000000000000 1234\n"
+    )
+    assert kernel_drops(4321, (v4, v6)) == 5
+    assert kernel_drops(98765, (v4, v6)) == 1234
+    assert kernel_drops(1, (v4, v6)) is None
+    assert kernel_drops(4321, (tmp_path / "missing",)) is None
+
+
+@linux_proc
+async def test_a_burst_beyond_the_receive_buffer_is_counted_and_warned_of_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found live: 10,000 datagrams back to back, 577 received, nothing said anywhere."""
+    caplog.set_level(logging.INFO, logger="vts.sources")
+    monkeypatch.setattr(udp_module, "DROP_CHECK_S", 0.05)
+    source = udp_source(receive_buffer_bytes=4096)  # a small buffer: the kernel must drop
+    sink = RecordingSink()
+    task = asyncio.create_task(source.run(sink))
+    try:
+        await until(lambda: source.bound_port is not None and source.status.state == "listening")
+        assert source.port == 0 and source.bound_port is not None
+        assert (
+            source.status.drops[KERNEL_OVERFLOW] == 0
+            and KERNEL_OVERFLOW in source.status.as_dict()["reader_drops"]
+        )
+        burst(source.bound_port, 2000)
+        # every datagram is either read or counted as dropped: none is lost without a trace
+        await until(lambda: len(sink.lines) + source.status.drops[KERNEL_OVERFLOW] == 2000)
+        first = source.status.drops[KERNEL_OVERFLOW]
+        assert first > 0
+        burst(source.bound_port, 2000)
+        await until(lambda: len(sink.lines) + source.status.drops[KERNEL_OVERFLOW] == 4000)
+        assert source.status.drops[KERNEL_OVERFLOW] > first
+    finally:
+        await cancel(task)
+    warnings = [m for m in messages(caplog, logging.WARNING) if "the kernel dropped" in m]
+    assert len(warnings) == 1, warnings  # rate-limited: the second burst waits for the next minute
+    assert f"the kernel dropped {first} datagrams" in warnings[0] and "receive buffer of 4 KiB" in warnings[0]
+
+
+@linux_proc
+async def test_the_warning_after_the_quiet_time_counts_what_was_dropped_since(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.WARNING, logger="vts.sources")
+    monkeypatch.setattr(udp_module, "DROP_CHECK_S", 0.05)
+    monkeypatch.setattr(udp_module, "DROP_WARN_S", 0.0)
+    source = udp_source(receive_buffer_bytes=4096)
+    sink = RecordingSink()
+    task = asyncio.create_task(source.run(sink))
+    try:
+        await until(lambda: source.bound_port is not None and source.status.state == "listening")
+        assert source.bound_port is not None
+        burst(source.bound_port, 2000)
+        await until(lambda: len(sink.lines) + source.status.drops[KERNEL_OVERFLOW] == 2000)
+        first = source.status.drops[KERNEL_OVERFLOW]
+        burst(source.bound_port, 2000)
+        await until(lambda: len(sink.lines) + source.status.drops[KERNEL_OVERFLOW] == 4000)
+        total = source.status.drops[KERNEL_OVERFLOW]
+        await until(lambda: sum("the kernel dropped" in m for m in messages(caplog, logging.WARNING)) >= 2)
+    finally:
+        await cancel(task)
+    warnings = [m for m in messages(caplog, logging.WARNING) if "the kernel dropped" in m]
+    assert f"({total} in all)" in warnings[-1] and f"dropped {total - first} datagrams" in warnings[-1]
+
+
+@linux_proc
+async def test_a_burst_of_ten_thousand_is_read_whole_or_accounted_for_at_the_default_buffer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(udp_module, "DROP_CHECK_S", 0.05)
+    source = udp_source()
+    sink = RecordingSink()
+    task = asyncio.create_task(source.run(sink))
+    try:
+        await until(lambda: source.bound_port is not None and source.status.state == "listening")
+        assert source.bound_port is not None and source.receive_buffer is not None
+        if RMEM_MAX.is_file():  # 4 MiB asked; the kernel gives up to net.core.rmem_max
+            cap = int(RMEM_MAX.read_text())
+            assert source.receive_buffer >= min(4 * 1024 * 1024, cap)
+        burst(source.bound_port, 10_000)
+        await until(lambda: len(sink.lines) + source.status.drops[KERNEL_OVERFLOW] == 10_000)
+    finally:
+        await cancel(task)
+
+
+@pytest.mark.skipif(not RMEM_MAX.is_file(), reason="needs Linux's net.core.rmem_max")
+async def test_a_receive_buffer_smaller_than_asked_is_said_once_with_the_cure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="vts.sources")
+    asked = 2 * int(RMEM_MAX.read_text()) + 4096  # beyond what the kernel gives without privileges
+    source = udp_source(receive_buffer_bytes=asked)
+    task = asyncio.create_task(source.run(RecordingSink()))
+    try:
+        await until(lambda: source.status.state == "listening")
+    finally:
+        await cancel(task)
+    assert source.receive_buffer is not None and source.receive_buffer < asked
+    said = [m for m in messages(caplog, logging.WARNING) if "receive buffer" in m]
+    assert len(said) == 1, said
+    assert f"not the {asked // 1024} KiB asked" in said[0] and f"net.core.rmem_max={asked}" in said[0]
+
+
+async def test_without_the_kernel_s_table_the_drop_watch_is_skipped_silently(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.INFO, logger="vts.sources")
+    monkeypatch.setattr(udp_module, "DROP_CHECK_S", 0.01)
+    monkeypatch.setattr(udp_module, "PROC_NET_UDP", (tmp_path / "no-proc" / "udp",))
+    source = udp_source(receive_buffer_bytes=None)
+    sink = RecordingSink()
+    task = asyncio.create_task(source.run(sink))
+    try:
+        await until(lambda: source.bound_port is not None and source.status.state == "listening")
+        assert source.bound_port is not None
+        burst(source.bound_port, 3)
+        await until(lambda: len(sink.lines) == 3)
+    finally:
+        await cancel(task)
+    assert KERNEL_OVERFLOW not in source.status.drops
+    assert messages(caplog, logging.WARNING) == []

@@ -52,6 +52,12 @@ class SourceSettings(BaseModel):
         description="tcp: a connection that stays up this long starts the back-off again from "
         "reconnect_initial_s; shorter ones (a flapping server) are retried with growing delays",
     )
+    receive_buffer_bytes: int | None = Field(
+        4 * 1024 * 1024,
+        ge=1024,
+        description="udp: socket receive buffer asked for (SO_RCVBUF), so a burst is not dropped by "
+        "the kernel; Linux caps it at net.core.rmem_max (None: the system default)",
+    )
     enabled: bool = True
 
     _host = field_validator("host")(check_host)
