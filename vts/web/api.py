@@ -12,8 +12,14 @@ POST /api/alerts/{id}/ack   JSON {"note": ..., "who": ...}; operator token when 
 GET  /api/zones             zones as GeoJSON (id, name, kind, direction_deg)
 GET  /api/stats             feed health, counts, replay clock
 GET  /api/events            server-sent events: `alert` and `ack` (HEAD: the headers only)
-GET  /healthz               liveness
-GET  /metrics               Prometheus text format
+GET  /healthz               liveness and the feeds: {"status": "ok" | "degraded", "event_time",
+                            "mqtt", "sources": {name: {"state", "silent_s", "live", "problem"}}};
+                            "degraded" when a configured live source is down, failed, retrying,
+                            ended or silent for 60 s (`metrics.source_problem`). Always HTTP 200
+                            while the daemon answers: a supervisor probing it must not restart
+                            the daemon for a feed that a restart cannot mend (a receiver away, a
+                            host that does not resolve); alert on "degraded" or on /metrics
+GET  /metrics               Prometheus text format (see `vts.web.metrics`)
 GET  /tiles/{z}/{x}/{y}.png MBTiles, when configured
 
 Bad input gets a 4xx with a JSON `{"error": ...}` saying what is wrong, never an internal error.
@@ -324,16 +330,35 @@ async def stats(request: web.Request) -> web.StreamResponse:
     return json_response(stats_of(request.app[STATE]))
 
 
-async def healthz(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
+def health_of(state: WebState) -> dict[str, Any]:
+    """`/healthz`: ``status`` "ok", or "degraded" when a configured live feed is down, failed,
+    retrying, ended or silent (`metrics.source_problem`), with each source's state and silence."""
     mqtt = state.mqtt_info()
-    return json_response(
-        {
-            "status": "ok",  # the daemon answers; what it reaches is told beside, not by the status
-            "event_time": None if state.core.now is None else iso_time(state.core.now),
-            "mqtt": None if mqtt is None else ("connected" if mqtt["connected"] else "disconnected"),
+    sources: dict[str, dict[str, Any]] = {}
+    listed = state.feed_info().get("sources")
+    for src in listed if isinstance(listed, list) else []:
+        if not isinstance(src, dict) or not isinstance(src.get("name"), str):
+            continue
+        problem = metrics.source_problem(src)
+        silent = src.get("silent_s")
+        sources[src["name"]] = {
+            "state": src.get("state"),
+            "silent_s": silent if isinstance(silent, int | float) else None,
+            "live": src.get("live") is not False,
+            "problem": problem,
         }
-    )
+    degraded = any(entry["problem"] is not None for entry in sources.values())
+    return {
+        # the daemon answers (HTTP 200 either way); "degraded": a feed it cannot mend by restarting
+        "status": "degraded" if degraded else "ok",
+        "event_time": None if state.core.now is None else iso_time(state.core.now),
+        "mqtt": None if mqtt is None else ("connected" if mqtt["connected"] else "disconnected"),
+        "sources": sources,
+    }
+
+
+async def healthz(request: web.Request) -> web.StreamResponse:
+    return json_response(health_of(request.app[STATE]))
 
 
 async def prometheus(request: web.Request) -> web.StreamResponse:
