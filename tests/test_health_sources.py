@@ -8,16 +8,21 @@ lines; the daemon's failed reloads were shown nowhere.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
+import signal
 import socket
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.fixtures.web_client import Factory
+from tests.test_daemon import LIVENESS_S, Daemon, get_json, write_config
 from vts.config import load_config
 from vts.core import Core
 from vts.sources.base import KERNEL_OVERFLOW, OVERLONG_LINE, PARTIAL_LINE
@@ -244,3 +249,70 @@ class _NullSink:
 
     def event_span(self, source: str) -> tuple[float | None, float | None]:
         return None, None
+
+
+# -- the daemon's reloads ---------------------------------------------------------------------------
+
+
+async def test_failed_reloads_are_in_the_stats_and_metrics(make_client: Factory, tmp_path: Path) -> None:
+    from vts.daemon import Daemon as VtsDaemon
+
+    cfg = tmp_path / "vts.yaml"
+    write_config(cfg, [], tmp_path / "alerts.sqlite3")
+    good = cfg.read_text()
+    config = load_config(cfg)
+    daemon = VtsDaemon(config, argparse.Namespace(config=str(cfg)))
+    core = Core(config)
+    client, _ = await make_client(fed=False, clock_info=daemon.feed_info(FeedHealth(core, [])))
+    cfg.write_text(good + "utc_offset_hours: 99\n", encoding="utf-8")  # out of range: refused
+    assert await daemon.reload(core) is False
+    stats = await (await client.get("/api/stats")).json()
+    assert stats["feed"]["failed_reloads"] == 1 and stats["feed"]["reloads"] == 0
+    samples = samples_of(await (await client.get("/metrics")).text())
+    assert samples["vts_config_reload_failures_total"] == 1 and samples["vts_config_reloads_total"] == 0
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Daemon]]:
+    started: list[Daemon] = []
+    yield started
+    for d in started:
+        d.kill()
+
+
+def test_the_running_daemon_shows_a_dead_feed_and_a_failed_reload(
+    tmp_path: Path, daemons: list[Daemon]
+) -> None:
+    """`vts run` with a TCP feed nobody serves (127.0.0.1): /healthz says degraded with the source
+    retrying, /metrics counts its failures; a broken file on SIGHUP is counted in both places."""
+    cfg = tmp_path / "vts.yaml"
+    source = {"name": "rx", "kind": "tcp", "host": "127.0.0.1", "port": free_port(), "reconnect_max_s": 1}
+    write_config(cfg, [source], tmp_path / "alerts.sqlite3")
+    d = Daemon("--config", str(cfg), "--port", "0", cwd=tmp_path)
+    daemons.append(d)
+    url = d.wait_for(r"live map at (http://127\.0\.0\.1:\d+/)").group(1)
+    d.wait_for(r"tcp source 'rx' .*: retrying \(connection refused")
+    health = get_json(url + "healthz")
+    assert health["status"] == "degraded"
+    assert health["sources"]["rx"]["state"] in ("retrying", "connecting")  # type: ignore[index]
+
+    cfg.write_text(cfg.read_text() + "zones: [ {id: broken\n", encoding="utf-8")  # not even YAML
+    mark = len(d.lines)
+    d.proc.send_signal(signal.SIGHUP)
+    d.wait_for(r"configuration reload FAILED", start=mark)
+    stats = get_json(url + "api/stats")
+    assert stats["feed"]["failed_reloads"] == 1  # type: ignore[index]
+    deadline = time.monotonic() + LIVENESS_S
+    while True:
+        with urllib.request.urlopen(url + "metrics", timeout=10) as resp:
+            samples = samples_of(resp.read().decode())
+        if (
+            samples.get('vts_source_connect_failures_total{source="rx"}', 0) >= 2
+            or time.monotonic() > deadline
+        ):
+            break
+        time.sleep(0.2)
+    assert samples["vts_config_reload_failures_total"] == 1
+    assert samples['vts_source_up{source="rx"}'] == 0
+    assert samples['vts_source_connect_failures_total{source="rx"}'] >= 2
+    assert d.stop(signal.SIGTERM) == 0

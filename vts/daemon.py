@@ -31,6 +31,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -232,7 +233,9 @@ class Daemon:
         except ImportError as e:
             log.warning("no live map: the web module is not available (%s)", e)
             return None
-        web = WebServer(self.config, core, store, health, host=self.args.host, port=self.args.port)
+        web = WebServer(
+            self.config, core, store, self.feed_info(health), host=self.args.host, port=self.args.port
+        )
         try:
             await stack.enter_async_context(web)
         except (MbTilesError, OSError, OverflowError) as e:  # OverflowError: a port beyond 65535
@@ -252,6 +255,18 @@ class Daemon:
             return None
         log.info("live map at %s", web.url)
         return web
+
+    def feed_info(self, health: FeedHealth) -> Callable[[], dict[str, Any]]:
+        """The map server's ``clock_info``: the feeds' health, and the configuration reloads applied
+        (``reloads``) and refused (``failed_reloads``), shown in /api/stats and /metrics."""
+
+        def info() -> dict[str, Any]:
+            described = health()
+            described["reloads"] = self.reloads
+            described["failed_reloads"] = self.failed_reloads
+            return described
+
+        return info
 
     async def _enter_mqtt(self, stack: contextlib.AsyncExitStack, core: Core, store: Any) -> Any:
         """The MQTT publisher (entered into `stack`), or None when no broker is named."""
