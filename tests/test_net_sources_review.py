@@ -357,3 +357,18 @@ async def test_without_the_kernel_s_table_the_drop_watch_is_skipped_silently(
         await cancel(task)
     assert KERNEL_OVERFLOW not in source.status.drops
     assert messages(caplog, logging.WARNING) == []
+
+
+# -- the settings -------------------------------------------------------------------------------------
+
+
+def test_the_new_source_settings_have_sensible_defaults_and_bounds() -> None:
+    from pydantic import ValidationError
+
+    tcp = SourceSettings(name="rx", kind="tcp", host="127.0.0.1", port=10110)
+    assert tcp.stable_after_s == 30.0 and tcp.receive_buffer_bytes == 4 * 1024 * 1024
+    udp = SourceSettings(name="u", kind="udp", port=10110, receive_buffer_bytes=None, stable_after_s=5)
+    assert udp.receive_buffer_bytes is None and udp.stable_after_s == 5.0
+    for bad in ({"stable_after_s": 0}, {"receive_buffer_bytes": 10}):
+        with pytest.raises(ValidationError):
+            SourceSettings(name="u", kind="udp", port=10110, **bad)  # type: ignore[arg-type]

@@ -150,8 +150,8 @@ class TcpSource(Source):
         self.flapping = True
         detail = (
             f"connection keeps dropping: {self._count} connects in the last "
-            f"{_seconds(now - self._count_since)} s, none held {self.settings.stable_after_s:g} s "
-            f"(last: {reason}); retrying in {delay:.1f} s"
+            f"{_seconds(now - self._count_since)} s, none held {self.settings.stable_after_s:g} s, "
+            f"last: {reason}; retrying in {delay:.1f} s"
         )
         if due:
             self._count, self._count_since = 0, now
