@@ -162,3 +162,40 @@ async def test_lines_published_while_the_source_is_away_are_delivered_when_it_is
     assert first.client_id == second.client_id
     assert sink.lines == len(lines) and second.status.lines == len(lines) - 20
     assert core.ingest.stats.messages == len(lines)
+
+
+@pytest.mark.mqtt
+@pytest.mark.parametrize("stable_after_s", [0.001, 3600.0])
+async def test_the_back_off_starts_again_only_once_the_session_has_held(
+    mosquitto: Broker, stable_after_s: float
+) -> None:
+    """As the TCP source's (found by a reliability test there: a server that takes the connection,
+    sends a line and drops it was retried every 0.75 s for ever): lines on a session younger than
+    `stable_after_s` do not reset the back-off; once it has held that long, they do, once."""
+    settings = SourceSettings(
+        name="steady",
+        kind="mqtt",
+        host=mosquitto.host,
+        port=mosquitto.port,
+        topic="ais/+/nmea",
+        stable_after_s=stable_after_s,
+    )
+    source = MqttSource(settings)
+    resets: list[int] = []
+    source.backoff.reset = lambda: resets.append(1)  # type: ignore[method-assign]
+    sink = CoreSink(Core(load_config()))
+    task = asyncio.create_task(source.run(sink))
+    try:
+        async with asyncio.timeout(10):
+            while source.status.state != "connected":
+                await asyncio.sleep(0.02)
+            async with aiomqtt.Client(mosquitto.host, mosquitto.port) as pub:
+                for line in speeding_ships(1)[:5]:
+                    await pub.publish("ais/north/nmea", line.encode(), qos=1)
+            while sink.lines < 5:
+                await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert len(resets) == (1 if stable_after_s < 1 else 0)

@@ -143,10 +143,14 @@ class MqttSource(Source):
                     self._protocol.connected()
                     self.status.connects += 1
                     self.set_state("connected", f"subscribed to {self.topic}")
-                    got_line = False
+                    # the back-off starts again only once the session has held a while (as TCP's):
+                    # a broker that takes the connection and drops it again is retried ever slower
+                    steady_at = time.monotonic() + self.settings.stable_after_s
+                    steady = False
                     async for message in client.messages:
-                        got_line = self._handle(sink, bytes(message.payload)) or got_line  # type: ignore[arg-type]
-                        if got_line:
+                        got_line = self._handle(sink, bytes(message.payload))  # type: ignore[arg-type]
+                        if got_line and not steady and time.monotonic() >= steady_at:
+                            steady = True
                             self.backoff.reset()
                         await asyncio.sleep(0)  # a busy feed must not starve the other sources
             except MqttConnectError as e:
