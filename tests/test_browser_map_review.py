@@ -684,6 +684,39 @@ async def test_a_live_feed_silent_for_a_minute_is_flagged_in_the_header(serve: S
     assert classes == ["vts-conn-bad", "", ""], classes
 
 
+async def test_a_disconnected_damaged_or_ended_live_feed_is_flagged_in_the_header(
+    serve: Serve, chromium_page
+) -> None:  # type: ignore[no-untyped-def]
+    """Found by a reliability test: the header took "disconnected" and "damaged" for good states, and
+    a live feed that ended (standard input closed: nothing more will come) read like a finished
+    recording. A recorded file read through is still just done."""
+    page = chromium_page.page
+
+    def source(name: str, state: str, live: bool = True) -> dict[str, Any]:
+        return {"name": name, "state": state, "msgs_per_s": 0.0, "live": live, "silent_s": 5.0}
+
+    sources = [
+        source("rx-north", "disconnected"),
+        source("archive", "damaged", live=False),
+        source("stdin", "finished"),
+        source("day-log", "finished", live=False),
+        source("rx-south", "connected"),
+    ]
+    await open_map(page, await serve(), Api(stats_patch={"feed": {"mode": "live", "sources": sources}}))
+    box = page.locator("#vts-sources")
+    await page.wait_for_function(
+        "() => document.getElementById('vts-sources').textContent.includes('rx-south')", timeout=10000
+    )
+    spans = await box.locator("span").all_inner_texts()
+    assert spans[:3] == [
+        "rx-north 0.0/s (disconnected)",
+        "archive 0.0/s (damaged)",
+        "stdin 0.0/s (finished)",
+    ], spans
+    classes = await box.locator("span").evaluate_all("(ns) => ns.map((n) => n.className)")
+    assert classes == ["vts-conn-bad", "vts-conn-bad", "vts-conn-bad", "", ""], classes
+
+
 async def test_a_second_receiver_shows_the_copies_it_hears(serve: Serve, chromium_page) -> None:  # type: ignore[no-untyped-def]
     """A second receiver of the same waters mostly hears what the first delivered (counted once): it
     showed "0.2/s", like a receiver that barely works."""

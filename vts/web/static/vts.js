@@ -665,7 +665,12 @@
   // `feed` is the daemon's / replay's clock_info (vts.sources.runner.FeedHealth): mode, speed,
   // event_time_iso (the replay clock), progress, and per source: state, msgs_per_s, last message,
   // stamps_arrival (vts.feed_clock), duplicates_per_s (copies of what another feed delivered first).
-  var BAD_STATES = { retrying: 1, failed: 1, stopped: 1, connecting: 1, waiting: 1 };
+  var BAD_STATES = { retrying: 1, failed: 1, stopped: 1, connecting: 1, waiting: 1, disconnected: 1, damaged: 1 };
+  // a live feed that has ended (standard input closed) sends nothing more: as bad as a dead one; a
+  // recorded file that has been read through is just done
+  function badState(x) {
+    return !!x.state && (!!BAD_STATES[x.state] || (!!x.live && x.state === 'finished'));
+  }
   // A live feed (a receiver, a network feed) that has sent nothing for this long is shown as silent:
   // its ships stop moving on the map without going stale at once (their age runs on event time,
   // which a dead feed no longer advances). `silent_s` is the server's own count, not this browser's clock.
@@ -691,12 +696,12 @@
     clear(box);
     var feedSources = s.feed && Array.isArray(s.feed.sources) && s.feed.sources.length ? s.feed.sources : null;
     var items = feedSources
-      ? feedSources.map(function (x) { return { name: x.name, rate: x.msgs_per_s || 0, copies: x.duplicates_per_s || 0, state: x.state, late: !!x.stamps_arrival, silent: silentFor(x) }; })
-      : Object.keys(s.sources).map(function (k) { return { name: k, rate: s.sources[k].msgs_per_s, copies: 0, state: null, late: false, silent: null }; });
+      ? feedSources.map(function (x) { return { name: x.name, rate: x.msgs_per_s || 0, copies: x.duplicates_per_s || 0, state: x.state, bad: badState(x), late: !!x.stamps_arrival, silent: silentFor(x) }; })
+      : Object.keys(s.sources).map(function (k) { return { name: k, rate: s.sources[k].msgs_per_s, copies: 0, state: null, bad: false, late: false, silent: null }; });
     if (items.length === 0) { box.textContent = 'no feed yet'; return; }
     items.forEach(function (x, i) {
       if (i) box.appendChild(document.createTextNode(' · '));
-      var bad = x.state && BAD_STATES[x.state];
+      var bad = x.bad;
       // a feed whose fixes arrive late by a scattered lag (satellite, store-and-forward): its times are arrival times
       var late = x.late ? ' (arrival times)' : '';
       var silent = !bad && x.silent !== null ? ' (SILENT: last line ' + fmtAge(x.silent) + ')' : '';
