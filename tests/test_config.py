@@ -428,3 +428,24 @@ def test_config_errors_never_show_a_password(tmp_path: Path, capsys: pytest.Capt
     with pytest.raises(ConfigError) as e:
         load_config(cfg)
     assert "S3cretPW" not in str(e.value) and "Hunter2" not in str(e.value)
+
+
+def test_every_mistake_in_the_rules_is_said_at_once(tmp_path: Path) -> None:
+    """Found by a reliability test: an unknown rule and a bad parameter of another were reported one
+    at a time (fix one, reload, meet the next). Each is said, an unknown rule or key with the closest
+    name, a rule's key matched against that rule's own parameters."""
+    cfg = tmp_path / "rules.yaml"
+    cfg.write_text(
+        f"include: [{default_config_path()}]\n"
+        "rules:\n"
+        "  loiterng: {}\n"
+        "  loitering: {max_speed: 3}\n"
+        "  cpa: {range_nm: -1}\n"
+    )
+    with pytest.raises(ConfigError) as e:
+        load_config(cfg)
+    text = str(e.value)
+    assert "3 errors" in text
+    assert "unknown rule(s) loiterng (did you mean 'loitering'?)" in text
+    assert "rules.loitering: unknown key 'max_speed' (did you mean 'max_speed_kn'?)" in text
+    assert "rules.cpa: range_nm: must be greater than 0, got -1" in text

@@ -505,7 +505,7 @@ def _check_zone_ids(zones: object, where: str, zone_files: dict[str, Path]) -> N
 
 
 def _validate_rules(raw_rules: object, where: str) -> dict[str, RuleParams]:
-    from vts.rules.registry import validate_rule_params
+    from vts.rules.registry import rule_classes, validate_rule_params
 
     if raw_rules is None:
         raw_rules = {}
@@ -520,17 +520,30 @@ def _validate_rules(raw_rules: object, where: str) -> dict[str, RuleParams]:
             raise ConfigError(f"{where}: rules.{rid}: expected a mapping of parameters, got {_kind(params)}")
     try:
         return validate_rule_params(raw_rules)
-    except ValidationError:
-        pass  # find the rule at fault below, for a precise message
-    except ValueError as e:
-        raise ConfigError(f"{where}: rules: {e}") from None
+    except (ValidationError, ValueError):
+        pass  # every mistake found below, each with a precise message
+    known = rule_classes()
+    lines: list[str] = []
+    unknown = [rid for rid in raw_rules if rid not in known]
+    if unknown:
+        hints = [_did_you_mean_rule(rid, known) for rid in unknown]
+        lines.append(
+            f"rules: unknown rule(s) {', '.join(u + h for u, h in zip(unknown, hints, strict=True))}; "
+            f"known rules: {', '.join(known)}"
+        )
     for rid in raw_rules:
-        try:
-            validate_rule_params({rid: raw_rules[rid]})
-        except ValidationError as e:
-            lines = [_format_error(err, f"rules.{rid}") for err in e.errors()]
-            raise ConfigError(_join(where, lines)) from None
-    raise ConfigError(f"{where}: rules: invalid parameters")  # pragma: no cover - not reachable
+        if rid in known:
+            try:
+                validate_rule_params({rid: raw_rules[rid]})
+            except ValidationError as e:
+                fields = list(known[rid].Params.model_fields)
+                lines += [_format_error(err, f"rules.{rid}", fields) for err in e.errors()]
+    raise ConfigError(_join(where, lines or ["rules: invalid parameters"])) from None
+
+
+def _did_you_mean_rule(rid: str, known: dict[str, Any]) -> str:
+    close = difflib.get_close_matches(rid, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _check_normalcy_model(config: Config, where: str) -> None:
@@ -729,7 +742,9 @@ def _masked(value: object) -> object:
     return value
 
 
-def _format_error(err: Any, prefix: str) -> str:
+def _format_error(err: Any, prefix: str, fields: list[str] | None = None) -> str:
+    """One validation error in words. `fields`: the keys allowed where it was found, for the
+    "did you mean" of an unknown key (default: every key of the configuration's own sections)."""
     loc = tuple(err["loc"])
     etype = err["type"]
     value = "***" if loc and str(loc[-1]).lower() in SECRET_KEYS else _masked(err.get("input"))
@@ -737,7 +752,7 @@ def _format_error(err: Any, prefix: str) -> str:
         key = loc[-1]
         parent = _loc_text(loc[:-1])
         head = ": ".join(x for x in (prefix, parent) if x)
-        hint = _did_you_mean(str(key), err)
+        hint = _did_you_mean(str(key), err, fields)
         return f"{head + ': ' if head else ''}unknown key {key!r}{hint}"
     path = ": ".join(x for x in (prefix, _loc_text(loc)) if x) or "(top level)"
     if etype == "missing":
@@ -765,7 +780,10 @@ def _format_error(err: Any, prefix: str) -> str:
     return f"{path}: {msg}, got {_short(value)}"
 
 
-def _did_you_mean(key: str, err: Any) -> str:
+def _did_you_mean(key: str, err: Any, fields: list[str] | None = None) -> str:
+    if fields is not None:
+        close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+        return f" (did you mean {close[0]!r}?)" if close else ""
     candidates: list[str] = []
     for model in (
         ZoneSettings,
