@@ -627,7 +627,7 @@ async def test_a_flapping_connection_backs_off_and_warns_once(
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     # each session dropped at once: one outage, whose back-off grows as if it never connected
     assert reached and retries == sorted(retries), f"{connections} connections, retry delays {retries}"
-    assert len(warnings) == 1 and "cannot reach" in warnings[0], warnings
+    assert len(warnings) == 1 and "lost the connection to" in warnings[0], warnings
 
 
 @pytest.mark.mqtt
@@ -844,3 +844,22 @@ async def test_shutdown_does_not_wait_on_a_broker_that_never_answers(monkeypatch
         server.close()
         for w in accepted:
             w.close()
+
+
+async def test_an_outage_says_whether_a_session_was_lost_or_never_made(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A broker that is not there "cannot be reached"; a session that was up and dropped is "lost"
+    (the flapping test above). Found by a reliability test: a dropped session read "cannot reach ...
+    (Disconnected during message iteration)"."""
+    import socket
+
+    with socket.socket() as s:  # a free port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    caplog.set_level(logging.INFO, logger="vts.mqtt.publisher")
+    settings = fast_settings(f"mqtt://127.0.0.1:{port}", flush_timeout_s=0.1)
+    async with MqttPublisher(settings, None, MemoryOutbox()) as publisher:
+        assert await eventually(lambda: publisher.stats.failed_connections >= 1, 10.0)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings and "cannot reach" in warnings[0] and "lost the connection" not in " ".join(warnings)

@@ -408,6 +408,7 @@ class MqttPublisher:
                 cause = self._client_log.take_last_error()
                 if cause and cause not in str(e):
                     e = MqttError(f"{e}; {cause}")
+                lost = self.stats.connected  # a session that was up, not a failed attempt
                 self._disconnected(str(e), dropped=not str(e).startswith("Operation timed out"))
                 if is_tls_failure(e):
                     self._log_refused(
@@ -415,7 +416,7 @@ class MqttPublisher:
                     )
                     wait = self.settings.auth_retry_s
                 else:
-                    self._log_outage(e, self._retry_delay)
+                    self._log_outage(e, self._retry_delay, lost=lost)
                     if is_no_answer(e):  # TCP connected, but no CONNACK came back
                         self._protocols.no_answer()
             except Exception as e:  # a bug must not stop the daemon: log it and keep trying
@@ -494,12 +495,15 @@ class MqttPublisher:
         self.stats.connected = False
         self.stats.last_error = error
 
-    def _log_outage(self, error: Exception, delay: float) -> None:
+    def _log_outage(self, error: Exception, delay: float, *, lost: bool = False) -> None:
+        """The start of an outage, said once: `lost`, a session that was up dropped ("lost the
+        connection"); else an attempt failed ("cannot reach")."""
         if self._outage_logged:
             log.debug("MQTT: still cannot reach %s: %s; retry in %g s", describe(self.settings), error, delay)
             return
         log.warning(
-            "MQTT: cannot reach %s (%s); alerts wait in the outbox; retry in %g s (back-off up to %g s)",
+            "MQTT: %s %s (%s); alerts wait in the outbox; retry in %g s (back-off up to %g s)",
+            "lost the connection to" if lost else "cannot reach",
             describe(self.settings),
             error,
             delay,
