@@ -68,6 +68,17 @@ def test_at_anchor_inside_the_anchorage_is_silent() -> None:
     )
 
 
+def test_a_tanker_moored_at_the_pampilla_monobuoy_is_at_its_terminal() -> None:
+    """Found with an independent traffic generator: a tanker moored (status 5) to La Pampilla's SPM
+    monobuoy T4, 4 km offshore, was "anchored outside the anchorages and berths": the buoy had only
+    its 500 m safety zone. Its mooring area is a terminal now; 1.5 km from it the same ship is still
+    reported."""
+    buoy = (-11.93178, -77.18123)
+    for at, expected in ((offset(buoy, north_m=-150, east_m=120), 0), (offset(buoy, north_m=-1500), 1)):
+        steps = of_type(run(make_core(), stop_then_leave(40, at=at, nav_status=5)), "unauthorised_anchoring")
+        assert states(steps).count("raised") == expected, at
+
+
 def test_slow_but_moving_is_silent() -> None:
     reports = ship(moving(SHIP, T0, minutes=30, start=OPEN_WATER, cog=0, sog=1.5, every_s=30))
     assert of_type(run(make_core(), reports), "unauthorised_anchoring") == []
