@@ -415,3 +415,30 @@ def test_off_route_is_for_a_ship_leaving_the_approach(tmp_path: Path) -> None:
     assert passed_at_start and passed_at_start[0].state == "raised"  # some 9 minutes after leaving it
     long_ago = _with_approach(model, LANE_START, off_route_approach_minutes=5)
     assert kinds(run(long_ago, _leaves_the_lane(14)), "off_route") == []
+
+
+def test_off_route_is_not_for_a_ship_leaving_the_port(tmp_path: Path) -> None:
+    """Found with an independent traffic generator: departures that left the outbound lane and turned
+    north for Chancay, or south round San Lorenzo, by ways the model did not hold, were raised: they
+    had been on the approach, outbound. A fix counts as on the approach only heading for the port (its
+    course within 90 degrees of the bearing to the harbour). Mirror image of the arrival above: the
+    learned line runs west, the ship sails it west past the channel zone and turns off south."""
+    from vts.normalcy import NormalcyBuilder
+
+    builder = NormalcyBuilder(cell_m=500)
+    end = offset(LANE_START, east_m=9000)  # the line runs west from here to LANE_START
+    for k in range(30):
+        mmsi = 725200000 + k
+        builder.mark_large(mmsi)
+        for r in moving(mmsi, T0, minutes=25, start=offset(end, north_m=(k % 5) * 40), cog=270, sog=12):
+            builder.add(mmsi, r.lat, r.lon, r.sog, r.cog)  # type: ignore[arg-type]
+    model = tmp_path / "westbound.npz"
+    builder.build().save(model)
+    departing = merge(
+        static(SHIP, T0, name="CARGO", ship_type=70, length=180),
+        legs(SHIP, T0, end, [(270.0, 720), (180.0, 360), (270.0, 14 * 60)], sog=12),
+    )
+    turn = offset(end, east_m=-12 * 60 * 12 * 1852 / 3600)
+    assert kinds(run(_with_approach(model, turn), departing), "off_route") == []
+    # the same departure judged at a port with no approach configured: it is off the routes
+    assert kinds(run(_core_with_model(model), departing), "off_route")

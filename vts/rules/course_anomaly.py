@@ -48,8 +48,10 @@
   the others, of a ship zig-zagging at its edge, and raise it sooner. An alert up ends once the
   ship is inside such a zone. Raised only for a ship leaving the usual approach (the definition's
   ship "bound for Callao" that "leaves the usual approach (the lanes and the channel)"): within
-  `off_route_approach_m` (3 km) of a zone of `off_route_approach_kinds` (lane, channel, entrance) in
-  the last `off_route_approach_minutes` (30); with no such zone configured, any ship. Ships passing
+  `off_route_approach_m` (3 km) of a zone of `off_route_approach_kinds` (lane, channel, entrance),
+  heading for the port (its course within 90 degrees of the bearing to the harbour: a ship leaving
+  by the outbound lane and turning north for Chancay is not bound for Callao), in the last
+  `off_route_approach_minutes` (30); with no such zone configured, any ship. Ships passing
   by or arriving elsewhere, on courses a model learned from a few weeks (or from simulated traffic)
   does not hold, are not raised. Only
   judged inside the VTS area (zones of kind ``area_of_interest``, or anywhere when the
@@ -95,7 +97,7 @@ from pydantic import Field
 from vts.batch import zone_union
 from vts.categories import is_anchored_or_moored
 from vts.config import ZoneKind
-from vts.geo import KNOTS_TO_MS, METRES_PER_NM, angle_diff_deg, destination, distance_m
+from vts.geo import KNOTS_TO_MS, METRES_PER_NM, angle_diff_deg, bearing_deg, destination, distance_m
 from vts.normalcy import Layer, NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport, StaticReport
 from vts.rules._common import LYING_STILL_KINDS, is_allowlisted
@@ -1225,7 +1227,11 @@ class CourseAnomalyRule(Rule):
                 p.off_route_minutes * 60.0, p.off_route_threshold, p.off_route_normal_below
             )
         approach = self._approach_of(ctx.zones)
-        if approach is not None and shapely.intersects_xy(approach, report.lon, report.lat):
+        if (
+            approach is not None
+            and shapely.intersects_xy(approach, report.lon, report.lat)
+            and self._inbound(report, ctx, approach)
+        ):
             self._on_approach[vessel.mmsi] = report.time
         layer = model.layer_for(p.model_layer)
         score = model.anomaly(report.lat, report.lon, report.cog, layer)
@@ -1343,6 +1349,18 @@ class CourseAnomalyRule(Rule):
             if zone.contains(report.lon, report.lat):
                 return zone
         return None
+
+    def _inbound(self, report: PositionReport, ctx: RuleContext, approach: BaseGeometry) -> bool:
+        """The fix heads for the port: its course within 90 degrees of the bearing to the harbour
+        (the centre of the zones of kind entrance and port_area; without them, of the approach). A
+        ship leaving by the outbound lane is on the approach too, but not bound for the port."""
+        assert report.lat is not None and report.lon is not None
+        if report.cog is None:
+            return False
+        harbour = zone_union(ctx.zones, ("entrance", "port_area"))
+        centre = (harbour if harbour is not None else approach).centroid
+        to_port = bearing_deg(report.lat, report.lon, centre.y, centre.x)
+        return angle_diff_deg(report.cog, to_port) <= 90.0
 
     def _approach_of(self, zones: ZoneEngine) -> BaseGeometry | None:
         """The usual approach (`off_route_approach_kinds`) grown by `off_route_approach_m`, prepared;
