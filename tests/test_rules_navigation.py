@@ -384,3 +384,14 @@ def test_allow_listed_craft_are_not_speeding() -> None:
     config = make_config()
     config.allowlists.tug.append(A)
     assert of_type(run(make_core(config), _in_port([7.0] * 3 + [9.5] * 12)), "speeding") == []
+
+
+def test_a_pilot_boat_by_its_declared_type_is_not_speeding() -> None:
+    """Found with an independent traffic generator: pilot boats (ship type 50) running out at 10-16 kn
+    to meet ships were a fifth of all speeding alerts on busy traffic; like law enforcement and SAR,
+    answering a call at speed is their work. A launch at the same speed is still speeding."""
+    fast = _in_port([7.0] * 3 + [9.5] * 12)
+    pilot = merge(static(A, T0 - 60, name="PRACTICO 3", ship_type=50, length=15), fast)
+    assert of_type(run(make_core(), pilot), "speeding") == []
+    launch = merge(static(A, T0 - 60, name="LANCHA 28", ship_type=60, length=15), fast)
+    assert of_type(run(make_core(), launch), "speeding")

@@ -11,8 +11,10 @@ the limit between them (one bad speed report does not end it), or the vessel lea
 vessel that passes into another limited zone still over its limit (from the 12 kn approach into an
 8 kn anchorage at 15 kn) carries its run over: the alert moves to the new zone at once, with no
 new minute to wait. Of zones with the same lowest limit, the one the run is in keeps it.
-Allow-listed vessels (coastguard, pilots, tugs: answering a call is their work) and law-enforcement
-and SAR vessels by type are exempt.
+Allow-listed vessels (coastguard, pilots, tugs: answering a call is their work) and law-enforcement,
+SAR and pilot vessels by type are exempt (pilot boats run out to meet ships at 12-16 kn across the
+anchorage: in an independent check with busy traffic, 71 speeding alerts in 11.5 hours were pilot
+boats on their way to work).
 
 Batched (`interest`): a vessel with no over-the-limit record is only acted on by a fix faster than
 the limit of a zone it is confirmed in. The zone engine keeps a vessel in a zone only while its
@@ -57,7 +59,10 @@ class SpeedingParams(RuleParams):
     tolerance_kn: float = Field(0.0, ge=0, description="speed over the limit that is still tolerated")
     clear_margin_kn: float = Field(0.5, ge=0, description="clear only below limit minus this")
     clear_reports: int = Field(2, ge=1, description="fixes under that (none over between) to clear")
-    exempt_categories: list[VesselCategory] = Field(default_factory=lambda: ["law_enforcement", "sar"])
+    exempt_categories: list[VesselCategory] = Field(
+        default_factory=lambda: ["law_enforcement", "sar", "pilot"],
+        description="vessel categories (by declared ship type) whose work is to answer calls at speed",
+    )
 
 
 @dataclass(slots=True)
