@@ -94,6 +94,41 @@ def test_a_situation_is_raised_from_fresh_fixes_only() -> None:
     assert steady and T0 + 140 <= steady[0].time < T0 + 200
 
 
+def _boats(track: list, *, types: tuple[int, int] = (30, 30)) -> list:
+    """`track` (A and B) with static data: fishing boats of 12 m (Class B) unless `types` says."""
+    out = list(track)
+    for mmsi, ship_type in zip((A, B), types, strict=True):
+        small = ship_type in range(30, 38)
+        out.append(
+            static(
+                mmsi,
+                T0 - 60,
+                name=f"V{mmsi}",
+                ship_type=ship_type,
+                length=12 if small else 180,
+                ais_class="B" if small else "A",
+            )
+        )
+    return merge(out)
+
+
+def test_two_small_craft_are_raised_only_at_the_alarm_limits() -> None:
+    """Found with an independent generator's busy traffic: at the warning limits (0.3 NM within 10
+    min), fishing boats in company and launches leaving port together made most of the alerts of a
+    busy port (about 240 an hour). Two craft that declare themselves small (Class B, a small type, or
+    under 20 m) are raised only when it is a near-collision (the alarm limits); a small craft and a
+    ship keep both limits; with `small_craft_pairs_alarm_only` off, so do two small craft."""
+    quarter_mile = _head_on(0.2 * NM, sog=6.0)
+    assert of_type(run(make_core(), _boats(quarter_mile)), "cpa") == []
+    steps = of_type(run(make_core(), _boats(_head_on(50, sog=6.0))), "cpa")
+    assert steps and steps[0].state == "raised" and steps[0].severity == "alarm"
+    with_a_ship = of_type(run(make_core(), _boats(quarter_mile, types=(30, 70))), "cpa")
+    assert with_a_ship and with_a_ship[0].severity == "warning"
+    config = set_rule(make_config(), "cpa", small_craft_pairs_alarm_only=False)
+    both_limits = of_type(run(make_core(config), _boats(quarter_mile)), "cpa")
+    assert both_limits and both_limits[0].severity == "warning"
+
+
 def test_cpa_near_misses_stay_silent() -> None:
     # passing 0.35 NM apart
     assert of_type(run(make_core(), _head_on(0.35 * NM)), "cpa") == []

@@ -88,6 +88,21 @@ def is_small_craft(vessel: VesselState) -> bool:
     return length is not None and length < SMALL_LENGTH_M
 
 
+def declares_small_craft(vessel: VesselState) -> bool:
+    """A small craft by what it transmits, not by what it leaves out: Class B, a small ship type
+    (30-37, the small service types) or an overall length under 20 m, and not large. A vessel
+    with no static data yet is not one (a ship's type 5 comes every 6 minutes)."""
+    if is_large_vessel(vessel):
+        return False
+    if vessel.ais_class == "B":
+        return True
+    st = vessel.ship_type
+    if st is not None and (st in SMALL_TYPES or st in SMALL_SERVICE_TYPES):
+        return True
+    length = vessel.length
+    return length is not None and length < SMALL_LENGTH_M
+
+
 def has_no_static(vessel: VesselState) -> bool:
     """Nothing identifies this target: no static message, or one with neither name nor type."""
     return not vessel.has_static or (not vessel.name and type_is_unknown(vessel.ship_type))

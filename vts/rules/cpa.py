@@ -64,7 +64,7 @@ from vts.batch import STATIC
 from vts.geo import EARTH_RADIUS_M, KNOTS_TO_MS, METRES_PER_NM
 from vts.rules._common import SERVICE_SHIP_TYPES
 from vts.rules.base import Rule, RuleContext, RuleParams
-from vts.vessel_class import may_be_large
+from vts.vessel_class import declares_small_craft, may_be_large
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -107,6 +107,13 @@ class CpaParams(RuleParams):
     )
     skip_assist_categories: bool = Field(
         True, description="treat declared tugs and pilot boats as assist craft"
+    )
+    small_craft_pairs_alarm_only: bool = Field(
+        True,
+        description="a pair of two small craft (`vts.vessel_class.declares_small_craft`: Class B, a "
+        "fishing, pleasure or other small type, or under 20 m) is raised only at the alarm limits: at the "
+        "warning limits (0.3 NM within 10 min) boats working in company, and launches and fishing "
+        "boats leaving port together, made most of the alerts of a busy port",
     )
     raise_fix_intervals: float = Field(
         3.0,
@@ -255,8 +262,8 @@ class _Pending:
 
 
 # rows of the mover table (`CpaRule._table`)
-_LON, _LAT, _SOG, _COG, _TIME, _ASSIST, _LARGE, _SERVICE, _LIMIT = range(9)
-_COLUMNS = 9
+_LON, _LAT, _SOG, _COG, _TIME, _ASSIST, _LARGE, _SERVICE, _LIMIT, _CRAFT = range(10)
+_COLUMNS = 10
 _SMALL = 64
 """Up to this many pairs in range, their CPA is worked out in Python (one numpy call instead of a
 dozen); beyond, in numpy."""
@@ -420,6 +427,7 @@ class CpaRule(Rule):
         assist_mmsi = self._assist_mmsi
         service_mmsi = self._service_mmsi
         by_category = p.skip_assist_categories
+        craft_pairs_narrowed = p.small_craft_pairs_alarm_only
         vessel_at = self._vessel_at
         free = self._free
         slots: list[int] = []
@@ -465,6 +473,7 @@ class CpaRule(Rule):
                 float(large),
                 float(service),
                 limit,
+                float(craft_pairs_narrowed and declares_small_craft(v)),
             )
         table = self._table
         alive = self._alive
@@ -690,6 +699,7 @@ class CpaRule(Rule):
         assist = table[_ASSIST]
         large = table[_LARGE]
         service = table[_SERVICE]
+        craft = table[_CRAFT]
         vessel_at = self._vessel_at
         active = self._active
         f = p.clear_factor
@@ -710,6 +720,8 @@ class CpaRule(Rule):
             severity = self._severity(c, tc, key in self._alarms)
             if severity is None and key not in active:
                 continue
+            if severity == "warning" and key not in active and craft.item(ia) and craft.item(ib):
+                continue  # two small craft: only a near-collision (the alarm limits) is raised
             if severity is None:
                 if tc > p.warning_tcpa_min * 60 * p.clear_factor:
                     continue  # situation opened up in time: let it clear
