@@ -217,7 +217,10 @@ async def test_a_feed_retrying_and_a_silent_listener_show_in_health_and_metrics(
     tasks = [asyncio.create_task(s.run(_NullSink())) for s in (dead, quiet)]
     try:
         await until(lambda: dead.status.failures >= 2 and quiet.status.state == "listening")
-        quiet.status.state_since = time.time() - SILENT_AFTER_S - 30.0  # listening, nothing came since
+        quiet.status.created = time.time() - SILENT_AFTER_S - 30.0  # listening, nothing came since
+        # retrying for 10 minutes: its silence counts from when it was made, not from its last retry
+        # (found re-checking the fix: a refused feed showed 6-9 s silent after 30 s of nothing)
+        dead.status.created = time.time() - 600.0
         client, _ = await make_client(fed=False, clock_info=FeedHealth(core, [dead, quiet]))
         health = await (await client.get("/healthz")).json()
         samples = samples_of(await (await client.get("/metrics")).text())
@@ -233,6 +236,8 @@ async def test_a_feed_retrying_and_a_silent_listener_show_in_health_and_metrics(
     assert health["sources"]["quiet"]["state"] == "listening"
     assert health["sources"]["quiet"]["problem"].startswith("silent for")
     assert samples['vts_source_up{source="dead"}'] == 0
+    assert health["sources"]["dead"]["silent_s"] >= 600.0
+    assert samples['vts_source_silent_seconds{source="dead"}'] >= 600.0
     assert samples['vts_source_connect_failures_total{source="dead"}'] >= 2
     assert (
         samples['vts_source_up{source="quiet"}'] == 1 and samples['vts_source_receiving{source="quiet"}'] == 0

@@ -851,8 +851,8 @@ def test_feed_health_shows_what_a_second_receiver_hears_first_elsewhere() -> Non
 
 
 def test_feed_health_counts_each_source_s_silence_by_this_machine_s_clock() -> None:
-    """`silent_s`: wall seconds since the source's last line, or since its state began when it has had
-    none (the map flags a live feed silent for a minute)."""
+    """`silent_s`: wall seconds since the source's last line, or since it was made when it has had
+    none, whatever its state did since (the map flags a live feed silent for a minute)."""
     import time
 
     from vts.config import load_config
@@ -862,7 +862,8 @@ def test_feed_health_counts_each_source_s_silence_by_this_machine_s_clock() -> N
     never = TcpSource(SourceSettings(name="tcp", kind="tcp", host="127.0.0.1", port=1))
     now = time.time()
     heard.status.last_line_wall = now - 90.0
-    never.status.state_since = now - 30.0
+    never.status.created = now - 30.0
+    never.status.state_since = now - 1.0  # (it has just tried again: its silence goes on)
     info = {s["name"]: s for s in FeedHealth(Core(load_config()), [heard, never])()["sources"]}
     assert 90.0 <= info["rx"]["silent_s"] < 150.0
     assert 30.0 <= info["tcp"]["silent_s"] < 90.0

@@ -76,6 +76,9 @@ class SourceStatus:
     """Files: completed passes over the input (loop mode)."""
     last_line_wall: float | None = None
     state_since: float = field(default_factory=time.time)
+    created: float = field(default_factory=time.time)
+    """When the source was made: a source that has never sent a line has been silent since then
+    (not since its latest state: a feed retrying for an hour is an hour silent)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -306,9 +306,9 @@ class FeedHealth:
             stats = by_source.get(source.name)
             last = None if stats is None else stats.last_time
             heard = source.status.last_line_wall
-            since = heard if heard is not None else source.status.state_since
+            since = heard if heard is not None else source.status.created
             entry.update(
-                # wall seconds since the source's last line (since its state began, if none yet),
+                # wall seconds since the source's last line (since it was made, if none yet),
                 # by this machine's clock: the map flags a live feed silent for long (a dead receiver)
                 silent_s=round(max(0.0, wall - since), 1),
                 messages=0 if stats is None else stats.messages,
