@@ -357,15 +357,15 @@ def types(alerts: Iterable[Alert]) -> list[str]:
     return [a.type for a in alerts]
 
 
-def lane_model(tmp_path: Path) -> Path:
-    """A normal-traffic model (`vts learn`'s) in which thirty large ships all ran east along one line
-    through open water from `LANE_START`; saved in `tmp_path`."""
+def lane_model(tmp_path: Path, start: Point = LANE_START, cog: float = 90.0, name: str = "model") -> Path:
+    """A normal-traffic model (`vts learn`'s) in which thirty large ships all ran along one line
+    through open water from `start` (east from `LANE_START` unless said); saved in `tmp_path`."""
     builder = NormalcyBuilder(cell_m=500)
     for k in range(30):
         mmsi = 725100000 + k
         builder.mark_large(mmsi)
-        for r in moving(mmsi, T0, minutes=30, start=offset(LANE_START, north_m=(k % 5) * 40), cog=90, sog=10):
+        for r in moving(mmsi, T0, minutes=30, start=offset(start, north_m=(k % 5) * 40), cog=cog, sog=10):
             builder.add(mmsi, r.lat, r.lon, r.sog, r.cog)  # type: ignore[arg-type]
-    out = tmp_path / "model.npz"
+    out = tmp_path / f"{name}.npz"
     builder.build().save(out)
     return out

@@ -423,17 +423,8 @@ def test_off_route_is_not_for_a_ship_leaving_the_port(tmp_path: Path) -> None:
     had been on the approach, outbound. A fix counts as on the approach only heading for the port (its
     course within 90 degrees of the bearing to the harbour). Mirror image of the arrival above: the
     learned line runs west, the ship sails it west past the channel zone and turns off south."""
-    from vts.normalcy import NormalcyBuilder
-
-    builder = NormalcyBuilder(cell_m=500)
     end = offset(LANE_START, east_m=9000)  # the line runs west from here to LANE_START
-    for k in range(30):
-        mmsi = 725200000 + k
-        builder.mark_large(mmsi)
-        for r in moving(mmsi, T0, minutes=25, start=offset(end, north_m=(k % 5) * 40), cog=270, sog=12):
-            builder.add(mmsi, r.lat, r.lon, r.sog, r.cog)  # type: ignore[arg-type]
-    model = tmp_path / "westbound.npz"
-    builder.build().save(model)
+    model = lane_model(tmp_path, start=end, cog=270.0, name="westbound")
     departing = merge(
         static(SHIP, T0, name="CARGO", ship_type=70, length=180),
         legs(SHIP, T0, end, [(270.0, 720), (180.0, 360), (270.0, 14 * 60)], sog=12),

@@ -90,7 +90,7 @@ def print_summary(config: Config, engine: ZoneEngine, out: TextIO, *, list_zones
         w(f"  {s.name}: {s.kind} {where or ''}{state}\n")
         path = s.resolved(config.path).path if s.kind == "file" else None
         if s.enabled and path is not None and not Path(path).expanduser().exists():
-            waits = s.follow is not False or s.loop  # (`vts run` follows unless told not to, or loops)
+            waits = s.follows(True) or s.loop  # as `vts run` reads it: followed, or looped
             then = "wait for it, and read it once it appears" if waits else "say so and read nothing from it"
             w(f"  warning: {s.name}: no such file {path} (vts run would {then})\n")
 

@@ -526,7 +526,7 @@ def _validate_rules(raw_rules: object, where: str) -> dict[str, RuleParams]:
     lines: list[str] = []
     unknown = [rid for rid in raw_rules if rid not in known]
     if unknown:
-        hints = [_did_you_mean_rule(rid, known) for rid in unknown]
+        hints = [_did_you_mean(str(rid), None, list(known)) for rid in unknown]
         lines.append(
             f"rules: unknown rule(s) {', '.join(u + h for u, h in zip(unknown, hints, strict=True))}; "
             f"known rules: {', '.join(known)}"
@@ -539,11 +539,6 @@ def _validate_rules(raw_rules: object, where: str) -> dict[str, RuleParams]:
                 fields = list(known[rid].Params.model_fields)
                 lines += [_format_error(err, f"rules.{rid}", fields) for err in e.errors()]
     raise ConfigError(_join(where, lines or ["rules: invalid parameters"])) from None
-
-
-def _did_you_mean_rule(rid: str, known: dict[str, Any]) -> str:
-    close = difflib.get_close_matches(rid, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _check_normalcy_model(config: Config, where: str) -> None:

@@ -77,15 +77,13 @@ def may_be_large(vessel: VesselState, now: float) -> bool:
 
 
 def is_small_craft(vessel: VesselState) -> bool:
-    if is_large_vessel(vessel):
-        return False
-    if vessel.ais_class == "B" or not vessel.has_static or vessel.mmsi in DUMMY_MMSIS:
+    """A small craft by what it declares (`declares_small_craft`), or a vessel that declares nothing
+    to go by: no static data, an unknown type, or a placeholder MMSI (and not large)."""
+    if declares_small_craft(vessel):
         return True
-    st = vessel.ship_type
-    if type_is_unknown(st) or (st is not None and (st in SMALL_TYPES or st in SMALL_SERVICE_TYPES)):
-        return True
-    length = vessel.length
-    return length is not None and length < SMALL_LENGTH_M
+    return not is_large_vessel(vessel) and (
+        not vessel.has_static or vessel.mmsi in DUMMY_MMSIS or type_is_unknown(vessel.ship_type)
+    )
 
 
 def declares_small_craft(vessel: VesselState) -> bool:

@@ -305,6 +305,8 @@ class CourseAnomalyRule(Rule):
         self._geometry: _ZoneGeometry | None = None
         self._areas: tuple[ZoneEngine, list[Zone]] | None = None
         self._anchor_zones: tuple[ZoneEngine, list[Zone]] | None = None
+        self._harbour: tuple[ZoneEngine, float, float] | None = None
+        """(zone engine, lat, lon) of the harbour's centre, for `_inbound`."""
 
     # -- hooks -------------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -1357,9 +1359,12 @@ class CourseAnomalyRule(Rule):
         assert report.lat is not None and report.lon is not None
         if report.cog is None:
             return False
-        harbour = zone_union(ctx.zones, ("entrance", "port_area"))
-        centre = (harbour if harbour is not None else approach).centroid
-        to_port = bearing_deg(report.lat, report.lon, centre.y, centre.x)
+        cached = self._harbour
+        if cached is None or cached[0] is not ctx.zones:
+            harbour = zone_union(ctx.zones, ("entrance", "port_area"))
+            centre = (harbour if harbour is not None else approach).centroid
+            cached = self._harbour = (ctx.zones, centre.y, centre.x)
+        to_port = bearing_deg(report.lat, report.lon, cached[1], cached[2])
         return angle_diff_deg(report.cog, to_port) <= 90.0
 
     def _approach_of(self, zones: ZoneEngine) -> BaseGeometry | None:

@@ -136,7 +136,7 @@ def log_files(given: str) -> list[str]:
 
 def _compressed(head: bytes) -> bool:
     """Whether `head`, the first bytes of a log, is the magic of gzip, bzip2, xz or zip."""
-    return head.startswith((GZIP_MAGIC, BZIP2_MAGIC, ZIP_MAGIC)) or head == XZ_MAGIC
+    return head.startswith(_MAGICS)
 
 
 def _unpacked(head: bytes, stream: IO[bytes]) -> BinaryIO | None:
