@@ -138,10 +138,8 @@ def test_summary_warns_about_a_log_without_timestamps(
 def test_summary_says_when_a_file_holds_no_ais_at_all(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    csv = tmp_path / "positions.csv"
-    csv.write_text(
-        "Timestamp,Type of mobile,MMSI,Latitude,Longitude\n01/01/2024 00:00:00,Class A,219000000,55.1,12.2\n"
-    )
+    csv = tmp_path / "berths.csv"  # a table, but not of AIS (decoded AIS tables: test_ais_tables.py)
+    csv.write_text("Berth,Terminal,Length\nMuelle 5,DP World,300\n")
     assert replay(csv) == 0
     out = capsys.readouterr().out
     assert "NOTE        no AIS message in this input" in out and "not_nmea 2" in out

@@ -33,6 +33,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, BinaryIO, ClassVar
 
+from vts.ais_tables import TableLayout, table_layout, table_sentences
 from vts.sources.base import OVERLONG_LINE, PARTIAL_LINE, LineSink, LineSplitter, Source
 from vts.sources.settings import SourceSettings
 
@@ -57,6 +58,8 @@ they started."""
 GZIP_MAGIC = b"\x1f\x8b"
 BZIP2_MAGIC = b"BZh"
 XZ_MAGIC = b"\xfd7zXZ\x00"
+HEAD_BYTES = 4096
+"""What a followed file's start is read for: a compression magic, or a decoded table's header line."""
 ZIP_MAGIC = b"PK\x03\x04"
 _MAGICS = (GZIP_MAGIC, BZIP2_MAGIC, XZ_MAGIC, ZIP_MAGIC)
 AT_THE_END = "at the end of the file: following it"
@@ -420,7 +423,7 @@ class FileSource(Source):
         self._shrank = None
         try:
             with reader, raw:
-                await self._feed(sink, self._lines(reader), raw)
+                await self._feed(sink, self._sentences(reader), raw)
                 with contextlib.suppress(OSError):
                     size = os.fstat(raw.fileno()).st_size
                     if size < self.size:  # truncated while read: the reader met its new end
@@ -499,7 +502,7 @@ class FileSource(Source):
                 await asyncio.sleep(self.poll_s)
                 continue
             try:
-                head = raw.read(len(XZ_MAGIC))
+                head = raw.read(HEAD_BYTES)
                 raw.seek(0)
                 self.size, self.position = os.fstat(raw.fileno()).st_size, 0
             except OSError as e:
@@ -520,10 +523,14 @@ class FileSource(Source):
             self.set_state("reading", f"{self.path} appeared", level=logging.INFO)
         else:
             self.set_state("reading", "following it", level=self.routine_level)
-        if not _compressed(head):
+        if _compressed(head):
+            what = "compressed"
+        elif table_layout(head.split(b"\n", 1)[0].decode("utf-8", "replace")) is not None:
+            what = "a decoded AIS table"
+        else:
             return raw
         raw.close()
-        self.log.warning("%s: compressed, it cannot be followed: read once, to its end", self.describe())
+        self.log.warning("%s: %s, it cannot be followed: read once, to its end", self.describe(), what)
         if await self._read_pass(sink):
             self._end_pass(sink)
             self._finished()
@@ -585,6 +592,18 @@ class FileSource(Source):
         tail = splitter.partial
         if splitter.reset():
             yield tail
+
+    def _sentences(self, reader: BinaryIO) -> Iterator[bytes]:
+        """The file's lines (`_lines`); a decoded AIS table's rows as the sentences they came from
+        (`vts.ais_tables`)."""
+        return table_sentences(self._lines(reader), self.status.drops, self._reading_table)
+
+    def _reading_table(self, layout: TableLayout) -> None:
+        self.set_state(
+            "reading",
+            f"a {layout.name}: its rows are put in time order and re-encoded as AIS sentences",
+            level=logging.INFO,
+        )
 
     async def _feed(self, sink: LineSink, lines: Iterator[bytes], raw: IO[bytes]) -> None:
         pacer = self.pacer
@@ -687,7 +706,7 @@ def _keyed_lines(i: int, source: FileSource, reader: BinaryIO) -> Iterator[tuple
     never decrease within a log. A read error ends the log's lines (it is marked damaged)."""
     key = -math.inf
     try:
-        for seq, line in enumerate(source._lines(reader)):
+        for seq, line in enumerate(source._sentences(reader)):
             t = line_event_time(line)
             if t is not None and t > key:
                 key = t
