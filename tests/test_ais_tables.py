@@ -267,3 +267,18 @@ async def test_a_followed_table_is_read_once(tmp_path: Path, caplog: pytest.LogC
     assert source.status.state == "finished" and sink.ends == ["log"]
     assert len(sink.lines) == 6 + 2 + 2 + 2  # positions, launch positions, type 5 (2 sentences), type 24 A, B
     assert any("cannot be followed" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+def test_daily_tables_given_out_of_order_are_replayed_in_time_order(tmp_path: Path) -> None:
+    """Two days of the Danish archive named the other way round: replayed by their first times,
+    judged from their first rows."""
+    day = 86_400
+    first, second = tmp_path / "b-first.csv", tmp_path / "a-second.csv"
+    first.write_text("\n".join([DMA_HEADER, *dma_rows(minutes=2)]) + "\n")
+    later = [dma_time(T0 + day + 10 * i) + row[19:] for i, row in enumerate(dma_rows(minutes=2))]
+    second.write_text("\n".join([DMA_HEADER, *later]) + "\n")
+    summary = tmp_path / "s.json"
+    assert vts_main(["-q", "replay", str(second), str(first), "--fast", "--summary-out", str(summary)]) == 0
+    s = json.loads(summary.read_text())
+    assert s["replayed_in_time_order"] == [first.name, second.name]
+    assert s["time_went_back"] == 0 and s["first_time"] == "2024-01-01T00:00:00.000Z"

@@ -394,17 +394,31 @@ def table_sentences(
         return
 
 
+def earliest_time(layout: TableLayout, rows: Iterable[bytes]) -> float | None:
+    """The earliest time among `rows` of a table (None when none can be read): where a log of
+    several begins, judged from its first rows without reading it whole."""
+    times = (_row_time(layout, raw.decode("utf-8", "replace")) for raw in rows)
+    return min((t for t in times if t is not None), default=None)
+
+
+def _fields(layout: TableLayout, text: str) -> list[str]:
+    return next(csv.reader([text], delimiter=layout.delimiter), [])
+
+
+def _row_time(layout: TableLayout, text: str) -> float | None:
+    fields = _fields(layout, text)
+    i = layout.columns["time"]
+    return parse_time(fields[i], day_first=layout.day_first) if i < len(fields) else None
+
+
 def _table(layout: TableLayout, rows: Iterator[bytes], drops: Counter[str]) -> Iterator[bytes]:
     times = array("d")
     kept: list[bytes] = []
-    time_column = layout.columns["time"]
-    delimiter = layout.delimiter
     in_order = True
     last = -math.inf
     for raw in rows:
         text = raw.decode("utf-8", "replace")
-        fields = next(csv.reader([text], delimiter=delimiter), [])
-        t = parse_time(fields[time_column], day_first=layout.day_first) if time_column < len(fields) else None
+        t = _row_time(layout, text)
         if t is None:
             if text.strip():
                 drops[TABLE_BAD_ROW] += 1
@@ -419,7 +433,7 @@ def _table(layout: TableLayout, rows: Iterator[bytes], drops: Counter[str]) -> I
         order = sorted(order, key=times.__getitem__)
     encoder = TableEncoder(layout, drops)
     for i in order:
-        row = next(csv.reader([kept[i].decode("utf-8", "replace")], delimiter=delimiter), [])
+        row = _fields(layout, kept[i].decode("utf-8", "replace"))
         try:
             yield from encoder.lines(times[i], row)
         except Exception:  # pyais refuses a value (never stops the replay)

@@ -29,11 +29,11 @@ import zipfile
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, BinaryIO, ClassVar
 
-from vts.ais_tables import TableLayout, table_layout, table_sentences
+from vts.ais_tables import TableLayout, earliest_time, table_layout, table_sentences
 from vts.sources.base import OVERLONG_LINE, PARTIAL_LINE, LineSink, LineSplitter, Source
 from vts.sources.settings import SourceSettings
 
@@ -198,7 +198,11 @@ def first_event_time(path: str | Path, max_lines: int = FIRST_TIME_LINES) -> flo
     try:
         reader, raw = open_log(path)
         with reader, raw:
-            for line in islice(reader, max_lines):
+            first = next(reader, b"")
+            layout = table_layout(first.decode("utf-8", "replace"))
+            if layout is not None:  # a decoded AIS table: the earliest of its first rows
+                return earliest_time(layout, islice(reader, max_lines))
+            for line in chain([first], islice(reader, max_lines - 1)):
                 t = line_event_time(line)
                 if t is not None:
                     return t
