@@ -34,6 +34,7 @@ CASES = [
         id="pipeline",
     ),
     pytest.param(["bench_shell.py", "--lines", "2000", "--runs", "1"], "SIGTERM to process exit", id="shell"),
+    pytest.param(["bench_tables.py", "--rows", "2000", "--vessels", "20"], "whole replay", id="tables"),
     pytest.param(
         ["alert_rates.py", str(DATA / "dma" / "stream_example.txt")],
         "per 1,000 vessel-hours",
