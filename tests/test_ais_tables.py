@@ -282,3 +282,20 @@ def test_daily_tables_given_out_of_order_are_replayed_in_time_order(tmp_path: Pa
     s = json.loads(summary.read_text())
     assert s["replayed_in_time_order"] == [first.name, second.name]
     assert s["time_went_back"] == 0 and s["first_time"] == "2024-01-01T00:00:00.000Z"
+
+
+def test_a_sart_row_is_a_distress_position_not_another_station(tmp_path: Path) -> None:
+    """The Danish files name an AIS-SART's rows "Search and Rescue Transponder": a position report
+    under its 970 MMSI, which raises distress."""
+    lat, lon = OPEN_WATER
+    rows = [
+        f"{dma_time(T0 + 60 * i)},Search and Rescue Transponder,970123456,{lat:.6f},{lon:.6f},"
+        "AIS-SART is active,,0.5,90.0,,,,,,,,,,,,,AIS,,,,"
+        for i in range(6)
+    ]
+    table = tmp_path / "sart.csv"
+    table.write_text("\n".join([DMA_HEADER, *rows]) + "\n")
+    summary, vessels, alerts = replay(tmp_path, table)
+    assert summary["sources"][0]["reader_drops"] == {}
+    assert 970123456 in vessels
+    assert [a["type"] for a in alerts if a["mmsi"] == 970123456][:1] == ["distress"]

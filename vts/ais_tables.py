@@ -117,8 +117,9 @@ SHIP_TYPE_WORDS: dict[str, int] = {
     "other": 90,
 }
 """The Danish Maritime Authority's ship type words (lower case) -> the ITU type of the class."""
-OTHER_STATIONS = ("base station", "aton", "sar airborne", "search and rescue")
-"""`mobile` values of rows that are not ships (skipped)."""
+OTHER_STATIONS = ("base station", "aton", "sar airborne")
+"""`mobile` values of rows that are not ships (skipped). A "Search and Rescue Transponder" (SART)
+row is kept: a position report under its 970 MMSI, as the device sends it."""
 UNKNOWN_WORDS = frozenset({"", "unknown", "undefined", "unknown value", "n/a", "na", "nan", "none", "null"})
 
 _SPACES = re.compile(r"\s+")
