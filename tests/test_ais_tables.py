@@ -299,3 +299,21 @@ def test_a_sart_row_is_a_distress_position_not_another_station(tmp_path: Path) -
     assert summary["sources"][0]["reader_drops"] == {}
     assert 970123456 in vessels
     assert [a["type"] for a in alerts if a["mmsi"] == 970123456][:1] == ["distress"]
+
+
+def test_vts_learn_learns_normal_traffic_from_a_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The archives are where a port's normal traffic is: `vts learn` reads them as `vts replay` does."""
+    lat0, lon0 = OPEN_WATER
+    rows = [
+        f"{mmsi},{iso_time(T0 + 20 * i)},{lat0 + i * 0.001:.5f},{lon0 + (mmsi % 10) * 0.01:.5f},"
+        f"10.0,0.0,0.0,SHIP {mmsi % 10},,,70,0,180,30,9.0,70,A"
+        for mmsi in (367000001, 367000002, 367000003)
+        for i in range(30)
+    ]
+    table = tmp_path / "AIS_2024_01_01.csv"
+    table.write_text("\n".join([NOAA_HEADER, *rows]) + "\n")
+    out = tmp_path / "model.npz"
+    assert vts_main(["learn", str(table), "--out", str(out)]) == 0
+    assert "3 vessels (3 large)" in capsys.readouterr().out

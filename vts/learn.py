@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from vts.ais_tables import table_sentences
 from vts.cli import non_negative_float, positive_float
 from vts.config import ConfigError, load_config
 from vts.ingest import Ingest
@@ -42,10 +44,11 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 
 def _lines(path: Path) -> Iterator[bytes]:
     """The lines of a log, plain or compressed as `vts replay` reads it (`open_log`), streamed (a
-    month of traffic need not fit in memory)."""
+    month of traffic need not fit in memory); a decoded AIS table's rows as their sentences, as
+    `vts replay` reads it (`vts.ais_tables`: one table is held in memory to be put in time order)."""
     reader, raw = open_log(path)
     with reader, raw:
-        yield from reader
+        yield from table_sentences(reader, Counter())
 
 
 def _reports(path: Path, ingest: Ingest) -> Iterator[Report]:
