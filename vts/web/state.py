@@ -184,7 +184,12 @@ class WebState:
     # -- alerts ------------------------------------------------------------------------------------
     def active_alerts(self) -> list[Alert]:
         """What the operator must see: alerts holding now (from the engine) plus one-off event alerts
-        (entry, distress, jump ...) not yet acknowledged and younger than `event_alert_minutes`."""
+        (entry, distress, jump ...) not yet acknowledged and younger than `event_alert_minutes`.
+
+        An alert seen before a restart whose time is more than `alerts.restore_grace_minutes` after
+        the data now read belongs to another timeline (a log read again from its start, as the demo
+        loop does): the engine sets such alerts aside (`AlertEngine._resume`), and so does the panel.
+        """
         try:
             holding = list(self.core.engine.active())
         except (AttributeError, NotImplementedError):
@@ -192,12 +197,13 @@ class WebState:
         ids = {a.id for a in holding}
         now = self.core.now
         keep_s = self.settings.event_alert_minutes * 60.0
+        ahead_s = self.config.alerts.restore_grace_minutes * 60.0
         events = [
             a
             for a in self.history.values()
             if a.id not in ids
             and _is_event(a)
-            and (now is None or now - a.time <= keep_s)
+            and (now is None or -ahead_s <= now - a.time <= keep_s)
             and self.ack_of(a) is None
         ]
         return holding + events
