@@ -3,7 +3,9 @@
 GET  /                      the live map page (Folium, every asset local)
 GET  /static/...            vendored Leaflet + plugins, vts.js, vts.css
 GET  /api/vessels           compact GeoJSON (keys in vts.web.geojson.VESSEL_KEYS);
-                            filters: q, category, zone, alerting=1, limit (0-10000)
+                            filters: q, category, zone, alerting=1, min_severity (worst active
+                            alert at least that severe: caution for the vessels marked red),
+                            limit (0-10000)
 GET  /api/vessels/{mmsi}    one vessel's details, zones, active alerts and trail
 GET  /api/alerts            state=active (default) | all, severity=a,b, min_severity, type, mmsi,
                             zone, since (ISO time, UTC when it has no zone), limit (0-10000);
@@ -118,11 +120,15 @@ VESSELS_CACHE = web.AppKey("vts_vessels_cache", VesselsCache)
 
 def _filter_of(request: web.Request) -> geojson.VesselFilter | None:
     q = request.query
+    min_sev = q.get("min_severity", "")
+    if min_sev and min_sev not in SEVERITIES:
+        raise bad_request(f"unknown severity {min_sev!r}")
     flt = geojson.VesselFilter(
         q=q.get("q", "")[:100],
         category=q.get("category", ""),
         zone=q.get("zone", ""),
         alerting=q.get("alerting", "") in ("1", "true", "yes"),
+        min_severity=min_sev,
         limit=limit_of(request),
     )
     return flt if flt.active or flt.limit is not None else None

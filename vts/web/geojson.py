@@ -112,12 +112,17 @@ def vessel_feature(vessel: VesselState, now: float | None, alerts: AlertIndex) -
 
 @dataclass(slots=True)
 class VesselFilter:
-    """The vessel list's search: free text (name, MMSI, call sign, IMO), category, zone, alerting."""
+    """The vessel list's search: free text (name, MMSI, call sign, IMO), category, zone, alerting.
+
+    `min_severity` keeps the vessels whose worst active alert is at least that severe (and so
+    implies `alerting`): the page's "with active alerts only" asks for `caution`, the vessels it
+    outlines in red, not the many whose only alert is a zone entry or exit (info)."""
 
     q: str = ""
     category: str = ""
     zone: str = ""
     alerting: bool = False
+    min_severity: str = ""
     limit: int | None = None
 
     def matches(self, vessel: VesselState, zones_of: set[str], alerts: AlertIndex) -> bool:
@@ -127,6 +132,10 @@ class VesselFilter:
             return False
         if self.alerting and vessel.mmsi not in alerts.worst:
             return False
+        if self.min_severity:
+            worst = alerts.worst.get(vessel.mmsi)
+            if worst is None or severity_rank(worst) > severity_rank(self.min_severity):  # type: ignore[arg-type]
+                return False
         if self.q:
             q = self.q.strip().lower()
             haystack = " ".join(
@@ -142,7 +151,7 @@ class VesselFilter:
 
     @property
     def active(self) -> bool:
-        return bool(self.q or self.category or self.zone or self.alerting)
+        return bool(self.q or self.category or self.zone or self.alerting or self.min_severity)
 
 
 def vessels_collection(

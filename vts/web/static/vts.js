@@ -625,7 +625,8 @@
       q: q, category: document.getElementById('vts-cat').value, zone: document.getElementById('vts-zone').value,
       limit: '300'
     });
-    if (document.getElementById('vts-alerting').checked) params.set('alerting', '1');
+    // the vessels outlined in red: an alert above information level (not a zone entry alone)
+    if (document.getElementById('vts-alerting').checked) { params.set('alerting', '1'); params.set('min_severity', 'caution'); }
     var seq = (VTS._listSeq = (VTS._listSeq || 0) + 1);
     return getJSON('/api/vessels?' + params.toString()).then(function (fc) {
       if (seq !== VTS._listSeq) return;
