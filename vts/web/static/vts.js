@@ -682,6 +682,12 @@
     return x.silent_s >= SILENT_AFTER_S ? x.silent_s : null;
   }
 
+  // every source a recorded file (not live) that has been read to its end
+  function recordingsRead(feed) {
+    var sources = Array.isArray(feed.sources) ? feed.sources : [];
+    return sources.length > 0 && sources.every(function (x) { return !x.live && x.state === 'finished'; });
+  }
+
   function feedClock(feed) {
     var parts = [];
     if (!feed || !feed.mode) return 'live';
@@ -689,6 +695,8 @@
     if (feed.mode !== 'live' && feed.event_time_iso) parts.push(fmtDateTime(feed.event_time_iso));
     if (feed.speed !== undefined && feed.speed !== null) parts.push('×' + feed.speed);
     if (feed.progress !== undefined && feed.progress !== null) parts.push(Math.round(feed.progress * 100) + '%');
+    // a replay read to its end: said, not left to a 100% and a rate of 0.0/s (the map keeps serving)
+    if (feed.mode !== 'live' && recordingsRead(feed)) parts.push('· finished');
     return parts.join(' ');
   }
 
@@ -697,7 +705,7 @@
     clear(box);
     var feedSources = s.feed && Array.isArray(s.feed.sources) && s.feed.sources.length ? s.feed.sources : null;
     var items = feedSources
-      ? feedSources.map(function (x) { return { name: x.name, rate: x.msgs_per_s || 0, copies: x.duplicates_per_s || 0, state: x.state, bad: badState(x), late: !!x.stamps_arrival, silent: silentFor(x) }; })
+      ? feedSources.map(function (x) { return { name: x.name, rate: x.msgs_per_s || 0, copies: x.duplicates_per_s || 0, state: x.state, bad: badState(x), late: !!x.stamps_arrival, silent: silentFor(x), read: !x.live && x.state === 'finished' }; })
       : Object.keys(s.sources).map(function (k) { return { name: k, rate: s.sources[k].msgs_per_s, copies: 0, state: null, bad: false, late: false, silent: null }; });
     if (items.length === 0) { box.textContent = 'no feed yet'; return; }
     items.forEach(function (x, i) {
@@ -709,7 +717,8 @@
       // a second receiver of the same waters: what it hears, another feed mostly delivered first
       // (counted once, see vts.ingest): it is working, not dead at 0.0/s
       var copies = x.copies > 0 ? ' (+' + Number(x.copies).toFixed(1) + '/s copies)' : '';
-      var text = x.name + ' ' + Number(x.rate).toFixed(1) + '/s' + copies + (bad ? ' (' + x.state + ')' : '') + silent + late;
+      var read = !bad && x.read ? ' (finished)' : '';  // a recording read to its end
+      var text = x.name + ' ' + Number(x.rate).toFixed(1) + '/s' + copies + (bad ? ' (' + x.state + ')' : '') + read + silent + late;
       // the whole text in the title too: the cell may be cut short on a narrow screen
       var title = text + (x.state ? ' · ' + x.state : '') + (x.late ? ' · fixes arrive late: times are arrival times (satellite-like feed)' : '')
         + (x.copies > 0 ? ' · copies: messages another feed delivered first, counted once' : '');
