@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vts.alerts.model import Alert, iso_time
-from vts.alerts.store import AlertStore, AlertStoreError, open_store, store_path
+from vts.alerts.store import Acknowledgement, AlertStore, AlertStoreError, open_store, store_path
 from vts.cli import alert_type_names, closed_pipe_is_quiet, non_negative_int, unknown_alert_types
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -109,17 +109,19 @@ def _db_path(args: argparse.Namespace) -> Path | None:
     return store_path(config.alerts.store)
 
 
-def _row(a: Alert, *, step: bool = False) -> str:
+def _row(a: Alert, *, step: bool = False, ack: Acknowledgement | None = None) -> str:
     """One alert as a line: when it started (the list's order) and its latest step's state and
-    time; with `step`, one lifecycle step at its own time (`--history`)."""
+    time; with `step`, one lifecycle step at its own time (`--history`). An acknowledged alert says
+    by whom (the note and time: `--history`)."""
     other = f"+{a.other_mmsi}" if a.other_mmsi is not None else ""
     name = f" {a.name}" if a.name else ""
     zone = f" [{a.zone}]" if a.zone else ""
     when = iso_time(a.time if step else a.started)
     state = a.state if step or a.time == a.started else f"{a.state} {iso_time(a.time)[11:19]}"
+    acked = f"  [ACK {ack.by}]" if ack is not None else ""
     return (
         f"{when}  {state:<16}  {a.severity:<9}  {a.type:<22}  {a.mmsi}{other}{name}{zone}  "
-        f"{a.message}  (id {a.id})"
+        f"{a.message}{acked}  (id {a.id})"
     )
 
 
@@ -202,8 +204,9 @@ def _run(args: argparse.Namespace, store: AlertStore) -> int:
     alerts = store.alerts(since=since, types=types, active_only=args.active)
     if args.limit is not None:
         alerts = alerts[-args.limit :] if args.limit > 0 else []
+    acks = {} if args.json else {ack.alert_id: ack for ack in store.acks()}  # (the latest of each)
     for a in alerts:
-        print(a.to_json() if args.json else _row(a))
+        print(a.to_json() if args.json else _row(a, ack=acks.get(a.id)))
     if not args.json:
         print(f"{len(alerts)} alert(s)", file=sys.stderr)
     return 0
