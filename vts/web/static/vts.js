@@ -35,6 +35,7 @@
   VTS.map = null;
   VTS.layer = null;
   VTS.selected = null;
+  VTS.openAlert = null;  // id of the alert whose evidence is shown (the one the operator selected)
   VTS.alerts = new Map();
   VTS.muted = false;
   VTS.stats = null;
@@ -397,6 +398,24 @@
     return id;
   }
 
+  // The evidence of an alert (its `details`: distances, durations, speeds ...), shown under the
+  // alert the operator selected, as the offline report's popup shows it. Text only.
+  function evidenceValue(v) {
+    if (v === null || v === undefined || v === '') return '—';
+    if (typeof v === 'boolean') return v ? 'yes' : 'no';
+    if (typeof v === 'object') { var j = JSON.stringify(v); return j.length > 200 ? j.slice(0, 199) + '…' : j; }
+    return String(v);
+  }
+
+  function evidenceNode(a) {
+    var table = el('table', { cls: 'vts-evidence' });
+    function row(k, v) { table.appendChild(el('tr', null, el('th', { text: k }), el('td', { text: evidenceValue(v) }))); }
+    if (a.started !== a.time) row('started', fmtDateTime(a.started));
+    if (a.lat !== null && a.lat !== undefined) row('position', dm(a.lat, 'N', 'S') + ' ' + dm(a.lon, 'E', 'W'));
+    Object.keys(a.details || {}).forEach(function (k) { row(k.replace(/_/g, ' '), a.details[k]); });
+    return table;
+  }
+
   function alertNode(a, withForm) {
     var node = el('div', { cls: 'vts-alert sev-' + a.severity + (a.ack ? ' acked' : ''), 'data-alert-id': a.id });
     node.appendChild(el('div', { cls: 'top' },
@@ -405,6 +424,7 @@
     node.appendChild(el('div', { cls: 'vs', text: alertVessel(a) }));
     if (a.zone) node.appendChild(el('div', { cls: 'msg', text: 'zone: ' + zoneName(a.zone) }));
     node.appendChild(el('div', { cls: 'msg', text: a.message }));
+    if (VTS.openAlert === a.id) node.appendChild(evidenceNode(a));
     if (a.ack) {
       node.appendChild(el('div', { cls: 'ackd', text: 'ACK ' + a.ack.who + ' ' + fmtTime(a.ack.time) + (a.ack.note ? ': ' + a.ack.note : '') }));
     } else if (withForm) {
@@ -450,6 +470,10 @@
   }
 
   VTS.flyToAlert = function (a) {
+    if (VTS.openAlert !== a.id) {  // the selected alert shows its evidence
+      VTS.openAlert = a.id;
+      renderAlertsNow();
+    }
     var layer = layerOf(a.mmsi);
     var target = layer ? layer.getLatLng() : (a.lat !== null ? L.latLng(a.lat, a.lon) : null);
     var other = a.other_mmsi ? layerOf(a.other_mmsi) : null;
