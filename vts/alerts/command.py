@@ -32,6 +32,13 @@ from vts.alerts.model import Alert, iso_time
 from vts.alerts.store import Acknowledgement, AlertStore, AlertStoreError, open_store, store_path
 from vts.cli import alert_type_names, closed_pipe_is_quiet, non_negative_int, unknown_alert_types
 
+ACK_ORIGINS = {
+    "engine": "through the daemon, at its event time",
+    "shell": "from the shell, at the wall-clock time",
+}
+"""How `--history` says where an acknowledgement came from, and so which clock its time is on
+(`vts.alerts.store.Acknowledgement.origin`)."""
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -176,7 +183,8 @@ def _run(args: argparse.Namespace, store: AlertStore) -> int:
             print(a.to_json() if args.json else _row(a, step=True))
         if not args.json:
             for ack in store.acks(args.history):
-                print(f"{iso_time(ack.at)}  acknowledged by {ack.by} ({ack.origin}): {ack.note}")
+                origin = ACK_ORIGINS.get(ack.origin, ack.origin)
+                print(f"{iso_time(ack.at)}  acknowledged by {ack.by} ({origin}): {ack.note}")
         return 0
     since: float | None = None
     if args.since:
