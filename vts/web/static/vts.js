@@ -538,14 +538,18 @@
     var fresh = VTS._freshIds || new Set();
     var focus = focusWithin(box, 'data-alert-id');
     clear(box);
+    // the operator's severity filter (the badges, the title and the count still cover every alert)
+    var least = rank(VTS.minSeverity || 'info');
+    var shown = list.filter(function (a) { return rank(a.severity) <= least; });
     if (list.length === 0) box.appendChild(el('div', { cls: 'vts-empty', text: 'No active alerts.' }));
-    list.slice(0, MAX_ALERT_ROWS).forEach(function (a) {
+    else if (shown.length === 0) box.appendChild(el('div', { cls: 'vts-empty', text: 'No active alerts at this severity (' + list.length + ' less severe hidden).' }));
+    shown.slice(0, MAX_ALERT_ROWS).forEach(function (a) {
       var node = alertNode(a, true);
       if (fresh.has(a.id)) node.classList.add('new');
       box.appendChild(node);
     });
-    if (list.length > MAX_ALERT_ROWS) {
-      box.appendChild(el('div', { cls: 'vts-empty', text: (list.length - MAX_ALERT_ROWS) + ' more alerts not listed, the least severe and oldest (see /api/alerts)' }));
+    if (shown.length > MAX_ALERT_ROWS) {
+      box.appendChild(el('div', { cls: 'vts-empty', text: (shown.length - MAX_ALERT_ROWS) + ' more alerts not listed, the least severe and oldest (see /api/alerts)' }));
     }
     restoreFocus(box, 'data-alert-id', focus);
     [VTS.drafts, VTS.ackErrors].forEach(function (byId) {  // of alerts gone or acknowledged
@@ -564,7 +568,7 @@
       if (counts[s]) parts.push(counts[s] + ' ' + SEVERITY_ABBR[s]);
     });
     document.title = (parts.length ? '(' + parts.join(' ') + ') ' : '') + 'VTS Callao';
-    document.getElementById('vts-alert-count').textContent = list.length + ' active';
+    document.getElementById('vts-alert-count').textContent = list.length + ' active' + (shown.length < list.length ? ' (' + shown.length + ' shown)' : '');
   }
   VTS.renderAlerts = renderAlerts;
 
@@ -905,8 +909,23 @@
     var later = function () { clearTimeout(timer); timer = setTimeout(VTS.refreshList, 200); };
     [q, cat, zone, alerting].forEach(function (n) { n.addEventListener('input', later); n.addEventListener('change', later); });
 
+    // which alerts the panel lists: every severity, or only the more severe (zone entries and exits
+    // are information, and on a busy day most of the panel); kept in this browser
+    var minSev = el('select', { id: 'vts-alert-min', 'aria-label': 'alerts shown' });
+    opts.severities.forEach(function (sv, i) {
+      var label = i === 0 ? sv + ' only' : (i === opts.severities.length - 1 ? 'all severities' : sv + ' and above');
+      minSev.appendChild(el('option', { value: sv, text: label }));
+    });
+    VTS.minSeverity = opts.severities.indexOf(localStorage.getItem('vts-alert-min')) >= 0 ? localStorage.getItem('vts-alert-min') : 'info';
+    minSev.value = VTS.minSeverity;
+    minSev.addEventListener('change', function () {
+      VTS.minSeverity = minSev.value;
+      localStorage.setItem('vts-alert-min', minSev.value);
+      renderAlertsNow();
+    });
     var right = el('div', { id: 'vts-right', cls: 'vts-panel' },
       el('h2', null, el('span', { text: 'Alerts' }), el('span', { id: 'vts-alert-count', cls: 'vts-count' })),
+      el('div', { cls: 'vts-filters' }, minSev),
       el('div', { id: 'vts-alerts' }),
       el('div', { id: 'vts-details', cls: 'hidden' }));
     document.body.appendChild(right);
