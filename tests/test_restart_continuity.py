@@ -107,6 +107,27 @@ def test_a_visit_under_way_goes_on_after_a_restart(tmp_path: Path) -> None:
     assert kinds == ["zone_entry", "zone_exit"]
 
 
+@pytest.mark.parametrize("zones_saved", [True, False], ids=["memberships-saved", "older-database"])
+def test_a_visit_goes_on_whether_or_not_the_memberships_were_saved(tmp_path: Path, zones_saved: bool) -> None:
+    """With the vessels' zone memberships saved, the zone engine knows the ship is still in the
+    anchorage (no entry at all after the restart); a database saved before memberships were (no
+    "zones" state) finds it inside again from its fixes. Either way: one visit, one exit."""
+    db = tmp_path / "alerts.sqlite3"
+    entry, last = _first_run(db)
+    if not zones_saved:
+        with contextlib.closing(sqlite3.connect(db)) as con, con:
+            con.execute("DELETE FROM saved_state WHERE owner = 'zones'")
+    stay = stationary(SHIP, last + 5 * 60, minutes=15, at=INSIDE, every_s=60, nav_status=1)
+    outbound = moving(SHIP, stay[-1].time + 10, minutes=12, start=INSIDE, cog=180, sog=10.0)
+    core = _core(db)
+    alerts = _visits(run(core, merge(stay, outbound), check_batch=False))
+    assert (SHIP in core.zones.vessels()) is True
+    _stop(core)
+    assert [a.type for a in alerts] == ["zone_exit"]
+    assert alerts[0].details["entered"] == entry.details["crossing_time"]
+    assert "after_restart" not in alerts[0].details
+
+
 def test_a_vessel_that_left_while_vts_was_down_gets_its_exit_at_its_first_fix(tmp_path: Path) -> None:
     db = tmp_path / "alerts.sqlite3"
     entry, last = _first_run(db)
@@ -526,3 +547,30 @@ def test_a_restart_says_what_it_carried_on_from(tmp_path: Path, caplog: pytest.L
         core.process(stationary(OTHER, T0 - 86_400, minutes=1, at=NEAR, every_s=60, sog=0.1)[0])
         _stop(core)
     assert any("not taken up as its continuation" in r.getMessage() for r in caplog.records)
+
+
+def test_a_vessel_inside_a_zone_at_the_restart_is_still_inside_it(tmp_path: Path) -> None:
+    """The vessels' zone memberships are saved with their tracks: a fishing boat raised in San
+    Lorenzo's restricted waters before a restart is cleared when it leaves them ("left the zone", at
+    its exit), not held on until the restore grace is over and then expired as unconfirmed."""
+    from tests.test_rule_restricted_area import BOAT, SAN_LORENZO_WATERS, visit
+
+    db = tmp_path / "alerts.sqlite3"
+    reports = visit(BOAT, SAN_LORENZO_WATERS, ship_type=30, minutes=6)
+    zone = _core(tmp_path / "scratch.sqlite3").zones.zone("restricted_san_lorenzo")
+    sailing_out = [r for r in reports if r.time > T0 + 13.4 * 60 + 6 * 60]
+    # the restart: just after its last fix inside, before a fix far enough out confirms the exit
+    stay_end = next(r.time for r in sailing_out if not zone.contains(r.lon, r.lat))
+    core = _core(db)
+    first = run(core, [r for r in reports if r.time < stay_end])
+    _stop(core)
+    assert states(of_type(first, "restricted_area"))[0] == "raised"
+    core = _core(db)
+    assert core.zones.zones_of(BOAT) == set()  # (taken up at the first event time, not before)
+    rest = [r for r in reports if r.time >= stay_end]
+    after = of_type(run(core, rest, check_batch=False), "restricted_area")
+    _stop(core)
+    assert after, "the alert held on past the end of the data"
+    assert states(after)[-1] == "cleared" and after[-1].details["reason"] == "left the zone"
+    assert after[-1].time - stay_end < 5 * 60
+    assert "raised" not in states(after)  # the same alert, not a second one

@@ -43,9 +43,9 @@ starts). Fixes older than (or as old as) the vessel's latest fix are ignored; in
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import shapely
@@ -566,6 +566,50 @@ class ZoneEngine:
     def forget(self, mmsi: int) -> None:
         self._vessels.pop(mmsi, None)
 
+    def saved_state(self) -> dict[str, Any]:
+        """What a restart needs (`restore`): each vessel's last fix, the zones it is in (entered,
+        confirmed, last inside, outside since) and its pending entries, as JSON data. A fix held
+        back as a possible outlier is not kept (the next fix decides again)."""
+        vessels = []
+        for mmsi, state in sorted(self._vessels.items()):
+            if state.last is None:
+                continue
+            inside = [
+                [z, _fix_data(m.entered), _fix_data(m.confirmed), _fix_data(m.last_inside)]
+                + ([_fix_data(m.outside_since)] if m.outside_since is not None else [])
+                for z, m in sorted(state.inside.items())
+            ]
+            pending = [[z, _fix_data(f)] for z, f in sorted(state.pending.items())]
+            vessels.append([mmsi, _fix_data(state.last), inside, pending])
+        return {"vessels": vessels}
+
+    def restore(self, state: dict[str, Any], mmsis: Collection[int]) -> None:
+        """After a restart: the memberships `saved_state` saved, for the vessels in `mmsis` (those
+        the tracker took up), in zones that still exist. A vessel back after more than
+        `gap_reset_s` is then judged as after any reception gap: still inside until a fix outside
+        confirms its exit (with no crossing time invented). Vessels already known are left alone;
+        a record that cannot be read raises `ValueError` after the others are taken up."""
+        damaged = 0
+        for saved in state.get("vessels", []):
+            try:
+                mmsi, last, inside, pending = int(saved[0]), _fix_of(saved[1]), saved[2], saved[3]
+                if mmsi not in mmsis or mmsi in self._vessels:
+                    continue
+                members = {
+                    str(m[0]): _Membership(
+                        _fix_of(m[1]), _fix_of(m[2]), _fix_of(m[3]), _fix_of(m[4]) if len(m) > 4 else None
+                    )
+                    for m in inside
+                    if str(m[0]) in self._by_id
+                }
+                waiting = {str(z): _fix_of(f) for z, f in pending if str(z) in self._by_id}
+            except (TypeError, ValueError, IndexError, KeyError):
+                damaged += 1
+                continue
+            self._vessels[mmsi] = _VesselZones(last=last, inside=members, pending=waiting)
+        if damaged:
+            raise ValueError(f"{damaged} saved vessel zone state(s) could not be read and were skipped")
+
     def vessels(self) -> list[int]:
         """MMSIs with zone state."""
         return list(self._vessels)
@@ -593,6 +637,15 @@ class ZoneEngine:
                 held_at=state.held_at,
             )
         return new
+
+
+def _fix_data(fix: _Fix) -> list[Any]:
+    return [fix.time, fix.lon, fix.lat, fix.initial, fix.reload]
+
+
+def _fix_of(data: Sequence[Any]) -> _Fix:
+    t, lon, lat = float(data[0]), float(data[1]), float(data[2])
+    return _Fix(t, lon, lat, initial=bool(data[3]), reload=bool(data[4]))
 
 
 def _finite(t: float) -> bool:

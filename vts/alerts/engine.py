@@ -73,6 +73,7 @@ ERRORS_LOGGED_IN_FULL = 5
 """A failing rule's first errors are logged with their traceback, then one line per thousand."""
 HOUSEKEEPING_S = 600.0
 TRACKER_STATE = "tracker"
+ZONES_STATE = "zones"
 RULE_STATE = "rule/"
 """Owners of the saved states (`AlertStore.save_states`): the tracker, and ``rule/<id>`` for each rule."""
 ALL_RULES = -1
@@ -389,7 +390,10 @@ class AlertEngine:
         store, now = self.store, self._now
         if store is None or not self._saves_states() or now is None:
             return
-        states = {TRACKER_STATE: json.dumps(self.tracker.saved_state(), separators=(",", ":"))}  # (NaN kept)
+        states = {
+            TRACKER_STATE: json.dumps(self.tracker.saved_state(), separators=(",", ":")),  # (NaN kept)
+            ZONES_STATE: json.dumps(self.zones.saved_state(), separators=(",", ":")),
+        }
         for rule in self.rules:
             if not _overrides(rule, "save_state"):
                 continue
@@ -840,6 +844,12 @@ class AlertEngine:
             for vessel in self.tracker.vessels():
                 if vessel.lat is not None and vessel.lon is not None:
                     self.grid.update(vessel.mmsi, vessel.lat, vessel.lon)
+            zones = saved.get(ZONES_STATE)
+            if zones is not None and zones[0] - now <= grace:  # the zones the vessels taken up are in
+                try:
+                    self.zones.restore(zones[1], {v.mmsi for v in self.tracker.vessels()})
+                except ValueError as e:
+                    log.warning("the vessels' zones saved before the restart cannot all be taken up: %s", e)
         if latest is not None:
             log.info(
                 "carrying on from the alert database (newest step %s): %d alert(s) holding, %d vessel"

@@ -159,19 +159,28 @@ class ZoneVisitsRule(Rule):
         self._restored_at = ctx.now
 
     def _check_restored(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
-        """The first fixes after a restart of a vessel with a visit under way: beyond the zone's
-        exit margin, it left while vts was not running; inside it, its entry (found inside) resumes
-        the visit (`on_zone_event`)."""
+        """The first fixes after a restart of a vessel with a visit under way: still in the zone by
+        the zone engine (which took its memberships up with its track), the visit goes on; beyond
+        the zone's exit margin, it left while vts was not running; inside it, with no membership
+        taken up (a database saved before memberships were), its entry (found inside) resumes the
+        visit (`on_zone_event`)."""
         if report.lat is None or report.lon is None:
             return
         if vessel.position_time is not None and report.time < vessel.position_time:
             return  # a late fix: not where the vessel is now
         restored = self._restored[vessel.mmsi]
+        inside = ctx.zones.zones_of(vessel.mmsi)
         for zone_id in sorted(restored):
             try:
                 zone = ctx.zones.zone(zone_id)
             except KeyError:
                 del restored[zone_id]  # the zone left the configuration: no exit (as on a reload)
+                continue
+            entered = ctx.zones.entered_at(vessel.mmsi, zone_id) if zone_id in inside else None
+            if entered is not None and entered < self._restored_at:
+                # a membership taken up at the restart (not one found since): the visit goes on,
+                # its exit will come from the zone engine (`on_zone_event`)
+                self._open.setdefault(vessel.mmsi, {})[zone_id] = restored.pop(zone_id).visit
                 continue
             if shapely.intersects_xy(zone.exit_geometry, report.lon, report.lat):
                 continue
