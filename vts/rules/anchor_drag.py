@@ -21,6 +21,14 @@ What is not a drag:
   swung round an anchor ahead of where it settled (on the settling heading, within 1.5 swing radii)
   and its heading points at that anchor. A drag moves the ship astern or sideways,
   away from its anchor: never so explained. Headings not known: the circle alone.
+  Swinging also makes way over ground: the antenna, a cable and a hull's length from the anchor,
+  sweeps round it at a knot or more while the ship yaws or the tide turns, and at anchor a Class A
+  ship reports every 3 minutes, so two such fixes are "2 minutes" at `drag_sog_kn`. Speed counts
+  as making way only when the ship's movement since its first fast fix is more than its heading's
+  sweep over those fixes (radians) times the swing radius, the farthest its antenna turns about
+  the anchor (as drifting tells a ship turning about a point): a dragging ship, its bow held up to
+  its anchor, moves without its heading sweeping so. Headings not known, or not turning: the
+  speed alone, as before.
 
 The alert clears when the ship's last `consecutive_fixes` (3) fixes are inside its circle and under
 `drag_sog_kn` (one slow fix in a gust does not end a drag), or when it leaves the anchored state, or
@@ -49,6 +57,7 @@ from pydantic import Field
 from vts.geo import angle_diff_deg, bearing_deg, distance_m, local_projection
 from vts.reports import PositionReport
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.drifting import heading_sweep_deg
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -101,6 +110,7 @@ class _Anchoring:
     slow: int = 0  # fixes in a row under drag_sog_kn (or with no SOG)
     ahead: int = 0  # fixes in a row making way ahead (see `_ahead`)
     fast_since: float | None = None
+    fast: list[_Fix] = field(default_factory=list)  # the fixes since fast_since
     active: bool = False
     recent: deque[_Fix] = field(default_factory=deque)  # while active: the last settle_minutes
 
@@ -168,10 +178,17 @@ class AnchorDragRule(Rule):
             st.slow = 0
             if st.fast_since is None:
                 st.fast_since = report.time
+                st.fast.clear()
+            st.fast.append(fix)
         else:
             st.slow += 1
             st.fast_since = None
-        making_way = st.fast_since is not None and report.time - st.fast_since >= p.drag_minutes * 60.0
+            st.fast.clear()
+        making_way = (
+            st.fast_since is not None
+            and report.time - st.fast_since >= p.drag_minutes * 60.0
+            and not _swinging(st.fast, radius)
+        )
         if st.outside >= p.consecutive_fixes or making_way:
             st.active = True
             why = f"{off:.0f} m from its anchoring position (swing radius {radius:.0f} m)"
@@ -231,6 +248,7 @@ class AnchorDragRule(Rule):
         st.recent.clear()
         st.outside = st.inside = st.slow = 0
         st.fast_since = None
+        st.fast.clear()
         st.active = False
         ctx.alerts.clear(
             type=self.id,
@@ -266,6 +284,20 @@ def _settled(fixes: list[_Fix]) -> tuple[tuple[float, float], float | None]:
     if math.hypot(s, c) < 1e-9:
         return centre, None
     return centre, math.degrees(math.atan2(s, c)) % 360.0
+
+
+def _swinging(fixes: list[_Fix], radius: float) -> bool:
+    """Whether the fixes' movement (first to last) is no more than their headings' sweep times the
+    swing radius: the antenna turning about the anchor, not making way (see the module docstring).
+    False when a heading is not known or the heading did not turn."""
+    headings = [f.heading for f in fixes]
+    if len(fixes) < 2 or any(h is None for h in headings):
+        return False
+    sweep = heading_sweep_deg([float(h) for h in headings if h is not None])
+    if sweep <= 0.0:
+        return False
+    moved = distance_m(fixes[0].lat, fixes[0].lon, fixes[-1].lat, fixes[-1].lon)
+    return moved <= radius * math.radians(sweep)
 
 
 def _swung(st: _Anchoring, report: PositionReport, radius: float) -> bool:

@@ -229,7 +229,7 @@ class DriftingRule(Rule):
         where ships lie still (see the module docstring)."""
         p = self.p
         radius = (vessel.length or 0.0) + p.swing_cable_m
-        if moved <= radius * math.radians(_sweep_deg([f.heading for f in run])):
+        if moved <= radius * math.radians(heading_sweep_deg([f.heading for f in run])):
             return True
         return self._quiet.member(ctx.zones, vessel.mmsi)
 
@@ -261,8 +261,9 @@ class DriftingRule(Rule):
             self.unwatch(ctx, mmsi)
 
 
-def _sweep_deg(degrees: list[float]) -> float:
-    """How far the headings range, in degrees, followed fix to fix (each step the shorter way)."""
+def heading_sweep_deg(degrees: list[float]) -> float:
+    """How far the headings range, in degrees, followed fix to fix (each step the shorter way).
+    Also anchor_drag's test of a ship swinging round its anchor."""
     at = lo = hi = 0.0
     for a, b in itertools.pairwise(degrees):
         d = (b - a + 180.0) % 360.0 - 180.0
