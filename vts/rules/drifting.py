@@ -21,6 +21,12 @@ Fires (state alert, `warning`) when
     (`nuc_quiet_zone_kinds`, as for status 2 below): sheering at anchor, wandering GNSS. Ships at
     anchor forget status 1, and anchor_drag watches those that set it.
 
+  In such a zone, a ship turning about a point is left out at any net speed (never farther than
+  across its swing circle): at anchor, its antenna lies a cable and a hull's length from the
+  anchor and sweeps round it at a knot or more as the ship yaws in wind or the tide turns (an
+  independent check's ships at anchor with status 0, swinging 50 degrees either way, were raised
+  every half hour). A drift across a steady heading is still raised there above 1 kn.
+
   A drift of a ship dead in the water keeps its heading, or turns slowly: none of the recorded true
   drifts (steady heading, set sideways or astern) is left out; or
 * navigational status is 2 ("not under command"), except where ships lie still: in a berth,
@@ -208,7 +214,7 @@ class DriftingRule(Rule):
         if off < p.min_angle_deg:
             return
         slow = moved / span < p.nuc_moving_kn * MS_PER_KNOT
-        if slow and self._lying_or_turning(vessel, st.run, moved, ctx):
+        if self._lying_or_turning(vessel, st.run, moved, slow, ctx):
             return
         details = {
             "sog_kn": report.sog,
@@ -222,16 +228,19 @@ class DriftingRule(Rule):
         self._hold(ctx, vessel, report, "drift", details)
 
     def _lying_or_turning(
-        self, vessel: VesselState, run: deque[_Fix], moved: float, ctx: RuleContext
+        self, vessel: VesselState, run: deque[_Fix], moved: float, slow: bool, ctx: RuleContext
     ) -> bool:
-        """A slow run (net speed under `nuc_moving_kn`) whose sideways movement is no drift: the ship
-        turns about a point within its swing radius (at anchor, or on the spot), or lies in a zone
-        where ships lie still (see the module docstring)."""
+        """A run whose sideways movement is no drift. Slow (net speed under `nuc_moving_kn`): the
+        ship turns about a point within its swing radius (at anchor, or on the spot), or lies in a
+        zone where ships lie still. Faster: only a ship turning about a point in such a zone, never
+        farther than across its swing circle (a ship swinging at anchor, its antenna a cable and a
+        hull's length from the anchor, sweeps round it at a knot or more). See the module docstring."""
         p = self.p
         radius = (vessel.length or 0.0) + p.swing_cable_m
-        if moved <= radius * math.radians(heading_sweep_deg([f.heading for f in run])):
-            return True
-        return self._quiet.member(ctx.zones, vessel.mmsi)
+        turning = moved <= radius * math.radians(heading_sweep_deg([f.heading for f in run]))
+        if slow:
+            return turning or self._quiet.member(ctx.zones, vessel.mmsi)
+        return turning and moved <= 2.0 * radius and bool(self._quiet.member(ctx.zones, vessel.mmsi))
 
     def _hold(
         self, ctx: RuleContext, vessel: VesselState, report: PositionReport, kind: str, details: dict
