@@ -29,6 +29,10 @@ alternation. `min_conflicts` alternations within `window_minutes` raise the same
 (details.kind ``interleaved``). A single outlier, or a ship whose position jumps once and stays
 there, never alternates.
 
+Both tests see the same two ships, and one alert stands for them: the test that raised it
+updates it, and the other only keeps it up (an independent check's two boats 4 NM apart had the
+alert's kind and message flip between the two tests at every report, each flip a published update).
+
 A placeholder MMSI (0, 123456789 ...), shared by unrelated transmitters, is left alone: many ships
 under it are its normal state, and invalid_mmsi reports the MMSI itself.
 """
@@ -58,6 +62,8 @@ KNOT_MS = 1852.0 / 3600.0
 UNRELIABLE_TIME_SLACK_S = 300.0
 """As position_jump: when the fixes' UTC seconds contradict the event times, allow this much more."""
 STALE_HEAD_S = 180.0
+DEAD_RECKONING = "dead_reckoning"
+INTERLEAVED = "interleaved"
 """A head with no fix for this long while the other keeps getting them: the ship is at the other."""
 ARRIVAL_MIN_SPEED_KN = 25.0
 """The speed the tracker's dead-reckoning test allows (Global Fishing Watch's), as a floor."""
@@ -125,6 +131,8 @@ class DuplicateMmsiRule(Rule):
         super().__init__(params)
         self.p: DuplicateMmsiParams = params  # type: ignore[assignment]
         self._last_conflict: dict[int, float] = {}
+        self._raised_by: dict[int, str] = {}
+        """Per MMSI with an alert up, the test that raised it (`DEAD_RECKONING` or `INTERLEAVED`)."""
         self._heads: dict[int, _Heads] = {}
         """Split track heads (see `_Heads`)."""
         self._unseen = UnseenFixes()
@@ -179,6 +187,8 @@ class DuplicateMmsiRule(Rule):
         if shadow is not None and self._may_be_own_fixes_late(ctx, primary, shadow):
             return
         self._last_conflict[primary.mmsi] = max(conflicts)
+        if self._other_test_holds(ctx, primary.mmsi, DEAD_RECKONING):
+            return
         details: dict[str, object] = {
             "conflicts": len(conflicts),
             "window_min": self.p.window_minutes,
@@ -256,6 +266,8 @@ class DuplicateMmsiRule(Rule):
         if len(heads.alternations) < self.p.min_conflicts:
             return
         self._last_conflict[vessel.mmsi] = fix.time
+        if self._other_test_holds(ctx, vessel.mmsi, INTERLEAVED):
+            return
         a, b = heads.a, heads.b
         sep = distance_m(a.lat, a.lon, b.lat, b.lon)
         ctx.alerts.hold(
@@ -274,6 +286,15 @@ class DuplicateMmsiRule(Rule):
                 "separation_m": round(sep, 1),
             },
         )
+
+    def _other_test_holds(self, ctx: RuleContext, mmsi: int, test: str) -> bool:
+        """Whether the other test raised the alert up for `mmsi`: then it stands as that test
+        made it (`_last_conflict`, just set, keeps it up). Otherwise `test` holds it from now on."""
+        other = self._raised_by.get(mmsi)
+        if other is not None and other != test and ctx.alerts.is_active(self.id, mmsi):
+            return True
+        self._raised_by[mmsi] = test
+        return False
 
     def _interleaved(
         self, ctx: RuleContext, primary: VesselState, shadow: VesselState | None, since: float
@@ -346,6 +367,7 @@ class DuplicateMmsiRule(Rule):
         horizon = ctx.now - self.p.clear_minutes * 60.0
         for mmsi in sorted(m for m, t in self._last_conflict.items() if t < horizon):
             del self._last_conflict[mmsi]
+            self._raised_by.pop(mmsi, None)
             ctx.alerts.clear(
                 type=self.id,
                 mmsi=mmsi,
@@ -354,6 +376,7 @@ class DuplicateMmsiRule(Rule):
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._last_conflict.pop(mmsi, None)
+        self._raised_by.pop(mmsi, None)
         self._unseen.forget(mmsi)
         if self._heads.pop(mmsi, None) is not None:
             self.unwatch(ctx, mmsi)

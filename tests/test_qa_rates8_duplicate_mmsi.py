@@ -1,0 +1,31 @@
+"""duplicate_mmsi: two boats under one MMSI, 4.9 NM apart, both heard every 30 s. Both of the rule's
+tests (the tracker's dead-reckoning conflicts and the interleaved track heads) see them; the one alert
+must not flip between the two tests' forms at every report (each flip was a published update)."""
+
+from __future__ import annotations
+
+from tests.rule_helpers import OPEN_WATER, T0, make_core, merge, moving, of_type, offset, run, static
+
+M = 760100021
+
+
+def test_one_duplicate_alert_does_not_flip_between_the_two_tests() -> None:
+    first = moving(M, T0, minutes=30, start=OPEN_WATER, cog=90, sog=5, every_s=30, ais_class="B")
+    second = moving(
+        M,
+        T0 + 600 + 15,
+        minutes=20,
+        start=offset(OPEN_WATER, north_m=-8400),
+        cog=60,
+        sog=5,
+        every_s=30,
+        ais_class="B",
+    )
+    reports = merge(static(M, T0 - 60, name="DOS HERMANOS", ship_type=30, length=12), first, second)
+    alerts = of_type(run(make_core(), reports), "duplicate_mmsi")
+    assert alerts and alerts[0].state == "raised"
+    kinds = {a.details.get("kind") for a in alerts if a.state != "cleared"}
+    assert len(kinds) == 1, kinds
+    # updates only as the engine's update interval (or a change of severity) asks, not every report
+    updates = [a for a in alerts if a.state == "updated"]
+    assert len(updates) <= 4, [(a.time - T0, a.details.get("kind")) for a in updates]
