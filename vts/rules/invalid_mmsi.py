@@ -7,7 +7,12 @@ ITU-R M.585 format. Special formats are recognised, not flagged: coast stations 
 (8MID), SART/MOB/EPIRB (970/972/974, handled by the distress rule), autonomous maritime radio
 devices of group B (979: fishing-net buoys and the like). A Class B transponder (types 18, 19, 24)
 under a SART/MOB/EPIRB number is flagged: no such device sends those messages (fishing-net buoys
-misuse the numbers), and the distress rule does not raise an emergency for it.
+misuse the numbers), and the distress rule does not raise an emergency for it. A vessel's position
+or static report (types 1-3, 5, 18, 19, 24) under a group number is flagged too: a group call
+identity addresses a group of ships and is no station's own, and as an integer it is an MMSI of
+eight digits, the transponder's number entered with one digit missing (the recorded logs hold
+such vessels: 31423000, 52500000 and 53365000 in the AMSA log, 24466031 and 32310738 in the Danish
+one, 36994760 in aisparser's).
 
 Judged on the reports that describe a vessel (position and static data), not on a safety text
 message (types 12 and 14) alone: such a message carries no position, and one under a number no
@@ -131,7 +136,7 @@ class InvalidMmsiRule(Rule):
         exact for every integer (tests compare them); and the reports under a distress-device number
         (`_problem` looks at their message type). Safety messages in the mask are let through and
         ignored by `on_report`."""
-        return invalid_mmsi_mask(batch.mmsi) | distress_device_rows(batch.mmsi)
+        return invalid_mmsi_mask(batch.mmsi) | distress_device_rows(batch.mmsi) | group_rows(batch.mmsi)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if (
@@ -241,12 +246,29 @@ _CLASS_B_DISTRESS = (
 )
 
 
+VESSEL_MESSAGES = frozenset({1, 2, 3, 5, 18, 19, 24})
+"""A vessel's own position and static reports."""
+_GROUP_AS_VESSEL = (
+    "a group call number (0MIDxxxxx), which no station transmits as its own: "
+    "an MMSI entered with eight digits"
+)
+
+
+def group_rows(mmsi: np.ndarray) -> np.ndarray:
+    """Rows under a number of the group format's range (0 and eight digits: 10,000,000-99,999,999)."""
+    mmsi = np.asarray(mmsi, dtype=np.int64)
+    return (mmsi >= 10_000_000) & (mmsi < 100_000_000)
+
+
 def _problem(mmsi: int, report: Report) -> str | None:
     """Why the MMSI cannot be this station's identity, or None: the number itself
-    (`classify_mmsi`), or a distress-device number sending what no distress device sends."""
+    (`classify_mmsi`), a distress-device number sending what no distress device sends, or a group
+    call number sending a vessel's reports."""
     info = mmsi_info(mmsi)
     if info.problem is None and info.kind in DISTRESS_KINDS:
         return _CLASS_B_DISTRESS if report.msg_type in CLASS_B_MESSAGES else None
+    if info.problem is None and info.kind == "group":
+        return _GROUP_AS_VESSEL if report.msg_type in VESSEL_MESSAGES else None
     return info.problem
 
 
