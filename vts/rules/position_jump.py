@@ -98,6 +98,12 @@ class PositionJumpParams(RuleParams):
     cluster_radius_m: float = Field(2000.0, gt=0)
     cluster_window_s: float = Field(60.0, gt=0, description="individual jumps are held this long")
     cluster_quiet_minutes: float = Field(10.0, gt=0)
+    duplicate_wait_minutes: float = Field(
+        10.0,
+        ge=0,
+        description="a jump to a second stream heard again while the track's own fixes go on waits this "
+        "long for duplicate_mmsi (its window) before it is reported",
+    )
 
 
 @dataclass(slots=True)
@@ -108,6 +114,8 @@ class _Jump:
     lat: float
     lon: float
     details: dict[str, Any]
+    to_shadow: bool = False
+    """The fix went to the tracker's shadow track (it failed the dead-reckoning test: miles off)."""
 
 
 @dataclass(slots=True)
@@ -281,7 +289,7 @@ class PositionJumpRule(Rule):
             "from_lat": round(last.lat, 6),
             "from_lon": round(last.lon, 6),
         }
-        jump = _Jump(report.time, vessel.mmsi, vessel.name, lat, lon, details)
+        jump = _Jump(report.time, vessel.mmsi, vessel.name, lat, lon, details, to_shadow=vessel.is_shadow)
         cluster = self._cluster_for(jump)
         if cluster is not None:
             if all(m.mmsi != jump.mmsi for m in cluster.members):
@@ -376,13 +384,39 @@ class PositionJumpRule(Rule):
             if not cluster.reported and ctx.now - cluster.started >= self.p.cluster_window_s:
                 cluster.reported = True
                 self._report_cluster(ctx, cluster)
-        due = [j for j in self._pending if ctx.now - j.time >= self.p.cluster_window_s]
+        due = [
+            j
+            for j in self._pending
+            if ctx.now - j.time >= self.p.cluster_window_s and not self._second_stream(ctx, j)
+        ]
         if due:
-            self._pending = [j for j in self._pending if ctx.now - j.time < self.p.cluster_window_s]
+            self._pending = [j for j in self._pending if all(j is not d for d in due)]
             for j in sorted(due, key=lambda j: (j.time, j.mmsi)):
                 self._emit(ctx, j.mmsi, j.name, j.lat, j.lon, j.details, j.time)
         quiet = self.p.cluster_quiet_minutes * 60.0
         self._clusters = [c for c in self._clusters if ctx.now - c.last < quiet]
+
+    def _second_stream(self, ctx: RuleContext, jump: _Jump) -> bool:
+        """Whether a jump waits for duplicate_mmsi: it went to a shadow track, that track has been
+        heard again, and so has the vessel's own track since the jump (two streams interleave: a
+        second ship under the MMSI, which duplicate_mmsi confirms with three conflicts in its
+        window), for at most `duplicate_wait_minutes`. A lone far fix (a GNSS glitch: the shadow
+        not heard again) and a ship that jumped and stays there (its own track silent since) are
+        reported after `cluster_window_s` as ever; a jump still waiting when duplicate_mmsi is
+        raised is not reported (`_emit`): the operator gets one alert for the second ship."""
+        if not jump.to_shadow or ctx.now - jump.time >= self.p.duplicate_wait_minutes * 60.0:
+            return False
+        if ctx.alerts.is_active("duplicate_mmsi", jump.mmsi):
+            return False  # _emit drops it now
+        shadow = getattr(ctx.tracker, "shadow", lambda _m: None)(jump.mmsi)
+        primary = ctx.tracker.get(jump.mmsi)
+        if shadow is None or primary is None or shadow.position_time is None or primary.position_time is None:
+            return False
+        return (
+            shadow.position_count >= 2
+            and shadow.position_time > jump.time
+            and primary.position_time > jump.time
+        )
 
     # -- output -------------------------------------------------------------------------------------
     def _emit(
