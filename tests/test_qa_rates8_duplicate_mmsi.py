@@ -72,3 +72,31 @@ def test_a_lone_far_fix_is_still_a_position_jump_after_the_cluster_window() -> N
     alerts = of_type(run(make_core(), merge(track, glitch)), "position_jump")
     assert len(alerts) == 1 and alerts[0].details["kind"] == "jump"
     assert alerts[0].time - glitch.time <= 90.0  # the cluster window (60 s) and the 10-s tick, as before
+
+
+def test_a_second_ship_at_anchor_under_the_mmsi_is_not_reported_as_a_jump_first() -> None:
+    """The second ship lies at anchor 12 km off and reports every 3 minutes, the first is under way
+    (every 10 s): duplicate_mmsi needs three of the anchored ship's reports (6 minutes and more);
+    its first one is not reported as a position_jump meanwhile."""
+    ship = 760100011
+    under_way = moving(ship, T0, minutes=30, start=OPEN_WATER, cog=270, sog=10, every_s=10)
+    anchored = [
+        position(
+            ship, T0 + 600 + 5 + 180 * k, offset(OPEN_WATER, north_m=12000), sog=0.1, cog=0, nav_status=1
+        )
+        for k in range(8)
+    ]
+    alerts = run(
+        make_core(), merge(static(ship, T0 - 60, name="RIMAC", ship_type=70, length=180), under_way, anchored)
+    )
+    assert of_type(alerts, "duplicate_mmsi")
+    assert of_type(alerts, "position_jump") == []
+
+
+def test_a_lone_far_fix_of_a_ship_at_anchor_is_reported_once_its_next_report_was_due() -> None:
+    ship = 760100035
+    lying = [position(ship, T0 + 180 * k, OPEN_WATER, sog=0.1, cog=0, nav_status=1) for k in range(12)]
+    glitch = position(ship, lying[5].time + 2, offset(OPEN_WATER, north_m=6000), sog=0.1, cog=0, nav_status=1)
+    alerts = of_type(run(make_core(), merge(lying, glitch)), "position_jump")
+    assert len(alerts) == 1 and alerts[0].details["kind"] == "jump"
+    assert alerts[0].time - glitch.time <= 2 * 180 + 30

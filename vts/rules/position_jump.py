@@ -397,26 +397,33 @@ class PositionJumpRule(Rule):
         self._clusters = [c for c in self._clusters if ctx.now - c.last < quiet]
 
     def _second_stream(self, ctx: RuleContext, jump: _Jump) -> bool:
-        """Whether a jump waits for duplicate_mmsi: it went to a shadow track, that track has been
-        heard again, and so has the vessel's own track since the jump (two streams interleave: a
-        second ship under the MMSI, which duplicate_mmsi confirms with three conflicts in its
-        window), for at most `duplicate_wait_minutes`. A lone far fix (a GNSS glitch: the shadow
-        not heard again) and a ship that jumped and stays there (its own track silent since) are
-        reported after `cluster_window_s` as ever; a jump still waiting when duplicate_mmsi is
-        raised is not reported (`_emit`): the operator gets one alert for the second ship."""
-        if not jump.to_shadow or ctx.now - jump.time >= self.p.duplicate_wait_minutes * 60.0:
+        """Whether a jump to a shadow track (a fix miles off) waits for duplicate_mmsi rather than
+        being reported after `cluster_window_s`. The first fix of a second ship under the MMSI looks
+        like a lone GNSS glitch; they differ by what follows. It waits:
+
+        * until the shadow track's next report is due (two of its nominal reporting intervals, by
+          the shadow fix's class, status and speed: 3 minutes for a ship at anchor), for the second
+          stream to show itself;
+        * then, once both the shadow and the vessel's own track have been heard since the jump (two
+          streams interleave), up to `duplicate_wait_minutes` (duplicate_mmsi's window, in which it
+          confirms a second ship with three conflicts).
+
+        A jump still waiting when duplicate_mmsi is raised is not reported (`_emit`): the operator
+        gets one alert for the second ship. A lone far fix (the shadow not heard again) is reported
+        once the shadow's next report was due, and a ship that jumped and stays there (the tracker
+        makes the shadow its track) at once."""
+        if not jump.to_shadow:
             return False
-        if ctx.alerts.is_active("duplicate_mmsi", jump.mmsi):
-            return False  # _emit drops it now
+        age = ctx.now - jump.time
+        if age >= self.p.duplicate_wait_minutes * 60.0 or ctx.alerts.is_active("duplicate_mmsi", jump.mmsi):
+            return False  # (_emit drops it while duplicate_mmsi is up)
         shadow = getattr(ctx.tracker, "shadow", lambda _m: None)(jump.mmsi)
         primary = ctx.tracker.get(jump.mmsi)
         if shadow is None or primary is None or shadow.position_time is None or primary.position_time is None:
             return False
-        return (
-            shadow.position_count >= 2
-            and shadow.position_time > jump.time
-            and primary.position_time > jump.time
-        )
+        if shadow.position_count >= 2 and shadow.position_time > jump.time:
+            return primary.position_time > jump.time
+        return age < 2.0 * shadow.expected_interval() + self.p.time_slack_s
 
     # -- output -------------------------------------------------------------------------------------
     def _emit(
