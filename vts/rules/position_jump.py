@@ -417,7 +417,7 @@ class PositionJumpRule(Rule):
         age = ctx.now - jump.time
         if age >= self.p.duplicate_wait_minutes * 60.0 or ctx.alerts.is_active("duplicate_mmsi", jump.mmsi):
             return False  # (_emit drops it while duplicate_mmsi is up)
-        shadow = getattr(ctx.tracker, "shadow", lambda _m: None)(jump.mmsi)
+        shadow = ctx.tracker.shadow(jump.mmsi)
         primary = ctx.tracker.get(jump.mmsi)
         if shadow is None or primary is None or shadow.position_time is None or primary.position_time is None:
             return False
