@@ -574,3 +574,39 @@ def test_a_vessel_inside_a_zone_at_the_restart_is_still_inside_it(tmp_path: Path
     assert states(after)[-1] == "cleared" and after[-1].details["reason"] == "left the zone"
     assert after[-1].time - stay_end < 5 * 60
     assert "raised" not in states(after)  # the same alert, not a second one
+
+
+@pytest.mark.parametrize("window_saved", [True, False], ids=["window-saved", "window-lost"])
+def test_a_loitering_boat_is_still_loitering_after_a_restart(tmp_path: Path, window_saved: bool) -> None:
+    """A small craft loitering when the daemon stops, still dawdling after it starts again, then
+    leaving: one alert, cleared when the boat makes way ("under way again"), as without the restart.
+    It used to be cleared as "target silent" at the first tick: the rule had lost its window. With
+    the window lost too (a database saved before windows were), the alert is still not dropped."""
+    from tests.test_rule_loitering import CRAFT, drift_then_leave
+
+    db = tmp_path / "alerts.sqlite3"
+    reports = drift_then_leave(CRAFT, 50)
+    uninterrupted = of_type(run(_core(tmp_path / "once.sqlite3"), reports), "loitering")
+    assert states(uninterrupted)[0] == "raised" and states(uninterrupted)[-1] == "cleared"
+    restart_at = uninterrupted[0].time + 5 * 60
+    core = _core(db)
+    before = of_type(run(core, [r for r in reports if r.time < restart_at]), "loitering")
+    _stop(core)
+    assert states(before) == ["raised"]
+    if not window_saved:
+        with contextlib.closing(sqlite3.connect(db)) as con, con:
+            con.execute("DELETE FROM saved_state WHERE owner = 'rule/loitering'")
+    # after the restart another vessel is heard first, for 90 s: the rule's ticks come before the
+    # boat's next fix (they found no window and cleared the alert as "target silent")
+    others = stationary(
+        OTHER, restart_at, minutes=1.5, at=offset(OPEN_WATER, north_m=3000), every_s=10, sog=5.0
+    )
+    rest = merge(others, [r for r in reports if r.time >= restart_at + 90])
+    core = _core(db)
+    after = of_type(run(core, rest, check_batch=False), "loitering")
+    _stop(core)
+    assert "raised" not in states(after) and states(after)[-1] == "cleared"
+    assert "under way again" in after[-1].details["reason"]
+    if window_saved:  # the same window: cleared at the same fix, with the same evidence
+        assert after[-1].time == uninterrupted[-1].time
+        assert after[-1].details == uninterrupted[-1].details

@@ -37,7 +37,7 @@ import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -251,7 +251,9 @@ class LoiteringRule(Rule):
         now = ctx.now
         for mmsi, _, _ in ctx.alerts.active_keys(TYPE):
             tr = self._tracks.get(mmsi)
-            if tr is None or now - tr.last_t >= lost:
+            if tr is None:
+                continue  # an alert restored at a restart without its track: its next fix decides
+            if now - tr.last_t >= lost:
                 ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": "target silent"})
         if now >= self._next_prune:  # drop the state of vessels long silent (bounded memory)
             self._next_prune = now + PRUNE_EVERY_S
@@ -274,6 +276,48 @@ class LoiteringRule(Rule):
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._tracks.pop(mmsi, None)
+
+    def save_state(self, ctx: RuleContext) -> dict[str, Any] | None:
+        """The windows of the vessels reported loitering: after a restart their alerts go on with
+        the same mean speed and turning, and clear when they would have ("target silent" only for
+        a vessel that is silent, not for one whose window was lost)."""
+        tracks = []
+        for mmsi, _, _ in sorted(ctx.alerts.active_keys(TYPE)):
+            tr = self._tracks.get(mmsi)
+            if tr is not None and tr.samples:
+                tracks.append(
+                    [
+                        mmsi,
+                        tr.last_t,
+                        tr.last_cog,
+                        tr.acc_sog,
+                        tr.acc_n,
+                        tr.acc_turn,
+                        tr.circled,
+                        list(tr.samples),
+                    ]
+                )
+        return {"tracks": tracks} if tracks else None
+
+    def load_state(self, state: dict[str, Any], saved_at: float, ctx: RuleContext) -> None:
+        """The saved windows, unless the restart took longer than a reception gap that restarts a
+        window (`max_gap_minutes`): then the vessel's next fixes start a new one."""
+        if ctx.now - saved_at > self._gap_s:
+            return
+        for mmsi, last_t, last_cog, acc_sog, acc_n, acc_turn, circled, samples in state.get("tracks", []):
+            seq = next(self._seq)
+            tr = _Track(
+                seq,
+                deque(tuple(float(x) for x in sample) for sample in samples),  # type: ignore[misc]
+                float(last_t),
+                None if last_cog is None else float(last_cog),
+                float(acc_sog),
+                int(acc_n),
+                float(acc_turn),
+                bool(circled),
+            )
+            self._tracks[int(mmsi)] = tr
+            heapq.heappush(self._expiry, (tr.last_t, seq, int(mmsi)))
 
     # -- internals -------------------------------------------------------------------------------
     @staticmethod
