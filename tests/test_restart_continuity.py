@@ -610,3 +610,25 @@ def test_a_loitering_boat_is_still_loitering_after_a_restart(tmp_path: Path, win
     if window_saved:  # the same window: cleared at the same fix, with the same evidence
         assert after[-1].time == uninterrupted[-1].time
         assert after[-1].details == uninterrupted[-1].details
+
+
+def test_a_ship_dragging_its_anchor_at_a_restart_is_still_dragging(tmp_path: Path) -> None:
+    """Where each ship at anchor settled is saved: a drag raised before the restart goes on, with
+    the distance from where the ship first anchored, and ends when the ship holds again (three slow
+    fixes inside its circle), as without the restart; not expired 15 min on as unconfirmed."""
+    settle = stationary(SHIP, T0, minutes=15, at=ANCHORAGE, every_s=60, nav_status=1)
+    t = settle[-1].time + 60
+    fast = stationary(SHIP, t, minutes=3, at=ANCHORAGE, every_s=20, sog=1.3, nav_status=1)
+    more = stationary(SHIP, t + 200, minutes=2, at=ANCHORAGE, every_s=20, sog=1.3, nav_status=1)
+    calm = stationary(SHIP, t + 340, minutes=3, at=ANCHORAGE, every_s=20, sog=0.3, nav_status=1)
+    reports = merge(static(SHIP, T0 - 60, name="BULKER", ship_type=70, length=200), settle, fast, more, calm)
+    uninterrupted = of_type(run(_core(tmp_path / "once.sqlite3"), reports), "anchor_drag")
+    assert states(uninterrupted)[0] == "raised" and states(uninterrupted)[-1] == "cleared"
+    db = tmp_path / "alerts.sqlite3"
+    core = _core(db)
+    before = of_type(run(core, [r for r in reports if r.time < t + 200]), "anchor_drag")
+    _stop(core)
+    assert "raised" in states(before) and "cleared" not in states(before)
+    after = of_type(_restart(db, [r for r in reports if r.time >= t + 200]), "anchor_drag")
+    assert "raised" not in states(after) and states(after)[-1] == "cleared"
+    assert after[-1].time == uninterrupted[-1].time == calm[2].time

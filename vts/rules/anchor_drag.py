@@ -48,8 +48,9 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field
@@ -272,6 +273,65 @@ class AnchorDragRule(Rule):
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         if self._anchored.pop(mmsi, None) is not None:
             self.unwatch(ctx, mmsi)
+
+    def save_state(self, ctx: RuleContext) -> dict[str, Any] | None:
+        """Where each ship at anchor settled, and how its fixes stand against that: after a restart
+        a drag under way goes on (and clears when the ship holds again), and a ship that drags soon
+        after is measured from where it first anchored, not from where the restart found it."""
+        if not self._anchored:
+            return None
+        return {"anchored": [[mmsi, _anchoring_data(st)] for mmsi, st in sorted(self._anchored.items())]}
+
+    def load_state(self, state: dict[str, Any], saved_at: float, ctx: RuleContext) -> None:
+        """The anchorings of the ships the tracker took up (the others were forgotten meanwhile)."""
+        for mmsi, data in state.get("anchored", []):
+            mmsi = int(mmsi)
+            if ctx.tracker.get(mmsi) is None or mmsi in self._anchored:
+                continue
+            self._anchored[mmsi] = _anchoring_of(data)
+            self.watch(ctx, mmsi)
+
+
+def _anchoring_data(st: _Anchoring) -> dict[str, Any]:
+    def fixes(fs: Iterable[_Fix]) -> list[list[Any]]:
+        return [[f.time, f.lat, f.lon, f.heading, f.slow] for f in fs]
+
+    return {
+        "since": st.since,
+        "settling": fixes(st.settling),
+        "centre": None if st.centre is None else list(st.centre),
+        "heading": st.heading,
+        "counts": [st.outside, st.inside, st.slow, st.ahead],
+        "fast_since": st.fast_since,
+        "fast": fixes(st.fast),
+        "active": st.active,
+        "recent": fixes(st.recent),
+    }
+
+
+def _anchoring_of(data: dict[str, Any]) -> _Anchoring:
+    def fixes(rows: list[list[Any]]) -> list[_Fix]:
+        return [
+            _Fix(float(t), float(lat), float(lon), None if h is None else int(h), bool(slow))
+            for t, lat, lon, h, slow in rows
+        ]
+
+    centre = data["centre"]
+    outside, inside, slow, ahead = (int(n) for n in data["counts"])
+    return _Anchoring(
+        since=float(data["since"]),
+        settling=fixes(data["settling"]),
+        centre=None if centre is None else (float(centre[0]), float(centre[1])),
+        heading=None if data["heading"] is None else float(data["heading"]),
+        outside=outside,
+        inside=inside,
+        slow=slow,
+        ahead=ahead,
+        fast_since=None if data["fast_since"] is None else float(data["fast_since"]),
+        fast=fixes(data["fast"]),
+        active=bool(data["active"]),
+        recent=deque(fixes(data["recent"])),
+    )
 
 
 def _settled(fixes: list[_Fix]) -> tuple[tuple[float, float], float | None]:
