@@ -632,3 +632,38 @@ def test_a_ship_dragging_its_anchor_at_a_restart_is_still_dragging(tmp_path: Pat
     after = of_type(_restart(db, [r for r in reports if r.time >= t + 200]), "anchor_drag")
     assert "raised" not in states(after) and states(after)[-1] == "cleared"
     assert after[-1].time == uninterrupted[-1].time == calm[2].time
+
+
+def test_a_ship_off_route_at_a_restart_is_still_off_route(tmp_path: Path) -> None:
+    """course_anomaly saves its off_route watches: a ship raised off route before the restart is
+    still off route after it, with the same updates as without the restart, not expired 15 min on
+    as unconfirmed while its window had to see it on the routes again."""
+    from tests.rule_helpers import set_rule
+    from tests.test_rules_course import _leaves_the_lane, lane_model
+
+    config = set_rule(
+        make_config(), "course_anomaly", model_path=str(lane_model(tmp_path)), off_route_approach_kinds=[]
+    )
+    reports = _leaves_the_lane(40)
+    once = Core(config, store=AlertStore(tmp_path / "once.sqlite3"))
+    uninterrupted = [a for a in run(once, reports) if a.details.get("kind") == "off_route"]
+    assert uninterrupted and uninterrupted[0].state == "raised"
+    restart_at = uninterrupted[0].time + 120
+    db = tmp_path / "alerts.sqlite3"
+    core = Core(config, store=AlertStore(db))
+    run(core, [r for r in reports if r.time < restart_at])
+    _stop(core)
+    rest = [r for r in reports if r.time >= restart_at]
+    copy = tmp_path / "batched.sqlite3"
+    shutil.copyfile(db, copy)
+    core = Core(config, store=AlertStore(db))
+    steps = run(core, rest, check_batch=False)
+    _stop(core)
+    twin = Core(config, store=AlertStore(copy))  # the same restart fed as one batch: the same steps
+    batched = twin.process_many(rest) + twin.finish()
+    _stop(twin)
+    assert [a.to_dict() for a in batched] == [a.to_dict() for a in steps]
+    after = [a for a in steps if a.details.get("kind") == "off_route"]
+    expected = [a for a in uninterrupted if a.time >= restart_at]
+    assert [(a.state, a.time) for a in after] == [(a.state, a.time) for a in expected]
+    assert "raised" not in states(after)  # the alert of before the restart, held on

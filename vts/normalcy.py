@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -322,6 +322,21 @@ class OffRouteWatch:
             self.active = False
             return "clear"
         return "hold" if self.active else None
+
+    def saved(self) -> list[Any]:
+        """As JSON data, for a restart (`restored`)."""
+        return [self.seen_on_route, self.active, [list(ts) for ts in self.window]]
+
+    @classmethod
+    def restored(
+        cls, data: Sequence[Any], window_s: float, threshold: float, normal_below: float
+    ) -> OffRouteWatch:
+        """A watch again from `saved`'s data, with the thresholds of now."""
+        watch = cls(window_s, threshold, normal_below)
+        seen, active, window = data
+        watch.seen_on_route, watch.active = bool(seen), bool(active)
+        watch.window.extend((float(t), float(score)) for t, score in window)
+        return watch
 
 
 def roc_auc(normal: Sequence[float], anomalous: Sequence[float]) -> float | None:

@@ -918,6 +918,43 @@ class CourseAnomalyRule(Rule):
             self.watch(ctx, mmsi)
             self._gone.append(mmsi)
 
+    def save_state(self, ctx: RuleContext) -> dict[str, Any] | None:
+        """What off_route, the one state kind, needs to go on after a restart: each large vessel's
+        watch (its window of anomaly scores, whether it was seen on the routes, whether it is off
+        them), when it was last on the approach, and its last erratic / stop_after_departure event.
+        Without them a ship off route at the restart was expired as unconfirmed 15 min on (its
+        window had to be seen on the routes again), and one that had just left the approach was
+        never raised."""
+        if not (self._off or self._on_approach or self._last_event):
+            return None
+        return {
+            "off": [[mmsi, w.saved()] for mmsi, w in sorted(self._off.items())],
+            "on_approach": sorted(self._on_approach.items()),
+            "last_event": sorted(self._last_event.items()),
+        }
+
+    def load_state(self, state: dict[str, Any], saved_at: float, ctx: RuleContext) -> None:
+        """The saved watches of the vessels the tracker took up, with today's thresholds; an active
+        one is watched (its fixes matter whatever the batch mask says, see `_settle`)."""
+        p = self.p
+        known = ctx.tracker.get
+        for mmsi, data in state.get("off", []):
+            mmsi = int(mmsi)
+            if known(mmsi) is None or mmsi in self._off:
+                continue
+            watch = OffRouteWatch.restored(
+                data, p.off_route_minutes * 60.0, p.off_route_threshold, p.off_route_normal_below
+            )
+            self._off[mmsi] = watch
+            if watch.active:
+                self.watch(ctx, mmsi)
+        for mmsi, t in state.get("on_approach", []):
+            if known(int(mmsi)) is not None:
+                self._on_approach.setdefault(int(mmsi), float(t))
+        for mmsi, t in state.get("last_event", []):
+            if known(int(mmsi)) is not None:
+                self._last_event.setdefault(int(mmsi), float(t))
+
     def _settle(self, ctx: RuleContext, mmsi: int) -> None:
         """Watch the vessel exactly while a fix the mask leaves out could change its state: a wrong-way
         run, a departure, an off-route alert (an inactive watch changes only on fixes in the mask:
