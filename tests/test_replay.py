@@ -227,6 +227,24 @@ def test_logs_given_out_of_order_are_replayed_in_time_order(
     assert [src["name"] for src in s["sources"]] == [first.name, second.name]
 
 
+def test_a_folder_with_notes_beside_its_logs_still_replays_them_in_time_order(tmp_path: Path) -> None:
+    """Found by the operator walkthrough: a folder holding a README and a truth file beside its logs
+    was replayed in name order (the notes have no time, so no order was taken at all), and a log
+    named after a later one came last, its reports all late. The timed logs go in time order, the
+    rest after them."""
+    lines = DAY_LOG.read_bytes().splitlines()
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "b-first-hour.nmea").write_bytes(b"\n".join(lines[:6000]) + b"\n")
+    (folder / "a-second-hour.nmea").write_bytes(b"\n".join(lines[6000:12000]) + b"\n")
+    (folder / "0-README.md").write_text("# Two hours of the bay\nRecorded at the pier.\n")
+    summary = tmp_path / "summary.json"
+    assert replay(folder, "--summary-out", summary) == 0
+    s = json.loads(summary.read_text())
+    assert s["replayed_in_time_order"] == ["b-first-hour.nmea", "a-second-hour.nmea", "0-README.md"]
+    assert s["time_went_back"] == 0 and s["overlapping"] == []
+
+
 def test_logs_that_overlap_in_time_are_said_to(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Two receivers' logs of the same hour, replayed one after the other: the second one's reports
     are late data, and the summary says so (with what to do)."""

@@ -280,9 +280,10 @@ class Replay:
         return self._in_time_order(sources)
 
     def _in_time_order(self, sources: list[Source]) -> list[Source]:
-        """Several logs, each with timestamps: replayed in the order of their first ones (event time
+        """Several logs: those with timestamps replayed in the order of their first ones (event time
         only runs forward, so a log replayed after a later one would arrive as reports delivered
-        late). Standard input, or a log without timestamps, keeps the order given."""
+        late), then those without (a folder's README or notes, an untimed log), in the order given.
+        With standard input among them, the order given."""
         from vts.sources.files import FileSource, first_event_time
 
         files = [s for s in sources if isinstance(s, FileSource)]
@@ -292,14 +293,22 @@ class Replay:
             t = first_event_time(source.path)
             if t is not None:
                 self.first_times[source.name] = t
-        if len(self.first_times) != len(sources) or self.args.merge:
+        if not self.first_times or self.args.merge:
             return sources  # (merged: interleaved by time whatever the order)
-        ordered = sorted(sources, key=lambda s: self.first_times[s.name])  # (stable: ties as given)
+        timed = sorted(
+            (s for s in sources if s.name in self.first_times), key=lambda s: self.first_times[s.name]
+        )
+        ordered = timed + [s for s in sources if s.name not in self.first_times]  # (stable: ties as given)
         if ordered != sources:
             self.reordered = True
             log.info(
                 "replaying the logs in event-time order: %s",
-                ", ".join(f"{s.name} (from {iso_time(self.first_times[s.name])})" for s in ordered),
+                ", ".join(
+                    f"{s.name} (from {iso_time(self.first_times[s.name])})"
+                    if s.name in self.first_times
+                    else f"{s.name} (no time of its own)"
+                    for s in ordered
+                ),
             )
         return ordered
 
