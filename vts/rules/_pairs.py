@@ -190,6 +190,21 @@ class PairWatch:
     def has_pairs(self, mmsi: int) -> bool:
         return mmsi in self._by_vessel
 
+    def restore(self, key: PairKey, prox: Proximity) -> None:
+        """A spell saved before a restart (`PairRule.load_state`), its vessels members again."""
+        known = key in self._pairs
+        self._pairs[key] = prox
+        if known:
+            return
+        for m in key:
+            keys = self._by_vessel.get(m)
+            if keys is None:
+                self._by_vessel[m] = {key}
+                if self.on_member is not None:
+                    self.on_member(m, True)
+            else:
+                keys.add(key)
+
     def pairs_of(self, mmsi: int) -> list[PairKey]:
         return sorted(self._by_vessel.get(mmsi, ()))
 
@@ -302,6 +317,40 @@ class PairRule(Rule):
         self._next_check = previous._next_check
         self._fast_since = previous._fast_since
         return True
+
+    def save_state(self, ctx: RuleContext) -> dict[str, Any] | None:
+        """The close spells and the vessels' paces, for a restart: a pair together at the restart
+        goes on with the same duration and closest distance, its alert updated and cleared as
+        without the restart (a new spell would have to last the rule's minimum again first)."""
+        if not self._pairs:
+            return None
+        spells = [
+            [list(key), p.first, p.last, p.closest_m, p.last_m, p.extra, [list(look) for look in p.looks]]
+            for key, p in self._pairs.spells()
+        ]
+        members = {m for key, _ in self._pairs.spells() for m in key}
+        return {
+            "spells": spells,
+            "fast_since": sorted(self._fast_since.items()),
+            "next_check": sorted((m, t) for m, t in self._next_check.items() if m in members),
+        }
+
+    def load_state(self, state: dict[str, Any], saved_at: float, ctx: RuleContext) -> None:
+        """The spells of the pairs whose vessels the tracker took up (their members watched)."""
+        self._members.bind(ctx)
+        known = ctx.tracker.get
+        for (a, b), first, last, closest, last_m, extra, looks in state.get("spells", []):
+            key = (int(a), int(b))
+            if known(key[0]) is None or known(key[1]) is None:
+                continue
+            prox = Proximity(float(first), float(last), float(closest), float(last_m), dict(extra))
+            prox.looks.extend((float(t), bool(close)) for t, close in looks)
+            self._pairs.restore(key, prox)
+        for mmsi, t in state.get("fast_since", []):
+            if self._pairs.has_pairs(int(mmsi)):
+                self._fast_since.setdefault(int(mmsi), float(t))
+        for mmsi, t in state.get("next_check", []):
+            self._next_check.setdefault(int(mmsi), float(t))
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._next_check.pop(mmsi, None)
