@@ -16,6 +16,7 @@ from tests.rule_helpers import (
     run,
     static,
 )
+from vts.alerts.model import iso_time
 
 M = 760100021
 
@@ -100,3 +101,4 @@ def test_a_lone_far_fix_of_a_ship_at_anchor_is_reported_once_its_next_report_was
     alerts = of_type(run(make_core(), merge(lying, glitch)), "position_jump")
     assert len(alerts) == 1 and alerts[0].details["kind"] == "jump"
     assert alerts[0].time - glitch.time <= 2 * 180 + 30
+    assert alerts[0].details["fix_time"] == iso_time(glitch.time)  # when it jumped, said in the alert

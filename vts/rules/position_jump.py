@@ -45,7 +45,7 @@ import numpy as np
 import shapely
 from pydantic import Field
 
-from vts.alerts.model import Severity
+from vts.alerts.model import Severity, iso_time
 from vts.batch import land_union
 from vts.geo import angle_diff_deg, bearing_deg, destination, distance_m
 from vts.reports import PositionReport, Report
@@ -280,6 +280,7 @@ class PositionJumpRule(Rule):
             return
         details = {
             "kind": "jump",
+            "fix_time": iso_time(report.time),  # (the alert may come minutes later: see `_second_stream`)
             "distance_m": round(dist, 1),
             "elapsed_s": round(dt, 3),
             "timing": timing,
