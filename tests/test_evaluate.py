@@ -311,3 +311,11 @@ def test_evaluate_with_noisier_positions(capsys: pytest.CaptureFixture[str]) -> 
     assert main(args) == 0
     assert "positions 20 m noisier" in capsys.readouterr().out
     assert main(["evaluate", "truth.json", "alerts.jsonl", "--gnss-noise", "20"]) == 2
+
+
+def test_delays_under_a_second_are_never_negative_zero() -> None:
+    """Found by the operator walkthrough: `vts evaluate` printed a delay of "-0m00s"."""
+    from vts.evaluate import _duration
+
+    shown = [_duration(s) for s in (-0.4, 0.0, 0.6, 65.2, -65.2)]
+    assert shown == ["0m00s", "0m00s", "0m00s", "1m05s", "-1m05s"]

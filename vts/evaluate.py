@@ -517,7 +517,8 @@ def format_table(s: Score) -> str:
     lines.append(_format_row("overall", s.overall()))
     related = sum(r.related_alerts for k, r in s.rows.items() if "/" not in k)
     if related:
-        lines.append(f"({related} further alerts matched a related type of an incident and were not scored)")
+        what = "alert" if related == 1 else "alerts"
+        lines.append(f"({related} further {what} matched a related type of an incident and were not scored)")
     if s.false_alarms_by_role:
         roles = ", ".join(f"{role} {n}" for role, n in s.false_alarms_by_role.most_common(8))
         lines.append(f"false alarms by vessel role: {roles}")
@@ -542,9 +543,11 @@ def _format_row(name: str, r: Row) -> str:
 
 
 def _duration(s: float) -> str:
-    sign = "-" if s < 0 else ""
-    s = abs(s)
-    return f"{sign}{int(s // 60)}m{int(s % 60):02d}s"
+    """``3m05s``; negative (an alert before the incident's labelled start) with a sign, but never
+    ``-0m00s``: under a second either side is ``0m00s``."""
+    whole = int(abs(s))
+    sign = "-" if s < 0 and whole > 0 else ""
+    return f"{sign}{whole // 60}m{whole % 60:02d}s"
 
 
 def _ordered(rows: dict[str, Row]) -> list[str]:
