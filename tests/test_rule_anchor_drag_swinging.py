@@ -67,3 +67,22 @@ def test_the_same_speed_with_the_heading_held_is_a_drag() -> None:
     alerts = of_type(run(make_core(), reports), "anchor_drag")
     assert alerts and alerts[0].state == "raised" and alerts[0].time == drag[1].time
     assert alerts[0].details["making_way_s"] == 180.0 and alerts[0].details["fixes_outside"] == 0
+
+
+def test_two_fast_fixes_across_a_reception_gap_are_not_two_minutes_of_way() -> None:
+    """Found with an independent generator: two reports at 1 kn, 24 minutes apart (the reports in
+    between lost), were "making way for 1440 s" although the ship had moved 24 m. Speed counts over
+    fixes no more than `fast_gap_minutes` (7) apart; the same two fixes 3 minutes apart still count."""
+    settle = _settle()
+    t = settle[-1].time
+
+    def fast(dt: float, north_m: float):  # type: ignore[no-untyped-def]
+        return position(
+            A, t + dt, offset(ANCHORAGE, north_m=north_m), sog=1.2, cog=0.0, heading=150, nav_status=1
+        )
+
+    assert (
+        of_type(run(make_core(), merge(settle, [fast(180, 12), fast(180 + 24 * 60, 24)])), "anchor_drag")
+        == []
+    )
+    assert of_type(run(make_core(), merge(settle, [fast(180, 12), fast(360, 24)])), "anchor_drag")

@@ -82,6 +82,12 @@ class AnchorDragParams(RuleParams):
     consecutive_fixes: int = Field(3, ge=1, description="fixes outside the circle in a row")
     drag_sog_kn: float = Field(1.0, gt=0, description="speed over ground that counts as making way")
     drag_minutes: float = Field(2.0, ge=0, description="how long that speed must last")
+    fast_gap_minutes: float = Field(
+        7.0,
+        gt=0,
+        description="a longer silence between two fixes at that speed starts the count again: what the "
+        "ship did in between is not known (two 3-minute reports at anchor and slack)",
+    )
     underway_sog_kn: float = Field(4.0, gt=0, description="above this the ship has weighed anchor")
     ahead_deg: float = Field(
         45.0, gt=0, le=90, description="course within this of heading (at drag_sog_kn or more): under way"
@@ -177,8 +183,10 @@ class AnchorDragRule(Rule):
             st.outside = 0
         if sog is not None and sog >= p.drag_sog_kn:
             st.slow = 0
-            if st.fast_since is None:
-                st.fast_since = report.time
+            if st.fast_since is None or (
+                st.fast and report.time - st.fast[-1].time > p.fast_gap_minutes * 60.0
+            ):
+                st.fast_since = report.time  # (after a reception gap: counted again from here)
                 st.fast.clear()
             st.fast.append(fix)
         else:
