@@ -356,7 +356,8 @@ def test_alerts_persist_across_restart_and_shell_ack_shows_in_history(
     rc, out, _ = run_cli("alerts", "--db", str(db), "--history", steps[0].id, capsys=capsys)
     lines = out.splitlines()
     assert rc == 0 and sum("loitering" in ln for ln in lines) == 3
-    assert any("acknowledged by Op. Quispe (shell): n1" in ln for ln in lines)
+    said = "acknowledged by Op. Quispe (from the shell, at the wall-clock time): n1"
+    assert any(said in ln for ln in lines)
     rc, out, _ = run_cli("alerts", "--db", str(db), "--history", steps[0].id, "--json", capsys=capsys)
     assert [json.loads(ln)["state"] for ln in out.splitlines()] == ["raised", "updated", "cleared"]
 
