@@ -196,3 +196,32 @@ def test_shell_ack_not_lost_behind_an_engine_ack(tmp_path: Path) -> None:
     out = e.drain() + core.advance(T0 + 130)
     acked = {a.id: a.details["acknowledged"]["by"] for a in out if "acknowledged" in a.details}
     assert acked == {second.id: "map-op", first.id: "shell-op"}
+
+
+def test_an_acknowledgement_keeps_its_wall_clock_time_across_a_restart(tmp_path: Path) -> None:
+    """Found by the operator walkthrough: an acknowledgement made on the map showed its wall-clock
+    time until the daemon restarted, then none (the database kept only its event time). The time an
+    operator acknowledged is part of the record; a database of an older version gets the column."""
+    import sqlite3
+
+    db = tmp_path / "a.sqlite3"
+    store = AlertStore(db)
+    steps = fill(store)
+    store.acknowledge(steps[0].id, "op", "seen", T0 + 5, origin="engine", wall=1_800_000_000.0)
+    store.acknowledge(steps[1].id, "op2", "from the shell", 1_800_000_100.0, origin="shell")
+    store.close()
+    again = AlertStore(db)
+    assert [(a.by, a.at, a.wall) for a in again.acks()] == [
+        ("op", T0 + 5, 1_800_000_000.0),
+        ("op2", 1_800_000_100.0, 1_800_000_100.0),  # the shell's time is the wall clock's
+    ]
+    again.close()
+    with sqlite3.connect(db) as c:  # as written by an older version
+        c.execute("ALTER TABLE acks DROP COLUMN wall")
+    listing = AlertStore(db, read_only=True)
+    assert [a.wall for a in listing.acks()] == [None, None]
+    listing.close()
+    writing = AlertStore(db)
+    writing.acknowledge(steps[2].id, "op3", "", T0 + 400, wall=1_800_000_200.0)
+    assert [a.wall for a in writing.acks()] == [None, None, 1_800_000_200.0]
+    writing.close()

@@ -184,6 +184,8 @@ def _run(args: argparse.Namespace, store: AlertStore) -> int:
         if not args.json:
             for ack in store.acks(args.history):
                 origin = ACK_ORIGINS.get(ack.origin, ack.origin)
+                if ack.origin == "engine" and ack.wall is not None:
+                    origin += f"; {iso_time(ack.wall)} on the wall clock"
                 print(f"{iso_time(ack.at)}  acknowledged by {ack.by} ({origin}): {ack.note}")
         return 0
     since: float | None = None

@@ -470,8 +470,10 @@ class AlertEngine:
             self._restore_deadline = now + self.config.alerts.restore_grace_minutes * 60.0
             self._next_due = -math.inf
 
-    def acknowledge(self, alert_id: str, who: str, note: str, now: float) -> bool:
-        """An operator acknowledges an alert: recorded, and its vessel and type are snoozed.
+    def acknowledge(self, alert_id: str, who: str, note: str, now: float, wall: float | None = None) -> bool:
+        """An operator acknowledges an alert at event time `now`: recorded (with `wall`, the wall-clock
+        time the shell saw it at, when given: the store keeps it for the record, nothing here reads
+        it), and its vessel and type are snoozed.
 
         Returns False for an unknown alert id."""
         key = self._by_id.get(alert_id)
@@ -485,7 +487,7 @@ class AlertEngine:
         if alert is None:
             return False
         if self.store is not None:
-            self.store.acknowledge(alert_id, who, note, now, origin="engine")
+            self.store.acknowledge(alert_id, who, note, now, origin="engine", wall=wall)
         self._apply_ack(alert, who, note, now)
         return True
 

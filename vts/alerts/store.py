@@ -86,7 +86,8 @@ CREATE TABLE IF NOT EXISTS acks (
     by TEXT NOT NULL,
     at REAL NOT NULL,
     note TEXT NOT NULL,
-    origin TEXT NOT NULL
+    origin TEXT NOT NULL,
+    wall REAL
 );
 CREATE INDEX IF NOT EXISTS acks_alert ON acks(alert_id);
 CREATE TABLE IF NOT EXISTS saved_state (
@@ -109,6 +110,9 @@ class Acknowledgement:
     note: str
     origin: str
     """"engine" (through the running daemon: map, API) or "shell" (`vts alerts --ack`)."""
+    wall: float | None = None
+    """Wall-clock time of the acknowledgement, UNIX seconds, when known (the shell's `at`; the
+    daemon's from its map or API; None in a database of an older version)."""
 
 
 class AlertStoreError(Exception):
@@ -161,6 +165,8 @@ class AlertStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(SCHEMA)
+            if "wall" not in _columns(db, "acks"):  # a database of an older version
+                db.execute("ALTER TABLE acks ADD COLUMN wall REAL")
             db.execute(f"PRAGMA application_id={APPLICATION_ID}")
         except BaseException:
             db.close()
@@ -271,16 +277,27 @@ class AlertStore:
         return seq
 
     def acknowledge(
-        self, alert_id: str, by: str, note: str, at: float, *, origin: str = "engine"
+        self,
+        alert_id: str,
+        by: str,
+        note: str,
+        at: float,
+        *,
+        origin: str = "engine",
+        wall: float | None = None,
     ) -> Alert | None:
-        """Record an acknowledgement of a known alert; returns its current form (None: unknown id)."""
+        """Record an acknowledgement of a known alert; returns its current form (None: unknown id).
+        `wall`: its wall-clock time (the shell's `at` when not given)."""
         alert = self.get(alert_id)
         if alert is None:
             return None
+        if wall is None and origin == "shell":
+            wall = at
         self._begin()
         self._db.execute(
-            "INSERT INTO acks(alert_id, type, mmsi, by, at, note, origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (alert_id, alert.type, alert.mmsi, by, at, note, origin),
+            "INSERT INTO acks(alert_id, type, mmsi, by, at, note, origin, wall)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (alert_id, alert.type, alert.mmsi, by, at, note, origin, wall),
         )
         self.commit()
         return alert
@@ -485,20 +502,25 @@ class AlertStore:
 
     def acks(self, alert_id: str | None = None, *, after_seq: int = 0) -> list[Acknowledgement]:
         """Acknowledgements (of one alert, or all after a sequence number), in order."""
-        sql = "SELECT seq, alert_id, type, mmsi, by, at, note, origin FROM acks WHERE seq > ?"
+        wall = "wall" if "wall" in _columns(self._db, "acks") else "NULL"  # (read-only, older version)
+        sql = f"SELECT seq, alert_id, type, mmsi, by, at, note, origin, {wall} FROM acks WHERE seq > ?"
         params: list[object] = [after_seq]
         if alert_id is not None:
             sql += " AND alert_id = ?"
             params.append(alert_id)
         sql += " ORDER BY seq"
         return [
-            Acknowledgement(int(s), a, t, int(m), b, float(at), n, o)
-            for s, a, t, m, b, at, n, o in self._db.execute(sql, params).fetchall()
+            Acknowledgement(int(s), a, t, int(m), b, float(at), n, o, None if w is None else float(w))
+            for s, a, t, m, b, at, n, o, w in self._db.execute(sql, params).fetchall()
         ]
 
     def last_ack_seq(self) -> int:
         row = self._db.execute("SELECT coalesce(max(seq), 0) FROM acks").fetchone()
         return int(row[0])
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
 
 
 def _reason(e: BaseException) -> str:

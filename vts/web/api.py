@@ -278,15 +278,16 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
     if alert is None:
         return error(404, f"no alert {alert_id}")
     now = state.core.now if state.core.now is not None else alert.time
+    wall = time.time()
     try:
-        result = state.core.engine.acknowledge(alert_id, who, note, now)
+        result = state.core.engine.acknowledge(alert_id, who, note, now, wall)
     except KeyError:
         return error(404, f"no alert {alert_id}")
     except ValueError as exc:
         return error(409, str(exc))
     if result is False:
         return error(404, f"no alert {alert_id}")
-    ack = Acknowledgement(who=who, note=note, time=now, wall=time.time())
+    ack = Acknowledgement(who=who, note=note, time=now, wall=wall)
     state.acks[alert_id] = ack
     data = {"id": alert_id, "ack": ack.to_dict()}
     state.hub.publish("ack", data)

@@ -249,7 +249,9 @@ class WebState:
             return
         for ack in new:
             self._store_ack_seq = max(self._store_ack_seq, int(ack.seq))
-            self.store_acks[ack.alert_id] = Acknowledgement(str(ack.by), str(ack.note), float(ack.at), None)
+            self.store_acks[ack.alert_id] = Acknowledgement(
+                str(ack.by), str(ack.note), float(ack.at), ack.wall
+            )
 
     # -- feed health -------------------------------------------------------------------------------
     def mqtt_info(self) -> dict[str, Any] | None:
