@@ -32,7 +32,11 @@ PRUNE_EVERY_S = 600.0
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "logs", nargs="+", metavar="LOG", help="recorded AIS logs (NMEA, plain, gzip, bzip2, xz or zip)"
+        "logs",
+        nargs="+",
+        metavar="LOG",
+        help="recorded AIS logs (NMEA, plain, gzip, bzip2, xz or zip), decoded AIS tables (CSV), or folders"
+        " of them, as vts replay reads them",
     )
     p.add_argument("--out", required=True, metavar="MODEL.npz", help="where to write the model")
     p.add_argument("--config", metavar="PATH", help="configuration (tracker settings); default Callao")
