@@ -11,11 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.browser import BrowserSession
-from tests.fixtures.web_client import Factory, feed
-from vts.alerts.store import AlertStore
-from vts.config import load_config
-from vts.core import Core
-from vts.web.server import WebServer
+from tests.fixtures.web_client import Factory, served_scene
 
 
 def marked_and_info_only(features: list[dict]) -> tuple[set[int], set[int]]:  # type: ignore[type-arg]
@@ -46,28 +42,21 @@ async def test_min_severity_keeps_the_vessels_with_an_alert_that_severe(make_cli
 async def test_the_checkbox_lists_the_vessels_outlined_in_red(
     tmp_path: Path, chromium_page: BrowserSession
 ) -> None:
-    config = load_config()
-    store = AlertStore(tmp_path / "alerts.sqlite3")
-    core = Core(config, store=store)
-    feed(core)
-    try:
-        async with WebServer(config, core, store, None, port=0) as web:
-            page = chromium_page.page
-            await page.goto(web.url)
-            await page.wait_for_function("() => document.querySelectorAll('#vts-list .vts-row').length > 0")
-            every = await page.evaluate(
-                "() => Object.values(VTS.layer._features).map(f => ({properties: f.properties}))"
-            )
-            marked, info_only = marked_and_info_only(every)
-            assert marked and info_only
-            await page.check("#vts-alerting")
-            await page.wait_for_function(
-                "(n) => document.querySelectorAll('#vts-list .vts-row').length === n", arg=len(marked)
-            )
-            rows = await page.eval_on_selector_all(
-                "#vts-list .vts-row", "rows => rows.map(r => Number(r.dataset.mmsi))"
-            )
-            assert set(rows) == marked
-            assert chromium_page.outside == [] and chromium_page.page_errors == []
-    finally:
-        store.close()
+    async with served_scene(tmp_path) as (web, _core):
+        page = chromium_page.page
+        await page.goto(web.url)
+        await page.wait_for_function("() => document.querySelectorAll('#vts-list .vts-row').length > 0")
+        every = await page.evaluate(
+            "() => Object.values(VTS.layer._features).map(f => ({properties: f.properties}))"
+        )
+        marked, info_only = marked_and_info_only(every)
+        assert marked and info_only
+        await page.check("#vts-alerting")
+        await page.wait_for_function(
+            "(n) => document.querySelectorAll('#vts-list .vts-row').length === n", arg=len(marked)
+        )
+        rows = await page.eval_on_selector_all(
+            "#vts-list .vts-row", "rows => rows.map(r => Number(r.dataset.mmsi))"
+        )
+        assert set(rows) == marked
+        assert chromium_page.outside == [] and chromium_page.page_errors == []

@@ -141,17 +141,7 @@ class PairWatch:
         if prox is None or now - prox.last > self.max_gap_s:
             first = now if since is None or not 0.0 <= now - since <= self.max_gap_s else since
             prox = Proximity(first=first, last=now, closest_m=distance_m, last_m=distance_m)
-            known = key in self._pairs
-            self._pairs[key] = prox
-            if not known:
-                for m in key:
-                    keys = self._by_vessel.get(m)
-                    if keys is None:
-                        self._by_vessel[m] = {key}
-                        if self.on_member is not None:
-                            self.on_member(m, True)
-                    else:
-                        keys.add(key)
+            self._set(key, prox)
             return prox
         prox.last = max(prox.last, now)
         prox.last_m = distance_m
@@ -192,6 +182,10 @@ class PairWatch:
 
     def restore(self, key: PairKey, prox: Proximity) -> None:
         """A spell saved before a restart (`PairRule.load_state`), its vessels members again."""
+        self._set(key, prox)
+
+    def _set(self, key: PairKey, prox: Proximity) -> None:
+        """The pair's spell is `prox` now; a pair new to the watch makes its vessels members."""
         known = key in self._pairs
         self._pairs[key] = prox
         if known:
