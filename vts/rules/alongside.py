@@ -62,6 +62,7 @@ from vts.rules.base import RuleContext, RuleParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import (
     AT_ANCHOR,
+    MOORED,
     STATIONARY_WINDOW_S,
     awaits_type,
     has_no_static,
@@ -87,6 +88,13 @@ sends no static data and lies at a ship is the very case to report, and the wait
 start-up, ships reporting every 3 minutes at a berth are held back longer by the engine's
 5-message minimum, by when their static data has come.) Class B craft are small whatever their
 static data says."""
+STATIC_WAIT_AT_REST_S = 19 * 60.0
+"""The same wait for a Class A target that itself reports "at anchor" or "moored" (nav status 1/5):
+three static intervals and a minute, as restricted_area's Class A grace. Such a target reports
+every 3 minutes, so the 5-message minimum lets it through after 12 minutes, and one lost static
+report (5-25 % of messages are lost, in bursts) leaves a ship heard afresh at a berth without its
+static data until then: it was raised as a craft alongside its neighbour. Its transponder sends
+static data by itself; two reports lost in a row are likelier than a moored ship sending none."""
 FIX_STANDS_S = 20.0
 """A craft's latest close fix still stands this long after it, for the `min_minutes` count (a look
 on the rule's tick): a Class B craft lying still reports every 3 minutes, and whether its second
@@ -421,11 +429,21 @@ class AlongsideRule(PairRule):
         if not ctx.alerts.is_active(TYPE, craft.mmsi, ship.mmsi):
             if prox.close_share() < 0.5:
                 return
-            if craft.ais_class == "A" and awaits_type(craft) and ctx.now - craft.first_seen < STATIC_WAIT_S:
+            if (
+                craft.ais_class == "A"
+                and awaits_type(craft)
+                and ctx.now - craft.first_seen < self._static_wait(craft)
+            ):
                 return  # its static data, still to come, may show a ship (the spell goes on meanwhile)
             if craft.lat is None or craft.lon is None or not in_watched_area(ctx.zones, craft.lat, craft.lon):
                 return
         self._hold(craft, ship, prox, ctx)
+
+    @staticmethod
+    def _static_wait(craft: VesselState) -> float:
+        """How long a newly heard Class A target may go without static data before it is taken
+        for a small craft: longer when it reports itself at anchor or moored (`STATIC_WAIT_AT_REST_S`)."""
+        return STATIC_WAIT_AT_REST_S if craft.nav_status in (AT_ANCHOR, MOORED) else STATIC_WAIT_S
 
     def _judge_between_fixes(self, ctx: RuleContext) -> None:
         """Raise a spell just short of `min_minutes` in fixes once `min_minutes` have passed, while
