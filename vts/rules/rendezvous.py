@@ -171,6 +171,11 @@ class RendezvousRule(PairRule):
             since = None
             if self._pairs.starts_spell(key, observed):
                 since = self._close_since(vessel, ov)
+                if since is None:
+                    # a new spell with no earlier evidence of the two together starts at this fix:
+                    # the other's older fix says nothing of where this vessel was then (it may not
+                    # even have been heard yet), so the meeting is not dated back to it
+                    observed = ctx.now
             prox = self._pairs.observe_close(key, observed, dist, since=since)
             prox.look(ctx.now, True, window)
             self._judge(key, prox, vessel, ov, ctx)
