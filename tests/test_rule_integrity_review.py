@@ -165,6 +165,34 @@ def test_interference_is_reported_when_the_first_to_jump_had_a_jump_alert_just_b
     same_in_chunks(reports, until=T0 + 1200)
 
 
+def test_ships_at_anchor_pulled_to_the_same_spot_minutes_later_join_the_one_alert() -> None:
+    """Found with an independent generator: two ships under way (a fix every 10 s) and two at anchor
+    (every 3 minutes) pulled to one spot within 2 minutes made four jump alerts: the first two had
+    gone out alone before the ships at anchor next reported. Those reported alone in the last
+    `cluster_reach_minutes` still count: one interference alert for the rest, and jumping back
+    when the interference ends is part of the same event, not four more jumps."""
+    fleet = [725000940 + k for k in range(4)]
+    t_jump, t_end = T0 + 600, T0 + 1500
+    streams: list[PositionReport] = []
+    for k, m in enumerate(fleet):
+        own = offset(OPEN_WATER, north_m=-400 * k)
+        every = 10 if k < 2 else 180
+        start = t_jump + k * 40  # the ships at anchor next report 80 and 120 s after the first jump
+        streams += stationary(m, T0, minutes=(start - T0 - 1) / 60, at=own, every_s=every, sog=0.1)
+        streams += stationary(
+            m, start, minutes=(t_end - start) / 60, at=offset(SPOOFED, east_m=30 * k), every_s=every
+        )
+        streams += stationary(m, t_end + k, minutes=6, at=own, every_s=every, sog=0.1)
+    reports = merge(*streams)
+    alerts = run(make_core(), reports, until=t_end + 1200)
+    alone = jumps(alerts)
+    interference = _interference(alerts)
+    assert len(interference) == 1 and len(alone) <= 2
+    assert {a.mmsi for a in alone} <= set(fleet[:2])  # only those reported before the event showed
+    assert set(interference[0].details["mmsis"]) >= {fleet[0], fleet[1], fleet[2]}
+    same_in_chunks(reports, until=t_end + 1200)
+
+
 def test_the_interference_alert_lists_the_vessels_of_its_window_and_stays_as_sent() -> None:
     """Three vessels jump together, a fourth 30 s later (within the window): all four are in the
     one alert, its count and its list agree; a fifth jumping there minutes later joins silently

@@ -29,7 +29,11 @@ of one another within `cluster_window_s`, it is ONE alert (details.kind ``gnss_i
 listing the vessels), not a flood: individual jumps are held back for `cluster_window_s` of event
 time so that they can join a cluster, the alert goes out `cluster_window_s` after the cluster's
 first jump (with every vessel that jumped there by then), and later jumps into the same area join
-it silently until it has been quiet for `cluster_quiet_minutes`.
+it silently until it has been quiet for `cluster_quiet_minutes`. Ships at anchor report every 3
+minutes, so the vessels of one area pulled to one spot jump minutes apart: jumps reported alone in
+the last `cluster_reach_minutes` (7) count towards a cluster too (the first ones went out before the
+event showed; the rest join its one alert), and a member's jump back out of the spot, when the
+interference ends however long it lasted, is part of the same event, not a jump of its own.
 
 A placeholder MMSI (0, 123456789 ...), shared by unrelated transmitters, is left alone: its jumps are
 different ships, and invalid_mmsi reports the MMSI itself.
@@ -98,6 +102,12 @@ class PositionJumpParams(RuleParams):
     cluster_radius_m: float = Field(2000.0, gt=0)
     cluster_window_s: float = Field(60.0, gt=0, description="individual jumps are held this long")
     cluster_quiet_minutes: float = Field(10.0, gt=0)
+    cluster_reach_minutes: float = Field(
+        7.0,
+        ge=0,
+        description="jumps already reported this recently still count towards a cluster: ships at anchor "
+        "report every 3 minutes, so the vessels of one area pulled to one spot jump up to minutes apart",
+    )
     duplicate_wait_minutes: float = Field(
         10.0,
         ge=0,
@@ -146,6 +156,12 @@ class PositionJumpRule(Rule):
         self._unseen = UnseenFixes()
         self._pending: list[_Jump] = []
         self._clusters: list[_Cluster] = []
+        self._pulled_to: dict[int, tuple[float, float]] = {}
+        """Vessels in a cluster -> its spot: their jump back out of it, when the interference ends
+        (however long it lasted), is part of the same event, not a jump of their own."""
+        self._reported: deque[_Jump] = deque()
+        """Jumps reported on their own in the last `cluster_reach_minutes` (a later one may show
+        they were the start of a cluster)."""
 
     # -- per fix -----------------------------------------------------------------------------------
     # The reference of a fix's jump test is the fix before it on the vessel's track, which the
@@ -291,10 +307,15 @@ class PositionJumpRule(Rule):
             "from_lon": round(last.lon, 6),
         }
         jump = _Jump(report.time, vessel.mmsi, vessel.name, lat, lon, details, to_shadow=vessel.is_shadow)
+        spot = self._pulled_to.get(vessel.mmsi)
+        if spot is not None and distance_m(spot[0], spot[1], last.lat, last.lon) <= p.cluster_radius_m:
+            del self._pulled_to[vessel.mmsi]  # back from where the interference pulled it: its end
+            return
         cluster = self._cluster_for(jump)
         if cluster is not None:
             if all(m.mmsi != jump.mmsi for m in cluster.members):
                 cluster.members.append(jump)
+            self._pulled_to[jump.mmsi] = (cluster.lat, cluster.lon)
             cluster.last = jump.time
             return
         self._pending.append(jump)
@@ -332,22 +353,31 @@ class PositionJumpRule(Rule):
         return None
 
     def _try_form_cluster(self, ctx: RuleContext, jump: _Jump) -> None:
-        near = [
+        # every jump still held counts (a jump is held `cluster_window_s`, one to a second track longer:
+        # `_second_stream`), and those reported on their own lately: ships at anchor report every 3
+        # minutes, so the vessels of an area pulled to one spot jump minutes apart; the first ones
+        # have gone out alone by the time the cluster shows, the rest join its one alert
+        reach = self.p.cluster_reach_minutes * 60.0
+        radius = self.p.cluster_radius_m
+        held = [j for j in self._pending if distance_m(j.lat, j.lon, jump.lat, jump.lon) <= radius]
+        alone = [
             j
-            for j in self._pending
-            if jump.time - j.time <= self.p.cluster_window_s
-            and distance_m(j.lat, j.lon, jump.lat, jump.lon) <= self.p.cluster_radius_m
+            for j in self._reported
+            if jump.time - j.time <= reach and distance_m(j.lat, j.lon, jump.lat, jump.lon) <= radius
         ]
+        near = alone + held
         mmsis = sorted({j.mmsi for j in near})
         if len(mmsis) < self.p.cluster_vessels:
             return
-        members = {id(j) for j in near}
+        members = {id(j) for j in held}
         self._pending = [j for j in self._pending if id(j) not in members]
         firsts: dict[int, _Jump] = {}
         for j in sorted(near, key=lambda j: (j.time, j.mmsi)):
             firsts.setdefault(j.mmsi, j)
         first = next(iter(firsts.values()))
         self._clusters.append(_Cluster(first.time, jump.time, jump.lat, jump.lon, list(firsts.values())))
+        for m in firsts:
+            self._pulled_to[m] = (jump.lat, jump.lon)
 
     def _report_cluster(self, ctx: RuleContext, cluster: _Cluster) -> None:
         mmsis = sorted(m.mmsi for m in cluster.members)
@@ -432,6 +462,12 @@ class PositionJumpRule(Rule):
     ) -> None:
         if details["kind"] == "jump" and ctx.alerts.is_active("duplicate_mmsi", mmsi):
             return  # two ships under one MMSI: their alternation is the duplicate_mmsi alert
+        if details["kind"] == "jump":  # (a jump reported alone may still turn out part of a cluster)
+            reported = self._reported
+            reported.append(_Jump(t, mmsi, name, lat, lon, details))
+            reach = self.p.cluster_reach_minutes * 60.0
+            while reported and t - reported[0].time > reach:
+                reported.popleft()
         history = self._history.setdefault(mmsi, deque())
         history.append(t)
         while history and t - history[0] > 3600.0:
@@ -456,6 +492,7 @@ class PositionJumpRule(Rule):
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         self._history.pop(mmsi, None)
+        self._pulled_to.pop(mmsi, None)
         self._null_ref.pop(mmsi, None)
         self._unseen.forget(mmsi)
         if self._on_land.pop(mmsi, None) is not None:
