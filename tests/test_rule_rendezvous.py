@@ -249,3 +249,27 @@ def test_a_standing_fix_does_not_count_when_the_boat_may_have_drifted_out_of_ran
     """The same, but B's last fix says 2.5 kn: in 165 s it may be 212 m further on, out of range, so
     that fix says nothing of 12:00 and the meeting seen lasts 9 minutes."""
     assert of_type(run(make_core(), _lost_last_report(2.5)), "rendezvous") == []
+
+
+HARBOUR_WATER = (-12.051, -77.1500)
+"""Water in the inner harbour (the dársena), outside every berth and terminal polygon."""
+
+
+def _two_ships(at: tuple[float, float], nav_status: int) -> list[Report]:
+    pa, pb = at, offset(at, east_m=170)
+    return merge(
+        static(A, T0 - 120, name="ALFA", ship_type=70, length=180),
+        static(B, T0 - 120, name="BRAVO", ship_type=70, length=190),
+        stationary(A, T0, minutes=40, at=pa, every_s=180, sog=0.1, nav_status=nav_status),
+        stationary(B, T0 + 30, minutes=40, at=pb, every_s=180, sog=0.1, nav_status=nav_status),
+    )
+
+
+def test_two_ships_moored_in_the_inner_harbour_are_neighbours() -> None:
+    """Found with an independent generator: two cargo ships reporting moored 170 m apart in APM's
+    basin, water the berth polygon does not cover, were raised as a rendezvous again and again.
+    Both reporting moored inside the inner harbour: neighbouring quays. The same two lying there
+    with status 0 are still raised, and so are two ships reporting moored together in open water."""
+    assert of_type(run(make_core(), _two_ships(HARBOUR_WATER, nav_status=5)), "rendezvous") == []
+    assert of_type(run(make_core(), _two_ships(HARBOUR_WATER, nav_status=0)), "rendezvous")
+    assert of_type(run(make_core(), _two_ships(OPEN_WATER, nav_status=5)), "rendezvous")

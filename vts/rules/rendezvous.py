@@ -13,14 +13,16 @@ encounter by its median distance), and one stray fix beyond `distance_m` + `clea
 not end the spell (the pair is apart when the previous fixes agree).
 
 Left out: allow-listed tugs, pilots, coastguard and `other` (bunker barges, supply boats: no AIS
-ship type names them) (`exempt_roles`), and the service ship types (`exempt_ship_types`: pilot,
-SAR, tug, port tender, law enforcement), whose work is meeting ships; a vessel inside a berth,
-terminal or fishing dock (`exempt_zone_kinds`: ships moored at the same berth are neighbours, not a
-rendezvous); two small craft both at anchor or moored inside an anchorage or mooring field
-(`anchored_zone_kinds`: boats on moorings or rafted at anchor are neighbours); a pair outside the
-watched area; and a pair already reported as alongside (the more specific alert). Anchorages are
-not berths: a pair at anchor there with a large vessel in it (a bunkering, a ship-to-ship transfer,
-ships anchored too close) is raised, at `anchored_severity` (caution), naming the anchorage.
+ship type names them) (`exempt_roles`), and the service ship types (`exempt_ship_types`: pilot, SAR,
+tug, port tender, law enforcement), whose work is meeting ships; a vessel inside a berth, terminal
+or fishing dock (`exempt_zone_kinds`: ships moored at the same berth are neighbours, not a
+rendezvous), and two vessels both reporting moored inside the inner harbour (`moored_zone_kinds`: at
+neighbouring quays, wherever the berth polygons end); two small craft both at anchor or moored
+inside an anchorage or mooring field (`anchored_zone_kinds`: boats on moorings or rafted at anchor
+are neighbours); a pair outside the watched area; and a pair already reported as alongside (the more
+specific alert). Anchorages are not berths: a pair at anchor there with a large vessel in it (a
+bunkering, a ship-to-ship transfer, ships anchored too close) is raised, at `anchored_severity`
+(caution), naming the anchorage.
 
 The alert (key: the lower MMSI, the other as `other_mmsi`) clears when the two are apart (above),
 one gets under way, one turns out to be exempt (a tug's static data comes: cleared without a last
@@ -53,7 +55,7 @@ from vts.rules._common import (
 from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, apart, previous_fix
 from vts.rules.base import RuleContext, RuleParams
 from vts.spatial import approx_distance_m
-from vts.vessel_class import MS_PER_KNOT, is_large_vessel, is_moored_or_anchored
+from vts.vessel_class import MOORED, MS_PER_KNOT, is_large_vessel, is_moored_or_anchored
 
 if TYPE_CHECKING:
     from vts.reports import PositionReport
@@ -88,6 +90,11 @@ class RendezvousParams(PairParams):
     exempt_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["berth", "terminal", "fishing_dock"],
         description="a vessel inside one of these is not in a rendezvous",
+    )
+    moored_zone_kinds: list[ZoneKind] = Field(
+        default_factory=lambda: ["port_area"],
+        description="two vessels both reporting moored (status 5) inside one of these lie at quays: "
+        "neighbours, whether or not a berth polygon covers the water they lie in",
     )
     severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
     anchored_severity: Literal["alarm", "warning", "caution", "info"] = Field(
@@ -241,6 +248,8 @@ class RendezvousRule(PairRule):
                 return
             if a.lat is None or a.lon is None or not in_watched_area(ctx.zones, a.lat, a.lon):
                 return
+            if self._moored_in_port(a, b, ctx):
+                return
             anchorage = self._anchored_in(a, b, ctx)
             if anchorage is not None and not (is_large_vessel(a) or is_large_vessel(b)):
                 return
@@ -282,6 +291,19 @@ class RendezvousRule(PairRule):
         if approx_distance_m(pa.lat, pa.lon, pb.lat, pb.lon) > self.p.distance_m:
             return None
         return max(pa.time, pb.time)
+
+    def _moored_in_port(self, a: VesselState, b: VesselState, ctx: RuleContext) -> bool:
+        """Both report moored (status 5) inside a zone of `moored_zone_kinds` (the inner harbour):
+        ships at neighbouring quays. An independent generator's two cargo ships moored 170 m apart in
+        APM's basin, in water the berth polygon does not cover, were raised again and again."""
+        kinds = self.p.moored_zone_kinds
+        return (
+            bool(kinds)
+            and a.nav_status == MOORED
+            and b.nav_status == MOORED
+            and bool(in_kinds(ctx.zones, a.mmsi, kinds))
+            and bool(in_kinds(ctx.zones, b.mmsi, kinds))
+        )
 
     def _anchored_in(self, a: VesselState, b: VesselState, ctx: RuleContext) -> str | None:
         """The anchorage (or mooring field) `a` is in when both are at anchor or moored inside one
