@@ -33,6 +33,7 @@ from vts.alerts.store import AlertStore
 from vts.core import Core
 from vts.reports import Report, StaticReport
 from vts.rules.distress import DistressParams
+from vts.zones import ZoneEngine
 
 SHIP = 760000611
 OTHER = 760000612
@@ -149,7 +150,7 @@ def test_a_vessel_that_left_while_vts_was_down_gets_its_exit_at_its_first_fix(tm
 def test_a_fix_just_outside_the_zone_but_within_its_exit_margin_is_still_the_visit(tmp_path: Path) -> None:
     db = tmp_path / "alerts.sqlite3"
     _first_run(db)
-    zone = _core(tmp_path / "scratch.sqlite3").zones.zone("anchorage_main")
+    zone = ZoneEngine.from_config(make_config()).zone("anchorage_main")
     # walk north from inside to the first point outside the anchorage, then 20 m further
     north = 84.0
     while zone.contains(offset(ANCHORAGE, north_m=north)[1], offset(ANCHORAGE, north_m=north)[0]):
@@ -557,7 +558,7 @@ def test_a_vessel_inside_a_zone_at_the_restart_is_still_inside_it(tmp_path: Path
 
     db = tmp_path / "alerts.sqlite3"
     reports = visit(BOAT, SAN_LORENZO_WATERS, ship_type=30, minutes=6)
-    zone = _core(tmp_path / "scratch.sqlite3").zones.zone("restricted_san_lorenzo")
+    zone = ZoneEngine.from_config(make_config()).zone("restricted_san_lorenzo")
     sailing_out = [r for r in reports if r.time > T0 + 13.4 * 60 + 6 * 60]
     # the restart: just after its last fix inside, before a fix far enough out confirms the exit
     stay_end = next(r.time for r in sailing_out if not zone.contains(r.lon, r.lat))
@@ -586,7 +587,9 @@ def test_a_loitering_boat_is_still_loitering_after_a_restart(tmp_path: Path, win
 
     db = tmp_path / "alerts.sqlite3"
     reports = drift_then_leave(CRAFT, 50)
-    uninterrupted = of_type(run(_core(tmp_path / "once.sqlite3"), reports), "loitering")
+    once = _core(tmp_path / "once.sqlite3")
+    uninterrupted = of_type(run(once, reports), "loitering")
+    _stop(once)
     assert states(uninterrupted)[0] == "raised" and states(uninterrupted)[-1] == "cleared"
     restart_at = uninterrupted[0].time + 5 * 60
     core = _core(db)
@@ -622,7 +625,9 @@ def test_a_ship_dragging_its_anchor_at_a_restart_is_still_dragging(tmp_path: Pat
     more = stationary(SHIP, t + 200, minutes=2, at=ANCHORAGE, every_s=20, sog=1.3, nav_status=1)
     calm = stationary(SHIP, t + 340, minutes=3, at=ANCHORAGE, every_s=20, sog=0.3, nav_status=1)
     reports = merge(static(SHIP, T0 - 60, name="BULKER", ship_type=70, length=200), settle, fast, more, calm)
-    uninterrupted = of_type(run(_core(tmp_path / "once.sqlite3"), reports), "anchor_drag")
+    once = _core(tmp_path / "once.sqlite3")
+    uninterrupted = of_type(run(once, reports), "anchor_drag")
+    _stop(once)
     assert states(uninterrupted)[0] == "raised" and states(uninterrupted)[-1] == "cleared"
     db = tmp_path / "alerts.sqlite3"
     core = _core(db)
@@ -647,6 +652,7 @@ def test_a_ship_off_route_at_a_restart_is_still_off_route(tmp_path: Path) -> Non
     reports = _leaves_the_lane(40)
     once = Core(config, store=AlertStore(tmp_path / "once.sqlite3"))
     uninterrupted = [a for a in run(once, reports) if a.details.get("kind") == "off_route"]
+    _stop(once)
     assert uninterrupted and uninterrupted[0].state == "raised"
     restart_at = uninterrupted[0].time + 120
     db = tmp_path / "alerts.sqlite3"
