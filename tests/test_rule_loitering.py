@@ -267,3 +267,25 @@ def test_tracks_silent_for_an_hour_are_dropped_others_kept() -> None:
     assert core.tracker.get(CRAFT) is not None  # still tracked ...
     assert CRAFT not in rule._tracks  # ... but its loitering track is gone
     assert rule._tracks[SHIP] is track  # kept all along
+
+
+def test_lost_reports_of_a_slow_boat_do_not_restart_its_window() -> None:
+    """Found with an independent generator: a Class B boat dawdling at 1 kn reports every 3 minutes,
+    and with a fifth of its messages lost, three in a row go missing often: gaps of 12 minutes
+    restarted its 30-minute window again and again, and it was never raised. A gap of up to
+    `bridge_gap_minutes` (30) after which the boat is heard where it could have drifted at under
+    2 kn keeps the window; a boat heard again farther off than that starts a new one."""
+    from dataclasses import replace
+
+    track = moving(CRAFT, T0, minutes=60, start=OPEN_WATER, cog=200, sog=1.0, every_s=180, ais_class="B")
+    kept = [(i, r) for i, r in enumerate(track) if i % 5 in (0, 4)]  # three lost after each kept one
+    lossy = [r for _, r in kept]
+    assert max(b.time - a.time for a, b in pairwise(lossy)) == 12 * 60
+    assert states(of_type(run(make_core(), lossy), "loitering"))[:1] == ["raised"]
+    # the same gaps, the boat heard again 1.5 km off after each (4 kn over the gap): it went
+    # somewhere; the window starts again, as before
+    far = [
+        replace(r, lon=offset((r.lat or 0.0, r.lon or 0.0), east_m=1500)[1]) if i % 5 == 4 else r
+        for i, r in kept
+    ]
+    assert of_type(run(make_core(), far), "loitering") == []

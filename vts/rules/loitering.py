@@ -14,7 +14,12 @@ reported by unauthorised_anchoring (one stopped ship, one alert).
 
 Mean speed is the time-weighted mean of reported SOG (GNSS receivers filter it) over fixes sampled
 every `sample_s` seconds, not the sum of distances between fixes, which GPS jitter inflates at low
-speed. A reception gap longer than `max_gap_minutes` restarts the window. The alert clears when the
+speed. A reception gap longer than `max_gap_minutes` restarts the window, unless it is no longer
+than `bridge_gap_minutes` (30) and the vessel is heard again where it could have drifted at under
+`max_speed_kn` (a Class B boat lying still reports every 3 minutes, and with 20 % of its messages
+lost three in a row go missing often: an independent generator's boat circling at 1.5 kn was never
+raised, its window restarted by gaps of 9 and 15 minutes); no turning is counted across a gap. The
+alert clears when the
 vessel makes way (mean SOG over the last `clear_minutes` at least `clear_kn`), enters an exempt
 zone, sets an anchored/moored status, or has been silent for `lost_minutes`.
 
@@ -88,7 +93,13 @@ class LoiteringParams(RuleParams):
     clear_kn: float = Field(3.0, gt=0, description="under way again: mean SOG at least this ...")
     clear_minutes: float = Field(5.0, gt=0, description="... over the last this many minutes")
     sample_s: float = Field(30.0, gt=0, description="fixes are sampled at most this often")
-    max_gap_minutes: float = Field(10.0, gt=0, description="a longer reception gap restarts the window")
+    max_gap_minutes: float = Field(10.0, gt=0, description="a longer reception gap restarts the window ...")
+    bridge_gap_minutes: float = Field(
+        30.0,
+        ge=0,
+        description="... unless no longer than this, and the vessel is heard again within what it could "
+        "have drifted at under max_speed_kn (lost reports of a boat lying still)",
+    )
     lost_minutes: float = Field(15.0, gt=0, description="an active alert clears after this much silence")
     exempt_zone_kinds: list[ZoneKind] = Field(
         default_factory=lambda: ["anchorage", "berth", "terminal", "fishing_dock", "waiting_area"],
@@ -124,6 +135,9 @@ class _Track:
     circled: bool = False
     """It circled during the alert now up (the flag stays until the alert ends: a circle drawn does
     not come and go with each sample of the window, which made an update every 30 s)."""
+    last_lat: float = math.nan
+    last_lon: float = math.nan
+    """Where the latest fix was (a reception gap is bridged when the vessel is heard again near it)."""
 
 
 def _turn(a: float, b: float) -> float:
@@ -173,9 +187,13 @@ class LoiteringRule(Rule):
         if t <= last:
             return
         if t - last > self._gap_s:
-            tr.samples.clear()
-            tr.last_cog, tr.acc_sog, tr.acc_n, tr.acc_turn = None, 0.0, 0, 0.0
+            if self._bridged(tr, t - last, report.lat, report.lon):
+                tr.last_cog = None  # (no turning counted across the gap)
+            else:
+                tr.samples.clear()
+                tr.last_cog, tr.acc_sog, tr.acc_n, tr.acc_turn = None, 0.0, 0, 0.0
         tr.last_t = t
+        tr.last_lat, tr.last_lon = report.lat, report.lon
         sog = report.sog
         if sog is not None:
             cog = report.cog
@@ -193,6 +211,15 @@ class LoiteringRule(Rule):
         if samples and t - samples[-1][0] < self._sample_s:
             return
         self._sample(vessel, report, tr, ctx)
+
+    def _bridged(self, tr: _Track, gap_s: float, lat: float, lon: float) -> bool:
+        """Whether a reception gap longer than `max_gap_minutes` keeps the window: no longer than
+        `bridge_gap_minutes`, and the vessel heard again within what it could have drifted in it at
+        under `max_speed_kn` (a slow boat's lost reports, not a boat that went away)."""
+        if gap_s > self.p.bridge_gap_minutes * 60.0 or tr.last_lat != tr.last_lat or not tr.samples:
+            return False
+        e, n = local_offset_m(tr.last_lat, tr.last_lon, lat, lon)
+        return math.hypot(e, n) < self.p.max_speed_kn * 1852.0 / 3600.0 * gap_s
 
     def _sample(self, vessel: VesselState, report: PositionReport, tr: _Track, ctx: RuleContext) -> None:
         """A fix due for a sample: the window restarts at an exempt place, else the sample is taken
@@ -295,16 +322,20 @@ class LoiteringRule(Rule):
                         tr.acc_turn,
                         tr.circled,
                         list(tr.samples),
+                        [tr.last_lat, tr.last_lon] if tr.last_lat == tr.last_lat else None,
                     ]
                 )
         return {"tracks": tracks} if tracks else None
 
     def load_state(self, state: dict[str, Any], saved_at: float, ctx: RuleContext) -> None:
-        """The saved windows, unless the restart took longer than a reception gap that restarts a
-        window (`max_gap_minutes`): then the vessel's next fixes start a new one."""
-        if ctx.now - saved_at > self._gap_s:
+        """The saved windows, unless the restart took longer than any reception gap the window
+        survives (`bridge_gap_minutes`; a shorter one is judged at the vessel's next fix, as any
+        gap): then the vessel's next fixes start a new one."""
+        if ctx.now - saved_at > max(self._gap_s, self.p.bridge_gap_minutes * 60.0):
             return
-        for mmsi, last_t, last_cog, acc_sog, acc_n, acc_turn, circled, samples in state.get("tracks", []):
+        for mmsi, last_t, last_cog, acc_sog, acc_n, acc_turn, circled, samples, *rest in state.get(
+            "tracks", []
+        ):
             seq = next(self._seq)
             tr = _Track(
                 seq,
@@ -316,6 +347,8 @@ class LoiteringRule(Rule):
                 float(acc_turn),
                 bool(circled),
             )
+            if rest and rest[0] is not None:
+                tr.last_lat, tr.last_lon = float(rest[0][0]), float(rest[0][1])
             self._tracks[int(mmsi)] = tr
             heapq.heappush(self._expiry, (tr.last_t, seq, int(mmsi)))
 
