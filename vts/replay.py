@@ -528,8 +528,9 @@ def format_summary(s: dict[str, Any]) -> str:
     if s["lines"] and not s["messages"]:
         lines.append(
             "  NOTE        no AIS message in this input: AIS logs are NMEA sentences (!AIVDM / !AIVDO,"
-            " with or without tag blocks or timestamps); see 'ignored' and 'dropped' above for what"
-            " the lines were"
+            " with or without tag blocks or timestamps), or decoded AIS tables (CSV naming time, MMSI,"
+            " latitude and longitude columns, given as a file, not on standard input); see 'ignored'"
+            " and 'dropped' above for what the lines were"
         )
     if s.get("timed_by_base_stations"):
         lines.append(
