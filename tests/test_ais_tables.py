@@ -73,6 +73,11 @@ def dma_rows(minutes: int = 20) -> list[str]:
     return rows
 
 
+def write_table(path: Path, rows: list[str], header: str = DMA_HEADER) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
 def replay(
     tmp_path: Path, table: Path
 ) -> tuple[dict[str, Any], dict[int, dict[str, Any]], list[dict[str, Any]]]:
@@ -193,7 +198,7 @@ def test_rows_become_position_and_static_messages_of_their_class() -> None:
 
 def test_a_danish_table_replays_with_its_vessels_times_and_counts(tmp_path: Path) -> None:
     table = tmp_path / "aisdk-2024-01-01.csv"
-    table.write_text("\n".join([DMA_HEADER, *dma_rows()]) + "\n")
+    write_table(table, dma_rows())
     summary, vessels, _ = replay(tmp_path, table)
     assert summary["first_time"] == "2024-01-01T00:00:00.000Z"
     assert summary["span_s"] == 20 * 60 - 10
@@ -217,7 +222,7 @@ def test_a_table_grouped_by_vessel_is_put_in_time_order(tmp_path: Path) -> None:
                 f"10.0,0.0,0.0,GULF {mmsi % 10},IMO9074729,WDA123{mmsi % 10},70,0,200,32,10.5,70,A"
             )
     table = tmp_path / "AIS_2024_01_01.csv"
-    table.write_text("\n".join([NOAA_HEADER, *rows]) + "\n")
+    write_table(table, rows, NOAA_HEADER)
     summary, vessels, _ = replay(tmp_path, table)
     assert summary["time_went_back"] == 0 and summary["span_s"] == 590
     assert summary["messages"] >= 120
@@ -234,7 +239,7 @@ def test_rows_that_cannot_be_read_are_counted_and_the_rest_replays(tmp_path: Pat
         f"{dma_time(T0 + 7)},Class A,219000433,,,,,,,,,,NO FIX,Tanker,,,,,,,,AIS,,,,",  # static only
     ]
     table = tmp_path / "t.csv"
-    table.write_text("\n".join([DMA_HEADER, *rows[:3], *broken, *rows[3:]]) + "\n")
+    write_table(table, [*rows[:3], *broken, *rows[3:]])
     summary, vessels, _ = replay(tmp_path, table)
     assert summary["sources"][0]["reader_drops"][TABLE_BAD_ROW] == 3
     assert {SHIP, LAUNCH} <= set(vessels)
@@ -250,7 +255,7 @@ def test_the_rules_judge_a_table_as_they_judge_nmea(tmp_path: Path) -> None:
         for i in range(30)
     ]
     table = tmp_path / "anchored.csv"
-    table.write_text("\n".join([DMA_HEADER, *rows]) + "\n")
+    write_table(table, rows)
     _, _, alerts = replay(tmp_path, table)
     anchoring = [a for a in alerts if a["type"] == "unauthorised_anchoring"]
     assert anchoring and anchoring[0]["mmsi"] == SHIP and anchoring[0]["name"] == "MAERSK CALLAO"
@@ -261,7 +266,7 @@ async def test_a_followed_table_is_read_once(tmp_path: Path, caplog: pytest.LogC
     """`vts run` follows its file sources; a table is not a growing log: read once, said."""
     caplog.set_level(logging.INFO, logger="vts.sources")
     table = tmp_path / "aisdk.csv"
-    table.write_text("\n".join([DMA_HEADER, *dma_rows(minutes=1)]) + "\n")
+    write_table(table, dma_rows(minutes=1))
     source, sink = followed(table), RecordingSink()
     await asyncio.wait_for(source.run(sink), LIVENESS_S)
     assert source.status.state == "finished" and sink.ends == ["log"]
@@ -274,9 +279,9 @@ def test_daily_tables_given_out_of_order_are_replayed_in_time_order(tmp_path: Pa
     judged from their first rows."""
     day = 86_400
     first, second = tmp_path / "b-first.csv", tmp_path / "a-second.csv"
-    first.write_text("\n".join([DMA_HEADER, *dma_rows(minutes=2)]) + "\n")
+    write_table(first, dma_rows(minutes=2))
     later = [dma_time(T0 + day + 10 * i) + row[19:] for i, row in enumerate(dma_rows(minutes=2))]
-    second.write_text("\n".join([DMA_HEADER, *later]) + "\n")
+    write_table(second, later)
     summary = tmp_path / "s.json"
     assert vts_main(["-q", "replay", str(second), str(first), "--fast", "--summary-out", str(summary)]) == 0
     s = json.loads(summary.read_text())
@@ -294,7 +299,7 @@ def test_a_sart_row_is_a_distress_position_not_another_station(tmp_path: Path) -
         for i in range(6)
     ]
     table = tmp_path / "sart.csv"
-    table.write_text("\n".join([DMA_HEADER, *rows]) + "\n")
+    write_table(table, rows)
     summary, vessels, alerts = replay(tmp_path, table)
     assert summary["sources"][0]["reader_drops"] == {}
     assert 970123456 in vessels
@@ -313,7 +318,7 @@ def test_vts_learn_learns_normal_traffic_from_a_table(
         for i in range(30)
     ]
     table = tmp_path / "AIS_2024_01_01.csv"
-    table.write_text("\n".join([NOAA_HEADER, *rows]) + "\n")
+    write_table(table, rows, NOAA_HEADER)
     out = tmp_path / "model.npz"
     assert vts_main(["learn", str(table), "--out", str(out)]) == 0
     assert "3 vessels (3 large)" in capsys.readouterr().out

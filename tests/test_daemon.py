@@ -6,6 +6,7 @@ Exit checks are liveness checks (a generous timeout), not speed targets.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -32,15 +33,17 @@ LIVENESS_S = 20.0
 
 
 class Daemon:
-    """`vts run` in a subprocess, its log collected line by line."""
+    """`vts run` in a subprocess, its log collected line by line; `stdin`: its standard input a
+    pipe the test holds (`proc.stdin`, text)."""
 
-    def __init__(self, *args: str, cwd: Path) -> None:
+    def __init__(self, *args: str, cwd: Path, stdin: bool = False) -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         env.pop("VTS_MQTT_URL", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "vts", "run", *args],
             cwd=cwd,
             env=env,
+            stdin=subprocess.PIPE if stdin else None,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -78,13 +81,23 @@ class Daemon:
             return [line for line in self.lines if re.search(pattern, line)]
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Signal the daemon and wait for it to exit; its log is then read to the end."""
         self.proc.send_signal(sig)
-        return self.proc.wait(timeout=LIVENESS_S)
+        code = self.proc.wait(timeout=LIVENESS_S)
+        self._reader.join(timeout=LIVENESS_S)
+        for pipe in (self.proc.stdin, self.proc.stderr):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        return code
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
 
 
 @pytest.fixture

@@ -19,10 +19,7 @@ import json
 import logging
 import lzma
 import os
-import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from tests.test_daemon import Daemon
 from vts.config import default_config_path
 from vts.sources.base import PARTIAL_LINE, Source
 from vts.sources.files import FileSource, StdinSource
@@ -95,62 +93,6 @@ def said(caplog: pytest.LogCaptureFixture, level: int, text: str) -> list[str]:
 # -- standard input: the descriptor, not the buffered reader -----------------------------------------
 
 
-class VtsRun:
-    """`vts run --no-web` in a subprocess with standard input a pipe we hold; its log collected."""
-
-    def __init__(self, config: Path, cwd: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        env.pop("VTS_MQTT_URL", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "vts", "run", "--config", str(config), "--no-web"],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._cond = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            with self._cond:
-                self.lines.append(line.rstrip("\n"))
-                self._cond.notify_all()
-        with self._cond:
-            self._cond.notify_all()
-
-    def wait_for(self, text: str, timeout: float = LIVENESS_S) -> str:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for line in self.lines:
-                    if text in line:
-                        return line
-                left = deadline - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
-                    raise AssertionError(f"no log line with {text!r}:\n" + "\n".join(self.lines[-40:]))
-                self._cond.wait(min(left, 0.2))
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=LIVENESS_S)
-        self._reader.join(timeout=LIVENESS_S)
-        return code
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.proc.stdin.close()
-
-
 @pytest.fixture
 def stdin_config(tmp_path: Path) -> Path:
     path = tmp_path / "stdin.yaml"
@@ -164,8 +106,8 @@ def stdin_config(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def vts_runs() -> Iterator[list[VtsRun]]:
-    started: list[VtsRun] = []
+def vts_runs() -> Iterator[list[Daemon]]:
+    started: list[Daemon] = []
     yield started
     for run in started:
         run.kill()
@@ -173,12 +115,12 @@ def vts_runs() -> Iterator[list[VtsRun]]:
 
 @pytest.mark.parametrize("first", [b"", gzip.compress(LINES[0] + b"\n")], ids=["idle", "gzip-then-idle"])
 def test_sigterm_with_an_open_idle_stdin_pipe_exits_cleanly(
-    first: bytes, stdin_config: Path, tmp_path: Path, vts_runs: list[VtsRun]
+    first: bytes, stdin_config: Path, tmp_path: Path, vts_runs: list[Daemon]
 ) -> None:
     """Found by a reliability test: the reader thread, blocked in ``sys.stdin.buffer.read1``, held
     the buffer's lock, and the interpreter aborted closing standard input at exit (status 134,
     "Fatal Python error: _enter_buffered_busy")."""
-    run = VtsRun(stdin_config, tmp_path)
+    run = Daemon("--config", str(stdin_config), "--no-web", cwd=tmp_path, stdin=True)
     vts_runs.append(run)
     assert run.proc.stdin is not None
     if first:  # a gzip header: the reader then waits inside the decompressor
@@ -194,15 +136,15 @@ def test_sigterm_with_an_open_idle_stdin_pipe_exits_cleanly(
 
 
 def test_a_live_stdin_pipe_that_closes_is_said_at_warning_and_the_daemon_runs_on(
-    stdin_config: Path, tmp_path: Path, vts_runs: list[VtsRun]
+    stdin_config: Path, tmp_path: Path, vts_runs: list[Daemon]
 ) -> None:
-    run = VtsRun(stdin_config, tmp_path)
+    run = Daemon("--config", str(stdin_config), "--no-web", cwd=tmp_path, stdin=True)
     vts_runs.append(run)
     assert run.proc.stdin is not None
     run.wait_for("stdin source 'pipe': reading")
     run.proc.stdin.write(LINES[0].decode() + "\n")
     run.proc.stdin.close()
-    line = run.wait_for("stdin source 'pipe': finished")
+    line = run.wait_for("stdin source 'pipe': finished").string
     assert "WARNING" in line and "nothing more will come" in line, line
     assert run.proc.poll() is None  # the daemon carries on
     assert run.stop() == 0

@@ -21,41 +21,30 @@ from vts.alerts.model import iso_time
 M = 760100021
 
 
-def test_one_duplicate_alert_does_not_flip_between_the_two_tests() -> None:
+def _two_boats(south_m: float = 9000.0, cog: float = 90.0) -> list:
+    """Two Class B boats under M: one from T0, the other from 10 minutes on, `south_m` south of it."""
     first = moving(M, T0, minutes=30, start=OPEN_WATER, cog=90, sog=5, every_s=30, ais_class="B")
     second = moving(
         M,
         T0 + 600 + 15,
         minutes=20,
-        start=offset(OPEN_WATER, north_m=-8400),
-        cog=60,
+        start=offset(OPEN_WATER, north_m=-south_m),
+        cog=cog,
         sog=5,
         every_s=30,
         ais_class="B",
     )
-    reports = merge(static(M, T0 - 60, name="DOS HERMANOS", ship_type=30, length=12), first, second)
-    alerts = of_type(run(make_core(), reports), "duplicate_mmsi")
+    return merge(static(M, T0 - 60, name="DOS HERMANOS", ship_type=30, length=12), first, second)
+
+
+def test_one_duplicate_alert_does_not_flip_between_the_two_tests() -> None:
+    alerts = of_type(run(make_core(), _two_boats(south_m=8400, cog=60)), "duplicate_mmsi")
     assert alerts and alerts[0].state == "raised"
     kinds = {a.details.get("kind") for a in alerts if a.state != "cleared"}
     assert len(kinds) == 1, kinds
     # updates only as the engine's update interval (or a change of severity) asks, not every report
     updates = [a for a in alerts if a.state == "updated"]
     assert len(updates) <= 4, [(a.time - T0, a.details.get("kind")) for a in updates]
-
-
-def _two_boats() -> list:
-    first = moving(M, T0, minutes=30, start=OPEN_WATER, cog=90, sog=5, every_s=30, ais_class="B")
-    second = moving(
-        M,
-        T0 + 600 + 15,
-        minutes=20,
-        start=offset(OPEN_WATER, north_m=-9000),
-        cog=90,
-        sog=5,
-        every_s=30,
-        ais_class="B",
-    )
-    return merge(static(M, T0 - 60, name="DOS HERMANOS", ship_type=30, length=12), first, second)
 
 
 def test_two_boats_under_one_mmsi_are_one_duplicate_alert_not_a_position_jump_first() -> None:

@@ -62,9 +62,10 @@ KNOT_MS = 1852.0 / 3600.0
 UNRELIABLE_TIME_SLACK_S = 300.0
 """As position_jump: when the fixes' UTC seconds contradict the event times, allow this much more."""
 STALE_HEAD_S = 180.0
+"""A head with no fix for this long while the other keeps getting them: the ship is at the other."""
 DEAD_RECKONING = "dead_reckoning"
 INTERLEAVED = "interleaved"
-"""A head with no fix for this long while the other keeps getting them: the ship is at the other."""
+"""The two tests, as `_raised_by` names the one that raised an alert (its details.kind)."""
 ARRIVAL_MIN_SPEED_KN = 25.0
 """The speed the tracker's dead-reckoning test allows (Global Fishing Watch's), as a floor."""
 SAME_TRACK_COURSE_DEG = 30.0

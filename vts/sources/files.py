@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import bz2
+import concurrent.futures
 import contextlib
 import gzip
 import heapq
@@ -851,11 +852,22 @@ class _StreamReader:
                     break
                 if not chunk:
                     break
-                asyncio.run_coroutine_threadsafe(self.queue.put(chunk), self.loop).result()
+                self._put(chunk).result()
         except RuntimeError:  # the loop closed while we were blocked in read
             return
         with contextlib.suppress(RuntimeError):
-            asyncio.run_coroutine_threadsafe(self.queue.put(end), self.loop)
+            self._put(end)
+
+    def _put(self, item: bytes | Exception | None) -> concurrent.futures.Future[None]:
+        """Thread: `item` into the queue on the event loop (a full queue holds the thread back
+        through the future). Raises RuntimeError when the loop is closed, the put not left behind
+        as a coroutine never awaited."""
+        put = self.queue.put(item)
+        try:
+            return asyncio.run_coroutine_threadsafe(put, self.loop)
+        except RuntimeError:
+            put.close()
+            raise
 
 
 def _chunk_reader(stream: IO[bytes]) -> Callable[[int], bytes]:
