@@ -32,6 +32,11 @@ MOORED = 5
 STATIONARY_KN = 0.5
 STATIONARY_WINDOW_S = 600.0
 MS_PER_KNOT = 1852.0 / 3600.0
+CLASS_A_STATIC_GRACE_MINUTES = 19.0
+"""How long a newly heard Class A vessel may go without static data before its absence is more than
+reception: three of its 6-minute static intervals and a minute (two reports lost in a row). Its
+transponder sends static data by itself (restricted_area's default grace, alongside's wait for a
+target at rest)."""
 
 
 def type_is_unknown(ship_type: int | None) -> bool:

@@ -62,6 +62,7 @@ from vts.rules.base import RuleContext, RuleParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import (
     AT_ANCHOR,
+    CLASS_A_STATIC_GRACE_MINUTES,
     MOORED,
     STATIONARY_WINDOW_S,
     awaits_type,
@@ -88,9 +89,9 @@ sends no static data and lies at a ship is the very case to report, and the wait
 start-up, ships reporting every 3 minutes at a berth are held back longer by the engine's
 5-message minimum, by when their static data has come.) Class B craft are small whatever their
 static data says."""
-STATIC_WAIT_AT_REST_S = 19 * 60.0
+STATIC_WAIT_AT_REST_S = CLASS_A_STATIC_GRACE_MINUTES * 60.0
 """The same wait for a Class A target that itself reports "at anchor" or "moored" (nav status 1/5):
-three static intervals and a minute, as restricted_area's Class A grace. Such a target reports
+restricted_area's Class A grace (`CLASS_A_STATIC_GRACE_MINUTES`). Such a target reports
 every 3 minutes, so the 5-message minimum lets it through after 12 minutes, and one lost static
 report (5-25 % of messages are lost, in bursts) leaves a ship heard afresh at a berth without its
 static data until then: it was raised as a craft alongside its neighbour. Its transponder sends

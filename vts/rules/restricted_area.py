@@ -41,7 +41,7 @@ from vts.batch import zone_union
 from vts.config import AllowRole, ZoneKind
 from vts.rules._common import ALL_ROLES, is_allowlisted, is_vessel_mmsi, label, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
-from vts.vessel_class import awaits_type, declared_categories
+from vts.vessel_class import CLASS_A_STATIC_GRACE_MINUTES, awaits_type, declared_categories
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -79,7 +79,7 @@ class RestrictedAreaParams(RuleParams):
         "every 6 min; two intervals, one report lost) before its unknown category is judged",
     )
     static_grace_minutes_class_a: float = Field(
-        19.0,
+        CLASS_A_STATIC_GRACE_MINUTES,
         ge=0,
         description="the same for a Class A vessel (three intervals, two reports lost): its transponder "
         "sends its static data by itself, so its absence is reception, and a ship at a berth heard "
