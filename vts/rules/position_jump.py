@@ -421,7 +421,8 @@ class PositionJumpRule(Rule):
             if ctx.now - j.time >= self.p.cluster_window_s and not self._second_stream(ctx, j)
         ]
         if due:
-            self._pending = [j for j in self._pending if all(j is not d for d in due)]
+            done = {id(j) for j in due}
+            self._pending = [j for j in self._pending if id(j) not in done]
             for j in sorted(due, key=lambda j: (j.time, j.mmsi)):
                 self._emit(ctx, j.mmsi, j.name, j.lat, j.lon, j.details, j.time)
         quiet = self.p.cluster_quiet_minutes * 60.0
