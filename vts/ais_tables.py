@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from pyais.encode import encode_dict
@@ -381,18 +382,18 @@ def table_sentences(
 ) -> Iterator[bytes]:
     """The lines of a file, as they are when it is an NMEA log; when its first line is the header
     of a decoded AIS table, its rows re-encoded as NMEA sentences in time order (`TableEncoder`),
-    `on_table` told first. Rows that cannot be read are counted in `drops`."""
+    `on_table` told first. Rows that cannot be read are counted in `drops`. The first line is read
+    at once (a log's lines then pass through `itertools.chain`, at no cost per line)."""
     it = iter(lines)
-    for first in it:
-        layout = table_layout(first.decode("utf-8", "replace"))
-        if layout is None:
-            yield first
-            yield from it
-            return
-        if on_table is not None:
-            on_table(layout)
-        yield from _table(layout, it, drops)
-        return
+    first = next(it, None)
+    if first is None:
+        return iter(())
+    layout = table_layout(first.decode("utf-8", "replace"))
+    if layout is None:
+        return chain((first,), it)
+    if on_table is not None:
+        on_table(layout)
+    return _table(layout, it, drops)
 
 
 def earliest_time(layout: TableLayout, rows: Iterable[bytes]) -> float | None:
