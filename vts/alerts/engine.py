@@ -133,6 +133,28 @@ def _overrides(rule: Rule, hook: str) -> bool:
     return getattr(type(rule), hook) is not getattr(Rule, hook)
 
 
+class _Hooks:
+    """One hook of the rules that define it (`on_report`, `on_position`, ...), in dispatch order,
+    with, per set of rule bits met so far, the hooks those bits select (a batch has few distinct
+    sets: the dispatch then loops over the chosen rules only, not over every rule)."""
+
+    __slots__ = ("all", "chosen")
+    MAX_CHOSEN = 4096
+
+    def __init__(self, hooks: list[tuple[int, Rule, Callable[..., None]]]) -> None:
+        self.all = hooks
+        self.chosen: dict[int, list[tuple[Rule, Callable[..., None]]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.all)
+
+    def choose(self, bits: int) -> list[tuple[Rule, Callable[..., None]]]:
+        if len(self.chosen) >= self.MAX_CHOSEN:
+            self.chosen.clear()
+        chosen = self.chosen[bits] = [(rule, fn) for bit, rule, fn in self.all if bits & bit]
+        return chosen
+
+
 class AlertEngine:
     def __init__(
         self,
@@ -209,8 +231,8 @@ class AlertEngine:
                 index, spare = spare, spare + 1
             r.bit = 1 << index
 
-        def bound(hook: str) -> list[tuple[int, Rule, Callable[..., None]]]:
-            return [(r.bit, r, getattr(r, hook)) for r in rules if _overrides(r, hook)]
+        def bound(hook: str) -> _Hooks:
+            return _Hooks([(r.bit, r, getattr(r, hook)) for r in rules if _overrides(r, hook)])
 
         self._on_report = bound("on_report")
         self._on_position = bound("on_position")
@@ -240,18 +262,26 @@ class AlertEngine:
         return self._rule_by_id.get(rule_id)
 
     def _run(self, rule: Rule, hook: str, *args: Any) -> None:
-        self._dispatch([(rule.bit, rule, getattr(rule, hook))], ALL_RULES, *args)
+        """One rule's hook; if it raises, it is logged and counted."""
+        self._current_rule = rule
+        try:
+            getattr(rule, hook)(*args)
+        except Exception:
+            self._rule_failed(rule)
+        self._current_rule = None
 
-    def _dispatch(self, hooks: list[tuple[int, Rule, Callable[..., None]]], bits: int, *args: Any) -> None:
+    def _dispatch(self, hooks: _Hooks, bits: int, *args: Any) -> None:
         """Call the hooks of the rules whose bit is set, in order; a rule that raises is logged and
         counted, the others still run."""
-        for bit, rule, fn in hooks:
-            if bits & bit:
-                self._current_rule = rule
-                try:
-                    fn(*args)
-                except Exception:
-                    self._rule_failed(rule)
+        chosen = hooks.chosen.get(bits)
+        if chosen is None:
+            chosen = hooks.choose(bits)
+        for rule, fn in chosen:
+            self._current_rule = rule
+            try:
+                fn(*args)
+            except Exception:
+                self._rule_failed(rule)
         self._current_rule = None
 
     def interest_bits(self, batch: ReportBatch) -> list[int] | None:

@@ -141,6 +141,8 @@ class AlertStore:
         self._in_tx = False
         self._unreadable: set[int] = set()
         """Sequence numbers of steps that cannot be read back (skipped, reported once)."""
+        self._acks_have_wall = False
+        """The acks table has its `wall` column (once seen, it stays: no schema query per poll)."""
         try:
             self._db = self._connect()
         except (sqlite3.Error, OSError) as e:
@@ -502,7 +504,9 @@ class AlertStore:
 
     def acks(self, alert_id: str | None = None, *, after_seq: int = 0) -> list[Acknowledgement]:
         """Acknowledgements (of one alert, or all after a sequence number), in order."""
-        wall = "wall" if "wall" in _columns(self._db, "acks") else "NULL"  # (read-only, older version)
+        if not self._acks_have_wall:  # (read-only, older version: not there)
+            self._acks_have_wall = "wall" in _columns(self._db, "acks")
+        wall = "wall" if self._acks_have_wall else "NULL"
         sql = f"SELECT seq, alert_id, type, mmsi, by, at, note, origin, {wall} FROM acks WHERE seq > ?"
         params: list[object] = [after_seq]
         if alert_id is not None:
