@@ -66,8 +66,12 @@ def is_placeholder_mmsi(mmsi: int) -> bool:
 
 
 def placeholder_rows(mmsi: np.ndarray) -> np.ndarray:
-    """`is_placeholder_mmsi` of each value of an array of MMSIs."""
-    return np.isin(mmsi, PLACEHOLDER_ARRAY)
+    """`is_placeholder_mmsi` of each value of an array of MMSIs (a binary search in the sorted
+    placeholders: about three times as fast as `np.isin`, which sorts the batch with them)."""
+    at = np.searchsorted(PLACEHOLDER_ARRAY, mmsi)
+    np.minimum(at, len(PLACEHOLDER_ARRAY) - 1, out=at)
+    out: np.ndarray = PLACEHOLDER_ARRAY[at] == mmsi
+    return out
 
 
 DISTRESS_DEVICE_MESSAGES = frozenset({1, 2, 3, 14})
