@@ -173,33 +173,37 @@ class LoiteringRule(Rule):
         """Every fix: track upkeep (kept short: it runs for every vessel), then a sample when due."""
         mmsi = vessel.mmsi
         tr = self._tracks.get(mmsi)
+        lat, lon = report.lat, report.lon
         if tr is None:
-            if vessel.own_ship or report.lat is None or report.lon is None or not is_vessel_mmsi(mmsi):
+            if vessel.own_ship or lat is None or lon is None or not is_vessel_mmsi(mmsi):
                 return
             seq = next(self._seq)
             tr = self._tracks[mmsi] = _Track(seq)
             t = report.time  # the track's last_t once this fix is taken just below (NaN aside)
             heapq.heappush(self._expiry, (t if t == t else -math.inf, seq, mmsi))
-        elif vessel.own_ship or report.lat is None or report.lon is None:
+        elif vessel.own_ship or lat is None or lon is None:
             return  # (a track exists only for a vessel MMSI: no need to ask again)
         t = report.time
         last = tr.last_t
         if t <= last:
             return
         if t - last > self._gap_s:
-            if self._bridged(tr, t - last, report.lat, report.lon):
+            if self._bridged(tr, t - last, lat, lon):
                 tr.last_cog = None  # (no turning counted across the gap)
             else:
                 tr.samples.clear()
                 tr.last_cog, tr.acc_sog, tr.acc_n, tr.acc_turn = None, 0.0, 0, 0.0
         tr.last_t = t
-        tr.last_lat, tr.last_lon = report.lat, report.lon
+        tr.last_lat = lat
+        tr.last_lon = lon
         sog = report.sog
         if sog is not None:
             cog = report.cog
             if cog is not None and self._circ_min <= sog <= self._circ_max:
-                if tr.last_cog is not None:
-                    tr.acc_turn += _turn(tr.last_cog, cog)
+                last_cog = tr.last_cog
+                if last_cog is not None:  # `_turn(last_cog, cog)`, inline
+                    d = (cog - last_cog) % 360.0
+                    tr.acc_turn += d - 360.0 if d > 180.0 else d
                 tr.last_cog = cog
             else:
                 tr.last_cog = None
@@ -228,8 +232,11 @@ class LoiteringRule(Rule):
         t = report.time
         mmsi = vessel.mmsi
         samples = tr.samples
-        fast = tr.acc_n > 0 and tr.acc_sog / tr.acc_n > self._circ_max
-        if not fast:
+        acc_n = tr.acc_n
+        fast = acc_n > 0 and tr.acc_sog / acc_n > self._circ_max
+        lat, lon = report.lat, report.lon
+        assert lat is not None and lon is not None
+        if not fast and self._may_be_exempt(mmsi, report.nav_status, lat, lon, ctx):
             place = self._exempt_place(vessel, report, ctx)
             if place is not None:
                 # time at a berth, in an anchorage or at anchor does not count: the window restarts
@@ -238,10 +245,8 @@ class LoiteringRule(Rule):
                 if ctx.alerts.is_active(TYPE, mmsi):
                     ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": place})
                 return
-        lat, lon = report.lat, report.lon
-        assert lat is not None and lon is not None
-        if tr.acc_n:
-            mean = tr.acc_sog / tr.acc_n
+        if acc_n:
+            mean = tr.acc_sog / acc_n
         elif samples:  # no SOG at all: implied speed since the previous sample
             prev_t, _, prev_lat, prev_lon, _ = samples[-1]
             e, n = local_offset_m(prev_lat, prev_lon, lat, lon)
@@ -454,6 +459,26 @@ class LoiteringRule(Rule):
                 "category": vessel.category,
             },
         )
+
+    def _may_be_exempt(
+        self, mmsi: int, nav_status: int | None, lat: float, lon: float, ctx: RuleContext
+    ) -> bool:
+        """False when `_exempt_place` would say None for certain (the usual answer, found with
+        neither the zone index nor the sorted ids): no exempt status, not confirmed in an exempt
+        zone, and outside the box of the exempt zones."""
+        if nav_status in EXEMPT_STATUSES:
+            return True
+        zones = ctx.zones
+        exempt = self._exempt
+        if zones is not exempt.zones:
+            exempt.load(zones)
+        ids = exempt.ids
+        if not ids:
+            return False
+        box = exempt.box
+        if box is not None and box[0] <= lon <= box[2] and box[1] <= lat <= box[3]:
+            return True  # (`exempt.near`, inline)
+        return not ids.isdisjoint(zones.zones_of(mmsi))
 
     def _exempt_place(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> str | None:
         """Why this fix does not count towards loitering (None: it does): an exempt status, or in
