@@ -224,10 +224,17 @@ class ZoneKinds:
 
     def contains(self, zones: ZoneEngine, lat: float, lon: float) -> bool:
         """`in_watched_area` for the area kinds: in one of the zones, or True when none exists."""
-        self.load(zones)
+        if zones is not self.zones:
+            self.load(zones)
         if not self.ids:
             return True
-        return self.near(lat, lon) and in_watched_area(zones, lat, lon)
+        box = self.box  # (`near`, inline)
+        if box is None or not (box[0] <= lon <= box[2] and box[1] <= lat <= box[3]):
+            return False
+        if self.kinds != AREA_KINDS:
+            return in_watched_area(zones, lat, lon)
+        ids = self.ids  # (`in_watched_area`, whose ids these are)
+        return any(z.id in ids for z in zones.zones_at(lon, lat))
 
     def at(self, zones: ZoneEngine, lat: float, lon: float) -> list[str]:
         """`at_kinds`: sorted ids of the zones containing the point."""

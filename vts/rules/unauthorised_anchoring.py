@@ -197,12 +197,13 @@ class UnauthorisedAnchoringRule(Rule):
         it; its answer is not needed, so no distance is computed now. When the cell is already in
         the cache the lookup would change nothing, and nothing else need be worked out."""
         p = self.p
-        if self._cache_zones is ctx.zones and (round(lat, 4), round(lon, 4)) in self._nearest_cache:
-            return
         # the same tests as the full path (all without side effects), the most frequent first
+        # (small craft: most of the slow fixes of dense traffic; the cell's rounding costs more)
         if declares_service_type(vessel, p.exempt_ship_types):
             return
         if not p.include_small_craft and is_small_craft(vessel):
+            return
+        if self._cache_zones is ctx.zones and (round(lat, 4), round(lon, 4)) in self._nearest_cache:
             return
         if is_allowlisted(ctx.allowlists, vessel.mmsi, p.exempt_roles):
             return
