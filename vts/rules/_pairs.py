@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from vts.rules._common import AREA_KINDS, zone_ids_of_kinds
+from vts.rules._common import AREA_KINDS, ZoneKinds, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleParams
 from vts.spatial import approx_distance_m
 
@@ -261,6 +261,8 @@ class PairRule(Rule):
         self._fast_since: dict[int, float] = {}
         """For a vessel in a pair that is under way, the time of the first fast report of its run
         (kept only while the vessel is in a pair, so it is watched: batched and one-by-one agree)."""
+        self._area = ZoneKinds(AREA_KINDS)
+        """The watched area (`_area.contains` is `in_watched_area`, a box test first)."""
 
     def _on_member(self, mmsi: int, member: bool) -> None:
         self._members(mmsi, member)

@@ -217,7 +217,9 @@ class AlongsideRule(PairRule):
         self._members.bind(ctx)
         if vessel.own_ship or report.lat is None or report.lon is None or not is_vessel_mmsi(vessel.mmsi):
             return
-        if not self._pairs.has_pairs(vessel.mmsi) and not in_watched_area(ctx.zones, report.lat, report.lon):
+        if not self._pairs.has_pairs(vessel.mmsi) and not self._area.contains(
+            ctx.zones, report.lat, report.lon
+        ):
             return  # outside the watched area, a vessel in no pair starts no spell (and is not throttled)
         p = self.p
         sog = report.sog

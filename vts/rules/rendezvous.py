@@ -118,7 +118,9 @@ class RendezvousRule(PairRule):
         self._members.bind(ctx)
         if report.lat is None or report.lon is None:
             return
-        if not self._pairs.has_pairs(vessel.mmsi) and not in_watched_area(ctx.zones, report.lat, report.lon):
+        if not self._pairs.has_pairs(vessel.mmsi) and not self._area.contains(
+            ctx.zones, report.lat, report.lon
+        ):
             return  # outside the watched area, a vessel in no pair starts no spell (and is not throttled)
         p = self.p
         sog = report.sog
