@@ -54,7 +54,6 @@ from vts.rules._common import (
     ZoneKinds,
     at_kinds,
     declares_service_type,
-    in_watched_area,
     is_allowlisted,
     is_vessel_mmsi,
     label,
@@ -262,10 +261,7 @@ class LoiteringRule(Rule):
         if not active:
             if mean > self._circ_max:
                 return  # under way: the common case, decided cheaply
-            area = self._area
-            if ctx.zones is not area.zones:
-                area.load(ctx.zones)
-            if area.ids and not (area.near(lat, lon) and in_watched_area(ctx.zones, lat, lon)):
+            if not self._area.contains(ctx.zones, lat, lon):  # (`in_watched_area`, box first)
                 return  # `_excluded` would say so whatever the window holds: skip the window
         self._evaluate(vessel, report, tr, ctx, active)
 
