@@ -134,12 +134,15 @@ class RestrictedAreaRule(Rule):
         rows = np.flatnonzero(batch.ignored_by_zones(ctx.now) & ~mask)
         if len(rows):
             mmsi = batch.mmsi
-            near_vessels = set(np.unique(mmsi[mask]).tolist())
+            near_vessels = set(mmsi[mask].tolist())  # (taken before any row below is added)
             zones_of = ctx.zones.zones_of
-            for i in rows.tolist():
-                m = int(mmsi[i])
-                if m in near_vessels or zones_of(m) & watched:
-                    mask[i] = True
+            mask[
+                [
+                    i
+                    for i, m in zip(rows.tolist(), mmsi[rows].tolist(), strict=True)
+                    if m in near_vessels or zones_of(m) & watched
+                ]
+            ] = True
         return mask
 
     def _band(self, ctx: RuleContext) -> tuple[BaseGeometry | None, Bounds]:
