@@ -177,7 +177,11 @@ class AisGapRule(Rule):
     Vessels not dark yet because they have not been silent long enough wait in `_waiting`: the
     tick passes them over until their retry time, and re-arms them without a look at the vessel
     while their silence is still shorter than their limit (neither can change unless they are heard,
-    which gives them a new number).
+    which gives them a new number). Such a vessel is parked: taken out of the runs (`_out`) and
+    kept in `_retry_heap` by retry time, so the tick meets only those due instead of passing over
+    every waiting vessel on each scan. One whose waiting entry is dropped while it keeps its number
+    (a shadow track's report) is loose (`_loose`): looked at on every tick, as an undecided vessel
+    in the runs would be.
     """
 
     id = TYPE
@@ -206,9 +210,19 @@ class AisGapRule(Rule):
         self._decided: dict[int, int] = {}
         """Vessels decided for their current silence (dark, or examined and found not dark, or never
         to be) -> their number then: decided until heard again."""
-        self._decided_heap: list[tuple[int, int]] = []
-        """(-number, MMSI) of the decided vessels (and stale ones): the heard order of those, from the
-        most recently heard, for `_neighbours_heard`."""
+        self._out: dict[int, int] = {}
+        """Vessels out of the runs -> their number then: the decided ones, the parked ones (waiting,
+        in `_retry_heap`) and the loose ones (`_loose`). An entry of the runs is live only while its
+        vessel is not out at its number."""
+        self._out_heap: list[tuple[int, int]] = []
+        """(-number, MMSI) of the vessels out of the runs (and stale ones): the heard order of those,
+        from the most recently heard, for `_neighbours_heard`."""
+        self._retry_heap: list[tuple[float, int, int]] = []
+        """(retry time, number, MMSI) of the parked vessels (and stale entries): the tick takes those
+        due."""
+        self._loose: dict[int, int] = {}
+        """Vessels out of the runs whose waiting entry was dropped (a shadow track's report) while
+        they kept their number -> that number: looked at on every tick."""
         self._waiting: dict[int, tuple[float, float, float, int]] = {}
         """Vessels examined and not dark yet: (retry time, heard at, silence limit, number). While
         the vessel keeps that number (not heard since, nor touched by a shadow track's report),
@@ -313,7 +327,7 @@ class AisGapRule(Rule):
             for m, row in moved.items():
                 if row < 0:  # not heard: touched by a shadow track's reports only
                     del order[m]
-                    self._waiting.pop(m, None)
+                    self._unwait(m)
                 else:
                     order[m] = row
         heard = sorted(order, key=order.__getitem__)
@@ -340,16 +354,47 @@ class AisGapRule(Rule):
         """Decided for its current silence (until heard again)."""
         number = self._seq[mmsi]
         self._decided[mmsi] = number
-        heappush(self._decided_heap, (-number, mmsi))
+        if self._out.get(mmsi) != number:
+            self._out[mmsi] = number
+            heappush(self._out_heap, (-number, mmsi))
+
+    def _park(self, mmsi: int, number: int, retry: float) -> None:
+        """Waiting (in `_waiting`, at this number) until `retry`: out of the runs, in the retry heap."""
+        if self._out.get(mmsi) != number:
+            self._out[mmsi] = number
+            heappush(self._out_heap, (-number, mmsi))
+        heappush(self._retry_heap, (retry, number, mmsi))
+        self._loose.pop(mmsi, None)
+
+    def _unwait(self, mmsi: int) -> None:
+        """Its waiting entry dropped (its limit may have changed) while it keeps its number: a
+        parked vessel becomes loose (looked at on every tick, as an undecided vessel in the runs)."""
+        if self._waiting.pop(mmsi, None) is None:
+            return
+        number = self._seq.get(mmsi)
+        if number is not None and self._out.get(mmsi) == number and self._decided.get(mmsi) != number:
+            self._loose[mmsi] = number
 
     def _rebuild(self) -> None:
-        """The undecided runs and the decided heap again from `_seq` and `_decided` (after vessels
-        were made undecided again, at their old places)."""
+        """The undecided runs, the heap of the vessels out of them and the retry heap again from
+        `_seq`, `_decided` and `_waiting` (after vessels were made undecided again, at their old
+        places; the loose ones go back to the runs)."""
         seq, decided = self._seq, self._decided
-        entries = sorted((n, m) for m, n in seq.items() if decided.get(m) != n)
+        out = {m: n for m, n in decided.items() if seq.get(m) == n}
+        parked: list[tuple[float, int, int]] = []
+        for m, w in self._waiting.items():
+            n = w[3]
+            if seq.get(m) == n and m not in out:
+                out[m] = n
+                parked.append((w[0], n, m))
+        self._out = out
+        self._loose.clear()
+        entries = sorted((n, m) for m, n in seq.items() if out.get(m) != n)
         self._chunks = deque([_Chunk([m for _, m in entries], [n for n, _ in entries])])
-        self._decided_heap = [(-n, m) for m, n in decided.items() if seq.get(m) == n]
-        heapify(self._decided_heap)
+        self._out_heap = [(-n, m) for m, n in out.items()]
+        heapify(self._out_heap)
+        heapify(parked)
+        self._retry_heap = parked
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if not self._started:
@@ -357,7 +402,7 @@ class AisGapRule(Rule):
         if vessel is None:
             return
         if vessel.is_shadow:  # (as the batch: its waiting limit may have changed with the report)
-            self._waiting.pop(vessel.mmsi, None)
+            self._unwait(vessel.mmsi)
             return
         mmsi = vessel.mmsi
         row = self._batched_row(report) if self._pending else -1
@@ -432,15 +477,19 @@ class AisGapRule(Rule):
             del self._seq[mmsi]
             del self._heard_at[mmsi]
             self._decided.pop(mmsi, None)
+            self._out.pop(mmsi, None)
+            self._loose.pop(mmsi, None)
             waiting.pop(mmsi, None)
         for vessel in silent_ones:
             mmsi = vessel.mmsi
             w = waiting.get(mmsi)
             if w is not None and w[3] == self._seq[mmsi] and now - w[1] < w[2]:
                 # still silent for less than its limit: `_goes_dark` would say not yet again
+                # (`_silent_ones` re-arms those itself: kept for safety)
                 retry = now + RETRY_S
                 self._retry[mmsi] = retry
                 waiting[mmsi] = (retry, w[1], w[2], w[3])
+                self._park(mmsi, w[3], retry)
                 continue
             if (
                 mmsi in self._dark
@@ -458,7 +507,9 @@ class AisGapRule(Rule):
             if verdict is None:
                 retry = now + RETRY_S  # not yet: look again a little later
                 self._retry[mmsi] = retry
-                waiting[mmsi] = (retry, self._heard_at[mmsi], self._limit(vessel, ctx), self._seq[mmsi])
+                number = self._seq[mmsi]
+                waiting[mmsi] = (retry, self._heard_at[mmsi], self._limit(vessel, ctx), number)
+                self._park(mmsi, number, retry)
                 continue
             self._retry.pop(mmsi, None)
             waiting.pop(mmsi, None)
@@ -484,23 +535,26 @@ class AisGapRule(Rule):
             dark = self._dark  # examined again
             self._decided = {m: n for m, n in self._decided.items() if m in dark}
             self._rebuild()
-        elif len(self._decided_heap) > 2 * len(self._decided) + 1000:
+        elif len(self._out_heap) > 2 * len(self._out) + 1000:
             self._rebuild()  # drop the stale entries of the heap
 
     def _silent_ones(self, ctx: RuleContext, shortest: float) -> tuple[list[VesselState], list[int]]:
         """The undecided vessels, least recently heard first, up to the first heard within
         `shortest` (those waiting for their retry left out: nothing would be done with them), and
         the vessels met that the tracker no longer has. The runs passed are compacted: entries no
-        longer live are dropped."""
+        longer live are dropped. The parked vessels due are taken from the retry heap (re-armed on
+        the spot while their silence is still shorter than their limit, as the tick would), and the
+        loose ones join in their places of the heard order."""
         now = ctx.now
         get = ctx.tracker.get
         seq_get = self._seq.get
-        decided_get = self._decided.get
+        out_get = self._out.get
         waiting_get = self._waiting.get
         heard_at = self._heard_at
-        silent_ones: list[VesselState] = []
+        found: list[tuple[int, VesselState]] = []
         gone: list[int] = []
         chunks = self._chunks
+        park = self._park
         for chunk in chunks:  # least recently heard first: stop at the first one heard lately
             mm, numbers = chunk.mmsi, chunk.seq
             keep_mm: list[int] = []
@@ -508,19 +562,20 @@ class AisGapRule(Rule):
             stop = -1
             for i, mmsi in enumerate(mm):
                 number = numbers[i]
-                if seq_get(mmsi) != number or decided_get(mmsi) == number:
-                    continue  # heard since (a later entry), or decided: dropped
+                if seq_get(mmsi) != number or out_get(mmsi) == number:
+                    continue  # heard since (a later entry), or out of the runs: dropped
                 w = waiting_get(mmsi)
-                if w is None or now >= w[0] or w[3] != number:
-                    v = get(mmsi)
-                    if v is None:
-                        gone.append(mmsi)
-                        continue
-                    if now - heard_at[mmsi] < shortest:
-                        stop = i
-                        break
-                    silent_ones.append(v)
-                # (else: silent, not due: it would be passed over)
+                if w is not None and w[3] == number:
+                    park(mmsi, number, w[0])  # (taken from the retry heap below if due)
+                    continue
+                v = get(mmsi)
+                if v is None:
+                    gone.append(mmsi)
+                    continue
+                if now - heard_at[mmsi] < shortest:
+                    stop = i
+                    break
+                found.append((number, v))
                 keep_mm.append(mmsi)
                 keep_numbers.append(number)
             if stop >= 0:
@@ -530,7 +585,57 @@ class AisGapRule(Rule):
             chunk.mmsi, chunk.seq = keep_mm, keep_numbers
         while chunks and not chunks[0].mmsi:
             chunks.popleft()
-        return silent_ones, gone
+        extra = False
+        heap = self._retry_heap
+        if heap and heap[0][0] <= now:
+            decided_get = self._decided.get
+            waiting = self._waiting
+            retries = self._retry
+            last = (0.0, -1, 0)
+            while heap and heap[0][0] <= now:
+                entry = heappop(heap)
+                if entry == last:
+                    continue  # (the same entry twice)
+                last = entry
+                retry, number, mmsi = entry
+                w = waiting_get(mmsi)
+                if (
+                    w is None
+                    or w[0] != retry
+                    or w[3] != number
+                    or seq_get(mmsi) != number
+                    or out_get(mmsi) != number
+                    or decided_get(mmsi) == number
+                ):
+                    continue  # stale: re-armed, heard since, decided or no longer waiting
+                v = get(mmsi)
+                if v is None:
+                    gone.append(mmsi)
+                    continue
+                if now - w[1] < w[2]:
+                    # still silent for less than its limit: `_goes_dark` would say not yet again
+                    retry = now + RETRY_S
+                    retries[mmsi] = retry
+                    waiting[mmsi] = (retry, w[1], w[2], number)
+                    heappush(heap, (retry, number, mmsi))
+                    continue
+                found.append((number, v))
+                extra = True
+        if self._loose:
+            decided_get = self._decided.get
+            for mmsi, number in list(self._loose.items()):
+                if seq_get(mmsi) != number or out_get(mmsi) != number or decided_get(mmsi) == number:
+                    del self._loose[mmsi]
+                    continue
+                v = get(mmsi)
+                if v is None:
+                    gone.append(mmsi)
+                    continue
+                found.append((number, v))
+                extra = True
+        if extra:
+            found.sort(key=_first)
+        return [v for _, v in found], gone
 
     def on_forget(self, mmsi: int, ctx: RuleContext) -> None:
         if self._pending:  # the rows before the prune first
@@ -542,6 +647,8 @@ class AisGapRule(Rule):
         self._seq.pop(mmsi, None)
         self._heard_at.pop(mmsi, None)
         self._decided.pop(mmsi, None)
+        self._out.pop(mmsi, None)
+        self._loose.pop(mmsi, None)
         self._waiting.pop(mmsi, None)
         # a dark vessel stays in self._dark (and its alert active, and watched) until heard again
         # or given up
@@ -634,15 +741,15 @@ class AisGapRule(Rule):
         (backwards), the decided ones from their heap, merged by number. (The heap entries taken
         go back when the iteration ends.)"""
         seq_get = self._seq.get
-        decided_get = self._decided.get
-        heap = self._decided_heap
+        out_get = self._out.get
+        heap = self._out_heap
         taken: list[tuple[int, int]] = []
 
         def top() -> tuple[int, int]:
-            """The most recently heard vessel still decided (number, MMSI); (-1, 0) for none."""
+            """The most recently heard vessel still out of the runs (number, MMSI); (-1, 0) for none."""
             while heap:
                 n, m = heap[0]
-                if seq_get(m) == -n and decided_get(m) == -n:
+                if seq_get(m) == -n and out_get(m) == -n:
                     return -n, m
                 heappop(heap)  # stale: dropped for good
             return -1, 0
@@ -653,7 +760,7 @@ class AisGapRule(Rule):
                 mm, numbers = chunk.mmsi, chunk.seq
                 for i in range(len(mm) - 1, -1, -1):
                     m, n = mm[i], numbers[i]
-                    if seq_get(m) != n or decided_get(m) == n:
+                    if seq_get(m) != n or out_get(m) == n:
                         continue
                     while number > n:
                         yield mmsi
@@ -700,6 +807,10 @@ class AisGapRule(Rule):
             lon=d.lon,
             details=details,
         )
+
+
+def _first(item: tuple[int, VesselState]) -> int:
+    return item[0]
 
 
 def _who(dark: _Dark, mmsi: int) -> str:
