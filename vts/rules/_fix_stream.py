@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vts.geo import EARTH_RADIUS_M
+from vts.mid import DUMMY_MMSIS
 from vts.reports import PositionReport
 from vts.tracker import _NEAR_DEG, DR_MAX_SPEED_KN
 
@@ -196,6 +197,18 @@ def _mark(flags: np.ndarray, uniq: np.ndarray, mmsis: list[int]) -> None:
     wanted = np.asarray(mmsis, dtype=uniq.dtype)
     at = np.minimum(np.searchsorted(uniq, wanted), len(uniq) - 1)
     flags[at[uniq[at] == wanted]] = True
+
+
+def drop_placeholders(batch: ReportBatch, mask: np.ndarray) -> None:
+    """Clears the rows of placeholder MMSIs (`vts.rules._common.placeholder_rows`) in `mask`: only
+    among the rows it holds (a few per batch), with a set lookup each, rather than an `np.isin` over
+    the whole batch."""
+    rows = mask.nonzero()[0]
+    if len(rows):
+        dummy = DUMMY_MMSIS
+        drop = [r for r, m in zip(rows.tolist(), batch.mmsi[rows].tolist(), strict=True) if m in dummy]
+        if drop:
+            mask[drop] = False
 
 
 class UnseenFixes:

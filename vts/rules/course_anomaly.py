@@ -97,10 +97,18 @@ from pydantic import Field
 from vts.batch import zone_union
 from vts.categories import is_anchored_or_moored
 from vts.config import ZoneKind
-from vts.geo import KNOTS_TO_MS, METRES_PER_NM, angle_diff_deg, bearing_deg, destination, distance_m
+from vts.geo import (
+    EARTH_RADIUS_M,
+    KNOTS_TO_MS,
+    METRES_PER_NM,
+    angle_diff_deg,
+    bearing_deg,
+    destination,
+    distance_m,
+)
 from vts.normalcy import Layer, NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport, StaticReport
-from vts.rules._common import LYING_STILL_KINDS, is_allowlisted
+from vts.rules._common import LYING_STILL_KINDS
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.tracker import DR_BUFFER_S, DR_MAX_SPEED_KN, VesselCategory
 from vts.vessel_class import awaits_type, is_large_vessel
@@ -158,6 +166,8 @@ _ZoneGeometry = tuple[
     "ZoneEngine", list[tuple[float, "BaseGeometry"]], tuple[float, float, float, float], "BaseGeometry | None"
 ]
 """The zone engine, its directed lanes (direction, grown geometry), their bounds, the VTS area."""
+_AreaBoxes = list[tuple["Zone", float, float, float, float]]
+"""The zones of the VTS area, each with its bounds (min lon, min lat, max lon, max lat)."""
 
 
 class CourseAnomalyParams(RuleParams):
@@ -298,15 +308,19 @@ class CourseAnomalyRule(Rule):
         self._status: dict[int, bool] = {}
         """Per vessel, whether it was exempt when the rule last looked (exemption follows static data)."""
         self._allowlists: Allowlists | None = None
+        self._exempt_listed: tuple[Allowlists, frozenset[int]] | None = None
+        """The allow-lists last seen and the MMSIs on their `EXEMPT_ROLES` lists (`_exempt`)."""
         self._gone: list[int] = []
         """Vessels forgotten since the last batch (their `_Table` rows start afresh)."""
         self._newcomers: list[int] = []
         """Vessels new in the last batch whose trail the rule has not learnt yet."""
         self._geometry: _ZoneGeometry | None = None
-        self._areas: tuple[ZoneEngine, list[Zone]] | None = None
+        self._areas: tuple[ZoneEngine, _AreaBoxes] | None = None
         self._anchor_zones: tuple[ZoneEngine, list[Zone]] | None = None
         self._harbour: tuple[ZoneEngine, float, float] | None = None
         """(zone engine, lat, lon) of the harbour's centre, for `_inbound`."""
+        self._approach_box: tuple[BaseGeometry, float, float, float, float] | None = None
+        """The approach geometry (`_approach_of`) and its bounds."""
 
     # -- hooks -------------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -972,10 +986,15 @@ class CourseAnomalyRule(Rule):
             self.unwatch(ctx, mmsi)
 
     def _exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:
-        """Left out of every kind (`exempt_categories`, allow-listed tugs, pilots, coastguard)."""
-        return vessel.category in self.p.exempt_categories or is_allowlisted(
-            allowlists, vessel.mmsi, EXEMPT_ROLES
-        )
+        """Left out of every kind (`exempt_categories`, allow-listed tugs, pilots, coastguard: as
+        `is_allowlisted`, with the set of those MMSIs kept per allow-lists object)."""
+        if vessel.category in self.p.exempt_categories:
+            return True
+        listed = self._exempt_listed
+        if listed is None or listed[0] is not allowlists:
+            mmsis = frozenset(m for role in EXEMPT_ROLES for m in getattr(allowlists, role, ()))
+            listed = self._exempt_listed = (allowlists, mmsis)
+        return vessel.mmsi in listed[1]
 
     def _erratic_exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:
         """Left out of the erratic kind: as `_exempt`, and the `erratic_exempt_ship_types`."""
@@ -1268,7 +1287,7 @@ class CourseAnomalyRule(Rule):
         approach = self._approach_of(ctx.zones)
         if (
             approach is not None
-            and shapely.intersects_xy(approach, report.lon, report.lat)
+            and self._on_approach_zone(approach, report.lat, report.lon)
             and self._inbound(report, ctx, approach)
         ):
             self._on_approach[vessel.mmsi] = report.time
@@ -1404,6 +1423,15 @@ class CourseAnomalyRule(Rule):
         to_port = bearing_deg(report.lat, report.lon, cached[1], cached[2])
         return angle_diff_deg(report.cog, to_port) <= 90.0
 
+    def _on_approach_zone(self, approach: BaseGeometry, lat: float, lon: float) -> bool:
+        """`shapely.intersects_xy(approach, lon, lat)`, with a bounding-box test first (a point
+        outside the box is outside the geometry)."""
+        box = self._approach_box
+        if box is None or box[0] is not approach:
+            box = self._approach_box = (approach, *approach.bounds)
+        _, x0, y0, x1, y1 = box
+        return x0 <= lon <= x1 and y0 <= lat <= y1 and bool(shapely.intersects_xy(approach, lon, lat))
+
     def _approach_of(self, zones: ZoneEngine) -> BaseGeometry | None:
         """The usual approach (`off_route_approach_kinds`) grown by `off_route_approach_m`, prepared;
         None when the configuration has no such zone (then every ship is judged)."""
@@ -1418,16 +1446,28 @@ class CourseAnomalyRule(Rule):
         return cached[1]
 
     def _in_vts_area(self, report: PositionReport, ctx: RuleContext) -> bool:
-        assert report.lat is not None and report.lon is not None
-        areas = self._vts_areas(ctx.zones)
-        return not areas or any(z.contains(report.lon, report.lat) for z in areas)
+        """Inside a zone of the VTS area (anywhere when none is configured); a point outside a
+        zone's bounding box is outside the zone, without a point-in-polygon test."""
+        lat, lon = report.lat, report.lon
+        assert lat is not None and lon is not None
+        cached = self._areas
+        if cached is None or cached[0] is not ctx.zones:
+            cached = self._vts_areas(ctx.zones)
+        areas = cached[1]
+        if not areas:
+            return True
+        for z, x0, y0, x1, y1 in areas:
+            if x0 <= lon <= x1 and y0 <= lat <= y1 and z.contains(lon, lat):
+                return True
+        return False
 
-    def _vts_areas(self, zones: ZoneEngine) -> list[Zone]:
-        """The zones of the VTS area (none: judged anywhere), cached per zone engine."""
+    def _vts_areas(self, zones: ZoneEngine) -> tuple[ZoneEngine, _AreaBoxes]:
+        """The zones of the VTS area (none: judged anywhere) with their bounds, cached per zone engine."""
         cached = self._areas
         if cached is None or cached[0] is not zones:
-            cached = self._areas = (zones, [z for z in zones.zones if z.kind in VTS_AREA_KINDS])
-        return cached[1]
+            areas = [(z, *z.geometry.bounds) for z in zones.zones if z.kind in VTS_AREA_KINDS]
+            cached = self._areas = (zones, areas)
+        return cached
 
 
 def _carry(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -1573,6 +1613,13 @@ def _settled(history: deque[tuple[float, float]]) -> bool:
     return False
 
 
+_SURELY_NEAR_DEG2 = (JUMP_MIN_M / (EARTH_RADIUS_M * math.pi / 180.0) / 1.001) ** 2
+"""Squared degrees (of latitude and longitude, unscaled) under which two fixes are surely no more
+than `JUMP_MIN_M` apart by `distance_m`: the haversine distance is at most R x sqrt(dlat^2 + dlon^2)
+(radians; sin x <= x, cosines of latitude <= 1), times asin's excess over its argument (under
+1e-8 for these few hundred metres); 0.1 % spare for that and float rounding."""
+
+
 def _jumped(vessel: VesselState, report: PositionReport) -> bool:
     """The fix is out of reach of the previous one (the position_jump limits): a glitch, a spoof or a
     second ship under the MMSI, not a manoeuvre."""
@@ -1580,6 +1627,10 @@ def _jumped(vessel: VesselState, report: PositionReport) -> bool:
     if len(trail) < 2 or report.lat is None or report.lon is None:
         return False
     prev = trail[-2]
+    dlat = report.lat - prev.lat
+    dlon = report.lon - prev.lon
+    if dlat * dlat + dlon * dlon <= _SURELY_NEAR_DEG2:
+        return False  # (as `dist <= JUMP_MIN_M` below)
     dist = distance_m(prev.lat, prev.lon, report.lat, report.lon)
     if dist <= JUMP_MIN_M:
         return False

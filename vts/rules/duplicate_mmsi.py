@@ -49,8 +49,8 @@ from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
-from vts.rules._common import is_placeholder_mmsi, placeholder_rows
-from vts.rules._fix_stream import NULL_DEG, UnseenFixes, fix_stream
+from vts.rules._common import is_placeholder_mmsi
+from vts.rules._fix_stream import NULL_DEG, UnseenFixes, drop_placeholders, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ class DuplicateMmsiRule(Rule):
         mask = np.zeros(len(batch), dtype=bool)
         mask[s.rows[keep]] = True
         mask[s.extra_rows] = True
-        mask[placeholder_rows(batch.mmsi)] = False
+        drop_placeholders(batch, mask)
         return mask
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:

@@ -53,8 +53,8 @@ from vts.alerts.model import Severity, iso_time
 from vts.batch import land_union
 from vts.geo import angle_diff_deg, bearing_deg, destination, distance_m
 from vts.reports import PositionReport, Report
-from vts.rules._common import is_placeholder_mmsi, placeholder_rows
-from vts.rules._fix_stream import NULL_DEG, UnseenFixes, fix_stream
+from vts.rules._common import is_placeholder_mmsi
+from vts.rules._fix_stream import NULL_DEG, UnseenFixes, drop_placeholders, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
 
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ class PositionJumpRule(Rule):
         mask[s.extra_rows] = True
         if p.on_land:
             mask |= _on_land_rows(batch, ctx.zones)
-        mask[placeholder_rows(batch.mmsi)] = False
+        drop_placeholders(batch, mask)
         return mask
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
