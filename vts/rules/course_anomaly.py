@@ -267,6 +267,10 @@ class _Turns:
     """Direction of the last turn (1 starboard, -1 port) while the course has not settled since (0)."""
     turn_time: float = -math.inf
     """Time of the last turn (counted or carried on)."""
+    lo: float = math.inf
+    hi: float = -math.inf
+    """Every course in `history` lies within [lo, hi] (raw degrees; NaN: unknown). The bounds may be
+    wider than the history (fixes leaving it do not narrow them): `_check_erratic`'s quick test."""
 
 
 @dataclass(slots=True)
@@ -699,29 +703,43 @@ class CourseAnomalyRule(Rule):
         rec[_OLDEST, chosen[ends] & ~odd[ends]] = np.nan
         with np.errstate(invalid="ignore"):
             near_span = (np.fmax.reduce(t) - span > np.fmin(oldest, first_t)).nonzero()[0]
-        for g in near_span.tolist():  # fix by fix, as the trail would drop them
-            o = oldest[g]
+        if not len(near_span):
+            return
+        # (as Python values: a few fixes each. `chosen` is only set below at a fix before the one
+        # read, so its values as they stand now are those read)
+        times, odds, chosen_now = t.tolist(), odd.tolist(), chosen.tolist()
+        fixes = None if is_fix is None else is_fix.tolist()
+        nan = math.nan
+        for g, o, t0, a, b in zip(
+            near_span.tolist(),
+            oldest[near_span].tolist(),
+            first_t[near_span].tolist(),
+            starts[near_span].tolist(),
+            ends[near_span].tolist(),
+            strict=True,
+        ):  # fix by fix, as the trail would drop them
             caught = False
-            if first_t[g] - span > o:  # its previous fix came in an earlier batch: catch up now
+            if t0 - span > o:  # its previous fix came in an earlier batch: catch up now
                 self._catch_up_now(ctx, uniq[g])
-                o, caught = np.nan, True
+                o, caught = nan, True
             sure = -1  # the vessel's last fix in the batch surely on its track
-            for i in range(int(starts[g]), int(ends[g]) + 1):
-                if is_fix is not None and not is_fix[i]:
+            for i in range(a, b + 1):
+                if fixes is not None and not fixes[i]:
                     continue
-                if t[i] - span > o:
+                ti = times[i]
+                if ti - span > o:
                     if sure >= 0:
                         chosen[sure] = True  # judged: what was skipped is taken before fix i comes
                     elif not caught:
                         self._catch_up_now(ctx, uniq[g])  # all skipped fixes came before the batch
                         caught = True
-                    o = np.nan
-                if not odd[i]:
+                    o = nan
+                if not odds[i]:
                     sure = i
-                    if chosen[i]:
-                        o = np.nan
-                    elif not o <= t[i]:
-                        o = t[i]
+                    if chosen_now[i]:
+                        o = nan
+                    elif not o <= ti:
+                        o = ti
             rec[_OLDEST, g] = o
 
     def _catch_up_now(self, ctx: RuleContext, mmsi: int) -> None:
@@ -1126,7 +1144,9 @@ class CourseAnomalyRule(Rule):
     # -- erratic -------------------------------------------------------------------------------------
     def _check_erratic(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         p = self.p
-        st = self._turns.setdefault(vessel.mmsi, _Turns())
+        st = self._turns.get(vessel.mmsi)
+        if st is None:
+            st = self._turns[vessel.mmsi] = _Turns()
         if report.cog is None or report.sog is None or report.sog < p.erratic_min_sog_kn:
             st.pending = None
             return
@@ -1134,6 +1154,12 @@ class CourseAnomalyRule(Rule):
         history = st.history
         while history and t - history[0][0] > TURN_WINDOW_S:
             history.popleft()
+        turn_deg = p.erratic_turn_deg
+        if abs(cog - st.lo) < turn_deg and abs(cog - st.hi) < turn_deg:
+            # every course of the history lies in [lo, hi], so less than the turn angle off: as below
+            st.pending = None
+            _take(st, t, cog)
+            return
         deviation = 0.0  # the largest angle_diff_deg(cog, c) over the history (as max(), inlined)
         far = cog  # the course of the history that far off
         first = True
@@ -1145,8 +1171,9 @@ class CourseAnomalyRule(Rule):
                 deviation = d
                 far = c
                 first = False
-        if deviation < p.erratic_turn_deg:
+        if deviation < turn_deg:
             st.pending = None
+            _bound(st)  # (the quick test above may hold again at the next fix)
             _take(st, t, cog)  # (trims the history as above: nothing more)
             return
         if st.pending is None or angle_diff_deg(cog, st.pending[1]) >= p.erratic_turn_deg:
@@ -1157,6 +1184,7 @@ class CourseAnomalyRule(Rule):
         carried = st.turning == direction and t - st.turn_time <= TURN_WINDOW_S
         history.clear()
         history.extend((st.pending, (t, cog)))
+        _bound(st)
         st.pending = None
         st.turning = 0 if _settled(history) else direction
         st.turn_time = t
@@ -1590,9 +1618,28 @@ def _take(st: _Turns, t: float, cog: float) -> None:
     history = st.history
     while history and t - history[0][0] > TURN_WINDOW_S:
         history.popleft()
+    if not history:
+        st.lo, st.hi = math.inf, -math.inf
     history.append((t, cog))
+    if cog < st.lo:
+        st.lo = cog
+    if cog > st.hi:
+        st.hi = cog
+    if cog != cog:
+        st.lo = st.hi = math.nan  # (no course is within bounds of NaN: the quick test never holds)
     if st.turning and _settled(history):
         st.turning = 0
+
+
+def _bound(st: _Turns) -> None:
+    """Sets `_Turns.lo` and `hi` to the exact bounds of the courses in the history."""
+    courses = [c for _, c in st.history]
+    if not courses:
+        st.lo, st.hi = math.inf, -math.inf
+    elif math.isnan(sum(courses)):  # a NaN course (or infinite ones): no bounds
+        st.lo = st.hi = math.nan
+    else:
+        st.lo, st.hi = min(courses), max(courses)
 
 
 def _settled(history: deque[tuple[float, float]]) -> bool:
