@@ -73,9 +73,10 @@ class FeedClocks:
         lags.append((c, s))
         feed.cos_sum += c
         feed.sin_sum += s
-        if len(lags) < MIN_FIXES:
+        n = len(lags)
+        if n < MIN_FIXES:
             return
-        r = feed.concentration()
+        r = math.hypot(feed.cos_sum, feed.sin_sum) / n  # (`_Feed.concentration`, inline: every fix)
         if feed.arrival:
             if r > TRUSTED_ABOVE:
                 feed.arrival = False

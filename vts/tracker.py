@@ -458,10 +458,12 @@ class Tracker:
         v.position_count += 1
         trail = v.trail
         trail.append(Fix(t, r.lat, r.lon, r.sog, r.cog, r.heading))
-        limit = t - self.settings.trail_s
-        cap = self.settings.trail_max_points
-        while trail and (len(trail) > cap or trail[0].time < limit):
-            trail.popleft()
+        settings = self.settings
+        limit = t - settings.trail_s
+        if len(trail) > settings.trail_max_points or trail[0].time < limit:
+            cap = settings.trail_max_points
+            while trail and (len(trail) > cap or trail[0].time < limit):
+                trail.popleft()
 
     @staticmethod
     def _copy_static(src: VesselState, dst: VesselState) -> None:
