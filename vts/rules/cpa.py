@@ -286,7 +286,7 @@ def _dead_reckoned(
     sog_ms = table[_SOG] * KNOTS_TO_MS
     course = np.radians(table[_COG])
     velocity = sog_ms * np.stack((np.sin(course), np.cos(course)))
-    shift = velocity * np.clip(now - table[_TIME], 0.0, None)  # dead reckoning, metres
+    shift = velocity * np.maximum(now - table[_TIME], 0.0)  # dead reckoning, metres
     north = table[_LAT] * _M_PER_DEG + shift[1]
     half_lat = north * (math.pi / 360.0 / _M_PER_DEG)
     cos_lat = np.cos(half_lat + half_lat)
@@ -641,7 +641,12 @@ class CpaRule(Rule):
         a pair's relative position is then taken on a plane at the pair's mid-latitude, the
         longitude difference wrapped to [-180, 180). The sweep runs along longitude scaled by the
         smallest cosine of the movers' latitudes (see the module docstring), so it finds every pair
-        within range."""
+        within range.
+
+        Each quantity of the swept pairs is gathered on its own (a gather of a 1-D array is several
+        times cheaper than one of the rows of a 2-D one), and the velocities only for the pairs in
+        range; in a crowd (over `_CROWD` swept pairs) the pairs further apart north-south than the
+        range are left out before anything else is computed for them."""
         velocity, east, north, half_lat, cos_lat = _dead_reckoned(table, now)
         lowest, highest = float(east.min()), float(east.max())
         if lowest < -_WORLD_M / 2 or highest >= _WORLD_M / 2:
@@ -664,19 +669,28 @@ class CpaRule(Rule):
             a, b = owner[a[keep]], owner[b[keep]]
         if not len(a):
             return None
-        state = np.concatenate((east[None], north[None], velocity))
-        diff = state[:, b] - state[:, a]
+        # a hair wider than the radius: the range (a square root) is never under its north offset,
+        # nor under the root of the sum of the squares, by more than a rounding (the last test is exact)
+        wide = radius * (1.0 + 1e-9)
+        dy = north[b] - north[a]
+        crowd = len(a) > _CROWD
+        if crowd:  # many pairs close in x: first those not far apart north-south
+            near = np.flatnonzero(np.abs(dy) <= wide)
+            a, b, dy = a[near], b[near], dy[near]
+        dx = east[b] - east[a]
         if len(near_180):
-            diff[0] = _wrap(diff[0])
-        diff[0] *= np.cos(half_lat[a] + half_lat[b])  # on the scale of the pair's mid-latitude
-        if len(a) > _CROWD:  # many pairs close in x: first those not far apart (a superset, no root)
-            near = np.flatnonzero(diff[0] * diff[0] + diff[1] * diff[1] <= (radius * (1.0 + 1e-9)) ** 2)
-            a, b, diff = a[near], b[near], diff[:, near]
-        rng = np.hypot(diff[0], diff[1])
+            dx = _wrap(dx)
+        dx *= np.cos(half_lat[a] + half_lat[b])  # on the scale of the pair's mid-latitude
+        if crowd:  # then those not far apart (a superset, no root)
+            near = np.flatnonzero(dx * dx + dy * dy <= wide * wide)
+            a, b, dx, dy = a[near], b[near], dx[near], dy[near]
+        rng = np.hypot(dx, dy)
         near = np.flatnonzero(rng <= radius)
         if not len(near):
             return None
-        return a[near], b[near], diff[:, near], rng[near]
+        a, b = a[near], b[near]
+        vx, vy = velocity
+        return a, b, np.stack((dx[near], dy[near], vx[b] - vx[a], vy[b] - vy[a])), rng[near]
 
     def _pairs(
         self,
