@@ -700,7 +700,7 @@ class CpaRule(Rule):
         """The pairs at warning or alarm level now (or held inside the hysteresis band), into `seen`."""
         p = self.p
         slots, mmsi = self._movers()
-        table = self._table[:, slots]  # in MMSI order (the sweep's ties follow it)
+        table = self._table.take(slots, axis=1)  # in MMSI order (the sweep's ties follow it)
         in_range = self._in_range(table, now, p.range_nm * METRES_PER_NM)
         if in_range is None:
             return
