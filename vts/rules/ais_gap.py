@@ -178,7 +178,7 @@ class AisGapRule(Rule):
     tick passes them over until their retry time, and re-arms them without a look at the vessel
     while their silence is still shorter than their limit (neither can change unless they are heard,
     which gives them a new number). Such a vessel is parked: taken out of the runs (`_out`) and
-    kept in `_retry_heap` by retry time, so the tick meets only those due instead of passing over
+    kept in `_retry_at` by retry time, so the tick meets only those due instead of passing over
     every waiting vessel on each scan. One whose waiting entry is dropped while it keeps its number
     (a shadow track's report) is loose (`_loose`): looked at on every tick, as an undecided vessel
     in the runs would be.
@@ -212,14 +212,18 @@ class AisGapRule(Rule):
         to be) -> their number then: decided until heard again."""
         self._out: dict[int, int] = {}
         """Vessels out of the runs -> their number then: the decided ones, the parked ones (waiting,
-        in `_retry_heap`) and the loose ones (`_loose`). An entry of the runs is live only while its
+        in `_retry_at`) and the loose ones (`_loose`). An entry of the runs is live only while its
         vessel is not out at its number."""
         self._out_heap: list[tuple[int, int]] = []
         """(-number, MMSI) of the vessels out of the runs (and stale ones): the heard order of those,
         from the most recently heard, for `_neighbours_heard`."""
-        self._retry_heap: list[tuple[float, int, int]] = []
-        """(retry time, number, MMSI) of the parked vessels (and stale entries): the tick takes those
-        due."""
+        self._retry_at: dict[float, list[tuple[int, int]]] = {}
+        """Retry time -> (number, MMSI) of the vessels parked until then (and stale entries): the tick
+        takes those due. (The vessels re-armed in one tick share a retry time.)"""
+        self._retry_times: list[float] = []
+        """The retry times of `_retry_at`, a heap."""
+        self._limit_found = 0.0
+        """The silence limit `_goes_dark` last computed."""
         self._loose: dict[int, int] = {}
         """Vessels out of the runs whose waiting entry was dropped (a shadow track's report) while
         they kept their number -> that number: looked at on every tick."""
@@ -363,7 +367,11 @@ class AisGapRule(Rule):
         if self._out.get(mmsi) != number:
             self._out[mmsi] = number
             heappush(self._out_heap, (-number, mmsi))
-        heappush(self._retry_heap, (retry, number, mmsi))
+        bucket = self._retry_at.get(retry)
+        if bucket is None:
+            bucket = self._retry_at[retry] = []
+            heappush(self._retry_times, retry)
+        bucket.append((number, mmsi))
         self._loose.pop(mmsi, None)
 
     def _unwait(self, mmsi: int) -> None:
@@ -381,20 +389,21 @@ class AisGapRule(Rule):
         places; the loose ones go back to the runs)."""
         seq, decided = self._seq, self._decided
         out = {m: n for m, n in decided.items() if seq.get(m) == n}
-        parked: list[tuple[float, int, int]] = []
+        parked: dict[float, list[tuple[int, int]]] = {}
         for m, w in self._waiting.items():
             n = w[3]
             if seq.get(m) == n and m not in out:
                 out[m] = n
-                parked.append((w[0], n, m))
+                parked.setdefault(w[0], []).append((n, m))
         self._out = out
         self._loose.clear()
         entries = sorted((n, m) for m, n in seq.items() if out.get(m) != n)
         self._chunks = deque([_Chunk([m for _, m in entries], [n for n, _ in entries])])
         self._out_heap = [(-n, m) for m, n in out.items()]
         heapify(self._out_heap)
-        heapify(parked)
-        self._retry_heap = parked
+        self._retry_at = parked
+        self._retry_times = list(parked)
+        heapify(self._retry_times)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if not self._started:
@@ -508,7 +517,7 @@ class AisGapRule(Rule):
                 retry = now + RETRY_S  # not yet: look again a little later
                 self._retry[mmsi] = retry
                 number = self._seq[mmsi]
-                waiting[mmsi] = (retry, self._heard_at[mmsi], self._limit(vessel, ctx), number)
+                waiting[mmsi] = (retry, self._heard_at[mmsi], self._limit_found, number)
                 self._park(mmsi, number, retry)
                 continue
             self._retry.pop(mmsi, None)
@@ -586,41 +595,47 @@ class AisGapRule(Rule):
         while chunks and not chunks[0].mmsi:
             chunks.popleft()
         extra = False
-        heap = self._retry_heap
-        if heap and heap[0][0] <= now:
+        times = self._retry_times
+        if times and times[0] <= now:
             decided_get = self._decided.get
             waiting = self._waiting
             retries = self._retry
-            last = (0.0, -1, 0)
-            while heap and heap[0][0] <= now:
-                entry = heappop(heap)
-                if entry == last:
-                    continue  # (the same entry twice)
-                last = entry
-                retry, number, mmsi = entry
-                w = waiting_get(mmsi)
-                if (
-                    w is None
-                    or w[0] != retry
-                    or w[3] != number
-                    or seq_get(mmsi) != number
-                    or out_get(mmsi) != number
-                    or decided_get(mmsi) == number
-                ):
-                    continue  # stale: re-armed, heard since, decided or no longer waiting
-                v = get(mmsi)
-                if v is None:
-                    gone.append(mmsi)
-                    continue
-                if now - w[1] < w[2]:
-                    # still silent for less than its limit: `_goes_dark` would say not yet again
-                    retry = now + RETRY_S
-                    retries[mmsi] = retry
-                    waiting[mmsi] = (retry, w[1], w[2], number)
-                    heappush(heap, (retry, number, mmsi))
-                    continue
-                found.append((number, v))
-                extra = True
+            buckets = self._retry_at
+            taken: set[int] = set()
+            rearmed: list[tuple[int, int]] | None = None
+            again = now + RETRY_S
+            while times and times[0] <= now:
+                retry = heappop(times)
+                for number, mmsi in buckets.pop(retry):
+                    w = waiting_get(mmsi)
+                    if (
+                        w is None
+                        or w[0] != retry
+                        or w[3] != number
+                        or seq_get(mmsi) != number
+                        or out_get(mmsi) != number
+                        or decided_get(mmsi) == number
+                        or mmsi in taken
+                    ):
+                        continue  # stale: re-armed, heard since, decided or no longer waiting
+                    v = get(mmsi)
+                    if v is None:
+                        gone.append(mmsi)
+                        continue
+                    if now - w[1] < w[2]:
+                        # still silent for less than its limit: `_goes_dark` would say not yet again
+                        retries[mmsi] = again
+                        waiting[mmsi] = (again, w[1], w[2], number)
+                        if rearmed is None:
+                            rearmed = buckets.get(again)
+                            if rearmed is None:
+                                rearmed = buckets[again] = []
+                                heappush(times, again)
+                        rearmed.append((number, mmsi))
+                        continue
+                    taken.add(mmsi)
+                    found.append((number, v))
+                    extra = True
         if self._loose:
             decided_get = self._decided.get
             for mmsi, number in list(self._loose.items()):
@@ -660,7 +675,8 @@ class AisGapRule(Rule):
         if vessel.lat is None or vessel.lon is None:
             return False
         silent = ctx.now - self._heard_at[vessel.mmsi]
-        if silent < self._limit(vessel, ctx):
+        limit = self._limit_found = self._limit(vessel, ctx)  # (kept for `_waiting`)
+        if silent < limit:
             return None
         if not self._enough_messages(vessel):
             return False
