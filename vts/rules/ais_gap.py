@@ -217,9 +217,10 @@ class AisGapRule(Rule):
         self._out_heap: list[tuple[int, int]] = []
         """(-number, MMSI) of the vessels out of the runs (and stale ones): the heard order of those,
         from the most recently heard, for `_neighbours_heard`."""
-        self._retry_at: dict[float, list[tuple[int, int]]] = {}
-        """Retry time -> (number, MMSI) of the vessels parked until then (and stale entries): the tick
-        takes those due. (The vessels re-armed in one tick share a retry time.)"""
+        self._retry_at: dict[float, list[int]] = {}
+        """Retry time -> number, MMSI, number, MMSI ... (flat: no tuple made per vessel) of the vessels
+        parked until then (and stale entries): the tick takes those due. (The vessels re-armed in one
+        tick share a retry time.)"""
         self._retry_times: list[float] = []
         """The retry times of `_retry_at`, a heap."""
         self._limit_found = 0.0
@@ -371,7 +372,8 @@ class AisGapRule(Rule):
         if bucket is None:
             bucket = self._retry_at[retry] = []
             heappush(self._retry_times, retry)
-        bucket.append((number, mmsi))
+        bucket.append(number)
+        bucket.append(mmsi)
         self._loose.pop(mmsi, None)
 
     def _unwait(self, mmsi: int) -> None:
@@ -389,12 +391,14 @@ class AisGapRule(Rule):
         places; the loose ones go back to the runs)."""
         seq, decided = self._seq, self._decided
         out = {m: n for m, n in decided.items() if seq.get(m) == n}
-        parked: dict[float, list[tuple[int, int]]] = {}
+        parked: dict[float, list[int]] = {}
         for m, w in self._waiting.items():
             n = w[3]
             if seq.get(m) == n and m not in out:
                 out[m] = n
-                parked.setdefault(w[0], []).append((n, m))
+                bucket = parked.setdefault(w[0], [])
+                bucket.append(n)
+                bucket.append(m)
         self._out = out
         self._loose.clear()
         entries = sorted((n, m) for m, n in seq.items() if out.get(m) != n)
@@ -602,11 +606,12 @@ class AisGapRule(Rule):
             retries = self._retry
             buckets = self._retry_at
             taken: set[int] = set()
-            rearmed: list[tuple[int, int]] | None = None
+            rearmed: list[int] | None = None
             again = now + RETRY_S
             while times and times[0] <= now:
                 retry = heappop(times)
-                for number, mmsi in buckets.pop(retry):
+                pairs = iter(buckets.pop(retry))
+                for number, mmsi in zip(pairs, pairs, strict=True):
                     w = waiting_get(mmsi)
                     if (
                         w is None
@@ -631,7 +636,8 @@ class AisGapRule(Rule):
                             if rearmed is None:
                                 rearmed = buckets[again] = []
                                 heappush(times, again)
-                        rearmed.append((number, mmsi))
+                        rearmed.append(number)
+                        rearmed.append(mmsi)
                         continue
                     taken.add(mmsi)
                     found.append((number, v))
