@@ -502,10 +502,10 @@ class CourseAnomalyRule(Rule):
         dup_check = (rec[_DUPW] >= t[starts]).nonzero()[0]
         if len(dup_check):
             is_active = ctx.alerts.is_active
-            for g in dup_check.tolist():
+            for g, until in zip(dup_check.tolist(), rec[_DUPW, dup_check].tolist(), strict=True):
                 if is_active("duplicate_mmsi", uniq_list[g]):
                     troubled[starts[g] : ends[g] + 1] = True
-                elif rec[_DUPW, g] == np.inf:
+                elif until == math.inf:
                     rec[_DUPW, g] = -np.inf  # restored at start, cleared since
         chosen = troubled
         if erratic:
@@ -534,23 +534,37 @@ class CourseAnomalyRule(Rule):
     ) -> list[int]:
         """Rows that are not fixes: static reports reach `on_static` (the exemption), and their
         vessel's exemption before them is noted; returns the positionless position reports that set
-        a fast track speed (only those matter, see SURELY_ON_TRACK_M: the vessel's next fix is odd)."""
+        a fast track speed (only those matter, see SURELY_ON_TRACK_M: the vessel's next fix is odd).
+
+        Only the rows a hook of this rule can see go into the mask: static reports (`on_static`),
+        and reports of a subclass of the static or position report (the engine's `isinstance`
+        tests may hand those to `on_static` or `on_position`); the rule has no `on_report`, and a
+        position report without a position reaches no hook."""
         other = (~pos).nonzero()[0]
         if len(other) == 0:
             return []
         erratic = self.p.erratic
-        if erratic:
-            mask[other] = True  # only a static report reaches a hook (on_static)
         reports = batch.reports
-        rows = other.tolist()
-        blind = [
-            i
-            for i in rows
-            if reports[i].__class__ is PositionReport and (reports[i].sog or 0.0) > DR_MAX_SPEED_KN
-        ]
+        blind: list[int] = []
+        statics: list[int] = []
+        hooked: list[int] = []
+        limit = DR_MAX_SPEED_KN
+        for i in other.tolist():
+            r = reports[i]
+            cls = r.__class__
+            if cls is PositionReport:
+                if (r.sog or 0.0) > limit:
+                    blind.append(i)
+            elif cls is StaticReport:
+                statics.append(i)
+            elif isinstance(r, (StaticReport, PositionReport)):
+                hooked.append(i)
         if erratic:
+            if statics or hooked:
+                mask[statics + hooked] = True
             status, allowlists, tracker = self._status, ctx.allowlists, ctx.tracker
-            for m in [reports[i].mmsi for i in rows if reports[i].__class__ is StaticReport]:
+            for i in statics:
+                m = reports[i].mmsi
                 if m not in status:
                     v = tracker.get(m)
                     if v is not None:  # the exemption before this static report
@@ -1597,9 +1611,10 @@ class _Table:
         hit = self.keys[at] == mmsis
         self.cols[_KNOWN, self.slots[at[hit]]] = known[hit]
         if len(self.keys) > self.MAX_FRESH:
-            fresh = self.cols[_KNOWN, self.slots] < 0
-            if fresh.sum() > len(self.keys) // 4:  # drop them: a missing column means the same
-                keep = ~fresh
+            # (the columns in use are those of the keys, one each: counted without the gather; the
+            # fresh ones are dropped: a missing column means the same)
+            if np.count_nonzero(self.cols[_KNOWN, : self.used] < 0) > len(self.keys) // 4:
+                keep = ~(self.cols[_KNOWN, self.slots] < 0)
                 self.keys = self.keys[keep]
                 old = self.slots[keep]
                 self.cols = np.ascontiguousarray(self.cols[:, old])
