@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,9 +45,6 @@ NEAR_SAFE_DEG = _NEAR_DEG * (1.0 - 1e-9)
 """The tracker's always-consistent box, a hair smaller (a fix inside it surely passes)."""
 NULL_DEG = 1e-6
 """position_jump's (0, 0) test: |lat| and |lon| under this."""
-_TRACK_OF = attrgetter("last_fix", "position_time", "sog", "dr_conflicts")
-_PLACE_OF = attrgetter("time", "lat", "lon")
-"""What `_build` reads of each vessel and of its last fix (one C call each)."""
 _M_PER_DEG_BOUND = EARTH_RADIUS_M * math.pi / 180.0 * 1.001
 """Metres per degree of great circle, 0.1 % over (see `FixStream.dist`)."""
 
@@ -123,23 +119,17 @@ def _build(batch: ReportBatch, tracker: Tracker) -> FixStream:
     conflicted: list[tuple[int, int]] = []
     nan = math.nan
     limit = DR_MAX_SPEED_KN
-    no_fix = (0.0, nan, nan)
-    track_of, place_of = _TRACK_OF, _PLACE_OF
     for k, v in enumerate(map(tracker.get, uniq.tolist())):
-        if v is None:
-            extend(no_fix)
+        if v is None or (f := v.last_fix) is None:
+            extend((0.0, nan, nan))
             continue
-        f, t, s, c = track_of(v)
-        if f is None:
-            extend(no_fix)
-            continue
-        place = place_of(f)
-        extend(place)
-        if t != place[0] or (s is not None and s > limit):
+        extend((f.time, f.lat, f.lon))  # type: ignore[arg-type]
+        s = v.sog
+        if v.position_time != f.time or (s is not None and s > limit):
             odd.append(k)
-        if c:
-            conflicted.append((k, len(c)))
-    last = np.array(flat, dtype=float).reshape(g, 3).T
+        if v.dr_conflicts:
+            conflicted.append((k, len(v.dr_conflicts)))
+    last = np.fromiter(flat, float, 3 * g).reshape(g, 3).T
     head = np.where(np.isnan(last[1]), fix[:, starts], last)  # untracked: its own predecessor
     pred[:, starts] = head
     bad_g = np.abs(last[1]) < NULL_DEG
@@ -211,7 +201,7 @@ def _mark(flags: np.ndarray, uniq: np.ndarray, mmsis: list[int]) -> None:
 
 def drop_placeholders(batch: ReportBatch, mask: np.ndarray) -> None:
     """Clears the rows of placeholder MMSIs (`vts.rules._common.placeholder_rows`) in `mask`: only
-    among the rows it holds (a few per batch), with a set lookup each, rather than an `np.isin` over
+    among the rows it holds (a few per batch), with a set lookup each, rather than a numpy test over
     the whole batch."""
     rows = mask.nonzero()[0]
     if len(rows):
