@@ -213,28 +213,16 @@ class LoiteringRule(Rule):
         samples = tr.samples
         if samples and t - samples[-1][0] < self._sample_s:
             return
-        self._sample(vessel, report, tr, ctx)
-
-    def _bridged(self, tr: _Track, gap_s: float, lat: float, lon: float) -> bool:
-        """Whether a reception gap longer than `max_gap_minutes` keeps the window: no longer than
-        `bridge_gap_minutes`, and the vessel heard again within what it could have drifted in it at
-        under `max_speed_kn` (a slow boat's lost reports, not a boat that went away)."""
-        if gap_s > self.p.bridge_gap_minutes * 60.0 or tr.last_lat != tr.last_lat or not tr.samples:
-            return False
-        e, n = local_offset_m(tr.last_lat, tr.last_lon, lat, lon)
-        return math.hypot(e, n) < self.p.max_speed_kn * 1852.0 / 3600.0 * gap_s
-
-    def _sample(self, vessel: VesselState, report: PositionReport, tr: _Track, ctx: RuleContext) -> None:
-        """A fix due for a sample: the window restarts at an exempt place, else the sample is taken
-        and the vessel evaluated. About half the fixes of real traffic come here (many vessels
-        report less often than `sample_s`), so the common outcomes are decided inline."""
-        t = report.time
-        mmsi = vessel.mmsi
-        samples = tr.samples
+        # A fix due for a sample: the window restarts at an exempt place, else the sample is taken
+        # and the vessel evaluated. About half the fixes of real traffic come here (many vessels
+        # report less often than `sample_s`), so the common outcomes are decided inline.
         acc_n = tr.acc_n
-        fast = acc_n > 0 and tr.acc_sog / acc_n > self._circ_max
-        lat, lon = report.lat, report.lon
-        assert lat is not None and lon is not None
+        circ_max = self._circ_max
+        if acc_n:
+            mean = tr.acc_sog / acc_n
+            fast = mean > circ_max
+        else:
+            fast = False
         if not fast and self._may_be_exempt(mmsi, report.nav_status, lat, lon, ctx):
             place = self._exempt_place(vessel, report, ctx)
             if place is not None:
@@ -245,7 +233,7 @@ class LoiteringRule(Rule):
                     ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": place})
                 return
         if acc_n:
-            mean = tr.acc_sog / acc_n
+            pass  # (`mean` above)
         elif samples:  # no SOG at all: implied speed since the previous sample
             prev_t, _, prev_lat, prev_lon, _ = samples[-1]
             e, n = local_offset_m(prev_lat, prev_lon, lat, lon)
@@ -254,16 +242,26 @@ class LoiteringRule(Rule):
             mean = 0.0
         samples.append((t, mean, lat, lon, tr.acc_turn))
         tr.acc_sog, tr.acc_n, tr.acc_turn = 0.0, 0, 0.0
-        limit = t - self._keep_s
-        while len(samples) > 2 and samples[1][0] <= limit:
-            samples.popleft()
+        if len(samples) > 2:
+            limit = t - self._keep_s
+            while len(samples) > 2 and samples[1][0] <= limit:
+                samples.popleft()
         active = ctx.alerts.is_active(TYPE, mmsi)
         if not active:
-            if mean > self._circ_max:
+            if mean > circ_max:
                 return  # under way: the common case, decided cheaply
             if not self._area.contains(ctx.zones, lat, lon):  # (`in_watched_area`, box first)
                 return  # `_excluded` would say so whatever the window holds: skip the window
         self._evaluate(vessel, report, tr, ctx, active)
+
+    def _bridged(self, tr: _Track, gap_s: float, lat: float, lon: float) -> bool:
+        """Whether a reception gap longer than `max_gap_minutes` keeps the window: no longer than
+        `bridge_gap_minutes`, and the vessel heard again within what it could have drifted in it at
+        under `max_speed_kn` (a slow boat's lost reports, not a boat that went away)."""
+        if gap_s > self.p.bridge_gap_minutes * 60.0 or tr.last_lat != tr.last_lat or not tr.samples:
+            return False
+        e, n = local_offset_m(tr.last_lat, tr.last_lon, lat, lon)
+        return math.hypot(e, n) < self.p.max_speed_kn * 1852.0 / 3600.0 * gap_s
 
     def adopt(self, previous: Rule) -> bool:
         """The tracks (samples and turning) do not depend on the thresholds: carried on."""
