@@ -24,3 +24,37 @@ def test_placeholder_rows_is_isin() -> None:
     assert (got == np.isin(mmsi, PLACEHOLDER_ARRAY)).all()
     assert got.tolist() == [is_placeholder_mmsi(int(m)) for m in mmsi]
     assert placeholder_rows(np.zeros(0, dtype=np.int64)).shape == (0,)
+
+
+def test_pair_interest_is_slow_rows_in_the_watched_band() -> None:
+    """The pair rules' mask (box first, geometry only for slow rows in the box) is the plain one:
+    `slow_rows & in_watched_rows`, over fixes in, near, around and far from the Callao area."""
+    from vts.batch import ReportBatch
+    from vts.config import load_config
+    from vts.core import Core
+    from vts.reports import PositionReport
+    from vts.rules._pairs import PairRule, in_watched_rows, slow_rows
+
+    core = Core(load_config())
+    ctx = core.engine.ctx
+    rng = np.random.default_rng(3)
+    reports = [
+        PositionReport(
+            mmsi=int(rng.integers(200_000_000, 800_000_000)),
+            time=1_768_496_400.0 + i,
+            msg_type=1,
+            source="test",
+            lat=float(rng.uniform(-13.5, -10.5)) if i % 5 else float(rng.uniform(-40.0, 40.0)),
+            lon=float(rng.uniform(-78.5, -76.5)) if i % 5 else float(rng.uniform(-170.0, 170.0)),
+            sog=None if i % 7 == 0 else float(rng.uniform(0.0, 12.0)),
+        )
+        for i in range(3000)
+    ]
+    batch = ReportBatch(reports)
+    rules = [r for r in core.engine.rules if isinstance(r, PairRule)]
+    assert rules
+    for rule in rules:
+        want = slow_rows(batch, rule.p.max_speed_kn) & in_watched_rows(batch, ctx)
+        got = rule.interest(batch, ctx)
+        assert got.sum() > 0 and (~got).sum() > 0
+        assert (got == want).all()

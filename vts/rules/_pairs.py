@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shapely
 from pydantic import Field
 
+from vts.batch import zone_union
 from vts.rules._common import AREA_KINDS, ZoneKinds, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleParams
 from vts.spatial import approx_distance_m
@@ -303,7 +305,13 @@ class PairRule(Rule):
         the tracker applies every fix it is given, so the vessel is left fast); the vessels in a pair
         are watched, so their fast reports still come."""
         self._members.bind(ctx)
-        return slow_rows(batch, self.p.max_speed_kn) & in_watched_rows(batch, ctx)
+        slow = slow_rows(batch, self.p.max_speed_kn)
+        if not zone_ids_of_kinds(ctx.zones, AREA_KINDS):
+            return slow  # (`in_watched_rows` is True: watched everywhere)
+        return batch.memo(
+            ("pairs:slow_near_area", id(ctx.zones), self.p.max_speed_kn),
+            lambda: _slow_near_area(batch, ctx, slow),
+        )
 
     def adopt(self, previous: Rule) -> bool:
         """The close spells do not depend on the thresholds: carried on (a spell is judged by the
@@ -392,6 +400,22 @@ def in_watched_rows(batch: ReportBatch, ctx: RuleContext) -> np.ndarray | bool:
     if not zone_ids_of_kinds(ctx.zones, AREA_KINDS):
         return True
     return batch.near_zone_kinds(ctx.zones, AREA_KINDS, 20.0)
+
+
+def _slow_near_area(batch: ReportBatch, ctx: RuleContext, slow: np.ndarray) -> np.ndarray:
+    """`slow & in_watched_rows(batch, ctx)` with a zone of the area kinds configured: the same
+    geometry test (`ReportBatch.within` of the same union), made only for the slow rows within its
+    bounds (a point outside them cannot intersect it: the usual fix is far from the area, or fast)."""
+    out = np.zeros(len(batch), dtype=bool)
+    geometry = zone_union(ctx.zones, AREA_KINDS, 20.0)
+    if geometry is None or geometry.is_empty:
+        return out
+    x0, y0, x1, y1 = geometry.bounds
+    lat, lon = batch.lat, batch.lon
+    rows = np.flatnonzero(slow & (lat >= y0) & (lat <= y1) & (lon >= x0) & (lon <= x1))
+    if len(rows):
+        out[rows] = shapely.intersects_xy(geometry, lon[rows], lat[rows])
+    return out
 
 
 def apart(
