@@ -58,3 +58,58 @@ def test_pair_interest_is_slow_rows_in_the_watched_band() -> None:
         got = rule.interest(batch, ctx)
         assert got.sum() > 0 and (~got).sum() > 0
         assert (got == want).all()
+
+
+def test_drifting_mask_is_the_plain_formula() -> None:
+    """drifting's mask (the angle only for rows that can pass, NaN left out first) is the formula
+    over every row, with missing values, odd angles and every status."""
+    from vts.batch import ReportBatch
+    from vts.config import load_config
+    from vts.core import Core
+    from vts.reports import PositionReport, StaticReport
+    from vts.rules.drifting import ANGLE_SLACK_DEG, AT_ANCHOR_OR_MOORED, NOT_UNDER_COMMAND, DriftingRule
+
+    core = Core(load_config())
+    rule = next(r for r in core.engine.rules if isinstance(r, DriftingRule))
+    rng = np.random.default_rng(5)
+
+    def maybe(value: float, i: int, k: int) -> float | None:
+        return None if i % k == 0 else value
+
+    reports: list = []
+    for i in range(4000):
+        if i % 50 == 0:
+            reports.append(StaticReport(mmsi=1000 + i, time=1.0 * i, msg_type=5, source="test"))
+            continue
+        reports.append(
+            PositionReport(
+                mmsi=1000 + i,
+                time=1.0 * i,
+                msg_type=1,
+                source="test",
+                lat=-12.0,
+                lon=-77.2,
+                sog=maybe(float(rng.choice([0.0, 0.25, 3.0, 20.0, 25.0, rng.uniform(0, 30)])), i, 7),
+                cog=maybe(float(rng.choice([0.0, 45.0, 359.9, 720.0, rng.uniform(0, 360)])), i, 3),
+                heading=maybe(float(rng.choice([0.0, 45.0, 90.0, 315.0, rng.uniform(0, 360)])), i, 2),
+                nav_status=int(rng.choice([-1, 0, 1, 2, 5, 8])) if i % 11 else None,
+            )
+        )
+    batch = ReportBatch(reports)
+    p = rule.p
+    sog, cog, heading, status = batch.sog, batch.cog, batch.heading, batch.nav_status
+    with np.errstate(invalid="ignore"):
+        d = np.abs(cog - heading) % 360.0
+        d = np.where(d > 180.0, 360.0 - d, d)
+        want = (
+            (sog >= p.min_sog_kn)
+            & (sog <= p.max_sog_kn)
+            & (d >= p.min_angle_deg - ANGLE_SLACK_DEG)
+            & (status != AT_ANCHOR_OR_MOORED[0])
+            & (status != AT_ANCHOR_OR_MOORED[1])
+        )
+    want |= status == NOT_UNDER_COMMAND
+    want &= batch.is_position
+    got = rule.interest(batch, core.engine.ctx)
+    assert want.sum() > 100 and (~want).sum() > 100
+    assert (got == want).all()
