@@ -113,3 +113,14 @@ def test_drifting_mask_is_the_plain_formula() -> None:
     got = rule.interest(batch, core.engine.ctx)
     assert want.sum() > 100 and (~want).sum() > 100
     assert (got == want).all()
+
+
+def test_rows_of_is_isin() -> None:
+    from vts.rules._common import rows_of
+
+    rng = np.random.default_rng(11)
+    mmsi = rng.integers(0, 1000, 3000).astype(np.int64)
+    for held in [set(), {5}, {0, 999}, set(rng.integers(0, 1000, 50).tolist()), {-3, 10**12}]:
+        want = np.isin(mmsi, np.fromiter(held, dtype=np.int64, count=len(held)))
+        assert (rows_of(mmsi, held) == want).all()
+    assert rows_of(np.zeros(0, dtype=np.int64), {1, 2}).shape == (0,)

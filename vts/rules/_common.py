@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -71,6 +71,18 @@ def placeholder_rows(mmsi: np.ndarray) -> np.ndarray:
     at = np.searchsorted(PLACEHOLDER_ARRAY, mmsi)
     np.minimum(at, len(PLACEHOLDER_ARRAY) - 1, out=at)
     out: np.ndarray = PLACEHOLDER_ARRAY[at] == mmsi
+    return out
+
+
+def rows_of(mmsi: np.ndarray, mmsis: Collection[int]) -> np.ndarray:
+    """`np.isin(mmsi, list(mmsis))` for a column of MMSIs and a set of them, by a binary search in
+    the sorted set (np.isin sorts the column with them)."""
+    if not mmsis:
+        return np.zeros(len(mmsi), dtype=bool)
+    values = np.sort(np.fromiter(mmsis, dtype=np.int64, count=len(mmsis)))
+    at = np.searchsorted(values, mmsi)
+    np.minimum(at, len(values) - 1, out=at)
+    out: np.ndarray = values[at] == mmsi
     return out
 
 

@@ -52,6 +52,7 @@ from vts.rules._common import (
     is_allowlisted,
     is_vessel_mmsi,
     label,
+    rows_of,
     zone_ids_of_kinds,
 )
 from vts.rules.base import Rule, RuleContext, RuleParams
@@ -118,7 +119,7 @@ class UnauthorisedAnchoringRule(Rule):
         mask = batch.is_position & ~under_way
         held = ctx.alerts.active_mmsis(TYPE)
         if held:
-            mask |= np.isin(batch.mmsi, np.fromiter(held, dtype=np.int64, count=len(held)))
+            mask |= rows_of(batch.mmsi, held)
         return mask
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
