@@ -24,7 +24,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 
-from vts import __version__
+from vts import __version__, gc_tuning
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -188,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     setup_logging(args.verbose, args.quiet)
+    gc_tuning.tune()
     module = importlib.import_module(args._module)
     try:
         return int(module.main(args) or 0)
