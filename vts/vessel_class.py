@@ -84,19 +84,22 @@ def may_be_large(vessel: VesselState, now: float) -> bool:
 def is_small_craft(vessel: VesselState) -> bool:
     """A small craft by what it declares (`declares_small_craft`), or a vessel that declares nothing
     to go by: no static data, an unknown type, or a placeholder MMSI (and not large)."""
-    if declares_small_craft(vessel):
+    if is_large_vessel(vessel):
+        return False
+    if _declares_small(vessel):  # (`declares_small_craft`, its large-vessel test done above)
         return True
-    return not is_large_vessel(vessel) and (
-        not vessel.has_static or vessel.mmsi in DUMMY_MMSIS or type_is_unknown(vessel.ship_type)
-    )
+    return not vessel.has_static or vessel.mmsi in DUMMY_MMSIS or type_is_unknown(vessel.ship_type)
 
 
 def declares_small_craft(vessel: VesselState) -> bool:
     """A small craft by what it transmits, not by what it leaves out: Class B, a small ship type
     (30-37, the small service types) or an overall length under 20 m, and not large. A vessel
     with no static data yet is not one (a ship's type 5 comes every 6 minutes)."""
-    if is_large_vessel(vessel):
-        return False
+    return not is_large_vessel(vessel) and _declares_small(vessel)
+
+
+def _declares_small(vessel: VesselState) -> bool:
+    """`declares_small_craft` for a vessel known not to be large."""
     if vessel.ais_class == "B":
         return True
     st = vessel.ship_type
