@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from vts import gc_tuning  # noqa: E402
 from vts.ais_tables import table_sentences  # noqa: E402
 from vts.config import load_config  # noqa: E402
 from vts.core import Core  # noqa: E402
@@ -71,6 +72,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--vessels", type=int, default=200)
     args = ap.parse_args()
+    gc_tuning.tune()  # as `vts replay` runs
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "AIS_2024_01_01.csv"
         write_table(path, args.rows, args.vessels)
