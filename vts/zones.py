@@ -115,14 +115,21 @@ class Zone:
     geometry_xy: BaseGeometry
     exit_geometry: BaseGeometry
     """The zone grown by the exit margin, (lon, lat): a member vessel stays in while inside this."""
+    box: tuple[float, float, float, float] = field(init=False)
+    """The bounds of `geometry` (min lon, min lat, max lon, max lat)."""
+
+    def __post_init__(self) -> None:
+        self.box = tuple(self.geometry.bounds)  # type: ignore[assignment]
 
     @property
     def area_m2(self) -> float:
         return float(self.geometry_xy.area)
 
     def contains(self, lon: float, lat: float) -> bool:
-        """Instant test, boundary included."""
-        return bool(shapely.intersects_xy(self.geometry, lon, lat))
+        """Instant test, boundary included (a point outside the bounds is outside, with no
+        point-in-polygon test)."""
+        x0, y0, x1, y1 = self.box
+        return x0 <= lon <= x1 and y0 <= lat <= y1 and bool(shapely.intersects_xy(self.geometry, lon, lat))
 
     def distance_m(self, lon: float, lat: float) -> float:
         """Metres from the point to the zone (0 inside)."""

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vts.geo import EARTH_RADIUS_M
-from vts.mid import DUMMY_MMSIS
 from vts.reports import PositionReport
+from vts.rules._common import placeholder_rows
 from vts.tracker import _NEAR_DEG, DR_MAX_SPEED_KN
 
 if TYPE_CHECKING:
@@ -200,15 +200,11 @@ def _mark(flags: np.ndarray, uniq: np.ndarray, mmsis: list[int]) -> None:
 
 
 def drop_placeholders(batch: ReportBatch, mask: np.ndarray) -> None:
-    """Clears the rows of placeholder MMSIs (`vts.rules._common.placeholder_rows`) in `mask`: only
-    among the rows it holds (a few per batch), with a set lookup each, rather than a numpy test over
-    the whole batch."""
+    """Clears the rows of placeholder MMSIs (`vts.rules._common.placeholder_rows`) in `mask`, testing
+    only the rows it holds (a few per batch), not the whole batch."""
     rows = mask.nonzero()[0]
     if len(rows):
-        dummy = DUMMY_MMSIS
-        drop = [r for r, m in zip(rows.tolist(), batch.mmsi[rows].tolist(), strict=True) if m in dummy]
-        if drop:
-            mask[drop] = False
+        mask[rows[placeholder_rows(batch.mmsi[rows])]] = False
 
 
 class UnseenFixes:

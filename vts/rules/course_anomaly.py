@@ -108,7 +108,7 @@ from vts.geo import (
 )
 from vts.normalcy import Layer, NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport, StaticReport
-from vts.rules._common import LYING_STILL_KINDS
+from vts.rules._common import LYING_STILL_KINDS, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.tracker import DR_BUFFER_S, DR_MAX_SPEED_KN, VesselCategory
 from vts.vessel_class import awaits_type, is_large_vessel
@@ -166,8 +166,6 @@ _ZoneGeometry = tuple[
     "ZoneEngine", list[tuple[float, "BaseGeometry"]], tuple[float, float, float, float], "BaseGeometry | None"
 ]
 """The zone engine, its directed lanes (direction, grown geometry), their bounds, the VTS area."""
-_AreaBoxes = list[tuple["Zone", float, float, float, float]]
-"""The zones of the VTS area, each with its bounds (min lon, min lat, max lon, max lat)."""
 
 
 class CourseAnomalyParams(RuleParams):
@@ -312,14 +310,12 @@ class CourseAnomalyRule(Rule):
         self._status: dict[int, bool] = {}
         """Per vessel, whether it was exempt when the rule last looked (exemption follows static data)."""
         self._allowlists: Allowlists | None = None
-        self._exempt_listed: tuple[Allowlists, frozenset[int]] | None = None
-        """The allow-lists last seen and the MMSIs on their `EXEMPT_ROLES` lists (`_exempt`)."""
         self._gone: list[int] = []
         """Vessels forgotten since the last batch (their `_Table` rows start afresh)."""
         self._newcomers: list[int] = []
         """Vessels new in the last batch whose trail the rule has not learnt yet."""
         self._geometry: _ZoneGeometry | None = None
-        self._areas: tuple[ZoneEngine, _AreaBoxes] | None = None
+        self._areas: tuple[ZoneEngine, list[Zone]] | None = None
         self._anchor_zones: tuple[ZoneEngine, list[Zone]] | None = None
         self._harbour: tuple[ZoneEngine, float, float] | None = None
         """(zone engine, lat, lon) of the harbour's centre, for `_inbound`."""
@@ -1018,15 +1014,10 @@ class CourseAnomalyRule(Rule):
             self.unwatch(ctx, mmsi)
 
     def _exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:
-        """Left out of every kind (`exempt_categories`, allow-listed tugs, pilots, coastguard: as
-        `is_allowlisted`, with the set of those MMSIs kept per allow-lists object)."""
-        if vessel.category in self.p.exempt_categories:
-            return True
-        listed = self._exempt_listed
-        if listed is None or listed[0] is not allowlists:
-            mmsis = frozenset(m for role in EXEMPT_ROLES for m in getattr(allowlists, role, ()))
-            listed = self._exempt_listed = (allowlists, mmsis)
-        return vessel.mmsi in listed[1]
+        """Left out of every kind (`exempt_categories`, allow-listed tugs, pilots, coastguard)."""
+        return vessel.category in self.p.exempt_categories or is_allowlisted(
+            allowlists, vessel.mmsi, EXEMPT_ROLES
+        )
 
     def _erratic_exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:
         """Left out of the erratic kind: as `_exempt`, and the `erratic_exempt_ship_types`."""
@@ -1488,28 +1479,16 @@ class CourseAnomalyRule(Rule):
         return cached[1]
 
     def _in_vts_area(self, report: PositionReport, ctx: RuleContext) -> bool:
-        """Inside a zone of the VTS area (anywhere when none is configured); a point outside a
-        zone's bounding box is outside the zone, without a point-in-polygon test."""
-        lat, lon = report.lat, report.lon
-        assert lat is not None and lon is not None
-        cached = self._areas
-        if cached is None or cached[0] is not ctx.zones:
-            cached = self._vts_areas(ctx.zones)
-        areas = cached[1]
-        if not areas:
-            return True
-        for z, x0, y0, x1, y1 in areas:
-            if x0 <= lon <= x1 and y0 <= lat <= y1 and z.contains(lon, lat):
-                return True
-        return False
+        assert report.lat is not None and report.lon is not None
+        areas = self._vts_areas(ctx.zones)
+        return not areas or any(z.contains(report.lon, report.lat) for z in areas)
 
-    def _vts_areas(self, zones: ZoneEngine) -> tuple[ZoneEngine, _AreaBoxes]:
-        """The zones of the VTS area (none: judged anywhere) with their bounds, cached per zone engine."""
+    def _vts_areas(self, zones: ZoneEngine) -> list[Zone]:
+        """The zones of the VTS area (none: judged anywhere), cached per zone engine."""
         cached = self._areas
         if cached is None or cached[0] is not zones:
-            areas = [(z, *z.geometry.bounds) for z in zones.zones if z.kind in VTS_AREA_KINDS]
-            cached = self._areas = (zones, areas)
-        return cached
+            cached = self._areas = (zones, [z for z in zones.zones if z.kind in VTS_AREA_KINDS])
+        return cached[1]
 
 
 def _carry(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:

@@ -139,12 +139,6 @@ class _Track:
     """Where the latest fix was (a reception gap is bridged when the vessel is heard again near it)."""
 
 
-def _turn(a: float, b: float) -> float:
-    """Signed smallest turn from course a to course b, degrees in (-180, 180]."""
-    d = (b - a) % 360.0
-    return d - 360.0 if d > 180.0 else d
-
-
 class LoiteringRule(Rule):
     id = TYPE
     Params = LoiteringParams
@@ -200,7 +194,7 @@ class LoiteringRule(Rule):
             cog = report.cog
             if cog is not None and self._circ_min <= sog <= self._circ_max:
                 last_cog = tr.last_cog
-                if last_cog is not None:  # `_turn(last_cog, cog)`, inline
+                if last_cog is not None:  # the signed smallest turn, in (-180, 180]
                     d = (cog - last_cog) % 360.0
                     tr.acc_turn += d - 360.0 if d > 180.0 else d
                 tr.last_cog = cog
@@ -218,11 +212,8 @@ class LoiteringRule(Rule):
         # report less often than `sample_s`), so the common outcomes are decided inline.
         acc_n = tr.acc_n
         circ_max = self._circ_max
-        if acc_n:
-            mean = tr.acc_sog / acc_n
-            fast = mean > circ_max
-        else:
-            fast = False
+        mean = tr.acc_sog / acc_n if acc_n else 0.0  # (no SOG at all: implied speed, below)
+        fast = mean > circ_max
         if not fast and self._may_be_exempt(mmsi, report.nav_status, lat, lon, ctx):
             place = self._exempt_place(vessel, report, ctx)
             if place is not None:
@@ -232,14 +223,10 @@ class LoiteringRule(Rule):
                 if ctx.alerts.is_active(TYPE, mmsi):
                     ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": place})
                 return
-        if acc_n:
-            pass  # (`mean` above)
-        elif samples:  # no SOG at all: implied speed since the previous sample
+        if not acc_n and samples:  # no SOG at all: implied speed since the previous sample
             prev_t, _, prev_lat, prev_lon, _ = samples[-1]
             e, n = local_offset_m(prev_lat, prev_lon, lat, lon)
             mean = math.hypot(e, n) / (t - prev_t) * 3600.0 / 1852.0
-        else:
-            mean = 0.0
         samples.append((t, mean, lat, lon, tr.acc_turn))
         tr.acc_sog, tr.acc_n, tr.acc_turn = 0.0, 0, 0.0
         if len(samples) > 2:
