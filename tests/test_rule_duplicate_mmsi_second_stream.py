@@ -91,3 +91,43 @@ def test_a_lone_far_fix_of_a_ship_at_anchor_is_reported_once_its_next_report_was
     assert len(alerts) == 1 and alerts[0].details["kind"] == "jump"
     assert alerts[0].time - glitch.time <= 2 * 180 + 30
     assert alerts[0].details["fix_time"] == iso_time(glitch.time)  # when it jumped, said in the alert
+
+
+def _boat_and_anchored_ship(ship: int, lost: set[int], reports: int = 10, jitter_s: float = 1.0) -> list:
+    """A boat under way at 3 kn (every 10 s) and, 5 km off, a ship at anchor under the same MMSI
+    reporting every 3 minutes (plus `jitter_s`), minus the reports `lost` to reception: within the
+    dead-reckoning test's reach, so only the interleave test can tell the two apart."""
+    boat = moving(ship, T0, minutes=40, start=OPEN_WATER, cog=90, sog=3, every_s=10)
+    anchored = [
+        position(
+            ship,
+            T0 + 300 + 5 + (180 + jitter_s) * k,
+            offset(OPEN_WATER, north_m=5000),
+            sog=0.0,
+            cog=80,
+            nav_status=1,
+        )
+        for k in range(reports)
+        if k not in lost
+    ]
+    return merge(static(ship, T0 - 60, name="NAVIOS", ship_type=70, length=190), boat, anchored)
+
+
+def test_a_ship_at_anchor_under_a_boats_mmsi_is_told_despite_a_lost_report_and_jitter() -> None:
+    """Seen in `vts evaluate --loss 0.2`: of the anchored ship's reports (181 s apart) two in a row
+    were lost, and it was heard three times more: three alternations with a 3-minute reporter, one of
+    them before the lost reports, span 12 minutes, more than the 10-minute window."""
+    ship = 760100044
+    traffic = _boat_and_anchored_ship(ship, lost={2, 3}, reports=6)
+    alerts = of_type(run(make_core(), traffic), "duplicate_mmsi")
+    assert alerts and alerts[0].state == "raised"
+    assert alerts[0].details["kind"] == "interleaved"
+    assert alerts[0].details["separation_m"] > 4000
+
+
+def test_a_ship_at_anchor_heard_twice_is_not_an_interleaved_second_ship() -> None:
+    """Near miss: the anchored stream is heard only twice among the boat's fixes (one alternation
+    each way): not three alternations, whatever the window."""
+    ship = 760100045
+    alerts = run(make_core(), _boat_and_anchored_ship(ship, lost={2, 3, 4, 5, 6, 7, 8, 9}))
+    assert of_type(alerts, "duplicate_mmsi") == []

@@ -229,27 +229,9 @@ class VesselState:
         return self.lat is not None and self.lon is not None
 
     def expected_interval(self) -> float:
-        """Nominal reporting interval in seconds for the current class, speed and status.
-
-        IEC 62388 lost-target table divided by six: Class A at anchor or moored (and not faster than
-        3 kn) 180 s, else 10 s up to 14 kn, 6 s up to 23 kn, 5 s above; Class B 180 s up to 2 kn,
-        then a carrier-sense (CS) unit 30 s at any speed (ITU-R M.1371, IEC 62287-1) and a
-        self-organising (SO) one 30 s / 15 s / 5 s at the same speed bands as Class A (IEC 62287-2).
-        A Class B unit of unknown kind is judged as SO (the shorter intervals). Unknown speed counts
-        as slow.
-        """
-        sog = self.sog
-        if self.ais_class == "B":
-            if sog is None or sog <= 2.0:
-                return 180.0
-            if sog <= 14.0 or self.class_b_cs:
-                return 30.0
-            return 15.0 if sog <= 23.0 else 5.0
-        if is_anchored_or_moored(self.nav_status) and (sog is None or sog <= 3.0):
-            return 180.0
-        if sog is None or sog <= 14.0:
-            return 10.0
-        return 6.0 if sog <= 23.0 else 5.0
+        """Nominal reporting interval in seconds for the current class, speed and status
+        (`nominal_interval`)."""
+        return nominal_interval(self.ais_class, self.class_b_cs, self.sog, self.nav_status)
 
     def stale_after(self) -> float:
         """Seconds of silence after which the target is stale (lost): 6 nominal intervals."""
@@ -269,6 +251,31 @@ class VesselState:
     def recent_dr_conflicts(self, now: float, window_s: float = DR_CONFLICT_WINDOW_S) -> int:
         limit = now - window_s
         return sum(1 for t in self.dr_conflicts if t >= limit)
+
+
+def nominal_interval(
+    ais_class: str | None, class_b_cs: bool | None, sog: float | None, nav_status: int | None
+) -> float:
+    """Nominal reporting interval in seconds of a transponder of this class at this speed and status.
+
+    IEC 62388 lost-target table divided by six: Class A at anchor or moored (and not faster than
+    3 kn) 180 s, else 10 s up to 14 kn, 6 s up to 23 kn, 5 s above; Class B 180 s up to 2 kn,
+    then a carrier-sense (CS) unit 30 s at any speed (ITU-R M.1371, IEC 62287-1) and a
+    self-organising (SO) one 30 s / 15 s / 5 s at the same speed bands as Class A (IEC 62287-2).
+    A Class B unit of unknown kind is judged as SO (the shorter intervals). Unknown speed counts
+    as slow.
+    """
+    if ais_class == "B":
+        if sog is None or sog <= 2.0:
+            return 180.0
+        if sog <= 14.0 or class_b_cs:
+            return 30.0
+        return 15.0 if sog <= 23.0 else 5.0
+    if is_anchored_or_moored(nav_status) and (sog is None or sog <= 3.0):
+        return 180.0
+    if sog is None or sog <= 14.0:
+        return 10.0
+    return 6.0 if sog <= 23.0 else 5.0
 
 
 class Tracker:

@@ -52,6 +52,7 @@ from vts.reports import PositionReport, Report
 from vts.rules._common import is_placeholder_mmsi
 from vts.rules._fix_stream import NULL_DEG, UnseenFixes, drop_placeholders, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.tracker import nominal_interval
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -62,7 +63,15 @@ KNOT_MS = 1852.0 / 3600.0
 UNRELIABLE_TIME_SLACK_S = 300.0
 """As position_jump: when the fixes' UTC seconds contradict the event times, allow this much more."""
 STALE_HEAD_S = 180.0
-"""A head with no fix for this long while the other keeps getting them: the ship is at the other."""
+STALE_HEAD_INTERVALS = 3.0
+"""A head with no fix for the longer of `STALE_HEAD_S` and this many of its nominal reporting
+intervals (`vts.tracker.nominal_interval`: 180 s for a ship at anchor) while the other keeps getting
+them: the ship is at the other. Two reports in a row lost to reception are not silence."""
+ALTERNATION_INTERVALS = 2.0
+"""Alternations are counted over `window_minutes`, or over `min_conflicts` + this many nominal
+reporting intervals of the slower head when that is longer: a ship at anchor reports every 3
+minutes, so three alternations with it take at least 6-9 minutes, and one report lost to reception
+would otherwise push them out of a 10-minute window."""
 DEAD_RECKONING = "dead_reckoning"
 INTERLEAVED = "interleaved"
 """The two tests, as `_raised_by` names the one that raised an alert (its details.kind)."""
@@ -80,6 +89,27 @@ class _Head:
     sog: float | None
     cog: float | None
     second: int | None = None
+    interval: float = 10.0
+    """The nominal reporting interval of the transponder at this fix (`nominal_interval`)."""
+
+    @classmethod
+    def of(cls, fix: PositionReport) -> _Head:
+        """The head at a fix (with a position)."""
+        assert fix.lat is not None and fix.lon is not None
+        return cls(
+            fix.time,
+            fix.lat,
+            fix.lon,
+            fix.sog,
+            fix.cog,
+            fix.second,
+            nominal_interval(fix.ais_class, fix.class_b_cs, fix.sog, fix.nav_status),
+        )
+
+    def stale_at(self, t: float) -> bool:
+        """No fix at this head since long enough before `t` that the ship is no longer there
+        (`STALE_HEAD_S`, `STALE_HEAD_INTERVALS`)."""
+        return t - self.time > max(STALE_HEAD_S, STALE_HEAD_INTERVALS * self.interval)
 
 
 @dataclass(slots=True)
@@ -88,8 +118,8 @@ class _Heads:
 
     While there is a single head it is always the latest fix on the vessel's track, which the
     tracker keeps (`VesselState.previous_fix` when the next fix comes): a fix that head can reach,
-    or one that comes after the head has been silent for `STALE_HEAD_S`, simply becomes the head,
-    and the count of fixes at it only matters once a second head exists (it restarts at 0 then).
+    or one that comes after the head has been silent too long (`_Head.stale_at`), simply becomes
+    the head, and the count of fixes at it only matters once a second head exists (it restarts at 0 then).
     So no state is kept for those vessels: only a split creates a `_Heads`.
 
     Likewise, once a fix has gone to head `a` (`a_is_last`), every following fix that `a` can reach
@@ -221,13 +251,13 @@ class DuplicateMmsiRule(Rule):
         if is_placeholder_mmsi(vessel.mmsi):
             return
         mmsi = vessel.mmsi
-        fix = _Head(report.time, report.lat, report.lon, report.sog, report.cog, report.second)
+        fix = _Head.of(report)
         arrival = ctx.feeds.stamps_arrival(report.source)
         heads = self._heads.get(mmsi)
         if heads is None:
             # One head: the previous fix on the track (see `_Heads`).
             a = self._single_head(mmsi, vessel.previous_fix)
-            if a is None or self._reachable(a, fix, arrival) or fix.time - a.time > STALE_HEAD_S:
+            if a is None or self._reachable(a, fix, arrival) or a.stale_at(fix.time):
                 return  # the fix is the head now
             self._heads[mmsi] = _Heads(a, fix)  # no alternation yet: nothing more to do
             self.watch(ctx, mmsi)
@@ -235,10 +265,7 @@ class DuplicateMmsiRule(Rule):
         if heads.a_is_last:
             previous = vessel.previous_fix  # (fixes `a` could reach may have been skipped)
             assert previous is not None and previous.lat is not None and previous.lon is not None
-            heads.a = _Head(
-                previous.time, previous.lat, previous.lon, previous.sog, previous.cog, previous.second
-            )
-        window = self.p.window_minutes * 60.0
+            heads.a = _Head.of(previous)
         if self._reachable(heads.a, fix, arrival):
             heads.a = fix
             heads.a_fixes_since_b += 1
@@ -257,9 +284,13 @@ class DuplicateMmsiRule(Rule):
         else:
             heads.b = fix
             heads.a_fixes_since_b = 0
+        window = max(
+            self.p.window_minutes * 60.0,
+            (self.p.min_conflicts + ALTERNATION_INTERVALS) * max(heads.a.interval, heads.b.interval),
+        )
         while heads.alternations and fix.time - heads.alternations[0] > window:
             heads.alternations.popleft()
-        if fix.time - heads.a.time > STALE_HEAD_S:
+        if heads.a.stale_at(fix.time):
             # the first head fell silent: the ship moved (one ship), and this fix is its head
             del self._heads[mmsi]
             self.unwatch(ctx, mmsi)
@@ -320,8 +351,7 @@ class DuplicateMmsiRule(Rule):
         late = primary.last_fix
         if late is None or late.time >= here.time or late.lat is None or late.lon is None:
             return False
-        fix = _Head(late.time, late.lat, late.lon, late.sog, late.cog, late.second)
-        return not self._reachable(here, fix, ctx.feeds.stamps_arrival(late.source))
+        return not self._reachable(here, _Head.of(late), ctx.feeds.stamps_arrival(late.source))
 
     def _may_be_own_fixes_late(self, ctx: RuleContext, primary: VesselState, shadow: VesselState) -> bool:
         """On a feed seen to stamp arrival (`vts.feed_clock`), the second track may be the ship's own
@@ -345,7 +375,7 @@ class DuplicateMmsiRule(Rule):
             return None
         if self._unseen.is_unseen(mmsi, fix, keep=False):
             return None
-        return _Head(fix.time, fix.lat, fix.lon, fix.sog, fix.cog, fix.second)
+        return _Head.of(fix)
 
     def _reachable(self, head: _Head, fix: _Head, arrival: bool) -> bool:
         """Could the ship at `head` be at `fix`? The position_jump test, with terrestrial timing
@@ -421,7 +451,7 @@ def _head_of(track: VesselState) -> _Head | None:
         return None
     fix = track.last_fix
     second = fix.second if fix is not None and fix.time == t else None
-    return _Head(t, track.lat, track.lon, track.sog, track.cog, second)
+    return _Head(t, track.lat, track.lon, track.sog, track.cog, second, track.expected_interval())
 
 
 def _source(track: VesselState | None) -> str:
