@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from binascii import Error as Base64Error
-from binascii import a2b_base64
+from binascii import a2b_base64, b2a_base64
 from calendar import timegm
 
 from vts.nmea import (
@@ -70,6 +70,9 @@ def payload_bits(payload: bytes, fill: int) -> tuple[int, int]:
 
 
 _SIX = tuple(chr(v + 64) if v < 32 else chr(v) for v in range(64))
+"""AIS six-bit text: value -> character ('@', 'A'-'Z', ..., then ' ' to '?')."""
+_B64_TO_TEXT = bytes(ord(_SIX[_B64.index(c)]) if c in _B64 else c for c in range(256))
+"""A base64 character (the six-bit value it stands for) -> that value's AIS text character."""
 
 # (minimum bits accepted, nominal size); messages between the two are zero-padded to the size.
 # Types 1-3 of 163 bits are common in the wild (only the radio status is cut); gpsd accepts them.
@@ -100,9 +103,14 @@ def clean_text(text: str) -> str | None:
 
 
 def _raw_text(v: int, size: int, start: int, nchars: int) -> str:
+    """The `nchars` six-bit characters at bit `start` of the `size`-bit message `v`, unstripped."""
+    # binascii cuts the bits into six-bit groups in C: their base64 characters are mapped to the
+    # AIS text characters (one per group, most significant first, as `_SIX` reads them); the
+    # chunk is shifted left to a whole number of bytes first (pad characters are cut off).
+    pad = -nchars & 3
     chunk = (v >> (size - start - 6 * nchars)) & ((1 << (6 * nchars)) - 1)
-    six = _SIX
-    return "".join([six[(chunk >> (6 * i)) & 63] for i in range(nchars - 1, -1, -1)])
+    packed = (chunk << (6 * pad)).to_bytes((nchars + pad) * 3 // 4, "big")
+    return b2a_base64(packed, newline=False)[:nchars].translate(_B64_TO_TEXT).decode("ascii")
 
 
 def _text(v: int, size: int, start: int, nchars: int) -> str | None:
@@ -401,6 +409,10 @@ def _static_24(
     ]
 
 
+_MONTH_START: dict[int, int] = {}
+"""UNIX time of the first of a month, by ``year * 16 + month`` (`_base_station`; at most 131 years)."""
+
+
 def _base_station(
     v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
 ) -> list[Report] | str:
@@ -420,7 +432,11 @@ def _base_station(
         and minute < 60
         and second < 60
     ):
-        utc = float(timegm((year, month, day, hour, minute, second, 0, 0, 0)))
+        start = _MONTH_START.get(year * 16 + month)
+        if start is None:
+            start = _MONTH_START[year * 16 + month] = timegm((year, month, 1, 0, 0, 0, 0, 0, 0))
+        # timegm's own sum (it counts days from the month's first: day 31 of a 30-day month is the 1st)
+        utc = float(start + (day - 1) * 86_400 + hour * 3600 + minute * 60 + second)
     return [
         BaseStationReport(
             time=time,
