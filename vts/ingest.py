@@ -49,13 +49,16 @@ from vts.nmea import (
     INTERNAL_ERROR,
     MALFORMED,
     ORPHAN_FRAGMENT,
+    OTHER_NMEA,
+    OTHER_NMEA_LINE,
+    PLAIN,
     FragmentAssembler,
     ParsedLine,
-    line_bytes,
+    channel_name,
+    line_kinds,
+    lines_bytes,
     parse_line,
     parse_plain,
-    plain_checksums,
-    plain_fields,
 )
 from vts.reports import BaseStationReport, Report
 from vts.station_clock import BEHIND_S, StationClock
@@ -241,14 +244,20 @@ class Ingest:
     ) -> list[Report]:
         """One raw line from `source`; returns the reports it completed (often one, maybe none)."""
         state = self._sources.get(source) or self._state(source)
-        total = self.stats
-        sstats = state.stats
-        total.lines += 1
-        sstats.lines += 1
+        self.stats.lines += 1
+        state.stats.lines += 1
         if state.gatehouse_time is None and not state.assembler.groups:
             plain = parse_plain(line)
             if plain is not None:
                 return self._single(plain, None, None, state, source, received, time_offset)
+        return self._parsed(line, state, source, received, time_offset)
+
+    def _parsed(
+        self, line: str | bytes, state: _SourceState, source: str, received: float | None, time_offset: float
+    ) -> list[Report]:
+        """`feed` of a line (counted) that is not a plain sentence taken by `_single` as it is."""
+        total = self.stats
+        sstats = state.stats
         parsed = parse_line(line)
         sentences = parsed.sentences
         if (
@@ -305,25 +314,38 @@ class Ingest:
         time_offset: float = 0.0,
     ) -> list[Report]:
         """Many lines from one source at once: the reports of `feed` on each line in turn, with
-        identical statistics, at a lower cost per line. The common line (one plain single-sentence
-        message, nothing pending on the source) has its checksum verified for the whole chunk at once
-        (`plain_checksums`) and is decoded here inline; any other line goes through `feed`."""
-        raws = [line_bytes(line) or b"" for line in lines]
-        checked = plain_checksums(raws)
+        identical statistics, at a lower cost per line. What `feed` finds out line by line is found
+        for the whole chunk at once (`line_kinds`): the common line (one plain single-sentence
+        message, nothing pending on the source) is decoded here inline, with no parse; a line
+        that holds another NMEA sentence is only counted; any other line is parsed (`_parsed`)."""
+        lines = lines if isinstance(lines, list) else list(lines)
+        raws, joined = lines_bytes(lines)  # type: ignore[arg-type]
+        kinds = line_kinds(raws, joined)
         state = self._sources.get(source) or self._state(source)
         total = self.stats
         sstats = state.stats
+        # the lines, and those ignored as other NMEA, counted for the chunk (`feed` counts each)
+        m = len(raws)
+        total.lines += m
+        sstats.lines += m
+        others = kinds.count(OTHER_NMEA_LINE)
+        if others:
+            total.ignored[OTHER_NMEA] += others
+            sstats.ignored[OTHER_NMEA] += others
         out: list[Report] = []
-        for i, raw in enumerate(raws):
+        for i, kind in enumerate(kinds):
+            if kind == OTHER_NMEA_LINE:
+                continue
             at = None if received is None else received[i]
-            if checked[i] and state.gatehouse_time is None and not state.assembler.groups:
-                plain = plain_fields(raw, checksum_verified=True)
-                if plain is not None:  # `feed`, its checksum test done for the chunk
-                    total.lines += 1
-                    sstats.lines += 1
+            if kind == PLAIN and state.gatehouse_time is None and not state.assembler.groups:
+                # `plain_fields`, its other tests made for the chunk (`line_kinds`)
+                raw = raws[i]
+                fields = raw[11:-3].split(b",")
+                if len(fields) == 4:
+                    plain = (raw[5] == 79, fields[2], raw[-4] - 48, channel_name(fields[1]))
                     out.extend(self._single(plain, None, None, state, source, at, time_offset))
                     continue
-            out.extend(self.feed(lines[i], source, at, time_offset))
+            out.extend(self._parsed(lines[i], state, source, at, time_offset))
         return out
 
     def _single(

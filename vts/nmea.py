@@ -266,9 +266,9 @@ def line_bytes(line: bytes | str) -> bytes | None:
     return raw
 
 
-def plain_fields(raw: bytes, checksum_verified: bool = False) -> tuple[bool, bytes, int, str] | None:
-    """`parse_plain` of a line already in bytes without its line end; `checksum_verified` when
-    `plain_checksums` has passed it."""
+def plain_fields(raw: bytes) -> tuple[bool, bytes, int, str] | None:
+    """`parse_plain` of a line already in bytes without its line end (`line_kinds` makes the same
+    tests for a whole chunk)."""
     n = len(raw)
     if (
         n < 20
@@ -285,46 +285,144 @@ def plain_fields(raw: bytes, checksum_verified: bool = False) -> tuple[bool, byt
     fill = _FILL.get(fields[3])
     if fill is None:
         return None
-    if not checksum_verified and _HEX.get(raw[n - 2 :]) != reduce(xor, raw[1 : n - 3], 0):
+    if _HEX.get(raw[n - 2 :]) != reduce(xor, raw[1 : n - 3], 0):
         return None
-    channel = fields[1]
-    return raw[5] == 79, fields[2], fill, _CHANNELS.get(channel) or channel.decode("ascii", "replace")
+    return raw[5] == 79, fields[2], fill, channel_name(fields[1])
 
 
 _CHANNELS = {b"A": "A", b"B": "B", b"1": "1", b"2": "2", b"": "", b"C": "C", b"D": "D"}
+
+
+def channel_name(channel: bytes) -> str:
+    """A sentence's radio channel field as text (the usual ones without decoding)."""
+    return _CHANNELS.get(channel) or channel.decode("ascii", "replace")
+
+
 _HEX_DIGIT = np.full(256, -1, dtype=np.int16)
 for _i, _c in enumerate(b"0123456789ABCDEF"):
     _HEX_DIGIT[_c] = _i
     _HEX_DIGIT[bytes([_c]).lower()[0]] = _i
+_UPPER = np.zeros(256, dtype=bool)
+_UPPER[ord("A") : ord("Z") + 1] = True
+_ALNUM = _UPPER.copy()
+_ALNUM[ord("0") : ord("9") + 1] = True
+_PAD = b"\n" * 12
+"""After a chunk's joined lines: `line_kinds` reads up to 11 bytes past a line's start."""
+
+_VDM_11 = np.frombuffer(b"VDM,1,1,", dtype=np.uint64)[0]
+_VDO_11 = np.frombuffer(b"VDO,1,1,", dtype=np.uint64)[0]
+"""raw[3:11] of a plain sentence, read as one number (`line_kinds`)."""
+
+OTHER = 0
+"""`line_kinds`: a line that needs `parse_line`."""
+PLAIN = 1
+"""`line_kinds`: a line `plain_fields` takes, checksum included
+(``!xxVDM,1,1,<seq>,<channel>,<payload>,<fill>*hh``)."""
+OTHER_NMEA_LINE = 2
+"""`line_kinds`: a line that `parse_line` reads as another NMEA sentence (`OTHER_NMEA`, ignored)."""
 
 
-def plain_checksums(raws: list[bytes]) -> list[bool]:
-    """For each line, whether it has the form ``!...*hh`` with a valid checksum (the XOR of the bytes
-    between the leading '!' and the '*', as `parse_plain` checks it), computed for all lines at once.
+def lines_bytes(lines: list[str] | list[bytes]) -> tuple[list[bytes], bytes | None]:
+    """`line_bytes` of every line (b"" where it gives None), for a whole chunk in a few C calls
+    when the chunk allows it (all ASCII str or all bytes); else line by line. Also returns the
+    lines joined by "\\n" when no line holds one (`line_kinds` then finds its lines by them)."""
+    if not lines:
+        return [], b""
+    try:
+        if lines[0].__class__ is str:
+            text = "\n".join(lines)  # type: ignore[arg-type]
+            if not text.isascii():  # (`line_bytes` gives None for such a str line)
+                raise TypeError
+            buf = text.encode()
+        else:
+            buf = b"\n".join(lines)  # type: ignore[arg-type]
+    except TypeError:  # bytes and str mixed, or non-ASCII text
+        return [line_bytes(line) or b"" for line in lines], None
+    raws = buf.split(b"\n")
+    if len(raws) != len(lines):  # a line holds a line end: `line_bytes` strips only trailing ones
+        return [line_bytes(line) or b"" for line in lines], None
+    if b"\r" in buf:  # (no line holds "\n": stripping trailing "\r\n" is stripping "\r")
+        raws = [raw.rstrip(b"\r") if raw[-1:] == b"\r" else raw for raw in raws]
+        buf = b"\n".join(raws)
+    return raws, buf
 
-    This is `parse_plain`'s costliest step done vectorised for a chunk of lines (`Ingest.feed_many`);
-    lines shorter than 20 bytes are reported False (the plain path refuses them anyway)."""
+
+def line_kinds(raws: list[bytes], joined: bytes | None = None) -> bytes:
+    """For each line (`line_bytes`), which of `PLAIN`, `OTHER_NMEA_LINE` or `OTHER` it is, for all
+    lines at once (`Ingest.feed_many`); `joined`: the lines joined by "\\n" when none holds one
+    (`lines_bytes`).
+
+    `PLAIN` where `plain_fields` makes all its tests but one (done vectorised, the checksum
+    included): the line has the form ``!xxVDM,1,1,...,<fill>*hh`` but its fields after ``1,1,`` may
+    not be exactly four (``<seq>,<channel>,<payload>,<fill>``): the caller, which splits them,
+    tests that. `OTHER_NMEA_LINE` exactly where `parse_line` returns ``ignored=OTHER_NMEA`` from
+    its quick test of a ``$`` line (`_other_nmea`). The kinds are returned as bytes (one per line:
+    an int when indexed)."""
     m = len(raws)
     if m == 0:
-        return []
-    lens = np.fromiter(map(len, raws), dtype=np.int64, count=m)
-    buf = np.frombuffer(b"\n".join(raws), dtype=np.uint8)
-    starts = np.zeros(m, dtype=np.int64)
-    np.cumsum(lens[:-1] + 1, out=starts[1:])
-    ends = starts + lens
-    ok = lens >= 20
-    if not ok.any():
-        return [False] * m
-    s, e = starts[ok], ends[ok]
-    bounds = np.empty(2 * len(s), dtype=np.int64)
-    bounds[0::2] = s + 1
-    bounds[1::2] = e - 3
-    xor = np.bitwise_xor.reduceat(buf, bounds)[0::2]
-    hi = _HEX_DIGIT[buf[e - 2]]
-    lo = _HEX_DIGIT[buf[e - 1]]
-    good = (buf[s] == 33) & (buf[e - 3] == 42) & (hi >= 0) & (lo >= 0) & (xor == hi * 16 + lo)
-    ok[ok] = good
-    return ok.tolist()
+        return b""
+    if joined is None:
+        joined = b"\n".join(raws)
+        lens = np.fromiter(map(len, raws), dtype=np.int64, count=m)
+        starts = np.zeros(m, dtype=np.int64)
+        np.cumsum(lens[:-1] + 1, out=starts[1:])
+        ends = starts + lens
+        buf = np.frombuffer(joined + _PAD, dtype=np.uint8)
+    else:
+        buf = np.frombuffer(joined + _PAD, dtype=np.uint8)
+        ends = np.flatnonzero(buf[: len(joined) + 1] == 10)  # (the pad's first "\n" ends the last line)
+        starts = np.zeros(m, dtype=np.int64)
+        starts[1:] = ends[:-1] + 1
+        lens = ends - starts
+    kinds = np.zeros(m, dtype=np.int8)
+    first = buf[starts]
+    fits = lens <= MAX_LINE_BYTES
+    # -- plain: '!xxVD[MO],1,1,' ... ',<0-5>*hh', checksum valid
+    ok = (first == 33) & (lens >= 20) & fits
+    if ok.any():
+        s, e = starts[ok], ends[ok]
+        # the eight bytes at each offset, as one number (unaligned, the machine's byte order: the
+        # view's bytes are read back in the buffer's order below)
+        words = np.ndarray((len(buf) - 7,), dtype=np.uint64, buffer=buf, strides=(1,))
+        head = words[s + 3]  # raw[3:11]
+        tail = words[e - 5].view(np.uint8).reshape(-1, 8)  # raw[n-5:n] (and 3 bytes after)
+        bounds = np.empty(2 * len(s), dtype=np.int64)
+        bounds[0::2] = s + 1
+        bounds[1::2] = e - 3
+        xor = np.bitwise_xor.reduceat(buf, bounds)[0::2]
+        hi = _HEX_DIGIT[tail[:, 3]]
+        lo = _HEX_DIGIT[tail[:, 4]]
+        fill = tail[:, 1]
+        good = (
+            ((head == _VDM_11) | (head == _VDO_11))
+            & (tail[:, 2] == 42)  # '*'
+            & (tail[:, 0] == 44)  # the fill is one character ...
+            & (fill >= 48)
+            & (fill <= 53)  # ... '0' to '5'
+            & (hi >= 0)
+            & (lo >= 0)
+            & (xor == hi * 16 + lo)
+        )
+        ok[ok] = good
+        kinds[ok] = PLAIN
+    # -- another NMEA sentence: what `_parse_line` tests before it reads a '$' line any further
+    dollar = (first == 36) & (lens >= 5) & fits
+    if dollar.any():
+        s, e = starts[dollar], ends[dollar]
+        w = buf[s[:, None] + np.arange(1, 12)]  # raw[1:12] (the pad covers the last line)
+        alnum = _ALNUM[w]
+        # `_NMEA_ADDRESS` matches at 1 iff raw[1] is a capital and the first byte after it that is
+        # neither a capital nor a digit is a comma at raw[4:12] (w[3:11]): the byte at the line's end
+        # ("\n") is neither, so nothing past the line is read as its own
+        j = np.argmin(alnum[:, 1:], axis=1) + 1
+        address = _UPPER[w[:, 0]] & (j >= 3) & (j <= 10) & (w[np.arange(len(s)), j] == 44)
+        marks = np.flatnonzero((buf == 33) | (buf == 92))  # '!' or '\\'
+        clean = np.searchsorted(marks, s) == np.searchsorted(marks, e)  # none in the line
+        pghp = (w[:, 0] == 80) & (w[:, 1] == 71) & (w[:, 2] == 72) & (w[:, 3] == 80)
+        vdm = (w[:, 2] == 86) & (w[:, 3] == 68) & ((w[:, 4] == 77) | (w[:, 4] == 79))
+        dollar[dollar] = address & clean & ~pghp & ~vdm
+        kinds[dollar] = OTHER_NMEA_LINE
+    return kinds.tobytes()
 
 
 def parse_line(line: bytes | str) -> ParsedLine:
@@ -355,14 +453,7 @@ def _parse_line(line: bytes | str) -> ParsedLine:
             return result
     if first == 35:  # '#'
         return ParsedLine(ignored=COMMENT) if _is_text(raw) else ParsedLine(drops=[NON_ASCII])
-    if (
-        first == 36
-        and raw[1:5] != b"PGHP"
-        and raw[3:6] not in (b"VDM", b"VDO")
-        and b"!" not in raw
-        and b"\\" not in raw
-        and _NMEA_ADDRESS.match(raw, 1)
-    ):
+    if first == 36 and _other_nmea(raw):
         return ParsedLine(ignored=OTHER_NMEA)  # '$GPGGA...' and friends: common, not AIS
     if not raw.isascii() and b"!" not in raw and b"$" not in raw:
         return ParsedLine(drops=[NON_ASCII])  # binary junk or mojibake with no sentence in it
@@ -467,6 +558,18 @@ def _scan(raw: bytes, pos: int, log_time: float | None, result: ParsedLine) -> N
 _NMEA_ADDRESS = re.compile(rb"[A-Z][A-Z0-9]{2,9},")
 """What follows the '$' of an NMEA sentence: its address (talker and type, GPGGA; or a proprietary one of any
 length, PSHI, PAIS)."""
+
+
+def _other_nmea(raw: bytes) -> bool:
+    """A '$' line (stripped) that is another NMEA sentence and nothing else: no AIS in it, not
+    $PGHP (`line_kinds` makes the same test for a whole chunk)."""
+    return (
+        raw[1:5] != b"PGHP"
+        and raw[3:6] not in (b"VDM", b"VDO")
+        and b"!" not in raw
+        and b"\\" not in raw
+        and _NMEA_ADDRESS.match(raw, 1) is not None
+    )
 
 
 def _is_text(raw: bytes) -> bool:
