@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from vts.decode import decode_message
 from vts.nmea import (
     BAD_CHECKSUM,
+    CHANNEL_NAMES,
     EXPIRED_FRAGMENT,
     INTERNAL_ERROR,
     MALFORMED,
@@ -333,19 +334,62 @@ class Ingest:
             total.ignored[OTHER_NMEA] += others
             sstats.ignored[OTHER_NMEA] += others
         out: list[Report] = []
-        for i, kind in enumerate(kinds):
-            if kind == OTHER_NMEA_LINE:
-                continue
-            at = None if received is None else received[i]
-            if kind == PLAIN and state.gatehouse_time is None and not state.assembler.groups:
-                # `plain_fields`, its other tests made for the chunk (`line_kinds`)
-                raw = raws[i]
-                fields = raw[11:-3].split(b",")
-                if len(fields) == 4:
-                    plain = (raw[5] == 79, fields[2], raw[-4] - 48, channel_name(fields[1]))
-                    out.extend(self._single(plain, None, None, state, source, at, time_offset))
+        window = self._window
+        # counted for the chunk, at its end, on the usual line's path below (only this source's
+        # statistics, which nothing reads while its chunk is fed)
+        assembled = messages = 0
+        earliest = latest = None
+        try:
+            for i, kind in enumerate(kinds):
+                if kind == OTHER_NMEA_LINE:
                     continue
-            out.extend(self._parsed(lines[i], state, source, at, time_offset))
+                at = None if received is None else received[i]
+                if kind == PLAIN and state.gatehouse_time is None and not state.assembler.groups:
+                    # `plain_fields`, its other tests made for the chunk (`line_kinds`)
+                    raw = raws[i]
+                    fields = raw[11:-3].split(b",")
+                    if len(fields) == 4:
+                        own_ship = raw[5] == 79
+                        payload = fields[2]
+                        fill = raw[-4] - 48
+                        channel = CHANNEL_NAMES.get(fields[1]) or channel_name(fields[1])
+                        if at is None or not state.timed or state.suspect is not None:
+                            plain = (own_ship, payload, fill, channel)
+                            out.extend(self._single(plain, None, None, state, source, at, time_offset))
+                            continue
+                        # `_single` inlined for the usual line: it has no time of its own but a
+                        # receive time, from a source timed by its lines, with no time jump pending
+                        t = at + time_offset
+                        state.last_time = t
+                        filtered = window > 0 and not own_ship
+                        if filtered and self._seen_lately(payload, t):
+                            self._duplicate(sstats, 1)
+                            continue
+                        result = decode_message(payload, fill, t, source, own_ship, None, channel)
+                        if result.__class__ is str:
+                            self._drop(sstats, result, 1)  # type: ignore[arg-type]
+                            continue
+                        if filtered:
+                            self._take(payload, t)
+                        assembled += 1
+                        messages += len(result)
+                        if latest is None:
+                            earliest = latest = t
+                        elif t > latest:
+                            latest = t
+                        elif t < earliest:  # type: ignore[operator]
+                            earliest = t
+                        out += result  # type: ignore[arg-type]
+                        continue
+                out.extend(self._parsed(lines[i], state, source, at, time_offset))
+        finally:
+            total.assembled += assembled
+            sstats.assembled += assembled
+            total.messages += messages
+            sstats.messages += messages
+            if latest is not None:
+                self._span(sstats, earliest)  # type: ignore[arg-type]
+                self._span(sstats, latest)
         return out
 
     def _single(

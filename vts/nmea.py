@@ -290,12 +290,13 @@ def plain_fields(raw: bytes) -> tuple[bool, bytes, int, str] | None:
     return raw[5] == 79, fields[2], fill, channel_name(fields[1])
 
 
-_CHANNELS = {b"A": "A", b"B": "B", b"1": "1", b"2": "2", b"": "", b"C": "C", b"D": "D"}
+CHANNEL_NAMES = {b"A": "A", b"B": "B", b"1": "1", b"2": "2", b"": "", b"C": "C", b"D": "D"}
+"""The usual radio channel fields as text (`channel_name`)."""
 
 
 def channel_name(channel: bytes) -> str:
     """A sentence's radio channel field as text (the usual ones without decoding)."""
-    return _CHANNELS.get(channel) or channel.decode("ascii", "replace")
+    return CHANNEL_NAMES.get(channel) or channel.decode("ascii", "replace")
 
 
 _HEX_DIGIT = np.full(256, -1, dtype=np.int16)
