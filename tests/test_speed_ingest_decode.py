@@ -62,3 +62,19 @@ def test_base_station_utc_is_timegm() -> None:
         valid = valid and second < 60
         expected = float(timegm((year, month, day, hour, minute, second, 0, 0, 0))) if valid else None
         assert report.utc == expected and type(report.utc) is type(expected)
+
+
+def test_base_station_position_is_latlon_of_signed_fields() -> None:
+    from vts.decode import _latlon, _signed
+
+    rng = random.Random(7)
+    edges = [0, 1, 0x3FFFFFF, 0x4000000, 0x7FFFFFF, 54_000_000, 108_000_000, 0x8000000, 0xFFFFFFF]
+    for i in range(40_000):
+        v = rng.getrandbits(168)
+        if i < len(edges) ** 2:  # every pair of edge values of lon (28 bits) and lat (27 bits)
+            lon_raw, lat_raw = edges[i // len(edges)], edges[i % len(edges)] & 0x7FFFFFF
+            v &= ~((0xFFFFFFF << 61) | (0x7FFFFFF << 34))
+            v |= (lon_raw << 61) | (lat_raw << 34)
+        (report,) = _base_station(v, 168, 4, 0, 0.0, "s", False, None, None)  # type: ignore[misc]
+        expected = _latlon(_signed((v >> 34) & 0x7FFFFFF, 27), _signed((v >> 61) & 0xFFFFFFF, 28), 600000.0)
+        assert (report.lat, report.lon) == expected

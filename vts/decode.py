@@ -416,7 +416,13 @@ _MONTH_START: dict[int, int] = {}
 def _base_station(
     v: int, n: int, t: int, mmsi: int, time: float, src: str, own: bool, st: str | None, ch: str | None
 ) -> list[Report] | str:
-    lat, lon = _latlon(_signed((v >> 34) & 0x7FFFFFF, 27), _signed((v >> 61) & 0xFFFFFFF, 28), 600000.0)
+    # `_latlon` of the signed fields, inlined as in `_class_a` (a base station reports every 10 s)
+    x = (v >> 61) & 0xFFFFFFF
+    y = (v >> 34) & 0x7FFFFFF
+    lon: float | None = (x - 0x10000000 if x & 0x8000000 else x) / 600000.0
+    lat: float | None = (y - 0x8000000 if y & 0x4000000 else y) / 600000.0
+    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):  # type: ignore[operator]
+        lat = lon = None
     year = (v >> 116) & 0x3FFF
     month = (v >> 112) & 15
     day = (v >> 107) & 31
