@@ -261,9 +261,14 @@ class _Pending:
     """A later batch has begun: every row has been processed."""
 
 
-# rows of the mover table (`CpaRule._table`)
-_LON, _LAT, _SOG, _COG, _TIME, _ASSIST, _LARGE, _SERVICE, _LIMIT, _CRAFT = range(10)
+# rows of the mover table (`CpaRule._table`): first those written each time a mover is read (its
+# kinematics and fix-age limit), then its flags (written when what they are judged from changed)
+_LON, _LAT, _SOG, _COG, _TIME, _LIMIT, _ASSIST, _LARGE, _SERVICE, _CRAFT = range(10)
 _COLUMNS = 10
+_KINEMATIC = _LIMIT + 1
+"""Rows `_LON` ... `_LIMIT`."""
+_FLAGS = _COLUMNS - _KINEMATIC
+"""Rows `_ASSIST` ... `_CRAFT`."""
 _SMALL = 64
 """Up to this many pairs in range, their CPA is worked out in Python (one numpy call instead of a
 dozen); beyond, in numpy."""
@@ -294,6 +299,17 @@ def _dead_reckoned(
     return velocity, east, north, half_lat, cos_lat
 
 
+def _flags_basis(vessel: VesselState) -> tuple[object, ...] | None:
+    """What a mover's flags (`CpaRule._table` rows `_ASSIST` ... `_CRAFT`) are judged from besides
+    its MMSI and the allow-lists: the fields `vts.vessel_class.may_be_large` and
+    `declares_small_craft` read, and the category; None when they also depend on the time (a
+    former identity, which counts for an hour). A reading with the same basis as the last one
+    keeps the flags of its slot."""
+    if vessel.former_identities:
+        return None
+    return (vessel.category, vessel.ais_class, vessel.ship_type, vessel.to_bow, vessel.to_stern)
+
+
 def _wrap(east_m: np.ndarray) -> np.ndarray:
     """Longitudes (or their differences) in equatorial metres, wrapped to [-180, 180) degrees; a
     value already inside comes back unchanged, bit for bit."""
@@ -316,11 +332,12 @@ class CpaRule(Rule):
     row: there is no per-report work); reports processed one by one reach `on_report` instead.
 
     A tick costs about as many microseconds as it makes numpy calls, whatever their size: the table
-    also holds each mover's assist, large-vessel and service-craft flags and fix-age limit (computed
-    when its row is read), the rows a tick reads come from Python lists kept per batch, the sweep
-    (`sweep_x`) and the CPA arithmetic are those of `candidate_pairs` and `compute_cpa`, number for
-    number, in fewer calls, and when only a few pairs are in range (in a port, a few dozen) their
-    CPA is worked out in Python with the same floating-point operations.
+    also holds each mover's fix-age limit (computed when its row is read) and its assist,
+    large-vessel, service-craft and small-craft flags (judged again only when the fields they are
+    judged from changed, `_flags_basis`), the rows a tick reads come from Python lists kept per
+    batch, the sweep (`sweep_x`) and the CPA arithmetic are those of `candidate_pairs` and
+    `compute_cpa`, number for number, in fewer calls, and when only a few pairs are in range (in a
+    port, a few dozen) their CPA is worked out in Python with the same floating-point operations.
     """
 
     id = "cpa"
@@ -342,17 +359,20 @@ class CpaRule(Rule):
         """Vessels with a report outside any batch, or forgotten, since the last tick."""
         self._table = np.empty((_COLUMNS, 0))
         """Per slot (columns): lon, lat, sog, cog, position_time of a mover as the tracker had them
-        when last read, 1.0 for an assist craft, 1.0 for a large vessel that is not one (a ship an
-        assist craft may be serving), 1.0 for a service craft (on any allow-list, or by its declared
-        type), and the age its
-        fix may reach (the longer of `max_fix_age_s` and its lost-target time). A mover keeps its
-        slot while it is one."""
+        when last read, the age its fix may reach (the longer of `max_fix_age_s` and its
+        lost-target time), 1.0 for an assist craft, 1.0 for a large vessel that is not one (a ship
+        an assist craft may be serving), 1.0 for a service craft (on any allow-list, or by its
+        declared type) and 1.0 for a small craft (when `small_craft_pairs_alarm_only`). A mover
+        keeps its slot while it is one."""
         self._alive = np.empty(0, dtype=bool)
         """The slots that hold a mover."""
         self._slot_mmsi = np.empty(0, dtype=np.int64)
         self._slot_of: dict[int, int] = {}
         """Mover -> its slot."""
         self._vessel_at: list[VesselState | None] = []
+        self._judged_from: list[tuple[object, ...] | None] = []
+        """Per slot: the vessel's fields its flags (rows `_ASSIST` ... `_CRAFT`) were judged from
+        (`_flags_basis`); None: to be judged at its next reading."""
         self._free: list[int] = []
         self._order: np.ndarray | None = None
         """The movers' slots in MMSI order (None: to be sorted again)."""
@@ -421,6 +441,7 @@ class CpaRule(Rule):
                 for m in getattr(ctx.allowlists, role, ())
             )
             read.update(slot_of)
+            self._judged_from = [None] * len(self._judged_from)
         get = ctx.tracker.get
         max_age = p.max_fix_age_s
         min_sog = p.min_sog_kn
@@ -429,9 +450,12 @@ class CpaRule(Rule):
         by_category = p.skip_assist_categories
         craft_pairs_narrowed = p.small_craft_pairs_alarm_only
         vessel_at = self._vessel_at
+        judged_from = self._judged_from
         free = self._free
         slots: list[int] = []
         rows: list[float] = []
+        flag_slots: list[int] = []
+        flag_rows: list[float] = []
         new: list[int] = []
         freed: list[int] = []
         for mmsi in read:
@@ -457,35 +481,43 @@ class CpaRule(Rule):
                 if not free:
                     self._grow()
                 slot = slot_of[mmsi] = free.pop()
+                judged_from[slot] = None
                 new.append(slot)
             vessel_at[slot] = v
             slots.append(slot)
-            assist = mmsi in assist_mmsi or (by_category and v.category in ASSIST_CATEGORIES)
-            large = not assist and may_be_large(v, now)
-            service = mmsi in service_mmsi or (by_category and (assist or v.ship_type in SERVICE_SHIP_TYPES))
-            rows += (
-                v.lon,
-                v.lat,
-                v.sog,
-                v.cog,
-                t,
-                float(assist),
-                float(large),
-                float(service),
-                limit,
-                float(craft_pairs_narrowed and declares_small_craft(v)),
-            )
+            rows += (v.lon, v.lat, v.sog, v.cog, t, limit)
+            basis = _flags_basis(v)
+            if basis is None or basis != judged_from[slot]:  # (most readings: a new fix, same flags)
+                judged_from[slot] = basis
+                assist = mmsi in assist_mmsi or (by_category and v.category in ASSIST_CATEGORIES)
+                large = not assist and may_be_large(v, now)
+                service = mmsi in service_mmsi or (
+                    by_category and (assist or v.ship_type in SERVICE_SHIP_TYPES)
+                )
+                flag_slots.append(slot)
+                flag_rows += (
+                    float(assist),
+                    float(large),
+                    float(service),
+                    float(craft_pairs_narrowed and declares_small_craft(v)),
+                )
         table = self._table
         alive = self._alive
         if freed:
             alive[freed] = False
-        if slots:
-            table[:, slots] = np.fromiter(rows, float, len(rows)).reshape(len(slots), _COLUMNS).T
+        if slots:  # (slot lists as arrays: numpy turns a list into an index several times slower)
+            table[:_KINEMATIC, np.fromiter(slots, np.intp, len(slots))] = (
+                np.fromiter(rows, float, len(rows)).reshape(len(slots), _KINEMATIC).T
+            )
+        if flag_slots:
+            table[_KINEMATIC:, np.fromiter(flag_slots, np.intp, len(flag_slots))] = (
+                np.fromiter(flag_rows, float, len(flag_rows)).reshape(len(flag_slots), _FLAGS).T
+            )
         if new:
             alive[new] = True
             self._slot_mmsi[new] = [vessel_at[s].mmsi for s in new]  # type: ignore[union-attr]
         # fixes grown too old (the same comparison as above, with the limit of the row)
-        stale = np.flatnonzero(alive & ~(now - table[_TIME] <= table[_LIMIT])).tolist()
+        stale = (alive & (now - table[_TIME] > table[_LIMIT])).nonzero()[0].tolist()
         if stale:
             alive[stale] = False
             mmsi_at = self._slot_mmsi
@@ -507,6 +539,7 @@ class CpaRule(Rule):
         self._alive = np.concatenate((self._alive, np.zeros(more, dtype=bool)))
         self._slot_mmsi = np.concatenate((self._slot_mmsi, np.zeros(more, dtype=np.int64)))
         self._vessel_at += [None] * more
+        self._judged_from += [None] * more
         self._free += range(size + more - 1, size - 1, -1)
 
     def _movers(self) -> tuple[np.ndarray, np.ndarray]:
