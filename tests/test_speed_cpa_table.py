@@ -6,11 +6,16 @@ equal the row a new rule reads from the tracker at that moment."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+import pytest
 from pytest import MonkeyPatch
 
 from tests.rule_helpers import OPEN_WATER, T0, make_core, merge, moving, offset, static
+from vts.geo import KNOTS_TO_MS, METRES_PER_NM
 from vts.rules.base import RuleContext
-from vts.rules.cpa import CpaRule
+from vts.rules.cpa import _COG, _LAT, _LON, _M_PER_DEG, _MIN_COS, _SOG, _TIME, CpaRule, _wrap
 
 A = 725000601
 B = 725000602
@@ -72,3 +77,58 @@ def test_the_kept_table_equals_one_read_from_scratch_through_static_changes(monk
     assert len(checked) > 400 and max(checked) == 4
     vessel = core.tracker.get(B)
     assert vessel is not None and vessel.former_identities  # the dredger's hour: flags judged each time
+
+
+def plain_geometry(table: np.ndarray, now: float) -> tuple[np.ndarray, ...]:
+    """Each mover dead-reckoned with the formulas written out (as `_dead_reckoned` documents
+    them): east, north, velocities and half the latitudes."""
+    sog_ms = table[_SOG] * KNOTS_TO_MS
+    course = np.radians(table[_COG])
+    vx, vy = sog_ms * np.sin(course), sog_ms * np.cos(course)
+    age = np.maximum(now - table[_TIME], 0.0)
+    north = table[_LAT] * _M_PER_DEG + vy * age
+    half_lat = north * (math.pi / 360.0 / _M_PER_DEG)
+    cos_lat = np.cos(half_lat + half_lat)
+    east = _wrap(table[_LON] * _M_PER_DEG + vx * age / np.maximum(cos_lat, _MIN_COS))
+    return east, north, vx, vy, half_lat
+
+
+@pytest.mark.parametrize(
+    ("n", "spread_deg", "lon0"),
+    [(2, 0.01, 0.0), (12, 0.05, -77.2), (200, 0.5, -77.2), (300, 0.08, 12.0), (150, 0.3, 179.95)],
+)
+def test_the_pairs_in_range_are_those_of_the_plain_formulas_bit_for_bit(
+    n: int, spread_deg: float, lon0: float
+) -> None:
+    """`CpaRule._in_range` (state rows gathered at once, a crowd filtered north-south first,
+    movers near the antimeridian swept twice) against the formulas pair by pair: the same pairs
+    and, for each in the orientation returned, the same relative position, velocity and range."""
+    rng = np.random.default_rng(n)
+    now = T0
+    table = np.zeros((10, n))
+    table[_LON] = (lon0 + rng.uniform(-spread_deg, spread_deg, n) + 180.0) % 360.0 - 180.0
+    table[_LAT] = -12.0 + rng.uniform(-spread_deg, spread_deg, n)
+    table[_SOG], table[_COG] = rng.uniform(1.5, 25, n), rng.uniform(0, 360, n)
+    table[_TIME] = now - rng.uniform(-5, 300, n)  # (a fix a little in the future is not moved back)
+    radius = 3 * METRES_PER_NM
+    east, north, vx, vy, half_lat = plain_geometry(table, now)
+    i, j = np.triu_indices(n, 1)
+    dx = _wrap(east[j] - east[i]) * np.cos(half_lat[i] + half_lat[j])
+    want = {
+        (int(p), int(q))
+        for p, q, r in zip(i, j, np.hypot(dx, north[j] - north[i]), strict=True)
+        if r <= radius
+    }
+    found = CpaRule._in_range(table, now, radius)
+    if not want:
+        assert found is None
+        return
+    assert found is not None
+    a, b, diff, rng_m = found
+    assert set(zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), strict=True)) == want
+    assert len(a) == len(want)
+    dx = _wrap(east[b] - east[a]) * np.cos(half_lat[a] + half_lat[b])
+    dy = north[b] - north[a]
+    expected = np.stack((dx, dy, vx[b] - vx[a], vy[b] - vy[a]))
+    assert diff.tobytes() == np.ascontiguousarray(expected).tobytes()
+    assert rng_m.tobytes() == np.hypot(dx, dy).tobytes()

@@ -186,26 +186,28 @@ def sweep_x(x: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
 
     A sweep along x: the points sorted by x, each one is paired with the points after it whose x is
     at most `radius` further (one `searchsorted`; the pairs laid out in a grid as wide as the
-    longest such run). A dozen numpy calls whatever the number of points."""
+    longest such run). A dozen numpy calls whatever the number of points (the arrays' own methods
+    and `ufunc.reduce`: the `np.` functions of the same names go through a layer of Python first)."""
     n = len(x)
     if n < 2:
         return _NO_ROWS, _NO_ROWS
-    order = np.argsort(x, kind="stable")
+    order = x.argsort(kind="stable")
     xs = x[order]
     # a hair wider than the radius: x_i + r rounds differently from x_j - x_i (the last test is exact)
-    hi = np.searchsorted(xs, xs + (radius * (1.0 + 1e-9) + 1e-6), side="right")
+    hi = xs.searchsorted(xs + (radius * (1.0 + 1e-9) + 1e-6), side="right")
     counts = hi - _arange(n + 1)[1:]  # the points after each one, within radius in x
-    width = int(counts.max())
+    width = int(np.maximum.reduce(counts))
     if width <= 0:
         return _NO_ROWS, _NO_ROWS
-    first = np.repeat(_arange(n), counts)
     if n * width <= _GRID_MAX:  # the points k + 1 ... k + width after each, those in range
         after = _arange(n)[:, None] + _arange(width + 1)[1:]
         second = after[after < hi[:, None]]
     else:  # a crowd: the same pairs, built without the grid
-        starts = np.cumsum(counts) - counts
-        second = first + 1 + (_arange(len(first)) - np.repeat(starts, counts))
-    return order[first], order[second]
+        first = _arange(n).repeat(counts)
+        starts = counts.cumsum() - counts
+        second = first + 1 + (_arange(len(first)) - starts.repeat(counts))
+    # (each point once per point after it in range: `order[_arange(n).repeat(counts)]`, in one call)
+    return order.repeat(counts), order[second]
 
 
 def pairs_within(xy: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -282,21 +284,42 @@ _MIN_COS = 1e-9
 """Dead reckoning east-west divides by the cosine of the latitude: never by zero."""
 
 
-def _dead_reckoned(
-    table: np.ndarray, now: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The movers (columns of `table`) dead-reckoned to `now`: their velocities (rows east, north,
-    m/s), east and north positions (metres; longitude on the equator's scale, the shift east on the
-    vessel's own), half their latitudes (radians) and the cosines of their latitudes."""
-    sog_ms = table[_SOG] * KNOTS_TO_MS
+# rows of the movers' state dead-reckoned to a tick (`_dead_reckoned`): a pair's differences of
+# the first four are its relative position and velocity
+_EAST, _NORTH, _VX, _VY, _HALF_LAT = range(5)
+_STATE_ROWS = 5
+
+
+def _dead_reckoned(table: np.ndarray, now: float) -> tuple[np.ndarray, np.ndarray]:
+    """The movers (columns of `table`) dead-reckoned to `now`: their state (rows `_EAST`, `_NORTH`:
+    positions in metres, longitude on the equator's scale, the shift east on the vessel's own;
+    `_VX`, `_VY`: velocities east and north, m/s; `_HALF_LAT`: half their latitudes, radians) and
+    the cosines of their latitudes.
+
+    Written row by row into one array (``out=``), in as few numpy calls as the formulas allow: a
+    tick costs about a microsecond a call, whatever the number of movers. The numbers are those of
+    ``sog * KNOTS_TO_MS * (sin, cos)(radians(cog))``, ``lat * _M_PER_DEG + shift_north`` and
+    ``lon * _M_PER_DEG + shift_east / max(cos(lat), _MIN_COS)``: a product or a sum taken the
+    other way round is the same float."""
+    state = np.empty((_STATE_ROWS, table.shape[1]))
     course = np.radians(table[_COG])
-    velocity = sog_ms * np.stack((np.sin(course), np.cos(course)))
-    shift = velocity * np.maximum(now - table[_TIME], 0.0)  # dead reckoning, metres
-    north = table[_LAT] * _M_PER_DEG + shift[1]
-    half_lat = north * (math.pi / 360.0 / _M_PER_DEG)
-    cos_lat = np.cos(half_lat + half_lat)
-    east = table[_LON] * _M_PER_DEG + shift[0] / np.maximum(cos_lat, _MIN_COS)
-    return velocity, east, north, half_lat, cos_lat
+    velocity = state[_VX : _VY + 1]
+    np.sin(course, out=velocity[0])
+    np.cos(course, out=velocity[1])
+    velocity *= table[_SOG] * KNOTS_TO_MS
+    age = now - table[_TIME]
+    shift = velocity * np.maximum(age, 0.0, out=age)  # dead reckoning, metres
+    # (east and north on the scales of a degree at once: both pairs of rows are adjacent)
+    position = np.multiply(table[_LON : _LAT + 1], _M_PER_DEG, out=state[_EAST : _NORTH + 1])
+    north = position[1]
+    north += shift[1]
+    half_lat = np.multiply(north, math.pi / 360.0 / _M_PER_DEG, out=state[_HALF_LAT])
+    cos_lat = half_lat + half_lat
+    np.cos(cos_lat, out=cos_lat)
+    east_shift = np.maximum(cos_lat, _MIN_COS)
+    np.divide(shift[0], east_shift, out=east_shift)
+    position[0] += east_shift
+    return state, cos_lat
 
 
 def _flags_basis(vessel: VesselState) -> tuple[object, ...] | None:
@@ -630,12 +653,13 @@ class CpaRule(Rule):
             return f"no recent position of {label}", {"reason": "no_recent_fix", "ended_by_mmsi": mmsi}
         a, b = (self._vessel_at[self._slot_of[m]] for m in key)
         table = self._table[:, [self._slot_of[m] for m in key]]
-        velocity, east, north, half_lat, _ = _dead_reckoned(table, ctx.now)
+        state, _ = _dead_reckoned(table, ctx.now)
+        east, north, half_lat = state[_EAST], state[_NORTH], state[_HALF_LAT]
         # the pair's relative position on a plane at its mid-latitude, as `_in_range` takes it
         d = np.array(
             [_wrap(east[1:] - east[:1])[0] * math.cos(half_lat[0] + half_lat[1]), north[1] - north[0]]
         )
-        dv = velocity[:, 1] - velocity[:, 0]
+        dv = state[_VX : _VY + 1, 1] - state[_VX : _VY + 1, 0]
         rng = float(np.hypot(d[0], d[1]))
         cpa, tcpa = (
             float(x[0]) for x in cpa_of_pairs(d[:, None], dv[:, None], p.min_relative_kn * KNOTS_TO_MS)
@@ -676,54 +700,52 @@ class CpaRule(Rule):
         smallest cosine of the movers' latitudes (see the module docstring), so it finds every pair
         within range.
 
-        Each quantity of the swept pairs is gathered on its own (a gather of a 1-D array is several
-        times cheaper than one of the rows of a 2-D one), and the velocities only for the pairs in
-        range; in a crowd (over `_CROWD` swept pairs) the pairs further apart north-south than the
-        range are left out before anything else is computed for them."""
-        velocity, east, north, half_lat, cos_lat = _dead_reckoned(table, now)
-        lowest, highest = float(east.min()), float(east.max())
+        The swept pairs' states are gathered at once (`take`: indexing with an array, ``[:, a]``,
+        costs several times more), the pair's rows subtracted at once; in a crowd (over `_CROWD`
+        swept pairs) the pairs further apart north-south than the range are left out first."""
+        state, cos_lat = _dead_reckoned(table, now)
+        east = state[_EAST]
+        lowest, highest = float(np.minimum.reduce(east)), float(np.maximum.reduce(east))
         if lowest < -_WORLD_M / 2 or highest >= _WORLD_M / 2:
-            east = _wrap(east)
-            highest = float(east.max())
+            east[:] = _wrap(east)
+            highest = float(np.maximum.reduce(east))
         # the sweep's scale: no pair's mid-latitude cosine is smaller (cos is concave), and never so
         # small that the range spans more than 90 degrees of longitude
-        scale = max(float(cos_lat.min()), radius / (90.0 * _M_PER_DEG))
+        scale = max(float(np.minimum.reduce(cos_lat)), radius / (90.0 * _M_PER_DEG))
         x = east * scale
         near_180 = _NO_ROWS
         if highest >= _WORLD_M / 2 - 2.0 * radius / scale:
             # the vessels near +180 once more, 360 degrees west, to meet those just east of -180
-            near_180 = np.flatnonzero(east >= _WORLD_M / 2 - 2.0 * radius / scale)
+            near_180 = (east >= _WORLD_M / 2 - 2.0 * radius / scale).nonzero()[0]
             x = np.concatenate((x, (east[near_180] - _WORLD_M) * scale))
         a, b = sweep_x(x, radius)
         if len(near_180):
             n = len(east)
-            keep = np.flatnonzero((a < n) | (b < n))  # two copies: the pair of the originals
+            keep = ((a < n) | (b < n)).nonzero()[0]  # two copies: the pair of the originals
             owner = np.concatenate((_arange(n), near_180))
             a, b = owner[a[keep]], owner[b[keep]]
         if not len(a):
             return None
-        # a hair wider than the radius: the range (a square root) is never under its north offset,
-        # nor under the root of the sum of the squares, by more than a rounding (the last test is exact)
-        wide = radius * (1.0 + 1e-9)
-        dy = north[b] - north[a]
-        crowd = len(a) > _CROWD
-        if crowd:  # many pairs close in x: first those not far apart north-south
-            near = np.flatnonzero(np.abs(dy) <= wide)
-            a, b, dy = a[near], b[near], dy[near]
-        dx = east[b] - east[a]
+        if len(a) > _CROWD:  # many pairs close in x: first those not far apart north-south
+            north = state[_NORTH]
+            # a hair wider than the radius: the range (a square root) is never under its north
+            # offset by more than a rounding (the last test is exact)
+            near = (np.abs(north.take(b) - north.take(a)) <= radius * (1.0 + 1e-9)).nonzero()[0]
+            a, b = a.take(near), b.take(near)
+        of_a = state.take(a, axis=1)
+        of_b = state.take(b, axis=1)
+        mid_lat = of_a[_HALF_LAT] + of_b[_HALF_LAT]
+        diff = np.subtract(of_b, of_a, out=of_b)  # rows dx, dy, dvx, dvy (b - a), and a spare one
+        dx = diff[_EAST]
         if len(near_180):
-            dx = _wrap(dx)
-        dx *= np.cos(half_lat[a] + half_lat[b])  # on the scale of the pair's mid-latitude
-        if crowd:  # then those not far apart (a superset, no root)
-            near = np.flatnonzero(dx * dx + dy * dy <= wide * wide)
-            a, b, dx, dy = a[near], b[near], dx[near], dy[near]
-        rng = np.hypot(dx, dy)
-        near = np.flatnonzero(rng <= radius)
+            dx[:] = _wrap(dx)
+        dx *= np.cos(mid_lat)  # on the scale of the pair's mid-latitude
+        rng = np.hypot(dx, diff[_NORTH], out=diff[_HALF_LAT])  # (the spare row)
+        near = (rng <= radius).nonzero()[0]
         if not len(near):
             return None
-        a, b = a[near], b[near]
-        vx, vy = velocity
-        return a, b, np.stack((dx[near], dy[near], vx[b] - vx[a], vy[b] - vy[a])), rng[near]
+        diff = diff.take(near, axis=1)
+        return a.take(near), b.take(near), diff[:_HALF_LAT], diff[_HALF_LAT]
 
     def _pairs(
         self,
