@@ -568,8 +568,8 @@ class CpaRule(Rule):
     def _movers(self) -> tuple[np.ndarray, np.ndarray]:
         """The movers' slots in MMSI order, and their MMSIs."""
         if self._order is None:
-            slots = np.flatnonzero(self._alive)
-            slots = slots[np.argsort(self._slot_mmsi[slots], kind="stable")]
+            slots = self._alive.nonzero()[0]
+            slots = slots[self._slot_mmsi[slots].argsort(kind="stable")]
             self._order = slots
             self._order_mmsi = self._slot_mmsi[slots]
         return self._order, self._order_mmsi
@@ -762,7 +762,7 @@ class CpaRule(Rule):
         a, b, diff, rng = in_range
         min_rel = p.min_relative_kn * KNOTS_TO_MS
         if len(a) <= _SMALL and min_rel * min_rel > 0.0:
-            found = self._few_pairs(np.concatenate((diff, rng[None], a[None], b[None])).tolist(), min_rel)
+            found = self._few_pairs([*diff.tolist(), rng.tolist(), a.tolist(), b.tolist()], min_rel)
         else:
             found = self._many_pairs(a, b, diff, rng, min_rel)
         assist = table[_ASSIST]
@@ -817,12 +817,11 @@ class CpaRule(Rule):
         p = self.p
         return p.warning_cpa_nm * p.clear_factor * METRES_PER_NM
 
-    def _few_pairs(
-        self, cols: list[list[float]], min_rel: float
-    ) -> list[tuple[int, int, float, float, float]]:
-        """`_many_pairs` in Python, for a few pairs (columns dx, dy, dvx, dvy, range, a, b): the
-        arithmetic of `cpa_of_pairs`, one float operation for one, with only the square roots in
-        numpy. (`min_rel` > 0: a pair moving relative to the other never divides by zero.)"""
+    def _few_pairs(self, cols: list[list[Any]], min_rel: float) -> list[tuple[int, int, float, float, float]]:
+        """`_many_pairs` in Python, for a few pairs (columns dx, dy, dvx, dvy, range, a, b; the
+        indices as ints or floats): the arithmetic of `cpa_of_pairs`, one float operation for one,
+        with only the square roots in numpy. (`min_rel` > 0: a pair moving relative to the other
+        never divides by zero.)"""
         min_rel2 = min_rel * min_rel
         ahead: list[tuple[int, int, float, float, float]] = []
         cx: list[float] = []
