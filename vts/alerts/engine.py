@@ -138,11 +138,16 @@ class _Hooks:
     with, per set of rule bits met so far, the hooks those bits select (a batch has few distinct
     sets: the dispatch then loops over the chosen rules only, not over every rule)."""
 
-    __slots__ = ("all", "chosen")
+    __slots__ = ("all", "bits", "chosen")
     MAX_CHOSEN = 4096
 
     def __init__(self, hooks: list[tuple[int, Rule, Callable[..., None]]]) -> None:
         self.all = hooks
+        self.bits = 0
+        """The bits of the rules defining the hook: a report whose bits miss them all calls none
+        (most reports reach no rule's `on_report`: the dispatch is skipped outright)."""
+        for bit, _, _ in hooks:
+            self.bits |= bit
         self.chosen: dict[int, list[tuple[Rule, Callable[..., None]]]] = {}
 
     def __bool__(self) -> bool:
@@ -243,6 +248,7 @@ class AlertEngine:
             if not _overrides(r, "interest"):
                 self._always_bits |= r.bit
         self._on_zone = bound("on_zone_event")
+        self._on_forget = bound("on_forget")
         self._late_blind = 0
         """Bits of the rules that do not take late fixes (`Rule.late_fixes`)."""
         self._outlier_blind = 0
@@ -252,6 +258,8 @@ class AlertEngine:
                 self._late_blind |= r.bit
             if not r.outlier_fixes:
                 self._outlier_blind |= r.bit
+        self._fix_blind = self._late_blind | self._outlier_blind
+        """Bits of the rules that may not take some fixes (`_position_bits` has a question for them)."""
         self._on_tick = [r for r in rules if _overrides(r, "on_tick")]
         self._rule_by_id = {r.id: r for r in rules}
         self._next_tick = {}
@@ -326,41 +334,26 @@ class AlertEngine:
         interested in this row or watching its vessel; None calls every rule."""
         ctx = self.ctx
         ctx.now = now
-        if self._now is None or now > self._now:
+        last = self._now
+        if last is None or now > last:
             self._first_time(now)
-        if bits is not None:
-            self._on_report_masked(vessel, report, zone_events, bits | ctx.watching.get(report.mmsi, 0))
-            return
-        if self._on_report:
-            self._dispatch(self._on_report, ALL_RULES, vessel, report, ctx)
-        if vessel is None or vessel.is_shadow:
-            return
-        if isinstance(report, PositionReport):
-            if report.lat is not None and report.lon is not None:
-                self._dispatch(
-                    self._on_position, self._position_bits(vessel, report, ALL_RULES), vessel, report, ctx
-                )
-        elif isinstance(report, StaticReport):
-            self._dispatch(self._on_static, ALL_RULES, vessel, report, ctx)
-        if zone_events:
-            for event in zone_events:
-                self._dispatch(self._on_zone, ALL_RULES, vessel, event, ctx)
-
-    def _on_report_masked(
-        self, vessel: VesselState | None, report: Report, zone_events: list[ZoneEvent], bits: int
-    ) -> None:
-        ctx = self.ctx
-        if bits and self._on_report:
+        if bits is None:
+            bits = ALL_RULES
+        else:
+            bits |= ctx.watching.get(report.mmsi, 0)
+        # (each hook is dispatched only when a rule defining it is among the bits: most reports reach
+        # no rule's `on_report`, and most fixes no rule that may refuse them)
+        if bits & self._on_report.bits:
             self._dispatch(self._on_report, bits, vessel, report, ctx)
         if vessel is None or vessel.is_shadow:
             return
-        if bits:
-            if isinstance(report, PositionReport):
-                if report.lat is not None and report.lon is not None:
-                    self._dispatch(
-                        self._on_position, self._position_bits(vessel, report, bits), vessel, report, ctx
-                    )
-            elif isinstance(report, StaticReport):
+        if isinstance(report, PositionReport):
+            if report.lat is not None and report.lon is not None and bits & self._on_position.bits:
+                if bits & self._fix_blind:
+                    bits = self._position_bits(vessel, report, bits)
+                self._dispatch(self._on_position, bits, vessel, report, ctx)
+        elif isinstance(report, StaticReport):
+            if bits & self._on_static.bits:
                 self._dispatch(self._on_static, bits, vessel, report, ctx)
         if zone_events:
             for event in zone_events:
@@ -368,11 +361,12 @@ class AlertEngine:
 
     def _position_bits(self, vessel: VesselState, report: PositionReport, bits: int) -> int:
         """`bits` without the rules that do not take late fixes, for a late fix, and without those
-        that do not take outliers, while the vessel's latest fix is held back as one."""
+        that do not take outliers, while the vessel's latest fix is held back as one. (Each question
+        is asked only when `bits` has a rule it concerns: the answer would change nothing else.)"""
         t = vessel.position_time
-        if self._late_blind and t is not None and report.time < t:
+        if bits & self._late_blind and t is not None and report.time < t:
             bits &= ~self._late_blind
-        if self._outlier_blind and self.zones.held_back(vessel.mmsi, t):
+        if bits & self._outlier_blind and self.zones.held_back(vessel.mmsi, t):
             bits &= ~self._outlier_blind
         return bits
 
@@ -380,7 +374,11 @@ class AlertEngine:
         """Event time has moved to `now`: run the rules whose tick is due, time-outs, housekeeping."""
         ctx = self.ctx
         ctx.now = now
-        self._first_time(now)
+        last = self._now
+        if last is None:
+            self._first_time(now)
+        elif now > last:  # (`_first_time`'s own step, inline: the core ticks on every new time)
+            self._now = now
         if now < self._next_due:
             return
         if now >= self._next_any_tick:
@@ -450,8 +448,8 @@ class AlertEngine:
 
     def forget(self, mmsi: int) -> None:
         """The tracker forgot this vessel: rules drop its state; its alerts end (bar KEEP_ON_FORGET_TYPES)."""
-        for rule in self.rules:
-            self._run(rule, "on_forget", mmsi, self.ctx)
+        if self._on_forget:
+            self._dispatch(self._on_forget, ALL_RULES, mmsi, self.ctx)
         now = self._now if self._now is not None else 0.0
         mine = [k for k in self._active_of_mmsi.get(mmsi, ()) if k[0] not in KEEP_ON_FORGET_TYPES]
         for key in sorted(mine, key=_key_order):
@@ -662,7 +660,10 @@ class AlertEngine:
         self._emit(replace(alert, details=dict(alert.details)), active=False)
 
     def is_active(self, type: str, mmsi: int, other_mmsi: int | None = None, zone: str | None = None) -> bool:
-        return (type, mmsi, other_mmsi, zone) in self._active
+        # (rules ask this on many reports, mostly of vessels with no active alert: those are answered
+        # by one look-up in the index by vessel, without building the key)
+        keys = self._active_of_mmsi.get(mmsi)
+        return keys is not None and (type, mmsi, other_mmsi, zone) in keys
 
     def active_keys(self, type: str) -> list[tuple[int, int | None, str | None]]:
         """(mmsi, other_mmsi, zone) of the active alerts of one type, sorted."""
