@@ -137,6 +137,12 @@ class _Track:
     last_lat: float = math.nan
     last_lon: float = math.nan
     """Where the latest fix was (a reception gap is bridged when the vessel is heard again near it)."""
+    sample_t: float = -math.inf
+    """Time of the newest sample (`samples[-1][0]`), -inf when there is none; and ..."""
+    second_t: float = math.inf
+    """... of the second oldest (`samples[1][0]`), inf when there is none: both read on the track
+    itself, so that the per-fix tests touch no old sample (a window of an hour of samples of
+    thousands of vessels is far out of the CPU cache). `on_position` and `_clear_samples` keep them."""
 
 
 class LoiteringRule(Rule):
@@ -184,7 +190,7 @@ class LoiteringRule(Rule):
             if self._bridged(tr, t - last, lat, lon):
                 tr.last_cog = None  # (no turning counted across the gap)
             else:
-                tr.samples.clear()
+                _clear_samples(tr)
                 tr.last_cog, tr.acc_sog, tr.acc_n, tr.acc_turn = None, 0.0, 0, 0.0
         tr.last_t = t
         tr.last_lat = lat
@@ -204,21 +210,20 @@ class LoiteringRule(Rule):
             tr.acc_n += 1
         else:
             tr.last_cog = None
-        samples = tr.samples
-        if samples and t - samples[-1][0] < self._sample_s:
+        if t - tr.sample_t < self._sample_s:  # (no sample yet: t - -inf is never under it)
             return
         # A fix due for a sample: the window restarts at an exempt place, else the sample is taken
         # and the vessel evaluated. About half the fixes of real traffic come here (many vessels
         # report less often than `sample_s`), so the common outcomes are decided inline.
+        samples = tr.samples
         acc_n = tr.acc_n
         circ_max = self._circ_max
         mean = tr.acc_sog / acc_n if acc_n else 0.0  # (no SOG at all: implied speed, below)
-        fast = mean > circ_max
-        if not fast and self._may_be_exempt(mmsi, report.nav_status, lat, lon, ctx):
+        if not mean > circ_max and self._may_be_exempt(mmsi, report.nav_status, lat, lon, ctx):
             place = self._exempt_place(vessel, report, ctx)
             if place is not None:
                 # time at a berth, in an anchorage or at anchor does not count: the window restarts
-                samples.clear()
+                _clear_samples(tr)
                 tr.acc_sog, tr.acc_n, tr.acc_turn = 0.0, 0, 0.0
                 if ctx.alerts.is_active(TYPE, mmsi):
                     ctx.alerts.clear(type=TYPE, mmsi=mmsi, details={"reason": place})
@@ -228,11 +233,21 @@ class LoiteringRule(Rule):
             e, n = local_offset_m(prev_lat, prev_lon, lat, lon)
             mean = math.hypot(e, n) / (t - prev_t) * 3600.0 / 1852.0
         samples.append((t, mean, lat, lon, tr.acc_turn))
+        tr.sample_t = t
         tr.acc_sog, tr.acc_n, tr.acc_turn = 0.0, 0, 0.0
-        if len(samples) > 2:
+        n_samples = len(samples)
+        if n_samples == 2:
+            tr.second_t = t
+        elif n_samples > 2:
+            # the samples before the one at or before `keep_s` ago are dropped (that one is kept:
+            # the window's mean reaches back to it); `second_t` says whether any is due
             limit = t - self._keep_s
-            while len(samples) > 2 and samples[1][0] <= limit:
-                samples.popleft()
+            second = tr.second_t
+            if second <= limit:
+                while len(samples) > 2 and second <= limit:
+                    samples.popleft()
+                    second = samples[1][0]
+                tr.second_t = second
         active = ctx.alerts.is_active(TYPE, mmsi)
         if not active:
             if mean > circ_max:
@@ -335,6 +350,10 @@ class LoiteringRule(Rule):
             )
             if rest and rest[0] is not None:
                 tr.last_lat, tr.last_lon = float(rest[0][0]), float(rest[0][1])
+            if tr.samples:
+                tr.sample_t = tr.samples[-1][0]
+            if len(tr.samples) > 1:
+                tr.second_t = tr.samples[1][0]
             self._tracks[int(mmsi)] = tr
             heapq.heappush(self._expiry, (tr.last_t, seq, int(mmsi)))
 
@@ -500,6 +519,13 @@ class LoiteringRule(Rule):
         if not self._area.contains(ctx.zones, lat, lon):
             return "outside the watched area"
         return None
+
+
+def _clear_samples(tr: _Track) -> None:
+    """Restart the track's window: no samples (and `sample_t`, `second_t` saying so)."""
+    tr.samples.clear()
+    tr.sample_t = -math.inf
+    tr.second_t = math.inf
 
 
 def _involved(ctx: RuleContext, type_: str, mmsi: int) -> bool:
