@@ -64,6 +64,8 @@ if TYPE_CHECKING:
     from vts.tracker import VesselState
 
 TYPE = "unauthorised_anchoring"
+CELL_MEMO_MAX = 50_000
+"""Positions whose cell key `UnauthorisedAnchoringRule._cell` remembers (then it starts afresh)."""
 
 
 class UnauthorisedAnchoringParams(RuleParams):
@@ -109,6 +111,9 @@ class UnauthorisedAnchoringRule(Rule):
         """Nearest allowed zone per ~10 m cell: the answer for the first position looked up in the
         cell (since the cache last started afresh), worked out when first read (see `_nearest_entry`)."""
         self._cache_zones: object = None
+        self._cells: dict[tuple[float, float], tuple[float, float]] = {}
+        """`_cell` per position looked up: ships lying still repeat theirs (in the benchmark's real
+        traffic, one position in nine is new), and rounding costs more than a dict look-up."""
         self._area = ZoneKinds(AREA_KINDS)
         self._allowed = ZoneKinds(self.p.allowed_zone_kinds)
 
@@ -204,7 +209,7 @@ class UnauthorisedAnchoringRule(Rule):
             return
         if not p.include_small_craft and is_small_craft(vessel):
             return
-        if self._cache_zones is ctx.zones and (round(lat, 4), round(lon, 4)) in self._nearest_cache:
+        if self._cache_zones is ctx.zones and self._cell(lat, lon) in self._nearest_cache:
             return
         if is_allowlisted(ctx.allowlists, vessel.mmsi, p.exempt_roles):
             return
@@ -280,7 +285,7 @@ class UnauthorisedAnchoringRule(Rule):
         if self._cache_zones is not ctx.zones:  # zones reloaded: start afresh
             self._cache_zones = ctx.zones
             self._nearest_cache.clear()
-        key = (round(lat, 4), round(lon, 4))
+        key = self._cell(lat, lon)
         hit = self._nearest_cache.get(key)
         if hit is not None:
             return hit
@@ -288,6 +293,16 @@ class UnauthorisedAnchoringRule(Rule):
             self._nearest_cache.clear()
         entry = self._nearest_cache[key] = _Nearest(lat, lon)
         return entry
+
+    def _cell(self, lat: float, lon: float) -> tuple[float, float]:
+        """The key of the position's cell in the nearest-zone cache: (round(lat, 4), round(lon, 4))."""
+        cells = self._cells
+        cell = cells.get((lat, lon))
+        if cell is None:
+            if len(cells) >= CELL_MEMO_MAX:
+                cells.clear()
+            cell = cells[(lat, lon)] = (round(lat, 4), round(lon, 4))
+        return cell
 
     def _nearest_from(self, ctx: RuleContext, lat: float, lon: float) -> tuple[str | None, float | None]:
         best: tuple[str | None, float | None] = (None, None)
