@@ -43,6 +43,7 @@ import numpy as np
 from pydantic import Field
 
 from vts.alerts.model import Severity
+from vts.batch import STATIC
 from vts.reports import StaticReport
 from vts.rules._common import is_placeholder_mmsi, most_severe
 from vts.rules.base import Rule, RuleContext, RuleParams
@@ -153,17 +154,11 @@ class IdentityChangeRule(Rule):
         """`_observed` per raw field tuple: a vessel repeats its static data all day long."""
 
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
-        """Static reports only (not the own ship's): the rule has no other per-report hook, and
-        `on_static` returns at once for the own ship. Only the rows that are not position fixes are
-        looked at in Python (a position report is never static data)."""
-        mask = np.zeros(len(batch), dtype=bool)
-        reports = batch.reports
-        rows = [
-            i
-            for i in np.flatnonzero(~batch.is_position).tolist()
-            if isinstance(reports[i], StaticReport) and not reports[i].own_ship
-        ]
-        mask[rows] = True
+        """Static reports only: the rule has no other per-report hook. The kinds of the rows come
+        from the batch's shared pass over the rows that are not fixes (`ReportBatch.rows`, which
+        the gap and CPA masks ask for too); the own ship's static reports are in, and `on_static`
+        returns at once for them."""
+        mask: np.ndarray = batch.rows(ctx.now).kind == STATIC
         return mask
 
     def on_static(self, vessel: VesselState, report: StaticReport, ctx: RuleContext) -> None:
