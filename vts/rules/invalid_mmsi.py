@@ -38,7 +38,6 @@ from vts.mid import DISTRESS_KINDS, MIDS
 from vts.reports import Report, SafetyReport
 from vts.rules._common import (
     PLACEHOLDER_ARRAY,
-    distress_device_rows,
     mmsi_info,
 )
 from vts.rules.base import Rule, RuleContext, RuleParams
@@ -82,34 +81,54 @@ def _prefix_table() -> np.ndarray:
 def invalid_mmsi_mask(mmsi: np.ndarray) -> np.ndarray:
     """`classify_mmsi(m).problem is not None` for every element (exact for any integer): one look-up
     in `_prefix_table`, and an exact placeholder test for the rare rows whose prefix holds one."""
+    return _table_rows(mmsi, _packed_tables(False))
+
+
+def interest_rows(mmsi: np.ndarray) -> np.ndarray:
+    """`invalid_mmsi_mask(mmsi) | distress_device_rows(mmsi) | group_rows(mmsi)` (the rule's mask),
+    with the same one look-up: both ranges are ranges of prefixes, marked in the table."""
+    return _table_rows(mmsi, _packed_tables(True))
+
+
+def _table_rows(mmsi: np.ndarray, tables: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The rows whose prefix is marked in the first table of `_packed_tables`, or that are a
+    placeholder under a prefix marked in the second."""
     mmsi = np.asarray(mmsi, dtype=np.int64)
     if not len(mmsi):
         return np.zeros(0, dtype=bool)
-    outside = None
-    if mmsi.min() < 0 or mmsi.max() > 999_999_999:
-        outside = (mmsi < 0) | (mmsi > 999_999_999)
-        mmsi = np.where(outside, 0, mmsi)
-    bad, dummy = _packed_tables()
-    prefix = mmsi // 1000
+    marked, dummy = tables
+    # A number outside 0-999,999,999 reads the extra last prefix, 1,000,000 (marked): read as
+    # unsigned, a negative number is over 2**63, and any number over the range divides to more.
+    prefix = np.minimum(mmsi.view(np.uint64) // 1000, OUTSIDE_PREFIX)
     byte, bit = prefix >> 3, (prefix & 7).astype(np.uint8)
-    out: np.ndarray = ((bad[byte] >> bit) & 1).astype(bool)
+    out: np.ndarray = ((marked[byte] >> bit) & 1).astype(bool)
     maybe = np.flatnonzero((dummy[byte] >> bit) & 1)
     if len(maybe):
-        at = np.minimum(np.searchsorted(PLACEHOLDER_ARRAY, mmsi[maybe]), len(PLACEHOLDER_ARRAY) - 1)
-        out[maybe] |= PLACEHOLDER_ARRAY[at] == mmsi[maybe]
-    if outside is not None:
-        out |= outside
+        m = mmsi[maybe]
+        at = np.minimum(np.searchsorted(PLACEHOLDER_ARRAY, m), len(PLACEHOLDER_ARRAY) - 1)
+        out[maybe] |= PLACEHOLDER_ARRAY[at] == m
     return out
 
 
+OUTSIDE_PREFIX = 1_000_000
+"""The prefix `_table_rows` reads for a number that is not a nine-digit MMSI (negative or too big)."""
+
+
 @functools.cache
-def _packed_tables() -> tuple[np.ndarray, np.ndarray]:
+def _packed_tables(interest: bool) -> tuple[np.ndarray, np.ndarray]:
     """`_prefix_table`'s two bits packed eight prefixes to a byte (125 kB each instead of 1 MB: the
-    look-ups of a batch stay in the CPU cache while the tracker runs between batches)."""
+    look-ups of a batch stay in the CPU cache while the tracker runs between batches), with one
+    more prefix at the end, `OUTSIDE_PREFIX` (marked bad). The placeholder bit is kept only where
+    the prefix is not marked already (the exact test is then needed for the rare row alone). With
+    `interest`, the prefixes of `distress_device_rows` and `group_rows` are marked too."""
     table = _prefix_table()
-    bad = np.packbits((table & BAD_PREFIX) != 0, bitorder="little")
-    dummy = np.packbits((table & HAS_DUMMY) != 0, bitorder="little")
-    return bad, dummy
+    marked = np.append((table & BAD_PREFIX) != 0, True)
+    if interest:
+        marked[10_000:100_000] = True  # group_rows: 10,000,000-99,999,999
+        for prefix in (970, 972, 974):  # distress_device_rows
+            marked[prefix * 1000 : (prefix + 1) * 1000] = True
+    dummy = np.append((table & HAS_DUMMY) != 0, False) & ~marked
+    return np.packbits(marked, bitorder="little"), np.packbits(dummy, bitorder="little")
 
 
 class InvalidMmsiParams(RuleParams):
@@ -133,10 +152,10 @@ class InvalidMmsiRule(Rule):
     def interest(self, batch: ReportBatch, ctx: RuleContext) -> np.ndarray:
         """Only reports under an invalid MMSI: for a valid one `on_report` returns without a change
         (`_flagged` only ever holds invalid MMSIs). `invalid_mmsi_mask` is `classify_mmsi` in numpy,
-        exact for every integer (tests compare them); and the reports under a distress-device number
-        (`_problem` looks at their message type). Safety messages in the mask are let through and
-        ignored by `on_report`."""
-        return invalid_mmsi_mask(batch.mmsi) | distress_device_rows(batch.mmsi) | group_rows(batch.mmsi)
+        exact for every integer (tests compare them); and the reports under a distress-device or a
+        group number (`_problem` looks at their message type). Safety messages in the mask are let through and
+        ignored by `on_report`. One table look-up for all three (`interest_rows`)."""
+        return interest_rows(batch.mmsi)
 
     def on_report(self, vessel: VesselState | None, report: Report, ctx: RuleContext) -> None:
         if (
