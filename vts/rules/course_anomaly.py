@@ -505,11 +505,15 @@ class CourseAnomalyRule(Rule):
                     rec[_DUPW, g] = -np.inf  # restored at start, cleared since
         chosen = troubled
         if erratic:
-            chosen = chosen | self._possible_turns(rec, group, starts, ends, odd, t, sog, batch.cog[rows])
+            cog = batch.cog[rows]
+            under_way = sog >= self.p.erratic_min_sog_kn  # as `_catch_up` and `_check_erratic` take fixes
+            under_way &= cog == cog
+            chosen = chosen | self._possible_turns(rec, group, starts, ends, odd, t, under_way, cog)
             early = fresh & any_odd
             chosen[starts[early]] = True  # (a positionless first row makes its fixes odd anyway)
             self._newcomers = uniq[fresh & ~early].tolist()
-            self._keep_trail(ctx, rec, uniq_list, starts, ends, t, chosen, odd, pos[rows] if blind else None)
+            is_fix = pos[rows] if blind else None
+            self._keep_trail(ctx, rec, uniq_list, starts, ends, t, chosen, odd, under_way, is_fix)
         if blind:
             chosen &= pos[rows]
         mask[rows[chosen]] = True
@@ -601,11 +605,11 @@ class CourseAnomalyRule(Rule):
         ends: np.ndarray,
         odd: np.ndarray,
         t: np.ndarray,
-        sog: np.ndarray,
+        under_way: np.ndarray,
         cog: np.ndarray,
     ) -> np.ndarray:
-        """The fixes under way that may be turns (see `interest`); brings the table's course buckets
-        up to date.
+        """The fixes under way (`under_way`: fast enough, with a course) that may be turns (see
+        `interest`); brings the table's course buckets up to date.
 
         Per vessel the table keeps the span [lo, hi] of its courses under way, in degrees from a
         reference course (not wrapped: |r1 - r2| is never less than the angle between the courses),
@@ -620,8 +624,6 @@ class CourseAnomalyRule(Rule):
         fixes entered the history, which they no longer do: a superset either way)."""
         p = self.p
         n_groups = len(starts)
-        under_way = sog >= p.erratic_min_sog_kn
-        under_way &= cog == cog
         if not under_way.any():
             return under_way
         if not (cog.min() >= 0.0 and cog.max() < 360.0):
@@ -692,13 +694,16 @@ class CourseAnomalyRule(Rule):
         t: np.ndarray,
         chosen: np.ndarray,
         odd: np.ndarray,
+        under_way: np.ndarray,
         is_fix: np.ndarray | None,
     ) -> None:
         """Marks the fixes that keep the fixes the rule skips inside the vessel's trail until it
         catches up (see `interest`): one fix per `_refresh_count` fixes, as the trail holds that many
         points; and, as it drops fixes older than its span, before a fix that would push out the
-        oldest fix skipped since the vessel's last judged one (`_OLDEST`) the last fix surely on the
-        vessel's track is judged, or, when that came in an earlier batch, the catch-up runs now."""
+        oldest fix under way skipped since the vessel's last judged one (`_OLDEST`) the last fix
+        surely on the vessel's track is judged, or, when that came in an earlier batch, the catch-up
+        runs now. (Only the skipped fixes under way matter: the catch-up takes no other, so a vessel
+        that lies still or goes slowly loses nothing when its skipped fixes leave the trail.)"""
         count = self._refresh_count(ctx)
         c0 = rec[_COUNT]
         c1 = c0 + (ends - starts + 1)
@@ -707,17 +712,21 @@ class CourseAnomalyRule(Rule):
         span = ctx.tracker.settings.trail_s * (1.0 - SLACK) - 1.0
         oldest = rec[_OLDEST].copy()
         first_t = t[starts]
-        # the oldest fix skipped after the last one judged surely on its track: none when the last
-        # fix is; else, as a bound, no later than the batch's first fix (exact below where it matters)
-        rec[_OLDEST] = np.fmin(oldest, first_t)
+        # the oldest fix under way skipped after the last one judged surely on its track: none when
+        # the last fix is; else, as a bound, no later than the batch's first fix under way (exact
+        # below where it matters)
+        bound = oldest
+        if under_way.any():
+            bound = np.fmin(oldest, np.fmin.reduceat(np.where(under_way, t, np.nan), starts))
+        rec[_OLDEST] = bound
         rec[_OLDEST, chosen[ends] & ~odd[ends]] = np.nan
         with np.errstate(invalid="ignore"):
-            near_span = (np.fmax.reduce(t) - span > np.fmin(oldest, first_t)).nonzero()[0]
+            near_span = (np.fmax.reduce(t) - span > bound).nonzero()[0]
         if not len(near_span):
             return
         # (as Python values: a few fixes each. `chosen` is only set below at a fix before the one
         # read, so its values as they stand now are those read)
-        times, odds, chosen_now = t.tolist(), odd.tolist(), chosen.tolist()
+        times, odds, chosen_now, moving = t.tolist(), odd.tolist(), chosen.tolist(), under_way.tolist()
         fixes = None if is_fix is None else is_fix.tolist()
         nan = math.nan
         for g, o, t0, a, b in zip(
@@ -748,7 +757,7 @@ class CourseAnomalyRule(Rule):
                     sure = i
                     if chosen_now[i]:
                         o = nan
-                    elif not o <= ti:
+                    elif moving[i] and not o <= ti:
                         o = ti
             rec[_OLDEST, g] = o
 
@@ -1536,8 +1545,8 @@ class _Table:
     none); ``_SOG`` the track's speed (NaN: none); ``_KNOWN`` 1 when those are the tracker's, 0 when
     the tracker must be asked, -1 for a new vessel (or one forgotten since); ``_TROUBLE`` every fix
     up to this time is judged; ``_DUPW`` up to this time a duplicate_mmsi alert may be active;
-    ``_COUNT`` fixes so far; ``_OLDEST`` the oldest fix skipped since the last judged one (NaN:
-    none); ``_REF`` a reference course (NaN: none yet); ``_HOT`` up to this time every fix under way
+    ``_COUNT`` fixes so far; ``_OLDEST`` the oldest fix under way skipped since the last judged
+    one (NaN: none); ``_REF`` a reference course (NaN: none yet); ``_HOT`` up to this time every fix under way
     is judged; ``_Q0`` ... ``_HI1`` two course buckets (`CourseAnomalyRule._possible_turns`)."""
 
     MAX_FRESH = 4096
