@@ -321,6 +321,9 @@ class CourseAnomalyRule(Rule):
         """(zone engine, lat, lon) of the harbour's centre, for `_inbound`."""
         self._approach_box: tuple[BaseGeometry, float, float, float, float] | None = None
         """The approach geometry (`_approach_of`) and its bounds."""
+        # (the parameters' lists as sets, for the exemption tests of every fix judged)
+        self._exempt_categories = frozenset(self.p.exempt_categories)
+        self._erratic_exempt_types = frozenset(self.p.erratic_exempt_ship_types)
 
     # -- hooks -------------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -329,7 +332,7 @@ class CourseAnomalyRule(Rule):
         mmsi = vessel.mmsi
         exempt = self._exempt(vessel, ctx.allowlists)
         applied = vessel.position_time == report.time  # else late: the tracker kept its newer fix
-        erratic_exempt = exempt or vessel.ship_type in self.p.erratic_exempt_ship_types  # = _erratic_exempt
+        erratic_exempt = exempt or vessel.ship_type in self._erratic_exempt_types  # = _erratic_exempt
         if self.p.erratic:
             self._status[mmsi] = erratic_exempt
             self._catch_up(vessel, erratic_exempt, applied=applied)
@@ -1024,13 +1027,13 @@ class CourseAnomalyRule(Rule):
 
     def _exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:
         """Left out of every kind (`exempt_categories`, allow-listed tugs, pilots, coastguard)."""
-        return vessel.category in self.p.exempt_categories or is_allowlisted(
+        return vessel.category in self._exempt_categories or is_allowlisted(
             allowlists, vessel.mmsi, EXEMPT_ROLES
         )
 
     def _erratic_exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:
         """Left out of the erratic kind: as `_exempt`, and the `erratic_exempt_ship_types`."""
-        return vessel.ship_type in self.p.erratic_exempt_ship_types or self._exempt(vessel, allowlists)
+        return vessel.ship_type in self._erratic_exempt_types or self._exempt(vessel, allowlists)
 
     def _catch_up(self, vessel: VesselState, exempt: bool, *, applied: bool) -> None:
         """Put into the erratic history the fixes of the vessel's trail the rule skipped since it last
@@ -1048,6 +1051,8 @@ class CourseAnomalyRule(Rule):
         self._seen[vessel.mmsi] = (trail, trail[-1] if trail else None)
         if exempt or not source or source[-1] is last:
             return
+        if applied and source is trail and len(trail) > 1 and trail[-2] is last:
+            return  # the report's fix follows the last one taken: none skipped (as the loop finds)
         st = self._turns.get(vessel.mmsi)
         turning = st is not None and st.turning != 0
         min_sog = self.p.erratic_min_sog_kn
@@ -1074,8 +1079,11 @@ class CourseAnomalyRule(Rule):
     # -- wrong way -----------------------------------------------------------------------------------
     def _check_wrong_way(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         p = self.p
+        zones = ctx.zones.zones_of(vessel.mmsi)
+        if not zones and vessel.mmsi not in self._wrong:
+            return  # in no lane, and no wrong-way run to end: as below, nothing to do
         lanes: list[tuple[str, float]] = []
-        for zone_id in sorted(ctx.zones.zones_of(vessel.mmsi)):
+        for zone_id in sorted(zones):
             direction = _lane_direction(_zone(zone_id, ctx))
             if direction is not None:
                 lanes.append((zone_id, direction))
@@ -1310,12 +1318,15 @@ class CourseAnomalyRule(Rule):
         model = self._model_for(ctx)
         if model is None:
             return
+        judgeable = self._off_route_judgeable(report, ctx)
+        if not judgeable and vessel.mmsi not in self._off:
+            return  # (`_off_route_unjudged` does nothing to a vessel with no watch)
         large = is_large_vessel(vessel)
         # a Class A vessel whose static data has not come yet may be a large one: its fixes go into
         # the window (so that it has been seen on the routes by the time its static data comes), but
         # it is raised only once known to be large
         subject = large or (vessel.ais_class == "A" and awaits_type(vessel))
-        if not (subject and self._off_route_judgeable(report, ctx)):
+        if not (subject and judgeable):
             self._off_route_unjudged(vessel, report, ctx, subject=subject)
             return
         st = self._off.get(vessel.mmsi)
@@ -1490,7 +1501,10 @@ class CourseAnomalyRule(Rule):
     def _in_vts_area(self, report: PositionReport, ctx: RuleContext) -> bool:
         assert report.lat is not None and report.lon is not None
         areas = self._vts_areas(ctx.zones)
-        return not areas or any(z.contains(report.lon, report.lat) for z in areas)
+        for z in areas:  # (a loop, not any() over a generator: this runs on most fixes judged)
+            if z.contains(report.lon, report.lat):
+                return True
+        return not areas
 
     def _vts_areas(self, zones: ZoneEngine) -> list[Zone]:
         """The zones of the VTS area (none: judged anywhere), cached per zone engine."""
