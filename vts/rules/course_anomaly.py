@@ -629,7 +629,9 @@ class CourseAnomalyRule(Rule):
         n_groups = len(starts)
         if not under_way.any():
             return under_way
-        if not (cog.min() >= 0.0 and cog.max() < 360.0):
+        # (only the courses under way matter below; fmin/fmax skip the NaN of fixes with none, and
+        # the remainder, slow, is taken only when some course is out of range)
+        if not (np.fmin.reduce(cog) >= 0.0 and np.fmax.reduce(cog) < 360.0):
             cog = np.where(under_way, cog % 360.0, 0.0)  # as angle_diff_deg sees it
         ref = rec[_REF]
         unset = np.isnan(ref)
@@ -638,10 +640,10 @@ class CourseAnomalyRule(Rule):
             unset &= first_uw >= 0
             ref[unset] = cog[first_uw[unset]]
         r = cog - ref[group]
-        if not np.abs(r).max() < 180.0:  # NaN (not under way) also takes this way
+        r[~under_way] = np.nan
+        if not np.fmax.reduce(np.abs(r)) < 180.0:  # (fmax skips the NaN of fixes not under way)
             r[r >= 180.0] -= 360.0
             r[r < -180.0] += 360.0
-        r[~under_way] = np.nan
         # this batch's span per vessel (fmin/fmax skip the NaN of fixes not under way)
         if int((ends - starts).max()) <= 1:
             b_lo = np.fmin(r[starts], r[ends])
@@ -668,11 +670,13 @@ class CourseAnomalyRule(Rule):
         move = np.where(has, (b_lo + b_hi) * -0.5, 0.0)
         q = math.floor(float(np.fmax.reduce(t)) / TURN_WINDOW_S)
         roll = has & (rec[_Q1] < q)  # a later slot: the two old buckets merge under the newer label
-        if roll.any():
-            rec[_LO0, roll] = np.fmin(rec[_LO0, roll], rec[_LO1, roll])
-            rec[_HI0, roll] = np.fmax(rec[_HI0, roll], rec[_HI1, roll])
-            rec[_Q0, roll] = np.fmax(rec[_Q0, roll], rec[_Q1, roll])
-            rec[_LO1, roll], rec[_HI1, roll], rec[_Q1, roll] = np.inf, -np.inf, q
+        if roll.any():  # (in place: the rows of `rec` are views)
+            np.fmin(rec[_LO0], rec[_LO1], out=rec[_LO0], where=roll)
+            np.fmax(rec[_HI0], rec[_HI1], out=rec[_HI0], where=roll)
+            np.fmax(rec[_Q0], rec[_Q1], out=rec[_Q0], where=roll)
+            np.copyto(rec[_LO1], np.inf, where=roll)
+            np.copyto(rec[_HI1], -np.inf, where=roll)
+            np.copyto(rec[_Q1], float(q), where=roll)
         rec[_LO1] = np.fmin(rec[_LO1], b_lo)
         rec[_HI1] = np.fmax(rec[_HI1], b_hi)
         rec[_LO0 : _HI1 + 1] += move
@@ -708,7 +712,7 @@ class CourseAnomalyRule(Rule):
         runs now. (Only the skipped fixes under way matter: the catch-up takes no other, so a vessel
         that lies still or goes slowly loses nothing when its skipped fixes leave the trail.)"""
         count = self._refresh_count(ctx)
-        c0 = rec[_COUNT]
+        c0 = rec[_COUNT].astype(np.int64)  # (whole numbers: integer division, cheaper than float's)
         c1 = c0 + (ends - starts + 1)
         for g in (c1 // count > c0 // count).nonzero()[0].tolist():  # every fix making a multiple
             chosen[int(starts[g]) + int(count - 1 - c0[g] % count) : int(ends[g]) + 1 : count] = True
