@@ -94,7 +94,7 @@ import numpy as np
 import shapely
 from pydantic import Field
 
-from vts.batch import zone_union
+from vts.batch import NO_FIX, STATIC, zone_union
 from vts.categories import is_anchored_or_moored
 from vts.config import ZoneKind
 from vts.geo import (
@@ -422,7 +422,7 @@ class CourseAnomalyRule(Rule):
         erratic kind's (see `interest`); keeps the table up to date."""
         erratic = self.p.erratic
         tracker = ctx.tracker
-        blind = self._scan_others(batch, ctx, pos, mask)
+        blind = self._scan_others(batch, ctx, mask)
         rows = pos.nonzero()[0]
         if len(rows) == 0:
             return
@@ -532,9 +532,7 @@ class CourseAnomalyRule(Rule):
         rec[_COUNT] -= starts - 1
         table.store(uniq, idx, found, rec)
 
-    def _scan_others(
-        self, batch: ReportBatch, ctx: RuleContext, pos: np.ndarray, mask: np.ndarray
-    ) -> list[int]:
+    def _scan_others(self, batch: ReportBatch, ctx: RuleContext, mask: np.ndarray) -> list[int]:
         """Rows that are not fixes: static reports reach `on_static` (the exemption), and their
         vessel's exemption before them is noted; returns the positionless position reports that set
         a fast track speed (only those matter, see SURELY_ON_TRACK_M: the vessel's next fix is odd).
@@ -542,8 +540,10 @@ class CourseAnomalyRule(Rule):
         Only the rows a hook of this rule can see go into the mask: static reports (`on_static`),
         and reports of a subclass of the static or position report (the engine's `isinstance`
         tests may hand those to `on_static` or `on_position`); the rule has no `on_report`, and a
-        position report without a position reaches no hook."""
-        other = (~pos).nonzero()[0]
+        position report without a position reaches no hook. (The batch's row kinds, shared with other
+        rules, leave out the reports of neither class, base station reports the most, unread.)"""
+        kind = batch.rows(ctx.now).kind
+        other = ((kind == NO_FIX) | (kind == STATIC)).nonzero()[0]  # (a subclass: its base's kind)
         if len(other) == 0:
             return []
         erratic = self.p.erratic
