@@ -323,11 +323,7 @@ class Tracker:
         """Merge one report. Returns the vessel (or its shadow) it updated; None for base
         stations, aids to navigation and SAR aircraft (kept in their own dicts)."""
         if report.__class__ is PositionReport or isinstance(report, PositionReport):
-            vessel = self._position(report)
-            if report.lat is not None and report.lon is not None:
-                vessel.previous_fix = vessel.last_fix
-                vessel.last_fix = report
-            return vessel
+            return self._position(report)
         if isinstance(report, StaticReport):
             vessel = self._touch(report)
             self._merge_static(vessel, report)
@@ -409,15 +405,73 @@ class Tracker:
                 vessel.former_identities.append((r.time, *before))
 
     def _position(self, r: PositionReport) -> VesselState:
+        """Merge a position report into the vessel's track (or its shadow's); a fix with a position
+        becomes the track's `last_fix`.
+
+        Most of the input is a known vessel's fix consistent with its track: that case is written
+        out here (what `_touch`, `_count`, `_consistent` and `_kinematics` do, in one call and with
+        local names), the others go through those methods."""
+        mmsi = r.mmsi
+        t = r.time
+        lat = r.lat
+        lon = r.lon
+        vessel = self._vessels.get(mmsi)
+        if vessel is None or r.own_ship or lat is None or lon is None or vessel.lat is None:
+            return self._position_slow(r)
+        if r.msg_type != 27:  # (`_touch`: long-range reports carry no class)
+            ais_class = r.ais_class
+            if ais_class is not None:
+                vessel.ais_class = ais_class
+                if r.msg_type == 18:
+                    vessel.class_b_cs = r.class_b_cs
+        sog = vessel.sog
+        if not (
+            (sog is None or sog <= DR_MAX_SPEED_KN)
+            and abs(lat - vessel.lat) < _NEAR_DEG
+            and abs(lon - vessel.lon) < _NEAR_DEG
+        ) and not _consistent(vessel, r):  # (`_consistent`'s first test, inline)
+            return self._inconsistent(vessel, r)
+        # `_count`
+        vessel.message_count += 1
+        if t > vessel.last_seen:
+            vessel.last_seen = t
+        elif t < vessel.first_seen:
+            vessel.first_seen = t
+        times = vessel.message_times
+        times.append(t)
+        limit = t - MESSAGE_WINDOW_S
+        while times[0] < limit:  # (never empties: t itself is not older than the limit)
+            times.popleft()
+        # `_kinematics`, with a position
+        position_time = vessel.position_time
+        if position_time is None or t >= position_time:
+            self._apply_fix(vessel, r, t, lat, lon)
+        vessel.previous_fix = vessel.last_fix
+        vessel.last_fix = r
+        return vessel
+
+    def _position_slow(self, r: PositionReport) -> VesselState:
+        """`_position` for every other case: a vessel new, the own ship, no position, no position on
+        the track yet."""
         # Counted on the track the fix goes to: the other ship's messages must not keep the
         # primary looking alive.
         vessel = self._touch(r, count=False)
-        t = r.time
-        if r.lat is None or r.lon is None or vessel.lat is None or _consistent(vessel, r):
-            self._count(vessel, t)
-            self._kinematics(vessel, r, with_position=r.lat is not None and r.lon is not None)
+        if r.lat is None or r.lon is None:
+            self._count(vessel, r.time)
+            self._kinematics(vessel, r, with_position=False)
             return vessel
-        # Inconsistent with the track: another ship under this MMSI, or an outlier.
+        if vessel.lat is not None and not _consistent(vessel, r):
+            return self._inconsistent(vessel, r)
+        self._count(vessel, r.time)
+        self._kinematics(vessel, r, with_position=True)
+        vessel.previous_fix = vessel.last_fix
+        vessel.last_fix = r
+        return vessel
+
+    def _inconsistent(self, vessel: VesselState, r: PositionReport) -> VesselState:
+        """A fix inconsistent with the vessel's track: another ship under this MMSI, or an outlier.
+        Returns the track it went to (the shadow, or the primary when the shadow took its place)."""
+        t = r.time
         conflicts = vessel.dr_conflicts
         conflicts.append(t)
         while conflicts and conflicts[0] < t - DR_CONFLICT_WINDOW_S:
@@ -429,6 +483,7 @@ class Tracker:
             self._shadows[r.mmsi] = shadow
         self._count(shadow, t)
         self._kinematics(shadow, r, with_position=True)
+        track = shadow
         if shadow.position_count >= 2 and (
             vessel.position_count == 1
             or (
@@ -441,13 +496,19 @@ class Tracker:
             # shadow carries on consistently: it is the ship now transmitting, e.g. back from a
             # long gap somewhere dead reckoning could not predict.
             self._promote(vessel, shadow)
-            return vessel
-        return shadow
+            track = vessel
+        track.previous_fix = track.last_fix
+        track.last_fix = r
+        return track
 
     def _kinematics(self, v: VesselState, r: PositionReport, with_position: bool) -> None:
         t = r.time
         if v.position_time is not None and t < v.position_time:
             return  # late report (older than what we have): counted, not applied
+        if with_position:
+            assert r.lat is not None and r.lon is not None
+            self._apply_fix(v, r, t, r.lat, r.lon)
+            return
         v.sog = r.sog
         v.cog = r.cog
         if r.msg_type != 27:  # long-range reports carry no heading or rate of turn
@@ -456,18 +517,30 @@ class Tracker:
             v.nav_status = r.nav_status
         elif r.nav_status is not None:
             v.nav_status = r.nav_status
-        if not with_position:
-            return
-        assert r.lat is not None and r.lon is not None
+
+    def _apply_fix(self, v: VesselState, r: PositionReport, t: float, lat: float, lon: float) -> None:
+        """A fix not older than the track's latest: the vessel's kinematics and position now, and
+        a trail point (the trail trimmed to `trail_minutes` and `trail_max_points`)."""
+        sog = r.sog
+        cog = r.cog
+        v.sog = sog
+        v.cog = cog
+        heading = r.heading
+        if r.msg_type != 27:  # long-range reports carry no heading or rate of turn
+            v.heading = heading
+            v.rot = r.rot
+            v.nav_status = r.nav_status
+        elif r.nav_status is not None:
+            v.nav_status = r.nav_status
         v.position_time = t
-        v.lat = r.lat
-        v.lon = r.lon
+        v.lat = lat
+        v.lon = lon
         v.position_count += 1
         trail = v.trail
-        trail.append(Fix(t, r.lat, r.lon, r.sog, r.cog, r.heading))
+        trail.append(Fix(t, lat, lon, sog, cog, heading))
         settings = self.settings
-        limit = t - settings.trail_s
-        if len(trail) > settings.trail_max_points or trail[0].time < limit:
+        limit = t - settings.trail_minutes * 60.0  # (`settings.trail_s`, without the property call)
+        if trail[0].time < limit or len(trail) > settings.trail_max_points:
             cap = settings.trail_max_points
             while trail and (len(trail) > cap or trail[0].time < limit):
                 trail.popleft()

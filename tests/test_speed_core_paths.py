@@ -1,0 +1,155 @@
+"""The per-report fast paths of the tracker and the zone engine agree with their plain paths.
+
+`Tracker._position` writes out, for a known vessel's consistent fix, what `_touch`, `_count`,
+`_consistent` and `_kinematics` do; `ZoneEngine.update` tests validity and looks up the cell of the
+zone index inline. Each is compared here with the plain path on random inputs."""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import pytest
+
+from vts.config import load_config
+from vts.reports import PositionReport, StaticReport
+from vts.tracker import Tracker, TrackerSettings, VesselState
+from vts.zones import ZoneEngine
+
+T0 = 1_700_000_000.0
+CALLAO = (-12.05, -77.15)
+
+
+class PlainTracker(Tracker):
+    """Every position report through `_touch`, `_count`, `_consistent` and `_kinematics`."""
+
+    def _position(self, r: PositionReport) -> VesselState:
+        return self._position_slow(r)
+
+
+def random_reports(rng: random.Random, n: int) -> list[Any]:
+    """Position reports of a few vessels: noise, far jumps (a second ship), no position, late and
+    repeated times, long-range and Class B messages, the own ship, some static reports."""
+    mmsis = [760000000 + i for i in range(6)]
+    t = T0
+    out: list[Any] = []
+    for _ in range(n):
+        t += rng.choice([0.0, 0.5, 3.0, 10.0, 60.0, 900.0]) * rng.random()
+        mmsi = rng.choice(mmsis)
+        if rng.random() < 0.05:
+            out.append(StaticReport(time=t, mmsi=mmsi, msg_type=5, source="s", name="X", ship_type=70))
+            continue
+        lat = CALLAO[0] + rng.gauss(0, 0.01)
+        lon = CALLAO[1] + rng.gauss(0, 0.01)
+        if rng.random() < 0.08:  # a fix far away: another ship under the MMSI, or an outlier
+            lat += rng.choice([-1.0, 1.0]) * rng.uniform(0.05, 2.0)
+        has_position = rng.random() > 0.05
+        msg_type = rng.choice([1, 1, 1, 3, 18, 27])
+        out.append(
+            PositionReport(
+                time=t - (rng.uniform(0, 120) if rng.random() < 0.05 else 0.0),
+                mmsi=mmsi,
+                msg_type=msg_type,
+                source="s",
+                own_ship=rng.random() < 0.02,
+                ais_class="B" if msg_type == 18 else "A",
+                lat=lat if has_position else None,
+                lon=lon if has_position else None,
+                sog=rng.choice([None, 0.1, 8.0, 30.0]),
+                cog=rng.choice([None, 0.0, 135.0, 359.9]),
+                heading=rng.choice([None, 0, 90]),
+                nav_status=rng.choice([None, 0, 1, 5]),
+                rot=rng.choice([None, 0.0, 5.0]),
+                second=rng.randrange(60),
+                class_b_cs=rng.choice([None, True, False]) if msg_type == 18 else None,
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tracker_fast_path_agrees_with_the_plain_one(seed: int) -> None:
+    rng = random.Random(seed)
+    settings = TrackerSettings(trail_minutes=2.0, trail_max_points=20)
+    fast, plain = Tracker(settings), PlainTracker(settings)
+    for report in random_reports(rng, 3000):
+        a, b = fast.update(report), plain.update(report)
+        assert (a is None) == (b is None)
+        if a is not None and b is not None:
+            assert (a.mmsi, a.is_shadow) == (b.mmsi, b.is_shadow)
+            assert a == b
+        if rng.random() < 0.01:
+            assert fast.prune(report.time) == plain.prune(report.time)
+    assert fast.vessels() == plain.vessels()
+    assert fast.shadows() == plain.shadows()
+
+
+class _NoCache(dict):  # type: ignore[type-arg]
+    """A cell cache that never holds anything: every lookup fills its cell afresh (`_fill`)."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return default
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_zone_update_fast_path_agrees_with_fresh_lookups(seed: int) -> None:
+    """Random walks over the bay: the inline cell lookup (cached) gives the events and memberships
+    of an engine that looks every cell up afresh."""
+    config = load_config()
+    cached, fresh = ZoneEngine.from_config(config), ZoneEngine.from_config(config)
+    fresh._index._cells = _NoCache()
+    rng = random.Random(seed)
+    zones = cached.zones
+    walkers = {}
+    for mmsi in range(20):
+        zone = rng.choice(zones)
+        c = zone.geometry.centroid
+        walkers[mmsi] = [c.x, c.y]
+    t = T0
+    for step in range(4000):
+        mmsi = rng.randrange(20)
+        w = walkers[mmsi]
+        w[0] += rng.gauss(0, 0.002)
+        w[1] += rng.gauss(0, 0.002)
+        if step % 500 == 0:  # a jump to another zone
+            c = rng.choice(zones).geometry.centroid
+            w[0], w[1] = c.x, c.y
+        t += rng.uniform(0, 5)
+        assert cached.update(mmsi, t, w[0], w[1]) == fresh.update(mmsi, t, w[0], w[1])
+    for mmsi in walkers:
+        assert cached.zones_of(mmsi) == fresh.zones_of(mmsi)
+    assert cached.saved_state() == fresh.saved_state()
+
+
+@pytest.mark.parametrize(
+    ("t", "lon", "lat"),
+    [
+        (math.nan, CALLAO[1], CALLAO[0]),
+        (math.inf, CALLAO[1], CALLAO[0]),
+        (None, CALLAO[1], CALLAO[0]),
+        (T0, math.nan, CALLAO[0]),
+        (T0, CALLAO[1], math.nan),
+        (T0, -math.inf, CALLAO[0]),
+        (T0, CALLAO[1], math.inf),
+        (T0, 180.5, 0.0),
+        (T0, 0.0, -90.5),
+        (T0, None, CALLAO[0]),
+        (T0, CALLAO[1], "x"),
+    ],
+)
+def test_zone_update_ignores_invalid_fixes(t: Any, lon: Any, lat: Any) -> None:
+    engine = ZoneEngine.from_config(load_config())
+    assert engine.update(1, t, lon, lat) == []
+    assert engine.vessels() == []
+
+
+def test_zone_update_takes_the_extreme_valid_fixes() -> None:
+    engine = ZoneEngine.from_config(load_config())
+    for i, (lon, lat) in enumerate([(180.0, 90.0), (-180.0, -90.0), (0.0, 0.0)]):
+        assert engine.update(i, T0, lon, lat) == []
+    assert sorted(engine.vessels()) == [0, 1, 2]
+
