@@ -417,7 +417,12 @@ class ZoneEngine:
     # -- vessels -----------------------------------------------------------------------------------
     def update(self, mmsi: int, t: float, lon: float, lat: float) -> list[ZoneEvent]:
         """One position fix of a vessel: the zone entries and exits it confirms (exits first)."""
-        if not _valid(lon, lat) or not _finite(t):
+        # (called for every fix: the tests of `_valid` and `_finite` inline, where a NaN or an
+        # infinity fails the range test)
+        try:
+            if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0 and math.isfinite(t)):
+                return []
+        except TypeError:
             return []
         state = self._vessels.get(mmsi)
         if state is None:
@@ -428,24 +433,29 @@ class ZoneEngine:
         if state.held_at is not None and t < state.held_at:
             return []  # older than a held-back fix: the tracker takes it as late, so do we
         gap = prev is not None and t - prev.time > self.gap_reset_s
-        fix = _Fix(t, lon, lat, initial=prev is None or gap)
+        fix = _Fix(t, lon, lat, prev is None or gap)
+        inside = state.inside
+        pending = state.pending
         if gap:
-            state.pending.clear()
-            for m in state.inside.values():
+            pending.clear()
+            for m in inside.values():
                 m.outside_since = None
         held = state.held
         state.held = None
         state.held_at = None
         state.last = fix
-        inside = state.inside
-        if not state.pending:
-            if not self._zones:
+        if not pending:
+            zones = self._zones
+            if not zones:
                 return []
-            full, partial, _ = self._index._cell(lon, lat)
+            index = self._index
+            step = index.CELL_DEG
+            cell = index._cells.get((math.floor(lon / step), math.floor(lat / step)))
+            full, partial, _ = index._cell(lon, lat) if cell is None else cell  # (`_cell`, inline)
             if len(partial) == 0:  # the cell is wholly inside or outside each zone
                 if not full and not inside:
                     return []  # the common case: no zone near, none to leave, none pending
-                if len(full) == len(inside) and all(self._zones[i].id in inside for i in full):
+                if len(full) == len(inside) and all(zones[i].id in inside for i in full):
                     for m in inside.values():  # still inside the same zones, and only those
                         m.last_inside = fix
                         m.outside_since = None
