@@ -53,17 +53,22 @@ class VesselGrid:
         return mmsi in self._where
 
     def update(self, mmsi: int, lat: float, lon: float) -> None:
-        cell = _cell(lat, lon)
-        old = self._where.get(mmsi)
-        if old is not None and old[2] != cell:
-            members = self._cells.get(old[2])
+        # (called for every fix: `_cell` inline, and most fixes stay in their vessel's cell)
+        cell = (math.floor(lat / CELL_DEG), math.floor(lon / CELL_DEG))
+        where = self._where
+        old = where.get(mmsi)
+        if old is not None:
+            old_cell = old[2]
+            if old_cell == cell:
+                where[mmsi] = (lat, lon, old_cell)
+                return
+            members = self._cells.get(old_cell)
             if members is not None:
                 members.discard(mmsi)
                 if not members:
-                    del self._cells[old[2]]
-        if old is None or old[2] != cell:
-            self._cells.setdefault(cell, set()).add(mmsi)
-        self._where[mmsi] = (lat, lon, cell)
+                    del self._cells[old_cell]
+        self._cells.setdefault(cell, set()).add(mmsi)
+        where[mmsi] = (lat, lon, cell)
 
     def remove(self, mmsi: int) -> None:
         old = self._where.pop(mmsi, None)
