@@ -177,6 +177,30 @@ class _VesselZones:
     """Time of the latest fix, when it was held back."""
 
 
+_CODE_ROW = 1 << 32
+_NO_CODES = np.zeros(0, dtype=np.int64)
+
+
+def cell_codes(lon: np.ndarray, lat: np.ndarray, cell_deg: float) -> np.ndarray:
+    """The grid cells (of `cell_deg` degrees, as `GeometryIndex` keys them) of the valid positions
+    among these, each once, as sorted int64 codes: (lon cell) * 2**32 + (lat cell + 2**31)."""
+    ok = (np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0)  # (a NaN fails)
+    kx = np.floor(lon[ok] / cell_deg).astype(np.int64)
+    ky = np.floor(lat[ok] / cell_deg).astype(np.int64)
+    return np.unique(kx * _CODE_ROW + (ky + _CODE_ROW // 2))
+
+
+def _cell_keys(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (lon cell, lat cell) of `cell_codes`, as two arrays."""
+    return codes >> 32, (codes & (_CODE_ROW - 1)) - _CODE_ROW // 2
+
+
+def _codes_of(keys: Sequence[tuple[int, int]]) -> np.ndarray:
+    """`cell_codes` of cell keys, sorted."""
+    k = np.array(keys, dtype=np.int64).reshape(-1, 2)
+    return np.unique(k[:, 0] * _CODE_ROW + (k[:, 1] + _CODE_ROW // 2))
+
+
 class GeometryIndex:
     """Which of a set of (prepared, lon/lat) geometries contain a point.
 
@@ -196,6 +220,8 @@ class GeometryIndex:
         shapely.prepare(self.geometries)
         self.tree = STRtree(self.geometries)
         self._cells: dict[tuple[int, int], tuple[list[int], np.ndarray, np.ndarray]] = {}
+        self._known: np.ndarray = _NO_CODES
+        """Sorted `cell_codes` of cells `prefill` put in `_cells` (emptied with it)."""
 
     def __len__(self) -> int:
         return len(self.geometries)
@@ -218,17 +244,32 @@ class GeometryIndex:
     def prefill(self, lon: np.ndarray, lat: np.ndarray) -> None:
         """Fill the cache for the cells of many points at once (a batch of reports): one vectorised
         STRtree query and one vectorised cover test instead of one of each per new cell."""
-        if len(self.geometries) == 0 or len(lon) == 0:
+        if len(self.geometries) and len(lon):
+            self.prefill_cells(cell_codes(lon, lat, self.CELL_DEG))
+
+    def prefill_cells(self, codes: np.ndarray) -> None:
+        """`prefill` for the cells of these `cell_codes` (of this index's `CELL_DEG`). The cells
+        filled before are told apart with numpy (`_known`): a batch whose cells are all cached costs
+        no Python work per point or per cell."""
+        if len(self.geometries) == 0 or len(codes) == 0:
             return
-        ok = np.isfinite(lon) & np.isfinite(lat)
-        kx = np.floor(lon[ok] / self.CELL_DEG).astype(np.int64)
-        ky = np.floor(lat[ok] / self.CELL_DEG).astype(np.int64)
+        known = self._known
+        if len(known):
+            at = np.searchsorted(known, codes)
+            at[at == len(known)] = 0
+            codes = codes[known[at] != codes]
+            if len(codes) == 0:
+                return
         cells = self._cells
-        keys = [k for k in dict.fromkeys(zip(kx.tolist(), ky.tolist(), strict=True)) if k not in cells]
+        kx, ky = _cell_keys(codes)
+        keys = [k for k in zip(kx.tolist(), ky.tolist(), strict=True) if k not in cells]
+        if keys and len(cells) + len(keys) > self.MAX_CELLS:
+            cells.clear()
+            known = self._known = _NO_CODES
+            codes = _codes_of(keys)
+        self._known = np.union1d(known, codes)
         if not keys:
             return
-        if len(cells) + len(keys) > self.MAX_CELLS:
-            cells.clear()
         x0 = np.array([k[0] for k in keys], dtype=float) * self.CELL_DEG
         y0 = np.array([k[1] for k in keys], dtype=float) * self.CELL_DEG
         pad = 1e-9  # as in `_fill`
@@ -256,6 +297,7 @@ class GeometryIndex:
         if cell is None:
             if len(self._cells) >= self.MAX_CELLS:
                 self._cells.clear()
+                self._known = _NO_CODES
             cell = self._cells[key] = self._fill(key)
         return cell
 
@@ -403,8 +445,12 @@ class ZoneEngine:
 
     def prefill(self, lon: np.ndarray, lat: np.ndarray) -> None:
         """Prepare the zone and land lookups of many positions at once (`GeometryIndex.prefill`)."""
-        self._index.prefill(lon, lat)
-        self._land.prefill(lon, lat)
+        index, land = self._index, self._land
+        if len(lon) == 0 or (len(index) == 0 and len(land) == 0):
+            return
+        codes = cell_codes(lon, lat, index.CELL_DEG)  # (both indexes' cells, when of one size)
+        index.prefill_cells(codes)
+        land.prefill_cells(codes if land.CELL_DEG == index.CELL_DEG else cell_codes(lon, lat, land.CELL_DEG))
 
     def land_geometries(self) -> list[BaseGeometry]:
         """The land polygons of the configuration (lon/lat)."""
