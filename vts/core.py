@@ -108,8 +108,12 @@ class Core:
         self.zones.prefill(batch.lon[rows], batch.lat[rows])
         bits = self.engine.interest_bits(batch)
         row_bits: Iterable[int | None] = repeat(None) if bits is None else bits
+        process = self._process
         for report, b in zip(reports, row_bits, strict=False):
-            self._guarded(report, b)
+            try:  # (`_guarded`, inline: one call less per report)
+                process(report, b)
+            except Exception as e:
+                self._failed(e)
         return self._emit()
 
     def process(self, report: Report) -> list[Alert]:
@@ -123,17 +127,25 @@ class Core:
         try:
             self._process(report, bits)
         except Exception as e:
-            key = type(e).__name__
-            if not self.errors[key]:
-                log.exception("processing a report failed (further %s errors counted, not logged)", key)
-            self.errors[key] += 1
+            self._failed(e)
+
+    def _failed(self, e: Exception) -> None:
+        """A report's processing raised `e` (inside an `except` block: logged with its traceback)."""
+        key = type(e).__name__
+        if not self.errors[key]:
+            log.exception("processing a report failed (further %s errors counted, not logged)", key)
+        self.errors[key] += 1
 
     def _process(self, report: Report, bits: int | None) -> None:
         t = report.time
         now = self.now
         if now is None or t > now:
-            self._advance_clock(t)
-            now = t
+            # (`_advance_clock`, inline: nearly every report moves the clock)
+            self.now = now = t
+            self.engine.tick(t)
+            next_prune = self._next_prune
+            if next_prune is None or t >= next_prune:
+                self._prune(t)
         vessel = self.tracker.update(report)
         zone_events: list[ZoneEvent] = []
         if (
@@ -188,9 +200,16 @@ class Core:
             return
         self.now = t
         self.engine.tick(t)
+        next_prune = self._next_prune
+        if next_prune is None or t >= next_prune:
+            self._prune(t)
+
+    def _prune(self, t: float) -> None:
+        """The clock reached `t`, the time of the next pruning (None: the first time ever, which
+        only sets it): forget the vessels silent too long, every `PRUNE_EVERY_S` of event time."""
         if self._next_prune is None:
             self._next_prune = t + PRUNE_EVERY_S
-        elif t >= self._next_prune:
+        else:
             self._next_prune = t + PRUNE_EVERY_S
             for mmsi in self.tracker.prune(t):
                 self.grid.remove(mmsi)
