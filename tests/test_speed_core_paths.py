@@ -153,3 +153,60 @@ def test_zone_update_takes_the_extreme_valid_fixes() -> None:
         assert engine.update(i, T0, lon, lat) == []
     assert sorted(engine.vessels()) == [0, 1, 2]
 
+
+
+def test_prefill_in_batches_answers_as_cells_filled_one_by_one() -> None:
+    """Batches of positions (some invalid, some in cells filled one by one before, the cache
+    emptied when full) cache exactly the answers of the lazy per-cell fill."""
+    import numpy as np
+
+    config = load_config()
+    engine, lazy = ZoneEngine.from_config(config), ZoneEngine.from_config(config)
+    engine._index.MAX_CELLS = engine._land.MAX_CELLS = 300  # (emptied a few times below)
+    rng = np.random.default_rng(3)
+    for batch in range(30):
+        lon = rng.uniform(-77.4, -77.0, 400)
+        lat = rng.uniform(-12.3, -11.9, 400)
+        lon[:5] = [np.nan, 200.0, -180.0, 180.0, 0.0]
+        lat[:5] = [0.0, 0.0, -90.0, 90.0, np.nan]
+        engine.prefill(lon, lat)
+        for x, y in zip(lon.tolist(), lat.tolist(), strict=True):
+            assert [z.id for z in engine.zones_at(x, y)] == [z.id for z in lazy.zones_at(x, y)]
+            assert engine.is_on_land(x, y) == lazy.is_on_land(x, y)
+            if batch % 3 == 0 and math.isfinite(x) and math.isfinite(y) and abs(x) <= 180:
+                full, partial, _ = engine._index._cell(x, y)
+                lazy_full, lazy_partial, _ = lazy._index._cell(x, y)
+                assert (full, partial.tolist()) == (lazy_full, lazy_partial.tolist())
+        assert len(engine._index._known) <= len(engine._index._cells)
+
+
+def test_grid_updates_keep_every_vessel_in_its_cell_alone() -> None:
+    """`VesselGrid.update` (a vessel staying in its cell touches no cell set) against a brute-force
+    picture: each vessel in the cell of its latest position and no other, `near` exact."""
+    from vts.spatial import CELL_DEG, VesselGrid, approx_distance_m
+
+    rng = random.Random(5)
+    grid = VesselGrid()
+    where: dict[int, tuple[float, float]] = {}
+    for step in range(5000):
+        mmsi = rng.randrange(40)
+        if rng.random() < 0.03:
+            grid.remove(mmsi)
+            where.pop(mmsi, None)
+            continue
+        old = where.get(mmsi, (CALLAO[0] + rng.gauss(0, 0.02), CALLAO[1] + rng.gauss(0, 0.02)))
+        step_deg = rng.choice([0.00001, 0.0005, 0.003, 0.02])
+        lat, lon = old[0] + rng.gauss(0, step_deg), old[1] + rng.gauss(0, step_deg)
+        grid.update(mmsi, lat, lon)
+        where[mmsi] = (lat, lon)
+        if step % 250 == 0:
+            cells: dict[tuple[int, int], set[int]] = {}
+            for m, (y, x) in where.items():
+                cells.setdefault((math.floor(y / CELL_DEG), math.floor(x / CELL_DEG)), set()).add(m)
+            assert grid._cells == cells and len(grid) == len(where)
+            expected = sorted(
+                (approx_distance_m(lat, lon, y, x), m)
+                for m, (y, x) in where.items()
+                if approx_distance_m(lat, lon, y, x) <= 1500.0
+            )
+            assert [m for _, m in grid.near_with_distance(lat, lon, 1500.0)] == [m for _, m in expected]
