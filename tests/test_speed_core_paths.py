@@ -154,7 +154,6 @@ def test_zone_update_takes_the_extreme_valid_fixes() -> None:
     assert sorted(engine.vessels()) == [0, 1, 2]
 
 
-
 def test_prefill_in_batches_answers_as_cells_filled_one_by_one() -> None:
     """Batches of positions (some invalid, some in cells filled one by one before, the cache
     emptied when full) cache exactly the answers of the lazy per-cell fill."""
@@ -210,3 +209,21 @@ def test_grid_updates_keep_every_vessel_in_its_cell_alone() -> None:
                 if approx_distance_m(lat, lon, y, x) <= 1500.0
             )
             assert [m for _, m in grid.near_with_distance(lat, lon, 1500.0)] == [m for _, m in expected]
+
+
+def test_prune_forgets_as_a_scan_of_every_vessel_would() -> None:
+    """`Tracker.prune` looks only at the vessels queued as silent: it forgets, in the tracker's
+    order, exactly the vessels a scan of all of them finds silent too long."""
+    rng = random.Random(11)
+    settings = TrackerSettings(forget_after_minutes=2.0)
+    tracker = Tracker(settings)
+    reports = random_reports(rng, 4000)
+    for i, report in enumerate(reports):
+        tracker.update(report)
+        if i % 37 == 0:
+            now = report.time + rng.uniform(0, 200)
+            limit = now - settings.forget_after_s
+            expected = [m for m, v in tracker._vessels.items() if v.last_seen < limit]
+            assert tracker.prune(now) == expected
+            assert all(v.last_seen >= limit for v in tracker.vessels())
+    assert sorted(entry[2] for entry in tracker._by_seen) == sorted(tracker._vessels)

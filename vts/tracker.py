@@ -43,11 +43,12 @@ or has been silent (stale) since the shadow appeared (a ship back from a long ga
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import count, islice
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -284,6 +285,11 @@ class Tracker:
     def __init__(self, settings: TrackerSettings | None = None) -> None:
         self.settings = settings or TrackerSettings()
         self._vessels: dict[int, VesselState] = {}
+        self._by_seen: list[tuple[float, int, int, VesselState]] = []
+        """A heap of (last heard, order, MMSI, vessel), one per vessel in `_vessels` (`_add`): what
+        `prune` looks at, where the time is the vessel's `last_seen` when it was pushed, never newer
+        than it is now (it only grows), and the order that of `_vessels` (insertion)."""
+        self._order = count()
         self._shadows: dict[int, VesselState] = {}
         self.stations: dict[int, BaseStationReport] = {}
         self.aids: dict[int, AidToNavReport] = {}
@@ -359,7 +365,7 @@ class Tracker:
         t = report.time
         if vessel is None:
             vessel = self._new_state(report.mmsi, t)
-            self._vessels[report.mmsi] = vessel
+            self._add(vessel)
             if self._remembered:
                 self._recall_into(vessel, t)
         if count:
@@ -568,7 +574,18 @@ class Tracker:
         """Forget vessels (and stations, aids, aircraft) silent for more than forget_after_s of
         event time; returns the MMSIs of the forgotten vessels."""
         limit = now - self.settings.forget_after_s
-        gone = [mmsi for mmsi, v in self._vessels.items() if v.last_seen < limit]
+        # Only the vessels last heard before the limit when queued are looked at (not every vessel,
+        # every minute); those heard since are queued again, the others are gone, in `_vessels` order.
+        heap = self._by_seen
+        silent: list[tuple[int, int]] = []
+        while heap and heap[0][0] < limit:
+            _, order, mmsi, vessel = heapq.heappop(heap)
+            if vessel.last_seen < limit:
+                silent.append((order, mmsi))
+            else:
+                heapq.heappush(heap, (vessel.last_seen, order, mmsi, vessel))
+        silent.sort()
+        gone = [mmsi for _, mmsi in silent]
         keep_static = self.settings.static_memory_s > 0
         for mmsi in gone:
             vessel = self._vessels.pop(mmsi)
@@ -592,6 +609,15 @@ class Tracker:
             for mmsi in [m for m, rep in table.items() if rep.time < limit]:  # type: ignore[attr-defined]
                 del table[mmsi]
         return gone
+
+    def _add(self, vessel: VesselState) -> None:
+        """A vessel track new in `_vessels` (queued for `prune`)."""
+        self._vessels[vessel.mmsi] = vessel
+        seen = vessel.last_seen
+        # (a NaN time is never older than the limit: queued as never silent, as it would be judged)
+        heapq.heappush(
+            self._by_seen, (seen if seen == seen else math.inf, next(self._order), vessel.mmsi, vessel)
+        )
 
     # -- static data remembered (forgotten vessels, restarts) ---------------------------------------
     def _recall_into(self, vessel: VesselState, t: float) -> None:
@@ -650,7 +676,7 @@ class Tracker:
             if not vessel.is_shadow:
                 if mmsi in self._vessels:
                     continue
-                self._vessels[mmsi] = vessel
+                self._add(vessel)
                 self._remembered.pop(mmsi, None)
                 primaries.add(mmsi)
             elif mmsi in primaries:  # (after every primary: `saved_state` saves them first)
