@@ -46,7 +46,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import count, islice
 from typing import Any
@@ -282,9 +282,14 @@ def nominal_interval(
 class Tracker:
     """All vessels by MMSI, plus base stations, aids to navigation and SAR aircraft."""
 
+    get: Callable[[int], VesselState | None]
+    """The vessel of an MMSI, None when not tracked: the vessel dict's own `get`, bound in `__init__`
+    (rules ask it for many vessels per report or per tick, and a C method has no Python frame)."""
+
     def __init__(self, settings: TrackerSettings | None = None) -> None:
         self.settings = settings or TrackerSettings()
         self._vessels: dict[int, VesselState] = {}
+        self.get = self._vessels.get  # (never rebound: `_vessels` is only changed in place)
         self._by_seen: list[tuple[float, int, int, VesselState]] = []
         """A heap of (last heard, order, MMSI, vessel), one per vessel in `_vessels` (`_add`): what
         `prune` looks at, where the time is the vessel's `last_seen` when it was pushed, never newer
@@ -302,9 +307,6 @@ class Tracker:
         (`restore`): nothing was heard between their last report and this. None: never."""
 
     # -- queries ---------------------------------------------------------------------------------
-    def get(self, mmsi: int) -> VesselState | None:
-        return self._vessels.get(mmsi)
-
     def shadow(self, mmsi: int) -> VesselState | None:
         """The second ship seen under `mmsi` (positions that failed the dead-reckoning test)."""
         return self._shadows.get(mmsi)
