@@ -227,3 +227,25 @@ def test_prune_forgets_as_a_scan_of_every_vessel_would() -> None:
             assert tracker.prune(now) == expected
             assert all(v.last_seen >= limit for v in tracker.vessels())
     assert sorted(entry[2] for entry in tracker._by_seen) == sorted(tracker._vessels)
+
+
+def test_batch_columns_are_the_reports_fields() -> None:
+    """`ReportBatch` builds its columns from one flat run of floats: each row is still its report's
+    fields (NaN for None and for rows that are not fixes, -1 for no status)."""
+    import numpy as np
+
+    from vts.batch import ReportBatch
+
+    rng = random.Random(2)
+    reports = random_reports(rng, 2000)
+    batch = ReportBatch(reports)
+    for i, r in enumerate(reports):
+        fix = type(r) is PositionReport and r.lat is not None and r.lon is not None
+        assert batch.mmsi[i] == r.mmsi and batch.is_position[i] == fix
+        for name in ("time", "lat", "lon", "sog", "cog", "heading"):
+            value = getattr(r, name) if fix else None
+            got = getattr(batch, name)[i]
+            assert (math.isnan(got) and value is None) or got == value
+        status = r.nav_status if fix and r.nav_status is not None else -1
+        assert batch.nav_status[i] == status
+    assert batch.nav_status.dtype == np.int64 and batch.mmsi.dtype == np.int64

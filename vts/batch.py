@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, compress, repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 _MISSING = object()
 _POSITION_FIELDS = attrgetter("time", "lat", "lon", "sog", "cog", "heading", "nav_status")
+_MMSI = attrgetter("mmsi")
 KNOT_MPS = 1852.0 / 3600.0
 M_PER_DEG_LAT = 111_195.0
 
@@ -62,18 +63,20 @@ class ReportBatch:
     def __init__(self, reports: Sequence[Report]) -> None:
         self.reports = reports
         n = len(reports)
-        self.mmsi = np.fromiter((r.mmsi for r in reports), dtype=np.int64, count=n)
-        rows = [
-            i
-            for i, r in enumerate(reports)
-            if type(r) is PositionReport and r.lat is not None and r.lon is not None
-        ]
-        is_position = np.zeros(n, dtype=bool)
-        is_position[rows] = True
+        self.mmsi = np.fromiter(map(_MMSI, reports), dtype=np.int64, count=n)
+        position = PositionReport
+        is_position = np.fromiter(
+            [type(r) is position and r.lat is not None and r.lon is not None for r in reports], bool, n
+        )
         self.is_position = is_position
         cols = np.full((n, 7), np.nan)
-        if rows:
-            cols[rows] = np.array([_POSITION_FIELDS(reports[i]) for i in rows], dtype=float)
+        fixes = list(compress(reports, is_position.tolist()))
+        if fixes:
+            # (one flat run of floats, None as NaN: cheaper than numpy converting tuples with None)
+            nan = math.nan
+            fields = chain.from_iterable(map(_POSITION_FIELDS, fixes))
+            flat = np.fromiter([nan if v is None else v for v in fields], float, 7 * len(fixes))
+            cols[is_position] = flat.reshape(-1, 7)
         self.time = cols[:, 0]
         self.lat = cols[:, 1]
         self.lon = cols[:, 2]
