@@ -64,6 +64,7 @@ from vts.batch import STATIC
 from vts.geo import EARTH_RADIUS_M, KNOTS_TO_MS, METRES_PER_NM
 from vts.rules._common import SERVICE_SHIP_TYPES
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.tracker import STALE_FACTOR, nominal_interval
 from vts.vessel_class import declares_small_craft, may_be_large
 
 if TYPE_CHECKING:
@@ -467,6 +468,7 @@ class CpaRule(Rule):
             self._judged_from = [None] * len(self._judged_from)
         get = ctx.tracker.get
         max_age = p.max_fix_age_s
+        lost = STALE_FACTOR
         min_sog = p.min_sog_kn
         assist_mmsi = self._assist_mmsi
         service_mmsi = self._service_mmsi
@@ -483,17 +485,26 @@ class CpaRule(Rule):
         freed: list[int] = []
         for mmsi in read:
             v = get(mmsi)
-            t = None if v is None or v.is_shadow else v.position_time
+            if v is None or v.is_shadow:
+                t = lat = lon = sog = cog = status = None
+            else:  # (each field read once)
+                t = v.position_time
+                lat = v.lat
+                lon = v.lon
+                sog = v.sog
+                cog = v.cog
+                status = v.nav_status
             if (  # not a mover
-                v is None
-                or t is None
-                or v.lat is None
-                or v.lon is None
-                or v.sog is None
-                or v.cog is None
-                or v.sog <= min_sog
-                or (v.nav_status in AT_ANCHOR_OR_MOORED and v.sog < UNDERWAY_DESPITE_STATUS_KN)
-                or now - t > (limit := max(max_age, v.stale_after()))
+                t is None
+                or lat is None
+                or lon is None
+                or sog is None
+                or cog is None
+                or sog <= min_sog
+                or (status in AT_ANCHOR_OR_MOORED and sog < UNDERWAY_DESPITE_STATUS_KN)
+                # (`VesselState.stale_after`, without its two Python calls)
+                or now - t
+                > (limit := max(max_age, lost * nominal_interval(v.ais_class, v.class_b_cs, sog, status)))
             ):
                 slot = slot_of.pop(mmsi, None)
                 if slot is not None:
@@ -508,7 +519,7 @@ class CpaRule(Rule):
                 new.append(slot)
             vessel_at[slot] = v
             slots.append(slot)
-            rows += (v.lon, v.lat, v.sog, v.cog, t, limit)
+            rows += (lon, lat, sog, cog, t, limit)
             basis = _flags_basis(v)
             if basis is None or basis != judged_from[slot]:  # (most readings: a new fix, same flags)
                 judged_from[slot] = basis
