@@ -42,7 +42,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from vts.decode import decode_message
+from vts.decode import class_a_rows, decode_message
 from vts.nmea import (
     BAD_CHECKSUM,
     CHANNEL_NAMES,
@@ -56,12 +56,14 @@ from vts.nmea import (
     FragmentAssembler,
     ParsedLine,
     channel_name,
+    line_bounds,
     line_kinds,
     lines_bytes,
     parse_line,
     parse_plain,
+    plain_payloads,
 )
-from vts.reports import BaseStationReport, Report
+from vts.reports import BaseStationReport, PositionReport, Report
 from vts.station_clock import BEHIND_S, StationClock
 
 log = logging.getLogger(__name__)
@@ -317,16 +319,31 @@ class Ingest:
         """Many lines from one source at once: the reports of `feed` on each line in turn, with
         identical statistics, at a lower cost per line. What `feed` finds out line by line is found
         for the whole chunk at once (`line_kinds`): the common line (one plain single-sentence
-        message, nothing pending on the source) is decoded here inline, with no parse; a line
-        that holds another NMEA sentence is only counted; any other line is parsed (`_parsed`)."""
+        message, nothing pending on the source) is decoded here inline, with no parse (the Class
+        A position reports among them, most of the input, all at once beforehand: `class_a_rows`);
+        a line that holds another NMEA sentence is only counted; any other line is parsed
+        (`_parsed`)."""
         lines = lines if isinstance(lines, list) else list(lines)
         raws, joined = lines_bytes(lines)  # type: ignore[arg-type]
-        kinds = line_kinds(raws, joined)
+        m = len(raws)
+        bounds = line_bounds(raws, joined)
+        kinds = line_kinds(raws, joined, bounds)
+        # the Class A position reports among the plain lines, decoded for the chunk at once
+        # (`class_a_rows`): by line, (mmsi, type, the rest of the report's fields) or None
+        class_a: list[tuple[int, int, tuple[object, ...]] | None] = [None] * m
+        try:
+            at_lines, payloads = plain_payloads(bounds, kinds, 28)
+            if len(at_lines):
+                is_class_a, rows = class_a_rows(payloads)
+                for i, row in zip(at_lines[is_class_a].tolist(), rows, strict=True):
+                    class_a[i] = row  # type: ignore[assignment]
+        except Exception:  # a bug must not stop a feed: the lines are decoded one by one instead
+            log.exception("chunk decode failed on %d lines from %s", m, source)
+            class_a = [None] * m
         state = self._sources.get(source) or self._state(source)
         total = self.stats
         sstats = state.stats
         # the lines, and those ignored as other NMEA, counted for the chunk (`feed` counts each)
-        m = len(raws)
         total.lines += m
         sstats.lines += m
         others = kinds.count(OTHER_NMEA_LINE)
@@ -365,21 +382,31 @@ class Ingest:
                         if filtered and self._seen_lately(payload, t):
                             self._duplicate(sstats, 1)
                             continue
-                        result = decode_message(payload, fill, t, source, own_ship, None, channel)
-                        if result.__class__ is str:
-                            self._drop(sstats, result, 1)  # type: ignore[arg-type]
-                            continue
+                        row = class_a[i]
+                        if row is not None:  # `decode_message`'s report, decoded above
+                            mmsi, msg_type, rest = row
+                            out.append(
+                                PositionReport(
+                                    t, mmsi, msg_type, source, own_ship, None, channel or None, "A", *rest
+                                )
+                            )
+                            messages += 1
+                        else:
+                            result = decode_message(payload, fill, t, source, own_ship, None, channel)
+                            if result.__class__ is str:
+                                self._drop(sstats, result, 1)  # type: ignore[arg-type]
+                                continue
+                            messages += len(result)
+                            out += result  # type: ignore[arg-type]
                         if filtered:
                             self._take(payload, t)
                         assembled += 1
-                        messages += len(result)
                         if latest is None:
                             earliest = latest = t
                         elif t > latest:
                             latest = t
                         elif t < earliest:  # type: ignore[operator]
                             earliest = t
-                        out += result  # type: ignore[arg-type]
                         continue
                 out.extend(self._parsed(lines[i], state, source, at, time_offset))
         finally:

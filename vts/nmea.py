@@ -348,20 +348,15 @@ def lines_bytes(lines: list[str] | list[bytes]) -> tuple[list[bytes], bytes | No
     return raws, buf
 
 
-def line_kinds(raws: list[bytes], joined: bytes | None = None) -> bytes:
-    """For each line (`line_bytes`), which of `PLAIN`, `OTHER_NMEA_LINE` or `OTHER` it is, for all
-    lines at once (`Ingest.feed_many`); `joined`: the lines joined by "\\n" when none holds one
-    (`lines_bytes`).
+LineBounds = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""(bytes, starts, ends) of a chunk's lines (`line_bounds`)."""
 
-    `PLAIN` where `plain_fields` makes all its tests but one (done vectorised, the checksum
-    included): the line has the form ``!xxVDM,1,1,...,<fill>*hh`` but its fields after ``1,1,`` may
-    not be exactly four (``<seq>,<channel>,<payload>,<fill>``): the caller, which splits them,
-    tests that. `OTHER_NMEA_LINE` exactly where `parse_line` returns ``ignored=OTHER_NMEA`` from
-    its quick test of a ``$`` line (`_other_nmea`). The kinds are returned as bytes (one per line:
-    an int when indexed)."""
+
+def line_bounds(raws: list[bytes], joined: bytes | None = None) -> LineBounds:
+    """The chunk's lines (`line_bytes`, `lines_bytes`) joined by "\\n" as a uint8 array (with
+    `_PAD` after them), and where each line starts and ends in it (`line_kinds`, `plain_payloads`);
+    `joined`: the lines already joined, when none holds a "\\n" (`lines_bytes`)."""
     m = len(raws)
-    if m == 0:
-        return b""
     if joined is None:
         joined = b"\n".join(raws)
         lens = np.fromiter(map(len, raws), dtype=np.int64, count=m)
@@ -374,7 +369,41 @@ def line_kinds(raws: list[bytes], joined: bytes | None = None) -> bytes:
         ends = np.flatnonzero(buf[: len(joined) + 1] == 10)  # (the pad's first "\n" ends the last line)
         starts = np.zeros(m, dtype=np.int64)
         starts[1:] = ends[:-1] + 1
-        lens = ends - starts
+    return buf, starts, ends
+
+
+def plain_payloads(bounds: LineBounds, kinds: bytes, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `PLAIN` lines (`line_kinds`) whose payload is `width` characters with fill 0 (no comma
+    in it: ``...,<payload>,0*hh``): their indices, and their payloads as a (lines, width) uint8
+    array (`Ingest.feed_many` decodes the Class A position reports among them at once). Where such
+    a line has four fields after ``1,1,`` (the caller's test), its payload field is this one."""
+    buf, starts, ends = bounds
+    plain = np.flatnonzero(np.frombuffer(kinds, dtype=np.int8) == PLAIN)
+    e = ends[plain]
+    # `line_kinds` saw a one-character fill: test that it is '0' and that a comma opens the payload
+    ok = (buf[e - 4] == 48) & (e - starts[plain] >= 11 + width + 6) & (buf[e - 6 - width] == 44)
+    lines = plain[ok]
+    payloads = buf[(e[ok] - 5 - width)[:, None] + np.arange(width)]
+    no_comma = ~(payloads == 44).any(axis=1)
+    return lines[no_comma], payloads[no_comma]
+
+
+def line_kinds(raws: list[bytes], joined: bytes | None = None, bounds: LineBounds | None = None) -> bytes:
+    """For each line (`line_bytes`), which of `PLAIN`, `OTHER_NMEA_LINE` or `OTHER` it is, for all
+    lines at once (`Ingest.feed_many`); `joined`: the lines joined by "\\n" when none holds one
+    (`lines_bytes`); `bounds`: their `line_bounds`, when the caller has them.
+
+    `PLAIN` where `plain_fields` makes all its tests but one (done vectorised, the checksum
+    included): the line has the form ``!xxVDM,1,1,...,<fill>*hh`` but its fields after ``1,1,`` may
+    not be exactly four (``<seq>,<channel>,<payload>,<fill>``): the caller, which splits them,
+    tests that. `OTHER_NMEA_LINE` exactly where `parse_line` returns ``ignored=OTHER_NMEA`` from
+    its quick test of a ``$`` line (`_other_nmea`). The kinds are returned as bytes (one per line:
+    an int when indexed)."""
+    m = len(raws)
+    if m == 0:
+        return b""
+    buf, starts, ends = bounds if bounds is not None else line_bounds(raws, joined)
+    lens = ends - starts
     kinds = np.zeros(m, dtype=np.int8)
     first = buf[starts]
     fits = lens <= MAX_LINE_BYTES
@@ -387,10 +416,10 @@ def line_kinds(raws: list[bytes], joined: bytes | None = None) -> bytes:
         words = np.ndarray((len(buf) - 7,), dtype=np.uint64, buffer=buf, strides=(1,))
         head = words[s + 3]  # raw[3:11]
         tail = words[e - 5].view(np.uint8).reshape(-1, 8)  # raw[n-5:n] (and 3 bytes after)
-        bounds = np.empty(2 * len(s), dtype=np.int64)
-        bounds[0::2] = s + 1
-        bounds[1::2] = e - 3
-        xor = np.bitwise_xor.reduceat(buf, bounds)[0::2]
+        edges = np.empty(2 * len(s), dtype=np.int64)
+        edges[0::2] = s + 1
+        edges[1::2] = e - 3
+        xor = np.bitwise_xor.reduceat(buf, edges)[0::2]
         hi = _HEX_DIGIT[tail[:, 3]]
         lo = _HEX_DIGIT[tail[:, 4]]
         fill = tail[:, 1]
