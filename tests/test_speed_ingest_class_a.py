@@ -194,3 +194,16 @@ def test_feed_many_same_as_feed(caplog: pytest.LogCaptureFixture) -> None:
     assert got == expected
     assert many.stats.as_dict() == one.stats.as_dict()
     assert sum(r.__class__ is PositionReport and r.ais_class == "A" for r in got) > 300
+
+
+def test_feed_many_same_as_feed_text_lines() -> None:
+    """The same with lines as text (a replay's or the benchmark's), without receive times on some."""
+    lines = [line.decode("ascii") for line in LINES[:20_000] if line.isascii()]
+    received = [None if i % 7 == 3 else 1_600_000_000.0 + i for i in range(len(lines))]
+    one, many = Ingest(), Ingest()
+    expected = [r for i, line in enumerate(lines) for r in one.feed(line, "s", received[i])]
+    got = []
+    for i in range(0, len(lines), 500):
+        got += many.feed_many(lines[i : i + 500], "s", received[i : i + 500])
+    assert got == expected
+    assert many.stats.as_dict() == one.stats.as_dict()
