@@ -255,10 +255,11 @@ class AisGapRule(Rule):
         then being `clocks` (ascending)."""
         base = self._next_seq
         self._next_seq = base + len(vessels)
-        numbers = range(base, self._next_seq)
+        # one int object per number, shared by `_seq` and the run (half the ints made)
+        numbers = list(range(base, self._next_seq))
         self._seq.update(zip(vessels, numbers, strict=True))
         self._heard_at.update(zip(vessels, clocks, strict=True))
-        self._chunks.append(_Chunk(vessels, list(numbers)))
+        self._chunks.append(_Chunk(vessels, numbers))
 
     def _start(self, ctx: RuleContext) -> None:
         """Before anything else: take over the vessels the tracker knows (the least recently heard
