@@ -219,6 +219,15 @@ class GeometryIndex:
         self.geometries = np.array(geometries, dtype=object)
         shapely.prepare(self.geometries)
         self.tree = STRtree(self.geometries)
+        x0, y0, x1, y1 = (
+            (float(v) for v in shapely.total_bounds(self.geometries))
+            if len(geometries)
+            else (math.inf, math.inf, -math.inf, -math.inf)
+        )
+        self.box: tuple[float, float, float, float] = (x0, y0, x1, y1)
+        """The bounds of every geometry together: no geometry contains a point outside them, which
+        is told so with no cell lookup (on the open sea, far from every zone: most of a feed's fixes
+        in some places). Empty index: a box nothing is inside."""
         self._cells: dict[tuple[int, int], tuple[list[int], np.ndarray, np.ndarray]] = {}
         self._known: np.ndarray = _NO_CODES
         """Sorted `cell_codes` of cells `prefill` put in `_cells` (emptied with it)."""
@@ -228,6 +237,9 @@ class GeometryIndex:
 
     def indices_at(self, lon: float, lat: float) -> list[int]:
         """Indices of the geometries containing the point (boundary included), ascending."""
+        x0, y0, x1, y1 = self.box
+        if not (x0 <= lon <= x1 and y0 <= lat <= y1):
+            return []
         cell = self._cell(lon, lat)
         full, partial, partial_geoms = cell
         if len(partial) == 0:
@@ -238,6 +250,9 @@ class GeometryIndex:
         return sorted(full + [int(i) for i in hits])
 
     def any_at(self, lon: float, lat: float) -> bool:
+        x0, y0, x1, y1 = self.box
+        if not (x0 <= lon <= x1 and y0 <= lat <= y1):
+            return False
         full, partial, partial_geoms = self._cell(lon, lat)
         return bool(full) or (len(partial) > 0 and bool(shapely.intersects_xy(partial_geoms, lon, lat).any()))
 
@@ -245,7 +260,13 @@ class GeometryIndex:
         """Fill the cache for the cells of many points at once (a batch of reports): one vectorised
         STRtree query and one vectorised cover test instead of one of each per new cell."""
         if len(self.geometries) and len(lon):
-            self.prefill_cells(cell_codes(lon, lat, self.CELL_DEG))
+            self.prefill_cells(cell_codes(*self.within_box(lon, lat), self.CELL_DEG))
+
+    def within_box(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The points inside `box` (the only ones whose cells are ever looked up)."""
+        x0, y0, x1, y1 = self.box
+        ok = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)  # (a NaN fails)
+        return lon[ok], lat[ok]
 
     def prefill_cells(self, codes: np.ndarray) -> None:
         """`prefill` for the cells of these `cell_codes` (of this index's `CELL_DEG`). The cells
@@ -448,9 +469,17 @@ class ZoneEngine:
         index, land = self._index, self._land
         if len(lon) == 0 or (len(index) == 0 and len(land) == 0):
             return
-        codes = cell_codes(lon, lat, index.CELL_DEG)  # (both indexes' cells, when of one size)
+        if land.CELL_DEG != index.CELL_DEG:
+            index.prefill(lon, lat)
+            land.prefill(lon, lat)
+            return
+        # both indexes' cells at once: those of the points inside either's box
+        (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = index.box, land.box
+        x0, y0, x1, y1 = min(ax0, bx0), min(ay0, by0), max(ax1, bx1), max(ay1, by1)
+        ok = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)  # (a NaN fails)
+        codes = cell_codes(lon[ok], lat[ok], index.CELL_DEG)
         index.prefill_cells(codes)
-        land.prefill_cells(codes if land.CELL_DEG == index.CELL_DEG else cell_codes(lon, lat, land.CELL_DEG))
+        land.prefill_cells(codes)
 
     def land_geometries(self) -> list[BaseGeometry]:
         """The land polygons of the configuration (lon/lat)."""
@@ -491,10 +520,14 @@ class ZoneEngine:
         state.held_at = None
         state.last = fix
         if not pending:
+            index = self._index
+            if not inside:
+                x0, y0, x1, y1 = index.box  # (no zone, or none near: nothing to enter or leave)
+                if not (x0 <= lon <= x1 and y0 <= lat <= y1):
+                    return []
             zones = self._zones
             if not zones:
                 return []
-            index = self._index
             step = index.CELL_DEG
             cell = index._cells.get((math.floor(lon / step), math.floor(lat / step)))
             full, partial, _ = index._cell(lon, lat) if cell is None else cell  # (`_cell`, inline)
