@@ -148,17 +148,17 @@ class Core:
                 self._prune(t)
         vessel = self.tracker.update(report)
         zone_events: list[ZoneEvent] = []
-        if (
-            vessel is not None
-            and isinstance(report, PositionReport)
-            and report.lat is not None
-            and report.lon is not None
-        ):
-            if not vessel.is_shadow:  # a second ship under the MMSI: not where the vessel is
-                self.grid.update(vessel.mmsi, report.lat, report.lon)
-                zone_events = self.zones.update(vessel.mmsi, t, report.lon, report.lat)
-            if report.second is not None:
-                self.feeds.observe(report.source, t, report.second)
+        if vessel is not None and isinstance(report, PositionReport):
+            lat = report.lat
+            lon = report.lon
+            if lat is not None and lon is not None:
+                if not vessel.is_shadow:  # a second ship under the MMSI: not where the vessel is
+                    mmsi = vessel.mmsi
+                    self.grid.update(mmsi, lat, lon)
+                    zone_events = self.zones.update(mmsi, t, lon, lat)
+                second = report.second
+                if second is not None:
+                    self.feeds.observe(report.source, t, second)
         self.engine.on_report(vessel, report, zone_events, now, bits)
         if self._report_listeners:
             for listener in self._report_listeners:
