@@ -66,9 +66,7 @@ def _check_rows(payloads: list[bytes]) -> int:
     row_of = iter(rows)
     for payload, is_class_a in zip(payloads, ok.tolist(), strict=True):
         result = decode_message(payload, 0, 12.5, "src", False, None, "A")
-        expected = (
-            not isinstance(result, str) and result[0].msg_type in (1, 2, 3) and len(result) == 1
-        )
+        expected = not isinstance(result, str) and result[0].msg_type in (1, 2, 3) and len(result) == 1
         assert is_class_a == expected, payload
         if not is_class_a:
             continue
