@@ -417,8 +417,8 @@ class Tracker:
         becomes the track's `last_fix`.
 
         Most of the input is a known vessel's fix consistent with its track: that case is written
-        out here (what `_touch`, `_count`, `_consistent`, `_kinematics` and `_apply_fix` do, in one
-        call and with local names), the others go through those methods."""
+        out here (what `_touch`, `_count`, `_consistent` and `_kinematics` do, in one call and with
+        local names), the others go through those methods."""
         mmsi = r.mmsi
         t = r.time
         lat = r.lat
@@ -450,32 +450,10 @@ class Tracker:
         limit = t - MESSAGE_WINDOW_S
         while times[0] < limit:  # (never empties: t itself is not older than the limit)
             times.popleft()
-        # `_kinematics`, with a position: `_apply_fix` (written out: one call less per fix)
+        # `_kinematics`, with a position
         position_time = vessel.position_time
         if position_time is None or t >= position_time:
-            sog = r.sog
-            cog = r.cog
-            vessel.sog = sog
-            vessel.cog = cog
-            heading = r.heading
-            if r.msg_type != 27:
-                vessel.heading = heading
-                vessel.rot = r.rot
-                vessel.nav_status = r.nav_status
-            elif r.nav_status is not None:
-                vessel.nav_status = r.nav_status
-            vessel.position_time = t
-            vessel.lat = lat
-            vessel.lon = lon
-            vessel.position_count += 1
-            trail = vessel.trail
-            trail.append(Fix(t, lat, lon, sog, cog, heading))
-            settings = self.settings
-            limit = t - settings.trail_minutes * 60.0
-            if trail[0].time < limit or len(trail) > settings.trail_max_points:
-                cap = settings.trail_max_points
-                while trail and (len(trail) > cap or trail[0].time < limit):
-                    trail.popleft()
+            self._apply_fix(vessel, r, t, lat, lon)
         vessel.previous_fix = vessel.last_fix
         vessel.last_fix = r
         return vessel
