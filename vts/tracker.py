@@ -49,8 +49,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import count, islice
-from typing import Any
+from typing import Annotated, Any
 
+import pydantic.main  # noqa: F401  (mypyc: a compiled module defining a model imports it by name)
 from pydantic import BaseModel, ConfigDict, Field
 
 from vts.categories import VesselCategory, category_of, is_anchored_or_moored
@@ -115,15 +116,19 @@ class TrackerSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    trail_minutes: float = Field(30.0, gt=0, description="length of the kept trail, minutes of event time")
-    trail_max_points: int = Field(400, ge=2, description="hard cap on trail points per vessel")
-    forget_after_minutes: float = Field(60.0, gt=0, description="forget a vessel silent this long")
-    static_memory_hours: float = Field(
-        24.0,
-        ge=0,
-        description="remember a forgotten vessel's static data (name, call sign, type, size, voyage) "
-        "this long after it was last heard: back within that time, it is known from its first report",
-    )
+    trail_minutes: Annotated[
+        float, Field(gt=0, description="length of the kept trail, minutes of event time")
+    ] = 30.0
+    trail_max_points: Annotated[int, Field(ge=2, description="hard cap on trail points per vessel")] = 400
+    forget_after_minutes: Annotated[float, Field(gt=0, description="forget a vessel silent this long")] = 60.0
+    static_memory_hours: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="remember a forgotten vessel's static data (name, call sign, type, size, voyage) "
+            "this long after it was last heard: back within that time, it is known from its first report",
+        ),
+    ] = 24.0
 
     @property
     def trail_s(self) -> float:
@@ -424,7 +429,11 @@ class Tracker:
         lat = r.lat
         lon = r.lon
         vessel = self._vessels.get(mmsi)
-        if vessel is None or r.own_ship or lat is None or lon is None or vessel.lat is None:
+        if vessel is None or r.own_ship or lat is None or lon is None:
+            return self._position_slow(r)
+        vessel_lat = vessel.lat
+        vessel_lon = vessel.lon
+        if vessel_lat is None or vessel_lon is None:
             return self._position_slow(r)
         if r.msg_type != 27:  # (`_touch`: long-range reports carry no class)
             ais_class = r.ais_class
@@ -435,8 +444,8 @@ class Tracker:
         sog = vessel.sog
         if not (
             (sog is None or sog <= DR_MAX_SPEED_KN)
-            and abs(lat - vessel.lat) < _NEAR_DEG
-            and abs(lon - vessel.lon) < _NEAR_DEG
+            and abs(lat - vessel_lat) < _NEAR_DEG
+            and abs(lon - vessel_lon) < _NEAR_DEG
         ) and not _consistent(vessel, r):  # (`_consistent`'s first test, inline)
             return self._inconsistent(vessel, r)
         # `_count`
