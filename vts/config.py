@@ -37,7 +37,7 @@ from shapely.geometry.base import BaseGeometry
 from vts.alerts.settings import AlertSettings
 from vts.mqtt.settings import MqttSettings
 from vts.mqtt.urls import mask_url
-from vts.rules.base import RuleParams
+from vts.rules.params import RuleParams
 from vts.sources.settings import SourceSettings
 from vts.tracker import TrackerSettings, VesselCategory
 from vts.web.settings import WebSettings

@@ -45,7 +45,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from heapq import heapify, heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 from pydantic import Field
@@ -71,26 +71,48 @@ RETRY_S = 60.0
 
 
 class AisGapParams(RuleParams):
-    min_messages: int = Field(10, ge=1, description="messages needed in the history window before the gap")
-    history_minutes: float = Field(30.0, gt=0, le=30, description="history window before the last message")
-    underway_minutes: float = Field(10.0, gt=0, description="silence that counts as dark, under way")
-    moored_minutes: float = Field(30.0, gt=0, description="silence that counts as dark, at anchor or moored")
-    neighbour_radius_m: float = Field(9260.0, gt=0, description="radius in which other vessels must be heard")
-    min_neighbours: int = Field(1, ge=0, description="vessels heard near it since it fell silent")
-    edge_margin_m: float = Field(1000.0, ge=0, description="last position at least this far inside the area")
-    severe_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["security_zone", "restricted", "protected"],
-        description="last seen in these: alarm, else warning",
+    min_messages: Annotated[
+        int, Field(ge=1, description="messages needed in the history window before the gap")
+    ] = 10
+    history_minutes: Annotated[
+        float, Field(gt=0, le=30, description="history window before the last message")
+    ] = 30.0
+    underway_minutes: Annotated[float, Field(gt=0, description="silence that counts as dark, under way")] = (
+        10.0
     )
-    implied_speed_flag_kn: float = Field(25.0, gt=0, description="flag a reappearance implying this speed")
-    far_flag_m: float = Field(3704.0, gt=0, description="flag a reappearance this far from the last position")
-    max_dark_hours: float = Field(24.0, gt=0, description="give up on a vessel silent this long")
-    berthing_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["berth", "terminal"],
-        description="a ship (not a small craft) last heard in one of these under berthing_max_kn is "
-        "berthing: moored_minutes applies (cranes and sheds shadow a ship at its berth from the receiver)",
-    )
-    berthing_max_kn: float = Field(3.0, gt=0, description="... at under this speed over ground")
+    moored_minutes: Annotated[
+        float, Field(gt=0, description="silence that counts as dark, at anchor or moored")
+    ] = 30.0
+    neighbour_radius_m: Annotated[
+        float, Field(gt=0, description="radius in which other vessels must be heard")
+    ] = 9260.0
+    min_neighbours: Annotated[int, Field(ge=0, description="vessels heard near it since it fell silent")] = 1
+    edge_margin_m: Annotated[
+        float, Field(ge=0, description="last position at least this far inside the area")
+    ] = 1000.0
+    severe_zone_kinds: Annotated[
+        list[ZoneKind],
+        Field(
+            default_factory=lambda: ["security_zone", "restricted", "protected"],
+            description="last seen in these: alarm, else warning",
+        ),
+    ]
+    implied_speed_flag_kn: Annotated[
+        float, Field(gt=0, description="flag a reappearance implying this speed")
+    ] = 25.0
+    far_flag_m: Annotated[
+        float, Field(gt=0, description="flag a reappearance this far from the last position")
+    ] = 3704.0
+    max_dark_hours: Annotated[float, Field(gt=0, description="give up on a vessel silent this long")] = 24.0
+    berthing_zone_kinds: Annotated[
+        list[ZoneKind],
+        Field(
+            default_factory=lambda: ["berth", "terminal"],
+            description="a ship (not a small craft) last heard in one of these under berthing_max_kn is "
+            "berthing: moored_minutes applies (cranes and sheds shadow a ship at its berth from the receiver)",
+        ),
+    ]
+    berthing_max_kn: Annotated[float, Field(gt=0, description="... at under this speed over ground")] = 3.0
 
 
 @dataclass(slots=True)

@@ -42,7 +42,7 @@ its vessel, so the rule asks for the slow reports and watches the vessels that a
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
@@ -113,30 +113,41 @@ and its mean passing 0.5 kn now and then must not end and re-raise the alert).""
 
 
 class AlongsideParams(PairParams):
-    distance_m: float = Field(150.0, gt=0, description="craft within this of the ship (hull when known)")
-    min_minutes: float = Field(3.0, ge=0, description="close for at least this long")
-    night_start_hour: float = Field(18.0, ge=0, lt=24, description="local hour night begins (alarm)")
-    night_end_hour: float = Field(6.0, ge=0, lt=24, description="local hour night ends")
-    security_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["security_zone"], description="either vessel inside one: alarm"
+    distance_m: Annotated[
+        float, Field(gt=0, description="craft within this of the ship (hull when known)")
+    ] = 150.0
+    min_minutes: Annotated[float, Field(ge=0, description="close for at least this long")] = 3.0
+    night_start_hour: Annotated[float, Field(ge=0, lt=24, description="local hour night begins (alarm)")] = (
+        18.0
     )
-    exempt_roles: list[AllowRole] = Field(
-        default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt"
-    )
-    exempt_ship_types: list[int] = Field(
-        default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose normal work is alongside ships (pilot, SAR, tug, tender, police)"
-        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
-    )
-    exempt_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["fishing_dock"], description="craft moored in these zones are exempt"
-    )
-    quay_within_m: float = Field(
-        80.0,
-        ge=0,
-        description="a ship that reports no heading, with its antenna this close to the coastline, lies "
-        "along it (moored to a quay or pier): its hull is placed so (0: never, distance to the antenna)",
-    )
+    night_end_hour: Annotated[float, Field(ge=0, lt=24, description="local hour night ends")] = 6.0
+    security_zone_kinds: Annotated[
+        list[ZoneKind],
+        Field(default_factory=lambda: ["security_zone"], description="either vessel inside one: alarm"),
+    ]
+    exempt_roles: Annotated[
+        list[AllowRole], Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
+    ]
+    exempt_ship_types: Annotated[
+        list[int],
+        Field(
+            default_factory=lambda: list(SERVICE_SHIP_TYPES),
+            description="AIS ship types whose normal work is alongside ships (pilot, SAR, tug, tender, police)"
+            " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
+        ),
+    ]
+    exempt_zone_kinds: Annotated[
+        list[ZoneKind],
+        Field(default_factory=lambda: ["fishing_dock"], description="craft moored in these zones are exempt"),
+    ]
+    quay_within_m: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="a ship that reports no heading, with its antenna this close to the coastline, lies "
+            "along it (moored to a quay or pier): its hull is placed so (0: never, distance to the antenna)",
+        ),
+    ] = 80.0
 
 
 def ship_heading(ship: VesselState) -> float | None:

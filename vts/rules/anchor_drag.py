@@ -50,7 +50,7 @@ import statistics
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 from pydantic import Field
@@ -74,27 +74,32 @@ by a tenth or more; and a ship may ride to more chain than the radius allows for
 
 
 class AnchorDragParams(RuleParams):
-    settle_minutes: float = Field(
-        10.0, gt=0, description="fixes of this first period give the anchoring position"
+    settle_minutes: Annotated[
+        float, Field(gt=0, description="fixes of this first period give the anchoring position")
+    ] = 10.0
+    min_radius_m: Annotated[float, Field(gt=0, description="smallest swing circle radius")] = 200.0
+    radius_margin_m: Annotated[float, Field(ge=0, description="swing radius = length + this")] = 150.0
+    consecutive_fixes: Annotated[int, Field(ge=1, description="fixes outside the circle in a row")] = 3
+    drag_sog_kn: Annotated[float, Field(gt=0, description="speed over ground that counts as making way")] = (
+        1.0
     )
-    min_radius_m: float = Field(200.0, gt=0, description="smallest swing circle radius")
-    radius_margin_m: float = Field(150.0, ge=0, description="swing radius = length + this")
-    consecutive_fixes: int = Field(3, ge=1, description="fixes outside the circle in a row")
-    drag_sog_kn: float = Field(1.0, gt=0, description="speed over ground that counts as making way")
-    drag_minutes: float = Field(2.0, ge=0, description="how long that speed must last")
-    fast_gap_minutes: float = Field(
-        7.0,
-        gt=0,
-        description="a longer silence between two fixes at that speed starts the count again: what the "
-        "ship did in between is not known (two 3-minute reports at anchor and slack)",
-    )
-    underway_sog_kn: float = Field(4.0, gt=0, description="above this the ship has weighed anchor")
-    ahead_deg: float = Field(
-        45.0, gt=0, le=90, description="course within this of heading (at drag_sog_kn or more): under way"
-    )
-    hold_radius_m: float = Field(
-        50.0, gt=0, description="after a drag, settle_minutes of fixes this close: holding again"
-    )
+    drag_minutes: Annotated[float, Field(ge=0, description="how long that speed must last")] = 2.0
+    fast_gap_minutes: Annotated[
+        float,
+        Field(
+            gt=0,
+            description="a longer silence between two fixes at that speed starts the count again: what the "
+            "ship did in between is not known (two 3-minute reports at anchor and slack)",
+        ),
+    ] = 7.0
+    underway_sog_kn: Annotated[float, Field(gt=0, description="above this the ship has weighed anchor")] = 4.0
+    ahead_deg: Annotated[
+        float,
+        Field(gt=0, le=90, description="course within this of heading (at drag_sog_kn or more): under way"),
+    ] = 45.0
+    hold_radius_m: Annotated[
+        float, Field(gt=0, description="after a drag, settle_minutes of fixes this close: holding again")
+    ] = 50.0
 
 
 @dataclass(slots=True)

@@ -18,26 +18,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from vts.alerts.model import Alert, Severity
+from vts.config import Allowlists, Config
 from vts.feed_clock import FeedClocks
 from vts.reports import PositionReport, Report, StaticReport
+from vts.rules.params import RuleParams
+from vts.spatial import VesselGrid
+from vts.tracker import Tracker, VesselState
+from vts.zones import ZoneEngine, ZoneEvent
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
-    from vts.config import Allowlists, Config
-    from vts.spatial import VesselGrid
-    from vts.tracker import Tracker, VesselState
-    from vts.zones import ZoneEngine, ZoneEvent
-
-
-class RuleParams(BaseModel):
-    """Base of every rule's parameters. Subclasses add their thresholds with defaults and descriptions."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    enabled: bool = True
 
 
 class AlertSink(Protocol):

@@ -17,7 +17,7 @@ a restart (`save_state`): one still transmitting afterwards is the same activati
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -37,7 +37,9 @@ DEVICE_NAMES = {"sart": "AIS-SART", "mob": "MOB device", "epirb": "EPIRB-AIS"}
 
 
 class DistressParams(RuleParams):
-    rearm_minutes: float = Field(30.0, gt=0, description="silence after which the same device raises again")
+    rearm_minutes: Annotated[
+        float, Field(gt=0, description="silence after which the same device raises again")
+    ] = 30.0
 
 
 @dataclass(slots=True)

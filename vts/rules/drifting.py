@@ -55,7 +55,7 @@ import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 from pydantic import Field
@@ -79,30 +79,35 @@ ANGLE_SLACK_DEG = 1e-6
 
 
 class DriftingParams(RuleParams):
-    min_sog_kn: float = Field(0.25, ge=0, description="lowest speed over ground that counts")
-    max_sog_kn: float = Field(20.0, gt=0, description="highest speed over ground that counts")
-    min_angle_deg: float = Field(45.0, gt=0, le=180, description="heading vs course over ground")
-    min_minutes: float = Field(3.0, gt=0, description="how long the condition must hold")
-    min_fixes: int = Field(3, ge=2, description="fixes needed over that time")
-    min_displacement_m: float = Field(30.0, ge=0, description="net movement needed over the run")
-    max_run_minutes: float = Field(
-        10.0, gt=0, description="the run judged is at most this long (a slow drift has time to show)"
-    )
-    not_under_command: bool = Field(True, description="also alert on navigational status 2")
-    nuc_quiet_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: list(LYING_STILL_KINDS),
-        description="zone kinds where status 2 alone is no alert: the ship must also move",
-    )
-    nuc_moving_kn: float = Field(
-        1.0, gt=0, description="mean speed over min_minutes that counts as moving in those zones"
-    )
-    swing_cable_m: float = Field(
-        300.0,
-        ge=0,
-        description="the most cable a ship at anchor lies to: as it swings, its antenna turns about the "
-        "anchor at its length plus this, at most",
-    )
-    exempt_categories: list[VesselCategory] = Field(default_factory=lambda: ["tug"])
+    min_sog_kn: Annotated[float, Field(ge=0, description="lowest speed over ground that counts")] = 0.25
+    max_sog_kn: Annotated[float, Field(gt=0, description="highest speed over ground that counts")] = 20.0
+    min_angle_deg: Annotated[float, Field(gt=0, le=180, description="heading vs course over ground")] = 45.0
+    min_minutes: Annotated[float, Field(gt=0, description="how long the condition must hold")] = 3.0
+    min_fixes: Annotated[int, Field(ge=2, description="fixes needed over that time")] = 3
+    min_displacement_m: Annotated[float, Field(ge=0, description="net movement needed over the run")] = 30.0
+    max_run_minutes: Annotated[
+        float, Field(gt=0, description="the run judged is at most this long (a slow drift has time to show)")
+    ] = 10.0
+    not_under_command: Annotated[bool, Field(description="also alert on navigational status 2")] = True
+    nuc_quiet_zone_kinds: Annotated[
+        list[ZoneKind],
+        Field(
+            default_factory=lambda: list(LYING_STILL_KINDS),
+            description="zone kinds where status 2 alone is no alert: the ship must also move",
+        ),
+    ]
+    nuc_moving_kn: Annotated[
+        float, Field(gt=0, description="mean speed over min_minutes that counts as moving in those zones")
+    ] = 1.0
+    swing_cable_m: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="the most cable a ship at anchor lies to: as it swings, its antenna turns about the "
+            "anchor at its length plus this, at most",
+        ),
+    ] = 300.0
+    exempt_categories: Annotated[list[VesselCategory], Field(default_factory=lambda: ["tug"])]
 
 
 MS_PER_KNOT = 1852.0 / 3600.0

@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 from pydantic import Field
@@ -135,22 +135,27 @@ class _Heads:
 
 
 class DuplicateMmsiParams(RuleParams):
-    min_conflicts: int = Field(3, ge=1, description="dead-reckoning conflicts needed ...")
-    window_minutes: float = Field(10.0, gt=0, description="... within this window")
-    clear_minutes: float = Field(30.0, gt=0, description="clear after this long without a conflict")
-    interleave: bool = Field(True, description="also detect two interleaved tracks a few km apart")
-    interleave_min_speed_kn: float = Field(40.0, gt=0)
-    interleave_min_distance_m: float = Field(300.0, ge=0)
-    ignore_same_track: bool = Field(
-        True, description="no alert when the 'second ship' sails the first one's course line (late fixes)"
+    min_conflicts: Annotated[int, Field(ge=1, description="dead-reckoning conflicts needed ...")] = 3
+    window_minutes: Annotated[float, Field(gt=0, description="... within this window")] = 10.0
+    clear_minutes: Annotated[float, Field(gt=0, description="clear after this long without a conflict")] = (
+        30.0
     )
-    arrival_delay_hours: float = Field(
-        3.0,
-        ge=0,
-        description="on a feed that stamps arrival (satellite, store-and-forward), fixes may come this "
-        "late: a 'second ship' no farther away than the ship could have sailed in that time (at 2 x SOG "
-        "+ 10 kn, at least 25 kn) may be its own fixes delivered again, and raises nothing",
-    )
+    interleave: Annotated[bool, Field(description="also detect two interleaved tracks a few km apart")] = True
+    interleave_min_speed_kn: Annotated[float, Field(gt=0)] = 40.0
+    interleave_min_distance_m: Annotated[float, Field(ge=0)] = 300.0
+    ignore_same_track: Annotated[
+        bool,
+        Field(description="no alert when the 'second ship' sails the first one's course line (late fixes)"),
+    ] = True
+    arrival_delay_hours: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="on a feed that stamps arrival (satellite, store-and-forward), fixes may come this "
+            "late: a 'second ship' no farther away than the ship could have sailed in that time (at 2 x SOG "
+            "+ 10 kn, at least 25 kn) may be its own fixes delivered again, and raises nothing",
+        ),
+    ] = 3.0
 
 
 class DuplicateMmsiRule(Rule):

@@ -37,7 +37,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 from pydantic import Field
@@ -71,13 +71,16 @@ TOWING_TYPES = frozenset({31, 32})
 
 
 class IdentityChangeParams(RuleParams):
-    dimension_tolerance_m: float = Field(2.0, ge=0, description="length/beam changes up to this are ignored")
-    check_imo: bool = Field(True, description="report IMO numbers that fail the check digit")
-    shared_imo: bool = Field(True, description="report an IMO number claimed by two MMSIs")
-    shared_imo_days: float = Field(30.0, gt=0, description="how long an IMO claim is remembered")
-    memory_days: float = Field(
-        7.0, gt=0, description="how long what an MMSI declared is remembered after its last static report"
-    )
+    dimension_tolerance_m: Annotated[
+        float, Field(ge=0, description="length/beam changes up to this are ignored")
+    ] = 2.0
+    check_imo: Annotated[bool, Field(description="report IMO numbers that fail the check digit")] = True
+    shared_imo: Annotated[bool, Field(description="report an IMO number claimed by two MMSIs")] = True
+    shared_imo_days: Annotated[float, Field(gt=0, description="how long an IMO claim is remembered")] = 30.0
+    memory_days: Annotated[
+        float,
+        Field(gt=0, description="how long what an MMSI declared is remembered after its last static report"),
+    ] = 7.0
 
 
 def imo_is_valid(imo: int) -> bool:

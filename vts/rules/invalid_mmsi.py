@@ -29,7 +29,7 @@ restricted or protected zone; that later entry gives one more event.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 from pydantic import Field
@@ -132,9 +132,12 @@ def _packed_tables(interest: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 class InvalidMmsiParams(RuleParams):
-    escalate_in_sensitive_zones: bool = Field(
-        True, description="warning (and one more event) when inside a security, restricted or protected zone"
-    )
+    escalate_in_sensitive_zones: Annotated[
+        bool,
+        Field(
+            description="warning (and one more event) when inside a security, restricted or protected zone"
+        ),
+    ] = True
 
 
 class InvalidMmsiRule(Rule):

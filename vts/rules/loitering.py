@@ -42,7 +42,7 @@ import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -75,44 +75,66 @@ MORE_SPECIFIC = ("unauthorised_anchoring", "alongside", "rendezvous", "drifting"
 
 
 class LoiteringParams(RuleParams):
-    max_speed_kn: float = Field(2.0, gt=0, description="mean SOG under this over the window is loitering")
-    small_craft_minutes: float = Field(30.0, gt=0, description="window for small craft")
-    other_minutes: float = Field(60.0, gt=0, description="window for other vessels")
-    circling_turn_deg: float = Field(360.0, gt=0, description="net turning that counts as circling")
-    circling_minutes: float = Field(30.0, gt=0, description="window for the circling test")
-    circling_min_kn: float = Field(1.0, ge=0, description="turns count only at or above this SOG")
-    circling_max_kn: float = Field(6.0, gt=0, description="... and at or below this SOG")
-    circling_radius_m: float = Field(300.0, gt=0, description="circling stays within this radius of gyration")
-    circling_min_radius_m: float = Field(
-        20.0,
-        ge=0,
-        description="... and reaches at least this one (a vessel lying still with a noisy course over "
-        "ground 'turns' on the spot, within a few metres)",
+    max_speed_kn: Annotated[
+        float, Field(gt=0, description="mean SOG under this over the window is loitering")
+    ] = 2.0
+    small_craft_minutes: Annotated[float, Field(gt=0, description="window for small craft")] = 30.0
+    other_minutes: Annotated[float, Field(gt=0, description="window for other vessels")] = 60.0
+    circling_turn_deg: Annotated[float, Field(gt=0, description="net turning that counts as circling")] = (
+        360.0
     )
-    clear_kn: float = Field(3.0, gt=0, description="under way again: mean SOG at least this ...")
-    clear_minutes: float = Field(5.0, gt=0, description="... over the last this many minutes")
-    sample_s: float = Field(30.0, gt=0, description="fixes are sampled at most this often")
-    max_gap_minutes: float = Field(10.0, gt=0, description="a longer reception gap restarts the window ...")
-    bridge_gap_minutes: float = Field(
-        30.0,
-        ge=0,
-        description="... unless no longer than this, and the vessel is heard again within what it could "
-        "have drifted at under max_speed_kn (lost reports of a boat lying still)",
+    circling_minutes: Annotated[float, Field(gt=0, description="window for the circling test")] = 30.0
+    circling_min_kn: Annotated[float, Field(ge=0, description="turns count only at or above this SOG")] = 1.0
+    circling_max_kn: Annotated[float, Field(gt=0, description="... and at or below this SOG")] = 6.0
+    circling_radius_m: Annotated[
+        float, Field(gt=0, description="circling stays within this radius of gyration")
+    ] = 300.0
+    circling_min_radius_m: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="... and reaches at least this one (a vessel lying still with a noisy course over "
+            "ground 'turns' on the spot, within a few metres)",
+        ),
+    ] = 20.0
+    clear_kn: Annotated[float, Field(gt=0, description="under way again: mean SOG at least this ...")] = 3.0
+    clear_minutes: Annotated[float, Field(gt=0, description="... over the last this many minutes")] = 5.0
+    sample_s: Annotated[float, Field(gt=0, description="fixes are sampled at most this often")] = 30.0
+    max_gap_minutes: Annotated[
+        float, Field(gt=0, description="a longer reception gap restarts the window ...")
+    ] = 10.0
+    bridge_gap_minutes: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="... unless no longer than this, and the vessel is heard again within what it could "
+            "have drifted at under max_speed_kn (lost reports of a boat lying still)",
+        ),
+    ] = 30.0
+    lost_minutes: Annotated[
+        float, Field(gt=0, description="an active alert clears after this much silence")
+    ] = 15.0
+    exempt_zone_kinds: Annotated[
+        list[ZoneKind],
+        Field(
+            default_factory=lambda: ["anchorage", "berth", "terminal", "fishing_dock", "waiting_area"],
+            description="zone kinds where slow movement is normal",
+        ),
+    ]
+    exempt_roles: Annotated[
+        list[AllowRole], Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
+    ]
+    exempt_ship_types: Annotated[
+        list[int],
+        Field(
+            default_factory=lambda: list(SERVICE_SHIP_TYPES),
+            description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)"
+            " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
+        ),
+    ]
+    severity: Annotated[Literal["alarm", "warning", "caution"], Field(description="alert severity")] = (
+        "warning"
     )
-    lost_minutes: float = Field(15.0, gt=0, description="an active alert clears after this much silence")
-    exempt_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["anchorage", "berth", "terminal", "fishing_dock", "waiting_area"],
-        description="zone kinds where slow movement is normal",
-    )
-    exempt_roles: list[AllowRole] = Field(
-        default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt"
-    )
-    exempt_ship_types: list[int] = Field(
-        default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)"
-        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
-    )
-    severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
 
 
 _Sample = tuple[float, float, float, float, float]

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import shapely
@@ -71,49 +71,68 @@ MARGIN_BEARINGS = tuple(range(0, 360, 45))
 
 
 class PositionJumpParams(RuleParams):
-    min_speed_kn: float = Field(40.0, gt=0, description="implied speed always allowed below this")
-    sog_factor: float = Field(2.0, gt=0, description="implied speed allowed up to factor x SOG + offset")
-    sog_offset_kn: float = Field(10.0, ge=0)
-    max_sog_kn: float = Field(
-        50.0,
-        gt=0,
-        description="a reported SOG above this (102.2, 'faster than 102 kn', from a faulty transponder) "
-        "widens the allowance no further than this one",
-    )
-    min_distance_m: float = Field(300.0, ge=0, description="shorter jumps are GPS jitter")
-    time_slack_s: float = Field(2.0, ge=0, description="added to the elapsed time (time-stamp rounding)")
-    unreliable_time_slack_s: float = Field(
-        300.0, ge=0, description="added instead when the fixes' UTC seconds contradict the event times"
-    )
-    max_gap_minutes: float = Field(60.0, gt=0, description="fixes further apart than this are not compared")
-    max_late_minutes: float = Field(
-        120.0,
-        gt=0,
-        description="on a feed that stamps arrival, a fix along course that the ship's speed explains "
-        "within this is the same ship seen late",
-    )
-    on_land: bool = Field(True, description="report fixes on land")
-    land_margin_m: float = Field(
-        100.0, ge=0, description="a fix on land counts only this far inside the coastline (GNSS noise, quays)"
-    )
-    null_island: bool = Field(True, description="report fixes at (0, 0)")
-    repeat_count: int = Field(3, ge=1, description="jumps in an hour that make it a warning")
-    cluster_vessels: int = Field(3, ge=2, description="vessels jumping together = GNSS interference")
-    cluster_radius_m: float = Field(2000.0, gt=0)
-    cluster_window_s: float = Field(60.0, gt=0, description="individual jumps are held this long")
-    cluster_quiet_minutes: float = Field(10.0, gt=0)
-    cluster_reach_minutes: float = Field(
-        7.0,
-        ge=0,
-        description="jumps already reported this recently still count towards a cluster: ships at anchor "
-        "report every 3 minutes, so the vessels of one area pulled to one spot jump up to minutes apart",
-    )
-    duplicate_wait_minutes: float = Field(
-        10.0,
-        ge=0,
-        description="a jump to a second stream heard again while the track's own fixes go on waits this "
-        "long for duplicate_mmsi (its window) before it is reported",
-    )
+    min_speed_kn: Annotated[float, Field(gt=0, description="implied speed always allowed below this")] = 40.0
+    sog_factor: Annotated[
+        float, Field(gt=0, description="implied speed allowed up to factor x SOG + offset")
+    ] = 2.0
+    sog_offset_kn: Annotated[float, Field(ge=0)] = 10.0
+    max_sog_kn: Annotated[
+        float,
+        Field(
+            gt=0,
+            description="a reported SOG above this (102.2, 'faster than 102 kn', from a faulty transponder) "
+            "widens the allowance no further than this one",
+        ),
+    ] = 50.0
+    min_distance_m: Annotated[float, Field(ge=0, description="shorter jumps are GPS jitter")] = 300.0
+    time_slack_s: Annotated[
+        float, Field(ge=0, description="added to the elapsed time (time-stamp rounding)")
+    ] = 2.0
+    unreliable_time_slack_s: Annotated[
+        float, Field(ge=0, description="added instead when the fixes' UTC seconds contradict the event times")
+    ] = 300.0
+    max_gap_minutes: Annotated[
+        float, Field(gt=0, description="fixes further apart than this are not compared")
+    ] = 60.0
+    max_late_minutes: Annotated[
+        float,
+        Field(
+            gt=0,
+            description="on a feed that stamps arrival, a fix along course that the ship's speed explains "
+            "within this is the same ship seen late",
+        ),
+    ] = 120.0
+    on_land: Annotated[bool, Field(description="report fixes on land")] = True
+    land_margin_m: Annotated[
+        float,
+        Field(
+            ge=0, description="a fix on land counts only this far inside the coastline (GNSS noise, quays)"
+        ),
+    ] = 100.0
+    null_island: Annotated[bool, Field(description="report fixes at (0, 0)")] = True
+    repeat_count: Annotated[int, Field(ge=1, description="jumps in an hour that make it a warning")] = 3
+    cluster_vessels: Annotated[
+        int, Field(ge=2, description="vessels jumping together = GNSS interference")
+    ] = 3
+    cluster_radius_m: Annotated[float, Field(gt=0)] = 2000.0
+    cluster_window_s: Annotated[float, Field(gt=0, description="individual jumps are held this long")] = 60.0
+    cluster_quiet_minutes: Annotated[float, Field(gt=0)] = 10.0
+    cluster_reach_minutes: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="jumps already reported this recently still count towards a cluster: ships at anchor "
+            "report every 3 minutes, so the vessels of one area pulled to one spot jump up to minutes apart",
+        ),
+    ] = 7.0
+    duplicate_wait_minutes: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="a jump to a second stream heard again while the track's own fixes go on waits this "
+            "long for duplicate_mmsi (its window) before it is reported",
+        ),
+    ] = 10.0
 
 
 @dataclass(slots=True)

@@ -36,7 +36,7 @@ are in a pair (`vts.rules._pairs`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
@@ -69,39 +69,60 @@ the jitter of the reporting slots."""
 
 
 class RendezvousParams(PairParams):
-    distance_m: float = Field(200.0, gt=0, description="the two vessels within this distance")
-    min_minutes: float = Field(10.0, ge=0, description="for at least this long")
-    stale_position_minutes: float = Field(7.0, gt=0, description="ignore a neighbour whose last fix is older")
-    exempt_roles: list[AllowRole] = Field(
-        default_factory=lambda: list(ALL_ROLES),
-        description="allow-lists exempt (bunker barges and supply boats, which no AIS ship type names, "
-        "go on `other`)",
+    distance_m: Annotated[float, Field(gt=0, description="the two vessels within this distance")] = 200.0
+    min_minutes: Annotated[float, Field(ge=0, description="for at least this long")] = 10.0
+    stale_position_minutes: Annotated[
+        float, Field(gt=0, description="ignore a neighbour whose last fix is older")
+    ] = 7.0
+    exempt_roles: Annotated[
+        list[AllowRole],
+        Field(
+            default_factory=lambda: list(ALL_ROLES),
+            description="allow-lists exempt (bunker barges and supply boats, which no AIS ship type names, "
+            "go on `other`)",
+        ),
+    ]
+    exempt_ship_types: Annotated[
+        list[int],
+        Field(
+            default_factory=lambda: list(SERVICE_SHIP_TYPES),
+            description="AIS ship types whose work is meeting ships (pilot, SAR, tug, port tender, police)"
+            " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
+        ),
+    ]
+    anchored_zone_kinds: Annotated[
+        list[ZoneKind],
+        Field(
+            default_factory=lambda: ["anchorage", "waiting_area"],
+            description="two small craft both at anchor or moored inside these are neighbours, not a "
+            "rendezvous; a pair with a large vessel gets `anchored_severity`",
+        ),
+    ]
+    exempt_zone_kinds: Annotated[
+        list[ZoneKind],
+        Field(
+            default_factory=lambda: ["berth", "terminal", "fishing_dock"],
+            description="a vessel inside one of these is not in a rendezvous",
+        ),
+    ]
+    moored_zone_kinds: Annotated[
+        list[ZoneKind],
+        Field(
+            default_factory=lambda: ["port_area"],
+            description="two vessels both reporting moored (status 5) inside one of these lie at quays: "
+            "neighbours, whether or not a berth polygon covers the water they lie in",
+        ),
+    ]
+    severity: Annotated[Literal["alarm", "warning", "caution"], Field(description="alert severity")] = (
+        "warning"
     )
-    exempt_ship_types: list[int] = Field(
-        default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose work is meeting ships (pilot, SAR, tug, port tender, police)"
-        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
-    )
-    anchored_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["anchorage", "waiting_area"],
-        description="two small craft both at anchor or moored inside these are neighbours, not a "
-        "rendezvous; a pair with a large vessel gets `anchored_severity`",
-    )
-    exempt_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["berth", "terminal", "fishing_dock"],
-        description="a vessel inside one of these is not in a rendezvous",
-    )
-    moored_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["port_area"],
-        description="two vessels both reporting moored (status 5) inside one of these lie at quays: "
-        "neighbours, whether or not a berth polygon covers the water they lie in",
-    )
-    severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
-    anchored_severity: Literal["alarm", "warning", "caution", "info"] = Field(
-        "caution",
-        description="severity for a pair at anchor or moored in an anchorage with a large vessel in it "
-        "(bunkering, a ship-to-ship transfer, or anchoring too close)",
-    )
+    anchored_severity: Annotated[
+        Literal["alarm", "warning", "caution", "info"],
+        Field(
+            description="severity for a pair at anchor or moored in an anchorage with a large vessel in it "
+            "(bunkering, a ship-to-ship transfer, or anchoring too close)"
+        ),
+    ] = "caution"
 
 
 class RendezvousRule(PairRule):

@@ -30,7 +30,7 @@ alert is watched.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 import shapely
@@ -64,30 +64,41 @@ exit band and the mask's band are both polygons approximating a buffer, in diffe
 
 
 class RestrictedAreaParams(RuleParams):
-    zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["restricted", "protected", "security_zone"],
-        description="kinds of zone watched by this rule",
-    )
-    exempt_roles: list[AllowRole] = Field(
-        default_factory=lambda: list(ALL_ROLES),
-        description="allow-lists whose vessels may enter any of these zones",
-    )
-    static_grace_minutes: float = Field(
-        13.0,
-        ge=0,
-        description="a newly heard vessel with no static data yet is given this long (static data comes "
-        "every 6 min; two intervals, one report lost) before its unknown category is judged",
-    )
-    static_grace_minutes_class_a: float = Field(
-        CLASS_A_STATIC_GRACE_MINUTES,
-        ge=0,
-        description="the same for a Class A vessel (three intervals, two reports lost): its transponder "
-        "sends its static data by itself, so its absence is reception, and a ship at a berth heard "
-        "afresh (at start-up) must not become an intruder for two lost reports",
-    )
-    default_severity: Literal["emergency", "alarm", "warning", "caution", "info"] = Field(
-        "warning", description="severity when the zone sets none"
-    )
+    zone_kinds: Annotated[
+        list[ZoneKind],
+        Field(
+            default_factory=lambda: ["restricted", "protected", "security_zone"],
+            description="kinds of zone watched by this rule",
+        ),
+    ]
+    exempt_roles: Annotated[
+        list[AllowRole],
+        Field(
+            default_factory=lambda: list(ALL_ROLES),
+            description="allow-lists whose vessels may enter any of these zones",
+        ),
+    ]
+    static_grace_minutes: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="a newly heard vessel with no static data yet is given this long (static data comes "
+            "every 6 min; two intervals, one report lost) before its unknown category is judged",
+        ),
+    ] = 13.0
+    static_grace_minutes_class_a: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="the same for a Class A vessel (three intervals, two reports lost): its transponder "
+            "sends its static data by itself, so its absence is reception, and a ship at a berth heard "
+            "afresh (at start-up) must not become an intruder for two lost reports",
+        ),
+    ] = CLASS_A_STATIC_GRACE_MINUTES
+    default_severity: Annotated[
+        Literal["emergency", "alarm", "warning", "caution", "info"],
+        Field(description="severity when the zone sets none"),
+    ] = "warning"
 
 
 class RestrictedAreaRule(Rule):

@@ -31,7 +31,7 @@ while it has a record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import shapely
@@ -54,15 +54,22 @@ GROWN_SLACK_DEG = 1e-6
 
 
 class SpeedingParams(RuleParams):
-    min_seconds: float = Field(60.0, ge=0, description="time over the limit before alerting")
-    min_reports: int = Field(2, ge=1, description="reports over the limit before alerting")
-    tolerance_kn: float = Field(0.0, ge=0, description="speed over the limit that is still tolerated")
-    clear_margin_kn: float = Field(0.5, ge=0, description="clear only below limit minus this")
-    clear_reports: int = Field(2, ge=1, description="fixes under that (none over between) to clear")
-    exempt_categories: list[VesselCategory] = Field(
-        default_factory=lambda: ["law_enforcement", "sar", "pilot"],
-        description="vessel categories (by declared ship type) whose work is to answer calls at speed",
-    )
+    min_seconds: Annotated[float, Field(ge=0, description="time over the limit before alerting")] = 60.0
+    min_reports: Annotated[int, Field(ge=1, description="reports over the limit before alerting")] = 2
+    tolerance_kn: Annotated[
+        float, Field(ge=0, description="speed over the limit that is still tolerated")
+    ] = 0.0
+    clear_margin_kn: Annotated[float, Field(ge=0, description="clear only below limit minus this")] = 0.5
+    clear_reports: Annotated[
+        int, Field(ge=1, description="fixes under that (none over between) to clear")
+    ] = 2
+    exempt_categories: Annotated[
+        list[VesselCategory],
+        Field(
+            default_factory=lambda: ["law_enforcement", "sar", "pilot"],
+            description="vessel categories (by declared ship type) whose work is to answer calls at speed",
+        ),
+    ]
 
 
 @dataclass(slots=True)

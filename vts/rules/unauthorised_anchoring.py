@@ -37,7 +37,7 @@ which is all that is worked out for it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import Field
@@ -69,31 +69,44 @@ CELL_MEMO_MAX = 50_000
 
 
 class UnauthorisedAnchoringParams(RuleParams):
-    stationary_kn: float = Field(0.5, gt=0, description="mean SOG under this counts as stopped")
-    stationary_minutes: float = Field(15.0, gt=0, le=30, description="for at least this long")
-    resume_kn: float = Field(1.0, gt=0, description="mean SOG at or above this means under way again")
-    resume_minutes: float = Field(3.0, gt=0, description="window for the resume test")
-    allowed_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["anchorage", "berth", "terminal", "fishing_dock", "waiting_area"],
-        description="zone kinds where anchoring or stopping is normal",
+    stationary_kn: Annotated[float, Field(gt=0, description="mean SOG under this counts as stopped")] = 0.5
+    stationary_minutes: Annotated[float, Field(gt=0, le=30, description="for at least this long")] = 15.0
+    resume_kn: Annotated[
+        float, Field(gt=0, description="mean SOG at or above this means under way again")
+    ] = 1.0
+    resume_minutes: Annotated[float, Field(gt=0, description="window for the resume test")] = 3.0
+    allowed_zone_kinds: Annotated[
+        list[ZoneKind],
+        Field(
+            default_factory=lambda: ["anchorage", "berth", "terminal", "fishing_dock", "waiting_area"],
+            description="zone kinds where anchoring or stopping is normal",
+        ),
+    ]
+    zone_margin_m: Annotated[
+        float, Field(ge=0, description="a vessel this close to an allowed zone counts as in it")
+    ] = 100.0
+    include_small_craft: Annotated[
+        bool, Field(description="also watch small craft (otherwise: loitering)")
+    ] = False
+    exempt_roles: Annotated[
+        list[AllowRole], Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
+    ]
+    exempt_ship_types: Annotated[
+        list[int],
+        Field(
+            default_factory=lambda: list(SERVICE_SHIP_TYPES),
+            description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)"
+            " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
+        ),
+    ]
+    severity: Annotated[Literal["alarm", "warning", "caution"], Field(description="alert severity")] = (
+        "warning"
     )
-    zone_margin_m: float = Field(
-        100.0, ge=0, description="a vessel this close to an allowed zone counts as in it"
-    )
-    include_small_craft: bool = Field(False, description="also watch small craft (otherwise: loitering)")
-    exempt_roles: list[AllowRole] = Field(
-        default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt"
-    )
-    exempt_ship_types: list[int] = Field(
-        default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)"
-        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
-    )
-    severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
-    check_every_s: float = Field(60.0, gt=0, description="re-evaluate a vessel at most this often")
-    confirm_s: float = Field(
-        60.0, ge=0, description="the condition must still hold this much later (ignores one-fix glitches)"
-    )
+    check_every_s: Annotated[float, Field(gt=0, description="re-evaluate a vessel at most this often")] = 60.0
+    confirm_s: Annotated[
+        float,
+        Field(ge=0, description="the condition must still hold this much later (ignores one-fix glitches)"),
+    ] = 60.0
 
 
 class UnauthorisedAnchoringRule(Rule):

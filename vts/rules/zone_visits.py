@@ -40,7 +40,7 @@ events reach it regardless.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import shapely
@@ -81,10 +81,13 @@ class _Restored:
 
 
 class ZoneVisitsParams(RuleParams):
-    kinds: list[ZoneKind] = Field(
-        default_factory=list,
-        description="zone kinds recorded even when the zone does not set record_visits (e.g. [berth])",
-    )
+    kinds: Annotated[
+        list[ZoneKind],
+        Field(
+            default_factory=list,
+            description="zone kinds recorded even when the zone does not set record_visits (e.g. [berth])",
+        ),
+    ]
 
 
 class ZoneVisitsRule(Rule):
