@@ -42,6 +42,9 @@ COMPILED_MODULES: list[str] = list(_constant("COMPILED_MODULES"))
 GROUP_NAME: str = _constant("GROUP_NAME")
 # PEP 660 editable install (or the older `setup.py develop`): the compiled files go into the source tree
 EDITABLE = bool({"editable_wheel", "develop"} & set(sys.argv))
+# pip runs this file up to three times per install (build requirements, metadata, then the build);
+# mypyc (a whole type-check) runs only for the commands that build extensions
+BUILDS = EDITABLE or bool({"bdist_wheel", "build", "build_ext", "install"} & set(sys.argv))
 
 
 def warn(reason: str) -> None:
@@ -112,7 +115,7 @@ def compiled_extensions() -> list[Any]:
 
 if __name__ == "__main__":
     os.chdir(ROOT)  # mypyc takes the paths relative to the project root
-    extensions = compiled_extensions()
+    extensions = compiled_extensions() if BUILDS else []
     if EDITABLE:
         remove_stale_extensions({ext.name for ext in extensions})
     setup(ext_modules=extensions, cmdclass={"build_ext": OptionalBuildExt})
