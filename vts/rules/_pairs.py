@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, cast
 
 import numpy as np
 import shapely
@@ -254,17 +254,21 @@ class PairMembers:
             self.rule.unwatch(ctx, mmsi)
 
 
-class PairRule(Rule):
+P = TypeVar("P", bound=PairParams)
+"""A pair rule's own parameters."""
+
+
+class PairRule(Rule, Generic[P]):
     """The base of a pair rule: its close spells (`_pairs`), the watch on the vessels in a pair
     (`_members`), its `interest` (the slow reports in the watched area), and a per-vessel throttle
     on neighbourhood look-ups (`_look_now`). A reload with new parameters carries all of it on."""
 
-    p: PairParams
+    p: P
 
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
         assert isinstance(params, PairParams)
-        self.p = params
+        self.p = cast(P, params)
         self._members = PairMembers(self)
         self._pairs = PairWatch(params.max_gap_minutes * 60.0, self._on_member)
         self._next_check: dict[int, float] = {}

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -536,8 +536,8 @@ class AisGapRule(Rule):
             ):
                 self._decide(mmsi)  # decided until heard again
                 continue
-            retry = self._retry.get(mmsi)
-            if retry is not None and now < retry:
+            retry_at = self._retry.get(mmsi)
+            if retry_at is not None and now < retry_at:
                 continue
             verdict = self._goes_dark(vessel, ctx)
             if verdict is None:
@@ -781,7 +781,7 @@ class AisGapRule(Rule):
                         break
         return heard
 
-    def _newest_first(self) -> Iterator[int]:
+    def _newest_first(self) -> Generator[int, None, None]:
         """Every vessel heard, the most recently heard first: the undecided ones from the runs
         (backwards), the decided ones from their heap, merged by number. (The heap entries taken
         go back when the iteration ends.)"""

@@ -210,7 +210,7 @@ def _hull_distance(
     return math.hypot(dx, dy), end, side
 
 
-class AlongsideRule(PairRule):
+class AlongsideRule(PairRule[AlongsideParams]):
     id = TYPE
     Params = AlongsideParams
     tick_seconds = 30.0
@@ -218,7 +218,6 @@ class AlongsideRule(PairRule):
 
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
-        self.p: AlongsideParams = params  # type: ignore[assignment]
         self._moored_cache: dict[int, tuple[float, bool]] = {}
         self._placements: dict[int, tuple[tuple[float | None, object], tuple[float, bool] | None]] = {}
         """Per ship without a heading: ((fix time, zone engine), its `_placement`)."""

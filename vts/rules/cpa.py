@@ -511,7 +511,8 @@ class CpaRule(Rule):
                 cog = v.cog
                 status = v.nav_status
             if (  # not a mover
-                t is None
+                v is None
+                or t is None
                 or lat is None
                 or lon is None
                 or sog is None

@@ -252,7 +252,7 @@ class DriftingRule(Rule):
         radius = (vessel.length or 0.0) + p.swing_cable_m
         turning = moved <= radius * math.radians(heading_sweep_deg([f.heading for f in run]))
         if slow:
-            return turning or self._quiet.member(ctx.zones, vessel.mmsi)
+            return turning or bool(self._quiet.member(ctx.zones, vessel.mmsi))
         return turning and moved <= 2.0 * radius and bool(self._quiet.member(ctx.zones, vessel.mmsi))
 
     def _hold(

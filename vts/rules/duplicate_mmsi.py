@@ -225,6 +225,7 @@ class DuplicateMmsiRule(Rule):
         self._last_conflict[primary.mmsi] = max(conflicts)
         if self._other_test_holds(ctx, primary.mmsi, DEAD_RECKONING):
             return
+        separation_m: float | None = None
         details: dict[str, object] = {
             "conflicts": len(conflicts),
             "window_min": self.p.window_minutes,
@@ -234,15 +235,14 @@ class DuplicateMmsiRule(Rule):
             # (no name: the shadow's static data is a copy of the primary's, never the other ship's)
             details.update(other_lat=round(shadow.lat, 6), other_lon=round(shadow.lon, 6))
             if primary.lat is not None and primary.lon is not None:
-                details["separation_m"] = round(
-                    distance_m(primary.lat, primary.lon, shadow.lat, shadow.lon), 1
-                )
+                separation_m = round(distance_m(primary.lat, primary.lon, shadow.lat, shadow.lon), 1)
+                details["separation_m"] = separation_m
         ctx.alerts.hold(
             type=self.id,
             mmsi=primary.mmsi,
             severity="warning",
             message=f"Two ships transmit as MMSI {primary.mmsi}"
-            + (f" ({details['separation_m'] / 1852.0:.1f} NM apart)" if "separation_m" in details else ""),
+            + (f" ({separation_m / 1852.0:.1f} NM apart)" if separation_m is not None else ""),
             lat=primary.lat,
             lon=primary.lon,
             details=details,

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import numpy as np
 import shapely
@@ -532,7 +532,7 @@ def _on_land_rows(batch: ReportBatch, zones: ZoneEngine) -> np.ndarray:
         parts = zones.land_geometries()
         loose = [g for g in parts if union is None or not union.covers(g)]
         _land_cover[:] = [zones, loose]
-    loose = _land_cover[1]
+    loose = cast("list[Any]", _land_cover[1])
     if loose:
         rows = rows.copy()
         sel = np.flatnonzero(batch.is_position)

@@ -53,7 +53,7 @@ from vts.rules._common import (
     zone_name,
 )
 from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, apart, previous_fix
-from vts.rules.base import RuleContext, RuleParams
+from vts.rules.base import RuleContext
 from vts.spatial import approx_distance_m
 from vts.vessel_class import MOORED, MS_PER_KNOT, is_large_vessel, is_moored_or_anchored
 
@@ -125,15 +125,11 @@ class RendezvousParams(PairParams):
     ] = "caution"
 
 
-class RendezvousRule(PairRule):
+class RendezvousRule(PairRule[RendezvousParams]):
     id = TYPE
     Params = RendezvousParams
     tick_seconds = 30.0
     late_fixes = False  # a late fix is where the vessel was: no evidence of being close now
-
-    def __init__(self, params: RuleParams) -> None:
-        super().__init__(params)
-        self.p: RendezvousParams = params  # type: ignore[assignment]
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         self._members.bind(ctx)
@@ -177,7 +173,7 @@ class RendezvousRule(PairRule):
         ):
             if other == vessel.mmsi:
                 continue
-            key: PairKey = (min(vessel.mmsi, other), max(vessel.mmsi, other))
+            key = (min(vessel.mmsi, other), max(vessel.mmsi, other))
             seen.add(key)  # still near: a silent or stale partner is not "apart"
             if dist > p.distance_m:
                 self._pairs.look_beyond(key, ctx.now, window)
