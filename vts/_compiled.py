@@ -74,30 +74,44 @@ def compiled_modules() -> dict[str, bool]:
     return result
 
 
+def module_files(package_dir: str, name: str) -> tuple[str, str]:
+    """(directory, stem) of a module of the set: `vts.rules.cpa` -> (<package_dir>/rules, "cpa")."""
+    parts = name.split(".")
+    return os.path.join(os.path.dirname(package_dir), *parts[:-1]), parts[-1]
+
+
 def extension_files(package_dir: str, names: Sequence[str]) -> dict[str, str]:
-    """Module name -> the compiled file Python would import for it from `package_dir` (one listing)."""
-    try:
-        entries = set(os.listdir(package_dir))
-    except OSError:
-        return {}
+    """Module name -> the compiled file Python would import for it (one listing per directory)."""
+    listings: dict[str, set[str]] = {}
     found: dict[str, str] = {}
     for name in names:
-        stem = name.rpartition(".")[2]
+        directory, stem = module_files(package_dir, name)
+        entries = listings.get(directory)
+        if entries is None:
+            try:
+                entries = set(os.listdir(directory))
+            except OSError:
+                entries = set()
+            listings[directory] = entries
         # the order of EXTENSION_SUFFIXES is the order the import system tries them in
         for suffix in importlib.machinery.EXTENSION_SUFFIXES:
             if stem + suffix in entries:
-                found[name] = os.path.join(package_dir, stem + suffix)
+                found[name] = os.path.join(directory, stem + suffix)
                 break
     return found
 
 
+def source_file(package_dir: str, name: str) -> str:
+    directory, stem = module_files(package_dir, name)
+    return os.path.join(directory, stem + ".py")
+
+
 def stale_modules(package_dir: str, names: Sequence[str]) -> list[str]:
-    """The modules whose `.py` in `package_dir` is newer than the compiled file beside it."""
+    """The modules whose `.py` is newer than the compiled file beside it."""
     stale = []
     for name, ext_path in extension_files(package_dir, names).items():
-        source = os.path.join(package_dir, name.rpartition(".")[2] + ".py")
         try:
-            if os.stat(source).st_mtime > os.stat(ext_path).st_mtime:
+            if os.stat(source_file(package_dir, name)).st_mtime > os.stat(ext_path).st_mtime:
                 stale.append(name)
         except OSError:
             continue
@@ -124,7 +138,7 @@ class SourceFirstFinder:
 
 
 def _install_source_finder(package_dir: str, names: Sequence[str]) -> SourceFirstFinder:
-    finder = SourceFirstFinder({n: os.path.join(package_dir, n.rpartition(".")[2] + ".py") for n in names})
+    finder = SourceFirstFinder({n: source_file(package_dir, n) for n in names})
     sys.meta_path.insert(0, finder)
     return finder
 

@@ -39,7 +39,8 @@ from vts.mqtt.settings import MqttSettings
 from vts.mqtt.urls import mask_url
 from vts.rules.params import RuleParams
 from vts.sources.settings import SourceSettings
-from vts.tracker import TrackerSettings, VesselCategory
+from vts.tracker import VesselCategory
+from vts.tracker_settings import TrackerSettings
 from vts.web.settings import WebSettings
 
 ZoneKind = Literal[

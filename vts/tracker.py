@@ -49,10 +49,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import count, islice
-from typing import Annotated, Any
+from typing import Any
 
-import pydantic.main  # noqa: F401  (mypyc: a compiled module defining a model imports it by name)
-from pydantic import BaseModel, ConfigDict, Field
+from mypy_extensions import mypyc_attr
 
 from vts.categories import VesselCategory, category_of, is_anchored_or_moored
 from vts.reports import (
@@ -65,6 +64,7 @@ from vts.reports import (
     SarAircraftReport,
     StaticReport,
 )
+from vts.tracker_settings import TrackerSettings
 
 __all__ = ["Fix", "Tracker", "TrackerSettings", "VesselCategory", "VesselState"]
 
@@ -109,38 +109,6 @@ _M_PER_NM = 1852.0
 _M_PER_DEG = 111_320.0
 _NEAR_DEG = 0.045
 """Latitude and longitude difference (~5 km each, ~7.1 km together) under the 10-minute buffer."""
-
-
-class TrackerSettings(BaseModel):
-    """`tracker:` section of the config."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    trail_minutes: Annotated[
-        float, Field(gt=0, description="length of the kept trail, minutes of event time")
-    ] = 30.0
-    trail_max_points: Annotated[int, Field(ge=2, description="hard cap on trail points per vessel")] = 400
-    forget_after_minutes: Annotated[float, Field(gt=0, description="forget a vessel silent this long")] = 60.0
-    static_memory_hours: Annotated[
-        float,
-        Field(
-            ge=0,
-            description="remember a forgotten vessel's static data (name, call sign, type, size, voyage) "
-            "this long after it was last heard: back within that time, it is known from its first report",
-        ),
-    ] = 24.0
-
-    @property
-    def trail_s(self) -> float:
-        return self.trail_minutes * 60.0
-
-    @property
-    def forget_after_s(self) -> float:
-        return self.forget_after_minutes * 60.0
-
-    @property
-    def static_memory_s(self) -> float:
-        return self.static_memory_hours * 3600.0
 
 
 @dataclass(slots=True)
@@ -284,6 +252,7 @@ def nominal_interval(
     return 6.0 if sog <= 23.0 else 5.0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tests compare the fast path with a plain subclass
 class Tracker:
     """All vessels by MMSI, plus base stations, aids to navigation and SAR aircraft."""
 

@@ -48,6 +48,7 @@ from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 from pydantic import Field
 
 from vts.alerts.model import iso_time
@@ -175,6 +176,7 @@ class _Chunk:
     seq: list[int]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tests spy on it through a subclass
 class AisGapRule(Rule):
     """Going dark.
 

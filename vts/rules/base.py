@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from vts.alerts.model import Alert, Severity
 from vts.config import Allowlists, Config
@@ -113,6 +114,7 @@ class RuleContext:
     """Which feeds stamp arrival rather than the fix (satellite, store-and-forward)."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # rules of plug-ins and tests are Python classes
 class Rule:
     """Base class. Override only the hooks the rule needs; all default to doing nothing."""
 
