@@ -21,10 +21,9 @@ import numpy as np
 from mypy_extensions import mypyc_attr
 
 from vts.alerts.model import Alert, Severity
-from vts.config import Allowlists, Config
+from vts.config import Allowlists, Config, RuleParams
 from vts.feed_clock import FeedClocks
 from vts.reports import PositionReport, Report, StaticReport
-from vts.rules.params import RuleParams
 from vts.spatial import VesselGrid
 from vts.tracker import Tracker, VesselState
 from vts.zones import ZoneEngine, ZoneEvent

@@ -1,16 +1,12 @@
-"""What every rule's parameters are: a pydantic model with `enabled`, which each rule extends.
+"""The parameters of every rule, as the config reads them: one pydantic model per rule (each a
+`RuleParams`, the config's base with ``enabled``), with its defaults, bounds and descriptions.
 
-Its own module (not `vts.rules.base`) so that the config can import it while the rules' base imports
-the config's types at run time (which compiled modules need; see `vts._compiled`)."""
+They are here, not in the rule modules, because the rule modules are compiled with mypyc, and a
+pydantic model defined in a compiled module loses its field metadata (bounds, descriptions, even
+its docstring). This module is not compiled; it imports no rule module (only the config, the
+tracker and the helpers the defaults need), and each rule module imports its model from here under
+the same name (``from vts.rules.loitering import LoiteringParams`` still works)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-
-class RuleParams(BaseModel):
-    """Base of every rule's parameters. Subclasses add their thresholds with defaults and descriptions."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    enabled: bool = True
+from vts.config import RuleParams as RuleParams  # the base of the models below (next commit)
