@@ -22,15 +22,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import numpy as np
 import shapely
-from pydantic import Field
 
 from vts.batch import zone_union
 from vts.rules._common import AREA_KINDS, ZoneKinds, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleParams
+from vts.rules.params import PairParams
 from vts.spatial import approx_distance_m
 
 if TYPE_CHECKING:
@@ -41,41 +41,6 @@ if TYPE_CHECKING:
 KNOT_MS = 1852.0 / 3600.0
 
 PairKey = tuple[int, int]
-
-
-class PairParams(RuleParams):
-    """Parameters shared by the pairwise proximity rules (each sets its own distance and duration)."""
-
-    distance_m: Annotated[float, Field(gt=0, description="the two vessels within this distance")] = 150.0
-    min_minutes: Annotated[float, Field(ge=0, description="close for at least this long")] = 3.0
-    max_speed_kn: Annotated[float, Field(gt=0, description="both vessels under this SOG")] = 3.0
-    clear_margin_m: Annotated[
-        float, Field(ge=0, description="hysteresis: clears beyond distance_m + this")
-    ] = 50.0
-    max_gap_minutes: Annotated[
-        float,
-        Field(
-            gt=0,
-            description="a longer silence of the pair restarts the spell (two 3-minute slow Class B "
-            "intervals and slack: one lost message does not break it)",
-        ),
-    ] = 7.0
-    lost_minutes: Annotated[
-        float, Field(gt=0, description="an alert clears when the pair is not seen this long")
-    ] = 10.0
-    check_every_s: Annotated[
-        float,
-        Field(ge=0, description="look at a slow vessel's neighbourhood at most this often (event time)"),
-    ] = 10.0
-    underway_grace_s: Annotated[
-        float,
-        Field(
-            ge=0,
-            description="once the pair's alert is up, a vessel still near its partner ends it by being under "
-            "way only after this long (a boat shifting along the hull, or round the other, is still with "
-            "it; one leaving is soon beyond the distance, which ends it at once)",
-        ),
-    ] = 120.0
 
 
 @dataclass(slots=True)

@@ -45,18 +45,17 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from heapq import heapify, heappop, heappush
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import numpy as np
 from mypy_extensions import mypyc_attr
-from pydantic import Field
 
 from vts.alerts.model import iso_time
 from vts.batch import NO_FIX, SAFETY, STATIC, BatchRows
-from vts.config import ZoneKind
 from vts.reports import PositionReport
 from vts.rules._common import AREA_KINDS, ZoneKinds, is_vessel_mmsi, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import AisGapParams
 from vts.spatial import approx_distance_m
 from vts.tracker import SHADOW_OUTLIER_FORGET_S
 from vts.vessel_class import is_moored_or_anchored, is_small_craft
@@ -69,51 +68,6 @@ if TYPE_CHECKING:
 TYPE = "ais_gap"
 RETRY_S = 60.0
 """A vessel not yet judged dark (silent too briefly, nobody near heard yet) is looked at again after this."""
-
-
-class AisGapParams(RuleParams):
-    min_messages: Annotated[
-        int, Field(ge=1, description="messages needed in the history window before the gap")
-    ] = 10
-    history_minutes: Annotated[
-        float, Field(gt=0, le=30, description="history window before the last message")
-    ] = 30.0
-    underway_minutes: Annotated[float, Field(gt=0, description="silence that counts as dark, under way")] = (
-        10.0
-    )
-    moored_minutes: Annotated[
-        float, Field(gt=0, description="silence that counts as dark, at anchor or moored")
-    ] = 30.0
-    neighbour_radius_m: Annotated[
-        float, Field(gt=0, description="radius in which other vessels must be heard")
-    ] = 9260.0
-    min_neighbours: Annotated[int, Field(ge=0, description="vessels heard near it since it fell silent")] = 1
-    edge_margin_m: Annotated[
-        float, Field(ge=0, description="last position at least this far inside the area")
-    ] = 1000.0
-    severe_zone_kinds: Annotated[
-        list[ZoneKind],
-        Field(
-            default_factory=lambda: ["security_zone", "restricted", "protected"],
-            description="last seen in these: alarm, else warning",
-        ),
-    ]
-    implied_speed_flag_kn: Annotated[
-        float, Field(gt=0, description="flag a reappearance implying this speed")
-    ] = 25.0
-    far_flag_m: Annotated[
-        float, Field(gt=0, description="flag a reappearance this far from the last position")
-    ] = 3704.0
-    max_dark_hours: Annotated[float, Field(gt=0, description="give up on a vessel silent this long")] = 24.0
-    berthing_zone_kinds: Annotated[
-        list[ZoneKind],
-        Field(
-            default_factory=lambda: ["berth", "terminal"],
-            description="a ship (not a small craft) last heard in one of these under berthing_max_kn is "
-            "berthing: moored_minutes applies (cranes and sheds shadow a ship at its berth from the receiver)",
-        ),
-    ]
-    berthing_max_kn: Annotated[float, Field(gt=0, description="... at under this speed over ground")] = 3.0
 
 
 @dataclass(slots=True)

@@ -42,14 +42,9 @@ its vessel, so the rule asks for the slow reports and watches the vessels that a
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
-    ALL_ROLES,
-    SERVICE_SHIP_TYPES,
     declares_service_type,
     in_kinds,
     in_watched_area,
@@ -57,8 +52,9 @@ from vts.rules._common import (
     is_vessel_mmsi,
     label,
 )
-from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, apart, previous_fix
+from vts.rules._pairs import PairKey, PairRule, Proximity, apart, previous_fix
 from vts.rules.base import RuleContext, RuleParams
+from vts.rules.params import AlongsideParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import (
     AT_ANCHOR,
@@ -110,44 +106,6 @@ MOORED_HOLD_KN = 1.0
 """A ship in a pair still lies at anchor or moored while its mean SOG over the last 10 minutes
 stays under this (hysteresis: a ship swinging at anchor under status 0 shows some tenths of a knot,
 and its mean passing 0.5 kn now and then must not end and re-raise the alert)."""
-
-
-class AlongsideParams(PairParams):
-    distance_m: Annotated[
-        float, Field(gt=0, description="craft within this of the ship (hull when known)")
-    ] = 150.0
-    min_minutes: Annotated[float, Field(ge=0, description="close for at least this long")] = 3.0
-    night_start_hour: Annotated[float, Field(ge=0, lt=24, description="local hour night begins (alarm)")] = (
-        18.0
-    )
-    night_end_hour: Annotated[float, Field(ge=0, lt=24, description="local hour night ends")] = 6.0
-    security_zone_kinds: Annotated[
-        list[ZoneKind],
-        Field(default_factory=lambda: ["security_zone"], description="either vessel inside one: alarm"),
-    ]
-    exempt_roles: Annotated[
-        list[AllowRole], Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
-    ]
-    exempt_ship_types: Annotated[
-        list[int],
-        Field(
-            default_factory=lambda: list(SERVICE_SHIP_TYPES),
-            description="AIS ship types whose normal work is alongside ships (pilot, SAR, tug, tender, police)"
-            " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
-        ),
-    ]
-    exempt_zone_kinds: Annotated[
-        list[ZoneKind],
-        Field(default_factory=lambda: ["fishing_dock"], description="craft moored in these zones are exempt"),
-    ]
-    quay_within_m: Annotated[
-        float,
-        Field(
-            ge=0,
-            description="a ship that reports no heading, with its antenna this close to the coastline, lies "
-            "along it (moored to a quay or pier): its hull is placed so (0: never, distance to the antenna)",
-        ),
-    ] = 80.0
 
 
 def ship_heading(ship: VesselState) -> float | None:

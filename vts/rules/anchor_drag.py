@@ -50,15 +50,15 @@ import statistics
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m, local_projection
 from vts.reports import PositionReport
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.rules.drifting import heading_sweep_deg
+from vts.rules.params import AnchorDragParams
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -71,35 +71,6 @@ SWING_REACH = 1.5
 """How far (times the swing radius) the anchor may lie from where the ship settled: the settling
 heading is known to a few degrees only (yaw), which moves the anchor found for a swing of 90 degrees
 by a tenth or more; and a ship may ride to more chain than the radius allows for."""
-
-
-class AnchorDragParams(RuleParams):
-    settle_minutes: Annotated[
-        float, Field(gt=0, description="fixes of this first period give the anchoring position")
-    ] = 10.0
-    min_radius_m: Annotated[float, Field(gt=0, description="smallest swing circle radius")] = 200.0
-    radius_margin_m: Annotated[float, Field(ge=0, description="swing radius = length + this")] = 150.0
-    consecutive_fixes: Annotated[int, Field(ge=1, description="fixes outside the circle in a row")] = 3
-    drag_sog_kn: Annotated[float, Field(gt=0, description="speed over ground that counts as making way")] = (
-        1.0
-    )
-    drag_minutes: Annotated[float, Field(ge=0, description="how long that speed must last")] = 2.0
-    fast_gap_minutes: Annotated[
-        float,
-        Field(
-            gt=0,
-            description="a longer silence between two fixes at that speed starts the count again: what the "
-            "ship did in between is not known (two 3-minute reports at anchor and slack)",
-        ),
-    ] = 7.0
-    underway_sog_kn: Annotated[float, Field(gt=0, description="above this the ship has weighed anchor")] = 4.0
-    ahead_deg: Annotated[
-        float,
-        Field(gt=0, le=90, description="course within this of heading (at drag_sog_kn or more): under way"),
-    ] = 45.0
-    hold_radius_m: Annotated[
-        float, Field(gt=0, description="after a drag, settle_minutes of fixes this close: holding again")
-    ] = 50.0
 
 
 @dataclass(slots=True)

@@ -54,16 +54,16 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import Field, model_validator
 
 from vts.alerts.model import Severity
 from vts.batch import STATIC
 from vts.geo import EARTH_RADIUS_M, KNOTS_TO_MS, METRES_PER_NM
 from vts.rules._common import SERVICE_SHIP_TYPES
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import CpaParams
 from vts.tracker import STALE_FACTOR, nominal_interval
 from vts.vessel_class import declares_small_craft, may_be_large
 
@@ -77,82 +77,6 @@ AT_ANCHOR_OR_MOORED = (1, 5)
 UNDERWAY_DESPITE_STATUS_KN = 3.0
 """A ship showing "at anchor"/"moored" above this speed forgot its status (as `vts.vessel_class`)."""
 _NO_ROWS = np.empty(0, dtype=np.int64)
-
-
-class CpaParams(RuleParams):
-    range_nm: Annotated[float, Field(gt=0, description="pairs further apart than this are not evaluated")] = (
-        3.0
-    )
-    min_sog_kn: Annotated[float, Field(ge=0, description="both vessels must be faster than this")] = 1.0
-    warning_cpa_nm: Annotated[float, Field(gt=0)] = 0.3
-    warning_tcpa_min: Annotated[float, Field(gt=0)] = 10.0
-    alarm_cpa_nm: Annotated[float, Field(gt=0)] = 0.1
-    alarm_tcpa_min: Annotated[float, Field(gt=0)] = 5.0
-    min_relative_kn: Annotated[
-        float, Field(ge=0, description="slower relative motion has no meaningful CPA")
-    ] = 1.0
-    max_fix_age_s: Annotated[
-        float,
-        Field(
-            gt=0,
-            description="vessels whose last fix is older than this and than their own lost-target time "
-            "(six nominal reporting intervals, IEC 62388) are left out",
-        ),
-    ] = 180.0
-    clear_factor: Annotated[
-        float, Field(ge=1.0, description="hysteresis on the warning CPA before clearing")
-    ] = 1.2
-    confirm_s: Annotated[
-        float,
-        Field(
-            ge=0,
-            description="a situation is raised once it has held this long, on every evaluation (each "
-            "tick): one evaluation on a course swinging through a turn, or on a noisy course, is not one",
-        ),
-    ] = 10.0
-    min_warning_tcpa_s: Annotated[
-        float,
-        Field(
-            ge=0,
-            description="a warning is not raised with its closest point nearer than this: the vessels are "
-            "passing then, and it would clear before anyone could act on it (an alarm is raised all the same)",
-        ),
-    ] = 30.0
-    skip_assist_categories: Annotated[
-        bool, Field(description="treat declared tugs and pilot boats as assist craft")
-    ] = True
-    small_craft_pairs_alarm_only: Annotated[
-        bool,
-        Field(
-            description="a pair of two small craft (`vts.vessel_class.declares_small_craft`: Class B, a "
-            "fishing, pleasure or other small type, or under 20 m) is raised only at the alarm limits: at the "
-            "warning limits (0.3 NM within 10 min) boats working in company, and launches and fishing "
-            "boats leaving port together, made most of the alerts of a busy port"
-        ),
-    ] = True
-    raise_fix_intervals: Annotated[
-        float,
-        Field(
-            gt=0,
-            description="a situation is raised only while both vessels' last fixes are at most this many of "
-            "their nominal reporting intervals old (IEC 62388); an older fix, dead-reckoned up to "
-            "max_fix_age_s, keeps an alert up but does not raise one",
-        ),
-    ] = 3.0
-
-    @model_validator(mode="after")
-    def _alarm_inside_warning(self) -> Self:
-        """Pairs are picked at the warning limits: an alarm limit beyond them would never fire."""
-        if self.alarm_cpa_nm > self.warning_cpa_nm:
-            raise ValueError(
-                f"alarm_cpa_nm ({self.alarm_cpa_nm}) must not exceed warning_cpa_nm ({self.warning_cpa_nm})"
-            )
-        if self.alarm_tcpa_min > self.warning_tcpa_min:
-            raise ValueError(
-                f"alarm_tcpa_min ({self.alarm_tcpa_min}) must not exceed "
-                f"warning_tcpa_min ({self.warning_tcpa_min})"
-            )
-        return self
 
 
 def compute_cpa(

@@ -55,17 +55,15 @@ import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
-from vts.categories import VesselCategory
-from vts.config import ZoneKind
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport
-from vts.rules._common import LYING_STILL_KINDS, ZoneKinds, is_allowlisted
+from vts.rules._common import ZoneKinds, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import DriftingParams
 from vts.vessel_class import mean_speed_kn
 
 if TYPE_CHECKING:
@@ -76,38 +74,6 @@ NOT_UNDER_COMMAND = 2
 AT_ANCHOR_OR_MOORED = (1, 5)
 ANGLE_SLACK_DEG = 1e-6
 """The mask takes fixes this much under the angle too: float rounding can only add rows to it."""
-
-
-class DriftingParams(RuleParams):
-    min_sog_kn: Annotated[float, Field(ge=0, description="lowest speed over ground that counts")] = 0.25
-    max_sog_kn: Annotated[float, Field(gt=0, description="highest speed over ground that counts")] = 20.0
-    min_angle_deg: Annotated[float, Field(gt=0, le=180, description="heading vs course over ground")] = 45.0
-    min_minutes: Annotated[float, Field(gt=0, description="how long the condition must hold")] = 3.0
-    min_fixes: Annotated[int, Field(ge=2, description="fixes needed over that time")] = 3
-    min_displacement_m: Annotated[float, Field(ge=0, description="net movement needed over the run")] = 30.0
-    max_run_minutes: Annotated[
-        float, Field(gt=0, description="the run judged is at most this long (a slow drift has time to show)")
-    ] = 10.0
-    not_under_command: Annotated[bool, Field(description="also alert on navigational status 2")] = True
-    nuc_quiet_zone_kinds: Annotated[
-        list[ZoneKind],
-        Field(
-            default_factory=lambda: list(LYING_STILL_KINDS),
-            description="zone kinds where status 2 alone is no alert: the ship must also move",
-        ),
-    ]
-    nuc_moving_kn: Annotated[
-        float, Field(gt=0, description="mean speed over min_minutes that counts as moving in those zones")
-    ] = 1.0
-    swing_cable_m: Annotated[
-        float,
-        Field(
-            ge=0,
-            description="the most cable a ship at anchor lies to: as it swings, its antenna turns about the "
-            "anchor at its length plus this, at most",
-        ),
-    ] = 300.0
-    exempt_categories: Annotated[list[VesselCategory], Field(default_factory=lambda: ["tug"])]
 
 
 MS_PER_KNOT = 1852.0 / 3600.0

@@ -42,16 +42,16 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
 from vts.rules._common import is_placeholder_mmsi
 from vts.rules._fix_stream import NULL_DEG, UnseenFixes, drop_placeholders, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import DuplicateMmsiParams
 from vts.tracker import nominal_interval
 
 if TYPE_CHECKING:
@@ -132,30 +132,6 @@ class _Heads:
     a_fixes_since_b: int = 0
     alternations: deque[float] = field(default_factory=deque)
     a_is_last: bool = False
-
-
-class DuplicateMmsiParams(RuleParams):
-    min_conflicts: Annotated[int, Field(ge=1, description="dead-reckoning conflicts needed ...")] = 3
-    window_minutes: Annotated[float, Field(gt=0, description="... within this window")] = 10.0
-    clear_minutes: Annotated[float, Field(gt=0, description="clear after this long without a conflict")] = (
-        30.0
-    )
-    interleave: Annotated[bool, Field(description="also detect two interleaved tracks a few km apart")] = True
-    interleave_min_speed_kn: Annotated[float, Field(gt=0)] = 40.0
-    interleave_min_distance_m: Annotated[float, Field(ge=0)] = 300.0
-    ignore_same_track: Annotated[
-        bool,
-        Field(description="no alert when the 'second ship' sails the first one's course line (late fixes)"),
-    ] = True
-    arrival_delay_hours: Annotated[
-        float,
-        Field(
-            ge=0,
-            description="on a feed that stamps arrival (satellite, store-and-forward), fixes may come this "
-            "late: a 'second ship' no farther away than the ship could have sailed in that time (at 2 x SOG "
-            "+ 10 kn, at least 25 kn) may be its own fixes delivered again, and raises nothing",
-        ),
-    ] = 3.0
 
 
 class DuplicateMmsiRule(Rule):

@@ -37,16 +37,16 @@ import math
 import re
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import Field
 
 from vts.alerts.model import Severity
 from vts.batch import STATIC
 from vts.reports import StaticReport
 from vts.rules._common import is_placeholder_mmsi, most_severe
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import IdentityChangeParams
 from vts.vessel_class import is_large_vessel
 
 if TYPE_CHECKING:
@@ -68,19 +68,6 @@ HAZARD_DIGIT_TYPES = frozenset({2, 4, 6, 7, 8, 9})
 TUG = 52
 TOWING_TYPES = frozenset({31, 32})
 """Towing, and towing a tow over 200 m long or 25 m wide: what a tug declares while it tows."""
-
-
-class IdentityChangeParams(RuleParams):
-    dimension_tolerance_m: Annotated[
-        float, Field(ge=0, description="length/beam changes up to this are ignored")
-    ] = 2.0
-    check_imo: Annotated[bool, Field(description="report IMO numbers that fail the check digit")] = True
-    shared_imo: Annotated[bool, Field(description="report an IMO number claimed by two MMSIs")] = True
-    shared_imo_days: Annotated[float, Field(gt=0, description="how long an IMO claim is remembered")] = 30.0
-    memory_days: Annotated[
-        float,
-        Field(gt=0, description="how long what an MMSI declared is remembered after its last static report"),
-    ] = 7.0
 
 
 def imo_is_valid(imo: int) -> bool:

@@ -43,11 +43,10 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import shapely
-from pydantic import Field
 
 from vts.alerts.model import Severity, iso_time
 from vts.batch import land_union
@@ -56,6 +55,7 @@ from vts.reports import PositionReport, Report
 from vts.rules._common import is_placeholder_mmsi
 from vts.rules._fix_stream import NULL_DEG, UnseenFixes, drop_placeholders, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import PositionJumpParams
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -68,71 +68,6 @@ LATE_FIX_MAX_S = 900.0
 QUAY_ZONE_KINDS = frozenset({"berth", "terminal", "fishing_dock"})
 MARGIN_BEARINGS = tuple(range(0, 360, 45))
 """Where a fix on land is checked to be at least `land_margin_m` from the coastline."""
-
-
-class PositionJumpParams(RuleParams):
-    min_speed_kn: Annotated[float, Field(gt=0, description="implied speed always allowed below this")] = 40.0
-    sog_factor: Annotated[
-        float, Field(gt=0, description="implied speed allowed up to factor x SOG + offset")
-    ] = 2.0
-    sog_offset_kn: Annotated[float, Field(ge=0)] = 10.0
-    max_sog_kn: Annotated[
-        float,
-        Field(
-            gt=0,
-            description="a reported SOG above this (102.2, 'faster than 102 kn', from a faulty transponder) "
-            "widens the allowance no further than this one",
-        ),
-    ] = 50.0
-    min_distance_m: Annotated[float, Field(ge=0, description="shorter jumps are GPS jitter")] = 300.0
-    time_slack_s: Annotated[
-        float, Field(ge=0, description="added to the elapsed time (time-stamp rounding)")
-    ] = 2.0
-    unreliable_time_slack_s: Annotated[
-        float, Field(ge=0, description="added instead when the fixes' UTC seconds contradict the event times")
-    ] = 300.0
-    max_gap_minutes: Annotated[
-        float, Field(gt=0, description="fixes further apart than this are not compared")
-    ] = 60.0
-    max_late_minutes: Annotated[
-        float,
-        Field(
-            gt=0,
-            description="on a feed that stamps arrival, a fix along course that the ship's speed explains "
-            "within this is the same ship seen late",
-        ),
-    ] = 120.0
-    on_land: Annotated[bool, Field(description="report fixes on land")] = True
-    land_margin_m: Annotated[
-        float,
-        Field(
-            ge=0, description="a fix on land counts only this far inside the coastline (GNSS noise, quays)"
-        ),
-    ] = 100.0
-    null_island: Annotated[bool, Field(description="report fixes at (0, 0)")] = True
-    repeat_count: Annotated[int, Field(ge=1, description="jumps in an hour that make it a warning")] = 3
-    cluster_vessels: Annotated[
-        int, Field(ge=2, description="vessels jumping together = GNSS interference")
-    ] = 3
-    cluster_radius_m: Annotated[float, Field(gt=0)] = 2000.0
-    cluster_window_s: Annotated[float, Field(gt=0, description="individual jumps are held this long")] = 60.0
-    cluster_quiet_minutes: Annotated[float, Field(gt=0)] = 10.0
-    cluster_reach_minutes: Annotated[
-        float,
-        Field(
-            ge=0,
-            description="jumps already reported this recently still count towards a cluster: ships at anchor "
-            "report every 3 minutes, so the vessels of one area pulled to one spot jump up to minutes apart",
-        ),
-    ] = 7.0
-    duplicate_wait_minutes: Annotated[
-        float,
-        Field(
-            ge=0,
-            description="a jump to a second stream heard again while the track's own fixes go on waits this "
-            "long for duplicate_mmsi (its window) before it is reported",
-        ),
-    ] = 10.0
 
 
 @dataclass(slots=True)

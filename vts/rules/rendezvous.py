@@ -36,14 +36,9 @@ are in a pair (`vts.rules._pairs`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
-    ALL_ROLES,
-    SERVICE_SHIP_TYPES,
     declares_service_type,
     in_kinds,
     in_watched_area,
@@ -52,8 +47,9 @@ from vts.rules._common import (
     label,
     zone_name,
 )
-from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, apart, previous_fix
+from vts.rules._pairs import PairKey, PairRule, Proximity, apart, previous_fix
 from vts.rules.base import RuleContext
+from vts.rules.params import RendezvousParams
 from vts.spatial import approx_distance_m
 from vts.vessel_class import MOORED, MS_PER_KNOT, is_large_vessel, is_moored_or_anchored
 
@@ -66,63 +62,6 @@ FIX_STANDS_FACTOR = 1.25
 """A vessel's latest fix stands, as evidence of where it is, for this many nominal reporting
 intervals (`VesselState.expected_interval`): until its next report is overdue, with some slack for
 the jitter of the reporting slots."""
-
-
-class RendezvousParams(PairParams):
-    distance_m: Annotated[float, Field(gt=0, description="the two vessels within this distance")] = 200.0
-    min_minutes: Annotated[float, Field(ge=0, description="for at least this long")] = 10.0
-    stale_position_minutes: Annotated[
-        float, Field(gt=0, description="ignore a neighbour whose last fix is older")
-    ] = 7.0
-    exempt_roles: Annotated[
-        list[AllowRole],
-        Field(
-            default_factory=lambda: list(ALL_ROLES),
-            description="allow-lists exempt (bunker barges and supply boats, which no AIS ship type names, "
-            "go on `other`)",
-        ),
-    ]
-    exempt_ship_types: Annotated[
-        list[int],
-        Field(
-            default_factory=lambda: list(SERVICE_SHIP_TYPES),
-            description="AIS ship types whose work is meeting ships (pilot, SAR, tug, port tender, police)"
-            " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
-        ),
-    ]
-    anchored_zone_kinds: Annotated[
-        list[ZoneKind],
-        Field(
-            default_factory=lambda: ["anchorage", "waiting_area"],
-            description="two small craft both at anchor or moored inside these are neighbours, not a "
-            "rendezvous; a pair with a large vessel gets `anchored_severity`",
-        ),
-    ]
-    exempt_zone_kinds: Annotated[
-        list[ZoneKind],
-        Field(
-            default_factory=lambda: ["berth", "terminal", "fishing_dock"],
-            description="a vessel inside one of these is not in a rendezvous",
-        ),
-    ]
-    moored_zone_kinds: Annotated[
-        list[ZoneKind],
-        Field(
-            default_factory=lambda: ["port_area"],
-            description="two vessels both reporting moored (status 5) inside one of these lie at quays: "
-            "neighbours, whether or not a berth polygon covers the water they lie in",
-        ),
-    ]
-    severity: Annotated[Literal["alarm", "warning", "caution"], Field(description="alert severity")] = (
-        "warning"
-    )
-    anchored_severity: Annotated[
-        Literal["alarm", "warning", "caution", "info"],
-        Field(
-            description="severity for a pair at anchor or moored in an anchorage with a large vessel in it "
-            "(bunkering, a ship-to-ship transfer, or anchoring too close)"
-        ),
-    ] = "caution"
 
 
 class RendezvousRule(PairRule[RendezvousParams]):

@@ -31,16 +31,15 @@ while it has a record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from pydantic import Field
 
-from vts.categories import VesselCategory
 from vts.reports import PositionReport
 from vts.rules._common import ALL_ROLES, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import SpeedingParams
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -51,25 +50,6 @@ if TYPE_CHECKING:
 
 GROWN_SLACK_DEG = 1e-6
 """The grown zones are grown this much more (about 0.1 m): float rounding can only add rows."""
-
-
-class SpeedingParams(RuleParams):
-    min_seconds: Annotated[float, Field(ge=0, description="time over the limit before alerting")] = 60.0
-    min_reports: Annotated[int, Field(ge=1, description="reports over the limit before alerting")] = 2
-    tolerance_kn: Annotated[
-        float, Field(ge=0, description="speed over the limit that is still tolerated")
-    ] = 0.0
-    clear_margin_kn: Annotated[float, Field(ge=0, description="clear only below limit minus this")] = 0.5
-    clear_reports: Annotated[
-        int, Field(ge=1, description="fixes under that (none over between) to clear")
-    ] = 2
-    exempt_categories: Annotated[
-        list[VesselCategory],
-        Field(
-            default_factory=lambda: ["law_enforcement", "sar", "pilot"],
-            description="vessel categories (by declared ship type) whose work is to answer calls at speed",
-        ),
-    ]
 
 
 @dataclass(slots=True)

@@ -37,16 +37,12 @@ which is all that is worked out for it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
-from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
-    ALL_ROLES,
     AREA_KINDS,
-    SERVICE_SHIP_TYPES,
     ZoneKinds,
     declares_service_type,
     is_allowlisted,
@@ -56,6 +52,7 @@ from vts.rules._common import (
     zone_ids_of_kinds,
 )
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import UnauthorisedAnchoringParams
 from vts.vessel_class import AT_ANCHOR, is_small_craft, mean_speed_kn
 
 if TYPE_CHECKING:
@@ -66,47 +63,6 @@ if TYPE_CHECKING:
 TYPE = "unauthorised_anchoring"
 CELL_MEMO_MAX = 50_000
 """Positions whose cell key `UnauthorisedAnchoringRule._cell` remembers (then it starts afresh)."""
-
-
-class UnauthorisedAnchoringParams(RuleParams):
-    stationary_kn: Annotated[float, Field(gt=0, description="mean SOG under this counts as stopped")] = 0.5
-    stationary_minutes: Annotated[float, Field(gt=0, le=30, description="for at least this long")] = 15.0
-    resume_kn: Annotated[
-        float, Field(gt=0, description="mean SOG at or above this means under way again")
-    ] = 1.0
-    resume_minutes: Annotated[float, Field(gt=0, description="window for the resume test")] = 3.0
-    allowed_zone_kinds: Annotated[
-        list[ZoneKind],
-        Field(
-            default_factory=lambda: ["anchorage", "berth", "terminal", "fishing_dock", "waiting_area"],
-            description="zone kinds where anchoring or stopping is normal",
-        ),
-    ]
-    zone_margin_m: Annotated[
-        float, Field(ge=0, description="a vessel this close to an allowed zone counts as in it")
-    ] = 100.0
-    include_small_craft: Annotated[
-        bool, Field(description="also watch small craft (otherwise: loitering)")
-    ] = False
-    exempt_roles: Annotated[
-        list[AllowRole], Field(default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt")
-    ]
-    exempt_ship_types: Annotated[
-        list[int],
-        Field(
-            default_factory=lambda: list(SERVICE_SHIP_TYPES),
-            description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)"
-            " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
-        ),
-    ]
-    severity: Annotated[Literal["alarm", "warning", "caution"], Field(description="alert severity")] = (
-        "warning"
-    )
-    check_every_s: Annotated[float, Field(gt=0, description="re-evaluate a vessel at most this often")] = 60.0
-    confirm_s: Annotated[
-        float,
-        Field(ge=0, description="the condition must still hold this much later (ignores one-fix glitches)"),
-    ] = 60.0
 
 
 class UnauthorisedAnchoringRule(Rule):
