@@ -94,7 +94,8 @@ class AisGapParams(RuleParams):
         Field(
             default_factory=lambda: ["berth", "terminal"],
             description="a ship (not a small craft) last heard in one of these under berthing_max_kn is "
-            "berthing: moored_minutes applies (cranes and sheds shadow a ship at its berth from the receiver)",
+            "berthing: moored_minutes applies (cranes and sheds shadow a ship at its berth from the "
+            "receiver)",
         ),
     ]
     berthing_max_kn: Annotated[float, Field(gt=0, description="... at under this speed over ground")] = 3.0
@@ -120,8 +121,8 @@ class AlongsideParams(PairParams):
         list[int],
         Field(
             default_factory=lambda: list(SERVICE_SHIP_TYPES),
-            description="AIS ship types whose normal work is alongside ships (pilot, SAR, tug, tender, police)"
-            " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
+            description="AIS ship types whose normal work is alongside ships (pilot, SAR, tug, tender, "
+            "police) when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
         ),
     ]
     exempt_zone_kinds: Annotated[
@@ -189,7 +190,8 @@ class CourseAnomalyParams(RuleParams):
         list[int],
         Field(
             default_factory=lambda: [33, 34, 37, 53],
-            description="ship types left out of the erratic kind only (dredging, diving, pleasure, port tender)",
+            description="ship types left out of the erratic kind only (dredging, diving, pleasure, "
+            "port tender)",
         ),
     ]
     stop_after_departure: bool = True
@@ -210,8 +212,8 @@ class CourseAnomalyParams(RuleParams):
         float,
         Field(
             gt=0,
-            description="a vessel leaves a berth or anchorage only if it lay there: a fix this slow inside it "
-            "(or status at anchor / moored), or a stay longer than the tracker's trail; one that crossed "
+            description="a vessel leaves a berth or anchorage only if it lay there: a fix this slow inside "
+            "it (or status at anchor / moored), or a stay longer than the tracker's trail; one that crossed "
             "the anchorage under way did not depart from it",
         ),
     ] = 1.0
@@ -298,7 +300,8 @@ class CpaParams(RuleParams):
         Field(
             ge=0,
             description="a warning is not raised with its closest point nearer than this: the vessels are "
-            "passing then, and it would clear before anyone could act on it (an alarm is raised all the same)",
+            "passing then, and it would clear before anyone could act on it (an alarm is raised all the "
+            "same)",
         ),
     ] = 30.0
     skip_assist_categories: Annotated[
@@ -308,8 +311,8 @@ class CpaParams(RuleParams):
         bool,
         Field(
             description="a pair of two small craft (`vts.vessel_class.declares_small_craft`: Class B, a "
-            "fishing, pleasure or other small type, or under 20 m) is raised only at the alarm limits: at the "
-            "warning limits (0.3 NM within 10 min) boats working in company, and launches and fishing "
+            "fishing, pleasure or other small type, or under 20 m) is raised only at the alarm limits: at "
+            "the warning limits (0.3 NM within 10 min) boats working in company, and launches and fishing "
             "boats leaving port together, made most of the alerts of a busy port"
         ),
     ] = True
@@ -476,8 +479,8 @@ class LoiteringParams(RuleParams):
         list[int],
         Field(
             default_factory=lambda: list(SERVICE_SHIP_TYPES),
-            description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)"
-            " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
+            description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, "
+            "police) when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
         ),
     ]
     severity: Annotated[Literal["alarm", "warning", "caution"], Field(description="alert severity")] = (
@@ -691,8 +694,8 @@ class UnauthorisedAnchoringParams(RuleParams):
         list[int],
         Field(
             default_factory=lambda: list(SERVICE_SHIP_TYPES),
-            description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)"
-            " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
+            description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, "
+            "police) when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
         ),
     ]
     severity: Annotated[Literal["alarm", "warning", "caution"], Field(description="alert severity")] = (
