@@ -26,7 +26,9 @@ from types import ModuleType
 
 # The compiled set (paths from the project root), in the order mypyc is given them.
 COMPILED_MODULES: tuple[str, ...] = (
+    # the pipeline: sentences, decode, reports, tracker, zones, grid, batches, core, alert engine
     "vts/reports.py",
+    "vts/tracker.py",
     "vts/core.py",
     "vts/spatial.py",
     "vts/feed_clock.py",
@@ -34,6 +36,30 @@ COMPILED_MODULES: tuple[str, ...] = (
     "vts/ingest.py",
     "vts/decode.py",
     "vts/nmea.py",
+    "vts/zones.py",
+    "vts/alerts/engine.py",
+    # the rules (their parameter models are in vts/rules/params.py, which is not compiled)
+    "vts/rules/base.py",
+    "vts/rules/_common.py",
+    "vts/rules/_fix_stream.py",
+    "vts/rules/_pairs.py",
+    "vts/rules/ais_gap.py",
+    "vts/rules/alongside.py",
+    "vts/rules/anchor_drag.py",
+    "vts/rules/course_anomaly.py",
+    "vts/rules/cpa.py",
+    "vts/rules/distress.py",
+    "vts/rules/drifting.py",
+    "vts/rules/duplicate_mmsi.py",
+    "vts/rules/identity_change.py",
+    "vts/rules/invalid_mmsi.py",
+    "vts/rules/loitering.py",
+    "vts/rules/position_jump.py",
+    "vts/rules/rendezvous.py",
+    "vts/rules/restricted_area.py",
+    "vts/rules/speeding.py",
+    "vts/rules/unauthorised_anchoring.py",
+    "vts/rules/zone_visits.py",
 )
 
 # mypyc's group name: its shared library is `vts._native__mypyc`, inside the package (an editable

@@ -24,6 +24,7 @@ from mypy_extensions import mypyc_attr
 AisClass = Literal["A", "B"]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # (as the position and static reports)
 @dataclass(slots=True)
 class ReportBase:
     time: float
