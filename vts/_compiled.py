@@ -38,6 +38,12 @@ COMPILED_MODULES: tuple[str, ...] = (
     "vts/nmea.py",
     "vts/zones.py",
     "vts/alerts/engine.py",
+    # what the pipeline and the rules call on every fix
+    "vts/geo.py",
+    "vts/vessel_class.py",
+    "vts/categories.py",
+    "vts/station_clock.py",
+    "vts/jsontext.py",
     # the rules (their parameter models are in vts/rules/params.py, which is not compiled)
     "vts/rules/base.py",
     "vts/rules/_common.py",
