@@ -85,6 +85,29 @@ def test_a_compiled_copy_older_than_its_source_is_stale(tmp_path: Path) -> None:
     assert _compiled.stale_modules(str(package), names) == ["vts.core"]
 
 
+def test_a_module_of_a_subpackage_is_found_and_checked_in_its_own_directory(tmp_path: Path) -> None:
+    """`vts.rules.cpa` is compiled beside `vts/rules/cpa.py`, not in `vts/`."""
+    package = _fake_tree(tmp_path, ["core"])
+    rules = package / "rules"
+    rules.mkdir()
+    (rules / "cpa.py").write_text("WHERE = 'source of cpa'\n")
+    (rules / f"cpa{EXT}").write_bytes(b"not really compiled")
+    (package / f"cpa{EXT}").write_bytes(b"a file of the same name elsewhere: not the module's")
+    t = 1_700_000_000.0
+    for path in (package / "core.py", package / f"core{EXT}", rules / "cpa.py"):
+        _set_mtime(path, t)
+    _set_mtime(rules / f"cpa{EXT}", t + 10)
+    names = ["vts.core", "vts.rules.cpa"]
+    assert _compiled.extension_files(str(package), names) == {
+        "vts.core": str(package / f"core{EXT}"),
+        "vts.rules.cpa": str(rules / f"cpa{EXT}"),
+    }
+    assert _compiled.stale_modules(str(package), names) == []
+    _set_mtime(rules / "cpa.py", t + 20)  # edited after the build
+    assert _compiled.stale_modules(str(package), names) == ["vts.rules.cpa"]
+    assert _compiled.source_file(str(package), "vts.rules.cpa") == str(rules / "cpa.py")
+
+
 def test_the_check_warns_with_the_rebuild_command_and_imports_the_set_from_source(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
