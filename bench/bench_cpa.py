@@ -22,27 +22,24 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vts.config import Allowlists
+from vts.config import Config
 from vts.reports import PositionReport
 from vts.rules.base import RuleContext
 from vts.rules.cpa import CpaParams, CpaRule
 from vts.spatial import VesselGrid
-from vts.tracker import VesselState
+from vts.tracker import Tracker, VesselState
+from vts.zones import ZoneEngine
 
 LAT0, LON0 = -12.0, -77.3
 T = 1_768_496_400.0
 
 
-class _Tracker:
-    def __init__(self, vessels: list[VesselState]) -> None:
-        self._v = vessels
-        self._by_mmsi = {v.mmsi: v for v in vessels}
-
-    def vessels(self) -> list[VesselState]:
-        return self._v
-
-    def get(self, mmsi: int) -> VesselState | None:
-        return self._by_mmsi.get(mmsi)
+def _tracker(vessels: list[VesselState]) -> Tracker:
+    """A tracker that holds these vessels as they are (no report merged)."""
+    tracker = Tracker()
+    for v in vessels:
+        tracker._vessels[v.mmsi] = v
+    return tracker
 
 
 class _Sink:
@@ -77,7 +74,8 @@ def sweep(n: int, side_m: float, repeats: int = 5) -> tuple[float, int, int]:
         grid.update(v.mmsi, lat, lon)
     rule = CpaRule(CpaParams(confirm_s=0.0))  # one event time: every tick is the same evaluation
     sink = _Sink()
-    ctx = RuleContext(None, _Tracker(vessels), None, grid, Allowlists(), sink, T)  # type: ignore[arg-type]
+    config = Config()
+    ctx = RuleContext(config, _tracker(vessels), ZoneEngine([]), grid, config.allowlists, sink, T)
     rule.on_tick(ctx)  # warm-up
     reports = [PositionReport(time=T, mmsi=v.mmsi, msg_type=1, source="bench") for v in vessels]
     started = time.perf_counter()

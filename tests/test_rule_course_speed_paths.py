@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 import random
+from collections import deque
 from dataclasses import fields, replace
-from types import SimpleNamespace
 from typing import Any
 
 import shapely
@@ -15,6 +15,7 @@ import shapely
 from tests.rule_helpers import OPEN_WATER, T0, legs, make_core, of_type, offset, position, run, static
 from vts.geo import angle_diff_deg, distance_m
 from vts.reports import PositionReport, Report, StaticReport
+from vts.rules.base import RuleContext
 from vts.rules.course_anomaly import (
     JUMP_MIN_M,
     TURN_WINDOW_S,
@@ -25,6 +26,7 @@ from vts.rules.course_anomaly import (
     _take,
     _Turns,
 )
+from vts.tracker import Fix, VesselState
 
 SHIP = 725000402
 
@@ -35,6 +37,19 @@ class _Events:
 
     def event(self, **kw: Any) -> None:
         self.events.append(kw)
+
+
+def _context(ctx: RuleContext, alerts: _Events) -> RuleContext:
+    """`ctx` (a core's) with `alerts` for its alert sink: the events raised, recorded."""
+    return RuleContext(
+        config=ctx.config,
+        tracker=ctx.tracker,
+        zones=ctx.zones,
+        grid=ctx.grid,
+        allowlists=ctx.allowlists,
+        alerts=alerts,
+        now=ctx.now,
+    )
 
 
 def _reference_check_erratic(rule: CourseAnomalyRule, vessel: Any, report: Any, ctx: Any) -> None:
@@ -122,22 +137,24 @@ def test_erratic_quick_test_gives_the_full_loops_answers() -> None:
     history, pending turn, turns and events after every fix; and the bounds always hold the
     history's courses."""
     rng = random.Random(20261130)
+    core_ctx = make_core().engine.ctx
     for trial in range(60):
         fast = CourseAnomalyRule(CourseAnomalyParams())
         slow = CourseAnomalyRule(CourseAnomalyParams())
-        fast_ctx = SimpleNamespace(alerts=_Events())
-        slow_ctx = SimpleNamespace(alerts=_Events())
-        vessel = SimpleNamespace(mmsi=SHIP + trial, name=None)
+        fast_events, slow_events = _Events(), _Events()
+        fast_ctx = _context(core_ctx, fast_events)
+        slow_ctx = _context(core_ctx, slow_events)
+        vessel = VesselState(mmsi=SHIP + trial, first_seen=T0, last_seen=T0)
         for t, cog, sog in _courses(rng, 400):
-            report = SimpleNamespace(time=t, cog=cog, sog=sog, lat=OPEN_WATER[0], lon=OPEN_WATER[1])
-            fast._check_erratic(vessel, report, fast_ctx)  # type: ignore[arg-type]
+            report = position(vessel.mmsi, t, OPEN_WATER, sog=sog, cog=cog)
+            fast._check_erratic(vessel, report, fast_ctx)
             _reference_check_erratic(slow, vessel, report, slow_ctx)
             a, b = fast._turns[vessel.mmsi], slow._turns[vessel.mmsi]
             assert repr(_state(a)) == repr(_state(b))  # (repr: NaN courses compare equal)
             if not (math.isnan(a.lo) or math.isnan(a.hi)):
                 assert all(a.lo <= c <= a.hi for _, c in a.history)
-        assert [e["details"]["span_s"] for e in fast_ctx.alerts.events] == [
-            e["details"]["span_s"] for e in slow_ctx.alerts.events
+        assert [e["details"]["span_s"] for e in fast_events.events] == [
+            e["details"]["span_s"] for e in slow_events.events
         ]
 
 
@@ -194,10 +211,10 @@ def test_jumped_shortcut_agrees_with_the_distance() -> None:
         a = position(SHIP, T0, (lat, lon), sog=0.0)
         b = position(SHIP, T0 + 0.1, offset((lat, lon), north_m=north, east_m=east), sog=0.0)
         assert a.lat is not None and a.lon is not None and b.lat is not None and b.lon is not None
-        fix = SimpleNamespace(time=a.time, lat=a.lat, lon=a.lon, sog=a.sog)
-        vessel = SimpleNamespace(trail=[fix, fix])
+        fix = Fix(time=a.time, lat=a.lat, lon=a.lon, sog=a.sog, cog=a.cog, heading=a.heading)
+        vessel = VesselState(mmsi=SHIP, first_seen=a.time, last_seen=a.time, trail=deque([fix, fix]))
         exact = distance_m(a.lat, a.lon, b.lat, b.lon)
-        jumped = _jumped(vessel, b)  # type: ignore[arg-type]
+        jumped = _jumped(vessel, b)
         assert jumped == (exact > JUMP_MIN_M)  # (40 kn allow 43 m in the 0.1 s + 2 s slack)
 
 
@@ -218,9 +235,9 @@ def test_vts_area_box_test_agrees_with_the_zones() -> None:
         else:  # around the area's box, and on its edges
             lat = rng.uniform(y0 - 0.05, y1 + 0.05) if k % 5 else rng.choice((y0, y1))
             lon = rng.uniform(x0 - 0.05, x1 + 0.05) if k % 7 else rng.choice((x0, x1))
-        report = SimpleNamespace(lat=lat, lon=lon)
+        report = position(SHIP, T0, (lat, lon))
         expected = any(bool(shapely.intersects_xy(z.geometry, lon, lat)) for z in areas)
         assert any(z.contains(lon, lat) for z in areas) == expected
-        assert rule._in_vts_area(report, ctx) == expected  # type: ignore[arg-type]
+        assert rule._in_vts_area(report, ctx) == expected
         inside += expected
     assert inside > 100

@@ -76,6 +76,9 @@ def test_drifting_mask_is_the_plain_formula() -> None:
     def maybe(value: float, i: int, k: int) -> float | None:
         return None if i % k == 0 else value
 
+    def maybe_int(value: int, i: int, k: int) -> int | None:
+        return None if i % k == 0 else value
+
     reports: list = []
     for i in range(4000):
         if i % 50 == 0:
@@ -91,7 +94,8 @@ def test_drifting_mask_is_the_plain_formula() -> None:
                 lon=-77.2,
                 sog=maybe(float(rng.choice([0.0, 0.25, 3.0, 20.0, 25.0, rng.uniform(0, 30)])), i, 7),
                 cog=maybe(float(rng.choice([0.0, 45.0, 359.9, 720.0, rng.uniform(0, 360)])), i, 3),
-                heading=maybe(float(rng.choice([0.0, 45.0, 90.0, 315.0, rng.uniform(0, 360)])), i, 2),
+                # (a whole number of degrees, 0 to 359, as the decoder gives it)
+                heading=maybe_int(int(rng.choice([0, 45, 90, 315, rng.integers(0, 360)])), i, 2),
                 nav_status=int(rng.choice([-1, 0, 1, 2, 5, 8])) if i % 11 else None,
             )
         )

@@ -581,21 +581,29 @@ async def test_an_untimed_log_with_no_base_station_is_processed_at_its_end(tmp_p
 async def test_a_failure_at_the_end_of_input_is_counted_and_the_source_finishes(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A bug reached from `Core.end_of_input`: an alert listener that raises, on the alert that
+    only the end of the input lets out (an untimed fix from an invalid MMSI, held back for want of
+    a time until then)."""
+    from tests.test_station_clock import position
+    from vts.alerts.model import Alert
     from vts.config import load_config
     from vts.core import Core
 
     core = Core(load_config())
+    heard: list[str] = []
 
-    def broken(source: str) -> list:
+    def broken(alert: Alert) -> None:
+        heard.append(alert.type)
         raise RuntimeError("a bug")
 
-    core.end_of_input = broken  # type: ignore[method-assign]
+    core.add_alert_listener(broken)
     feed = CoreFeed(core)
     path = tmp_path / "one.nmea"
-    path.write_bytes(LINES[0] + b"\n")
+    path.write_bytes(position(123).encode() + b"\n")
     source = FileSource(SourceSettings(name="one", kind="file", path=str(path)))
     with caplog.at_level(logging.ERROR):
         await asyncio.wait_for(source.run(feed), 10)
+    assert heard == ["invalid_mmsi"]
     assert source.status.state == "finished" and feed.errors["RuntimeError"] == 1
     assert "the end of 'one' failed" in caplog.text
 

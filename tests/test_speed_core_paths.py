@@ -130,21 +130,50 @@ def test_zone_update_fast_path_agrees_with_fresh_lookups(seed: int) -> None:
     [
         (math.nan, CALLAO[1], CALLAO[0]),
         (math.inf, CALLAO[1], CALLAO[0]),
-        (None, CALLAO[1], CALLAO[0]),
         (T0, math.nan, CALLAO[0]),
         (T0, CALLAO[1], math.nan),
         (T0, -math.inf, CALLAO[0]),
         (T0, CALLAO[1], math.inf),
         (T0, 180.5, 0.0),
         (T0, 0.0, -90.5),
-        (T0, None, CALLAO[0]),
-        (T0, CALLAO[1], "x"),
     ],
 )
-def test_zone_update_ignores_invalid_fixes(t: Any, lon: Any, lat: Any) -> None:
+def test_zone_update_ignores_invalid_fixes(t: float, lon: float, lat: float) -> None:
     engine = ZoneEngine.from_config(load_config())
     assert engine.update(1, t, lon, lat) == []
     assert engine.vessels() == []
+
+
+@pytest.mark.parametrize(
+    ("received", "lon", "lat"),
+    [
+        (None, CALLAO[1], CALLAO[0]),  # no time: the untimed fix waits for one (`vts.ingest`)
+        (T0, 181.0, CALLAO[0]),  # longitude "not available"
+        (T0, CALLAO[1], 91.0),  # latitude "not available"
+        (T0, CALLAO[1], -95.0),  # a latitude that is none
+    ],
+)
+def test_a_fix_without_time_or_position_never_reaches_the_zones(
+    received: float | None, lon: float, lat: float
+) -> None:
+    """What `ZoneEngine.update` (typed floats) is never given: a fix with no time, or whose
+    position is missing or no position, is kept from it on the way production takes, from the
+    sentence through `Core` (the fixes the zone engine itself rejects are above)."""
+    import pyais
+
+    from vts.core import Core
+
+    (line,) = pyais.encode_dict(
+        {"msg_type": 1, "mmsi": 760000001, "lon": lon, "lat": lat, "speed": 5.0, "course": 90.0},
+        talker_id="AI",
+        sentence_type="VDM",
+        radio_channel="B",
+    )
+    core = Core(load_config())
+    assert core.feed_line(line.encode(), "feed", received) == []
+    assert core.zones.vessels() == []
+    known = [v.mmsi for v in core.tracker.vessels()]
+    assert known == ([] if received is None else [760000001])  # (the fix did reach the core)
 
 
 def test_zone_update_takes_the_extreme_valid_fixes() -> None:

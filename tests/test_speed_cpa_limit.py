@@ -9,24 +9,35 @@ around the limits, the movers must be those of the plain definition and each row
 from __future__ import annotations
 
 import itertools
-from types import SimpleNamespace
 
 import pytest
 
+from tests.rule_helpers import make_config
 from vts.config import Allowlists
+from vts.core import Core
+from vts.rules.base import RuleContext
 from vts.rules.cpa import _COG, _LAT, _LIMIT, _LON, _SOG, _TIME, AT_ANCHOR_OR_MOORED, CpaParams, CpaRule
-from vts.tracker import VesselState
+from vts.tracker import Tracker, VesselState
 
 NOW = 1_768_496_400.0
 
 
-class _Tracker:
-    def __init__(self, vessels: list[VesselState]) -> None:
-        self._by_mmsi = {v.mmsi: v for v in vessels}
-        self.get = self._by_mmsi.get
-
-    def vessels(self) -> list[VesselState]:
-        return list(self._by_mmsi.values())
+def _context(vessels: list[VesselState]) -> RuleContext:
+    """The context of a tick at NOW: a real tracker holding exactly these vessels (added as the
+    tracker adds a new track), no allow-lists; the rest is that of a core on the Callao config."""
+    tracker = Tracker()
+    for v in vessels:
+        tracker._add(v)
+    ctx = Core(make_config()).engine.ctx
+    return RuleContext(
+        config=ctx.config,
+        tracker=tracker,
+        zones=ctx.zones,
+        grid=ctx.grid,
+        allowlists=Allowlists(),
+        alerts=ctx.alerts,
+        now=NOW,
+    )
 
 
 def _is_mover(v: VesselState, p: CpaParams) -> bool:
@@ -87,8 +98,9 @@ def test_movers_and_their_fix_age_limits_are_those_of_stale_after(max_fix_age_s:
         )
     vessels.append(VesselState(mmsi=99_000_001, first_seen=NOW, last_seen=NOW, sog=5.0, cog=10.0))  # no fix
     rule = CpaRule(CpaParams(max_fix_age_s=max_fix_age_s))
-    ctx = SimpleNamespace(now=NOW, tracker=_Tracker(vessels), allowlists=Allowlists())
-    rule._sync(ctx)  # type: ignore[arg-type]
+    ctx = _context(vessels)
+    assert ctx.tracker.vessels() == vessels
+    rule._sync(ctx)
     expected = {v.mmsi: v for v in vessels if _is_mover(v, rule.p)}
     assert rule._slot_of.keys() == expected.keys()
     assert len(expected) > 100  # (and many left out)

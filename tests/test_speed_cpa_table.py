@@ -10,11 +10,11 @@ import math
 
 import numpy as np
 import pytest
-from pytest import MonkeyPatch
 
 from tests.rule_helpers import OPEN_WATER, T0, make_core, merge, moving, offset, static
+from vts.core import Core
 from vts.geo import KNOTS_TO_MS, METRES_PER_NM
-from vts.rules.base import RuleContext
+from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.rules.cpa import _COG, _LAT, _LON, _M_PER_DEG, _MIN_COS, _SOG, _TIME, CpaRule, _wrap
 
 A = 725000601
@@ -23,25 +23,43 @@ C = 725000603
 D = 725000604
 
 
-def test_the_kept_table_equals_one_read_from_scratch_through_static_changes(monkeypatch: MonkeyPatch) -> None:
+class _TableCheck(Rule):
+    """Runs right after cpa on each of its ticks (same `tick_seconds`, after it in the engine's
+    list) and compares cpa's kept table, as its `_sync` of that tick left it (the rest of the tick
+    only reads it), with the table a new rule reads from the tracker at that moment."""
+
+    id = "cpa_table_check"
+    tick_seconds = CpaRule.tick_seconds
+
+    def __init__(self, cpa: CpaRule) -> None:
+        super().__init__(RuleParams())
+        self.cpa = cpa
+        self.checked: list[int] = []
+        self.differ: list[float] = []
+
+    def on_tick(self, ctx: RuleContext) -> None:
+        rule = self.cpa
+        fresh = CpaRule(rule.p)
+        fresh._sync(ctx)
+        kept = {m: rule._table[:, s].tolist() for m, s in rule._slot_of.items()}
+        if kept != {m: fresh._table[:, s].tolist() for m, s in fresh._slot_of.items()}:
+            # (not an assert: the engine keeps a failing rule's tick to itself)
+            self.differ.append(ctx.now - T0)
+        self.checked.append(len(kept))
+
+
+def _with_check(core: Core, check: _TableCheck) -> None:
+    """Appends the check to the running rules (before any report, or straight after a reload: the
+    engine's tick schedule, which `set_rules` starts afresh, is then that of the reload alone)."""
+    assert core.engine.rule("cpa") is check.cpa
+    core.engine.set_rules([*core.engine.rules, check])
+
+
+def test_the_kept_table_equals_one_read_from_scratch_through_static_changes() -> None:
     """B goes from no static data to a tug, to a long dredger (a former identity, which counts for
     an hour), to a Class B yacht; C declares a length only, then a type; D, a cargo ship, sends
     Class B reports (a second transmitter under its MMSI); an allow-list reload puts C on the tug
     list. The flags follow each change."""
-    checked: list[int] = []
-    differ: list[float] = []
-    sync = CpaRule._sync
-
-    def checked_sync(self: CpaRule, ctx: RuleContext) -> None:
-        sync(self, ctx)
-        fresh = CpaRule(self.p)
-        sync(fresh, ctx)
-        kept = {m: self._table[:, s].tolist() for m, s in self._slot_of.items()}
-        if kept != {m: fresh._table[:, s].tolist() for m, s in fresh._slot_of.items()}:
-            differ.append(ctx.now - T0)  # (not an assert: the engine keeps a failing rule's tick to itself)
-        checked.append(len(kept))
-
-    monkeypatch.setattr(CpaRule, "_sync", checked_sync)
     minutes = 75
     reports = merge(
         [static(A, T0, name="CARGO", ship_type=70, length=180)],
@@ -67,14 +85,19 @@ def test_the_kept_table_equals_one_read_from_scratch_through_static_changes(monk
         static(C, T0 + 400, name="LAUNCH", ship_type=31, length=15),
     )
     core = make_core()
+    cpa = core.engine.rule("cpa")
+    assert isinstance(cpa, CpaRule)
+    check = _TableCheck(cpa)
+    _with_check(core, check)
     reload_at = T0 + 2000
     core.process_many([r for r in reports if r.time < reload_at])
     config = core.config.model_copy(deep=True)
     config.allowlists.tug.append(C)
     core.reload(config)
+    _with_check(core, check)  # (the reload kept cpa: same parameters)
     core.process_many([r for r in reports if r.time >= reload_at])
-    assert differ == []
-    assert len(checked) > 400 and max(checked) == 4
+    assert check.differ == []
+    assert len(check.checked) > 400 and max(check.checked) == 4
     vessel = core.tracker.get(B)
     assert vessel is not None and vessel.former_identities  # the dredger's hour: flags judged each time
 

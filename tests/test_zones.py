@@ -13,7 +13,7 @@ from shapely.ops import nearest_points
 
 from vts.config import Config, ZoneSettings, load_config
 from vts.geo import destination, distance_m
-from vts.zones import GeometryIndex, ZoneEngine, ZoneEvent
+from vts.zones import ZoneEngine, ZoneEvent
 
 MMSI = 760123456
 Track = list[tuple[float, tuple[float, float]]]
@@ -319,7 +319,8 @@ def test_hysteresis_settings_come_from_the_config(config: Config) -> None:
 
 def test_lookup_on_cell_edges_and_corners(engine: ZoneEngine, config: Config) -> None:
     """Points exactly on the cache's cell edges agree with a brute-force test of every zone."""
-    step = GeometryIndex.CELL_DEG
+    step = engine._index.CELL_DEG  # (on the instance: a native class gives a descriptor)
+    assert engine._land.CELL_DEG == step  # (the land's cells are the zones' cells)
     land = shapely.union_all(config.land_polygons())
     for i in range(-15460, -15420, 3):
         for j in range(-2440, -2376, 3):

@@ -37,9 +37,9 @@ from shapely.geometry.base import BaseGeometry
 from vts.alerts.settings import AlertSettings
 from vts.mqtt.settings import MqttSettings
 from vts.mqtt.urls import mask_url
-from vts.rules.base import RuleParams
 from vts.sources.settings import SourceSettings
-from vts.tracker import TrackerSettings, VesselCategory
+from vts.tracker import VesselCategory
+from vts.tracker_settings import TrackerSettings
 from vts.web.settings import WebSettings
 
 ZoneKind = Literal[
@@ -190,6 +190,14 @@ class ZoneEngineSettings(BaseModel):
         description="a fix that would confirm an exit, over 300 m from the fix before at more than this "
         "implied speed, is held back until a second fix confirms it (a lone GNSS outlier); 0: never",
     )
+
+
+class RuleParams(BaseModel):
+    """Base of every rule's parameters. Subclasses add their thresholds with defaults and descriptions."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    enabled: bool = True
 
 
 class Config(BaseModel):

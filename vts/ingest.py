@@ -382,12 +382,20 @@ class Ingest:
                         if filtered and self._seen_lately(payload, t):
                             self._duplicate(sstats, 1)
                             continue
-                        row = class_a[i]
-                        if row is not None:  # `decode_message`'s report, decoded above
-                            mmsi, msg_type, rest = row
+                        decoded = class_a[i]
+                        if decoded is not None:  # `decode_message`'s report, decoded above
+                            mmsi, msg_type, rest = decoded
                             out.append(
                                 PositionReport(
-                                    t, mmsi, msg_type, source, own_ship, None, channel or None, "A", *rest
+                                    t,
+                                    mmsi,
+                                    msg_type,
+                                    source,
+                                    own_ship,
+                                    None,
+                                    channel or None,
+                                    "A",
+                                    *rest,  # type: ignore[arg-type]
                                 )
                             )
                             messages += 1

@@ -770,7 +770,7 @@ class FragmentAssembler:
     ) -> tuple[Message | None, list[tuple[str, int]], int]:
         """One sentence of a multi-sentence message (count > 1), at event time `time`."""
         drops: list[tuple[str, int]] = []
-        own = (
+        own: _GroupKey = (
             (b"g", s.group, s.count, s.station)
             if s.group is not None
             else (s.channel, s.seq_id, s.count, s.station)

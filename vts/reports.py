@@ -19,9 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from mypy_extensions import mypyc_attr
+
 AisClass = Literal["A", "B"]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # (as the position and static reports)
 @dataclass(slots=True)
 class ReportBase:
     time: float
@@ -37,6 +40,7 @@ class ReportBase:
     channel: str | None = None
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # reports of other origins subclass it
 @dataclass(slots=True)
 class PositionReport(ReportBase):
     """Types 1, 2, 3 (Class A), 18, 19 (Class B) and 27 (long range)."""
@@ -67,6 +71,7 @@ class PositionReport(ReportBase):
         return self.lat is not None and self.lon is not None
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # reports of other origins subclass it
 @dataclass(slots=True)
 class StaticReport(ReportBase):
     """Static and voyage data: type 5 (Class A), type 19's static part, type 24 parts A and B.

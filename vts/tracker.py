@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from itertools import count, islice
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from mypy_extensions import mypyc_attr
 
 from vts.categories import VesselCategory, category_of, is_anchored_or_moored
 from vts.reports import (
@@ -64,6 +64,7 @@ from vts.reports import (
     SarAircraftReport,
     StaticReport,
 )
+from vts.tracker_settings import TrackerSettings
 
 __all__ = ["Fix", "Tracker", "TrackerSettings", "VesselCategory", "VesselState"]
 
@@ -108,34 +109,6 @@ _M_PER_NM = 1852.0
 _M_PER_DEG = 111_320.0
 _NEAR_DEG = 0.045
 """Latitude and longitude difference (~5 km each, ~7.1 km together) under the 10-minute buffer."""
-
-
-class TrackerSettings(BaseModel):
-    """`tracker:` section of the config."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    trail_minutes: float = Field(30.0, gt=0, description="length of the kept trail, minutes of event time")
-    trail_max_points: int = Field(400, ge=2, description="hard cap on trail points per vessel")
-    forget_after_minutes: float = Field(60.0, gt=0, description="forget a vessel silent this long")
-    static_memory_hours: float = Field(
-        24.0,
-        ge=0,
-        description="remember a forgotten vessel's static data (name, call sign, type, size, voyage) "
-        "this long after it was last heard: back within that time, it is known from its first report",
-    )
-
-    @property
-    def trail_s(self) -> float:
-        return self.trail_minutes * 60.0
-
-    @property
-    def forget_after_s(self) -> float:
-        return self.forget_after_minutes * 60.0
-
-    @property
-    def static_memory_s(self) -> float:
-        return self.static_memory_hours * 3600.0
 
 
 @dataclass(slots=True)
@@ -279,6 +252,7 @@ def nominal_interval(
     return 6.0 if sog <= 23.0 else 5.0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tests compare the fast path with a plain subclass
 class Tracker:
     """All vessels by MMSI, plus base stations, aids to navigation and SAR aircraft."""
 
@@ -424,7 +398,11 @@ class Tracker:
         lat = r.lat
         lon = r.lon
         vessel = self._vessels.get(mmsi)
-        if vessel is None or r.own_ship or lat is None or lon is None or vessel.lat is None:
+        if vessel is None or r.own_ship or lat is None or lon is None:
+            return self._position_slow(r)
+        vessel_lat = vessel.lat
+        vessel_lon = vessel.lon
+        if vessel_lat is None or vessel_lon is None:
             return self._position_slow(r)
         if r.msg_type != 27:  # (`_touch`: long-range reports carry no class)
             ais_class = r.ais_class
@@ -435,8 +413,8 @@ class Tracker:
         sog = vessel.sog
         if not (
             (sog is None or sog <= DR_MAX_SPEED_KN)
-            and abs(lat - vessel.lat) < _NEAR_DEG
-            and abs(lon - vessel.lon) < _NEAR_DEG
+            and abs(lat - vessel_lat) < _NEAR_DEG
+            and abs(lon - vessel_lon) < _NEAR_DEG
         ) and not _consistent(vessel, r):  # (`_consistent`'s first test, inline)
             return self._inconsistent(vessel, r)
         # `_count`

@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import shapely
@@ -53,11 +53,9 @@ from shapely import STRtree
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from vts.config import Config, ZoneSettings
 from vts.geo import KNOTS_TO_MS, LocalProjection, distance_m
 from vts.spatial import M_PER_DEG_LAT
-
-if TYPE_CHECKING:
-    from vts.config import Config, ZoneSettings
 
 ENTRY_CONFIRM_S = 10.0
 EXIT_MARGIN_M = 50.0

@@ -690,7 +690,9 @@ class AlertEngine:
         self._by_id.pop(entry.alert.id, None)
         self._active_of_type[key[0]].discard(key)
         for mmsi in (key[1], key[2]):
-            keys = self._active_of_mmsi.get(mmsi) if mmsi is not None else None
+            if mmsi is None:
+                continue
+            keys = self._active_of_mmsi.get(mmsi)
             if keys is not None:
                 keys.discard(key)
                 if not keys:
@@ -820,16 +822,16 @@ class AlertEngine:
             at = ack.at
             if ack.origin != "engine":  # a shell ack is stamped by the wall clock; the daemon
                 # applied it at the event time of its alert's next step (`_apply_ack`), at the latest
-                alert = store.get(ack.alert_id)
-                if alert is not None:
-                    at = min(at, alert.time)
+                stored = store.get(ack.alert_id)
+                if stored is not None:
+                    at = min(at, stored.time)
             self._snooze[(ack.type, ack.mmsi)] = max(
                 self._snooze.get((ack.type, ack.mmsi), -math.inf),
                 at + self.config.alerts.snooze_minutes * 60.0,
             )
-            key = self._by_id.get(ack.alert_id)
-            if key is not None:
-                self._active[key].ack = {"by": ack.by, "time": iso_time(ack.at), "note": ack.note}
+            acked = self._by_id.get(ack.alert_id)
+            if acked is not None:
+                self._active[acked].ack = {"by": ack.by, "time": iso_time(ack.at), "note": ack.note}
         self._ack_seq = store.last_ack_seq()
         self._store_latest = store.latest_time()
         cooldown_s = self.config.alerts.cooldown_minutes * 60.0

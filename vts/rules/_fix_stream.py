@@ -136,8 +136,8 @@ def _build(batch: ReportBatch, tracker: Tracker) -> FixStream:
     bad_g[odd] = True
     conflicts = np.zeros(g, dtype=np.int64)
     if conflicted:
-        at, count = zip(*conflicted, strict=True)
-        conflicts[list(at)] = count
+        conflict_at, conflict_count = zip(*conflicted, strict=True)
+        conflicts[list(conflict_at)] = conflict_count
 
     delta = fix - pred
     dt = delta[0]

@@ -22,15 +22,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import numpy as np
 import shapely
-from pydantic import Field
 
 from vts.batch import zone_union
 from vts.rules._common import AREA_KINDS, ZoneKinds, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleParams
+from vts.rules.params import PairParams
 from vts.spatial import approx_distance_m
 
 if TYPE_CHECKING:
@@ -41,32 +41,6 @@ if TYPE_CHECKING:
 KNOT_MS = 1852.0 / 3600.0
 
 PairKey = tuple[int, int]
-
-
-class PairParams(RuleParams):
-    """Parameters shared by the pairwise proximity rules (each sets its own distance and duration)."""
-
-    distance_m: float = Field(150.0, gt=0, description="the two vessels within this distance")
-    min_minutes: float = Field(3.0, ge=0, description="close for at least this long")
-    max_speed_kn: float = Field(3.0, gt=0, description="both vessels under this SOG")
-    clear_margin_m: float = Field(50.0, ge=0, description="hysteresis: clears beyond distance_m + this")
-    max_gap_minutes: float = Field(
-        7.0,
-        gt=0,
-        description="a longer silence of the pair restarts the spell (two 3-minute slow Class B "
-        "intervals and slack: one lost message does not break it)",
-    )
-    lost_minutes: float = Field(10.0, gt=0, description="an alert clears when the pair is not seen this long")
-    check_every_s: float = Field(
-        10.0, ge=0, description="look at a slow vessel's neighbourhood at most this often (event time)"
-    )
-    underway_grace_s: float = Field(
-        120.0,
-        ge=0,
-        description="once the pair's alert is up, a vessel still near its partner ends it by being under "
-        "way only after this long (a boat shifting along the hull, or round the other, is still with "
-        "it; one leaving is soon beyond the distance, which ends it at once)",
-    )
 
 
 @dataclass(slots=True)
@@ -245,17 +219,21 @@ class PairMembers:
             self.rule.unwatch(ctx, mmsi)
 
 
-class PairRule(Rule):
+P = TypeVar("P", bound=PairParams)
+"""A pair rule's own parameters."""
+
+
+class PairRule(Rule, Generic[P]):
     """The base of a pair rule: its close spells (`_pairs`), the watch on the vessels in a pair
     (`_members`), its `interest` (the slow reports in the watched area), and a per-vessel throttle
     on neighbourhood look-ups (`_look_now`). A reload with new parameters carries all of it on."""
 
-    p: PairParams
+    p: P
 
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
         assert isinstance(params, PairParams)
-        self.p = params
+        self.p = cast(P, params)
         self._members = PairMembers(self)
         self._pairs = PairWatch(params.max_gap_minutes * 60.0, self._on_member)
         self._next_check: dict[int, float] = {}

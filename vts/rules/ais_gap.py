@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,14 +48,14 @@ from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
+from mypy_extensions import mypyc_attr
 
 from vts.alerts.model import iso_time
 from vts.batch import NO_FIX, SAFETY, STATIC, BatchRows
-from vts.config import ZoneKind
 from vts.reports import PositionReport
 from vts.rules._common import AREA_KINDS, ZoneKinds, is_vessel_mmsi, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import AisGapParams
 from vts.spatial import approx_distance_m
 from vts.tracker import SHADOW_OUTLIER_FORGET_S
 from vts.vessel_class import is_moored_or_anchored, is_small_craft
@@ -68,29 +68,6 @@ if TYPE_CHECKING:
 TYPE = "ais_gap"
 RETRY_S = 60.0
 """A vessel not yet judged dark (silent too briefly, nobody near heard yet) is looked at again after this."""
-
-
-class AisGapParams(RuleParams):
-    min_messages: int = Field(10, ge=1, description="messages needed in the history window before the gap")
-    history_minutes: float = Field(30.0, gt=0, le=30, description="history window before the last message")
-    underway_minutes: float = Field(10.0, gt=0, description="silence that counts as dark, under way")
-    moored_minutes: float = Field(30.0, gt=0, description="silence that counts as dark, at anchor or moored")
-    neighbour_radius_m: float = Field(9260.0, gt=0, description="radius in which other vessels must be heard")
-    min_neighbours: int = Field(1, ge=0, description="vessels heard near it since it fell silent")
-    edge_margin_m: float = Field(1000.0, ge=0, description="last position at least this far inside the area")
-    severe_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["security_zone", "restricted", "protected"],
-        description="last seen in these: alarm, else warning",
-    )
-    implied_speed_flag_kn: float = Field(25.0, gt=0, description="flag a reappearance implying this speed")
-    far_flag_m: float = Field(3704.0, gt=0, description="flag a reappearance this far from the last position")
-    max_dark_hours: float = Field(24.0, gt=0, description="give up on a vessel silent this long")
-    berthing_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["berth", "terminal"],
-        description="a ship (not a small craft) last heard in one of these under berthing_max_kn is "
-        "berthing: moored_minutes applies (cranes and sheds shadow a ship at its berth from the receiver)",
-    )
-    berthing_max_kn: float = Field(3.0, gt=0, description="... at under this speed over ground")
 
 
 @dataclass(slots=True)
@@ -153,6 +130,7 @@ class _Chunk:
     seq: list[int]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tests spy on it through a subclass
 class AisGapRule(Rule):
     """Going dark.
 
@@ -514,8 +492,8 @@ class AisGapRule(Rule):
             ):
                 self._decide(mmsi)  # decided until heard again
                 continue
-            retry = self._retry.get(mmsi)
-            if retry is not None and now < retry:
+            retry_at = self._retry.get(mmsi)
+            if retry_at is not None and now < retry_at:
                 continue
             verdict = self._goes_dark(vessel, ctx)
             if verdict is None:
@@ -759,7 +737,7 @@ class AisGapRule(Rule):
                         break
         return heard
 
-    def _newest_first(self) -> Iterator[int]:
+    def _newest_first(self) -> Generator[int, None, None]:
         """Every vessel heard, the most recently heard first: the undecided ones from the runs
         (backwards), the decided ones from their heap, merged by number. (The heap entries taken
         go back when the iteration ends.)"""

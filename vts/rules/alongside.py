@@ -44,12 +44,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
-    ALL_ROLES,
-    SERVICE_SHIP_TYPES,
     declares_service_type,
     in_kinds,
     in_watched_area,
@@ -57,8 +52,9 @@ from vts.rules._common import (
     is_vessel_mmsi,
     label,
 )
-from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, apart, previous_fix
+from vts.rules._pairs import PairKey, PairRule, Proximity, apart, previous_fix
 from vts.rules.base import RuleContext, RuleParams
+from vts.rules.params import AlongsideParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import (
     AT_ANCHOR,
@@ -110,33 +106,6 @@ MOORED_HOLD_KN = 1.0
 """A ship in a pair still lies at anchor or moored while its mean SOG over the last 10 minutes
 stays under this (hysteresis: a ship swinging at anchor under status 0 shows some tenths of a knot,
 and its mean passing 0.5 kn now and then must not end and re-raise the alert)."""
-
-
-class AlongsideParams(PairParams):
-    distance_m: float = Field(150.0, gt=0, description="craft within this of the ship (hull when known)")
-    min_minutes: float = Field(3.0, ge=0, description="close for at least this long")
-    night_start_hour: float = Field(18.0, ge=0, lt=24, description="local hour night begins (alarm)")
-    night_end_hour: float = Field(6.0, ge=0, lt=24, description="local hour night ends")
-    security_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["security_zone"], description="either vessel inside one: alarm"
-    )
-    exempt_roles: list[AllowRole] = Field(
-        default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt"
-    )
-    exempt_ship_types: list[int] = Field(
-        default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose normal work is alongside ships (pilot, SAR, tug, tender, police)"
-        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
-    )
-    exempt_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["fishing_dock"], description="craft moored in these zones are exempt"
-    )
-    quay_within_m: float = Field(
-        80.0,
-        ge=0,
-        description="a ship that reports no heading, with its antenna this close to the coastline, lies "
-        "along it (moored to a quay or pier): its hull is placed so (0: never, distance to the antenna)",
-    )
 
 
 def ship_heading(ship: VesselState) -> float | None:
@@ -199,7 +168,7 @@ def _hull_distance(
     return math.hypot(dx, dy), end, side
 
 
-class AlongsideRule(PairRule):
+class AlongsideRule(PairRule[AlongsideParams]):
     id = TYPE
     Params = AlongsideParams
     tick_seconds = 30.0
@@ -207,7 +176,6 @@ class AlongsideRule(PairRule):
 
     def __init__(self, params: RuleParams) -> None:
         super().__init__(params)
-        self.p: AlongsideParams = params  # type: ignore[assignment]
         self._moored_cache: dict[int, tuple[float, bool]] = {}
         self._placements: dict[int, tuple[tuple[float | None, object], tuple[float, bool] | None]] = {}
         """Per ship without a heading: ((fix time, zone engine), its `_placement`)."""

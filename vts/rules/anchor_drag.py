@@ -53,12 +53,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m, local_projection
 from vts.reports import PositionReport
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.rules.drifting import heading_sweep_deg
+from vts.rules.params import AnchorDragParams
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -71,30 +71,6 @@ SWING_REACH = 1.5
 """How far (times the swing radius) the anchor may lie from where the ship settled: the settling
 heading is known to a few degrees only (yaw), which moves the anchor found for a swing of 90 degrees
 by a tenth or more; and a ship may ride to more chain than the radius allows for."""
-
-
-class AnchorDragParams(RuleParams):
-    settle_minutes: float = Field(
-        10.0, gt=0, description="fixes of this first period give the anchoring position"
-    )
-    min_radius_m: float = Field(200.0, gt=0, description="smallest swing circle radius")
-    radius_margin_m: float = Field(150.0, ge=0, description="swing radius = length + this")
-    consecutive_fixes: int = Field(3, ge=1, description="fixes outside the circle in a row")
-    drag_sog_kn: float = Field(1.0, gt=0, description="speed over ground that counts as making way")
-    drag_minutes: float = Field(2.0, ge=0, description="how long that speed must last")
-    fast_gap_minutes: float = Field(
-        7.0,
-        gt=0,
-        description="a longer silence between two fixes at that speed starts the count again: what the "
-        "ship did in between is not known (two 3-minute reports at anchor and slack)",
-    )
-    underway_sog_kn: float = Field(4.0, gt=0, description="above this the ship has weighed anchor")
-    ahead_deg: float = Field(
-        45.0, gt=0, le=90, description="course within this of heading (at drag_sog_kn or more): under way"
-    )
-    hold_radius_m: float = Field(
-        50.0, gt=0, description="after a drag, settle_minutes of fixes this close: holding again"
-    )
 
 
 @dataclass(slots=True)

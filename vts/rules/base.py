@@ -18,26 +18,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from mypy_extensions import mypyc_attr
 
 from vts.alerts.model import Alert, Severity
+from vts.config import Allowlists, Config, RuleParams
 from vts.feed_clock import FeedClocks
 from vts.reports import PositionReport, Report, StaticReport
+from vts.spatial import VesselGrid
+from vts.tracker import Tracker, VesselState
+from vts.zones import ZoneEngine, ZoneEvent
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
-    from vts.config import Allowlists, Config
-    from vts.spatial import VesselGrid
-    from vts.tracker import Tracker, VesselState
-    from vts.zones import ZoneEngine, ZoneEvent
-
-
-class RuleParams(BaseModel):
-    """Base of every rule's parameters. Subclasses add their thresholds with defaults and descriptions."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    enabled: bool = True
 
 
 class AlertSink(Protocol):
@@ -121,6 +113,7 @@ class RuleContext:
     """Which feeds stamp arrival rather than the fix (satellite, store-and-forward)."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # rules of plug-ins and tests are Python classes
 class Rule:
     """Base class. Override only the hooks the rule needs; all default to doing nothing."""
 

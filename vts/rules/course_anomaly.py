@@ -92,11 +92,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from pydantic import Field
 
 from vts.batch import NO_FIX, STATIC, zone_union
 from vts.categories import is_anchored_or_moored
-from vts.config import ZoneKind
 from vts.geo import (
     EARTH_RADIUS_M,
     KNOTS_TO_MS,
@@ -106,11 +104,12 @@ from vts.geo import (
     destination,
     distance_m,
 )
-from vts.normalcy import Layer, NormalcyModel, OffRouteWatch
+from vts.normalcy import NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport, StaticReport
 from vts.rules._common import LYING_STILL_KINDS, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
-from vts.tracker import DR_BUFFER_S, DR_MAX_SPEED_KN, VesselCategory
+from vts.rules.params import CourseAnomalyParams
+from vts.tracker import DR_BUFFER_S, DR_MAX_SPEED_KN
 from vts.vessel_class import awaits_type, is_large_vessel
 
 if TYPE_CHECKING:
@@ -166,83 +165,6 @@ _ZoneGeometry = tuple[
     "ZoneEngine", list[tuple[float, "BaseGeometry"]], tuple[float, float, float, float], "BaseGeometry | None"
 ]
 """The zone engine, its directed lanes (direction, grown geometry), their bounds, the VTS area."""
-
-
-class CourseAnomalyParams(RuleParams):
-    wrong_way: bool = True
-    wrong_way_angle_deg: float = Field(90.0, gt=0, lt=180)
-    wrong_way_minutes: float = Field(2.0, gt=0)
-    wrong_way_min_sog_kn: float = Field(2.0, ge=0)
-    wrong_way_edge_m: float = Field(
-        50.0,
-        ge=0,
-        description="a course that suits a directed lane this close is not wrong (a ship on the line "
-        "between two lanes)",
-    )
-    erratic: bool = True
-    erratic_turn_deg: float = Field(60.0, gt=0, lt=180)
-    erratic_turns: int = Field(3, ge=2)
-    erratic_minutes: float = Field(10.0, gt=0)
-    erratic_min_sog_kn: float = Field(3.0, ge=0)
-    erratic_exempt_ship_types: list[int] = Field(
-        default_factory=lambda: [33, 34, 37, 53],
-        description="ship types left out of the erratic kind only (dredging, diving, pleasure, port tender)",
-    )
-    stop_after_departure: bool = True
-    departure_sog_kn: float = Field(4.0, gt=0, description="speed that counts as having got under way")
-    departure_watch_nm: float = Field(10.0, gt=0)
-    departure_under_way_minutes: float = Field(
-        30.0, gt=0, description="a vessel not under way this long after leaving is not departing"
-    )
-    departure_watch_minutes: float = Field(
-        60.0, gt=0, description="the watch ends this long after the vessel got under way"
-    )
-    departure_exit_lookback_minutes: float = Field(
-        10.0, ge=0, description="under way this shortly before crossing out counts as under way"
-    )
-    departure_stopped_kn: float = Field(
-        1.0,
-        gt=0,
-        description="a vessel leaves a berth or anchorage only if it lay there: a fix this slow inside it "
-        "(or status at anchor / moored), or a stay longer than the tracker's trail; one that crossed "
-        "the anchorage under way did not depart from it",
-    )
-    stop_sog_kn: float = Field(2.0, gt=0)
-    stop_minutes: float = Field(3.0, ge=0)
-    turn_back_m: float = Field(1000.0, gt=0)
-    off_route: bool = True
-    model_path: str | None = Field(
-        None, description="normalcy model (.npz from `vts learn`), relative to the config"
-    )
-    model_layer: Layer = Field("large", description="which layer of the model to judge by")
-    off_route_minutes: float = Field(10.0, gt=0, description="window of the mean anomaly")
-    off_route_threshold: float = Field(0.6, gt=0, le=1)
-    off_route_normal_below: float = Field(0.2, ge=0, le=1, description="mean that counts as on the routes")
-    off_route_min_sog_kn: float = Field(3.0, ge=0)
-    off_route_after_event_minutes: float = Field(
-        30.0, ge=0, description="no off_route for a vessel reported erratic or stopping this recently"
-    )
-    off_route_anchor_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["anchorage", "waiting_area"],
-        description="a ship inside one of these zones, or making for one (its course leads into it "
-        "within off_route_minutes at its speed), is going to anchor where ships anchor: not raised; "
-        "an alert up ends inside one",
-    )
-    off_route_approach_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["lane", "channel", "entrance"],
-        description="the usual approach: off_route is raised for a ship that was within "
-        "off_route_approach_m of a zone of these kinds in the last off_route_approach_minutes (one that "
-        "leaves the approach), not for ships passing or arriving elsewhere; none configured: any ship",
-    )
-    off_route_approach_m: float = Field(
-        3000.0, ge=0, description="how near the approach zones counts as on it"
-    )
-    off_route_approach_minutes: float = Field(
-        30.0, gt=0, description="how recently the ship must have been on the approach"
-    )
-    exempt_categories: list[VesselCategory] = Field(
-        default_factory=lambda: ["tug", "pilot", "sar", "law_enforcement", "fishing", "sailing"]
-    )
 
 
 @dataclass(slots=True)

@@ -54,16 +54,16 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import Field, model_validator
 
 from vts.alerts.model import Severity
 from vts.batch import STATIC
 from vts.geo import EARTH_RADIUS_M, KNOTS_TO_MS, METRES_PER_NM
 from vts.rules._common import SERVICE_SHIP_TYPES
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import CpaParams
 from vts.tracker import STALE_FACTOR, nominal_interval
 from vts.vessel_class import declares_small_craft, may_be_large
 
@@ -77,66 +77,6 @@ AT_ANCHOR_OR_MOORED = (1, 5)
 UNDERWAY_DESPITE_STATUS_KN = 3.0
 """A ship showing "at anchor"/"moored" above this speed forgot its status (as `vts.vessel_class`)."""
 _NO_ROWS = np.empty(0, dtype=np.int64)
-
-
-class CpaParams(RuleParams):
-    range_nm: float = Field(3.0, gt=0, description="pairs further apart than this are not evaluated")
-    min_sog_kn: float = Field(1.0, ge=0, description="both vessels must be faster than this")
-    warning_cpa_nm: float = Field(0.3, gt=0)
-    warning_tcpa_min: float = Field(10.0, gt=0)
-    alarm_cpa_nm: float = Field(0.1, gt=0)
-    alarm_tcpa_min: float = Field(5.0, gt=0)
-    min_relative_kn: float = Field(1.0, ge=0, description="slower relative motion has no meaningful CPA")
-    max_fix_age_s: float = Field(
-        180.0,
-        gt=0,
-        description="vessels whose last fix is older than this and than their own lost-target time "
-        "(six nominal reporting intervals, IEC 62388) are left out",
-    )
-    clear_factor: float = Field(1.2, ge=1.0, description="hysteresis on the warning CPA before clearing")
-    confirm_s: float = Field(
-        10.0,
-        ge=0,
-        description="a situation is raised once it has held this long, on every evaluation (each "
-        "tick): one evaluation on a course swinging through a turn, or on a noisy course, is not one",
-    )
-    min_warning_tcpa_s: float = Field(
-        30.0,
-        ge=0,
-        description="a warning is not raised with its closest point nearer than this: the vessels are "
-        "passing then, and it would clear before anyone could act on it (an alarm is raised all the same)",
-    )
-    skip_assist_categories: bool = Field(
-        True, description="treat declared tugs and pilot boats as assist craft"
-    )
-    small_craft_pairs_alarm_only: bool = Field(
-        True,
-        description="a pair of two small craft (`vts.vessel_class.declares_small_craft`: Class B, a "
-        "fishing, pleasure or other small type, or under 20 m) is raised only at the alarm limits: at the "
-        "warning limits (0.3 NM within 10 min) boats working in company, and launches and fishing "
-        "boats leaving port together, made most of the alerts of a busy port",
-    )
-    raise_fix_intervals: float = Field(
-        3.0,
-        gt=0,
-        description="a situation is raised only while both vessels' last fixes are at most this many of "
-        "their nominal reporting intervals old (IEC 62388); an older fix, dead-reckoned up to "
-        "max_fix_age_s, keeps an alert up but does not raise one",
-    )
-
-    @model_validator(mode="after")
-    def _alarm_inside_warning(self) -> Self:
-        """Pairs are picked at the warning limits: an alarm limit beyond them would never fire."""
-        if self.alarm_cpa_nm > self.warning_cpa_nm:
-            raise ValueError(
-                f"alarm_cpa_nm ({self.alarm_cpa_nm}) must not exceed warning_cpa_nm ({self.warning_cpa_nm})"
-            )
-        if self.alarm_tcpa_min > self.warning_tcpa_min:
-            raise ValueError(
-                f"alarm_tcpa_min ({self.alarm_tcpa_min}) must not exceed "
-                f"warning_tcpa_min ({self.warning_tcpa_min})"
-            )
-        return self
 
 
 def compute_cpa(
@@ -495,7 +435,8 @@ class CpaRule(Rule):
                 cog = v.cog
                 status = v.nav_status
             if (  # not a mover
-                t is None
+                v is None
+                or t is None
                 or lat is None
                 or lon is None
                 or sog is None

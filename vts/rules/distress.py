@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import Field
 
 from vts.mid import DISTRESS_KINDS
 from vts.reports import PositionReport, Report, SafetyReport
 from vts.rules._common import DISTRESS_DEVICE_MESSAGES, distress_device_rows, mmsi_info
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import DistressParams
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
 Mode = Literal["active", "test"]
 NAV_STATUS_SART_ACTIVE = 14
 DEVICE_NAMES = {"sart": "AIS-SART", "mob": "MOB device", "epirb": "EPIRB-AIS"}
-
-
-class DistressParams(RuleParams):
-    rearm_minutes: float = Field(30.0, gt=0, description="silence after which the same device raises again")
 
 
 @dataclass(slots=True)

@@ -58,14 +58,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
-from vts.categories import VesselCategory
-from vts.config import ZoneKind
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport
-from vts.rules._common import LYING_STILL_KINDS, ZoneKinds, is_allowlisted
+from vts.rules._common import ZoneKinds, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import DriftingParams
 from vts.vessel_class import mean_speed_kn
 
 if TYPE_CHECKING:
@@ -76,33 +74,6 @@ NOT_UNDER_COMMAND = 2
 AT_ANCHOR_OR_MOORED = (1, 5)
 ANGLE_SLACK_DEG = 1e-6
 """The mask takes fixes this much under the angle too: float rounding can only add rows to it."""
-
-
-class DriftingParams(RuleParams):
-    min_sog_kn: float = Field(0.25, ge=0, description="lowest speed over ground that counts")
-    max_sog_kn: float = Field(20.0, gt=0, description="highest speed over ground that counts")
-    min_angle_deg: float = Field(45.0, gt=0, le=180, description="heading vs course over ground")
-    min_minutes: float = Field(3.0, gt=0, description="how long the condition must hold")
-    min_fixes: int = Field(3, ge=2, description="fixes needed over that time")
-    min_displacement_m: float = Field(30.0, ge=0, description="net movement needed over the run")
-    max_run_minutes: float = Field(
-        10.0, gt=0, description="the run judged is at most this long (a slow drift has time to show)"
-    )
-    not_under_command: bool = Field(True, description="also alert on navigational status 2")
-    nuc_quiet_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: list(LYING_STILL_KINDS),
-        description="zone kinds where status 2 alone is no alert: the ship must also move",
-    )
-    nuc_moving_kn: float = Field(
-        1.0, gt=0, description="mean speed over min_minutes that counts as moving in those zones"
-    )
-    swing_cable_m: float = Field(
-        300.0,
-        ge=0,
-        description="the most cable a ship at anchor lies to: as it swings, its antenna turns about the "
-        "anchor at its length plus this, at most",
-    )
-    exempt_categories: list[VesselCategory] = Field(default_factory=lambda: ["tug"])
 
 
 MS_PER_KNOT = 1852.0 / 3600.0
@@ -247,7 +218,7 @@ class DriftingRule(Rule):
         radius = (vessel.length or 0.0) + p.swing_cable_m
         turning = moved <= radius * math.radians(heading_sweep_deg([f.heading for f in run]))
         if slow:
-            return turning or self._quiet.member(ctx.zones, vessel.mmsi)
+            return turning or bool(self._quiet.member(ctx.zones, vessel.mmsi))
         return turning and moved <= 2.0 * radius and bool(self._quiet.member(ctx.zones, vessel.mmsi))
 
     def _hold(

@@ -45,13 +45,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
 from vts.geo import angle_diff_deg, bearing_deg, distance_m
 from vts.reports import PositionReport, Report
 from vts.rules._common import is_placeholder_mmsi
 from vts.rules._fix_stream import NULL_DEG, UnseenFixes, drop_placeholders, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import DuplicateMmsiParams
 from vts.tracker import nominal_interval
 
 if TYPE_CHECKING:
@@ -134,25 +134,6 @@ class _Heads:
     a_is_last: bool = False
 
 
-class DuplicateMmsiParams(RuleParams):
-    min_conflicts: int = Field(3, ge=1, description="dead-reckoning conflicts needed ...")
-    window_minutes: float = Field(10.0, gt=0, description="... within this window")
-    clear_minutes: float = Field(30.0, gt=0, description="clear after this long without a conflict")
-    interleave: bool = Field(True, description="also detect two interleaved tracks a few km apart")
-    interleave_min_speed_kn: float = Field(40.0, gt=0)
-    interleave_min_distance_m: float = Field(300.0, ge=0)
-    ignore_same_track: bool = Field(
-        True, description="no alert when the 'second ship' sails the first one's course line (late fixes)"
-    )
-    arrival_delay_hours: float = Field(
-        3.0,
-        ge=0,
-        description="on a feed that stamps arrival (satellite, store-and-forward), fixes may come this "
-        "late: a 'second ship' no farther away than the ship could have sailed in that time (at 2 x SOG "
-        "+ 10 kn, at least 25 kn) may be its own fixes delivered again, and raises nothing",
-    )
-
-
 class DuplicateMmsiRule(Rule):
     id = "duplicate_mmsi"
     Params = DuplicateMmsiParams
@@ -220,6 +201,7 @@ class DuplicateMmsiRule(Rule):
         self._last_conflict[primary.mmsi] = max(conflicts)
         if self._other_test_holds(ctx, primary.mmsi, DEAD_RECKONING):
             return
+        separation_m: float | None = None
         details: dict[str, object] = {
             "conflicts": len(conflicts),
             "window_min": self.p.window_minutes,
@@ -229,15 +211,14 @@ class DuplicateMmsiRule(Rule):
             # (no name: the shadow's static data is a copy of the primary's, never the other ship's)
             details.update(other_lat=round(shadow.lat, 6), other_lon=round(shadow.lon, 6))
             if primary.lat is not None and primary.lon is not None:
-                details["separation_m"] = round(
-                    distance_m(primary.lat, primary.lon, shadow.lat, shadow.lon), 1
-                )
+                separation_m = round(distance_m(primary.lat, primary.lon, shadow.lat, shadow.lon), 1)
+                details["separation_m"] = separation_m
         ctx.alerts.hold(
             type=self.id,
             mmsi=primary.mmsi,
             severity="warning",
             message=f"Two ships transmit as MMSI {primary.mmsi}"
-            + (f" ({details['separation_m'] / 1852.0:.1f} NM apart)" if "separation_m" in details else ""),
+            + (f" ({separation_m / 1852.0:.1f} NM apart)" if separation_m is not None else ""),
             lat=primary.lat,
             lon=primary.lon,
             details=details,

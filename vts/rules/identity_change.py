@@ -40,13 +40,13 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import Field
 
 from vts.alerts.model import Severity
 from vts.batch import STATIC
 from vts.reports import StaticReport
 from vts.rules._common import is_placeholder_mmsi, most_severe
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import IdentityChangeParams
 from vts.vessel_class import is_large_vessel
 
 if TYPE_CHECKING:
@@ -68,16 +68,6 @@ HAZARD_DIGIT_TYPES = frozenset({2, 4, 6, 7, 8, 9})
 TUG = 52
 TOWING_TYPES = frozenset({31, 32})
 """Towing, and towing a tow over 200 m long or 25 m wide: what a tug declares while it tows."""
-
-
-class IdentityChangeParams(RuleParams):
-    dimension_tolerance_m: float = Field(2.0, ge=0, description="length/beam changes up to this are ignored")
-    check_imo: bool = Field(True, description="report IMO numbers that fail the check digit")
-    shared_imo: bool = Field(True, description="report an IMO number claimed by two MMSIs")
-    shared_imo_days: float = Field(30.0, gt=0, description="how long an IMO claim is remembered")
-    memory_days: float = Field(
-        7.0, gt=0, description="how long what an MMSI declared is remembered after its last static report"
-    )
 
 
 def imo_is_valid(imo: int) -> bool:

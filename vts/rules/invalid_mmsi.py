@@ -32,7 +32,6 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import Field
 
 from vts.mid import DISTRESS_KINDS, MIDS
 from vts.reports import Report, SafetyReport
@@ -41,6 +40,7 @@ from vts.rules._common import (
     mmsi_info,
 )
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import InvalidMmsiParams
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -129,12 +129,6 @@ def _packed_tables(interest: bool) -> tuple[np.ndarray, np.ndarray]:
             marked[prefix * 1000 : (prefix + 1) * 1000] = True
     dummy = np.append((table & HAS_DUMMY) != 0, False) & ~marked
     return np.packbits(marked, bitorder="little"), np.packbits(dummy, bitorder="little")
-
-
-class InvalidMmsiParams(RuleParams):
-    escalate_in_sensitive_zones: bool = Field(
-        True, description="warning (and one more event) when inside a security, restricted or protected zone"
-    )
 
 
 class InvalidMmsiRule(Rule):

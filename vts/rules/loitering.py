@@ -42,15 +42,10 @@ import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-
-from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
-    ALL_ROLES,
     AREA_KINDS,
-    SERVICE_SHIP_TYPES,
     ZoneKinds,
     at_kinds,
     declares_service_type,
@@ -59,6 +54,7 @@ from vts.rules._common import (
     label,
 )
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import LoiteringParams
 from vts.spatial import local_offset_m
 from vts.vessel_class import AT_ANCHOR, MOORED, is_small_craft
 
@@ -72,47 +68,6 @@ EXEMPT_STATUSES = frozenset({AT_ANCHOR, MOORED, 2, 6})
 PRUNE_EVERY_S = 600.0
 MORE_SPECIFIC = ("unauthorised_anchoring", "alongside", "rendezvous", "drifting")
 """A vessel already reported by one of these is not also reported as loitering."""
-
-
-class LoiteringParams(RuleParams):
-    max_speed_kn: float = Field(2.0, gt=0, description="mean SOG under this over the window is loitering")
-    small_craft_minutes: float = Field(30.0, gt=0, description="window for small craft")
-    other_minutes: float = Field(60.0, gt=0, description="window for other vessels")
-    circling_turn_deg: float = Field(360.0, gt=0, description="net turning that counts as circling")
-    circling_minutes: float = Field(30.0, gt=0, description="window for the circling test")
-    circling_min_kn: float = Field(1.0, ge=0, description="turns count only at or above this SOG")
-    circling_max_kn: float = Field(6.0, gt=0, description="... and at or below this SOG")
-    circling_radius_m: float = Field(300.0, gt=0, description="circling stays within this radius of gyration")
-    circling_min_radius_m: float = Field(
-        20.0,
-        ge=0,
-        description="... and reaches at least this one (a vessel lying still with a noisy course over "
-        "ground 'turns' on the spot, within a few metres)",
-    )
-    clear_kn: float = Field(3.0, gt=0, description="under way again: mean SOG at least this ...")
-    clear_minutes: float = Field(5.0, gt=0, description="... over the last this many minutes")
-    sample_s: float = Field(30.0, gt=0, description="fixes are sampled at most this often")
-    max_gap_minutes: float = Field(10.0, gt=0, description="a longer reception gap restarts the window ...")
-    bridge_gap_minutes: float = Field(
-        30.0,
-        ge=0,
-        description="... unless no longer than this, and the vessel is heard again within what it could "
-        "have drifted at under max_speed_kn (lost reports of a boat lying still)",
-    )
-    lost_minutes: float = Field(15.0, gt=0, description="an active alert clears after this much silence")
-    exempt_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["anchorage", "berth", "terminal", "fishing_dock", "waiting_area"],
-        description="zone kinds where slow movement is normal",
-    )
-    exempt_roles: list[AllowRole] = Field(
-        default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt"
-    )
-    exempt_ship_types: list[int] = Field(
-        default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)"
-        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
-    )
-    severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
 
 
 _Sample = tuple[float, float, float, float, float]

@@ -43,11 +43,10 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import shapely
-from pydantic import Field
 
 from vts.alerts.model import Severity, iso_time
 from vts.batch import land_union
@@ -56,6 +55,7 @@ from vts.reports import PositionReport, Report
 from vts.rules._common import is_placeholder_mmsi
 from vts.rules._fix_stream import NULL_DEG, UnseenFixes, drop_placeholders, fix_stream
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import PositionJumpParams
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -68,52 +68,6 @@ LATE_FIX_MAX_S = 900.0
 QUAY_ZONE_KINDS = frozenset({"berth", "terminal", "fishing_dock"})
 MARGIN_BEARINGS = tuple(range(0, 360, 45))
 """Where a fix on land is checked to be at least `land_margin_m` from the coastline."""
-
-
-class PositionJumpParams(RuleParams):
-    min_speed_kn: float = Field(40.0, gt=0, description="implied speed always allowed below this")
-    sog_factor: float = Field(2.0, gt=0, description="implied speed allowed up to factor x SOG + offset")
-    sog_offset_kn: float = Field(10.0, ge=0)
-    max_sog_kn: float = Field(
-        50.0,
-        gt=0,
-        description="a reported SOG above this (102.2, 'faster than 102 kn', from a faulty transponder) "
-        "widens the allowance no further than this one",
-    )
-    min_distance_m: float = Field(300.0, ge=0, description="shorter jumps are GPS jitter")
-    time_slack_s: float = Field(2.0, ge=0, description="added to the elapsed time (time-stamp rounding)")
-    unreliable_time_slack_s: float = Field(
-        300.0, ge=0, description="added instead when the fixes' UTC seconds contradict the event times"
-    )
-    max_gap_minutes: float = Field(60.0, gt=0, description="fixes further apart than this are not compared")
-    max_late_minutes: float = Field(
-        120.0,
-        gt=0,
-        description="on a feed that stamps arrival, a fix along course that the ship's speed explains "
-        "within this is the same ship seen late",
-    )
-    on_land: bool = Field(True, description="report fixes on land")
-    land_margin_m: float = Field(
-        100.0, ge=0, description="a fix on land counts only this far inside the coastline (GNSS noise, quays)"
-    )
-    null_island: bool = Field(True, description="report fixes at (0, 0)")
-    repeat_count: int = Field(3, ge=1, description="jumps in an hour that make it a warning")
-    cluster_vessels: int = Field(3, ge=2, description="vessels jumping together = GNSS interference")
-    cluster_radius_m: float = Field(2000.0, gt=0)
-    cluster_window_s: float = Field(60.0, gt=0, description="individual jumps are held this long")
-    cluster_quiet_minutes: float = Field(10.0, gt=0)
-    cluster_reach_minutes: float = Field(
-        7.0,
-        ge=0,
-        description="jumps already reported this recently still count towards a cluster: ships at anchor "
-        "report every 3 minutes, so the vessels of one area pulled to one spot jump up to minutes apart",
-    )
-    duplicate_wait_minutes: float = Field(
-        10.0,
-        ge=0,
-        description="a jump to a second stream heard again while the track's own fixes go on waits this "
-        "long for duplicate_mmsi (its window) before it is reported",
-    )
 
 
 @dataclass(slots=True)
@@ -513,7 +467,7 @@ def _on_land_rows(batch: ReportBatch, zones: ZoneEngine) -> np.ndarray:
         parts = zones.land_geometries()
         loose = [g for g in parts if union is None or not union.covers(g)]
         _land_cover[:] = [zones, loose]
-    loose = _land_cover[1]
+    loose = cast("list[Any]", _land_cover[1])
     if loose:
         rows = rows.copy()
         sel = np.flatnonzero(batch.is_position)

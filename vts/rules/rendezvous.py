@@ -36,14 +36,9 @@ are in a pair (`vts.rules._pairs`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
-    ALL_ROLES,
-    SERVICE_SHIP_TYPES,
     declares_service_type,
     in_kinds,
     in_watched_area,
@@ -52,8 +47,9 @@ from vts.rules._common import (
     label,
     zone_name,
 )
-from vts.rules._pairs import PairKey, PairParams, PairRule, Proximity, apart, previous_fix
-from vts.rules.base import RuleContext, RuleParams
+from vts.rules._pairs import PairKey, PairRule, Proximity, apart, previous_fix
+from vts.rules.base import RuleContext
+from vts.rules.params import RendezvousParams
 from vts.spatial import approx_distance_m
 from vts.vessel_class import MOORED, MS_PER_KNOT, is_large_vessel, is_moored_or_anchored
 
@@ -68,51 +64,11 @@ intervals (`VesselState.expected_interval`): until its next report is overdue, w
 the jitter of the reporting slots."""
 
 
-class RendezvousParams(PairParams):
-    distance_m: float = Field(200.0, gt=0, description="the two vessels within this distance")
-    min_minutes: float = Field(10.0, ge=0, description="for at least this long")
-    stale_position_minutes: float = Field(7.0, gt=0, description="ignore a neighbour whose last fix is older")
-    exempt_roles: list[AllowRole] = Field(
-        default_factory=lambda: list(ALL_ROLES),
-        description="allow-lists exempt (bunker barges and supply boats, which no AIS ship type names, "
-        "go on `other`)",
-    )
-    exempt_ship_types: list[int] = Field(
-        default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose work is meeting ships (pilot, SAR, tug, port tender, police)"
-        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
-    )
-    anchored_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["anchorage", "waiting_area"],
-        description="two small craft both at anchor or moored inside these are neighbours, not a "
-        "rendezvous; a pair with a large vessel gets `anchored_severity`",
-    )
-    exempt_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["berth", "terminal", "fishing_dock"],
-        description="a vessel inside one of these is not in a rendezvous",
-    )
-    moored_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["port_area"],
-        description="two vessels both reporting moored (status 5) inside one of these lie at quays: "
-        "neighbours, whether or not a berth polygon covers the water they lie in",
-    )
-    severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
-    anchored_severity: Literal["alarm", "warning", "caution", "info"] = Field(
-        "caution",
-        description="severity for a pair at anchor or moored in an anchorage with a large vessel in it "
-        "(bunkering, a ship-to-ship transfer, or anchoring too close)",
-    )
-
-
-class RendezvousRule(PairRule):
+class RendezvousRule(PairRule[RendezvousParams]):
     id = TYPE
     Params = RendezvousParams
     tick_seconds = 30.0
     late_fixes = False  # a late fix is where the vessel was: no evidence of being close now
-
-    def __init__(self, params: RuleParams) -> None:
-        super().__init__(params)
-        self.p: RendezvousParams = params  # type: ignore[assignment]
 
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
         self._members.bind(ctx)
@@ -156,7 +112,7 @@ class RendezvousRule(PairRule):
         ):
             if other == vessel.mmsi:
                 continue
-            key: PairKey = (min(vessel.mmsi, other), max(vessel.mmsi, other))
+            key = (min(vessel.mmsi, other), max(vessel.mmsi, other))
             seen.add(key)  # still near: a silent or stale partner is not "apart"
             if dist > p.distance_m:
                 self._pairs.look_beyond(key, ctx.now, window)

@@ -30,18 +30,17 @@ alert is watched.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from pydantic import Field
 
 from vts.alerts.model import iso_time
 from vts.batch import zone_union
-from vts.config import AllowRole, ZoneKind
-from vts.rules._common import ALL_ROLES, is_allowlisted, is_vessel_mmsi, label, zone_ids_of_kinds
+from vts.rules._common import is_allowlisted, is_vessel_mmsi, label, zone_ids_of_kinds
 from vts.rules.base import Rule, RuleContext, RuleParams
-from vts.vessel_class import CLASS_A_STATIC_GRACE_MINUTES, awaits_type, declared_categories
+from vts.rules.params import RestrictedAreaParams
+from vts.vessel_class import awaits_type, declared_categories
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -61,33 +60,6 @@ BAND_FACTOR = 1.5
 BAND_SLACK_M = 10.0
 """The mask's band around the zones: this times the zone engine's exit margin, plus this slack (the
 exit band and the mask's band are both polygons approximating a buffer, in different projections)."""
-
-
-class RestrictedAreaParams(RuleParams):
-    zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["restricted", "protected", "security_zone"],
-        description="kinds of zone watched by this rule",
-    )
-    exempt_roles: list[AllowRole] = Field(
-        default_factory=lambda: list(ALL_ROLES),
-        description="allow-lists whose vessels may enter any of these zones",
-    )
-    static_grace_minutes: float = Field(
-        13.0,
-        ge=0,
-        description="a newly heard vessel with no static data yet is given this long (static data comes "
-        "every 6 min; two intervals, one report lost) before its unknown category is judged",
-    )
-    static_grace_minutes_class_a: float = Field(
-        CLASS_A_STATIC_GRACE_MINUTES,
-        ge=0,
-        description="the same for a Class A vessel (three intervals, two reports lost): its transponder "
-        "sends its static data by itself, so its absence is reception, and a ship at a berth heard "
-        "afresh (at start-up) must not become an intruder for two lost reports",
-    )
-    default_severity: Literal["emergency", "alarm", "warning", "caution", "info"] = Field(
-        "warning", description="severity when the zone sets none"
-    )
 
 
 class RestrictedAreaRule(Rule):

@@ -35,12 +35,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from pydantic import Field
 
-from vts.categories import VesselCategory
 from vts.reports import PositionReport
 from vts.rules._common import ALL_ROLES, is_allowlisted
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import SpeedingParams
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -51,18 +50,6 @@ if TYPE_CHECKING:
 
 GROWN_SLACK_DEG = 1e-6
 """The grown zones are grown this much more (about 0.1 m): float rounding can only add rows."""
-
-
-class SpeedingParams(RuleParams):
-    min_seconds: float = Field(60.0, ge=0, description="time over the limit before alerting")
-    min_reports: int = Field(2, ge=1, description="reports over the limit before alerting")
-    tolerance_kn: float = Field(0.0, ge=0, description="speed over the limit that is still tolerated")
-    clear_margin_kn: float = Field(0.5, ge=0, description="clear only below limit minus this")
-    clear_reports: int = Field(2, ge=1, description="fixes under that (none over between) to clear")
-    exempt_categories: list[VesselCategory] = Field(
-        default_factory=lambda: ["law_enforcement", "sar", "pilot"],
-        description="vessel categories (by declared ship type) whose work is to answer calls at speed",
-    )
 
 
 @dataclass(slots=True)

@@ -37,16 +37,12 @@ which is all that is worked out for it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
-from vts.config import AllowRole, ZoneKind
 from vts.rules._common import (
-    ALL_ROLES,
     AREA_KINDS,
-    SERVICE_SHIP_TYPES,
     ZoneKinds,
     declares_service_type,
     is_allowlisted,
@@ -56,6 +52,7 @@ from vts.rules._common import (
     zone_ids_of_kinds,
 )
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import UnauthorisedAnchoringParams
 from vts.vessel_class import AT_ANCHOR, is_small_craft, mean_speed_kn
 
 if TYPE_CHECKING:
@@ -66,34 +63,6 @@ if TYPE_CHECKING:
 TYPE = "unauthorised_anchoring"
 CELL_MEMO_MAX = 50_000
 """Positions whose cell key `UnauthorisedAnchoringRule._cell` remembers (then it starts afresh)."""
-
-
-class UnauthorisedAnchoringParams(RuleParams):
-    stationary_kn: float = Field(0.5, gt=0, description="mean SOG under this counts as stopped")
-    stationary_minutes: float = Field(15.0, gt=0, le=30, description="for at least this long")
-    resume_kn: float = Field(1.0, gt=0, description="mean SOG at or above this means under way again")
-    resume_minutes: float = Field(3.0, gt=0, description="window for the resume test")
-    allowed_zone_kinds: list[ZoneKind] = Field(
-        default_factory=lambda: ["anchorage", "berth", "terminal", "fishing_dock", "waiting_area"],
-        description="zone kinds where anchoring or stopping is normal",
-    )
-    zone_margin_m: float = Field(
-        100.0, ge=0, description="a vessel this close to an allowed zone counts as in it"
-    )
-    include_small_craft: bool = Field(False, description="also watch small craft (otherwise: loitering)")
-    exempt_roles: list[AllowRole] = Field(
-        default_factory=lambda: list(ALL_ROLES), description="allow-lists exempt"
-    )
-    exempt_ship_types: list[int] = Field(
-        default_factory=lambda: list(SERVICE_SHIP_TYPES),
-        description="AIS ship types whose work includes waiting about (pilot, SAR, tug, port tender, police)"
-        " when a Class A station declares them (a Class B craft is exempt only if allow-listed)",
-    )
-    severity: Literal["alarm", "warning", "caution"] = Field("warning", description="alert severity")
-    check_every_s: float = Field(60.0, gt=0, description="re-evaluate a vessel at most this often")
-    confirm_s: float = Field(
-        60.0, ge=0, description="the condition must still hold this much later (ignores one-fix glitches)"
-    )
 
 
 class UnauthorisedAnchoringRule(Rule):

@@ -44,12 +44,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from pydantic import Field
 
 from vts.alerts.model import Alert, iso_time, parse_iso_time
-from vts.config import ZoneKind
 from vts.rules._common import is_vessel_mmsi, label
 from vts.rules.base import Rule, RuleContext, RuleParams
+from vts.rules.params import ZoneVisitsParams
 
 if TYPE_CHECKING:
     from vts.batch import ReportBatch
@@ -78,13 +77,6 @@ class _Restored:
     lat: float | None
     lon: float | None
     """Where its entry was recorded."""
-
-
-class ZoneVisitsParams(RuleParams):
-    kinds: list[ZoneKind] = Field(
-        default_factory=list,
-        description="zone kinds recorded even when the zone does not set record_visits (e.g. [berth])",
-    )
 
 
 class ZoneVisitsRule(Rule):
