@@ -372,10 +372,9 @@ class CourseAnomalyRule(Rule):
         # -- what is known of each vessel: the table, or the tracker
         idx, found, rec = table.lookup(uniq)
         fresh = rec[_KNOWN] < 0  # new to the masks, or forgotten since: a new track
-        uniq_list: list[int] = uniq.tolist()
         ask = (rec[_KNOWN] < 1).nonzero()[0]
         if len(ask):
-            self._ask_tracker(tracker, rec, ask, uniq_list, lat[starts[ask]], lon[starts[ask]])
+            self._ask_tracker(tracker, rec, ask, uniq[ask].tolist(), lat[starts[ask]], lon[starts[ask]])
         # -- each fix against the previous one (NaN after a positionless report: odd)
         prev_t = np.empty(k)
         prev_t[1:] = t[:-1]
@@ -423,8 +422,10 @@ class CourseAnomalyRule(Rule):
         dup_check = (rec[_DUPW] >= t[starts]).nonzero()[0]
         if len(dup_check):
             is_active = ctx.alerts.is_active
-            for g, until in zip(dup_check.tolist(), rec[_DUPW, dup_check].tolist(), strict=True):
-                if is_active("duplicate_mmsi", uniq_list[g]):
+            for g, m, until in zip(
+                dup_check.tolist(), uniq[dup_check].tolist(), rec[_DUPW, dup_check].tolist(), strict=True
+            ):
+                if is_active("duplicate_mmsi", m):
                     troubled[starts[g] : ends[g] + 1] = True
                 elif until == math.inf:
                     rec[_DUPW, g] = -np.inf  # restored at start, cleared since
@@ -438,7 +439,7 @@ class CourseAnomalyRule(Rule):
             chosen[starts[early]] = True  # (a positionless first row makes its fixes odd anyway)
             self._newcomers = uniq[fresh & ~early].tolist()
             is_fix = pos[rows] if blind else None
-            self._keep_trail(ctx, rec, uniq_list, starts, ends, t, chosen, odd, under_way, is_fix)
+            self._keep_trail(ctx, rec, uniq, starts, ends, t, chosen, odd, under_way, is_fix)
         if blind:
             chosen &= pos[rows]
         mask[rows[chosen]] = True
@@ -500,16 +501,16 @@ class CourseAnomalyRule(Rule):
     def _ask_tracker(
         tracker: Tracker, rec: np.ndarray, ask: np.ndarray, mmsi: list[int], lat: np.ndarray, lon: np.ndarray
     ) -> None:
-        """The table's track columns of these vessels, from the tracker (`lat`, `lon`: each one's first
-        fix in the batch, the reference of a vessel with no fix yet, whose first fix goes on its
-        track)."""
+        """The table's track columns of these vessels (`ask`: their columns, `mmsi`: their MMSIs),
+        from the tracker (`lat`, `lon`: each one's first fix in the batch, the reference of a vessel
+        with no fix yet, whose first fix goes on its track)."""
         t_out: list[float] = []
         lat_out: list[float] = []
         lon_out: list[float] = []
         sog_out: list[float] = []
         nan = math.nan
-        for g, la, lo in zip(ask.tolist(), lat.tolist(), lon.tolist(), strict=True):
-            v = tracker.get(mmsi[g])
+        for m, la, lo in zip(mmsi, lat.tolist(), lon.tolist(), strict=True):
+            v = tracker.get(m)
             if v is None or v.lat is None or v.lon is None or v.position_time is None:
                 t_out.append(-math.inf)
                 lat_out.append(la)
@@ -617,7 +618,7 @@ class CourseAnomalyRule(Rule):
         self,
         ctx: RuleContext,
         rec: np.ndarray,
-        uniq: list[int],
+        uniq: np.ndarray,
         starts: np.ndarray,
         ends: np.ndarray,
         t: np.ndarray,
@@ -653,41 +654,57 @@ class CourseAnomalyRule(Rule):
             near_span = (np.fmax.reduce(t) - span > bound).nonzero()[0]
         if not len(near_span):
             return
-        # (as Python values: a few fixes each. `chosen` is only set below at a fix before the one
-        # read, so its values as they stand now are those read)
-        times, odds, chosen_now, moving = t.tolist(), odd.tolist(), chosen.tolist(), under_way.tolist()
-        fixes = None if is_fix is None else is_fix.tolist()
+        # (as Python values: a few fixes each, of these vessels only, `at[j]` the row of `times[j]`.
+        # `chosen` is only set below at a fix before the one read, so its values as they stand now
+        # are those read)
+        group_starts: list[int] = starts[near_span].tolist()
+        group_ends: list[int] = ends[near_span].tolist()
+        at: list[int] = []
+        for a, b in zip(group_starts, group_ends, strict=True):
+            at.extend(range(a, b + 1))
+        sel = np.array(at, dtype=np.intp)
+        times, odds, chosen_now, moving = (
+            t[sel].tolist(),
+            odd[sel].tolist(),
+            chosen[sel].tolist(),
+            under_way[sel].tolist(),
+        )
+        fixes = None if is_fix is None else is_fix[sel].tolist()
         nan = math.nan
-        for g, o, t0, a, b in zip(
+        j0 = 0
+        for g, m, o, t0, a, b in zip(
             near_span.tolist(),
+            uniq[near_span].tolist(),
             oldest[near_span].tolist(),
             first_t[near_span].tolist(),
-            starts[near_span].tolist(),
-            ends[near_span].tolist(),
+            group_starts,
+            group_ends,
             strict=True,
         ):  # fix by fix, as the trail would drop them
             caught = False
             if t0 - span > o:  # its previous fix came in an earlier batch: catch up now
-                self._catch_up_now(ctx, uniq[g])
+                self._catch_up_now(ctx, m)
                 o, caught = nan, True
             sure = -1  # the vessel's last fix in the batch surely on its track
-            for i in range(a, b + 1):
-                if fixes is not None and not fixes[i]:
+            j1 = j0 + (b - a + 1)
+            for j in range(j0, j1):
+                if fixes is not None and not fixes[j]:
                     continue
-                ti = times[i]
+                ti = times[j]
                 if ti - span > o:
                     if sure >= 0:
-                        chosen[sure] = True  # judged: what was skipped is taken before fix i comes
+                        chosen[sure] = True  # judged: what was skipped is taken before fix j comes
                     elif not caught:
-                        self._catch_up_now(ctx, uniq[g])  # all skipped fixes came before the batch
+                        self._catch_up_now(ctx, m)  # all skipped fixes came before the batch
                         caught = True
                     o = nan
-                if not odds[i]:
-                    sure = i
-                    if chosen_now[i]:
+                if not odds[j]:
+                    sure = at[j]
+                    if chosen_now[j]:
                         o = nan
-                    elif moving[i] and not o <= ti:
+                    elif moving[j] and not o <= ti:
                         o = ti
+            j0 = j1
             rec[_OLDEST, g] = o
 
     def _catch_up_now(self, ctx: RuleContext, mmsi: int) -> None:
