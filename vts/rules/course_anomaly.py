@@ -106,7 +106,7 @@ from vts.geo import (
 )
 from vts.normalcy import NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport, StaticReport
-from vts.rules._common import LYING_STILL_KINDS, is_allowlisted
+from vts.rules._common import LYING_STILL_KINDS
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.rules.params import CourseAnomalyParams
 from vts.tracker import DR_BUFFER_S, DR_MAX_SPEED_KN
@@ -246,6 +246,8 @@ class CourseAnomalyRule(Rule):
         # (the parameters' lists as sets, for the exemption tests of every fix judged)
         self._exempt_categories = frozenset(self.p.exempt_categories)
         self._erratic_exempt_types = frozenset(self.p.erratic_exempt_ship_types)
+        self._exempt_listed: tuple[Allowlists, frozenset[int]] | None = None
+        """The allow-lists last seen and the MMSIs on their EXEMPT_ROLES lists."""
 
     # -- hooks -------------------------------------------------------------------------------------
     def on_position(self, vessel: VesselState, report: PositionReport, ctx: RuleContext) -> None:
@@ -970,9 +972,13 @@ class CourseAnomalyRule(Rule):
 
     def _exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:
         """Left out of every kind (`exempt_categories`, allow-listed tugs, pilots, coastguard)."""
-        return vessel.category in self._exempt_categories or is_allowlisted(
-            allowlists, vessel.mmsi, EXEMPT_ROLES
-        )
+        if vessel.category in self._exempt_categories:
+            return True
+        listed = self._exempt_listed  # (`is_allowlisted` of EXEMPT_ROLES, its set kept per Allowlists)
+        if listed is None or listed[0] is not allowlists:
+            names = frozenset(m for role in EXEMPT_ROLES for m in getattr(allowlists, role, ()))
+            listed = self._exempt_listed = (allowlists, names)
+        return vessel.mmsi in listed[1]
 
     def _erratic_exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:
         """Left out of the erratic kind: as `_exempt`, and the `erratic_exempt_ship_types`."""
