@@ -237,6 +237,8 @@ class CourseAnomalyRule(Rule):
         self._newcomers: list[int] = []
         """Vessels new in the last batch whose trail the rule has not learnt yet."""
         self._geometry: _ZoneGeometry | None = None
+        self._area_box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+        """The bounds of the VTS area of `_geometry` (`_within`)."""
         self._areas: tuple[ZoneEngine, list[Zone]] | None = None
         self._anchor_zones: tuple[ZoneEngine, list[Zone]] | None = None
         self._harbour: tuple[ZoneEngine, float, float] | None = None
@@ -743,7 +745,10 @@ class CourseAnomalyRule(Rule):
             if off_route:
                 rows = (pos & (sog >= p.off_route_min_sog_kn) & ~mask).nonzero()[0]
                 if len(rows):
-                    mask[rows] = True if area is None else shapely.intersects_xy(area, lon[rows], lat[rows])
+                    if area is None:
+                        mask[rows] = True
+                    else:
+                        mask[rows] = _within(area, self._area_box, lon[rows], lat[rows])
         return mask
 
     def _zone_geometry(
@@ -770,6 +775,7 @@ class CourseAnomalyRule(Rule):
         if areas:
             area = shapely.union_all(areas).buffer(SLACK, quad_segs=2)
             shapely.prepare(area)
+            self._area_box = area.bounds
         self._geometry = (zones, lanes, box, area)
         return lanes, box, area
 
@@ -1461,6 +1467,22 @@ class CourseAnomalyRule(Rule):
         if cached is None or cached[0] is not zones:
             cached = self._areas = (zones, [z for z in zones.zones if z.kind in VTS_AREA_KINDS])
         return cached[1]
+
+
+def _within(
+    area: BaseGeometry, box: tuple[float, float, float, float], lon: np.ndarray, lat: np.ndarray
+) -> np.ndarray:
+    """`shapely.intersects_xy(area, lon, lat)`, the geometry asked only about the points within its
+    bounds `box` (minx, miny, maxx, maxy; edges included): none outside them intersects it."""
+    x0, y0, x1, y1 = box
+    near = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)  # (NaN: outside, as shapely has it)
+    idx = near.nonzero()[0]
+    if len(idx) == 0:
+        return near
+    if len(idx) < len(near):
+        near[idx] = shapely.intersects_xy(area, lon[idx], lat[idx])
+        return near
+    return shapely.intersects_xy(area, lon, lat)  # type: ignore[no-any-return]
 
 
 def _carry(flags: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
