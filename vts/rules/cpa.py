@@ -778,12 +778,24 @@ class CpaRule(Rule):
         ahead: list[tuple[int, int, float, float, float]] = []
         cx: list[float] = []
         cy: list[float] = []
-        for dx, dy, dvx, dvy, r, a, b in zip(*cols, strict=True):
+        # the float columns typed (compiled: the arithmetic on C doubles, not on Python objects)
+        dxs: list[float] = cols[0]
+        dys: list[float] = cols[1]
+        dvxs: list[float] = cols[2]
+        dvys: list[float] = cols[3]
+        rs: list[float] = cols[4]
+        if not len(dxs) == len(dys) == len(dvxs) == len(dvys) == len(rs) == len(cols[5]) == len(cols[6]):
+            raise ValueError("columns of different lengths")
+        for k in range(len(dxs)):
+            dvx = dvxs[k]
+            dvy = dvys[k]
             dv2 = dvx * dvx + dvy * dvy
             if dv2 >= min_rel2:
+                dx = dxs[k]
+                dy = dys[k]
                 tcpa = -(dx * dvx + dy * dvy) / dv2
                 if tcpa > 0:  # (not moving: TCPA infinite, never a candidate)
-                    ahead.append((int(a), int(b), 0.0, tcpa, r))
+                    ahead.append((int(cols[5][k]), int(cols[6][k]), 0.0, tcpa, rs[k]))
                     cx.append(dx + dvx * tcpa)
                     cy.append(dy + dvy * tcpa)
         if not ahead:
