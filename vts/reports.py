@@ -41,7 +41,7 @@ class ReportBase:
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # reports of other origins subclass it
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PositionReport(ReportBase):
     """Types 1, 2, 3 (Class A), 18, 19 (Class B) and 27 (long range)."""
 
@@ -65,6 +65,50 @@ class PositionReport(ReportBase):
     class_b_cs: bool | None = None
     """Type 18's "CS unit" flag: True for a carrier-sense Class B unit, False for a self-organising
     (SOTDMA) one; None when the message does not say (Class A, types 19 and 27)."""
+
+    def __init__(
+        self,
+        time: float,
+        mmsi: int,
+        msg_type: int,
+        source: str,
+        own_ship: bool = False,
+        station: str | None = None,
+        channel: str | None = None,
+        ais_class: AisClass = "A",
+        lat: float | None = None,
+        lon: float | None = None,
+        sog: float | None = None,
+        cog: float | None = None,
+        heading: int | None = None,
+        nav_status: int | None = None,
+        rot: float | None = None,
+        accuracy: bool = False,
+        raim: bool = False,
+        second: int | None = None,
+        class_b_cs: bool | None = None,
+    ) -> None:
+        # (one per position report: an explicit `__init__` compiles to native code, the one
+        # `dataclass` writes stays Python; `tests/test_constructors.py` holds it to the fields)
+        self.time = time
+        self.mmsi = mmsi
+        self.msg_type = msg_type
+        self.source = source
+        self.own_ship = own_ship
+        self.station = station
+        self.channel = channel
+        self.ais_class = ais_class
+        self.lat = lat
+        self.lon = lon
+        self.sog = sog
+        self.cog = cog
+        self.heading = heading
+        self.nav_status = nav_status
+        self.rot = rot
+        self.accuracy = accuracy
+        self.raim = raim
+        self.second = second
+        self.class_b_cs = class_b_cs
 
     @property
     def has_position(self) -> bool:

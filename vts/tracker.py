@@ -111,7 +111,7 @@ _NEAR_DEG = 0.045
 """Latitude and longitude difference (~5 km each, ~7.1 km together) under the 10-minute buffer."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Fix:
     """One position of a vessel's trail. Treat as read-only (not frozen only because a frozen
     dataclass is four times slower to build, and one is built per position report)."""
@@ -122,6 +122,18 @@ class Fix:
     sog: float | None
     cog: float | None
     heading: int | None
+
+    def __init__(
+        self, time: float, lat: float, lon: float, sog: float | None, cog: float | None, heading: int | None
+    ) -> None:
+        # (one per position report: an explicit `__init__` compiles to native code, the one
+        # `dataclass` writes stays Python; `tests/test_constructors.py` holds it to the fields)
+        self.time = time
+        self.lat = lat
+        self.lon = lon
+        self.sog = sog
+        self.cog = cog
+        self.heading = heading
 
 
 FORMER_IDENTITIES_KEPT = 4

@@ -145,7 +145,7 @@ class Zone:
         return float(self.geometry_xy.boundary.distance(Point(x, y)))
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _Fix:
     time: float
     lon: float
@@ -154,6 +154,16 @@ class _Fix:
     """The vessel's first fix seen, or its first after a reception gap."""
     reload: bool = False
     """The vessel's last fix when a reload added a zone around it (see `ZoneEngine.reloaded`)."""
+
+    def __init__(
+        self, time: float, lon: float, lat: float, initial: bool = False, reload: bool = False
+    ) -> None:
+        # (one per fix: native, see `vts.tracker.Fix`)
+        self.time = time
+        self.lon = lon
+        self.lat = lat
+        self.initial = initial
+        self.reload = reload
 
 
 @dataclass(slots=True)
