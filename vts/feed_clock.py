@@ -24,7 +24,6 @@ processing agree.
 from __future__ import annotations
 
 import math
-from collections import deque
 
 WINDOW = 200
 MIN_FIXES = 30
@@ -34,17 +33,23 @@ _RAD_PER_S = 2.0 * math.pi / 60.0
 
 
 class _Feed:
-    __slots__ = ("arrival", "cos_sum", "lags", "sin_sum")
+    __slots__ = ("arrival", "cos_lags", "cos_sum", "n", "next", "sin_lags", "sin_sum")
 
     def __init__(self) -> None:
-        self.lags: deque[tuple[float, float]] = deque(maxlen=WINDOW)
-        """(cos, sin) of the lag of each recent fix."""
+        self.cos_lags: list[float] = []
+        self.sin_lags: list[float] = []
+        """cos and sin of the lag of each of the last `WINDOW` fixes: a ring, the oldest at `next`
+        once full (two lists of floats written in place: no object made per fix)."""
+        self.n = 0
+        """Fixes in the ring (at most `WINDOW`)."""
+        self.next = 0
+        """Where the next fix goes."""
         self.cos_sum = 0.0
         self.sin_sum = 0.0
         self.arrival = False
 
     def concentration(self) -> float:
-        n = len(self.lags)
+        n = self.n
         return math.hypot(self.cos_sum, self.sin_sum) / n if n else 1.0
 
 
@@ -65,15 +70,21 @@ class FeedClocks:
             feed = self._feeds[source] = _Feed()
         angle = (time - second) % 60.0 * _RAD_PER_S
         c, s = math.cos(angle), math.sin(angle)
-        lags = feed.lags
-        if len(lags) == WINDOW:
-            oc, os_ = lags[0]
-            feed.cos_sum -= oc
-            feed.sin_sum -= os_
-        lags.append((c, s))
+        i = feed.next
+        n = feed.n
+        if n == WINDOW:  # the oldest fix leaves the window
+            feed.cos_sum -= feed.cos_lags[i]
+            feed.sin_sum -= feed.sin_lags[i]
+            feed.cos_lags[i] = c
+            feed.sin_lags[i] = s
+        else:
+            feed.cos_lags.append(c)
+            feed.sin_lags.append(s)
+            n += 1
+            feed.n = n
+        feed.next = i + 1 if i + 1 < WINDOW else 0
         feed.cos_sum += c
         feed.sin_sum += s
-        n = len(lags)
         if n < MIN_FIXES:
             return
         r = math.hypot(feed.cos_sum, feed.sin_sum) / n  # (`_Feed.concentration`, inline: every fix)
@@ -92,7 +103,7 @@ class FeedClocks:
         """Per feed: fixes judged, the concentration of their lags and the verdict."""
         return {
             name: {
-                "fixes": len(f.lags),
+                "fixes": f.n,
                 "concentration": round(f.concentration(), 3),
                 "stamps_arrival": f.arrival,
             }

@@ -37,6 +37,19 @@ def _cell(lat: float, lon: float) -> tuple[int, int]:
     return (math.floor(lat / CELL_DEG), math.floor(lon / CELL_DEG))
 
 
+class _Spot:
+    """Where a vessel is in the grid: its latest position and its cell (row, column). Updated in
+    place: a fix that stays in its cell (most of them) makes no new object."""
+
+    __slots__ = ("col", "lat", "lon", "row")
+
+    def __init__(self, lat: float, lon: float, row: int, col: int) -> None:
+        self.lat = lat
+        self.lon = lon
+        self.row = row
+        self.col = col
+
+
 class VesselGrid:
     """Latest position of every vessel, bucketed in cells of `CELL_DEG` degrees."""
 
@@ -44,7 +57,7 @@ class VesselGrid:
 
     def __init__(self) -> None:
         self._cells: dict[tuple[int, int], set[int]] = {}
-        self._where: dict[int, tuple[float, float, tuple[int, int]]] = {}
+        self._where: dict[int, _Spot] = {}
 
     def __len__(self) -> int:
         return len(self._where)
@@ -54,36 +67,41 @@ class VesselGrid:
 
     def update(self, mmsi: int, lat: float, lon: float) -> None:
         # (called for every fix: `_cell` inline, and most fixes stay in their vessel's cell)
-        cell = (math.floor(lat / CELL_DEG), math.floor(lon / CELL_DEG))
-        where = self._where
-        old = where.get(mmsi)
-        if old is not None:
-            old_cell = old[2]
-            if old_cell == cell:
-                where[mmsi] = (lat, lon, old_cell)
+        row = math.floor(lat / CELL_DEG)
+        col = math.floor(lon / CELL_DEG)
+        spot = self._where.get(mmsi)
+        if spot is None:
+            self._where[mmsi] = _Spot(lat, lon, row, col)
+        else:
+            spot.lat = lat
+            spot.lon = lon
+            if spot.row == row and spot.col == col:
                 return
+            old_cell = (spot.row, spot.col)
             members = self._cells.get(old_cell)
             if members is not None:
                 members.discard(mmsi)
                 if not members:
                     del self._cells[old_cell]
-        self._cells.setdefault(cell, set()).add(mmsi)
-        where[mmsi] = (lat, lon, cell)
+            spot.row = row
+            spot.col = col
+        self._cells.setdefault((row, col), set()).add(mmsi)
 
     def remove(self, mmsi: int) -> None:
-        old = self._where.pop(mmsi, None)
-        if old is None:
+        spot = self._where.pop(mmsi, None)
+        if spot is None:
             return
-        members = self._cells.get(old[2])
+        cell = (spot.row, spot.col)
+        members = self._cells.get(cell)
         if members is not None:
             members.discard(mmsi)
             if not members:
-                del self._cells[old[2]]
+                del self._cells[cell]
 
     def position(self, mmsi: int) -> tuple[float, float] | None:
         """(lat, lon) last stored for this vessel, or None."""
-        where = self._where.get(mmsi)
-        return None if where is None else (where[0], where[1])
+        spot = self._where.get(mmsi)
+        return None if spot is None else (spot.lat, spot.lon)
 
     def near(self, lat: float, lon: float, radius_m: float) -> list[int]:
         """MMSIs within `radius_m` of (lat, lon), nearest first (ties by MMSI): a stable order."""
@@ -107,9 +125,9 @@ class VesselGrid:
                 if not members:
                     continue
                 for m in members:
-                    plat, plon, _ = where[m]
-                    dy = (plat - lat) * M_PER_DEG_LAT
-                    dx = (plon - lon) * kx
+                    spot = where[m]
+                    dy = (spot.lat - lat) * M_PER_DEG_LAT
+                    dx = (spot.lon - lon) * kx
                     d2 = dx * dx + dy * dy
                     if d2 <= r2:
                         out.append((math.sqrt(d2), m))

@@ -274,6 +274,10 @@ class Tracker:
 
     def __init__(self, settings: TrackerSettings | None = None) -> None:
         self.settings = settings or TrackerSettings()
+        """Fixed for the tracker's life (a reload keeps the tracker and its settings)."""
+        self._trail_s = self.settings.trail_s
+        self._trail_cap = self.settings.trail_max_points
+        """The trail limits, read on every fix (plain attributes: a settings model's are slower)."""
         self._vessels: dict[int, VesselState] = {}
         self.get = self._vessels.get  # (never rebound: `_vessels` is only changed in place)
         self._by_seen: list[tuple[float, int, int, VesselState]] = []
@@ -536,10 +540,9 @@ class Tracker:
         v.position_count += 1
         trail = v.trail
         trail.append(Fix(t, lat, lon, sog, cog, heading))
-        settings = self.settings
-        limit = t - settings.trail_minutes * 60.0  # (`settings.trail_s`, without the property call)
-        if trail[0].time < limit or len(trail) > settings.trail_max_points:
-            cap = settings.trail_max_points
+        limit = t - self._trail_s
+        cap = self._trail_cap
+        if trail[0].time < limit or len(trail) > cap:
             while trail and (len(trail) > cap or trail[0].time < limit):
                 trail.popleft()
 
