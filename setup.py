@@ -80,6 +80,7 @@ class OptionalBuildExt(build_ext):
     def run(self) -> None:
         try:
             super().run()
+            self.stamp_outputs()
         except Exception as exc:  # CompileError, LinkError, DistutilsPlatformError (no compiler) ...
             for ext in self.extensions:
                 path = self.get_ext_fullpath(ext.name)
@@ -90,6 +91,16 @@ class OptionalBuildExt(build_ext):
             if EDITABLE:
                 remove_stale_extensions(set())
             warn(f"the C compile failed ({type(exc).__name__}: {exc})")
+
+    def stamp_outputs(self) -> None:
+        """Every extension of this build carries the time of the build. `build_ext --inplace`
+        copies the files from `build/` keeping their times, so a shim left unchanged by an earlier
+        build would look older than its source to the stale check of `import vts`, which would
+        then run the whole compiled set as Python."""
+        for ext in self.extensions:
+            path = self.get_ext_fullpath(ext.name)
+            if os.path.exists(path):
+                os.utime(path)
 
 
 def compiled_extensions() -> list[Any]:
