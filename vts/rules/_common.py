@@ -157,10 +157,8 @@ def declares_service_type(vessel: VesselState, ship_types: Sequence[int]) -> boo
     return vessel.ship_type is not None and vessel.ship_type in ship_types and vessel.ais_class != "B"
 
 
-def is_allowlisted(allowlists: Allowlists, mmsi: int, roles: Sequence[str]) -> bool:
-    """On any of these allow-lists (a set lookup; the lists are cached per Allowlists object)."""
-    if not roles:
-        return False
+def allowlisted_mmsis(allowlists: Allowlists, roles: Sequence[str]) -> frozenset[int]:
+    """The MMSIs on any of these allow-lists, as one set (cached per Allowlists object and roles)."""
     key = (id(allowlists), tuple(roles))
     hit = _allow_cache.get(key)
     if hit is None or hit[0] is not allowlists:
@@ -168,7 +166,14 @@ def is_allowlisted(allowlists: Allowlists, mmsi: int, roles: Sequence[str]) -> b
         if len(_allow_cache) > 256:
             _allow_cache.clear()
         _allow_cache[key] = hit
-    return mmsi in hit[1]
+    return hit[1]
+
+
+def is_allowlisted(allowlists: Allowlists, mmsi: int, roles: Sequence[str]) -> bool:
+    """On any of these allow-lists (a set lookup: `allowlisted_mmsis`)."""
+    if not roles:
+        return False
+    return mmsi in allowlisted_mmsis(allowlists, roles)
 
 
 def label(vessel: VesselState | None, mmsi: int) -> str:

@@ -106,7 +106,7 @@ from vts.geo import (
 )
 from vts.normalcy import NormalcyModel, OffRouteWatch
 from vts.reports import PositionReport, StaticReport
-from vts.rules._common import LYING_STILL_KINDS
+from vts.rules._common import LYING_STILL_KINDS, allowlisted_mmsis
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.rules.params import CourseAnomalyParams
 from vts.tracker import DR_BUFFER_S, DR_MAX_SPEED_KN
@@ -982,8 +982,7 @@ class CourseAnomalyRule(Rule):
             return True
         listed = self._exempt_listed  # (`is_allowlisted` of EXEMPT_ROLES, its set kept per Allowlists)
         if listed is None or listed[0] is not allowlists:
-            names = frozenset(m for role in EXEMPT_ROLES for m in getattr(allowlists, role, ()))
-            listed = self._exempt_listed = (allowlists, names)
+            listed = self._exempt_listed = (allowlists, allowlisted_mmsis(allowlists, EXEMPT_ROLES))
         return vessel.mmsi in listed[1]
 
     def _erratic_exempt(self, vessel: VesselState, allowlists: Allowlists) -> bool:

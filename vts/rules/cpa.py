@@ -61,7 +61,7 @@ import numpy as np
 from vts.alerts.model import Severity
 from vts.batch import STATIC
 from vts.geo import EARTH_RADIUS_M, KNOTS_TO_MS, METRES_PER_NM
-from vts.rules._common import SERVICE_SHIP_TYPES
+from vts.rules._common import SERVICE_SHIP_TYPES, allowlisted_mmsis
 from vts.rules.base import Rule, RuleContext, RuleParams
 from vts.rules.params import CpaParams
 from vts.tracker import STALE_FACTOR, nominal_interval
@@ -396,14 +396,9 @@ class CpaRule(Rule):
         slot_of = self._slot_of
         if ctx.allowlists is not self._assist_of:  # new allow-lists: every flag again
             self._assist_of = ctx.allowlists
-            self._assist_mmsi = frozenset(
-                m for role in ("tug", "pilot") for m in getattr(ctx.allowlists, role, ())
-            )
-            self._service_mmsi = frozenset(  # (or by declared type: below)
-                m
-                for role in ("tug", "pilot", "coastguard", "other")
-                for m in getattr(ctx.allowlists, role, ())
-            )
+            self._assist_mmsi = allowlisted_mmsis(ctx.allowlists, ("tug", "pilot"))
+            # (or by declared type: below)
+            self._service_mmsi = allowlisted_mmsis(ctx.allowlists, ("tug", "pilot", "coastguard", "other"))
             read.update(slot_of)
             self._judged_from = [None] * len(self._judged_from)
         get = ctx.tracker.get
