@@ -351,15 +351,15 @@ def run_variant(
         ratios.append(ratio)
         stats = core.ingest.stats
         print(
-            f"baseline pyais.decode              best {base_s:6.2f} s  "
+            f"baseline pyais.decode              best {base_s:6.3f} s  "
             f"{len(lines) / base_s:10,.0f} lines/s  ({decoded:,} messages decoded); "
-            f"rounds {', '.join(f'{t:.2f}' for t in base_times)}"
+            f"rounds {', '.join(f'{t:.3f}' for t in base_times)}"
         )
         print(
-            f"pipeline, {label:<15}           best {pipe_s:6.2f} s  "
+            f"pipeline, {label:<15}           best {pipe_s:6.3f} s  "
             f"{len(lines) / pipe_s:10,.0f} lines/s  ({stats.messages:,} reports, "
             f"{len(core.tracker):,} vessels tracked at the end, {n_alerts:,} alert steps); "
-            f"rounds {', '.join(f'{t:.2f}' for t in pipe_times)}"
+            f"rounds {', '.join(f'{t:.3f}' for t in pipe_times)}"
         )
         print(f"  ratio pipeline/baseline throughput: {ratio:.2f}  (target >= 0.5)")
         if label == "no rule":

@@ -177,3 +177,29 @@ def test_a_stale_module_is_imported_from_source_in_a_fresh_interpreter(tmp_path:
         [sys.executable, "-c", "import vts.core"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert shadowed.returncode != 0 and f"core{EXT}" in shadowed.stderr
+
+
+def test_a_build_in_place_stamps_every_extension_it_built_with_the_build_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build_ext --inplace` copies extensions unchanged since an earlier build with their old times;
+    setup.py's build command then stamps them, so the stale check does not take them for older than
+    an edited source."""
+    import runpy
+
+    from setuptools import Distribution, Extension
+
+    build_ext_cls = runpy.run_path(str(ROOT / "setup.py"))["OptionalBuildExt"]
+    package = _fake_tree(tmp_path, ["core"])
+    (package / "__init__.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    dist = Distribution({"name": "probe", "packages": ["vts"], "ext_modules": [Extension("vts.core", [])]})
+    command = build_ext_cls(dist)
+    command.inplace = True
+    command.ensure_finalized()
+    built = Path(command.get_ext_fullpath("vts.core"))
+    assert built == package / f"core{EXT}"
+    _set_mtime(built, 1_700_000_000.0)  # as copied from an old build/, older than the source
+    assert _compiled.stale_modules(str(package), ["vts.core"]) == ["vts.core"]
+    command.stamp_outputs()
+    assert _compiled.stale_modules(str(package), ["vts.core"]) == []
